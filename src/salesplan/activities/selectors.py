@@ -1,0 +1,51 @@
+"""Reads of the selling log: lists, timelines and the rep's day."""
+
+from datetime import datetime, time, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from salesplan.core.audit import history_for
+from salesplan.pipeline.models import Opportunity, StageKind
+
+from .filters import ACTIVITY_LIST
+from .models import Activity
+
+
+def activity_list(user, params) -> QuerySet[Activity]:
+    return ACTIVITY_LIST.apply(Activity.objects.visible_to(user), params).select_related(
+        "owner", "account", "contact", "opportunity", "lead")
+
+
+def timeline(user, record, limit: int = 100) -> list[dict]:
+    """Activities and recorded changes of one record, newest first."""
+    field = record._meta.model_name
+    activities = (Activity.objects.visible_to(user).filter(**{field: record})
+                  .select_related("owner", "contact", "opportunity")
+                  .order_by("-due_at", "-id")[:limit])
+    entries = [{"when": a.due_at, "kind": "activity", "activity": a} for a in activities]
+    entries += [{"when": h.changed_at, "kind": "change", "change": h}
+                for h in history_for(record)[:limit]]
+    if isinstance(record, Opportunity):
+        entries += [{"when": c.changed_at, "kind": "deal_change", "deal_change": c}
+                    for c in record.changes.select_related("from_stage", "to_stage",
+                                                           "changed_by")[:limit]]
+    entries.sort(key=lambda e: e["when"], reverse=True)
+    return entries[:limit]
+
+
+def my_day(user) -> dict:
+    """What a rep needs this morning: today's and overdue activities, and open deals
+    with no next step."""
+    now = timezone.localtime()
+    start = timezone.make_aware(datetime.combine(now.date(), time.min))
+    end = start + timedelta(days=1)
+    mine = Activity.objects.filter(owner=user, done=False).select_related(
+        "account", "contact", "opportunity", "lead")
+    return {
+        "today": list(mine.filter(due_at__gte=start, due_at__lt=end).order_by("due_at")[:100]),
+        "overdue": list(mine.filter(due_at__lt=start).order_by("due_at")[:100]),
+        "no_next_step": list(
+            Opportunity.objects.filter(owner=user, status=StageKind.OPEN, next_step="")
+            .select_related("account", "stage").order_by("close_date")[:100]),
+    }

@@ -1,0 +1,234 @@
+"""Salesplan settings.
+
+Everything that differs between a laptop and production comes from the environment:
+SALESPLAN_SECRET_KEY, DATABASE_URL, SALESPLAN_ALLOWED_HOSTS, SALESPLAN_DEBUG,
+SALESPLAN_PRODUCTION, SALESPLAN_TASK_BROKER, SALESPLAN_CACHE_URL, SALESPLAN_EMAIL_URL.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parents[3]
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+VAR_DIR = Path(os.environ.get("SALESPLAN_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+PRODUCTION = env_flag("SALESPLAN_PRODUCTION")
+DEBUG = env_flag("SALESPLAN_DEBUG", default=not PRODUCTION)
+
+# A development key is generated only outside production; production refuses to start
+# without a real one (see the check below).
+SECRET_KEY = os.environ.get("SALESPLAN_SECRET_KEY", "")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise RuntimeError("SALESPLAN_SECRET_KEY must be set when SALESPLAN_PRODUCTION=1")
+    SECRET_KEY = "insecure-development-key-do-not-use-in-production-" + "x" * 20
+
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("SALESPLAN_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+    if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("SALESPLAN_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "salesplan.core",
+    "salesplan.org",
+    "salesplan.customers",
+    "salesplan.pipeline",
+    "salesplan.activities",
+    "salesplan.imports",
+    "salesplan.search",
+    "salesplan.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "salesplan.core.middleware.CompanyTimezoneMiddleware",
+]
+
+ROOT_URLCONF = "salesplan.config.urls"
+WSGI_APPLICATION = "salesplan.config.wsgi.application"
+ASGI_APPLICATION = "salesplan.config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+                "salesplan.web.context_processors.company",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{VAR_DIR / 'salesplan.sqlite3'}",
+        conn_max_age=int(os.environ.get("SALESPLAN_DB_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # WAL lets readers and one writer work at once; IMMEDIATE avoids
+            # "database is locked" on upgrade from read to write.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA cache_size=-200000; PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY;"
+            ),
+        }
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "org.User"
+AUTHENTICATION_BACKENDS = ["salesplan.org.auth.UsernameOrEmailBackend"]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:my_day"
+LOGOUT_REDIRECT_URL = "web:login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Login throttling: this many failures per username or per client address within the
+# window lock further attempts until the window passes.
+LOGIN_MAX_FAILURES = int(os.environ.get("SALESPLAN_LOGIN_MAX_FAILURES", "5"))
+LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("SALESPLAN_LOGIN_FAILURE_WINDOW", "900"))
+
+CACHE_URL = os.environ.get("SALESPLAN_CACHE_URL", "")
+if CACHE_URL.startswith("redis://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "salesplan_cache",
+        }
+    }
+
+# Background work goes through django.tasks. Without a broker tasks run inline (the
+# embedded default); with SALESPLAN_TASK_BROKER (redis://… or amqp://…) they go to a
+# Celery worker pool: `salesplan worker`.
+TASK_BROKER_URL = os.environ.get("SALESPLAN_TASK_BROKER", "")
+if TASK_BROKER_URL:
+    TASKS = {
+        "default": {
+            "BACKEND": "salesplan.core.task_backend.CeleryTaskBackend",
+            "OPTIONS": {"broker_url": TASK_BROKER_URL},
+        }
+    }
+else:
+    TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [("vendor", BASE_DIR / "node_modules")]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "media/"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+EMAIL_BACKEND = os.environ.get(
+    "SALESPLAN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("SALESPLAN_FROM_EMAIL", "salesplan@localhost")
+
+# Content security policy: no inline script anywhere, so the policy can be strict.
+from django.utils.csp import CSP  # noqa: E402
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_flag("SALESPLAN_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SALESPLAN_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("SALESPLAN_LOG_LEVEL", "WARNING")},
+}
+
+# Lists never count past this many rows: a count over a million rows costs more than
+# the page itself, and "10,000+" is what a person needs to know.
+LIST_COUNT_LIMIT = 10_000
+LIST_PAGE_SIZE = 50

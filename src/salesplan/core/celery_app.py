@@ -1,0 +1,30 @@
+"""The Celery application that runs django.tasks in a worker pool on a real broker."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesplan.config.settings")
+
+app = Celery("salesplan")
+app.conf.update(
+    broker_url=os.environ.get("SALESPLAN_TASK_BROKER", "redis://127.0.0.1:6379/0"),
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_serializer="json",
+    accept_content=["json"],
+    broker_connection_retry_on_startup=True,
+)
+
+
+@app.task(name="salesplan.run_django_task")
+def run_django_task(module_path: str, args: list, kwargs: dict, result_id: str) -> object:
+    """Run one django.tasks Task in the worker; the task records its own outcome."""
+    import django
+
+    django.setup()
+    from django.utils.module_loading import import_string
+
+    task = import_string(module_path)
+    return task.call(*args, **kwargs)

@@ -1,0 +1,21 @@
+"""Errors that services raise and every interface turns into a clear answer."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+__all__ = ["PermissionDenied", "ValidationError", "StaleVersion", "NotFound"]
+
+
+class StaleVersion(Exception):
+    """The record changed since the caller read it; nothing was written."""
+
+    def __init__(self, current_version: int, given_version: int):
+        self.current_version = current_version
+        self.given_version = given_version
+        super().__init__(
+            f"The record was changed by someone else (now version {current_version}, "
+            f"you sent version {given_version}). Reload it and apply your change again."
+        )
+
+
+class NotFound(Exception):
+    """The record does not exist or the user may not see it (the two look the same)."""

@@ -1,0 +1,215 @@
+"""Lists that stay fast at a million rows: filters, prefix search, keyset pagination.
+
+One ListDefinition per record type serves the HTML list, the API, and exports, so a
+filter means the same everywhere. Paging is by keyset (the sort value and id of the
+last row seen), so page 2,000 costs what page 1 costs; offsets are never used.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+
+def _parse_int(value: str) -> int:
+    return int(value)
+
+
+def _parse_date(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def _parse_decimal(value: str) -> Decimal:
+    number = Decimal(value)
+    if not number.is_finite():
+        raise ValueError("not a finite number")
+    return number
+
+
+def _parse_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected true or false")
+
+
+PARSERS: dict[str, Callable[[str], object]] = {
+    "int": _parse_int, "date": _parse_date, "decimal": _parse_decimal, "bool": _parse_bool,
+    "str": str,
+}
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter a user can apply: `lookup` is the ORM lookup, `kind` the value type."""
+
+    lookup: str
+    kind: str = "str"
+    label: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
+    multiple: bool = False
+
+
+@dataclass(frozen=True)
+class ListDefinition:
+    """How a record type is listed: filters, sort keys, searchable prefix fields."""
+
+    filters: dict[str, Filter]
+    sorts: dict[str, str]  # public key -> model field ("-field" for descending)
+    default_sort: str
+    search_fields: tuple[str, ...] = ()
+    search_normaliser: Callable[[str], str] = field(default=lambda s: s.strip().lower())
+
+    def apply(self, queryset: QuerySet, params) -> QuerySet:
+        """Filter and search `queryset` by request parameters; bad values name the field."""
+        errors: dict[str, str] = {}
+        for name, spec in self.filters.items():
+            raw_values = _values(params, name)
+            if not raw_values:
+                continue
+            try:
+                values = [PARSERS[spec.kind](v) for v in raw_values]
+            except (ValueError, TypeError, InvalidOperation):
+                errors[name] = f"'{raw_values[0]}' is not a valid {spec.kind} value."
+                continue
+            if spec.choices and any(str(v) not in dict(spec.choices) for v in values):
+                errors[name] = "Choose one of: " + ", ".join(k for k, _ in spec.choices)
+                continue
+            if spec.multiple or len(values) > 1:
+                lookup = spec.lookup if spec.lookup.endswith("__in") else f"{spec.lookup}__in"
+                queryset = queryset.filter(**{lookup: values})
+            else:
+                queryset = queryset.filter(**{spec.lookup: values[0]})
+        if errors:
+            raise ValidationError(errors)
+        term = (params.get("q") or "").strip()
+        if term and self.search_fields:
+            queryset = queryset.filter(prefix_search_q(self.search_fields, self.search_normaliser(term)))
+        return queryset
+
+    def sort_field(self, sort: str | None) -> str:
+        key = sort or self.default_sort
+        if key not in self.sorts:
+            raise ValidationError({"sort": "Sort by one of: " + ", ".join(self.sorts)})
+        return self.sorts[key]
+
+
+def _values(params, name: str) -> list[str]:
+    if hasattr(params, "getlist"):
+        values = params.getlist(name)
+    else:
+        value = params.get(name)
+        values = value if isinstance(value, list) else ([] if value is None else [value])
+    flat: list[str] = []
+    for v in values:
+        flat.extend(part for part in str(v).split(",") if part.strip() != "")
+    return flat
+
+
+def prefix_search_q(fields: tuple[str, ...], term: str) -> Q:
+    """Rows where any field starts with `term`, as an index-friendly range
+    (field >= term AND field < term-with-last-char-bumped) instead of LIKE."""
+    upper = term[:-1] + chr(ord(term[-1]) + 1)
+    q = Q()
+    for f in fields:
+        q |= Q(**{f"{f}__gte": term, f"{f}__lt": upper})
+    return q
+
+
+# --- keyset pagination -----------------------------------------------------------
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+    previous_cursor: str | None
+    sort: str
+
+
+def _encode(value) -> object:
+    if isinstance(value, (date, datetime)):
+        return {"t": "dt" if isinstance(value, datetime) else "d", "v": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"t": "dec", "v": str(value)}
+    return value
+
+
+def _decode(value) -> object:
+    if isinstance(value, dict):
+        kind, raw = value.get("t"), value.get("v")
+        if kind == "d":
+            return date.fromisoformat(raw)
+        if kind == "dt":
+            return datetime.fromisoformat(raw)
+        if kind == "dec":
+            return Decimal(raw)
+    return value
+
+
+def make_cursor(sort_value, pk: int, backwards: bool = False) -> str:
+    payload = json.dumps([_encode(sort_value), pk, 1 if backwards else 0], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def read_cursor(cursor: str) -> tuple[object, int, bool]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        sort_value, pk, backwards = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return _decode(sort_value), int(pk), bool(backwards)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise ValidationError({"cursor": "The cursor is not valid; start from the first page."}) from exc
+
+
+def keyset_page(queryset: QuerySet, *, sort_field: str, sort_key: str, cursor: str | None = None,
+                limit: int | None = None) -> Page:
+    """One page of `queryset` ordered by `sort_field` then id, after or before the cursor."""
+    limit = max(1, min(limit or settings.LIST_PAGE_SIZE, 500))
+    descending = sort_field.startswith("-")
+    name = sort_field.lstrip("-")
+    backwards = False
+    if cursor:
+        value, pk, backwards = read_cursor(cursor)
+        # Going forwards on an ascending sort means "greater than"; every other case flips.
+        greater = descending == backwards
+        op = "gt" if greater else "lt"
+        queryset = queryset.filter(
+            Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"pk__{op}": pk}))
+    forward_desc = descending != backwards
+    order = (f"-{name}", "-pk") if forward_desc else (name, "pk")
+    rows = list(queryset.order_by(*order)[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    next_cursor = previous_cursor = None
+    if rows:
+        first, last = rows[0], rows[-1]
+        if more or backwards:
+            next_cursor = make_cursor(_attr(last, name), last.pk)
+        if cursor and (not backwards or more):
+            previous_cursor = make_cursor(_attr(first, name), first.pk, backwards=True)
+    return Page(items=rows, next_cursor=next_cursor, previous_cursor=previous_cursor,
+                sort=sort_key)
+
+
+def _attr(obj, path: str):
+    for part in path.split("__"):
+        obj = getattr(obj, part)
+    return obj
+
+
+def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]:
+    """Count up to `cap` rows; returns (count, capped)."""
+    cap = cap or settings.LIST_COUNT_LIMIT
+    count = queryset.order_by()[: cap + 1].count()
+    return min(count, cap), count > cap

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OrgConfig(AppConfig):
+    name = "salesplan.org"
+    label = "org"

@@ -1,0 +1,48 @@
+"""Log in with a username or an email address; failed attempts are throttled."""
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.db.models import Q
+
+from .models import User
+
+
+class UsernameOrEmailBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None or password is None:
+            return None
+        login = username.strip()
+        user = User.objects.filter(Q(username__iexact=login) | Q(email__iexact=login)).order_by(
+            "id").first()
+        if user is None:
+            # Spend the same time hashing as for a real user, so timing reveals nothing.
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+
+def _keys(username: str, address: str) -> list[str]:
+    return [f"login-fail:user:{username.strip().lower()}", f"login-fail:addr:{address}"]
+
+
+def login_locked(username: str, address: str) -> bool:
+    limit = settings.LOGIN_MAX_FAILURES
+    return any((cache.get(k) or 0) >= limit for k in _keys(username, address))
+
+
+def note_login_failure(username: str, address: str) -> None:
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    for key in _keys(username, address):
+        if cache.add(key, 1, window):
+            continue
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, window)
+
+
+def clear_login_failures(username: str, address: str) -> None:
+    cache.delete_many(_keys(username, address))

@@ -1,0 +1,144 @@
+"""The sales organisation: the company's settings, its teams and its people."""
+
+import hashlib
+import secrets
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from salesplan.core.models import TimeStampedModel
+from salesplan.core.money import CurrencyField
+
+WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+class Company(TimeStampedModel):
+    """The one company this installation serves; its calendar drives capacity and plans."""
+
+    name = models.CharField(max_length=200, default="My Company")
+    logo = models.ImageField(upload_to="company/", blank=True)
+    default_currency = CurrencyField()
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text="Month (1–12) in which the fiscal year starts.",
+    )
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # Weekday numbers, Monday = 0, e.g. "0,1,2,3,4".
+    working_days = models.CharField(max_length=20, default="0,1,2,3,4")
+
+    class Meta:
+        verbose_name_plural = "company"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current(cls) -> "Company":
+        company = cls.objects.order_by("id").first()
+        if company is None:
+            company = cls.objects.create()
+        return company
+
+    @property
+    def working_weekdays(self) -> list[int]:
+        return sorted(int(d) for d in self.working_days.split(",") if d.strip() != "")
+
+
+class Holiday(models.Model):
+    """A company-wide non-working day."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["company", "date"], name="holiday_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class Team(TimeStampedModel):
+    """A sales team; teams nest (region → district → team) and each has one manager."""
+
+    name = models.CharField(max_length=120, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    manager = models.ForeignKey(
+        "org.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    MANAGER = "manager", "Sales manager"
+    REP = "rep", "Sales rep"
+    MARKETING = "marketing", "Marketing"
+    EXECUTIVE = "executive", "Executive (read-only)"
+
+
+class User(AbstractUser):
+    """A person who logs in; belongs to one team and has one role."""
+
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.REP)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    title = models.CharField(max_length=120, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    calendar_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+        indexes = [models.Index(fields=["team", "role"])]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_superuser or self.role == Role.ADMIN
+
+    @cached_property
+    def visible_owner_ids(self) -> list[int] | None:
+        """Ids of the users whose records this user sees by ownership; None means everyone."""
+        from salesplan.org.selectors import visible_owner_ids
+
+        return visible_owner_ids(self)
+
+
+class ApiToken(TimeStampedModel):
+    """A bearer token for API clients. Only a hash is stored; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def new_key() -> str:
+        return "sp_" + secrets.token_urlsafe(32)

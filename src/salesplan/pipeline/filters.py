@@ -1,0 +1,26 @@
+"""How opportunities are filtered, searched and sorted (UI, API, export)."""
+
+from salesplan.core.listing import Filter, ListDefinition
+
+from .models import ForecastCategory, StageKind
+
+OPPORTUNITY_LIST = ListDefinition(
+    filters={
+        "owner": Filter("owner_id", "int", "Owner", multiple=True),
+        "stage": Filter("stage_id", "int", "Stage", multiple=True),
+        "pipeline": Filter("pipeline_id", "int", "Pipeline"),
+        "account": Filter("account_id", "int", "Account"),
+        "status": Filter("status", label="Status", choices=tuple(StageKind.choices)),
+        "forecast_category": Filter("forecast_category", label="Forecast category",
+                                    choices=tuple(ForecastCategory.choices)),
+        "close_after": Filter("close_date__gte", "date", "Closes on or after"),
+        "close_before": Filter("close_date__lte", "date", "Closes on or before"),
+        "min_amount": Filter("amount__gte", "decimal", "Amount at least"),
+        "no_next_step": Filter("next_step", "str", "Without next step"),
+    },
+    sorts={"close_date": "close_date", "-close_date": "-close_date", "amount": "amount",
+           "-amount": "-amount", "name": "name_key", "-name": "-name_key",
+           "created": "created_at", "-created": "-created_at"},
+    default_sort="close_date",
+    search_fields=("name_key",),
+)

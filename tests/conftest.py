@@ -1,0 +1,51 @@
+"""Shared fixtures: an organisation with two regions, managers, reps and the other roles."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from salesplan.org.models import Role, Team, User
+
+from .factories import PASSWORD, make_team, make_user
+
+
+@dataclass
+class Org:
+    """Two sibling teams under one region, so cross-team access can be tested."""
+
+    region: Team
+    west: Team
+    east: Team
+    admin: User
+    vp: User  # manages the region, so sees both teams
+    west_manager: User
+    east_manager: User
+    west_rep: User
+    west_rep2: User
+    east_rep: User
+    marketer: User
+    executive: User
+    password: str = PASSWORD
+
+
+@pytest.fixture
+def org(db) -> Org:
+    region = make_team("Region")
+    west = make_team("West", parent=region)
+    east = make_team("East", parent=region)
+    admin = make_user(Role.ADMIN, region, username="admin")
+    vp = make_user(Role.MANAGER, region, username="vp")
+    west_manager = make_user(Role.MANAGER, west, username="westmgr")
+    east_manager = make_user(Role.MANAGER, east, username="eastmgr")
+    region.manager, west.manager, east.manager = vp, west_manager, east_manager
+    for t in (region, west, east):
+        t.save()
+    return Org(
+        region=region, west=west, east=east, admin=admin, vp=vp,
+        west_manager=west_manager, east_manager=east_manager,
+        west_rep=make_user(Role.REP, west, username="westrep"),
+        west_rep2=make_user(Role.REP, west, username="westrep2"),
+        east_rep=make_user(Role.REP, east, username="eastrep"),
+        marketer=make_user(Role.MARKETING, region, username="marketer"),
+        executive=make_user(Role.EXECUTIVE, region, username="exec"),
+    )
