@@ -141,7 +141,12 @@ LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("SALESPLAN_LOGIN_FAILURE_WINDO
 
 CACHE_URL = os.environ.get("SALESPLAN_CACHE_URL", "")
 if CACHE_URL.startswith("redis://"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -187,9 +192,45 @@ MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
-EMAIL_BACKEND = os.environ.get(
-    "SALESPLAN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-)
+
+
+def mailer_from_url(url: str) -> dict:
+    """SALESPLAN_EMAIL_URL -> a MAILERS entry.
+
+    smtp://user:password@host:587?tls=1 (or smtps:// for implicit TLS), console://,
+    file:///path/to/dir, locmem://, dummy://. Empty means print mail to the console.
+    """
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url or "console://")
+    backends = "django.core.mail.backends."
+    if parts.scheme in {"smtp", "smtps"}:
+        query = parse_qs(parts.query)
+        options: dict[str, object] = {
+            "host": parts.hostname or "localhost",
+            "port": parts.port or (465 if parts.scheme == "smtps" else 25),
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "use_ssl": parts.scheme == "smtps",
+            "use_tls": query.get("tls", ["0"])[0].lower() in {"1", "true", "yes"},
+            "timeout": int(query.get("timeout", ["30"])[0]),
+        }
+        return {"BACKEND": backends + "smtp.EmailBackend", "OPTIONS": options}
+    if parts.scheme == "file":
+        return {"BACKEND": backends + "filebased.EmailBackend",
+                "OPTIONS": {"file_path": unquote(parts.path)}}
+    if parts.scheme in {"console", "locmem", "dummy"}:
+        return {"BACKEND": f"{backends}{parts.scheme}.EmailBackend"}
+    raise ValueError(f"SALESPLAN_EMAIL_URL: unsupported scheme {parts.scheme!r}")
+
+
+# Django 6.1 configures outgoing mail with MAILERS (EMAIL_BACKEND is deprecated).
+# Production defaults to the host's own mail relay; development prints mail to the console.
+MAILERS = {
+    "default": mailer_from_url(
+        os.environ.get("SALESPLAN_EMAIL_URL", "smtp://localhost:25" if PRODUCTION else "")
+    )
+}
 DEFAULT_FROM_EMAIL = os.environ.get("SALESPLAN_FROM_EMAIL", "salesplan@localhost")
 
 # Content security policy: no inline script anywhere, so the policy can be strict.

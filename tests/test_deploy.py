@@ -1,0 +1,94 @@
+"""Production configuration: what an operator gets from the documented environment."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+PRODUCTION_ENV = {
+    "SALESPLAN_PRODUCTION": "1",
+    "SALESPLAN_SECRET_KEY": "k7#Vq9!pZ2@wL4$rT8^yB1&nM6*cX3(hJ5)dF0_gS9+eA2=uQ7-oI4~vK8%lR1",
+    "SALESPLAN_ALLOWED_HOSTS": "sales.example.com",
+}
+
+
+def run_salesplan(*args: str, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SALESPLAN_", "DJANGO_")) and k != "DATABASE_URL"}
+    env.update(extra_env or {})
+    env["DJANGO_SETTINGS_MODULE"] = "salesplan.config.settings"
+    # Any warning, deprecations included, is an error for these commands.
+    env["PYTHONWARNINGS"] = "error"
+    return subprocess.run(  # noqa: S603 - fixed command line, our own interpreter
+        [sys.executable, "-m", "salesplan.cli", *args], env=env, capture_output=True,
+        text=True, timeout=120, check=False)
+
+
+def production_settings(expression: str) -> str:
+    code = ("import django; django.setup(); from django.conf import settings; "
+            f"print({expression})")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SALESPLAN_")}
+    env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="salesplan.config.settings",
+               PYTHONWARNINGS="error")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,  # noqa: S603
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_deploy_check_passes_in_production_mode():
+    result = run_salesplan("check", "--deploy", "--fail-level", "WARNING",
+                           extra_env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_deploy_check_flags_development_settings():
+    # Without SALESPLAN_PRODUCTION the same check must complain (DEBUG on, no HSTS…),
+    # which shows the production switch is what makes the check pass.
+    result = run_salesplan("check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr or "security.W004" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {**PRODUCTION_ENV, "SALESPLAN_SECRET_KEY": ""}
+    result = run_salesplan("check", extra_env=env)
+    assert result.returncode != 0
+    assert "SALESPLAN_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("settings.PASSWORD_HASHERS[0]", "django.contrib.auth.hashers.Argon2PasswordHasher"),
+    ("settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE", "True"),
+    ("settings.SECURE_SSL_REDIRECT", "True"),
+    ("settings.SECURE_HSTS_SECONDS >= 31536000", "True"),
+    ("settings.DEBUG", "False"),
+    ("settings.ALLOWED_HOSTS", "['sales.example.com']"),
+    ("\"'self'\" in settings.SECURE_CSP['script-src']", "True"),
+    ("settings.MAILERS['default']['BACKEND']", "django.core.mail.backends.smtp.EmailBackend"),
+])
+def test_production_settings(expression, expected):
+    assert production_settings(expression) == expected
+
+
+def test_email_url_configures_smtp():
+    from salesplan.config.settings import mailer_from_url
+
+    mailer = mailer_from_url("smtp://mailer:s%40cret@mail.example.com:587?tls=1")
+    assert mailer["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert mailer["OPTIONS"] | {} == {
+        "host": "mail.example.com", "port": 587, "username": "mailer", "password": "s@cret",
+        "use_ssl": False, "use_tls": True, "timeout": 30}
+
+
+def test_no_deprecation_warnings_when_sending_mail():
+    code = ("import django; django.setup(); from django.core import mail; "
+            "mail.send_mail('Hello', 'Body', 'a@example.com', ['b@example.com'])")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SALESPLAN_")}
+    env.update(DJANGO_SETTINGS_MODULE="salesplan.config.settings", PYTHONWARNINGS="error",
+               SALESPLAN_EMAIL_URL="locmem://")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,  # noqa: S603
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
