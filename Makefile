@@ -41,6 +41,7 @@ setup: $(PY_STAMP) $(NODE_STAMP)
 migrate: setup
 	@mkdir -p var
 	$(SALESPLAN) migrate --noinput --verbosity 0
+	$(SALESPLAN) createcachetable
 
 demo: migrate
 	@if $(SALESPLAN) shell --no-imports -c "import sys; from salesplan.customers.models import Account; sys.exit(0 if Account.objects.exists() else 1)" 2>/dev/null; \

@@ -1,7 +1,8 @@
 """`salesplan serve`: run Salesplan under gunicorn, the way it runs in production.
 
-Static files are collected first (whitenoise serves them from STATIC_ROOT), so a fresh
-install or an upgrade never serves stale or missing assets.
+The cache table is created and static files are collected first (whitenoise serves
+them from STATIC_ROOT), so a fresh install or an upgrade never serves stale or missing
+assets.
 """
 
 import os
@@ -33,6 +34,9 @@ class Command(BaseCommand):
                             help="Skip collecting static files before starting.")
 
     def handle(self, *args, **options) -> None:
+        # The default cache (login throttling) is a database table; creating it is a
+        # no-op when it exists.
+        call_command("createcachetable", verbosity=0)
         if not options["no_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
         bind = f"{options['host']}:{options['port']}"

@@ -1,0 +1,88 @@
+"""The main journeys of a sales rep's day, driven through the real UI in Chromium."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from salesplan.activities.models import Activity
+from salesplan.customers.models import Account
+from salesplan.pipeline.models import Opportunity, OpportunityChange
+from tests.factories import make_account, make_opportunity
+
+from .conftest import log_in
+
+# serialized_rollback: these tests commit for real (the live server runs in another
+# thread), and the flush afterwards must not lose the default pipeline seeded by
+# migrations that later tests in the same process rely on.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def test_log_in_with_email_and_see_my_day(page, org):
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login/"))
+    page.get_by_label("Username or email").fill(org.west_rep.email)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("do not match")).to_be_visible()
+
+    page.get_by_label("Username or email").fill(org.west_rep.email)
+    page.get_by_label("Password").fill(org.password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).not_to_have_url(re.compile(r"/login/"))
+    expect(page.get_by_text(org.west_rep.first_name).first).to_be_visible()
+
+
+def test_create_an_account(page, org):
+    log_in(page, org.west_rep, org.password)
+    page.goto("/accounts/")
+    page.get_by_role("link", name="New account").click()
+    page.get_by_label("Name", exact=True).fill("Initech Systems")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("heading", name="Initech Systems")).to_be_visible()
+    account = Account.objects.get(name="Initech Systems")
+    assert account.owner == org.west_rep
+    expect(page).to_have_url(re.compile(rf"/accounts/{account.pk}/"))
+
+
+def test_log_a_call_on_an_account(page, org):
+    account = make_account(org.west_rep, name="Globex Corporation")
+    log_in(page, org.west_rep, org.password)
+    page.goto(f"/accounts/{account.pk}/")
+    log_form = page.locator("form", has=page.get_by_role("button", name="Save activity"))
+    log_form.get_by_label("Subject").fill("Discussed the renewal")
+    log_form.get_by_role("button", name="Save activity").click()
+
+    expect(page.get_by_text("Discussed the renewal").first).to_be_visible()
+    activity = Activity.objects.get(subject="Discussed the renewal")
+    assert (activity.account, activity.owner, activity.kind) == (account, org.west_rep, "call")
+
+
+def test_move_a_deal_on_the_pipeline_board(page, org):
+    deal = make_opportunity(org.west_rep, name="Umbrella upgrade")
+    target = deal.pipeline.stages.get(position=1)
+    log_in(page, org.west_rep, org.password)
+    page.goto("/pipeline/")
+    card = page.locator(f"[data-opportunity-id='{deal.pk}']")
+    column = page.locator(f"[data-stage-id='{target.pk}']")
+    expect(card).to_be_visible()
+    card.drag_to(column)
+
+    expect(column.locator(f"[data-opportunity-id='{deal.pk}']")).to_be_visible()
+    _wait_for(lambda: Opportunity.objects.get(pk=deal.pk).stage_id == target.pk)
+    change = OpportunityChange.objects.filter(opportunity=deal, field="stage").latest("id")
+    assert (change.to_stage, change.changed_by) == (target, org.west_rep)
+    page.reload()
+    expect(column.locator(f"[data-opportunity-id='{deal.pk}']")).to_be_visible()
+
+
+def _wait_for(condition, timeout: float = 10.0) -> None:
+    """The board saves in the background; poll the database until it has."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the change never reached the database")
+        time.sleep(0.1)
