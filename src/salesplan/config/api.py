@@ -1,5 +1,48 @@
-"""The JSON API at /api/v1/: one NinjaAPI assembling each app's router."""
+"""The JSON API at /api/v1/: one NinjaAPI assembling each app's router.
 
-from ninja import NinjaAPI
+Callers authenticate with an API token (`Authorization: Bearer sp_…`) or, from the
+browser, with their login session (unsafe methods then need the CSRF token). Errors
+are RFC 9457 problem details. The schema is committed as docs/openapi.json: after
+changing an endpoint run `salesplan openapi` (CI runs `salesplan openapi --check`).
+"""
 
-api = NinjaAPI(title="Salesplan API", version="1", urls_namespace="api")
+from salesplan.activities.api import activity_router
+from salesplan.core.api_support import (
+    ApiTokenAuth,
+    BrowserSessionAuth,
+    SalesplanAPI,
+    SwaggerDocs,
+    install_error_handlers,
+)
+from salesplan.customers.api import account_router, contact_router, lead_router
+from salesplan.org.api import router as me_router
+from salesplan.pipeline.api import opportunity_router, pipeline_router
+from salesplan.search.api import router as search_router
+
+api = SalesplanAPI(
+    title="Salesplan API",
+    version="1",
+    description=(
+        "Accounts, contacts, leads, opportunities and activities of a Salesplan "
+        "installation. Authenticate with `Authorization: Bearer <token>` (create one with "
+        "`salesplan token create USERNAME`) or a browser session. Lists are paged with "
+        "cursors: pass `next_cursor` back as `cursor`. Changes need the record's "
+        "`version`; a stale one is refused with 409. Errors are problem details "
+        "(`application/problem+json`) whose `errors` name each wrong field."
+    ),
+    urls_namespace="api",
+    auth=[ApiTokenAuth(), BrowserSessionAuth()],
+    docs=SwaggerDocs(),
+)
+install_error_handlers(api)
+
+api.add_router("/me", me_router)
+api.add_router("/accounts", account_router)
+api.add_router("/contacts", contact_router)
+api.add_router("/leads", lead_router)
+api.add_router("/pipelines", pipeline_router)
+api.add_router("/opportunities", opportunity_router)
+api.add_router("/activities", activity_router)
+api.add_router("/search", search_router)
+# --- Other apps' routers: add yours below (one line each). ---------------------------
+# imports: api.add_router("/imports", imports_router)  (from salesplan.imports.api)
