@@ -1,9 +1,56 @@
 from django.urls import path
 
-from . import views
+from salesplan.org import views_settings
+
+from .views import activities, auth, calendar, customers, home, pipeline, search
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.my_day, name="my_day"),
+    path("", home.my_day, name="my_day"),
+    path("login/", auth.login_view, name="login"),
+    path("logout/", auth.logout_view, name="logout"),
+    # Accounts, contacts, leads
+    path("accounts/", customers.account_list, name="account_list"),
+    path("accounts/new/", customers.account_create, name="account_create"),
+    path("accounts/<int:pk>/", customers.account_detail, name="account_detail"),
+    path("accounts/<int:pk>/edit/", customers.account_edit, name="account_edit"),
+    path("contacts/", customers.contact_list, name="contact_list"),
+    path("contacts/new/", customers.contact_create, name="contact_create"),
+    path("contacts/<int:pk>/", customers.contact_detail, name="contact_detail"),
+    path("contacts/<int:pk>/edit/", customers.contact_edit, name="contact_edit"),
+    path("leads/", customers.lead_list, name="lead_list"),
+    path("leads/new/", customers.lead_create, name="lead_create"),
+    path("leads/<int:pk>/", customers.lead_detail, name="lead_detail"),
+    path("leads/<int:pk>/edit/", customers.lead_edit, name="lead_edit"),
+    path("leads/<int:pk>/convert/", customers.lead_convert, name="lead_convert"),
+    # Opportunities and the board
+    path("opportunities/", pipeline.opportunity_list, name="opportunity_list"),
+    path("opportunities/new/", pipeline.opportunity_create, name="opportunity_create"),
+    path("opportunities/<int:pk>/", pipeline.opportunity_detail, name="opportunity_detail"),
+    path("opportunities/<int:pk>/edit/", pipeline.opportunity_edit, name="opportunity_edit"),
+    path("opportunities/<int:pk>/move/", pipeline.opportunity_move, name="opportunity_move"),
+    path("opportunities/<int:pk>/close/<str:outcome>/", pipeline.opportunity_close,
+         name="opportunity_close"),
+    path("pipeline/", pipeline.board, name="board"),
+    # The selling log
+    path("activities/", activities.activity_list, name="activity_list"),
+    path("activities/new/", activities.activity_create, name="activity_create"),
+    path("activities/<int:pk>/", activities.activity_detail, name="activity_detail"),
+    path("activities/<int:pk>/edit/", activities.activity_edit, name="activity_edit"),
+    path("activities/<int:pk>/done/", activities.activity_done, name="activity_done"),
+    path("log/<str:resource>/<int:pk>/", activities.log_on_record, name="log_activity"),
+    # Search and pickers
+    path("search/", search.search_page, name="search"),
+    path("search/suggest/", search.search_suggest, name="search_suggest"),
+    path("lookup/<str:kind>/", search.lookup, name="lookup"),
+    # Settings, profile, calendar feed
+    path("settings/", views_settings.company_settings, name="company_settings"),
+    path("settings/holidays/", views_settings.holiday_add, name="holiday_add"),
+    path("settings/holidays/<int:pk>/remove/", views_settings.holiday_remove,
+         name="holiday_remove"),
+    path("profile/", views_settings.profile, name="profile"),
+    path("profile/calendar/", views_settings.calendar_token, name="calendar_token"),
+    path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
+    # Import and export pages live in salesplan.imports (its own urls, added here).
 ]

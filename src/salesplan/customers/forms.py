@@ -1,0 +1,110 @@
+"""Forms for accounts, contacts, leads and lead conversion; saving goes through services."""
+
+from django import forms
+
+from salesplan.web.forms import LookupField, ServiceForm
+
+from . import services
+from .models import Account, Contact, Lead
+
+
+class AccountForm(ServiceForm):
+    parent = LookupField("accounts", model=Account, required=False, label="Parent account")
+    create_service = staticmethod(services.create_account)
+    update_service = staticmethod(services.update_account)
+
+    class Meta:
+        model = Account
+        fields = ["name", "domain", "website", "industry", "lifecycle", "tier", "owner",
+                  "parent", "employees", "annual_revenue", "potential", "currency", "street",
+                  "city", "postal_code", "state", "county", "country"]
+
+
+class ContactForm(ServiceForm):
+    account = LookupField("accounts", model=Account, required=False)
+    create_service = staticmethod(services.create_contact)
+    update_service = staticmethod(services.update_contact)
+
+    class Meta:
+        model = Contact
+        fields = ["first_name", "last_name", "title", "account", "email", "email_secondary",
+                  "phone", "mobile", "buying_role", "do_not_contact", "owner"]
+
+
+class LeadForm(ServiceForm):
+    create_service = staticmethod(services.create_lead)
+    update_service = staticmethod(services.update_lead)
+
+    class Meta:
+        model = Lead
+        fields = ["first_name", "last_name", "title", "company", "email", "phone", "website",
+                  "industry", "employees", "city", "state", "postal_code", "country", "source",
+                  "campaign", "status", "owner"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Conversion is its own action, never a status picked in a form.
+        self.fields["status"].choices = [
+            c for c in self.fields["status"].choices if c[0] != "converted"]
+
+
+class ConvertLeadForm(forms.Form):
+    """Choices for converting a lead: reuse or create the account and contact, and the deal."""
+
+    account_choice = forms.ChoiceField(label="Account", widget=forms.RadioSelect)
+    existing_account = LookupField("accounts", model=Account, required=False,
+                                   label="Or pick another existing account")
+    contact_choice = forms.ChoiceField(label="Contact", widget=forms.RadioSelect)
+    create_opportunity = forms.BooleanField(label="Create an opportunity", required=False,
+                                            initial=True)
+    opportunity_name = forms.CharField(label="Opportunity name", max_length=200, required=False)
+    amount = forms.DecimalField(label="Amount", min_value=0, max_digits=18, decimal_places=2,
+                                required=False)
+    close_date = forms.DateField(label="Expected close date", required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, lead: Lead, duplicates, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lead, self.duplicates = lead, duplicates
+        self.fields["existing_account"].user = user
+        new_account = f"Create a new account “{lead.company or lead.full_name}”"
+        self.fields["account_choice"].choices = [("new", new_account)] + [
+            (str(a.pk), f"Use existing account: {a.name}") for a in duplicates.accounts
+        ] + [("pick", "Use the account picked below")]
+        self.fields["account_choice"].initial = (
+            str(duplicates.accounts[0].pk) if duplicates.accounts else "new")
+        new_contact = f"Create a new contact “{lead.full_name}”"
+        self.fields["contact_choice"].choices = [("new", new_contact)] + [
+            (str(c.pk), f"Use existing contact: {c.full_name} ({c.email})")
+            for c in duplicates.contacts]
+        self.fields["contact_choice"].initial = (
+            str(duplicates.contacts[0].pk) if duplicates.contacts else "new")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("account_choice") == "pick" and not data.get("existing_account"):
+            self.add_error("existing_account", "Pick the account to use.")
+        if data.get("create_opportunity") and not data.get("opportunity_name"):
+            self.add_error("opportunity_name", "Name the opportunity, or untick “Create an "
+                                               "opportunity”.")
+        return data
+
+    def chosen_account_id(self) -> int | None:
+        choice = self.cleaned_data["account_choice"]
+        if choice == "new":
+            return None
+        if choice == "pick":
+            return self.cleaned_data["existing_account"]
+        return int(choice)
+
+    def chosen_contact_id(self) -> int | None:
+        choice = self.cleaned_data["contact_choice"]
+        return None if choice == "new" else int(choice)
+
+    def opportunity_data(self) -> dict:
+        data = {"name": self.cleaned_data["opportunity_name"]}
+        if self.cleaned_data.get("amount") is not None:
+            data["amount"] = self.cleaned_data["amount"]
+        if self.cleaned_data.get("close_date"):
+            data["close_date"] = self.cleaned_data["close_date"]
+        return data

@@ -1,0 +1,1 @@
+"""Browser pages. Each view reads through selectors and writes through services."""

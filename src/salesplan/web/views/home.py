@@ -1,0 +1,14 @@
+"""My day: what a rep works on this morning."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from salesplan.activities.selectors import my_day as my_day_selector
+
+
+@login_required
+def my_day(request):
+    day = my_day_selector(request.user)
+    return render(request, "web/my_day.html", {**day, "counts": {
+        "today": len(day["today"]), "overdue": len(day["overdue"]),
+        "no_next_step": len(day["no_next_step"])}})

@@ -1,0 +1,171 @@
+"""Opportunities: list, detail, forms, stage moves, closing, and the pipeline board."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from salesplan.core.errors import StaleVersion
+from salesplan.core.permissions import has_permission
+from salesplan.pipeline import selectors, services
+from salesplan.pipeline.filters import OPPORTUNITY_LIST
+from salesplan.pipeline.forms import CloseLostForm, MoveForm, OpportunityForm, closing_stage
+from salesplan.pipeline.models import Opportunity, Pipeline, Stage, StageKind
+from salesplan.web.forms import STALE_MESSAGE, owner_choices
+
+from .common import ListSpec, detail_context, form_page, list_page, visible_or_404
+
+
+def _stage_options():
+    return [(str(s.pk), f"{s.pipeline.name}: {s.name}")
+            for s in Stage.objects.select_related("pipeline").order_by("pipeline__position",
+                                                                       "pipeline_id", "position")]
+
+
+def _pipeline_options():
+    return [(str(p.pk), p.name) for p in Pipeline.objects.filter(active=True)]
+
+
+OPPORTUNITIES = ListSpec(
+    "opportunity", "opportunities", "Opportunities", OPPORTUNITY_LIST,
+    selectors.opportunity_list, "pipeline/opportunity_list.html",
+    ("owner", "pipeline", "stage", "status", "forecast_category", "close_after",
+     "close_before", "min_amount"),
+    {"stage": _stage_options, "pipeline": _pipeline_options})
+
+
+@login_required
+def opportunity_list(request):
+    return list_page(request, OPPORTUNITIES)
+
+
+@login_required
+def opportunity_detail(request, pk):
+    opportunity = visible_or_404(Opportunity, request.user, pk, related=(
+        "account", "contact", "owner", "stage", "pipeline"))
+    context = detail_context(request, "opportunity", opportunity)
+    context.update({
+        "stage_history": list(selectors.stage_history(opportunity)),
+        "move_form": MoveForm(opportunity=opportunity),
+        "lost_form": CloseLostForm(initial={"version": opportunity.version}),
+        "is_open": opportunity.status == StageKind.OPEN,
+    })
+    return render(request, "pipeline/opportunity_detail.html", context)
+
+
+@login_required
+def opportunity_create(request):
+    return form_page(request, form_class=OpportunityForm, resource="opportunity",
+                     template="pipeline/opportunity_form.html", title="New opportunity",
+                     success_message="Opportunity created.")
+
+
+@login_required
+def opportunity_edit(request, pk):
+    opportunity = visible_or_404(Opportunity, request.user, pk)
+    return form_page(request, form_class=OpportunityForm, resource="opportunity",
+                     instance=opportunity, template="pipeline/opportunity_form.html",
+                     title=f"Edit {opportunity}", success_message="Opportunity saved.")
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _move(request, opportunity, stage, version, lost_reason=""):
+    """Move and describe the outcome as (http status, message, updated deal or None)."""
+    try:
+        moved = services.move_opportunity(opportunity, stage, by=request.user,
+                                          expected_version=version, lost_reason=lost_reason)
+    except StaleVersion:
+        return 409, STALE_MESSAGE, None
+    except PermissionDenied:
+        return 403, "You may not move this opportunity.", None
+    except ValidationError as exc:
+        return 400, " ".join(m for ms in exc.message_dict.values() for m in ms), None
+    return 200, f"“{moved.name}” moved to {stage.name}.", moved
+
+
+def _parse_version(raw) -> int | None:
+    try:
+        return int(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@login_required
+@require_POST
+def opportunity_move(request, pk):
+    """Move to a stage: from the board (JSON answer) or a plain form (redirect back)."""
+    opportunity = visible_or_404(Opportunity, request.user, pk)
+    stage = Stage.objects.filter(pk=_parse_version(request.POST.get("stage"))).first()
+    if stage is None:
+        status, message, moved = 400, "Choose a stage to move to.", None
+    else:
+        status, message, moved = _move(request, opportunity, stage,
+                                       _parse_version(request.POST.get("version")),
+                                       request.POST.get("lost_reason", "").strip())
+    if _wants_json(request):
+        body = {"ok": moved is not None, "message": message}
+        if moved is not None:
+            body.update(version=moved.version, stage=moved.stage_id)
+        return JsonResponse(body, status=status)
+    if status == 403:
+        raise PermissionDenied(message)
+    (messages.success if moved else messages.error)(request, message)
+    return redirect(_back(request, "web:opportunity_detail", pk))
+
+
+def _back(request, default: str, pk):
+    from django.urls import reverse
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return reverse(default, args=[pk])
+
+
+@login_required
+@require_POST
+def opportunity_close(request, pk, outcome):
+    opportunity = visible_or_404(Opportunity, request.user, pk)
+    kind = StageKind.WON if outcome == "won" else StageKind.LOST
+    stage = closing_stage(opportunity, kind)
+    reason = request.POST.get("lost_reason", "").strip()
+    if stage is None:
+        messages.error(request, f"The pipeline has no {kind.label.lower()} stage.")
+    elif kind == StageKind.LOST and not reason:
+        messages.error(request, "Say why the deal was lost.")
+    else:
+        status, message, moved = _move(request, opportunity, stage,
+                                       _parse_version(request.POST.get("version")), reason)
+        if status == 403:
+            raise PermissionDenied(message)
+        (messages.success if moved else messages.error)(request, message)
+    return redirect("web:opportunity_detail", pk=pk)
+
+
+@login_required
+def board(request):
+    """Kanban columns per stage; cards drag between columns (and have a Move fallback)."""
+    pipelines = list(selectors.pipelines())
+    chosen = next((p for p in pipelines if str(p.pk) == request.GET.get("pipeline")), None)
+    chosen = chosen or next((p for p in pipelines if p.is_default), None) or (
+        pipelines[0] if pipelines else None)
+    params = {k: v for k, v in request.GET.items() if k == "owner" and v}
+    errors = ""
+    columns = []
+    if chosen is not None and has_permission(request.user, "opportunity", "view"):
+        try:
+            columns = selectors.board(request.user, chosen, params)
+        except ValidationError:
+            errors = "That owner filter is not valid."
+    return render(request, "pipeline/board.html", {
+        "pipelines": pipelines, "pipeline": chosen, "columns": columns, "errors": errors,
+        "owners": owner_choices(request.user), "owner": request.GET.get("owner", ""),
+        "stages": list(chosen.stages.all()) if chosen else [],
+        "can_move": has_permission(request.user, "opportunity", "change"),
+    })
