@@ -130,3 +130,22 @@ def owner(org, name: str):
 def cells():
     """(role, resource) pairs: one test each, checking every action and owner."""
     return [(role, resource) for role in ROLES for resource in RESOURCES]
+
+
+PLURAL = {"account": "accounts", "contact": "contacts", "lead": "leads",
+          "opportunity": "opportunities", "activity": "activities"}
+
+
+def api_payload(data: dict) -> dict:
+    """Service data as the API names it: references end in `_id`."""
+    return {(f"{k}_id" if k in {"account", "lead", "contact", "owner"} else k): v
+            for k, v in data.items()}
+
+
+def tell_tale(record: models.Model) -> str:
+    """Text that would appear in any answer that leaked the record."""
+    for name in ("name", "subject", "last_name"):
+        value = getattr(record, name, "")
+        if value:
+            return value
+    raise AssertionError(f"no tell-tale text for {record!r}")
