@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "salesplan.activities",
     "salesplan.imports",
     "salesplan.search",
+    "salesplan.territories",
     "salesplan.web",
 ]
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from salesplan.core.crud import create_record, delete_record, update_record
 from salesplan.core.permissions import require
+from salesplan.territories import services as territory_rules
 
 from .models import Account, Contact, Lead, LeadStatus
 
@@ -27,16 +28,22 @@ LEAD_FIELDS = {
 }
 
 
+@transaction.atomic
 def create_account(*, by, data: dict) -> Account:
     """Create an account owned by `data['owner']` or, by default, its creator."""
-    return create_record(Account, "account", by=by, data=data, allowed=ACCOUNT_FIELDS)
+    account = create_record(Account, "account", by=by, data=data, allowed=ACCOUNT_FIELDS)
+    territory_rules.account_saved(account, by=by)  # assign at once; respect boundaries
+    return account
 
 
+@transaction.atomic
 def update_account(account: Account, *, by, data: dict, expected_version: int | None = None):
     if data.get("parent") not in (None, "") and _would_cycle(account, data["parent"]):
         raise ValidationError({"parent": "An account cannot be its own parent or ancestor."})
-    return update_record(account, "account", by=by, data=data, allowed=ACCOUNT_FIELDS,
-                         expected_version=expected_version)
+    changes = update_record(account, "account", by=by, data=data, allowed=ACCOUNT_FIELDS,
+                            expected_version=expected_version)
+    territory_rules.account_saved(account, by=by, changes=changes)  # re-assign; boundaries
+    return changes
 
 
 def _would_cycle(account: Account, parent) -> bool:

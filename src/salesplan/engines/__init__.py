@@ -1,0 +1,1 @@
+"""Pure computation (no Django): assignment, alignment, allocation, forecasting."""

@@ -1,0 +1,256 @@
+"""Running the rule engine against the database: full runs, re-assigning the accounts a
+change affects, and assigning one account the moment it is saved.
+
+Full runs stream accounts in chunks of plain tuples and write results with one
+multi-row INSERT per chunk (bypassing model instances: at a million rows building
+objects would cost more than the whole assignment).
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from salesplan.customers.models import Account
+from salesplan.engines.territory_rules import (
+    ACCOUNT_COLUMNS,
+    Outcome,
+    Rule,
+    RuleIndex,
+    account_facts,
+    validate_rule,
+)
+from salesplan.engines.territory_rules import (
+    NamedAccount as EngineNamedAccount,
+)
+
+from .models import (
+    AccountTerritory,
+    Alignment,
+    AssignmentConflict,
+    BoundaryRule,
+    NamedAccount,
+    Territory,
+)
+
+CHUNK = 20_000
+_compiled: dict[int, tuple[int, RuleIndex]] = {}
+
+
+@dataclass
+class CompiledAlignment:
+    rules: list[Rule]
+    named: list[EngineNamedAccount]
+
+
+def territory_depths(rows: Iterable[tuple[int, int | None]]) -> dict[int, int]:
+    """Depth of each territory in its hierarchy (roots are 0)."""
+    parents = dict(rows)
+    depths: dict[int, int] = {}
+
+    def depth(tid: int) -> int:
+        if tid not in depths:
+            chain, current = [], tid
+            while current is not None and current not in depths and current not in chain:
+                chain.append(current)
+                current = parents.get(current)
+            base = depths.get(current, -1) if current is not None else -1
+            for offset, item in enumerate(reversed(chain), start=1):
+                depths[item] = base + offset
+        return depths[tid]
+
+    for tid in parents:
+        depth(tid)
+    return depths
+
+
+def load_rules(alignment: Alignment) -> CompiledAlignment:
+    """The alignment's rules and named accounts in engine form, in a stable order."""
+    territories = {t[0]: t for t in Territory.objects.filter(alignment=alignment)
+                   .values_list("id", "parent_id", "name", "type", "priority")}
+    depths = territory_depths((tid, t[1]) for tid, t in territories.items())
+    rules = []
+    for rule_id, tid, position, combine, raw in (
+            BoundaryRule.objects.filter(territory__alignment=alignment)
+            .order_by("territory_id", "position")
+            .values_list("id", "territory_id", "position", "combine", "conditions")):
+        _, _, name, kind, priority = territories[tid]
+        conditions, errors = validate_rule(combine, raw)
+        if errors:  # stored rules were validated; skip rather than stop a whole run
+            continue
+        rules.append(Rule(rule_id, tid, kind, (priority, depths[tid]),
+                          f"rule {position} of {name}", combine, conditions))
+    named = [
+        EngineNamedAccount(tid, territories[tid][3], (territories[tid][4], depths[tid]),
+                           account_id, include, territories[tid][2])
+        for tid, account_id, include in NamedAccount.objects.filter(
+            territory__alignment=alignment).values_list("territory_id", "account_id", "include")
+    ]
+    return CompiledAlignment(rules, named)
+
+
+def compiled_index(alignment: Alignment) -> RuleIndex:
+    """The compiled rule index, cached per alignment until its rules change."""
+    cached = _compiled.get(alignment.pk)
+    if cached and cached[0] == alignment.rules_version:
+        return cached[1]
+    loaded = load_rules(alignment)
+    index = RuleIndex(loaded.rules, loaded.named)
+    _compiled[alignment.pk] = (alignment.rules_version, index)
+    return index
+
+
+def account_rows(queryset=None, chunk: int = CHUNK):
+    """Account facts in chunks, streamed from the database."""
+    queryset = Account.objects.all() if queryset is None else queryset
+    batch = []
+    for row in queryset.order_by().values_list(*ACCOUNT_COLUMNS).iterator(chunk_size=chunk):
+        batch.append(account_facts(row))
+        if len(batch) >= chunk:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _insert_sql() -> str:
+    quote = connection.ops.quote_name
+    table = quote(AccountTerritory._meta.db_table)
+    # The table name comes from the model, never from input.
+    return (f"INSERT INTO {table} (account_id, alignment_id, territory_id, type, reason) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s)")
+
+
+def write_assignments(alignment_id: int, assignments: list[tuple[int, int, str, str]]) -> None:
+    sql = _insert_sql()
+    with connection.cursor() as cursor:
+        for start in range(0, len(assignments), CHUNK):
+            cursor.executemany(sql, [(a, alignment_id, t, k, r[:300])
+                                     for a, t, k, r in assignments[start:start + CHUNK]])
+
+
+def write_conflicts(alignment_id: int, conflicts) -> None:
+    AssignmentConflict.objects.bulk_create(
+        [AssignmentConflict(alignment_id=alignment_id, account_id=a, type=k, territory_ids=list(t))
+         for a, k, t in conflicts], batch_size=2000)
+
+
+def run_full_assignment(alignment: Alignment,
+                        progress: Callable[[int, int], None] | None = None) -> dict:
+    """Assign every account under the alignment's rules and replace its results."""
+    alignment.refresh_from_db()
+    version = alignment.rules_version
+    index = compiled_index(alignment)
+    total = Account.objects.count()
+    out, done = Outcome(), 0
+    for batch in account_rows():
+        index.assign(batch, out)
+        done += len(batch)
+        if progress:
+            progress(done, total)
+    with transaction.atomic():
+        AccountTerritory.objects.filter(alignment=alignment).delete()
+        AssignmentConflict.objects.filter(alignment=alignment).delete()
+        write_assignments(alignment.pk, out.assignments)
+        write_conflicts(alignment.pk, out.conflicts)
+        Alignment.objects.filter(pk=alignment.pk).update(
+            assigned_version=version, assigned_at=timezone.now(),
+            conflict_count=len(out.conflicts), unclaimed_count=len(out.unclaimed))
+    return {"accounts": done, "assigned": len(out.assignments),
+            "conflicts": len(out.conflicts), "unclaimed": len(out.unclaimed)}
+
+
+def reassign(alignment: Alignment, accounts_q: Q | None = None,
+             account_ids: Iterable[int] | None = None) -> dict:
+    """Re-run the rules for the accounts matching `accounts_q` (or with these ids) and
+    write only what changed. Used after a rule edit and when an account is saved."""
+    index = compiled_index(alignment)
+    queryset = Account.objects.all()
+    if account_ids is not None:
+        queryset = queryset.filter(pk__in=list(account_ids))
+    if accounts_q is not None:
+        queryset = queryset.filter(accounts_q)
+    out, ids = Outcome(), []
+    for batch in account_rows(queryset):
+        ids.extend(f[0] for f in batch)
+        index.assign(batch, out)
+    changed = _replace_results(alignment, ids, out)
+    return {"accounts": len(ids), "changed": changed}
+
+
+def _replace_results(alignment: Alignment, ids: list[int], out: Outcome) -> int:
+    new = {(a, k): (t, r) for a, t, k, r in out.assignments}
+    old: dict[tuple[int, str], tuple[int, str, int]] = {}
+    for start in range(0, len(ids), 5000):
+        part = ids[start:start + 5000]
+        for pk, account_id, tid, kind, reason in AccountTerritory.objects.filter(
+                alignment=alignment, account_id__in=part).values_list(
+                "pk", "account_id", "territory_id", "type", "reason"):
+            old[(account_id, kind)] = (tid, reason, pk)
+    stale = [pk for key, (tid, reason, pk) in old.items() if new.get(key) != (tid, reason)]
+    fresh = [(a, t, k, r) for (a, k), (t, r) in new.items()
+             if (old.get((a, k)) or (None, None))[:2] != (t, r)]
+    with transaction.atomic():
+        for start in range(0, len(stale), 5000):
+            AccountTerritory.objects.filter(pk__in=stale[start:start + 5000]).delete()
+        write_assignments(alignment.pk, fresh)
+        for start in range(0, len(ids), 5000):
+            AssignmentConflict.objects.filter(alignment=alignment,
+                                              account_id__in=ids[start:start + 5000]).delete()
+        write_conflicts(alignment.pk, out.conflicts)
+    return len(fresh) + len([k for k in old if k not in new])
+
+
+def assign_account(account_id: int) -> None:
+    """Assign one new or edited account in every alignment still in use."""
+    for alignment in Alignment.objects.exclude(status=Alignment.Status.ARCHIVED):
+        reassign(alignment, account_ids=[account_id])
+
+
+# --- which accounts a rule could touch ------------------------------------------------
+
+_TEXT_LOOKUP = {"country": "country", "state": "state", "county": "county",
+                "industry": "industry", "tier": "tier", "postal_code": "postal_code"}
+
+
+def _bump(text: str) -> str:
+    return text[:-1] + chr(ord(text[-1]) + 1)
+
+
+def condition_q(condition: dict) -> Q:
+    """A database filter that finds (at least) every account meeting the condition."""
+    name, op, values = condition["field"], condition.get("op", "in"), condition["values"]
+    if isinstance(values, (str, int)):
+        values = [values]
+    if op == "between":
+        low, high = values
+        q = Q(**{f"{name}__isnull": False})
+        if low not in (None, ""):
+            q &= Q(**{f"{name}__gte": low})
+        if high not in (None, ""):
+            q &= Q(**{f"{name}__lte": high})
+        return q
+    if op == "range":
+        low, high = values if len(values) == 2 else values[0].split("-", 1)
+        low, high = str(low).strip().upper(), str(high).strip().upper()
+        return Q(postal_code__gte=low, postal_code__lt=_bump(high))
+    q = Q()
+    for value in values:
+        value = str(value).strip()
+        if op == "prefix":
+            q |= Q(postal_code__istartswith=value)
+        else:
+            q |= Q(**{f"{_TEXT_LOOKUP[name]}__iexact": value})
+    return q
+
+
+def rule_q(combine: str, conditions: list[dict]) -> Q:
+    """Accounts a rule could claim: its conditions combined the way the rule combines
+    them (a superset is fine: the engine re-checks every account found)."""
+    q = Q()
+    for condition in conditions:
+        part = condition_q(condition)
+        q = part if not q else (q & part if combine == "all" else q | part)
+    return q

@@ -1,0 +1,233 @@
+"""Territory size, potential, capacity and goals.
+
+A proposed goal follows a formula the manager can read: a share of the parent's goal in
+proportion to potential, prior-period bookings with growth, or sales per selling day ×
+selling days. Children's goals always add up exactly to the parent's (amounts are
+Decimal, rounded to the currency's minor unit, the remainder given out by largest
+remainder). A manager may override any child's goal with a reason; the rest of the
+parent's goal is shared among the others by the formula.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from salesplan.core import audit
+from salesplan.core.money import minor_units
+from salesplan.org.models import Company
+from salesplan.pipeline.models import Opportunity, StageKind
+
+from .models import AccountTerritory, GoalFormula, Territory, TerritoryGoal
+from .selectors import current_members, descendants
+
+
+def allocate(total: Decimal, weights: list[Decimal], currency: str = "USD") -> list[Decimal]:
+    """Split `total` in proportion to `weights` into amounts of the currency's minor unit
+    that add up exactly to `total`; leftover units go to the largest remainders (ties to
+    the earlier item). Zero weights everywhere share equally."""
+    if not weights:
+        return []
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    unit = Decimal(1).scaleb(-minor_units(currency))
+    units_total = int((total / unit).to_integral_value(rounding=ROUND_FLOOR))
+    weight_sum = sum(weights, Decimal(0))
+    if weight_sum == 0:
+        weights, weight_sum = [Decimal(1)] * len(weights), Decimal(len(weights))
+    exact = [Decimal(units_total) * w / weight_sum for w in weights]
+    floors = [int(e.to_integral_value(rounding=ROUND_FLOOR)) for e in exact]
+    leftover = units_total - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:leftover]:
+        floors[i] += 1
+    return [Decimal(f) * unit for f in floors]
+
+
+def selling_days(start: date, end: date) -> int:
+    """Working days of the company calendar from start to end inclusive, less holidays."""
+    company = Company.current()
+    weekdays = set(company.working_weekdays)
+    holidays = set(company.holidays.filter(date__range=(start, end)).values_list("date", flat=True))
+    days, current = 0, start
+    while current <= end:
+        if current.weekday() in weekdays and current not in holidays:
+            days += 1
+        current += timedelta(days=1)
+    return days
+
+
+@dataclass
+class TerritorySize:
+    """What a territory holds and can do, over a history window."""
+
+    accounts: int
+    accounts_by_tier: dict[str, int]
+    potential: Decimal
+    area_sq_km: Decimal | None
+    bookings: Decimal
+    selling_days: int
+    sales_per_day: Decimal
+    members: int
+    capacity_calls: int
+
+
+def _territory_ids(territory: Territory) -> set[int]:
+    return descendants([territory.pk], territory.alignment_id)
+
+
+def _bookings(ids: set[int], start: date, end: date) -> Decimal:
+    accounts = AccountTerritory.objects.filter(territory_id__in=ids).values("account_id")
+    total = Opportunity.objects.filter(
+        status=StageKind.WON, account_id__in=accounts, closed_at__date__range=(start, end)
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or Decimal(0)
+
+
+def territory_size(territory: Territory, *, window_start: date, window_end: date,
+                   calls_per_day: int = 6) -> TerritorySize:
+    """Accounts by tier, potential, area, bookings and sales per selling day in the window,
+    and capacity: members × selling days × achievable calls per day."""
+    ids = _territory_ids(territory)
+    rows = AccountTerritory.objects.filter(territory_id__in=ids)
+    by_tier = {row["account__tier"] or "none": row["n"] for row in
+               rows.values("account__tier").annotate(n=Count("account_id", distinct=True))}
+    potential = rows.aggregate(total=Sum("account__potential"))["total"] or Decimal(0)
+    days = selling_days(window_start, window_end)
+    bookings = _bookings(ids, window_start, window_end)
+    members = current_members().filter(territory_id__in=ids).values("user_id").distinct().count()
+    return TerritorySize(
+        accounts=sum(by_tier.values()), accounts_by_tier=by_tier, potential=potential,
+        area_sq_km=territory.area_sq_km, bookings=bookings, selling_days=days,
+        sales_per_day=(bookings / days).quantize(Decimal("0.01")) if days else Decimal(0),
+        members=members, capacity_calls=members * days * calls_per_day)
+
+
+@dataclass
+class Proposal:
+    territory: Territory
+    basis: Decimal  # the formula's number for this territory
+    amount: Decimal
+    explanation: str
+    override_reason: str = ""
+
+
+def _basis(territory: Territory, formula: str, period_start: date, period_end: date,
+           growth: Decimal) -> tuple[Decimal, str]:
+    ids = _territory_ids(territory)
+    if formula == GoalFormula.SHARE_OF_POTENTIAL:
+        potential = (AccountTerritory.objects.filter(territory_id__in=ids)
+                     .aggregate(total=Sum("account__potential"))["total"] or Decimal(0))
+        return potential, f"potential {potential}"
+    length = period_end - period_start
+    prior_end = period_start - timedelta(days=1)
+    prior_start = prior_end - length
+    bookings = _bookings(ids, prior_start, prior_end)
+    if formula == GoalFormula.PRIOR_BOOKINGS:
+        return (bookings * (1 + growth),
+                f"bookings {bookings} from {prior_start} to {prior_end} × {1 + growth}")
+    history_days = selling_days(prior_start, prior_end)
+    per_day = bookings / history_days if history_days else Decimal(0)
+    days = selling_days(period_start, period_end)
+    return (per_day * days,
+            f"{per_day.quantize(Decimal('0.01'))} per selling day × {days} selling days")
+
+
+def propose_goals(parent: Territory, *, period_start: date, period_end: date, formula: str,
+                  total: Decimal | None = None, growth: Decimal = Decimal(0),
+                  currency: str | None = None,
+                  overrides: dict[int, tuple[Decimal, str]] | None = None) -> list[Proposal]:
+    """Goals for the parent's children that add up exactly to `total` (by default the sum
+    of the formula's numbers). `overrides`: territory id -> (amount, reason)."""
+    if formula not in GoalFormula.values or formula == GoalFormula.MANUAL:
+        raise ValidationError({"formula": "Choose share_of_potential, prior_bookings or "
+                                          "sales_per_day."})
+    if period_end < period_start:
+        raise ValidationError({"period_end": "The period ends before it starts."})
+    currency = currency or Company.current().default_currency
+    overrides = overrides or {}
+    children = list(parent.children.order_by("name", "id"))
+    known = {c.pk for c in children}
+    for tid, (amount, reason) in overrides.items():
+        if tid not in known:
+            raise ValidationError({"overrides": f"Territory {tid} is not below {parent.name}."})
+        if not (reason or "").strip():
+            raise ValidationError({"overrides": f"Say why the goal of territory {tid} is "
+                                                "overridden."})
+        if amount < 0:
+            raise ValidationError({"overrides": f"The goal of territory {tid} is negative."})
+    bases = [_basis(c, formula, period_start, period_end, growth) for c in children]
+    if formula == GoalFormula.SHARE_OF_POTENTIAL and total is None:
+        raise ValidationError({"total": "A share of potential needs the parent's goal."})
+    if total is None:
+        total = sum((b for b, _ in bases), Decimal(0))
+    total = allocate(total, [Decimal(1)], currency)[0]
+    fixed = sum((amount for amount, _ in overrides.values()), Decimal(0))
+    free = [i for i, c in enumerate(children) if c.pk not in overrides]
+    if fixed > total or (not free and fixed != total):
+        raise ValidationError({"overrides": f"The overridden goals add up to {fixed}, but the "
+                                            f"goal of {parent.name} is {total}; they must add "
+                                            "up exactly."})
+    shares = allocate(total - fixed, [bases[i][0] for i in free], currency) if free else []
+    share_of = dict(zip(free, shares, strict=True))
+    basis_sum = sum((bases[i][0] for i in free), Decimal(0))
+    proposals = []
+    for i, child in enumerate(children):
+        basis, text = bases[i]
+        if child.pk in overrides:
+            amount, reason = overrides[child.pk]
+            proposals.append(Proposal(child, basis, amount, f"set by hand ({text})",
+                                      reason.strip()))
+            continue
+        share = (basis / basis_sum * 100).quantize(Decimal("0.1")) if basis_sum else None
+        explanation = (f"{share}% of {total - fixed} by {text}" if share is not None
+                       else f"equal share of {total - fixed} (no {formula} data)")
+        proposals.append(Proposal(child, basis, share_of[i], explanation))
+    return proposals
+
+
+@transaction.atomic
+def set_goals(parent: Territory, *, by, period_start: date, period_end: date, formula: str,
+              total: Decimal | None = None, growth: Decimal = Decimal(0),
+              overrides: dict[int, tuple[Decimal, str]] | None = None) -> list[TerritoryGoal]:
+    """Save the parent's goal and its children's (adding up exactly) for the period."""
+    from .services import require_manage
+
+    require_manage(by)
+    currency = Company.current().default_currency
+    proposals = propose_goals(parent, period_start=period_start, period_end=period_end,
+                              formula=formula, total=total, growth=growth, currency=currency,
+                              overrides=overrides)
+    parent_total = (sum((p.amount for p in proposals), Decimal(0)) if proposals
+                    else allocate(total or Decimal(0), [Decimal(1)], currency)[0])
+    saved = [_save_goal(parent, by, period_start, period_end, formula, parent_total,
+                        parent_total, currency, "goal of the territory", "")]
+    for p in proposals:
+        saved.append(_save_goal(p.territory, by, period_start, period_end,
+                                GoalFormula.MANUAL if p.override_reason else formula,
+                                p.amount if not p.override_reason else p.basis, p.amount,
+                                currency, p.explanation, p.override_reason))
+    return saved
+
+
+def _save_goal(territory, by, start, end, formula, proposed, amount, currency, explanation,
+               reason) -> TerritoryGoal:
+    goal, created = TerritoryGoal.objects.update_or_create(
+        territory=territory, period_start=start, period_end=end,
+        defaults={"formula": formula, "proposed": allocate(proposed, [Decimal(1)], currency)[0],
+                  "amount": amount, "currency": currency, "explanation": explanation[:500],
+                  "override_reason": reason[:500], "set_by": by})
+    if created:
+        audit.record_created(goal, by)
+    else:
+        audit.record_changes(goal, {"amount": ("", amount)}, by)
+    return goal
+
+
+def default_window(days: int = 365) -> tuple[date, date]:
+    end = timezone.localdate()
+    return end - timedelta(days=days), end

@@ -1,0 +1,281 @@
+"""Reads about territories: who covers what, the violations list, what-if comparisons."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from salesplan.customers.models import Account
+from salesplan.org.models import Role
+from salesplan.pipeline.models import Opportunity, StageKind
+
+from .models import (
+    AccountTerritory,
+    Alignment,
+    BoundaryException,
+    Territory,
+    TerritoryMember,
+    TerritoryType,
+)
+
+VIEW_ROLES = (Role.ADMIN, Role.MANAGER, Role.REP, Role.EXECUTIVE)
+
+
+def active_alignment() -> Alignment | None:
+    return Alignment.objects.filter(status=Alignment.Status.ACTIVE).first()
+
+
+def current_members(on: date | None = None):
+    on = on or timezone.localdate()
+    return TerritoryMember.objects.filter(
+        Q(start_date__lte=on), Q(end_date__isnull=True) | Q(end_date__gte=on))
+
+
+def descendants(territory_ids, alignment_id: int) -> set[int]:
+    """The territories and every territory below them."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for tid, parent_id in Territory.objects.filter(alignment_id=alignment_id).values_list(
+            "id", "parent_id"):
+        children[parent_id].append(tid)
+    result, stack = set(), list(territory_ids)
+    while stack:
+        current = stack.pop()
+        if current not in result:
+            result.add(current)
+            stack.extend(children[current])
+    return result
+
+
+def scope_version() -> int:
+    return cache.get_or_set("territory-scope-version", 1, None) or 1
+
+
+def bump_scope_version() -> None:
+    """Forget cached territory scopes (membership, hierarchy or activation changed)."""
+    try:
+        cache.incr("territory-scope-version")
+    except ValueError:
+        cache.set("territory-scope-version", 2, None)
+
+
+def member_territory_ids(user) -> list[int]:
+    """Active-alignment territories the user currently works, with those below them.
+    Cached briefly: every visibility check asks."""
+    key = f"territory-scope:{user.pk}:{scope_version()}:{timezone.localdate().isoformat()}"
+    ids = cache.get(key)
+    if ids is None:
+        alignment = active_alignment()
+        ids = []
+        if alignment is not None:
+            direct = current_members().filter(
+                user_id=user.pk, territory__alignment=alignment).values_list(
+                "territory_id", flat=True)
+            ids = sorted(descendants(direct, alignment.pk)) if direct else []
+        cache.set(key, ids, 300)
+    return ids
+
+
+def territory_account_scope(user) -> Q | None:
+    """Visibility provider: the accounts assigned to the user's territories."""
+    if getattr(user, "role", None) in (Role.MARKETING,) or user.visible_owner_ids is None:
+        return None
+    ids = member_territory_ids(user)
+    if not ids:
+        return None
+    return Q(pk__in=AccountTerritory.objects.filter(territory_id__in=ids).values("account_id"))
+
+
+def has_approved_exception(user_id: int, account_id: int, on: date | None = None) -> bool:
+    return BoundaryException.objects.filter(
+        rep_id=user_id, account_id=account_id, status=BoundaryException.Status.APPROVED,
+        until__gte=on or timezone.localdate()).exists()
+
+
+def account_territories(account_id: int, alignment: Alignment | None = None):
+    alignment = alignment or active_alignment()
+    if alignment is None:
+        return AccountTerritory.objects.none()
+    return AccountTerritory.objects.filter(alignment=alignment, account_id=account_id
+                                           ).select_related("territory")
+
+
+# --- violations ----------------------------------------------------------------------
+
+
+@dataclass
+class Violation:
+    """A record whose owner does not work the account's territory."""
+
+    kind: str  # "account" or "opportunity"
+    record_id: int
+    name: str
+    account_id: int
+    owner_id: int
+    territory_id: int
+    territory_owner_id: int | None
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def coverage(alignment: Alignment) -> tuple[dict[int, set[int]], dict[int, int]]:
+    """user id -> territories they cover (with those below), and territory -> owner id."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for tid, parent_id in Territory.objects.filter(alignment=alignment).values_list(
+            "id", "parent_id"):
+        children[parent_id].append(tid)
+    covered: dict[int, set[int]] = defaultdict(set)
+    owners: dict[int, int] = {}
+    for tid, user_id, role in current_members().filter(territory__alignment=alignment
+                                                       ).values_list("territory_id", "user_id",
+                                                                     "role"):
+        stack = [tid]
+        while stack:
+            current = stack.pop()
+            if current not in covered[user_id]:
+                covered[user_id].add(current)
+                stack.extend(children[current])
+        if role == "owner":
+            owners.setdefault(tid, user_id)
+    return covered, owners
+
+
+TYPE_ORDER = [TerritoryType.GEOGRAPHIC, TerritoryType.NAMED_ACCOUNT, TerritoryType.VERTICAL,
+              TerritoryType.OVERLAY]
+
+
+def violations(user, *, limit: int = 500, account_ids=None) -> list[Violation]:
+    """Accounts and open opportunities (visible to the user) whose owner is not a
+    member of any of the account's territories and holds no approved exception."""
+    alignment = active_alignment()
+    if alignment is None:
+        return []
+    covered, owners = coverage(alignment)
+    visible = Account.objects.visible_to(user)
+    rows = AccountTerritory.objects.filter(alignment=alignment, account__in=visible)
+    if account_ids is not None:
+        rows = rows.filter(account_id__in=account_ids)
+    territories: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for account_id, tid, kind in rows.values_list("account_id", "territory_id", "type"):
+        territories[account_id].append((tid, kind))
+    exceptions = set(BoundaryException.objects.filter(
+        status=BoundaryException.Status.APPROVED, until__gte=timezone.localdate()
+    ).values_list("rep_id", "account_id"))
+
+    def breaks(owner_id: int, account_id: int) -> tuple[int, int | None] | None:
+        mine = territories.get(account_id)
+        if not mine or (owner_id, account_id) in exceptions:
+            return None
+        user_covers = covered.get(owner_id, set())
+        if any(tid in user_covers for tid, _ in mine):
+            return None
+        primary = min(mine, key=lambda t: TYPE_ORDER.index(t[1]))[0]
+        return primary, owners.get(primary)
+
+    found: list[Violation] = []
+    accounts = visible.filter(pk__in=list(territories)) if account_ids is not None else visible
+    for pk, name, owner_id in accounts.order_by("pk").values_list("pk", "name", "owner_id"):
+        hit = breaks(owner_id, pk)
+        if hit:
+            found.append(Violation("account", pk, name, pk, owner_id, hit[0], hit[1]))
+            if len(found) >= limit:
+                return found
+    opportunities = Opportunity.objects.visible_to(user).filter(status=StageKind.OPEN)
+    if account_ids is not None:
+        opportunities = opportunities.filter(account_id__in=account_ids)
+    for pk, name, account_id, owner_id in opportunities.order_by("pk").values_list(
+            "pk", "name", "account_id", "owner_id"):
+        hit = breaks(owner_id, account_id)
+        if hit:
+            found.append(Violation("opportunity", pk, name, account_id, owner_id, *hit))
+            if len(found) >= limit:
+                break
+    return found
+
+
+# --- what-if -------------------------------------------------------------------------
+
+
+@dataclass
+class WhatIf:
+    """A draft compared with the active alignment."""
+
+    moved_accounts: int = 0
+    moves: list[dict] = field(default_factory=list)  # per (type, from, to) pair
+    sample: list[dict] = field(default_factory=list)  # some moved accounts in detail
+    balance: list[dict] = field(default_factory=list)  # per territory name: before/after
+
+
+def _territory_names(alignment_id: int) -> dict[int, str]:
+    return dict(Territory.objects.filter(alignment_id=alignment_id).values_list("id", "name"))
+
+
+def _per_territory(alignment_id: int) -> dict[int, tuple[int, Decimal]]:
+    rows = (AccountTerritory.objects.filter(alignment_id=alignment_id)
+            .values("territory_id").annotate(n=Count("account_id"),
+                                             potential=Sum("account__potential")))
+    return {r["territory_id"]: (r["n"], r["potential"] or Decimal(0)) for r in rows}
+
+
+def what_if(draft: Alignment, base: Alignment | None = None, *, sample_size: int = 200) -> WhatIf:
+    """Accounts that move between territories if the draft replaced `base` (by default the
+    active alignment), with their potential and open pipeline, and the before/after
+    balance of every territory. Territories are matched across alignments by name."""
+    base = base or active_alignment()
+    result = WhatIf()
+    if base is None:
+        return result
+    before_names, after_names = _territory_names(base.pk), _territory_names(draft.pk)
+    before_territory = AccountTerritory.objects.filter(
+        alignment=base, account_id=OuterRef("account_id"), type=OuterRef("type")
+    ).values("territory__name")[:1]
+    open_pipeline = Opportunity.objects.filter(
+        account_id=OuterRef("account_id"), status=StageKind.OPEN
+    ).order_by().values("account_id").annotate(total=Sum("amount")).values("total")
+    draft_rows = AccountTerritory.objects.filter(alignment=draft).annotate(
+        before=Subquery(before_territory))
+    moved = draft_rows.filter(Q(before__isnull=True) | ~Q(before=F("territory__name")))
+    pairs = (moved.values("type", "before", "territory_id")
+             .annotate(accounts=Count("account_id"), potential=Sum("account__potential"),
+                       pipeline=Sum(Subquery(open_pipeline)))
+             .order_by("-accounts"))
+    dropped = AccountTerritory.objects.filter(alignment=base).exclude(
+        Exists(AccountTerritory.objects.filter(alignment=draft, account_id=OuterRef("account_id"),
+                                               type=OuterRef("type"))))
+    dropped_pairs = dropped.values("type", "territory_id").annotate(
+        accounts=Count("account_id"), potential=Sum("account__potential"))
+    for row in pairs:
+        result.moves.append({
+            "type": row["type"],
+            "from": row["before"], "to": after_names.get(row["territory_id"]),
+            "accounts": row["accounts"], "potential": row["potential"] or Decimal(0),
+            "open_pipeline": row["pipeline"] or Decimal(0)})
+    for row in dropped_pairs:
+        result.moves.append({
+            "type": row["type"], "from": before_names.get(row["territory_id"]), "to": None,
+            "accounts": row["accounts"], "potential": row["potential"] or Decimal(0),
+            "open_pipeline": None})
+    result.moved_accounts = sum(m["accounts"] for m in result.moves)
+    for row in moved.select_related("account", "territory")[:sample_size]:
+        result.sample.append({
+            "account_id": row.account_id, "account": row.account.name, "type": row.type,
+            "from": row.before, "to": row.territory.name, "potential": row.account.potential})
+    result.balance = _balance(base, draft, before_names, after_names)
+    return result
+
+
+def _balance(base, draft, before_names, after_names) -> list[dict]:
+    before = {before_names[t]: v for t, v in _per_territory(base.pk).items()}
+    after = {after_names[t]: v for t, v in _per_territory(draft.pk).items()}
+    zero = (0, Decimal(0))
+    return [
+        {"territory": name,
+         "accounts_before": before.get(name, zero)[0], "accounts_after": after.get(name, zero)[0],
+         "potential_before": before.get(name, zero)[1],
+         "potential_after": after.get(name, zero)[1]}
+        for name in sorted(set(before_names.values()) | set(after_names.values()))
+    ]

@@ -1,0 +1,26 @@
+"""Background work for territories (django.tasks; inline or on a Celery worker)."""
+
+from django.tasks import task
+
+from salesplan.core.jobs import Progress, run_job
+
+
+def _assign_all(job) -> tuple[dict, str]:
+    from salesplan.customers.models import Account
+
+    from .assignment import run_full_assignment
+    from .models import Alignment
+
+    alignment = Alignment.objects.get(pk=job.params["alignment_id"])
+    progress = Progress(job, total=Account.objects.count(), every=20_000)
+    result = run_full_assignment(
+        alignment, progress=lambda done, _total: progress.advance_to(done, "Assigning accounts"))
+    message = (f"Assigned {result['assigned']:,} territories to {result['accounts']:,} accounts; "
+               f"{result['conflicts']:,} conflicts, {result['unclaimed']:,} unclaimed.")
+    return result, message
+
+
+@task
+def run_assignment(job_id: int) -> dict:
+    """Assign every account under an alignment's rules; progress goes to the job row."""
+    return run_job(job_id, _assign_all)
