@@ -1,7 +1,9 @@
 """The audit trail: every create, change and delete of a CRM record, field by field."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 
@@ -36,7 +38,7 @@ def record_deleted(obj: models.Model, by) -> None:
     )
 
 
-def record_changes(obj: models.Model, changes: dict[str, tuple[object, object]], by) -> None:
+def record_changes(obj: models.Model, changes: Mapping[str, tuple[Any, Any]], by) -> None:
     AuditEntry.objects.bulk_create(
         AuditEntry(
             record_type=record_type(obj), record_id=obj.pk, action=AuditEntry.Action.UPDATE,

@@ -4,17 +4,22 @@ Domain services call these with their own rules on top (lead conversion, stage c
 views, the API, imports and the CLI call the domain services, never these directly.
 """
 
+from typing import Any, TypeVar
+
 from django.db import models, transaction
 
 from . import audit
+from .models import VersionedModel
 from .permissions import require
 from .records import apply_update, validate
 from .references import resolve_references
 
+Record = TypeVar("Record", bound=models.Model)
+
 
 @transaction.atomic
-def create_record(model: type[models.Model], resource: str, *, by, data: dict,
-                  allowed: set[str]) -> models.Model:
+def create_record(model: type[Record], resource: str, *, by, data: dict[str, Any],
+                  allowed: set[str]) -> Record:
     require(by, resource, "create")
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -31,7 +36,7 @@ def create_record(model: type[models.Model], resource: str, *, by, data: dict,
     return obj
 
 
-def update_record(obj: models.Model, resource: str, *, by, data: dict, allowed: set[str],
+def update_record(obj: VersionedModel, resource: str, *, by, data: dict, allowed: set[str],
                   expected_version: int | None = None) -> dict:
     require(by, resource, "change", obj)
     values = resolve_references(by, data)

@@ -93,7 +93,8 @@ class ListDefinition:
             raise ValidationError(errors)
         term = (params.get("q") or "").strip()
         if term and self.search_fields:
-            queryset = queryset.filter(prefix_search_q(self.search_fields, self.search_normaliser(term)))
+            queryset = queryset.filter(
+                prefix_search_q(self.search_fields, self.search_normaliser(term)))
         return queryset
 
     def sort_field(self, sort: str | None) -> str:
@@ -146,7 +147,7 @@ def _encode(value) -> object:
 
 def _decode(value) -> object:
     if isinstance(value, dict):
-        kind, raw = value.get("t"), value.get("v")
+        kind, raw = value.get("t"), str(value.get("v"))
         if kind == "d":
             return date.fromisoformat(raw)
         if kind == "dt":
@@ -167,7 +168,8 @@ def read_cursor(cursor: str) -> tuple[object, int, bool]:
         sort_value, pk, backwards = json.loads(base64.urlsafe_b64decode(padded.encode()))
         return _decode(sort_value), int(pk), bool(backwards)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise ValidationError({"cursor": "The cursor is not valid; start from the first page."}) from exc
+        raise ValidationError(
+            {"cursor": "The cursor is not valid; start from the first page."}) from exc
 
 
 def keyset_page(queryset: QuerySet, *, sort_field: str, sort_key: str, cursor: str | None = None,

@@ -5,6 +5,7 @@ from django.db import models, transaction
 
 from .audit import record_changes
 from .errors import StaleVersion
+from .models import VersionedModel
 
 
 def validate(obj: models.Model, exclude: list[str] | None = None) -> None:
@@ -14,7 +15,7 @@ def validate(obj: models.Model, exclude: list[str] | None = None) -> None:
 
 @transaction.atomic
 def apply_update(
-    obj: models.Model,
+    obj: VersionedModel,
     data: dict[str, object],
     *,
     by,
@@ -28,9 +29,10 @@ def apply_update(
     """
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ValidationError({f: "This field does not exist or cannot be changed here." for f in unknown})
+        raise ValidationError(
+            {f: "This field does not exist or cannot be changed here." for f in unknown})
     model = type(obj)
-    current = model.objects.select_for_update().get(pk=obj.pk)
+    current = model._default_manager.select_for_update().get(pk=obj.pk)
     if expected_version is not None and current.version != expected_version:
         raise StaleVersion(current.version, expected_version)
     changes: dict[str, tuple[object, object]] = {}

@@ -4,6 +4,8 @@ A client may only link to records it can see: a rep cannot attach a contact to a
 team's account by guessing its id. Owners must be people the user may assign work to.
 """
 
+from typing import Any
+
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -23,7 +25,7 @@ REFERENCE_FIELDS = {
 }
 
 
-def resolve_references(user, data: dict[str, object]) -> dict[str, object]:
+def resolve_references(user, data: dict[str, Any]) -> dict[str, Any]:
     """Replace ids (or instances) in reference fields with checked instances."""
     resolved = dict(data)
     errors: dict[str, str] = {}

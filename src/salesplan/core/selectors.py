@@ -1,11 +1,12 @@
 """Reads shared by every app: one visible record, or not found."""
 
-from django.db import models
+from typing import Any
 
 from .errors import NotFound
 
 
-def get_visible(model: type[models.Model], user, pk, *, related: tuple[str, ...] = ()):
+# `model` is any model with a VisibleManager; Any because the stubs cannot express that.
+def get_visible(model: Any, user, pk, *, related: tuple[str, ...] = ()) -> Any:
     """The record with this id if the user may see it; NotFound otherwise (the same
     answer whether it does not exist or is someone else's)."""
     queryset = model.objects.visible_to(user)

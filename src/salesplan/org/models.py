@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from functools import cached_property
+from typing import ClassVar, Self
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -55,7 +56,8 @@ class Holiday(models.Model):
 
     class Meta:
         ordering = ["date"]
-        constraints = [models.UniqueConstraint(fields=["company", "date"], name="holiday_once_a_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "date"], name="holiday_once_a_day")]
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
@@ -98,7 +100,7 @@ class User(AbstractUser):
     phone = models.CharField(max_length=40, blank=True)
     calendar_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager[Self]] = UserManager()
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]

@@ -81,7 +81,8 @@ def create_opportunity(*, by, data: dict) -> Opportunity:
 
 
 def _check_contact_belongs(opportunity: Opportunity) -> None:
-    if opportunity.contact_id and opportunity.contact.account_id != opportunity.account_id:
+    contact = opportunity.contact if opportunity.contact_id else None
+    if contact is not None and contact.account_id != opportunity.account_id:
         raise ValidationError({"contact": "The contact does not belong to this account."})
 
 

@@ -4,6 +4,9 @@ Forms only collect and type-check input; the save goes through the domain servic
 whatever the service refuses comes back as an error next to the field it names.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -85,8 +88,8 @@ class ServiceForm(forms.ModelForm):
     """
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    create_service = None
-    update_service = None
+    create_service: Callable[..., Any] | None = None
+    update_service: Callable[..., Any] | None = None
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
