@@ -1,5 +1,6 @@
 """`salesplan demo [--seed N] [--accounts N] [--reset]`: build the demo company."""
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from salesplan.demo.build import DemoRefused, build_demo, describe
@@ -20,6 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, seed, accounts, reset, **options):
         if accounts < 1:
             raise CommandError("--accounts must be at least 1.")
+        call_command("createcachetable", verbosity=0)  # the team cache lives there
         try:
             result = build_demo(seed=seed, accounts=accounts, reset=reset,
                                 log=lambda line: self.stdout.write(line))
