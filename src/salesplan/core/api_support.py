@@ -169,7 +169,7 @@ def _request_problem(request: HttpRequest, exc: RequestValidationError) -> HttpR
         elif loc:
             loc = loc[1:] or loc
         field = ".".join(loc) or "non_field_errors"
-        message = _FRIENDLY_MESSAGES.get(error.get("type", ""), error.get("msg", "Invalid."))
+        message = _FRIENDLY_MESSAGES.get(error.get("type", ""), str(error.get("msg", "Invalid.")))
         errors.setdefault(field, []).append(message)
     detail = "; ".join(f"{f}: {' '.join(m)}" for f, m in errors.items())
     return problem(422, "The request is not valid", detail, kind="validation", errors=errors)
@@ -468,7 +468,7 @@ class RecordEndpoints:
     update: Callable[..., Any]
     delete: Callable[..., Any]
 
-    def get(self, request: HttpRequest, pk: int):
+    def get(self, request: Any, pk: int):
         return get_record(self.model, request.auth, pk, self.related)
 
     def reread(self, obj):

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 from ninja import Field, Router, Schema
 
@@ -48,10 +49,10 @@ class AccountIn(InputSchema):
     longitude: Decimal | None = Field(None, ge=-180, le=180, max_digits=9, decimal_places=6)
     parent_id: RecordId | None = None
     owner_id: RecordId | None = Field(None, description="Default: you.")
-    tier: choice_of(Tier, blank=True) = ""
-    lifecycle: choice_of(Lifecycle) = Lifecycle.PROSPECT.value
+    tier: choice_of(Tier, blank=True) = ""  # type: ignore[valid-type]
+    lifecycle: choice_of(Lifecycle) = Lifecycle.PROSPECT.value  # type: ignore[valid-type]
     potential: MoneyIn | None = Field(None, description="Estimated yearly sales potential.")
-    currency: Currency = Field("USD", description="Currency of the revenue and potential.")
+    currency: Currency = Field("USD", description="Currency of the revenue and potential.")  # type: ignore[valid-type]
 
 
 AccountPatch = patch_schema(AccountIn, "AccountPatch")
@@ -101,7 +102,7 @@ class ContactIn(InputSchema):
     phone: str = Field("", max_length=40)
     mobile: str = Field("", max_length=40)
     account_id: RecordId | None = None
-    buying_role: choice_of(BuyingRole, blank=True) = ""
+    buying_role: choice_of(BuyingRole, blank=True) = ""  # type: ignore[valid-type]
     do_not_contact: bool = False
     owner_id: RecordId | None = Field(None, description="Default: you.")
 
@@ -155,9 +156,9 @@ class LeadIn(InputSchema):
     state: str = Field("", max_length=100)
     postal_code: str = Field("", max_length=20)
     country: str = Country
-    source: choice_of(LeadSource) = LeadSource.OTHER.value
+    source: choice_of(LeadSource) = LeadSource.OTHER.value  # type: ignore[valid-type]
     campaign: str = Field("", max_length=120)
-    status: choice_of(LeadStatus, exclude=(LeadStatus.CONVERTED,)) = Field(
+    status: choice_of(LeadStatus, exclude=(LeadStatus.CONVERTED,)) = Field(  # type: ignore[valid-type]
         LeadStatus.NEW.value, description="A lead becomes converted only with the convert action.")
     owner_id: RecordId | None = Field(None, description="Default: you.")
 
@@ -230,13 +231,13 @@ leads.register(lead_router)
 class ConversionOpportunityIn(InputSchema):
     """The deal a conversion creates; everything defaults from the lead and the pipeline."""
 
-    name: str = Field(None, min_length=1, max_length=200)
+    name: str | None = Field(None, min_length=1, max_length=200)
     pipeline_id: RecordId | None = None
     stage_id: RecordId | None = None
     amount: MoneyIn | None = None
-    currency: Currency = None
-    close_date: date = None
-    probability: int = Field(None, ge=0, le=100)
+    currency: Currency | None = None  # type: ignore[valid-type]
+    close_date: date | None = None
+    probability: int | None = Field(None, ge=0, le=100)
     next_step: str = Field("", max_length=255)
     owner_id: RecordId | None = None
 
@@ -275,7 +276,8 @@ def convert_lead(request, id: int, payload: ConversionIn):
 
         raise ValidationError({"opportunity": "Leave this out when create_opportunity is false."})
     conversion = services.convert_lead(
-        lead, by=user, account=links.get("account"), contact=links.get("contact"),
+        lead, by=user, account=cast(Account | None, links.get("account")),
+        contact=cast(Contact | None, links.get("contact")),
         create_opportunity=payload.create_opportunity,
         opportunity_data=service_data(payload.opportunity) if payload.opportunity else None)
     return {

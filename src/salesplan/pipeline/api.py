@@ -1,6 +1,8 @@
 """API for pipelines and opportunities: records, stage moves and their history."""
 
 from datetime import date, datetime
+from decimal import Decimal
+from typing import cast
 
 from ninja import Field, Router, Schema
 
@@ -19,7 +21,7 @@ from salesplan.core.references import resolve_references
 
 from . import selectors, services
 from .filters import OPPORTUNITY_LIST
-from .models import ForecastCategory, Opportunity
+from .models import ForecastCategory, Opportunity, Stage
 
 # --- Pipelines -------------------------------------------------------------------------
 
@@ -62,11 +64,11 @@ class OpportunityIn(InputSchema):
     contact_id: RecordId | None = Field(None, description="A contact of the same account.")
     pipeline_id: RecordId | None = Field(None, description="Default: the default pipeline.")
     stage_id: RecordId | None = Field(None, description="Default: the pipeline's first stage.")
-    amount: MoneyIn = Field("0", description="A decimal amount as a string.")
-    currency: Currency = "USD"
-    close_date: date = Field(None, description="Default: today.")
-    probability: int = Field(None, ge=0, le=100, description="Default: the stage's.")
-    forecast_category: choice_of(ForecastCategory) = ForecastCategory.PIPELINE.value
+    amount: MoneyIn = Field(Decimal("0"), description="A decimal amount as a string.")
+    currency: Currency = "USD"  # type: ignore[valid-type]
+    close_date: date | None = Field(None, description="Default: today.")
+    probability: int | None = Field(None, ge=0, le=100, description="Default: the stage's.")
+    forecast_category: choice_of(ForecastCategory) = ForecastCategory.PIPELINE.value  # type: ignore[valid-type]
     next_step: str = Field("", max_length=255)
     lost_reason: str = Field("", max_length=255)
     owner_id: RecordId | None = Field(None, description="Default: you.")
@@ -136,7 +138,7 @@ def move_opportunity(request, id: int, payload: MoveIn):
     """Move the deal to another stage of its pipeline; closing it won or lost is a move
     to a won or lost stage. The probability follows the stage."""
     opportunity = opportunities.get(request, id)
-    stage = resolve_references(request.auth, {"stage": payload.stage_id})["stage"]
+    stage = cast(Stage, resolve_references(request.auth, {"stage": payload.stage_id})["stage"])
     services.move_opportunity(opportunity, stage, by=request.auth,
                               expected_version=payload.version,
                               lost_reason=payload.lost_reason)
