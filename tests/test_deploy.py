@@ -1,5 +1,6 @@
 """Production configuration: what an operator gets from the documented environment."""
 
+import json
 import os
 import subprocess
 import sys
@@ -25,16 +26,18 @@ def run_salesplan(*args: str, extra_env: dict | None = None) -> subprocess.Compl
         text=True, timeout=120, check=False)
 
 
-def production_settings(expression: str) -> str:
-    code = ("import django; django.setup(); from django.conf import settings; "
-            f"print({expression})")
+@pytest.fixture(scope="module")
+def production_settings() -> dict[str, str]:
+    """The settings a production process sees, by expression, read in one subprocess."""
+    code = ("import json, django; django.setup(); from django.conf import settings; "
+            f"print(json.dumps({{e: str(eval(e)) for e in {EXPRESSIONS!r}}}))")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SALESPLAN_")}
     env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="salesplan.config.settings",
                PYTHONWARNINGS="error")
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,  # noqa: S603
                             text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    return json.loads(result.stdout)
 
 
 def test_deploy_check_passes_in_production_mode():
@@ -59,18 +62,22 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SALESPLAN_SECRET_KEY" in result.stderr
 
 
-@pytest.mark.parametrize(("expression", "expected"), [
-    ("settings.PASSWORD_HASHERS[0]", "django.contrib.auth.hashers.Argon2PasswordHasher"),
-    ("settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE", "True"),
-    ("settings.SECURE_SSL_REDIRECT", "True"),
-    ("settings.SECURE_HSTS_SECONDS >= 31536000", "True"),
-    ("settings.DEBUG", "False"),
-    ("settings.ALLOWED_HOSTS", "['sales.example.com']"),
-    ("\"'self'\" in settings.SECURE_CSP['script-src']", "True"),
-    ("settings.MAILERS['default']['BACKEND']", "django.core.mail.backends.smtp.EmailBackend"),
-])
-def test_production_settings(expression, expected):
-    assert production_settings(expression) == expected
+PRODUCTION_EXPECTATIONS = {
+    "settings.PASSWORD_HASHERS[0]": "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE": "True",
+    "settings.SECURE_SSL_REDIRECT": "True",
+    "settings.SECURE_HSTS_SECONDS >= 31536000": "True",
+    "settings.DEBUG": "False",
+    "settings.ALLOWED_HOSTS": "['sales.example.com']",
+    "\"'self'\" in settings.SECURE_CSP['script-src']": "True",
+    "settings.MAILERS['default']['BACKEND']": "django.core.mail.backends.smtp.EmailBackend",
+}
+EXPRESSIONS = list(PRODUCTION_EXPECTATIONS)
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_production_settings(production_settings, expression):
+    assert production_settings[expression] == PRODUCTION_EXPECTATIONS[expression]
 
 
 def test_email_url_configures_smtp():
@@ -92,3 +99,55 @@ def test_no_deprecation_warnings_when_sending_mail():
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,  # noqa: S603
                             text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - localhost
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_serve_runs_the_app_under_gunicorn_with_static_files(tmp_path):
+    """`salesplan serve` answers pages and static assets from a fresh data directory."""
+    import time
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SALESPLAN_", "DJANGO_")) and k != "DATABASE_URL"}
+    env.update(SALESPLAN_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="salesplan.config.settings")
+    command = [sys.executable, "-m", "salesplan.cli"]
+    migrate = subprocess.run([*command, "migrate", "--noinput"], env=env, capture_output=True,  # noqa: S603
+                             text=True, timeout=300, check=False)
+    assert migrate.returncode == 0, migrate.stderr
+    server = subprocess.Popen(  # noqa: S603
+        [*command, "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        status = 0
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                status, body = _get(f"http://127.0.0.1:{port}/login/")
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200, server.stdout.read() if server.poll() is not None else status
+        assert b"Log in" in body
+        status, script = _get(f"http://127.0.0.1:{port}/static/vendor/htmx.org/dist/htmx.min.js")
+        assert status == 200 and b"htmx" in script
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
