@@ -19,7 +19,11 @@ from django.db.models import Q, QuerySet
 
 
 def _parse_int(value: str) -> int:
-    return int(value)
+    number = int(value)
+    # Ids and counts fit in a signed 64-bit column; anything larger is a typo, not a query.
+    if not -(2**63) <= number < 2**63:
+        raise ValueError("out of range")
+    return number
 
 
 def _parse_date(value: str) -> date:
