@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from salesplan.org import views_settings
 
@@ -53,4 +53,5 @@ urlpatterns = [
     path("profile/calendar/", views_settings.calendar_token, name="calendar_token"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
     # Import and export pages live in salesplan.imports (its own urls, added here).
+    path("", include("salesplan.imports.urls")),
 ]
