@@ -46,3 +46,4 @@ api.add_router("/activities", activity_router)
 api.add_router("/search", search_router)
 # --- Other apps' routers: add yours below (one line each). ---------------------------
 # imports: api.add_router("/imports", imports_router)  (from salesplan.imports.api)
+api.add_router("/imports", "salesplan.imports.api.imports_router")

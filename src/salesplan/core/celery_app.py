@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesplan.config.settings")
 
@@ -28,3 +29,21 @@ def run_django_task(module_path: str, args: list, kwargs: dict, result_id: str) 
 
     task = import_string(module_path)
     return task.call(*args, **kwargs)
+
+
+@task_prerun.connect
+def _fresh_connections(**_kwargs) -> None:
+    """Drop database connections that went stale while the worker waited for work."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+@task_postrun.connect
+def _release_connections(**_kwargs) -> None:
+    """Close connections after each job: jobs are long and rare enough that reconnecting
+    costs nothing, and an idle worker then holds no database session open (which would
+    otherwise block dropping or migrating the database)."""
+    from django.db import connections
+
+    connections.close_all()

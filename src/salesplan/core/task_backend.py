@@ -4,6 +4,7 @@ The broker is Redis or RabbitMQ (SALESPLAN_TASK_BROKER). The job's own row
 (BackgroundJob) carries progress and outcome, so results need no result backend.
 """
 
+from django.tasks import DEFAULT_TASK_QUEUE_NAME
 from django.tasks.backends.base import BaseTaskBackend
 from django.tasks.base import TaskResult, TaskResultStatus
 from django.utils import timezone
@@ -22,6 +23,9 @@ class CeleryTaskBackend(BaseTaskBackend):
         if broker:
             app.conf.broker_url = broker
         self.app = app
+        # Celery creates queues on demand, so any queue name is valid (an empty set
+        # switches off django.tasks' check against a fixed list).
+        self.queues = set()
 
     def enqueue(self, task, args, kwargs):
         self.validate_task(task)
@@ -32,6 +36,9 @@ class CeleryTaskBackend(BaseTaskBackend):
             args=[task.module_path, args, kwargs, result_id],
             task_id=result_id,
             eta=task.run_after,
+            # The default queue is Celery's default; other names route to workers
+            # started with `salesplan worker --queues NAME`.
+            queue=None if task.queue_name == DEFAULT_TASK_QUEUE_NAME else task.queue_name,
         )
         return TaskResult(
             task=task, id=result_id, status=TaskResultStatus.READY, enqueued_at=timezone.now(),
