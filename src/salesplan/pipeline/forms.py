@@ -43,10 +43,15 @@ class OpportunityForm(ServiceForm):
         return data
 
 
+class StageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.probability}%)"
+
+
 class MoveForm(forms.Form):
     """Move a deal to another stage of its pipeline."""
 
-    stage = forms.ModelChoiceField(queryset=Stage.objects.none(), label="Move to",
+    stage = StageChoiceField(queryset=Stage.objects.none(), label="Move to",
                                    empty_label=None)
     lost_reason = forms.CharField(max_length=255, required=False, label="Lost reason")
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

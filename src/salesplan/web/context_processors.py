@@ -13,4 +13,6 @@ def company(request):
     match = getattr(request, "resolver_match", None)
     name = match.url_name if match else ""
     section = next((s for prefix, s in SECTIONS if (name or "").startswith(prefix)), "")
+    if request.path.startswith("/imports/"):
+        section = "imports"
     return {"company": Company.current(), "nav_section": section}

@@ -119,6 +119,7 @@ def list_page(request, spec: ListSpec, extra: dict | None = None):
         "spec": spec, "page": page, "rows": page.items, "count": count, "capped": capped,
         "sort": sort, "errors": errors, "filters": filter_controls(request, spec, errors),
         "chips": reference_chips(request, spec), "q": request.GET.get("q", ""),
+        "filters_active": any(request.GET.get(name) for name in spec.filter_names),
         "export_query": export_query.urlencode(),
         "can_create": has_permission(request.user, spec.resource, "create"),
         "list_url": request.path, **(extra or {}),

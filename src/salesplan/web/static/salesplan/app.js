@@ -35,6 +35,12 @@
     root.querySelectorAll("[data-autosubmit]").forEach(function (select) {
       select.addEventListener("change", function () { select.form.requestSubmit(); });
     });
+    /* On a phone the filters start folded away unless some are in use. */
+    if (window.matchMedia("(max-width: 760px)").matches) {
+      root.querySelectorAll("[data-collapse-narrow]:not([data-active])").forEach(function (d) {
+        d.removeAttribute("open");
+      });
+    }
     root.querySelectorAll("[data-select-on-focus]").forEach(function (input) {
       input.addEventListener("focus", function () { input.select(); });
     });
@@ -146,7 +152,22 @@
     });
   }
 
+  /* Shareable list URLs: leave out filters that are not set */
+  function setupListParams() {
+    document.body.addEventListener("htmx:configRequest", function (event) {
+      var form = event.detail.elt.closest && event.detail.elt.closest("#list-filters, #list-results");
+      if (!form || event.detail.verb !== "get") { return; }
+      var params = event.detail.parameters;
+      Object.keys(params).forEach(function (key) {
+        if (params[key] === "" || key === "cursor" && event.detail.elt.tagName === "FORM") {
+          delete params[key];
+        }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setupListParams();
     setupNav();
     setupAutosubmit(document);
     setupLookups();
