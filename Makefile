@@ -15,7 +15,7 @@ PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo run worker test test-fast lint bench clean migrate
+.PHONY: help setup demo run worker test lint bench clean migrate
 
 help:
 	@echo "make demo    set up, build the demo company and serve it on http://$(HOST):$(PORT)/"
@@ -65,9 +65,12 @@ lint: setup
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 
-bench: migrate
-	@if [ -n "$$(ls bench/*.py 2>/dev/null)" ]; then $(PYTEST) bench -q; \
-	else echo "No benchmarks in bench/ yet."; fi
+# Each bench/bench_*.py prints JSON lines; see bench/README.md. Default sizes are the
+# full load tests (a million accounts); `make bench BENCH_ARGS="--accounts 20000"` is quick.
+BENCH_ARGS ?=
+bench: setup
+	@set -e; for script in bench/bench_*.py; do \
+		echo "== $$script"; $(BIN)/python $$script $(BENCH_ARGS); done
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles build dist .mypy_cache .ruff_cache .pytest_cache
