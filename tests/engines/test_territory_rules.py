@@ -6,6 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesplan.engines.territory_rules import (
+    AccountColumns,
+    BulkMatcher,
     NamedAccount,
     Rule,
     RuleIndex,
@@ -134,6 +136,9 @@ conditions = st.one_of(
               st.integers(0, 900), st.integers(0, 99)),
     st.builds(lambda lo, w: {"field": "employees", "op": "between", "values": [lo, lo + w]},
               st.integers(0, 500), st.integers(0, 500)),
+    st.builds(lambda lo, hi: {"field": "annual_revenue", "op": "between", "values": [lo, hi]},
+              st.one_of(st.none(), st.sampled_from(["10.5", "100", "250.25"])),
+              st.sampled_from(["100", "250.25", "999.99"])),
 )
 
 
@@ -154,11 +159,14 @@ def rule_sets(draw):
 
 
 accounts = st.lists(st.builds(
-    lambda state, code, industry, tier, emp: facts(0, state=state, postal=code,
-                                                   industry=industry, tier=tier,
-                                                   employees=emp),
+    lambda state, code, industry, tier, emp, revenue: facts(
+        0, state=state, postal=code, industry=industry, tier=tier, employees=emp,
+        revenue=revenue),
     st.sampled_from(STATES + [""]), st.sampled_from(CODES), st.sampled_from(INDUSTRIES),
-    st.sampled_from(TIERS), st.one_of(st.none(), st.integers(0, 1000))), max_size=25)
+    st.sampled_from(TIERS), st.one_of(st.none(), st.integers(0, 1000)),
+    st.one_of(st.none(), st.sampled_from([Decimal("10.49"), Decimal("10.50"), Decimal("100"),
+                                          Decimal("250.25"), Decimal("250.26"),
+                                          Decimal("5000")]))), max_size=25)
 
 named_sets = st.lists(st.builds(
     lambda t, a, inc, p: NamedAccount(t, "geographic", (p, 0), a, inc, f"T{t}"),
@@ -174,3 +182,16 @@ def test_indexed_engine_matches_naive_engine(rules, raw_accounts, named):
     assert indexed.assignments == naive.assignments
     assert indexed.conflicts == naive.conflicts
     assert indexed.unclaimed == naive.unclaimed
+
+
+def _sorted(outcome):
+    return sorted(outcome.assignments), sorted(outcome.conflicts), sorted(outcome.unclaimed)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rules=rule_sets(), raw_accounts=accounts, named=named_sets)
+def test_bulk_matcher_matches_naive_engine(rules, raw_accounts, named):
+    account_list = [(i, *f[1:]) for i, f in enumerate(raw_accounts)]
+    bulk = BulkMatcher(rules, named).assign(AccountColumns.from_facts(account_list))
+    naive = assign_naively(rules, named, account_list)
+    assert _sorted(bulk.to_outcome()) == _sorted(naive)

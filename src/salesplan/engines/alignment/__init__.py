@@ -1,0 +1,15 @@
+"""Territory alignment optimiser: balanced, compact, contiguous territories.
+
+Pure numerics (numpy, scipy, HiGHS); no Django. Entry point: ``optimise``.
+"""
+
+from .model import AlignmentInfeasible, AlignmentOptions, AlignmentProblem, AlignmentResult
+from .solver import optimise
+
+__all__ = [
+    "AlignmentInfeasible",
+    "AlignmentOptions",
+    "AlignmentProblem",
+    "AlignmentResult",
+    "optimise",
+]

@@ -1,0 +1,167 @@
+"""A proven lower bound for the alignment objective (Lagrangian relaxation).
+
+What the bound proves
+---------------------
+The model is Hess's: every free territory's centre is one of the units, pinned
+territories have their given centre, each unit pays ``activity × distance^p``
+to its territory's centre. Drop contiguity, locks, disruption limits, the move
+penalty (non-negative) and every balance measure but the first, keep only
+``lower ≤ total ≤ upper`` for that one, and let units be split fractionally:
+the optimum of this relaxation is ≤ the optimum of the full problem. Relaxing
+"each unit belongs to exactly one territory" with multipliers λ gives
+
+    L(λ) = Σ_i λ_i + Σ_{pinned p} g_p(λ) + (sum of the K − P smallest g_j(λ) over units j)
+
+where g_j(λ) is a fractional knapsack: the cheapest way for a centre at j to
+gather between ``lower`` and ``upper`` weight with reduced costs c_ij − λ_i.
+For every λ, L(λ) ≤ the relaxation's optimum ≤ the optimum of the real problem,
+so **no alignment satisfying the model can have a smaller objective**. We
+improve λ by subgradient steps and keep the best L(λ) seen.
+
+On large instances each g_j looks only at the ``neighbourhood`` nearest units
+of j. Every multiplier λ_i is capped at activity_i · ρ_i^p, where ρ_i is the
+distance from i to the nearest centre j whose neighbourhood leaves i out, so a
+unit outside a neighbourhood never has a negative reduced cost there; the
+farther units are then replaced by a free reservoir of weight (cost ≥ 0), and
+the bound stays valid, only less tight.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .instance import Instance
+
+_CHUNK_CELLS = 4_000_000
+
+
+class _Neighbourhoods:
+    def __init__(self, inst: Instance, size: int):
+        self.inst = inst
+        self.size = size
+        self.dense = size >= inst.n
+        self.cap = np.full(inst.n, np.inf)
+        if self.dense:
+            self.index = None
+            return
+        tree = cKDTree(inst.xy)
+        dist, index = tree.query(inst.xy, k=size + 1)
+        self.index = index[:, :size].astype(np.int32)
+        radius = dist[:, size]
+        # nearest centre j (among i's own 2·size neighbours) whose neighbourhood misses i
+        d_far, j_far = tree.query(inst.xy, k=min(inst.n, 2 * size))
+        outside = d_far >= radius[j_far]
+        first = np.where(outside.any(axis=1), np.argmax(outside, axis=1), d_far.shape[1] - 1)
+        rho = d_far[np.arange(inst.n), first]
+        self.cap = inst.activity * rho ** inst.power
+
+    def columns(self, centres: np.ndarray) -> np.ndarray:
+        if self.dense:
+            return np.broadcast_to(np.arange(self.inst.n), (len(centres), self.inst.n))
+        return self.index[centres]
+
+
+def _knapsack(rc, w, lower, upper, want_x=False):
+    """Row-wise min Σ rc·x, 0≤x≤1, lower ≤ Σ w·x ≤ upper (rows: centres)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(w > 0, rc / w, np.inf)
+    order = np.argsort(ratio, axis=1, kind="stable")
+    r_sorted = np.take_along_axis(ratio, order, axis=1)
+    w_sorted = np.take_along_axis(w, order, axis=1)
+    cum_w = np.cumsum(w_sorted, axis=1)
+    negative_weight = np.sum(np.where(r_sorted < 0, w_sorted, 0.0), axis=1)
+    target = np.clip(negative_weight, lower, upper)
+    full = cum_w <= target[:, None] + 1e-12
+    prev_w = cum_w - w_sorted
+    part = np.where(full, 1.0, np.clip((target[:, None] - prev_w) / np.where(
+        w_sorted > 0, w_sorted, 1.0), 0.0, 1.0))
+    part = np.where(np.isfinite(r_sorted), part, 0.0)
+    value = np.sum(np.where(part > 0, part * w_sorted * np.nan_to_num(r_sorted), 0.0), axis=1)
+    if not want_x:
+        return value, None, None
+    return value, order, part
+
+
+def lagrangian_bound(
+    inst: Instance, upper_bound: float, unit_costs: np.ndarray, deadline: float,
+    max_iterations: int = 200,
+) -> float:
+    """Best L(λ) before ``deadline``, starting from λ = each unit's cost in a good solution."""
+    k_free = int(inst.k - inst.is_pinned.sum())
+    w = inst.weights[:, 0]
+    lower, upper = inst.lower[0], inst.upper[0]
+    size = inst.n if inst.n <= 2500 else min(inst.n, int(np.ceil(1.6 * inst.n / inst.k)) + 16)
+    hoods = _Neighbourhoods(inst, size)
+    lam = np.minimum(np.where(w > 0, unit_costs, 0.0).astype(float), hoods.cap)
+    best, step, stall = 0.0, 1.0, 0
+    for _ in range(max_iterations):
+        if time.monotonic() > deadline:
+            break
+        value, grad = _evaluate(inst, hoods, lam, w, lower, upper, k_free)
+        if value > best + 1e-12 * max(1.0, abs(best)):
+            best, stall = value, 0
+        else:
+            stall += 1
+            if stall >= 4:
+                step, stall = step / 2, 0
+        norm = float(grad @ grad)
+        if norm <= 0 or step < 1e-4 or upper_bound - value <= 1e-9 * abs(upper_bound):
+            break
+        lam = lam + step * (upper_bound - value) / norm * grad
+        lam = np.minimum(lam, hoods.cap)
+        lam[w <= 0] = 0.0
+    return min(best, upper_bound) if np.isfinite(upper_bound) else best
+
+
+def _evaluate(inst, hoods, lam, w, lower, upper, k_free):
+    """L(λ) and a subgradient (1 − how often each unit is taken)."""
+    n = inst.n
+    g = np.empty(n)
+    cols_per_row = hoods.size if not hoods.dense else n
+    chunk = max(1, _CHUNK_CELLS // max(cols_per_row, 1))
+    for lo in range(0, n, chunk):
+        centres = np.arange(lo, min(n, lo + chunk))
+        g[centres] = _subproblem(inst, hoods, centres, None, lam, w, lower, upper,
+)[0]
+    chosen = np.argsort(g, kind="stable")[:k_free]
+    value = float(lam.sum() + g[chosen].sum())
+    taken = np.zeros(n)
+    for centres, points in ((chosen, None), (np.flatnonzero(inst.is_pinned), "pinned")):
+        if centres.size == 0:
+            continue
+        pts = inst.pinned[centres] if points else None
+        val, cols, x = _subproblem(inst, hoods, centres, pts, lam, w, lower, upper,
+                                   want_x=True)
+        if points:
+            value += float(val.sum())
+        np.add.at(taken, cols[cols >= 0], x[cols >= 0])
+    return value, 1.0 - taken
+
+
+def _subproblem(inst, hoods, centres, points, lam, w, lower, upper, want_x=False):
+    """g for each centre (rows): exact on its neighbourhood, a free reservoir for the rest."""
+    if points is None:
+        cols = np.asarray(hoods.columns(centres))
+        origin = inst.xy[centres]
+    else:  # pinned centres see every unit exactly
+        cols = np.broadcast_to(np.arange(inst.n), (len(centres), inst.n))
+        origin = points
+    safe = np.maximum(cols, 0)
+    d2 = np.sum((inst.xy[safe] - origin[:, None, :]) ** 2, axis=2)
+    dist = d2 if inst.power == 2 else np.sqrt(d2)
+    rc = inst.activity[safe] * dist - lam[safe]
+    weights = np.where(cols >= 0, w[safe], 0.0)
+    rc = np.where(cols >= 0, rc, 0.0)
+    if not hoods.dense and points is None:
+        outside = np.maximum(w.sum() - weights.sum(axis=1), 0.0)
+        rc = np.concatenate([rc, np.zeros((len(centres), 1))], axis=1)
+        weights = np.concatenate([weights, outside[:, None]], axis=1)
+        cols = np.concatenate([cols, np.full((len(centres), 1), -1)], axis=1)
+    value, order, part = _knapsack(rc, weights, lower, upper, want_x)
+    if not want_x:
+        return value, None, None
+    sorted_cols = np.take_along_axis(cols, order, axis=1)
+    return value, sorted_cols, part

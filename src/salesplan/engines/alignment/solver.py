@@ -1,0 +1,117 @@
+"""``optimise``: check the problem, run the heuristic, the exact MILP when small, and bound."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .allocation import arc_costs
+from .bounds import lagrangian_bound
+from .contiguity import contiguity_status
+from .exact import solve_exact
+from .heuristic import Alignment, alternate, feasible, kept_weight, objective, totals_of
+from .instance import BALANCE_TOLERANCE, Instance, build_instance
+from .model import AlignmentInfeasible, AlignmentOptions, AlignmentProblem, AlignmentResult
+
+
+def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None) -> AlignmentResult:
+    """Align the units into balanced, compact (and contiguous) territories.
+
+    Raises AlignmentInfeasible when a constraint provably cannot be met, or when
+    no alignment meeting every constraint was found within the time limit.
+    """
+    options = options or AlignmentOptions()
+    started = time.monotonic()
+    deadline = started + options.time_limit
+    report = options.progress or (lambda fraction, message: None)
+    inst = build_instance(problem)
+    report(0.05, f"checked {inst.n} units into {inst.k} territories")
+    use_exact = options.method == "exact" or (
+        options.method == "auto" and inst.n <= options.exact_max_units
+    )
+    messages: list[str] = []
+    heuristic_deadline = started + options.time_limit * (0.3 if use_exact else 0.75)
+    al, iterations = alternate(inst, heuristic_deadline, options.progress)
+    method, status = "heuristic", "feasible"
+    bound = 0.0
+    if not feasible(inst, al.assignment):
+        messages.append("the heuristic found no alignment meeting every constraint")
+        status = "infeasible"
+    if use_exact:
+        report(0.4, "solving the exact model")
+        exact = solve_exact(inst, al if status == "feasible" else None, deadline,
+                            options.mip_rel_gap)
+        bound = max(bound, exact.bound)
+        if exact.alignment is not None and (
+            status != "feasible" or exact.objective <= objective(inst, al) + 1e-9
+        ):
+            al, method = exact.alignment, "exact"
+            status = "optimal" if exact.optimal else "feasible"
+        elif exact.optimal:
+            status = "optimal"
+        iterations += exact.rounds
+    if status == "infeasible":
+        raise AlignmentInfeasible("time", _why_not(inst, al))
+    obj = objective(inst, al)
+    if status != "optimal":
+        report(0.8, "proving a lower bound")
+        unit_costs = arc_costs(inst, al.centre_xy, np.arange(inst.n), al.assignment)
+        bound = max(bound, lagrangian_bound(inst, obj, unit_costs, _bound_deadline(deadline)))
+    report(1.0, "done")
+    return _result(inst, al, obj, min(bound, obj), method, status, iterations, started, messages)
+
+
+def _bound_deadline(deadline: float) -> float:
+    return max(deadline, time.monotonic() + 0.5)
+
+
+def _why_not(inst: Instance, al: Alignment) -> str:
+    totals = totals_of(inst, al.assignment)
+    dev = totals / inst.mean - 1
+    worst = np.unravel_index(np.argmax(np.abs(dev)), dev.shape)
+    parts = [
+        f"no alignment meeting every constraint was found in time; the closest has territory "
+        f"{worst[0]} at {dev[worst]:+.1%} of the mean for measure {worst[1]} (allowed "
+        f"±{inst.tau[worst[1]]:.1%})"
+    ]
+    if inst.graph is not None:
+        broken = int((~contiguity_status(inst.graph, al.assignment, inst.k)).sum())
+        if broken:
+            parts.append(f"{broken} territories are not one connected piece")
+    return "; ".join(parts)
+
+
+def _result(inst, al, obj, bound, method, status, iterations, started, messages):
+    totals = totals_of(inst, al.assignment)
+    deviation = totals / inst.mean - 1
+    balanced = bool(np.all(np.abs(deviation) <= inst.tau + BALANCE_TOLERANCE))
+    contiguous = (
+        contiguity_status(inst.graph, al.assignment, inst.k) if inst.graph is not None else None
+    )
+    kept = None
+    moved = 0
+    if inst.current is not None:
+        kept = kept_weight(inst, al.assignment) / inst.weights[:, 0].sum()
+        moved = int(np.sum((inst.current >= 0) & (inst.current != al.assignment)))
+    gap = (obj - bound) / obj if obj > 0 else 0.0
+    return AlignmentResult(
+        assignment=al.assignment.copy(),
+        centres=inst.to_output_coordinates(al.centre_xy),
+        centre_units=al.centre_units.copy(),
+        totals=totals,
+        mean=inst.mean.copy(),
+        deviation=deviation,
+        balanced=balanced,
+        objective=obj,
+        lower_bound=bound,
+        gap=max(0.0, gap),
+        contiguous=contiguous,
+        kept_share=kept,
+        moved_units=moved,
+        method=method,
+        status=status,
+        iterations=iterations,
+        seconds=time.monotonic() - started,
+        messages=messages,
+    )

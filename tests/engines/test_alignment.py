@@ -1,0 +1,158 @@
+"""The territory alignment optimiser: constraints kept, clear errors, honest bounds."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.spatial import Delaunay
+
+from salesplan.engines.alignment import (
+    AlignmentInfeasible,
+    AlignmentOptions,
+    AlignmentProblem,
+    optimise,
+)
+
+FAST = AlignmentOptions(time_limit=3.0, method="heuristic")
+
+
+def delaunay_pairs(xy):
+    pairs = set()
+    for simplex in Delaunay(xy).simplices:
+        for a in range(3):
+            for b in range(a + 1, 3):
+                pairs.add((min(simplex[a], simplex[b]), max(simplex[a], simplex[b])))
+    return np.array(sorted(pairs))
+
+
+def planar(n, seed, spread=(1.0, 3.0)):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 100, (n, 2)), rng.uniform(*spread, n)
+
+
+def assert_well_formed(problem, result):
+    n = len(problem.coordinates)
+    assert result.assignment.shape == (n,)
+    assert set(np.unique(result.assignment)) <= set(range(problem.k))
+    assert result.objective >= result.lower_bound - 1e-6 * max(1.0, abs(result.objective))
+    assert 0.0 <= result.gap <= 1.0
+    for unit, territory in problem.locked.items():
+        assert result.assignment[unit] == territory
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(12, 40),
+    k=st.integers(2, 5),
+    seed=st.integers(0, 10_000),
+    squared=st.booleans(),
+    with_adjacency=st.booleans(),
+)
+def test_heuristic_keeps_every_constraint(n, k, seed, squared, with_adjacency):
+    xy, w = planar(n, seed)
+    locked = {0: 0, n - 1: k - 1}
+    problem = AlignmentProblem(
+        coordinates=xy, weights=w, k=k, tau=0.25, geographic=False, locked=locked,
+        objective="squared" if squared else "distance",
+        adjacency=delaunay_pairs(xy) if with_adjacency else None,
+    )
+    result = optimise(problem, FAST)
+    assert_well_formed(problem, result)
+    assert result.balanced
+    assert np.all(np.abs(result.deviation) <= 0.25 + 1e-9)
+    if with_adjacency:
+        assert result.contiguous.all()
+    else:
+        assert result.contiguous is None
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(2, 4))
+def test_exact_solution_is_optimal_and_not_beaten_by_heuristic(seed, k):
+    xy, w = planar(16, seed)
+    problem = AlignmentProblem(coordinates=xy, weights=w, k=k, tau=0.2, geographic=False)
+    exact = optimise(problem, AlignmentOptions(time_limit=20, method="exact"))
+    heuristic = optimise(problem, FAST)
+    assert exact.status == "optimal"
+    assert exact.gap <= 1e-3
+    assert exact.balanced
+    assert heuristic.objective >= exact.lower_bound - 1e-6
+    assert heuristic.lower_bound <= exact.objective * (1 + 1e-6)
+
+
+def test_exact_model_keeps_locks_pins_contiguity_and_keep_share():
+    xy, w = planar(14, 3)
+    current = (xy[:, 0] > 50).astype(int)
+    problem = AlignmentProblem(
+        coordinates=xy, weights=w, k=2, tau=0.15, geographic=False,
+        adjacency=delaunay_pairs(xy), locked={1: 1}, pinned_centres={0: (10.0, 10.0)},
+        current=current, min_keep_share=0.6,
+    )
+    result = optimise(problem, AlignmentOptions(time_limit=20, method="exact"))
+    assert_well_formed(problem, result)
+    assert result.balanced and result.contiguous.all()
+    assert result.kept_share >= 0.6 - 1e-9
+    assert result.centre_units[0] == -1
+    assert np.allclose(result.centres[0], (10.0, 10.0))
+
+
+def test_disruption_limits_keep_most_of_the_current_alignment():
+    xy, w = planar(60, 5)
+    current = np.minimum((xy[:, 1] // 25).astype(int), 3)  # horizontal stripes
+    free = optimise(AlignmentProblem(coordinates=xy, weights=w, k=4, tau=0.3, geographic=False,
+                                     current=current), FAST)
+    kept = optimise(AlignmentProblem(coordinates=xy, weights=w, k=4, tau=0.3, geographic=False,
+                                     current=current, min_keep_share=0.9), FAST)
+    assert kept.kept_share >= 0.9 - 1e-9
+    assert kept.kept_share >= free.kept_share
+    penalised = optimise(AlignmentProblem(coordinates=xy, weights=w, k=4, tau=0.3,
+                                          geographic=False, current=current,
+                                          move_penalty=1e6), FAST)
+    assert penalised.moved_units <= free.moved_units
+
+
+def test_geographic_coordinates_give_centres_in_degrees():
+    rng = np.random.default_rng(0)
+    lat_lon = np.column_stack([rng.uniform(40, 42, 50), rng.uniform(-75, -72, 50)])
+    result = optimise(AlignmentProblem(coordinates=lat_lon, weights=np.ones(50), k=5), FAST)
+    assert result.balanced
+    assert np.all((result.centres[:, 0] > 39.9) & (result.centres[:, 0] < 42.1))
+    assert np.all((result.centres[:, 1] > -75.1) & (result.centres[:, 1] < -71.9))
+    assert np.allclose(result.centres, lat_lon[result.centre_units], atol=1e-6)
+
+
+def test_progress_is_reported_up_to_done():
+    seen = []
+    xy, w = planar(30, 1)
+    optimise(AlignmentProblem(coordinates=xy, weights=w, k=3, tau=0.3, geographic=False),
+             AlignmentOptions(time_limit=3, method="heuristic",
+                              progress=lambda f, m: seen.append((f, m))))
+    assert seen[-1][0] == 1.0
+    assert all(0 <= f <= 1 for f, _ in seen)
+
+
+@pytest.mark.parametrize(
+    ("change", "constraint", "words"),
+    [
+        (dict(k=11), "k", "only 10 units"),
+        (dict(weights=[1, 1, 1, 1, 1, 1, 1, 1, 1, 9]), "tau", "unit 9 alone weighs 9"),
+        (dict(locked={0: 0, 1: 0, 2: 0, 3: 0}), "locked", "territory 0 already weigh 4"),
+        (dict(adjacency=[(0, 1)]), "adjacency", "9 separate pieces"),
+        (dict(min_keep_share=0.5), "keep_share", "needs the current assignment"),
+        (dict(weights=[1, 1, 1, 1, 1, 1, 1, 1, -1, 1]), "weights", "unit 8"),
+    ],
+)
+def test_impossible_requests_say_which_constraint_and_by_how_much(change, constraint, words):
+    xy, _ = planar(10, 0)
+    base = dict(coordinates=xy, weights=np.ones(10), k=5, tau=0.05, geographic=False)
+    with pytest.raises(AlignmentInfeasible) as error:
+        optimise(AlignmentProblem(**{**base, **change}), FAST)
+    assert error.value.constraint == constraint
+    assert words in str(error.value)
+
+
+def test_tau_too_tight_names_the_smallest_workable_tau():
+    xy, _ = planar(10, 0)
+    with pytest.raises(AlignmentInfeasible, match=r"tau must be at least 50\.0%"):
+        optimise(AlignmentProblem(coordinates=xy, weights=[1] * 9 + [5.4], k=4, tau=0.1,
+                                  geographic=False), FAST)
