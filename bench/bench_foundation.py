@@ -89,6 +89,7 @@ def build(args, sqlite: bool) -> None:
         emit(f"demo.rows.{name}", count, "rows")
     emit("demo.generate.total", result.total_seconds, "s", accounts=args.accounts)
     emit("demo.generate.rate", args.accounts / result.total_seconds, "accounts/s")
+    emit("demo.generate.cpu_main_process", result.cpu_seconds, "s")
 
 
 def measure(client, path: str, args) -> tuple[list[float], int, str]:

@@ -65,6 +65,9 @@ def test_same_seed_same_company():
     first = _fingerprint()
     build_demo(seed=11, accounts=150, reset=True, chunk_accounts=40)
     assert _fingerprint() == first
+    # Generating in a forked child process gives the very same company.
+    build_demo(seed=11, accounts=150, reset=True, chunk_accounts=40, parallel=False)
+    assert _fingerprint() == first
     build_demo(seed=12, accounts=150, reset=True)
     assert _fingerprint()["first_accounts"] != first["first_accounts"]
 
