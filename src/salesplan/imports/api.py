@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, StreamingHttpResponse
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from salesplan.core.models import BackgroundJob
@@ -91,7 +91,7 @@ def upload_and_dry_run(request, resource: str, file: File[UploadedFile],
                                 on_duplicate=on_duplicate, dry_run=True,
                                 pipeline_id=pipeline_id)
     job.refresh_from_db()
-    return 202, job_out(job)
+    return Status(202, job_out(job))
 
 
 def _mapping(text: str) -> dict[str, str]:
@@ -118,7 +118,7 @@ def commit(request, job_id: int):
         on_duplicate=dry_run.params["on_duplicate"], dry_run=False,
         pipeline_id=dry_run.params.get("pipeline"))
     job.refresh_from_db()
-    return 202, job_out(job)
+    return Status(202, job_out(job))
 
 
 @imports_router.get("/jobs/{job_id}", response=JobOut, summary="A job's progress and outcome")
@@ -150,7 +150,7 @@ def export_xlsx(request, resource: str):
         job = services.start_export(by=request.user, resource=name,
                                     params=dict(request.GET.lists()), fmt="xlsx")
         job.refresh_from_db()
-        return 202, job_out(job)
+        return Status(202, job_out(job))
     handle = tempfile.TemporaryFile()
     exports.write_xlsx(rows, name, handle)
     handle.seek(0)

@@ -133,14 +133,16 @@ class Importer:
         """Validate (and unless a dry run, write) every row; all or nothing."""
         if self.options.dry_run:
             self._run_chunks(rows, progress)
-            return self.report
-        with transaction.atomic():
-            self._run_chunks(rows, progress)
-            if self.report.error_count:
-                transaction.set_rollback(True)
-                self.report.created = self.report.updated = 0
-            else:
-                self.report.committed = True
+        else:
+            with transaction.atomic():
+                self._run_chunks(rows, progress)
+                if self.report.error_count:
+                    transaction.set_rollback(True)
+                    self.report.created = self.report.updated = 0
+                else:
+                    self.report.committed = True
+        # Cell errors are found before reference errors in each chunk; people read by row.
+        self.report.errors.sort(key=lambda p: p["row"])
         return self.report
 
     def _run_chunks(self, rows: Iterable[list[str]], progress) -> None:
