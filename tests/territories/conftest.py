@@ -10,6 +10,7 @@ from salesplan.territories import services
 from salesplan.territories.assignment import run_full_assignment
 from salesplan.territories.models import Alignment, Territory
 
+from ..api.conftest import api_as  # noqa: F401 - the API caller fixture, shared
 from ..factories import make_account
 
 

@@ -47,3 +47,4 @@ api.add_router("/search", search_router)
 # --- Other apps' routers: add yours below (one line each). ---------------------------
 # imports: api.add_router("/imports", imports_router)  (from salesplan.imports.api)
 api.add_router("/imports", "salesplan.imports.api.imports_router")
+api.add_router("/territories", "salesplan.territories.api.territory_router")

@@ -21,7 +21,8 @@ checked on the candidates (or, for rules made only of bands, on every account).
 the benchmark compare against.
 """
 
-from bisect import bisect_right
+import itertools
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -432,6 +433,7 @@ class RuleIndex:
         self.prefixes: dict[str, list[int]] = {}
         self.always: list[int] = []
         ranges: dict[int, list[tuple[str, str, int]]] = {}
+        self.load = self._bucket_load(self.rules)
         self.rest: list[tuple] = []
         self.all_tests: list[tuple] = []
         self.reasons = [rule.reason_for() for rule in self.rules]
@@ -455,16 +457,37 @@ class RuleIndex:
         self.ranges = [_RangeIndex(width, items) for width, items in sorted(ranges.items())]
 
     @staticmethod
-    def _anchors(rule: Rule) -> list[Condition] | None:
+    def _bucket_load(rules: list[Rule]) -> dict[tuple[str, str], int]:
+        """How many rules test each (field, value): an AND rule is indexed under its
+        condition with the emptiest buckets, so accounts meet few candidates (verticals
+        "industry X and state in region" go under the industry, not the ten states)."""
+        load: dict[tuple[str, str], int] = {}
+        for rule in rules:
+            for condition in rule.conditions:
+                if condition.op in ("in", "prefix"):
+                    for value in condition.values:
+                        key = (condition.field, value)
+                        load[key] = load.get(key, 0) + 1
+        return load
+
+    def _anchors(self, rule: Rule) -> list[Condition] | None:
         if rule.combine == "any":
             if any(c.op == "between" for c in rule.conditions):
                 return None
             return list(rule.conditions)
-        for name in ANCHOR_PREFERENCE:
-            for condition in rule.conditions:
-                if condition.field == name:
-                    return [condition]
-        return None
+        best, best_cost = None, None
+        for condition in rule.conditions:
+            if condition.op == "between":
+                continue
+            if condition.op == "range":
+                cost = 0.0  # ranges are cut into segments: one lookup, few hits
+            else:
+                cost = sum(self.load.get((condition.field, v), 0) for v in condition.values)
+                cost /= len(condition.values)
+            cost += ANCHOR_PREFERENCE.index(condition.field) * 1e-3  # stable tie-break
+            if best_cost is None or cost < best_cost:
+                best, best_cost = condition, cost
+        return [best] if best is not None else None
 
     def _index(self, condition: Condition, idx: int, ranges: dict) -> None:
         if condition.op == "prefix":
@@ -528,3 +551,333 @@ class RuleIndex:
         for facts in accounts:
             resolve(facts[0], claims(facts), out)
         return out
+
+
+# --- bulk matching (full runs) -------------------------------------------------------
+
+
+@dataclass
+class AccountColumns:
+    """Many accounts as columns: the form a full run reads them in.
+
+    Text columns hold values as stored (the matcher normalises each distinct value);
+    `employees` and `revenue_cents` are integers, None when unknown (revenue in
+    hundredths)."""
+
+    ids: list[int]
+    country: list[str]
+    state: list[str]
+    county: list[str]
+    postal_code: list[str]
+    industry: list[str]
+    tier: list[str]
+    employees: list[int | None]
+    revenue_cents: list[int | None]
+
+    @classmethod
+    def from_facts(cls, facts: Iterable[tuple]) -> "AccountColumns":
+        rows = list(facts)
+        cols = list(zip(*rows, strict=True)) if rows else [()] * len(ACCOUNT_COLUMNS)
+        revenue = [None if v is None else int((Decimal(v) * 100).to_integral_value())
+                   for v in cols[8]]
+        return cls(list(cols[0]), *[list(c) for c in cols[1:8]], revenue)
+
+
+@dataclass
+class BulkOutcome:
+    """Assignments as parallel columns (a million tuples cost more than the matching)."""
+
+    account_ids: object  # numpy arrays
+    territory_ids: object
+    kind_codes: object
+    reason_codes: object
+    kinds: list[str]
+    reasons: list[str]
+    conflicts: list[tuple[int, str, tuple[int, ...]]]
+    unclaimed: list[int]
+
+    def __len__(self) -> int:
+        return len(self.account_ids)
+
+    def chunks(self, size: int = 20_000):
+        """(account_id, territory_id, kind, reason) tuples, `size` at a time."""
+        kinds, reasons = self.kinds, self.reasons
+        for start in range(0, len(self), size):
+            end = start + size
+            yield list(zip(self.account_ids[start:end].tolist(),
+                           self.territory_ids[start:end].tolist(),
+                           [kinds[k] for k in self.kind_codes[start:end].tolist()],
+                           [reasons[r] for r in self.reason_codes[start:end].tolist()],
+                           strict=True))
+
+    def to_outcome(self) -> Outcome:
+        out = Outcome(conflicts=list(self.conflicts), unclaimed=list(self.unclaimed))
+        for chunk in self.chunks():
+            out.assignments.extend(chunk)
+        return out
+
+
+def _first_seen_codes(values: list, np):
+    """Each value's code: the position where it first occurs (the loop runs in C)."""
+    first: dict = {}
+    codes = np.fromiter(map(first.setdefault, values, itertools.count()), dtype=np.int64,
+                        count=len(values))
+    return first, codes
+
+
+class _Column:
+    """One text column encoded as integer codes, grouped for slice lookups. Values are
+    normalised once per distinct value, not once per account."""
+
+    def __init__(self, field_name: str, values: list[str], np):
+        raw, raw_codes = _first_seen_codes(values, np)
+        mapping: dict[str, int] = {}
+        remap = np.zeros(len(values) + 1, dtype=np.int64)
+        for value, code in raw.items():
+            remap[code] = mapping.setdefault(normalise(field_name, value), len(mapping))
+        codes = remap[raw_codes]
+        self.mapping = mapping
+        self.codes = codes
+        self.order = np.argsort(codes, kind="stable")
+        self.bounds = np.searchsorted(codes[self.order], np.arange(len(mapping) + 1))
+
+    def positions(self, values, np):
+        parts = [self.order[self.bounds[c]:self.bounds[c + 1]]
+                 for c in (self.mapping.get(v) for v in values) if c is not None]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def table(self, values, np):
+        accepted = np.zeros(len(self.mapping) + 1, dtype=bool)
+        for value in values:
+            code = self.mapping.get(value)
+            if code is not None:
+                accepted[code] = True
+        return accepted
+
+
+class _PostalColumn:
+    """Postal codes ranked in string order: prefixes, ranges and exact codes become
+    slices of accounts sorted by code."""
+
+    def __init__(self, values: list[str], np):
+        raw, raw_codes = _first_seen_codes(values, np)
+        normalised = {value: normalise("postal_code", value) for value in raw}
+        uniques = sorted(set(normalised.values()))
+        rank = {code: i for i, code in enumerate(uniques)}
+        remap = np.zeros(len(values) + 1, dtype=np.int64)
+        for value, code in raw.items():
+            remap[code] = rank[normalised[value]]
+        self.uniques = uniques
+        self.ranks = remap[raw_codes]
+        self.lengths = np.array([len(u) for u in uniques] + [0], dtype=np.int64)[self.ranks]
+        self.order = np.argsort(self.ranks, kind="stable")
+        self.sorted_ranks = self.ranks[self.order]
+
+    def rank_span(self, low: str, high_exclusive: str) -> tuple[int, int]:
+        """Ranks of the distinct codes c with low <= c < high_exclusive."""
+        return bisect_left(self.uniques, low), bisect_left(self.uniques, high_exclusive)
+
+    def spans(self, condition: Condition) -> list[tuple[int, int]]:
+        if condition.op == "in":
+            return [self.rank_span(v, v + "\0") for v in condition.values]
+        if condition.op == "prefix":
+            return [self.rank_span(p, _after_prefix(p)) for p in condition.values]
+        low, high = condition.values
+        return [self.rank_span(low, _after_prefix(high))]
+
+    def positions(self, condition: Condition, np):
+        parts = []
+        for start, end in self.spans(condition):
+            lo, hi = np.searchsorted(self.sorted_ranks, [start, end])
+            parts.append(self.order[lo:hi])
+        found = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        if condition.op == "range":
+            found = found[self.lengths[found] >= len(condition.values[0])]
+        return found
+
+    def test(self, condition: Condition, positions, np):
+        ranks = self.ranks[positions]
+        mask = np.zeros(len(positions), dtype=bool)
+        for start, end in self.spans(condition):
+            mask |= (ranks >= start) & (ranks < end)
+        if condition.op == "range":
+            mask &= self.lengths[positions] >= len(condition.values[0])
+        return mask
+
+
+def _after_prefix(prefix: str) -> str:
+    """The smallest string greater than every string starting with `prefix`."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+class BulkMatcher:
+    """Full runs: accounts are indexed (codes sorted by postal code, grouped by state,
+    industry, ...), and each rule is evaluated with numpy on the slice of accounts its
+    most selective condition points to. Same answers as RuleIndex and assign_naively."""
+
+    def __init__(self, rules: list[Rule], named: Iterable[NamedAccount] = ()):
+        self.rules = list(rules)
+        self.named = list(named)
+        self._anchor = RuleIndex.__new__(RuleIndex)
+        self._anchor.load = RuleIndex._bucket_load(self.rules)
+
+    def assign(self, accounts: AccountColumns) -> BulkOutcome:
+        import numpy as np
+
+        n = len(accounts.ids)
+        ids = np.array(accounts.ids, dtype=np.int64)
+        columns = {name: _Column(name, getattr(accounts, name), np) for name in SET_FIELDS}
+        postal = _PostalColumn(accounts.postal_code, np)
+        bands = {
+            "employees": _band_column(accounts.employees, np),
+            "annual_revenue": _band_column(accounts.revenue_cents, np),
+        }
+        kinds: list[str] = []
+        reasons: list[str] = []
+        parts: list[tuple] = []
+        for order, rule in enumerate(self.rules):
+            found = self._match(rule, n, columns, postal, bands, np)
+            if found is None:
+                continue
+            positions, reason_codes = found
+            if rule.kind not in kinds:
+                kinds.append(rule.kind)
+            base = len(reasons)
+            if rule.combine == "all":
+                reasons.append(rule.reason_for())
+            else:
+                reasons.extend(rule.reason_for(c) for c in rule.conditions)
+            parts.append((positions, order, rule.territory_id, kinds.index(rule.kind),
+                          _rank_code(0, rule.rank), base + reason_codes))
+        parts.extend(self._named_claims(ids, kinds, reasons, np))
+        return self._resolve(ids, parts, kinds, reasons, np)
+
+    def _match(self, rule: Rule, n: int, columns, postal, bands, np):
+        anchors = self._anchor._anchors(rule)
+        if anchors is None:
+            candidates = np.arange(n, dtype=np.int64)
+        else:
+            found = [postal.positions(c, np) if c.field == "postal_code"
+                     else columns[c.field].positions(c.values, np) for c in anchors]
+            candidates = found[0] if len(found) == 1 else np.unique(np.concatenate(found))
+        if not len(candidates):
+            return None
+        masks = []
+        for condition in rule.conditions:
+            if condition.field == "postal_code":
+                masks.append(postal.test(condition, candidates, np))
+            elif condition.op == "between":
+                masks.append(_band_test(bands[condition.field], condition, candidates, np))
+            else:
+                column = columns[condition.field]
+                masks.append(column.table(condition.values, np)[column.codes[candidates]])
+        if rule.combine == "all":
+            keep = np.logical_and.reduce(masks)
+            return candidates[keep], np.zeros(int(keep.sum()), dtype=np.int64)
+        stacked = np.vstack(masks)
+        keep = stacked.any(axis=0)
+        return candidates[keep], stacked[:, keep].argmax(axis=0).astype(np.int64)
+
+    def _named_claims(self, ids, kinds, reasons, np):
+        if not self.named:
+            return []
+        sorter = np.argsort(ids)
+        sorted_ids = ids[sorter]
+        claims = []
+        for item in self.named:
+            if not item.include:
+                continue
+            at = np.searchsorted(sorted_ids, item.account_id)
+            if at >= len(ids) or sorted_ids[at] != item.account_id:
+                continue
+            if item.kind not in kinds:
+                kinds.append(item.kind)
+            reasons.append(f"named account of {item.territory_name or item.territory_id}")
+            claims.append((np.array([sorter[at]], dtype=np.int64), len(self.rules) + len(claims),
+                           item.territory_id, kinds.index(item.kind), _rank_code(1, item.rank),
+                           np.array([len(reasons) - 1], dtype=np.int64)))
+        return claims
+
+    def _excluded_mask(self, ids, pos, territory, np):
+        excluded = {(i.territory_id, i.account_id) for i in self.named if not i.include}
+        if not excluded:
+            return None
+        accounts = np.fromiter((a for _, a in excluded), dtype=np.int64)
+        suspect = np.nonzero(np.isin(ids[pos], accounts))[0]
+        drop = np.zeros(len(pos), dtype=bool)
+        for at, tid, aid in zip(suspect.tolist(), territory[suspect].tolist(),
+                                ids[pos[suspect]].tolist(), strict=True):
+            drop[at] = (tid, aid) in excluded
+        return drop
+
+    def _resolve(self, ids, parts, kinds, reasons, np) -> BulkOutcome:
+        n = len(ids)
+        if parts:
+            sizes = [len(p[0]) for p in parts]
+            pos = np.concatenate([p[0] for p in parts])
+            order = np.repeat(np.array([p[1] for p in parts], dtype=np.int64), sizes)
+            territory = np.repeat(np.array([p[2] for p in parts], dtype=np.int64), sizes)
+            kind = np.repeat(np.array([p[3] for p in parts], dtype=np.int64), sizes)
+            rank = np.repeat(np.array([p[4] for p in parts], dtype=np.int64), sizes)
+            reason = np.concatenate([p[5] for p in parts])
+        else:
+            pos = order = territory = kind = rank = reason = np.empty(0, dtype=np.int64)
+        drop = self._excluded_mask(ids, pos, territory, np)
+        if drop is not None and drop.any():
+            keep = ~drop
+            pos, order, territory, kind, rank, reason = (
+                a[keep] for a in (pos, order, territory, kind, rank, reason))
+        group_key = pos * 8 + kind
+        sort = np.lexsort((order, territory, -rank, group_key))
+        pos, order, territory, kind, rank, reason, group_key = (
+            a[sort] for a in (pos, order, territory, kind, rank, reason, group_key))
+        starts = np.ones(len(pos), dtype=bool)
+        starts[1:] = group_key[1:] != group_key[:-1]
+        group = np.cumsum(starts) - 1
+        start_at = np.nonzero(starts)[0]
+        at_best = rank == rank[start_at][group]
+        changed = np.concatenate(([True], territory[1:] != territory[:-1]))
+        new_territory = at_best & (starts | changed)
+        winners = np.bincount(group, weights=new_territory, minlength=len(start_at))
+        single = winners[:len(start_at)] == 1
+        chosen = start_at[single]
+        conflicts = []
+        for g in np.nonzero(~single)[0].tolist():
+            rows = np.nonzero((group == g) & at_best)[0]
+            conflicts.append((int(ids[pos[rows[0]]]), kinds[int(kind[rows[0]])],
+                              tuple(sorted(set(territory[rows].tolist())))))
+        claimed = np.zeros(n, dtype=bool)
+        claimed[pos] = True
+        return BulkOutcome(ids[pos[chosen]], territory[chosen], kind[chosen], reason[chosen],
+                           kinds, reasons, conflicts, ids[~claimed].tolist())
+
+
+def _rank_code(named: int, rank: tuple[int, int]) -> int:
+    priority, depth = rank
+    return (named << 50) + ((priority + (1 << 24)) << 25) + depth
+
+
+def _band_column(values: list, np):
+    as_float = np.array(values, dtype=float)  # None becomes nan
+    known = ~np.isnan(as_float)
+    numbers = np.zeros(len(values), dtype=np.int64)
+    if known.all():
+        numbers = np.array(values, dtype=np.int64)
+    elif known.any():
+        numbers[known] = np.array([v for v in values if v is not None], dtype=np.int64)
+    return known, numbers
+
+
+def _band_test(column, condition: Condition, positions, np):
+    import math
+
+    known, numbers = column
+    scale = 100 if condition.field == "annual_revenue" else 1
+    low, high = condition.values
+    mask = known[positions].copy()
+    values = numbers[positions]
+    if low is not None:
+        mask &= values >= math.ceil(Decimal(low) * scale)
+    if high is not None:
+        mask &= values <= math.floor(Decimal(high) * scale)
+    return mask

@@ -6,16 +6,22 @@ multi-row INSERT per chunk (bypassing model instances: at a million rows buildin
 objects would cost more than the whole assignment).
 """
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import BigIntegerField, F, Q, Value
+from django.db.models.functions import Cast, Round
 from django.utils import timezone
 
 from salesplan.customers.models import Account
 from salesplan.engines.territory_rules import (
     ACCOUNT_COLUMNS,
+    AccountColumns,
+    BulkMatcher,
+    BulkOutcome,
     Outcome,
     Rule,
     RuleIndex,
@@ -36,7 +42,11 @@ from .models import (
 )
 
 CHUNK = 20_000
+# Below this many accounts the per-account rule index beats setting up the bulk matcher.
+SMALL_BATCH = 2_000
 _compiled: dict[int, tuple[int, RuleIndex]] = {}
+_loaded: dict[int, tuple[int, "CompiledAlignment"]] = {}
+_parse_cache: dict[str, tuple | None] = {}
 
 
 @dataclass
@@ -77,8 +87,8 @@ def load_rules(alignment: Alignment) -> CompiledAlignment:
             .order_by("territory_id", "position")
             .values_list("id", "territory_id", "position", "combine", "conditions")):
         _, _, name, kind, priority = territories[tid]
-        conditions, errors = validate_rule(combine, raw)
-        if errors:  # stored rules were validated; skip rather than stop a whole run
+        conditions = _parsed(combine, raw)
+        if conditions is None:  # stored rules were validated; skip rather than stop a run
             continue
         rules.append(Rule(rule_id, tid, kind, (priority, depths[tid]),
                           f"rule {position} of {name}", combine, conditions))
@@ -91,15 +101,66 @@ def load_rules(alignment: Alignment) -> CompiledAlignment:
     return CompiledAlignment(rules, named)
 
 
-def compiled_index(alignment: Alignment) -> RuleIndex:
-    """The compiled rule index, cached per alignment until its rules change."""
-    cached = _compiled.get(alignment.pk)
+def loaded_rules(alignment: Alignment) -> CompiledAlignment:
+    """The alignment's rules in engine form, cached until they change."""
+    cached = _loaded.get(alignment.pk)
     if cached and cached[0] == alignment.rules_version:
         return cached[1]
     loaded = load_rules(alignment)
+    _loaded[alignment.pk] = (alignment.rules_version, loaded)
+    return loaded
+
+
+def _parsed(combine: str, raw) -> tuple | None:
+    """Parsed conditions, remembered: after one rule changes, the other thousands need
+    not be parsed again."""
+    key = combine + json.dumps(raw, sort_keys=True)
+    if key not in _parse_cache:
+        if len(_parse_cache) > 200_000:
+            _parse_cache.clear()
+        conditions, errors = validate_rule(combine, raw)
+        _parse_cache[key] = None if errors else conditions
+    return _parse_cache[key]
+
+
+def compiled_index(alignment: Alignment) -> RuleIndex:
+    """The per-account rule index (for single accounts and small batches), cached per
+    alignment until its rules change."""
+    cached = _compiled.get(alignment.pk)
+    if cached and cached[0] == alignment.rules_version:
+        return cached[1]
+    loaded = loaded_rules(alignment)
     index = RuleIndex(loaded.rules, loaded.named)
     _compiled[alignment.pk] = (alignment.rules_version, index)
     return index
+
+
+def match_accounts(alignment: Alignment, queryset=None, progress=None) -> BulkOutcome:
+    """Read the accounts as columns and match them all at once (full runs, big batches)."""
+    columns = account_columns(queryset, progress)
+    loaded = loaded_rules(alignment)
+    return BulkMatcher(loaded.rules, loaded.named).assign(columns)
+
+
+def account_columns(queryset=None, progress=None) -> AccountColumns:
+    """Accounts as columns, read with the ORM's SQL but without building a Python object
+    (or a Decimal) per row: revenue arrives as whole hundredths."""
+    queryset = Account.objects.all() if queryset is None else queryset
+    queryset = queryset.order_by().annotate(
+        revenue_cents=Cast(Round(F("annual_revenue") * Value(Decimal(100))), BigIntegerField())
+    ).values_list(*ACCOUNT_COLUMNS[:-1], "revenue_cents")
+    sql, params = queryset.query.sql_with_params()
+    columns: list[list] = [[] for _ in ACCOUNT_COLUMNS]
+    done = 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK):
+            for column, values in zip(columns, zip(*rows, strict=True), strict=True):
+                column.extend(values)
+            done += len(rows)
+            if progress:
+                progress(done)
+    return AccountColumns(*columns)
 
 
 def account_rows(queryset=None, chunk: int = CHUNK):
@@ -123,12 +184,14 @@ def _insert_sql() -> str:
             "VALUES (%s, %s, %s, %s, %s)")
 
 
-def write_assignments(alignment_id: int, assignments: list[tuple[int, int, str, str]]) -> None:
+def write_assignments(alignment_id: int, assignments) -> None:
+    """Insert (account_id, territory_id, kind, reason) rows: a list, or a BulkOutcome."""
     sql = _insert_sql()
+    chunks = (assignments.chunks(CHUNK) if isinstance(assignments, BulkOutcome)
+              else (assignments[i:i + CHUNK] for i in range(0, len(assignments), CHUNK)))
     with connection.cursor() as cursor:
-        for start in range(0, len(assignments), CHUNK):
-            cursor.executemany(sql, [(a, alignment_id, t, k, r[:300])
-                                     for a, t, k, r in assignments[start:start + CHUNK]])
+        for chunk in chunks:
+            cursor.executemany(sql, [(a, alignment_id, t, k, r[:300]) for a, t, k, r in chunk])
 
 
 def write_conflicts(alignment_id: int, conflicts) -> None:
@@ -139,26 +202,31 @@ def write_conflicts(alignment_id: int, conflicts) -> None:
 
 def run_full_assignment(alignment: Alignment,
                         progress: Callable[[int, int], None] | None = None) -> dict:
-    """Assign every account under the alignment's rules and replace its results."""
+    """Assign every account under the alignment's rules and replace its results.
+    Progress: reading the accounts is the first half, writing the results the second."""
     alignment.refresh_from_db()
     version = alignment.rules_version
-    index = compiled_index(alignment)
     total = Account.objects.count()
-    out, done = Outcome(), 0
-    for batch in account_rows():
-        index.assign(batch, out)
-        done += len(batch)
-        if progress:
-            progress(done, total)
+    report = (lambda done: progress(done // 2, total)) if progress else None
+    out = match_accounts(alignment, progress=report)
     with transaction.atomic():
         AccountTerritory.objects.filter(alignment=alignment).delete()
         AssignmentConflict.objects.filter(alignment=alignment).delete()
-        write_assignments(alignment.pk, out.assignments)
+        written = 0
+        sql = _insert_sql()
+        with connection.cursor() as cursor:
+            for chunk in out.chunks(CHUNK):
+                cursor.executemany(sql, [(a, alignment.pk, t, k, r[:300])
+                                         for a, t, k, r in chunk])
+                written += len(chunk)
+                if progress:
+                    progress(total // 2 + written * (total - total // 2) // max(len(out), 1),
+                             total)
         write_conflicts(alignment.pk, out.conflicts)
         Alignment.objects.filter(pk=alignment.pk).update(
             assigned_version=version, assigned_at=timezone.now(),
             conflict_count=len(out.conflicts), unclaimed_count=len(out.unclaimed))
-    return {"accounts": done, "assigned": len(out.assignments),
+    return {"accounts": total, "assigned": len(out),
             "conflicts": len(out.conflicts), "unclaimed": len(out.unclaimed)}
 
 
@@ -166,16 +234,24 @@ def reassign(alignment: Alignment, accounts_q: Q | None = None,
              account_ids: Iterable[int] | None = None) -> dict:
     """Re-run the rules for the accounts matching `accounts_q` (or with these ids) and
     write only what changed. Used after a rule edit and when an account is saved."""
-    index = compiled_index(alignment)
     queryset = Account.objects.all()
     if account_ids is not None:
-        queryset = queryset.filter(pk__in=list(account_ids))
+        account_ids = list(account_ids)
+        queryset = queryset.filter(pk__in=account_ids)
     if accounts_q is not None:
         queryset = queryset.filter(accounts_q)
-    out, ids = Outcome(), []
-    for batch in account_rows(queryset):
-        ids.extend(f[0] for f in batch)
-        index.assign(batch, out)
+    small = account_ids is not None and len(account_ids) <= SMALL_BATCH
+    if small or queryset.count() <= SMALL_BATCH:
+        out, ids = Outcome(), []
+        index = compiled_index(alignment)
+        for batch in account_rows(queryset):
+            ids.extend(f[0] for f in batch)
+            index.assign(batch, out)
+    else:
+        columns = account_columns(queryset)
+        ids = list(columns.ids)
+        loaded = loaded_rules(alignment)
+        out = BulkMatcher(loaded.rules, loaded.named).assign(columns).to_outcome()
     changed = _replace_results(alignment, ids, out)
     return {"accounts": len(ids), "changed": changed}
 

@@ -18,7 +18,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from salesplan.core import audit
-from salesplan.core.money import minor_units
+from salesplan.core.money import minor_units, quantize
 from salesplan.org.models import Company
 from salesplan.pipeline.models import Opportunity, StageKind
 
@@ -100,9 +100,11 @@ def territory_size(territory: Territory, *, window_start: date, window_end: date
     days = selling_days(window_start, window_end)
     bookings = _bookings(ids, window_start, window_end)
     members = current_members().filter(territory_id__in=ids).values("user_id").distinct().count()
+    cent = Decimal("0.01")
     return TerritorySize(
-        accounts=sum(by_tier.values()), accounts_by_tier=by_tier, potential=potential,
-        area_sq_km=territory.area_sq_km, bookings=bookings, selling_days=days,
+        accounts=sum(by_tier.values()), accounts_by_tier=by_tier,
+        potential=Decimal(potential).quantize(cent), area_sq_km=territory.area_sq_km,
+        bookings=Decimal(bookings).quantize(cent), selling_days=days,
         sales_per_day=(bookings / days).quantize(Decimal("0.01")) if days else Decimal(0),
         members=members, capacity_calls=members * days * calls_per_day)
 
@@ -149,7 +151,8 @@ def propose_goals(parent: Territory, *, period_start: date, period_end: date, fo
     if period_end < period_start:
         raise ValidationError({"period_end": "The period ends before it starts."})
     currency = currency or Company.current().default_currency
-    overrides = overrides or {}
+    overrides = {tid: (quantize(Decimal(amount), currency), reason)
+                 for tid, (amount, reason) in (overrides or {}).items()}
     children = list(parent.children.order_by("name", "id"))
     known = {c.pk for c in children}
     for tid, (amount, reason) in overrides.items():

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
@@ -229,6 +230,10 @@ def what_if(draft: Alignment, base: Alignment | None = None, *, sample_size: int
     result = WhatIf()
     if base is None:
         return result
+    for alignment in (draft, base):
+        if not alignment.results_current:
+            raise ValidationError({"alignment": f"The assignment of {alignment.name} is out of "
+                                                "date; run it before comparing."})
     before_names, after_names = _territory_names(base.pk), _territory_names(draft.pk)
     before_territory = AccountTerritory.objects.filter(
         alignment=base, account_id=OuterRef("account_id"), type=OuterRef("type")

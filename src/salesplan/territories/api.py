@@ -1,0 +1,718 @@
+"""API for territory management (mounted at /api/v1/territories).
+
+    GET/POST   /alignments                      versions of the territory map
+    GET/PATCH  /alignments/{id}
+    POST       /alignments/{id}/assign          full assignment run (202, a job)
+    GET        /jobs/{id}                       an assignment job's progress and outcome
+    POST       /alignments/{id}/activate        make a draft the active alignment
+    GET        /alignments/{id}/what-if         compare with the active alignment
+    GET        /alignments/{id}/conflicts       ties priority cannot settle
+    GET/POST   /alignments/{id}/territories     the hierarchy (cursor pages)
+    GET/PATCH/DELETE /{id}                      one territory
+    GET        /{id}/accounts                   its accounts you may see, with reasons
+    GET        /{id}/size                       size, potential, bookings, capacity
+    GET/POST   /{id}/rules, PATCH/DELETE /rules/{id}
+    POST       /rules/preview                   how many accounts a rule would cover
+    GET/POST   /{id}/members, PATCH/DELETE /members/{id}
+    POST       /{id}/named-accounts, DELETE /named-accounts/{id}
+    GET/POST   /{id}/goals                      goals that add up to the parent's
+    GET        /violations, POST /violations/fix
+    GET/POST   /exceptions, POST /exceptions/{id}/approve|reject
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from ninja import Field, Query, Router, Schema, Status
+
+from salesplan.core.api_support import (
+    InputSchema,
+    MoneyOut,
+    PageParams,
+    RecordId,
+    choice_of,
+    get_record,
+)
+from salesplan.core.errors import NotFound
+from salesplan.core.listing import keyset_page
+from salesplan.core.models import BackgroundJob
+from salesplan.customers.models import Account
+from salesplan.org.models import User
+
+from . import goals, services
+from .assignment import rule_q
+from .models import (
+    AccountTerritory,
+    Alignment,
+    BoundaryException,
+    BoundaryRule,
+    GoalFormula,
+    MemberRole,
+    NamedAccount,
+    Realignment,
+    RuleCombine,
+    Territory,
+    TerritoryMember,
+    TerritoryType,
+)
+from .selectors import violations, what_if
+
+territory_router = Router(tags=["territories"])
+
+
+def _get(model, pk: int, user):
+    services.require_view(user)
+    found = model.objects.filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"No {model._meta.verbose_name} with id {pk}.")
+    return found
+
+
+def _page(queryset, params: PageParams, sort: str = "id") -> dict[str, Any]:
+    page = keyset_page(queryset, sort_field=sort, sort_key=sort, cursor=params.cursor,
+                       limit=params.limit)
+    return {"items": page.items, "next_cursor": page.next_cursor,
+            "previous_cursor": page.previous_cursor}
+
+
+# --- alignments ------------------------------------------------------------------------
+
+
+class AlignmentOut(Schema):
+    id: int
+    name: str
+    description: str
+    status: str
+    based_on_id: int | None
+    activated_at: datetime | None
+    activated_by_id: int | None
+    results_current: bool
+    assigned_at: datetime | None
+    conflict_count: int
+    unclaimed_count: int
+    created_at: datetime
+
+
+class AlignmentIn(InputSchema):
+    name: str = Field(..., min_length=1, max_length=120)
+    description: str = ""
+    copy_from_id: RecordId | None = Field(None, description="Copy this alignment's map.")
+
+
+class AlignmentPatch(InputSchema):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    description: str | None = None
+
+
+@territory_router.get("/alignments", response=list[AlignmentOut])
+def list_alignments(request):
+    """Every version of the territory map, newest first."""
+    services.require_view(request.auth)
+    return list(Alignment.objects.all())
+
+
+@territory_router.post("/alignments", response={201: AlignmentOut})
+def create_alignment(request, payload: AlignmentIn):
+    """A new draft, empty or copied from another alignment to realign from."""
+    source = (_get(Alignment, payload.copy_from_id, request.auth)
+              if payload.copy_from_id else None)
+    alignment = services.create_alignment(by=request.auth, name=payload.name,
+                                          description=payload.description, copy_from=source)
+    return Status(201, alignment)
+
+
+@territory_router.get("/alignments/{int:id}", response=AlignmentOut)
+def get_alignment(request, id: int):
+    return _get(Alignment, id, request.auth)
+
+
+@territory_router.patch("/alignments/{int:id}", response=AlignmentOut)
+def update_alignment(request, id: int, payload: AlignmentPatch):
+    alignment = _get(Alignment, id, request.auth)
+    return services.update_alignment(alignment, by=request.auth,
+                                     data=payload.model_dump(exclude_unset=True))
+
+
+class JobOut(Schema):
+    id: int
+    kind: str
+    status: str
+    message: str
+    progress_done: int
+    progress_total: int
+    percent: int
+    result: dict
+    created_at: datetime
+    finished_at: datetime | None
+
+
+@territory_router.post("/alignments/{int:id}/assign", response={202: JobOut})
+def start_assignment(request, id: int):
+    """Assign every account under the alignment's rules in the background; follow the
+    job at /territories/jobs/{job_id}."""
+    job = services.start_assignment(_get(Alignment, id, request.auth), by=request.auth)
+    job.refresh_from_db()
+    return Status(202, job)
+
+
+@territory_router.get("/jobs/{int:job_id}", response=JobOut)
+def assignment_job(request, job_id: int):
+    """An assignment run's progress and outcome (your own runs; admins see all)."""
+    jobs = BackgroundJob.objects.filter(kind="territory_assignment")
+    if not request.auth.is_admin:
+        jobs = jobs.filter(created_by=request.auth)
+    job = jobs.filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"No assignment job with id {job_id}.")
+    return job
+
+
+class ActivateIn(InputSchema):
+    ownership: choice_of(Realignment.Ownership) = Field(
+        "stay", description="stay: owners keep moved accounts and open deals until closed; "
+                            "move: they go to the new territory's owner.")
+
+
+class RealignmentOut(Schema):
+    id: int
+    alignment_id: int
+    previous_id: int | None
+    ownership: str
+    changed_at: datetime
+    changed_by_id: int | None
+    accounts_moved: int
+    owners_changed: int
+
+
+@territory_router.post("/alignments/{int:id}/activate", response=RealignmentOut)
+def activate_alignment(request, id: int, payload: ActivateIn):
+    """Make a draft active in one recorded step; the previous one is archived."""
+    return services.activate_alignment(_get(Alignment, id, request.auth), by=request.auth,
+                                       ownership=payload.ownership)
+
+
+class MoveOut(Schema):
+    type: str
+    from_territory: str | None = Field(None, alias="from")
+    to_territory: str | None = Field(None, alias="to")
+    accounts: int
+    potential: MoneyOut
+    open_pipeline: MoneyOut | None
+
+
+class BalanceOut(Schema):
+    territory: str
+    accounts_before: int
+    accounts_after: int
+    potential_before: MoneyOut
+    potential_after: MoneyOut
+
+
+class SampleOut(Schema):
+    account_id: int
+    account: str
+    type: str
+    from_territory: str | None = Field(None, alias="from")
+    to_territory: str | None = Field(None, alias="to")
+    potential: MoneyOut | None
+
+
+class WhatIfOut(Schema):
+    moved_accounts: int
+    moves: list[MoveOut]
+    sample: list[SampleOut]
+    balance: list[BalanceOut]
+
+
+@territory_router.get("/alignments/{int:id}/what-if", response=WhatIfOut, by_alias=False)
+def compare_alignment(request, id: int, base_id: int | None = None):
+    """Accounts that move if this alignment replaced the active one (or `base_id`), with
+    potential and open pipeline, and every territory's before/after balance."""
+    draft = _get(Alignment, id, request.auth)
+    base = _get(Alignment, base_id, request.auth) if base_id else None
+    return what_if(draft, base)
+
+
+class ConflictOut(Schema):
+    account_id: int
+    type: str
+    territory_ids: list[int]
+
+
+class ConflictPage(Schema):
+    items: list[ConflictOut]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+@territory_router.get("/alignments/{int:id}/conflicts", response=ConflictPage)
+def list_conflicts(request, id: int, params: Query[PageParams]):
+    """Accounts claimed by territories of one type at the same priority and level."""
+    alignment = _get(Alignment, id, request.auth)
+    return _page(alignment.conflicts.all(), params)
+
+
+# --- territories ------------------------------------------------------------------------
+
+
+class TerritoryOut(Schema):
+    id: int
+    alignment_id: int
+    parent_id: int | None
+    name: str
+    type: str
+    priority: int
+    description: str
+    area_sq_km: Decimal | None
+
+
+class TerritoryPage(Schema):
+    items: list[TerritoryOut]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+class TerritoryIn(InputSchema):
+    name: str = Field(..., min_length=1, max_length=120)
+    parent_id: RecordId | None = None
+    type: choice_of(TerritoryType) = "geographic"
+    priority: int = Field(0, ge=-1_000_000, le=1_000_000,
+                          description="Higher wins when territories overlap.")
+    description: str = ""
+    area_sq_km: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=1)
+
+
+class TerritoryPatch(InputSchema):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    parent_id: RecordId | None = None
+    type: choice_of(TerritoryType) | None = None
+    priority: int | None = Field(None, ge=-1_000_000, le=1_000_000)
+    description: str | None = None
+    area_sq_km: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=1)
+
+
+def _territory_data(payload) -> dict:
+    data = payload.model_dump(exclude_unset=True)
+    if "parent_id" in data:
+        data["parent"] = data.pop("parent_id")
+    return data
+
+
+@territory_router.get("/alignments/{int:id}/territories", response=TerritoryPage)
+def list_territories(request, id: int, params: Query[PageParams]):
+    """The alignment's territories (with parent ids, to draw the tree), by id."""
+    alignment = _get(Alignment, id, request.auth)
+    return _page(alignment.territories.all(), params)
+
+
+@territory_router.post("/alignments/{int:id}/territories", response={201: TerritoryOut})
+def create_territory(request, id: int, payload: TerritoryIn):
+    alignment = _get(Alignment, id, request.auth)
+    return Status(201, services.create_territory(alignment, by=request.auth,
+                                                 data=_territory_data(payload)))
+
+
+@territory_router.get("/{int:id}", response=TerritoryOut)
+def get_territory(request, id: int):
+    return _get(Territory, id, request.auth)
+
+
+@territory_router.patch("/{int:id}", response=TerritoryOut)
+def update_territory(request, id: int, payload: TerritoryPatch):
+    """Rename, move in the hierarchy (cycles are refused), change type or priority."""
+    territory = _get(Territory, id, request.auth)
+    return services.update_territory(territory, by=request.auth, data=_territory_data(payload))
+
+
+@territory_router.delete("/{int:id}", response={204: None})
+def delete_territory(request, id: int):
+    services.delete_territory(_get(Territory, id, request.auth), by=request.auth)
+    return Status(204, None)
+
+
+class AssignedAccountOut(Schema):
+    id: int
+    account_id: int
+    account_name: str
+    type: str
+    reason: str
+
+    @staticmethod
+    def resolve_account_name(row) -> str:
+        return row.account.name
+
+
+class AssignedPage(Schema):
+    items: list[AssignedAccountOut]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+@territory_router.get("/{int:id}/accounts", response=AssignedPage)
+def territory_accounts(request, id: int, params: Query[PageParams]):
+    """The territory's accounts that you may see, each with the reason it is here."""
+    territory = _get(Territory, id, request.auth)
+    rows = AccountTerritory.objects.filter(
+        territory=territory, account__in=Account.objects.visible_to(request.auth)
+    ).select_related("account")
+    return _page(rows, params)
+
+
+class SizeOut(Schema):
+    accounts: int
+    accounts_by_tier: dict[str, int]
+    potential: MoneyOut
+    area_sq_km: Decimal | None
+    bookings: MoneyOut
+    selling_days: int
+    sales_per_day: MoneyOut
+    members: int
+    capacity_calls: int
+
+
+@territory_router.get("/{int:id}/size", response=SizeOut)
+def territory_size(request, id: int, window_days: int = Query(365, ge=1, le=3660),
+                   calls_per_day: int = Query(6, ge=1, le=100)):
+    """Accounts by tier, potential, bookings and sales per selling day over the last
+    `window_days`, and capacity (members × selling days × calls per day)."""
+    territory = _get(Territory, id, request.auth)
+    start, end = goals.default_window(window_days)
+    return goals.territory_size(territory, window_start=start, window_end=end,
+                                calls_per_day=calls_per_day)
+
+
+# --- rules -------------------------------------------------------------------------------
+
+
+class ConditionIn(Schema):
+    field: str = Field(..., description="country, state, county, postal_code, industry, tier, "
+                                        "employees or annual_revenue")
+    op: Literal["in", "prefix", "range", "between"] = "in"
+    values: list[str | int | float | None] = Field(..., min_length=1, max_length=5000)
+
+
+class RuleIn(InputSchema):
+    combine: choice_of(RuleCombine) = "all"
+    conditions: list[ConditionIn] = Field(..., min_length=1, max_length=50)
+
+
+class RulePatch(InputSchema):
+    combine: choice_of(RuleCombine) | None = None
+    conditions: list[ConditionIn] | None = Field(None, min_length=1, max_length=50)
+
+
+class RuleOut(Schema):
+    id: int
+    territory_id: int
+    position: int
+    combine: str
+    conditions: list[dict]
+
+
+def _conditions(items) -> list[dict] | None:
+    if items is None:
+        return None
+    return [item.model_dump() if hasattr(item, "model_dump") else item for item in items]
+
+
+@territory_router.get("/{int:id}/rules", response=list[RuleOut])
+def list_rules(request, id: int):
+    return list(_get(Territory, id, request.auth).rules.all())
+
+
+@territory_router.post("/{int:id}/rules", response={201: RuleOut})
+def create_rule(request, id: int, payload: RuleIn):
+    """Add a boundary rule; the accounts it covers are re-assigned at once."""
+    territory = _get(Territory, id, request.auth)
+    return Status(201, services.create_rule(territory, by=request.auth, combine=payload.combine,
+                                            conditions=_conditions(payload.conditions)))
+
+
+@territory_router.patch("/rules/{int:rule_id}", response=RuleOut)
+def update_rule(request, rule_id: int, payload: RulePatch):
+    """Change a rule; only accounts the old or new rule could cover are re-assigned."""
+    rule = _get(BoundaryRule, rule_id, request.auth)
+    return services.update_rule(rule, by=request.auth, combine=payload.combine,
+                                conditions=_conditions(payload.conditions))
+
+
+@territory_router.delete("/rules/{int:rule_id}", response={204: None})
+def delete_rule(request, rule_id: int):
+    services.delete_rule(_get(BoundaryRule, rule_id, request.auth), by=request.auth)
+    return Status(204, None)
+
+
+class PreviewOut(Schema):
+    accounts: int
+    capped: bool
+
+
+@territory_router.post("/rules/preview", response=PreviewOut)
+def preview_rule(request, payload: RuleIn):
+    """How many accounts a rule would cover (for the rule editor's live count; checks
+    the rule first, so a bad rule answers with the field that is wrong)."""
+    from django.core.exceptions import ValidationError
+
+    from salesplan.core.listing import capped_count
+    from salesplan.engines.territory_rules import validate_rule
+
+    services.require_view(request.auth)
+    conditions = _conditions(payload.conditions)
+    _, errors = validate_rule(payload.combine, conditions)
+    if errors:
+        raise ValidationError({"conditions": [f"{f}: {m}" for f, m in errors]})
+    count, capped = capped_count(Account.objects.filter(rule_q(payload.combine, conditions)))
+    return {"accounts": count, "capped": capped}
+
+
+# --- members and named accounts ---------------------------------------------------------
+
+
+class MemberOut(Schema):
+    id: int
+    territory_id: int
+    user_id: int
+    user_name: str
+    role: str
+    start_date: date
+    end_date: date | None
+
+    @staticmethod
+    def resolve_user_name(member) -> str:
+        return member.user.get_full_name() or member.user.username
+
+
+class MemberIn(InputSchema):
+    user_id: RecordId
+    role: choice_of(MemberRole) = "owner"
+    start_date: date | None = Field(None, description="Default: today.")
+    end_date: date | None = None
+
+
+class MemberPatch(InputSchema):
+    role: choice_of(MemberRole) | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+@territory_router.get("/{int:id}/members", response=list[MemberOut])
+def list_members(request, id: int):
+    territory = _get(Territory, id, request.auth)
+    return list(territory.members.select_related("user"))
+
+
+@territory_router.post("/{int:id}/members", response={201: MemberOut})
+def add_member(request, id: int, payload: MemberIn):
+    territory = _get(Territory, id, request.auth)
+    user = User.objects.filter(pk=payload.user_id).first()
+    if user is None:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"user_id": f"No user with id {payload.user_id}."})
+    return Status(201, services.add_member(territory, by=request.auth, user=user,
+                                           role=payload.role, start_date=payload.start_date,
+                                           end_date=payload.end_date))
+
+
+@territory_router.patch("/members/{int:member_id}", response=MemberOut)
+def update_member(request, member_id: int, payload: MemberPatch):
+    member = _get(TerritoryMember, member_id, request.auth)
+    return services.update_member(member, by=request.auth,
+                                  data=payload.model_dump(exclude_unset=True))
+
+
+@territory_router.delete("/members/{int:member_id}", response={204: None})
+def remove_member(request, member_id: int):
+    services.remove_member(_get(TerritoryMember, member_id, request.auth), by=request.auth)
+    return Status(204, None)
+
+
+class NamedIn(InputSchema):
+    account_id: RecordId
+    include: bool = True
+
+
+class NamedOut(Schema):
+    id: int
+    territory_id: int
+    account_id: int
+    include: bool
+
+
+@territory_router.post("/{int:id}/named-accounts", response={201: NamedOut})
+def set_named_account(request, id: int, payload: NamedIn):
+    """Put an account into (include) or keep it out of (exclude) the territory."""
+    territory = _get(Territory, id, request.auth)
+    account = get_record(Account, request.auth, payload.account_id)
+    return Status(201, services.set_named_account(territory, account, by=request.auth,
+                                                  include=payload.include))
+
+
+@territory_router.delete("/named-accounts/{int:named_id}", response={204: None})
+def remove_named_account(request, named_id: int):
+    services.remove_named_account(_get(NamedAccount, named_id, request.auth), by=request.auth)
+    return Status(204, None)
+
+
+# --- goals -------------------------------------------------------------------------------
+
+
+class OverrideIn(Schema):
+    territory_id: RecordId
+    amount: Decimal = Field(..., ge=0, max_digits=18, decimal_places=2)
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
+class GoalsIn(InputSchema):
+    period_start: date
+    period_end: date
+    formula: choice_of(GoalFormula, exclude=("manual",))
+    total: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2,
+                                  description="The parent's goal (needed for a share of "
+                                              "potential; otherwise the children's sum).")
+    growth: Decimal = Field(Decimal(0), ge=-1, le=100, description="0.10 for +10%.")
+    overrides: list[OverrideIn] = []
+
+
+class GoalOut(Schema):
+    id: int
+    territory_id: int
+    territory_name: str
+    period_start: date
+    period_end: date
+    formula: str
+    explanation: str
+    proposed: MoneyOut
+    amount: MoneyOut
+    currency: str
+    override_reason: str
+
+    @staticmethod
+    def resolve_territory_name(goal) -> str:
+        return goal.territory.name
+
+
+@territory_router.get("/{int:id}/goals", response=list[GoalOut])
+def list_goals(request, id: int):
+    """The territory's goals and its children's, by period."""
+    territory = _get(Territory, id, request.auth)
+    from .models import TerritoryGoal
+
+    return list(TerritoryGoal.objects.filter(territory__in=[territory, *territory.children.all()])
+                .select_related("territory").order_by("period_start", "territory__name"))
+
+
+@territory_router.post("/{int:id}/goals", response={201: list[GoalOut]})
+def set_goals(request, id: int, payload: GoalsIn):
+    """Set the territory's goal and propose its children's by the formula; children add
+    up exactly to the parent (largest remainder), overrides need a reason."""
+    territory = _get(Territory, id, request.auth)
+    saved = goals.set_goals(
+        territory, by=request.auth, period_start=payload.period_start,
+        period_end=payload.period_end, formula=payload.formula, total=payload.total,
+        growth=payload.growth,
+        overrides={o.territory_id: (o.amount, o.reason) for o in payload.overrides})
+    return Status(201, saved)
+
+
+# --- violations and exceptions ----------------------------------------------------------
+
+
+class ViolationOut(Schema):
+    kind: str
+    record_id: int
+    name: str
+    account_id: int
+    owner_id: int
+    territory_id: int
+    territory_owner_id: int | None
+
+
+class FixIn(InputSchema):
+    kind: Literal["account", "opportunity"]
+    record_id: RecordId
+
+
+class FixOut(Schema):
+    new_owner_id: int
+
+
+@territory_router.get("/violations", response=list[ViolationOut])
+def list_violations(request, limit: int = Query(500, ge=1, le=5000)):
+    """Accounts and open opportunities (that you may see) whose owner is not a member of
+    the account's territory and has no approved exception."""
+    services.require_view(request.auth)
+    return [v.as_dict() for v in violations(request.auth, limit=limit)]
+
+
+@territory_router.post("/violations/fix", response=FixOut)
+def fix_violation(request, payload: FixIn):
+    """Give the record to the owner of the account's territory."""
+    owner = services.fix_violation(by=request.auth, kind=payload.kind,
+                                   record_id=payload.record_id)
+    return {"new_owner_id": owner.pk}
+
+
+class ExceptionOut(Schema):
+    id: int
+    rep_id: int
+    account_id: int
+    reason: str
+    until: date
+    status: str
+    requested_by_id: int | None
+    approved_by_id: int | None
+    decided_at: datetime | None
+    decision_note: str
+
+
+class ExceptionIn(InputSchema):
+    account_id: RecordId
+    reason: str = Field(..., min_length=1, max_length=500)
+    until: date
+    rep_id: RecordId | None = Field(None, description="Default: you.")
+
+
+class DecisionIn(InputSchema):
+    note: str = Field("", max_length=500)
+
+
+@territory_router.get("/exceptions", response=list[ExceptionOut])
+def list_exceptions(request, status: choice_of(BoundaryException.Status) | None = None):
+    """Boundary exceptions: reps see their own, managers their teams'."""
+    services.require_view(request.auth)
+    rows = BoundaryException.objects.all()
+    ids = request.auth.visible_owner_ids
+    if ids is not None:
+        rows = rows.filter(rep_id__in=ids)
+    if status:
+        rows = rows.filter(status=status)
+    return list(rows[:1000])
+
+
+@territory_router.post("/exceptions", response={201: ExceptionOut})
+def request_exception(request, payload: ExceptionIn):
+    """Ask to work an account outside your territories until a date."""
+    account = Account.objects.filter(pk=payload.account_id).first()
+    if account is None:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"account_id": f"No account with id {payload.account_id}."})
+    rep = User.objects.filter(pk=payload.rep_id).first() if payload.rep_id else None
+    return Status(201, services.request_exception(by=request.auth, account=account,
+                                                  reason=payload.reason, until=payload.until,
+                                                  rep=rep))
+
+
+@territory_router.post("/exceptions/{int:exception_id}/approve", response=ExceptionOut)
+def approve_exception(request, exception_id: int, payload: DecisionIn):
+    exception = _get(BoundaryException, exception_id, request.auth)
+    return services.approve_exception(exception, by=request.auth, note=payload.note)
+
+
+@territory_router.post("/exceptions/{int:exception_id}/reject", response=ExceptionOut)
+def reject_exception(request, exception_id: int, payload: DecisionIn):
+    exception = _get(BoundaryException, exception_id, request.auth)
+    return services.reject_exception(exception, by=request.auth, note=payload.note)
+
