@@ -231,6 +231,7 @@ def what_if(draft: Alignment, base: Alignment | None = None, *, sample_size: int
     if base is None:
         return result
     for alignment in (draft, base):
+        alignment.refresh_from_db(fields=["rules_version", "assigned_version"])
         if not alignment.results_current:
             raise ValidationError({"alignment": f"The assignment of {alignment.name} is out of "
                                                 "date; run it before comparing."})
