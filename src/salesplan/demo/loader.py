@@ -23,7 +23,7 @@ class TableWriter:
     def __init__(self, model: type[models.Model], fields: Sequence[str]):
         self.model = model
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(model._meta.get_field(f).column) for f in fields)
+        columns = ", ".join(quote(_column(model, f)) for f in fields)
         placeholders = ", ".join(["%s"] * len(fields))
         # Identifiers come from the model's metadata, never from input.
         self.sql = (f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
@@ -46,6 +46,12 @@ class TableWriter:
         self.count += len(rows)
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, name  # noqa: S101 - our own names
+    return field.column
+
+
 def _converted(row: tuple, convert, positions: list[int]) -> tuple:
     values = list(row)
     for i in positions:
@@ -54,7 +60,7 @@ def _converted(row: tuple, convert, positions: list[int]) -> tuple:
 
 
 def next_id(model: type[models.Model]) -> int:
-    last = model.objects.aggregate(last=models.Max("pk"))["last"]
+    last = model._default_manager.aggregate(last=models.Max("pk"))["last"]
     return (last or 0) + 1
 
 

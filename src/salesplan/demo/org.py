@@ -94,9 +94,9 @@ def build_org(rng: random.Random, company: Company) -> DemoOrg:
             org.reps_by_team[team_name] = [
                 _rep(rng, person, team, team_name, taken) for _ in range(rng.randint(4, 6))
             ]
-    first_rep = org.reps[0]
-    org.logins.append((first_rep.username, f"sales rep, {first_rep.team.name} "
-                                           f"(and {len(org.reps) - 1} other reps)"))
+    first_team, first_reps = next(iter(org.reps_by_team.items()))
+    org.logins.append((first_reps[0].username, f"sales rep, {first_team} "
+                                               f"(and {len(org.reps) - 1} other reps)"))
     bump_team_tree_version()
     return org
 
