@@ -28,6 +28,17 @@ class Org:
     password: str = PASSWORD
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: ids are reused between tests, so cached
+    visibility or login-failure counts from one test must not leak into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def org(db) -> Org:
     region = make_team("Region")

@@ -25,6 +25,30 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+def _seed_default_data() -> None:
+    """What migrations seed (the default pipelines), which a transactional test's flush
+    removes: recreated before each journey and after it, for the tests that follow."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("salesplan.pipeline.migrations.0002_default_pipelines").create_pipelines(
+        apps, None)
+
+
+@pytest.fixture(autouse=True)
+def seeded_data(request, django_db_blocker):
+    # Set up before the database fixtures, so this teardown runs after their flush.
+    yield
+    with django_db_blocker.unblock():
+        _seed_default_data()
+
+
+@pytest.fixture
+def journey_data(transactional_db):
+    _seed_default_data()
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
@@ -41,7 +65,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, journey_data):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280,
                                                                      "height": 900})
     context.set_default_timeout(10_000)

@@ -12,10 +12,8 @@ from tests.factories import make_account, make_opportunity
 
 from .conftest import log_in
 
-# serialized_rollback: these tests commit for real (the live server runs in another
-# thread), and the flush afterwards must not lose the default pipeline seeded by
-# migrations that later tests in the same process rely on.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# The live server answers from another thread, so the test's data must be committed.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_log_in_with_email_and_see_my_day(page, org):
