@@ -84,3 +84,31 @@ def _wait_for(condition, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the change never reached the database")
         time.sleep(0.1)
+
+
+def test_import_with_a_bad_row_shows_the_row_and_writes_nothing(page, org, tmp_path):
+    csv_file = tmp_path / "accounts.csv"
+    csv_file.write_text("Name,Employees,City\n"
+                        "Vandelay Industries,120,New York\n"
+                        "Kramerica,lots,New York\n"
+                        "Pendant Publishing,45,New York\n")
+    before = Account.objects.count()
+    log_in(page, org.west_rep, org.password)
+    page.goto("/imports/")
+    page.get_by_label("What are you importing?").select_option("account")
+    page.get_by_label("CSV or Excel (.xlsx) file").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Upload and map columns").click()
+    page.get_by_role("button", name="Check every row (dry run)").click()
+
+    problems = page.locator("table", has=page.get_by_role("columnheader", name="Problem"))
+    expect(problems).to_be_visible()
+    rows = problems.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    # The file's third line (second data row) is the bad one.
+    expect(rows.first.locator("td").first).to_have_text("3")
+    expect(rows.first).to_contain_text("Employees")
+    expect(rows.first).to_contain_text("'lots' is not a whole number")
+    expect(page.get_by_role("button", name="Import now")).to_have_count(0)
+    assert Account.objects.count() == before
+    assert not Account.objects.filter(name__in=["Vandelay Industries", "Pendant Publishing"]
+                                      ).exists()
