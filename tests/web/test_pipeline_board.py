@@ -106,3 +106,43 @@ def test_opportunity_page_shows_stage_history(login, org):
     client.post(f"/opportunities/{deal.pk}/move/", {"stage": target.pk})
     page = client.get(f"/opportunities/{deal.pk}/").content.decode()
     assert "Stage history" in page and target.name in page
+
+
+def _summary(page: str, stage_id: int) -> str:
+    heading = page.index(f'id="stage-{stage_id}-heading"')
+    return page[heading:page.index("</header>", heading)]
+
+
+def test_board_totals_are_per_currency(login, org):
+    from decimal import Decimal
+
+    deal = make_opportunity(org.west_rep, amount=Decimal("1000.00"), currency="USD")
+    make_opportunity(org.west_rep, amount=Decimal("2500.00"), currency="USD")
+    make_opportunity(org.west_rep, amount=Decimal("500.00"), currency="EUR")
+    summary = _summary(login(org.west_rep).get("/pipeline/").content.decode(), deal.stage_id)
+    assert "3 deals" in summary
+    assert "EUR 500<" in summary and "USD 3,500<" in summary
+    assert "4,000" not in summary
+
+
+def test_board_query_count_does_not_grow_with_deals_or_currencies(login, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(org.west_rep)
+    make_opportunity(org.west_rep)
+    client.get("/pipeline/")  # session and company settings are cached after this
+    with CaptureQueriesContext(connection) as few:
+        client.get("/pipeline/")
+    for position, currency in [(0, "EUR"), (1, "GBP"), (2, "USD"), (0, "JPY"), (1, "USD")]:
+        make_opportunity(org.west_rep, stage_position=position, currency=currency)
+    with CaptureQueriesContext(connection) as many:
+        client.get("/pipeline/")
+    assert len(many) == len(few)
+
+
+def test_board_filters_sit_on_their_own_row_under_the_title(login, org):
+    page = login(org.west_rep).get("/pipeline/").content.decode()
+    title, form = page.index("<h1>Pipeline board</h1>"), page.index('class="board-filters"')
+    assert title < form and "</div>" in page[title:form]
+    assert page.count('class="board-filter"') == 2

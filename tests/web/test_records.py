@@ -153,3 +153,32 @@ def test_new_opportunity_defaults_pipeline_and_stage(login, org):
     assert response.status_code == 302
     deal = Opportunity.objects.get(name="Acme expansion")
     assert deal.stage.position == 0 and deal.owner == org.west_rep
+
+
+def test_contact_picker_offers_only_the_chosen_accounts_people(login, org):
+    acme, other = make_account(org.west_rep, name="Acme"), make_account(org.west_rep)
+    make_contact(org.west_rep, acme, first_name="Pat", last_name="Acme")
+    make_contact(org.west_rep, other, first_name="Pat", last_name="Other")
+    client = login(org.west_rep)
+    form = client.get("/opportunities/new/").content.decode()
+    assert 'id="id_account_value"' in form and 'hx-include="#id_account_value"' in form
+    page = client.get("/lookup/contacts/", {"contact_search": "pat",
+                                            "account": acme.pk}).content.decode()
+    assert "Pat Acme" in page and "Pat Other" not in page
+    unfiltered = client.get("/lookup/contacts/", {"contact_search": "pat",
+                                                  "account": ""}).content.decode()
+    assert "Pat Acme" in unfiltered and "Pat Other" in unfiltered
+    bad = client.get("/lookup/contacts/", {"q": "pat", "account": "9" * 30}).content.decode()
+    assert "Pat" not in bad
+
+
+def test_opportunity_with_another_accounts_contact_is_refused(login, org):
+    acme, other = make_account(org.west_rep, name="Acme"), make_account(org.west_rep)
+    stranger = make_contact(org.west_rep, other)
+    response = login(org.west_rep).post("/opportunities/new/", {
+        "name": "Acme expansion", "account": acme.pk, "contact": stranger.pk,
+        "amount": "5000", "currency": "USD", "close_date": "2027-01-31",
+        "forecast_category": "pipeline"})
+    assert response.status_code == 200
+    assert "does not belong" in str(response.context["form"].errors["contact"])
+    assert not Opportunity.objects.filter(name="Acme expansion").exists()

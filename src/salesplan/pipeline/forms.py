@@ -24,6 +24,8 @@ class OpportunityForm(ServiceForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The contact picker offers the chosen account's people; the service still checks.
+        self.fields["contact"].widget.include = f"#{self['account'].auto_id}_value"
         if self.instance.pk is None:
             self.fields["pipeline"].queryset = Pipeline.objects.filter(active=True)
             self.fields["pipeline"].required = False

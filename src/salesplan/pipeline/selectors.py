@@ -1,5 +1,7 @@
 """Reads of pipelines and opportunities, restricted to what the user may see."""
 
+from decimal import Decimal
+
 from django.db.models import Count, Prefetch, QuerySet, Sum
 
 from .filters import OPPORTUNITY_LIST
@@ -18,22 +20,27 @@ def pipelines() -> QuerySet[Pipeline]:
 
 def board(user, pipeline: Pipeline, params, per_stage: int = 50) -> list[dict]:
     """Columns of the pipeline board: each open stage's deals (closest close date first),
-    with the count and total of all the stage's visible deals."""
+    with the count of all the stage's visible deals and their total in each currency
+    (amounts in different currencies are never added together)."""
     base = OPPORTUNITY_LIST.apply(Opportunity.objects.visible_to(user), params).filter(
         pipeline=pipeline)
-    totals = {
-        row["stage_id"]: row
-        for row in base.values("stage_id").annotate(n=Count("id"), total=Sum("amount")).order_by()
-    }
+    counts: dict[int, int] = {}
+    totals: dict[int, list[dict]] = {}
+    rows = (base.values("stage_id", "currency").annotate(n=Count("id"), total=Sum("amount"))
+            .order_by("stage_id", "currency"))
+    for row in rows:
+        counts[row["stage_id"]] = counts.get(row["stage_id"], 0) + row["n"]
+        totals.setdefault(row["stage_id"], []).append(
+            {"currency": row["currency"], "amount": row["total"] or Decimal("0"),
+             "count": row["n"]})
     columns = []
     for stage in pipeline.stages.order_by("position"):
         deals = []
         if stage.kind == StageKind.OPEN:
             deals = list(base.filter(stage=stage).select_related("account", "owner")
                          .order_by("close_date", "id")[:per_stage])
-        summary = totals.get(stage.pk, {"n": 0, "total": 0})
-        columns.append({"stage": stage, "deals": deals, "count": summary["n"],
-                        "total": summary["total"] or 0})
+        columns.append({"stage": stage, "deals": deals, "count": counts.get(stage.pk, 0),
+                        "totals": totals.get(stage.pk, [])})
     return columns
 
 

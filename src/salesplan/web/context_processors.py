@@ -4,7 +4,8 @@ from salesplan.org.models import Company
 SECTIONS = (("account", "accounts"), ("contact", "contacts"), ("lead", "leads"),
             ("opportunit", "opportunities"), ("board", "board"), ("activit", "activities"),
             ("log_", "activities"), ("my_day", "my_day"), ("company_", "settings"),
-            ("holiday", "settings"), ("search", "search"), ("profile", "profile"))
+            ("holiday", "settings"), ("search", "search"), ("profile", "profile"),
+            ("job", "jobs"))
 
 
 def company(request):

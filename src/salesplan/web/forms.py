@@ -26,6 +26,9 @@ class LookupWidget(forms.Widget):
     def __init__(self, lookup: str, attrs=None):
         super().__init__(attrs)
         self.lookup = lookup
+        # A CSS selector of other inputs sent along with the typed text, e.g. the chosen
+        # account's id so that the contact picker offers only that account's people.
+        self.include = ""
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
@@ -37,7 +40,7 @@ class LookupWidget(forms.Widget):
             chosen_id, chosen_label = "", ""
         context["widget"].update({
             "lookup_url": reverse("web:lookup", args=[self.lookup]),
-            "chosen_id": chosen_id, "chosen_label": chosen_label,
+            "chosen_id": chosen_id, "chosen_label": chosen_label, "include": self.include,
         })
         return context
 

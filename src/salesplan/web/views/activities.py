@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from salesplan.activities import selectors, services
 from salesplan.activities.filters import ACTIVITY_LIST
@@ -17,6 +17,7 @@ from salesplan.web.forms import add_service_errors
 
 from .common import (
     ListSpec,
+    delete_page,
     detail_context,
     detail_url,
     form_page,
@@ -60,6 +61,13 @@ def activity_edit(request, pk):
     return form_page(request, form_class=ActivityForm, resource="activity", instance=activity,
                      template="activities/activity_form.html", title=f"Edit {activity}",
                      success_message="Activity saved.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_delete(request, pk):
+    return delete_page(request, model=Activity, resource="activity", pk=pk,
+                       delete_service=services.delete_activity, label="Activity")
 
 
 @login_required

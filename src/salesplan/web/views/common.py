@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
 
 from salesplan.core.audit import history_for
 from salesplan.core.errors import NotFound
@@ -152,6 +153,48 @@ def form_page(request, *, form_class, resource: str, template: str, instance=Non
                                       **(extra or {})})
 
 
+# What else goes when a record is deleted, said on the confirmation page.
+DELETE_CONSEQUENCES = {
+    "account": "Its activities are deleted with it; its contacts stay, without an account.",
+    "contact": "Its activities stay, without the contact.",
+    "lead": "Its activities are deleted with it.",
+    "opportunity": "Its activities and stage history are deleted with it.",
+    "activity": "",
+}
+
+
+def delete_page(request, *, model, resource: str, pk: int, delete_service: Callable,
+                label: str):
+    """Ask before deleting (a page that works without JavaScript), then delete on POST
+    through the service; a refusal from the service is shown, nothing is deleted."""
+    obj = visible_or_404(model, request.user, pk)
+    require_or_403(request.user, resource, "delete", obj)
+    error = ""
+    if request.method == "POST":
+        name = str(obj)
+        try:
+            delete_service(obj, by=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, f"{label} “{name}” deleted.")
+            return _go(request, reverse(LIST_URLS[resource]))
+        if request.htmx:
+            # The hx-confirm dialog was the confirmation; show the refusal on the record.
+            messages.error(request, error)
+            return _go(request, detail_url(resource, pk))
+    return render(request, "web/confirm_delete.html", {
+        "object": obj, "resource": resource, "label": label, "error": error,
+        "consequences": DELETE_CONSEQUENCES.get(resource, ""),
+        "cancel_url": detail_url(resource, pk), "list_url": reverse(LIST_URLS[resource]),
+        "list_label": LIST_LABELS[resource],
+    })
+
+
+def _go(request, url: str):
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
 DETAIL_URLS = {"account": "web:account_detail", "contact": "web:contact_detail",
                "lead": "web:lead_detail", "opportunity": "web:opportunity_detail",
                "activity": "web:activity_detail"}
@@ -160,6 +203,10 @@ DETAIL_URLS = {"account": "web:account_detail", "contact": "web:contact_detail",
 LIST_URLS = {"account": "web:account_list", "contact": "web:contact_list",
              "lead": "web:lead_list", "opportunity": "web:opportunity_list",
              "activity": "web:activity_list"}
+
+
+LIST_LABELS = {"account": "Accounts", "contact": "Contacts", "lead": "Leads",
+               "opportunity": "Opportunities", "activity": "Activities"}
 
 
 def detail_url(resource: str, pk: int) -> str:

@@ -13,7 +13,15 @@ from salesplan.customers.models import Account, Contact, Lead, LeadStatus
 from salesplan.pipeline.models import Opportunity
 from salesplan.web.forms import add_service_errors
 
-from .common import ListSpec, detail_context, form_page, list_page, require_or_403, visible_or_404
+from .common import (
+    ListSpec,
+    delete_page,
+    detail_context,
+    form_page,
+    list_page,
+    require_or_403,
+    visible_or_404,
+)
 
 ACCOUNTS = ListSpec("account", "accounts", "Accounts", ACCOUNT_LIST, selectors.account_list,
                     "customers/account_list.html",
@@ -117,6 +125,27 @@ def lead_edit(request, pk):
     return form_page(request, form_class=LeadForm, resource="lead", instance=lead,
                      template="customers/record_form.html", title=f"Edit {lead}",
                      success_message="Lead saved.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete(request, pk):
+    return delete_page(request, model=Account, resource="account", pk=pk,
+                       delete_service=services.delete_account, label="Account")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_delete(request, pk):
+    return delete_page(request, model=Contact, resource="contact", pk=pk,
+                       delete_service=services.delete_contact, label="Contact")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_delete(request, pk):
+    return delete_page(request, model=Lead, resource="lead", pk=pk,
+                       delete_service=services.delete_lead, label="Lead")
 
 
 @login_required

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from salesplan.core.errors import StaleVersion
 from salesplan.core.permissions import has_permission
@@ -15,7 +15,7 @@ from salesplan.pipeline.forms import CloseLostForm, MoveForm, OpportunityForm, c
 from salesplan.pipeline.models import Opportunity, Pipeline, Stage, StageKind
 from salesplan.web.forms import STALE_MESSAGE, owner_choices
 
-from .common import ListSpec, detail_context, form_page, list_page, visible_or_404
+from .common import ListSpec, delete_page, detail_context, form_page, list_page, visible_or_404
 
 
 def _stage_options():
@@ -68,6 +68,13 @@ def opportunity_edit(request, pk):
     return form_page(request, form_class=OpportunityForm, resource="opportunity",
                      instance=opportunity, template="pipeline/opportunity_form.html",
                      title=f"Edit {opportunity}", success_message="Opportunity saved.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def opportunity_delete(request, pk):
+    return delete_page(request, model=Opportunity, resource="opportunity", pk=pk,
+                       delete_service=services.delete_opportunity, label="Opportunity")
 
 
 def _wants_json(request) -> bool:

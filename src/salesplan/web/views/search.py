@@ -47,6 +47,12 @@ def _lookup_term(request) -> str:
     return term.strip().lower()
 
 
+def _record_id(raw: str) -> int | None:
+    if raw.isascii() and raw.isdigit() and int(raw) < 2**63:
+        return int(raw)
+    return None
+
+
 @login_required
 def lookup(request, kind):
     """Up to ten visible records whose name starts with what the user typed."""
@@ -56,6 +62,13 @@ def lookup(request, kind):
     term = _lookup_term(request)
     rows = []
     if term and has_permission(request.user, resource, "view"):
-        rows = list(model.objects.visible_to(request.user).filter(prefix_search_q(fields, term))
-                    .select_related(*related).order_by("name_key", "id")[:10])
+        records = model.objects.visible_to(request.user).filter(prefix_search_q(fields, term))
+        account = request.GET.get("account", "").strip()
+        if account and "account" in related:
+            # Pickers on a form with a chosen account offer only that account's records.
+            account_id = _record_id(account)
+            records = records.filter(account_id=account_id) if account_id else records.none()
+        if related:
+            records = records.select_related(*related)
+        rows = list(records.order_by("name_key", "id")[:10])
     return render(request, "search/_lookup.html", {"rows": rows, "kind": kind, "term": term})

@@ -113,7 +113,7 @@
         card.dataset.version = result.version;
         var versionInput = card.querySelector("[data-version-input]");
         if (versionInput) { versionInput.value = result.version; }
-        updateCounts(fromList, toList);
+        updateCounts(fromList, toList, card);
         toast(result.message, false);
       } else {
         snapBack(card, fromList, oldIndex);
@@ -131,11 +131,51 @@
     list.insertBefore(card, before);
   }
 
-  function updateCounts(fromList, toList) {
+  function updateCounts(fromList, toList, card) {
     [[fromList, -1], [toList, 1]].forEach(function (pair) {
-      var counter = pair[0].closest(".board-column").querySelector("[data-column-count]");
-      if (counter) { counter.textContent = String(parseInt(counter.textContent, 10) + pair[1]); }
+      var column = pair[0].closest(".board-column");
+      var counter = column.querySelector("[data-column-count]");
+      if (counter) {
+        var n = parseInt(counter.textContent, 10) + pair[1];
+        counter.textContent = n + (n === 1 ? " deal" : " deals");
+      }
+      updateTotal(column, card, pair[1]);
     });
+  }
+
+  /* Column totals are kept per currency: amounts in different currencies never add up. */
+  function updateTotal(column, card, sign) {
+    var currency = card.dataset.currency;
+    if (!currency) { return; }
+    var total = null;
+    column.querySelectorAll("[data-currency-total]").forEach(function (el) {
+      if (el.dataset.currencyTotal === currency) { total = el; }
+    });
+    if (!total) {
+      if (sign < 0) { return; }
+      total = document.createElement("span");
+      total.className = "column-total";
+      total.dataset.currencyTotal = currency;
+      total.dataset.amount = "0";
+      total.dataset.count = "0";
+      insertSorted(column.querySelector(".column-summary"), total);
+    }
+    /* Sum in cents so repeated moves do not drift. */
+    var cents = Math.round(parseFloat(total.dataset.amount) * 100) +
+      sign * Math.round(parseFloat(card.dataset.amount || "0") * 100);
+    var count = parseInt(total.dataset.count, 10) + sign;
+    if (count <= 0) { total.remove(); return; }
+    total.dataset.amount = (cents / 100).toFixed(2);
+    total.dataset.count = String(count);
+    total.textContent = currency + " " + Math.round(cents / 100).toLocaleString("en-US");
+  }
+
+  function insertSorted(summary, total) {
+    var after = null;
+    summary.querySelectorAll("[data-currency-total]").forEach(function (el) {
+      if (el.dataset.currencyTotal > total.dataset.currencyTotal && !after) { after = el; }
+    });
+    summary.insertBefore(total, after);
   }
 
   function setupBoard() {
