@@ -52,7 +52,9 @@ def global_search(user, term: str, per_type: int = 8) -> dict[str, list[SearchHi
         query = prefix_search_q(fields, term)
         if len(words) == 2 and model in (Contact, Lead):
             query |= prefix_search_q(("name_key",), f"{words[1]} {words[0]}")
-        rows = (model.objects.visible_to(user).filter(query).select_related(*related)
-                .order_by("name_key", "id")[:per_type])
+        queryset = model.objects.visible_to(user).filter(query)
+        if related:
+            queryset = queryset.select_related(*related)
+        rows = queryset.order_by("name_key", "id")[:per_type]
         results[kind] = [SearchHit(kind, r.pk, str(r), _subtitle(kind, r)) for r in rows]
     return results
