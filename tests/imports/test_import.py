@@ -252,3 +252,12 @@ def test_choices_accept_labels_and_yes_no_words(org, write_csv):
     import_path(path, by=org.west_rep, resource="contact")
     contact = Contact.objects.get()
     assert (contact.buying_role, contact.do_not_contact) == ("decision_maker", True)
+
+
+@pytest.mark.parametrize("parts", [("Doe", "Jane"), ("  Doe ", ""), ("", " Jane"), (None, None),
+                                   ("A" * 150, "B" * 150), ("Ünïcode", "ÉCOLE")])
+def test_fast_search_key_matches_the_models(parts):
+    from salesplan.customers.models import search_key
+    from salesplan.imports.importer import fast_search_key
+
+    assert fast_search_key(*parts) == search_key(*parts)

@@ -9,6 +9,7 @@ needs a conversion (decimals, dates, times, JSON), and timestamps are set as the
 would. Only the import uses this; every other write goes through the services.
 """
 
+import sqlite3
 from operator import attrgetter, itemgetter
 
 from django.db import connection, models
@@ -65,44 +66,66 @@ def _memoised(field):
 
 def insert(model: type[models.Model], rows: list[dict]) -> list[int]:
     """INSERT rows given as {attname: value} (missing fields take the field default) in
-    multi-row statements; returns the new primary keys in row order.
+    multi-row INSERT … RETURNING statements; returns the new primary keys in row order.
 
     Rows are plain dicts because building 100,000 model instances costs more than
-    writing them.
+    writing them. (Measured: executemany of single-row INSERTs is no faster on SQLite
+    even when the keys are not needed.)
     """
     if not rows:
         return []
-    now = timezone.now()
     fields = _columns(model)
+    build = _dict_row_builder(fields)
+    quote = connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    head = f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) VALUES "  # noqa: S608
+    one = "(" + ", ".join([_placeholder()] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        pks: list[int] = []
+        per_batch = max(1, MAX_PARAMS // len(fields))
+        for start in range(0, len(rows), per_batch):
+            batch = rows[start:start + per_batch]
+            params = [value for row in batch for value in build(row)]
+            _execute(cursor, f"{head}{', '.join([one] * len(batch))} RETURNING {pk}", params)
+            # SQLite and PostgreSQL return the rows in VALUES order (the ORM's
+            # bulk_create relies on the same).
+            pks.extend(value for (value,) in cursor.fetchall())
+        return pks
+
+
+def _placeholder() -> str:
+    return "?" if connection.vendor == "sqlite" else "%s"
+
+
+def _execute(cursor, sql: str, params: list) -> None:
+    """Run a statement written with _placeholder(). On SQLite it goes straight to the
+    driver: Django's SQLite cursor rewrites every %s with a regular expression, which
+    over a 30,000-placeholder statement costs a third as much as the insert itself."""
+    if connection.vendor == "sqlite":
+        with connection.wrap_database_errors:
+            sqlite3.Cursor.execute(cursor.cursor, sql, params)
+    else:
+        cursor.execute(sql, params)
+
+
+def _dict_row_builder(fields):
+    """A function {attname: value} -> column values in field order, with the defaults
+    (and one timestamp for auto_now fields) filled in and conversions applied."""
+    now = timezone.now()
     stamped = {f.attname for f in fields
                if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
     defaults = {f.attname: now if f.attname in stamped else f.get_default() for f in fields}
     pick = itemgetter(*defaults)
     converted = [(i, _memoised(f)) for i, f in enumerate(fields)
                  if isinstance(f, NEEDS_CONVERSION)]
-    quote = connection.ops.quote_name
-    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    column_list = ", ".join(quote(f.column) for f in fields)
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per_batch = max(1, MAX_PARAMS // len(fields))
-    pks: list[int] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_batch):
-            batch = rows[start:start + per_batch]
-            params: list = []
-            for row in batch:
-                values = list(pick({**defaults, **row}))
-                for index, convert in converted:
-                    if values[index] is not None:
-                        values[index] = convert(values[index])
-                params.extend(values)
-            sql = (f"INSERT INTO {table} ({column_list}) VALUES "  # noqa: S608 - names quoted
-                   f"{', '.join([one] * len(batch))} RETURNING {pk}")
-            cursor.execute(sql, params)
-            # SQLite and PostgreSQL return the rows in VALUES order (the ORM's
-            # bulk_create relies on the same).
-            pks.extend(value for (value,) in cursor.fetchall())
-    return pks
+
+    def build(row: dict) -> list:
+        values = list(pick({**defaults, **row}))
+        for index, convert in converted:
+            if values[index] is not None:
+                values[index] = convert(values[index])
+        return values
+    return build
 
 
 def update(model: type[models.Model], objs: list[models.Model], names: list[str]) -> None:
