@@ -261,3 +261,15 @@ def test_fast_search_key_matches_the_models(parts):
     from salesplan.imports.importer import fast_search_key
 
     assert fast_search_key(*parts) == search_key(*parts)
+
+
+def test_converted_leads_are_not_updated_by_an_import(org, write_csv):
+    from tests.factories import make_lead
+
+    lead = make_lead(org.marketer, email="won@lead.example", status="converted", title="Old")
+    path = write_csv([["Last name", "Email", "Title"], ["Won", "won@lead.example", "New"]])
+    report = import_path(path, by=org.marketer, resource="lead", on_duplicate="update")
+    assert texts(report) == [f"Row 2, column 'Email': matches lead #{lead.pk}, which has been "
+                             "converted and cannot change"]
+    lead.refresh_from_db()
+    assert lead.title == "Old"

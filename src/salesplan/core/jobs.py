@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.tasks import Task
 from django.utils import timezone
 
@@ -28,6 +28,26 @@ def start_job(kind: str, *, by, task: Task, params: dict | None = None,
     return job
 
 
+PROGRESS_ALIAS = "job_progress"
+
+
+def _progress_database() -> str:
+    """The database alias progress is written through.
+
+    A job that writes everything in one transaction (an import's commit) would keep its
+    progress invisible until the end. On PostgreSQL progress therefore goes through a
+    second connection that commits each update at once. Not on SQLite, where a second
+    writer would wait for the job's own write lock; and not when the job itself runs
+    inside an outer transaction (tests), where a second connection could not see the
+    job row.
+    """
+    if connection.vendor == "sqlite" or connection.in_atomic_block:
+        return DEFAULT_DB_ALIAS
+    if PROGRESS_ALIAS not in connections.settings:
+        connections.settings[PROGRESS_ALIAS] = dict(connections.settings[DEFAULT_DB_ALIAS])
+    return PROGRESS_ALIAS
+
+
 class Progress:
     """Writes progress to the job row at most every `every` units, so a million-row
     import does not spend its time updating its own progress bar."""
@@ -37,6 +57,7 @@ class Progress:
         self.total = total
         self.every = every
         self._last = 0
+        self._using = _progress_database()
         BackgroundJob.objects.filter(pk=job.pk).update(
             status=BackgroundJob.Status.RUNNING, progress_total=total, progress_done=0
         )
@@ -47,7 +68,7 @@ class Progress:
             fields: dict[str, object] = {"progress_done": min(done, self.total)}
             if message:
                 fields["message"] = message[:500]
-            BackgroundJob.objects.filter(pk=self.job.pk).update(**fields)
+            BackgroundJob.objects.using(self._using).filter(pk=self.job.pk).update(**fields)
 
 
 def finish_job(job: BackgroundJob, *, result: dict, message: str = "",

@@ -27,7 +27,7 @@ from django.utils import timezone
 from salesplan.core.audit import display_value
 from salesplan.core.models import AuditEntry
 from salesplan.core.permissions import NONE, OWN, can_assign_owner, require, scope_for
-from salesplan.customers.models import Account, search_key
+from salesplan.customers.models import Account, LeadStatus, search_key
 from salesplan.customers.services import domain_of
 from salesplan.org.models import User
 from salesplan.pipeline.models import (
@@ -369,6 +369,10 @@ class Importer:
         if not allowed:
             self._fail(row, keys[0][0], f"matches an existing {self.resource} "
                        f"(#{record.pk}) that you may not change")
+            return False
+        if getattr(record, "status", None) == LeadStatus.CONVERTED and self.resource == "lead":
+            self._fail(row, keys[0][0], f"matches lead #{record.pk}, which has been "
+                       "converted and cannot change")
             return False
         return True
 
