@@ -726,12 +726,14 @@ class BulkMatcher:
 
         n = len(accounts.ids)
         ids = np.array(accounts.ids, dtype=np.int64)
-        columns = {name: _Column(name, getattr(accounts, name), np) for name in SET_FIELDS}
-        postal = _PostalColumn(accounts.postal_code, np)
-        bands = {
-            "employees": _band_column(accounts.employees, np),
-            "annual_revenue": _band_column(accounts.revenue_cents, np),
-        }
+        used = self.fields_used()
+        # Only the columns some rule reads are indexed (each costs a pass over all rows).
+        columns = {name: _Column(name, getattr(accounts, name), np)
+                   for name in SET_FIELDS if name in used}
+        postal = _PostalColumn(accounts.postal_code, np) if "postal_code" in used else None
+        bands = {name: _band_column(getattr(accounts, attr), np)
+                 for name, attr in (("employees", "employees"),
+                                    ("annual_revenue", "revenue_cents")) if name in used}
         kinds: list[str] = []
         reasons: list[str] = []
         parts: list[tuple] = []
@@ -751,6 +753,10 @@ class BulkMatcher:
                           _rank_code(0, rule.rank), base + reason_codes))
         parts.extend(self._named_claims(ids, kinds, reasons, np))
         return self._resolve(ids, parts, kinds, reasons, np)
+
+    def fields_used(self) -> set[str]:
+        """The account fields the rules read (a full run reads only these)."""
+        return {c.field for rule in self.rules for c in rule.conditions}
 
     def _match(self, rule: Rule, n: int, columns, postal, bands, np):
         anchors = self._anchor._anchors(rule)
@@ -828,22 +834,34 @@ class BulkMatcher:
             pos, order, territory, kind, rank, reason = (
                 a[keep] for a in (pos, order, territory, kind, rank, reason))
         group_key = pos * 8 + kind
-        sort = np.lexsort((order, territory, -rank, group_key))
-        pos, order, territory, kind, rank, reason, group_key = (
-            a[sort] for a in (pos, order, territory, kind, rank, reason, group_key))
+        # One int64 sort key: (account, type), then best rank first, then rule order.
+        ranks, dense = np.unique(rank, return_inverse=True)
+        if len(ranks) < 1 << 10 and (not len(order) or order.max() < 1 << 20):
+            sort = np.argsort((group_key << 30) | ((len(ranks) - 1 - dense) << 20) | order,
+                              kind="stable")
+        else:  # too many distinct ranks or rules to pack into one key
+            sort = np.lexsort((order, -rank, group_key))
+        pos, territory, kind, rank, reason, group_key = (
+            a[sort] for a in (pos, territory, kind, rank, reason, group_key))
         starts = np.ones(len(pos), dtype=bool)
         starts[1:] = group_key[1:] != group_key[:-1]
         group = np.cumsum(starts) - 1
         start_at = np.nonzero(starts)[0]
         at_best = rank == rank[start_at][group]
-        changed = np.concatenate(([True], territory[1:] != territory[:-1]))
-        new_territory = at_best & (starts | changed)
-        winners = np.bincount(group, weights=new_territory, minlength=len(start_at))
-        single = winners[:len(start_at)] == 1
+        # A group has one winner when every claim at the best rank names one territory.
+        best_rows = np.nonzero(at_best)[0]
+        best_group = group[best_rows]
+        lowest = np.full(len(start_at), np.iinfo(np.int64).max)
+        highest = np.full(len(start_at), np.iinfo(np.int64).min)
+        np.minimum.at(lowest, best_group, territory[best_rows])
+        np.maximum.at(highest, best_group, territory[best_rows])
+        single = lowest == highest
         chosen = start_at[single]
         conflicts = []
+        ends = np.append(start_at[1:], len(pos))
         for g in np.nonzero(~single)[0].tolist():
-            rows = np.nonzero((group == g) & at_best)[0]
+            rows = np.arange(start_at[g], ends[g])
+            rows = rows[at_best[rows]]
             conflicts.append((int(ids[pos[rows[0]]]), kinds[int(kind[rows[0]])],
                               tuple(sorted(set(territory[rows].tolist())))))
         claimed = np.zeros(n, dtype=bool)

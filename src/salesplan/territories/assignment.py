@@ -137,20 +137,24 @@ def compiled_index(alignment: Alignment) -> RuleIndex:
 
 def match_accounts(alignment: Alignment, queryset=None, progress=None) -> BulkOutcome:
     """Read the accounts as columns and match them all at once (full runs, big batches)."""
-    columns = account_columns(queryset, progress)
     loaded = loaded_rules(alignment)
-    return BulkMatcher(loaded.rules, loaded.named).assign(columns)
+    matcher = BulkMatcher(loaded.rules, loaded.named)
+    columns = account_columns(queryset, progress, fields=matcher.fields_used())
+    return matcher.assign(columns)
 
 
-def account_columns(queryset=None, progress=None) -> AccountColumns:
+def account_columns(queryset=None, progress=None, fields=None) -> AccountColumns:
     """Accounts as columns, read with the ORM's SQL but without building a Python object
-    (or a Decimal) per row: revenue arrives as whole hundredths."""
+    (or a Decimal) per row: revenue arrives as whole hundredths. Only `fields` (default:
+    all the rules could read) are fetched; the others stay None."""
     queryset = Account.objects.all() if queryset is None else queryset
-    queryset = queryset.order_by().annotate(
-        revenue_cents=Cast(Round(F("annual_revenue") * Value(Decimal(100))), BigIntegerField())
-    ).values_list(*ACCOUNT_COLUMNS[:-1], "revenue_cents")
-    sql, params = queryset.query.sql_with_params()
-    columns: list[list] = [[] for _ in ACCOUNT_COLUMNS]
+    wanted = [name for name in ACCOUNT_COLUMNS[1:] if fields is None or name in fields]
+    selected = ["id", *[("revenue_cents" if n == "annual_revenue" else n) for n in wanted]]
+    if "annual_revenue" in wanted:
+        queryset = queryset.annotate(revenue_cents=Cast(
+            Round(F("annual_revenue") * Value(Decimal(100))), BigIntegerField()))
+    sql, params = queryset.order_by().values_list(*selected).query.sql_with_params()
+    columns: list[list] = [[] for _ in selected]
     done = 0
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -160,11 +164,12 @@ def account_columns(queryset=None, progress=None) -> AccountColumns:
             done += len(rows)
             if progress:
                 progress(done)
-    return AccountColumns(*columns)
+    by_name = dict(zip(["id", *wanted], columns, strict=True))
+    return AccountColumns(by_name["id"], *[by_name.get(name) for name in ACCOUNT_COLUMNS[1:]])
 
 
 def account_rows(queryset=None, chunk: int = CHUNK):
-    """Account facts in chunks, streamed from the database."""
+    """Account facts as tuples in chunks (for the per-account index on small batches)."""
     queryset = Account.objects.all() if queryset is None else queryset
     batch = []
     for row in queryset.order_by().values_list(*ACCOUNT_COLUMNS).iterator(chunk_size=chunk):
@@ -248,10 +253,11 @@ def reassign(alignment: Alignment, accounts_q: Q | None = None,
             ids.extend(f[0] for f in batch)
             index.assign(batch, out)
     else:
-        columns = account_columns(queryset)
-        ids = list(columns.ids)
         loaded = loaded_rules(alignment)
-        out = BulkMatcher(loaded.rules, loaded.named).assign(columns).to_outcome()
+        matcher = BulkMatcher(loaded.rules, loaded.named)
+        columns = account_columns(queryset, fields=matcher.fields_used())
+        ids = list(columns.ids)
+        out = matcher.assign(columns).to_outcome()
     changed = _replace_results(alignment, ids, out)
     return {"accounts": len(ids), "changed": changed}
 

@@ -1,13 +1,12 @@
 """Reads about territories: who covers what, the violations list, what-if comparisons."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Q
 from django.utils import timezone
 
 from salesplan.customers.models import Account
@@ -201,87 +200,18 @@ def violations(user, *, limit: int = 500, account_ids=None) -> list[Violation]:
 # --- what-if -------------------------------------------------------------------------
 
 
-@dataclass
-class WhatIf:
-    """A draft compared with the active alignment."""
-
-    moved_accounts: int = 0
-    moves: list[dict] = field(default_factory=list)  # per (type, from, to) pair
-    sample: list[dict] = field(default_factory=list)  # some moved accounts in detail
-    balance: list[dict] = field(default_factory=list)  # per territory name: before/after
-
-
-def _territory_names(alignment_id: int) -> dict[int, str]:
-    return dict(Territory.objects.filter(alignment_id=alignment_id).values_list("id", "name"))
-
-
-def _per_territory(alignment_id: int) -> dict[int, tuple[int, Decimal]]:
-    rows = (AccountTerritory.objects.filter(alignment_id=alignment_id)
-            .values("territory_id").annotate(n=Count("account_id"),
-                                             potential=Sum("account__potential")))
-    return {r["territory_id"]: (r["n"], r["potential"] or Decimal(0)) for r in rows}
-
-
-def what_if(draft: Alignment, base: Alignment | None = None, *, sample_size: int = 200) -> WhatIf:
+def what_if(draft: Alignment, base: Alignment | None = None, *, sample_size: int = 200):
     """Accounts that move between territories if the draft replaced `base` (by default the
     active alignment), with their potential and open pipeline, and the before/after
     balance of every territory. Territories are matched across alignments by name."""
+    from .whatif import WhatIf, compare
+
     base = base or active_alignment()
-    result = WhatIf()
     if base is None:
-        return result
+        return WhatIf()
     for alignment in (draft, base):
         alignment.refresh_from_db(fields=["rules_version", "assigned_version"])
         if not alignment.results_current:
             raise ValidationError({"alignment": f"The assignment of {alignment.name} is out of "
                                                 "date; run it before comparing."})
-    before_names, after_names = _territory_names(base.pk), _territory_names(draft.pk)
-    before_territory = AccountTerritory.objects.filter(
-        alignment=base, account_id=OuterRef("account_id"), type=OuterRef("type")
-    ).values("territory__name")[:1]
-    open_pipeline = Opportunity.objects.filter(
-        account_id=OuterRef("account_id"), status=StageKind.OPEN
-    ).order_by().values("account_id").annotate(total=Sum("amount")).values("total")
-    draft_rows = AccountTerritory.objects.filter(alignment=draft).annotate(
-        before=Subquery(before_territory))
-    moved = draft_rows.filter(Q(before__isnull=True) | ~Q(before=F("territory__name")))
-    pairs = (moved.values("type", "before", "territory_id")
-             .annotate(accounts=Count("account_id"), potential=Sum("account__potential"),
-                       pipeline=Sum(Subquery(open_pipeline)))
-             .order_by("-accounts"))
-    dropped = AccountTerritory.objects.filter(alignment=base).exclude(
-        Exists(AccountTerritory.objects.filter(alignment=draft, account_id=OuterRef("account_id"),
-                                               type=OuterRef("type"))))
-    dropped_pairs = dropped.values("type", "territory_id").annotate(
-        accounts=Count("account_id"), potential=Sum("account__potential"))
-    for row in pairs:
-        result.moves.append({
-            "type": row["type"],
-            "from": row["before"], "to": after_names.get(row["territory_id"]),
-            "accounts": row["accounts"], "potential": row["potential"] or Decimal(0),
-            "open_pipeline": row["pipeline"] or Decimal(0)})
-    for row in dropped_pairs:
-        result.moves.append({
-            "type": row["type"], "from": before_names.get(row["territory_id"]), "to": None,
-            "accounts": row["accounts"], "potential": row["potential"] or Decimal(0),
-            "open_pipeline": None})
-    result.moved_accounts = sum(m["accounts"] for m in result.moves)
-    for row in moved.select_related("account", "territory")[:sample_size]:
-        result.sample.append({
-            "account_id": row.account_id, "account": row.account.name, "type": row.type,
-            "from": row.before, "to": row.territory.name, "potential": row.account.potential})
-    result.balance = _balance(base, draft, before_names, after_names)
-    return result
-
-
-def _balance(base, draft, before_names, after_names) -> list[dict]:
-    before = {before_names[t]: v for t, v in _per_territory(base.pk).items()}
-    after = {after_names[t]: v for t, v in _per_territory(draft.pk).items()}
-    zero = (0, Decimal(0))
-    return [
-        {"territory": name,
-         "accounts_before": before.get(name, zero)[0], "accounts_after": after.get(name, zero)[0],
-         "potential_before": before.get(name, zero)[1],
-         "potential_after": after.get(name, zero)[1]}
-        for name in sorted(set(before_names.values()) | set(after_names.values()))
-    ]
+    return compare(draft, base, sample_size=sample_size)

@@ -1,0 +1,170 @@
+"""Comparing two alignments account by account, at a million accounts.
+
+Both alignments' assignments and every account's potential are read as columns (one
+sequential scan each) and compared with numpy; only the accounts that move are looked
+up again (names, open pipeline). Territories are matched across alignments by name,
+since a draft copied from the active alignment has new territory ids.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+from django.db import connection
+from django.db.models import BigIntegerField, F, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Round
+
+from salesplan.customers.models import Account
+from salesplan.pipeline.models import Opportunity, StageKind
+
+from .models import AccountTerritory, Alignment, Territory, TerritoryType
+
+TYPES = list(TerritoryType.values)
+CHUNK = 50_000
+
+
+@dataclass
+class WhatIf:
+    """A draft compared with the active alignment."""
+
+    moved_accounts: int = 0
+    moves: list[dict] = field(default_factory=list)  # per (type, from, to) pair
+    sample: list[dict] = field(default_factory=list)  # some moved accounts in detail
+    balance: list[dict] = field(default_factory=list)  # per territory name: before/after
+
+
+def _columns(queryset, width: int) -> list[np.ndarray]:
+    sql, params = queryset.query.sql_with_params()
+    parts: list[list] = [[] for _ in range(width)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK):
+            for column, values in zip(parts, zip(*rows, strict=True), strict=True):
+                column.extend(values)
+    return [np.array(column, dtype=np.int64) for column in parts]
+
+
+def _assignments(alignment: Alignment, names: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(account*8 + type) keys, sorted, and the territory name code of each."""
+    territory_names = dict(Territory.objects.filter(alignment=alignment)
+                           .values_list("id", "name"))
+    type_code = {t: i for i, t in enumerate(TYPES)}
+    queryset = AccountTerritory.objects.filter(alignment=alignment).order_by().values_list(
+        "account_id", "territory_id")
+    result = []
+    for kind in TYPES:
+        accounts, territories = _columns(queryset.filter(type=kind), 2)
+        code_of = {tid: names.setdefault(name, len(names))
+                   for tid, name in territory_names.items()}
+        codes = np.fromiter(map(code_of.__getitem__, territories.tolist()), dtype=np.int64,
+                            count=len(territories))
+        result.append((accounts * 8 + type_code[kind], codes))
+    keys = np.concatenate([r[0] for r in result])
+    codes = np.concatenate([r[1] for r in result])
+    order = np.argsort(keys, kind="stable")
+    return keys[order], codes[order]
+
+
+def _cents(values: np.ndarray) -> list[Decimal]:
+    return [Decimal(int(v)).scaleb(-2) for v in values]
+
+
+def compare(draft: Alignment, base: Alignment, *, sample_size: int = 200) -> WhatIf:
+    names: dict[str, int] = {}
+    before_keys, before_codes = _assignments(base, names)
+    after_keys, after_codes = _assignments(draft, names)
+    name_of = {code: name for name, code in names.items()}
+    ids, potential = _columns(Account.objects.order_by("pk").annotate(
+        cents=Coalesce(Cast(Round(F("potential") * Value(Decimal(100))), BigIntegerField()),
+                       Value(0))).values_list("pk", "cents"), 2)
+
+    def potential_of(keys: np.ndarray) -> np.ndarray:
+        return potential[np.searchsorted(ids, keys // 8)]
+
+    # Each moved (account, type): its territory before and after (-1: none).
+    everything = np.union1d(before_keys, after_keys)
+    before = np.full(len(everything), -1, dtype=np.int64)
+    after = np.full(len(everything), -1, dtype=np.int64)
+    before[np.searchsorted(everything, before_keys)] = before_codes
+    after[np.searchsorted(everything, after_keys)] = after_codes
+    moved = before != after
+    keys, before, after = everything[moved], before[moved], after[moved]
+    result = WhatIf(moved_accounts=int(len(np.unique(keys // 8))))
+    result.moves = _pairs(keys, before, after, potential_of(keys), name_of)
+    result.sample = _sample(keys[:sample_size], before[:sample_size], after[:sample_size],
+                            name_of)
+    result.balance = _balance(before_keys, before_codes, after_keys, after_codes,
+                              potential_of, name_of)
+    return result
+
+
+def _pairs(keys, before, after, potential, name_of) -> list[dict]:
+    if not len(keys):
+        return []
+    pair_key = (keys % 8) * (1 << 40) + (before + 1) * (1 << 20) + (after + 1)
+    uniques, inverse, counts = np.unique(pair_key, return_inverse=True, return_counts=True)
+    exact = {}
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(uniques) + 1))
+    for i in range(len(uniques)):
+        exact[i] = int(potential[order[bounds[i]:bounds[i + 1]]].sum())
+    pipeline = _open_pipeline(np.unique(keys // 8))
+    pipe_by_pair = np.zeros(len(uniques), dtype=np.int64)
+    account_ids = keys // 8
+    for i in range(len(uniques)):
+        members = account_ids[order[bounds[i]:bounds[i + 1]]]
+        pipe_by_pair[i] = sum(pipeline.get(a, 0) for a in members.tolist())
+    rows = []
+    for i, key in enumerate(uniques.tolist()):
+        kind, from_code, to_code = key >> 40, ((key >> 20) & 0xFFFFF) - 1, (key & 0xFFFFF) - 1
+        rows.append({"type": TYPES[kind], "from": name_of.get(from_code),
+                     "to": name_of.get(to_code), "accounts": int(counts[i]),
+                     "potential": Decimal(exact[i]).scaleb(-2),
+                     "open_pipeline": Decimal(int(pipe_by_pair[i])).scaleb(-2)})
+    rows.sort(key=lambda r: -r["accounts"])
+    return rows
+
+
+def _open_pipeline(account_ids: np.ndarray) -> dict[int, int]:
+    """Open pipeline in hundredths per account, for the accounts that move."""
+    totals: dict[int, int] = {}
+    ids = account_ids.tolist()
+    for start in range(0, len(ids), 5000):
+        for account_id, total in (Opportunity.objects.filter(
+                status=StageKind.OPEN, account_id__in=ids[start:start + 5000])
+                .order_by().values("account_id").annotate(total=Sum("amount"))
+                .values_list("account_id", "total")):
+            totals[account_id] = int((total or 0) * 100)
+    return totals
+
+
+def _sample(keys, before, after, name_of) -> list[dict]:
+    accounts = Account.objects.in_bulk((keys // 8).tolist())
+    return [{"account_id": int(k // 8), "account": accounts[int(k // 8)].name,
+             "type": TYPES[int(k % 8)], "from": name_of.get(int(b)), "to": name_of.get(int(a)),
+             "potential": accounts[int(k // 8)].potential}
+            for k, b, a in zip(keys.tolist(), before.tolist(), after.tolist(), strict=True)
+            if int(k // 8) in accounts]
+
+
+def _balance(before_keys, before_codes, after_keys, after_codes, potential_of,
+             name_of) -> list[dict]:
+    size = len(name_of) + 1
+    rows = []
+    counts_before = np.bincount(before_codes, minlength=size)
+    counts_after = np.bincount(after_codes, minlength=size)
+    pot_before = _int_sums(before_codes, potential_of(before_keys), size)
+    pot_after = _int_sums(after_codes, potential_of(after_keys), size)
+    for code, name in sorted(name_of.items(), key=lambda item: item[1]):
+        rows.append({"territory": name, "accounts_before": int(counts_before[code]),
+                     "accounts_after": int(counts_after[code]),
+                     "potential_before": Decimal(int(pot_before[code])).scaleb(-2),
+                     "potential_after": Decimal(int(pot_after[code])).scaleb(-2)})
+    return rows
+
+
+def _int_sums(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Exact integer sums per code (bincount would go through floats)."""
+    sums = np.zeros(size, dtype=np.int64)
+    np.add.at(sums, codes, values)
+    return sums
