@@ -166,3 +166,20 @@ def test_cli_import_with_mapping_and_policy(org, tmp_path):
     out = io.StringIO()
     call_command("import", "contacts", str(path), "--as", "westrep", "--dry-run", stdout=out)
     assert "created=0 updated=0 skipped=2 errors=0" in out.getvalue()
+
+
+def test_pages_render_and_opportunity_mapping_offers_pipelines(client, org):
+    client.force_login(org.west_rep)
+    assert b"CSV or Excel" in client.get("/imports/").content
+    response = upload(client, b"Deal,Account,Stage\nBig,Acme,Proposal\n", "opportunity")
+    page = client.get(response["Location"]).content.decode()
+    assert 'name="pipeline"' in page and "New business" in page
+    assert client.get("/jobs/").status_code == 200
+
+
+def test_upload_of_something_else_is_refused(client, org):
+    client.force_login(org.west_rep)
+    response = client.post("/imports/", {"resource": "contact",
+                                         "file": SimpleUploadedFile("old.xls", b"\xd0\xcf")})
+    assert response.status_code == 200
+    assert b"Upload a CSV file or an Excel workbook" in response.content

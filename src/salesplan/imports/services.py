@@ -14,6 +14,7 @@ from .models import ImportFile, ImportMapping, header_key
 from .readers import UnreadableFile, open_table
 
 IMPORT_JOB = "import"
+READABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 EXPORT_JOB = "export"
 
 
@@ -23,6 +24,8 @@ def upload_import_file(*, by, resource: str, upload) -> ImportFile:
         raise ValidationError({"resource": "Choose accounts, contacts, leads or opportunities."})
     require(by, resource, "create")
     name = getattr(upload, "name", "upload.csv") or "upload.csv"
+    if not name.lower().endswith(READABLE_SUFFIXES):
+        raise ValidationError({"file": "Upload a CSV file or an Excel workbook (.xlsx)."})
     try:
         table = open_table(upload, name)
     except UnreadableFile as exc:
