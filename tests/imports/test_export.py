@@ -124,3 +124,9 @@ def test_cli_export(org, accounts, tmp_path):
     with pytest.raises(CommandError, match="lifecycle"):
         call_command("export", "accounts", "--as", "westrep", "-o", str(target),
                      "--filter", "lifecycle=nope")
+
+
+def test_export_refused_to_roles_that_cannot_see_the_records(client, org, accounts):
+    client.force_login(org.marketer)
+    assert client.get("/exports/accounts.csv").status_code == 403
+    assert client.get("/exports/nonsense.csv").status_code == 404
