@@ -1,8 +1,8 @@
 """The permission matrix through the HTML pages.
 
-Detail pages and edit forms of records the user may not see answer 404 and leak nothing;
-edit forms the user may not use answer 403 (or 404); refused posts change nothing.
-Deleting is not offered by the pages (only the API and admin), so it is covered there.
+Detail pages, edit forms and delete pages of records the user may not see answer 404 and
+leak nothing; those the user may see but not use answer 403; refused posts change
+nothing, allowed ones save or delete.
 """
 
 import pytest
@@ -78,4 +78,22 @@ def _check_record(client, base, resource, rule, whose, record) -> list[str]:
             wrong.append(f"change {whose}'s: {response.status_code}")
         assert snapshot(record) == row, f"refused change of {whose}'s {resource} wrote"
         assert secret not in response.content.decode() or visible
+    return wrong + _check_delete(client, base, rule, whose, record)
+
+
+def _check_delete(client, base, rule, whose, record) -> list[str]:
+    delete_url = f"{base}/{record.pk}/delete/"
+    visible, may_delete = rule.allows("view", whose), rule.allows("delete", whose)
+    confirm = client.get(delete_url)
+    expected = 200 if may_delete else (403 if visible else 404)
+    wrong = [] if confirm.status_code == expected else [
+        f"delete page {whose}'s: {confirm.status_code} (expected {expected})"]
+    row = snapshot(record)
+    response = client.post(delete_url)
+    gone = snapshot(record) is None
+    if may_delete != gone or (not may_delete and response.status_code != expected):
+        wrong.append(f"delete {whose}'s: {response.status_code}, deleted={gone}")
+    if not may_delete:
+        assert snapshot(record) == row, f"refused delete of {whose}'s record wrote"
+        assert tell_tale(record) not in response.content.decode() or visible
     return wrong
