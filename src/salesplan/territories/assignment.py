@@ -258,31 +258,32 @@ def reassign(alignment: Alignment, accounts_q: Q | None = None,
         columns = account_columns(queryset, fields=matcher.fields_used())
         ids = list(columns.ids)
         out = matcher.assign(columns).to_outcome()
-    changed = _replace_results(alignment, ids, out)
+    changed = _replace_results(alignment, queryset, out)
     return {"accounts": len(ids), "changed": changed}
 
 
-def _replace_results(alignment: Alignment, ids: list[int], out: Outcome) -> int:
-    new = {(a, k): (t, r) for a, t, k, r in out.assignments}
-    old: dict[tuple[int, str], tuple[int, str, int]] = {}
-    for start in range(0, len(ids), 5000):
-        part = ids[start:start + 5000]
-        for pk, account_id, tid, kind, reason in AccountTerritory.objects.filter(
-                alignment=alignment, account_id__in=part).values_list(
-                "pk", "account_id", "territory_id", "type", "reason"):
-            old[(account_id, kind)] = (tid, reason, pk)
-    stale = [pk for key, (tid, reason, pk) in old.items() if new.get(key) != (tid, reason)]
-    fresh = [(a, t, k, r) for (a, k), (t, r) in new.items()
-             if (old.get((a, k)) or (None, None))[:2] != (t, r)]
+def _replace_results(alignment: Alignment, scope, out: Outcome) -> int:
+    """Write the new results of the accounts in `scope` (a queryset), touching only rows
+    that changed; returns how many rows were added or removed."""
+    accounts = scope.order_by().values("pk")
+    current = AccountTerritory.objects.filter(alignment=alignment, account__in=accounts)
+    old = {(a, t, k, r): pk for pk, a, t, k, r in current.values_list(
+        "pk", "account_id", "territory_id", "type", "reason").iterator(chunk_size=CHUNK)}
+    new = {(a, t, k, r[:300]) for a, t, k, r in out.assignments}
+    stale = [(pk,) for row, pk in old.items() if row not in new]
+    fresh = [row for row in new if row not in old]
+    quote = connection.ops.quote_name
+    # The table name comes from the model, never from input.
+    delete_sql = (f"DELETE FROM {quote(AccountTerritory._meta.db_table)} "  # noqa: S608
+                  "WHERE id = %s")
     with transaction.atomic():
-        for start in range(0, len(stale), 5000):
-            AccountTerritory.objects.filter(pk__in=stale[start:start + 5000]).delete()
+        if stale:
+            with connection.cursor() as cursor:
+                cursor.executemany(delete_sql, stale)
         write_assignments(alignment.pk, fresh)
-        for start in range(0, len(ids), 5000):
-            AssignmentConflict.objects.filter(alignment=alignment,
-                                              account_id__in=ids[start:start + 5000]).delete()
+        AssignmentConflict.objects.filter(alignment=alignment, account__in=accounts).delete()
         write_conflicts(alignment.pk, out.conflicts)
-    return len(fresh) + len([k for k in old if k not in new])
+    return len(stale) + len(fresh)
 
 
 def assign_account(account_id: int) -> None:
