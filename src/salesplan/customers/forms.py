@@ -66,19 +66,28 @@ class ConvertLeadForm(forms.Form):
     def __init__(self, *args, lead: Lead, duplicates, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.lead, self.duplicates = lead, duplicates
-        self.fields["existing_account"].user = user
+        existing_account = self.fields["existing_account"]
+        assert isinstance(existing_account, LookupField)  # noqa: S101 - declared on the class
+        existing_account.user = user
+        account_choice, contact_choice = self._choice("account_choice"), self._choice(
+            "contact_choice")
         new_account = f"Create a new account “{lead.company or lead.full_name}”"
-        self.fields["account_choice"].choices = [("new", new_account)] + [
+        account_choice.choices = [("new", new_account)] + [
             (str(a.pk), f"Use existing account: {a.name}") for a in duplicates.accounts
         ] + [("pick", "Use the account picked below")]
         self.fields["account_choice"].initial = (
             str(duplicates.accounts[0].pk) if duplicates.accounts else "new")
         new_contact = f"Create a new contact “{lead.full_name}”"
-        self.fields["contact_choice"].choices = [("new", new_contact)] + [
+        contact_choice.choices = [("new", new_contact)] + [
             (str(c.pk), f"Use existing contact: {c.full_name} ({c.email})")
             for c in duplicates.contacts]
         self.fields["contact_choice"].initial = (
             str(duplicates.contacts[0].pk) if duplicates.contacts else "new")
+
+    def _choice(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared on the class
+        return field
 
     def clean(self):
         data = super().clean()

@@ -29,7 +29,8 @@ class CompanyForm(forms.Form):
         initial = {"name": company.name, "default_currency": company.default_currency,
                    "fiscal_year_start_month": company.fiscal_year_start_month,
                    "time_zone": company.time_zone, "working_days": company.working_weekdays}
-        return cls(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        return cls(*args, **kwargs)
 
 
 class HolidayForm(forms.Form):

@@ -60,7 +60,9 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args, opportunity: Opportunity, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["stage"].queryset = Stage.objects.filter(
+        stage = self.fields["stage"]
+        assert isinstance(stage, forms.ModelChoiceField)  # noqa: S101 - declared above
+        stage.queryset = Stage.objects.filter(
             pipeline_id=opportunity.pipeline_id).order_by("position")
         self.fields["stage"].initial = opportunity.stage_id
         self.fields["version"].initial = opportunity.version

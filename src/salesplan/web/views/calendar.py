@@ -12,7 +12,7 @@ from salesplan.org.models import User
 
 FEED_PAST_DAYS = 90
 FEED_LIMIT = 2000
-DEFAULT_LENGTH = {ActivityKind.MEETING: 60, ActivityKind.TASK: 30}
+DEFAULT_LENGTH: dict[str, int] = {ActivityKind.MEETING: 60, ActivityKind.TASK: 30}
 
 
 def _event(activity: Activity, host: str) -> Event:
