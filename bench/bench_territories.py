@@ -214,13 +214,14 @@ def main() -> None:
     # What-if: a draft copy where half the leaves of five districts are redrawn (renamed
     # territories: the comparison matches territories across alignments by name).
     draft = services.create_alignment(by=admin, name="FY28", copy_from=alignment)
-    from salesplan.territories.models import Territory
+    from salesplan.territories.models import Territory, new_token
 
     for district in draft.territories.filter(name__in=[f"District {d}" for d in range(7, 12)]):
         children = list(district.children.order_by("id"))
         for child in children[: len(children) // 2]:
             Territory.objects.filter(pk=child.pk).update(name=f"{child.name} (new)")
-    Alignment.objects.filter(pk=draft.pk).update(rules_version=F("rules_version") + 1)
+    Alignment.objects.filter(pk=draft.pk).update(rules_version=F("rules_version") + 1,
+                                                 rules_token=new_token())
     draft.refresh_from_db()
     run_full_assignment(draft)
     started = time.perf_counter()

@@ -140,3 +140,16 @@ def test_cycles_and_members_without_user_are_refused(org, territory_map):
         services.add_member(territory_map.west, by=org.admin, user=org.west_rep,
                             start_date=date(2026, 5, 1), end_date=date(2026, 4, 1))
     assert "end_date" in caught.value.message_dict
+
+
+def test_account_values_match_rules_whatever_their_case_and_spacing(org, territory_map):
+    ny = services.create_territory(territory_map.alignment, by=org.admin, data={
+        "name": "New York software", "type": "vertical"})
+    services.create_rule(ny, by=org.admin, conditions=[
+        {"field": "state", "values": ["ny"]}, {"field": "industry", "values": ["Software"]}])
+    account = make_account(org.admin, state=" ny", industry="SOFTWARE ", postal_code="10001")
+    run_full_assignment(territory_map.alignment)
+    assert set(assigned(territory_map.alignment, account)) == {"East", "New York software"}
+    services.update_territory(ny, by=org.admin, data={"name": "NY software"})
+    assert assigned(territory_map.alignment, account)["NY software"] == (
+        "state NY and industry software in rule 1 of NY software")

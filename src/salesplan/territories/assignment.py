@@ -44,8 +44,8 @@ from .models import (
 CHUNK = 20_000
 # Below this many accounts the per-account rule index beats setting up the bulk matcher.
 SMALL_BATCH = 2_000
-_compiled: dict[int, tuple[int, RuleIndex]] = {}
-_loaded: dict[int, tuple[int, "CompiledAlignment"]] = {}
+_compiled: dict[int, tuple[str, RuleIndex]] = {}
+_loaded: dict[int, tuple[str, "CompiledAlignment"]] = {}
 _parse_cache: dict[str, tuple | None] = {}
 
 
@@ -104,10 +104,10 @@ def load_rules(alignment: Alignment) -> CompiledAlignment:
 def loaded_rules(alignment: Alignment) -> CompiledAlignment:
     """The alignment's rules in engine form, cached until they change."""
     cached = _loaded.get(alignment.pk)
-    if cached and cached[0] == alignment.rules_version:
+    if cached and cached[0] == alignment.rules_token:
         return cached[1]
     loaded = load_rules(alignment)
-    _loaded[alignment.pk] = (alignment.rules_version, loaded)
+    _loaded[alignment.pk] = (alignment.rules_token, loaded)
     return loaded
 
 
@@ -127,11 +127,11 @@ def compiled_index(alignment: Alignment) -> RuleIndex:
     """The per-account rule index (for single accounts and small batches), cached per
     alignment until its rules change."""
     cached = _compiled.get(alignment.pk)
-    if cached and cached[0] == alignment.rules_version:
+    if cached and cached[0] == alignment.rules_token:
         return cached[1]
     loaded = loaded_rules(alignment)
     index = RuleIndex(loaded.rules, loaded.named)
-    _compiled[alignment.pk] = (alignment.rules_version, index)
+    _compiled[alignment.pk] = (alignment.rules_token, index)
     return index
 
 

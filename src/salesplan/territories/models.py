@@ -5,12 +5,18 @@ while the active alignment keeps deciding ownership and visibility; activating a
 archives the old one, which stays readable.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from salesplan.core.models import TimeStampedModel
 from salesplan.core.money import AmountField, CurrencyField
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
 
 
 class Alignment(TimeStampedModel):
@@ -34,6 +40,9 @@ class Alignment(TimeStampedModel):
     # Grows with every change to territories, rules or named accounts, so compiled
     # rules can be cached and stale assignment results recognised.
     rules_version = models.PositiveIntegerField(default=1)
+    # A fresh random token with every change: caches key on it, because a version
+    # number can repeat when the transaction that raised it is rolled back.
+    rules_token = models.CharField(max_length=32, default=new_token, editable=False)
     assigned_version = models.PositiveIntegerField(default=0)
     assigned_at = models.DateTimeField(null=True, blank=True)
     conflict_count = models.PositiveIntegerField(default=0)

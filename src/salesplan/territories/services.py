@@ -33,6 +33,7 @@ from .models import (
     Territory,
     TerritoryMember,
     TerritoryType,
+    new_token,
 )
 from .selectors import (
     VIEW_ROLES,
@@ -83,7 +84,8 @@ def _rules_changed(alignment: Alignment, affected: Q | None) -> None:
     only the accounts `affected` could cover (None: no account) so they stay current."""
     alignment.refresh_from_db()
     was_current = alignment.results_current
-    Alignment.objects.filter(pk=alignment.pk).update(rules_version=F("rules_version") + 1)
+    Alignment.objects.filter(pk=alignment.pk).update(rules_version=F("rules_version") + 1,
+                                                     rules_token=new_token())
     alignment.refresh_from_db()
     if was_current:
         if affected is not None:
