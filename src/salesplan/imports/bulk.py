@@ -11,6 +11,7 @@ would. Only the import uses this; every other write goes through the services.
 
 import sqlite3
 from operator import attrgetter, itemgetter
+from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
@@ -21,7 +22,7 @@ NEEDS_CONVERSION = (models.DecimalField, models.DateField, models.TimeField,
                     models.JSONField, models.DurationField, models.UUIDField)
 
 
-def _columns(model: type[models.Model], names: list[str] | None = None):
+def _columns(model: Any, names: list[str] | None = None):
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     if names is not None:
         wanted = set(names)
@@ -64,7 +65,7 @@ def _memoised(field):
     return convert
 
 
-def insert(model: type[models.Model], rows: list[dict]) -> list[int]:
+def insert(model: Any, rows: list[dict]) -> list[int]:
     """INSERT rows given as {attname: value} (missing fields take the field default) in
     multi-row INSERT … RETURNING statements; returns the new primary keys in row order.
 
@@ -128,7 +129,7 @@ def _dict_row_builder(fields):
     return build
 
 
-def update(model: type[models.Model], objs: list[models.Model], names: list[str]) -> None:
+def update(model: Any, objs: list[models.Model], names: list[str]) -> None:
     """UPDATE the named fields of each object, one parameterised statement run many times."""
     if not objs:
         return

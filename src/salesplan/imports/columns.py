@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -181,9 +182,9 @@ def parser_for(field: models.Field) -> Parser:
     if field.choices:
         return _choice_parser(field.choices)
     if isinstance(field, models.EmailField):
-        return _email_parser(field.max_length)
+        return _email_parser(field.max_length or 254)
     if isinstance(field, models.URLField):
-        return _url_parser(field.max_length)
+        return _url_parser(field.max_length or 200)
     if isinstance(field, models.BooleanField):
         return parse_bool
     if isinstance(field, models.DateField):
@@ -193,7 +194,7 @@ def parser_for(field: models.Field) -> Parser:
     if isinstance(field, models.IntegerField):
         return _int_parser(field)
     if isinstance(field, models.CharField):
-        return _text_parser(field.max_length)
+        return _text_parser(field.max_length or 255)
     raise TypeError(f"No import parser for {field!r}")
 
 
@@ -256,7 +257,7 @@ LEAD_STATUSES = tuple((v, label) for v, label in LeadStatus.choices
 
 def _column(resource: str, name: str) -> Column:
     model = MODELS[resource]
-    field = model._meta.get_field(name)
+    field = cast(models.Field, model._meta.get_field(name))
     label = str(field.verbose_name).capitalize()
     if name in REFERENCE_FIELDS:
         parse: Parser = _text_parser(254)

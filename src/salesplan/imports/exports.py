@@ -10,6 +10,7 @@ import csv
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import QueryDict
@@ -25,7 +26,7 @@ from .columns import EXPORT_RESOURCES, RESOURCE_ALIASES
 XLSX_INLINE_LIMIT = 50_000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-Getter = Callable[[object], object]
+Getter = Callable[[Any], object]
 
 
 def _owner(record) -> str:

@@ -18,6 +18,7 @@ single import-level entry would leave imported records without a creation entry.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
@@ -108,7 +109,8 @@ class Importer:
         self.user_id = user.pk
         self.options = options
         self.resource = options.resource
-        self.model = MODELS[self.resource]
+        # Any: the record types share managers (visible_to) the base Model type lacks.
+        self.model: Any = MODELS[self.resource]
         self.headers = headers
         self.columns = COLUMNS[self.resource]
         self.mapped = check_mapping(self.resource, headers, options.mapping)
@@ -420,8 +422,10 @@ class Importer:
             values["forecast_category"] = (ForecastCategory.CLOSED if stage.kind ==
                                            StageKind.WON else ForecastCategory.OMITTED)
 
-    def _update(self, pairs: list[tuple[Row, models.Model]]) -> None:
-        changed_records, entries, fields = [], [], set()
+    def _update(self, pairs: list[tuple[Row, Any]]) -> None:
+        changed_records: list[models.Model] = []
+        entries: list[dict] = []
+        fields: set[str] = set()
         record_type = self.model._meta.model_name
         for row, record in pairs:
             changes = {}
@@ -459,7 +463,7 @@ KEY_SOURCES = {"account": ("name", "domain"), "contact": ("first_name", "last_na
                "lead": ("first_name", "last_name", "email"), "opportunity": ("name",)}
 
 
-def matching_ids(model: type[models.Model], column: str, values: set[str]) -> list[int]:
+def matching_ids(model: Any, column: str, values: set[str]) -> list[int]:
     """Ids of rows whose `column` equals one of `values`, in one indexed query.
 
     Plain SQL because the ORM prepares each of the 2,000 values of an IN lookup one by

@@ -107,7 +107,7 @@ def job_download(request, pk: int):
     job = selectors.job_for(request.user, pk)
     if not job.file or not job.finished:
         raise Http404("This job has no file.")
-    name = job.result.get("file_name") or job.file.name.rsplit("/", 1)[-1]
+    name = job.result.get("file_name") or (job.file.name or "").rsplit("/", 1)[-1]
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)
 
 
