@@ -19,11 +19,11 @@ so **no alignment satisfying the model can have a smaller objective**. We
 improve λ by subgradient steps and keep the best L(λ) seen.
 
 On large instances each g_j looks only at the ``neighbourhood`` nearest units
-of j. Every multiplier λ_i is capped at activity_i · ρ_i^p, where ρ_i is the
-distance from i to the nearest centre j whose neighbourhood leaves i out, so a
-unit outside a neighbourhood never has a negative reduced cost there; the
-farther units are then replaced by a free reservoir of weight (cost ≥ 0), and
-the bound stays valid, only less tight.
+of j (radius r_j). Every multiplier λ_i is capped at activity_i · (r_i / 3)^p;
+as the radius is 1-Lipschitz, a unit outside j's neighbourhood then costs at
+least (activity/weight)_min · r_j^p · (1 − (2/3)^p) per unit of weight there, and
+all such units are replaced by one reservoir at that price: the bound stays
+valid, only less tight.
 """
 
 from __future__ import annotations
@@ -47,16 +47,16 @@ class _Neighbourhoods:
         if self.dense:
             self.index = None
             return
-        tree = cKDTree(inst.xy)
-        dist, index = tree.query(inst.xy, k=size + 1)
+        dist, index = cKDTree(inst.xy).query(inst.xy, k=size + 1)
         self.index = index[:, :size].astype(np.int32)
-        radius = dist[:, size]
-        # nearest centre j (among i's own 2·size neighbours) whose neighbourhood misses i
-        d_far, j_far = tree.query(inst.xy, k=min(inst.n, 2 * size))
-        outside = d_far >= radius[j_far]
-        first = np.where(outside.any(axis=1), np.argmax(outside, axis=1), d_far.shape[1] - 1)
-        rho = d_far[np.arange(inst.n), first]
-        self.cap = inst.activity * rho ** inst.power
+        # r(x) = distance to the (size+1)-th nearest unit is 1-Lipschitz, so a unit i
+        # outside j's neighbourhood has d_ij ≥ r_j and r_i ≤ r_j + d_ij ≤ 2·d_ij; with
+        # λ_i ≤ a_i (r_i / 3)^p its reduced cost there is ≥ a_i r_j^p (1 − (2/3)^p).
+        self.radius = dist[:, size]
+        self.cap = inst.activity * (self.radius / 3) ** inst.power
+        with np.errstate(divide="ignore", invalid="ignore"):
+            alpha = np.where(inst.weights[:, 0] > 0, inst.activity / inst.weights[:, 0], np.inf)
+        self.reservoir_rate = float(np.min(alpha)) * (1 - (2 / 3) ** inst.power)
 
     def columns(self, centres: np.ndarray) -> np.ndarray:
         if self.dense:
@@ -96,6 +96,8 @@ def lagrangian_bound(
     size = inst.n if inst.n <= 2500 else min(inst.n, int(np.ceil(1.6 * inst.n / inst.k)) + 16)
     hoods = _Neighbourhoods(inst, size)
     lam = np.minimum(np.where(w > 0, unit_costs, 0.0).astype(float), hoods.cap)
+    if _evaluate(inst, hoods, lam, w, lower, upper, k_free)[0] < 0:
+        lam = np.zeros(inst.n)  # L(0): each centre gathers its cheapest minimum load
     best, step, stall = 0.0, 1.0, 0
     for _ in range(max_iterations):
         if time.monotonic() > deadline:
@@ -142,7 +144,7 @@ def _evaluate(inst, hoods, lam, w, lower, upper, k_free):
 
 
 def _subproblem(inst, hoods, centres, points, lam, w, lower, upper, want_x=False):
-    """g for each centre (rows): exact on its neighbourhood, a free reservoir for the rest."""
+    """g for each centre (rows): exact on its neighbourhood, a reservoir for the rest."""
     if points is None:
         cols = np.asarray(hoods.columns(centres))
         origin = inst.xy[centres]
@@ -157,7 +159,8 @@ def _subproblem(inst, hoods, centres, points, lam, w, lower, upper, want_x=False
     rc = np.where(cols >= 0, rc, 0.0)
     if not hoods.dense and points is None:
         outside = np.maximum(w.sum() - weights.sum(axis=1), 0.0)
-        rc = np.concatenate([rc, np.zeros((len(centres), 1))], axis=1)
+        price = hoods.reservoir_rate * hoods.radius[centres] ** inst.power
+        rc = np.concatenate([rc, (price * outside)[:, None]], axis=1)
         weights = np.concatenate([weights, outside[:, None]], axis=1)
         cols = np.concatenate([cols, np.full((len(centres), 1), -1)], axis=1)
     value, order, part = _knapsack(rc, weights, lower, upper, want_x)

@@ -1,0 +1,119 @@
+"""Territory alignment benchmarks; one JSON object per line (metric, value, unit, baseline, ratio).
+
+    .venv/bin/python bench/bench_alignment.py [correctness|scale|peer ...]
+
+correctness: the heuristic against the exact MILP of the same Hess model (τ = 5%).
+scale: all active US ZIP codes into K = 200 territories, τ = 5%, target ≤ 60 s.
+peer: PySAL spopt RegionKMeansHeuristic on one state's ZIP codes with a Delaunay
+      adjacency, against our engine with the same adjacency (extra "bench").
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import numpy as np
+from scipy.spatial import Delaunay
+
+from salesplan.engines.alignment import AlignmentOptions, AlignmentProblem, optimise
+from salesplan.engines.alignment.heuristic import objective, recentre
+from salesplan.engines.alignment.instance import build_instance
+
+
+def emit(metric, value, unit, baseline=None, **extra):
+    ratio = None
+    if baseline not in (None, 0) and value is not None:
+        ratio = round(float(value) / float(baseline), 4)
+    row = {"metric": metric, "value": value, "unit": unit, "baseline": baseline, "ratio": ratio}
+    print(json.dumps({**row, **extra}), flush=True)
+
+
+def delaunay_pairs(xy):
+    # ZIP codes can share a point; a tiny jitter keeps every unit in the triangulation
+    jitter = np.random.default_rng(0).normal(scale=0.05, size=xy.shape)
+    tri = Delaunay(xy + jitter).simplices
+    pairs = np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [0, 2]]])
+    return np.unique(np.sort(pairs, axis=1), axis=0)
+
+
+def zip_units(states=None):
+    import zipcodes
+
+    rows = [r for r in zipcodes.list_all() if r["active"] and (not states or r["state"] in states)]
+    return np.array([[float(r["lat"]), float(r["long"])] for r in rows])
+
+
+def correctness():
+    for n, k, seed in ((60, 4, 1), (100, 5, 2), (150, 6, 3)):
+        rng = np.random.default_rng(seed)
+        xy = rng.uniform(0, 200, (n, 2))
+        w = rng.uniform(1, 3, n)
+        problem = AlignmentProblem(coordinates=xy, weights=w, k=k, tau=0.05, geographic=False)
+        heur = optimise(problem, AlignmentOptions(time_limit=20, method="heuristic"))
+        exact = optimise(problem, AlignmentOptions(time_limit=120, method="exact"))
+        gap = (heur.objective - exact.lower_bound) / heur.objective
+        emit(f"correctness_gap_n{n}_k{k}", round(100 * gap, 3), "%", 1.0,
+             heuristic=heur.objective, exact=exact.objective, exact_bound=exact.lower_bound,
+             exact_status=exact.status, heuristic_seconds=round(heur.seconds, 2),
+             exact_seconds=round(exact.seconds, 2), heuristic_own_gap=round(heur.gap, 4))
+
+
+def scale():
+    lat_lon = zip_units()
+    problem = AlignmentProblem(coordinates=lat_lon, weights=np.ones(len(lat_lon)), k=200,
+                               tau=0.05)
+    started = time.monotonic()
+    result = optimise(problem, AlignmentOptions(time_limit=55, method="heuristic"))
+    seconds = time.monotonic() - started
+    emit("scale_zip_seconds", round(seconds, 2), "s", 60.0, units=len(lat_lon), k=200)
+    emit("scale_zip_max_deviation", round(100 * float(np.abs(result.deviation).max()), 3), "%",
+         5.0, balanced=result.balanced)
+    emit("scale_zip_territories_within_balance",
+         int(np.sum(np.all(np.abs(result.deviation) <= 0.05 + 1e-9, axis=1))), "territories",
+         200)
+    emit("scale_zip_proven_gap", round(100 * result.gap, 2), "%", None,
+         objective=result.objective, lower_bound=result.lower_bound)
+
+
+def peer(state="NJ", k=12):
+    lat_lon = zip_units({state})
+    inst = build_instance(AlignmentProblem(coordinates=lat_lon, weights=np.ones(len(lat_lon)),
+                                           k=k, tau=0.05))
+    pairs = delaunay_pairs(inst.xy)
+    problem = AlignmentProblem(coordinates=lat_lon, weights=np.ones(len(lat_lon)), k=k,
+                               tau=0.05, adjacency=pairs)
+    ours = optimise(problem, AlignmentOptions(time_limit=30, method="heuristic"))
+    emit("peer_ours_seconds", round(ours.seconds, 2), "s", None, balanced=ours.balanced,
+         contiguous=int(ours.contiguous.sum()), objective=ours.objective)
+    try:
+        import libpysal
+        from spopt.region import RegionKMeansHeuristic
+    except ImportError as error:
+        emit("peer_spopt_available", 0, "bool", None, error=str(error))
+        return
+    neighbours = {i: [] for i in range(len(lat_lon))}
+    for a, b in pairs:
+        neighbours[int(a)].append(int(b))
+        neighbours[int(b)].append(int(a))
+    w = libpysal.weights.W(neighbours, silence_warnings=True)
+    started = time.monotonic()
+    model = RegionKMeansHeuristic(inst.xy, k, w)
+    model.solve()
+    theirs_seconds = time.monotonic() - started
+    labels = np.asarray(model.labels_, dtype=np.int64)
+    theirs = recentre(inst, labels)
+    theirs_dev = np.bincount(labels, minlength=k) / inst.mean[0] - 1
+    ours_dev = float(np.abs(ours.deviation).max())
+    emit("peer_max_balance_deviation", round(100 * ours_dev, 2), "%",
+         round(100 * float(np.abs(theirs_dev).max()), 2), units=len(lat_lon), k=k, state=state)
+    emit("peer_compactness_hess", ours.objective, "km2", objective(inst, theirs))
+    emit("peer_seconds", round(ours.seconds, 2), "s", round(theirs_seconds, 2))
+    emit("peer_contiguous_territories", int(ours.contiguous.sum()), "territories", k)
+
+
+if __name__ == "__main__":
+    wanted = sys.argv[1:] or ["correctness", "scale", "peer"]
+    for name in wanted:
+        globals()[name]()
