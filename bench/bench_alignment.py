@@ -79,12 +79,15 @@ def scale():
 
 def peer(state="NJ", k=12):
     lat_lon = zip_units({state})
+    # drop ZIP codes whose recorded point lies far outside the state (bad coordinates)
+    far = np.abs(lat_lon - np.median(lat_lon, axis=0)).max(axis=1) > 5
+    lat_lon = lat_lon[~far]
     inst = build_instance(AlignmentProblem(coordinates=lat_lon, weights=np.ones(len(lat_lon)),
                                            k=k, tau=0.05))
     pairs = delaunay_pairs(inst.xy)
     problem = AlignmentProblem(coordinates=lat_lon, weights=np.ones(len(lat_lon)), k=k,
                                tau=0.05, adjacency=pairs)
-    ours = optimise(problem, AlignmentOptions(time_limit=30, method="heuristic"))
+    ours = optimise(problem, AlignmentOptions(time_limit=20, method="heuristic"))
     emit("peer_ours_seconds", round(ours.seconds, 2), "s", None, balanced=ours.balanced,
          contiguous=int(ours.contiguous.sum()), objective=ours.objective)
     try:
