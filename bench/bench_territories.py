@@ -33,6 +33,8 @@ TIERS = ["smb", "mid_market", "enterprise", "strategic"]
 
 
 def emit(metric: str, value, unit: str, **extra) -> None:
+    # The load average says how much the machine was shared while measuring.
+    extra["load_average"] = round(os.getloadavg()[0], 1)
     print(json.dumps({"metric": metric, "value": value, "unit": unit, **extra}), flush=True)
 
 
