@@ -1,6 +1,8 @@
 """salesplan worker [--concurrency N]: run background jobs from the broker
 (SALESPLAN_TASK_BROKER, Redis or RabbitMQ) in a Celery worker pool."""
 
+import os
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
@@ -25,8 +27,11 @@ class Command(BaseCommand):
         app.conf.broker_url = settings.TASK_BROKER_URL
         # Forked pool processes must open their own database connections.
         connections.close_all()
+        # A node name of its own: RabbitMQ gives each node an exclusive control queue, so a
+        # second worker on the same host with the default name would be refused.
         argv = ["worker", f"--concurrency={options['concurrency']}",
-                f"--loglevel={options['loglevel']}", "--without-gossip", "--without-mingle"]
+                f"--loglevel={options['loglevel']}", "--without-gossip", "--without-mingle",
+                f"--hostname=salesplan-{os.getpid()}@%h"]
         if options["queues"]:
             argv.append(f"--queues={options['queues']}")
         app.worker_main(argv)
