@@ -126,7 +126,8 @@ def _rows(owner, n):
                                   "/activities", "/pipelines"])
 def test_list_queries_do_not_grow_with_rows(org, api_as, path):
     api = api_as(org.west_manager)
-    api.get(path)  # first use records the token and warms the visibility cache: measure the steady state
+    # First use records the token and warms the visibility cache: measure the steady state.
+    api.get(path)
 
     def count(n):
         _rows(org.west_rep, n)

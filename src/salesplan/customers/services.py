@@ -59,7 +59,8 @@ def _would_cycle(account: Account, parent) -> bool:
 
 def delete_account(account: Account, *, by) -> None:
     if account.opportunities.exists():
-        raise ValidationError({"account": "This account has opportunities; close or move them first."})
+        raise ValidationError(
+            {"account": "This account has opportunities; close or move them first."})
     delete_record(account, "account", by=by)
 
 

@@ -26,6 +26,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 # Position of each fact in an account tuple.
 ACCOUNT_COLUMNS = ("id", "country", "state", "county", "postal_code", "industry", "tier",
@@ -580,17 +581,20 @@ class AccountColumns:
         cols = list(zip(*rows, strict=True)) if rows else [()] * len(ACCOUNT_COLUMNS)
         revenue = [None if v is None else int((Decimal(v) * 100).to_integral_value())
                    for v in cols[8]]
-        return cls(list(cols[0]), *[list(c) for c in cols[1:8]], revenue)
+        ids, country, state, county, postal_code, industry, tier, employees = (
+            list(c) for c in cols[:8])
+        return cls(ids, country, state, county, postal_code, industry, tier, employees,
+                   revenue)
 
 
 @dataclass
 class BulkOutcome:
     """Assignments as parallel columns (a million tuples cost more than the matching)."""
 
-    account_ids: object  # numpy arrays
-    territory_ids: object
-    kind_codes: object
-    reason_codes: object
+    account_ids: Any  # numpy arrays (numpy is imported only where a full run needs it)
+    territory_ids: Any
+    kind_codes: Any
+    reason_codes: Any
     kinds: list[str]
     reasons: list[str]
     conflicts: list[tuple[int, str, tuple[int, ...]]]

@@ -462,7 +462,8 @@ def preview_rule(request, payload: RuleIn):
     _, errors = validate_rule(payload.combine, conditions)
     if errors:
         raise ValidationError({"conditions": [f"{f}: {m}" for f, m in errors]})
-    count, capped = capped_count(Account.objects.filter(rule_q(payload.combine, conditions)))
+    count, capped = capped_count(Account.objects.filter(
+        rule_q(payload.combine, conditions or [])))
     return {"accounts": count, "capped": capped}
 
 

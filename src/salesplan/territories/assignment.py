@@ -63,7 +63,8 @@ def territory_depths(rows: Iterable[tuple[int, int | None]]) -> dict[int, int]:
 
     def depth(tid: int) -> int:
         if tid not in depths:
-            chain, current = [], tid
+            chain: list[int] = []
+            current: int | None = tid
             while current is not None and current not in depths and current not in chain:
                 chain.append(current)
                 current = parents.get(current)
@@ -166,7 +167,8 @@ def account_columns(queryset=None, progress=None, fields=None) -> AccountColumns
             if progress:
                 progress(done)
     by_name = dict(zip(["id", *wanted], columns, strict=True))
-    return AccountColumns(by_name["id"], *[by_name.get(name) for name in ACCOUNT_COLUMNS[1:]])
+    # Columns a run does not need were not read: they stay None.
+    return AccountColumns(by_name["id"], *[by_name.get(name) for name in ACCOUNT_COLUMNS[1:]])  # type: ignore[arg-type]
 
 
 def account_rows(queryset=None, chunk: int = CHUNK):
@@ -252,7 +254,7 @@ def reassign(alignment: Alignment, accounts_q: Q | None = None,
         queryset = queryset.filter(accounts_q)
     small = account_ids is not None and len(account_ids) <= SMALL_BATCH
     if small or queryset.count() <= SMALL_BATCH:
-        out, ids = Outcome(), []
+        out, ids = Outcome(), list[int]()
         index = compiled_index(alignment)
         for batch in account_rows(queryset):
             ids.extend(f[0] for f in batch)

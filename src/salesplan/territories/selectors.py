@@ -144,8 +144,8 @@ def coverage(alignment: Alignment) -> tuple[dict[int, set[int]], dict[int, int]]
     return covered, owners
 
 
-TYPE_ORDER = [TerritoryType.GEOGRAPHIC, TerritoryType.NAMED_ACCOUNT, TerritoryType.VERTICAL,
-              TerritoryType.OVERLAY]
+TYPE_ORDER: list[str] = [TerritoryType.GEOGRAPHIC, TerritoryType.NAMED_ACCOUNT,
+                         TerritoryType.VERTICAL, TerritoryType.OVERLAY]
 
 
 def violations(user, *, limit: int = 500, account_ids=None) -> list[Violation]:

@@ -135,7 +135,7 @@ def _copy_territories(source: Alignment, target: Alignment) -> None:
                 remaining.append(old)
                 continue
             mapping[old.pk] = Territory.objects.create(
-                alignment=target, parent=mapping.get(old.parent_id), name=old.name,
+                alignment=target, parent=mapping.get(old.parent_id or 0), name=old.name,
                 type=old.type, priority=old.priority, description=old.description,
                 area_sq_km=old.area_sq_km)
         if len(remaining) == len(pending):
@@ -603,6 +603,7 @@ def fix_violation(*, by, kind: str, record_id: int) -> User:
     """Give a record that breaks the boundaries to its territory's owner (through the
     customers and pipeline services, so permissions and the audit trail apply)."""
     require_manage(by)
+    opportunity = None
     if kind == "account":
         account_id = record_id
     elif kind == "opportunity":
@@ -628,5 +629,6 @@ def fix_violation(*, by, kind: str, record_id: int) -> User:
     else:
         from salesplan.pipeline.services import update_opportunity
 
+        assert opportunity is not None  # noqa: S101 - kind is "opportunity"
         update_opportunity(opportunity, by=by, data={"owner": owner})
     return owner

@@ -17,7 +17,7 @@ from .instance import Instance
 
 
 def candidate_arcs(
-    inst: Instance, centre_xy: np.ndarray, extra: list[np.ndarray], nearest: int
+    inst: Instance, centre_xy: np.ndarray, extra: list[np.ndarray | None], nearest: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(unit, territory) arcs: the ``nearest`` centres of each unit plus ``extra`` territories."""
     q = min(nearest, inst.k)
@@ -88,6 +88,7 @@ def _solve_lp(inst: Instance, units, terr, cost, time_limit: float) -> np.ndarra
         idx[:, 1 + j] = n + terr * m + j
         val[:, 1 + j] = inst.weights[units, j]
     if keep_row:
+        assert inst.current is not None  # noqa: S101 - keep_row implies it
         idx[:, -1] = n + k * m
         val[:, -1] = inst.weights[units, 0] * (inst.current[units] == terr)
     slack_rows = np.repeat(n + np.arange(k * m), 2)
@@ -106,8 +107,8 @@ def _solve_lp(inst: Instance, units, terr, cost, time_limit: float) -> np.ndarra
     row_lower = [np.ones(n), np.tile(inst.lower, k)]
     row_upper = [np.ones(n), np.tile(inst.upper, k)]
     if keep_row:
-        row_lower.append([inst.min_keep_share * inst.weights[:, 0].sum()])
-        row_upper.append([highspy.kHighsInf])
+        row_lower.append(np.array([inst.min_keep_share * inst.weights[:, 0].sum()]))
+        row_upper.append(np.array([highspy.kHighsInf]))
     lp.row_lower_ = np.concatenate(row_lower)
     lp.row_upper_ = np.concatenate(row_upper)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise

@@ -44,8 +44,8 @@ class _Neighbourhoods:
         self.size = size
         self.dense = size >= inst.n
         self.cap = np.full(inst.n, np.inf)
+        self.index: np.ndarray | None = None
         if self.dense:
-            self.index = None
             return
         dist, index = cKDTree(inst.xy).query(inst.xy, k=size + 1)
         self.index = index[:, :size].astype(np.int32)
@@ -61,6 +61,7 @@ class _Neighbourhoods:
     def columns(self, centres: np.ndarray) -> np.ndarray:
         if self.dense:
             return np.broadcast_to(np.arange(self.inst.n), (len(centres), self.inst.n))
+        assert self.index is not None  # noqa: S101 - set unless dense
         return self.index[centres]
 
 

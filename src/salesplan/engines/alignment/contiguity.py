@@ -72,7 +72,7 @@ def fragments(graph: sparse.csr_matrix, assignment: np.ndarray, keep: np.ndarray
     by_territory: dict[int, list[np.ndarray]] = {}
     for group in groups:
         by_territory.setdefault(int(assignment[group[0]]), []).append(group)
-    out = []
+    out: list[np.ndarray] = []
     for groups_of_t in by_territory.values():
         if len(groups_of_t) == 1:
             continue

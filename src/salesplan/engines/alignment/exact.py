@@ -50,7 +50,12 @@ class _Model:
         self.z0 = self.y0 + self.centres
         self.keep0 = self.z0 + (self.centres * self.free.size if self.labels else 0)
         self.ncols = self.keep0 + (n if disrupt else 0)
-        self.rows, self.cols, self.vals, self.lo, self.hi = [], [], [], [], []
+        # Blocks of the constraint matrix and bounds, concatenated when solving.
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
         self.nrows = 0
         del k
 

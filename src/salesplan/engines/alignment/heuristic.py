@@ -167,9 +167,9 @@ def recentre(inst: Instance, assignment: np.ndarray) -> Alignment:
             best = _medoid(inst, members, target[t])
         centre_units[t] = best
         centre_xy[t] = inst.xy[best]
-    for t in np.flatnonzero(np.isnan(centre_xy[:, 0])):  # empty free territory
-        centre_units[t] = -1
-        centre_xy[t] = inst.xy[0]
+    for empty in np.flatnonzero(np.isnan(centre_xy[:, 0])):  # empty free territory
+        centre_units[empty] = -1
+        centre_xy[empty] = inst.xy[0]
     return Alignment(assignment, centre_units, centre_xy)
 
 
@@ -409,6 +409,7 @@ def _swap(mover: Mover, ui: int, uj: int, ta: int, tb: int) -> bool:
 
 def _touches(mover: Mover, unit: int, territory: int) -> bool:
     g = mover.inst.graph
+    assert g is not None  # noqa: S101 - contiguity moves need the adjacency graph
     neighbours = g.indices[g.indptr[unit] : g.indptr[unit + 1]]
     return bool(np.any(mover.al.assignment[neighbours] == territory))
 
@@ -469,7 +470,9 @@ def alternate(
         if progress:
             spent = (time.monotonic() - started) / max(deadline - started, 1e-9)
             progress(min(0.7, 0.1 + 0.6 * spent), f"start {start}: best objective {best_obj:.4g}")
-    return (best if best is not None else fallback), rounds
+    result = best if best is not None else fallback
+    assert result is not None, "the deadline passed before the first start"  # noqa: S101
+    return result, rounds
 
 
 def _rotated_seed(inst: Instance, rng: np.random.Generator) -> np.ndarray:
