@@ -154,3 +154,15 @@ def test_account_values_match_rules_whatever_their_case_and_spacing(org, territo
     services.update_territory(ny, by=org.admin, data={"name": "NY software"})
     assert assigned(territory_map.alignment, account)["NY software"] == (
         "state NY and industry software in rule 1 of NY software")
+
+
+def test_deleting_an_account_or_territory_removes_its_assignments(org, territory_map):
+    from salesplan.customers.services import delete_account
+
+    bay = make_account(org.admin, postal_code="94107")
+    nyc = make_account(org.admin, postal_code="10013")
+    run_full_assignment(territory_map.alignment)
+    delete_account(bay, by=org.admin)
+    assert not AccountTerritory.objects.filter(account_id=bay.pk).exists()
+    services.delete_territory(territory_map.east, by=org.admin)
+    assert not AccountTerritory.objects.filter(account=nyc).exists()
