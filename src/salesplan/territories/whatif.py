@@ -45,28 +45,48 @@ def _columns(queryset, width: int) -> list[np.ndarray]:
 
 
 def _assignments(alignment: Alignment, names: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(account*8 + type) keys, sorted, and the territory name code of each."""
+    """(account*8 + type) keys, sorted, and the territory name code of each: one scan."""
     territory_names = dict(Territory.objects.filter(alignment=alignment)
                            .values_list("id", "name"))
+    code_of = {tid: names.setdefault(name, len(names)) for tid, name in territory_names.items()}
     type_code = {t: i for i, t in enumerate(TYPES)}
-    queryset = AccountTerritory.objects.filter(alignment=alignment).order_by().values_list(
-        "account_id", "territory_id")
-    result = []
-    for kind in TYPES:
-        accounts, territories = _columns(queryset.filter(type=kind), 2)
-        code_of = {tid: names.setdefault(name, len(names))
-                   for tid, name in territory_names.items()}
-        codes = np.fromiter(map(code_of.__getitem__, territories.tolist()), dtype=np.int64,
-                            count=len(territories))
-        result.append((accounts * 8 + type_code[kind], codes))
-    keys = np.concatenate([r[0] for r in result])
-    codes = np.concatenate([r[1] for r in result])
+    sql, params = (AccountTerritory.objects.filter(alignment=alignment).order_by()
+                   .values_list("account_id", "type", "territory_id").query.sql_with_params())
+    accounts: list[int] = []
+    kinds: list[str] = []
+    territories: list[int] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK):
+            a, k, t = zip(*rows, strict=True)
+            accounts.extend(a)
+            kinds.extend(k)
+            territories.extend(t)
+    keys = np.array(accounts, dtype=np.int64) * 8 + np.fromiter(
+        map(type_code.__getitem__, kinds), dtype=np.int64, count=len(kinds))
+    codes = np.fromiter(map(code_of.__getitem__, territories), dtype=np.int64,
+                        count=len(territories))
     order = np.argsort(keys, kind="stable")
     return keys[order], codes[order]
 
 
-def _cents(values: np.ndarray) -> list[Decimal]:
-    return [Decimal(int(v)).scaleb(-2) for v in values]
+def _lookup(keys: np.ndarray, codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The code of each wanted key in (sorted keys, codes), -1 where it is missing."""
+    if not len(keys):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[at] == wanted, codes[at], -1)
+
+
+def _differences(before_keys, before_codes, after_keys, after_codes):
+    after_of_before = _lookup(after_keys, after_codes, before_keys)
+    changed = after_of_before != before_codes
+    new = _lookup(before_keys, before_codes, after_keys) == -1
+    keys = np.concatenate([before_keys[changed], after_keys[new]])
+    before = np.concatenate([before_codes[changed], np.full(int(new.sum()), -1)])
+    after = np.concatenate([after_of_before[changed], after_codes[new]])
+    order = np.argsort(keys, kind="stable")
+    return keys[order], before[order], after[order]
 
 
 def compare(draft: Alignment, base: Alignment, *, sample_size: int = 200) -> WhatIf:
@@ -81,14 +101,9 @@ def compare(draft: Alignment, base: Alignment, *, sample_size: int = 200) -> Wha
     def potential_of(keys: np.ndarray) -> np.ndarray:
         return potential[np.searchsorted(ids, keys // 8)]
 
-    # Each moved (account, type): its territory before and after (-1: none).
-    everything = np.union1d(before_keys, after_keys)
-    before = np.full(len(everything), -1, dtype=np.int64)
-    after = np.full(len(everything), -1, dtype=np.int64)
-    before[np.searchsorted(everything, before_keys)] = before_codes
-    after[np.searchsorted(everything, after_keys)] = after_codes
-    moved = before != after
-    keys, before, after = everything[moved], before[moved], after[moved]
+    # Each moved (account, type): its territory before and after (-1: none). Both key
+    # arrays are sorted and unique, so matching them is a binary search, not a join.
+    keys, before, after = _differences(before_keys, before_codes, after_keys, after_codes)
     result = WhatIf(moved_accounts=int(len(np.unique(keys // 8))))
     result.moves = _pairs(keys, before, after, potential_of(keys), name_of)
     result.sample = _sample(keys[:sample_size], before[:sample_size], after[:sample_size],
