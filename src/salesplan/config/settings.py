@@ -119,6 +119,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # Job progress goes through a second connection that commits each update at once, so
+    # a job writing everything in one transaction still shows progress (core.jobs). In
+    # tests it is the same test database.
+    DATABASES["job_progress"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
 AUTHENTICATION_BACKENDS = ["salesplan.org.auth.UsernameOrEmailBackend"]
