@@ -59,4 +59,5 @@ urlpatterns = [
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
     # Import and export pages live in salesplan.imports (its own urls, added here).
     path("", include("salesplan.imports.urls")),
+    path("territories/", include("salesplan.territories.urls")),
 ]

@@ -1,0 +1,586 @@
+"""Territory pages: the tree of an alignment, a territory's page, the rule editor, members,
+violations, boundary exceptions, the what-if comparison and the map.
+
+Thin: reads come from territories.selectors (and the visible-account querysets), every
+write goes through territories.services; admins and managers edit, reps and executives
+read.
+"""
+
+import colorsys
+from collections import defaultdict
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.db.models.functions import Mod
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from salesplan.core.listing import capped_count, keyset_page
+from salesplan.customers.models import Account
+from salesplan.org.models import User
+from salesplan.web.forms import add_service_errors
+
+from . import goals, services
+from .assignment import rule_q
+from .forms import (
+    ActivateForm,
+    AlignmentForm,
+    ExceptionForm,
+    GoalForm,
+    MemberForm,
+    RuleForm,
+    TerritoryForm,
+)
+from .models import (
+    AccountTerritory,
+    Alignment,
+    BoundaryException,
+    BoundaryRule,
+    Realignment,
+    Territory,
+    TerritoryGoal,
+    TerritoryMember,
+    TerritoryType,
+)
+from .selectors import active_alignment, current_members, descendants, violations, what_if
+
+MAP_POINTS = 3000  # at most this many accounts are drawn; more are sampled evenly
+MAP_WIDTH, MAP_HEIGHT = 800, 460
+
+
+def _page(request, template: str, context: dict):
+    context.setdefault("nav_section", "territories")
+    context.setdefault("can_manage", services.can_manage(request.user))
+    return render(request, template, context)
+
+
+def _get(model, pk: int, user, related: tuple[str, ...] = ()):
+    services.require_view(user)
+    rows = model.objects.select_related(*related) if related else model.objects
+    found = rows.filter(pk=pk).first()
+    if found is None:
+        raise Http404(f"No {model._meta.verbose_name} with id {pk}.")
+    return found
+
+
+def _tree_url(alignment: Alignment) -> str:
+    return f"{reverse('web:territories:tree')}?alignment={alignment.pk}"
+
+
+# --- the tree ---------------------------------------------------------------------------
+
+
+def _tree(alignment: Alignment) -> list[dict]:
+    """Nested nodes {territory, count, children} for the whole alignment."""
+    counts = dict(AccountTerritory.objects.filter(alignment=alignment).order_by()
+                  .values("territory_id").annotate(n=Count("id")).values_list("territory_id", "n"))
+    children: dict[int | None, list[Territory]] = defaultdict(list)
+    for territory in Territory.objects.filter(alignment=alignment).order_by("name"):
+        children[territory.parent_id].append(territory)
+
+    def nodes(parent_id, depth=0):
+        if depth > 50:  # the services refuse cycles; this only guards the page
+            return []
+        return [{"territory": t, "count": counts.get(t.pk, 0),
+                 "children": nodes(t.pk, depth + 1)} for t in children[parent_id]]
+    return nodes(None)
+
+
+@login_required
+def tree(request):
+    """Choose an alignment; see its hierarchy, status and recent activations."""
+    services.require_view(request.user)
+    alignments = list(Alignment.objects.all())
+    chosen = None
+    wanted = request.GET.get("alignment", "")
+    if wanted.isdigit():
+        chosen = next((a for a in alignments if a.pk == int(wanted)), None)
+        if chosen is None:
+            raise Http404("No such alignment.")
+    chosen = chosen or active_alignment() or (alignments[0] if alignments else None)
+    context = {"alignments": alignments, "alignment": chosen,
+               "nodes": _tree(chosen) if chosen else [],
+               "activate_form": ActivateForm(),
+               "realignments": Realignment.objects.select_related(
+                   "alignment", "previous", "changed_by")[:10]}
+    if chosen:
+        context["map"] = territory_map(request.user, chosen)
+    return _page(request, "territories/tree.html", context)
+
+
+@login_required
+def alignment_create(request):
+    services.require_manage(request.user)
+    form = AlignmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            alignment = services.create_alignment(
+                by=request.user, name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                copy_from=form.cleaned_data["copy_from"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Draft {alignment.name} created.")
+            return redirect(_tree_url(alignment))
+    return _page(request, "web/form.html", {
+        "form": form, "title": "New alignment", "cancel_url": reverse("web:territories:tree")})
+
+
+@login_required
+@require_POST
+def alignment_assign(request, pk: int):
+    """Start a full assignment run in the background and follow it on the job page."""
+    alignment = _get(Alignment, pk, request.user)
+    try:
+        job = services.start_assignment(alignment, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_tree_url(alignment))
+    return redirect("web:imports:job", job.pk)
+
+
+@login_required
+@require_POST
+def alignment_activate(request, pk: int):
+    alignment = _get(Alignment, pk, request.user)
+    services.require_manage(request.user)
+    form = ActivateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose what happens to the ownership of moved accounts.")
+        return redirect(_tree_url(alignment))
+    try:
+        done = services.activate_alignment(alignment, by=request.user,
+                                           ownership=form.cleaned_data["ownership"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{alignment.name} is now active: {done.accounts_moved} "
+                                  f"accounts moved, {done.owners_changed} owners changed.")
+    return redirect(_tree_url(alignment))
+
+
+@login_required
+def alignment_what_if(request, pk: int):
+    """Draft versus active: the accounts that move and every territory's balance."""
+    draft = _get(Alignment, pk, request.user)
+    base = active_alignment()
+    comparison, problem = None, ""
+    if base is None or base.pk == draft.pk:
+        problem = "There is no other active alignment to compare with."
+    else:
+        try:
+            comparison = what_if(draft, base)
+        except ValidationError as exc:
+            problem = " ".join(exc.messages)
+    if comparison:
+        for row in comparison.balance:
+            row["accounts_change"] = row["accounts_after"] - row["accounts_before"]
+            row["potential_change"] = row["potential_after"] - row["potential_before"]
+    return _page(request, "territories/what_if.html", {
+        "alignment": draft, "base": base, "comparison": comparison, "problem": problem})
+
+
+# --- the map ----------------------------------------------------------------------------
+
+
+def _colour(index: int) -> str:
+    """Distinct colours by walking the hue circle in golden-angle steps."""
+    hue = (index * 0.381966) % 1.0
+    r, g, b = colorsys.hls_to_rgb(hue, 0.45, 0.65)
+    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
+
+
+def territory_map(user, alignment: Alignment, territory_ids=None) -> dict:
+    """Visible accounts with coordinates as points coloured by (geographic) territory, in
+    a plain equirectangular projection fitted to the points; sampled evenly by id."""
+    rows = AccountTerritory.objects.filter(
+        alignment=alignment, account__in=Account.objects.visible_to(user),
+        account__latitude__isnull=False, account__longitude__isnull=False)
+    if territory_ids is not None:
+        rows = rows.filter(territory_id__in=territory_ids)
+    else:
+        rows = rows.filter(type=TerritoryType.GEOGRAPHIC)
+    total = rows.count()
+    step = max(1, -(-total // MAP_POINTS))
+    if step > 1:
+        rows = rows.annotate(bucket=Mod("account_id", step)).filter(bucket=0)
+    points = list(rows.order_by("account_id").values_list(
+        "account__latitude", "account__longitude", "territory_id", "territory__name")[:MAP_POINTS])
+    if not points:
+        return {"points": [], "legend": [], "total": total}
+    lats = [float(p[0]) for p in points]
+    lons = [float(p[1]) for p in points]
+    south, north, west, east = min(lats), max(lats), min(lons), max(lons)
+    span = max(east - west, (north - south) * MAP_WIDTH / MAP_HEIGHT, 0.01)
+    scale = (MAP_WIDTH - 20) / span
+    colours: dict[int, str] = {}
+    legend = []
+    drawn = []
+    for (_, _, tid, name), y, x in zip(points, lats, lons, strict=True):
+        if tid not in colours:
+            colours[tid] = _colour(len(colours))
+            legend.append({"id": tid, "name": name, "colour": colours[tid]})
+        drawn.append({"x": round(10 + (x - west) * scale, 1),
+                      "y": round(10 + (north - y) * scale, 1), "fill": colours[tid]})
+    height = min(MAP_HEIGHT, round(20 + (north - south) * scale)) or MAP_HEIGHT
+    return {"points": drawn, "legend": legend, "total": total, "sampled": step > 1,
+            "width": MAP_WIDTH, "height": max(height, 60)}
+
+
+# --- a territory ------------------------------------------------------------------------
+
+
+def _ancestors(territory: Territory) -> list[Territory]:
+    chain, current, seen = [], territory.parent, set()
+    while current is not None and current.pk not in seen:
+        seen.add(current.pk)
+        chain.append(current)
+        current = current.parent
+    return list(reversed(chain))
+
+
+def _goal_proposals(territory: Territory, form: GoalForm):
+    if not territory.children.exists() or not form.is_valid():
+        return [], ""
+    data = form.cleaned_data
+    try:
+        return goals.propose_goals(
+            territory, period_start=data["period_start"], period_end=data["period_end"],
+            formula=data["formula"], total=data["total"],
+            growth=data["growth"] or Decimal(0)), ""
+    except ValidationError as exc:
+        return [], " ".join(exc.messages)
+
+
+@login_required
+def territory_detail(request, pk: int):
+    """Members, size and goals, its accounts you may see (paged), violations, map."""
+    territory = _get(Territory, pk, request.user, related=("alignment", "parent"))
+    ids = descendants([territory.pk], territory.alignment_id)
+    visible = Account.objects.visible_to(request.user)
+    assigned = AccountTerritory.objects.filter(territory_id__in=ids, account__in=visible)
+    try:
+        page = keyset_page(assigned.select_related("account", "account__owner", "territory"),
+                           sort_field="id", sort_key="id", cursor=request.GET.get("cursor"))
+    except ValueError as exc:
+        raise Http404("Bad page cursor.") from exc
+    context = {"territory": territory, "page": page}
+    if request.htmx and request.GET.get("cursor") is not None:
+        return _page(request, "territories/territory.html#accounts", context)
+    start, end = goals.default_window()
+    goal_form = GoalForm(request.GET if "formula" in request.GET else None)
+    proposals, goal_problem = _goal_proposals(territory, goal_form)
+    context.update({
+        "ancestors": _ancestors(territory),
+        "children": territory.children.order_by("name"),
+        "members": TerritoryMember.objects.filter(territory=territory).select_related("user")
+        .order_by("-end_date", "role", "start_date"),
+        "current_member_ids": set(current_members().filter(territory=territory)
+                                  .values_list("pk", flat=True)),
+        "member_form": MemberForm(),
+        "rules": territory.rules.all(),
+        "named": territory.named_accounts.select_related("account").filter(
+            account__in=visible)[:100],
+        "size": goals.territory_size(territory, window_start=start, window_end=end),
+        "window": (start, end),
+        "goals": TerritoryGoal.objects.filter(
+            territory__in=[territory, *territory.children.all()]
+        ).select_related("territory").order_by("-period_start", "territory__name")[:40],
+        "goal_form": goal_form, "proposals": proposals, "goal_problem": goal_problem,
+        "violations": _named_violations(violations(
+            request.user, limit=100, account_ids=assigned.values("account_id"))),
+        "map": territory_map(request.user, territory.alignment, ids),
+    })
+    return _page(request, "territories/territory.html", context)
+
+
+def _territory_form_page(request, alignment: Alignment, territory: Territory | None):
+    services.require_manage(request.user)
+    initial = {}
+    if territory is not None:
+        initial = {f: getattr(territory, f) for f in
+                   ("name", "type", "priority", "description", "area_sq_km")}
+        initial["parent"] = territory.parent_id
+    elif request.GET.get("parent", "").isdigit():
+        initial["parent"] = int(request.GET["parent"])
+    form = TerritoryForm(request.POST or None, initial=initial, alignment=alignment,
+                         territory=territory)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if territory is None:
+                territory = services.create_territory(alignment, by=request.user,
+                                                      data=form.service_data())
+            else:
+                services.update_territory(territory, by=request.user, data=form.service_data())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Territory {territory.name} saved.")
+            return redirect("web:territories:territory", territory.pk)
+    title = f"Edit {territory.name}" if territory else f"New territory in {alignment.name}"
+    cancel = (reverse("web:territories:territory", args=[territory.pk]) if territory
+              else _tree_url(alignment))
+    return _page(request, "web/form.html", {"form": form, "title": title,
+                                                    "cancel_url": cancel})
+
+
+@login_required
+def territory_create(request, alignment_pk: int):
+    return _territory_form_page(request, _get(Alignment, alignment_pk, request.user), None)
+
+
+@login_required
+def territory_edit(request, pk: int):
+    territory = _get(Territory, pk, request.user, related=("alignment",))
+    return _territory_form_page(request, territory.alignment, territory)
+
+
+@login_required
+@require_POST
+def territory_delete(request, pk: int):
+    territory = _get(Territory, pk, request.user, related=("alignment",))
+    try:
+        services.delete_territory(territory, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("web:territories:territory", territory.pk)
+    messages.success(request, f"Territory {territory.name} deleted.")
+    if request.htmx:
+        return HttpResponseClientRedirect(_tree_url(territory.alignment))
+    return redirect(_tree_url(territory.alignment))
+
+
+@login_required
+@require_POST
+def territory_goals(request, pk: int):
+    """Save the territory's goal and its children's, adding up exactly."""
+    territory = _get(Territory, pk, request.user)
+    services.require_manage(request.user)
+    form = GoalForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            goals.set_goals(territory, by=request.user, period_start=data["period_start"],
+                            period_end=data["period_end"], formula=data["formula"],
+                            total=data["total"], growth=data["growth"] or Decimal(0))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Goals saved.")
+    else:
+        messages.error(request, "Check the goal period, formula and total.")
+    return redirect("web:territories:territory", territory.pk)
+
+
+# --- rules ------------------------------------------------------------------------------
+
+
+def _rule_page(request, territory: Territory, rule: BoundaryRule | None):
+    services.require_manage(request.user)
+    initial = {"combine": rule.combine} if rule else {}
+    form = RuleForm(request.POST or None, initial=initial,
+                    conditions=rule.conditions if rule else None)
+    if request.method == "POST" and form.is_valid():
+        combine, conditions = form.cleaned_data["combine"], form.cleaned_data["conditions"]
+        try:
+            if rule is None:
+                services.create_rule(territory, by=request.user, combine=combine,
+                                     conditions=conditions)
+            else:
+                services.update_rule(rule, by=request.user, combine=combine,
+                                     conditions=conditions)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Rule saved; the accounts it covers were re-assigned "
+                                      f"in {territory.alignment.name}." if
+                             territory.alignment.results_current else "Rule saved.")
+            return redirect("web:territories:territory", territory.pk)
+    return _page(request, "territories/rule_form.html", {
+        "form": form, "territory": territory, "rule": rule,
+        "title": f"Edit rule {rule.position} of {territory.name}" if rule
+        else f"New rule for {territory.name}"})
+
+
+@login_required
+def rule_create(request, pk: int):
+    return _rule_page(request, _get(Territory, pk, request.user, related=("alignment",)), None)
+
+
+@login_required
+def rule_edit(request, rule_pk: int):
+    rule = _get(BoundaryRule, rule_pk, request.user, related=("territory__alignment",))
+    return _rule_page(request, rule.territory, rule)
+
+
+@login_required
+@require_POST
+def rule_delete(request, rule_pk: int):
+    rule = _get(BoundaryRule, rule_pk, request.user, related=("territory",))
+    try:
+        services.delete_rule(rule, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Rule {rule.position} deleted.")
+    return redirect("web:territories:territory", rule.territory_id)
+
+
+@login_required
+@require_POST
+def rule_preview(request):
+    """The rule editor's live count: how many accounts the rule as typed would cover."""
+    services.require_manage(request.user)
+    form = RuleForm(request.POST)
+    count = capped = None
+    if form.is_valid():
+        count, capped = capped_count(Account.objects.filter(
+            rule_q(form.cleaned_data["combine"], form.cleaned_data["conditions"])))
+    return render(request, "territories/_rule_count.html",
+                  {"form": form, "count": count, "capped": capped})
+
+
+# --- members ----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def member_add(request, pk: int):
+    territory = _get(Territory, pk, request.user, related=("alignment",))
+    services.require_manage(request.user)
+    form = MemberForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_member(territory, by=request.user, user=data["user"], role=data["role"],
+                                start_date=data["start_date"], end_date=data["end_date"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{data['user']} now works {territory.name}.")
+    else:
+        messages.error(request, "Choose a person and a role.")
+    return redirect("web:territories:territory", territory.pk)
+
+
+@login_required
+@require_POST
+def member_end(request, member_pk: int):
+    """End a membership today (one that has not started yet is removed)."""
+    member = _get(TerritoryMember, member_pk, request.user, related=("territory__alignment",))
+    today = timezone.localdate()
+    try:
+        if member.start_date >= today:
+            services.remove_member(member, by=request.user)
+        else:
+            services.update_member(member, by=request.user, data={"end_date": today})
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{member.user}'s membership of {member.territory} ended.")
+    return redirect("web:territories:territory", member.territory_id)
+
+
+# --- violations and exceptions ------------------------------------------------------------
+
+
+def _named_violations(found) -> list[dict]:
+    users = User.objects.in_bulk({v.owner_id for v in found}
+                                 | {v.territory_owner_id for v in found if v.territory_owner_id})
+    names = dict(Territory.objects.filter(pk__in={v.territory_id for v in found})
+                 .values_list("pk", "name"))
+    return [{**v.as_dict(), "owner": users.get(v.owner_id),
+             "territory_owner": users.get(v.territory_owner_id),
+             "territory_name": names.get(v.territory_id, "")} for v in found]
+
+
+@login_required
+def violation_list(request):
+    """Records whose owner breaks the boundaries, each with a one-step fix."""
+    services.require_view(request.user)
+    found = violations(request.user, limit=500)
+    return _page(request, "territories/violations.html", {
+        "violations": _named_violations(found), "limited": len(found) >= 500})
+
+
+@login_required
+@require_POST
+def violation_fix(request):
+    services.require_manage(request.user)
+    kind, record_id = request.POST.get("kind", ""), request.POST.get("record_id", "")
+    if not record_id.isdigit():
+        messages.error(request, "Choose a record to fix.")
+        return redirect("web:territories:violations")
+    try:
+        owner = services.fix_violation(by=request.user, kind=kind, record_id=int(record_id))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"The {kind} now belongs to {owner}.")
+    return redirect(request.POST.get("next") if _safe_next(request) else
+                    reverse("web:territories:violations"))
+
+
+def _safe_next(request) -> bool:
+    target = request.POST.get("next", "")
+    return target.startswith("/") and not target.startswith("//")
+
+
+def _exceptions(user):
+    rows = BoundaryException.objects.select_related("rep", "account", "approved_by")
+    ids = user.visible_owner_ids
+    return rows.filter(rep_id__in=ids) if ids is not None else rows
+
+
+@login_required
+def exception_list(request):
+    """Boundary exceptions (reps see their own, managers their teams'); ask for one."""
+    services.require_view(request.user)
+    form = ExceptionForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        account = Account.objects.visible_to(request.user).filter(
+            pk=form.cleaned_data["account"]).first()
+        if account is None:
+            form.add_error("account", "Choose one of the suggested accounts.")
+        else:
+            try:
+                services.request_exception(by=request.user, account=account,
+                                           reason=form.cleaned_data["reason"],
+                                           until=form.cleaned_data["until"])
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Exception requested; your manager decides.")
+                return redirect("web:territories:exceptions")
+    status = request.GET.get("status", "")
+    rows = _exceptions(request.user)
+    if status in BoundaryException.Status.values:
+        rows = rows.filter(status=status)
+    return _page(request, "territories/exceptions.html", {
+        "exceptions": rows[:200], "form": form, "status": status,
+        "statuses": BoundaryException.Status.choices})
+
+
+@login_required
+@require_POST
+def exception_decide(request, exception_pk: int, decision: str):
+    exception = _get(BoundaryException, exception_pk, request.user)
+    decide = {"approve": services.approve_exception,
+              "reject": services.reject_exception}.get(decision)
+    if decide is None:
+        raise Http404("Approve or reject.")
+    try:
+        decide(exception, by=request.user, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Exception {decision}d.")
+    return redirect("web:territories:exceptions")
