@@ -40,12 +40,13 @@ def test_manager_sees_the_tree_with_badges_and_the_territory_page(org, active_ma
     assert "West" in page and "East" in page and ">Active<" in page
     assert 'href="/territories/"' in page  # the nav link
     assert "<circle" in page  # the map draws the account with coordinates
+    assert "Geographic · 2 accounts" in page  # the region counts the accounts below it
     draft_page = client.get(url("tree"), {"alignment": draft.pk}).content.decode()
     assert ">Draft<" in draft_page and "Activate FY28" in draft_page
     west = client.get(url("territory", active_map.west.pk)).content.decode()
     assert "Bay Co" in west
     assert "Manhattan Co" not in west
-    assert "Rule 1" in west and "Add member" in west
+    assert "Rule 1" in west and "postal code starts with 94" in west and "Add member" in west
 
 
 def test_rep_reads_but_cannot_edit_and_sees_no_neighbouring_accounts(org, active_map, as_user):
@@ -175,3 +176,30 @@ def test_every_territory_page_opens_for_a_manager(org, active_map, as_user):
     assert 'value="94"' in edit  # the rule's condition is filled in
     region = client.get(pages[-1]).content.decode()
     assert "Proposed goal" in region and "Save these goals" in region
+
+
+def test_territory_page_queries_do_not_grow_with_its_accounts(org, active_map, as_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from salesplan.territories.assignment import assign_account
+
+    from ..factories import make_account
+
+    client = as_user(org.vp)
+    page = url("territory", active_map.west.pk)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(page).status_code == 200
+        return len(captured)
+
+    client.get(page)  # warm the caches (company settings, territory scopes)
+    few = queries()
+    for i in range(12):
+        account = make_account(org.west_rep, name=f"West {i}", postal_code=f"941{i:02d}",
+                               latitude=Decimal("37.7") + i, longitude=Decimal("-122.4"))
+        assign_account(account.pk)
+    many = queries()
+    assert many == few
+    assert "West 11" in client.get(page).content.decode()

@@ -24,12 +24,14 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from salesplan.core.listing import capped_count, keyset_page
 from salesplan.customers.models import Account
+from salesplan.engines.territory_rules import FIELD_LABELS
 from salesplan.org.models import User
 from salesplan.web.forms import add_service_errors
 
 from . import goals, services
 from .assignment import rule_q
 from .forms import (
+    OP_CHOICES,
     ActivateForm,
     AlignmentForm,
     ExceptionForm,
@@ -88,8 +90,13 @@ def _tree(alignment: Alignment) -> list[dict]:
     def nodes(parent_id, depth=0):
         if depth > 50:  # the services refuse cycles; this only guards the page
             return []
-        return [{"territory": t, "count": counts.get(t.pk, 0),
-                 "children": nodes(t.pk, depth + 1)} for t in children[parent_id]]
+        found = []
+        for t in children[parent_id]:
+            below = nodes(t.pk, depth + 1)
+            # Accounts of the territory itself and of every territory below it.
+            total = counts.get(t.pk, 0) + sum(node["count"] for node in below)
+            found.append({"territory": t, "count": total, "children": below})
+        return found
     return nodes(None)
 
 
@@ -247,6 +254,18 @@ def _ancestors(territory: Territory) -> list[Territory]:
     return list(reversed(chain))
 
 
+def _describe(rule: BoundaryRule) -> str:
+    """A rule in words, e.g. "postal code in the range 94000–94999; state is one of CA"."""
+    ops = dict(OP_CHOICES)
+    parts = []
+    for c in rule.conditions:
+        values = [("…" if v is None else str(v)) for v in c.get("values", [])]
+        joined = "–".join(values) if c.get("op") in ("range", "between") else ", ".join(values)
+        parts.append(f"{FIELD_LABELS.get(c.get('field'), c.get('field'))} "
+                     f"{ops.get(c.get('op'), c.get('op'))} {joined}")
+    return ("; " if rule.combine == "all" else " or ").join(parts)
+
+
 def _goal_proposals(territory: Territory, form: GoalForm):
     if not territory.children.exists() or not form.is_valid():
         return [], ""
@@ -286,7 +305,7 @@ def territory_detail(request, pk: int):
         "current_member_ids": set(current_members().filter(territory=territory)
                                   .values_list("pk", flat=True)),
         "member_form": MemberForm(),
-        "rules": territory.rules.all(),
+        "rules": [(rule, _describe(rule)) for rule in territory.rules.all()],
         "named": territory.named_accounts.select_related("account").filter(
             account__in=visible)[:100],
         "size": goals.territory_size(territory, window_start=start, window_end=end),
