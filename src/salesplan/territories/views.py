@@ -223,8 +223,8 @@ def territory_map(user, alignment: Alignment, territory_ids=None) -> dict:
         "account__latitude", "account__longitude", "territory_id", "territory__name")[:MAP_POINTS])
     if not points:
         return {"points": [], "legend": [], "total": total}
-    lats = [float(p[0]) for p in points]
-    lons = [float(p[1]) for p in points]
+    lats = [float(p[0] or 0) for p in points]  # never None: filtered above
+    lons = [float(p[1] or 0) for p in points]
     south, north, west, east = min(lats), max(lats), min(lons), max(lons)
     span = max(east - west, (north - south) * MAP_WIDTH / MAP_HEIGHT, 0.01)
     scale = (MAP_WIDTH - 20) / span
