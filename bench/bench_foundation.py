@@ -40,6 +40,10 @@ def parse_args():
                         help="SQLite file (ignored when DATABASE_URL is set).")
     parser.add_argument("--reuse", action="store_true",
                         help="Measure the existing database instead of building a new one.")
+    parser.add_argument("--read-only", action="store_true",
+                        help="With --reuse: write nothing (sessions in signed cookies, cache in "
+                             "memory, no migrate), so it can measure a database that a build "
+                             "is still writing.")
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--deep-rows", type=int, default=10_000,
@@ -61,6 +65,15 @@ def configure(args) -> bool:
     import django
 
     django.setup()
+    if args.read_only:
+        from django.conf import settings
+        from django.contrib.auth import user_logged_in
+        from django.contrib.auth.models import update_last_login
+
+        settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+        settings.CACHES = {"default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
     return sqlite
 
 
@@ -71,7 +84,8 @@ def build(args, sqlite: bool) -> None:
     from salesplan.demo.build import build_demo
 
     if args.reuse:
-        call_command("migrate", verbosity=0)
+        if not args.read_only:
+            call_command("migrate", verbosity=0)
         if Account.objects.exists():
             emit("demo.generate.total", skipped="--reuse: measuring the existing database",
                  accounts=Account.objects.count())
@@ -211,6 +225,11 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     sqlite = configure(args)
     build(args, sqlite)
+    if not args.read_only:
+        # The code may have moved on during a long build: bring the schema up to date.
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
     opportunity_benchmarks(args)
     page_benchmarks(args)
 
