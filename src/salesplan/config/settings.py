@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "salesplan.imports",
     "salesplan.search",
     "salesplan.territories",
+    "salesplan.planning",
     "salesplan.web",
 ]
 

@@ -1,0 +1,76 @@
+"""Who may see and change which plan.
+
+Admins do anything. Managers create and edit plans for the teams they answer for (their
+team subtree) and see the company plan; reps see the plans of their own team and the
+teams above it, but only their own objectives; executives and marketing read every plan.
+A plan is approved by an admin or by a manager of a team above the plan's team, never by
+its own owner.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+
+from salesplan.org.models import Role, Team, User
+from salesplan.org.selectors import managed_team_ids
+
+from .models import Plan
+
+READ_EVERYTHING = {Role.EXECUTIVE, Role.MARKETING}
+
+
+def team_ancestor_ids(team_id: int | None) -> list[int]:
+    parents = dict(Team.objects.values_list("id", "parent_id"))
+    ids: list[int] = []
+    while team_id is not None and team_id not in ids:
+        ids.append(team_id)
+        team_id = parents.get(team_id)
+    return ids
+
+
+def visible_plans(user: User) -> QuerySet[Plan]:
+    """The plans the user may open; every plan read starts here."""
+    plans = Plan.objects.select_related("team", "owner")
+    if not user.is_authenticated or not user.is_active:
+        return plans.none()
+    if user.is_admin or user.role in READ_EVERYTHING:
+        return plans
+    if user.role == Role.MANAGER:
+        return plans.filter(Q(team__isnull=True) | Q(team_id__in=managed_team_ids(user))
+                            | Q(owner=user))
+    return plans.filter(Q(team__isnull=True) | Q(team_id__in=team_ancestor_ids(user.team_id)))
+
+
+def sees_every_objective(user: User) -> bool:
+    """Reps see only their own lines; everyone else who sees the plan sees it whole."""
+    return user.is_admin or user.role != Role.REP
+
+
+def can_edit(user: User, plan: Plan) -> bool:
+    if user.is_admin:
+        return True
+    if user.role != Role.MANAGER:
+        return False
+    if plan.team_id is None:
+        return plan.owner_id == user.pk
+    return plan.owner_id == user.pk or plan.team_id in managed_team_ids(user)
+
+
+def can_create_for(user: User, team: Team | None) -> bool:
+    if user.is_admin:
+        return True
+    return (user.role == Role.MANAGER and team is not None
+            and team.pk in managed_team_ids(user))
+
+
+def can_approve(user: User, plan: Plan) -> bool:
+    if user.is_admin:
+        return True
+    if user.role != Role.MANAGER or plan.owner_id == user.pk or plan.team_id is None:
+        return False
+    parent_id = plan.team.parent_id if plan.team else None
+    return parent_id is not None and parent_id in managed_team_ids(user)
+
+
+def require_edit(user: User, plan: Plan) -> None:
+    if not can_edit(user, plan):
+        raise PermissionDenied("You may not change this plan.")

@@ -1,0 +1,310 @@
+"""API for sales plans (mounted at /api/v1/plans).
+
+    GET/POST          /                          plans you may see; start a draft
+    GET/PATCH/DELETE  /{id}                      one plan (PATCH renames; never the status)
+    POST              /{id}/submit|return|approve|activate|close   status transitions
+    GET               /{id}/objectives           the objectives tree with monthly targets
+    POST              /{id}/targets              set the plan's top target and phasing
+    POST              /{id}/allocate             split a target among its children
+    GET               /{id}/revisions, /{id}/revisions/{number}
+    GET/POST          /{id}/commitments          bottom-up figures (reps post their own)
+    GET               /{id}/reconciliation       top-down vs bottom-up, who is missing
+    GET               /{id}/plan-vs-actual       targets against won bookings
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema, Status
+
+from salesplan.core.api_support import InputSchema, MoneyIn, MoneyOut, PageParams, RecordId
+from salesplan.core.errors import NotFound
+from salesplan.core.listing import keyset_page
+from salesplan.org.models import Team
+
+from . import selectors, services
+from .models import AllocationMethod, Commitment, Measure, Objective, Plan
+
+plan_router = Router(tags=["plans"])
+
+MeasureName = Literal[tuple(Measure.values)]  # type: ignore[valid-type]
+MonthValues = list[MoneyIn]
+
+
+class PlanOut(Schema):
+    id: int
+    name: str
+    fiscal_year: int
+    team_id: int | None
+    team_name: str | None
+    owner_id: int
+    currency: str
+    status: str
+    revision_number: int
+    version: int
+    approved_at: datetime | None
+
+    @staticmethod
+    def resolve_team_name(obj: Plan) -> str | None:
+        return obj.team.name if obj.team else None
+
+
+class PlanPage(Schema):
+    items: list[PlanOut]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+class PlanIn(InputSchema):
+    name: str = Field(min_length=1, max_length=200)
+    fiscal_year: int = Field(ge=2000, le=2100, description="Named after the year it ends in.")
+    team_id: RecordId | None = Field(None, description="Leave out for the company plan.")
+    currency: str | None = Field(None, min_length=3, max_length=3)
+
+
+class PlanPatch(InputSchema):
+    name: str = Field(min_length=1, max_length=200)
+    version: int = Field(ge=1)
+
+
+class ObjectiveOut(Schema):
+    id: int
+    parent_id: int | None
+    measure: str
+    level: str
+    label: str
+    depth: int
+    team_id: int | None
+    territory_id: int | None
+    rep_id: int | None
+    method: str
+    months: list[MoneyOut]
+    total: MoneyOut
+
+
+class TargetIn(InputSchema):
+    measure: MeasureName
+    total: MoneyIn
+    phasing: Literal["even", "history", "profile"] = "even"
+    profile: list[Decimal] | None = Field(None, description="12 monthly weights for 'profile'.")
+    reason: str = Field("", max_length=2000,
+                        description="Required once the plan is approved (makes a revision).")
+
+
+class AllocateIn(InputSchema):
+    objective_id: RecordId
+    to: Literal["teams", "reps", "territories"]
+    method: Literal[tuple(AllocationMethod.values)]  # type: ignore[valid-type]
+    weights: dict[int, Decimal] | None = Field(None, description="Child id → weight (custom).")
+    reason: str = Field("", max_length=2000)
+
+
+class RevisionSummary(Schema):
+    number: int
+    reason: str
+    status: str
+    created_at: datetime
+    created_by_id: int | None
+
+
+class RevisionOut(RevisionSummary):
+    snapshot: list[dict[str, Any]]
+
+
+class CommitmentIn(InputSchema):
+    measure: MeasureName
+    months: MonthValues = Field(min_length=12, max_length=12)
+
+
+class CommitmentOut(Schema):
+    rep_id: int
+    measure: str
+    month: int
+    amount: MoneyOut
+
+
+class ReconciliationRowOut(Schema):
+    label: str
+    level: str
+    top_down: MoneyOut | None
+    bottom_up: MoneyOut
+    gap: MoneyOut | None
+    submitted: bool
+
+
+class ReconciliationOut(Schema):
+    measure: str
+    levels: list[ReconciliationRowOut]
+    reps: list[ReconciliationRowOut]
+    not_submitted: list[str]
+
+
+class ActualRowOut(Schema):
+    label: str
+    level: str
+    depth: int
+    targets: list[MoneyOut]
+    actuals: list[MoneyOut]
+    target: MoneyOut
+    target_to_date: MoneyOut
+    actual_to_date: MoneyOut
+    attainment: Decimal | None = Field(description="Percent of the target to date.")
+    gap: MoneyOut
+    projection: MoneyOut
+
+
+def _team(user, team_id: int | None) -> Team | None:
+    if team_id is None:
+        return None
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        raise NotFound(f"No team with id {team_id}.")
+    return team
+
+
+@plan_router.get("", response=PlanPage, summary="Plans you may see")
+def list_plans(request, params: Query[PageParams]):
+    page = keyset_page(selectors.plan_list(request.user), sort_field="id", sort_key="id",
+                       cursor=params.cursor, limit=params.limit)
+    return {"items": page.items, "next_cursor": page.next_cursor,
+            "previous_cursor": page.previous_cursor}
+
+
+@plan_router.post("", response={201: PlanOut}, summary="Start a draft plan")
+def create_plan(request, payload: PlanIn):
+    plan = services.create_plan(by=request.user, name=payload.name,
+                                fiscal_year=payload.fiscal_year,
+                                team=_team(request.user, payload.team_id),
+                                currency=payload.currency)
+    return Status(201, plan)
+
+
+@plan_router.get("/{plan_id}", response=PlanOut, summary="One plan")
+def get_plan(request, plan_id: RecordId):
+    return selectors.get_plan(request.user, plan_id)
+
+
+@plan_router.patch("/{plan_id}", response=PlanOut, summary="Rename a plan")
+def rename_plan(request, plan_id: RecordId, payload: PlanPatch):
+    plan = selectors.get_plan(request.user, plan_id)
+    return services.rename_plan(plan, by=request.user, name=payload.name,
+                                version=payload.version)
+
+
+@plan_router.delete("/{plan_id}", response={204: None}, summary="Delete a draft plan")
+def delete_plan(request, plan_id: RecordId):
+    services.delete_plan(selectors.get_plan(request.user, plan_id), by=request.user)
+    return Status(204, None)
+
+
+def _transition(action: str):
+    def handler(request, plan_id: RecordId):
+        plan = selectors.get_plan(request.user, plan_id)
+        return services.TRANSITIONS[action](plan, by=request.user)
+
+    handler.__name__ = f"{action}_plan"
+    return handler
+
+
+for _action, _summary in (("submit", "Submit a draft for approval"),
+                          ("return", "Send a submitted plan back to draft"),
+                          ("approve", "Approve a submitted plan (freezes revision 1)"),
+                          ("activate", "Make an approved plan active"),
+                          ("close", "Close an active plan")):
+    plan_router.post(f"/{{plan_id}}/{_action}", response=PlanOut, summary=_summary,
+                     operation_id=f"plans_{_action}")(_transition(_action))
+
+
+def _objectives(plan: Plan, user) -> list[dict[str, Any]]:
+    return [{"id": r.objective.pk, "parent_id": r.objective.parent_id,
+             "measure": r.objective.measure, "level": r.objective.level,
+             "label": r.objective.label, "depth": r.depth, "team_id": r.objective.team_id,
+             "territory_id": r.objective.territory_id, "rep_id": r.objective.rep_id,
+             "method": r.objective.method, "months": r.months, "total": r.total}
+            for r in selectors.objective_rows(plan, user)]
+
+
+@plan_router.get("/{plan_id}/objectives", response=list[ObjectiveOut],
+                 summary="Objectives with monthly targets")
+def list_objectives(request, plan_id: RecordId):
+    return _objectives(selectors.get_plan(request.user, plan_id), request.user)
+
+
+@plan_router.post("/{plan_id}/targets", response={201: list[ObjectiveOut]},
+                  summary="Set the plan's top target for a measure")
+def set_target(request, plan_id: RecordId, payload: TargetIn):
+    plan = selectors.get_plan(request.user, plan_id)
+    services.set_plan_target(plan, by=request.user, measure=payload.measure,
+                             total=payload.total, phasing=payload.phasing,
+                             profile=payload.profile, reason=payload.reason)
+    return Status(201, _objectives(plan, request.user))
+
+
+@plan_router.post("/{plan_id}/allocate", response={201: list[ObjectiveOut]},
+                  summary="Allocate a target to its children")
+def allocate(request, plan_id: RecordId, payload: AllocateIn):
+    plan = selectors.get_plan(request.user, plan_id)
+    parent = Objective.objects.filter(plan=plan, pk=payload.objective_id).first()
+    if parent is None:
+        raise NotFound(f"Plan {plan.pk} has no objective {payload.objective_id}.")
+    services.allocate(parent, by=request.user, to=payload.to, method=payload.method,
+                      weights=payload.weights, reason=payload.reason)
+    return Status(201, _objectives(plan, request.user))
+
+
+@plan_router.get("/{plan_id}/revisions", response=list[RevisionSummary],
+                 summary="Revisions, newest first")
+def list_revisions(request, plan_id: RecordId):
+    return list(selectors.revisions(selectors.get_plan(request.user, plan_id)))
+
+
+@plan_router.get("/{plan_id}/revisions/{number}", response=RevisionOut,
+                 summary="One revision with its frozen objectives")
+def get_revision(request, plan_id: RecordId, number: int):
+    return selectors.get_revision(selectors.get_plan(request.user, plan_id), number)
+
+
+@plan_router.get("/{plan_id}/commitments", response=list[CommitmentOut],
+                 summary="Bottom-up commitments you may see")
+def list_commitments(request, plan_id: RecordId):
+    plan = selectors.get_plan(request.user, plan_id)
+    rows = Commitment.objects.filter(plan=plan)
+    if request.user.role == "rep":
+        rows = rows.filter(rep=request.user)
+    return list(rows)
+
+
+@plan_router.post("/{plan_id}/commitments", response={201: list[CommitmentOut]},
+                  summary="Submit your commitment for a measure, month by month")
+def submit_commitment(request, plan_id: RecordId, payload: CommitmentIn):
+    plan = selectors.get_plan(request.user, plan_id)
+    return Status(201, services.submit_commitment(plan, by=request.user,
+                                                  measure=payload.measure,
+                                                  months=payload.months))
+
+
+def _recon_rows(items) -> list[dict[str, Any]]:
+    return [{"label": r.label, "level": r.level, "top_down": r.top_down,
+             "bottom_up": r.bottom_up, "gap": r.gap, "submitted": r.submitted} for r in items]
+
+
+@plan_router.get("/{plan_id}/reconciliation", response=ReconciliationOut,
+                 summary="Top-down targets against bottom-up commitments")
+def reconciliation(request, plan_id: RecordId, measure: MeasureName = "bookings"):
+    plan = selectors.get_plan(request.user, plan_id)
+    result = selectors.reconciliation(plan, request.user, measure)
+    return {"measure": result.measure, "levels": _recon_rows(result.levels),
+            "reps": _recon_rows(result.reps),
+            "not_submitted": [str(u) for u in result.not_submitted]}
+
+
+@plan_router.get("/{plan_id}/plan-vs-actual", response=list[ActualRowOut],
+                 summary="Bookings targets against won opportunities")
+def plan_vs_actual(request, plan_id: RecordId, as_of: date | None = None):
+    plan = selectors.get_plan(request.user, plan_id)
+    rows = selectors.plan_vs_actual(plan, request.user, as_of=as_of or timezone.localdate())
+    return [{**r.__dict__, "target": r.target, "attainment": r.attainment, "gap": r.gap}
+            for r in rows]
+

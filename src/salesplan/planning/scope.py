@@ -1,0 +1,119 @@
+"""Who and what each objective covers, and the history allocation learns from.
+
+Reads without a user: the services use them to weigh children (a manager allocating
+their team's target weighs by their team's own data), and the plan-vs-actual selector
+passes in the opportunities the viewer may see.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+
+from salesplan.core.fiscal import CompanyCalendar
+from salesplan.customers.models import Account
+from salesplan.org.models import Role, Team, User
+from salesplan.org.selectors import team_subtree_ids
+from salesplan.pipeline.models import Opportunity, StageKind
+from salesplan.territories.models import AccountTerritory, Alignment, Territory
+
+from .models import Level, Objective, Plan
+
+
+def active_alignment() -> Alignment | None:
+    return Alignment.objects.filter(status=Alignment.Status.ACTIVE).first()
+
+
+def territory_subtree_ids(territory_id: int) -> list[int]:
+    children: dict[int | None, list[int]] = defaultdict(list)
+    alignment_id = Territory.objects.values_list("alignment_id", flat=True).get(pk=territory_id)
+    for tid, parent_id in Territory.objects.filter(alignment_id=alignment_id).values_list(
+            "id", "parent_id"):
+        children[parent_id].append(tid)
+    result, stack = [], [territory_id]
+    while stack:
+        current = stack.pop()
+        result.append(current)
+        stack.extend(children[current])
+    return result
+
+
+def plan_team_ids(plan: Plan) -> list[int] | None:
+    """Teams the plan covers; None for a company plan (every team)."""
+    return None if plan.team_id is None else team_subtree_ids(plan.team_id)
+
+
+def plan_reps(plan: Plan) -> QuerySet[User]:
+    """The reps whose commitments the plan expects."""
+    reps = User.objects.filter(role=Role.REP, is_active=True)
+    team_ids = plan_team_ids(plan)
+    return reps if team_ids is None else reps.filter(team_id__in=team_ids)
+
+
+def objective_opportunities(objective: Objective, opportunities: QuerySet) -> QuerySet | None:
+    """The opportunities an objective's actuals count; None when no rule links them yet
+    (product lines have no opportunity field)."""
+    if objective.level == Level.REP:
+        return opportunities.filter(owner_id=objective.rep_id)
+    if objective.level == Level.TEAM and objective.team_id:
+        return opportunities.filter(owner__team_id__in=team_subtree_ids(objective.team_id))
+    if objective.level == Level.TERRITORY and objective.territory_id:
+        accounts = AccountTerritory.objects.filter(
+            territory_id__in=territory_subtree_ids(objective.territory_id)).values("account_id")
+        return opportunities.filter(account_id__in=accounts)
+    if objective.level == Level.COMPANY:
+        team_ids = plan_team_ids(objective.plan)
+        if team_ids is None:
+            return opportunities
+        return opportunities.filter(owner__team_id__in=team_ids)
+    return None
+
+
+def won_bookings(plan: Plan, start: date, end: date) -> QuerySet:
+    """Won opportunities in the plan's currency closing between the two days."""
+    return Opportunity.objects.filter(status=StageKind.WON, currency=plan.currency,
+                                      close_date__gte=start, close_date__lte=end)
+
+
+def bookings_by_fiscal_month(rows: Iterable[tuple[date, Decimal]], months) -> list[Decimal]:
+    totals = [Decimal(0)] * 12
+    for close_date, amount in rows:
+        for i, month in enumerate(months):
+            if month.contains(close_date):
+                totals[i] += amount
+                break
+    return totals
+
+
+def seasonality_from_history(plan: Plan, calendar: CompanyCalendar) -> list[Decimal]:
+    """Share of each fiscal month in the plan scope's won bookings of the two prior years."""
+    totals = [Decimal(0)] * 12
+    team_ids = plan_team_ids(plan)
+    for year in (plan.fiscal_year - 1, plan.fiscal_year - 2):
+        start, end = calendar.year_bounds(year)
+        rows = won_bookings(plan, start, end)
+        if team_ids is not None:
+            rows = rows.filter(owner__team_id__in=team_ids)
+        by_month = bookings_by_fiscal_month(rows.values_list("close_date", "amount"),
+                                            calendar.months(year))
+        totals = [a + b for a, b in zip(totals, by_month, strict=True)]
+    return totals
+
+
+def potential_of_owners(owner_ids: Iterable[int]) -> Decimal:
+    value = Account.objects.filter(owner_id__in=list(owner_ids)).aggregate(s=Sum("potential"))["s"]
+    return value or Decimal(0)
+
+
+def potential_of_territory(territory_id: int) -> Decimal:
+    accounts = AccountTerritory.objects.filter(
+        territory_id__in=territory_subtree_ids(territory_id)).values("account_id")
+    value = Account.objects.filter(pk__in=accounts).aggregate(s=Sum("potential"))["s"]
+    return value or Decimal(0)
+
+
+def team_member_ids(team: Team) -> list[int]:
+    return list(User.objects.filter(team_id__in=team_subtree_ids(team.pk))
+                .values_list("id", flat=True))

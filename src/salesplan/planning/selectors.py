@@ -1,0 +1,215 @@
+"""Reads of a plan, already restricted to what the user may see: the objectives grid,
+the reconciliation of top-down targets with bottom-up commitments, plan vs actual."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from django.db.models import QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from salesplan.core.errors import NotFound
+from salesplan.core.fiscal import CompanyCalendar
+from salesplan.org.models import User
+from salesplan.org.selectors import team_subtree_ids
+from salesplan.pipeline.models import Opportunity
+
+from . import access, scope
+from .models import Commitment, Level, Measure, MonthlyTarget, Objective, Plan, PlanRevision
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+
+
+def get_plan(user: User, pk: int) -> Plan:
+    """The plan if the user may see it; NotFound otherwise (missing or not theirs)."""
+    plan = access.visible_plans(user).filter(pk=pk).first()
+    if plan is None:
+        raise NotFound(f"No plan with id {pk}.")
+    return plan
+
+
+def plan_list(user: User) -> QuerySet[Plan]:
+    return access.visible_plans(user)
+
+
+@dataclass
+class ObjectiveRow:
+    """One line of the objectives grid: an objective, its depth and its 12 months."""
+
+    objective: Objective
+    depth: int
+    months: list[Decimal]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.months, ZERO)
+
+
+def visible_objectives(plan: Plan, user: User) -> QuerySet[Objective]:
+    rows = plan.objectives.select_related("team", "territory", "rep", "plan")
+    return rows if access.sees_every_objective(user) else rows.filter(rep=user)
+
+
+def objective_rows(plan: Plan, user: User, measure: str | None = None) -> list[ObjectiveRow]:
+    """The objectives as a tree (parents before their children), with monthly targets."""
+    objectives = visible_objectives(plan, user)
+    if measure:
+        objectives = objectives.filter(measure=measure)
+    months: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO] * 12)
+    for oid, month, target in MonthlyTarget.objects.filter(
+            objective__in=objectives).values_list("objective_id", "month", "target"):
+        months[oid][month - 1] = target
+    found = list(objectives.order_by("measure", "id"))
+    ids = {o.pk for o in found}
+    children: dict[int | None, list[Objective]] = defaultdict(list)
+    for o in found:
+        children[o.parent_id if o.parent_id in ids else None].append(o)
+    rows: list[ObjectiveRow] = []
+    stack = [(o, 0) for o in reversed(children[None])]
+    while stack:
+        objective, depth = stack.pop()
+        rows.append(ObjectiveRow(objective, depth, months[objective.pk]))
+        stack.extend((c, depth + 1) for c in reversed(children[objective.pk]))
+    return rows
+
+
+def revisions(plan: Plan) -> QuerySet[PlanRevision]:
+    return plan.revisions.select_related("created_by")
+
+
+def get_revision(plan: Plan, number: int) -> PlanRevision:
+    found = plan.revisions.filter(number=number).first()
+    if found is None:
+        raise NotFound(f"Plan {plan.pk} has no revision {number}.")
+    return found
+
+
+# --- reconciliation ----------------------------------------------------------------------
+
+
+@dataclass
+class ReconciliationRow:
+    """Top-down target and bottom-up commitment of one objective or rep, and the gap."""
+
+    label: str
+    level: str
+    top_down: Decimal | None
+    bottom_up: Decimal
+    submitted: bool = True
+
+    @property
+    def gap(self) -> Decimal | None:
+        return None if self.top_down is None else self.bottom_up - self.top_down
+
+
+@dataclass
+class Reconciliation:
+    measure: str
+    levels: list[ReconciliationRow] = field(default_factory=list)
+    reps: list[ReconciliationRow] = field(default_factory=list)
+    not_submitted: list[User] = field(default_factory=list)
+
+
+def reconciliation(plan: Plan, user: User, measure: str = Measure.BOOKINGS) -> Reconciliation:
+    """Top-down against bottom-up per level (plan, teams) and per rep, with who is missing."""
+    committed: dict[int, Decimal] = dict(
+        Commitment.objects.filter(plan=plan, measure=measure).values("rep_id")
+        .annotate(s=Sum("amount")).values_list("rep_id", "s"))
+    reps = list(scope.plan_reps(plan).select_related("team").order_by("last_name", "id"))
+    if not access.sees_every_objective(user):
+        reps = [r for r in reps if r.pk == user.pk]
+    rows = {r.objective.pk: r for r in objective_rows(plan, user, measure)}
+    rep_targets = {r.objective.rep_id: r.total for r in rows.values()
+                   if r.objective.level == Level.REP}
+    result = Reconciliation(measure)
+    for rep in reps:
+        result.reps.append(ReconciliationRow(str(rep), Level.REP, rep_targets.get(rep.pk),
+                                             committed.get(rep.pk, ZERO), rep.pk in committed))
+        if rep.pk not in committed:
+            result.not_submitted.append(rep)
+    if access.sees_every_objective(user):
+        team_of = {r.pk: r.team_id for r in reps}
+        for row in rows.values():
+            o = row.objective
+            if o.level in (Level.COMPANY, Level.TEAM):
+                teams = set(team_subtree_ids(o.team_id)) if o.team_id else None
+                bottom = sum((v for rid, v in committed.items()
+                              if teams is None or team_of.get(rid) in teams), ZERO)
+                result.levels.append(ReconciliationRow(o.label, o.level, row.total, bottom))
+    return result
+
+
+# --- plan vs actual ----------------------------------------------------------------------
+
+
+@dataclass
+class ActualRow:
+    """One objective against reality: monthly target and actual, to-date figures,
+    attainment and a run-rate projection to the end of the fiscal year."""
+
+    label: str
+    level: str
+    depth: int
+    targets: list[Decimal]
+    actuals: list[Decimal]
+    target_to_date: Decimal
+    actual_to_date: Decimal
+    projection: Decimal
+
+    @property
+    def target(self) -> Decimal:
+        return sum(self.targets, ZERO)
+
+    @property
+    def attainment(self) -> Decimal | None:
+        """Actual to date as a percentage of the target to date."""
+        if not self.target_to_date:
+            return None
+        return (100 * self.actual_to_date / self.target_to_date).quantize(Decimal("0.1"))
+
+    @property
+    def gap(self) -> Decimal:
+        return self.target - self.actual_to_date
+
+
+def _elapsed_share(calendar: CompanyCalendar, start: date, end: date, as_of: date) -> Decimal:
+    """How much of a period has gone by on `as_of`, counted in selling days."""
+    if as_of < start:
+        return ZERO
+    if as_of >= end:
+        return Decimal(1)
+    total = calendar.selling_days(start, end)
+    return Decimal(calendar.selling_days(start, as_of)) / total if total else ZERO
+
+
+def plan_vs_actual(plan: Plan, user: User, *, as_of: date,
+                   calendar: CompanyCalendar | None = None) -> list[ActualRow]:
+    """Bookings objectives against won opportunities the user may see, closing in each
+    fiscal month. Targets to date count the current month pro rata of its selling days;
+    the projection extends the actual run rate over the year's selling days."""
+    calendar = calendar or CompanyCalendar.current()
+    months = calendar.months(plan.fiscal_year)
+    start, end = months[0].start, months[-1].end
+    visible = scope.won_bookings(plan, start, min(end, as_of)).filter(
+        pk__in=Opportunity.objects.visible_to(user).values("pk"))
+    shares = [_elapsed_share(calendar, m.start, m.end, as_of) for m in months]
+    year_share = _elapsed_share(calendar, start, end, as_of)
+    month_index = {(m.start.year, m.start.month): i for i, m in enumerate(months)}
+    result = []
+    for row in objective_rows(plan, user, Measure.BOOKINGS):
+        actuals = [ZERO] * 12
+        opportunities = scope.objective_opportunities(row.objective, visible)
+        if opportunities is not None:
+            for month, amount in (opportunities.annotate(m=TruncMonth("close_date"))
+                                  .values("m").annotate(s=Sum("amount")).values_list("m", "s")):
+                actuals[month_index[(month.year, month.month)]] += amount
+        actual = sum(actuals, ZERO)
+        to_date = sum((t * s for t, s in zip(row.months, shares, strict=True)), ZERO)
+        projection = actual / year_share if year_share else ZERO
+        result.append(ActualRow(
+            row.objective.label, row.objective.level, row.depth, row.months, actuals,
+            to_date.quantize(CENT, ROUND_HALF_EVEN), actual,
+            projection.quantize(CENT, ROUND_HALF_EVEN)))
+    return result
