@@ -3,9 +3,10 @@ from decimal import Decimal
 
 import pytest
 
-from salesplan.planning import services
 from salesplan.pipeline.models import Pipeline
+from salesplan.planning import services
 
+from ..api.conftest import api_as  # noqa: F401 - the API caller fixture, shared
 from ..factories import make_opportunity
 
 FY = 2026  # the company's fiscal year starts in January in these tests
