@@ -4,6 +4,8 @@
     GET/PATCH  /alignments/{id}
     POST       /alignments/{id}/assign          full assignment run (202, a job)
     GET        /jobs/{id}                       an assignment job's progress and outcome
+    POST       /alignments/{id}/optimise        rebalance into a new draft (202, a run)
+    GET        /optimisations/{id}              an optimisation's progress and metrics
     POST       /alignments/{id}/activate        make a draft the active alignment
     GET        /alignments/{id}/what-if         compare with the active alignment
     GET        /alignments/{id}/conflicts       ties priority cannot settle
@@ -166,6 +168,64 @@ def assignment_job(request, job_id: int):
     if job is None:
         raise NotFound(f"No assignment job with id {job_id}.")
     return job
+
+
+# --- optimisation ------------------------------------------------------------------------
+
+
+class OptimiseIn(InputSchema):
+    territory_ids: list[RecordId] = Field(
+        default_factory=list, description="Territories to rebalance (one type, no "
+                                          "sub-territories); or give parent_id.")
+    parent_id: RecordId | None = Field(None, description="Rebalance this territory's "
+                                                         "children.")
+    unit: Literal["account", "zip"] = "account"
+    measures: list[Literal["accounts", "potential", "pipeline", "workload"]] = Field(
+        ["accounts"], min_length=1)
+    tau: float = Field(0.05, description="Allowed deviation from the mean, e.g. 0.05 = ±5%.")
+    objective: Literal["squared", "distance"] = "squared"
+    locked: list[str] = Field(default_factory=list, description="Account ids (or ZIP codes "
+                                                                "at ZIP level) that stay put.")
+    min_keep_share: float | None = None
+    move_penalty: float = 0.0
+    time_limit: float = Field(30.0, description="Seconds the optimiser may take.")
+    name: str = Field("", max_length=120, description="Name of the new draft.")
+
+
+class OptimisationOut(Schema):
+    id: int
+    source_id: int | None
+    draft_id: int | None
+    options: dict
+    metrics: dict
+    message: str
+    job: JobOut | None
+    created_at: datetime
+
+
+@territory_router.post("/alignments/{int:id}/optimise", response={202: OptimisationOut})
+def start_optimisation(request, id: int, payload: OptimiseIn):
+    """Rebalance territories into a new draft alignment in the background (managers and
+    admins); follow it at /territories/optimisations/{id}."""
+    from .optimisation import OptimisationRequest
+    from .optimisation import start_optimisation as start
+
+    services.require_manage(request.auth)
+    run = start(_get(Alignment, id, request.auth), by=request.auth,
+                request=OptimisationRequest(**payload.model_dump()))
+    run.refresh_from_db()
+    return Status(202, run)
+
+
+@territory_router.get("/optimisations/{int:id}", response=OptimisationOut)
+def optimisation_result(request, id: int):
+    """An optimisation's progress, and once done its draft and per-territory metrics."""
+    from .optimisation import run_for
+
+    run = run_for(request.auth, id)
+    if run is None:
+        raise NotFound(f"No optimisation with id {id}.")
+    return run
 
 
 class ActivateIn(InputSchema):

@@ -171,3 +171,50 @@ class GoalForm(forms.Form):
         today = timezone.localdate()
         self.fields["period_start"].initial = today
         self.fields["period_end"].initial = today + timedelta(days=364)
+
+
+class OptimiseForm(forms.Form):
+    """What the territory optimiser should balance, and how hard it may try."""
+
+    parent = forms.ModelChoiceField(
+        queryset=Territory.objects.none(), required=False, empty_label="—",
+        help_text="Rebalance the children of this territory.")
+    territories = forms.ModelMultipleChoiceField(
+        queryset=Territory.objects.none(), required=False,
+        help_text="Or choose territories (of one type, without sub-territories). Leave both "
+                  "empty for every geographic territory without sub-territories.")
+    unit = forms.ChoiceField(choices=[("account", "Accounts"), ("zip", "ZIP codes")],
+                             initial="account", label="Move",
+                             help_text="ZIP codes keep each ZIP's accounts together.")
+    measures = forms.MultipleChoiceField(
+        choices=[("accounts", "Number of accounts"), ("potential", "Potential"),
+                 ("pipeline", "Open pipeline"),
+                 ("workload", "Workload (activities in the last year)")],
+        initial=["accounts"], widget=forms.CheckboxSelectMultiple, label="Balance")
+    tau = forms.DecimalField(min_value=0.1, max_value=99, initial=5, decimal_places=1,
+                             label="Tolerance (± % of the mean)")
+    objective = forms.ChoiceField(
+        choices=[("squared", "Compact (squared distance)"), ("distance", "Plain distance")],
+        initial="squared")
+    locked = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Keep in place",
+        help_text="Account ids (or ZIP codes when moving ZIP codes), separated by spaces or "
+                  "commas.")
+    keep_share = forms.DecimalField(min_value=0, max_value=100, required=False,
+                                    label="Keep at least (% of the first measure)")
+    move_penalty = forms.FloatField(min_value=0, required=False, initial=0,
+                                    help_text="Added cost per unit of the first measure "
+                                              "that moves; higher keeps more in place.")
+    time_limit = forms.IntegerField(min_value=1, max_value=600, initial=30,
+                                    label="Time limit (seconds)")
+    name = forms.CharField(max_length=120, required=False, label="Name of the new draft")
+
+    def __init__(self, *args, alignment: Alignment, **kwargs):
+        super().__init__(*args, **kwargs)
+        territories = Territory.objects.filter(alignment=alignment).order_by("name")
+        parent = self.fields["parent"]
+        chosen = self.fields["territories"]
+        assert isinstance(parent, forms.ModelChoiceField)  # noqa: S101 - declared above
+        assert isinstance(chosen, forms.ModelMultipleChoiceField)  # noqa: S101
+        parent.queryset = territories.filter(children__isnull=False).distinct()
+        chosen.queryset = territories.filter(children__isnull=True)

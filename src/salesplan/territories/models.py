@@ -304,3 +304,27 @@ class TerritoryGoal(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.territory}: {self.currency} {self.amount}"
+
+
+class OptimisationRun(TimeStampedModel):
+    """One run of the territory optimiser: what the manager asked for, the draft it
+    produced and how good the result provably is (per-territory balance, compactness,
+    the optimality gap), kept so the result page stays readable after the job."""
+
+    source = models.ForeignKey(Alignment, null=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    draft = models.ForeignKey(Alignment, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    job = models.OneToOneField("core.BackgroundJob", null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    options = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"optimisation {self.pk} of {self.source_id}"

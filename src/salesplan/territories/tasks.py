@@ -24,3 +24,18 @@ def _assign_all(job) -> tuple[dict, str]:
 def run_assignment(job_id: int) -> dict:
     """Assign every account under an alignment's rules; progress goes to the job row."""
     return run_job(job_id, _assign_all)
+
+
+def _optimise(job) -> tuple[dict, str]:
+    from .models import OptimisationRun
+    from .optimisation import optimise_run
+
+    run = OptimisationRun.objects.select_related("source", "created_by").get(
+        pk=job.params["run_id"])
+    return optimise_run(run, job)
+
+
+@task
+def run_optimisation(job_id: int) -> dict:
+    """Optimise territories into a new draft alignment; progress goes to the job row."""
+    return run_job(job_id, _optimise)

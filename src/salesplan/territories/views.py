@@ -37,6 +37,7 @@ from .forms import (
     ExceptionForm,
     GoalForm,
     MemberForm,
+    OptimiseForm,
     RuleForm,
     TerritoryForm,
 )
@@ -45,12 +46,14 @@ from .models import (
     Alignment,
     BoundaryException,
     BoundaryRule,
+    OptimisationRun,
     Realignment,
     Territory,
     TerritoryGoal,
     TerritoryMember,
     TerritoryType,
 )
+from .optimisation import MEASURES, OptimisationRequest, run_for, start_optimisation
 from .selectors import active_alignment, current_members, descendants, violations, what_if
 
 MAP_POINTS = 3000  # at most this many accounts are drawn; more are sampled evenly
@@ -603,3 +606,72 @@ def exception_decide(request, exception_pk: int, decision: str):
     else:
         messages.success(request, f"Exception {decision}d.")
     return redirect("web:territories:exceptions")
+
+
+# --- the optimiser ----------------------------------------------------------------------
+
+
+def _optimise_request(form) -> OptimisationRequest:
+    data = form.cleaned_data
+    keep = data.get("keep_share")
+    return OptimisationRequest(
+        territory_ids=[t.pk for t in data["territories"]],
+        parent_id=data["parent"].pk if data["parent"] else None, unit=data["unit"],
+        measures=data["measures"], tau=float(data["tau"]) / 100,
+        objective=data["objective"],
+        locked=[x for x in data["locked"].replace(",", " ").split() if x],
+        min_keep_share=float(keep) / 100 if keep is not None else None,
+        move_penalty=data.get("move_penalty") or 0.0, time_limit=float(data["time_limit"]),
+        name=data["name"])
+
+
+@login_required
+def alignment_optimise(request, pk: int):
+    """Ask the optimiser to rebalance territories; the result becomes a new draft."""
+    alignment = _get(Alignment, pk, request.user)
+    services.require_manage(request.user)
+    form = OptimiseForm(request.POST or None, alignment=alignment)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = start_optimisation(alignment, by=request.user,
+                                     request=_optimise_request(form))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect("web:territories:optimisation", run.pk)
+    runs = OptimisationRun.objects.filter(source=alignment).select_related("job", "draft")[:10]
+    return _page(request, "territories/optimise.html",
+                 {"alignment": alignment, "form": form, "runs": runs})
+
+
+def _same_colours(before: dict, after: dict) -> None:
+    """Colour the after map's territories like the same-named ones before."""
+    wanted = {item["name"]: item["colour"] for item in before.get("legend", [])}
+    change = {item["colour"]: wanted[item["name"]] for item in after.get("legend", [])
+              if item["name"] in wanted}
+    for item in after.get("legend", []):
+        item["colour"] = change.get(item["colour"], item["colour"])
+    for point in after.get("points", []):
+        point["fill"] = change.get(point["fill"], point["fill"])
+
+
+@login_required
+def optimisation_result(request, run_pk: int):
+    """An optimisation's progress; once done, the balance per territory, compactness,
+    the proven gap, the maps before and after and the way to the what-if comparison."""
+    run = run_for(request.user, run_pk)
+    if run is None:
+        raise Http404("No such optimisation.")
+    context: dict = {"run": run, "job": run.job, "metrics": run.metrics,
+                     "measure_labels": MEASURES}
+    rows = run.metrics.get("territories", [])
+    if run.draft and run.source and rows:
+        before = territory_map(request.user, run.source, [r["source_id"] for r in rows])
+        after = territory_map(request.user, run.draft,
+                              [r["draft_id"] for r in rows if r["draft_id"]])
+        _same_colours(before, after)
+        context.update(before_map=before, after_map=after)
+    template = "territories/optimise_result.html"
+    if request.htmx:
+        template += "#result"
+    return _page(request, template, context)

@@ -5,6 +5,10 @@ boundary violations from the command line.
     salesplan territories assign [--alignment ID] [--as USERNAME]
     salesplan territories activate ID [--ownership stay|move] [--as USERNAME]
     salesplan territories violations [--as USERNAME] [--limit N]
+    salesplan territories optimise [--alignment ID] [--parent TERRITORY_ID | --territory ID ...]
+        [--unit account|zip] [--measure accounts|potential|pipeline|workload ...] [--tau 0.05]
+        [--objective squared|distance] [--lock ID_OR_ZIP ...] [--keep-share S]
+        [--move-penalty P] [--time-limit S] [--name NAME] [--as USERNAME]
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,7 +35,23 @@ class Command(BaseCommand):
         activate.add_argument("--ownership", choices=["stay", "move"], default="stay")
         found = sub.add_parser("violations", help="Records whose owner breaks the boundaries.")
         found.add_argument("--limit", type=int, default=500)
-        for p in (listing, assign, activate, found):
+        opt = sub.add_parser("optimise", help="Rebalance territories into a new draft.")
+        opt.add_argument("--alignment", type=int, help="Source (default: the active one).")
+        opt.add_argument("--parent", type=int, help="Rebalance this territory's children.")
+        opt.add_argument("--territory", type=int, action="append", default=[],
+                         help="A territory to rebalance (repeat); default: every leaf "
+                              "geographic territory.")
+        opt.add_argument("--unit", choices=["account", "zip"], default="account")
+        opt.add_argument("--measure", action="append",
+                         choices=["accounts", "potential", "pipeline", "workload"])
+        opt.add_argument("--tau", type=float, default=0.05)
+        opt.add_argument("--objective", choices=["squared", "distance"], default="squared")
+        opt.add_argument("--lock", action="append", default=[])
+        opt.add_argument("--keep-share", type=float)
+        opt.add_argument("--move-penalty", type=float, default=0.0)
+        opt.add_argument("--time-limit", type=float, default=30.0)
+        opt.add_argument("--name", default="")
+        for p in (listing, assign, activate, found, opt):
             p.add_argument("--as", dest="username",
                            help="Act as this user (default: the first active admin).")
 
@@ -98,6 +118,31 @@ class Command(BaseCommand):
         change = services.activate_alignment(alignment, by=user, ownership=options["ownership"])
         self.stdout.write(f"{alignment.name} is now active; {change.accounts_moved} account "
                           f"assignments moved, {change.owners_changed} owners changed.")
+
+    def _optimise(self, user, options) -> None:
+        from salesplan.territories.optimisation import OptimisationRequest, start_optimisation
+
+        alignment = self._alignment(options.get("alignment"))
+        request = OptimisationRequest(
+            territory_ids=options["territory"], parent_id=options.get("parent"),
+            unit=options["unit"], measures=options.get("measure") or ["accounts"],
+            tau=options["tau"], objective=options["objective"], locked=options["lock"],
+            min_keep_share=options.get("keep_share"), move_penalty=options["move_penalty"],
+            time_limit=options["time_limit"], name=options["name"])
+        run = start_optimisation(alignment, by=user, request=request)
+        run.refresh_from_db()
+        job = run.job
+        if job is not None and job.status == BackgroundJob.Status.FAILED:
+            raise CommandError(run.message or job.message)
+        if job is not None and job.finished:
+            self.stdout.write(f"Optimisation run {run.pk}: {job.message}")
+            for row in run.metrics.get("territories", []):
+                figures = ", ".join(f"{m['label']} {m['before']:g} → {m['after']:g} "
+                                    f"({m['deviation']:+.1%})" for m in row["measures"])
+                self.stdout.write(f"  {row['name']}: {figures}")
+        else:
+            self.stdout.write(f"Optimisation run {run.pk} started; follow it at "
+                              f"/api/v1/territories/optimisations/{run.pk}.")
 
     def _violations(self, user, options) -> None:
         services.require_view(user)
