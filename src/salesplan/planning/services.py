@@ -93,8 +93,8 @@ def _move(plan: Plan, *, by: User, allowed_from: PlanStatus, to: PlanStatus) -> 
         locked = Plan.objects.select_for_update().get(pk=plan.pk)
         if locked.status != allowed_from:
             raise ValidationError({"status": [
-                f"The plan is {locked.get_status_display().lower()}; only a "
-                f"{allowed_from.label.lower()} plan can become {to.label.lower()}."]})
+                f"The plan is {locked.get_status_display().lower()}; only a plan that is "
+                f"{allowed_from.label.lower()} can become {to.label.lower()}."]})
         old = locked.status
         locked.status = to
         locked.version += 1

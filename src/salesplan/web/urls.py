@@ -60,4 +60,5 @@ urlpatterns = [
     # Import and export pages live in salesplan.imports (its own urls, added here).
     path("", include("salesplan.imports.urls")),
     path("territories/", include("salesplan.territories.urls")),
+    path("plans/", include("salesplan.planning.urls")),
 ]

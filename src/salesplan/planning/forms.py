@@ -1,0 +1,79 @@
+"""Forms of the plan pages; the services validate the business rules."""
+
+from decimal import Decimal
+
+from django import forms
+
+from salesplan.org.models import Team
+
+from .models import AllocationMethod, Measure
+
+REASON_HELP = "Needed once the plan is approved: the change becomes a revision."
+
+
+class PlanForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    fiscal_year = forms.IntegerField(min_value=2000, max_value=2100,
+                                     help_text="Named after the calendar year it ends in.")
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False,
+                                  empty_label="Whole company (admins)")
+
+    def __init__(self, *args, teams=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams if teams is not None else Team.objects.all()
+
+
+class TargetForm(forms.Form):
+    measure = forms.ChoiceField(choices=Measure.choices)
+    total = forms.DecimalField(min_value=Decimal(0), max_digits=18, decimal_places=2,
+                               label="Target for the year")
+    phasing = forms.ChoiceField(choices=[("even", "Even by month"),
+                                         ("history", "Seasonality of the last two years"),
+                                         ("profile", "Profile entered below")])
+    profile = forms.CharField(required=False, help_text="12 weights separated by commas.")
+    reason = forms.CharField(required=False, help_text=REASON_HELP)
+
+    def clean_profile(self) -> list[str] | None:
+        text = self.cleaned_data["profile"].strip()
+        return [part.strip() for part in text.split(",")] if text else None
+
+
+class AllocateForm(forms.Form):
+    objective = forms.IntegerField(widget=forms.Select, label="Target to allocate")
+    to = forms.ChoiceField(choices=[("reps", "Reps"), ("teams", "Teams"),
+                                    ("territories", "Territories")])
+    method = forms.ChoiceField(choices=AllocationMethod.choices)
+    weights = forms.CharField(required=False, help_text="Custom: id=weight, comma separated.")
+    reason = forms.CharField(required=False, help_text=REASON_HELP)
+
+    def __init__(self, *args, objectives=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["objective"].widget.choices = [(o.pk, str(o)) for o in objectives]
+
+    def clean_weights(self) -> dict[int, Decimal] | None:
+        text = self.cleaned_data["weights"].strip()
+        if not text:
+            return None
+        weights = {}
+        for part in text.split(","):
+            key, _, value = part.partition("=")
+            try:
+                weights[int(key)] = Decimal(value.strip())
+            except (ValueError, ArithmeticError) as exc:
+                raise forms.ValidationError(f"Write each weight as id=number, not {part!r}.") \
+                    from exc
+        return weights
+
+
+class CommitmentForm(forms.Form):
+    measure = forms.ChoiceField(choices=Measure.choices)
+
+    def __init__(self, *args, month_labels=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for i, label in enumerate(month_labels, start=1):
+            self.fields[f"m{i}"] = forms.DecimalField(
+                label=label, min_value=Decimal(0), max_digits=18, decimal_places=2,
+                initial=Decimal(0))
+
+    def months(self) -> list[Decimal]:
+        return [self.cleaned_data[f"m{i}"] for i in range(1, 13)]

@@ -1,0 +1,213 @@
+"""Plan pages: the list, a plan's page (objectives grid, target and allocation forms,
+status buttons, revisions, reconciliation, plan vs actual), commitments for reps.
+
+Thin: reads from planning.selectors, writes through planning.services; a service's
+refusal comes back as a message on the plan's page.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from salesplan.core.errors import NotFound
+from salesplan.core.fiscal import CompanyCalendar
+from salesplan.org.models import Role, Team
+from salesplan.org.selectors import managed_team_ids
+
+from . import access, scope, selectors, services
+from .forms import AllocateForm, CommitmentForm, PlanForm, TargetForm
+from .models import Commitment, Level, Measure, Plan, PlanStatus
+
+# Which transition buttons a plan shows in each status.
+NEXT_STEPS = {
+    PlanStatus.DRAFT: [("submit", "Submit for approval")],
+    PlanStatus.SUBMITTED: [("approve", "Approve"), ("return", "Return to draft")],
+    PlanStatus.APPROVED: [("activate", "Activate")],
+    PlanStatus.ACTIVE: [("close", "Close")],
+    PlanStatus.CLOSED: [],
+}
+
+
+def _plan(request, pk: int) -> Plan:
+    try:
+        return selectors.get_plan(request.user, pk)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+
+
+def _creatable_teams(user):
+    if user.is_admin:
+        return Team.objects.all()
+    if user.role == Role.MANAGER:
+        return Team.objects.filter(pk__in=managed_team_ids(user))
+    return Team.objects.none()
+
+
+@login_required
+def plan_list(request):
+    teams = _creatable_teams(request.user)
+    return render(request, "planning/plan_list.html", {
+        "nav_section": "plans", "plans": selectors.plan_list(request.user)[:200],
+        "form": PlanForm(teams=teams) if teams.exists() or request.user.is_admin else None,
+    })
+
+
+@login_required
+@require_POST
+def plan_create(request):
+    form = PlanForm(request.POST, teams=_creatable_teams(request.user))
+    if form.is_valid():
+        try:
+            plan = services.create_plan(by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Plan {plan} started as a draft.")
+            return redirect("web:planning:detail", plan.pk)
+    else:
+        messages.error(request, "Check the plan's name, fiscal year and team.")
+    return redirect("web:planning:list")
+
+
+def _plan_context(request, plan: Plan) -> dict:
+    user = request.user
+    calendar = CompanyCalendar.current()
+    months = calendar.months(plan.fiscal_year)
+    rows = selectors.objective_rows(plan, user)
+    editable = access.can_edit(user, plan) and plan.status not in (
+        PlanStatus.SUBMITTED, PlanStatus.CLOSED)
+    is_plan_rep = user.role == Role.REP and scope.plan_reps(plan).filter(pk=user.pk).exists()
+    allocatable = [r.objective for r in rows if r.objective.level != Level.REP]
+    return {
+        "nav_section": "plans", "plan": plan, "months": months, "rows": rows,
+        "can_edit": editable, "needs_reason": plan.is_revised_on_change,
+        "steps": [(a, label) for a, label in NEXT_STEPS[PlanStatus(plan.status)]
+                  if _may(user, plan, a)],
+        "target_form": TargetForm() if editable else None,
+        "allocate_form": AllocateForm(objectives=allocatable) if editable and allocatable
+        else None,
+        "commitment_form": _commitment_form(plan, user, months) if is_plan_rep
+        and plan.status != PlanStatus.CLOSED else None,
+        "revisions": selectors.revisions(plan),
+        "reconciliation": selectors.reconciliation(plan, user),
+        "actuals": selectors.plan_vs_actual(plan, user, as_of=timezone.localdate(),
+                                            calendar=calendar),
+    }
+
+
+def _may(user, plan: Plan, action: str) -> bool:
+    if action == "approve":
+        return access.can_approve(user, plan)
+    if action == "return":
+        return access.can_approve(user, plan) or access.can_edit(user, plan)
+    return access.can_edit(user, plan)
+
+
+def _commitment_form(plan: Plan, user, months) -> CommitmentForm:
+    labels = [m.start.strftime("%b %Y") for m in months]
+    initial = {f"m{c.month}": c.amount for c in Commitment.objects.filter(
+        plan=plan, rep=user, measure=Measure.BOOKINGS)}
+    return CommitmentForm(initial={"measure": Measure.BOOKINGS, **initial}, month_labels=labels)
+
+
+def _problems(form) -> str:
+    return " ".join(f"{field}: {' '.join(str(e) for e in errors)}"
+                    for field, errors in form.errors.items())
+
+
+@login_required
+def plan_detail(request, pk: int):
+    plan = _plan(request, pk)
+    return render(request, "planning/plan_detail.html", _plan_context(request, plan))
+
+
+def _apply(request, plan: Plan, change: Callable[[], object], success: str):
+    """Run a service; its refusal becomes a message, permission errors stay a 403."""
+    try:
+        change()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, success)
+    return redirect("web:planning:detail", plan.pk)
+
+
+@login_required
+@require_POST
+def plan_transition(request, pk: int, action: str):
+    plan = _plan(request, pk)
+    if action not in services.TRANSITIONS:
+        raise Http404(f"No plan action {action!r}.")
+    return _apply(request, plan, lambda: services.TRANSITIONS[action](plan, by=request.user),
+                  f"Plan {action} done.")
+
+
+@login_required
+@require_POST
+def plan_target(request, pk: int):
+    plan = _plan(request, pk)
+    access.require_edit(request.user, plan)
+    form = TargetForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Check the target: {_problems(form)}")
+        return redirect("web:planning:detail", plan.pk)
+    data = form.cleaned_data
+    return _apply(request, plan, lambda: services.set_plan_target(
+        plan, by=request.user, measure=data["measure"], total=data["total"],
+        phasing=data["phasing"], profile=data["profile"], reason=data["reason"]),
+        "Target set.")
+
+
+@login_required
+@require_POST
+def plan_allocate(request, pk: int):
+    plan = _plan(request, pk)
+    access.require_edit(request.user, plan)
+    objectives = list(selectors.visible_objectives(plan, request.user))
+    form = AllocateForm(request.POST, objectives=objectives)
+    if not form.is_valid():
+        messages.error(request, f"Check the allocation: {_problems(form)}")
+        return redirect("web:planning:detail", plan.pk)
+    data = form.cleaned_data
+    parent = next((o for o in objectives if o.pk == data["objective"]), None)
+    if parent is None:
+        raise Http404("No such objective in this plan.")
+    return _apply(request, plan, lambda: services.allocate(
+        parent, by=request.user, to=data["to"], method=data["method"],
+        weights=data["weights"], reason=data["reason"]), "Target allocated.")
+
+
+@login_required
+@require_POST
+def plan_commit(request, pk: int):
+    plan = _plan(request, pk)
+    labels = [m.start.strftime("%b %Y")
+              for m in CompanyCalendar.current().months(plan.fiscal_year)]
+    form = CommitmentForm(request.POST, month_labels=labels)
+    if not form.is_valid():
+        messages.error(request, "Every month needs an amount of zero or more.")
+        return redirect("web:planning:detail", plan.pk)
+    return _apply(request, plan, lambda: services.submit_commitment(
+        plan, by=request.user, measure=form.cleaned_data["measure"], months=form.months()),
+        "Commitment submitted.")
+
+
+@login_required
+def revision_detail(request, pk: int, number: int):
+    plan = _plan(request, pk)
+    try:
+        revision = selectors.get_revision(plan, number)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    lines = revision.snapshot
+    if not access.sees_every_objective(request.user):
+        lines = [line for line in lines if line["rep_id"] == request.user.pk]
+    return render(request, "planning/revision.html", {
+        "nav_section": "plans", "plan": plan, "revision": revision, "lines": lines,
+        "months": CompanyCalendar.current().months(plan.fiscal_year)})

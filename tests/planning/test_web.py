@@ -1,0 +1,52 @@
+"""The plan pages: a manager builds a plan, a rep commits, others are kept out."""
+
+from decimal import Decimal
+
+from django.test import Client
+
+from salesplan.planning.models import Commitment, Objective, Plan
+
+from .conftest import FY
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_manager_builds_a_plan_in_the_pages(org):
+    web = login(org.west_manager)
+    page = web.get("/plans/")
+    assert page.status_code == 200 and b"Start a plan" in page.content
+    created = web.post("/plans/new/", {"name": "West FY26", "fiscal_year": FY,
+                                       "team": org.west.pk})
+    plan = Plan.objects.get(name="West FY26")
+    assert created.url == f"/plans/{plan.pk}/"
+    web.post(f"/plans/{plan.pk}/targets/set/", {"measure": "bookings", "total": "2400",
+                                                "phasing": "even"})
+    top = Objective.objects.get(plan=plan, parent=None)
+    web.post(f"/plans/{plan.pk}/allocations/new/", {"objective": top.pk, "to": "reps",
+                                                    "method": "even"})
+    assert Objective.objects.filter(plan=plan, level="rep").count() == 2
+    detail = web.get(f"/plans/{plan.pk}/")
+    assert b"1,200.00" in detail.content and b"Submit for approval" in detail.content
+    web.post(f"/plans/{plan.pk}/status/submit/")
+    assert Plan.objects.get(pk=plan.pk).status == "submitted"
+    refused = web.post(f"/plans/{plan.pk}/status/activate/", follow=True)
+    assert b"only a plan that is approved can become active" in refused.content
+    assert Plan.objects.get(pk=plan.pk).status == "submitted"
+
+
+def test_rep_commits_and_cannot_edit(org, west_plan):
+    web = login(org.west_rep)
+    page = web.get(f"/plans/{west_plan.pk}/")
+    assert page.status_code == 200 and b"My commitment" in page.content
+    assert b"Set the plan" not in page.content
+    months = {f"m{i}": "100" for i in range(1, 13)}
+    web.post(f"/plans/{west_plan.pk}/commitments/submit/", {"measure": "bookings", **months})
+    assert sum(c.amount for c in Commitment.objects.filter(rep=org.west_rep)) == Decimal(1200)
+    denied = web.post(f"/plans/{west_plan.pk}/targets/set/", {"measure": "bookings",
+                                                               "total": "1", "phasing": "even"})
+    assert denied.status_code == 403
+    assert login(org.east_manager).get(f"/plans/{west_plan.pk}/").status_code == 404
