@@ -188,7 +188,10 @@ def plan_vs_actual(plan: Plan, user: User, *, as_of: date,
                    calendar: CompanyCalendar | None = None) -> list[ActualRow]:
     """Bookings objectives against won opportunities the user may see, closing in each
     fiscal month. Targets to date count the current month pro rata of its selling days;
-    the projection extends the actual run rate over the year's selling days."""
+    the projection extends the actual run rate over the year's selling days.
+
+    Rep, team and plan lines are summed from one query grouped by owner and month, so
+    the number of queries does not grow with the number of reps or teams."""
     calendar = calendar or CompanyCalendar.current()
     months = calendar.months(plan.fiscal_year)
     start, end = months[0].start, months[-1].end
@@ -197,14 +200,10 @@ def plan_vs_actual(plan: Plan, user: User, *, as_of: date,
     shares = [_elapsed_share(calendar, m.start, m.end, as_of) for m in months]
     year_share = _elapsed_share(calendar, start, end, as_of)
     month_index = {(m.start.year, m.start.month): i for i, m in enumerate(months)}
+    actuals_of = _ActualsByOwner(visible, month_index)
     result = []
     for row in objective_rows(plan, user, Measure.BOOKINGS):
-        actuals = [ZERO] * 12
-        opportunities = scope.objective_opportunities(row.objective, visible)
-        if opportunities is not None:
-            for month, amount in (opportunities.annotate(m=TruncMonth("close_date"))
-                                  .values("m").annotate(s=Sum("amount")).values_list("m", "s")):
-                actuals[month_index[(month.year, month.month)]] += amount
+        actuals = actuals_of.line(row.objective)
         actual = sum(actuals, ZERO)
         to_date = sum((t * s for t, s in zip(row.months, shares, strict=True)), ZERO)
         projection = actual / year_share if year_share else ZERO
@@ -213,3 +212,56 @@ def plan_vs_actual(plan: Plan, user: User, *, as_of: date,
             to_date.quantize(CENT, ROUND_HALF_EVEN), actual,
             projection.quantize(CENT, ROUND_HALF_EVEN)))
     return result
+
+
+class _ActualsByOwner:
+    """Won bookings by owner and fiscal month, read once and summed per objective."""
+
+    def __init__(self, opportunities: QuerySet, month_index: dict[tuple[int, int], int]):
+        self.opportunities = opportunities
+        self.month_index = month_index
+        self.by_owner: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO] * 12)
+        for owner_id, month, amount in self._grouped(opportunities, "owner_id"):
+            self.by_owner[owner_id][month] += amount
+        self.team_of = dict(User.objects.filter(pk__in=list(self.by_owner))
+                            .values_list("id", "team_id"))
+        self.subtrees: dict[int, set[int]] = {}
+
+    def _grouped(self, opportunities: QuerySet, key: str):
+        rows = (opportunities.annotate(m=TruncMonth("close_date")).values(key, "m")
+                .annotate(s=Sum("amount")).values_list(key, "m", "s"))
+        for owner_id, month, amount in rows:
+            yield owner_id, self.month_index[(month.year, month.month)], amount
+
+    def _owners_in(self, team_ids: set[int] | None) -> list[int]:
+        return [o for o in self.by_owner if team_ids is None or self.team_of.get(o) in team_ids]
+
+    def _subtree(self, team_id: int) -> set[int]:
+        if team_id not in self.subtrees:
+            self.subtrees[team_id] = set(team_subtree_ids(team_id))
+        return self.subtrees[team_id]
+
+    def line(self, objective: Objective) -> list[Decimal]:
+        if objective.level == Level.REP:
+            found = self.by_owner.get(objective.rep_id) if objective.rep_id else None
+            return list(found or [ZERO] * 12)
+        if objective.level == Level.TEAM and objective.team_id:
+            owners = self._owners_in(self._subtree(objective.team_id))
+        elif objective.level == Level.COMPANY:
+            plan_team = objective.plan.team_id
+            owners = self._owners_in(None if plan_team is None else self._subtree(plan_team))
+        else:
+            return self._other(objective)
+        totals = [ZERO] * 12
+        for owner in owners:
+            totals = [a + b for a, b in zip(totals, self.by_owner[owner], strict=True)]
+        return totals
+
+    def _other(self, objective: Objective) -> list[Decimal]:
+        """Territory lines: one query each (accounts, not owners, decide)."""
+        totals = [ZERO] * 12
+        opportunities = scope.objective_opportunities(objective, self.opportunities)
+        if opportunities is not None:
+            for _, month, amount in self._grouped(opportunities, "currency"):
+                totals[month] += amount
+        return totals

@@ -1,0 +1,60 @@
+"""Allocation to territories by potential, their actuals, and query counts that do not
+grow with the number of reps."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from salesplan.customers.models import Account
+from salesplan.org.models import Role
+from salesplan.planning import selectors, services
+from salesplan.territories import services as territory_services
+from salesplan.territories.assignment import run_full_assignment
+
+from ..factories import make_account, make_user
+from ..territories.conftest import build_map
+from .conftest import FY, won
+
+D = Decimal
+
+
+def test_share_of_territory_potential_and_territory_actuals(org):
+    territory_map = build_map(org)
+    bay = make_account(org.admin, name="Bay Co", postal_code="94107", potential=D("3000"))
+    make_account(org.admin, name="NY Co", postal_code="10013", state="NY", potential=D("1000"))
+    run_full_assignment(territory_map.alignment)
+    territory_services.activate_alignment(territory_map.alignment, by=org.admin)
+    plan = services.create_plan(by=org.admin, name="Company", fiscal_year=FY)
+    top = services.set_plan_target(plan, by=org.admin, measure="bookings", total=D("1200"))
+    (us,) = services.allocate(top, by=org.admin, to="territories", method="even")
+    split = services.allocate(us, by=org.admin, to="territories", method="potential")
+    totals = {o.label: sum(o.months.values_list("target", flat=True)) for o in split}
+    assert totals == {"East": D("300.00"), "West": D("900.00")}
+    won(org.east_rep, "500", date(FY, 1, 10), account=Account.objects.get(pk=bay.pk))
+    rows = {r.label: r for r in selectors.plan_vs_actual(plan, org.admin,
+                                                         as_of=date(FY, 1, 31))}
+    # Bay Co lies in West: its deal counts there, whoever owns it.
+    assert rows["West"].actual_to_date == D("500") and rows["East"].actual_to_date == 0
+    assert rows["US"].actual_to_date == D("500")
+
+
+def _plan_vs_actual_queries(org, plan) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        rows = selectors.plan_vs_actual(plan, org.admin, as_of=date(FY, 6, 30))
+    assert sum(r.actual_to_date for r in rows if r.level == "rep") == rows[0].actual_to_date
+    return len(queries)
+
+
+def test_plan_vs_actual_queries_do_not_grow_with_reps(org, west_plan):
+    top = services.set_plan_target(west_plan, by=org.west_manager, measure="bookings",
+                                   total=D("1000"))
+    services.allocate(top, by=org.west_manager, to="reps", method="even")
+    won(org.west_rep, "10", date(FY, 2, 1))
+    few = _plan_vs_actual_queries(org, west_plan)
+    for _ in range(5):
+        rep = make_user(Role.REP, org.west)
+        won(rep, "10", date(FY, 3, 1))
+    services.allocate(top, by=org.west_manager, to="reps", method="even")
+    assert _plan_vs_actual_queries(org, west_plan) == few
