@@ -137,7 +137,7 @@ class Command(BaseCommand):
         if job is not None and job.finished:
             self.stdout.write(f"Optimisation run {run.pk}: {job.message}")
             for row in run.metrics.get("territories", []):
-                figures = ", ".join(f"{m['label']} {m['before']:g} → {m['after']:g} "
+                figures = ", ".join(f"{m['label']} {m['before']:,.0f} → {m['after']:,.0f} "
                                     f"({m['deviation']:+.1%})" for m in row["measures"])
                 self.stdout.write(f"  {row['name']}: {figures}")
         else:
