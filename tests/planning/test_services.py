@@ -171,3 +171,23 @@ def test_plan_vs_actual_by_hand(org, west_plan):
     # The rep sees only their own line, and only their own deals.
     assert [r.label for r in selectors.plan_vs_actual(
         west_plan, org.west_rep, as_of=date(FY, 2, 28))] == [str(org.west_rep)]
+
+
+def test_revisions_compare_line_by_line(org, west_plan):
+    top = services.set_plan_target(west_plan, by=org.west_manager, measure="bookings",
+                                   total=D("1200"))
+    services.allocate(top, by=org.west_manager, to="reps", method="even")
+    services.submit_plan(west_plan, by=org.west_manager)
+    plan = services.approve_plan(west_plan, by=org.vp)
+    top = Objective.objects.get(plan=plan, parent=None)
+    services.allocate(top, by=org.west_manager, to="reps", method="custom",
+                      weights={org.west_rep.pk: 3, org.west_rep2.pk: 1},
+                      reason="West rep 2 starts in June")
+    changes = selectors.compare_revisions(selectors.get_revision(plan, 1),
+                                          selectors.get_revision(plan, 2), org.west_manager)
+    assert [(c.label, c.before, c.after, c.change) for c in changes] == [
+        (str(org.west_rep), D("600.00"), D("900.00"), D("300.00")),
+        (str(org.west_rep2), D("600.00"), D("300.00"), D("-300.00"))]
+    mine = selectors.compare_revisions(selectors.get_revision(plan, 1),
+                                       selectors.get_revision(plan, 2), org.west_rep2)
+    assert [c.label for c in mine] == [str(org.west_rep2)]

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.test import Client
 
+from salesplan.planning import services
 from salesplan.planning.models import Commitment, Objective, Plan
 
 from .conftest import FY
@@ -50,3 +51,20 @@ def test_rep_commits_and_cannot_edit(org, west_plan):
                                                                "total": "1", "phasing": "even"})
     assert denied.status_code == 403
     assert login(org.east_manager).get(f"/plans/{west_plan.pk}/").status_code == 404
+
+
+def test_a_revision_page_shows_what_changed(org, west_plan, api_as):
+    top = services.set_plan_target(west_plan, by=org.west_manager, measure="bookings",
+                                   total=Decimal("1200"))
+    services.submit_plan(west_plan, by=org.west_manager)
+    services.approve_plan(west_plan, by=org.vp)
+    services.set_plan_target(Plan.objects.get(pk=west_plan.pk), by=org.west_manager,
+                             measure="bookings", total=Decimal("1500"), reason="Price rise")
+    assert top.pk  # replaced by the new target; revision 1 keeps the old one
+    page = login(org.executive).get(f"/plans/{west_plan.pk}/revisions/2/")
+    assert page.status_code == 200
+    assert b"Changes from revision 1" in page.content and b"Price rise" in page.content
+    assert b"1,200.00" in page.content and b"300.00" in page.content
+    api = api_as(org.west_manager).get(f"/plans/{west_plan.pk}/revisions/2/changes")
+    assert [(c["before"], c["after"], c["change"]) for c in api.data] == [
+        ("1200.00", "1500.00", "300.00")]

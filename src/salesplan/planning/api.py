@@ -266,6 +266,26 @@ def get_revision(request, plan_id: RecordId, number: int):
     return selectors.get_revision(selectors.get_plan(request.user, plan_id), number)
 
 
+class RevisionChangeOut(Schema):
+    measure: str
+    level: str
+    label: str
+    before: MoneyOut | None
+    after: MoneyOut | None
+    change: MoneyOut | None
+
+
+@plan_router.get("/{plan_id}/revisions/{number}/changes", response=list[RevisionChangeOut],
+                 summary="What changed since an earlier revision")
+def revision_changes(request, plan_id: RecordId, number: int,
+                     since: int | None = Query(None, description="Default: the one before.")):
+    plan = selectors.get_plan(request.user, plan_id)
+    newer = selectors.get_revision(plan, number)
+    older = selectors.get_revision(plan, since if since is not None else number - 1)
+    return [{**c.__dict__, "change": c.change}
+            for c in selectors.compare_revisions(older, newer, request.user)]
+
+
 @plan_router.get("/{plan_id}/commitments", response=list[CommitmentOut],
                  summary="Bottom-up commitments you may see")
 def list_commitments(request, plan_id: RecordId):

@@ -86,6 +86,48 @@ def get_revision(plan: Plan, number: int) -> PlanRevision:
     return found
 
 
+@dataclass
+class RevisionChange:
+    """One objective's yearly target in two revisions (None where it did not exist)."""
+
+    measure: str
+    level: str
+    label: str
+    before: Decimal | None
+    after: Decimal | None
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.before is None or self.after is None:
+            return None
+        return self.after - self.before
+
+
+def _line_key(line: dict) -> tuple:
+    # Objective ids change when a target is re-allocated; who the line is for does not.
+    return (line["measure"], line["level"], line["team_id"], line["territory_id"],
+            line["rep_id"], line["product_line"])
+
+
+def compare_revisions(older: PlanRevision, newer: PlanRevision, user: User) -> list[RevisionChange]:
+    """What changed between two revisions of a plan, line by line (reps: their own lines)."""
+    def lines(revision: PlanRevision) -> dict[tuple, dict]:
+        rows = revision.snapshot
+        if not access.sees_every_objective(user):
+            rows = [r for r in rows if r["rep_id"] == user.pk]
+        return {_line_key(r): r for r in rows}
+
+    before, after = lines(older), lines(newer)
+    changes = []
+    for key in list(before) + [k for k in after if k not in before]:
+        line = after.get(key) or before[key]
+        old, new = before.get(key), after.get(key)
+        changes.append(RevisionChange(line["measure"], line["level"], line["label"],
+                                      Decimal(old["total"]) if old else None,
+                                      Decimal(new["total"]) if new else None))
+    return [c for c in changes if c.before != c.after]
+
+
 # --- reconciliation ----------------------------------------------------------------------
 
 

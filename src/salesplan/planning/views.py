@@ -208,6 +208,9 @@ def revision_detail(request, pk: int, number: int):
     lines = revision.snapshot
     if not access.sees_every_objective(request.user):
         lines = [line for line in lines if line["rep_id"] == request.user.pk]
+    previous = plan.revisions.filter(number=number - 1).first()
+    changes = selectors.compare_revisions(previous, revision, request.user) if previous else None
     return render(request, "planning/revision.html", {
         "nav_section": "plans", "plan": plan, "revision": revision, "lines": lines,
+        "previous": previous, "changes": changes,
         "months": CompanyCalendar.current().months(plan.fiscal_year)})
