@@ -113,6 +113,7 @@ def test_zip_level_writes_postal_code_rules(org, lopsided, django_capture_on_com
     assert all(r.conditions[0]["op"] == "in" for r in rules)
     assert AccountTerritory.objects.filter(alignment=run.draft,
                                            territory__parent__isnull=False).count() == 60
+    assert run.metrics["accounts_lost"] == run.metrics["accounts_captured"] == 0
 
 
 def test_impossible_requests_are_refused_with_the_reason(org, django_capture_on_commit_callbacks):
@@ -194,3 +195,15 @@ def test_cli_optimises(org, lopsided, django_capture_on_commit_callbacks):
     run = OptimisationRun.objects.get()
     assert run.job.status == BackgroundJob.Status.SUCCEEDED
     assert f"run {run.pk}" in out.getvalue()
+
+
+def test_result_page_follows_a_queued_run(org, lopsided, client):
+    alignment, region, _ = lopsided
+    # Without committing, the job has not started: the page polls for progress.
+    run = start_optimisation(alignment, by=org.west_manager,
+                             request=OptimisationRequest(parent_id=region.pk))
+    client.force_login(org.west_manager)
+    url = reverse("web:territories:optimisation", args=[run.pk])
+    fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-trigger="every 1s"' in fragment and "<html" not in fragment
+    assert "<progress" in fragment

@@ -387,12 +387,27 @@ def optimise_run(run: OptimisationRun, job) -> tuple[dict, str]:
     progress.advance_to(98, "Assigning the draft")
     run_full_assignment(draft)
     metrics = run_metrics(run, units, result, territory_ids, draft)
+    metrics.update(_leaks(source, territory_ids, draft, metrics))
     message = (f"Draft {draft.name} created: {metrics['moved_accounts']} accounts move; "
                f"{'every territory within' if result.balanced else 'NOT every territory within'}"
                f" ±{opts['tau']:.0%}; gap {result.gap:.2%}.")
     OptimisationRun.objects.filter(pk=run.pk).update(draft=draft, metrics=metrics,
                                                      message=message[:500])
     return {"run_id": run.pk, "draft_id": draft.pk, **_summary(metrics)}, message
+
+
+def _leaks(source: Alignment, territory_ids: list[int], draft: Alignment,
+           metrics: dict) -> dict:
+    """Whether the draft's assignment honours the optimised units: accounts of the units
+    that ended elsewhere (a higher-ranked territory claims them) and accounts from outside
+    that the optimised territories now claim (a ZIP rule catching a neighbour's account
+    in the same ZIP)."""
+    optimised = [t["draft_id"] for t in metrics["territories"] if t["draft_id"]]
+    ours = AccountTerritory.objects.filter(alignment=draft, territory_id__in=optimised)
+    units = AccountTerritory.objects.filter(
+        alignment=source, territory_id__in=territory_ids).values("account_id")
+    total, kept = ours.count(), ours.filter(account_id__in=units).count()
+    return {"accounts_lost": units.count() - kept, "accounts_captured": total - kept}
 
 
 def _summary(metrics: dict) -> dict:
