@@ -71,6 +71,7 @@ class Account(VersionedModel):
             models.Index(fields=["owner", "name_key", "id"]),
             models.Index(fields=["name_key", "id"]),
             models.Index(fields=["owner", "lifecycle", "name_key", "id"]),
+            models.Index(fields=["owner", "domain", "id"]),
             models.Index(Lower("domain"), name="account_domain_lower"),
         ]
 
@@ -120,6 +121,7 @@ class Contact(VersionedModel):
             models.Index(fields=["owner", "name_key", "id"]),
             models.Index(fields=["name_key", "id"]),
             models.Index(fields=["account", "name_key"]),
+            models.Index(fields=["owner", "email", "id"]),
         ]
 
     def __str__(self) -> str:
@@ -195,6 +197,7 @@ class Lead(VersionedModel):
             models.Index(fields=["owner", "name_key", "id"]),
             models.Index(fields=["name_key", "id"]),
             models.Index(fields=["owner", "status", "name_key", "id"]),
+            models.Index(fields=["owner", "email", "id"]),
         ]
 
     def __str__(self) -> str:
