@@ -390,7 +390,7 @@ def optimise_run(run: OptimisationRun, job) -> tuple[dict, str]:
     metrics.update(_leaks(source, territory_ids, draft, metrics))
     message = (f"Draft {draft.name} created: {metrics['moved_accounts']} accounts move; "
                f"{'every territory within' if result.balanced else 'NOT every territory within'}"
-               f" ±{opts['tau']:.0%}; gap {result.gap:.2%}.")
+               f" ±{opts['tau'] * 100:g}%; gap {result.gap:.2%}.")
     OptimisationRun.objects.filter(pk=run.pk).update(draft=draft, metrics=metrics,
                                                      message=message[:500])
     return {"run_id": run.pk, "draft_id": draft.pk, **_summary(metrics)}, message
