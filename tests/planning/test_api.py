@@ -84,3 +84,23 @@ def test_who_may_do_what(org, api_as, west_plan):
     assert_problem(twice, 422, "fiscal_year")
     assert api_as(org.west_manager).get(P).data["items"][0]["id"] == west_plan.pk
     assert api_as(org.east_manager).get(P).data["items"] == []
+
+
+def test_custom_weights_by_id_and_product_lines_by_name(org, api_as, west_plan):
+    api = api_as(org.west_manager)
+    top = api.post(f"{P}/{west_plan.pk}/targets", {"measure": "bookings",
+                                                   "total": "1000"}).data[0]
+    custom = api.post(f"{P}/{west_plan.pk}/allocate", {
+        "objective_id": top["id"], "to": "reps", "method": "custom",
+        "weights": {str(org.west_rep.pk): "4", str(org.west_rep2.pk): "1"}})
+    assert {r["rep_id"]: r["total"] for r in custom.data if r["level"] == "rep"} == {
+        org.west_rep.pk: "800.00", org.west_rep2.pk: "200.00"}
+    bad = api.post(f"{P}/{west_plan.pk}/allocate", {
+        "objective_id": top["id"], "to": "reps", "method": "custom",
+        "weights": {str(org.east_rep.pk): "1"}})
+    assert_problem(bad, 422, "weights")
+    lines = api.post(f"{P}/{west_plan.pk}/allocate", {
+        "objective_id": top["id"], "to": "product_lines", "method": "even",
+        "weights": {"Hardware": "1", "Software": "1"}})
+    assert [(r["label"], r["total"]) for r in lines.data if r["level"] == "product_line"] == [
+        ("Hardware", "500.00"), ("Software", "500.00")]

@@ -191,3 +191,16 @@ def test_revisions_compare_line_by_line(org, west_plan):
     mine = selectors.compare_revisions(selectors.get_revision(plan, 1),
                                        selectors.get_revision(plan, 2), org.west_rep2)
     assert [c.label for c in mine] == [str(org.west_rep2)]
+
+
+def test_product_lines_are_named_by_the_manager(org, west_plan):
+    top = services.set_plan_target(west_plan, by=org.west_manager, measure="units",
+                                   total=D("100"))
+    lines = services.allocate(top, by=org.west_manager, to="product_lines", method="custom",
+                              weights={"Hardware": 3, "Services": 1})
+    assert totals(lines) == {"Hardware": D("75.00"), "Services": D("25.00")}
+    with pytest.raises(ValidationError) as refused:
+        services.allocate(top, by=org.west_manager, to="product_lines", method="potential",
+                          weights={"Hardware": 1})
+    assert "method" in refused.value.message_dict
+    assert totals(top.children.all()) == {"Hardware": D("75.00"), "Services": D("25.00")}

@@ -32,6 +32,11 @@ def test_share_of_territory_potential_and_territory_actuals(org):
     split = services.allocate(us, by=org.admin, to="territories", method="potential")
     totals = {o.label: sum(o.months.values_list("target", flat=True)) for o in split}
     assert totals == {"East": D("300.00"), "West": D("900.00")}
+    # Last year's deals in West weigh the prior-period split, whoever owned them.
+    won(org.east_rep, "100", date(FY - 1, 5, 5), account=Account.objects.get(pk=bay.pk))
+    prior = services.allocate(us, by=org.admin, to="territories", method="prior_period")
+    assert {o.label: sum(o.months.values_list("target", flat=True)) for o in prior} == {
+        "East": D("0.00"), "West": D("1200.00")}
     won(org.east_rep, "500", date(FY, 1, 10), account=Account.objects.get(pk=bay.pk))
     rows = {r.label: r for r in selectors.plan_vs_actual(plan, org.admin,
                                                          as_of=date(FY, 1, 31))}

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
@@ -95,9 +96,11 @@ class TargetIn(InputSchema):
 
 class AllocateIn(InputSchema):
     objective_id: RecordId
-    to: Literal["teams", "reps", "territories"]
+    to: Literal["teams", "reps", "territories", "product_lines"]
     method: Literal[tuple(AllocationMethod.values)]  # type: ignore[valid-type]
-    weights: dict[int, Decimal] | None = Field(None, description="Child id → weight (custom).")
+    weights: dict[str, Decimal] | None = Field(None, description=(
+        "Custom weights: child id → weight; for product lines, name → weight (they name "
+        "the lines, also with method 'even')."))
     reason: str = Field("", max_length=2000)
 
 
@@ -242,6 +245,16 @@ def set_target(request, plan_id: RecordId, payload: TargetIn):
     return Status(201, _objectives(plan, request.user))
 
 
+def _weights(payload: AllocateIn) -> dict | None:
+    """Child ids arrive as JSON keys (strings); product lines keep their names."""
+    if payload.weights is None or payload.to == "product_lines":
+        return payload.weights
+    try:
+        return {int(key): value for key, value in payload.weights.items()}
+    except ValueError as exc:
+        raise ValidationError({"weights": ["Key each weight by the child's id."]}) from exc
+
+
 @plan_router.post("/{plan_id}/allocate", response={201: list[ObjectiveOut]},
                   summary="Allocate a target to its children")
 def allocate(request, plan_id: RecordId, payload: AllocateIn):
@@ -250,7 +263,7 @@ def allocate(request, plan_id: RecordId, payload: AllocateIn):
     if parent is None:
         raise NotFound(f"Plan {plan.pk} has no objective {payload.objective_id}.")
     services.allocate(parent, by=request.user, to=payload.to, method=payload.method,
-                      weights=payload.weights, reason=payload.reason)
+                      weights=_weights(payload), reason=payload.reason)
     return Status(201, _objectives(plan, request.user))
 
 

@@ -41,27 +41,33 @@ class TargetForm(forms.Form):
 class AllocateForm(forms.Form):
     objective = forms.IntegerField(widget=forms.Select, label="Target to allocate")
     to = forms.ChoiceField(choices=[("reps", "Reps"), ("teams", "Teams"),
-                                    ("territories", "Territories")])
+                                    ("territories", "Territories"),
+                                    ("product_lines", "Product lines")])
     method = forms.ChoiceField(choices=AllocationMethod.choices)
-    weights = forms.CharField(required=False, help_text="Custom: id=weight, comma separated.")
+    weights = forms.CharField(required=False, help_text=(
+        "Custom: id=weight, comma separated; product lines: name=weight."))
     reason = forms.CharField(required=False, help_text=REASON_HELP)
 
     def __init__(self, *args, objectives=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["objective"].widget.choices = [(o.pk, str(o)) for o in objectives]
 
-    def clean_weights(self) -> dict[int, Decimal] | None:
-        text = self.cleaned_data["weights"].strip()
-        if not text:
-            return None
-        weights = {}
+    def clean(self):
+        data = super().clean()
+        text = (data.get("weights") or "").strip()
+        data["weights"] = self._weights(text, data.get("to") == "product_lines") if text \
+            else None
+        return data
+
+    def _weights(self, text: str, by_name: bool) -> dict | None:
+        weights: dict = {}
         for part in text.split(","):
             key, _, value = part.partition("=")
             try:
-                weights[int(key)] = Decimal(value.strip())
-            except (ValueError, ArithmeticError) as exc:
-                raise forms.ValidationError(f"Write each weight as id=number, not {part!r}.") \
-                    from exc
+                weights[key.strip() if by_name else int(key)] = Decimal(value.strip() or "1")
+            except (ValueError, ArithmeticError):
+                self.add_error("weights", f"Write each weight as key=number, not {part!r}.")
+                return None
         return weights
 
 

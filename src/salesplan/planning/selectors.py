@@ -245,6 +245,8 @@ def plan_vs_actual(plan: Plan, user: User, *, as_of: date,
     actuals_of = _ActualsByOwner(visible, month_index)
     result = []
     for row in objective_rows(plan, user, Measure.BOOKINGS):
+        if row.objective.level == Level.PRODUCT_LINE:
+            continue  # opportunities carry no product line yet
         actuals = actuals_of.line(row.objective)
         actual = sum(actuals, ZERO)
         to_date = sum((t * s for t, s in zip(row.months, shares, strict=True)), ZERO)

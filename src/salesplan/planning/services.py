@@ -262,20 +262,30 @@ def set_plan_target(plan: Plan, *, by: User, measure: str, total: Decimal,
 class Child:
     """One candidate to receive part of a target."""
 
-    key: int
+    key: int | str
     level: str
     team: Team | None = None
     rep: User | None = None
     territory: Territory | None = None
+    product_line: str = ""
 
     @property
     def label(self) -> str:
-        return str(self.rep or self.team or self.territory)
+        return self.product_line or str(self.rep or self.team or self.territory)
 
 
-def allocation_children(parent: Objective, to: str) -> list[Child]:
-    """Who a target is allocated to: the child teams, the reps, or the territories."""
+def allocation_children(parent: Objective, to: str, product_lines=()) -> list[Child]:
+    """Who a target is allocated to: the child teams, the reps, the territories, or the
+    product lines named by the manager (free-text keys for now)."""
     team = parent.team
+    if to == "product_lines":
+        if parent.level == Level.PRODUCT_LINE:
+            raise ValidationError({"to": ["A product line target does not split further."]})
+        names = [n.strip() for n in product_lines]
+        if any(not n or len(n) > 80 for n in names) or len(set(names)) != len(names):
+            raise ValidationError({"weights": [
+                "Name each product line once, in 1 to 80 characters."]})
+        return [Child(n, Level.PRODUCT_LINE, team=team, product_line=n) for n in names]
     if to == "teams":
         if parent.level not in (Level.COMPANY, Level.TEAM):
             raise ValidationError({"to": ["Only a company or team target splits into teams."]})
@@ -313,10 +323,12 @@ def _prior_bookings(plan: Plan, child: Child) -> Decimal:
         rows = rows.filter(owner=child.rep)
     elif child.team is not None:
         rows = rows.filter(owner_id__in=scope.team_member_ids(child.team))
-    else:
+    elif child.territory is not None:
         accounts = scope.AccountTerritory.objects.filter(
-            territory_id__in=scope.territory_subtree_ids(child.key)).values("account_id")
+            territory_id__in=scope.territory_subtree_ids(child.territory.pk)).values("account_id")
         rows = rows.filter(account_id__in=accounts)
+    else:
+        return Decimal(0)
     return rows.aggregate(s=Sum("amount"))["s"] or Decimal(0)
 
 
@@ -325,11 +337,13 @@ def _potential(child: Child) -> Decimal:
         return scope.potential_of_owners([child.rep.pk])
     if child.team is not None:
         return scope.potential_of_owners(scope.team_member_ids(child.team))
-    return scope.potential_of_territory(child.key)
+    if child.territory is not None:
+        return scope.potential_of_territory(child.territory.pk)
+    return Decimal(0)
 
 
 def allocation_weights(plan: Plan, children: list[Child], method: str,
-                       custom: dict[int, Decimal] | None = None) -> list[Decimal]:
+                       custom: dict | None = None) -> list[Decimal]:
     """One weight per child for the chosen method."""
     if method == AllocationMethod.EVEN:
         weights = [Decimal(1)] * len(children)
@@ -349,7 +363,7 @@ def allocation_weights(plan: Plan, children: list[Child], method: str,
     return weights
 
 
-def _custom_weights(children: list[Child], custom: dict[int, Decimal]) -> list[Decimal]:
+def _custom_weights(children: list[Child], custom: dict) -> list[Decimal]:
     keys = {c.key for c in children}
     unknown = sorted(set(custom) - keys)
     if unknown:
@@ -360,13 +374,17 @@ def _custom_weights(children: list[Child], custom: dict[int, Decimal]) -> list[D
 
 
 def allocate(parent: Objective, *, by: User, to: str, method: str,
-             weights: dict[int, Decimal] | None = None, reason: str = "") -> list[Objective]:
+             weights: dict | None = None, reason: str = "") -> list[Objective]:
     """Split a target among its children by a method, month by month, so that the
     children add up exactly to the parent in every month (and so over the year).
-    Earlier allocations below this target are replaced."""
+    Earlier allocations below this target are replaced. For product lines the weights
+    name the lines (name → weight) and the method is even or custom."""
+    if to == "product_lines" and method not in (AllocationMethod.EVEN, AllocationMethod.CUSTOM):
+        raise ValidationError({"method": [
+            "Product lines have no potential or history yet: split evenly or by weights."]})
     with transaction.atomic():
         plan = _check_changeable(parent.plan, by, reason)
-        children = allocation_children(parent, to)
+        children = allocation_children(parent, to, list(weights or {}))
         if not children:
             raise ValidationError({"to": [f"There are no {to} to allocate {parent.label} to."]})
         shares = allocation_weights(plan, children, method, weights)
@@ -376,7 +394,8 @@ def allocate(parent: Objective, *, by: User, to: str, method: str,
         parent.save(update_fields=["method"])
         created = Objective.objects.bulk_create(
             Objective(plan=plan, parent=parent, measure=parent.measure, level=c.level,
-                      team=c.team, rep=c.rep, territory=c.territory) for c in children)
+                      team=c.team, rep=c.rep, territory=c.territory,
+                      product_line=c.product_line) for c in children)
         matrix = allocate_by_month([parent_months.get(m, Decimal(0)) for m in range(1, 13)],
                                    shares, PLACES)
         MonthlyTarget.objects.bulk_create(
