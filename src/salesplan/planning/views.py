@@ -94,11 +94,20 @@ def _plan_context(request, plan: Plan) -> dict:
         else None,
         "commitment_form": _commitment_form(plan, user, months) if is_plan_rep
         and plan.status != PlanStatus.CLOSED else None,
+        "weight_ids": _weight_ids(plan) if editable else [],
         "revisions": selectors.revisions(plan),
         "reconciliation": selectors.reconciliation(plan, user),
         "actuals": selectors.plan_vs_actual(plan, user, as_of=timezone.localdate(),
                                             calendar=calendar),
     }
+
+
+def _weight_ids(plan: Plan) -> list[tuple[str, int]]:
+    """Who custom weights may name, with the id to write (reps, then teams)."""
+    reps = [(f"Rep {u}", u.pk) for u in scope.plan_reps(plan).order_by("last_name", "id")]
+    team_ids = scope.plan_team_ids(plan)
+    teams = Team.objects.all() if team_ids is None else Team.objects.filter(pk__in=team_ids)
+    return reps + [(f"Team {t}", t.pk) for t in teams.order_by("name")]
 
 
 def _may(user, plan: Plan, action: str) -> bool:
