@@ -188,7 +188,10 @@ def keyset_page(queryset: QuerySet, *, sort_field: str, sort_key: str, cursor: s
         # Going forwards on an ascending sort means "greater than"; every other case flips.
         greater = descending == backwards
         op = "gt" if greater else "lt"
+        # The inclusive bound alone is what lets the database seek straight to the cursor
+        # in the (…, sort field, id) index; the OR then drops the rows before it.
         queryset = queryset.filter(
+            Q(**{f"{name}__{op}e": value}),
             Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"pk__{op}": pk}))
     forward_desc = descending != backwards
     order = (f"-{name}", "-pk") if forward_desc else (name, "pk")
