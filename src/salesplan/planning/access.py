@@ -27,17 +27,20 @@ def team_ancestor_ids(team_id: int | None) -> list[int]:
     return ids
 
 
+def visibility_rule(user) -> Q | None:
+    """Which plans the user sees, as a filter; None means none at all."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_admin or user.role in READ_EVERYTHING:
+        return Q()
+    if user.role == Role.MANAGER:
+        return Q(team__isnull=True) | Q(team_id__in=managed_team_ids(user)) | Q(owner=user)
+    return Q(team__isnull=True) | Q(team_id__in=team_ancestor_ids(user.team_id))
+
+
 def visible_plans(user: User) -> QuerySet[Plan]:
     """The plans the user may open; every plan read starts here."""
-    plans = Plan.objects.select_related("team", "owner")
-    if not user.is_authenticated or not user.is_active:
-        return plans.none()
-    if user.is_admin or user.role in READ_EVERYTHING:
-        return plans
-    if user.role == Role.MANAGER:
-        return plans.filter(Q(team__isnull=True) | Q(team_id__in=managed_team_ids(user))
-                            | Q(owner=user))
-    return plans.filter(Q(team__isnull=True) | Q(team_id__in=team_ancestor_ids(user.team_id)))
+    return Plan.objects.visible_to(user).select_related("team", "owner")
 
 
 def sees_every_objective(user: User) -> bool:

@@ -46,6 +46,15 @@ class AllocationMethod(models.TextChoices):
     CUSTOM = "custom", "Custom weights"
 
 
+class PlanQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "PlanQuerySet":
+        """The plans the user may open (the rule lives in planning.access)."""
+        from .access import visibility_rule
+
+        rule = visibility_rule(user)
+        return self.none() if rule is None else self.filter(rule)
+
+
 class Plan(VersionedModel):
     """One fiscal year's sales plan for a team and everything below it (no team: the
     whole company). Owned by a manager; its status moves only through the transition
@@ -65,6 +74,8 @@ class Plan(VersionedModel):
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+", editable=False)
     approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = PlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["-fiscal_year", "name", "id"]
