@@ -1,6 +1,9 @@
 """The fiscal calendar: naming, quarter boundaries, selling days."""
 
-from datetime import date
+from datetime import date, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from salesplan.core.fiscal import (
     CompanyCalendar,
@@ -65,3 +68,27 @@ def test_the_company_calendar_reads_the_settings(db):
     assert calendar.year_bounds(2027) == (date(2026, 2, 1), date(2027, 1, 31))
     # February 2026: Mondays to Thursdays = 16, less the holiday on Monday 2nd.
     assert calendar.selling_days(date(2026, 2, 1), date(2026, 2, 28)) == 15
+
+
+@given(day=st.dates(min_value=date(2001, 1, 1), max_value=date(2099, 12, 31)),
+       start_month=st.integers(min_value=1, max_value=12))
+def test_every_day_falls_in_exactly_one_month_of_its_fiscal_year(day, start_month):
+    year = fiscal_year_of(day, start_month)
+    months = fiscal_months(year, start_month)
+    assert sum(m.contains(day) for m in months) == 1
+    assert months[0].start == fiscal_year_start(year, start_month) <= day
+    assert all(b.start - a.end == timedelta(days=1)
+               for a, b in zip(months[:-1], months[1:], strict=True))
+
+
+@given(start=st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+       days=st.integers(min_value=0, max_value=400), split=st.integers(min_value=0),
+       weekdays=st.sets(st.integers(min_value=0, max_value=6)))
+def test_selling_days_add_up_over_consecutive_periods(start, days, split, weekdays):
+    end = start + timedelta(days=days)
+    middle = start + timedelta(days=split % (days + 1))
+    whole = selling_days(start, end, weekdays)
+    assert whole == (selling_days(start, middle, weekdays)
+                     + selling_days(middle + timedelta(days=1), end, weekdays))
+    assert whole == sum(1 for i in range(days + 1)
+                        if (start + timedelta(days=i)).weekday() in weekdays)
