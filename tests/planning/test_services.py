@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from salesplan.core.audit import history_for
 from salesplan.planning import selectors, services
 from salesplan.planning.models import Commitment, MonthlyTarget, Objective, Plan, PlanRevision
 
@@ -204,3 +205,18 @@ def test_product_lines_are_named_by_the_manager(org, west_plan):
                           weights={"Hardware": 1})
     assert "method" in refused.value.message_dict
     assert totals(top.children.all()) == {"Hardware": D("75.00"), "Services": D("25.00")}
+
+
+def test_target_and_allocation_changes_are_audited(org, west_plan):
+    services.set_plan_target(west_plan, by=org.west_manager, measure="bookings",
+                             total=D("100"))
+    services.set_plan_target(west_plan, by=org.west_manager, measure="bookings",
+                             total=D("150"))
+    top = Objective.objects.get(plan=west_plan, parent=None)
+    services.allocate(top, by=org.west_manager, to="reps", method="even")
+    entries = [(e.field, e.old_value, e.new_value, e.changed_by)
+               for e in history_for(west_plan).order_by("id") if e.field]
+    assert entries == [
+        ("bookings target", "", "100.00", org.west_manager),
+        ("bookings target", "100.00", "150.00", org.west_manager),
+        ("bookings allocation", "", "West to 2 reps (even)", org.west_manager)]

@@ -188,7 +188,9 @@ def _check_changeable(plan: Plan, by: User, reason: str) -> Plan:
     return plan
 
 
-def _after_change(plan: Plan, by: User, reason: str) -> None:
+def _after_change(plan: Plan, by: User, reason: str, field: str, old: str, new: str) -> None:
+    """Bump the plan's version, audit the change, and revise an approved plan."""
+    record_changes(plan, {field: (old, new)}, by)
     Plan.objects.filter(pk=plan.pk).update(version=plan.version + 1, updated_at=timezone.now())
     plan.version += 1
     if plan.is_revised_on_change:
@@ -248,13 +250,15 @@ def set_plan_target(plan: Plan, *, by: User, measure: str, total: Decimal,
         plan = _check_changeable(plan, by, reason)
         months = allocate_exactly(total, phasing_weights(plan, phasing, profile), PLACES)
         top = _top_objective(plan, measure)
+        old_total = ""
         if top is not None:
+            old_total = str(sum(top.months.values_list("target", flat=True), Decimal(0)))
             top.delete()
         level = Level.COMPANY if plan.team_id is None else Level.TEAM
         top = Objective.objects.create(plan=plan, measure=measure, level=level, team=plan.team)
         MonthlyTarget.objects.bulk_create(
             MonthlyTarget(objective=top, month=i + 1, target=t) for i, t in enumerate(months))
-        _after_change(plan, by, reason)
+        _after_change(plan, by, reason, f"{measure} target", old_total, str(sum(months)))
     return top
 
 
@@ -401,7 +405,8 @@ def allocate(parent: Objective, *, by: User, to: str, method: str,
         MonthlyTarget.objects.bulk_create(
             MonthlyTarget(objective=o, month=j + 1, target=target)
             for o, row in zip(created, matrix, strict=True) for j, target in enumerate(row))
-        _after_change(plan, by, reason)
+        _after_change(plan, by, reason, f"{parent.measure} allocation", "",
+                      f"{parent.label} to {len(created)} {to} ({method})")
     return created
 
 
