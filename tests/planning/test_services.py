@@ -220,3 +220,23 @@ def test_target_and_allocation_changes_are_audited(org, west_plan):
         ("bookings target", "", "100.00", org.west_manager),
         ("bookings target", "100.00", "150.00", org.west_manager),
         ("bookings allocation", "", "West to 2 reps (even)", org.west_manager)]
+
+
+def test_marketing_commits_pipeline_to_a_team(org, west_plan):
+    services.set_plan_target(west_plan, by=org.west_manager, measure="pipeline_created",
+                             total=D("3000"))
+    services.submit_marketing_commitment(west_plan, by=org.marketer, team=org.west,
+                                         measure="pipeline_created", months=["200"] * 12)
+    services.submit_marketing_commitment(west_plan, by=org.marketer, team=org.west,
+                                         measure="leads", months=["10"] * 12)
+    with pytest.raises(PermissionDenied):
+        services.submit_marketing_commitment(west_plan, by=org.west_manager, team=org.west,
+                                             measure="leads", months=["1"] * 12)
+    with pytest.raises(ValidationError) as other_team:
+        services.submit_marketing_commitment(west_plan, by=org.marketer, team=org.east,
+                                             measure="leads", months=["1"] * 12)
+    assert "team" in other_team.value.message_dict
+    rows = selectors.reconciliation(west_plan, org.west_manager).marketing
+    assert [(r.label, r.top_down, r.bottom_up, r.gap) for r in rows] == [
+        ("West · Leads", None, D("120.00"), None),
+        ("West · Pipeline created", D("3000.00"), D("2400.00"), D("-600.00"))]

@@ -68,3 +68,18 @@ def test_a_revision_page_shows_what_changed(org, west_plan, api_as):
     api = api_as(org.west_manager).get(f"/plans/{west_plan.pk}/revisions/2/changes")
     assert [(c["before"], c["after"], c["change"]) for c in api.data] == [
         ("1200.00", "1500.00", "300.00")]
+
+
+def test_marketing_commits_in_the_page(org, west_plan, api_as):
+    web = login(org.marketer)
+    page = web.get(f"/plans/{west_plan.pk}/")
+    assert b"Marketing commitment" in page.content and b"My commitment" not in page.content
+    months = {f"m{i}": "5" for i in range(1, 13)}
+    web.post(f"/plans/{west_plan.pk}/marketing/submit/",
+             {"team": org.west.pk, "measure": "leads", **months})
+    recon = api_as(org.executive).get(f"/plans/{west_plan.pk}/reconciliation").data
+    assert [(r["label"], r["bottom_up"]) for r in recon["marketing"]] == [
+        ("West · Leads", "60.00")]
+    api = api_as(org.marketer).post(f"/plans/{west_plan.pk}/marketing-commitments", {
+        "team_id": org.west.pk, "measure": "units", "months": ["1"] * 12})
+    assert api.status_code == 422

@@ -142,6 +142,21 @@ class ReconciliationOut(Schema):
     levels: list[ReconciliationRowOut]
     reps: list[ReconciliationRowOut]
     not_submitted: list[str]
+    marketing: list[ReconciliationRowOut] = Field(
+        description="Marketing's commitments per team against the team's target.")
+
+
+class MarketingCommitmentIn(InputSchema):
+    team_id: RecordId
+    measure: Literal["leads", "pipeline_created"]
+    months: MonthValues = Field(min_length=12, max_length=12)
+
+
+class MarketingCommitmentOut(Schema):
+    team_id: int
+    measure: str
+    month: int
+    amount: MoneyOut
 
 
 class ActualRowOut(Schema):
@@ -330,7 +345,20 @@ def reconciliation(request, plan_id: RecordId, measure: MeasureName = "bookings"
     result = selectors.reconciliation(plan, request.user, measure)
     return {"measure": result.measure, "levels": _recon_rows(result.levels),
             "reps": _recon_rows(result.reps),
-            "not_submitted": [str(u) for u in result.not_submitted]}
+            "not_submitted": [str(u) for u in result.not_submitted],
+            "marketing": _recon_rows(result.marketing)}
+
+
+@plan_router.post("/{plan_id}/marketing-commitments",
+                  response={201: list[MarketingCommitmentOut]},
+                  summary="Marketing commits leads or pipeline to a team, month by month")
+def submit_marketing_commitment(request, plan_id: RecordId, payload: MarketingCommitmentIn):
+    plan = selectors.get_plan(request.user, plan_id)
+    team = Team.objects.filter(pk=payload.team_id).first()
+    if team is None:
+        raise ValidationError({"team": [f"No team with id {payload.team_id}."]})
+    return Status(201, services.submit_marketing_commitment(
+        plan, by=request.user, team=team, measure=payload.measure, months=payload.months))
 
 
 @plan_router.get("/{plan_id}/plan-vs-actual", response=list[ActualRowOut],

@@ -6,7 +6,7 @@ from django import forms
 
 from salesplan.org.models import Team
 
-from .models import AllocationMethod, Measure
+from .models import MARKETING_MEASURES, AllocationMethod, Measure
 
 REASON_HELP = "Needed once the plan is approved: the change becomes a revision."
 
@@ -83,3 +83,14 @@ class CommitmentForm(forms.Form):
 
     def months(self) -> list[Decimal]:
         return [self.cleaned_data[f"m{i}"] for i in range(1, 13)]
+
+
+class MarketingCommitmentForm(CommitmentForm):
+    """Marketing's commitment of leads or pipeline to one team of the plan."""
+
+    def __init__(self, *args, teams=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["measure"].choices = [(m.value, m.label) for m in MARKETING_MEASURES]
+        self.fields["team"] = forms.ModelChoiceField(
+            queryset=teams if teams is not None else Team.objects.all())
+        self.order_fields(["team", "measure"])

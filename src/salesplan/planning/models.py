@@ -25,6 +25,7 @@ class Measure(models.TextChoices):
     NEW_ACCOUNTS = "new_accounts", "New accounts"
     PIPELINE_CREATED = "pipeline_created", "Pipeline created"
     ACTIVITIES = "activities", "Activities"
+    LEADS = "leads", "Leads"
 
 
 # Measures in money; the others are counts (still stored as Decimal, 2 places).
@@ -191,3 +192,28 @@ class Commitment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.rep} {self.measure} M{self.month}: {self.amount}"
+
+
+# What marketing commits to deliver to a team.
+MARKETING_MEASURES = (Measure.LEADS, Measure.PIPELINE_CREATED)
+
+
+class MarketingCommitment(TimeStampedModel):
+    """What marketing commits to deliver to one team (leads, pipeline) in a fiscal month."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="marketing_commitments")
+    team = models.ForeignKey("org.Team", on_delete=models.PROTECT, related_name="+")
+    measure = models.CharField(max_length=20, choices=Measure.choices)
+    month = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(12)])
+    amount = AmountField(validators=[MinValueValidator(0)])
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["plan", "team", "measure", "month"]
+        constraints = [models.UniqueConstraint(fields=["plan", "team", "measure", "month"],
+                                               name="one_marketing_commitment_per_team_month")]
+
+    def __str__(self) -> str:
+        return f"Marketing → {self.team} {self.measure} M{self.month}: {self.amount}"

@@ -16,10 +16,20 @@ from salesplan.org.selectors import team_subtree_ids
 from salesplan.pipeline.models import Opportunity
 
 from . import access, scope
-from .models import Commitment, Level, Measure, MonthlyTarget, Objective, Plan, PlanRevision
+from .models import (
+    Commitment,
+    Level,
+    MarketingCommitment,
+    Measure,
+    MonthlyTarget,
+    Objective,
+    Plan,
+    PlanRevision,
+)
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
+NOTHING = Decimal("0.00")  # zero money, printed with its cents
 
 
 def get_plan(user: User, pk: int) -> Plan:
@@ -152,13 +162,15 @@ class Reconciliation:
     levels: list[ReconciliationRow] = field(default_factory=list)
     reps: list[ReconciliationRow] = field(default_factory=list)
     not_submitted: list[User] = field(default_factory=list)
+    marketing: list[ReconciliationRow] = field(default_factory=list)
 
 
 def reconciliation(plan: Plan, user: User, measure: str = Measure.BOOKINGS) -> Reconciliation:
     """Top-down against bottom-up per level (plan, teams) and per rep, with who is missing."""
-    committed: dict[int, Decimal] = dict(
+    committed: dict[int, Decimal] = {
+        rep_id: total.quantize(CENT) for rep_id, total in
         Commitment.objects.filter(plan=plan, measure=measure).values("rep_id")
-        .annotate(s=Sum("amount")).values_list("rep_id", "s"))
+        .annotate(s=Sum("amount")).values_list("rep_id", "s")}
     reps = list(scope.plan_reps(plan).select_related("team").order_by("last_name", "id"))
     if not access.sees_every_objective(user):
         reps = [r for r in reps if r.pk == user.pk]
@@ -168,7 +180,7 @@ def reconciliation(plan: Plan, user: User, measure: str = Measure.BOOKINGS) -> R
     result = Reconciliation(measure)
     for rep in reps:
         result.reps.append(ReconciliationRow(str(rep), Level.REP, rep_targets.get(rep.pk),
-                                             committed.get(rep.pk, ZERO), rep.pk in committed))
+                                             committed.get(rep.pk, NOTHING), rep.pk in committed))
         if rep.pk not in committed:
             result.not_submitted.append(rep)
     if access.sees_every_objective(user):
@@ -180,7 +192,24 @@ def reconciliation(plan: Plan, user: User, measure: str = Measure.BOOKINGS) -> R
                 bottom = sum((v for rid, v in committed.items()
                               if teams is None or team_of.get(rid) in teams), ZERO)
                 result.levels.append(ReconciliationRow(o.label, o.level, row.total, bottom))
+        result.marketing = marketing_reconciliation(plan, user)
     return result
+
+
+def marketing_reconciliation(plan: Plan, user: User) -> list[ReconciliationRow]:
+    """Per team and measure: what marketing committed against the team's target for it."""
+    committed = (MarketingCommitment.objects.filter(plan=plan)
+                 .values("team_id", "team__name", "measure").annotate(s=Sum("amount"))
+                 .order_by("team__name", "measure"))
+    targets: dict[tuple[int | None, str], Decimal] = {}
+    for row in objective_rows(plan, user):
+        o = row.objective
+        if o.level in (Level.TEAM, Level.COMPANY):
+            targets.setdefault((o.team_id, o.measure), row.total)
+    return [ReconciliationRow(f"{c['team__name']} · {Measure(c['measure']).label}",
+                              "marketing", targets.get((c["team_id"], c["measure"])),
+                              c["s"].quantize(CENT))
+            for c in committed]
 
 
 # --- plan vs actual ----------------------------------------------------------------------
@@ -275,7 +304,8 @@ class _ActualsByOwner:
         rows = (opportunities.annotate(m=TruncMonth("close_date")).values(key, "m")
                 .annotate(s=Sum("amount")).values_list(key, "m", "s"))
         for owner_id, month, amount in rows:
-            yield owner_id, self.month_index[(month.year, month.month)], amount
+            # SQLite sums decimals without their scale: give every amount its cents back.
+            yield owner_id, self.month_index[(month.year, month.month)], amount.quantize(CENT)
 
     def _owners_in(self, team_ids: set[int] | None) -> list[int]:
         return [o for o in self.by_owner if team_ids is None or self.team_of.get(o) in team_ids]

@@ -20,9 +20,11 @@ from salesplan.territories.models import Territory
 from . import access, scope
 from .allocation import allocate_by_month, allocate_exactly
 from .models import (
+    MARKETING_MEASURES,
     AllocationMethod,
     Commitment,
     Level,
+    MarketingCommitment,
     Measure,
     MonthlyTarget,
     Objective,
@@ -430,3 +432,24 @@ def submit_commitment(plan: Plan, *, by: User, measure: str, months: Sequence) -
         return Commitment.objects.bulk_create(
             Commitment(plan=plan, rep=by, measure=measure, month=i + 1, amount=a)
             for i, a in enumerate(amounts))
+
+
+def submit_marketing_commitment(plan: Plan, *, by: User, team: Team, measure: str,
+                                months: Sequence) -> list[MarketingCommitment]:
+    """Marketing commits to the leads or pipeline it will deliver to a team, month by
+    month; submitting again for the same team and measure replaces the figures."""
+    if not (by.is_admin or by.role == Role.MARKETING):
+        raise PermissionDenied("Only marketing submits marketing commitments.")
+    if plan.status == PlanStatus.CLOSED:
+        raise ValidationError({"status": ["The plan is closed."]})
+    if measure not in MARKETING_MEASURES:
+        raise ValidationError({"measure": ["Marketing commits to leads or pipeline created."]})
+    team_ids = scope.plan_team_ids(plan)
+    if team_ids is not None and team.pk not in team_ids:
+        raise ValidationError({"team": [f"{team} is not covered by this plan."]})
+    amounts = [a.quantize(Decimal("0.01")) for a in _twelve(months, "months")]
+    with transaction.atomic():
+        MarketingCommitment.objects.filter(plan=plan, team=team, measure=measure).delete()
+        return MarketingCommitment.objects.bulk_create(
+            MarketingCommitment(plan=plan, team=team, measure=measure, month=i + 1, amount=a,
+                                submitted_by=by) for i, a in enumerate(amounts))

@@ -12,5 +12,6 @@ urlpatterns = [
     path("<int:pk>/targets/set/", views.plan_target, name="target"),
     path("<int:pk>/allocations/new/", views.plan_allocate, name="allocate"),
     path("<int:pk>/commitments/submit/", views.plan_commit, name="commit"),
+    path("<int:pk>/marketing/submit/", views.marketing_commit, name="marketing_commit"),
     path("<int:pk>/revisions/<int:number>/", views.revision_detail, name="revision"),
 ]

@@ -21,7 +21,13 @@ from salesplan.org.models import Role, Team
 from salesplan.org.selectors import managed_team_ids
 
 from . import access, scope, selectors, services
-from .forms import AllocateForm, CommitmentForm, PlanForm, TargetForm
+from .forms import (
+    AllocateForm,
+    CommitmentForm,
+    MarketingCommitmentForm,
+    PlanForm,
+    TargetForm,
+)
 from .models import Commitment, Level, Measure, Plan, PlanStatus
 
 # Which transition buttons a plan shows in each status.
@@ -95,6 +101,10 @@ def _plan_context(request, plan: Plan) -> dict:
         "commitment_form": _commitment_form(plan, user, months) if is_plan_rep
         and plan.status != PlanStatus.CLOSED else None,
         "weight_ids": _weight_ids(plan) if editable else [],
+        "marketing_form": MarketingCommitmentForm(
+            month_labels=[m.start.strftime("%b %Y") for m in months],
+            teams=_plan_teams(plan)) if user.role == Role.MARKETING
+        and plan.status != PlanStatus.CLOSED else None,
         "revisions": selectors.revisions(plan),
         "reconciliation": selectors.reconciliation(plan, user),
         "actuals": selectors.plan_vs_actual(plan, user, as_of=timezone.localdate(),
@@ -102,12 +112,16 @@ def _plan_context(request, plan: Plan) -> dict:
     }
 
 
+def _plan_teams(plan: Plan):
+    team_ids = scope.plan_team_ids(plan)
+    teams = Team.objects.all() if team_ids is None else Team.objects.filter(pk__in=team_ids)
+    return teams.order_by("name")
+
+
 def _weight_ids(plan: Plan) -> list[tuple[str, int]]:
     """Who custom weights may name, with the id to write (reps, then teams)."""
     reps = [(f"Rep {u}", u.pk) for u in scope.plan_reps(plan).order_by("last_name", "id")]
-    team_ids = scope.plan_team_ids(plan)
-    teams = Team.objects.all() if team_ids is None else Team.objects.filter(pk__in=team_ids)
-    return reps + [(f"Team {t}", t.pk) for t in teams.order_by("name")]
+    return reps + [(f"Team {t}", t.pk) for t in _plan_teams(plan)]
 
 
 def _may(user, plan: Plan, action: str) -> bool:
@@ -205,6 +219,22 @@ def plan_commit(request, pk: int):
     return _apply(request, plan, lambda: services.submit_commitment(
         plan, by=request.user, measure=form.cleaned_data["measure"], months=form.months()),
         "Commitment submitted.")
+
+
+@login_required
+@require_POST
+def marketing_commit(request, pk: int):
+    plan = _plan(request, pk)
+    labels = [m.start.strftime("%b %Y")
+              for m in CompanyCalendar.current().months(plan.fiscal_year)]
+    form = MarketingCommitmentForm(request.POST, month_labels=labels, teams=_plan_teams(plan))
+    if not form.is_valid():
+        messages.error(request, f"Check the commitment: {_problems(form)}")
+        return redirect("web:planning:detail", plan.pk)
+    data = form.cleaned_data
+    return _apply(request, plan, lambda: services.submit_marketing_commitment(
+        plan, by=request.user, team=data["team"], measure=data["measure"],
+        months=form.months()), "Marketing commitment submitted.")
 
 
 @login_required
