@@ -1,0 +1,138 @@
+"""`salesplan plan`: sales plans from the command line, through the same services and
+selectors as the pages and the API.
+
+    salesplan plan list [--as USERNAME]
+    salesplan plan show ID [--as USERNAME]                    objectives by month
+    salesplan plan target ID MEASURE TOTAL [--phasing even|history] [--reason R]
+    salesplan plan allocate ID OBJECTIVE_ID --to reps|teams|territories
+        [--method even|potential|prior_period] [--reason R]
+    salesplan plan submit|return|approve|activate|close ID
+    salesplan plan reconcile ID [--measure bookings]
+    salesplan plan actual ID [--as-of YYYY-MM-DD]
+"""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from salesplan.core.errors import NotFound
+from salesplan.org.models import Role, User
+from salesplan.planning import selectors, services
+from salesplan.planning.models import Measure, Objective
+
+
+class Command(BaseCommand):
+    help = "Sales plans: list, show, set targets, allocate, move status, reconcile, actuals."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        parsers = [sub.add_parser("list", help="Plans you may see.")]
+        for name, text in (("show", "Objectives by month."), ("reconcile", "Top-down vs "
+                           "bottom-up."), ("actual", "Plan vs actual bookings.")):
+            p = sub.add_parser(name, help=text)
+            p.add_argument("plan", type=int)
+            parsers.append(p)
+        parsers[-2].add_argument("--measure", choices=Measure.values, default="bookings")
+        parsers[-1].add_argument("--as-of", type=date.fromisoformat)
+        target = sub.add_parser("target", help="Set the plan's top target for a measure.")
+        target.add_argument("plan", type=int)
+        target.add_argument("measure", choices=Measure.values)
+        target.add_argument("total")
+        target.add_argument("--phasing", choices=["even", "history"], default="even")
+        allocate = sub.add_parser("allocate", help="Allocate a target to its children.")
+        allocate.add_argument("plan", type=int)
+        allocate.add_argument("objective", type=int)
+        allocate.add_argument("--to", choices=["reps", "teams", "territories"], required=True)
+        allocate.add_argument("--method", choices=["even", "potential", "prior_period"],
+                              default="even")
+        for p in (target, allocate):
+            p.add_argument("--reason", default="")
+        parsers += [target, allocate]
+        for action in services.TRANSITIONS:
+            p = sub.add_parser(action, help=f"{action.capitalize()} the plan.")
+            p.add_argument("plan", type=int)
+            parsers.append(p)
+        for p in parsers:
+            p.add_argument("--as", dest="username",
+                           help="Act as this user (default: the first active admin).")
+
+    def handle(self, *args, **options) -> None:
+        user = self._user(options.get("username"))
+        action = options["action"]
+        try:
+            if action == "list":
+                return self._list(user)
+            plan = selectors.get_plan(user, options["plan"])
+            if action in services.TRANSITIONS:
+                plan = services.TRANSITIONS[action](plan, by=user)
+                self.stdout.write(f"{plan}: {plan.get_status_display()}.")
+            elif action == "target":
+                services.set_plan_target(plan, by=user, measure=options["measure"],
+                                         total=_amount(options["total"]),
+                                         phasing=options["phasing"], reason=options["reason"])
+                self._show(plan, user)
+            elif action == "allocate":
+                parent = Objective.objects.filter(plan=plan, pk=options["objective"]).first()
+                if parent is None:
+                    raise CommandError(f"Plan {plan.pk} has no objective {options['objective']}.")
+                services.allocate(parent, by=user, to=options["to"], method=options["method"],
+                                  reason=options["reason"])
+                self._show(plan, user)
+            elif action == "show":
+                self._show(plan, user)
+            elif action == "reconcile":
+                self._reconcile(plan, user, options["measure"])
+            else:
+                self._actual(plan, user, options["as_of"] or timezone.localdate())
+        except (ValidationError, PermissionDenied, NotFound) as exc:
+            raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
+
+    def _user(self, username: str | None) -> User:
+        users = User.objects.filter(is_active=True)
+        user = (users.filter(username=username).first() if username
+                else users.filter(role=Role.ADMIN).order_by("id").first())
+        if user is None:
+            raise CommandError(f"No active user {username!r}." if username
+                               else "No active admin; pass --as USERNAME.")
+        return user
+
+    def _list(self, user) -> None:
+        for p in selectors.plan_list(user):
+            self.stdout.write(f"{p.pk:>5}  FY{p.fiscal_year}  {p.get_status_display():<9}  "
+                              f"{p.team or 'Whole company'}  {p.name}")
+
+    def _show(self, plan, user) -> None:
+        for row in selectors.objective_rows(plan, user):
+            o = row.objective
+            months = " ".join(f"{m:>11,.2f}" for m in row.months)
+            self.stdout.write(f"{o.pk:>5} {'  ' * row.depth}{o.get_measure_display()} · "
+                              f"{o.label}: {row.total:,.2f} | {months}")
+
+    def _reconcile(self, plan, user, measure: str) -> None:
+        result = selectors.reconciliation(plan, user, measure)
+        for r in result.levels + result.reps + result.marketing:
+            top = "-" if r.top_down is None else f"{r.top_down:,.2f}"
+            gap = "-" if r.gap is None else f"{r.gap:,.2f}"
+            self.stdout.write(f"{r.level:<10} {r.label:<30} top-down {top:>14}  "
+                              f"bottom-up {r.bottom_up:>14,.2f}  gap {gap:>14}")
+        if result.not_submitted:
+            names = ", ".join(str(u) for u in result.not_submitted)
+            self.stdout.write(f"Not submitted: {names}")
+
+    def _actual(self, plan, user, as_of: date) -> None:
+        for r in selectors.plan_vs_actual(plan, user, as_of=as_of):
+            attainment = "-" if r.attainment is None else f"{r.attainment}%"
+            self.stdout.write(f"{'  ' * r.depth}{r.label:<30} target {r.target:>14,.2f}  "
+                              f"to date {r.target_to_date:>14,.2f}  actual "
+                              f"{r.actual_to_date:>14,.2f}  {attainment:>7}  landing "
+                              f"{r.projection:>14,.2f}")
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise CommandError(f"The total {text!r} is not a number.") from exc
