@@ -240,3 +240,17 @@ def test_marketing_commits_pipeline_to_a_team(org, west_plan):
     assert [(r.label, r.top_down, r.bottom_up, r.gap) for r in rows] == [
         ("West · Leads", None, D("120.00"), None),
         ("West · Pipeline created", D("3000.00"), D("2400.00"), D("-600.00"))]
+
+
+def test_trailing_twelve_months_share(org, monkeypatch):
+    plan = services.create_plan(by=org.west_manager, name="Next year", fiscal_year=FY + 1,
+                                team=org.west)
+    monkeypatch.setattr(services.timezone, "localdate", lambda: date(FY, 6, 30))
+    won(org.west_rep, "100", date(FY - 1, 7, 1))  # in the window (1 July – 30 June)
+    won(org.west_rep2, "300", date(FY, 6, 30))  # in the window
+    won(org.west_rep2, "999", date(FY - 1, 6, 30))  # a day too early
+    top = services.set_plan_target(plan, by=org.west_manager, measure="bookings",
+                                   total=D("1000"))
+    reps = services.allocate(top, by=org.west_manager, to="reps",
+                             method="trailing_twelve_months")
+    assert totals(reps) == {str(org.west_rep): D("250.00"), str(org.west_rep2): D("750.00")}

@@ -12,6 +12,7 @@ from salesplan.org.models import Role
 from salesplan.planning import selectors, services
 from salesplan.territories import services as territory_services
 from salesplan.territories.assignment import run_full_assignment
+from salesplan.territories.models import TerritoryGoal
 
 from ..factories import make_account, make_user
 from ..territories.conftest import build_map
@@ -37,6 +38,16 @@ def test_share_of_territory_potential_and_territory_actuals(org):
     prior = services.allocate(us, by=org.admin, to="territories", method="prior_period")
     assert {o.label: sum(o.months.values_list("target", flat=True)) for o in prior} == {
         "East": D("0.00"), "West": D("1200.00")}
+    # Goals set in territory management for the plan's year weigh the split too.
+    TerritoryGoal.objects.create(territory=territory_map.west, period_start=date(FY, 1, 1),
+                                 period_end=date(FY, 12, 31), formula="manual",
+                                 proposed=D("1"), amount=D("100"))
+    TerritoryGoal.objects.create(territory=territory_map.east, period_start=date(FY, 1, 1),
+                                 period_end=date(FY, 12, 31), formula="manual",
+                                 proposed=D("1"), amount=D("300"))
+    by_goal = services.allocate(us, by=org.admin, to="territories", method="territory_goals")
+    assert {o.label: sum(o.months.values_list("target", flat=True)) for o in by_goal} == {
+        "East": D("900.00"), "West": D("300.00")}
     won(org.east_rep, "500", date(FY, 1, 10), account=Account.objects.get(pk=bay.pk))
     rows = {r.label: r for r in selectors.plan_vs_actual(plan, org.admin,
                                                          as_of=date(FY, 1, 31))}

@@ -44,6 +44,8 @@ class AllocationMethod(models.TextChoices):
     EVEN = "even", "Even split"
     POTENTIAL = "potential", "Share of potential"
     PRIOR_PERIOD = "prior_period", "Prior-period share"
+    TRAILING_TWELVE_MONTHS = "trailing_twelve_months", "Trailing twelve months"
+    TERRITORY_GOALS = "territory_goals", "Territory goals"
     CUSTOM = "custom", "Custom weights"
 
 
@@ -112,7 +114,7 @@ class Objective(models.Model):
     rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                             on_delete=models.PROTECT, related_name="objectives")
     product_line = models.CharField(max_length=80, blank=True)
-    method = models.CharField(max_length=20, choices=AllocationMethod.choices, blank=True,
+    method = models.CharField(max_length=30, choices=AllocationMethod.choices, blank=True,
                               help_text="How this objective's children were allocated.")
 
     class Meta:

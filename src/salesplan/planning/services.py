@@ -4,6 +4,7 @@ is half-saved) and, once the plan is approved, records a revision with its reaso
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +16,7 @@ from salesplan.core.audit import record_changes, record_created
 from salesplan.core.errors import StaleVersion
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.org.models import Company, Role, Team, User
-from salesplan.territories.models import Territory
+from salesplan.territories.models import Territory, TerritoryGoal
 
 from . import access, scope
 from .allocation import allocate_by_month, allocate_exactly
@@ -322,8 +323,18 @@ def _territory_children(parent: Objective) -> list[Child]:
     return [Child(t.pk, Level.TERRITORY, territory=t) for t in territories.order_by("name", "id")]
 
 
-def _prior_bookings(plan: Plan, child: Child) -> Decimal:
-    start, end = CompanyCalendar.current().year_bounds(plan.fiscal_year - 1)
+def _trailing_window(plan: Plan) -> tuple[date, date]:
+    """The twelve months before today, or before the plan's year if it has not begun."""
+    year_start = CompanyCalendar.current().year_bounds(plan.fiscal_year)[0]
+    end = min(timezone.localdate(), year_start - timedelta(days=1))
+    first = end + timedelta(days=1)
+    try:
+        return first.replace(year=first.year - 1), end
+    except ValueError:  # 29 February: a year earlier the window starts on 1 March
+        return date(first.year - 1, 3, 1), end
+
+
+def _bookings_between(plan: Plan, child: Child, start: date, end: date) -> Decimal:
     rows = scope.won_bookings(plan, start, end)
     if child.rep is not None:
         rows = rows.filter(owner=child.rep)
@@ -356,17 +367,37 @@ def allocation_weights(plan: Plan, children: list[Child], method: str,
     elif method == AllocationMethod.POTENTIAL:
         weights = [_potential(c) for c in children]
     elif method == AllocationMethod.PRIOR_PERIOD:
-        weights = [_prior_bookings(plan, c) for c in children]
+        start, end = CompanyCalendar.current().year_bounds(plan.fiscal_year - 1)
+        weights = [_bookings_between(plan, c, start, end) for c in children]
+    elif method == AllocationMethod.TRAILING_TWELVE_MONTHS:
+        start, end = _trailing_window(plan)
+        weights = [_bookings_between(plan, c, start, end) for c in children]
+    elif method == AllocationMethod.TERRITORY_GOALS:
+        weights = _territory_goals(plan, children)
     elif method == AllocationMethod.CUSTOM:
         weights = _custom_weights(children, custom or {})
     else:
         raise ValidationError({"method": [f"Unknown allocation method {method!r}."]})
     if not any(weights):
-        what = {"potential": "potential",
-                "prior_period": "bookings last year"}.get(method, "weight")
+        what = {"potential": "potential", "prior_period": "bookings last year",
+                "trailing_twelve_months": "bookings in the last twelve months",
+                "territory_goals": "goal for the plan's year"}.get(method, "weight")
         raise ValidationError({"method": [
             f"None of them has any {what}; choose another method."]})
     return weights
+
+
+def _territory_goals(plan: Plan, children: list[Child]) -> list[Decimal]:
+    """Each territory's goals (territory management) overlapping the plan's year."""
+    territory_ids = [c.territory.pk for c in children if c.territory is not None]
+    if len(territory_ids) != len(children):
+        raise ValidationError({"method": ["Territory goals weigh territories only."]})
+    start, end = CompanyCalendar.current().year_bounds(plan.fiscal_year)
+    goals = dict(TerritoryGoal.objects.filter(
+        territory_id__in=territory_ids, currency=plan.currency,
+        period_start__lte=end, period_end__gte=start).values("territory_id")
+        .annotate(s=Sum("amount")).values_list("territory_id", "s"))
+    return [goals.get(pk) or Decimal(0) for pk in territory_ids]
 
 
 def _custom_weights(children: list[Child], custom: dict) -> list[Decimal]:

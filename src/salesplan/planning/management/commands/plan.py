@@ -21,7 +21,7 @@ from django.utils import timezone
 from salesplan.core.errors import NotFound
 from salesplan.org.models import Role, User
 from salesplan.planning import selectors, services
-from salesplan.planning.models import Measure, Objective
+from salesplan.planning.models import AllocationMethod, Measure, Objective
 
 
 class Command(BaseCommand):
@@ -46,8 +46,8 @@ class Command(BaseCommand):
         allocate.add_argument("plan", type=int)
         allocate.add_argument("objective", type=int)
         allocate.add_argument("--to", choices=["reps", "teams", "territories"], required=True)
-        allocate.add_argument("--method", choices=["even", "potential", "prior_period"],
-                              default="even")
+        allocate.add_argument("--method", default="even", choices=[
+            m for m in AllocationMethod.values if m != AllocationMethod.CUSTOM])
         for p in (target, allocate):
             p.add_argument("--reason", default="")
         parsers += [target, allocate]
