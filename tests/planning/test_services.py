@@ -7,10 +7,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from salesplan.core.audit import history_for
+from salesplan.pipeline.models import Opportunity
 from salesplan.planning import selectors, services
 from salesplan.planning.models import Commitment, MonthlyTarget, Objective, Plan, PlanRevision
 
-from ..factories import make_account
+from ..factories import make_account, make_opportunity
 from .conftest import FY, won
 
 D = Decimal
@@ -254,3 +255,24 @@ def test_trailing_twelve_months_share(org, monkeypatch):
     reps = services.allocate(top, by=org.west_manager, to="reps",
                              method="trailing_twelve_months")
     assert totals(reps) == {str(org.west_rep): D("250.00"), str(org.west_rep2): D("750.00")}
+
+
+def test_forecast_landing_and_pipeline_coverage_by_hand(org, west_plan):
+    top = services.set_plan_target(west_plan, by=org.west_manager, measure="bookings",
+                                   total=D("12000"))
+    services.allocate(top, by=org.west_manager, to="reps", method="even")
+    won(org.west_rep, "1000", date(FY, 1, 20))
+    for amount, close, probability in (("4000", date(FY, 5, 1), 25),
+                                       ("2000", date(FY, 11, 30), 50),
+                                       ("7777", date(FY + 1, 1, 5), 90),  # next year
+                                       ("5555", date(FY, 1, 25), 90)):  # overdue
+        deal = make_opportunity(org.west_rep, amount=D(amount), close_date=close)
+        Opportunity.objects.filter(pk=deal.pk).update(probability=probability)
+    rows = {r.label: r for r in selectors.plan_vs_actual(
+        west_plan, org.west_manager, as_of=date(FY, 1, 31))}
+    rep = rows[str(org.west_rep)]
+    assert rep.pipeline == D("6000.00") and rep.weighted_pipeline == D("2000.00")
+    assert rep.forecast_landing == D("3000.00")
+    assert rep.coverage == D("1.20")  # 6000 open against 5000 still to book
+    assert rows["West"].pipeline == D("6000.00")
+    assert rows[str(org.west_rep2)].coverage == D("0.00")

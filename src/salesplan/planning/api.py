@@ -171,6 +171,10 @@ class ActualRowOut(Schema):
     attainment: Decimal | None = Field(description="Percent of the target to date.")
     gap: MoneyOut
     projection: MoneyOut
+    pipeline: MoneyOut = Field(description="Open pipeline closing in the rest of the year.")
+    weighted_pipeline: MoneyOut
+    forecast_landing: MoneyOut = Field(description="Actual plus weighted pipeline.")
+    coverage: Decimal | None = Field(description="Pipeline ÷ target still to book.")
 
 
 def _team(user, team_id: int | None) -> Team | None:
@@ -366,6 +370,6 @@ def submit_marketing_commitment(request, plan_id: RecordId, payload: MarketingCo
 def plan_vs_actual(request, plan_id: RecordId, as_of: date | None = None):
     plan = selectors.get_plan(request.user, plan_id)
     rows = selectors.plan_vs_actual(plan, request.user, as_of=as_of or timezone.localdate())
-    return [{**r.__dict__, "target": r.target, "attainment": r.attainment, "gap": r.gap}
-            for r in rows]
+    return [{**r.__dict__, "target": r.target, "attainment": r.attainment, "gap": r.gap,
+             "forecast_landing": r.forecast_landing, "coverage": r.coverage} for r in rows]
 

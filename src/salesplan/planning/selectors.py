@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from salesplan.core.errors import NotFound
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.org.models import User
 from salesplan.org.selectors import team_subtree_ids
-from salesplan.pipeline.models import Opportunity
+from salesplan.pipeline.models import Opportunity, StageKind
 
 from . import access, scope
 from .models import (
@@ -228,6 +228,21 @@ class ActualRow:
     target_to_date: Decimal
     actual_to_date: Decimal
     projection: Decimal
+    pipeline: Decimal = ZERO
+    weighted_pipeline: Decimal = ZERO
+
+    @property
+    def forecast_landing(self) -> Decimal:
+        """Booked so far plus the open pipeline weighted by its probability."""
+        return self.actual_to_date + self.weighted_pipeline
+
+    @property
+    def coverage(self) -> Decimal | None:
+        """Open pipeline as a multiple of the target still to book (None: target met)."""
+        remaining = self.target - self.actual_to_date
+        if remaining <= 0:
+            return None
+        return (self.pipeline / remaining).quantize(Decimal("0.01"))
 
     @property
     def target(self) -> Decimal:
@@ -272,6 +287,13 @@ def plan_vs_actual(plan: Plan, user: User, *, as_of: date,
     year_share = _elapsed_share(calendar, start, end, as_of)
     month_index = {(m.start.year, m.start.month): i for i, m in enumerate(months)}
     actuals_of = _ActualsByOwner(visible, month_index)
+    open_deals = Opportunity.objects.visible_to(user).filter(
+        status=StageKind.OPEN, currency=plan.currency, close_date__gt=as_of,
+        close_date__gte=start, close_date__lte=end)
+    pipeline_of = _ActualsByOwner(open_deals, month_index)
+    weighted_of = _ActualsByOwner(open_deals, month_index, value=ExpressionWrapper(
+        F("amount") * F("probability") / 100, output_field=DecimalField(max_digits=22,
+                                                                         decimal_places=4)))
     result = []
     for row in objective_rows(plan, user, Measure.BOOKINGS):
         if row.objective.level == Level.PRODUCT_LINE:
@@ -283,16 +305,20 @@ def plan_vs_actual(plan: Plan, user: User, *, as_of: date,
         result.append(ActualRow(
             row.objective.label, row.objective.level, row.depth, row.months, actuals,
             to_date.quantize(CENT, ROUND_HALF_EVEN), actual,
-            projection.quantize(CENT, ROUND_HALF_EVEN)))
+            projection.quantize(CENT, ROUND_HALF_EVEN),
+            sum(pipeline_of.line(row.objective), ZERO),
+            sum(weighted_of.line(row.objective), ZERO)))
     return result
 
 
 class _ActualsByOwner:
     """Won bookings by owner and fiscal month, read once and summed per objective."""
 
-    def __init__(self, opportunities: QuerySet, month_index: dict[tuple[int, int], int]):
+    def __init__(self, opportunities: QuerySet, month_index: dict[tuple[int, int], int],
+                 value=None):
         self.opportunities = opportunities
         self.month_index = month_index
+        self.value = value if value is not None else F("amount")
         self.by_owner: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO] * 12)
         for owner_id, month, amount in self._grouped(opportunities, "owner_id"):
             self.by_owner[owner_id][month] += amount
@@ -302,10 +328,11 @@ class _ActualsByOwner:
 
     def _grouped(self, opportunities: QuerySet, key: str):
         rows = (opportunities.annotate(m=TruncMonth("close_date")).values(key, "m")
-                .annotate(s=Sum("amount")).values_list(key, "m", "s"))
+                .annotate(s=Sum(self.value)).values_list(key, "m", "s"))
         for owner_id, month, amount in rows:
             # SQLite sums decimals without their scale: give every amount its cents back.
-            yield owner_id, self.month_index[(month.year, month.month)], amount.quantize(CENT)
+            yield (owner_id, self.month_index[(month.year, month.month)],
+                   Decimal(amount).quantize(CENT, ROUND_HALF_EVEN))
 
     def _owners_in(self, team_ids: set[int] | None) -> list[int]:
         return [o for o in self.by_owner if team_ids is None or self.team_of.get(o) in team_ids]
