@@ -104,3 +104,15 @@ def test_custom_weights_by_id_and_product_lines_by_name(org, api_as, west_plan):
         "weights": {"Hardware": "1", "Software": "1"}})
     assert [(r["label"], r["total"]) for r in lines.data if r["level"] == "product_line"] == [
         ("Hardware", "500.00"), ("Software", "500.00")]
+
+
+def test_a_rep_reads_only_their_own_lines_of_a_revision(org, api_as, west_plan):
+    top = services.set_plan_target(west_plan, by=org.west_manager, measure="bookings",
+                                   total=Decimal("1000"))
+    services.allocate(top, by=org.west_manager, to="reps", method="even")
+    services.submit_plan(west_plan, by=org.west_manager)
+    services.approve_plan(west_plan, by=org.vp)
+    mine = api_as(org.west_rep).get(f"{P}/{west_plan.pk}/revisions/1").data["snapshot"]
+    assert [(line["rep_id"], line["total"]) for line in mine] == [(org.west_rep.pk, "500.00")]
+    whole = api_as(org.executive).get(f"{P}/{west_plan.pk}/revisions/1").data["snapshot"]
+    assert len(whole) == 3

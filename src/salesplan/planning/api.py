@@ -295,7 +295,10 @@ def list_revisions(request, plan_id: RecordId):
 @plan_router.get("/{plan_id}/revisions/{number}", response=RevisionOut,
                  summary="One revision with its frozen objectives")
 def get_revision(request, plan_id: RecordId, number: int):
-    return selectors.get_revision(selectors.get_plan(request.user, plan_id), number)
+    revision = selectors.get_revision(selectors.get_plan(request.user, plan_id), number)
+    return {"number": revision.number, "reason": revision.reason, "status": revision.status,
+            "created_at": revision.created_at, "created_by_id": revision.created_by_id,
+            "snapshot": selectors.revision_lines(revision, request.user)}
 
 
 class RevisionChangeOut(Schema):

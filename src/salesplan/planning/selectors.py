@@ -96,6 +96,13 @@ def get_revision(plan: Plan, number: int) -> PlanRevision:
     return found
 
 
+def revision_lines(revision: PlanRevision, user: User) -> list[dict]:
+    """A revision's frozen objectives as the user may see them (reps: their own lines)."""
+    if access.sees_every_objective(user):
+        return revision.snapshot
+    return [line for line in revision.snapshot if line["rep_id"] == user.pk]
+
+
 @dataclass
 class RevisionChange:
     """One objective's yearly target in two revisions (None where it did not exist)."""
@@ -122,10 +129,7 @@ def _line_key(line: dict) -> tuple:
 def compare_revisions(older: PlanRevision, newer: PlanRevision, user: User) -> list[RevisionChange]:
     """What changed between two revisions of a plan, line by line (reps: their own lines)."""
     def lines(revision: PlanRevision) -> dict[tuple, dict]:
-        rows = revision.snapshot
-        if not access.sees_every_objective(user):
-            rows = [r for r in rows if r["rep_id"] == user.pk]
-        return {_line_key(r): r for r in rows}
+        return {_line_key(r): r for r in revision_lines(revision, user)}
 
     before, after = lines(older), lines(newer)
     changes = []

@@ -244,9 +244,7 @@ def revision_detail(request, pk: int, number: int):
         revision = selectors.get_revision(plan, number)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
-    lines = revision.snapshot
-    if not access.sees_every_objective(request.user):
-        lines = [line for line in lines if line["rep_id"] == request.user.pk]
+    lines = selectors.revision_lines(revision, request.user)
     previous = plan.revisions.filter(number=number - 1).first()
     changes = selectors.compare_revisions(previous, revision, request.user) if previous else None
     return render(request, "planning/revision.html", {
