@@ -67,3 +67,10 @@ def test_a_rep_sees_the_plans_above_their_team_and_only_their_lines(org, west_pl
     services.allocate(top, by=org.west_manager, to="reps", method="even")
     plan = Plan.objects.get(pk=west_plan.pk)
     assert [r.objective.rep for r in objective_rows(plan, org.west_rep)] == [org.west_rep]
+
+
+def test_an_admin_starts_a_plan_its_team_manager_owns(org):
+    plan = services.create_plan(by=org.admin, name="East", fiscal_year=FY, team=org.east)
+    assert plan.owner == org.east_manager
+    assert access.can_edit(org.east_manager, plan) and not access.can_approve(
+        org.east_manager, plan)

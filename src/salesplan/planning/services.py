@@ -42,10 +42,12 @@ PLACES = 2
 
 def create_plan(*, by: User, name: str, fiscal_year: int, team: Team | None = None,
                 currency: str | None = None) -> Plan:
-    """Start a draft plan for a team (or, for admins, the whole company) and a year."""
+    """Start a draft plan for a team (or, for admins, the whole company) and a year.
+    The team's manager owns it, even when an admin starts it; otherwise its creator."""
     if not access.can_create_for(by, team):
         raise PermissionDenied("You may create plans only for the teams you manage.")
-    plan = Plan(name=name.strip(), fiscal_year=fiscal_year, team=team, owner=by,
+    owner = team.manager if by.is_admin and team is not None and team.manager else by
+    plan = Plan(name=name.strip(), fiscal_year=fiscal_year, team=team, owner=owner,
                 currency=currency or Company.current().default_currency)
     plan.full_clean(validate_constraints=False)
     overlapping = Plan.objects.filter(team=team, fiscal_year=fiscal_year)
