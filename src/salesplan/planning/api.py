@@ -25,7 +25,7 @@ from salesplan.core.errors import NotFound
 from salesplan.core.listing import keyset_page
 from salesplan.org.models import Team
 
-from . import selectors, services
+from . import activity_plan, selectors, services
 from .models import AllocationMethod, Commitment, Measure, Objective, Plan
 
 plan_router = Router(tags=["plans"])
@@ -376,3 +376,48 @@ def plan_vs_actual(request, plan_id: RecordId, as_of: date | None = None):
     return [{**r.__dict__, "target": r.target, "attainment": r.attainment, "gap": r.gap,
              "forecast_landing": r.forecast_landing, "coverage": r.coverage} for r in rows]
 
+
+
+class RatesOut(Schema):
+    window_start: date
+    window_end: date
+    deal_size: MoneyOut | None
+    win_rate: Decimal | None
+    meetings_per_opportunity: Decimal | None
+    calls_per_meeting: Decimal | None
+    sources: dict[str, str] = Field(description="Per rate: history, entered or missing.")
+
+
+class ActivityRowOut(Schema):
+    label: str
+    level: str
+    depth: int
+    target: MoneyOut
+    opportunities: Decimal | None
+    meetings: Decimal | None
+    calls: Decimal | None
+    calls_per_selling_day: Decimal | None
+
+
+class ActivityPlanOut(Schema):
+    rates: RatesOut
+    selling_days: int
+    rows: list[ActivityRowOut]
+
+
+class RatesIn(Schema):
+    deal_size: Decimal | None = Field(None, gt=0, description="Replaces the historical rate.")
+    win_rate: Decimal | None = Field(None, gt=0, le=1)
+    meetings_per_opportunity: Decimal | None = Field(None, ge=0)
+    calls_per_meeting: Decimal | None = Field(None, ge=0)
+
+
+@plan_router.get("/{plan_id}/activity-plan", response=ActivityPlanOut,
+                 summary="Opportunities, meetings and calls each bookings target takes")
+def get_activity_plan(request, plan_id: RecordId, rates: Query[RatesIn]):
+    plan = selectors.get_plan(request.user, plan_id)
+    result = activity_plan.activity_plan(plan, request.user, rates.dict())
+    r = result.rates
+    return {"rates": {"window_start": r.window[0], "window_end": r.window[1],
+                      **r.values, "sources": r.sources},
+            "selling_days": result.selling_days, "rows": [row.__dict__ for row in result.rows]}

@@ -94,3 +94,14 @@ class MarketingCommitmentForm(CommitmentForm):
         self.fields["team"] = forms.ModelChoiceField(
             queryset=teams if teams is not None else Team.objects.all())
         self.order_fields(["team", "measure"])
+
+
+class RatesForm(forms.Form):
+    """Rates the manager enters in place of the historical ones (blank: use history)."""
+
+    deal_size = forms.DecimalField(required=False, min_value=Decimal("0.01"),
+                                   label="Average deal size")
+    win_rate = forms.DecimalField(required=False, min_value=Decimal("0.0001"),
+                                  max_value=Decimal(1), help_text="Between 0 and 1.")
+    meetings_per_opportunity = forms.DecimalField(required=False, min_value=Decimal(0))
+    calls_per_meeting = forms.DecimalField(required=False, min_value=Decimal(0))

@@ -7,10 +7,11 @@ passes in the opportunities the viewer may see.
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.customers.models import Account
@@ -117,3 +118,14 @@ def potential_of_territory(territory_id: int) -> Decimal:
 def team_member_ids(team: Team) -> list[int]:
     return list(User.objects.filter(team_id__in=team_subtree_ids(team.pk))
                 .values_list("id", flat=True))
+
+
+def trailing_window(plan: Plan, calendar: CompanyCalendar) -> tuple[date, date]:
+    """The twelve months before today, or before the plan's year if it has not begun."""
+    year_start = calendar.year_bounds(plan.fiscal_year)[0]
+    end = min(timezone.localdate(), year_start - timedelta(days=1))
+    first = end + timedelta(days=1)
+    try:
+        return first.replace(year=first.year - 1), end
+    except ValueError:  # 29 February: a year earlier the window starts on 1 March
+        return date(first.year - 1, 3, 1), end

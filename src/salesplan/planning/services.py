@@ -4,7 +4,7 @@ is half-saved) and, once the plan is approved, records a revision with its reaso
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -325,17 +325,6 @@ def _territory_children(parent: Objective) -> list[Child]:
     return [Child(t.pk, Level.TERRITORY, territory=t) for t in territories.order_by("name", "id")]
 
 
-def _trailing_window(plan: Plan) -> tuple[date, date]:
-    """The twelve months before today, or before the plan's year if it has not begun."""
-    year_start = CompanyCalendar.current().year_bounds(plan.fiscal_year)[0]
-    end = min(timezone.localdate(), year_start - timedelta(days=1))
-    first = end + timedelta(days=1)
-    try:
-        return first.replace(year=first.year - 1), end
-    except ValueError:  # 29 February: a year earlier the window starts on 1 March
-        return date(first.year - 1, 3, 1), end
-
-
 def _bookings_between(plan: Plan, child: Child, start: date, end: date) -> Decimal:
     rows = scope.won_bookings(plan, start, end)
     if child.rep is not None:
@@ -372,7 +361,7 @@ def allocation_weights(plan: Plan, children: list[Child], method: str,
         start, end = CompanyCalendar.current().year_bounds(plan.fiscal_year - 1)
         weights = [_bookings_between(plan, c, start, end) for c in children]
     elif method == AllocationMethod.TRAILING_TWELVE_MONTHS:
-        start, end = _trailing_window(plan)
+        start, end = scope.trailing_window(plan, CompanyCalendar.current())
         weights = [_bookings_between(plan, c, start, end) for c in children]
     elif method == AllocationMethod.TERRITORY_GOALS:
         weights = _territory_goals(plan, children)

@@ -20,12 +20,13 @@ from salesplan.core.fiscal import CompanyCalendar
 from salesplan.org.models import Role, Team
 from salesplan.org.selectors import managed_team_ids
 
-from . import access, scope, selectors, services
+from . import access, activity_plan, scope, selectors, services
 from .forms import (
     AllocateForm,
     CommitmentForm,
     MarketingCommitmentForm,
     PlanForm,
+    RatesForm,
     TargetForm,
 )
 from .models import Commitment, Level, Measure, Plan, PlanStatus
@@ -106,10 +107,18 @@ def _plan_context(request, plan: Plan) -> dict:
             teams=_plan_teams(plan)) if user.role == Role.MARKETING
         and plan.status != PlanStatus.CLOSED else None,
         "revisions": selectors.revisions(plan),
+        **_activity_context(request, plan, calendar),
         "reconciliation": selectors.reconciliation(plan, user),
         "actuals": selectors.plan_vs_actual(plan, user, as_of=timezone.localdate(),
                                             calendar=calendar),
     }
+
+
+def _activity_context(request, plan: Plan, calendar: CompanyCalendar) -> dict:
+    form = RatesForm(request.GET or None)
+    entered = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    return {"rates_form": form,
+            "activity_plan": activity_plan.activity_plan(plan, request.user, entered, calendar)}
 
 
 def _plan_teams(plan: Plan):
