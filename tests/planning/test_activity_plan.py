@@ -3,6 +3,8 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from django.test import Client
+
 from salesplan.planning import services
 from salesplan.planning.activity_plan import activity_plan
 
@@ -60,3 +62,28 @@ def test_entered_rates_replace_history_and_missing_ones_say_so(org, west_plan, a
     assert (row["opportunities"], row["meetings"], row["calls"]) == ("80.0", "160.0", "480.0")
     assert api_as(org.west_manager).get(f"/plans/{west_plan.pk}/activity-plan",
                                         win_rate="2").status_code == 422
+
+
+def test_capacity_check_shows_slack_and_shortfall(org, west_plan):
+    _history(org)  # 54 calls for the team's 24,000, 27 per rep
+    top = services.set_plan_target(west_plan, by=org.west_manager, measure="bookings",
+                                   total=D("24000"))
+    services.allocate(top, by=org.west_manager, to="reps", method="custom",
+                      weights={org.west_rep.pk: 3, org.west_rep2.pk: 1})
+    result = activity_plan(west_plan, org.west_manager, {"calls_per_day": D("0.1")})
+    team, busy, light = result.rows
+    # Each rep: 0.1 calls × 261 selling days = 26.1 calls a year.
+    assert (team.calls, team.capacity, team.slack) == (D("54.0"), D("52.2"), D("-1.8"))
+    assert (busy.calls, busy.slack) == (D("40.5"), D("-14.4"))
+    assert (light.calls, light.slack) == (D("13.5"), D("12.6"))
+
+
+def test_the_plan_page_shows_the_activity_plan(org, west_plan):
+    _history(org)
+    services.set_plan_target(west_plan, by=org.west_manager, measure="bookings",
+                             total=D("24000"))
+    client = Client()
+    client.force_login(org.west_manager)
+    page = client.get(f"/plans/{west_plan.pk}/", {"win_rate": "0.25"}).content.decode()
+    assert "Activity plan" in page and "0.25 (entered)" in page and "2000.00 (history)" in page
+    assert "<td class=\"num\">48.0</td>" in page  # 24,000 ÷ 2,000 ÷ 0.25

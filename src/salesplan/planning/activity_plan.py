@@ -45,6 +45,14 @@ class ActivityRow:
     meetings: Decimal | None
     calls: Decimal | None
     calls_per_selling_day: Decimal | None
+    capacity: Decimal | None = None  # calls the line's reps can make in the year
+
+    @property
+    def slack(self) -> Decimal | None:
+        """Calls to spare (negative: the shortfall) against the capacity."""
+        if self.capacity is None or self.calls is None:
+            return None
+        return self.capacity - self.calls
 
 
 @dataclass
@@ -93,16 +101,22 @@ def historical_rates(plan: Plan, calendar: CompanyCalendar) -> Rates:
 def activity_plan(plan: Plan, user: User, entered: dict[str, Decimal | None] | None = None,
                   calendar: CompanyCalendar | None = None) -> ActivityPlan:
     """What each bookings objective the user may see takes in opportunities, meetings and
-    calls for the year, and calls per selling day."""
+    calls for the year, and calls per selling day. With the calls a rep can make in a
+    day (`calls_per_day` in `entered`), each line's capacity and its slack or shortfall:
+    the capacity check counts the line's reps × selling days × calls per day."""
     calendar = calendar or CompanyCalendar.current()
     rates = historical_rates(plan, calendar)
-    for name, value in (entered or {}).items():
+    entered = dict(entered or {})
+    calls_per_day = entered.pop("calls_per_day", None)
+    for name, value in entered.items():
         if value is not None:
             rates.values[name], rates.sources[name] = value, "entered"
     days = calendar.selling_days(*calendar.year_bounds(plan.fiscal_year))
     r = rates.values
     rows = []
-    for row in objective_rows(plan, user, Measure.BOOKINGS):
+    lines = objective_rows(plan, user, Measure.BOOKINGS)
+    heads = _headcount(plan, [line.objective for line in lines])
+    for row in lines:
         if row.objective.level == Level.PRODUCT_LINE:
             continue
         opportunities = (row.total / r["deal_size"] / r["win_rate"]
@@ -111,11 +125,29 @@ def activity_plan(plan: Plan, user: User, entered: dict[str, Decimal | None] | N
                     if opportunities is not None and r["meetings_per_opportunity"] else None)
         calls = (meetings * r["calls_per_meeting"]
                  if meetings is not None and r["calls_per_meeting"] else None)
+        reps = heads.get(row.objective.pk)
         rows.append(ActivityRow(
             row.objective.label, row.objective.level, row.depth, row.total,
             _round(opportunities), _round(meetings), _round(calls),
-            _round(calls / days) if calls is not None and days else None))
+            _round(calls / days) if calls is not None and days else None,
+            _round(calls_per_day * days * reps) if calls_per_day is not None
+            and reps is not None else None))
     return ActivityPlan(rates, days, rows)
+
+
+def _headcount(plan: Plan, objectives) -> dict[int, int]:
+    """Reps behind each rep, team or plan line (territory lines: not counted yet)."""
+    reps = list(scope.plan_reps(plan).values_list("id", "team_id"))
+    counts: dict[int, int] = {}
+    for o in objectives:
+        if o.level == Level.REP:
+            counts[o.pk] = 1
+        elif o.level == Level.COMPANY:
+            counts[o.pk] = len(reps)
+        elif o.level == Level.TEAM and o.team_id:
+            teams = set(scope.team_subtree_ids(o.team_id))
+            counts[o.pk] = sum(1 for _, team_id in reps if team_id in teams)
+    return counts
 
 
 def _round(value: Decimal | None) -> Decimal | None:

@@ -397,6 +397,8 @@ class ActivityRowOut(Schema):
     meetings: Decimal | None
     calls: Decimal | None
     calls_per_selling_day: Decimal | None
+    capacity: Decimal | None = Field(description="Calls the line's reps can make in the year.")
+    slack: Decimal | None = Field(description="Capacity less calls needed (negative: short).")
 
 
 class ActivityPlanOut(Schema):
@@ -410,6 +412,8 @@ class RatesIn(Schema):
     win_rate: Decimal | None = Field(None, gt=0, le=1)
     meetings_per_opportunity: Decimal | None = Field(None, ge=0)
     calls_per_meeting: Decimal | None = Field(None, ge=0)
+    calls_per_day: Decimal | None = Field(None, ge=0, description=(
+        "Calls a rep can make in a selling day: turns on the capacity check."))
 
 
 @plan_router.get("/{plan_id}/activity-plan", response=ActivityPlanOut,
@@ -420,4 +424,5 @@ def get_activity_plan(request, plan_id: RecordId, rates: Query[RatesIn]):
     r = result.rates
     return {"rates": {"window_start": r.window[0], "window_end": r.window[1],
                       **r.values, "sources": r.sources},
-            "selling_days": result.selling_days, "rows": [row.__dict__ for row in result.rows]}
+            "selling_days": result.selling_days,
+            "rows": [{**row.__dict__, "slack": row.slack} for row in result.rows]}

@@ -105,3 +105,6 @@ class RatesForm(forms.Form):
                                   max_value=Decimal(1), help_text="Between 0 and 1.")
     meetings_per_opportunity = forms.DecimalField(required=False, min_value=Decimal(0))
     calls_per_meeting = forms.DecimalField(required=False, min_value=Decimal(0))
+    calls_per_day = forms.DecimalField(required=False, min_value=Decimal(0),
+                                       label="Calls a rep can make per selling day",
+                                       help_text="Turns on the capacity check.")
