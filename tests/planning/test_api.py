@@ -21,6 +21,7 @@ def test_manager_plans_allocates_and_a_rep_commits(org, api_as):
     rows = manager.post(f"{P}/{pid}/targets", {"measure": "bookings", "total": "1200"}).data
     top = rows[0]
     assert top["total"] == "1200.00" and top["months"][0] == "100.00"
+    assert top["quarters"] == ["300.00"] * 4
     rows = manager.post(f"{P}/{pid}/allocate", {"objective_id": top["id"], "to": "reps",
                                                 "method": "even"})
     assert rows.status_code == 201, rows.data

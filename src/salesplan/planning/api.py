@@ -81,7 +81,8 @@ class ObjectiveOut(Schema):
     territory_id: int | None
     rep_id: int | None
     method: str
-    months: list[MoneyOut]
+    months: list[MoneyOut] = Field(description="Fiscal months 1–12 (1: the year's first).")
+    quarters: list[MoneyOut] = Field(description="Fiscal quarters 1–4.")
     total: MoneyOut
 
 
@@ -244,7 +245,8 @@ def _objectives(plan: Plan, user) -> list[dict[str, Any]]:
              "measure": r.objective.measure, "level": r.objective.level,
              "label": r.objective.label, "depth": r.depth, "team_id": r.objective.team_id,
              "territory_id": r.objective.territory_id, "rep_id": r.objective.rep_id,
-             "method": r.objective.method, "months": r.months, "total": r.total}
+             "method": r.objective.method, "months": r.months, "quarters": r.quarters,
+             "total": r.total}
             for r in selectors.objective_rows(plan, user)]
 
 

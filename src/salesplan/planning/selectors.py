@@ -56,6 +56,11 @@ class ObjectiveRow:
     def total(self) -> Decimal:
         return sum(self.months, ZERO)
 
+    @property
+    def quarters(self) -> list[Decimal]:
+        """Fiscal quarter totals (fiscal months 1–3, 4–6, 7–9, 10–12)."""
+        return [sum(self.months[q * 3:q * 3 + 3], ZERO) for q in range(4)]
+
 
 def visible_objectives(plan: Plan, user: User) -> QuerySet[Objective]:
     rows = plan.objectives.select_related("team", "territory", "rep", "plan")
