@@ -181,7 +181,7 @@ def _record_revision(plan: Plan, *, by: User, reason: str) -> PlanRevision:
 
 def _check_changeable(plan: Plan, by: User, reason: str) -> Plan:
     """The plan, locked and read afresh (the caller's copy may be stale), if it may change."""
-    plan = Plan.objects.select_for_update().select_related("team").get(pk=plan.pk)
+    plan = Plan.objects.select_for_update(of=("self",)).select_related("team").get(pk=plan.pk)
     access.require_edit(by, plan)
     if plan.status in (PlanStatus.SUBMITTED, PlanStatus.CLOSED):
         raise ValidationError({"status": [
