@@ -1,12 +1,20 @@
 """Shared fixtures: an organisation with two regions, managers, reps and the other roles."""
 
+import os
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from salesplan.org.models import Role, Team, User
 
 from .factories import PASSWORD, make_team, make_user
+
+# CI explores the same examples on every run, so a red build is reproducible and a
+# green one stays green; developers' runs keep exploring new examples.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @dataclass

@@ -168,9 +168,12 @@ accounts = st.lists(st.builds(
                                           Decimal("250.25"), Decimal("250.26"),
                                           Decimal("5000")]))), max_size=25)
 
+# A territory names an account at most once (include or exclude), as the database's
+# unique constraint on (territory, account) guarantees.
 named_sets = st.lists(st.builds(
     lambda t, a, inc, p: NamedAccount(t, "geographic", (p, 0), a, inc, f"T{t}"),
-    st.integers(1, 6), st.integers(0, 24), st.booleans(), st.integers(0, 2)), max_size=4)
+    st.integers(1, 6), st.integers(0, 24), st.booleans(), st.integers(0, 2)), max_size=4,
+    unique_by=lambda n: (n.territory_id, n.account_id))
 
 
 @settings(max_examples=200, deadline=None)
