@@ -35,15 +35,17 @@ def board(user, pipeline: Pipeline, params, per_stage: int = 50) -> list[dict]:
             {"currency": row["currency"], "amount": row["total"] or Decimal("0"),
              "count": row["n"]})
     columns = []
+    all_deals: list[Opportunity] = []
     for stage in pipeline.stages.order_by("position"):
-        deals = []
+        deals: list[Opportunity] = []
         if stage.kind == StageKind.OPEN:
             deals = list(base.filter(stage=stage).select_related("account")
                          .order_by("close_date", "id")[:per_stage])
+            all_deals.extend(deals)
         columns.append({"stage": stage, "deals": deals, "count": counts.get(stage.pk, 0),
                         "totals": totals.get(stage.pk, [])})
     # Owners in one query for the whole board, not one per column.
-    prefetch_related_objects([d for c in columns for d in c["deals"]], "owner")
+    prefetch_related_objects(all_deals, "owner")
     return columns
 
 

@@ -5,6 +5,7 @@ the visibility rule and capped, so it answers in milliseconds at a million rows.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from salesplan.core.listing import prefix_search_q
 from salesplan.core.permissions import has_permission
@@ -62,7 +63,7 @@ def global_search(user, term: str, per_type: int = 8) -> dict[str, list[SearchHi
 def _matches(queryset, probes, related, limit: int) -> list:
     """One index range scan per searched column, merged. A single query with OR across
     columns cannot use either index and reads every visible row at a million records."""
-    found: dict[int, object] = {}
+    found: dict[int, Any] = {}
     for field, text in probes:
         probe = queryset.filter(prefix_search_q((field,), text))
         if related:
