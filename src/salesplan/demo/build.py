@@ -31,6 +31,7 @@ from .generate import (
 )
 from .geography import places
 from .org import FISCAL_YEAR_START_MONTH, TIME_ZONE, DemoOrg, build_org, set_up_company
+from .territories_and_plan import build_territories_and_plan
 
 ACCOUNT_FIELDS = (
     "id", "created_at", "updated_at", "version", "name", "name_key", "domain", "website",
@@ -130,6 +131,9 @@ def build_demo(*, seed: int = 1, accounts: int = 3_000, reset: bool = False,
             # seconds rather than a full scan of every index of a million-account database.
             cursor.execute("PRAGMA analysis_limit=2000")
             cursor.execute("ANALYZE")
+    started_territories = time.perf_counter()
+    build_territories_and_plan(org, accounts=accounts, today=today, log=log)
+    result.seconds["territories and plan"] = time.perf_counter() - started_territories
     result.counts["users"] = User.objects.count()
     result.total_seconds = time.perf_counter() - started
     result.cpu_seconds = time.process_time() - cpu_started

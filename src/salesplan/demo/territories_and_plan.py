@@ -1,0 +1,212 @@
+"""The demo company's territory alignment and sales plan, built through the territory and
+planning services after the CRM rows are loaded, so those pages open populated.
+
+Territories: the four regions (rules by state), their teams beneath (the team's states),
+and one leaf per rep (a contiguous run of the team's three-digit ZIP prefixes, balanced by
+the number of ZIP codes), plus a "Healthcare specialists" vertical overlay. The plan: the
+current fiscal year's bookings at last year's won bookings × 1.1, phased by seasonality,
+allocated to regions, teams and reps by prior-period share, approved and active.
+"""
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+
+from salesplan.core.fiscal import CompanyCalendar
+from salesplan.org.models import Team, User
+from salesplan.planning import scope as plan_scope
+from salesplan.planning import services as plans
+from salesplan.planning.models import AllocationMethod, Level, Measure, Objective, Plan
+from salesplan.territories import services as territories
+from salesplan.territories.assignment import run_full_assignment
+from salesplan.territories.models import (
+    AccountTerritory,
+    Alignment,
+    MemberRole,
+    Territory,
+    TerritoryType,
+)
+from salesplan.territories.selectors import coverage
+
+from .geography import REGIONS, places
+from .org import DemoOrg
+
+# Above this many accounts the demo skips territories and plan: assignment and the
+# prior-period allocations would add minutes to a load test that does not need them.
+MAX_ACCOUNTS = 200_000
+ALIGNMENT_NAME = "FY alignment"
+OVERLAY_INDUSTRIES = ("Healthcare", "Pharmaceuticals")
+GROWTH = Decimal("1.1")
+
+
+def build_territories_and_plan(org: DemoOrg, *, accounts: int, today: date,
+                               log: Callable[[str], None] = lambda s: None) -> None:
+    """Territories then plan; skipped (and said so) for very large demos."""
+    if accounts > MAX_ACCOUNTS:
+        log(f"Skipped territories and the sales plan ({accounts:,} accounts > "
+            f"{MAX_ACCOUNTS:,}).")
+        return
+    rng = random.Random(accounts)
+    alignment = build_alignment(org, today=today)
+    violations = count_owner_violations(alignment)
+    log(f"Territories: {alignment.territories.count()} in {alignment.name!r}; "
+        f"{violations:,} accounts owned by a rep outside their territory.")
+    plan = build_plan(org, today=today, rng=rng)
+    log(f"Sales plan: {plan.name} ({plan.get_status_display().lower()}).")
+
+
+# --- territories -------------------------------------------------------------------------
+
+
+def _zip_prefixes_by_team() -> dict[str, list[tuple[str, int]]]:
+    """Team -> its three-digit ZIP prefixes in order, with how many ZIP codes each has."""
+    team_of = {state: team for teams in REGIONS.values() for team, states in teams.items()
+               for state in states}
+    counts: dict[str, Counter] = {}
+    for place in places():
+        counts.setdefault(team_of[place.state], Counter())[place.zip_code[:3]] += 1
+    return {team: sorted(c.items()) for team, c in counts.items()}
+
+
+def split_prefixes(prefixes: list[tuple[str, int]], parts: int) -> list[list[str]]:
+    """Cut an ordered list of (prefix, weight) into `parts` contiguous runs of about equal
+    weight, none empty (as long as there are enough prefixes)."""
+    total = sum(w for _, w in prefixes)
+    runs: list[list[str]] = [[] for _ in range(parts)]
+    done = 0
+    for i, (prefix, weight) in enumerate(prefixes):
+        part = min(parts - 1, done * parts // max(total, 1))
+        # Leave at least one prefix for each later part.
+        part = max(part, parts - (len(prefixes) - i))
+        part = min(part, parts - 1)
+        runs[part].append(prefix)
+        done += weight
+    return runs
+
+
+def _territory(alignment, by, name, parent=None, type_=TerritoryType.GEOGRAPHIC,
+               conditions=None) -> Territory:
+    territory = territories.create_territory(alignment, by=by, data={
+        "name": name, "parent": parent, "type": type_})
+    territories.create_rule(territory, by=by, conditions=conditions)
+    return territory
+
+
+@transaction.atomic
+def build_alignment(org: DemoOrg, *, today: date) -> Alignment:
+    """Create, assign and activate the demo's alignment (by the admin)."""
+    admin = User.objects.get(username="admin")
+    start = CompanyCalendar.current().year_bounds(CompanyCalendar.current().year_of(today))[0]
+    alignment = territories.create_alignment(
+        by=admin, name=ALIGNMENT_NAME,
+        description="Regions by state, teams below them, one ZIP-prefix territory per rep.")
+    prefixes = _zip_prefixes_by_team()
+
+    def member(territory, user, role):
+        territories.add_member(territory, by=admin, user=user, role=role, start_date=start)
+
+    for region, teams in REGIONS.items():
+        region_team = Team.objects.select_related("manager").get(name=f"{region} region")
+        region_t = _territory(alignment, admin, f"{region} region", conditions=[
+            {"field": "state", "op": "in", "values": [s for ss in teams.values() for s in ss]}])
+        member(region_t, region_team.manager, MemberRole.MANAGER)
+        for team_name, states in teams.items():
+            team = Team.objects.select_related("manager").get(name=team_name)
+            team_t = _territory(alignment, admin, team_name, parent=region_t, conditions=[
+                {"field": "state", "op": "in", "values": list(states)}])
+            member(team_t, team.manager, MemberRole.MANAGER)
+            reps = org.reps_by_team[team_name]
+            for rep, run in zip(reps, split_prefixes(prefixes[team_name], len(reps)),
+                                strict=True):
+                leaf = _territory(alignment, admin, f"{team_name}: {rep.get_full_name()}",
+                                  parent=team_t, conditions=[
+                                      # A ZIP prefix can straddle two teams' states.
+                                      {"field": "state", "op": "in", "values": list(states)},
+                                      {"field": "postal_code", "op": "prefix", "values": run}])
+                member(leaf, rep, MemberRole.OWNER)
+                member(leaf, region_team.manager, MemberRole.MANAGER)
+    overlay = _territory(alignment, admin, "Healthcare specialists",
+                         type_=TerritoryType.VERTICAL, conditions=[
+                             {"field": "industry", "op": "in", "values": list(OVERLAY_INDUSTRIES)}])
+    member(overlay, org.reps[-1], MemberRole.OVERLAY)
+    run_full_assignment(alignment)  # what the assignment job runs, here synchronously
+    territories.activate_alignment(alignment, by=admin)
+    alignment.refresh_from_db()
+    return alignment
+
+
+def count_owner_violations(alignment: Alignment) -> int:
+    """Accounts whose owner covers none of the account's territories (the demo hands
+    accounts to reps of the right team at random, so most fall outside the rep's ZIPs)."""
+    covered, _ = coverage(alignment)
+    claimed: dict[int, set[int]] = {}
+    rows = AccountTerritory.objects.filter(alignment=alignment).values_list(
+        "account_id", "territory_id", "account__owner_id")
+    owners: dict[int, int] = {}
+    for account_id, territory_id, owner_id in rows.iterator(chunk_size=20_000):
+        claimed.setdefault(account_id, set()).add(territory_id)
+        owners[account_id] = owner_id
+    return sum(1 for account_id, tids in claimed.items()
+               if not tids & covered.get(owners[account_id], set()))
+
+
+# --- sales plan --------------------------------------------------------------------------
+
+
+def _allocate(parent: Objective, *, by: User, to: str) -> list[Objective]:
+    """By prior-period share; evenly where nobody below booked anything last year."""
+    try:
+        return plans.allocate(parent, by=by, to=to, method=AllocationMethod.PRIOR_PERIOD)
+    except ValidationError:
+        return plans.allocate(parent, by=by, to=to, method=AllocationMethod.EVEN)
+
+
+@transaction.atomic
+def build_plan(org: DemoOrg, *, today: date, rng: random.Random) -> Plan:
+    """The whole sales team's plan for this fiscal year: the admin starts it for the Sales
+    team (so the VP, its manager, owns it), the VP sets and allocates the target and
+    submits it, the admin approves it (no one manages a team above Sales), the VP
+    activates it; then a few reps commit."""
+    admin, vp = User.objects.get(username="admin"), User.objects.get(username="vp")
+    calendar = CompanyCalendar.current()
+    year = calendar.year_of(today)
+    sales = Team.objects.get(name="Sales", parent=None)
+    plan = plans.create_plan(by=admin, name=f"FY{year} sales plan", fiscal_year=year,
+                             team=sales)
+    last_year = plan_scope.won_bookings(plan, *calendar.year_bounds(year - 1))
+    won = last_year.aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    target = (won * GROWTH).quantize(Decimal("1")) or Decimal("1000000")
+    try:
+        top = plans.set_plan_target(plan, by=vp, measure=Measure.BOOKINGS, total=target,
+                                    phasing="history")
+    except ValidationError:  # no history to learn seasonality from (a tiny demo)
+        top = plans.set_plan_target(plan, by=vp, measure=Measure.BOOKINGS, total=target)
+    for region in _allocate(top, by=vp, to="teams"):
+        for team in _allocate(region, by=vp, to="teams"):
+            _allocate(team, by=vp, to="reps")
+    plan = plans.submit_plan(plan, by=vp)
+    plan = plans.approve_plan(plan, by=admin)
+    plan = plans.activate_plan(plan, by=vp)
+    _commit_some_reps(plan, org, rng)
+    return plan
+
+
+def _commit_some_reps(plan: Plan, org: DemoOrg, rng: random.Random) -> None:
+    """The first rep of each team commits to their target, give or take a tenth."""
+    for reps in org.reps_by_team.values():
+        rep = reps[0]
+        objective = Objective.objects.filter(plan=plan, level=Level.REP, rep=rep,
+                                             measure=Measure.BOOKINGS).first()
+        if objective is None:
+            continue
+        targets = dict(objective.months.values_list("month", "target"))
+        factor = Decimal(str(round(rng.uniform(0.9, 1.1), 2)))
+        plans.submit_commitment(plan, by=rep, measure=Measure.BOOKINGS, months=[
+            (targets.get(m, Decimal(0)) * factor).quantize(Decimal("0.01"))
+            for m in range(1, 13)])
