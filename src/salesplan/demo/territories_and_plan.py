@@ -30,6 +30,7 @@ from salesplan.territories.models import (
     Alignment,
     MemberRole,
     Territory,
+    TerritoryMember,
     TerritoryType,
 )
 from salesplan.territories.selectors import coverage
@@ -54,9 +55,11 @@ def build_territories_and_plan(org: DemoOrg, *, accounts: int, today: date,
         return
     rng = random.Random(accounts)
     alignment = build_alignment(org, today=today)
+    moved = align_owners_with_territories(alignment)
     violations = count_owner_violations(alignment)
     log(f"Territories: {alignment.territories.count()} in {alignment.name!r}; "
-        f"{violations:,} accounts owned by a rep outside their territory.")
+        f"{moved:,} accounts handed to their territory's rep; "
+        f"{violations:,} left with a rep outside their territory.")
     plan = build_plan(org, today=today, rng=rng)
     log(f"Sales plan: {plan.name} ({plan.get_status_display().lower()}).")
 
@@ -139,6 +142,70 @@ def build_alignment(org: DemoOrg, *, today: date) -> Alignment:
     territories.activate_alignment(alignment, by=admin)
     alignment.refresh_from_db()
     return alignment
+
+
+# One account in this many keeps its off-territory owner, so the violations list has
+# something to fix; the rest follow their territory, as a real book of business would.
+KEEP_VIOLATION_EVERY = 50
+
+
+def align_owners_with_territories(alignment: Alignment) -> int:
+    """Give each leaf geographic territory's accounts (and their contacts, deals and
+    activities) to the territory's owner. Seeding, so it writes rows directly rather than
+    through the services, which would audit every one of thousands of reassignments."""
+    from salesplan.activities.models import Activity
+    from salesplan.customers.models import Account, Contact
+    from salesplan.pipeline.models import Opportunity
+
+    owners = dict(TerritoryMember.objects.filter(
+        territory__alignment=alignment, territory__type=TerritoryType.GEOGRAPHIC,
+        territory__children__isnull=True, role=MemberRole.OWNER,
+    ).values_list("territory_id", "user_id"))
+    moved = 0
+    with transaction.atomic():
+        for territory_id, user_id in owners.items():
+            account_ids = [a for a in AccountTerritory.objects.filter(
+                alignment=alignment, territory_id=territory_id).values_list(
+                "account_id", flat=True) if a % KEEP_VIOLATION_EVERY]
+            for start in range(0, len(account_ids), 500):
+                chunk = account_ids[start:start + 500]
+                moved += Account.objects.filter(pk__in=chunk).update(owner_id=user_id)
+                for model in (Contact, Opportunity, Activity):
+                    model.objects.filter(account_id__in=chunk).update(owner_id=user_id)
+        _give_every_rep_a_day(set(owners.values()))
+    return moved
+
+
+def _give_every_rep_a_day(rep_ids: set[int]) -> None:
+    """Moving books between reps can leave one with nothing due today or overdue; add a
+    call today and an overdue task on one of their accounts so "My day" shows work."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from salesplan.activities.models import Activity
+    from salesplan.customers.models import Account
+    from salesplan.org.models import Company
+
+    zone = ZoneInfo(Company.current().time_zone)
+    today = datetime.now(zone).date()
+    start = datetime.combine(today, time.min, tzinfo=zone)
+    end = start + timedelta(days=1)
+    rows = []
+    for rep_id in sorted(rep_ids):
+        open_items = Activity.objects.filter(owner_id=rep_id, done=False)
+        account_id = Account.objects.filter(owner_id=rep_id).values_list(
+            "pk", flat=True).order_by("pk").first()
+        if account_id is None:
+            continue
+        if not open_items.filter(due_at__gte=start, due_at__lt=end).exists():
+            rows.append(Activity(kind="call", subject="Check in on open order", owner_id=rep_id,
+                                 account_id=account_id, duration_minutes=15,
+                                 due_at=start + timedelta(hours=14)))
+        if not open_items.filter(due_at__lt=start).exists():
+            rows.append(Activity(kind="task", subject="Send revised quote", owner_id=rep_id,
+                                 account_id=account_id,
+                                 due_at=start - timedelta(days=2, hours=-9)))
+    Activity.objects.bulk_create(rows)
 
 
 def count_owner_violations(alignment: Alignment) -> int:
