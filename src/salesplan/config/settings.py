@@ -59,6 +59,13 @@ INSTALLED_APPS = [
     "salesplan.search",
     "salesplan.territories",
     "salesplan.planning",
+    "salesplan.pricing",
+    "salesplan.proposals",
+    "salesplan.reports",
+    "salesplan.forecasting",
+    "salesplan.health",
+    "salesplan.quality",
+    "salesplan.marketing",
     "salesplan.web",
 ]
 

@@ -61,4 +61,11 @@ urlpatterns = [
     path("", include("salesplan.imports.urls")),
     path("territories/", include("salesplan.territories.urls")),
     path("plans/", include("salesplan.planning.urls")),
+    path("pricing/", include("salesplan.pricing.urls")),
+    path("quotes/", include("salesplan.proposals.urls")),
+    path("reports/", include("salesplan.reports.urls")),
+    path("forecasts/", include("salesplan.forecasting.urls")),
+    path("health/", include("salesplan.health.urls")),
+    path("quality/", include("salesplan.quality.urls")),
+    path("marketing/", include("salesplan.marketing.urls")),
 ]

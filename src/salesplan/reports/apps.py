@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    """Performance reports, dashboards, exports, saved and scheduled reports."""
+
+    name = "salesplan.reports"
+    label = "reports"
+    default_auto_field = "django.db.models.BigAutoField"
