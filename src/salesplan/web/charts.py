@@ -1,0 +1,91 @@
+"""Chart options for the browser's chart library, built on the server.
+
+A page shows a chart with
+    {% include "web/_chart_scripts.html" %}            (once, in the head block)
+    <div class="chart" data-chart="{{ option }}" role="img" aria-label="…"></div>
+where ``option`` comes from one of the builders below. Figures are for display only:
+Decimals become JSON numbers here and nowhere else. Always show the same figures in a
+table too, so the page reads without scripts and tests can check the numbers.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+Number = int | float | Decimal | None
+
+
+def _plain(value: Number) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _series(kind: str, series: Mapping[str, Sequence[Number]], **extra) -> list[dict]:
+    return [
+        {"name": name, "type": kind, "data": [_plain(v) for v in values], **extra}
+        for name, values in series.items()
+    ]
+
+
+def _frame(categories: Sequence[str], title: str, y_name: str) -> dict[str, Any]:
+    return {
+        "title": {"text": title, "textStyle": {"fontSize": 14}} if title else {"show": False},
+        "tooltip": {"trigger": "axis"},
+        "legend": {"bottom": 0},
+        "grid": {"left": 60, "right": 20, "top": 40 if title else 15, "bottom": 50},
+        "xAxis": {"type": "category", "data": list(categories)},
+        "yAxis": {"type": "value", "name": y_name},
+    }
+
+
+def line_chart(categories: Sequence[str], series: Mapping[str, Sequence[Number]], *,
+               title: str = "", y_name: str = "") -> str:
+    """One line per series over the categories (e.g. months); None leaves a gap."""
+    option = _frame(categories, title, y_name)
+    option["series"] = _series("line", series, connectNulls=False)
+    return json.dumps(option)
+
+
+def bar_chart(categories: Sequence[str], series: Mapping[str, Sequence[Number]], *,
+              title: str = "", y_name: str = "", stacked: bool = False,
+              horizontal: bool = False) -> str:
+    """Grouped (or stacked) bars per category."""
+    option = _frame(categories, title, y_name)
+    extra = {"stack": "total"} if stacked else {}
+    option["series"] = _series("bar", series, **extra)
+    if horizontal:
+        option["xAxis"], option["yAxis"] = option["yAxis"], option["xAxis"]
+    return json.dumps(option)
+
+
+def scatter_chart(points: Mapping[str, Sequence[tuple[Number, Number]]], *, title: str = "",
+                  x_name: str = "", y_name: str = "") -> str:
+    """Points per series, e.g. stated probability against observed win rate."""
+    option: dict[str, Any] = {
+        "title": {"text": title, "textStyle": {"fontSize": 14}} if title else {"show": False},
+        "tooltip": {"trigger": "item"},
+        "legend": {"bottom": 0},
+        "xAxis": {"type": "value", "name": x_name},
+        "yAxis": {"type": "value", "name": y_name},
+        "series": [
+            {"name": name, "type": "scatter",
+             "data": [[_plain(x), _plain(y)] for x, y in values]}
+            for name, values in points.items()
+        ],
+    }
+    return json.dumps(option)
+
+
+def pie_chart(slices: Mapping[str, Number], *, title: str = "") -> str:
+    option = {
+        "title": {"text": title, "textStyle": {"fontSize": 14}} if title else {"show": False},
+        "tooltip": {"trigger": "item"},
+        "legend": {"bottom": 0},
+        "series": [{"type": "pie", "radius": ["35%", "65%"],
+                    "data": [{"name": k, "value": _plain(v)} for k, v in slices.items()]}],
+    }
+    return json.dumps(option)
