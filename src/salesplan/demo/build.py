@@ -1,6 +1,7 @@
 """Build the demo company: `build_demo(seed=…, accounts=…)` is what `salesplan demo` runs."""
 
 import gc
+import importlib
 import multiprocessing
 import random
 import time
@@ -79,6 +80,12 @@ class DemoResult:
     cpu_seconds: float = 0.0  # this process only (not a generating child process)
 
 
+# Later sections of the demo, in order (a catalogue before quotes that use it). Each is a
+# module of this package with build(org, *, accounts, today, rng, log), working through
+# the services like a user would.
+DEMO_SECTIONS: list[str] = []
+
+
 def existing_data() -> dict[str, int]:
     counts = {"accounts": Account.objects.count(), "users": User.objects.count(),
               "teams": Team.objects.count()}
@@ -134,6 +141,11 @@ def build_demo(*, seed: int = 1, accounts: int = 3_000, reset: bool = False,
     started_territories = time.perf_counter()
     build_territories_and_plan(org, accounts=accounts, today=today, log=log)
     result.seconds["territories and plan"] = time.perf_counter() - started_territories
+    for section in DEMO_SECTIONS:
+        started_section = time.perf_counter()
+        module = importlib.import_module(f"salesplan.demo.{section}")
+        module.build(org, accounts=accounts, today=today, rng=random.Random(seed + 7), log=log)
+        result.seconds[section] = time.perf_counter() - started_section
     result.counts["users"] = User.objects.count()
     result.total_seconds = time.perf_counter() - started
     result.cpu_seconds = time.process_time() - cpu_started
