@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "salesplan.health",
     "salesplan.quality",
     "salesplan.marketing",
+    "salesplan.scoring",
+    "salesplan.collab",
     "salesplan.web",
 ]
 

@@ -16,6 +16,7 @@ from salesplan.core.listing import ListDefinition, Page, capped_count, keyset_pa
 from salesplan.core.permissions import has_permission
 from salesplan.core.selectors import get_visible
 from salesplan.web.forms import owner_choices
+from salesplan.web.panels import record_panels
 
 # Filters that name one record by id: shown as a removable chip, not as an input.
 REFERENCE_FILTERS = {"account", "parent", "contact", "opportunity", "lead"}
@@ -48,6 +49,7 @@ def detail_context(request, resource: str, obj) -> dict:
         "history": list(history_for(obj)[:50]),
         "log_form": QuickLogForm(auto_id=f"log_%s_{resource}"),
         "log_link": resource, "can_log": has_permission(request.user, "activity", "create"),
+        "panels": record_panels(resource, obj.pk),
     }
 
 

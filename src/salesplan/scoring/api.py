@@ -1,0 +1,5 @@
+"""API of the scoring app (mounted at /api/v1/scoring)."""
+
+from ninja import Router
+
+router = Router(tags=["scoring"])
