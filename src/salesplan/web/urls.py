@@ -68,4 +68,6 @@ urlpatterns = [
     path("health/", include("salesplan.health.urls")),
     path("quality/", include("salesplan.quality.urls")),
     path("marketing/", include("salesplan.marketing.urls")),
+    path("scoring/", include("salesplan.scoring.urls")),
+    path("collab/", include("salesplan.collab.urls")),
 ]
