@@ -436,22 +436,22 @@ def _base_amount(ctx: PricingContext, product: Product, quantity: Decimal,
     """The line's amount before promotions and the manual discount, exactly."""
     c, p = ctx.currency, UNIT_PLACES
     if found.contract is not None and found.contract.unit_price is not None:
-        rule = found.contract
+        rule, price = found.contract, found.contract.unit_price
         who = ctx.account_names.get(rule.account_id or 0, "the account")
         if ctx.account_ids and rule.account_id != ctx.account_ids[0]:
             who += " (the parent account)"
         until = f", valid to {rule.valid_to.isoformat()}" if rule.valid_to else ""
         notes.explanation.append(
-            f"Contracted price {money(rule.unit_price, c, p)} per {product.unit} for {who} "
+            f"Contracted price {money(price, c, p)} per {product.unit} for {who} "
             f"(“{rule.name}”{until}); volume tiers and promotions do not apply.")
         notes.rule_ids.append(rule.id)
-        return quantity * rule.unit_price
+        return quantity * price
     if found.bundle is not None and found.bundle.unit_price is not None:
-        rule = found.bundle
+        rule, price = found.bundle, found.bundle.unit_price
         notes.explanation.append(
-            f"Bundle price {money(rule.unit_price, c, p)} per bundle (“{rule.name}”).")
+            f"Bundle price {money(price, c, p)} per bundle (“{rule.name}”).")
         notes.rule_ids.append(rule.id)
-        return quantity * rule.unit_price
+        return quantity * price
     if found.volume is not None:
         return _volume_amount(ctx, found.volume, quantity, list_price, notes)
     return quantity * list_price
