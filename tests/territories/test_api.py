@@ -68,6 +68,10 @@ def test_reps_read_but_cannot_change_territories(org, api_as, territory_map):
     rep = api_as(org.west_rep)
     assert rep.get(f"{T}/alignments").status_code == 200
     assert rep.get(f"{T}/{territory_map.west.pk}/rules").status_code == 200
+    # A neighbouring territory (and its goals) is hidden from the rep, as if it did not exist.
+    assert_problem(rep.get(f"{T}/{territory_map.east.pk}/rules"), 404)
+    assert_problem(rep.get(f"{T}/{territory_map.east.pk}/goals"), 404)
+    assert api_as(org.east_rep).get(f"{T}/{territory_map.east.pk}/goals").status_code == 200
     assert_problem(rep.post(f"{T}/alignments", {"name": "Mine"}), 403)
     assert_problem(rep.patch(f"{T}/{territory_map.west.pk}", {"priority": 9}), 403)
     assert_problem(api_as(org.executive).post(

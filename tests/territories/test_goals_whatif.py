@@ -104,13 +104,29 @@ def test_what_if_lists_moves_and_balance_then_activation_records_it(org, active_
     run_full_assignment(draft)
     oakland = Account.objects.get(name="Oakland Co")
     make_opportunity(org.admin, oakland, amount=Decimal("700"))
+    _won(org.admin, oakland, "250", 30)
+    _won(org.admin, oakland, "999", 400)  # over a year ago: not in the bookings column
+    from ..factories import make_activity
+
+    for days_ago in (10, 100, 500):  # the last is older than twelve months
+        make_activity(org.west_rep, oakland, due_at=timezone.now() - timedelta(days=days_ago))
+    make_activity(org.west_rep, Account.objects.get(name="Bay Co"))
+    today = timezone.localdate()
+    goals.set_goals(active_map.region, by=org.vp, period_start=today - timedelta(days=10),
+                    period_end=today + timedelta(days=100), formula="share_of_potential",
+                    total=Decimal("900"))
     result = what_if(draft)
     assert result.moved_accounts == 1
     move = result.moves[0]
     assert (move["from"], move["to"], move["accounts"]) == ("West", "East", 1)
     assert move["potential"] == Decimal("1000") and move["open_pipeline"] == Decimal("700")
+    assert move["bookings"] == Decimal("250")
     balance = {row["territory"]: row for row in result.balance}
     assert (balance["West"]["accounts_before"], balance["West"]["accounts_after"]) == (2, 1)
+    assert (balance["West"]["workload_before"], balance["West"]["workload_after"]) == (3, 1)
+    assert (balance["East"]["workload_before"], balance["East"]["workload_after"]) == (0, 2)
+    assert balance["US"]["goal_before"] == Decimal("900.00")
+    assert balance["US"]["goal_after"] is None  # the draft has no goals of its own yet
     assert [s["account"] for s in result.sample] == ["Oakland Co"]
     assert west.pk != active_map.west.pk
 
@@ -128,3 +144,71 @@ def test_what_if_lists_moves_and_balance_then_activation_records_it(org, active_
         "Manhattan Co", "Oakland Co"}
     with pytest.raises(ValidationError):
         services.activate_alignment(active_map.alignment, by=org.admin)
+
+
+def _won(owner, account, amount: str, days_ago: int):
+    from salesplan.pipeline.models import StageKind
+
+    won = make_opportunity(owner, account, amount=Decimal(amount))
+    won.status = StageKind.WON
+    won.closed_at = timezone.now() - timedelta(days=days_ago)
+    won.save()
+    return won
+
+
+def test_capacity_times_conversion_formula(org, active_map):
+    from ..factories import make_activity
+
+    bay, manhattan = Account.objects.get(name="Bay Co"), Account.objects.get(name="Manhattan Co")
+    _won(org.west_rep, bay, "5000", 10)
+    _won(org.east_rep, manhattan, "2000", 10)
+    recently = timezone.now() - timedelta(days=5)
+    for _ in range(2):
+        make_activity(org.west_rep, bay, done=True, due_at=recently)
+    for kind in ("call", "call", "meeting", "meeting"):
+        make_activity(org.east_rep, manhattan, done=True, due_at=recently, kind=kind)
+    make_activity(org.east_rep, manhattan, done=False, due_at=recently)  # not done: not counted
+    today = timezone.localdate()
+    start, end = today + timedelta(days=1), today + timedelta(days=90)
+    days = goals.selling_days(start, end)
+    proposals = goals.propose_goals(active_map.region, period_start=start, period_end=end,
+                                    formula="capacity_conversion", calls_per_day=3)
+    amounts = {p.territory.name: p.amount for p in proposals}
+    # West: 2 members × days × 3 calls × 2,500 booked per call; East: 1 × days × 3 × 500.
+    assert amounts == {"West": Decimal(2 * days * 3 * 2500), "East": Decimal(days * 3 * 500)}
+    west = next(p for p in proposals if p.territory.name == "West")
+    assert "2500.00 booked per call (2 calls and meetings" in west.explanation
+    with pytest.raises(ValidationError) as caught:
+        goals.propose_goals(active_map.region, period_start=start, period_end=end,
+                            formula="capacity_conversion", calls_per_day=0)
+    assert "calls_per_day" in caught.value.message_dict
+
+
+def test_weighted_mix_of_potential_and_prior_bookings(org, active_map):
+    Account.objects.filter(name="Bay Co").update(potential=Decimal("300000"))
+    Account.objects.filter(name="Manhattan Co").update(potential=Decimal("100000"))
+    _won(org.west_rep, Account.objects.get(name="Bay Co"), "5000", 10)
+    today = timezone.localdate()
+    start, end = today + timedelta(days=1), today + timedelta(days=90)
+    # West: half of 75% (potential) + half of 100% (bookings) = 87.5% of the goal.
+    saved = goals.set_goals(active_map.region, by=org.vp, period_start=start, period_end=end,
+                            formula="weighted_mix", total=Decimal("1000"),
+                            mix={"share_of_potential": Decimal(1),
+                                 "prior_bookings": Decimal(1)})
+    by_name = {g.territory.name: g.amount for g in saved}
+    assert by_name == {"US": Decimal("1000.00"), "West": Decimal("875.00"),
+                       "East": Decimal("125.00")}
+    with pytest.raises(ValidationError) as caught:
+        goals.propose_goals(active_map.region, period_start=start, period_end=end,
+                            formula="weighted_mix", mix={"share_of_potential": Decimal(1)})
+    assert "needs the parent's goal" in caught.value.message_dict["total"][0]
+    with pytest.raises(ValidationError) as caught:
+        goals.propose_goals(active_map.region, period_start=start, period_end=end,
+                            formula="weighted_mix", total=Decimal(1), mix={"manual": 1})
+    assert "cannot be mixed" in caught.value.message_dict["mix"][0]
+    # Without share of potential the mix has a goal of its own: the weighted bookings.
+    proposals = goals.propose_goals(active_map.region, period_start=start, period_end=end,
+                                    formula="weighted_mix",
+                                    mix={"prior_bookings": Decimal(3)}, growth=Decimal("0.2"))
+    assert {p.territory.name: p.amount for p in proposals} == {
+        "West": Decimal("6000.00"), "East": Decimal("0.00")}

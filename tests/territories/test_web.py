@@ -51,18 +51,22 @@ def test_manager_sees_the_tree_with_badges_and_the_territory_page(org, active_ma
 
 def test_rep_reads_but_cannot_edit_and_sees_no_neighbouring_accounts(org, active_map, as_user):
     client = as_user(org.west_rep)
-    east = client.get(url("territory", active_map.east.pk))
-    assert east.status_code == 200
-    assert "Manhattan Co" not in east.content.decode()
-    assert "No accounts of this territory that you may see" in east.content.decode()
+    # A neighbour's territory page (members, goal, bookings) is not the rep's to open,
+    # nor the region's, which sums the neighbour's figures.
+    assert client.get(url("territory", active_map.east.pk)).status_code == 404
+    assert client.get(url("territory", active_map.region.pk)).status_code == 404
+    assert as_user(org.east_manager).get(url("territory", active_map.west.pk)).status_code == 200
+    client = as_user(org.west_rep)
     assert "Bay Co" in client.get(url("territory", active_map.west.pk)).content.decode()
     response = client.post(url("territory_edit", active_map.west.pk),
                            {"name": "Mine now", "type": "geographic", "priority": 5})
     assert response.status_code == 403
     assert client.post(url("rule_create", active_map.west.pk), {
         "combine": "all", "field_0": "state", "op_0": "in", "values_0": "NY"}).status_code == 403
-    assert client.post(url("member_add", active_map.east.pk), {
+    assert client.post(url("member_add", active_map.west.pk), {
         "user": org.west_rep.pk, "role": "owner"}).status_code == 403
+    assert client.post(url("member_add", active_map.east.pk), {
+        "user": org.west_rep.pk, "role": "owner"}).status_code == 404
     assert client.post(url("alignment_activate", active_map.alignment.pk),
                        {"ownership": "move"}).status_code == 403
     assert Territory.objects.get(pk=active_map.west.pk).name == "West"

@@ -42,7 +42,7 @@ from salesplan.core.models import BackgroundJob
 from salesplan.customers.models import Account
 from salesplan.org.models import User
 
-from . import goals, services
+from . import goals, selectors, services
 from .assignment import rule_q
 from .models import (
     AccountTerritory,
@@ -66,7 +66,8 @@ territory_router = Router(tags=["territories"])
 def _get(model, pk: int, user):
     services.require_view(user)
     found = model.objects.filter(pk=pk).first()
-    if found is None:
+    if found is None or (isinstance(found, Territory)
+                         and not selectors.can_open_territory(user, found)):
         raise NotFound(f"No {model._meta.verbose_name} with id {pk}.")
     return found
 
@@ -259,6 +260,7 @@ class MoveOut(Schema):
     accounts: int
     potential: MoneyOut
     open_pipeline: MoneyOut | None
+    bookings: MoneyOut | None = Field(None, description="Won in the last twelve months.")
 
 
 class BalanceOut(Schema):
@@ -267,6 +269,11 @@ class BalanceOut(Schema):
     accounts_after: int
     potential_before: MoneyOut
     potential_after: MoneyOut
+    workload_before: int = Field(description="Activities in the last twelve months.")
+    workload_after: int
+    goal_before: MoneyOut | None = Field(None, description="Goal for the period covering "
+                                                           "today.")
+    goal_after: MoneyOut | None = None
 
 
 class SampleOut(Schema):
@@ -634,6 +641,11 @@ class GoalsIn(InputSchema):
                                               "potential; otherwise the children's sum).")
     growth: Decimal = Field(Decimal(0), ge=-1, le=100, description="0.10 for +10%.")
     overrides: list[OverrideIn] = []
+    mix: dict[str, Decimal] = Field(
+        default_factory=dict, description="For weighted_mix: formula -> weight, e.g. "
+        '{"prior_bookings": 2, "share_of_potential": 1}.')
+    calls_per_day: int = Field(6, ge=1, le=100, description="Achievable calls or meetings "
+                               "per member per selling day (capacity_conversion).")
 
 
 class GoalOut(Schema):
@@ -672,7 +684,7 @@ def set_goals(request, id: int, payload: GoalsIn):
     saved = goals.set_goals(
         territory, by=request.auth, period_start=payload.period_start,
         period_end=payload.period_end, formula=payload.formula, total=payload.total,
-        growth=payload.growth,
+        growth=payload.growth, mix=payload.mix or None, calls_per_day=payload.calls_per_day,
         overrides={o.territory_id: (o.amount, o.reason) for o in payload.overrides})
     return Status(201, saved)
 

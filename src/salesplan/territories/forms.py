@@ -2,6 +2,7 @@
 through territories.services, whose refusals come back next to the field they name."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
@@ -165,12 +166,33 @@ class GoalForm(forms.Form):
                                          "formula's numbers (needed for share of potential).")
     growth = forms.DecimalField(max_digits=6, decimal_places=3, required=False, initial=0,
                                 help_text="For prior bookings: 0.1 means +10%.")
+    calls_per_day = forms.IntegerField(min_value=1, max_value=100, initial=6, required=False,
+                                       help_text="For capacity × conversion: calls or "
+                                                 "meetings a member can make per selling day.")
+    mix_potential = forms.DecimalField(min_value=0, required=False, label="Mix: potential",
+                                       decimal_places=2)
+    mix_prior = forms.DecimalField(min_value=0, required=False, label="Mix: prior bookings",
+                                   decimal_places=2)
+    mix_per_day = forms.DecimalField(min_value=0, required=False,
+                                     label="Mix: sales per day", decimal_places=2)
+    mix_capacity = forms.DecimalField(min_value=0, required=False,
+                                      label="Mix: capacity × conversion", decimal_places=2,
+                                      help_text="Weights of the weighted mix.")
+
+    MIX_FIELDS = {"mix_potential": GoalFormula.SHARE_OF_POTENTIAL,
+                  "mix_prior": GoalFormula.PRIOR_BOOKINGS,
+                  "mix_per_day": GoalFormula.SALES_PER_DAY,
+                  "mix_capacity": GoalFormula.CAPACITY_CONVERSION}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
         self.fields["period_start"].initial = today
         self.fields["period_end"].initial = today + timedelta(days=364)
+
+    def mix(self) -> dict[str, Decimal]:
+        return {formula: self.cleaned_data[name] for name, formula in self.MIX_FIELDS.items()
+                if self.cleaned_data.get(name)}
 
 
 class OptimiseForm(forms.Form):

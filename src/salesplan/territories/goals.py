@@ -1,8 +1,11 @@
 """Territory size, potential, capacity and goals.
 
 A proposed goal follows a formula the manager can read: a share of the parent's goal in
-proportion to potential, prior-period bookings with growth, or sales per selling day ×
-selling days. Children's goals always add up exactly to the parent's (amounts are
+proportion to potential, prior-period bookings with growth, sales per selling day ×
+selling days, capacity × conversion (calls the members can make in the period × the
+bookings each completed call or meeting brought in the prior period), or a weighted mix
+of these (each formula turned into shares of the parent's goal, the shares mixed by the
+manager's weights). Children's goals always add up exactly to the parent's (amounts are
 Decimal, rounded to the currency's minor unit, the remainder given out by largest
 remainder). A manager may override any child's goal with a reason; the rest of the
 parent's goal is shared among the others by the formula.
@@ -119,7 +122,7 @@ class Proposal:
 
 
 def _basis(territory: Territory, formula: str, period_start: date, period_end: date,
-           growth: Decimal) -> tuple[Decimal, str]:
+           growth: Decimal, calls_per_day: int = 6) -> tuple[Decimal, str]:
     ids = _territory_ids(territory)
     if formula == GoalFormula.SHARE_OF_POTENTIAL:
         potential = (AccountTerritory.objects.filter(territory_id__in=ids)
@@ -132,6 +135,9 @@ def _basis(territory: Territory, formula: str, period_start: date, period_end: d
     if formula == GoalFormula.PRIOR_BOOKINGS:
         return (bookings * (1 + growth),
                 f"bookings {bookings} from {prior_start} to {prior_end} × {1 + growth}")
+    if formula == GoalFormula.CAPACITY_CONVERSION:
+        return _capacity_conversion(ids, bookings, prior_start, prior_end, period_start,
+                                    period_end, calls_per_day)
     history_days = selling_days(prior_start, prior_end)
     per_day = bookings / history_days if history_days else Decimal(0)
     days = selling_days(period_start, period_end)
@@ -139,15 +145,88 @@ def _basis(territory: Territory, formula: str, period_start: date, period_end: d
             f"{per_day.quantize(Decimal('0.01'))} per selling day × {days} selling days")
 
 
+def _capacity_conversion(ids: set[int], bookings: Decimal, prior_start: date, prior_end: date,
+                         period_start: date, period_end: date,
+                         calls_per_day: int) -> tuple[Decimal, str]:
+    from salesplan.activities.models import Activity, ActivityKind
+
+    members = current_members().filter(territory_id__in=ids).values("user_id").distinct().count()
+    capacity = members * selling_days(period_start, period_end) * calls_per_day
+    accounts = AccountTerritory.objects.filter(territory_id__in=ids).values("account_id")
+    calls = Activity.objects.filter(
+        account_id__in=accounts, done=True,
+        kind__in=[ActivityKind.CALL, ActivityKind.MEETING],
+        due_at__date__range=(prior_start, prior_end)).count()
+    per_call = bookings / calls if calls else Decimal(0)
+    return (Decimal(capacity) * per_call,
+            f"{capacity} calls of capacity ({members} members × {calls_per_day} a day) × "
+            f"{per_call.quantize(Decimal('0.01'))} booked per call ({calls} calls and "
+            f"meetings from {prior_start} to {prior_end})")
+
+
+MIXABLE = (GoalFormula.SHARE_OF_POTENTIAL, GoalFormula.PRIOR_BOOKINGS,
+           GoalFormula.SALES_PER_DAY, GoalFormula.CAPACITY_CONVERSION)
+
+
+def _check_mix(mix: dict[str, Decimal] | None) -> dict[str, Decimal]:
+    if not mix:
+        raise ValidationError({"mix": "A weighted mix needs a weight for at least one formula."})
+    clean: dict[str, Decimal] = {}
+    for formula, weight in mix.items():
+        if formula not in MIXABLE:
+            raise ValidationError({"mix": f"{formula} cannot be mixed; choose from "
+                                          f"{', '.join(MIXABLE)}."})
+        weight = Decimal(weight)
+        if weight < 0:
+            raise ValidationError({"mix": f"The weight of {formula} is negative."})
+        if weight:
+            clean[formula] = weight
+    if not clean:
+        raise ValidationError({"mix": "The weights of the mix add up to zero."})
+    return clean
+
+
+def _mixed_bases(children: list[Territory], mix: dict[str, Decimal], period_start: date,
+                 period_end: date, growth: Decimal,
+                 calls_per_day: int) -> tuple[list[tuple[Decimal, str]], Decimal | None]:
+    """Each child's mixed share (in percent) and, when every mixed formula is in money,
+    the weighted total of the formulas (the default goal of the parent)."""
+    weight_sum = sum(mix.values(), Decimal(0))
+    shares = [Decimal(0)] * len(children)
+    texts: list[list[str]] = [[] for _ in children]
+    money_total: Decimal | None = Decimal(0)
+    for formula, weight in mix.items():
+        bases = [_basis(c, formula, period_start, period_end, growth, calls_per_day)
+                 for c in children]
+        total = sum((b for b, _ in bases), Decimal(0))
+        for i, (basis, _text) in enumerate(bases):
+            part = basis / total if total else Decimal(1) / len(children)
+            shares[i] += weight / weight_sum * part * 100
+            texts[i].append(f"{(part * 100).quantize(Decimal('0.1'))}% by {formula} × "
+                            f"{weight}")
+        if formula == GoalFormula.SHARE_OF_POTENTIAL:
+            money_total = None
+        elif money_total is not None:
+            money_total += weight / weight_sum * total
+    return ([(share, "; ".join(t)) for share, t in zip(shares, texts, strict=True)],
+            money_total)
+
+
 def propose_goals(parent: Territory, *, period_start: date, period_end: date, formula: str,
                   total: Decimal | None = None, growth: Decimal = Decimal(0),
                   currency: str | None = None,
-                  overrides: dict[int, tuple[Decimal, str]] | None = None) -> list[Proposal]:
+                  overrides: dict[int, tuple[Decimal, str]] | None = None,
+                  mix: dict[str, Decimal] | None = None,
+                  calls_per_day: int = 6) -> list[Proposal]:
     """Goals for the parent's children that add up exactly to `total` (by default the sum
-    of the formula's numbers). `overrides`: territory id -> (amount, reason)."""
+    of the formula's numbers). `overrides`: territory id -> (amount, reason); `mix`:
+    formula -> weight, for the weighted mix."""
     if formula not in GoalFormula.values or formula == GoalFormula.MANUAL:
-        raise ValidationError({"formula": "Choose share_of_potential, prior_bookings or "
-                                          "sales_per_day."})
+        raise ValidationError({"formula": "Choose share_of_potential, prior_bookings, "
+                                          "sales_per_day, capacity_conversion or "
+                                          "weighted_mix."})
+    if calls_per_day <= 0:
+        raise ValidationError({"calls_per_day": "Achievable calls per day must be positive."})
     if period_end < period_start:
         raise ValidationError({"period_end": "The period ends before it starts."})
     currency = currency or Company.current().default_currency
@@ -163,7 +242,16 @@ def propose_goals(parent: Territory, *, period_start: date, period_end: date, fo
                                                 "overridden."})
         if amount < 0:
             raise ValidationError({"overrides": f"The goal of territory {tid} is negative."})
-    bases = [_basis(c, formula, period_start, period_end, growth) for c in children]
+    if formula == GoalFormula.WEIGHTED_MIX:
+        bases, mixed_total = _mixed_bases(children, _check_mix(mix), period_start, period_end,
+                                          growth, calls_per_day)
+        if total is None and mixed_total is None:
+            raise ValidationError({"total": "A mix with share of potential needs the "
+                                            "parent's goal."})
+        total = total if total is not None else mixed_total
+    else:
+        bases = [_basis(c, formula, period_start, period_end, growth, calls_per_day)
+                 for c in children]
     if formula == GoalFormula.SHARE_OF_POTENTIAL and total is None:
         raise ValidationError({"total": "A share of potential needs the parent's goal."})
     if total is None:
@@ -196,7 +284,9 @@ def propose_goals(parent: Territory, *, period_start: date, period_end: date, fo
 @transaction.atomic
 def set_goals(parent: Territory, *, by, period_start: date, period_end: date, formula: str,
               total: Decimal | None = None, growth: Decimal = Decimal(0),
-              overrides: dict[int, tuple[Decimal, str]] | None = None) -> list[TerritoryGoal]:
+              overrides: dict[int, tuple[Decimal, str]] | None = None,
+              mix: dict[str, Decimal] | None = None,
+              calls_per_day: int = 6) -> list[TerritoryGoal]:
     """Save the parent's goal and its children's (adding up exactly) for the period."""
     from .services import require_manage
 
@@ -204,7 +294,7 @@ def set_goals(parent: Territory, *, by, period_start: date, period_end: date, fo
     currency = Company.current().default_currency
     proposals = propose_goals(parent, period_start=period_start, period_end=period_end,
                               formula=formula, total=total, growth=growth, currency=currency,
-                              overrides=overrides)
+                              overrides=overrides, mix=mix, calls_per_day=calls_per_day)
     parent_total = (sum((p.amount for p in proposals), Decimal(0)) if proposals
                     else allocate(total or Decimal(0), [Decimal(1)], currency)[0])
     saved = [_save_goal(parent, by, period_start, period_end, formula, parent_total,

@@ -277,6 +277,8 @@ class GoalFormula(models.TextChoices):
     SHARE_OF_POTENTIAL = "share_of_potential", "Share of potential"
     PRIOR_BOOKINGS = "prior_bookings", "Prior-period bookings × growth"
     SALES_PER_DAY = "sales_per_day", "Sales per selling day × selling days"
+    CAPACITY_CONVERSION = "capacity_conversion", "Capacity × conversion (sales per call)"
+    WEIGHTED_MIX = "weighted_mix", "Weighted mix of formulas"
     MANUAL = "manual", "Set by hand"
 
 

@@ -35,6 +35,17 @@ def current_members(on: date | None = None):
         Q(start_date__lte=on), Q(end_date__isnull=True) | Q(end_date__gte=on))
 
 
+def can_open_territory(user, territory: Territory) -> bool:
+    """Reps open the pages of their own territories (and those below them) only: a
+    neighbour's members, goal, bookings and potential are not theirs to see. Admins,
+    managers and executives plan across the whole map."""
+    if user.is_admin or user.role != Role.REP:
+        return True
+    own = current_members().filter(user=user, territory__alignment_id=territory.alignment_id
+                                   ).values_list("territory_id", flat=True)
+    return territory.pk in descendants(list(own), territory.alignment_id)
+
+
 def descendants(territory_ids, alignment_id: int) -> set[int]:
     """The territories and every territory below them."""
     children: dict[int | None, list[int]] = defaultdict(list)

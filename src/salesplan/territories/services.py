@@ -212,7 +212,8 @@ def activate_alignment(alignment: Alignment, *, by,
         owners_changed = _move_ownership(alignment, previous, by)
     bump_scope_version()
     summary = {"moves": [{**m, "potential": str(m["potential"]),
-                          "open_pipeline": str(m["open_pipeline"] or 0)}
+                          "open_pipeline": str(m["open_pipeline"] or 0),
+                          "bookings": str(m["bookings"] or 0)}
                          for m in (comparison.moves[:200] if comparison else [])]}
     return Realignment.objects.create(alignment=alignment, previous=previous, ownership=ownership,
                                       changed_by=by, accounts_moved=moved,

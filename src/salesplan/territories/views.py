@@ -28,7 +28,7 @@ from salesplan.engines.territory_rules import FIELD_LABELS
 from salesplan.org.models import User
 from salesplan.web.forms import add_service_errors
 
-from . import goals, services
+from . import goals, selectors, services
 from .assignment import rule_q
 from .forms import (
     OP_CHOICES,
@@ -70,7 +70,8 @@ def _get(model, pk: int, user, related: tuple[str, ...] = ()):
     services.require_view(user)
     rows = model.objects.select_related(*related) if related else model.objects
     found = rows.filter(pk=pk).first()
-    if found is None:
+    if found is None or (isinstance(found, Territory)
+                         and not selectors.can_open_territory(user, found)):
         raise Http404(f"No {model._meta.verbose_name} with id {pk}.")
     return found
 
@@ -194,6 +195,7 @@ def alignment_what_if(request, pk: int):
         for row in comparison.balance:
             row["accounts_change"] = row["accounts_after"] - row["accounts_before"]
             row["potential_change"] = row["potential_after"] - row["potential_before"]
+            row["workload_change"] = row["workload_after"] - row["workload_before"]
     return _page(request, "territories/what_if.html", {
         "alignment": draft, "base": base, "comparison": comparison, "problem": problem})
 
@@ -277,7 +279,8 @@ def _goal_proposals(territory: Territory, form: GoalForm):
         return goals.propose_goals(
             territory, period_start=data["period_start"], period_end=data["period_end"],
             formula=data["formula"], total=data["total"],
-            growth=data["growth"] or Decimal(0)), ""
+            growth=data["growth"] or Decimal(0), mix=form.mix() or None,
+            calls_per_day=data["calls_per_day"] or 6), ""
     except ValidationError as exc:
         return [], " ".join(exc.messages)
 
@@ -392,7 +395,8 @@ def territory_goals(request, pk: int):
         try:
             goals.set_goals(territory, by=request.user, period_start=data["period_start"],
                             period_end=data["period_end"], formula=data["formula"],
-                            total=data["total"], growth=data["growth"] or Decimal(0))
+                            total=data["total"], growth=data["growth"] or Decimal(0),
+                            mix=form.mix() or None, calls_per_day=data["calls_per_day"] or 6)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

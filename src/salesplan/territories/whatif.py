@@ -2,22 +2,28 @@
 
 Both alignments' assignments and every account's potential are read as columns (one
 sequential scan each) and compared with numpy; only the accounts that move are looked
-up again (names, open pipeline). Territories are matched across alignments by name,
-since a draft copied from the active alignment has new territory ids.
+up again (names, open pipeline, bookings). Territories are matched across alignments by
+name, since a draft copied from the active alignment has new territory ids.
+
+Workload is the number of calls, meetings and other activities logged on an account in
+the last twelve months; a territory's goal is the one set for the period covering today.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 import numpy as np
 from django.db import connection
-from django.db.models import BigIntegerField, F, Sum, Value
+from django.db.models import BigIntegerField, Count, F, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Round
+from django.utils import timezone
 
+from salesplan.activities.models import Activity
 from salesplan.customers.models import Account
 from salesplan.pipeline.models import Opportunity, StageKind
 
-from .models import AccountTerritory, Alignment, Territory, TerritoryType
+from .models import AccountTerritory, Alignment, Territory, TerritoryGoal, TerritoryType
 
 TYPES = list(TerritoryType.values)
 CHUNK = 50_000
@@ -98,8 +104,13 @@ def compare(draft: Alignment, base: Alignment, *, sample_size: int = 200) -> Wha
         cents=Coalesce(Cast(Round(F("potential") * Value(Decimal(100))), BigIntegerField()),
                        Value(0))).values_list("pk", "cents"), 2)
 
+    workload = _workload(ids)
+
     def potential_of(keys: np.ndarray) -> np.ndarray:
         return potential[np.searchsorted(ids, keys // 8)]
+
+    def workload_of(keys: np.ndarray) -> np.ndarray:
+        return workload[np.searchsorted(ids, keys // 8)]
 
     # Each moved (account, type): its territory before and after (-1: none). Both key
     # arrays are sorted and unique, so matching them is a binary search, not a join.
@@ -109,8 +120,34 @@ def compare(draft: Alignment, base: Alignment, *, sample_size: int = 200) -> Wha
     result.sample = _sample(keys[:sample_size], before[:sample_size], after[:sample_size],
                             name_of)
     result.balance = _balance(before_keys, before_codes, after_keys, after_codes,
-                              potential_of, name_of)
+                              potential_of, workload_of, name_of)
+    goals_before, goals_after = _goals(base), _goals(draft)
+    for row in result.balance:
+        row["goal_before"] = goals_before.get(row["territory"])
+        row["goal_after"] = goals_after.get(row["territory"])
     return result
+
+
+def _workload(ids: np.ndarray) -> np.ndarray:
+    """Activities of the last twelve months per account, aligned with `ids`."""
+    since = timezone.now() - timedelta(days=365)
+    account_ids, counts = _columns(
+        Activity.objects.filter(due_at__gte=since, account_id__isnull=False).order_by()
+        .values("account_id").annotate(n=Count("id")).values_list("account_id", "n"), 2)
+    workload = np.zeros(len(ids), dtype=np.int64)
+    if len(account_ids):
+        at = np.searchsorted(ids, account_ids)
+        found = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == account_ids)
+        workload[at[found]] = counts[found]
+    return workload
+
+
+def _goals(alignment: Alignment) -> dict[str, Decimal]:
+    """Each territory's goal for the period covering today, by territory name."""
+    today = timezone.localdate()
+    return dict(TerritoryGoal.objects.filter(
+        territory__alignment=alignment, period_start__lte=today, period_end__gte=today)
+        .order_by("period_start").values_list("territory__name", "amount"))
 
 
 def _pairs(keys, before, after, potential, name_of) -> list[dict]:
@@ -124,29 +161,43 @@ def _pairs(keys, before, after, potential, name_of) -> list[dict]:
     for i in range(len(uniques)):
         exact[i] = int(potential[order[bounds[i]:bounds[i + 1]]].sum())
     pipeline = _open_pipeline(np.unique(keys // 8))
+    booked = _bookings(np.unique(keys // 8))
     pipe_by_pair = np.zeros(len(uniques), dtype=np.int64)
+    booked_by_pair = np.zeros(len(uniques), dtype=np.int64)
     account_ids = keys // 8
     for i in range(len(uniques)):
-        members = account_ids[order[bounds[i]:bounds[i + 1]]]
-        pipe_by_pair[i] = sum(pipeline.get(a, 0) for a in members.tolist())
+        members = account_ids[order[bounds[i]:bounds[i + 1]]].tolist()
+        pipe_by_pair[i] = sum(pipeline.get(a, 0) for a in members)
+        booked_by_pair[i] = sum(booked.get(a, 0) for a in members)
     rows = []
     for i, key in enumerate(uniques.tolist()):
         kind, from_code, to_code = key >> 40, ((key >> 20) & 0xFFFFF) - 1, (key & 0xFFFFF) - 1
         rows.append({"type": TYPES[kind], "from": name_of.get(from_code),
                      "to": name_of.get(to_code), "accounts": int(counts[i]),
                      "potential": Decimal(exact[i]).scaleb(-2),
-                     "open_pipeline": Decimal(int(pipe_by_pair[i])).scaleb(-2)})
+                     "open_pipeline": Decimal(int(pipe_by_pair[i])).scaleb(-2),
+                     "bookings": Decimal(int(booked_by_pair[i])).scaleb(-2)})
     rows.sort(key=lambda r: -r["accounts"])
     return rows
 
 
 def _open_pipeline(account_ids: np.ndarray) -> dict[int, int]:
     """Open pipeline in hundredths per account, for the accounts that move."""
+    return _amounts(account_ids, status=StageKind.OPEN)
+
+
+def _bookings(account_ids: np.ndarray) -> dict[int, int]:
+    """Won in the last twelve months, in hundredths per account, for those that move."""
+    return _amounts(account_ids, status=StageKind.WON,
+                    closed_at__gte=timezone.now() - timedelta(days=365))
+
+
+def _amounts(account_ids: np.ndarray, **where) -> dict[int, int]:
     totals: dict[int, int] = {}
     ids = account_ids.tolist()
     for start in range(0, len(ids), 5000):
         for account_id, total in (Opportunity.objects.filter(
-                status=StageKind.OPEN, account_id__in=ids[start:start + 5000])
+                account_id__in=ids[start:start + 5000], **where)
                 .order_by().values("account_id").annotate(total=Sum("amount"))
                 .values_list("account_id", "total")):
             totals[account_id] = int((total or 0) * 100)
@@ -162,7 +213,7 @@ def _sample(keys, before, after, name_of) -> list[dict]:
             if int(k // 8) in accounts]
 
 
-def _balance(before_keys, before_codes, after_keys, after_codes, potential_of,
+def _balance(before_keys, before_codes, after_keys, after_codes, potential_of, workload_of,
              name_of) -> list[dict]:
     size = len(name_of) + 1
     rows = []
@@ -170,11 +221,15 @@ def _balance(before_keys, before_codes, after_keys, after_codes, potential_of,
     counts_after = np.bincount(after_codes, minlength=size)
     pot_before = _int_sums(before_codes, potential_of(before_keys), size)
     pot_after = _int_sums(after_codes, potential_of(after_keys), size)
+    work_before = _int_sums(before_codes, workload_of(before_keys), size)
+    work_after = _int_sums(after_codes, workload_of(after_keys), size)
     for code, name in sorted(name_of.items(), key=lambda item: item[1]):
         rows.append({"territory": name, "accounts_before": int(counts_before[code]),
                      "accounts_after": int(counts_after[code]),
                      "potential_before": Decimal(int(pot_before[code])).scaleb(-2),
-                     "potential_after": Decimal(int(pot_after[code])).scaleb(-2)})
+                     "potential_after": Decimal(int(pot_after[code])).scaleb(-2),
+                     "workload_before": int(work_before[code]),
+                     "workload_after": int(work_after[code])})
     return rows
 
 
