@@ -1,5 +1,13 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
+
+from . import views
 
 app_name = "health"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("", views.at_risk, name="at_risk"),
+    path("compute/", views.compute_all, name="compute"),
+    path("renewals/", views.renewals, name="renewals"),
+    path("accounts/<int:pk>/panel/", views.account_panel, name="account_panel"),
+    path("accounts/<int:pk>/recompute/", views.recompute, name="recompute"),
+]
