@@ -314,12 +314,40 @@ class _Candidates:
     promotions: list[Rule] = field(default_factory=list)
 
 
-def candidates(ctx: PricingContext, product: Product, chain: list[Family]) -> _Candidates:
+class RuleIndex:
+    """The usable rules (valid on the date, for this book and currency) by the product or
+    family they name, so each line looks only at the rules that could touch it."""
+
+    def __init__(self, ctx: PricingContext):
+        self.by_product: dict[int, list[Rule]] = {}
+        self.by_family: dict[int, list[Rule]] = {}
+        self.everywhere: list[Rule] = []
+        for rule in ctx.rules:
+            if not rule.valid_on(ctx.on_date) or not _applies_to_book(rule, ctx):
+                continue
+            if rule.product_id is not None:
+                self.by_product.setdefault(rule.product_id, []).append(rule)
+            elif rule.family_id is not None:
+                self.by_family.setdefault(rule.family_id, []).append(rule)
+            else:
+                self.everywhere.append(rule)
+
+    def for_product(self, product: "Product", chain: list[Family]) -> list[Rule]:
+        found = list(self.by_product.get(product.id, ()))
+        for family in chain:
+            found.extend(self.by_family.get(family.id, ()))
+        found.extend(self.everywhere)
+        return found
+
+
+def candidates(ctx: PricingContext, product: Product, chain: list[Family],
+               index: RuleIndex | None = None) -> _Candidates:
     """The rules that could set this product's price, the winner of each kind chosen."""
     found = _Candidates()
     best_contract: tuple[int, int] | None = None
     best_volume: tuple[int, int, int] | None = None
-    for rule in ctx.rules:
+    rules = (index or RuleIndex(ctx)).for_product(product, chain)
+    for rule in rules:
         if not rule.valid_on(ctx.on_date) or not _applies_to_book(rule, ctx):
             continue
         if rule.kind == CONTRACT:
@@ -334,7 +362,8 @@ def candidates(ctx: PricingContext, product: Product, chain: list[Family]) -> _C
                 found.bundle = rule
         elif rule.kind in VOLUME_KINDS:
             rank = _scope_rank(rule, product, chain)
-            if rank is None or not rule.tiers:
+            # A bundle is priced as a whole: only tiers set on the bundle itself apply.
+            if rank is None or not rule.tiers or (rank > 0 and product.components):
                 continue
             vkey = (rank, 0 if rule.price_book_id is not None else 1, rule.id)
             if best_volume is None or vkey < best_volume:
@@ -547,7 +576,8 @@ def _unit_cost(ctx: PricingContext, product: Product) -> Decimal:
 
 
 def price_line(ctx: PricingContext, index: int, line: LineRequest,
-               errors: dict[str, list[str]]) -> PricedLine | None:
+               errors: dict[str, list[str]], rules: RuleIndex | None = None
+               ) -> PricedLine | None:
     """Price one line (None, with `errors` filled, when it cannot be priced)."""
     product = ctx.products.get(line.product_id)
     if product is None:
@@ -559,7 +589,7 @@ def price_line(ctx: PricingContext, index: int, line: LineRequest,
         return None
     list_price, entry = listed
     chain = family_chain(ctx, product.family_id)
-    found = candidates(ctx, product, chain)
+    found = candidates(ctx, product, chain, rules)
     q, places, c = line.quantity, ctx.minor_units, ctx.currency
     with localcontext(prec=50):
         exact = _base_amount(ctx, product, q, list_price, found, notes)
@@ -618,10 +648,12 @@ def price_quote(ctx: PricingContext, lines: Sequence[LineRequest]) -> PricedQuot
     """Price every line; raise PricingErrors naming each bad line and field."""
     errors = validate_lines(lines)
     priced: list[PricedLine] = []
+    rules = RuleIndex(ctx)
+    bad = {key.split(".")[0] for key in errors}
     for i, line in enumerate(lines):
-        if any(key.startswith(f"lines[{i}].") for key in errors):
+        if f"lines[{i}]" in bad:
             continue
-        result = price_line(ctx, i, line, errors)
+        result = price_line(ctx, i, line, errors, rules)
         if result is not None:
             priced.append(result)
     if errors:
