@@ -1,0 +1,58 @@
+"""Reads of quotes and approvals, already restricted to what the user may see."""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from salesplan.org.models import Role, User
+from salesplan.org.selectors import managed_team_ids
+
+from .access import visible_quotes
+from .models import Approval, ApprovalStatus, ApproverLevel, Quote, QuoteStatus
+
+
+def quote_list(user: User, *, status: str | None = None,
+               opportunity_id: int | None = None) -> QuerySet[Quote]:
+    queryset = visible_quotes(user).select_related("opportunity", "opportunity__account",
+                                                   "owner")
+    if status:
+        queryset = queryset.filter(status=status)
+    if opportunity_id:
+        queryset = queryset.filter(opportunity_id=opportunity_id)
+    return queryset
+
+
+def quotes_of_opportunity(user: User, opportunity_id: int) -> QuerySet[Quote]:
+    return quote_list(user, opportunity_id=opportunity_id).order_by("-created_at", "-id")
+
+
+def _decidable(user: User) -> Q | None:
+    """Which approvals the user may decide, as a filter; None for none."""
+    if not (user.is_authenticated and user.is_active):
+        return None
+    if user.is_admin:
+        return Q()
+    if user.role != Role.MANAGER:
+        return None
+    team_ids = managed_team_ids(user)
+    owner_team = "quote_version__quote__opportunity__owner__team"
+    rule = (Q(approver=ApproverLevel.MANAGER, **{f"{owner_team}_id__in": team_ids})
+            | Q(approver=ApproverLevel.DIRECTOR, **{f"{owner_team}__parent_id__in": team_ids}))
+    return rule & ~Q(quote_version__quote__owner=user) & ~Q(
+        quote_version__quote__opportunity__owner=user)
+
+
+def approval_inbox(user: User) -> QuerySet[Approval]:
+    """Pending approvals whose turn has come (every earlier step approved) that this user
+    may decide, oldest first."""
+    rule = _decidable(user)
+    if rule is None:
+        return Approval.objects.none()
+    earlier_pending = Approval.objects.filter(
+        quote_version=OuterRef("quote_version"), step__lt=OuterRef("step"),
+        status=ApprovalStatus.PENDING)
+    return (Approval.objects.filter(rule, status=ApprovalStatus.PENDING,
+                                    quote_version__quote__status=QuoteStatus.IN_APPROVAL)
+            .filter(~Exists(earlier_pending))
+            .select_related("quote_version", "quote_version__quote",
+                            "quote_version__quote__opportunity",
+                            "quote_version__quote__opportunity__account")
+            .order_by("created_at", "id"))
