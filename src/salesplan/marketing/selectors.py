@@ -1,0 +1,217 @@
+"""Reads of marketing, already restricted to what the user may see: campaigns with
+their members, the routing queue, the SLA board, feedback to marketing and the
+dashboard card."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from salesplan.customers.models import Lead
+from salesplan.org.models import Role
+
+from . import access
+from .models import (
+    OPEN_STAGES,
+    Campaign,
+    CampaignMember,
+    CaptureForm,
+    LeadEvent,
+    LeadHandoff,
+    MarketingPolicy,
+    Stage,
+)
+from .sla import first_touch_subquery
+
+
+def campaigns(user):
+    access.require_view_campaigns(user)
+    return Campaign.objects.select_related("owner").annotate(
+        member_count=Count("members", distinct=True),
+        responded_count=Count("members", filter=Q(members__responded_at__isnull=False),
+                              distinct=True))
+
+
+def members(campaign: Campaign, user, limit: int = 200):
+    """The campaign's members the user may see: leads by lead visibility, contacts by
+    contact visibility (marketing and admins see all of them)."""
+    rows = CampaignMember.objects.filter(campaign=campaign).select_related(
+        "lead", "contact", "contact__account")
+    if not (user.is_admin or user.role in (Role.MARKETING, Role.EXECUTIVE)):
+        from salesplan.customers.models import Contact
+
+        rows = rows.filter(Q(lead__in=Lead.objects.visible_to(user).values("pk"))
+                           | Q(contact__in=Contact.objects.visible_to(user).values("pk")))
+    return rows.order_by("-updated_at", "-id")[:limit]
+
+
+def response_counts(campaign: Campaign) -> dict[str, int]:
+    return dict(CampaignMember.objects.filter(campaign=campaign).values_list("response")
+                .annotate(n=Count("id")).order_by())
+
+
+def forms(user):
+    access.require_manage(user)
+    return CaptureForm.objects.select_related("campaign", "queue_owner")
+
+
+def visible_handoffs(user):
+    return LeadHandoff.objects.filter(lead__in=Lead.objects.visible_to(user).values("pk"))
+
+
+def queue(user, limit: int = 200):
+    """Leads waiting for a rep, oldest first."""
+    access.require_work_queue(user)
+    return (LeadHandoff.objects.filter(queued=True).select_related("lead", "territory",
+                                                                   "campaign")
+            .order_by("lead__created_at", "lead_id")[:limit])
+
+
+@dataclass
+class SlaRow:
+    handoff: LeadHandoff
+    touched_at: datetime | None
+    state: str  # "met", "late", "breached", "due"
+
+    @property
+    def label(self) -> str:
+        return {"met": "Touched in time", "late": "Touched late", "breached": "Breached",
+                "due": "Due"}[self.state]
+
+
+def sla_state(due: datetime | None, touched: datetime | None, now: datetime) -> str:
+    if touched is not None:
+        return "met" if due is None or touched <= due else "late"
+    return "breached" if due is not None and due < now else "due"
+
+
+def sla_board(user, *, open_only: bool = True, limit: int = 200) -> list[SlaRow]:
+    """Routed leads and their first-touch clocks, most urgent first."""
+    now = timezone.now()
+    rows = visible_handoffs(user).filter(routed_at__isnull=False, queued=False)
+    if open_only:
+        rows = rows.filter(stage__in=OPEN_STAGES)
+    rows = (rows.select_related("lead", "lead__owner", "territory")
+            .annotate(touch=first_touch_subquery())
+            .order_by(F("first_touch_at").asc(nulls_first=True), "sla_due_at", "lead_id")[:limit])
+    result = []
+    for h in rows:
+        touched = h.first_touch_at or h.touch
+        result.append(SlaRow(h, touched, sla_state(h.sla_due_at, touched, now)))
+    return result
+
+
+def panel(lead: Lead, user) -> dict:
+    """What the lead page shows of the handoff: stage, the steps the user may take, the
+    SLA clock and the routing log."""
+    from .services import allowed_transitions
+
+    handoff = LeadHandoff.objects.filter(lead=lead).select_related("territory",
+                                                                    "campaign").first()
+    now = timezone.now()
+    touched = None
+    if handoff is not None:
+        handoff.lead = lead
+        touched = handoff.first_touch_at or (
+            LeadHandoff.objects.filter(pk=handoff.pk).annotate(t=first_touch_subquery())
+            .values_list("t", flat=True).first())
+    events = (LeadEvent.objects.filter(lead=lead).select_related("by", "assigned_to",
+                                                                 "territory")
+              .order_by("-at", "-id")[:20])
+    return {
+        "lead": lead, "handoff": handoff, "events": events,
+        "transitions": allowed_transitions(user, handoff) if handoff else [],
+        "touched_at": touched,
+        "sla_state": sla_state(handoff.sla_due_at, touched, now)
+        if handoff and handoff.routed_at else "",
+        "remaining": (handoff.sla_due_at - now) if handoff and handoff.sla_due_at
+        and not touched and handoff.sla_due_at > now else None,
+    }
+
+
+# --- feedback to marketing -----------------------------------------------------------------
+
+GROUPS = {"campaign": "campaign__name", "source": "source"}
+
+
+def feedback(user, *, group: str = "campaign", days: int = 365) -> dict:
+    """What marketing's leads became, by campaign or by source: how many converted, were
+    disqualified or recycled (and why), how soon they were first touched and how often
+    within the SLA."""
+    access.require_view_results(user)
+    key = GROUPS[group]
+    since = timezone.now() - timedelta(days=days)
+    rows = visible_handoffs(user).filter(lead__created_at__gte=since)
+    wait = ExpressionWrapper(F("first_touch_at") - F("routed_at"), output_field=DurationField())
+    stats = (rows.values(key).annotate(
+        leads=Count("pk"),
+        converted=Count("pk", filter=Q(stage=Stage.CONVERTED)),
+        disqualified=Count("pk", filter=Q(stage=Stage.DISQUALIFIED)),
+        recycled=Count("pk", filter=Q(stage=Stage.RECYCLED)),
+        open=Count("pk", filter=Q(stage__in=OPEN_STAGES)),
+        touched=Count("pk", filter=Q(first_touch_at__isnull=False)),
+        in_time=Count("pk", filter=Q(first_touch_at__lte=F("sla_due_at"))),
+        measured=Count("pk", filter=Q(first_touch_at__isnull=False)
+                       | Q(sla_due_at__lt=timezone.now())),
+        avg_wait=Avg(wait, filter=Q(first_touch_at__isnull=False)),
+    ).order_by(key))
+    table = []
+    for s in stats:
+        closed = s["converted"] + s["disqualified"]
+        table.append({
+            "name": s[key] or ("(no campaign)" if group == "campaign" else "(none)"),
+            **{k: s[k] for k in ("leads", "converted", "disqualified", "recycled", "open",
+                                 "touched", "in_time", "measured")},
+            "conversion_rate": round(100 * s["converted"] / closed, 1) if closed else None,
+            "avg_hours_to_first_touch": round(s["avg_wait"].total_seconds() / 3600, 1)
+            if s["avg_wait"] is not None else None,
+            "sla_compliance": round(100 * s["in_time"] / s["measured"], 1)
+            if s["measured"] else None,
+        })
+    reasons = (rows.filter(stage__in=(Stage.DISQUALIFIED, Stage.RECYCLED))
+               .values_list(key, "stage", "reason").annotate(n=Count("pk"))
+               .order_by("-n", key, "reason")[:100])
+    return {"group": group, "days": days, "rows": table,
+            "reasons": [{"name": name or "(none)", "stage": Stage(stage).label,
+                         "reason": reason, "count": n} for name, stage, reason, n in reasons]}
+
+
+# --- the dashboard card ------------------------------------------------------------------
+
+
+def dashboard_card(user) -> dict | None:
+    """A small summary for the role dashboards: a rep's leads waiting for acceptance and
+    breached SLAs; a manager's team breaches and the queue; marketing's new leads and
+    conversions. None for roles with nothing to show."""
+    if not (user and user.is_authenticated and user.is_active):
+        return None
+    now = timezone.now()
+    handoffs = visible_handoffs(user)
+    breached = handoffs.filter(stage__in=OPEN_STAGES, first_touch_at__isnull=True,
+                               sla_due_at__lt=now, queued=False)
+    link = reverse("web:marketing:sla")
+    if user.role == Role.REP:
+        figures = [("Leads to accept", handoffs.filter(stage=Stage.MQL, queued=False,
+                                                       lead__owner=user).count()),
+                   ("First touch overdue", breached.filter(lead__owner=user).count())]
+        return {"title": "My new leads", "figures": figures, "url": link}
+    if user.role == Role.MANAGER or user.is_admin:
+        figures = [("First touch overdue", breached.count()),
+                   ("Waiting in the routing queue",
+                    LeadHandoff.objects.filter(queued=True).count())]
+        return {"title": "Lead follow-up", "figures": figures, "url": link}
+    if user.role == Role.MARKETING:
+        recent = handoffs.filter(lead__created_at__gte=now - timedelta(days=30))
+        figures = [("Leads in the last 30 days", recent.count()),
+                   ("Converted", recent.filter(stage=Stage.CONVERTED).count()),
+                   ("Waiting in the routing queue",
+                    LeadHandoff.objects.filter(queued=True).count())]
+        return {"title": "Marketing leads", "figures": figures,
+                "url": reverse("web:marketing:feedback")}
+    return None
+
+
+def policy() -> MarketingPolicy:
+    return MarketingPolicy.current()

@@ -1,0 +1,69 @@
+"""A territory map for routing: West covers CA (two reps), East covers NY (one rep),
+Texas (TX) has no owner; and a capture form of a webinar campaign."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+
+from salesplan.marketing import services
+from salesplan.marketing.models import Campaign, CaptureForm, MarketingPolicy
+from salesplan.territories.models import (
+    Alignment,
+    BoundaryRule,
+    MemberRole,
+    Territory,
+    TerritoryMember,
+)
+
+
+@dataclass
+class TerritoryMap:
+    alignment: Alignment
+    west: Territory
+    east: Territory
+    texas: Territory
+
+
+def territory(alignment: Alignment, name: str, state: str, *members) -> Territory:
+    found = Territory.objects.create(alignment=alignment, name=name)
+    BoundaryRule.objects.create(territory=found, position=1, combine="all",
+                                conditions=[{"field": "state", "op": "in", "values": [state]}])
+    for user in members:
+        TerritoryMember.objects.create(territory=found, user=user, role=MemberRole.OWNER,
+                                       start_date=date.today() - timedelta(days=30))
+    return found
+
+
+@pytest.fixture
+def territory_map(org) -> TerritoryMap:
+    alignment = Alignment.objects.create(name="FY", status=Alignment.Status.ACTIVE)
+    return TerritoryMap(
+        alignment=alignment,
+        west=territory(alignment, "West", "CA", org.west_rep, org.west_rep2),
+        east=territory(alignment, "East", "NY", org.east_rep),
+        texas=territory(alignment, "Texas", "TX"),
+    )
+
+
+@pytest.fixture
+def policy(db) -> MarketingPolicy:
+    policy = MarketingPolicy.current()
+    policy.sla_hours, policy.default_capacity = 4, 50
+    policy.save()
+    return policy
+
+
+@pytest.fixture
+def campaign(org) -> Campaign:
+    return services.create_campaign(by=org.marketer, data={
+        "name": "Spring webinar", "type": "webinar", "channel": "email", "status": "active",
+        "budget": "5000", "actual_cost": "4000.00", "currency": "USD"})
+
+
+@pytest.fixture
+def capture_form(org, campaign, territory_map, policy) -> CaptureForm:
+    return services.create_form(by=org.marketer, data={
+        "name": "Webinar sign-up", "campaign": campaign, "fields": ["company", "state",
+                                                                   "country"],
+        "required_fields": ["state"], "response": "registered", "rate_limit": 5})
