@@ -1,0 +1,305 @@
+"""The quality checks: what is wrong with the sales data and process.
+
+Each check is a query over one kind of record, always started from
+`Model.objects.visible_to(user)`, so a rep sees the issues on records they may see and a
+manager those of their teams. Each names its owner field, the order its list is paged in
+(an indexed column, so the first page of a list answers fast at millions of rows), its
+weight in the data-quality score and the fix offered next to each item.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db import models
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from salesplan.activities.models import Activity, ActivityKind
+from salesplan.customers.models import Account, Contact, Lead, LeadStatus
+from salesplan.pipeline.models import Opportunity, OpportunityChange, StageKind
+
+from .models import QualitySettings, RecordType, RequiredField, Review
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+OPEN_LEAD_STATUSES = (LeadStatus.NEW, LeadStatus.WORKING, LeadStatus.NURTURING,
+                      LeadStatus.QUALIFIED)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the checks are measured against: the thresholds and the current time."""
+
+    settings: QualitySettings
+    now: datetime
+
+    @property
+    def today(self):
+        return timezone.localdate(self.now)
+
+    @property
+    def start_of_today(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.today, datetime.min.time()))
+
+    @classmethod
+    def current(cls) -> "Context":
+        return cls(settings=QualitySettings.current(), now=timezone.now())
+
+
+@dataclass(frozen=True)
+class Check:
+    """One quality check. `query(user, ctx)` returns the flagged records the user sees."""
+
+    key: str
+    label: str
+    description: str
+    model: type[models.Model]
+    record_type: str
+    order: str  # the keyset order of its list ("close_date", "due_at", "created_at", …)
+    weight: int
+    fix: str  # the kind of fix offered next to each item
+    query: Callable[[object, Context], QuerySet]
+
+    @property
+    def resource(self) -> str:
+        return self.record_type
+
+
+# --- opportunities ---------------------------------------------------------------------
+
+
+def _open_opportunities(user) -> QuerySet:
+    return Opportunity.objects.visible_to(user).filter(status=StageKind.OPEN)
+
+
+def stale_opportunities(user, ctx: Context) -> QuerySet:
+    cutoff = ctx.now - timedelta(days=ctx.settings.stale_after_days)
+    recent = Activity.objects.filter(opportunity=OuterRef("pk"), due_at__gte=cutoff)
+    return _open_opportunities(user).filter(created_at__lt=cutoff).exclude(Exists(recent))
+
+
+def past_close_date(user, ctx: Context) -> QuerySet:
+    return _open_opportunities(user).filter(close_date__lt=ctx.today)
+
+
+def _last_review(key: str):
+    """The latest review of the outer record under this check (or the epoch)."""
+    latest = (Review.objects.filter(check_key=key, record_id=OuterRef("pk"))
+              .order_by("-reviewed_at").values("reviewed_at")[:1])
+    return Coalesce(Subquery(latest), Value(EPOCH), output_field=models.DateTimeField())
+
+
+def close_date_pushed(user, ctx: Context) -> QuerySet:
+    pushes = (OpportunityChange.objects
+              .filter(opportunity=OuterRef("pk"), field=OpportunityChange.Field.CLOSE_DATE,
+                      to_close_date__gt=F("from_close_date"),
+                      changed_at__gt=OuterRef("reviewed_at"))
+              .order_by().values("opportunity").annotate(n=Count("pk")).values("n"))
+    return (_open_opportunities(user)
+            .annotate(reviewed_at=_last_review("close_date_pushed"))
+            .annotate(pushes=Subquery(pushes, output_field=models.IntegerField()))
+            .filter(pushes__gte=ctx.settings.close_date_pushes))
+
+
+def stage_jumps_q() -> Q:
+    """A stage change that skipped a stage forward (closing lost may come from anywhere)
+    or went back to an earlier stage."""
+    skipped = (Q(to_stage__position__gt=F("from_stage__position") + 1)
+               & ~Q(to_stage__kind=StageKind.LOST))
+    return Q(from_stage__isnull=False) & (skipped
+                                          | Q(to_stage__position__lt=F("from_stage__position")))
+
+
+def stage_jumps(user, ctx: Context) -> QuerySet:
+    since = ctx.now - timedelta(days=ctx.settings.stage_history_days)
+    jumps = OpportunityChange.objects.filter(
+        stage_jumps_q(), opportunity=OuterRef("pk"), field=OpportunityChange.Field.STAGE,
+        changed_at__gte=since, changed_at__gt=OuterRef("reviewed_at"))
+    return (Opportunity.objects.visible_to(user)
+            .annotate(reviewed_at=_last_review("stage_jump"))
+            .filter(Exists(jumps)))
+
+
+def no_next_step(user, ctx: Context) -> QuerySet:
+    planned = Activity.objects.filter(opportunity=OuterRef("pk"), done=False,
+                                      due_at__gte=ctx.now)
+    return _open_opportunities(user).filter(next_step="").exclude(Exists(planned))
+
+
+# --- activities and leads --------------------------------------------------------------
+
+
+def overdue_activities(user, ctx: Context) -> QuerySet:
+    return (Activity.objects.visible_to(user)
+            .filter(done=False, due_at__lt=ctx.start_of_today)
+            .exclude(kind=ActivityKind.NOTE))
+
+
+def lead_first_touch_hours(ctx: Context) -> tuple[int, str]:
+    """The agreed first-touch time for new leads, in hours, and where it comes from."""
+    return ctx.settings.lead_first_touch_hours, "quality settings"
+
+
+def leads_not_followed_up(user, ctx: Context) -> QuerySet:
+    hours, _source = lead_first_touch_hours(ctx)
+    touched = Activity.objects.filter(lead=OuterRef("pk"), done=True)
+    return (Lead.objects.visible_to(user)
+            .filter(status__in=(LeadStatus.NEW, LeadStatus.WORKING),
+                    created_at__lt=ctx.now - timedelta(hours=hours))
+            .exclude(Exists(touched)))
+
+
+# --- required fields -------------------------------------------------------------------
+
+# Fields a policy may require, per record type (the editable fields that can be empty).
+REQUIRABLE: dict[str, tuple[str, ...]] = {
+    RecordType.ACCOUNT: ("domain", "website", "industry", "employees", "annual_revenue",
+                         "street", "city", "postal_code", "state", "county", "parent", "tier",
+                         "potential"),
+    RecordType.CONTACT: ("first_name", "title", "email", "phone", "mobile", "account",
+                         "buying_role"),
+    RecordType.LEAD: ("first_name", "title", "email", "phone", "company", "website",
+                      "industry", "employees", "city", "state", "postal_code", "campaign"),
+    RecordType.OPPORTUNITY: ("amount", "contact", "next_step"),
+}
+MODELS: dict[str, type[models.Model]] = {
+    RecordType.ACCOUNT: Account, RecordType.CONTACT: Contact, RecordType.LEAD: Lead,
+    RecordType.OPPORTUNITY: Opportunity,
+}
+
+
+def empty_q(model: type[models.Model], name: str) -> Q:
+    """Q matching records where the field is empty (blank text, no link, no number,
+    or a zero amount)."""
+    field = model._meta.get_field(name)
+    if field.is_relation:
+        return Q(**{f"{name}__isnull": True})
+    if isinstance(field, (models.CharField, models.TextField)):
+        q = Q(**{name: ""})
+        return q | Q(**{f"{name}__isnull": True}) if field.null else q
+    if field.null:
+        return Q(**{f"{name}__isnull": True})
+    return Q(**{name: 0})
+
+
+def is_empty(record: models.Model, name: str) -> bool:
+    field = record._meta.get_field(name)
+    value = getattr(record, getattr(field, "attname", name))
+    return value in (None, "") or (not field.is_relation and not isinstance(
+        field, (models.CharField, models.TextField)) and not field.null and value == 0)
+
+
+def applicable_q(rule: RequiredField) -> Q:
+    """Which records of the type a rule applies to."""
+    if rule.record_type == RecordType.OPPORTUNITY:
+        q = ~Q(status=StageKind.LOST)
+        stage = rule.stage
+        if stage is not None:
+            q &= Q(pipeline_id=stage.pipeline_id, stage__position__gte=stage.position)
+        return q
+    if rule.record_type == RecordType.LEAD:
+        return Q(status__in=OPEN_LEAD_STATUSES)
+    return Q()
+
+
+def rules_for(record_type: str) -> list[RequiredField]:
+    return list(RequiredField.objects.filter(record_type=record_type).select_related("stage"))
+
+
+def missing_fields_query(record_type: str) -> Callable[[object, Context], QuerySet]:
+    def query(user, ctx: Context) -> QuerySet:
+        model = MODELS[record_type]
+        rules = rules_for(record_type)
+        queryset = model._default_manager.visible_to(user)  # type: ignore[attr-defined]
+        if not rules:
+            return queryset.none()
+        violated = Q()
+        for rule in rules:
+            violated |= applicable_q(rule) & empty_q(model, rule.field)
+        return queryset.filter(violated)
+    return query
+
+
+def applies_to(rule: RequiredField, record: models.Model) -> bool:
+    """`applicable_q` for one loaded record (no query)."""
+    if rule.record_type == RecordType.OPPORTUNITY:
+        if record.status == StageKind.LOST:  # type: ignore[attr-defined]
+            return False
+        required_from = rule.stage
+        if required_from is not None:
+            stage = record.stage  # type: ignore[attr-defined]
+            return bool(stage.pipeline_id == required_from.pipeline_id
+                        and stage.position >= required_from.position)
+        return True
+    if rule.record_type == RecordType.LEAD:
+        return record.status in OPEN_LEAD_STATUSES  # type: ignore[attr-defined]
+    return True
+
+
+def missing_in(record: models.Model, record_type: str,
+               rules: list[RequiredField] | None = None) -> list[str]:
+    """The required fields this record leaves empty."""
+    missing: list[str] = []
+    for rule in rules if rules is not None else rules_for(record_type):
+        if applies_to(rule, record) and is_empty(record, rule.field) \
+                and rule.field not in missing:
+            missing.append(rule.field)
+    return missing
+
+
+# --- the registry ----------------------------------------------------------------------
+
+CHECKS: dict[str, Check] = {c.key: c for c in (
+    Check("stale_opportunity", "No recent activity",
+          "Open opportunities with no activity dated in the last N days and none planned.",
+          Opportunity, RecordType.OPPORTUNITY, "close_date", 2, "plan_follow_up",
+          stale_opportunities),
+    Check("past_close_date", "Close date in the past",
+          "Open opportunities whose expected close date has passed.",
+          Opportunity, RecordType.OPPORTUNITY, "close_date", 3, "close_date", past_close_date),
+    Check("close_date_pushed", "Close date pushed back repeatedly",
+          "Open opportunities whose close date was moved later several times since the "
+          "last review.", Opportunity, RecordType.OPPORTUNITY, "close_date", 2, "review",
+          close_date_pushed),
+    Check("stage_jump", "Skipped or reversed stages",
+          "Opportunities that skipped a stage or went back a stage recently (since the last "
+          "review).", Opportunity, RecordType.OPPORTUNITY, "close_date", 1, "review",
+          stage_jumps),
+    Check("no_next_step", "No next step",
+          "Open opportunities with no next step written down and no activity planned.",
+          Opportunity, RecordType.OPPORTUNITY, "close_date", 1, "next_step", no_next_step),
+    Check("missing_opportunity_fields", "Opportunities missing required fields",
+          "Opportunities that leave a field the policy requires empty.",
+          Opportunity, RecordType.OPPORTUNITY, "close_date", 2, "required_field",
+          missing_fields_query(RecordType.OPPORTUNITY)),
+    Check("missing_account_fields", "Accounts missing required fields",
+          "Accounts that leave a field the policy requires empty.",
+          Account, RecordType.ACCOUNT, "name_key", 2, "required_field",
+          missing_fields_query(RecordType.ACCOUNT)),
+    Check("missing_contact_fields", "Contacts missing required fields",
+          "Contacts that leave a field the policy requires empty.",
+          Contact, RecordType.CONTACT, "name_key", 1, "required_field",
+          missing_fields_query(RecordType.CONTACT)),
+    Check("missing_lead_fields", "Leads missing required fields",
+          "Open leads that leave a field the policy requires empty.",
+          Lead, RecordType.LEAD, "name_key", 1, "required_field",
+          missing_fields_query(RecordType.LEAD)),
+    Check("overdue_activity", "Planned activities not done",
+          "Calls, meetings, e-mails and tasks due before today and still open.",
+          Activity, "activity", "due_at", 1, "activity", overdue_activities),
+    Check("lead_not_followed_up", "Leads not followed up",
+          "New or working leads with no activity done within the agreed first-touch time.",
+          Lead, RecordType.LEAD, "created_at", 2, "log_activity", leads_not_followed_up),
+)}
+
+TERRITORY_CHECK = "territory_violation"
+
+
+def get_check(key: str) -> Check | None:
+    return CHECKS.get(key)
+
+
+def flagged(check: Check, user, ctx: Context | None = None) -> QuerySet:
+    """The records this check flags that the user may see."""
+    return check.query(user, ctx or Context.current())

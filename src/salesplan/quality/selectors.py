@@ -1,0 +1,334 @@
+"""Reads for quality control, each restricted to what the user may see: counts per check
+and owner, one check's items (paged), the territory violations, likely duplicates, the
+scores and their trend, and the card for the role dashboards."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.conf import settings as django_settings
+from django.db.models import Count, Q
+from django.urls import reverse
+
+from salesplan.core.listing import Page, capped_count, keyset_page
+from salesplan.org.models import Role, User
+from salesplan.pipeline.models import OpportunityChange
+
+from . import checks as qc
+from .models import (
+    DuplicateCandidate,
+    DuplicateStatus,
+    RecordType,
+    ScoreSnapshot,
+)
+
+COUNT_CAP = 1000
+SELECT_RELATED = {
+    "opportunity": ("owner", "account", "stage"),
+    "activity": ("owner", "account", "opportunity", "lead"),
+    "lead": ("owner",),
+    "account": ("owner",),
+    "contact": ("owner", "account"),
+}
+
+
+def can_view(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def can_review(user) -> bool:
+    """Managers and admins accept flagged process items after looking at them."""
+    return bool(can_view(user) and (user.is_admin or user.role == Role.MANAGER))
+
+
+@dataclass
+class CheckCount:
+    check: qc.Check
+    count: int
+    capped: bool
+
+
+def check_counts(user, ctx: qc.Context | None = None) -> list[CheckCount]:
+    """How many flagged records each check finds among those the user sees (counted up
+    to COUNT_CAP, so the overview answers fast at any size)."""
+    ctx = ctx or qc.Context.current()
+    found = []
+    for check in qc.CHECKS.values():
+        count, capped = capped_count(check.query(user, ctx), COUNT_CAP)
+        found.append(CheckCount(check, count, capped))
+    return found
+
+
+def counts_by_owner(user, ctx: qc.Context | None = None) -> tuple[list[dict], list[str]]:
+    """Rows {owner, counts: {check key: n}, total} for the owners whose records the user
+    sees by ownership (a rep: themself; a manager: their teams). Users who see everyone
+    get the latest score snapshot's figures instead (see `latest_owner_issues`)."""
+    ctx = ctx or qc.Context.current()
+    owner_ids = user.visible_owner_ids
+    if owner_ids is None:
+        return latest_owner_issues()
+    table: dict[int, Counter] = defaultdict(Counter)
+    for check in qc.CHECKS.values():
+        rows = (check.query(user, ctx).filter(owner_id__in=owner_ids).order_by()
+                .values("owner_id").annotate(n=Count("pk")).values_list("owner_id", "n"))
+        for owner_id, n in rows:
+            table[owner_id][check.key] = n
+    return _owner_rows(table), []
+
+
+def latest_owner_issues() -> tuple[list[dict], list[str]]:
+    latest = ScoreSnapshot.objects.filter(user__isnull=False).order_by("-taken_on").first()
+    if latest is None:
+        return [], ["No score snapshot has been taken yet."]
+    table: dict[int, Counter] = {
+        snap.user_id: Counter(snap.issues)
+        for snap in ScoreSnapshot.objects.filter(taken_on=latest.taken_on, user__isnull=False)
+        if snap.user_id is not None}
+    return _owner_rows(table), [f"Figures from the snapshot of {latest.taken_on:%d %b %Y}."]
+
+
+def _owner_rows(table: dict[int, Counter]) -> list[dict]:
+    users = User.objects.in_bulk(list(table))
+    rows = [{"owner": users.get(owner_id), "owner_id": owner_id, "counts": dict(counts),
+             "total": sum(counts.values())} for owner_id, counts in table.items()
+            if sum(counts.values())]
+    return sorted(rows, key=lambda r: (-r["total"], str(r["owner"])))
+
+
+# --- one check's items -------------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """One flagged record as a list shows it: what it is, whose it is, what is wrong."""
+
+    record_id: int
+    name: str
+    url: str
+    edit_url: str
+    owner: User | None
+    detail: str
+    record: object = None
+    missing: list[str] = field(default_factory=list)
+    version: int = 0
+
+
+def check_page(user, check: qc.Check, *, cursor: str | None = None, owner_id: int | None = None,
+               limit: int | None = None, ctx: qc.Context | None = None) -> tuple[Page, list[Item]]:
+    ctx = ctx or qc.Context.current()
+    queryset = check.query(user, ctx).select_related(*SELECT_RELATED[check.record_type])
+    if owner_id is not None:
+        queryset = queryset.filter(owner_id=owner_id)
+    page = keyset_page(queryset, sort_field=check.order, sort_key=check.order, cursor=cursor,
+                       limit=limit or django_settings.LIST_PAGE_SIZE)
+    return page, describe(check, page.items, ctx)
+
+
+def _urls(record_type: str, pk: int) -> tuple[str, str]:
+    return (reverse(f"web:{record_type}_detail", args=[pk]),
+            reverse(f"web:{record_type}_edit", args=[pk]))
+
+
+def describe(check: qc.Check, records: list, ctx: qc.Context) -> list[Item]:
+    details = _details(check, records, ctx)
+    rules = qc.rules_for(check.record_type) if check.fix == "required_field" else None
+    items = []
+    for record in records:
+        url, edit_url = _urls(check.record_type, record.pk)
+        missing = qc.missing_in(record, check.record_type, rules) if rules is not None else []
+        detail = details.get(record.pk, "")
+        if missing:
+            detail = "Missing: " + ", ".join(_label(record, f) for f in missing)
+        items.append(Item(record_id=record.pk, name=_name(record), url=url, edit_url=edit_url,
+                          owner=record.owner, detail=detail, record=record, missing=missing,
+                          version=getattr(record, "version", 0)))
+    return items
+
+
+def _label(record, name: str) -> str:
+    return str(record._meta.get_field(name).verbose_name)
+
+
+def _name(record) -> str:
+    if hasattr(record, "subject"):
+        return record.subject
+    return str(record)
+
+
+def _details(check: qc.Check, records: list, ctx: qc.Context) -> dict[int, str]:
+    ids = [r.pk for r in records]
+    if check.key == "stale_opportunity":
+        from django.db.models import Max
+
+        from salesplan.activities.models import Activity
+
+        last = dict(Activity.objects.filter(opportunity_id__in=ids).order_by()
+                    .values("opportunity_id").annotate(last=Max("due_at"))
+                    .values_list("opportunity_id", "last"))
+        return {r.pk: (f"Last activity {last[r.pk]:%d %b %Y}" if last.get(r.pk)
+                       else "No activity ever") + f"; closes {r.close_date:%d %b %Y}"
+                for r in records}
+    if check.key == "past_close_date":
+        return {r.pk: f"Closed by {r.close_date:%d %b %Y} ({(ctx.today - r.close_date).days} "
+                      f"days ago); {r.stage.name}" for r in records}
+    if check.key == "close_date_pushed":
+        return {r.pk: f"Pushed back {r.pushes} times; now {r.close_date:%d %b %Y}"
+                for r in records}
+    if check.key == "stage_jump":
+        jumps = (OpportunityChange.objects.filter(
+            qc.stage_jumps_q(), opportunity_id__in=ids, field=OpportunityChange.Field.STAGE)
+            .select_related("from_stage", "to_stage").order_by("changed_at"))
+        found = {j.opportunity_id: j for j in jumps}
+        return {pk: f"{j.from_stage.name} → {j.to_stage.name} on {j.changed_at:%d %b %Y}"
+                for pk, j in found.items() if j.from_stage and j.to_stage}
+    if check.key == "no_next_step":
+        return {r.pk: f"{r.stage.name}; closes {r.close_date:%d %b %Y}" for r in records}
+    if check.key == "overdue_activity":
+        return {r.pk: f"{r.get_kind_display()} due {r.due_at:%d %b %Y}"
+                      f" ({(ctx.today - r.due_at.date()).days} days ago)" for r in records}
+    if check.key == "lead_not_followed_up":
+        return {r.pk: f"Waiting {int((ctx.now - r.created_at).total_seconds() // 3600)} hours"
+                      f" since {r.created_at:%d %b %Y %H:%M}" for r in records}
+    return {}
+
+
+# --- territory violations (from the territories app) -----------------------------------
+
+
+def territory_items(user, *, limit: int = 200) -> list[dict]:
+    """Accounts and open opportunities owned outside their territory (the territories
+    app's own list), with names filled in."""
+    from salesplan.territories.models import Territory
+    from salesplan.territories.selectors import violations
+
+    found = violations(user, limit=limit)
+    territories = Territory.objects.in_bulk({v.territory_id for v in found})
+    users = User.objects.in_bulk({v.owner_id for v in found}
+                                 | {v.territory_owner_id for v in found if v.territory_owner_id})
+    rows = []
+    for v in found:
+        rows.append({**v.as_dict(), "owner": users.get(v.owner_id),
+                     "territory": territories.get(v.territory_id),
+                     "territory_owner": users.get(v.territory_owner_id or 0),
+                     "url": reverse(f"web:{v.kind}_detail", args=[v.record_id])})
+    return rows
+
+
+# --- duplicates --------------------------------------------------------------------------
+
+
+def visible_pairs(user, record_type: str, *, status: str = DuplicateStatus.OPEN):
+    """Candidate pairs of which the user may see both records."""
+    visible = qc.MODELS[record_type]._default_manager.visible_to(  # type: ignore[attr-defined]
+        user).values("pk")
+    pairs = DuplicateCandidate.objects.filter(record_type=record_type, status=status)
+    if user.visible_owner_ids is None and user.role != Role.MARKETING:
+        return pairs
+    return pairs.filter(left_id__in=visible, right_id__in=visible)
+
+
+def pair_records(pairs: list[DuplicateCandidate]) -> dict[tuple[str, int], object]:
+    """The records of the pairs, fetched in one query per record type."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for pair in pairs:
+        wanted[pair.record_type].update((pair.left_id, pair.right_id))
+    found: dict[tuple[str, int], object] = {}
+    for record_type, ids in wanted.items():
+        model = qc.MODELS[record_type]
+        for record in model._default_manager.filter(pk__in=ids).select_related("owner"):
+            found[(record_type, record.pk)] = record
+    return found
+
+
+# --- scores ------------------------------------------------------------------------------
+
+
+def visible_snapshots(user):
+    """Snapshots the user may read: a rep their own, a manager their teams' people and
+    teams, admins and executives all."""
+    from salesplan.org.selectors import managed_team_ids
+
+    snapshots = ScoreSnapshot.objects.all()
+    if user.is_admin or user.role == Role.EXECUTIVE:
+        return snapshots
+    if user.role == Role.MANAGER:
+        return snapshots.filter(Q(user_id__in=user.visible_owner_ids)
+                                | Q(team_id__in=managed_team_ids(user)))
+    return snapshots.filter(user=user)
+
+
+def latest_scores(user) -> tuple[date | None, list[ScoreSnapshot], list[ScoreSnapshot]]:
+    """The latest day's snapshots the user may see: (day, reps, teams and company)."""
+    snapshots = visible_snapshots(user)
+    latest = snapshots.order_by("-taken_on").values_list("taken_on", flat=True).first()
+    if latest is None:
+        return None, [], []
+    rows = list(snapshots.filter(taken_on=latest).select_related("user", "team")
+                .order_by("score", "id"))
+    return latest, [s for s in rows if s.user_id], [s for s in rows if not s.user_id]
+
+
+def trend(user, *, user_id: int | None = None, team_id: int | None = None,
+          weekly: bool = False, days: int = 180) -> list[ScoreSnapshot]:
+    """One subject's score over time (daily, or the last snapshot of each week)."""
+    rows = visible_snapshots(user).filter(taken_on__gte=date.today() - timedelta(days=days))
+    if user_id is not None:
+        rows = rows.filter(user_id=user_id)
+    elif team_id is not None:
+        rows = rows.filter(team_id=team_id)
+    else:
+        rows = rows.filter(user__isnull=True, team__isnull=True)
+    points = list(rows.order_by("taken_on"))
+    if not weekly:
+        return points
+    by_week: dict[tuple[int, int], ScoreSnapshot] = {}
+    for point in points:
+        by_week[point.taken_on.isocalendar()[:2]] = point
+    return list(by_week.values())
+
+
+def default_subject(user) -> dict:
+    """Whose trend a page shows first: a rep their own, a manager their team's,
+    others the company's."""
+    if user.role == Role.REP:
+        return {"user_id": user.pk}
+    if user.role == Role.MANAGER and user.team_id:
+        return {"team_id": user.team_id}
+    return {}
+
+
+# --- the dashboard card ------------------------------------------------------------------
+
+
+def dashboard_card(user) -> dict | None:
+    """The quality card for the role dashboards: the user's open issues per check (only
+    those with issues), the total, and the latest score for the user or their team.
+    None for users who have nothing to check (inactive)."""
+    if not can_view(user):
+        return None
+    ctx = qc.Context.current()
+    counts = [c for c in check_counts(user, ctx) if c.count]
+    subject = default_subject(user)
+    score = None
+    snapshots = visible_snapshots(user)
+    if "user_id" in subject:
+        score = snapshots.filter(user_id=subject["user_id"]).order_by("-taken_on").first()
+    elif "team_id" in subject:
+        score = snapshots.filter(team_id=subject["team_id"]).order_by("-taken_on").first()
+    else:
+        score = snapshots.filter(user__isnull=True, team__isnull=True).order_by(
+            "-taken_on").first()
+    return {
+        "title": "Data quality",
+        "url": reverse("web:quality:overview"),
+        "total": sum(c.count for c in counts),
+        "capped": any(c.capped for c in counts),
+        "checks": [{"key": c.check.key, "label": c.check.label, "count": c.count,
+                    "capped": c.capped,
+                    "url": reverse("web:quality:check", args=[c.check.key])} for c in counts],
+        "score": score.score if score else None,
+        "score_date": score.taken_on if score else None,
+    }
+
+
+RECORD_TYPES = [t.value for t in RecordType]
