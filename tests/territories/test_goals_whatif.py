@@ -212,3 +212,45 @@ def test_weighted_mix_of_potential_and_prior_bookings(org, active_map):
                                     mix={"prior_bookings": Decimal(3)}, growth=Decimal("0.2"))
     assert {p.territory.name: p.amount for p in proposals} == {
         "West": Decimal("6000.00"), "East": Decimal("0.00")}
+
+
+def test_attainment_against_the_goal_and_the_calendar(org, active_map):
+    today = timezone.localdate()
+    start, end = today - timedelta(days=30), today + timedelta(days=60)
+    saved = goals.set_goals(active_map.region, by=org.vp, period_start=start, period_end=end,
+                            formula="share_of_potential", total=Decimal("8000"),
+                            overrides={active_map.west.pk: (Decimal("5000"), "Big launch")})
+    west = next(g for g in saved if g.territory_id == active_map.west.pk)
+    assert west.amount == Decimal("5000.00") and west.override_reason == "Big launch"
+    _won(org.west_rep, Account.objects.get(name="Bay Co"), "1250", 3)
+    _won(org.west_rep, Account.objects.get(name="Bay Co"), "700", 45)  # before the period
+    got = goals.attainment(west)
+    assert got.actual == Decimal("1250") and got.percent == Decimal("25.0")
+    elapsed, total = goals.selling_days(start, today), goals.selling_days(start, end)
+    assert got.expected_percent == (Decimal(elapsed) / total * 100).quantize(Decimal("0.1"))
+    region = next(g for g in saved if g.territory_id == active_map.region.pk)
+    assert goals.attainment(region).actual == Decimal("1250")  # the region sums its children
+
+
+def test_goal_overrides_from_the_territory_page(org, active_map, client):
+    client.force_login(org.vp)
+    today = timezone.localdate()
+    form = {"period_start": today.isoformat(),
+            "period_end": (today + timedelta(days=90)).isoformat(),
+            "formula": "share_of_potential", "total": "1000", "growth": "0",
+            f"override_{active_map.east.pk}": "600", f"reason_{active_map.east.pk}": "New hire"}
+    page = client.get(f"/territories/{active_map.region.pk}/", form).content.decode()
+    assert "set by hand" in page and 'value="New hire"' in page
+    client.post(f"/territories/{active_map.region.pk}/goals/", form)
+    amounts = dict(TerritoryGoal.objects.values_list("territory__name", "amount"))
+    assert amounts == {"US": Decimal("1000.00"), "East": Decimal("600.00"),
+                       "West": Decimal("400.00")}
+    assert TerritoryGoal.objects.get(territory=active_map.east).override_reason == "New hire"
+    TerritoryGoal.objects.all().delete()
+    form[f"reason_{active_map.east.pk}"] = ""
+    response = client.post(f"/territories/{active_map.region.pk}/goals/", form, follow=True)
+    assert "Say why the goal of territory" in response.content.decode()
+    assert not TerritoryGoal.objects.exists()
+    form[f"override_{active_map.east.pk}"] = "lots"
+    response = client.get(f"/territories/{active_map.region.pk}/", form)
+    assert "The goal of East is not a number" in response.content.decode()

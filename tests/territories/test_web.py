@@ -207,3 +207,26 @@ def test_territory_page_queries_do_not_grow_with_its_accounts(org, active_map, a
     many = queries()
     assert many == few
     assert "West 11" in client.get(page).content.decode()
+
+
+def test_manager_names_an_account_into_a_territory_and_removes_it(org, active_map, as_user):
+    from salesplan.territories.models import NamedAccount
+
+    from ..factories import make_account
+
+    austin = make_account(org.west_rep, name="Dallas Co", state="TX", postal_code="75001")
+    draft = services.create_alignment(by=org.admin, name="FY28", copy_from=active_map.alignment)
+    west = draft.territories.get(name="West")
+    client = as_user(org.west_manager)
+    page = client.get(url("territory", west.pk)).content.decode()
+    assert "Name the account" in page
+    client.post(url("named_add", west.pk), {"account": austin.pk, "include": "1"})
+    named = NamedAccount.objects.get(territory=west)
+    assert named.account == austin and named.include
+    assert "Dallas Co" in client.get(url("territory", west.pk)).content.decode()
+    # A rep may not name accounts; nothing changes.
+    assert as_user(org.west_rep).post(url("named_remove", named.pk)).status_code == 403
+    assert NamedAccount.objects.filter(pk=named.pk).exists()
+    client = as_user(org.west_manager)
+    client.post(url("named_remove", named.pk))
+    assert not NamedAccount.objects.filter(territory=west).exists()

@@ -660,10 +660,32 @@ class GoalOut(Schema):
     amount: MoneyOut
     currency: str
     override_reason: str
+    booked_to_date: MoneyOut = Field(description="Won in the goal's period up to today.")
+    attainment_percent: Decimal | None
+    expected_percent: Decimal | None = Field(
+        description="Share of the period's selling days gone by: where attainment should be.")
 
     @staticmethod
     def resolve_territory_name(goal) -> str:
         return goal.territory.name
+
+    @staticmethod
+    def resolve_booked_to_date(goal) -> Decimal:
+        return _attainment(goal).actual
+
+    @staticmethod
+    def resolve_attainment_percent(goal) -> Decimal | None:
+        return _attainment(goal).percent
+
+    @staticmethod
+    def resolve_expected_percent(goal) -> Decimal | None:
+        return _attainment(goal).expected_percent
+
+
+def _attainment(goal) -> goals.Attainment:
+    if not hasattr(goal, "_attainment"):
+        goal._attainment = goals.attainment(goal)
+    return goal._attainment
 
 
 @territory_router.get("/{int:id}/goals", response=list[GoalOut])

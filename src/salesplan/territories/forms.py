@@ -155,6 +155,17 @@ class ExceptionForm(forms.Form):
         self.fields["until"].initial = timezone.localdate() + timedelta(days=90)
 
 
+class NamedAccountForm(forms.Form):
+    account = LookupField("accounts", model=Account)
+    include = forms.TypedChoiceField(
+        choices=[("1", "Include in this territory"), ("0", "Keep out of this territory")],
+        coerce=lambda v: v == "1", initial="1", label="Named account")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].user = user  # type: ignore[attr-defined]
+
+
 class GoalForm(forms.Form):
     period_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     period_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))

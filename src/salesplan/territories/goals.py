@@ -324,3 +324,47 @@ def _save_goal(territory, by, start, end, formula, proposed, amount, currency, e
 def default_window(days: int = 365) -> tuple[date, date]:
     end = timezone.localdate()
     return end - timedelta(days=days), end
+
+
+@dataclass
+class Attainment:
+    """Bookings against a goal so far, and where the calendar says they should be."""
+
+    actual: Decimal
+    percent: Decimal | None  # actual / goal × 100
+    expected_percent: Decimal | None  # selling days elapsed / selling days in the period
+
+
+def attainment(goal: TerritoryGoal, *, today: date | None = None) -> Attainment:
+    today = today or timezone.localdate()
+    if today < goal.period_start:
+        return Attainment(Decimal(0), Decimal(0) if goal.amount else None, Decimal(0))
+    until = min(today, goal.period_end)
+    ids = _territory_ids(goal.territory)
+    actual = _bookings(ids, goal.period_start, until)
+    total_days = selling_days(goal.period_start, goal.period_end)
+    elapsed = selling_days(goal.period_start, until)
+    tenth = Decimal("0.1")
+    return Attainment(
+        actual=actual,
+        percent=(actual / goal.amount * 100).quantize(tenth) if goal.amount else None,
+        expected_percent=(Decimal(elapsed) / total_days * 100).quantize(tenth)
+        if total_days else None)
+
+
+def parse_overrides(data, children) -> dict[int, tuple[Decimal, str]]:
+    """Goals set by hand in a form: override_<territory id> and reason_<territory id>."""
+    from decimal import InvalidOperation
+
+    overrides: dict[int, tuple[Decimal, str]] = {}
+    for child in children:
+        raw = (data.get(f"override_{child.pk}") or "").strip().replace(",", "")
+        if not raw:
+            continue
+        try:
+            amount = Decimal(raw)
+        except InvalidOperation:
+            raise ValidationError({"overrides": f"The goal of {child.name} is not a number: "
+                                                f"{raw!r}."}) from None
+        overrides[child.pk] = (amount, (data.get(f"reason_{child.pk}") or "").strip())
+    return overrides

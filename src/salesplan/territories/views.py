@@ -37,6 +37,7 @@ from .forms import (
     ExceptionForm,
     GoalForm,
     MemberForm,
+    NamedAccountForm,
     OptimiseForm,
     RuleForm,
     TerritoryForm,
@@ -46,6 +47,7 @@ from .models import (
     Alignment,
     BoundaryException,
     BoundaryRule,
+    NamedAccount,
     OptimisationRun,
     Realignment,
     Territory,
@@ -280,9 +282,17 @@ def _goal_proposals(territory: Territory, form: GoalForm):
             territory, period_start=data["period_start"], period_end=data["period_end"],
             formula=data["formula"], total=data["total"],
             growth=data["growth"] or Decimal(0), mix=form.mix() or None,
-            calls_per_day=data["calls_per_day"] or 6), ""
+            calls_per_day=data["calls_per_day"] or 6,
+            overrides=goals.parse_overrides(form.data, territory.children.all())), ""
     except ValidationError as exc:
         return [], " ".join(exc.messages)
+
+
+def _with_attainment(goal_rows) -> list[TerritoryGoal]:
+    rows = list(goal_rows)
+    for goal in rows:
+        goal.attainment = goals.attainment(goal)  # type: ignore[attr-defined]
+    return rows
 
 
 @login_required
@@ -311,14 +321,15 @@ def territory_detail(request, pk: int):
         "current_member_ids": set(current_members().filter(territory=territory)
                                   .values_list("pk", flat=True)),
         "member_form": MemberForm(),
+        "named_form": NamedAccountForm(user=request.user, auto_id="named_%s"),
         "rules": [(rule, _describe(rule)) for rule in territory.rules.all()],
         "named": territory.named_accounts.select_related("account").filter(
             account__in=visible)[:100],
         "size": goals.territory_size(territory, window_start=start, window_end=end),
         "window": (start, end),
-        "goals": TerritoryGoal.objects.filter(
+        "goals": _with_attainment(TerritoryGoal.objects.filter(
             territory__in=[territory, *territory.children.all()]
-        ).select_related("territory").order_by("-period_start", "territory__name")[:40],
+        ).select_related("territory").order_by("-period_start", "territory__name")[:40]),
         "goal_form": goal_form, "proposals": proposals, "goal_problem": goal_problem,
         "violations": _named_violations(violations(
             request.user, limit=100, account_ids=assigned.values("account_id"))),
@@ -396,7 +407,9 @@ def territory_goals(request, pk: int):
             goals.set_goals(territory, by=request.user, period_start=data["period_start"],
                             period_end=data["period_end"], formula=data["formula"],
                             total=data["total"], growth=data["growth"] or Decimal(0),
-                            mix=form.mix() or None, calls_per_day=data["calls_per_day"] or 6)
+                            mix=form.mix() or None, calls_per_day=data["calls_per_day"] or 6,
+                            overrides=goals.parse_overrides(request.POST,
+                                                            territory.children.all()))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -495,6 +508,45 @@ def member_add(request, pk: int):
     else:
         messages.error(request, "Choose a person and a role.")
     return redirect("web:territories:territory", territory.pk)
+
+
+@login_required
+@require_POST
+def named_add(request, pk: int):
+    """Put a named account into the territory, or keep it out, whatever the rules say."""
+    territory = _get(Territory, pk, request.user, related=("alignment",))
+    services.require_manage(request.user)
+    form = NamedAccountForm(request.POST, user=request.user)
+    account = None
+    if form.is_valid():
+        account = Account.objects.visible_to(request.user).filter(
+            pk=form.cleaned_data["account"]).first()
+    if account is None:
+        messages.error(request, "Choose one of the suggested accounts.")
+        return redirect("web:territories:territory", territory.pk)
+    try:
+        services.set_named_account(territory, account, by=request.user,
+                                   include=form.cleaned_data["include"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        verb = "now belongs to" if form.cleaned_data["include"] else "is kept out of"
+        messages.success(request, f"{account.name} {verb} {territory.name}.")
+    return redirect("web:territories:territory", territory.pk)
+
+
+@login_required
+@require_POST
+def named_remove(request, named_pk: int):
+    named = _get(NamedAccount, named_pk, request.user, related=("territory__alignment",))
+    services.require_manage(request.user)
+    try:
+        services.remove_named_account(named, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "The rules decide for that account again.")
+    return redirect("web:territories:territory", named.territory_id)
 
 
 @login_required
