@@ -177,3 +177,26 @@ def test_account_and_opportunity_panels_and_the_notification_pages(org, as_user)
     assert opened.status_code == 302
     assert opened["Location"] == reverse("web:account_detail", args=[account.pk])
     assert "0 unread" in client.get(reverse("web:collab:badge")).content.decode()
+
+
+def _queries(call) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert call().status_code == 200
+    return len(captured)
+
+
+def test_thread_and_notification_lists_do_not_grow_with_rows(org, api_as):
+    lead = make_lead(org.west_rep)
+    manager = api_as(org.west_manager)
+    services.post_comment(lead, by=org.west_rep, body="one @westmgr")
+    thread = lambda: manager.get("/collab/comments", target="lead", target_id=lead.pk)  # noqa: E731
+    notes = lambda: manager.get("/collab/notifications")  # noqa: E731
+    thread()  # the token's first use is recorded once
+    few_thread, few_notes = _queries(thread), _queries(notes)
+    for n in range(4):
+        services.post_comment(lead, by=org.west_rep, body=f"more {n} @westmgr @vp")
+    assert len(thread().data) == 5 and len(notes().data["items"]) == 5
+    assert (_queries(thread), _queries(notes)) == (few_thread, few_notes)
