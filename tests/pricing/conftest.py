@@ -13,6 +13,8 @@ from salesplan.pricing import services
 from salesplan.pricing.models import PriceBook, PricingRule, Product, ProductFamily
 from tests.factories import make_account
 
+from ..api.conftest import api_as  # noqa: F401 - the API caller fixture, shared
+
 TODAY = date(2026, 6, 15)
 
 
