@@ -230,10 +230,6 @@ class HandoffOut(Schema):
     events: list[EventOut] = []
 
 
-class ReasonIn(InputSchema):
-    reason: str = Field("", max_length=300)
-
-
 class AssignIn(InputSchema):
     rep_id: int
 
@@ -524,17 +520,42 @@ def get_handoff(request, id: int):
     return handoff_out(handoff, request.user, detail=True)
 
 
+def _reason(request) -> str:
+    """The optional {"reason": "…"} body of a transition (an empty body is fine)."""
+    import json
+
+    if "json" not in (request.content_type or "") or not request.body:
+        return str(request.POST.get("reason", ""))[:300] if request.method == "POST" else ""
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError({"body": "Send a JSON object such as {\"reason\": \"…\"}."}) \
+            from None
+    unknown = [k for k in body if k != "reason"] if isinstance(body, dict) else ["body"]
+    if unknown:
+        raise ValidationError({unknown[0]: "Only a reason may be sent."})
+    reason = body.get("reason", "")
+    if not isinstance(reason, str) or len(reason) > 300:
+        raise ValidationError({"reason": "Send text of at most 300 characters."})
+    return reason
+
+
+REASON_BODY = {"requestBody": {"required": False, "content": {"application/json": {
+    "schema": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 300}},
+               "additionalProperties": False}}}}}
+
+
 def _transition_endpoint(name: str, doc: str) -> None:
-    def handler(request, id: int, payload: ReasonIn | None = None):
+    def handler(request, id: int):
         lead = _visible_lead(request, id)
-        handoff = services.transition(lead, name, by=request.user,
-                                      reason=payload.reason if payload else "")
+        handoff = services.transition(lead, name, by=request.user, reason=_reason(request))
         handoff.lead = Lead.objects.get(pk=lead.pk)
         return handoff_out(handoff, request.user, detail=True)
 
     handler.__name__ = f"{name}_lead"
     handler.__doc__ = doc
-    router.post(f"/leads/{{int:id}}/{name}", response=HandoffOut)(handler)
+    router.post(f"/leads/{{int:id}}/{name}", response=HandoffOut,
+                openapi_extra=REASON_BODY)(handler)
 
 
 for _name, _doc in (
