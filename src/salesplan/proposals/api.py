@@ -304,10 +304,10 @@ def _quote(request, pk: int) -> Quote:
     return access.get_quote(request.auth, pk)
 
 
-def _detail(quote: Quote) -> dict:
+def _detail(quote: Quote) -> Quote:
     quote = Quote.objects.select_related("opportunity", "opportunity__account").get(pk=quote.pk)
-    return {**QuoteOut.from_orm(quote).model_dump(),
-            "current": services.current_version(quote)}
+    quote.current = services.current_version(quote)  # type: ignore[attr-defined]
+    return quote
 
 
 def _terms(request, data: dict) -> dict:
@@ -331,11 +331,10 @@ def _approval(quote: Quote, approval_id: int) -> Approval:
     return approval
 
 
-def _approval_out(approval: Approval, user, quote: Quote) -> dict:
-    data = ApprovalOut.from_orm(approval).model_dump()
-    data["can_decide"] = approval.status == "pending" and access.can_decide(user, approval,
-                                                                            quote)
-    return data
+def _approval_out(approval: Approval, user, quote: Quote) -> Approval:
+    approval.can_decide = (  # type: ignore[attr-defined]
+        approval.status == "pending" and access.can_decide(user, approval, quote))
+    return approval
 
 
 # --- Static routes first (they would otherwise read as a quote id) --------------------------
