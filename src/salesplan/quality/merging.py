@@ -61,11 +61,15 @@ def _move_related(merged: models.Model, survivor: models.Model) -> dict[str, int
     A row the survivor already has an equivalent of (a unique link, e.g. the same
     territory assignment) stays behind and goes with the merged record."""
     moved: dict[str, int] = {}
-    for relation in merged._meta.related_objects:
-        if relation.many_to_many or not isinstance(relation.field, models.ForeignKey):
+    # include_hidden: links declared with related_name="+" (a converted lead's account
+    # and contact, other apps' references) must move too.
+    for relation in merged._meta.get_fields(include_hidden=True):
+        foreign_key = getattr(relation, "field", None)
+        if not (relation.auto_created and not relation.concrete) or relation.many_to_many \
+                or not isinstance(foreign_key, models.ForeignKey):
             continue
-        related = relation.related_model
-        column = relation.field.attname
+        related: type[models.Model] = foreign_key.model
+        column = foreign_key.attname
         manager = related._base_manager
         rows = manager.filter(**{column: merged.pk})
         changes: dict = {column: survivor.pk}
@@ -83,7 +87,7 @@ def _move_related(merged: models.Model, survivor: models.Model) -> dict[str, int
                 except IntegrityError:
                     continue
         if count:
-            moved[f"{related._meta.model_name}.{relation.field.name}"] = count
+            moved[f"{related._meta.model_name}.{foreign_key.name}"] = count
     return moved
 
 
