@@ -156,3 +156,26 @@ def test_tau_too_tight_names_the_smallest_workable_tau():
     with pytest.raises(AlignmentInfeasible, match=r"tau must be at least 50\.0%"):
         optimise(AlignmentProblem(coordinates=xy, weights=[1] * 9 + [5.4], k=4, tau=0.1,
                                   geographic=False), FAST)
+
+
+def test_bound_stays_valid_and_useful_with_many_units_at_one_point():
+    """ZIP codes often share a point: a cluster larger than a neighbourhood used to pin
+    the bound's multipliers at zero and prove nothing. Merged, the bound stays below the
+    proven optimum and well above zero."""
+    from salesplan.engines.alignment.allocation import arc_costs
+    from salesplan.engines.alignment.bounds import lagrangian_bound
+    from salesplan.engines.alignment.instance import build_instance
+
+    rng = np.random.default_rng(5)
+    xy = np.concatenate([np.full((30, 2), 50.0), rng.uniform(0, 100, (50, 2))])
+    problem = AlignmentProblem(coordinates=xy, weights=np.ones(80), k=4, tau=0.05,
+                               geographic=False)
+    exact = optimise(problem, AlignmentOptions(time_limit=60, method="exact"))
+    assert exact.status == "optimal"
+    inst = build_instance(problem)
+    centres = inst.xy[exact.centre_units]
+    costs = arc_costs(inst, centres, np.arange(inst.n), exact.assignment)
+    import time
+
+    bound = lagrangian_bound(inst, exact.objective, costs, time.monotonic() + 5)
+    assert 0.3 * exact.objective < bound <= exact.objective * (1 + 1e-9)

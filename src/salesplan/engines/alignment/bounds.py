@@ -24,11 +24,18 @@ as the radius is 1-Lipschitz, a unit outside j's neighbourhood then costs at
 least (activity/weight)_min · r_j^p · (1 − (2/3)^p) per unit of weight there, and
 all such units are replaced by one reservoir at that price: the bound stays
 valid, only less tight.
+
+Units at the same point are merged first (weights and activities added, their
+multipliers' starting values too): they cost the same from every centre, and the
+relaxation may split them anyway, so its optimum is unchanged. Without this a
+cluster of more units at one point than a neighbourhood holds has radius 0, caps
+its multipliers at 0, and the bound collapses to nothing.
 """
 
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -47,7 +54,7 @@ class _Neighbourhoods:
         self.index: np.ndarray | None = None
         if self.dense:
             return
-        dist, index = cKDTree(inst.xy).query(inst.xy, k=size + 1)
+        dist, index = cKDTree(inst.xy).query(inst.xy, k=size + 1, workers=-1)
         self.index = index[:, :size].astype(np.int32)
         # r(x) = distance to the (size+1)-th nearest unit is 1-Lipschitz, so a unit i
         # outside j's neighbourhood has d_ij ≥ r_j and r_i ≤ r_j + d_ij ≤ 2·d_ij; with
@@ -91,6 +98,7 @@ def lagrangian_bound(
     max_iterations: int = 200,
 ) -> float:
     """Best L(λ) before ``deadline``, starting from λ = each unit's cost in a good solution."""
+    inst, unit_costs = _merge_colocated(inst, unit_costs)
     k_free = int(inst.k - inst.is_pinned.sum())
     w = inst.weights[:, 0]
     lower, upper = inst.lower[0], inst.upper[0]
@@ -119,6 +127,27 @@ def lagrangian_bound(
     return min(best, upper_bound) if np.isfinite(upper_bound) else best
 
 
+def _merge_colocated(inst: Instance, unit_costs: np.ndarray):
+    """The units with every point once: weights, activities and costs added up."""
+    points, group = np.unique(inst.xy, axis=0, return_inverse=True)
+    group = group.ravel()
+    if len(points) == inst.n:
+        return SimpleNamespace(
+            xy=inst.xy, n=inst.n, k=inst.k, power=inst.power, is_pinned=inst.is_pinned,
+            pinned=inst.pinned, lower=inst.lower, upper=inst.upper, activity=inst.activity,
+            weights=inst.weights, multiplicity=np.ones(inst.n, dtype=np.int64)), unit_costs
+    size = len(points)
+    merged = SimpleNamespace(
+        multiplicity=np.bincount(group, minlength=size),
+        xy=points, n=size, k=inst.k, power=inst.power, is_pinned=inst.is_pinned,
+        pinned=inst.pinned, lower=inst.lower, upper=inst.upper,
+        activity=np.bincount(group, weights=inst.activity, minlength=size),
+        weights=np.bincount(group, weights=inst.weights[:, 0], minlength=size)[:, None])
+    costs = np.bincount(group, weights=np.where(inst.weights[:, 0] > 0, unit_costs, 0.0),
+                        minlength=size)
+    return merged, costs
+
+
 def _evaluate(inst, hoods, lam, w, lower, upper, k_free):
     """L(λ) and a subgradient (1 − how often each unit is taken)."""
     n = inst.n
@@ -129,10 +158,12 @@ def _evaluate(inst, hoods, lam, w, lower, upper, k_free):
         centres = np.arange(lo, min(n, lo + chunk))
         g[centres] = _subproblem(inst, hoods, centres, None, lam, w, lower, upper,
 )[0]
-    chosen = np.argsort(g, kind="stable")[:k_free]
-    value = float(lam.sum() + g[chosen].sum())
+    chosen, copies = _cheapest_centres(g, inst.multiplicity, k_free)
+    value = float(lam.sum() + (g[chosen] * copies).sum())
     taken = np.zeros(n)
-    for centres, points in ((chosen, None), (np.flatnonzero(inst.is_pinned), "pinned")):
+    pinned = np.flatnonzero(inst.is_pinned)
+    for centres, points, times in ((chosen, None, copies),
+                                   (pinned, "pinned", np.ones(len(pinned)))):
         if centres.size == 0:
             continue
         pts = inst.pinned[centres] if points else None
@@ -140,8 +171,19 @@ def _evaluate(inst, hoods, lam, w, lower, upper, k_free):
                                    want_x=True)
         if points:
             value += float(val.sum())
+        x = x * times[:, None]
         np.add.at(taken, cols[cols >= 0], x[cols >= 0])
     return value, 1.0 - taken
+
+
+def _cheapest_centres(g: np.ndarray, multiplicity: np.ndarray, k_free: int):
+    """The k_free cheapest centres, a point holding m units counting up to m times (m
+    territories may be centred on m units at one point)."""
+    order = np.argsort(g, kind="stable")
+    before = np.cumsum(multiplicity[order]) - multiplicity[order]
+    copies = np.clip(k_free - before, 0, multiplicity[order])
+    keep = copies > 0
+    return order[keep], copies[keep].astype(float)
 
 
 def _subproblem(inst, hoods, centres, points, lam, w, lower, upper, want_x=False):
