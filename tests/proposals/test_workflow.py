@@ -39,7 +39,7 @@ def test_over_the_limit_it_waits_for_the_manager_then_is_sent_and_accepted(org, 
     assert [(a["step"], a["approver"], a["can_decide"]) for a in approvals] == [
         (1, "manager", False)]
     assert approvals[0]["reasons"][0]["lines"] == [
-        {"line": 1, "sku": "RT-100", "why": "discount 15%"}]
+        {"line": 1, "sku": "RT-100", "why": "extra discount 15%"}]
     assert_problem(rep.post(f"{url}/approvals/{approvals[0]['id']}/approve"), 403)
     assert_problem(rep.post(f"{url}/send"), 422, "status")
     # The manager sees it in the inbox, with the lines and the rule.

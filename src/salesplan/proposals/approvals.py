@@ -1,7 +1,12 @@
 """The discount approval matrix: which approvals a priced quote needs, and why.
 
 A rule trips when any line goes past it: a discount above its threshold, a margin below
-it, or (floor rules) a line under its floor price or its product's minimum margin. The
+it, or (floor rules) a line under its floor price or its product's minimum margin.
+
+The discount a rule limits is the rep's own extra discount on a line, on top of what the
+pricing rules give: volume tiers, contracts and promotions are prices the company set, so
+quoting them needs no one's approval. How deep the final price goes is still watched, by
+the margin and floor rules, which read the line's price after every discount. The
 tripped rules are grouped by (step, approver level); each group is one approval, decided
 in step order. The reasons name the rule and the lines that tripped it, so the approver
 sees what they approve and why.
@@ -21,7 +26,7 @@ class PricedLineLike(Protocol):
     """What the matrix reads from a line (a QuoteLine or the engine's PricedLine)."""
 
     sku: str
-    discount_pct: Decimal
+    requested_discount_pct: Decimal
     margin_pct: Decimal | None
     below_floor: bool
     below_min_margin: bool
@@ -45,7 +50,7 @@ class RuleView:
 
     def describe(self) -> str:
         if self.metric == RuleMetric.DISCOUNT:
-            return f"discount above {self.threshold_pct}%"
+            return f"extra discount above {self.threshold_pct}%"
         if self.metric == RuleMetric.MARGIN:
             return f"margin below {self.threshold_pct}%"
         return "below the floor price or the minimum margin"
@@ -61,8 +66,8 @@ class RequiredApproval:
 def _trips(rule: RuleView, line: PricedLineLike) -> str | None:
     """Why the line trips the rule, or None."""
     if rule.metric == RuleMetric.DISCOUNT:
-        if line.discount_pct > rule.threshold_pct:
-            return f"discount {line.discount_pct.normalize():f}%"
+        if line.requested_discount_pct > rule.threshold_pct:
+            return f"extra discount {Decimal(line.requested_discount_pct).normalize():f}%"
         return None
     if rule.metric == RuleMetric.MARGIN:
         if line.margin_pct is not None and line.margin_pct < rule.threshold_pct:

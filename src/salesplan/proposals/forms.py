@@ -39,7 +39,7 @@ class TermsForm(forms.Form):
         if contacts is not None:
             self.fields["contact"].queryset = contacts  # type: ignore[attr-defined]
         regions = sorted({rate.region for rate in TaxRate.objects.all()})
-        self.fields["tax_region"].choices = [("", "No tax region")] + [  # type: ignore[attr-defined]
+        self.fields["tax_region"].choices = [("", "The customer's region")] + [  # type: ignore[attr-defined]
             (r, r) for r in regions]
 
     def clean_tax_region(self) -> str:

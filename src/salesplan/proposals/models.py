@@ -137,17 +137,17 @@ class QuoteLine(models.Model):
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
     unit = models.CharField(max_length=20, blank=True)
-    list_unit_price = models.DecimalField(max_digits=18, decimal_places=6)
-    net_unit_price = models.DecimalField(max_digits=18, decimal_places=6)
+    list_unit_price = models.DecimalField(max_digits=18, decimal_places=4)
+    net_unit_price = models.DecimalField(max_digits=18, decimal_places=4)
     discount_pct = models.DecimalField(max_digits=9, decimal_places=4)
     line_net = AmountField()
     tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
     tax_amount = AmountField(default=0)
     line_total = AmountField()
-    unit_cost = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    unit_cost = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     margin = AmountField(null=True, blank=True)
     margin_pct = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
-    floor_price = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    floor_price = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     below_floor = models.BooleanField(default=False)
     below_min_margin = models.BooleanField(default=False)
     explanation = models.TextField(blank=True)
@@ -168,7 +168,7 @@ class ApproverLevel(models.TextChoices):
 
 
 class RuleMetric(models.TextChoices):
-    DISCOUNT = "discount", "A line's discount is above"
+    DISCOUNT = "discount", "A line's extra discount is above"
     MARGIN = "margin", "A line's margin is below"
     FLOOR = "floor", "A line is below its floor price or minimum margin"
 
