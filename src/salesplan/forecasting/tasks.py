@@ -1,0 +1,20 @@
+"""Background work for forecasts (django.tasks; inline or on a worker)."""
+
+from django.tasks import task
+
+from salesplan.core.jobs import Progress, run_job
+
+
+def _snapshot(job) -> tuple[dict, str]:
+    from .services import take_snapshot
+
+    progress = Progress(job, total=1, every=1)
+    rows = take_snapshot()
+    progress.advance_to(1, "Snapshot taken")
+    return {"rows": rows}, f"Recorded {rows:,} forecast lines for this week."
+
+
+@task
+def snapshot_job(job_id: int) -> dict:
+    """Take this week's forecast snapshot (run weekly)."""
+    return run_job(job_id, _snapshot)

@@ -1,0 +1,92 @@
+"""The statistical forecast from real bookings, with its backtest, and the accuracy of
+reps' past commits."""
+
+import math
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from salesplan.core.fiscal import CompanyCalendar
+from salesplan.forecasting import periods, services, statistical
+
+from ..api.conftest import assert_problem
+from .conftest import deal
+
+pytestmark = pytest.mark.django_db
+
+
+def _month(offset: int) -> date:
+    today = timezone.localdate()
+    index = today.year * 12 + today.month - 1 + offset
+    return date(index // 12, index % 12 + 1, 10)
+
+
+def test_forecast_of_a_teams_bookings_with_backtest(org, api_as):
+    expected = []
+    for back in range(30, 0, -1):  # 30 complete months of bookings, seasonal
+        amount = int(1000 + 20 * back + 300 * math.sin(2 * math.pi * back / 12))
+        deal(org.west_rep, stages=["Prospecting"], outcome="won", amount=str(amount),
+             close=_month(-back))
+        expected.append(f"{amount}.00")
+    deal(org.east_rep, stages=["Prospecting"], outcome="won", amount="999999",
+         close=_month(-3))  # another team: not in West's history
+    deal(org.west_rep, stages=["Prospecting"], outcome="won", amount="777",
+         close=_month(0))  # this month is not complete: not in the history
+    body = api_as(org.west_manager).get("/forecasts/statistical",
+                                        scope=f"team:{org.west.pk}").data
+    assert [h["amount"] for h in body["history"]] == expected
+    assert body["model"] == "holt_winters" and len(body["forecast"]) == 6
+    assert len(body["folds"]) == 6 and body["backtest_mape"] is not None
+    assert body["baseline_mase"] is not None
+    # each fold starts where its training data ends
+    assert [f["origin_month"] for f in body["folds"]] == [
+        h["month"] for h in body["history"][-6:]]
+    assert_problem(api_as(org.west_manager).get("/forecasts/statistical", scope="company"),
+                   422, "scope")
+    assert_problem(api_as(org.west_rep).get("/forecasts/statistical",
+                                            scope=f"team:{org.west.pk}"), 422, "scope")
+    company = api_as(org.executive).get("/forecasts/statistical", scope="company").data
+    assert company["history"][-3]["amount"] == str(
+        Decimal(expected[-3]) + Decimal("999999.00"))
+
+
+def test_short_history_says_so(org, api_as, client):
+    for back in (3, 2, 1):
+        deal(org.west_rep, stages=["Prospecting"], outcome="won", amount="500",
+             close=_month(-back))
+    body = api_as(org.west_rep).get("/forecasts/statistical").data
+    assert body["scope"] == f"rep:{org.west_rep.pk}" and body["model"] == "seasonal_naive"
+    assert "too short to fit a model" in body["message"]
+    assert "Too little history to backtest." in body["message"]
+    assert [f["amount"] for f in body["forecast"]] == ["500.00"] * 6
+    assert body["folds"] == [] and body["backtest_mape"] is None
+    client.force_login(org.west_rep)
+    page = client.get("/forecasts/statistical/").content.decode()
+    assert "too short to fit a model" in page
+
+
+def test_accuracy_of_past_commits(org, api_as, client):
+    calendar = CompanyCalendar.current()
+    current = periods.quarter_of(calendar, timezone.localdate())
+    p3, p2, p1 = (periods.shift(calendar, current, -n) for n in (3, 2, 1))
+    for quarter, amount in ((p3, "50"), (p2, "80"), (p1, "100")):
+        deal(org.west_rep, stages=["Prospecting"], outcome="won", amount=amount,
+             close=quarter.start + timedelta(days=5))
+    for quarter, commit in ((p2, "100"), (p1, "90")):  # submitted while the quarter ran
+        services.submit_forecast(by=org.west_rep, fiscal_year=quarter.fiscal_year,
+                                 quarter=quarter.number, commit=Decimal(commit),
+                                 best_case=Decimal(commit), pipeline=Decimal(commit),
+                                 today=quarter.start)
+    rows = api_as(org.west_manager).get("/forecasts/accuracy").data
+    assert len(rows) == 1 and rows[0]["periods_scored"] == 2
+    # commits 100, 90 against 80, 100 booked; the naive guess was 50, 80
+    assert rows[0]["mape"] == pytest.approx(17.5)
+    assert rows[0]["mase"] == pytest.approx(0.6)
+    assert rows[0]["baseline_mape"] == pytest.approx(28.75)
+    assert api_as(org.east_manager).get("/forecasts/accuracy").data == []
+    assert len(statistical.submission_accuracy(org.west_rep, today=timezone.localdate())) == 1
+    client.force_login(org.west_manager)
+    page = client.get("/forecasts/statistical/").content.decode()
+    assert "17.5%" in page and "0.60" in page
