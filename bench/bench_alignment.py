@@ -46,18 +46,26 @@ def zip_units(states=None):
 
 
 def correctness():
-    for n, k, seed in ((60, 4, 1), (100, 5, 2), (150, 6, 3)):
+    """The heuristic (what runs at scale) against the exact MILP of the same model. The
+    MILP gets up to two minutes; where it proves optimality the gap is to the optimum,
+    otherwise to its best solution (gap_to_milp) and to its proven bound (gap_to_bound,
+    an upper limit on how far from optimal the heuristic can be)."""
+    for n, k, seed in ((60, 4, 1), (100, 5, 2), (150, 6, 3), (200, 8, 4)):
         rng = np.random.default_rng(seed)
         xy = rng.uniform(0, 200, (n, 2))
         w = rng.uniform(1, 3, n)
         problem = AlignmentProblem(coordinates=xy, weights=w, k=k, tau=0.05, geographic=False)
         heur = optimise(problem, AlignmentOptions(time_limit=20, method="heuristic"))
         exact = optimise(problem, AlignmentOptions(time_limit=120, method="exact"))
-        gap = (heur.objective - exact.lower_bound) / heur.objective
-        emit(f"correctness_gap_n{n}_k{k}", round(100 * gap, 3), "%", 1.0,
-             heuristic=heur.objective, exact=exact.objective, exact_bound=exact.lower_bound,
-             exact_status=exact.status, heuristic_seconds=round(heur.seconds, 2),
-             exact_seconds=round(exact.seconds, 2), heuristic_own_gap=round(heur.gap, 4))
+        best = min(exact.objective, heur.objective)
+        emit(f"correctness_gap_to_milp_n{n}_k{k}",
+             round(100 * (heur.objective - exact.objective) / exact.objective, 3), "%", 1.0,
+             heuristic=heur.objective, milp=exact.objective, milp_status=exact.status,
+             heuristic_seconds=round(heur.seconds, 2), milp_seconds=round(exact.seconds, 2))
+        emit(f"correctness_gap_to_bound_n{n}_k{k}",
+             round(100 * (heur.objective - exact.lower_bound) / heur.objective, 3), "%", None,
+             milp_bound=exact.lower_bound, best_known=best,
+             heuristic_own_proven_gap=round(100 * heur.gap, 3))
 
 
 def scale():

@@ -207,3 +207,25 @@ def test_result_page_follows_a_queued_run(org, lopsided, client):
     fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert 'hx-trigger="every 1s"' in fragment and "<html" not in fragment
     assert "<progress" in fragment
+
+
+def test_contiguous_territories_over_neighbouring_units(org, lopsided,
+                                                        django_capture_on_commit_callbacks):
+    # Neighbours by triangulation: a unit's nearest other unit is always a neighbour,
+    # and units at the same point become neighbours too.
+    import numpy as np
+
+    from salesplan.territories.optimisation import neighbouring_units
+
+    points = np.array([[40.0, -100.0], [40.0, -100.0], [40.0, -99.0], [41.0, -100.0],
+                       [45.0, -90.0]])
+    pairs = {tuple(p) for p in neighbouring_units(points).tolist()}
+    assert (0, 1) in pairs  # same point
+    assert any(4 in pair for pair in pairs)  # the far unit still has a neighbour
+    alignment, region, _ = lopsided
+    run = optimised(org, alignment, region, django_capture_on_commit_callbacks, tau=0.1,
+                    contiguous=True)
+    assert run.job.status == BackgroundJob.Status.SUCCEEDED, run.job.message
+    metrics = run.metrics
+    assert metrics["contiguity_checked"] is True and metrics["balanced"] is True
+    assert all(t["contiguous"] for t in metrics["territories"])

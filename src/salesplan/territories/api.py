@@ -191,6 +191,8 @@ class OptimiseIn(InputSchema):
     move_penalty: float = 0.0
     time_limit: float = Field(30.0, description="Seconds the optimiser may take.")
     name: str = Field("", max_length=120, description="Name of the new draft.")
+    contiguous: bool = Field(False, description="Keep each territory one piece of "
+                             "neighbouring units (neighbours by triangulation of their points).")
 
 
 class OptimisationOut(Schema):

@@ -240,6 +240,10 @@ class OptimiseForm(forms.Form):
                                               "that moves; higher keeps more in place.")
     time_limit = forms.IntegerField(min_value=1, max_value=600, initial=30,
                                     label="Time limit (seconds)")
+    contiguous = forms.BooleanField(
+        required=False, label="Keep each territory in one piece",
+        help_text="Neighbouring units come from a triangulation of their points: no unit "
+                  "lies between two neighbours.")
     name = forms.CharField(max_length=120, required=False, label="Name of the new draft")
 
     def __init__(self, *args, alignment: Alignment, **kwargs):

@@ -86,6 +86,7 @@ class OptimisationRequest:
     move_penalty: float = 0.0
     time_limit: float = 30.0
     name: str = ""
+    contiguous: bool = False  # each territory one piece of neighbouring units
 
 
 def chosen_territories(source: Alignment, request: OptimisationRequest) -> list[Territory]:
@@ -213,7 +214,7 @@ def start_optimisation(source: Alignment, *, by,
         "measures": list(dict.fromkeys(request.measures)), "tau": request.tau,
         "objective": request.objective, "locked": [str(x) for x in request.locked],
         "min_keep_share": request.min_keep_share, "move_penalty": request.move_penalty,
-        "time_limit": request.time_limit,
+        "time_limit": request.time_limit, "contiguous": request.contiguous,
         "name": request.name.strip() or f"{source.name} optimised",
     }
     run = OptimisationRun.objects.create(source=source, created_by=by, options=options)
@@ -351,6 +352,29 @@ def _engine_progress(job) -> tuple[Progress, ProgressCallback]:
     return progress, report
 
 
+def neighbouring_units(lat_lon: np.ndarray) -> np.ndarray | None:
+    """Pairs of neighbouring units: the edges of the Delaunay triangulation of their
+    points (on a local equal-distance projection). No boundary files are needed, the
+    graph is connected, and neighbours share a border in the sense that no other unit
+    lies between them."""
+    from scipy.spatial import Delaunay, QhullError
+
+    if len(lat_lon) < 3:
+        return np.array([[0, 1]]) if len(lat_lon) == 2 else None
+    lat = np.radians(lat_lon[:, 0])
+    xy = np.column_stack([lat_lon[:, 1] * np.cos(lat.mean()), lat_lon[:, 0]])
+    # Units at the same point (ZIP codes of one building) need distinct points to be
+    # triangulated; a deterministic nudge of a few metres keeps them neighbours.
+    xy = xy + np.random.default_rng(0).normal(scale=1e-5, size=xy.shape)
+    try:
+        simplices = Delaunay(xy).simplices
+    except QhullError:  # all on one line: neighbours along it
+        order = np.argsort(xy[:, 0] + xy[:, 1])
+        return np.column_stack([order[:-1], order[1:]])
+    pairs = np.concatenate([simplices[:, [0, 1]], simplices[:, [1, 2]], simplices[:, [0, 2]]])
+    return np.unique(np.sort(pairs, axis=1), axis=0)
+
+
 def optimise_run(run: OptimisationRun, job) -> tuple[dict, str]:
     """The job's work: read, optimise, write the draft, assign it, record the metrics."""
     opts = run.options
@@ -374,7 +398,9 @@ def optimise_run(run: OptimisationRun, job) -> tuple[dict, str]:
         tau=opts["tau"], objective=opts["objective"],
         # Reps travel to accounts: compactness weighs each unit by its number of accounts.
         activity=units.weights[:, 0], locked=units.locked, current=units.current,
-        min_keep_share=opts["min_keep_share"], move_penalty=opts["move_penalty"])
+        min_keep_share=opts["min_keep_share"], move_penalty=opts["move_penalty"],
+        adjacency=(neighbouring_units(units.coordinates) if opts.get("contiguous")
+                   else None))
     try:
         result = optimise(problem, AlignmentOptions(time_limit=opts["time_limit"],
                                                     progress=report))

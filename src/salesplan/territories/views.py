@@ -678,7 +678,7 @@ def _optimise_request(form) -> OptimisationRequest:
         locked=[x for x in data["locked"].replace(",", " ").split() if x],
         min_keep_share=float(keep) / 100 if keep is not None else None,
         move_penalty=data.get("move_penalty") or 0.0, time_limit=float(data["time_limit"]),
-        name=data["name"])
+        name=data["name"], contiguous=bool(data.get("contiguous")))
 
 
 @login_required

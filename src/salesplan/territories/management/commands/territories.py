@@ -8,7 +8,7 @@ boundary violations from the command line.
     salesplan territories optimise [--alignment ID] [--parent TERRITORY_ID | --territory ID ...]
         [--unit account|zip] [--measure accounts|potential|pipeline|workload ...] [--tau 0.05]
         [--objective squared|distance] [--lock ID_OR_ZIP ...] [--keep-share S]
-        [--move-penalty P] [--time-limit S] [--name NAME] [--as USERNAME]
+        [--move-penalty P] [--time-limit S] [--contiguous] [--name NAME] [--as USERNAME]
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -50,6 +50,8 @@ class Command(BaseCommand):
         opt.add_argument("--keep-share", type=float)
         opt.add_argument("--move-penalty", type=float, default=0.0)
         opt.add_argument("--time-limit", type=float, default=30.0)
+        opt.add_argument("--contiguous", action="store_true",
+                         help="Keep each territory one piece of neighbouring units.")
         opt.add_argument("--name", default="")
         for p in (listing, assign, activate, found, opt):
             p.add_argument("--as", dest="username",
@@ -128,7 +130,8 @@ class Command(BaseCommand):
             unit=options["unit"], measures=options.get("measure") or ["accounts"],
             tau=options["tau"], objective=options["objective"], locked=options["lock"],
             min_keep_share=options.get("keep_share"), move_penalty=options["move_penalty"],
-            time_limit=options["time_limit"], name=options["name"])
+            time_limit=options["time_limit"], name=options["name"],
+            contiguous=options["contiguous"])
         run = start_optimisation(alignment, by=user, request=request)
         run.refresh_from_db()
         job = run.job
