@@ -1,0 +1,424 @@
+"""Keeping the report rollups up to date (see `reports.models` for what they hold).
+
+`refresh()` runs before a report reads the facts. It re-reads the source records that
+are new (id above the last one seen) or named in the audit trail since the last entry
+read, and applies the difference between each record's new line and its stored line to
+the fact cells. Re-reading a record that did not change costs a little time and changes
+nothing, so the watermarks can safely overlap. `rebuild()` recomputes everything from
+the source tables (the first run, and `salesplan reports rebuild`).
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import models, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from salesplan.activities.models import Activity
+from salesplan.core.models import AuditEntry
+from salesplan.customers.models import Lead, LeadStatus
+from salesplan.pipeline.models import Opportunity, OpportunityChange, Stage, StageKind
+
+from .models import (
+    NO_TERRITORY,
+    ActivityFact,
+    ActivityLine,
+    LeadFact,
+    LeadLine,
+    OpportunityFact,
+    OpportunityLine,
+    RollupState,
+)
+from .scope import company_zone, month_of_instant
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 5_000
+# Audit entries are re-read this far back: on PostgreSQL a transaction that started
+# earlier can commit its entries after later ids were already read.
+AUDIT_OVERLAP = 500
+WEIGHT = Decimal("0.0001")
+
+Line = tuple
+FactKey = tuple
+Measures = tuple
+
+
+class Context:
+    """What computing lines needs besides the record: stages, time zone, territories."""
+
+    def __init__(self) -> None:
+        self.zone: ZoneInfo = company_zone()
+        self.stages = {pk: (position, kind) for pk, position, kind in
+                       Stage.objects.values_list("id", "position", "kind")}
+        self.alignment_id, self.territory_key = active_territory_key()
+
+    def territories_of(self, account_ids: Iterable[int]) -> dict[int, int]:
+        if self.alignment_id is None:
+            return {}
+        from salesplan.territories.models import AccountTerritory, TerritoryType
+
+        ids = sorted(set(account_ids))
+        found: dict[int, int] = {}
+        for start in range(0, len(ids), CHUNK):
+            found.update(AccountTerritory.objects.filter(
+                alignment_id=self.alignment_id, type=TerritoryType.GEOGRAPHIC,
+                account_id__in=ids[start:start + CHUNK]).values_list("account_id",
+                                                                     "territory_id"))
+        return found
+
+
+def active_territory_key() -> tuple[int | None, str]:
+    """The active alignment and a key that changes whenever its assignment is rerun."""
+    from salesplan.territories.models import Alignment
+
+    alignment = Alignment.objects.filter(status=Alignment.Status.ACTIVE).values(
+        "id", "assigned_version", "assigned_at").first()
+    if alignment is None:
+        return None, ""
+    stamp = alignment["assigned_at"].isoformat() if alignment["assigned_at"] else ""
+    return alignment["id"], f"{alignment['id']}:{alignment['assigned_version']}:{stamp}"
+
+
+class Rollup:
+    """One source model summed into one fact table through its line table."""
+
+    name: str
+    source: type[models.Model]
+    record_type: str
+    line_model: type[models.Model]
+    fact_model: type[models.Model]
+    line_fields: tuple[str, ...]
+    key_fields: tuple[str, ...]
+    measure_fields: tuple[str, ...]
+    # Deleting these records (audited) deletes this rollup's records by cascade:
+    # (record type, line field naming it).
+    cascades: tuple[tuple[str, str], ...] = ()
+    uses_territories = False
+
+    def read_lines(self, ids: list[int], ctx: Context) -> dict[int, Line]:
+        raise NotImplementedError
+
+    def facts_of(self, line: Line) -> list[tuple[FactKey, Measures]]:
+        raise NotImplementedError
+
+    def key_filter(self, keys: list[FactKey]) -> dict[str, Any]:
+        """A coarse filter that finds the stored cells of these keys in one query."""
+        months = {k[self.key_fields.index("month")] for k in keys}
+        owners = {k[self.key_fields.index("owner_id")] for k in keys}
+        return {"month__in": months, "owner_id__in": owners}
+
+    @property
+    def pk_name(self) -> str:
+        return self.line_model._meta.pk.name  # type: ignore[union-attr]
+
+
+class OpportunityRollup(Rollup):
+    name = "opportunities"
+    source = Opportunity
+    record_type = "opportunity"
+    line_model = OpportunityLine
+    fact_model = OpportunityFact
+    line_fields = ("owner_id", "pipeline_id", "stage_id", "status", "currency", "territory_id",
+                   "close_month", "created_month", "reached_position", "amount", "weighted",
+                   "cycle_days")
+    key_fields = ("basis", "month", "owner_id", "pipeline_id", "stage_id", "status", "currency",
+                  "territory_id", "reached_position")
+    measure_fields = ("count", "amount", "weighted", "cycle_days")
+    uses_territories = True
+
+    def read_lines(self, ids: list[int], ctx: Context) -> dict[int, Line]:
+        rows = list(Opportunity.objects.filter(pk__in=ids).values_list(
+            "id", "owner_id", "pipeline_id", "stage_id", "status", "currency", "account_id",
+            "close_date", "created_at", "amount", "probability", "closed_at"))
+        history: dict[int, list[tuple]] = defaultdict(list)
+        for opp_id, to_stage, at in OpportunityChange.objects.filter(
+                opportunity_id__in=ids, field=OpportunityChange.Field.STAGE).values_list(
+                "opportunity_id", "to_stage_id", "changed_at").order_by("changed_at", "id"):
+            history[opp_id].append((to_stage, at))
+        territory = ctx.territories_of(r[6] for r in rows)
+        return {row[0]: opportunity_line(row, history.get(row[0], []), territory, ctx)
+                for row in rows}
+
+    def facts_of(self, line: Line) -> list[tuple[FactKey, Measures]]:
+        (owner, pipeline, stage, status, currency, territory, close_month, created_month,
+         reached, amount, weighted, cycle) = line
+        measures = (1, amount, weighted, cycle)
+        return [
+            (("close", close_month, owner, pipeline, stage, status, currency, territory, 0),
+             measures),
+            (("created", created_month, owner, pipeline, stage, status, currency, territory,
+              reached), measures),
+        ]
+
+    def key_filter(self, keys: list[FactKey]) -> dict[str, Any]:
+        return {**super().key_filter(keys), "basis__in": {k[0] for k in keys}}
+
+
+def opportunity_line(row: tuple, history: list[tuple], territory: dict[int, int],
+                     ctx: Context) -> Line:
+    """One opportunity's line: its dimensions, its weighted amount, the furthest stage it
+    reached (from the recorded history) and, once closed, its sales-cycle length in days
+    from the first recorded stage to the change that closed it."""
+    (_, owner, pipeline, stage, status, currency, account, close_date, created_at, amount,
+     probability, closed_at) = row
+    amount = Decimal(amount)
+    reached = reached_position([s for s, _ in history] + [stage], ctx.stages)
+    cycle = 0
+    if status != StageKind.OPEN:
+        start = history[0][1] if history else created_at
+        closing = [at for s, at in history if ctx.stages.get(s, (0, "open"))[1] != "open"]
+        end = closing[-1] if closing else closed_at
+        if end is not None:
+            cycle = max(0, (timezone.localtime(end, ctx.zone).date()
+                            - timezone.localtime(start, ctx.zone).date()).days)
+    weighted = (amount * probability / Decimal(100)).quantize(WEIGHT)
+    return (owner, pipeline, stage, status, currency, territory.get(account, NO_TERRITORY),
+            close_date.replace(day=1), month_of_instant(created_at, ctx.zone), reached,
+            amount, weighted, cycle)
+
+
+def reached_position(stage_ids: Iterable[int], stages: dict[int, tuple[int, str]]) -> int:
+    """The furthest stage position entered, not counting lost stages (0 if none)."""
+    positions = [stages[s][0] for s in stage_ids
+                 if s in stages and stages[s][1] != StageKind.LOST]
+    return max(positions, default=0)
+
+
+class ActivityRollup(Rollup):
+    name = "activities"
+    source = Activity
+    record_type = "activity"
+    line_model = ActivityLine
+    fact_model = ActivityFact
+    line_fields = ("owner_id", "kind", "done", "month", "account_id", "opportunity_id",
+                   "lead_id")
+    key_fields = ("month", "owner_id", "kind", "done")
+    measure_fields = ("count",)
+    cascades = (("account", "account_id"), ("opportunity", "opportunity_id"),
+                ("lead", "lead_id"))
+
+    def read_lines(self, ids: list[int], ctx: Context) -> dict[int, Line]:
+        return {
+            pk: (owner, kind, done, month_of_instant(due_at, ctx.zone), account, opp, lead)
+            for pk, owner, kind, done, due_at, account, opp, lead in Activity.objects.filter(
+                pk__in=ids).values_list("id", "owner_id", "kind", "done", "due_at",
+                                        "account_id", "opportunity_id", "lead_id")
+        }
+
+    def facts_of(self, line: Line) -> list[tuple[FactKey, Measures]]:
+        owner, kind, done, month = line[:4]
+        return [((month, owner, kind, done), (1,))]
+
+
+class LeadRollup(Rollup):
+    name = "leads"
+    source = Lead
+    record_type = "lead"
+    line_model = LeadLine
+    fact_model = LeadFact
+    line_fields = ("owner_id", "source", "converted", "month")
+    key_fields = ("month", "owner_id", "source", "converted")
+    measure_fields = ("count",)
+
+    def read_lines(self, ids: list[int], ctx: Context) -> dict[int, Line]:
+        return {
+            pk: (owner, source, status == LeadStatus.CONVERTED,
+                 month_of_instant(created_at, ctx.zone))
+            for pk, owner, source, status, created_at in Lead.objects.filter(
+                pk__in=ids).values_list("id", "owner_id", "source", "status", "created_at")
+        }
+
+    def facts_of(self, line: Line) -> list[tuple[FactKey, Measures]]:
+        owner, source, converted, month = line
+        return [((month, owner, source, converted), (1,))]
+
+
+ROLLUPS: dict[str, Rollup] = {r.name: r for r in (OpportunityRollup(), ActivityRollup(),
+                                                   LeadRollup())}
+
+
+def _add(a: Measures, b: Measures, sign: int = 1) -> Measures:
+    return tuple(x + sign * y for x, y in zip(a, b, strict=True))
+
+
+def _stored_lines(rollup: Rollup, ids: list[int]) -> dict[int, Line]:
+    pk = rollup.pk_name
+    return {row[0]: tuple(row[1:]) for row in rollup.line_model._default_manager.filter(
+        **{f"{pk}__in": ids}).values_list(pk, *rollup.line_fields)}
+
+
+def apply_records(rollup: Rollup, ids: Iterable[int], ctx: Context) -> int:
+    """Re-read these records and move their contributions; returns how many changed."""
+    ids = sorted(set(ids))
+    changed = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        new, old = rollup.read_lines(chunk, ctx), _stored_lines(rollup, chunk)
+        deltas: dict[FactKey, Measures] = {}
+        moved: list[int] = []
+        for pk in chunk:
+            before, after = old.get(pk), new.get(pk)
+            if before == after:
+                continue
+            moved.append(pk)
+            for line, sign in ((before, -1), (after, 1)):
+                if line is None:
+                    continue
+                for key, measures in rollup.facts_of(line):
+                    zero = tuple(0 for _ in measures)
+                    deltas[key] = _add(deltas.get(key, zero), measures, sign)
+        if not moved:
+            continue
+        changed += len(moved)
+        pk_name = rollup.pk_name
+        rollup.line_model._default_manager.filter(**{f"{pk_name}__in": moved}).delete()
+        rollup.line_model._default_manager.bulk_create([
+            rollup.line_model(**{pk_name: pk, **dict(zip(rollup.line_fields, new[pk],
+                                                         strict=True))})
+            for pk in moved if pk in new])
+        _apply_deltas(rollup, deltas)
+    return changed
+
+
+def _apply_deltas(rollup: Rollup, deltas: dict[FactKey, Measures]) -> None:
+    deltas = {k: d for k, d in deltas.items() if any(d)}
+    if not deltas:
+        return
+    keys = list(deltas)
+    fields = rollup.key_fields + rollup.measure_fields
+    stored = {tuple(row[1:1 + len(rollup.key_fields)]): (row[0], row[1 + len(rollup.key_fields):])
+              for row in rollup.fact_model._default_manager.filter(**rollup.key_filter(keys))
+              .values_list("id", *fields)}
+    creates = []
+    for key, delta in deltas.items():
+        found = stored.get(key)
+        if found is None:
+            creates.append(rollup.fact_model(**dict(zip(fields, key + delta, strict=True))))
+            continue
+        pk, measures = found
+        total = _add(tuple(measures), delta)
+        if total[0] == 0:  # no record left in the cell
+            rollup.fact_model._default_manager.filter(pk=pk).delete()
+        else:
+            rollup.fact_model._default_manager.filter(pk=pk).update(
+                **dict(zip(rollup.measure_fields, total, strict=True)))
+    rollup.fact_model._default_manager.bulk_create(creates)
+
+
+def _state(rollup: Rollup) -> RollupState:
+    state, _ = RollupState.objects.get_or_create(name=rollup.name)
+    return RollupState.objects.select_for_update().get(pk=state.pk)
+
+
+def _max_audit_id() -> int:
+    return AuditEntry.objects.aggregate(m=Max("id"))["m"] or 0
+
+
+def _source_ids(rollup: Rollup, above: int, upto: int) -> Iterator[list[int]]:
+    low = above
+    while True:
+        chunk = list(rollup.source._default_manager.filter(pk__gt=low, pk__lte=upto).order_by("pk")
+                     .values_list("pk", flat=True)[:CHUNK])
+        if not chunk:
+            return
+        yield chunk
+        low = chunk[-1]
+
+
+def rebuild(names: Iterable[str] | None = None,
+            progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Recompute the chosen rollups (all by default) from their source tables."""
+    counts = {}
+    for name in names or ROLLUPS:
+        counts[name] = _rebuild_one(ROLLUPS[name], progress)
+    return counts
+
+
+@transaction.atomic
+def _rebuild_one(rollup: Rollup, progress: Callable[[str, int], None] | None) -> int:
+    state = _state(rollup)
+    ctx = Context()
+    audit_mark = _max_audit_id()
+    top = rollup.source._default_manager.aggregate(m=Max("pk"))["m"] or 0
+    rollup.line_model._default_manager.all().delete()
+    rollup.fact_model._default_manager.all().delete()
+    facts: dict[FactKey, Measures] = {}
+    done = 0
+    pk_name = rollup.pk_name
+    for ids in _source_ids(rollup, 0, top):
+        lines = rollup.read_lines(ids, ctx)
+        rollup.line_model._default_manager.bulk_create(
+            [rollup.line_model(**{pk_name: pk, **dict(zip(rollup.line_fields, line,
+                                                          strict=True))})
+             for pk, line in lines.items()], batch_size=1000)
+        for line in lines.values():
+            for key, measures in rollup.facts_of(line):
+                found = facts.get(key)
+                facts[key] = measures if found is None else _add(found, measures)
+        done += len(ids)
+        if progress is not None:
+            progress(rollup.name, done)
+    fields = rollup.key_fields + rollup.measure_fields
+    rollup.fact_model._default_manager.bulk_create(
+        [rollup.fact_model(**dict(zip(fields, key + m, strict=True))) for key, m in facts.items()],
+        batch_size=1000)
+    now = timezone.now()
+    state.max_id, state.audit_mark = top, audit_mark
+    state.territory_key = ctx.territory_key
+    state.built_at = state.refreshed_at = now
+    state.save()
+    return done
+
+
+def refresh(names: Iterable[str] | None = None) -> dict[str, int]:
+    """Bring the chosen rollups (all by default) up to date; returns records re-read."""
+    return {name: _refresh_one(ROLLUPS[name]) for name in names or ROLLUPS}
+
+
+def _refresh_one(rollup: Rollup) -> int:
+    state = RollupState.objects.filter(name=rollup.name).first()
+    if state is None or state.built_at is None or (
+            rollup.uses_territories and state.territory_key != active_territory_key()[1]):
+        # Never built, or the territory assignment was rerun: every line may move.
+        return _rebuild_one(rollup, None)
+    with transaction.atomic():
+        state = _state(rollup)
+        ctx = Context()
+        top = rollup.source._default_manager.aggregate(m=Max("pk"))["m"] or 0
+        entries = list(AuditEntry.objects.filter(
+            pk__gt=max(0, state.audit_mark - AUDIT_OVERLAP)).values_list(
+            "id", "record_type", "record_id"))
+        audit_mark = max([state.audit_mark] + [e[0] for e in entries])
+        ids = {record_id for _, kind, record_id in entries if kind == rollup.record_type}
+        parents: dict[str, set[int]] = {kind: set() for kind, _ in rollup.cascades}
+        for _, kind, record_id in entries:
+            if kind in parents:
+                parents[kind].add(record_id)
+        for kind, line_field in rollup.cascades:
+            if parents[kind]:
+                ids.update(rollup.line_model._default_manager.filter(
+                    **{f"{line_field}__in": parents[kind]}).values_list(rollup.pk_name,
+                                                                        flat=True))
+        changed = apply_records(rollup, ids, ctx) if ids else 0
+        for chunk in _source_ids(rollup, state.max_id, top):
+            changed += apply_records(rollup, chunk, ctx)
+        state.max_id = max(state.max_id, top)
+        state.audit_mark = audit_mark
+        state.refreshed_at = timezone.now()
+        state.save(update_fields=["max_id", "audit_mark", "refreshed_at"])
+    return changed
+
+
+def months_between(first: date, last: date) -> list[date]:
+    result, day = [], first.replace(day=1)
+    while day <= last:
+        result.append(day)
+        day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return result

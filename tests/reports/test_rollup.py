@@ -1,0 +1,111 @@
+"""The rollups give exactly the numbers of grouping the source tables, also after
+changes, moves between stages, owner changes and deletions made through the services."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from salesplan.activities import services as activity_services
+from salesplan.pipeline import services as pipeline_services
+from salesplan.pipeline.models import Opportunity, Pipeline
+from salesplan.reports import rollup
+from salesplan.reports.facts import activity_counts, lead_counts, opportunity_totals
+from salesplan.reports.models import OpportunityFact, OpportunityLine
+from salesplan.reports.scope import parse_filters
+
+from ..factories import make_activity, make_lead
+from .conftest import deal
+
+DIMS = {"close": [("owner",), ("stage", "status"), ("territory", "month"),
+                  ("owner", "status", "month")],
+        "created": [("owner", "status"), ("pipeline", "reached"), ("territory", "month")]}
+
+
+def _same(user, filters):
+    for basis, groupings in DIMS.items():
+        for dims in groupings:
+            fast = opportunity_totals(user, filters, basis=basis, dims=dims)
+            naive = opportunity_totals(user, filters, basis=basis, dims=dims, naive=True)
+            assert fast == naive, (basis, dims)
+    assert (activity_counts(user, filters, dims=("owner", "kind", "done"), done=None)
+            == activity_counts(user, filters, dims=("owner", "kind", "done"), done=None,
+                               naive=True))
+    assert (lead_counts(user, filters, dims=("owner", "converted"))
+            == lead_counts(user, filters, dims=("owner", "converted"), naive=True))
+
+
+deal_specs = st.lists(st.tuples(
+    st.integers(0, 2),                                   # owner
+    st.integers(0, 1),                                   # pipeline
+    st.sampled_from(["open", "won", "lost"]),
+    st.decimals(min_value=0, max_value=Decimal("99999999.99"), places=2),
+    st.integers(0, 400),                                 # close date offset
+    st.integers(0, 400),                                 # created offset (hours * 24)
+    st.integers(0, 3),                                   # recorded stage moves
+), min_size=1, max_size=25)
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(specs=deal_specs)
+def test_rollup_equals_naive_on_random_deals(org, specs):
+    Opportunity.objects.all().delete()
+    owners = [org.west_rep, org.west_rep2, org.east_rep]
+    pipelines = list(Pipeline.objects.order_by("position")[:2])
+    start = date(2025, 11, 1)
+    for owner, pipe, kind, amount, close, created, moves in specs:
+        pipeline = pipelines[pipe]
+        opens = list(pipeline.stages.filter(kind="open").order_by("position"))
+        when = datetime(2025, 10, 1, 23, 30, tzinfo=UTC) + timedelta(days=created)
+        history = [(opens[min(i, len(opens) - 1)].position, when + timedelta(days=3 * i))
+                   for i in range(moves)]
+        if kind != "open" and moves:
+            closed = pipeline.stages.get(kind=kind).position
+            history.append((closed, when + timedelta(days=3 * moves + 1)))
+        deal(owners[owner], str(amount), start + timedelta(days=close), kind=kind,
+             created=when, pipeline=pipeline, history=history)
+    rollup.rebuild(["opportunities"])
+    for period in ("FY2026", "FY2026-Q1", "FY2025-M12"):
+        for user in (org.west_rep, org.west_manager, org.executive):
+            _same(user, parse_filters({"period": period}))
+    # Lines and facts agree with each other too.
+    assert (sum(f.count for f in OpportunityFact.objects.filter(basis="close"))
+            == OpportunityLine.objects.count() == Opportunity.objects.count())
+
+
+def test_incremental_refresh_follows_changes_and_deletions(org, history):
+    filters = parse_filters({"period": "FY2026"})
+    _same(org.executive, filters)  # builds the rollups
+    rep = org.west_rep
+    pipeline = Pipeline.objects.get(is_default=True)
+    # A move to won, an amount and close-date edit, an owner change, a deletion.
+    pipeline_services.move_opportunity(history.open_west, pipeline.stages.get(kind="won"),
+                                       by=org.admin)
+    pipeline_services.update_opportunity(history.won_east, by=org.admin, data={
+        "amount": Decimal("7500.50"), "close_date": date(2026, 4, 2)})
+    pipeline_services.update_opportunity(history.won_west2, by=org.admin,
+                                         data={"owner": org.east_rep})
+    pipeline_services.delete_opportunity(history.lost_west, by=org.admin)
+    new = pipeline_services.create_opportunity(by=rep, data={
+        "name": "New", "account": history.won_west_feb.account, "amount": Decimal("123.45"),
+        "close_date": date(2026, 3, 9)})
+    # An activity deleted by cascade with its opportunity, one marked done, a new lead.
+    doomed = pipeline_services.create_opportunity(by=rep, data={
+        "name": "Doomed", "account": history.won_west_feb.account, "close_date": date(2026, 3, 1)})
+    make_activity(rep, opportunity=doomed, due_at=datetime(2026, 3, 1, tzinfo=UTC))
+    _same(org.executive, filters)
+    pipeline_services.delete_opportunity(doomed, by=org.admin)
+    planned = make_activity(rep, history.won_west_feb.account, done=False,
+                            due_at=datetime(2026, 3, 2, tzinfo=UTC))
+    _same(org.executive, filters)
+    activity_services.update_activity(planned, by=rep, data={"done": True})
+    make_lead(rep)
+    for user in (org.west_rep, org.east_rep, org.west_manager, org.executive):
+        _same(user, filters)
+    won = opportunity_totals(org.west_rep, filters, basis="close", dims=("status",))
+    # 1,000 + 3,000 + the open 2,000 now won; the new deal is open.
+    assert won[("won",)].amount == Decimal("6000.00")
+    assert won[("open",)].amount == new.amount
+    assert ("lost",) not in won
