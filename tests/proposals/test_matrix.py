@@ -33,7 +33,8 @@ def test_rep_limit_needs_nothing_and_exactly_ten_percent_is_within_it():
 def test_over_ten_needs_the_manager_over_twenty_the_director_after_the_manager():
     needed = required_approvals([Line("A", D("10.01"))], DEFAULT)
     assert [(n.step, n.approver) for n in needed] == [(1, "manager")]
-    assert needed[0].reasons[0]["lines"] == [{"line": 1, "sku": "A", "why": "extra discount 10.01%"}]
+    assert needed[0].reasons[0]["lines"] == [
+        {"line": 1, "sku": "A", "why": "extra discount 10.01%"}]
 
     needed = required_approvals([Line("A", D(5)), Line("B", D(25))], DEFAULT)
     assert [(n.step, n.approver) for n in needed] == [(1, "manager"), (2, "director")]
