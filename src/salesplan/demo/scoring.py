@@ -80,10 +80,10 @@ def _train_and_score(owner: User, log: Callable[[str], None]) -> None:
 def _conversations(org: DemoOrg, rng: random.Random, log: Callable[[str], None]) -> None:
     """Comments where a rep and their team lead talk about a record both can see."""
     posted = 0
-    reps = [rep for rep in org.reps if rep.team_id and rep.team and rep.team.manager_id]
-    rng.shuffle(reps)
-    for rep in reps[:4]:
-        manager = rep.team.manager
+    pairs = [(rep, rep.team.manager) for rep in org.reps
+             if rep.team is not None and rep.team.manager is not None]
+    rng.shuffle(pairs)
+    for rep, manager in pairs[:4]:
         lead = (Lead.objects.filter(owner=rep, status__in=[LeadStatus.NEW, LeadStatus.WORKING])
                 .order_by("id").first())
         if lead is not None:
