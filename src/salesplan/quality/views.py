@@ -157,6 +157,13 @@ def export(request, key: str, fmt: str):
 # --- duplicates ---------------------------------------------------------------------------
 
 
+def _hinted(record):
+    """The record with `hint`: what identifies it besides its name (e-mail or domain)."""
+    if record is not None:
+        record.hint = getattr(record, "email", "") or getattr(record, "domain", "")
+    return record
+
+
 def _record_type(request) -> str:
     value = request.GET.get("type") or request.POST.get("record_type") or RecordType.CONTACT
     if value not in DUPLICATE_TYPES:
@@ -175,9 +182,8 @@ def duplicates(request):
     except ValidationError as exc:
         raise Http404("Bad page cursor.") from exc
     records = selectors.pair_records(page.items)
-    rows = [(p, records.get((p.record_type, p.left_id)), records.get((p.record_type,
-                                                                       p.right_id)))
-            for p in page.items]
+    rows = [(p, _hinted(records.get((p.record_type, p.left_id))),
+             _hinted(records.get((p.record_type, p.right_id)))) for p in page.items]
     template = "quality/duplicates.html"
     if request.htmx and request.GET.get("cursor") is not None:
         template += "#rows"

@@ -1,0 +1,197 @@
+"""The quality pages: overview, lists with fix buttons (htmx), duplicates and merge,
+scores, policy, exports; and what another team's rep cannot reach."""
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from salesplan.customers.models import Contact
+from salesplan.quality.models import DuplicateCandidate, RecordType, RequiredField
+from salesplan.quality.scanning import run_scan
+from salesplan.quality.scoring import take_snapshot
+from salesplan.quality.selectors import dashboard_card
+
+from ..factories import make_account, make_activity, make_contact, make_opportunity
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def late(org):
+    return make_opportunity(org.west_rep, name="Late deal",
+                            close_date=date.today() - timedelta(days=3))
+
+
+def test_overview_counts_by_check_and_owner(org, late):
+    response = client_for(org.west_manager).get(reverse("web:quality:overview"))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Close date in the past" in text
+    assert "?owner=%d" % org.west_rep.pk in text
+    assert response.context["owner_rows"][0]["counts"]["past_close_date"] == 1
+
+
+def test_check_list_shows_items_with_a_fix_form(org, late):
+    response = client_for(org.west_rep).get(reverse("web:quality:check",
+                                                    args=["past_close_date"]))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Late deal" in text
+    assert reverse("web:quality:fix", args=["past_close_date", late.pk]) in text
+    assert 'name="close_date"' in text
+
+
+def test_another_teams_rep_does_not_see_the_item(org, late):
+    response = client_for(org.east_rep).get(reverse("web:quality:check",
+                                                    args=["past_close_date"]))
+    assert "Late deal" not in response.content.decode()
+
+
+def test_htmx_fix_swaps_the_row(org, late):
+    new_date = date.today() + timedelta(days=10)
+    response = client_for(org.west_rep).post(
+        reverse("web:quality:fix", args=["past_close_date", late.pk]),
+        {"close_date": new_date.isoformat(), "version": late.version},
+        headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "Fixed" in response.content.decode()
+    late.refresh_from_db()
+    assert late.close_date == new_date
+
+
+def test_htmx_fix_shows_the_error_and_changes_nothing(org, late):
+    response = client_for(org.west_rep).post(
+        reverse("web:quality:fix", args=["past_close_date", late.pk]),
+        {"close_date": "2001-01-01"}, headers={"HX-Request": "true"})
+    assert "Not fixed" in response.content.decode()
+    assert "Choose today or a later date." in response.content.decode()
+    late.refresh_from_db()
+    assert late.close_date == date.today() - timedelta(days=3)
+
+
+def test_fix_of_another_teams_record_is_404_and_unchanged(org, late):
+    response = client_for(org.east_rep).post(
+        reverse("web:quality:fix", args=["past_close_date", late.pk]),
+        {"close_date": date.today().isoformat()})
+    assert response.status_code == 404
+    late.refresh_from_db()
+    assert late.close_date == date.today() - timedelta(days=3)
+
+
+def test_executive_fix_is_403(org, late):
+    response = client_for(org.executive).post(
+        reverse("web:quality:fix", args=["past_close_date", late.pk]),
+        {"close_date": date.today().isoformat()})
+    assert response.status_code == 403
+    late.refresh_from_db()
+    assert late.close_date == date.today() - timedelta(days=3)
+
+
+def test_csv_export_holds_the_visible_items(org, late):
+    make_opportunity(org.east_rep, name="East late", close_date=date.today() - timedelta(days=2))
+    response = client_for(org.west_rep).get(reverse("web:quality:export",
+                                                    args=["past_close_date", "csv"]))
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    names = [r[1] for r in rows[1:] if len(r) > 1]
+    assert "Late deal" in names and "East late" not in names
+    xlsx = client_for(org.west_rep).get(reverse("web:quality:export",
+                                                args=["past_close_date", "xlsx"]))
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+def duplicate_pair(org):
+    acme = make_account(org.west_rep)
+    left = make_contact(org.west_rep, acme, first_name="Pat", last_name="Lee", email="p@a.com",
+                        title="")
+    right = make_contact(org.west_rep, acme, first_name="Pat", last_name="Lea",
+                         email="p@a.com", title="CFO")
+    make_activity(org.west_rep, acme, contact=right)
+    run_scan("contact")
+    return DuplicateCandidate.objects.get(), left, right
+
+
+def test_duplicates_page_and_side_by_side_merge(org):
+    pair, left, right = duplicate_pair(org)
+    client = client_for(org.west_rep)
+    listing = client.get(reverse("web:quality:duplicates") + "?type=contact")
+    assert reverse("web:quality:pair", args=[pair.pk]) in listing.content.decode()
+    page = client.get(reverse("web:quality:pair", args=[pair.pk]))
+    assert page.status_code == 200 and "CFO" in page.content.decode()
+    response = client.post(reverse("web:quality:pair_merge", args=[pair.pk]),
+                           {"survivor": left.pk, "field_title": right.pk,
+                            "field_last_name": left.pk})
+    assert response.status_code == 302
+    left.refresh_from_db()
+    assert left.title == "CFO" and left.last_name == "Lee"
+    assert not Contact.objects.filter(pk=right.pk).exists()
+    assert left.activities.count() == 1
+
+
+def test_another_teams_rep_cannot_open_or_merge_a_pair(org):
+    pair, left, right = duplicate_pair(org)
+    client = client_for(org.east_rep)
+    assert client.get(reverse("web:quality:pair", args=[pair.pk])).status_code == 404
+    response = client.post(reverse("web:quality:pair_merge", args=[pair.pk]),
+                           {"survivor": left.pk})
+    assert response.status_code == 404
+    assert Contact.objects.filter(pk=right.pk).exists()
+
+
+def test_scores_page_with_trend_chart_and_table(org, late):
+    take_snapshot(date.today() - timedelta(days=1))
+    take_snapshot()
+    response = client_for(org.west_rep).get(reverse("web:quality:scores"))
+    assert response.status_code == 200
+    assert response.context["points"][-1].user_id == org.west_rep.pk
+    assert len(response.context["points"]) == 2
+    assert 'data-chart="' in response.content.decode()
+
+
+def test_policy_page_admin_adds_a_rule_rep_cannot(org):
+    client_for(org.west_rep).post(reverse("web:quality:policy_add"),
+                                  {"record_type": "account", "field": "industry"})
+    assert not RequiredField.objects.exists()
+    client_for(org.admin).post(reverse("web:quality:policy_add"),
+                               {"record_type": "account", "field": "industry"})
+    assert RequiredField.objects.get().field == "industry"
+    assert client_for(org.west_rep).get(reverse("web:quality:policy")).status_code == 200
+
+
+def test_territory_page_renders(org):
+    assert client_for(org.west_manager).get(reverse("web:quality:territory")).status_code == 200
+
+
+def test_dashboard_card(org, late):
+    RequiredField.objects.create(record_type=RecordType.ACCOUNT, field="industry")
+    card = dashboard_card(org.west_rep)
+    assert card is not None
+    counts = {c["key"]: c["count"] for c in card["checks"]}
+    assert counts["past_close_date"] == 1
+    assert counts["missing_account_fields"] == 1  # the late deal's account
+    assert card["total"] == sum(counts.values())
+    east = dashboard_card(org.east_rep)
+    assert east is not None and "past_close_date" not in {c["key"] for c in east["checks"]}
+    from django.template.loader import render_to_string
+
+    html = render_to_string("quality/_dashboard_card.html", {"card": card})
+    assert "Close date in the past" in html
+
+
+def test_overdue_list_mark_done_without_javascript(org):
+    account = make_account(org.west_rep)
+    call = make_activity(org.west_rep, account, due_at=timezone.now() - timedelta(days=2))
+    response = client_for(org.west_rep).post(
+        reverse("web:quality:fix", args=["overdue_activity", call.pk]), {"action": "done"})
+    assert response.status_code == 302
+    call.refresh_from_db()
+    assert call.done
