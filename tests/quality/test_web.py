@@ -36,7 +36,7 @@ def test_overview_counts_by_check_and_owner(org, late):
     assert response.status_code == 200
     text = response.content.decode()
     assert "Close date in the past" in text
-    assert "?owner=%d" % org.west_rep.pk in text
+    assert f"?owner={org.west_rep.pk}" in text
     assert response.context["owner_rows"][0]["counts"]["past_close_date"] == 1
 
 
