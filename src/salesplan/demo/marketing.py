@@ -99,9 +99,12 @@ def _members(campaigns, today: date, rng: random.Random) -> int:
                 day = min(today, campaign.start_date + timedelta(days=rng.randrange(span)))
                 response = rng.choices(["sent", "opened", "responded", "registered",
                                         "attended"], weights=[30, 25, 20, 15, 10])[0]
-                key = "contact" if model is Contact else "lead"
-                services.record_response(campaign, **{key: person}, response=response,
-                                         at=_moment(day, rng))
+                if isinstance(person, Contact):
+                    services.record_response(campaign, contact=person, response=response,
+                                             at=_moment(day, rng))
+                else:
+                    services.record_response(campaign, lead=person, response=response,
+                                             at=_moment(day, rng))
                 count += 1
     return count
 
