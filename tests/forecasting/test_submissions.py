@@ -157,6 +157,7 @@ def test_snapshots_replace_within_a_week_and_respect_visibility(org, calls, api_
     company = api_as(org.executive).get("/forecasts/snapshots", period=name,
                                         scope="company").data
     assert len(company) == 2 and company[-1]["commit"] == "210.00"
+    assert company[0]["commit"] == "0.00"  # a week earlier nobody had submitted yet
     assert company[-1]["closed_won"] == "5000.00"
     assert api_as(org.west_rep).get("/forecasts/snapshots", period=name,
                                     scope="company").data == []

@@ -10,9 +10,11 @@ Figures are cumulative: commit ⊆ best case ⊆ pipeline.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils import timezone
 
 from salesplan.core.fiscal import FiscalPeriod
 from salesplan.org.models import Role, Team, User
@@ -85,26 +87,32 @@ def _latest(rows) -> dict:
     return latest
 
 
-def _amounts_by_owner(period: FiscalPeriod, currency: str, status: str) -> dict[int, Decimal]:
+def _amounts_by_owner(period: FiscalPeriod, currency: str, status: str,
+                      until: date | None = None) -> dict[int, Decimal]:
+    last = min(period.end, until) if until else period.end
     rows = (Opportunity.objects.filter(status=status, currency=currency,
-                                       close_date__gte=period.start, close_date__lte=period.end)
+                                       close_date__gte=period.start, close_date__lte=last)
             .order_by().values("owner_id").annotate(total=Sum("amount")))
     return {r["owner_id"]: (r["total"] or ZERO).quantize(CENT) for r in rows}
 
 
-def build_rollup(period: FiscalPeriod, currency: str, *,
-                 team_ids: set[int] | None = None) -> Rollup:
+def build_rollup(period: FiscalPeriod, currency: str, *, team_ids: set[int] | None = None,
+                 as_of: datetime | None = None) -> Rollup:
     """The roll-up of the whole organisation, returning the lines of `team_ids` (all
-    teams when None). Four queries whatever the number of reps and teams."""
-    submissions = _latest(
-        (s.rep_id, s) for s in ForecastSubmission.objects.filter(
-            fiscal_year=period.fiscal_year, quarter=period.number, currency=currency)
-        .order_by("submitted_at", "id"))
-    adjustments = _latest(
-        (a.team_id, a) for a in ForecastAdjustment.objects.filter(
-            fiscal_year=period.fiscal_year, quarter=period.number, currency=currency)
-        .select_related("adjusted_by").order_by("adjusted_at", "id"))
-    won = _amounts_by_owner(period, currency, StageKind.WON)
+    teams when None). With `as_of`, only the calls made and deals won by then count
+    (a snapshot of a past week). Four queries whatever the number of reps and teams."""
+    submissions_qs = ForecastSubmission.objects.filter(
+        fiscal_year=period.fiscal_year, quarter=period.number, currency=currency)
+    adjustments_qs = ForecastAdjustment.objects.filter(
+        fiscal_year=period.fiscal_year, quarter=period.number, currency=currency)
+    if as_of is not None:
+        submissions_qs = submissions_qs.filter(submitted_at__lte=as_of)
+        adjustments_qs = adjustments_qs.filter(adjusted_at__lte=as_of)
+    submissions = _latest((s.rep_id, s) for s in submissions_qs.order_by("submitted_at", "id"))
+    adjustments = _latest((a.team_id, a) for a in adjustments_qs.select_related(
+        "adjusted_by").order_by("adjusted_at", "id"))
+    won = _amounts_by_owner(period, currency, StageKind.WON,
+                            timezone.localdate(as_of) if as_of else None)
     open_amounts = _amounts_by_owner(period, currency, StageKind.OPEN)
     forecasters = User.objects.filter(is_active=True).filter(
         role=Role.REP) | User.objects.filter(pk__in=list(submissions))

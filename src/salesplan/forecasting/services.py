@@ -4,7 +4,7 @@ Submissions and adjustments are appended, never edited, so the history of every 
 stays readable. Amounts are in the company's currency.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -93,15 +93,21 @@ def take_snapshot(*, today: date | None = None, period: FiscalPeriod | None = No
     """Record where every rep, team and the company stand for the quarter this week.
 
     Run weekly (the `salesplan forecasts snapshot` command from cron, or the job);
-    running it again in the same week replaces that week's rows. Returns the row count.
+    running it again in the same week replaces that week's rows. For a past day it
+    counts the calls made and deals won by the end of that day; the weighted pipeline is
+    always today's open pipeline (past stages are not rebuilt). Returns the row count.
     """
     from .calibration import weighted_by_owner
 
+    as_of = None
+    if today is not None and today < timezone.localdate():
+        # a past week: the calls made and deals won by the end of that day
+        as_of = timezone.make_aware(datetime.combine(today, time.max))
     today = today or timezone.localdate()
     calendar = CompanyCalendar.current()
     period = period or periods.quarter_of(calendar, today)
     currency = Company.current().default_currency
-    rollup = build_rollup(period, currency)
+    rollup = build_rollup(period, currency, as_of=as_of)
     weighted = weighted_by_owner(period, currency)
     monday, now = week_of(today), timezone.now()
     base = {"fiscal_year": period.fiscal_year, "quarter": period.number, "currency": currency,
