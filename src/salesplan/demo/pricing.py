@@ -5,9 +5,9 @@ Five families (network hardware, software licences, cloud subscriptions, support
 professional services), 40 products including a branch-office bundle; a standard USD
 book, a healthcare USD book with its own prices for licences, and a standard EUR book;
 graduated tiers on licences (in the standard book), all-units tiers on access points,
-block pricing on training seats; a promotion on cloud subscriptions for the current quarter; contracted prices for
-the largest customers; sales tax for the US states and VAT for three European
-countries; monthly exchange rates for the last year.
+block pricing on training seats; a promotion on cloud subscriptions for the current
+quarter; contracted prices for the largest customers; sales tax for the US states and VAT
+for three European countries; monthly exchange rates for the last year.
 """
 
 import random
