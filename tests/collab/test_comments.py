@@ -200,3 +200,19 @@ def test_thread_and_notification_lists_do_not_grow_with_rows(org, api_as):
         services.post_comment(lead, by=org.west_rep, body=f"more {n} @westmgr @vp")
     assert len(thread().data) == 5 and len(notes().data["items"]) == 5
     assert (_queries(thread), _queries(notes)) == (few_thread, few_notes)
+
+
+def test_campaigns_take_comments_through_the_generic_thread(org, as_user, api_as):
+    from salesplan.marketing.models import Campaign
+
+    campaign = Campaign.objects.create(name="Spring webinar", owner=org.marketer)
+    client = as_user(org.west_rep)
+    url = reverse("web:collab:thread", args=["campaign", campaign.pk])
+    posted = client.post(url, {"body": "Three of my leads came from this, @marketer"}, **HTMX)
+    assert "Comment added." in posted.content.decode()
+    note = Notification.objects.get(recipient=org.marketer)
+    assert note.url == reverse("web:marketing:campaign", args=[campaign.pk])
+    thread = api_as(org.marketer).get("/collab/comments", target="campaign",
+                                      target_id=campaign.pk).data
+    assert [c["author_id"] for c in thread] == [org.west_rep.pk]
+    assert client.get(reverse("web:collab:thread", args=["plan", 1])).status_code == 404

@@ -33,7 +33,7 @@ TARGETS: dict[str, TargetKind] = {t.name: t for t in (
     TargetKind("lead", "customers.Lead", "web:lead_detail"),
     TargetKind("account", "customers.Account", "web:account_detail"),
     TargetKind("opportunity", "pipeline.Opportunity", "web:opportunity_detail"),
-    TargetKind("campaign", "marketing.Campaign", "web:marketing:campaign_detail"),
+    TargetKind("campaign", "marketing.Campaign", "web:marketing:campaign"),
 )}
 
 
