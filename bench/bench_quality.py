@@ -1,8 +1,7 @@
 """Quality-control benchmark: the duplicate scan and the quality-control lists.
 
     .venv/bin/python bench/bench_quality.py duplicates --contacts 1000000
-    .venv/bin/python bench/bench_quality.py lists --db var/bench-copy.sqlite3   # a copy!
-    .venv/bin/python bench/bench_quality.py lists --build 20000                 # temp DB
+    .venv/bin/python bench/bench_quality.py lists --db /tmp/bench-copy.sqlite3   # a copy!
 
 `duplicates` generates synthetic contacts in memory (names drawn with a long-tailed
 surname distribution, company e-mail addresses, phones, accounts) with planted
@@ -154,9 +153,10 @@ def main() -> None:
     dup.add_argument("--baseline-sample", type=int, default=5_000)
     lists = sub.add_parser("lists")
     lists.add_argument("--db", help="An existing SQLite database (use a copy).")
-    lists.add_argument("--build", type=int, default=0,
-                       help="Build a temporary demo database with this many accounts.")
-    lists.add_argument("--requests", type=int, default=5)
+    lists.add_argument("--requests", type=int, default=3)
+    lists.add_argument("--budget", type=float, default=30.0,
+                       help="Seconds the naive version may run per list before it stops.")
+    lists.add_argument("--only", action="append", help="Only this check (repeat).")
     args = parser.parse_args()
     if args.part == "duplicates":
         bench_duplicates(args)
@@ -164,8 +164,148 @@ def main() -> None:
         bench_lists(args)
 
 
-def bench_lists(args) -> None:  # filled in below
-    raise SystemExit("not built yet")
+# --- the quality-control lists ---------------------------------------------------------
+
+
+def configure(db: str) -> None:
+    os.environ["DATABASE_URL"] = f"sqlite:///{Path(db).resolve()}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesplan.config.settings")
+    os.environ.setdefault("SALESPLAN_DEBUG", "0")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def naive_items(check, user, ctx, *, limit: int, budget: float):
+    """The naive ORM version: walk the records in list order and test each one in Python
+    (with a query per record where the test needs related rows) until a page is full.
+    Returns (rows, finished) — not finished when the time budget ran out."""
+    from datetime import timedelta
+
+    from salesplan.activities.models import Activity
+    from salesplan.pipeline.models import OpportunityChange, StageKind
+    from salesplan.quality import checks as qc
+
+    started = time.perf_counter()
+    cutoff = ctx.now - timedelta(days=ctx.settings.stale_after_days)
+    rules = qc.rules_for(check.record_type) if check.fix == "required_field" else []
+
+    def test(record) -> bool:
+        key = check.key
+        if check.record_type == "opportunity" and key != "stage_jump" \
+                and record.status != StageKind.OPEN:
+            return False
+        if key == "stale_opportunity":
+            return record.created_at < cutoff and not Activity.objects.filter(
+                opportunity=record, due_at__gte=cutoff).exists()
+        if key == "past_close_date":
+            return record.close_date < ctx.today
+        if key == "close_date_pushed":
+            pushes = [c for c in OpportunityChange.objects.filter(
+                opportunity=record, field="close_date") if c.to_close_date > c.from_close_date]
+            return len(pushes) >= ctx.settings.close_date_pushes
+        if key == "stage_jump":
+            since = ctx.now - timedelta(days=ctx.settings.stage_history_days)
+            for c in OpportunityChange.objects.filter(opportunity=record, field="stage",
+                                                      changed_at__gte=since):
+                if c.from_stage_id and c.to_stage_id:
+                    a, b = c.from_stage, c.to_stage
+                    if (b.position > a.position + 1 and b.kind != "lost") \
+                            or b.position < a.position:
+                        return True
+            return False
+        if key == "no_next_step":
+            return record.next_step == "" and not Activity.objects.filter(
+                opportunity=record, done=False, due_at__gte=ctx.now).exists()
+        if check.fix == "required_field":
+            return bool(qc.missing_in(record, check.record_type, rules))
+        if key == "overdue_activity":
+            return (not record.done and record.due_at < ctx.start_of_today
+                    and record.kind != "note")
+        if key == "lead_not_followed_up":
+            hours = ctx.settings.lead_first_touch_hours
+            return (record.status in ("new", "working")
+                    and record.created_at < ctx.now - timedelta(hours=hours)
+                    and not Activity.objects.filter(lead=record, done=True).exists())
+        raise ValueError(key)
+
+    model = check.model
+    rows = model.objects.visible_to(user).order_by(check.order, "pk")
+    if check.record_type == "opportunity":
+        rows = rows.select_related("stage")
+    found = []
+    for record in rows.iterator(chunk_size=2000):
+        if test(record):
+            found.append(record)
+            if len(found) >= limit:
+                return found, True
+        if time.perf_counter() - started > budget:
+            return found, False
+    return found, True
+
+
+def bench_lists(args) -> None:
+    import statistics
+
+    if not args.db:
+        raise SystemExit("Give --db: a copy of a demo database (it is migrated for quality).")
+    configure(args.db)
+    from django.core.management import call_command
+    from django.db import connection
+
+    from salesplan.customers.models import Account
+    from salesplan.org.models import Role, User
+    from salesplan.pipeline.models import Opportunity, Pipeline
+    from salesplan.quality import checks as qc
+    from salesplan.quality import selectors
+    from salesplan.quality.models import RequiredField
+
+    call_command("migrate", "quality", verbosity=0)
+    accounts, opportunities = Account.objects.count(), Opportunity.objects.count()
+    scale = {"accounts": accounts, "opportunities": opportunities,
+             "load_average": round(os.getloadavg()[0], 2)}
+    emit("lists.scale", accounts, "accounts", **scale)
+    if not RequiredField.objects.exists():
+        proposal = Pipeline.objects.filter(is_default=True).first()
+        stage = proposal.stages.filter(name="Proposal").first() if proposal else None
+        RequiredField.objects.create(record_type="account", field="industry")
+        RequiredField.objects.create(record_type="opportunity", field="contact", stage=stage)
+        RequiredField.objects.create(record_type="opportunity", field="amount", stage=stage)
+        RequiredField.objects.create(record_type="contact", field="title")
+        RequiredField.objects.create(record_type="lead", field="company")
+    executive = User.objects.filter(role=Role.EXECUTIVE, is_active=True).first() \
+        or User.objects.filter(is_superuser=True).first()
+    rep = (User.objects.filter(role=Role.REP, is_active=True, opportunities__isnull=False)
+           .order_by("pk").first())
+    users = [("executive", executive), ("rep", rep)]
+    ctx = qc.Context.current()
+    for label, user in users:
+        started = time.perf_counter()
+        selectors.check_counts(user, ctx)
+        emit(f"lists.overview_counts.{label}", time.perf_counter() - started, "s",
+             note="every check counted up to 1,000", **scale)
+    for key, check in qc.CHECKS.items():
+        if args.only and key not in args.only:
+            continue
+        for label, user in users:
+            times = []
+            for _ in range(args.requests):
+                started = time.perf_counter()
+                page, items = selectors.check_page(user, check, limit=50, ctx=ctx)
+                times.append(time.perf_counter() - started)
+                connection.close()  # no warm statement cache carried between runs
+            value = statistics.median(times)
+            started = time.perf_counter()
+            naive, finished = naive_items(check, user, ctx, limit=50, budget=args.budget)
+            baseline = time.perf_counter() - started
+            extra = {} if finished else {"baseline_note": f"stopped at the {args.budget:.0f} s "
+                                                          f"budget with {len(naive)} rows"}
+            emit(f"lists.{key}.{label}", value, "s", rows=len(items),
+                 baseline=round(baseline, 3), ratio=round(baseline / value, 1) if value else None,
+                 limit_s=1.0, met=value <= 1.0, **extra, **scale)
 
 
 if __name__ == "__main__":

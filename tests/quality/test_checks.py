@@ -166,3 +166,16 @@ def test_items_follow_visibility(org, deal, east_deal):
     assert flagged("stale_opportunity", org.vp) == {deal.pk, east_deal.pk}
     assert flagged("stale_opportunity", org.executive) == {deal.pk, east_deal.pk}
     assert flagged("stale_opportunity", org.marketer) == set()
+
+
+def test_the_marketing_sla_sets_the_first_touch_time(org):
+    from django.apps import apps
+
+    lead = make_lead(org.west_rep)
+    backdate(lead, 1.5)  # 36 hours: within our default 48, past a 24-hour marketing SLA
+    assert qc.lead_first_touch_hours(qc.Context.current())[0] == 48
+    assert flagged("lead_not_followed_up", org.west_rep) == set()
+    policy = apps.get_model("marketing", "MarketingPolicy")
+    policy.objects.create(sla_hours=24)
+    assert qc.lead_first_touch_hours(qc.Context.current()) == (24, "marketing SLA")
+    assert flagged("lead_not_followed_up", org.west_rep) == {lead.pk}

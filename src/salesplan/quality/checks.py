@@ -137,7 +137,18 @@ def overdue_activities(user, ctx: Context) -> QuerySet:
 
 
 def lead_first_touch_hours(ctx: Context) -> tuple[int, str]:
-    """The agreed first-touch time for new leads, in hours, and where it comes from."""
+    """The agreed first-touch time for new leads, in hours, and where it comes from: the
+    marketing policy's service level where marketing has set one, else our setting."""
+    from django.apps import apps
+
+    try:
+        policy_model = apps.get_model("marketing", "MarketingPolicy")
+    except LookupError:
+        policy_model = None
+    if policy_model is not None:
+        policy = policy_model._default_manager.order_by("id").first()
+        if policy is not None and getattr(policy, "sla_hours", None):
+            return int(policy.sla_hours), "marketing SLA"
     return ctx.settings.lead_first_touch_hours, "quality settings"
 
 

@@ -67,6 +67,7 @@ def overview(request):
         "counts": counts, "owner_rows": owner_rows[:100], "owner_notes": notes,
         "checks": list(qc.CHECKS.values()), "duplicates": duplicates,
         "score_day": day, "team_scores": teams[:10], "settings": ctx.settings,
+        "first_touch": qc.lead_first_touch_hours(ctx),
     })
 
 
