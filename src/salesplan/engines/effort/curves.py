@@ -1,0 +1,155 @@
+"""Sales-response curves: expected sales in a period as a function of the effort put in.
+
+ADBUDG (Little, 1970), the form CALLPLAN uses:
+
+    r(x) = floor + (ceiling − floor) · x^shape / (scale + x^shape)
+
+`floor` is what the unit buys with no effort, `ceiling` what it buys at saturation; with
+shape ≤ 1 the curve is concave, above 1 it is S-shaped. It is fitted from history
+(`fit_adbudg`) or from a manager's four judgement points (`from_judgement`). A
+piecewise-linear concave curve (`PiecewiseLinearCurve`) is the other way to enter one.
+Every curve must rise with effort; anything else is refused with a `CurveError`.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import curve_fit
+
+
+class CurveError(ValueError):
+    """A curve that cannot be used (not increasing, too little data, bad numbers)."""
+
+
+def _adbudg(x, floor, rise, shape, scale):
+    xc = np.power(np.maximum(np.asarray(x, dtype=float), 0.0), shape)
+    return floor + rise * xc / (scale + xc)
+
+
+@dataclass(frozen=True)
+class AdbudgCurve:
+    """r(x) = floor + (ceiling − floor) · x^shape / (scale + x^shape), x ≥ 0."""
+
+    floor: float
+    ceiling: float
+    shape: float
+    scale: float
+
+    def __post_init__(self) -> None:
+        values = (self.floor, self.ceiling, self.shape, self.scale)
+        if not all(math.isfinite(v) for v in values):
+            raise CurveError("Every curve parameter must be a finite number.")
+        if self.floor < 0:
+            raise CurveError("Sales with no effort cannot be negative.")
+        if self.ceiling <= self.floor:
+            raise CurveError("The curve must rise with effort: sales at saturation must be "
+                             "above sales with no effort.")
+        if self.shape <= 0 or self.scale <= 0:
+            raise CurveError("The curve's shape and scale must be above zero.")
+
+    def __call__(self, x) -> np.ndarray:
+        return _adbudg(x, self.floor, self.ceiling - self.floor, self.shape, self.scale)
+
+    @property
+    def concave(self) -> bool:
+        return self.shape <= 1
+
+    def params(self) -> dict[str, float]:
+        return {"floor": self.floor, "ceiling": self.ceiling, "shape": self.shape,
+                "scale": self.scale}
+
+
+def from_judgement(*, no_effort: float, current: float, plus_half: float, saturation: float,
+                   current_effort: float) -> AdbudgCurve:
+    """The ADBUDG curve through a manager's four figures: expected sales with no effort,
+    with the current effort, with 50% more effort, and at saturation (unlimited effort).
+
+    With u = effort ÷ current effort the curve is floor + (sat − floor)·u^c/(d + u^c):
+    the current point gives d = (sat − floor)/(current − floor) − 1 and the +50% point
+    gives c = ln(y·d/(1 − y)) / ln 1.5 with y = (plus_half − floor)/(sat − floor).
+    """
+    figures = [no_effort, current, plus_half, saturation]
+    if not all(math.isfinite(float(v)) for v in figures) or current_effort <= 0:
+        raise CurveError("Give four finite sales figures and a current effort above zero.")
+    if no_effort < 0:
+        raise CurveError("Sales with no effort cannot be negative.")
+    if not (no_effort < current < plus_half < saturation):
+        raise CurveError("Expected sales must rise with effort: no effort < current effort "
+                         "< 50% more effort < saturation.")
+    span = saturation - no_effort
+    d = span / (current - no_effort) - 1
+    y = (plus_half - no_effort) / span
+    shape = math.log(y * d / (1 - y)) / math.log(1.5)
+    return AdbudgCurve(float(no_effort), float(saturation), shape,
+                       d * float(current_effort) ** shape)
+
+
+MIN_POINTS = 6
+
+
+def fit_adbudg(effort: Sequence[float], sales: Sequence[float]) -> AdbudgCurve:
+    """Least-squares ADBUDG fit to observed (effort, sales) pairs of one planning unit or
+    segment. Needs at least six observations at three or more effort levels; refuses a
+    history in which sales do not rise with effort."""
+    x = np.asarray(effort, dtype=float)
+    y = np.asarray(sales, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise CurveError("Give one sales figure per effort figure.")
+    if len(x) < MIN_POINTS or len(np.unique(x)) < 3:
+        raise CurveError(f"Too little history to fit a curve: {len(x)} observations at "
+                         f"{len(np.unique(x))} effort levels (need {MIN_POINTS} at 3).")
+    if np.any(x < 0) or np.any(y < 0) or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise CurveError("Effort and sales must be finite and not negative.")
+    top = float(y.max())
+    if top <= 0:
+        raise CurveError("No sales in the history: sales do not rise with effort.")
+    mid = float(np.median(x[x > 0])) if np.any(x > 0) else 1.0
+    start = [max(float(y[x == x.min()].mean()), 0.0), top, 1.0, max(mid, 1e-3)]
+    start[1] = max(start[1] - start[0], top * 0.1)
+    try:
+        params, _ = curve_fit(_adbudg, x, y, p0=start, maxfev=5000,
+                              bounds=([0, 0, 0.2, 1e-6], [np.inf, 10 * top + 1, 4.0, np.inf]))
+    except (RuntimeError, ValueError) as exc:
+        raise CurveError(f"The curve could not be fitted to the history ({exc}).") from exc
+    floor, rise, shape, scale = (float(p) for p in params)
+    if rise <= 1e-9 * max(top, 1.0):
+        raise CurveError("In the history, sales do not rise with effort.")
+    return AdbudgCurve(floor, floor + rise, shape, scale)
+
+
+@dataclass(frozen=True)
+class PiecewiseLinearCurve:
+    """Sales at given effort points, straight lines between them and flat after the last.
+    The points must start at zero effort, rise, and bend down (concave)."""
+
+    efforts: tuple[float, ...]
+    sales: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        x, y = np.asarray(self.efforts, float), np.asarray(self.sales, float)
+        if len(x) < 2 or x.shape != y.shape:
+            raise CurveError("Give at least two (effort, sales) points.")
+        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+            raise CurveError("Every point must be a finite number.")
+        if x[0] != 0 or np.any(np.diff(x) <= 0):
+            raise CurveError("Effort points must start at zero and increase.")
+        if y[0] < 0:
+            raise CurveError("Sales with no effort cannot be negative.")
+        slopes = np.diff(y) / np.diff(x)
+        for i, s in enumerate(slopes):
+            if s <= 0:
+                raise CurveError(f"The curve must rise with effort: sales fall or stay flat "
+                                 f"between effort {x[i]:g} and {x[i + 1]:g}.")
+        for i in range(1, len(slopes)):
+            if slopes[i] > slopes[i - 1] * (1 + 1e-12):
+                raise CurveError(f"The curve must bend down (concave): it steepens after "
+                                 f"effort {x[i]:g}.")
+
+    def __call__(self, x) -> np.ndarray:
+        return np.interp(np.asarray(x, float), self.efforts, self.sales)
+
+    @property
+    def concave(self) -> bool:
+        return True
