@@ -46,16 +46,23 @@ _CHUNK_CELLS = 4_000_000
 
 
 class _Neighbourhoods:
-    def __init__(self, inst: Instance, size: int):
+    def __init__(self, inst: Instance, size: int, half_load: float = 0.0):
         self.inst = inst
         self.size = size
         self.dense = size >= inst.n
         self.cap = np.full(inst.n, np.inf)
         self.index: np.ndarray | None = None
+        self.half_radius: np.ndarray | None = None
         if self.dense:
             return
         dist, index = cKDTree(inst.xy).query(inst.xy, k=size + 1, workers=-1)
         self.index = index[:, :size].astype(np.int32)
+        # How far each unit must reach to gather half a territory's load: a territory
+        # around it pays about that distance (to the power p) per unit, on average.
+        load = np.cumsum(inst.weights[:, 0][index[:, :size]], axis=1)
+        first = np.argmax(load >= half_load, axis=1)
+        self.half_radius = np.where(load[:, -1] >= half_load,
+                                    dist[np.arange(inst.n), first], dist[:, size])
         # r(x) = distance to the (size+1)-th nearest unit is 1-Lipschitz, so a unit i
         # outside j's neighbourhood has d_ij ≥ r_j and r_i ≤ r_j + d_ij ≤ 2·d_ij; with
         # λ_i ≤ a_i (r_i / 3)^p its reduced cost there is ≥ a_i r_j^p (1 − (2/3)^p).
@@ -103,11 +110,21 @@ def lagrangian_bound(
     w = inst.weights[:, 0]
     lower, upper = inst.lower[0], inst.upper[0]
     size = inst.n if inst.n <= 2500 else min(inst.n, int(np.ceil(1.6 * inst.n / inst.k)) + 16)
-    hoods = _Neighbourhoods(inst, size)
-    lam = np.minimum(np.where(w > 0, unit_costs, 0.0).astype(float), hoods.cap)
+    hoods = _Neighbourhoods(inst, size, half_load=lower / 2)
+    step = 1.0
+    if hoods.half_radius is not None:
+        # On large instances start from half of what a unit pays in a typical territory
+        # around it: cheap, and (measured on the US ZIP codes) where L(λ) is still rising
+        # with the scale; the subgradient then only fine-tunes, so its steps start small.
+        lam = 0.5 * inst.activity * hoods.half_radius ** inst.power
+        step = 0.1
+    else:
+        lam = np.where(w > 0, unit_costs, 0.0).astype(float)
+    lam = np.minimum(lam, hoods.cap)
+    lam[w <= 0] = 0.0
     if _evaluate(inst, hoods, lam, w, lower, upper, k_free)[0] < 0:
         lam = np.zeros(inst.n)  # L(0): each centre gathers its cheapest minimum load
-    best, step, stall = 0.0, 1.0, 0
+    best, stall = 0.0, 0
     for _ in range(max_iterations):
         if time.monotonic() > deadline:
             break
