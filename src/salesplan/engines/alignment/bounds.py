@@ -125,10 +125,13 @@ def lagrangian_bound(
     if _evaluate(inst, hoods, lam, w, lower, upper, k_free)[0] < 0:
         lam = np.zeros(inst.n)  # L(0): each centre gathers its cheapest minimum load
     best, stall = 0.0, 0
+    last = 0.0  # seconds the last step took: do not start one that would end past the deadline
     for _ in range(max_iterations):
-        if time.monotonic() > deadline:
+        if time.monotonic() + last > deadline:
             break
+        step_started = time.monotonic()
         value, grad = _evaluate(inst, hoods, lam, w, lower, upper, k_free)
+        last = time.monotonic() - step_started
         if value > best + 1e-12 * max(1.0, abs(best)):
             best, stall = value, 0
         else:
