@@ -115,3 +115,20 @@ def test_training_measures_held_out_leads_and_scores_with_reasons(org):
     refused = services.train_model(by=org.admin, min_per_class=50)
     assert refused.status == ModelStatus.REFUSED and services.current_model().version == 2
     assert ScoringModel.objects.count() == 3
+
+
+def test_campaign_opens_and_responses_count_as_engagement(org):
+    from salesplan.marketing.models import Campaign, CampaignMember
+
+    rule(org.marketer, kind="engagement", field="campaign_responses", operator="at_least",
+         value="1", points=20)
+    rule(org.marketer, kind="engagement", field="campaign_opens", operator="at_least",
+         value="2", points=5)
+    lead = make_lead(org.west_rep)
+    webinar = Campaign.objects.create(name="Webinar", owner=org.marketer)
+    mailing = Campaign.objects.create(name="Mailing", owner=org.marketer)
+    CampaignMember.objects.create(campaign=mailing, lead=lead, response="opened")
+    assert services.rescore_lead(lead).engagement == 0
+    CampaignMember.objects.create(campaign=webinar, lead=lead, response="attended",
+                                  responded_at=timezone.now())
+    assert services.rescore_lead(lead).engagement == 25

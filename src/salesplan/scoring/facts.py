@@ -46,6 +46,8 @@ FACT_FIELDS: dict[str, FactField] = {f.name: f for f in (
     FactField("emails", "Emails", RuleKind.ENGAGEMENT, True),
     FactField("positive_outcomes", "Activities with a positive outcome",
               RuleKind.ENGAGEMENT, True),
+    FactField("campaign_opens", "Campaign e-mails opened (or further)",
+              RuleKind.ENGAGEMENT, True),
     FactField("campaign_responses", "Campaign responses", RuleKind.ENGAGEMENT, True),
 )}
 
@@ -100,17 +102,20 @@ def _annotated(leads: QuerySet[Lead]) -> QuerySet[Lead]:
     )
 
 
-def _responses(lead_ids: list[int]) -> dict[int, int]:
+def _campaign_counts(lead_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(campaigns opened or further, campaigns responded to) per lead."""
     model = _campaign_member_model()
     if model is None or not campaign_responses_available():
         return {}
-    members = model.objects.filter(lead_id__in=lead_ids)
     names = {f.name for f in model._meta.get_fields()}
-    if "responded" in names:
-        members = members.filter(responded=True)
-    elif "responded_at" in names:
-        members = members.filter(responded_at__isnull=False)
-    return dict(members.values("lead_id").annotate(n=Count("pk")).values_list("lead_id", "n"))
+    members = model.objects.filter(lead_id__in=lead_ids)
+    counts: dict[str, Any] = {"n": Count("pk")}
+    if "response" in names:
+        counts["opened"] = Count("pk", filter=~Q(response="sent"))
+    if "responded_at" in names:
+        counts["responded"] = Count("pk", filter=Q(responded_at__isnull=False))
+    rows = members.values("lead_id").annotate(**counts)
+    return {r["lead_id"]: (r.get("opened", 0), r.get("responded", 0)) for r in rows}
 
 
 def facts_of(lead: Lead, counts: dict[str, int]) -> dict[str, Any]:
@@ -133,12 +138,13 @@ FACT_COLUMNS = ("id", "status", "industry", "employees", "title", "country", "st
 def lead_facts(leads: QuerySet[Lead]) -> list[dict[str, Any]]:
     """Facts of every lead in the queryset (meant for one batch of a few thousand)."""
     rows = list(_annotated(leads.order_by()).only(*FACT_COLUMNS))
-    responses = _responses([lead.pk for lead in rows])
+    campaigns = _campaign_counts([lead.pk for lead in rows])
     return [facts_of(lead, {
         "activities": lead.n_activities, "activities_30d": lead.n_recent,  # type: ignore[attr-defined]
         "calls": lead.n_calls, "meetings": lead.n_meetings,  # type: ignore[attr-defined]
         "emails": lead.n_emails, "positive_outcomes": lead.n_positive,  # type: ignore[attr-defined]
-        "campaign_responses": responses.get(lead.pk, 0),
+        "campaign_opens": campaigns.get(lead.pk, (0, 0))[0],
+        "campaign_responses": campaigns.get(lead.pk, (0, 0))[1],
     }) for lead in rows]
 
 

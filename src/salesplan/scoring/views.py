@@ -13,11 +13,12 @@ from django.views.decorators.http import require_POST
 
 from salesplan.core.errors import NotFound
 from salesplan.core.listing import keyset_page
+from salesplan.engines.lead_scoring import NUMBER_OPERATORS, TEXT_OPERATORS
 from salesplan.web import charts
 from salesplan.web.forms import add_service_errors
 
 from . import selectors, services
-from .facts import campaign_responses_available
+from .facts import FACT_FIELDS, campaign_responses_available
 from .forms import RuleForm, TrainForm
 from .models import Grade, ScoringRule
 
@@ -45,6 +46,8 @@ def rules(request):
     return render(request, "scoring/rules.html", {
         "nav_section": "scoring", "rules": ScoringRule.objects.all(), "form": form,
         "can_edit": can_edit, "responses_tracked": campaign_responses_available(),
+        "facts": [(f, ", ".join(NUMBER_OPERATORS if f.numeric else TEXT_OPERATORS))
+                  for f in FACT_FIELDS.values()],
     })
 
 
