@@ -105,6 +105,8 @@ def _opportunities(qs, filters: ReportFilters, spec, first, after, zone) -> Quer
 
 def _in_territory(qs, territory_id: int) -> QuerySet:
     alignment_id, _ = rollup.active_territory_key()
+    if alignment_id is None:
+        return qs if territory_id == NO_TERRITORY else qs.none()
     assigned = AccountTerritory.objects.filter(alignment_id=alignment_id,
                                                type=TerritoryType.GEOGRAPHIC)
     if territory_id == NO_TERRITORY:

@@ -1,0 +1,83 @@
+"""Report pages: dashboards per role, filters, drill-down links, exports, saving."""
+
+import re
+
+from django.test import Client
+
+from salesplan.reports.models import SavedReport
+
+from .conftest import Q1
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_dashboards_per_role(org, history):
+    for user, heading in ((org.west_rep, "My pipeline"), (org.west_manager, "Team bookings"),
+                          (org.executive, "Bookings by team"),
+                          (org.marketer, "Lead to won funnel")):
+        page = login(user).get("/reports/", {"period": Q1})
+        assert page.status_code == 200
+        assert heading.encode() in page.content
+        assert b'class="chart"' in page.content
+
+
+def test_report_page_rep_sees_only_own_rows(org, history):
+    page = login(org.east_rep).get("/reports/r/bookings/", {"period": Q1})
+    text = page.content.decode()
+    assert str(org.east_rep) in text and "7,000.00" in text
+    assert str(org.west_rep) not in text.split("report-results", 1)[1].split("Save this")[0]
+    fragment = login(org.east_rep).get("/reports/r/bookings/", {"period": Q1},
+                                       headers={"HX-Request": "true"})
+    assert b"<html" not in fragment.content and b"7,000.00" in fragment.content
+
+
+def test_every_row_links_to_its_records(org, history):
+    page = login(org.executive).get("/reports/r/win_rate/", {"period": Q1, "by": "team"})
+    links = re.findall(r'href="(/reports/drill/\?[^"]+)"', page.content.decode())
+    assert links
+    west = next(link for link in links if "team=" in link and f"team={org.west.pk}" in link)
+    records = login(org.executive).get(west.replace("&amp;", "&"))
+    assert records.status_code == 200
+    for deal in (history.won_west_feb, history.won_west_mar, history.lost_west,
+                 history.won_west2):
+        assert f"/opportunities/{deal.pk}/".encode() in records.content
+    assert f"/opportunities/{history.won_east.pk}/".encode() not in records.content
+    # The same link opened by a rep of another team lists nothing of West.
+    other = login(org.east_rep).get(west.replace("&amp;", "&"))
+    assert f"/opportunities/{history.won_west_feb.pk}/".encode() not in other.content
+
+
+def test_export_buttons_download(org, history):
+    web = login(org.west_rep)
+    for fmt, kind in (("csv", "text/csv"), ("xlsx", "spreadsheetml"), ("pdf", "application/pdf")):
+        response = web.get(f"/reports/r/bookings/export.{fmt}", {"period": Q1})
+        assert response.status_code == 200
+        assert kind in response["Content-Type"]
+        assert response["Content-Disposition"].endswith(f'.{fmt}"')
+    assert web.get("/reports/r/bookings/export.doc").status_code == 404
+    assert web.get("/reports/r/bookings/export.csv", {"period": "soon"}).status_code == 400
+
+
+def test_save_and_schedule_from_the_pages(org, history):
+    web = login(org.west_rep)
+    web.post("/reports/r/pipeline/save/", {"name": "My pipe", "period": Q1, "by": "owner"})
+    saved = SavedReport.objects.get(name="My pipe")
+    assert saved.filters == {"period": Q1, "by": "owner"}
+    opened = web.get(f"/reports/saved/{saved.pk}/")
+    assert opened.url.startswith("/reports/r/pipeline/?")
+    web.post(f"/reports/saved/{saved.pk}/schedule/", {"recipients": "me@example.com",
+                                                      "frequency": "daily", "format": "csv"})
+    assert saved.schedules.get().recipients == ["me@example.com"]
+    # Another team's rep can neither open nor delete it.
+    stranger = login(org.east_rep)
+    assert stranger.get(f"/reports/saved/{saved.pk}/").status_code == 404
+    assert stranger.post(f"/reports/saved/{saved.pk}/delete/").status_code == 404
+    assert SavedReport.objects.filter(pk=saved.pk).exists()
+
+
+def test_unknown_report_is_404(org):
+    assert login(org.executive).get("/reports/r/nope/").status_code == 404
