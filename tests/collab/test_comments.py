@@ -216,3 +216,16 @@ def test_campaigns_take_comments_through_the_generic_thread(org, as_user, api_as
                                       target_id=campaign.pk).data
     assert [c["author_id"] for c in thread] == [org.west_rep.pk]
     assert client.get(reverse("web:collab:thread", args=["plan", 1])).status_code == 404
+
+
+def test_record_pages_load_the_comment_and_score_panels(org, as_user):
+    lead = make_lead(org.west_rep)
+    opp = make_opportunity(org.west_rep)
+    client = as_user(org.west_rep)
+    page = client.get(reverse("web:lead_detail", args=[lead.pk])).content.decode()
+    for name in ("web:scoring:lead_panel", "web:collab:lead_comments"):
+        assert f'hx-get="{reverse(name, args=[lead.pk])}"' in page
+    page = client.get(reverse("web:opportunity_detail", args=[opp.pk])).content.decode()
+    assert f'hx-get="{reverse("web:collab:opportunity_comments", args=[opp.pk])}"' in page
+    page = client.get(reverse("web:account_detail", args=[opp.account_id])).content.decode()
+    assert f'hx-get="{reverse("web:collab:account_comments", args=[opp.account_id])}"' in page
