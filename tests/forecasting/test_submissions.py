@@ -203,3 +203,21 @@ def test_dashboard_cards(org, calls):
 
     html = render_to_string("forecasting/_dashboard_card.html", {"card": rep})
     assert "My commit" in html and "100" in html
+
+
+def test_snapshot_and_overview_pages_by_role(org, calls, client, current):
+    services.take_snapshot()
+    name = periods.name(current)
+    client.force_login(org.executive)
+    overview = client.get(f"/forecasts/?period={name}").content.decode()
+    assert "Company: commit <strong>210" in overview and "My forecast" not in overview
+    page = client.get(f"/forecasts/snapshots/?period={name}&scope=company").content.decode()
+    assert "210" in page and 'data-chart="' in page
+    client.force_login(org.west_rep)
+    assert client.get(f"/forecasts/snapshots/?period={name}&scope=company").status_code == 404
+    own = client.get(f"/forecasts/snapshots/?period={name}&scope=rep:{org.west_rep.pk}")
+    assert own.status_code == 200 and "100" in own.content.decode()
+    assert client.post("/forecasts/snapshots/take/").status_code == 302
+    client.force_login(org.marketer)
+    assert client.get("/forecasts/calibration/").status_code == 403
+    assert client.get("/forecasts/?period=FY1999-Q9").status_code == 404
