@@ -22,7 +22,7 @@ def test_lead_goes_to_an_owner_of_the_covering_territory(org, territory_map, pol
     new = lead(org, state="NY")
     decision = routing.route_lead(new)
     new.refresh_from_db()
-    assert decision.territory == territory_map.east
+    assert decision.territory_id == territory_map.east.pk
     assert new.owner == org.east_rep
     handoff = LeadHandoff.objects.get(lead=new)
     assert handoff.territory == territory_map.east and not handoff.queued

@@ -14,8 +14,16 @@ from django.utils import timezone
 from salesplan.core.audit import record_changes, record_created
 from salesplan.customers.models import Contact, Lead, LeadStatus
 
-from .models import CaptureForm, LeadEvent, LeadHandoff, Stage
-from .routing import route_lead
+from .models import (
+    RESPONDED_STEPS,
+    CampaignMember,
+    CaptureForm,
+    LeadEvent,
+    LeadHandoff,
+    MarketingPolicy,
+    Stage,
+)
+from .routing import decide, decision_event, route_lead, routed_state
 from .services import FORM_FIELDS, record_response
 
 HONEYPOT = "website_url"  # hidden from people; bots fill every field they see
@@ -170,18 +178,28 @@ def save_submission(form: CaptureForm, data: dict) -> CaptureResult:
 
 
 def _new_lead(form: CaptureForm, data: dict, now) -> Lead:
+    """Route first, then write the lead with its owner, its handoff, its membership and
+    its story in a handful of inserts (the capture endpoint's hot path)."""
     campaign = form.campaign
+    policy = MarketingPolicy.current()
     lead = Lead(**data, owner_id=form.queue_owner_id, source=form.source,
                 campaign=campaign.name[:120] if campaign is not None else "")
+    decision = decide(lead, policy)
+    if decision.rep_id is not None:
+        lead.owner_id = decision.rep_id
     lead.save()
     record_created(lead, None)
     LeadHandoff.objects.create(lead=lead, stage=Stage.MQL, stage_changed_at=now,
-                               campaign_id=form.campaign_id, source=form.source, form=form)
-    LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.CAPTURED, at=now,
-                             message=f"Captured by {form.name}.")
+                               campaign=campaign, source=form.source, form=form,
+                               **routed_state(decision, now, policy))
+    LeadEvent.objects.bulk_create([
+        LeadEvent(lead=lead, kind=LeadEvent.Kind.CAPTURED, at=now,
+                  message=f"Captured by {form.name}."),
+        decision_event(lead, decision, now, None)])
     if campaign is not None:
-        record_response(campaign, lead=lead, response=form.response, at=now)
-    route_lead(lead, now=now)
+        CampaignMember.objects.create(
+            campaign=campaign, lead=lead, response=form.response,
+            responded_at=now if form.response in RESPONDED_STEPS else None)
     return lead
 
 

@@ -3,11 +3,12 @@ industry (the same rule engine that assigns accounts), then to one of the territ
 owners by round-robin or least-loaded, never past a rep's capacity. A lead nobody can
 take waits in the queue with the reason, and every decision is logged on the lead."""
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Count
+from django.db import connection, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from salesplan.core.audit import record_changes
@@ -44,50 +45,84 @@ TYPE_PREFERENCE = (TerritoryType.GEOGRAPHIC, TerritoryType.VERTICAL, TerritoryTy
 class RoutingDecision:
     """Where routing sent a lead: a rep in a territory, or the queue with a reason."""
 
-    territory: Territory | None
-    rep: User | None
+    territory_id: int | None
+    rep_id: int | None
     message: str
 
     @property
     def queued(self) -> bool:
-        return self.rep is None
+        return self.rep_id is None
+
+
+@dataclass
+class RoutingMap:
+    """The active alignment as routing needs it: each territory's name and parent, and
+    its current owners. Built once and reused until the rules or the members change."""
+
+    alignment: Alignment
+    territories: dict[int, tuple[str, int | None]]
+    owners: dict[int, list[int]]
+    names: dict[int, str]
+
+
+_maps: dict[tuple, RoutingMap] = {}
+MAP_SECONDS = 60  # also re-read after a minute, for people deactivated meanwhile
+
+
+def routing_map(alignment: Alignment) -> RoutingMap:
+    today = timezone.localdate()
+    members = current_members(today).filter(territory__alignment=alignment)
+    stamp = members.aggregate(n=Count("id"), changed=Max("updated_at"))
+    key = (alignment.pk, alignment.rules_token, today, stamp["n"], stamp["changed"],
+           int(time.monotonic() // MAP_SECONDS))
+    found = _maps.get(key)
+    if found is not None:
+        return found
+    territories: dict[int, tuple[str, int | None]] = {
+        tid: (name, parent) for tid, name, parent in Territory.objects.filter(
+        alignment=alignment).values_list("id", "name", "parent_id")}
+    owners: dict[int, list[int]] = {}
+    for tid, uid in (members.filter(role=MemberRole.OWNER, user__is_active=True)
+                     .order_by("territory_id", "user_id")
+                     .values_list("territory_id", "user_id").distinct()):
+        owners.setdefault(tid, []).append(uid)
+    user_ids = {uid for ids in owners.values() for uid in ids}
+    names = {user.pk: str(user) for user in User.objects.filter(pk__in=user_ids)}
+    _maps.clear()
+    _maps[key] = RoutingMap(alignment, territories, owners, names)
+    return _maps[key]
 
 
 def lead_facts(lead: Lead) -> tuple:
     """The lead as the rule engine sees an account (leads have no county, tier or
     revenue; rules on those never claim a lead)."""
-    return account_facts((lead.pk, lead.country, lead.state, "", lead.postal_code,
+    return account_facts((lead.pk or 0, lead.country, lead.state, "", lead.postal_code,
                           lead.industry, "", lead.employees, None))
 
 
-def covering_territory(lead: Lead, alignment: Alignment) -> tuple[Territory | None, str]:
+def covering_territory(lead: Lead, rmap: RoutingMap) -> tuple[int | None, str]:
     """The territory the alignment's rules give the lead, and why (or why none)."""
-    out = compiled_index(alignment).assign([lead_facts(lead)])
+    out = compiled_index(rmap.alignment).assign([lead_facts(lead)])
     by_kind = {kind: (tid, reason) for _, tid, kind, reason in out.assignments}
     for kind in TYPE_PREFERENCE:
         if kind in by_kind:
-            tid, reason = by_kind[kind]
-            return Territory.objects.get(pk=tid), reason
+            return by_kind[kind]
     if out.conflicts:
-        names = Territory.objects.filter(pk__in=out.conflicts[0][2]).values_list("name",
-                                                                                flat=True)
-        return None, "Territories tie for this lead: " + ", ".join(sorted(names))
+        names = sorted(rmap.territories[t][0] for t in out.conflicts[0][2])
+        return None, "Territories tie for this lead: " + ", ".join(names)
     place = " ".join(p for p in (lead.country, lead.state, lead.postal_code) if p) or "none"
-    return None, f"No territory of {alignment.name} covers this lead (address: {place})."
+    return None, f"No territory of {rmap.alignment.name} covers this lead (address: {place})."
 
 
-def territory_owners(territory: Territory) -> tuple[Territory | None, list[int]]:
+def territory_owners(territory_id: int, rmap: RoutingMap) -> tuple[int | None, list[int]]:
     """The active owners of the territory, or of the nearest ancestor that has some."""
-    current: Territory | None = territory
+    current: int | None = territory_id
     seen: set[int] = set()
-    while current is not None and current.pk not in seen:
-        seen.add(current.pk)
-        ids = list(current_members().filter(
-            territory=current, role=MemberRole.OWNER, user__is_active=True)
-            .order_by("user_id").values_list("user_id", flat=True).distinct())
-        if ids:
-            return current, ids
-        current = current.parent
+    while current is not None and current not in seen:
+        seen.add(current)
+        if rmap.owners.get(current):
+            return current, rmap.owners[current]
+        current = rmap.territories[current][1]
     return None, []
 
 
@@ -106,17 +141,23 @@ def capacities(user_ids: list[int], policy: MarketingPolicy) -> dict[int, int]:
     return caps
 
 
-def pick_rep(territory: Territory, candidates: list[int], counts: dict[int, int],
+def pick_rep(territory_id: int, candidates: list[int], counts: dict[int, int],
              method: str) -> int:
     """One of the candidates (ids ascending): the next after the last one served, or the
     one holding fewest open leads (lowest id on a tie)."""
     if method == RoutingMethod.LEAST_LOADED:
         return min(candidates, key=lambda uid: (counts[uid], uid))
-    cursor, _ = RoundRobinCursor.objects.select_for_update().get_or_create(territory=territory)
-    last = cursor.last_user_id or 0
+    cursors = RoundRobinCursor.objects.filter(territory_id=territory_id)
+    if connection.vendor != "sqlite":  # SQLite already runs one writer at a time
+        cursors = cursors.select_for_update()
+    row = cursors.values_list("last_user_id", flat=True)[:1]
+    found = list(row)
+    last = (found[0] or 0) if found else 0
     chosen = next((uid for uid in candidates if uid > last), candidates[0])
-    cursor.last_user_id = chosen
-    cursor.save(update_fields=["last_user"])
+    if found:
+        RoundRobinCursor.objects.filter(territory_id=territory_id).update(last_user_id=chosen)
+    else:
+        RoundRobinCursor.objects.create(territory_id=territory_id, last_user_id=chosen)
     return chosen
 
 
@@ -124,27 +165,45 @@ def decide(lead: Lead, policy: MarketingPolicy) -> RoutingDecision:
     alignment = Alignment.objects.filter(status=Alignment.Status.ACTIVE).first()
     if alignment is None:
         return RoutingDecision(None, None, "There is no active territory alignment.")
-    territory, reason = covering_territory(lead, alignment)
-    if territory is None:
+    rmap = routing_map(alignment)
+    territory_id, reason = covering_territory(lead, rmap)
+    if territory_id is None:
         return RoutingDecision(None, None, reason)
-    staffed, owners = territory_owners(territory)
+    name = rmap.territories[territory_id][0]
+    staffed, owners = territory_owners(territory_id, rmap)
     if staffed is None:
-        return RoutingDecision(territory, None,
-                               f"{territory.name} ({reason}) has no current owner.")
+        return RoutingDecision(territory_id, None, f"{name} ({reason}) has no current owner.")
+    staffed_name = rmap.territories[staffed][0]
     counts = open_lead_counts(owners)
     caps = capacities(owners, policy)
     eligible = [uid for uid in owners if counts[uid] < caps[uid]]
     if not eligible:
         return RoutingDecision(staffed, None, (
-            f"Every owner of {staffed.name} is at capacity ("
+            f"Every owner of {staffed_name} is at capacity ("
             + ", ".join(f"{counts[u]}/{caps[u]}" for u in owners) + " open leads)."))
     rep_id = pick_rep(staffed, eligible, counts, policy.routing_method)
-    rep = User.objects.get(pk=rep_id)
-    via = "" if staffed == territory else f" via {staffed.name}"
+    via = "" if staffed == territory_id else f" via {staffed_name}"
     method = RoutingMethod(policy.routing_method).label.lower()
-    return RoutingDecision(staffed, rep, (
-        f"{territory.name}{via} ({reason}); {method} chose {rep} "
+    return RoutingDecision(staffed, rep_id, (
+        f"{name}{via} ({reason}); {method} chose {rmap.names[rep_id]} "
         f"({counts[rep_id]}/{caps[rep_id]} open leads)."))
+
+
+def routed_state(decision: RoutingDecision, now: datetime, policy: MarketingPolicy) -> dict:
+    """The handoff fields a decision sets."""
+    if decision.queued:
+        return {"territory_id": decision.territory_id, "queued": True,
+                "queue_reason": decision.message[:300]}
+    return {"territory_id": decision.territory_id, "queued": False, "queue_reason": "",
+            "routed_at": now, "sla_due_at": now + timedelta(hours=policy.sla_hours),
+            "first_touch_at": None, "escalated_at": None}
+
+
+def decision_event(lead: Lead, decision: RoutingDecision, now: datetime, by) -> LeadEvent:
+    return LeadEvent(lead=lead, kind=LeadEvent.Kind.QUEUED if decision.queued
+                     else LeadEvent.Kind.ROUTED, at=now, by=by,
+                     territory_id=decision.territory_id, assigned_to_id=decision.rep_id,
+                     message=decision.message[:500])
 
 
 @transaction.atomic
@@ -157,37 +216,33 @@ def route_lead(lead: Lead, *, by=None, policy: MarketingPolicy | None = None,
     handoff, _ = LeadHandoff.objects.get_or_create(
         lead=lead, defaults={"stage_changed_at": now, "source": lead.source})
     decision = decide(lead, policy)
-    if decision.rep is None:
-        handoff.queued, handoff.queue_reason = True, decision.message[:300]
-        handoff.territory = decision.territory
+    if decision.rep_id is None:
+        for key, value in routed_state(decision, now, policy).items():
+            setattr(handoff, key, value)
         handoff.save(update_fields=["queued", "queue_reason", "territory"])
-        LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.QUEUED, at=now, by=by,
-                                 territory=decision.territory, message=decision.message[:500])
+        decision_event(lead, decision, now, by).save()
         return decision
-    assign(lead, handoff, decision.rep, territory=decision.territory, by=by, now=now,
+    assign(lead, handoff, decision.rep_id, territory_id=decision.territory_id, by=by, now=now,
            policy=policy, message=decision.message)
     return decision
 
 
-def assign(lead: Lead, handoff: LeadHandoff, rep: User, *, territory: Territory | None, by,
+def assign(lead: Lead, handoff: LeadHandoff, rep_id: int, *, territory_id: int | None, by,
            now: datetime, policy: MarketingPolicy, message: str) -> None:
     """Give the lead to the rep and start its first-touch clock."""
-    if lead.owner_id != rep.pk:
+    if lead.owner_id != rep_id:
         old_owner = lead.owner
-        Lead.objects.filter(pk=lead.pk).update(owner=rep, version=lead.version + 1,
+        Lead.objects.filter(pk=lead.pk).update(owner_id=rep_id, version=lead.version + 1,
                                                updated_at=now)
-        lead.owner, lead.version = rep, lead.version + 1
-        record_changes(lead, {"owner": (old_owner, rep)}, by)
-    handoff.territory = territory
-    handoff.queued, handoff.queue_reason = False, ""
-    handoff.routed_at = now
-    handoff.sla_due_at = now + timedelta(hours=policy.sla_hours)
-    handoff.first_touch_at = handoff.escalated_at = None
+        lead.owner_id, lead.version = rep_id, lead.version + 1
+        record_changes(lead, {"owner": (old_owner, lead.owner)}, by)
+    decision = RoutingDecision(territory_id, rep_id, message)
+    for key, value in routed_state(decision, now, policy).items():
+        setattr(handoff, key, value)
     if handoff.stage not in (Stage.MQL, Stage.SAL, Stage.SQL):
         handoff.stage, handoff.stage_changed_at, handoff.reason = Stage.MQL, now, ""
     handoff.save()
-    LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.ROUTED, at=now, by=by,
-                             territory=territory, assigned_to=rep, message=message[:500])
+    decision_event(lead, decision, now, by).save()
 
 
 def unrouted_leads(limit: int | None = None):

@@ -345,7 +345,7 @@ def assign_from_queue(lead: Lead, rep: User, *, by) -> LeadHandoff:
     if handoff is None or not handoff.queued:
         raise ValidationError({"lead": "This lead is not waiting in the queue."})
     now = timezone.now()
-    assign(lead, handoff, rep, territory=handoff.territory, by=by, now=now,
+    assign(lead, handoff, rep.pk, territory_id=handoff.territory_id, by=by, now=now,
            policy=MarketingPolicy.current(), message=f"Assigned from the queue by {by}.")
     return handoff
 
