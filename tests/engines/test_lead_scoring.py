@@ -155,3 +155,17 @@ def test_bad_rule_values_name_the_field(operator, raw, numeric, field, message):
     with pytest.raises(engine.RuleError, match=message) as bad:
         engine.parse_rule_value(operator, raw, numeric=numeric)
     assert bad.value.field == field
+
+
+def test_time_split_holds_out_the_newest_leads():
+    rows, labels = history(100)
+    result = engine.train(rows, labels, SPEC, min_per_class=20, test_fraction=0.2,
+                          split="time")
+    assert result.train_index.tolist() == list(range(80))
+    assert result.test_index.tolist() == list(range(80, 100))
+    assert result.metrics["rows"] == 20
+    # Newest leads all disqualified: nothing to measure a ranking on, so refused.
+    labels = [1] * 40 + [0] * 60
+    with pytest.raises(engine.ThinHistory, match="held-out part of a time split has no "
+                                                 "converted lead"):
+        engine.train(rows, labels, SPEC, min_per_class=20, test_fraction=0.2, split="time")

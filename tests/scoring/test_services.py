@@ -2,11 +2,14 @@
 measured on held-out leads."""
 
 import math
+import random
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from salesplan.customers.models import Lead
 from salesplan.engines import lead_scoring as engine
 from salesplan.scoring import services
 from salesplan.scoring.models import LeadScore, ModelStatus, ScoringModel, ScoringRule
@@ -132,3 +135,23 @@ def test_campaign_opens_and_responses_count_as_engagement(org):
     CampaignMember.objects.create(campaign=webinar, lead=lead, response="attended",
                                   responded_at=timezone.now())
     assert services.rescore_lead(lead).engagement == 25
+
+
+def test_time_split_holds_out_the_newest_leads(org):
+    # All the converted leads are older than the disqualified ones: the newest quarter
+    # holds no conversion, so a time split cannot measure anything and says so.
+    closed_history([org.west_rep], converted=30, disqualified=30)
+    refused = services.train_model(by=org.marketer, split="time")
+    assert refused.status == ModelStatus.REFUSED
+    assert "held-out part of a time split has no converted lead" in refused.reason
+    closed_history([org.west_rep], converted=30, disqualified=30, seed=8)
+    ids = list(Lead.objects.values_list("pk", flat=True))
+    random.Random(4).shuffle(ids)  # outcomes mixed in time
+    for days_ago, pk in enumerate(reversed(ids)):
+        Lead.objects.filter(pk=pk).update(created_at=timezone.now() - timedelta(days=days_ago))
+    model = services.train_model(by=org.marketer, split="time", test_fraction=0.25)
+    assert model.status == ModelStatus.TRAINED and model.settings["split"] == "time"
+    assert model.counts["test_rows"] == 30
+    with pytest.raises(ValidationError) as bad:
+        services.train_model(by=org.marketer, split="random")
+    assert "split" in bad.value.message_dict

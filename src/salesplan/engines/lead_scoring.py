@@ -275,24 +275,55 @@ def check_history(labels: Sequence[int], *, min_per_class: int) -> None:
             f"to measure accuracy).")
 
 
+SPLITS = ("stratified", "time")
+
+
+def split_history(labels: np.ndarray, *, split: str, test_fraction: float,
+                  seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the training rows and of the held-out rows (disjoint, sorted).
+
+    "stratified": a random share keeping the conversion rate of the whole history.
+    "time": the newest share (rows must come oldest first), as the model will be used:
+    trained on the past, judged on what came after.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if split == "stratified":
+        train_index, test_index = train_test_split(
+            np.arange(len(labels)), test_size=test_fraction, stratify=labels,
+            random_state=seed)
+        return np.sort(train_index), np.sort(test_index)
+    if split != "time":
+        raise ValueError(f"Unknown split {split!r}; use one of {', '.join(SPLITS)}.")
+    cut = len(labels) - max(1, round(len(labels) * test_fraction))
+    train_index, test_index = np.arange(cut), np.arange(cut, len(labels))
+    for name, part in (("training", train_index), ("held-out", test_index)):
+        outcomes = set(labels[part].tolist())
+        if outcomes != {0, 1}:
+            missing = "converted" if 1 not in outcomes else "disqualified"
+            raise ThinHistory(
+                f"Not enough history to predict conversion: the {name} part of a time "
+                f"split has no {missing} lead; hold out a different share or use a "
+                f"stratified split.")
+    return train_index, test_index
+
+
 def train(rows: Sequence[Mapping[str, Any]], labels: Sequence[int], spec: FeatureSpec, *,
           min_per_class: int = 20, test_fraction: float = 0.25, seed: int = 0,
-          regularisation: float = 1.0) -> TrainingResult:
-    """Fit on a stratified training share, measure on the held-out rest.
+          regularisation: float = 1.0, split: str = "stratified") -> TrainingResult:
+    """Fit on the training share, measure on the held-out rest (see `split_history`).
 
     Vocabularies and scalers are learnt from the training rows only, so nothing about the
     held-out rows leaks into the model that is evaluated on them.
     """
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import train_test_split
 
     y = np.asarray(labels, dtype=int)
     check_history(y.tolist(), min_per_class=min_per_class)
     if not 0.05 <= test_fraction <= 0.5:
         raise ValueError("The held-out share must be between 5% and 50%.")
-    train_index, test_index = train_test_split(
-        np.arange(len(rows)), test_size=test_fraction, stratify=y, random_state=seed)
-    train_index, test_index = np.sort(train_index), np.sort(test_index)
+    train_index, test_index = split_history(y, split=split, test_fraction=test_fraction,
+                                            seed=seed)
     train_rows = [rows[i] for i in train_index]
     vocabulary = fit_vocabulary(train_rows, spec)
     numeric = {}

@@ -244,6 +244,9 @@ class TrainIn(InputSchema):
         "Fewest converted and fewest disqualified leads to train on (default 20)."))
     test_fraction: float = Field(0.25, ge=0.05, le=0.5,
                                  description="Share of the history held out to measure.")
+    split: Literal["stratified", "time"] = Field(
+        "stratified", description="stratified: a random share with the same conversion "
+        "rate; time: the newest leads, the model trained on the older ones.")
 
 
 class CalibrationRow(Schema):
@@ -292,7 +295,7 @@ def train(request, payload: TrainIn):
     """Train on converted vs disqualified leads, measure on the held-out share, then
     rescore every lead. Too thin a history is refused and the job says why."""
     job = services.start_training(by=request.auth, min_per_class=payload.min_per_class,
-                                  test_fraction=payload.test_fraction)
+                                  test_fraction=payload.test_fraction, split=payload.split)
     job.refresh_from_db()
     return Status(202, job)
 

@@ -121,7 +121,8 @@ def _campaign_counts(lead_ids: list[int]) -> dict[int, tuple[int, int]]:
 def facts_of(lead: Lead, counts: dict[str, int]) -> dict[str, Any]:
     domain = email_domain(lead.email)
     return {
-        "id": lead.pk, "status": lead.status, "industry": lead.industry,
+        "id": lead.pk, "status": lead.status, "created_at": lead.created_at,
+        "industry": lead.industry,
         "employees": lead.employees, "title": lead.title, "seniority": seniority(lead.title),
         "country": lead.country, "state": lead.state, "city": lead.city,
         "postal_code": lead.postal_code, "source": lead.source, "campaign": lead.campaign,
@@ -131,8 +132,8 @@ def facts_of(lead: Lead, counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
-FACT_COLUMNS = ("id", "status", "industry", "employees", "title", "country", "state", "city",
-                "postal_code", "source", "campaign", "email")
+FACT_COLUMNS = ("id", "status", "created_at", "industry", "employees", "title", "country",
+                "state", "city", "postal_code", "source", "campaign", "email")
 
 
 def lead_facts(leads: QuerySet[Lead]) -> list[dict[str, Any]]:

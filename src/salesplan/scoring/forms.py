@@ -24,3 +24,6 @@ class TrainForm(forms.Form):
         initial=20, help_text="Training is refused below this many of either outcome.")
     test_fraction = forms.FloatField(label="Held-out share", min_value=0.05, max_value=0.5,
                                      initial=0.25)
+    split = forms.ChoiceField(label="Hold out", initial="stratified", choices=[
+        ("stratified", "A random share with the same conversion rate"),
+        ("time", "The newest leads (train on the older ones)")])

@@ -178,11 +178,12 @@ def default_min_per_class() -> int:
 
 
 def training_history(batch_size: int = 5000) -> tuple[list[dict], list[int]]:
-    """Facts of every converted (1) and disqualified (0) lead, in id order."""
+    """Facts of every converted (1) and disqualified (0) lead, oldest first."""
     leads = Lead.objects.filter(status__in=[*CONVERTED, *DISQUALIFIED])
     rows: list[dict] = []
     for batch in lead_facts.batches(leads, batch_size):
         rows += batch
+    rows.sort(key=lambda row: (row["created_at"], row["id"]))
     labels = [1 if row["status"] in CONVERTED else 0 for row in rows]
     return rows, labels
 
@@ -191,28 +192,34 @@ def _next_version() -> int:
     return (ScoringModel.objects.aggregate(v=Max("version"))["v"] or 0) + 1
 
 
+def _check_training_settings(minimum: int, test_fraction: float, split: str) -> None:
+    if minimum < 5:
+        raise ValidationError({"min_per_class": "At least 5 of each outcome are needed."})
+    if not 0.05 <= test_fraction <= 0.5:
+        raise ValidationError({"test_fraction": "The held-out share must be 0.05–0.5."})
+    if split not in engine.SPLITS:
+        raise ValidationError({"split": f"Use one of: {', '.join(engine.SPLITS)}."})
+
+
 def train_model(*, by, min_per_class: int | None = None, test_fraction: float = 0.25,
-                seed: int = 0) -> ScoringModel:
+                seed: int = 0, split: str = "stratified") -> ScoringModel:
     """Train on converted vs disqualified leads and measure on a held-out share.
 
     Too thin a history is not an error: the refusal is stored with its reason (the model
     page shows it) and the previous model, if any, stays in use."""
     require_manage(by)
     minimum = default_min_per_class() if min_per_class is None else min_per_class
-    if minimum < 5:
-        raise ValidationError({"min_per_class": "At least 5 of each outcome are needed."})
-    if not 0.05 <= test_fraction <= 0.5:
-        raise ValidationError({"test_fraction": "The held-out share must be 0.05–0.5."})
+    _check_training_settings(minimum, test_fraction, split)
     rows, labels = training_history()
     spec = engine.FeatureSpec(categorical=lead_facts.PREDICTIVE_CATEGORIES,
                               numeric=lead_facts.PREDICTIVE_NUMBERS)
     config = {"min_per_class": minimum, "test_fraction": test_fraction, "seed": seed,
-              "split": "stratified random", "features": [*spec.categorical, *spec.numeric]}
+              "split": split, "features": [*spec.categorical, *spec.numeric]}
     positives = sum(labels)
     counts = {"rows": len(rows), "converted": positives, "disqualified": len(rows) - positives}
     try:
         result = engine.train(rows, labels, spec, min_per_class=minimum,
-                              test_fraction=test_fraction, seed=seed)
+                              test_fraction=test_fraction, seed=seed, split=split)
     except engine.ThinHistory as exc:
         with transaction.atomic():
             return ScoringModel.objects.create(
@@ -236,16 +243,14 @@ def start_rescore(*, by) -> BackgroundJob:
     return start_job("lead_scoring", by=by, task=run_rescore)
 
 
-def start_training(*, by, min_per_class: int | None = None,
-                   test_fraction: float = 0.25) -> BackgroundJob:
+def start_training(*, by, min_per_class: int | None = None, test_fraction: float = 0.25,
+                   split: str = "stratified") -> BackgroundJob:
     """Train a model and then rescore every lead with it, in the background."""
     require_manage(by)
     minimum = default_min_per_class() if min_per_class is None else min_per_class
-    if minimum < 5:
-        raise ValidationError({"min_per_class": "At least 5 of each outcome are needed."})
-    if not 0.05 <= test_fraction <= 0.5:
-        raise ValidationError({"test_fraction": "The held-out share must be 0.05–0.5."})
+    _check_training_settings(minimum, test_fraction, split)
     from .tasks import run_training
 
     return start_job("lead_model_training", by=by, task=run_training,
-                     params={"min_per_class": minimum, "test_fraction": test_fraction})
+                     params={"min_per_class": minimum, "test_fraction": test_fraction,
+                             "split": split})

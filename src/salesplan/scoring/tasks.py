@@ -32,7 +32,8 @@ def _train(job) -> tuple[dict, str]:
     total = Lead.objects.count()
     progress = Progress(job, total=total + 1, every=5000)
     model = train_model(by=job.created_by, min_per_class=job.params.get("min_per_class"),
-                        test_fraction=job.params.get("test_fraction", 0.25))
+                        test_fraction=job.params.get("test_fraction", 0.25),
+                        split=job.params.get("split", "stratified"))
     progress.advance_to(1, "Trained; scoring leads")
     if model.status == ModelStatus.REFUSED:
         return {"model_id": model.pk, "version": model.version, "status": model.status,

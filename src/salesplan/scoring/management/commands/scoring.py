@@ -1,6 +1,7 @@
 """`salesplan scoring`: lead scoring from the command line, through the same services.
 
-    salesplan scoring train [--min-per-class N] [--test-fraction F] [--no-rescore]
+    salesplan scoring train [--min-per-class N] [--test-fraction F]
+                            [--split stratified|time] [--no-rescore]
     salesplan scoring score                        score every lead (rules and model)
     salesplan scoring model                        the current model's held-out measures
     salesplan scoring rules                        the scoring rules
@@ -28,6 +29,8 @@ class Command(BaseCommand):
                            help="Fewest converted and disqualified leads (default 20).")
         train.add_argument("--test-fraction", type=float, default=0.25,
                            help="Share of the history held out to measure (0.05–0.5).")
+        train.add_argument("--split", choices=["stratified", "time"], default="stratified",
+                           help="Hold out a random stratified share or the newest leads.")
         train.add_argument("--no-rescore", action="store_true",
                            help="Do not rescore the leads after training.")
         sub.add_parser("score", help="Score every lead with the rules and the model.")
@@ -58,7 +61,8 @@ class Command(BaseCommand):
     def _train(self, user, options) -> None:
         started = time.perf_counter()
         model = services.train_model(by=user, min_per_class=options["min_per_class"],
-                                     test_fraction=options["test_fraction"])
+                                     test_fraction=options["test_fraction"],
+                                     split=options["split"])
         if model.status == ModelStatus.REFUSED:
             raise CommandError(f"Model v{model.version} refused: {model.reason}")
         self.stdout.write(f"Trained model v{model.version} in "
