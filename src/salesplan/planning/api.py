@@ -428,3 +428,124 @@ def get_activity_plan(request, plan_id: RecordId, rates: Query[RatesIn]):
                       **r.values, "sources": r.sources},
             "selling_days": result.selling_days,
             "rows": [{**row.__dict__, "slack": row.slack} for row in result.rows]}
+
+
+# --- effort allocation ---------------------------------------------------------------------
+
+
+class EffortRunIn(InputSchema):
+    basis: Literal["account", "segment"] = "account"
+    margin_rate: Decimal = Field(Decimal("0.3"), ge=0, le=1)
+    cost_per_hour: Decimal = Field(Decimal(50), ge=0)
+    hours_per_call: Decimal = Field(Decimal(1), gt=0, le=24)
+    call_share: Decimal = Field(Decimal("0.6"), ge=0, le=1, description=(
+        "Share of each rep's selling hours available for calls."))
+    levels: list[Decimal] | None = Field(None, description="Calls per account per month.")
+    first_month: int | None = Field(None, ge=1, le=12)
+    min_calls_by_tier: dict[str, Decimal] = Field(default_factory=dict)
+    fixed_calls: dict[str, Decimal] = Field(default_factory=dict,
+                                            description="Account id → calls per month.")
+
+
+class EffortRunOut(Schema):
+    id: int
+    status: str
+    message: str
+    params: dict[str, Any]
+    current_profit: MoneyOut | None
+    optimal_profit: MoneyOut | None
+    applied_at: datetime | None
+    job_id: int | None
+    created_at: datetime
+
+
+class EffortRunDetail(EffortRunOut):
+    result: dict[str, Any]
+
+
+class JudgementIn(InputSchema):
+    tier: str = Field("", max_length=20)
+    industry: str = Field("", max_length=80)
+    current_calls: Decimal = Field(ge=0)
+    no_effort: MoneyIn
+    current: MoneyIn
+    plus_half: MoneyIn
+    saturation: MoneyIn
+
+
+class JudgementOut(Schema):
+    id: int
+    tier: str
+    industry: str
+    current_calls: Decimal
+    no_effort: MoneyOut
+    current: MoneyOut
+    plus_half: MoneyOut
+    saturation: MoneyOut
+
+
+class ApplyIn(InputSchema):
+    reason: str = Field("", max_length=2000)
+
+
+def _effort_params(payload: EffortRunIn) -> dict[str, Any]:
+    data = payload.dict(exclude_none=True)
+    return {k: ([str(x) for x in v] if k == "levels" else
+                {kk: str(vv) for kk, vv in v.items()} if isinstance(v, dict) else
+                str(v) if isinstance(v, Decimal) else v) for k, v in data.items()}
+
+
+@plan_router.post("/{plan_id}/effort-runs", response={202: EffortRunOut},
+                  summary="Optimise effort for maximum profit (a background job)")
+def start_effort_run(request, plan_id: RecordId, payload: EffortRunIn):
+    from . import effort
+
+    plan = selectors.get_plan(request.user, plan_id)
+    run = effort.start_run(plan, by=request.user, params=_effort_params(payload))
+    run.refresh_from_db()
+    return Status(202, run)
+
+
+@plan_router.get("/{plan_id}/effort-runs", response=list[EffortRunOut],
+                 summary="Effort allocation runs, newest first")
+def list_effort_runs(request, plan_id: RecordId):
+    plan = selectors.get_plan(request.user, plan_id)
+    return list(plan.effort_runs.all()[:100])
+
+
+@plan_router.get("/{plan_id}/effort-runs/{run_id}", response=EffortRunDetail,
+                 summary="One run: curves with their data, profit, call plan per rep")
+def get_effort_run(request, plan_id: RecordId, run_id: RecordId):
+    from . import effort
+
+    plan = selectors.get_plan(request.user, plan_id)
+    run = effort.get_run(plan, run_id)
+    return {**{f: getattr(run, f) for f in ("id", "status", "message", "params",
+                                            "current_profit", "optimal_profit", "applied_at",
+                                            "job_id", "created_at")},
+            "result": effort.visible_result(run, request.user)}
+
+
+@plan_router.post("/{plan_id}/effort-runs/{run_id}/apply", response=list[ObjectiveOut],
+                  summary="Make a run's call plan the plan's activity targets")
+def apply_effort_run(request, plan_id: RecordId, run_id: RecordId, payload: ApplyIn):
+    from . import effort
+
+    plan = selectors.get_plan(request.user, plan_id)
+    effort.apply_run(effort.get_run(plan, run_id), by=request.user, reason=payload.reason)
+    return _objectives(plan, request.user)
+
+
+@plan_router.get("/{plan_id}/judgements", response=list[JudgementOut],
+                 summary="The manager's response judgements per segment")
+def list_judgements(request, plan_id: RecordId):
+    return list(selectors.get_plan(request.user, plan_id).judgements.all())
+
+
+@plan_router.put("/{plan_id}/judgements", response=JudgementOut,
+                 summary="Enter a segment's judgement (replaces the fitted curve)")
+def put_judgement(request, plan_id: RecordId, payload: JudgementIn):
+    from . import effort
+
+    plan = selectors.get_plan(request.user, plan_id)
+    return effort.set_judgement(plan, by=request.user, **payload.dict())

@@ -219,3 +219,204 @@ class MarketingCommitment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Marketing → {self.team} {self.measure} M{self.month}: {self.amount}"
+
+
+# --- effort allocation -------------------------------------------------------------------
+
+
+class ResponseJudgement(TimeStampedModel):
+    """The manager's judgement of how one account segment (tier × industry) responds to
+    effort: expected bookings per account per month with no calls, with the current
+    calls, with 50% more calls, and at saturation. Used instead of the fitted curve."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="judgements")
+    tier = models.CharField(max_length=20, blank=True)
+    industry = models.CharField(max_length=80, blank=True)
+    current_calls = models.DecimalField(max_digits=8, decimal_places=2,
+                                        validators=[MinValueValidator(0)],
+                                        help_text="Calls per account per month today.")
+    no_effort = AmountField(validators=[MinValueValidator(0)])
+    current = AmountField(validators=[MinValueValidator(0)])
+    plus_half = AmountField(validators=[MinValueValidator(0)])
+    saturation = AmountField(validators=[MinValueValidator(0)])
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["plan", "tier", "industry"]
+        constraints = [models.UniqueConstraint(fields=["plan", "tier", "industry"],
+                                               name="one_judgement_per_segment")]
+
+    def __str__(self) -> str:
+        return f"{self.tier or 'any tier'} · {self.industry or 'any industry'}"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class EffortAllocationRun(TimeStampedModel):
+    """One run of the effort optimiser for a plan: its inputs, the fitted curves and
+    the data behind them, the optimal call plan per rep and what it is worth. Runs in
+    the background; once applied, its call plan is the plan's activity targets."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="effort_runs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey("core.BackgroundJob", null=True, blank=True,
+                            on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=10, choices=RunStatus.choices,
+                              default=RunStatus.QUEUED)
+    params = models.JSONField(default=dict)
+    result = models.JSONField(default=dict, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    current_profit = AmountField(null=True, blank=True)
+    optimal_profit = AmountField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["plan", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Effort allocation #{self.pk} for {self.plan}"
+
+
+# --- resources ---------------------------------------------------------------------------
+
+
+class PlanResource(TimeStampedModel):
+    """One seat in the plan: a person already on the team, or a planned hire (no user
+    yet) with a start date and a ramp-up. Says how many hours a day the seat sells and
+    how many calls and meetings a selling day holds."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="resources")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200, blank=True, help_text="For a planned hire.")
+    role = models.CharField(max_length=20, default="rep")
+    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    ramp = models.JSONField(default=list, blank=True,
+                            help_text="Percent productive in each month from the start, "
+                                      "e.g. [25, 50, 75]; 100 after.")
+    selling_hours_per_day = models.DecimalField(max_digits=5, decimal_places=2, default=6,
+                                                validators=[MinValueValidator(0)])
+    calls_per_day = models.DecimalField(max_digits=6, decimal_places=2, default=8,
+                                        validators=[MinValueValidator(0)])
+    meetings_per_day = models.DecimalField(max_digits=6, decimal_places=2, default=2,
+                                           validators=[MinValueValidator(0)])
+
+    class Meta:
+        ordering = ["plan", "name", "id"]
+        constraints = [models.UniqueConstraint(fields=["plan", "user"],
+                                               name="one_resource_per_person")]
+
+    def __str__(self) -> str:
+        return self.name or str(self.user)
+
+
+class Leave(models.Model):
+    """Days a seat does not sell (holiday, training, parental leave), both ends included."""
+
+    resource = models.ForeignKey(PlanResource, on_delete=models.CASCADE, related_name="leave")
+    start = models.DateField()
+    end = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["resource", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.resource} off {self.start}–{self.end}"
+
+
+class BudgetCategory(models.TextChoices):
+    TRAVEL = "travel", "Travel"
+    MARKETING = "marketing", "Marketing programmes"
+    HIRING = "hiring", "Hiring"
+    OTHER = "other", "Other"
+
+
+class BudgetLine(TimeStampedModel):
+    """Money the plan spends in a fiscal month on travel, programmes, hiring or other."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="budget_lines")
+    category = models.CharField(max_length=20, choices=BudgetCategory.choices)
+    description = models.CharField(max_length=200)
+    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    month = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(12)])
+    amount = AmountField(validators=[MinValueValidator(0)])
+    currency = CurrencyField()
+
+    class Meta:
+        ordering = ["plan", "month", "category", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} M{self.month}: {self.amount} {self.currency}"
+
+
+# --- evaluation and reviews --------------------------------------------------------------
+
+
+class AlertSeverity(models.TextChoices):
+    WATCH = "watch", "Watch"
+    OFF_TRACK = "off_track", "Off track"
+
+
+class PlanAlert(TimeStampedModel):
+    """An objective that is off track on a day, raised for the manager who answers for
+    it. One open alert per objective; evaluating again updates or resolves it."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="alerts")
+    objective = models.ForeignKey(Objective, null=True, on_delete=models.SET_NULL,
+                                  related_name="alerts")
+    key = models.CharField(max_length=120)
+    measure = models.CharField(max_length=20, choices=Measure.choices)
+    level = models.CharField(max_length=20, choices=Level.choices)
+    label = models.CharField(max_length=200)
+    severity = models.CharField(max_length=10, choices=AlertSeverity.choices)
+    message = models.CharField(max_length=500)
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                related_name="plan_alerts")
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                            on_delete=models.SET_NULL, related_name="+")
+    as_of = models.DateField()
+    pacing = models.DecimalField(max_digits=9, decimal_places=1, null=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["plan", "-as_of", "severity", "label"]
+        constraints = [models.UniqueConstraint(fields=["plan", "key"],
+                                               condition=Q(resolved_at__isnull=True),
+                                               name="one_open_alert_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.message}"
+
+
+class PlanReview(TimeStampedModel):
+    """A (monthly) review of the plan: the numbers on that day frozen as they were,
+    with the manager's notes and decisions, so later reviews can be compared."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="reviews")
+    as_of = models.DateField()
+    fiscal_month = models.PositiveSmallIntegerField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    notes = models.TextField(blank=True)
+    decisions = models.TextField(blank=True)
+    revision_number = models.PositiveIntegerField(default=0)
+    snapshot = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["plan", "-as_of", "-id"]
+
+    def __str__(self) -> str:
+        return f"Review of {self.plan} on {self.as_of}"

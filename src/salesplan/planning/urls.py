@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import effort_views, views
 
 app_name = "planning"
 
@@ -14,4 +14,9 @@ urlpatterns = [
     path("<int:pk>/commitments/submit/", views.plan_commit, name="commit"),
     path("<int:pk>/marketing/submit/", views.marketing_commit, name="marketing_commit"),
     path("<int:pk>/revisions/<int:number>/", views.revision_detail, name="revision"),
+    path("<int:pk>/effort/", effort_views.effort_page, name="effort"),
+    path("<int:pk>/effort/run/", effort_views.effort_start, name="effort_start"),
+    path("<int:pk>/effort/judgement/", effort_views.judgement_save, name="judgement"),
+    path("<int:pk>/effort/<int:run_id>/", effort_views.effort_run, name="effort_run"),
+    path("<int:pk>/effort/<int:run_id>/apply/", effort_views.effort_apply, name="effort_apply"),
 ]

@@ -51,6 +51,20 @@ class Command(BaseCommand):
         for p in (target, allocate):
             p.add_argument("--reason", default="")
         parsers += [target, allocate]
+        effort = sub.add_parser("optimise-effort", help=(
+            "Allocate calls for maximum profit; --apply makes them activity targets."))
+        effort.add_argument("plan", type=int)
+        effort.add_argument("--basis", choices=["account", "segment"], default="account")
+        effort.add_argument("--margin", default="0.3", help="Gross margin rate, 0 to 1.")
+        effort.add_argument("--cost-per-hour", default="50")
+        effort.add_argument("--hours-per-call", default="1")
+        effort.add_argument("--call-share", default="0.6")
+        effort.add_argument("--first-month", type=int)
+        effort.add_argument("--min-calls", action="append", default=[], metavar="TIER=CALLS",
+                            help="Minimum calls a month per account of a tier.")
+        effort.add_argument("--apply", action="store_true")
+        effort.add_argument("--reason", default="")
+        parsers.append(effort)
         for action in services.TRANSITIONS:
             p = sub.add_parser(action, help=f"{action.capitalize()} the plan.")
             p.add_argument("plan", type=int)
@@ -81,6 +95,8 @@ class Command(BaseCommand):
                 services.allocate(parent, by=user, to=options["to"], method=options["method"],
                                   reason=options["reason"])
                 self._show(plan, user)
+            elif action == "optimise-effort":
+                self._optimise(plan, user, options)
             elif action == "show":
                 self._show(plan, user)
             elif action == "reconcile":
@@ -89,6 +105,36 @@ class Command(BaseCommand):
                 self._actual(plan, user, options["as_of"] or timezone.localdate())
         except (ValidationError, PermissionDenied, NotFound) as exc:
             raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
+
+    def _optimise(self, plan, user, options) -> None:
+        from salesplan.planning import effort
+
+        coverage = {}
+        for rule in options["min_calls"]:
+            tier, _, calls = rule.partition("=")
+            coverage[tier] = calls
+        params = {"basis": options["basis"], "margin_rate": options["margin"],
+                  "cost_per_hour": options["cost_per_hour"],
+                  "hours_per_call": options["hours_per_call"],
+                  "call_share": options["call_share"], "min_calls_by_tier": coverage}
+        if options["first_month"]:
+            params["first_month"] = options["first_month"]
+        run = effort.start_run(plan, by=user, params=params, background=False)
+        if run.status != "succeeded":
+            raise CommandError(f"Run {run.pk} failed: {run.message}")
+        summary = run.result["summary"]
+        self.stdout.write(f"Run {run.pk}: {summary['units']} units, {summary['method']}.")
+        self.stdout.write(f"Contribution over {summary['months']} months: today "
+                          f"{summary['current_profit']:,.2f}, optimal "
+                          f"{summary['optimal_profit']:,.2f} {plan.currency}.")
+        for r in run.result["reps"]:
+            self.stdout.write(f"  {r['name']:<28} calls/month {r['current_calls_per_month']:>8.1f}"
+                              f" -> {r['calls_per_month']:>8.1f}  hours {r['hours_used']:>7.1f}"
+                              f"/{r['capacity_hours']:<7.1f} one more hour "
+                              f"{r['shadow_price']:>9,.2f}")
+        if options["apply"]:
+            effort.apply_run(run, by=user, reason=options["reason"])
+            self.stdout.write("Applied: the call plan is the plan's activity targets.")
 
     def _user(self, username: str | None) -> User:
         users = User.objects.filter(is_active=True)

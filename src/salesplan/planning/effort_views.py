@@ -1,0 +1,159 @@
+"""Pages for effort allocation: start a run, the manager's judgements per segment, and a
+run's result (response curves with their data, current vs optimal profit, the value of
+one more hour per rep, the call plan), with the button that applies it."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from salesplan.core.errors import NotFound
+from salesplan.customers.models import Tier
+from salesplan.web import charts
+
+from . import access, effort
+from .views import _plan
+
+
+class EffortForm(forms.Form):
+    basis = forms.ChoiceField(choices=[("account", "Each account"),
+                                       ("segment", "Segments (rep × tier × industry)")])
+    margin_rate = forms.DecimalField(min_value=0, max_value=1, initial="0.30",
+                                     help_text="Gross margin on bookings, 0 to 1.")
+    cost_per_hour = forms.DecimalField(min_value=0, initial=50)
+    hours_per_call = forms.DecimalField(min_value=Decimal("0.05"), max_value=24, initial=1)
+    call_share = forms.DecimalField(min_value=0, max_value=1, initial="0.60", help_text=(
+        "Share of selling hours available for calls."))
+    first_month = forms.IntegerField(min_value=1, max_value=12, required=False,
+                                     help_text="First fiscal month to plan (default: now).")
+    strategic_min = forms.DecimalField(min_value=0, required=False, initial=1, help_text=(
+        "Minimum calls a month on every strategic account."))
+    enterprise_min = forms.DecimalField(min_value=0, required=False)
+
+    def params(self) -> dict:
+        data = dict(self.cleaned_data)
+        coverage = {}
+        for tier, key in ((Tier.STRATEGIC, "strategic_min"), (Tier.ENTERPRISE, "enterprise_min")):
+            value = data.pop(key)
+            if value is not None:
+                coverage[str(tier)] = str(value)
+        if data.get("first_month") is None:
+            data.pop("first_month")
+        return {**{k: str(v) for k, v in data.items()}, "min_calls_by_tier": coverage}
+
+
+class JudgementForm(forms.Form):
+    tier = forms.ChoiceField(choices=[("", "Any")] + list(Tier.choices), required=False)
+    industry = forms.CharField(max_length=80, required=False)
+    current_calls = forms.DecimalField(min_value=0, help_text="Calls per account per month now.")
+    no_effort = forms.DecimalField(min_value=0, label="Bookings with no calls")
+    current = forms.DecimalField(min_value=0, label="Bookings with current calls")
+    plus_half = forms.DecimalField(min_value=0, label="Bookings with 50% more calls")
+    saturation = forms.DecimalField(min_value=0, label="Bookings at saturation")
+
+
+def _errors(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+@login_required
+def effort_page(request, pk: int):
+    plan = _plan(request, pk)
+    editable = access.can_edit(request.user, plan)
+    return render(request, "planning/effort.html", {
+        "nav_section": "plans", "plan": plan, "can_edit": editable,
+        "form": EffortForm() if editable else None,
+        "judgement_form": JudgementForm() if editable else None,
+        "judgements": plan.judgements.all(),
+        "runs": plan.effort_runs.select_related("created_by")[:20],
+    })
+
+
+@login_required
+@require_POST
+def effort_start(request, pk: int):
+    plan = _plan(request, pk)
+    access.require_edit(request.user, plan)
+    form = EffortForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Check the optimiser's inputs: " + " ".join(
+            f"{f}: {' '.join(str(m) for m in e)}" for f, e in form.errors.items()))
+        return redirect("web:planning:effort", plan.pk)
+    try:
+        run = effort.start_run(plan, by=request.user, params=form.params())
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect("web:planning:effort", plan.pk)
+    return redirect("web:planning:effort_run", plan.pk, run.pk)
+
+
+@login_required
+@require_POST
+def judgement_save(request, pk: int):
+    plan = _plan(request, pk)
+    access.require_edit(request.user, plan)
+    form = JudgementForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Every judgement figure is a number of zero or more.")
+    else:
+        try:
+            effort.set_judgement(plan, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(request, "Judgement saved; the next run uses it.")
+    return redirect("web:planning:effort", plan.pk)
+
+
+def _run(plan, run_id: int):
+    try:
+        return effort.get_run(plan, run_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+
+
+@login_required
+def effort_run(request, pk: int, run_id: int):
+    plan = _plan(request, pk)
+    run = _run(plan, run_id)
+    result = effort.visible_result(run, request.user)
+    levels = result.get("levels", [])
+    segments = []
+    for seg in result.get("segments", []):
+        rows = effort.response_points(levels, seg)
+        chart = charts.line_chart([f"{x:g}" for x in levels], {
+            "Curve": [r[1] for r in rows], "Observed mean": [r[2] for r in rows]},
+            title=f"{seg['tier'] or 'Any tier'} · {seg['industry'] or 'any industry'}",
+            y_name="Bookings / account / month") if seg.get("curve") else None
+        segments.append({**seg, "rows": rows, "chart": chart})
+    reps = result.get("reps", [])
+    rep_chart = charts.bar_chart([r["name"] for r in reps], {
+        "Current calls / month": [r["current_calls_per_month"] for r in reps],
+        "Optimal calls / month": [r["calls_per_month"] for r in reps]},
+        y_name="Calls") if reps else None
+    return render(request, "planning/effort_run.html", {
+        "nav_section": "plans", "plan": plan, "run": run, "result": result,
+        "segments": segments, "reps": reps, "rep_chart": rep_chart,
+        "units": result.get("units", [])[:200], "unit_count": len(result.get("units", [])),
+        "can_apply": access.can_edit(request.user, plan) and run.status == "succeeded",
+        "job": run.job,
+    })
+
+
+@login_required
+@require_POST
+def effort_apply(request, pk: int, run_id: int):
+    plan = _plan(request, pk)
+    run = _run(plan, run_id)
+    try:
+        effort.apply_run(run, by=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect("web:planning:effort_run", plan.pk, run.pk)
+    messages.success(request, "The call plan is now the plan's activity targets.")
+    return redirect("web:planning:detail", plan.pk)

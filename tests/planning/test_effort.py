@@ -1,0 +1,212 @@
+"""Effort allocation for a plan: curves from judgement and history, the optimal call plan
+within each rep's hours, coverage rules, applying it as activity targets, permissions."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.utils import timezone
+
+from salesplan.core.models import BackgroundJob
+from salesplan.engines.effort import AdbudgCurve
+from salesplan.planning import effort, resources, services
+from salesplan.planning.models import EffortAllocationRun, Level, Measure, MonthlyTarget
+
+from ..factories import make_account, make_activity
+from .conftest import won
+
+PARAMS = {"margin_rate": "0.5", "cost_per_hour": "40", "hours_per_call": "1",
+          "call_share": "0.6", "first_month": 1}
+
+
+@pytest.fixture(autouse=True)
+def jobs_run_at_once(monkeypatch):
+    """Background jobs start when their transaction commits; tests never commit, so run
+    them as soon as they are enqueued."""
+    monkeypatch.setattr("salesplan.core.jobs.transaction.on_commit",
+                        lambda callback, *args, **kwargs: callback())
+
+
+@pytest.fixture
+def judged(org, west_plan):
+    """Three strategic software accounts per west rep, judged by the manager."""
+    for rep in (org.west_rep, org.west_rep2):
+        for _ in range(3):
+            make_account(rep, tier="strategic", industry="Software")
+    effort.set_judgement(west_plan, by=org.west_manager, tier="strategic", industry="Software",
+                         current_calls="2", no_effort="1000", current="3000",
+                         plus_half="3600", saturation="5000")
+    return west_plan
+
+
+def test_judgement_run_finds_the_optimum_within_capacity(org, judged):
+    run = effort.start_run(judged, by=org.west_manager, params=PARAMS)
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.message
+    assert run.job.status == BackgroundJob.Status.SUCCEEDED
+    result = run.result
+    assert {r["rep_id"] for r in result["reps"]} == {org.west_rep.pk, org.west_rep2.pk}
+    for rep in result["reps"]:
+        assert rep["hours_used"] <= rep["capacity_hours"] + 0.05
+    assert run.optimal_profit >= run.current_profit
+    # The judged curve itself: through the manager's four figures.
+    seg = next(s for s in result["segments"] if s["tier"] == "strategic")
+    assert seg["source"] == "judgement"
+    curve = AdbudgCurve(**seg["params"])
+    assert float(curve(2)) == pytest.approx(3000)
+    assert float(curve(3)) == pytest.approx(3600)
+    # Unconstrained (each rep has ~100 hours for 3 accounts): every account sits at the
+    # level where one more step no longer pays: margin × Δbookings < cost × Δhours.
+    levels = result["levels"]
+    for _, _, _, _, _, calls in result["units"]:
+        i = levels.index(calls)
+        if i + 1 < len(levels):
+            gain = 0.5 * float(curve(levels[i + 1]) - curve(calls))
+            assert gain <= 40 * (levels[i + 1] - calls) + 1e-6
+
+
+def test_tight_capacity_binds_and_has_a_shadow_price(org, judged):
+    resources.add_resource(judged, by=org.west_manager, user=org.west_rep,
+                           selling_hours_per_day="0.5")
+    run = effort.start_run(judged, by=org.west_manager, params=PARAMS)
+    run.refresh_from_db()
+    rep = next(r for r in run.result["reps"] if r["rep_id"] == org.west_rep.pk)
+    other = next(r for r in run.result["reps"] if r["rep_id"] == org.west_rep2.pk)
+    assert rep["hours_used"] <= rep["capacity_hours"] + 1e-6
+    assert rep["shadow_price"] > 0
+    assert other["shadow_price"] == 0
+    assert rep["calls_per_month"] < other["calls_per_month"]
+
+
+def test_coverage_rule_sets_a_minimum(org, judged):
+    params = {**PARAMS, "cost_per_hour": "100000", "min_calls_by_tier": {"strategic": "1"}}
+    run = effort.start_run(judged, by=org.west_manager, params=params)
+    run.refresh_from_db()
+    # Calls cost far more than they bring, yet every strategic account gets its one call.
+    assert [u[5] for u in run.result["units"]] == [1.0] * 6
+
+
+def test_infeasible_coverage_fails_with_a_clear_message(org, judged):
+    resources.add_resource(judged, by=org.west_manager, user=org.west_rep,
+                           selling_hours_per_day="0")
+    params = {**PARAMS, "min_calls_by_tier": {"strategic": "2"}}
+    run = effort.start_run(judged, by=org.west_manager, params=params)
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert "need 6.0 hours but only 0.0 are available" in run.message
+
+
+def test_applied_call_plan_becomes_activity_targets(org, judged):
+    run = effort.start_run(judged, by=org.west_manager, params=PARAMS)
+    run.refresh_from_db()
+    effort.apply_run(run, by=org.west_manager)
+    for rep in run.result["reps"]:
+        objective = judged.objectives.get(measure=Measure.ACTIVITIES, level=Level.REP,
+                                          rep_id=rep["rep_id"])
+        months = list(MonthlyTarget.objects.filter(objective=objective)
+                      .order_by("month").values_list("target", flat=True))
+        expected = Decimal(str(rep["calls_per_month"])).quantize(Decimal("0.01"))
+        assert months == [expected] * 12
+    run.refresh_from_db()
+    assert run.applied_at is not None
+
+
+def test_judgement_must_rise_and_only_editors_enter_it(org, west_plan):
+    with pytest.raises(ValidationError) as caught:
+        effort.set_judgement(west_plan, by=org.west_manager, tier="", industry="",
+                             current_calls="2", no_effort="100", current="90",
+                             plus_half="200", saturation="300")
+    assert "rise with effort" in str(caught.value)
+    with pytest.raises(PermissionDenied):
+        effort.set_judgement(west_plan, by=org.west_rep, tier="", industry="",
+                             current_calls="2", no_effort="1", current="2", plus_half="3",
+                             saturation="4")
+    assert not west_plan.judgements.exists()
+
+
+def test_bad_params_name_the_field(org, west_plan):
+    with pytest.raises(ValidationError) as caught:
+        effort.start_run(west_plan, by=org.west_manager, params={"margin_rate": "1.5"})
+    assert "margin_rate" in caught.value.message_dict
+    assert not EffortAllocationRun.objects.exists()
+
+
+def test_curve_fitted_from_history(org, west_plan):
+    """Accounts called 0–4 times a month book what a known curve says they would."""
+    truth = AdbudgCurve(floor=200, ceiling=4000, shape=0.9, scale=2.0)
+    end = date(2025, 12, 31)  # the plan starts in 2026: history is the twelve months before
+    months = [date(2025, m, 15) for m in range(1, 13)]
+    for k in range(5):
+        account = make_account(org.west_rep, tier="mid_market", industry="Retail")
+        for i, day in enumerate(months):
+            calls = (k + i) % 5
+            for c in range(calls):
+                moment = timezone.make_aware(datetime.combine(day, datetime.min.time())
+                                             + timedelta(hours=9 + c))
+                make_activity(org.west_rep, account, done=True, done_at=moment, due_at=moment)
+            won(org.west_rep, f"{float(truth(calls)):.2f}", day, account=account)
+    assert end >= months[-1]
+    run = effort.start_run(west_plan, by=org.west_manager, params=PARAMS)
+    run.refresh_from_db()
+    seg = next(s for s in run.result["segments"] if s["tier"] == "mid_market")
+    assert seg["source"] == "history"
+    fitted = AdbudgCurve(**seg["params"])
+    for calls in (0, 1, 2, 3, 4):
+        assert float(fitted(calls)) == pytest.approx(float(truth(calls)), rel=0.02)
+    points = {p[0]: p for p in seg["points"]}
+    assert points[2.0][2] == 12  # five accounts × twelve months, spread over 0–4 calls
+
+
+def test_api_runs_and_hides_other_teams(org, judged, api_as):
+    manager = api_as(org.west_manager)
+    response = manager.post(f"/plans/{judged.pk}/effort-runs", {**PARAMS, "first_month": 1})
+    assert response.status_code == 202, response.data
+    run_id = response.data["id"]
+    detail = manager.get(f"/plans/{judged.pk}/effort-runs/{run_id}")
+    assert detail.data["status"] == "succeeded"
+    assert len(detail.data["result"]["reps"]) == 2
+    rep = api_as(org.west_rep).get(f"/plans/{judged.pk}/effort-runs/{run_id}")
+    assert [r["rep_id"] for r in rep.data["result"]["reps"]] == [org.west_rep.pk]
+    assert api_as(org.east_rep).get(f"/plans/{judged.pk}/effort-runs/{run_id}").status_code == 404
+    refused = api_as(org.west_rep).post(f"/plans/{judged.pk}/effort-runs", PARAMS)
+    assert refused.status_code == 403
+    applied = manager.post(f"/plans/{judged.pk}/effort-runs/{run_id}/apply", {})
+    assert applied.status_code == 200
+    assert any(o["measure"] == "activities" and o["level"] == "rep" for o in applied.data)
+    bad = manager.call("put", f"/plans/{judged.pk}/judgements", {
+        "current_calls": "1", "no_effort": "5", "current": "4", "plus_half": "6",
+        "saturation": "9"})
+    assert bad.status_code in (400, 422)
+
+
+def test_pages_and_cli(org, judged, client, capsys):
+    client.force_login(org.west_manager)
+    page = client.get(f"/plans/{judged.pk}/effort/")
+    assert page.status_code == 200
+    started = client.post(f"/plans/{judged.pk}/effort/run/", {
+        "basis": "segment", "margin_rate": "0.5", "cost_per_hour": "40", "hours_per_call": "1",
+        "call_share": "0.6", "first_month": "1", "strategic_min": "1"})
+    assert started.status_code == 302
+    run = EffortAllocationRun.objects.get()
+    result_page = client.get(f"/plans/{judged.pk}/effort/{run.pk}/")
+    assert result_page.status_code == 200
+    assert b"Response curves" in result_page.content and b"data-chart" in result_page.content
+    client.force_login(org.east_rep)
+    assert client.get(f"/plans/{judged.pk}/effort/{run.pk}/").status_code == 404
+    call_command("plan", "optimise-effort", str(judged.pk), "--as", "westmgr",
+                 "--first-month", "1", "--apply")
+    out = capsys.readouterr().out
+    assert "Contribution over 12 months" in out and "Applied" in out
+    assert judged.objectives.filter(measure=Measure.ACTIVITIES, level=Level.REP).count() == 2
+
+
+def test_services_unchanged_for_bookings(org, judged):
+    # applying a call plan leaves the bookings objectives alone
+    services.set_plan_target(judged, by=org.west_manager, measure=Measure.BOOKINGS,
+                             total=Decimal("1200"))
+    run = effort.start_run(judged, by=org.west_manager, params=PARAMS)
+    run.refresh_from_db()
+    effort.apply_run(run, by=org.west_manager)
+    assert judged.objectives.filter(measure=Measure.BOOKINGS).count() == 1
