@@ -23,13 +23,18 @@ LEVEL_ORDER = {ApproverLevel.MANAGER: 0, ApproverLevel.DIRECTOR: 1, ApproverLeve
 
 
 class PricedLineLike(Protocol):
-    """What the matrix reads from a line (a QuoteLine or the engine's PricedLine)."""
+    """What the matrix reads from a line (a stored QuoteLine or a LineView)."""
 
-    sku: str
-    requested_discount_pct: Decimal
-    margin_pct: Decimal | None
-    below_floor: bool
-    below_min_margin: bool
+    @property
+    def sku(self) -> str: ...
+    @property
+    def requested_discount_pct(self) -> Decimal: ...
+    @property
+    def margin_pct(self) -> Decimal | None: ...
+    @property
+    def below_floor(self) -> bool: ...
+    @property
+    def below_min_margin(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,27 @@ def required_approvals(lines: Sequence[PricedLineLike],
                               "line_count": len(tripped)})
     return sorted(groups.values(),
                   key=lambda a: (a.step, LEVEL_ORDER.get(ApproverLevel(a.approver), 9)))
+
+
+@dataclass(frozen=True)
+class LineView:
+    """What the matrix reads of a line the engine priced, with the rep's extra discount."""
+
+    sku: str
+    requested_discount_pct: Decimal
+    margin_pct: Decimal | None
+    below_floor: bool
+    below_min_margin: bool
+
+
+def approvals_for_priced(priced_lines: Sequence, requests: Sequence,
+                         rules: Iterable[RuleView]) -> list[RequiredApproval]:
+    """The approvals for lines straight from the engine (before they are stored), paired
+    with the requests they were priced from."""
+    views = [LineView(line.sku, Decimal(request.discount_pct), line.margin_pct,
+                      line.below_floor, line.below_min_margin)
+             for line, request in zip(priced_lines, requests, strict=True)]
+    return required_approvals(views, rules)
 
 
 def active_rules() -> list[RuleView]:

@@ -9,6 +9,7 @@ URLs (the logo is inlined), so a template cannot reach the network or the disk.
 """
 
 import base64
+import functools
 import mimetypes
 from datetime import date
 from decimal import Decimal
@@ -124,12 +125,18 @@ def render_html(context: dict[str, Any], html: str | None = None) -> str:
     return _engine.from_string(source).render(Context(context, autoescape=True))
 
 
-def html_to_pdf(html: str) -> bytes:
-    from weasyprint import HTML
+@functools.cache
+def _data_only_fetcher():
+    """Made once: building it sets up an SSL context, a tenth of a second each time."""
     from weasyprint.urls import URLFetcher
 
-    fetcher = URLFetcher(allowed_protocols=["data"])
-    return HTML(string=html, url_fetcher=fetcher).write_pdf()
+    return URLFetcher(allowed_protocols=["data"])
+
+
+def html_to_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=html, url_fetcher=_data_only_fetcher()).write_pdf()
 
 
 def render_pdf(quote: Quote, version: QuoteVersion) -> bytes:
