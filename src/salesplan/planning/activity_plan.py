@@ -46,6 +46,8 @@ class ActivityRow:
     calls: Decimal | None
     calls_per_selling_day: Decimal | None
     capacity: Decimal | None = None  # calls the line's reps can make in the year
+    heads: Decimal | None = None  # full seats behind the line (ramp and leave counted)
+    capacity_source: str = ""  # "resources" or "entered"
 
     @property
     def slack(self) -> Decimal | None:
@@ -53,6 +55,21 @@ class ActivityRow:
         if self.capacity is None or self.calls is None:
             return None
         return self.capacity - self.calls
+
+    @property
+    def extra_heads(self) -> Decimal | None:
+        """Full seats it would take to close a shortfall at the line's calls per seat."""
+        if self.slack is None or self.slack >= 0 or not self.heads or not self.capacity:
+            return None
+        return (-self.slack / (self.capacity / self.heads)).quantize(TENTH, ROUND_HALF_UP)
+
+    @property
+    def calls_per_day_needed(self) -> Decimal | None:
+        """Calls a day each seat would have to make instead (shortfalls only)."""
+        if (self.slack is None or self.slack >= 0 or not self.heads
+                or not self.calls_per_selling_day):
+            return None
+        return (self.calls_per_selling_day / self.heads).quantize(TENTH, ROUND_HALF_UP)
 
 
 @dataclass
@@ -101,9 +118,10 @@ def historical_rates(plan: Plan, calendar: CompanyCalendar) -> Rates:
 def activity_plan(plan: Plan, user: User, entered: dict[str, Decimal | None] | None = None,
                   calendar: CompanyCalendar | None = None) -> ActivityPlan:
     """What each bookings objective the user may see takes in opportunities, meetings and
-    calls for the year, and calls per selling day. With the calls a rep can make in a
-    day (`calls_per_day` in `entered`), each line's capacity and its slack or shortfall:
-    the capacity check counts the line's reps × selling days × calls per day."""
+    calls for the year, and calls per selling day, against the calls the line's seats
+    can make: from the plan's resources (start dates, ramp-up, leave, holidays and each
+    seat's calls per day), or — when `calls_per_day` is entered — reps × selling days ×
+    that rate. Each line shows its slack or shortfall and what closing it would take."""
     calendar = calendar or CompanyCalendar.current()
     rates = historical_rates(plan, calendar)
     entered = dict(entered or {})
@@ -116,6 +134,7 @@ def activity_plan(plan: Plan, user: User, entered: dict[str, Decimal | None] | N
     rows = []
     lines = objective_rows(plan, user, Measure.BOOKINGS)
     heads = _headcount(plan, [line.objective for line in lines])
+    seats = _Seats(plan, calendar)
     for row in lines:
         if row.objective.level == Level.PRODUCT_LINE:
             continue
@@ -126,13 +145,50 @@ def activity_plan(plan: Plan, user: User, entered: dict[str, Decimal | None] | N
         calls = (meetings * r["calls_per_meeting"]
                  if meetings is not None and r["calls_per_meeting"] else None)
         reps = heads.get(row.objective.pk)
+        if calls_per_day is not None:
+            capacity = (_round(calls_per_day * days * reps) if reps is not None else None)
+            seat_count, source = (Decimal(reps) if reps is not None else None), "entered"
+        else:
+            capacity, seat_count = seats.line(row.objective)
+            source = "resources" if capacity is not None else ""
         rows.append(ActivityRow(
             row.objective.label, row.objective.level, row.depth, row.total,
             _round(opportunities), _round(meetings), _round(calls),
             _round(calls / days) if calls is not None and days else None,
-            _round(calls_per_day * days * reps) if calls_per_day is not None
-            and reps is not None else None))
+            capacity, seat_count, source))
     return ActivityPlan(rates, days, rows)
+
+
+class _Seats:
+    """Calls a year from the plan's resources (ramp, leave and holidays counted), summed
+    for rep, team and plan lines."""
+
+    def __init__(self, plan: Plan, calendar: CompanyCalendar):
+        from .resources import capacity
+
+        self.seats = capacity(plan, calendar)
+        self.plan = plan
+        self.full = Decimal(calendar.selling_days(*calendar.year_bounds(plan.fiscal_year)))
+
+    def _sum(self, seats) -> tuple[Decimal | None, Decimal | None]:
+        seats = list(seats)
+        if not seats:
+            return None, None
+        calls = sum((s.total_calls for s in seats), Decimal(0))
+        worked = sum((Decimal(sum(d * r for d, r in zip(s.selling_days, s.ramp, strict=True)))
+                      for s in seats), Decimal(0))
+        heads = (worked / self.full).quantize(TENTH, ROUND_HALF_UP) if self.full else None
+        return _round(calls), heads
+
+    def line(self, objective) -> tuple[Decimal | None, Decimal | None]:
+        if objective.level == Level.REP:
+            return self._sum(s for s in self.seats if s.user_id == objective.rep_id)
+        if objective.level == Level.TEAM and objective.team_id:
+            teams = set(scope.team_subtree_ids(objective.team_id))
+            return self._sum(s for s in self.seats if s.team_id in teams)
+        if objective.level == Level.COMPANY:
+            return self._sum(self.seats)
+        return None, None
 
 
 def _headcount(plan: Plan, objectives) -> dict[int, int]:

@@ -549,3 +549,139 @@ def put_judgement(request, plan_id: RecordId, payload: JudgementIn):
 
     plan = selectors.get_plan(request.user, plan_id)
     return effort.set_judgement(plan, by=request.user, **payload.dict())
+
+
+# --- resources -----------------------------------------------------------------------------
+
+
+class ResourceIn(InputSchema):
+    user_id: RecordId | None = Field(None, description="A person; leave out for a hire.")
+    name: str = Field("", max_length=200)
+    role: str = "rep"
+    team_id: RecordId | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    ramp: list[int] = Field(default_factory=list, description="Percent per month, e.g. 25,50,75.")
+    selling_hours_per_day: Decimal | None = None
+    calls_per_day: Decimal | None = None
+    meetings_per_day: Decimal | None = None
+
+
+class ResourceOut(Schema):
+    id: int
+    user_id: int | None
+    name: str
+    role: str
+    team_id: int | None
+    start_date: date | None
+    end_date: date | None
+    ramp: list[int]
+    selling_hours_per_day: Decimal
+    calls_per_day: Decimal
+    meetings_per_day: Decimal
+
+
+class SeatOut(Schema):
+    label: str
+    user_id: int | None
+    team_id: int | None
+    defaults: bool = Field(description="No resource row: the default rates.")
+    selling_days: list[int]
+    hours: list[Decimal]
+    calls: list[Decimal]
+    meetings: list[Decimal]
+
+
+class LeaveIn(InputSchema):
+    start: date
+    end: date
+    note: str = Field("", max_length=200)
+
+
+class BudgetIn(InputSchema):
+    category: Literal["travel", "marketing", "hiring", "other"]
+    description: str = Field(min_length=1, max_length=200)
+    month: int = Field(ge=1, le=12)
+    amount: MoneyIn
+    team_id: RecordId | None = None
+
+
+class BudgetOut(Schema):
+    id: int
+    category: str
+    description: str
+    month: int
+    amount: MoneyOut
+    currency: str
+
+
+@plan_router.get("/{plan_id}/capacity", response=list[SeatOut],
+                 summary="Selling days, hours, calls and meetings per seat and month")
+def plan_capacity(request, plan_id: RecordId):
+    from . import access, resources
+
+    plan = selectors.get_plan(request.user, plan_id)
+    seats = resources.capacity(plan)
+    if not access.sees_every_objective(request.user):
+        seats = [s for s in seats if s.user_id == request.user.pk]
+    return [s.__dict__ for s in seats]
+
+
+@plan_router.get("/{plan_id}/resources", response=list[ResourceOut], summary="The plan's seats")
+def list_resources(request, plan_id: RecordId):
+    from . import access
+
+    plan = selectors.get_plan(request.user, plan_id)
+    rows = plan.resources.all()
+    return list(rows if access.sees_every_objective(request.user)
+                else rows.filter(user=request.user))
+
+
+@plan_router.post("/{plan_id}/resources", response={201: ResourceOut},
+                  summary="Add a person or a planned hire")
+def add_resource(request, plan_id: RecordId, payload: ResourceIn):
+    from salesplan.org.models import User
+
+    from . import resources
+
+    plan = selectors.get_plan(request.user, plan_id)
+    data = payload.dict()
+    user_id, team_id = data.pop("user_id"), data.pop("team_id")
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    if user_id and user is None:
+        raise ValidationError({"user_id": [f"No user with id {user_id}."]})
+    return Status(201, resources.add_resource(plan, by=request.user, user=user,
+                                              team=_team(request.user, team_id), **data))
+
+
+@plan_router.post("/{plan_id}/resources/{resource_id}/leave", response={201: dict},
+                  summary="Add leave to a seat")
+def add_leave(request, plan_id: RecordId, resource_id: RecordId, payload: LeaveIn):
+    from . import resources
+
+    plan = selectors.get_plan(request.user, plan_id)
+    resource = plan.resources.filter(pk=resource_id).first()
+    if resource is None:
+        raise NotFound(f"Plan {plan.pk} has no seat {resource_id}.")
+    leave = resources.add_leave(resource, by=request.user, **payload.dict())
+    return Status(201, {"id": leave.pk, "start": str(leave.start), "end": str(leave.end)})
+
+
+@plan_router.get("/{plan_id}/budget", response=list[BudgetOut], summary="Budget lines")
+def list_budget(request, plan_id: RecordId):
+    from . import access
+
+    plan = selectors.get_plan(request.user, plan_id)
+    if not access.sees_every_objective(request.user):
+        return []
+    return list(plan.budget_lines.all())
+
+
+@plan_router.post("/{plan_id}/budget", response={201: BudgetOut}, summary="Add a budget line")
+def add_budget(request, plan_id: RecordId, payload: BudgetIn):
+    from . import resources
+
+    plan = selectors.get_plan(request.user, plan_id)
+    data = payload.dict()
+    team = _team(request.user, data.pop("team_id"))
+    return Status(201, resources.add_budget_line(plan, by=request.user, team=team, **data))

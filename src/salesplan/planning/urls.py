@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import effort_views, views
+from . import effort_views, resource_views, views
 
 app_name = "planning"
 
@@ -19,4 +19,8 @@ urlpatterns = [
     path("<int:pk>/effort/judgement/", effort_views.judgement_save, name="judgement"),
     path("<int:pk>/effort/<int:run_id>/", effort_views.effort_run, name="effort_run"),
     path("<int:pk>/effort/<int:run_id>/apply/", effort_views.effort_apply, name="effort_apply"),
+    path("<int:pk>/resources/", resource_views.resources_page, name="resources"),
+    path("<int:pk>/resources/add/", resource_views.resource_add, name="resource_add"),
+    path("<int:pk>/resources/leave/", resource_views.leave_add, name="leave_add"),
+    path("<int:pk>/resources/budget/", resource_views.budget_add, name="budget_add"),
 ]
