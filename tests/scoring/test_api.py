@@ -144,3 +144,30 @@ def test_score_list_queries_do_not_grow_with_rows(org, api_as):
         make_lead(org.west_rep)
     services.rescore_all()
     assert _queries(lambda: rep.get("/scoring/leads")) == few
+
+
+def test_score_list_pages_by_total_and_by_probability(org, api_as):
+    closed_history([org.east_rep], converted=25, disqualified=25)
+    services.train_model(by=org.marketer, min_per_class=20)
+    services.create_rule(by=org.admin, data={**RULE, "points": 10})
+    services.create_rule(by=org.admin, data={"kind": "fit", "field": "employees",
+                                             "operator": "at_least", "value": "100",
+                                             "points": 5})
+    leads = [make_lead(org.west_rep, industry=i, employees=e) for i, e in
+             (("Healthcare", 500), ("Healthcare", 10), ("Retail", 500), ("Retail", 10))]
+    services.rescore_all()
+    rep = api_as(org.west_rep)
+    first = rep.get("/scoring/leads", limit=3).data
+    second = rep.get("/scoring/leads", limit=3, cursor=first["next_cursor"]).data
+    totals = [s["total"] for s in first["items"] + second["items"]]
+    assert totals == [15, 10, 5, 0] and second["next_cursor"] is None
+    assert [s["lead_id"] for s in first["items"] + second["items"]] == [lead.pk for lead in leads]
+    seen, cursor = [], None
+    while True:
+        page = rep.get("/scoring/leads", sort="probability", limit=1,
+                       **({"cursor": cursor} if cursor else {})).data
+        seen += [s["probability"] for s in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == 4 and seen == sorted(seen, reverse=True)
