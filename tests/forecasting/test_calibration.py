@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def history(org):
     rep, other = org.west_rep, org.east_rep
-    past = timezone.localdate() - timedelta(days=30)
+    past = timezone.localdate() - timedelta(days=40)  # always an earlier month
     deal(rep, stages=["Prospecting", "Qualification", "Proposal"], outcome="won", close=past)
     deal(rep, stages=["Prospecting", "Qualification"], outcome="lost", close=past)
     deal(other, stages=["Prospecting"], outcome="lost", close=past)
@@ -48,13 +48,35 @@ EXPECTED = [  # stage, stated, won, lost, observed, calibrated (prior weight 20)
 
 
 def test_calibration_counts_each_deal_once_per_stage(org, history):
-    today = timezone.localdate()
-    rows = calibration.calibration(Pipeline.objects.get(is_default=True),
-                                   start=today - timedelta(days=365), end=today)
+    rows = calibration.calibration(Pipeline.objects.get(is_default=True), months=12)
     got = [(r.stage.name, r.row.stated, r.row.won, r.row.lost,
             None if r.row.observed is None else str(r.row.observed), str(r.row.calibrated))
            for r in rows]
     assert got == [(n, Decimal(s), w, lo, o, c) for n, s, w, lo, o, c in EXPECTED]
+
+
+def test_counts_are_kept_until_refreshed(org, history):
+    pipeline = Pipeline.objects.get(is_default=True)
+    assert calibration.calibration(pipeline)[0].row.won == 3  # counted on first use
+    deal(org.west_rep, stages=["Prospecting"], outcome="won", close=timezone.localdate())
+    assert calibration.calibration(pipeline)[0].row.won == 3
+    assert calibration.refresh_outcomes() > 0
+    assert calibration.calibration(pipeline)[0].row.won == 4
+    # a window of one month: only deals closed this month
+    this_month = calibration.calibration(pipeline, months=1)
+    assert (this_month[0].row.won, this_month[0].row.lost) == (1, 0)
+    assert this_month[1].row.closed == 0
+
+
+def test_refresh_job_for_managers(org, history, api_as, django_capture_on_commit_callbacks):
+    assert_problem(api_as(org.west_rep).post("/forecasts/calibration/refresh"), 403)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api_as(org.west_manager).post("/forecasts/calibration/refresh")
+    assert answer.status_code == 202
+    from salesplan.core.models import BackgroundJob
+
+    job = BackgroundJob.objects.get(pk=answer.data["job_id"])
+    assert job.status == "succeeded" and job.result["forecasts"] == 4  # company + 3 teams
 
 
 def test_calibration_api_and_page(org, history, api_as, client):

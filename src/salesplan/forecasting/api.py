@@ -3,6 +3,7 @@
 Periods are fiscal quarters named like FY2027-Q1 (the current quarter when left out).
 
     GET   /calibration?pipeline_id&months=12&prior_weight=20   stated vs observed per stage
+    POST  /calibration/refresh       recount closed deals per stage (background job)
     GET   /weighted-pipeline?fiscal_year&probabilities=stated|calibrated
     GET   /submissions?period        submissions you may see (history, newest first)
     POST  /submissions               submit your commit, best case and pipeline
@@ -50,6 +51,11 @@ def _period_out(p: FiscalPeriod) -> dict:
             "start": p.start, "end": p.end}
 
 
+class JobOut(Schema):
+    job_id: int
+    status: str
+
+
 class CalibrationRowOut(Schema):
     stage_id: int
     stage: str
@@ -67,12 +73,14 @@ class CalibrationOut(Schema):
     start: date
     end: date
     prior_weight: int
+    counted_at: datetime | None = Field(description="When the closed deals were last counted.")
     stages: list[CalibrationRowOut]
 
 
 class CalibrationParams(Schema):
     pipeline_id: RecordId | None = None
-    months: int = Field(12, ge=1, le=120, description="Deals closed in the last N months.")
+    months: int = Field(12, ge=1, le=120, description="Deals closed in the current month "
+                                                      "and the N − 1 before it.")
     prior_weight: int = Field(20, ge=0, le=1000, description="Shrinkage toward the stated "
                                                              "probability, in deals.")
 
@@ -87,12 +95,11 @@ def get_calibration(request, params: Query[CalibrationParams]):
                 else pipelines.order_by("-is_default", "position").first())
     if pipeline is None:
         raise NotFound(f"No pipeline with id {params.pipeline_id}.")
-    end = timezone.localdate()
-    start = periods.months_back(end, params.months)
-    rows = calibration.calibration(pipeline, start=start, end=end,
+    start, end = calibration.window(params.months, timezone.localdate())
+    rows = calibration.calibration(pipeline, months=params.months,
                                    prior_weight=params.prior_weight)
     return {"pipeline_id": pipeline.pk, "pipeline": pipeline.name, "start": start, "end": end,
-            "prior_weight": params.prior_weight,
+            "prior_weight": params.prior_weight, "counted_at": calibration.refreshed_at(),
             "stages": [{"stage_id": r.stage.pk, "stage": r.stage.name,
                         "stated": str(r.row.stated), "observed": None if r.row.observed is None
                         else str(r.row.observed), "calibrated": str(r.row.calibrated),
@@ -120,8 +127,7 @@ def weighted_pipeline(request, fiscal_year: int | None = Query(None, ge=2000, le
     calendar = CompanyCalendar.current()
     today = timezone.localdate()
     quarters = calendar.quarters(fiscal_year or calendar.year_of(today))
-    probs = calibration.probabilities(probabilities, start=periods.months_back(today, months),
-                                      end=today)
+    probs = calibration.probabilities(probabilities, months=months, today=today)
     currency = Company.current().default_currency
     rows = calibration.weighted_pipeline(
         _visible_opportunities(request.user).filter(currency=currency), quarters, probs)
@@ -299,14 +305,17 @@ class SnapshotOut(Schema):
     adjusted: bool
 
 
+@router.post("/calibration/refresh", response={202: JobOut},
+             summary="Recount closed deals per stage and refresh the statistical forecasts")
+def refresh(request):
+    job = services.start_refresh(by=request.user)
+    job.refresh_from_db()
+    return Status(202, {"job_id": job.pk, "status": job.status})
+
+
 @router.get("/snapshots", response=list[SnapshotOut], summary="Weekly snapshots of a scope")
 def list_snapshots(request, period: str | None = None, scope: str = "company"):
     return selectors.snapshots(request.user, _period(period), scope)
-
-
-class JobOut(Schema):
-    job_id: int
-    status: str
 
 
 @router.post("/snapshots", response={202: JobOut}, summary="Take this week's snapshot")

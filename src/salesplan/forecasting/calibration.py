@@ -5,23 +5,32 @@ shows it entering that stage. Among such deals that have since closed, with a cl
 inside the window, the share that were won is the stage's observed win rate. The
 calibrated probability shrinks it toward the stated probability (see
 `engines.forecasting`). Calibration describes the sales process, not anyone's records,
-so it is computed over every deal and shown as counts and rates only; it is cached for
-ten minutes because it reads the whole stage history.
+so it is computed over every deal and shown as counts and rates only.
+
+Reading the whole stage history takes seconds at millions of deals, so the counts are
+kept per stage and close month (`StageOutcome`), rebuilt by the nightly refresh job
+(`salesplan forecasts refresh`, or "Refresh" on the calibration page); a window is whole
+months, the current one included. The page says when the counts were rebuilt.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Sum, Value, When
+from django.utils import timezone
 
 from salesplan.core.fiscal import FiscalPeriod
 from salesplan.engines import forecasting as engine
 from salesplan.pipeline.models import Opportunity, OpportunityChange, Pipeline, Stage, StageKind
 
+from .models import StageOutcome
+
 CACHE_SECONDS = 600
+REFRESHED_KEY = "forecast-calibration-refreshed"
 PROBABILITY_SOURCES = ("stated", "calibrated")
 CENT = Decimal("0.01")
 
@@ -32,39 +41,74 @@ class CalibrationRow:
     row: engine.StageCalibration
 
 
-def _window_outcomes(pipeline: Pipeline, start: date, end: date) -> dict[int, tuple[int, int]]:
+def refresh_outcomes(*, now: datetime | None = None) -> int:
+    """Rebuild the per-stage, per-month counts of won and lost deals from the whole stage
+    history in one grouped query (by close date, folded into months here). Returns the
+    number of rows stored."""
+    now = now or timezone.now()
     rows = (OpportunityChange.objects
-            .filter(field=OpportunityChange.Field.STAGE, to_stage__pipeline=pipeline,
-                    to_stage__kind=StageKind.OPEN,
-                    opportunity__status__in=(StageKind.WON, StageKind.LOST),
-                    opportunity__close_date__gte=start, opportunity__close_date__lte=end)
-            .order_by().values("to_stage_id", "opportunity__status")
+            .filter(field=OpportunityChange.Field.STAGE, to_stage__kind=StageKind.OPEN,
+                    opportunity__status__in=(StageKind.WON, StageKind.LOST))
+            .order_by().values("to_stage_id", "opportunity__close_date", "opportunity__status")
             .annotate(deals=Count("opportunity_id", distinct=True)))
-    outcomes: dict[int, list[int]] = {}
-    for r in rows:
-        counts = outcomes.setdefault(r["to_stage_id"], [0, 0])
-        counts[0 if r["opportunity__status"] == StageKind.WON else 1] += r["deals"]
-    return {stage_id: (won, lost) for stage_id, (won, lost) in outcomes.items()}
+    counts: dict[tuple[int, date], list[int]] = {}
+    for r in rows.iterator(chunk_size=20_000):
+        day = r["opportunity__close_date"]
+        key = (r["to_stage_id"], date(day.year, day.month, 1))
+        pair = counts.setdefault(key, [0, 0])
+        pair[0 if r["opportunity__status"] == StageKind.WON else 1] += r["deals"]
+    with transaction.atomic():
+        StageOutcome.objects.all().delete()
+        StageOutcome.objects.bulk_create(
+            [StageOutcome(stage_id=stage_id, month=month, won=won, lost=lost, computed_at=now)
+             for (stage_id, month), (won, lost) in counts.items()], batch_size=5000)
+    cache.delete(REFRESHED_KEY)
+    return len(counts)
 
 
-def calibration(pipeline: Pipeline, *, start: date, end: date,
+def refreshed_at() -> datetime | None:
+    """When the counts were last rebuilt; they are rebuilt now if there are none yet."""
+    stamp = cache.get(REFRESHED_KEY)
+    if stamp is None:
+        first = StageOutcome.objects.order_by().values_list("computed_at", flat=True).first()
+        if first is None:
+            refresh_outcomes()
+            first = StageOutcome.objects.order_by().values_list("computed_at", flat=True).first()
+        stamp = first or timezone.now()
+        cache.set(REFRESHED_KEY, stamp, CACHE_SECONDS)
+    return stamp
+
+
+def window(months: int, today: date) -> tuple[date, date]:
+    """The current month and the `months` − 1 before it: (first day, today)."""
+    if not 1 <= months <= 120:
+        raise ValidationError({"months": "Choose between 1 and 120 months."})
+    index = today.year * 12 + today.month - 1 - (months - 1)
+    return date(index // 12, index % 12 + 1, 1), today
+
+
+def _window_outcomes(pipeline: Pipeline, start: date) -> dict[int, tuple[int, int]]:
+    rows = (StageOutcome.objects.filter(stage__pipeline=pipeline, month__gte=start)
+            .order_by().values("stage_id").annotate(won=Sum("won"), lost=Sum("lost")))
+    return {r["stage_id"]: (r["won"] or 0, r["lost"] or 0) for r in rows}
+
+
+def calibration(pipeline: Pipeline, *, months: int = 12, today: date | None = None,
                 prior_weight: int = engine.DEFAULT_PRIOR_WEIGHT) -> list[CalibrationRow]:
-    """One row per open stage of the pipeline: stated, observed and calibrated rates."""
-    if end < start:
-        raise ValidationError({"start": "The window must start before it ends."})
+    """One row per open stage of the pipeline: stated, observed and calibrated rates for
+    the deals that closed in the last `months` months (the current month included)."""
+    start, _ = window(months, today or timezone.localdate())
     if not 0 <= prior_weight <= 1000:
         raise ValidationError({"prior_weight": "Choose a prior weight from 0 to 1000."})
-    key = f"forecast-calibration:{pipeline.pk}:{start}:{end}"
-    outcomes = cache.get(key)
-    if outcomes is None:
-        outcomes = _window_outcomes(pipeline, start, end)
-        cache.set(key, outcomes, CACHE_SECONDS)
+    refreshed_at()
+    outcomes = _window_outcomes(pipeline, start)
     stages = list(pipeline.stages.filter(kind=StageKind.OPEN).order_by("position"))
     rows = engine.calibrate([(s.pk, s.probability) for s in stages], outcomes, prior_weight)
     return [CalibrationRow(stage, row) for stage, row in zip(stages, rows, strict=True)]
 
 
-def probabilities(source: str, *, start: date, end: date) -> dict[int, Decimal]:
+def probabilities(source: str, *, months: int = 12,
+                  today: date | None = None) -> dict[int, Decimal]:
     """Stage id → probability (percent) for every open stage, stated or calibrated."""
     if source not in PROBABILITY_SOURCES:
         raise ValidationError({"probabilities": "Choose stated or calibrated."})
@@ -75,7 +119,7 @@ def probabilities(source: str, *, start: date, end: date) -> dict[int, Decimal]:
                            for s in pipeline.stages.filter(kind=StageKind.OPEN)})
         else:
             result.update({r.stage.pk: r.row.calibrated
-                           for r in calibration(pipeline, start=start, end=end)})
+                           for r in calibration(pipeline, months=months, today=today)})
     return result
 
 
@@ -109,7 +153,7 @@ def weighted_pipeline(opportunities, periods: list[FiscalPeriod],
 
 def weighted_by_owner(period: FiscalPeriod, currency: str) -> dict[int, Decimal]:
     """Stated-probability weighted pipeline per owner for one period (for snapshots)."""
-    probs = probabilities("stated", start=period.start, end=period.end)
+    probs = probabilities("stated")
     rows = (Opportunity.objects.filter(status=StageKind.OPEN, currency=currency,
                                        close_date__gte=period.start, close_date__lte=period.end)
             .order_by().values("owner_id", "stage_id").annotate(total=Sum("amount")))

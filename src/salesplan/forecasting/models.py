@@ -95,3 +95,23 @@ class ForecastSnapshot(PeriodFields):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.period_label} week of {self.week_of}"
+
+
+class StageOutcome(models.Model):
+    """How many closed deals that passed through a stage were won or lost, by the month
+    they closed: the stage history condensed so calibration over any window of months
+    reads a few hundred rows instead of the whole history. Rebuilt by
+    `calibration.refresh_outcomes` (the nightly job, `salesplan forecasts refresh`)."""
+
+    stage = models.ForeignKey("pipeline.Stage", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the month the deals closed in.")
+    won = models.PositiveIntegerField(default=0)
+    lost = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["stage", "month"],
+                                               name="stage_outcome_unique_month")]
+
+    def __str__(self) -> str:
+        return f"{self.stage_id} {self.month:%Y-%m}: {self.won} won, {self.lost} lost"

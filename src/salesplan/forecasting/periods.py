@@ -1,6 +1,5 @@
 """Forecast periods are fiscal quarters of the company calendar, named "FY2027-Q1"."""
 
-import calendar as gregorian
 import re
 from datetime import date
 
@@ -53,9 +52,3 @@ def around(calendar: CompanyCalendar, today: date, before: int = 4,
     current = quarter_of(calendar, today)
     return [shift(calendar, current, n) for n in range(-before, after + 1)]
 
-
-def months_back(day: date, months: int) -> date:
-    """The same day `months` months earlier (the month's last day if it is shorter)."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = index // 12, index % 12 + 1
-    return date(year, month, min(day.day, gregorian.monthrange(year, month)[1]))

@@ -149,3 +149,30 @@ def start_snapshot(*, by: User):
     if not access.may_take_snapshot(by):
         raise PermissionDenied("Only admins and managers may take forecast snapshots.")
     return start_job("forecast_snapshot", by=by, task=snapshot_job)
+
+
+def refresh_forecasts(*, today: date | None = None) -> dict:
+    """The nightly refresh: recount closed deals per stage for calibration and refit the
+    statistical forecasts of the company and every team, so pages read stored results."""
+    from salesplan.org.models import Team
+
+    from . import calibration, statistical
+
+    stage_months = calibration.refresh_outcomes()
+    today = today or timezone.localdate()
+    scopes = [statistical.Scope("company", "Whole company")] + [
+        statistical.Scope(f"team:{t.pk}", t.name) for t in Team.objects.order_by("pk")]
+    for scope in scopes:
+        statistical.statistical_forecast(scope, today=today, refresh=True)
+    return {"stage_months": stage_months, "forecasts": len(scopes)}
+
+
+def start_refresh(*, by: User):
+    """Start the refresh job (admins and managers)."""
+    from salesplan.core.jobs import start_job
+
+    from .tasks import refresh_job
+
+    if not access.may_take_snapshot(by):
+        raise PermissionDenied("Only admins and managers may refresh the forecasts.")
+    return start_job("forecast_refresh", by=by, task=refresh_job)

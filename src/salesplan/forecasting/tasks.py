@@ -18,3 +18,19 @@ def _snapshot(job) -> tuple[dict, str]:
 def snapshot_job(job_id: int) -> dict:
     """Take this week's forecast snapshot (run weekly)."""
     return run_job(job_id, _snapshot)
+
+
+def _refresh(job) -> tuple[dict, str]:
+    from .services import refresh_forecasts
+
+    progress = Progress(job, total=1, every=1)
+    result = refresh_forecasts()
+    progress.advance_to(1, "Refreshed")
+    return result, (f"Counted {result['stage_months']:,} stage-months of closed deals; "
+                    f"fitted {result['forecasts']} statistical forecasts.")
+
+
+@task
+def refresh_job(job_id: int) -> dict:
+    """Recount calibration and refit the statistical forecasts (run nightly)."""
+    return run_job(job_id, _refresh)

@@ -61,7 +61,7 @@ def overview(request):
         Opportunity.objects.visible_to(user).filter(
             currency=Company.current().default_currency),
         CompanyCalendar.current().quarters(period.fiscal_year),
-        calibration.probabilities(source, start=periods.months_back(today, 12), end=today))
+        calibration.probabilities(source, months=12, today=today))
     return render(request, "forecasting/overview.html", {
         **_common(request, period), "is_open": is_open, "rollup": view,
         "sees_all": access.sees_all(user), "mine": mine,
@@ -149,9 +149,8 @@ def calibration_page(request):
     except ValueError:
         return HttpResponseBadRequest("months and prior_weight must be whole numbers.")
     today = timezone.localdate()
-    start = periods.months_back(today, months)
-    rows = calibration.calibration(chosen, start=start, end=today, prior_weight=prior) \
-        if chosen else []
+    start, _ = calibration.window(months, today)
+    rows = calibration.calibration(chosen, months=months, prior_weight=prior) if chosen else []
     chart = charts.scatter_chart({
         "Observed win rate": [(r.row.stated, r.row.observed) for r in rows
                               if r.row.observed is not None],
@@ -161,7 +160,20 @@ def calibration_page(request):
     return render(request, "forecasting/calibration.html", {
         "nav_section": "forecasts", "pipelines": pipelines, "pipeline": chosen, "rows": rows,
         "months": months, "prior_weight": prior, "start": start, "end": today, "chart": chart,
+        "counted_at": calibration.refreshed_at(), "can_refresh": access.may_take_snapshot(
+            request.user),
     })
+
+
+@login_required
+@require_POST
+def refresh(request):
+    try:
+        job = services.start_refresh(by=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return redirect("web:forecasting:calibration")
+    return redirect("web:imports:job", job.pk)
 
 
 @login_required

@@ -2,6 +2,8 @@
 selectors as the pages and the API.
 
     salesplan forecasts snapshot [--date YYYY-MM-DD]     record this week's snapshot (cron)
+    salesplan forecasts refresh        recount closed deals per stage, refit the statistical
+                                       forecasts (nightly, from cron)
     salesplan forecasts rollup [--period FY2027-Q1] [--as USERNAME]
     salesplan forecasts submit COMMIT BEST_CASE PIPELINE --as USERNAME [--period P]
     salesplan forecasts calibration [--pipeline ID] [--months 12] [--prior-weight 20]
@@ -28,6 +30,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         snap = sub.add_parser("snapshot", help="Record this week's forecast snapshot.")
         snap.add_argument("--date", type=date.fromisoformat, help="Day within the week.")
+        sub.add_parser("refresh", help="Recount calibration; refit statistical forecasts.")
         rollup = sub.add_parser("rollup", help="The quarter's roll-up by team and rep.")
         submit = sub.add_parser("submit", help="Submit a forecast as a rep.")
         for name in ("commit", "best_case", "pipeline"):
@@ -50,6 +53,10 @@ class Command(BaseCommand):
             if action == "snapshot":
                 rows = services.take_snapshot(today=options.get("date"))
                 self.stdout.write(f"Recorded {rows:,} forecast lines.")
+            elif action == "refresh":
+                result = services.refresh_forecasts()
+                self.stdout.write(f"Counted {result['stage_months']:,} stage-months of closed "
+                                  f"deals; fitted {result['forecasts']} statistical forecasts.")
             elif action == "calibration":
                 self._calibration(options)
             elif action == "statistical":
@@ -101,9 +108,8 @@ class Command(BaseCommand):
                     Pipeline.objects.order_by("-is_default", "position").first())
         if pipeline is None:
             raise CommandError("No such pipeline.")
-        end = timezone.localdate()
-        start = periods.months_back(end, options["months"])
-        rows = calibration.calibration(pipeline, start=start, end=end,
+        start, end = calibration.window(options["months"], timezone.localdate())
+        rows = calibration.calibration(pipeline, months=options["months"],
                                        prior_weight=options["prior_weight"])
         self.stdout.write(f"{pipeline.name}: deals closed {start} – {end}")
         self.stdout.write(f"{'Stage':<20} {'stated':>7} {'won':>6} {'lost':>6} "
