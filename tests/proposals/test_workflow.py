@@ -188,3 +188,29 @@ def test_cli_lists_shows_and_sends_as_the_user(org, west_quote, tmp_path):
     target = tmp_path / "q.pdf"
     call_command("quotes", "pdf", str(west_quote.pk), str(target), stdout=StringIO())
     assert target.read_bytes().startswith(b"%PDF")
+
+
+def test_the_list_costs_the_same_queries_for_more_quotes_and_the_audit_reads(org, api_as,
+                                                                              west_quote):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rep = api_as(org.west_rep)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert rep.get(Q).status_code == 200
+        return len(captured)
+
+    queries()  # the token's first use is noted once
+    few = queries()
+    for _ in range(4):
+        stored_quote(org.west_rep, [("RT-100", "1", "100", "0", "60")])
+    assert len(rep.get(Q).data["items"]) == 5
+    assert queries() == few
+    assert [q["number"] for q in api_as(org.west_manager).get(Q, status="draft").data["items"]
+            ][-1] == west_quote.number
+    rep.post(f"{Q}/{west_quote.pk}/submit")
+    audit = rep.get(f"{Q}/{west_quote.pk}/audit").data["items"]
+    assert (audit[0]["field"], audit[0]["new_value"]) == ("status", "in_approval")
+    assert_problem(api_as(org.east_rep).get(f"{Q}/{west_quote.pk}/audit"), 404)

@@ -11,12 +11,14 @@
     GET               /{id}/approvals                   the approvals the quote needs, and why
     POST              /{id}/approvals/{aid}/approve|reject
     GET               /{id}/pdf                         the proposal PDF (?version=n)
+    GET               /{id}/audit                       who changed what, newest first
     GET               /approvals/inbox                  approvals waiting for you
     GET/POST          /approval-rules                   the discount approval matrix
     PATCH/DELETE      /approval-rules/{id}              (admins change it)
     GET/PUT           /proposal-template                the PDF template override (admins)
 """
 
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -26,6 +28,7 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from salesplan.core.api_support import (
+    AuditPage,
     Currency,
     InputSchema,
     MoneyOut,
@@ -34,6 +37,7 @@ from salesplan.core.api_support import (
     choice_of,
     get_record,
 )
+from salesplan.core.audit import history_for
 from salesplan.core.errors import NotFound
 from salesplan.core.listing import keyset_page
 from salesplan.pipeline.models import Opportunity, Stage
@@ -314,6 +318,19 @@ def _terms(request, data: dict) -> dict:
     return services.resolve_terms(request.auth, data)
 
 
+@contextmanager
+def _client_names():
+    """Errors about the price book name the field the client sent."""
+    try:
+        yield
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "price_book" in exc.error_dict:
+            errors = exc.message_dict
+            errors["price_book_id"] = errors.pop("price_book")
+            raise ValidationError(errors) from exc
+        raise
+
+
 def _line(quote: Quote, line_id: int) -> QuoteLine:
     line = QuoteLine.objects.filter(
         pk=line_id, quote_version__quote=quote,
@@ -434,8 +451,9 @@ def create_quote(request, payload: QuoteIn, response: HttpResponse):
     data.pop("opportunity_id")
     lines = data.pop("lines", [])
     title = data.pop("title", "")
-    quote = services.create_quote(by=request.auth, opportunity=opportunity, title=title,
-                                  lines=lines, **_terms(request, data))
+    with _client_names():
+        quote = services.create_quote(by=request.auth, opportunity=opportunity, title=title,
+                                      lines=lines, **_terms(request, data))
     response["Location"] = f"/api/v1/quotes/{quote.pk}"
     return Status(201, _detail(quote))
 
@@ -453,8 +471,9 @@ def update_quote(request, quote_id: int, payload: QuotePatch):
     quote = _quote(request, quote_id)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
-    services.update_quote(quote, by=request.auth, data=_terms(request, data),
-                          expected_version=version)
+    with _client_names():
+        services.update_quote(quote, by=request.auth, data=_terms(request, data),
+                              expected_version=version)
     return _detail(quote)
 
 
@@ -463,6 +482,16 @@ def delete_quote(request, quote_id: int):
     """Delete a draft that never went further."""
     services.delete_quote(_quote(request, quote_id), by=request.auth)
     return Status(204, None)
+
+
+@router.get("/{int:quote_id}/audit", response=AuditPage)
+def quote_audit(request, quote_id: int, params: Query[PageParams]):
+    """Who changed what on the quote (terms, lines, every status change), newest first."""
+    quote = _quote(request, quote_id)
+    page = keyset_page(history_for(quote), sort_field="-changed_at", sort_key="-changed_at",
+                       cursor=params.cursor, limit=params.limit)
+    return {"items": page.items, "next_cursor": page.next_cursor,
+            "previous_cursor": page.previous_cursor}
 
 
 @router.get("/{int:quote_id}/lines", response=list[LineOut])
