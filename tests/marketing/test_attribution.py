@@ -108,3 +108,13 @@ def test_the_page_and_cli_show_the_same_figures(org, story, capsys):
     assert page.status_code == 200 and b"333.34" in page.content
     call_command("marketing", "attribution", "--model", "first")
     assert "USD 1,000.00" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("model", ["first", "last", "linear"])
+def test_the_refresh_summary_matches_the_touch_table(story, model):
+    def as_dict(results):
+        return {r.campaign.name: (r.pipeline, r.bookings, r.open_count, r.won_count)
+                for r in results}
+
+    assert as_dict(attribution.report(model, story.values())) == as_dict(
+        attribution.report(model, story.values(), source=attribution.sums_from_touches))

@@ -56,14 +56,10 @@ def check_rate(form: CaptureForm, address: str, now: float | None = None) -> Non
     now = now or time.time()
     window = int(now // RATE_WINDOW)
     key = f"capture-rate:{form.pk}:{address}:{window}"
-    if cache.add(key, 1, RATE_WINDOW + 5):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, RATE_WINDOW + 5)
-            count = 1
+    try:
+        count = cache.incr(key)  # the usual case: the address has sent before this minute
+    except ValueError:
+        count = 1 if cache.add(key, 1, RATE_WINDOW + 5) else cache.incr(key)
     if count > form.rate_limit:
         raise RateLimited(max(1, int((window + 1) * RATE_WINDOW - now) + 1))
 

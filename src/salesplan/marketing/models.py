@@ -321,3 +321,25 @@ class OpportunityTouch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id} touched {self.opportunity_id}"
+
+
+class CampaignAttribution(models.Model):
+    """The touch table summed per campaign, opportunity status and currency, written by
+    each attribution refresh so reports read a few rows instead of millions."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10)
+    currency = models.CharField(max_length=3)
+    first_cents = models.BigIntegerField(default=0)
+    last_cents = models.BigIntegerField(default=0)
+    linear_cents = models.BigIntegerField(default=0)
+    opportunities = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "status", "currency"],
+                                    name="attribution_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.status} {self.currency}"
