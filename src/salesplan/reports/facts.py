@@ -97,7 +97,7 @@ def opportunity_totals(user, filters: ReportFilters, *, basis: str, dims: tuple[
         return {}
     if naive:
         return _naive_opportunities(user, filters, owners, basis, dims, statuses, months)
-    rollup.refresh(["opportunities"])
+    rollup.ensure_fresh(["opportunities"])
     qs = OpportunityFact.objects.filter(basis=basis, month__gte=months[0], month__lte=months[-1],
                                         currency=filters.currency)
     if owners is not None:
@@ -231,7 +231,7 @@ def activity_counts(user, filters: ReportFilters, *, dims: tuple[str, ...],
             month=TruncMonth("due_at", tzinfo=zone))
         count = Count("id")
     else:
-        rollup.refresh(["activities"])
+        rollup.ensure_fresh(["activities"])
         qs = ActivityFact.objects.filter(month__gte=months[0], month__lte=months[-1])
         count = Sum("count")
     if owners is not None:
@@ -263,7 +263,7 @@ def lead_counts(user, filters: ReportFilters, *, dims: tuple[str, ...],
                            default=Value(False)))
         count = Count("id")
     else:
-        rollup.refresh(["leads"])
+        rollup.ensure_fresh(["leads"])
         qs = LeadFact.objects.filter(month__gte=months[0], month__lte=months[-1])
         count = Sum("count")
     if owners is not None:

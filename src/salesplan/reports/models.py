@@ -34,6 +34,8 @@ class RollupState(models.Model):
     name = models.CharField(max_length=40, primary_key=True)
     max_id = models.BigIntegerField(default=0)
     audit_mark = models.BigIntegerField(default=0)
+    # Audit ids below the mark not seen yet, with when they were first missed.
+    gaps = models.JSONField(default=list, blank=True)
     territory_key = models.CharField(max_length=80, blank=True)
     built_at = models.DateTimeField(null=True, blank=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)

@@ -9,15 +9,17 @@ the source tables (the first run, and `salesplan reports rebuild`).
 """
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import models, transaction
-from django.db.models import Max
+from django.db import connection, models, transaction
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from salesplan.activities.models import Activity
@@ -40,10 +42,12 @@ from .scope import company_zone, month_of_instant
 logger = logging.getLogger(__name__)
 
 CHUNK = 5_000
-# Audit entries are re-read this far back: on PostgreSQL a transaction that started
-# earlier can commit its entries after later ids were already read.
-AUDIT_OVERLAP = 500
 WEIGHT = Decimal("0.0001")
+CLOSED_KINDS = (StageKind.WON, StageKind.LOST)
+REACHING_KINDS = (StageKind.OPEN, StageKind.WON)
+# Audit ids skipped over (on PostgreSQL: a transaction still open when its neighbours were
+# read) are looked at again until they appear or this many seconds have passed.
+GAP_SECONDS = 600
 
 Line = tuple
 FactKey = tuple
@@ -102,7 +106,8 @@ class Rollup:
     cascades: tuple[tuple[str, str], ...] = ()
     uses_territories = False
 
-    def read_lines(self, ids: list[int], ctx: Context) -> dict[int, Line]:
+    def read_lines(self, where: dict[str, Any], ctx: Context) -> dict[int, Line]:
+        """Lines of the source records matching `where` (a filter on `pk`)."""
         raise NotImplementedError
 
     def facts_of(self, line: Line) -> list[tuple[FactKey, Measures]]:
@@ -133,17 +138,22 @@ class OpportunityRollup(Rollup):
     measure_fields = ("count", "amount", "weighted", "cycle_days")
     uses_territories = True
 
-    def read_lines(self, ids: list[int], ctx: Context) -> dict[int, Line]:
-        rows = list(Opportunity.objects.filter(pk__in=ids).values_list(
+    def read_lines(self, where: dict[str, Any], ctx: Context) -> dict[int, Line]:
+        rows = list(Opportunity.objects.filter(**where).values_list(
             "id", "owner_id", "pipeline_id", "stage_id", "status", "currency", "account_id",
             "close_date", "created_at", "amount", "probability", "closed_at"))
-        history: dict[int, list[tuple]] = defaultdict(list)
-        for opp_id, to_stage, at in OpportunityChange.objects.filter(
-                opportunity_id__in=ids, field=OpportunityChange.Field.STAGE).values_list(
-                "opportunity_id", "to_stage_id", "changed_at").order_by("changed_at", "id"):
-            history[opp_id].append((to_stage, at))
+        # The stage history, summed per deal in the database: first recorded change, last
+        # move into a closed stage, furthest open or won stage entered.
+        history = {h[0]: h[1:] for h in OpportunityChange.objects.filter(
+            field=OpportunityChange.Field.STAGE,
+            **{k.replace("pk", "opportunity_id", 1): v for k, v in where.items()}).values(
+            "opportunity_id").annotate(
+            first=Min("changed_at"),
+            closing=Max("changed_at", filter=Q(to_stage__kind__in=CLOSED_KINDS)),
+            reached=Max("to_stage__position", filter=Q(to_stage__kind__in=REACHING_KINDS)),
+        ).values_list("opportunity_id", "first", "closing", "reached")}
         territory = ctx.territories_of(r[6] for r in rows)
-        return {row[0]: opportunity_line(row, history.get(row[0], []), territory, ctx)
+        return {row[0]: opportunity_line(row, history.get(row[0]), territory, ctx)
                 for row in rows}
 
     def facts_of(self, line: Line) -> list[tuple[FactKey, Measures]]:
@@ -161,20 +171,23 @@ class OpportunityRollup(Rollup):
         return {**super().key_filter(keys), "basis__in": {k[0] for k in keys}}
 
 
-def opportunity_line(row: tuple, history: list[tuple], territory: dict[int, int],
+def opportunity_line(row: tuple, history: tuple | None, territory: dict[int, int],
                      ctx: Context) -> Line:
     """One opportunity's line: its dimensions, its weighted amount, the furthest stage it
-    reached (from the recorded history) and, once closed, its sales-cycle length in days
-    from the first recorded stage to the change that closed it."""
+    reached (from the recorded history and its current stage) and, once closed, its
+    sales-cycle length in days from the first recorded stage to the change that closed
+    it. `history` is (first change, last closing change, furthest position) or None."""
     (_, owner, pipeline, stage, status, currency, account, close_date, created_at, amount,
      probability, closed_at) = row
     amount = Decimal(amount)
-    reached = reached_position([s for s, _ in history] + [stage], ctx.stages)
+    first, closing, furthest = history or (None, None, None)
+    reached = reached_position([stage], ctx.stages)
+    if furthest is not None:
+        reached = max(reached, furthest)
     cycle = 0
     if status != StageKind.OPEN:
-        start = history[0][1] if history else created_at
-        closing = [at for s, at in history if ctx.stages.get(s, (0, "open"))[1] != "open"]
-        end = closing[-1] if closing else closed_at
+        start = first or created_at
+        end = closing or closed_at
         if end is not None:
             cycle = max(0, (timezone.localtime(end, ctx.zone).date()
                             - timezone.localtime(start, ctx.zone).date()).days)
@@ -204,11 +217,11 @@ class ActivityRollup(Rollup):
     cascades = (("account", "account_id"), ("opportunity", "opportunity_id"),
                 ("lead", "lead_id"))
 
-    def read_lines(self, ids: list[int], ctx: Context) -> dict[int, Line]:
+    def read_lines(self, where: dict[str, Any], ctx: Context) -> dict[int, Line]:
         return {
             pk: (owner, kind, done, month_of_instant(due_at, ctx.zone), account, opp, lead)
             for pk, owner, kind, done, due_at, account, opp, lead in Activity.objects.filter(
-                pk__in=ids).values_list("id", "owner_id", "kind", "done", "due_at",
+                **where).values_list("id", "owner_id", "kind", "done", "due_at",
                                         "account_id", "opportunity_id", "lead_id")
         }
 
@@ -227,12 +240,12 @@ class LeadRollup(Rollup):
     key_fields = ("month", "owner_id", "source", "converted")
     measure_fields = ("count",)
 
-    def read_lines(self, ids: list[int], ctx: Context) -> dict[int, Line]:
+    def read_lines(self, where: dict[str, Any], ctx: Context) -> dict[int, Line]:
         return {
             pk: (owner, source, status == LeadStatus.CONVERTED,
                  month_of_instant(created_at, ctx.zone))
             for pk, owner, source, status, created_at in Lead.objects.filter(
-                pk__in=ids).values_list("id", "owner_id", "source", "status", "created_at")
+                **where).values_list("id", "owner_id", "source", "status", "created_at")
         }
 
     def facts_of(self, line: Line) -> list[tuple[FactKey, Measures]]:
@@ -260,7 +273,7 @@ def apply_records(rollup: Rollup, ids: Iterable[int], ctx: Context) -> int:
     changed = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        new, old = rollup.read_lines(chunk, ctx), _stored_lines(rollup, chunk)
+        new, old = rollup.read_lines({"pk__in": chunk}, ctx), _stored_lines(rollup, chunk)
         deltas: dict[FactKey, Measures] = {}
         moved: list[int] = []
         for pk in chunk:
@@ -279,10 +292,8 @@ def apply_records(rollup: Rollup, ids: Iterable[int], ctx: Context) -> int:
         changed += len(moved)
         pk_name = rollup.pk_name
         rollup.line_model._default_manager.filter(**{f"{pk_name}__in": moved}).delete()
-        rollup.line_model._default_manager.bulk_create([
-            rollup.line_model(**{pk_name: pk, **dict(zip(rollup.line_fields, new[pk],
-                                                         strict=True))})
-            for pk in moved if pk in new])
+        insert_rows(rollup.line_model, (pk_name, *rollup.line_fields),
+                    [(pk, *new[pk]) for pk in moved if pk in new])
         _apply_deltas(rollup, deltas)
     return changed
 
@@ -321,15 +332,46 @@ def _max_audit_id() -> int:
     return AuditEntry.objects.aggregate(m=Max("id"))["m"] or 0
 
 
-def _source_ids(rollup: Rollup, above: int, upto: int) -> Iterator[list[int]]:
+def _source_ranges(rollup: Rollup, above: int, upto: int) -> Iterator[tuple[int, int]]:
+    """Consecutive id ranges (low, high] of at most CHUNK source records."""
+    manager = rollup.source._default_manager
     low = above
-    while True:
-        chunk = list(rollup.source._default_manager.filter(pk__gt=low, pk__lte=upto).order_by("pk")
-                     .values_list("pk", flat=True)[:CHUNK])
-        if not chunk:
-            return
-        yield chunk
-        low = chunk[-1]
+    while low < upto:
+        edge = list(manager.filter(pk__gt=low, pk__lte=upto).order_by("pk").values_list(
+            "pk", flat=True)[CHUNK - 1:CHUNK])
+        high = edge[0] if edge else upto
+        yield low, high
+        low = high
+
+
+def insert_rows(model: type[models.Model], fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert plain rows with one prepared statement (the ORM's bulk_create builds an
+    object and an SQL fragment per row, which dominated rebuilding millions of lines)."""
+    if not rows:
+        return
+    meta = model._meta
+    columns: list[Any] = [meta.get_field(f) for f in fields]
+    ops = connection.ops
+    # Table and column names come from the models, never from input.
+    sql = (f"INSERT INTO {ops.quote_name(meta.db_table)} "  # noqa: S608
+           f"({', '.join(ops.quote_name(c.column) for c in columns)}) "
+           f"VALUES ({', '.join(['%s'] * len(columns))})")
+    adapters: list[Callable[[Any], Any] | None] = []
+    for column in columns:
+        if isinstance(column, models.DecimalField):
+            adapters.append(partial(ops.adapt_decimalfield_value,
+                                    max_digits=column.max_digits,
+                                    decimal_places=column.decimal_places))
+        elif isinstance(column, models.DateField):
+            adapters.append(ops.adapt_datefield_value)
+        else:
+            adapters.append(None)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            cursor.executemany(sql, [
+                tuple(v if a is None or v is None else a(v)
+                      for a, v in zip(adapters, row, strict=True))
+                for row in rows[start:start + CHUNK]])
 
 
 def rebuild(names: Iterable[str] | None = None,
@@ -351,35 +393,76 @@ def _rebuild_one(rollup: Rollup, progress: Callable[[str, int], None] | None) ->
     rollup.fact_model._default_manager.all().delete()
     facts: dict[FactKey, Measures] = {}
     done = 0
-    pk_name = rollup.pk_name
-    for ids in _source_ids(rollup, 0, top):
-        lines = rollup.read_lines(ids, ctx)
-        rollup.line_model._default_manager.bulk_create(
-            [rollup.line_model(**{pk_name: pk, **dict(zip(rollup.line_fields, line,
-                                                          strict=True))})
-             for pk, line in lines.items()], batch_size=1000)
+    line_fields = (rollup.pk_name, *rollup.line_fields)
+    for low, high in _source_ranges(rollup, 0, top):
+        lines = rollup.read_lines({"pk__gt": low, "pk__lte": high}, ctx)
+        insert_rows(rollup.line_model, line_fields,
+                    [(pk, *line) for pk, line in lines.items()])
         for line in lines.values():
             for key, measures in rollup.facts_of(line):
                 found = facts.get(key)
                 facts[key] = measures if found is None else _add(found, measures)
-        done += len(ids)
+        done += len(lines)
         if progress is not None:
             progress(rollup.name, done)
-    fields = rollup.key_fields + rollup.measure_fields
-    rollup.fact_model._default_manager.bulk_create(
-        [rollup.fact_model(**dict(zip(fields, key + m, strict=True))) for key, m in facts.items()],
-        batch_size=1000)
+    insert_rows(rollup.fact_model, rollup.key_fields + rollup.measure_fields,
+                [key + m for key, m in facts.items()])
     now = timezone.now()
-    state.max_id, state.audit_mark = top, audit_mark
+    state.max_id, state.audit_mark, state.gaps = top, audit_mark, []
     state.territory_key = ctx.territory_key
     state.built_at = state.refreshed_at = now
     state.save()
     return done
 
 
+# Set while one report runs, so the rollups are brought up to date once per report and
+# every figure of the report reads the same state.
+_fresh: ContextVar[bool] = ContextVar("reports_rollups_fresh", default=False)
+
+
+@contextmanager
+def one_refresh() -> Iterator[None]:
+    """Refresh the rollups now and not again until the block ends."""
+    if _fresh.get():
+        yield
+        return
+    refresh()
+    token = _fresh.set(True)
+    try:
+        yield
+    finally:
+        _fresh.reset(token)
+
+
+def ensure_fresh(names: Iterable[str]) -> None:
+    if not _fresh.get():
+        refresh(names)
+
+
 def refresh(names: Iterable[str] | None = None) -> dict[str, int]:
     """Bring the chosen rollups (all by default) up to date; returns records re-read."""
     return {name: _refresh_one(ROLLUPS[name]) for name in names or ROLLUPS}
+
+
+def _new_entries(state: RollupState) -> tuple[list[tuple], int, list]:
+    """Audit entries past the mark and in its remembered gaps; the new mark and gaps."""
+    now = timezone.now()
+    waiting = {int(pk): seen for pk, seen in state.gaps
+               if (now - datetime.fromisoformat(seen)).total_seconds() < GAP_SECONDS}
+    where = Q(pk__gt=state.audit_mark)
+    if waiting:
+        where |= Q(pk__in=list(waiting))
+    entries = list(AuditEntry.objects.filter(where).values_list("id", "record_type",
+                                                                "record_id"))
+    fresh_ids = sorted(e[0] for e in entries if e[0] > state.audit_mark)
+    mark = fresh_ids[-1] if fresh_ids else state.audit_mark
+    found = {e[0] for e in entries}
+    gaps = [[pk, seen] for pk, seen in waiting.items() if pk not in found]
+    previous = state.audit_mark
+    for pk in fresh_ids:
+        gaps.extend([gap, now.isoformat()] for gap in range(previous + 1, pk))
+        previous = pk
+    return entries, mark, gaps[-10_000:]
 
 
 def _refresh_one(rollup: Rollup) -> int:
@@ -392,10 +475,7 @@ def _refresh_one(rollup: Rollup) -> int:
         state = _state(rollup)
         ctx = Context()
         top = rollup.source._default_manager.aggregate(m=Max("pk"))["m"] or 0
-        entries = list(AuditEntry.objects.filter(
-            pk__gt=max(0, state.audit_mark - AUDIT_OVERLAP)).values_list(
-            "id", "record_type", "record_id"))
-        audit_mark = max([state.audit_mark] + [e[0] for e in entries])
+        entries, audit_mark, gaps = _new_entries(state)
         ids = {record_id for _, kind, record_id in entries if kind == rollup.record_type}
         parents: dict[str, set[int]] = {kind: set() for kind, _ in rollup.cascades}
         for _, kind, record_id in entries:
@@ -407,18 +487,10 @@ def _refresh_one(rollup: Rollup) -> int:
                     **{f"{line_field}__in": parents[kind]}).values_list(rollup.pk_name,
                                                                         flat=True))
         changed = apply_records(rollup, ids, ctx) if ids else 0
-        for chunk in _source_ids(rollup, state.max_id, top):
-            changed += apply_records(rollup, chunk, ctx)
-        state.max_id = max(state.max_id, top)
-        state.audit_mark = audit_mark
-        state.refreshed_at = timezone.now()
-        state.save(update_fields=["max_id", "audit_mark", "refreshed_at"])
+        for low, high in _source_ranges(rollup, state.max_id, top):
+            changed += apply_records(rollup, range(low + 1, high + 1), ctx)
+        if (top, audit_mark, gaps) != (state.max_id, state.audit_mark, state.gaps):
+            state.max_id, state.audit_mark, state.gaps = max(state.max_id, top), audit_mark, gaps
+            state.refreshed_at = timezone.now()
+            state.save(update_fields=["max_id", "audit_mark", "gaps", "refreshed_at"])
     return changed
-
-
-def months_between(first: date, last: date) -> list[date]:
-    result, day = [], first.replace(day=1)
-    while day <= last:
-        result.append(day)
-        day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-    return result

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 
 from salesplan.core.errors import NotFound
 
+from .. import rollup
 from .attainment import attainment_report
 from .base import ReportDefinition, ReportResult, Row
 from .performance import (
@@ -66,7 +67,10 @@ def run_report(key: str, user, filters, by: str = "", naive: bool = False) -> Re
     if by and report.groupings and by not in report.groupings:
         raise ValidationError({"by": f"{report.title} groups by "
                                      f"{', '.join(report.groupings)}, not {by!r}."})
-    return report.compute(user, filters, by or report.default_by, naive=naive)
+    if naive:
+        return report.compute(user, filters, by or report.default_by, naive=True)
+    with rollup.one_refresh():
+        return report.compute(user, filters, by or report.default_by, naive=False)
 
 
 __all__ = ["REPORTS", "ReportDefinition", "ReportResult", "Row", "get_report", "run_report"]
