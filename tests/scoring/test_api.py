@@ -171,3 +171,22 @@ def test_score_list_pages_by_total_and_by_probability(org, api_as):
         if not cursor:
             break
     assert len(seen) == 4 and seen == sorted(seen, reverse=True)
+
+
+def test_a_model_no_better_than_chance_is_flagged(org, as_user):
+    from django.utils import timezone
+
+    ScoringModel.objects.create(
+        version=1, status="trained", trained_at=timezone.now(), settings={"split": "time"},
+        counts={"rows": 80, "converted": 37, "disqualified": 43, "train_rows": 60,
+                "test_rows": 20},
+        metrics={"auc": 0.37, "brier": 0.3, "log_loss": 0.8, "base_rate": 0.45, "rows": 20},
+        calibration=[], parameters={"intercept": 0.1, "features": [], "coefficients": [],
+                                    "vocabulary": {}, "numeric": {}})
+    lead = make_lead(org.west_rep)
+    services.rescore_lead(lead)
+    client = as_user(org.west_rep)
+    page = client.get(reverse("web:scoring:model")).content.decode()
+    assert "little better than a coin toss (AUC 0.37, measured on only 20 leads)" in page
+    panel = client.get(reverse("web:scoring:lead_panel", args=[lead.pk])).content.decode()
+    assert "little better than chance (AUC 0.37)" in panel and "52%" in panel

@@ -111,3 +111,10 @@ class ScoringModel(models.Model):
 
     def __str__(self) -> str:
         return f"Model v{self.version} ({self.get_status_display()})"
+
+    # Below this held-out AUC the model ranks leads little better than a coin toss.
+    WEAK_AUC = 0.6
+
+    @property
+    def weak(self) -> bool:
+        return self.status == ModelStatus.TRAINED and self.metrics.get("auc", 0) < self.WEAK_AUC

@@ -29,7 +29,8 @@ def scored_leads(user, *, sort: str = "total", grade: str = "",
 def lead_score(user, lead_pk: int) -> tuple[Lead, LeadScore | None]:
     """The lead (if the user may see it) and its score, if it has been scored."""
     lead = get_visible(Lead, user, lead_pk)
-    return lead, LeadScore.objects.filter(lead=lead).select_related("model").first()
+    return lead, (LeadScore.objects.filter(lead=lead).select_related("model")
+                  .defer("model__parameters").first())
 
 
 def models_list() -> QuerySet[ScoringModel]:
