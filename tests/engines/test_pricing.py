@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesplan.engines import pricing as engine
@@ -129,6 +129,8 @@ tier_lists = st.lists(st.tuples(st.integers(1, 500), prices), min_size=1, max_si
     lambda ts: tuple(Tier(D(q), p) for q, p in sorted(ts)))
 
 
+# The machine may be shared: time is not what these properties are about.
+@settings(deadline=None)
 @given(lines=st.lists(st.tuples(st.sampled_from([1, 2, 3]), quantities, percents),
                       max_size=12),
        rate=st.decimals(min_value=D(0), max_value=D(30), places=3), gross=st.booleans(),
@@ -153,6 +155,8 @@ def test_totals_always_equal_the_sum_of_the_lines(lines, rate, gross, tiers, kin
             assert amount == amount.quantize(unit)
 
 
+# The machine may be shared: time is not what these properties are about.
+@settings(deadline=None)
 @given(tiers=tier_lists, quantity=st.integers(1, 600), list_price=prices)
 def test_graduated_prices_each_unit_by_its_tier_and_all_units_by_the_last(tiers, quantity,
                                                                           list_price):
@@ -177,6 +181,8 @@ def test_graduated_prices_each_unit_by_its_tier_and_all_units_by_the_last(tiers,
             assert all_units.line_net == graduated.line_net
 
 
+# The machine may be shared: time is not what these properties are about.
+@settings(deadline=None)
 @given(list_price=prices, floor_share=st.decimals(min_value=D(0), max_value=D(1), places=3),
        max_discount=st.none() | percents, quantity=quantities, discount=percents,
        promo=st.none() | percents, minor=st.sampled_from([0, 2, 3]))
@@ -197,6 +203,8 @@ def test_no_line_under_its_floor_goes_unflagged(list_price, floor_share, max_dis
 MINOR = {"USD": 2, "EUR": 2, "JPY": 0, "KWD": 3, "INR": 2}
 
 
+# The machine may be shared: time is not what these properties are about.
+@settings(deadline=None)
 @given(amount=st.decimals(min_value=D(0), max_value=D("1e9"), places=3),
        rate=st.decimals(min_value=D("0.0001"), max_value=D("10000"), places=6),
        pair=st.tuples(st.sampled_from(list(MINOR)), st.sampled_from(list(MINOR))),
@@ -222,6 +230,8 @@ def test_conversion_rounds_half_to_even():
     assert engine.convert(D("100"), rate=D("0.8"), inverse=True, minor_units=0) == D("125")
 
 
+# The machine may be shared: time is not what these properties are about.
+@settings(deadline=None)
 @given(q=st.integers(11, 10_000))
 def test_step_tiers_differ_exactly_by_ten_per_unit_past_ten(q):
     graduated = one(context([tier_rule("graduated")]), q).line_net

@@ -57,6 +57,7 @@ HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 UNIT_PLACES = 4
 MAX_QUANTITY = Decimal("1000000000")
+PRECISION = 50  # digits kept while a line is computed exactly (amounts up to 1e15 × 1e9)
 
 
 # --- requests and results --------------------------------------------------------------------
@@ -221,9 +222,13 @@ class PricingErrors(Exception):
 # --- rounding and conversion -----------------------------------------------------------------
 
 
+_EXPONENTS = {places: Decimal(1).scaleb(-places) for places in range(0, 13)}
+
+
 def round_to(amount: Decimal, places: int) -> Decimal:
     """Half-to-even rounding to `places` decimals."""
-    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    exponent = _EXPONENTS.get(places) or Decimal(1).scaleb(-places)
+    return amount.quantize(exponent, rounding=ROUND_HALF_EVEN)
 
 
 def convert(amount: Decimal, *, rate: Decimal, inverse: bool = False,
@@ -322,6 +327,8 @@ class RuleIndex:
         self.by_product: dict[int, list[Rule]] = {}
         self.by_family: dict[int, list[Rule]] = {}
         self.everywhere: list[Rule] = []
+        self._chains: dict[int, list[Family]] = {}
+        self.terms: dict[int, _ProductTerms] = {}
         for rule in ctx.rules:
             if not rule.valid_on(ctx.on_date) or not _applies_to_book(rule, ctx):
                 continue
@@ -331,6 +338,12 @@ class RuleIndex:
                 self.by_family.setdefault(rule.family_id, []).append(rule)
             else:
                 self.everywhere.append(rule)
+
+    def chain(self, ctx: "PricingContext", family_id: int) -> list[Family]:
+        """The family chain, worked out once per family per quote."""
+        if family_id not in self._chains:
+            self._chains[family_id] = family_chain(ctx, family_id)
+        return self._chains[family_id]
 
     def for_product(self, product: "Product", chain: list[Family]) -> list[Rule]:
         found = list(self.by_product.get(product.id, ()))
@@ -575,6 +588,44 @@ def _unit_cost(ctx: PricingContext, product: Product) -> Decimal:
                 if pid in ctx.products), ZERO)
 
 
+@dataclass
+class _ProductTerms:
+    """What does not depend on the line's quantity, worked out once per product."""
+
+    list_price: Decimal
+    entry: Entry | None
+    list_note: str
+    chain: list[Family]
+    found: _Candidates
+    max_discount: tuple[Decimal, str] | None
+    min_margin: tuple[Decimal, str] | None
+    floor_price: Decimal | None
+    floor_why: str
+    unit_cost: Decimal
+
+
+def _terms(ctx: PricingContext, product: Product, index: int, errors: dict[str, list[str]],
+           rules: RuleIndex) -> _ProductTerms | None:
+    cached = rules.terms.get(product.id)
+    if cached is not None:
+        return cached
+    notes = _Line()
+    listed = _list_price(ctx, product, index, notes, errors)
+    if listed is None:
+        return None
+    list_price, entry = listed
+    chain = rules.chain(ctx, product.family_id)
+    max_discount, min_margin = _guard_rails(product, chain)
+    floor_price, floor_why = _floor(list_price, entry, max_discount)
+    terms = _ProductTerms(
+        list_price=list_price, entry=entry, list_note=notes.explanation[0], chain=chain,
+        found=candidates(ctx, product, chain, rules), max_discount=max_discount,
+        min_margin=min_margin, floor_price=floor_price, floor_why=floor_why,
+        unit_cost=round_to(_unit_cost(ctx, product), UNIT_PLACES))
+    rules.terms[product.id] = terms
+    return terms
+
+
 def price_line(ctx: PricingContext, index: int, line: LineRequest,
                errors: dict[str, list[str]], rules: RuleIndex | None = None
                ) -> PricedLine | None:
@@ -583,49 +634,46 @@ def price_line(ctx: PricingContext, index: int, line: LineRequest,
     if product is None:
         errors[f"lines[{index}].product_id"] = [f"Unknown product {line.product_id}."]
         return None
-    notes = _Line()
-    listed = _list_price(ctx, product, index, notes, errors)
-    if listed is None:
+    rules = rules or RuleIndex(ctx)
+    terms = _terms(ctx, product, index, errors, rules)
+    if terms is None:
         return None
-    list_price, entry = listed
-    chain = family_chain(ctx, product.family_id)
-    found = candidates(ctx, product, chain, rules)
+    notes = _Line(explanation=[terms.list_note])
+    list_price, found, unit_cost = terms.list_price, terms.found, terms.unit_cost
     q, places, c = line.quantity, ctx.minor_units, ctx.currency
-    with localcontext(prec=50):
-        exact = _base_amount(ctx, product, q, list_price, found, notes)
-        if found.contract is None:
-            exact *= _best_promotion(ctx, q, found, notes)
-        if line.discount_pct:
-            exact *= 1 - line.discount_pct / HUNDRED
-            notes.explanation.append(f"Manual discount {_pct(line.discount_pct)}.")
-        amount = round_to(exact, places)
-        list_exact = q * list_price
-        list_amount = round_to(list_exact, places)
-        discount_pct = (round_to((1 - exact / list_exact) * HUNDRED, 2)
-                        if list_exact else ZERO)
-        net_unit = round_to(exact / q, UNIT_PLACES)
-        tax_rate = ctx.tax.rate if ctx.tax else ZERO
-        if ctx.tax and ctx.tax.prices_include_tax:
-            tax = round_to(amount * tax_rate / (HUNDRED + tax_rate), places)
-            line_net, line_total = amount - tax, amount
-        else:
-            tax = round_to(amount * tax_rate / HUNDRED, places)
-            line_net, line_total = amount, amount + tax
-        unit_cost = round_to(_unit_cost(ctx, product), UNIT_PLACES)
-        margin = line_net - round_to(q * unit_cost, places)
-        margin_ratio = margin / line_net * HUNDRED if line_net else None
+    # Exact arithmetic: price_quote runs the lines in a decimal context of PRECISION digits.
+    exact = _base_amount(ctx, product, q, list_price, found, notes)
+    if found.contract is None:
+        exact *= _best_promotion(ctx, q, found, notes)
+    if line.discount_pct:
+        exact *= 1 - line.discount_pct / HUNDRED
+        notes.explanation.append(f"Manual discount {_pct(line.discount_pct)}.")
+    amount = round_to(exact, places)
+    list_exact = q * list_price
+    list_amount = round_to(list_exact, places)
+    discount_pct = (round_to((1 - exact / list_exact) * HUNDRED, 2)
+                    if list_exact else ZERO)
+    net_unit = round_to(exact / q, UNIT_PLACES)
+    tax_rate = ctx.tax.rate if ctx.tax else ZERO
+    if ctx.tax and ctx.tax.prices_include_tax:
+        tax = round_to(amount * tax_rate / (HUNDRED + tax_rate), places)
+        line_net, line_total = amount - tax, amount
+    else:
+        tax = round_to(amount * tax_rate / HUNDRED, places)
+        line_net, line_total = amount, amount + tax
+    margin = line_net - round_to(q * unit_cost, places)
+    margin_ratio = margin / line_net * HUNDRED if line_net else None
     margin_pct = round_to(margin_ratio, 2) if margin_ratio is not None else None
-    max_discount, min_margin = _guard_rails(product, chain)
-    floor_price, floor_why = _floor(list_price, entry, max_discount)
+    min_margin, floor_price, floor_why = terms.min_margin, terms.floor_price, terms.floor_why
     below_floor = floor_price is not None and exact < q * floor_price
     min_margin_pct = min_margin[0] if min_margin else None
     below_margin = min_margin is not None and (
         margin < 0 if margin_ratio is None else margin_ratio < min_margin[0])
     ex = notes.explanation
     if ctx.tax:
-        terms = "included in the prices" if ctx.tax.prices_include_tax else "on the net"
+        basis = "included in the prices" if ctx.tax.prices_include_tax else "on the net"
         ex.append(f"Tax {_pct(tax_rate)}{' ' + ctx.tax.label if ctx.tax.label else ''} "
-                  f"({terms}): {money(tax, c, places)}.")
+                  f"({basis}): {money(tax, c, places)}.")
     if below_floor and floor_price is not None:
         ex.append(f"Below the floor price {money(floor_price, c, UNIT_PLACES)} "
                   f"({floor_why}): needs an approval.")
@@ -650,12 +698,13 @@ def price_quote(ctx: PricingContext, lines: Sequence[LineRequest]) -> PricedQuot
     priced: list[PricedLine] = []
     rules = RuleIndex(ctx)
     bad = {key.split(".")[0] for key in errors}
-    for i, line in enumerate(lines):
-        if f"lines[{i}]" in bad:
-            continue
-        result = price_line(ctx, i, line, errors, rules)
-        if result is not None:
-            priced.append(result)
+    with localcontext(prec=PRECISION):
+        for i, line in enumerate(lines):
+            if f"lines[{i}]" in bad:
+                continue
+            result = price_line(ctx, i, line, errors, rules)
+            if result is not None:
+                priced.append(result)
     if errors:
         raise PricingErrors(errors)
     zero = round_to(ZERO, ctx.minor_units)

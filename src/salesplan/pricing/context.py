@@ -8,6 +8,7 @@ A fixed, small number of queries whatever the number of lines (eight or so), so 
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -21,9 +22,11 @@ from .models import (
     ExchangeRate,
     PriceBook,
     PriceBookEntry,
+    PriceTier,
     PricingRule,
     Product,
     ProductFamily,
+    ProductKind,
     TaxRate,
 )
 
@@ -123,7 +126,29 @@ def convert_amount(amount: Decimal, source: str, target: str, on_date: date) -> 
     return engine.convert(amount, rate=rate, inverse=inverse, minor_units=minor_units(target))
 
 
-def _unit_costs(products: Iterable[Product], currency: str, on_date: date) -> dict[int, Decimal]:
+class ProductRow(NamedTuple):
+    """What pricing reads of a product (plain values: cheaper than model instances)."""
+
+    pk: int
+    sku: str
+    name: str
+    family_id: int
+    kind: str
+    unit: str
+    cost: Decimal
+    cost_currency: str
+    active: bool
+    max_discount_pct: Decimal | None
+    min_margin_pct: Decimal | None
+
+
+def product_rows(ids: Iterable[int]) -> dict[int, ProductRow]:
+    return {row[0]: ProductRow(*row) for row in Product.objects.filter(pk__in=set(ids))
+            .values_list(*ProductRow._fields)}
+
+
+def _unit_costs(products: Iterable[ProductRow], currency: str,
+                on_date: date) -> dict[int, Decimal]:
     rates: dict[str, tuple[Decimal, bool]] = {}
     costs: dict[int, Decimal] = {}
     for product in products:
@@ -203,9 +228,16 @@ def _entries(book: PriceBook, standard: PriceBook | None,
     return entries
 
 
+RULE_COLUMNS = ("id", "name", "kind", "product_id", "family_id", "account_id", "price_book_id",
+                "currency", "unit_price", "discount_pct", "min_quantity", "valid_from",
+                "valid_to")
+
+
 def _rules(book: PriceBook, currency: str, on_date: date, product_ids: set[int],
            family_ids: set[int], account_ids: Sequence[int]) -> list[engine.Rule]:
-    queryset = (PricingRule.objects.filter(active=True)
+    """The rules that could touch these products, as plain rows (two queries: rules and
+    their tiers; model instances would cost more than the pricing itself)."""
+    rows = list(PricingRule.objects.filter(active=True)
                 .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=on_date))
                 .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on_date))
                 .filter(Q(price_book__isnull=True) | Q(price_book=book))
@@ -213,28 +245,30 @@ def _rules(book: PriceBook, currency: str, on_date: date, product_ids: set[int],
                 .filter(Q(account__isnull=True) | Q(account_id__in=account_ids))
                 .filter(Q(product_id__in=product_ids) | Q(family_id__in=family_ids)
                         | Q(product__isnull=True, family__isnull=True))
-                .prefetch_related("tiers"))
-    return [engine.Rule(
-        id=r.pk, name=r.name, kind=r.kind, product_id=r.product_id, family_id=r.family_id,
-        account_id=r.account_id, price_book_id=r.price_book_id, currency=r.currency,
-        unit_price=r.unit_price, discount_pct=r.discount_pct, min_quantity=r.min_quantity,
-        valid_from=r.valid_from, valid_to=r.valid_to,
-        tiers=tuple(engine.Tier(t.min_quantity, t.price) for t in r.tiers.all()))
-        for r in queryset]
+                .values_list(*RULE_COLUMNS))
+    tiers: dict[int, list[engine.Tier]] = {}
+    tiered = [row[0] for row in rows if row[2] in engine.VOLUME_KINDS]
+    if tiered:
+        for rule_id, start, price in PriceTier.objects.filter(rule_id__in=tiered).values_list(
+                "rule_id", "min_quantity", "price"):
+            tiers.setdefault(rule_id, []).append(engine.Tier(start, price))
+    return [engine.Rule(**dict(zip(RULE_COLUMNS, row, strict=True)),
+                        tiers=tuple(tiers.get(row[0], ()))) for row in rows]
 
 
 def gather(*, account: Account, currency: str, on_date: date, book: PriceBook,
-           standard: PriceBook | None, products: dict[int, Product],
+           standard: PriceBook | None, products: dict[int, ProductRow],
            tax: engine.TaxTerms | None) -> engine.PricingContext:
     """The engine's context for these (known, active) products."""
     components: dict[int, list[tuple[int, Decimal]]] = {}
+    bundles = [pk for pk, p in products.items() if p.kind == ProductKind.BUNDLE]
     for bundle_product, component, qty in BundleComponent.objects.filter(
-            bundle__product_id__in=products).values_list(
-            "bundle__product_id", "component_id", "quantity"):
+            bundle__product_id__in=bundles).values_list(
+            "bundle__product_id", "component_id", "quantity") if bundles else ():
         components.setdefault(bundle_product, []).append((component, qty))
     wanted = {pid for parts in components.values() for pid, _ in parts} - set(products)
     all_products = dict(products)
-    all_products.update(Product.objects.in_bulk(wanted))
+    all_products.update(product_rows(wanted))
     families = _families()
     family_ids: set[int] = set()
     for product in products.values():

@@ -85,11 +85,11 @@ def price_lines(*, account: Account, currency: str, on_date: date,
     return quote
 
 
-def _catalogue_errors(lines: Sequence[LineRequest]) -> tuple[dict[str, list[str]],
-                                                             dict[int, Product]]:
+def _catalogue_errors(lines: Sequence[LineRequest]
+                      ) -> tuple[dict[str, list[str]], dict[int, context.ProductRow]]:
     """Unknown and inactive products, and the active ones by id."""
-    ids = {line.product_id for line in lines if isinstance(line.product_id, int)}
-    found = Product.objects.in_bulk(ids)
+    found = context.product_rows(line.product_id for line in lines
+                                 if isinstance(line.product_id, int))
     errors: dict[str, list[str]] = {}
     for i, line in enumerate(lines):
         product = found.get(line.product_id)
