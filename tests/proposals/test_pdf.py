@@ -78,7 +78,8 @@ def test_an_admin_template_override_is_used_once_it_renders(org, taxed_quote, tm
     assert f"offer {taxed_quote.number}" in text and "Grand total USD 1,760.00" in text
     assert "250.00" not in text and "USD 60.00" not in text and "Sneaky" in text
     # Broken templates are refused, and the one in use stays.
-    for broken in ("{% if %}", "{% include 'web/base.html' %}", "{% load static %}"):
+    for broken in ("{% if %}", "{% include 'web/base.html' %}", "{% load static %}",
+                   "{% debug %}", "{% extends 'web/base.html' %}"):
         with pytest.raises(ValidationError) as caught:
             settings_services.save_template(by=org.admin, html=broken)
         assert "html" in caught.value.message_dict
@@ -106,3 +107,17 @@ def test_only_admins_change_the_template(org, api_as, client):
     good = admin.call("put", "/quotes/proposal-template", {"html": "<p>{{ quote.number }}</p>",
                                                            "accent_colour": "#eeeeee"})
     assert good.data["is_built_in"] is False and good.data["accent_colour"] == "#eeeeee"
+
+
+def test_the_company_logo_is_embedded(org, taxed_quote, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5e2d5e40000000049454e44ae426082")
+    company = Company.current()
+    company.logo = SimpleUploadedFile("logo.png", png, content_type="image/png")
+    company.save()
+    data = render_pdf(taxed_quote, services.current_version(taxed_quote))
+    assert b"/Subtype /Image" in data

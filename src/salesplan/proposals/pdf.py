@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import (
+    Context,
+    Engine,
+    Library,
+    TemplateSyntaxError,
+    defaultfilters,
+    defaulttags,
+)
 from django.utils import timezone
 
 from salesplan.core.money import minor_units
@@ -26,7 +33,20 @@ from salesplan.org.models import Company
 from .models import ProposalTemplate, Quote, QuoteVersion
 
 BUILT_IN_TEMPLATE = Path(__file__).parent / "templates" / "proposals" / "proposal_pdf.html"
-_engine = Engine(loaders=[], libraries={}, autoescape=True, string_if_invalid="")
+
+
+def _sandboxed_engine() -> Engine:
+    """Django's template language without loading other templates or tag libraries, and
+    without {% debug %} (which would print the server's internals into a proposal)."""
+    engine = Engine(loaders=[], libraries={}, autoescape=True, string_if_invalid="")
+    tags = Library()
+    tags.tags = {name: tag for name, tag in defaulttags.register.tags.items()
+                 if name not in ("debug", "load")}
+    engine.template_builtins = [tags, defaultfilters.register]
+    return engine
+
+
+_engine = _sandboxed_engine()
 
 
 def built_in_html() -> str:

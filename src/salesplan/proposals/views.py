@@ -125,12 +125,13 @@ def _editor_context(request, quote: Quote, version: QuoteVersion | None = None) 
                  and quote.status == QuoteStatus.IN_APPROVAL and is_current
                  and access.can_decide(user, a, quote)}
     needed = services.pending_requirements(version) if editable else []
+    steps = [(a, label) for a, label in NEXT_STEPS[QuoteStatus(quote.status)]
+             if can_change and is_current and not (a == "send" and needed)]
     return {
         "nav_section": NAV, "quote": quote, "version": version, "is_current": is_current,
         "lines": list(version.lines.order_by("position")),
         "editable": editable, "can_change": can_change,
-        "steps": [(a, label) for a, label in NEXT_STEPS[QuoteStatus(quote.status)]
-                  if can_change and is_current],
+        "steps": steps,
         "terms_form": _terms_form(user, quote, version) if editable else None,
         "line_form": LineForm() if editable else None,
         "approvals": approvals, "decidable": decidable, "needed": needed,
