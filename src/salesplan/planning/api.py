@@ -685,3 +685,83 @@ def add_budget(request, plan_id: RecordId, payload: BudgetIn):
     data = payload.dict()
     team = _team(request.user, data.pop("team_id"))
     return Status(201, resources.add_budget_line(plan, by=request.user, team=team, **data))
+
+
+# --- evaluation ----------------------------------------------------------------------------
+
+
+class EvaluationOut(Schema):
+    objective_id: int
+    measure: str
+    level: str
+    label: str
+    depth: int
+    target: Decimal
+    target_to_date: Decimal
+    actual: Decimal | None = Field(description="None: the measure is not recorded.")
+    attainment: Decimal | None = Field(description="Percent of the year's target.")
+    pacing: Decimal | None = Field(description="Percent of the target to date.")
+    gap: Decimal | None
+    forecast_landing: Decimal | None
+    pipeline: Decimal | None
+    coverage: Decimal | None
+    activities_planned: Decimal | None
+    activities_done: Decimal | None
+    leading: Decimal | None
+    status: str
+
+
+class AlertOut(Schema):
+    id: int
+    measure: str
+    level: str
+    label: str
+    severity: str
+    message: str
+    manager_id: int | None
+    rep_id: int | None
+    as_of: date
+    pacing: Decimal | None
+
+
+class JobOut(Schema):
+    job_id: int
+
+
+_EVAL_FIELDS = ("objective_id", "measure", "level", "label", "depth", "target",
+                "target_to_date", "actual", "attainment", "pacing", "gap", "forecast_landing",
+                "pipeline", "coverage", "activities_planned", "activities_done", "leading",
+                "status")
+
+
+@plan_router.get("/{plan_id}/evaluation", response=list[EvaluationOut],
+                 summary="Every objective against actuals: attainment, pacing, landing")
+def plan_evaluation(request, plan_id: RecordId, as_of: date | None = None):
+    from . import evaluation
+
+    plan = selectors.get_plan(request.user, plan_id)
+    rows = evaluation.evaluate(plan, request.user, as_of=as_of or timezone.localdate())
+    return [{f: getattr(r, f) for f in _EVAL_FIELDS} for r in rows]
+
+
+@plan_router.post("/{plan_id}/evaluate", response={202: JobOut},
+                  summary="Evaluate the plan and raise alerts (a background job)")
+def evaluate_plan(request, plan_id: RecordId, as_of: date | None = None):
+    from salesplan.core.jobs import start_job
+
+    from . import access
+    from .tasks import run_evaluation
+
+    plan = selectors.get_plan(request.user, plan_id)
+    access.require_edit(request.user, plan)
+    job = start_job("plan_evaluation", by=request.user, task=run_evaluation, params={
+        "plan_id": plan.pk, "as_of": (as_of or timezone.localdate()).isoformat()})
+    return Status(202, {"job_id": job.pk})
+
+
+@plan_router.get("/{plan_id}/alerts", response=list[AlertOut], summary="Open alerts")
+def plan_alerts(request, plan_id: RecordId):
+    from . import evaluation
+
+    plan = selectors.get_plan(request.user, plan_id)
+    return list(evaluation.visible_alerts(request.user, plan))

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import effort_views, resource_views, views
+from . import effort_views, evaluation_views, resource_views, views
 
 app_name = "planning"
 
 urlpatterns = [
     path("", views.plan_list, name="list"),
     path("new/", views.plan_create, name="create"),
+    path("alerts/", evaluation_views.alert_list, name="alerts"),
     path("<int:pk>/", views.plan_detail, name="detail"),
     path("<int:pk>/status/<str:action>/", views.plan_transition, name="transition"),
     path("<int:pk>/targets/set/", views.plan_target, name="target"),
@@ -23,4 +24,6 @@ urlpatterns = [
     path("<int:pk>/resources/add/", resource_views.resource_add, name="resource_add"),
     path("<int:pk>/resources/leave/", resource_views.leave_add, name="leave_add"),
     path("<int:pk>/resources/budget/", resource_views.budget_add, name="budget_add"),
+    path("<int:pk>/actual/", evaluation_views.dashboard, name="evaluation"),
+    path("<int:pk>/actual/evaluate/", evaluation_views.evaluate_now, name="evaluate"),
 ]

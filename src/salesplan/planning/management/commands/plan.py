@@ -65,6 +65,11 @@ class Command(BaseCommand):
         effort.add_argument("--apply", action="store_true")
         effort.add_argument("--reason", default="")
         parsers.append(effort)
+        evaluate = sub.add_parser("evaluate", help=(
+            "Every objective against actuals; raises alerts for what is off track."))
+        evaluate.add_argument("plan", type=int)
+        evaluate.add_argument("--as-of", type=date.fromisoformat)
+        parsers.append(evaluate)
         for action in services.TRANSITIONS:
             p = sub.add_parser(action, help=f"{action.capitalize()} the plan.")
             p.add_argument("plan", type=int)
@@ -95,6 +100,8 @@ class Command(BaseCommand):
                 services.allocate(parent, by=user, to=options["to"], method=options["method"],
                                   reason=options["reason"])
                 self._show(plan, user)
+            elif action == "evaluate":
+                self._evaluate(plan, user, options["as_of"] or timezone.localdate())
             elif action == "optimise-effort":
                 self._optimise(plan, user, options)
             elif action == "show":
@@ -105,6 +112,21 @@ class Command(BaseCommand):
                 self._actual(plan, user, options["as_of"] or timezone.localdate())
         except (ValidationError, PermissionDenied, NotFound) as exc:
             raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
+
+    def _evaluate(self, plan, user, as_of: date) -> None:
+        from salesplan.planning import evaluation
+
+        for r in evaluation.evaluate(plan, user, as_of=as_of):
+            actual = "not recorded" if r.actual is None else f"{r.actual:,.2f}"
+            pacing = "-" if r.pacing is None else f"{r.pacing}%"
+            self.stdout.write(f"{r.measure:<16} {'  ' * r.depth}{r.label:<28} target "
+                              f"{r.target:>14,.2f}  to date {r.target_to_date:>14,.2f}  actual "
+                              f"{actual:>14}  pacing {pacing:>7}  {r.status}")
+        alerts = evaluation.evaluate_plan(plan, as_of=as_of)
+        self.stdout.write(f"{len(alerts)} open alerts.")
+        for a in alerts:
+            self.stdout.write(f"  [{a.get_severity_display()}] {a.label}: {a.message} "
+                              f"(for {a.manager})")
 
     def _optimise(self, plan, user, options) -> None:
         from salesplan.planning import effort
