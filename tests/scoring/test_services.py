@@ -113,6 +113,9 @@ def test_training_measures_held_out_leads_and_scores_with_reasons(org):
                                                   "email_kind": "company"}])
     assert params.intercept + parts.sum() == pytest.approx(logit)
     assert score.predictive_reasons[0]["feature"] == names[abs(parts[0]).argmax()]
+    labels = {r["feature"]: r["label"] for r in score.predictive_reasons}
+    assert labels["industry=Healthcare"] == "Industry: Healthcare"
+    assert labels["employees"] == "Employees: 200"
     # A second training is version 2; the refused one after it keeps v2 in use.
     services.train_model(by=org.admin, min_per_class=20)
     refused = services.train_model(by=org.admin, min_per_class=50)

@@ -124,6 +124,7 @@ class ReasonOut(Schema):
 
 class PredictiveReasonOut(Schema):
     feature: str
+    label: str = ""
     effect: float = Field(..., description="Change in the log-odds of converting.")
 
 
@@ -260,6 +261,7 @@ class CalibrationRow(Schema):
 
 class WeightOut(Schema):
     feature: str
+    label: str
     coefficient: float
     odds_ratio: float
 

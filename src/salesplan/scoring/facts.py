@@ -73,6 +73,20 @@ def seniority(title: str) -> str:
     return "staff" if title.strip() else ""
 
 
+def feature_label(feature: str, facts: dict[str, Any] | None = None) -> str:
+    """A model feature in words: "industry=Healthcare" -> "Industry: Healthcare";
+    a number -> "Employees: 120" for a lead, "Employees (larger)" for the model."""
+    name, _, value = feature.partition("=")
+    fact = FACT_FIELDS.get(name)
+    label = fact.label if fact else name.replace("_", " ").capitalize()
+    if value:
+        return f"{label}: {value}"
+    if facts is not None and facts.get(name) not in (None, ""):
+        return f"{label}: {facts[name]:,}" if isinstance(facts[name], int) else (
+            f"{label}: {facts[name]}")
+    return f"{label} (more)"
+
+
 def email_domain(email: str) -> str:
     return email.rsplit("@", 1)[-1].lower() if "@" in email else ""
 

@@ -6,6 +6,7 @@ from salesplan.core.errors import NotFound
 from salesplan.core.selectors import get_visible
 from salesplan.customers.models import Lead
 
+from .facts import feature_label
 from .models import LeadScore, ModelStatus, ScoringModel
 
 SORTS = {"total": "-total", "probability": "-probability"}
@@ -59,7 +60,8 @@ def feature_weights(model: ScoringModel, limit: int = 15) -> list[dict]:
     params = model.parameters or {}
     pairs = list(zip(params.get("features", []), params.get("coefficients", []), strict=False))
     pairs.sort(key=lambda p: -abs(p[1]))
-    return [{"feature": f, "coefficient": c, "odds_ratio": _odds(c)} for f, c in pairs[:limit]]
+    return [{"feature": f, "label": feature_label(f), "coefficient": c,
+             "odds_ratio": _odds(c)} for f, c in pairs[:limit]]
 
 
 def _odds(coefficient: float) -> float:

@@ -122,6 +122,8 @@ def _scores_for(rows: Sequence[dict], rules: Sequence[engine.Rule],
     scores = []
     for row, (probability, why) in zip(rows, predicted, strict=True):
         by_rules = engine.score_by_rules(rules, row)
+        for reason in why:
+            reason["label"] = lead_facts.feature_label(reason["feature"], row)
         scores.append(LeadScore(
             lead_id=row["id"], fit=by_rules.fit, engagement=by_rules.engagement,
             total=by_rules.total, grade=engine.grade(by_rules.total), reasons=by_rules.reasons,
