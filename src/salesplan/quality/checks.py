@@ -60,6 +60,9 @@ class Check:
     weight: int
     fix: str  # the kind of fix offered next to each item
     query: Callable[[object, Context], QuerySet]
+    # Opportunities: page per stage ("open" stages, or all "not_lost" ones) and merge, so
+    # each page reads the (stage, close_date, id) index instead of every closed deal.
+    stages: str | None = None
 
     @property
     def resource(self) -> str:
@@ -70,7 +73,10 @@ class Check:
 
 
 def _open_opportunities(user) -> QuerySet:
-    return Opportunity.objects.visible_to(user).filter(status=StageKind.OPEN)
+    # Naming the open stages lets the database read the (stage, close_date, id) index
+    # rather than every closed deal in close-date order.
+    return Opportunity.objects.visible_to(user).filter(status=StageKind.OPEN,
+                                                       stage_id__in=stage_ids("open"))
 
 
 def stale_opportunities(user, ctx: Context) -> QuerySet:
@@ -104,21 +110,68 @@ def close_date_pushed(user, ctx: Context) -> QuerySet:
 
 def stage_jumps_q() -> Q:
     """A stage change that skipped a stage forward (closing lost may come from anywhere)
-    or went back to an earlier stage."""
-    skipped = (Q(to_stage__position__gt=F("from_stage__position") + 1)
-               & ~Q(to_stage__kind=StageKind.LOST))
-    return Q(from_stage__isnull=False) & (skipped
-                                          | Q(to_stage__position__lt=F("from_stage__position")))
+    or went back to an earlier stage; spelled out as the stage pairs that qualify, so the
+    database tests two columns of the change instead of joining both stages."""
+    from salesplan.pipeline.models import Stage
+
+    stages = list(Stage.objects.values_list("pk", "pipeline_id", "position", "kind"))
+    targets: dict[int, list[int]] = {}
+    for from_id, pipeline_id, position, _kind in stages:
+        targets[from_id] = [
+            to_id for to_id, to_pipeline, to_position, to_kind in stages
+            if to_pipeline == pipeline_id and (
+                (to_position > position + 1 and to_kind != StageKind.LOST)
+                or to_position < position)]
+    q = Q(pk__in=[])
+    for from_id, to_ids in targets.items():
+        if to_ids:
+            q |= Q(from_stage_id=from_id, to_stage_id__in=to_ids)
+    return q
+
+
+SYNC_MARGIN = 1000  # re-read this many ids back: ids may commit out of order
+
+
+def sync_stage_jumps(ctx: Context) -> int:
+    """Copy the stage jumps recorded since the last sync (the first sync reads the whole
+    window); returns how many were added."""
+    from .models import StageJump, SyncMark
+
+    mark, _ = SyncMark.objects.get_or_create(name="stage_jumps")
+    newest = (OpportunityChange.objects.order_by("-pk").values_list("pk", flat=True)
+              .first()) or 0
+    if newest <= mark.last_id:
+        return 0
+    changes = OpportunityChange.objects.filter(
+        stage_jumps_q(), field=OpportunityChange.Field.STAGE,
+        pk__gt=max(0, mark.last_id - SYNC_MARGIN), pk__lte=newest)
+    if mark.last_id == 0:
+        changes = changes.filter(
+            changed_at__gte=ctx.now - timedelta(days=ctx.settings.stage_history_days))
+    rows = [StageJump(opportunity_id=o, change_id=c, from_stage_id=f, to_stage_id=t,
+                      changed_at=at)
+            for c, o, f, t, at in changes.values_list(
+                "pk", "opportunity_id", "from_stage_id", "to_stage_id", "changed_at")
+            .iterator(chunk_size=5000)]
+    StageJump.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+    SyncMark.objects.filter(pk=mark.pk, last_id__lt=newest).update(last_id=newest)
+    return len(rows)
 
 
 def stage_jumps(user, ctx: Context) -> QuerySet:
+    """Deals with a skipped or reversed stage in the window, not reviewed since."""
+    from .models import StageJump
+
+    sync_stage_jumps(ctx)
     since = ctx.now - timedelta(days=ctx.settings.stage_history_days)
-    jumps = OpportunityChange.objects.filter(
-        stage_jumps_q(), opportunity=OuterRef("pk"), field=OpportunityChange.Field.STAGE,
-        changed_at__gte=since, changed_at__gt=OuterRef("reviewed_at"))
+    recent = StageJump.objects.filter(changed_at__gte=since)
+    latest_jump = (recent.filter(opportunity=OuterRef("pk")).order_by("-changed_at")
+                   .values("changed_at")[:1])
     return (Opportunity.objects.visible_to(user)
-            .annotate(reviewed_at=_last_review("stage_jump"))
-            .filter(Exists(jumps)))
+            .filter(pk__in=recent.values("opportunity_id"))
+            .annotate(reviewed_at=_last_review("stage_jump"),
+                      jumped_at=Subquery(latest_jump))
+            .filter(jumped_at__gt=F("reviewed_at")))
 
 
 def no_next_step(user, ctx: Context) -> QuerySet:
@@ -130,10 +183,20 @@ def no_next_step(user, ctx: Context) -> QuerySet:
 # --- activities and leads --------------------------------------------------------------
 
 
+def by_owner_index(queryset: QuerySet, user) -> QuerySet:
+    """For someone who sees every record, name every owner anyway: the same rows, but the
+    database then reads the (owner, done/status, date) index instead of walking the
+    whole history in date order."""
+    if getattr(user, "visible_owner_ids", ()) is None:
+        from salesplan.org.models import User
+
+        return queryset.filter(owner_id__in=User.objects.values("pk"))
+    return queryset
+
+
 def overdue_activities(user, ctx: Context) -> QuerySet:
-    return (Activity.objects.visible_to(user)
-            .filter(done=False, due_at__lt=ctx.start_of_today)
-            .exclude(kind=ActivityKind.NOTE))
+    return by_owner_index(Activity.objects.visible_to(user), user).filter(
+        done=False, due_at__lt=ctx.start_of_today).exclude(kind=ActivityKind.NOTE)
 
 
 def lead_first_touch_hours(ctx: Context) -> tuple[int, str]:
@@ -207,7 +270,11 @@ def applicable_q(rule: RequiredField) -> Q:
         q = ~Q(status=StageKind.LOST)
         stage = rule.stage
         if stage is not None:
-            q &= Q(pipeline_id=stage.pipeline_id, stage__position__gte=stage.position)
+            from salesplan.pipeline.models import Stage
+
+            q &= Q(stage_id__in=list(Stage.objects.filter(
+                pipeline_id=stage.pipeline_id, position__gte=stage.position)
+                .exclude(kind=StageKind.LOST).values_list("pk", flat=True)))
         return q
     if rule.record_type == RecordType.LEAD:
         return Q(status__in=OPEN_LEAD_STATUSES)
@@ -265,25 +332,27 @@ CHECKS: dict[str, Check] = {c.key: c for c in (
     Check("stale_opportunity", "No recent activity",
           "Open opportunities with no activity dated in the last N days and none planned.",
           Opportunity, RecordType.OPPORTUNITY, "close_date", 2, "plan_follow_up",
-          stale_opportunities),
+          stale_opportunities, stages="open"),
     Check("past_close_date", "Close date in the past",
           "Open opportunities whose expected close date has passed.",
-          Opportunity, RecordType.OPPORTUNITY, "close_date", 3, "close_date", past_close_date),
+          Opportunity, RecordType.OPPORTUNITY, "close_date", 3, "close_date", past_close_date,
+          stages="open"),
     Check("close_date_pushed", "Close date pushed back repeatedly",
           "Open opportunities whose close date was moved later several times since the "
           "last review.", Opportunity, RecordType.OPPORTUNITY, "close_date", 2, "review",
-          close_date_pushed),
+          close_date_pushed, stages="open"),
     Check("stage_jump", "Skipped or reversed stages",
           "Opportunities that skipped a stage or went back a stage recently (since the last "
           "review).", Opportunity, RecordType.OPPORTUNITY, "close_date", 1, "review",
           stage_jumps),
     Check("no_next_step", "No next step",
           "Open opportunities with no next step written down and no activity planned.",
-          Opportunity, RecordType.OPPORTUNITY, "close_date", 1, "next_step", no_next_step),
+          Opportunity, RecordType.OPPORTUNITY, "close_date", 1, "next_step", no_next_step,
+          stages="open"),
     Check("missing_opportunity_fields", "Opportunities missing required fields",
           "Opportunities that leave a field the policy requires empty.",
           Opportunity, RecordType.OPPORTUNITY, "close_date", 2, "required_field",
-          missing_fields_query(RecordType.OPPORTUNITY)),
+          missing_fields_query(RecordType.OPPORTUNITY), stages="not_lost"),
     Check("missing_account_fields", "Accounts missing required fields",
           "Accounts that leave a field the policy requires empty.",
           Account, RecordType.ACCOUNT, "name_key", 2, "required_field",
@@ -305,6 +374,16 @@ CHECKS: dict[str, Check] = {c.key: c for c in (
 )}
 
 TERRITORY_CHECK = "territory_violation"
+
+
+def stage_ids(which: str) -> list[int]:
+    """Ids of the open stages, or of every stage but the lost ones; late stages first."""
+    from salesplan.pipeline.models import Stage
+
+    stages = Stage.objects.all()
+    stages = (stages.filter(kind=StageKind.OPEN) if which == "open"
+              else stages.exclude(kind=StageKind.LOST))
+    return list(stages.order_by("-position", "pk").values_list("pk", flat=True))
 
 
 def get_check(key: str) -> Check | None:

@@ -204,3 +204,33 @@ class ScoreSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.taken_on} {self.user or self.team or 'company'}: {self.score}"
+
+
+class StageJump(models.Model):
+    """A recorded stage change that skipped a stage or went back, copied from the
+    opportunity history as it grows (see checks.sync_stage_jumps), so the check reads a
+    short table instead of every stage change in the window."""
+
+    opportunity = models.ForeignKey("pipeline.Opportunity", on_delete=models.CASCADE,
+                                    related_name="+")
+    change_id = models.BigIntegerField(unique=True)
+    from_stage = models.ForeignKey("pipeline.Stage", on_delete=models.CASCADE, related_name="+")
+    to_stage = models.ForeignKey("pipeline.Stage", on_delete=models.CASCADE, related_name="+")
+    changed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        indexes = [models.Index(fields=["opportunity", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+class SyncMark(models.Model):
+    """How far a copied table has read its source (the last source id read)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    last_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_id}"

@@ -10,9 +10,8 @@ from django.conf import settings as django_settings
 from django.db.models import Count, Q
 from django.urls import reverse
 
-from salesplan.core.listing import Page, capped_count, keyset_page
+from salesplan.core.listing import Page, capped_count, keyset_page, read_cursor
 from salesplan.org.models import Role, User
-from salesplan.pipeline.models import OpportunityChange
 
 from . import checks as qc
 from .models import (
@@ -23,6 +22,7 @@ from .models import (
 )
 
 COUNT_CAP = 1000
+PROBE = 1000  # up to this many flagged records, a list is read by id (see check_page)
 SELECT_RELATED = {
     "opportunity": ("owner", "account", "stage"),
     "activity": ("owner", "account", "opportunity", "lead"),
@@ -119,9 +119,54 @@ def check_page(user, check: qc.Check, *, cursor: str | None = None, owner_id: in
     queryset = check.query(user, ctx).select_related(*SELECT_RELATED[check.record_type])
     if owner_id is not None:
         queryset = queryset.filter(owner_id=owner_id)
-    page = keyset_page(queryset, sort_field=check.order, sort_key=check.order, cursor=cursor,
-                       limit=limit or django_settings.LIST_PAGE_SIZE)
+    limit = limit or django_settings.LIST_PAGE_SIZE
+    probe = list(queryset.order_by().values_list("pk")[:PROBE + 1])
+    if len(probe) <= PROBE:
+        # Few flagged records: one plain pass found them all, faster than walking the
+        # list order past every record that is fine; page through them by id.
+        page = keyset_page(queryset.filter(pk__in=[row[0] for row in probe]),
+                           sort_field=check.order, sort_key=check.order, cursor=cursor,
+                           limit=limit)
+    elif check.stages:
+        # Many: read stage by stage, the late stages (which close soonest) first.
+        page = page_per_stage(queryset, qc.stage_ids(check.stages), order=check.order,
+                              cursor=cursor, limit=limit)
+    else:
+        page = keyset_page(queryset, sort_field=check.order, sort_key=check.order,
+                           cursor=cursor, limit=limit)
     return page, describe(check, page.items, ctx)
+
+
+def page_per_stage(queryset, stages: list[int], *, order: str, cursor: str | None,
+                   limit: int) -> Page:
+    """One forward page of opportunities in `order` then id, read stage by stage (each
+    from the (stage, order, id) index) and merged. Pages go forward only: an open deal
+    list is worked from the top."""
+    from salesplan.core.listing import make_cursor
+
+    if cursor:
+        read_cursor(cursor)  # a bad cursor is refused the same way as on other lists
+        if read_cursor(cursor)[2]:
+            cursor = None  # a backwards cursor from elsewhere: start again
+    rows: list = []
+    more = False
+    for stage_id in stages:
+        part_rows = queryset.filter(stage_id=stage_id)
+        if len(rows) > limit:
+            # Once limit + 1 rows are in hand, a stage can only contribute rows up to
+            # the (limit + 1)-th value: a sparse stage is not read to its end.
+            rows.sort(key=lambda r: (getattr(r, order), r.pk))
+            del rows[limit + 1:]
+            part_rows = part_rows.filter(**{f"{order}__lte": getattr(rows[-1], order)})
+        part = keyset_page(part_rows, sort_field=order, sort_key=order, cursor=cursor,
+                           limit=limit)
+        rows.extend(part.items)
+        more = more or part.next_cursor is not None
+    rows.sort(key=lambda r: (getattr(r, order), r.pk))
+    more = more or len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = make_cursor(getattr(rows[-1], order), rows[-1].pk) if rows and more else None
+    return Page(items=rows, next_cursor=next_cursor, previous_cursor=None, sort=order)
 
 
 def _urls(record_type: str, pk: int) -> tuple[str, str]:
@@ -175,12 +220,13 @@ def _details(check: qc.Check, records: list, ctx: qc.Context) -> dict[int, str]:
         return {r.pk: f"Pushed back {r.pushes} times; now {r.close_date:%d %b %Y}"
                 for r in records}
     if check.key == "stage_jump":
-        jumps = (OpportunityChange.objects.filter(
-            qc.stage_jumps_q(), opportunity_id__in=ids, field=OpportunityChange.Field.STAGE)
-            .select_related("from_stage", "to_stage").order_by("changed_at"))
+        from .models import StageJump
+
+        jumps = (StageJump.objects.filter(opportunity_id__in=ids)
+                 .select_related("from_stage", "to_stage").order_by("changed_at"))
         found = {j.opportunity_id: j for j in jumps}
         return {pk: f"{j.from_stage.name} → {j.to_stage.name} on {j.changed_at:%d %b %Y}"
-                for pk, j in found.items() if j.from_stage and j.to_stage}
+                for pk, j in found.items()}
     if check.key == "no_next_step":
         return {r.pk: f"{r.stage.name}; closes {r.close_date:%d %b %Y}" for r in records}
     if check.key == "overdue_activity":
