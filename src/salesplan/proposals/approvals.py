@@ -67,6 +67,10 @@ class RequiredApproval:
     approver: str
     reasons: list[dict] = field(default_factory=list)
 
+    @property
+    def approver_label(self) -> str:
+        return ApproverLevel(self.approver).label
+
 
 def _trips(rule: RuleView, line: PricedLineLike) -> str | None:
     """Why the line trips the rule, or None."""

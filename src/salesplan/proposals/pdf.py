@@ -183,7 +183,7 @@ def sample_context() -> dict[str, Any]:
         "contact": None,
         "prepared_by": {"name": "Sample rep", "title": "", "email": "", "phone": ""},
         "lines": [line],
-        "totals": {"subtotal": "USD 200.00", "discount_total": "USD 20.00",
+        "totals": {"subtotal": "USD 180.00", "discount_total": "USD 20.00",
                    "has_discount": True, "tax_total": "USD 0.00", "total": "USD 180.00"},
     }
 
