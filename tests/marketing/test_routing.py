@@ -139,3 +139,27 @@ def test_manager_assigns_from_the_queue_within_their_teams(org, territory_map, p
     assert new.owner == org.west_rep
     assert not LeadHandoff.objects.get(lead=new).queued
     assert Lead.objects.filter(pk=new.pk, owner=org.west_rep).exists()
+
+
+def test_cli_and_api_route_pending_leads_and_work_the_queue(org, territory_map, policy,
+                                                            capsys):
+    from django.core.management import call_command
+    from django.test import Client
+
+    imported = lead(org, state="NY")
+    stranded = lead(org, state="TX")
+    call_command("marketing", "route")
+    assert "Routed 1 lead(s); 1 waiting in the queue." in capsys.readouterr().out
+    imported.refresh_from_db()
+    assert imported.owner == org.east_rep
+    client = Client()
+    client.force_login(org.east_manager)
+    [row] = client.get("/api/v1/marketing/queue").json()
+    assert row["lead_id"] == stranded.pk and "Texas" in row["queue_reason"]
+    refused = client.post(f"/api/v1/marketing/queue/{stranded.pk}/assign",
+                          data={"rep_id": org.west_rep.pk}, content_type="application/json")
+    assert refused.status_code == 403
+    done = client.post(f"/api/v1/marketing/queue/{stranded.pk}/assign",
+                       data={"rep_id": org.east_rep.pk}, content_type="application/json")
+    assert done.status_code == 200 and done.json()["owner_id"] == org.east_rep.pk
+    assert client.get("/api/v1/marketing/queue").json() == []
