@@ -765,3 +765,96 @@ def plan_alerts(request, plan_id: RecordId):
 
     plan = selectors.get_plan(request.user, plan_id)
     return list(evaluation.visible_alerts(request.user, plan))
+
+
+# --- reviews and re-planning ---------------------------------------------------------------
+
+
+class ReviewIn(InputSchema):
+    as_of: date | None = None
+    notes: str = Field("", max_length=10000)
+    decisions: str = Field("", max_length=10000)
+
+
+class ReviewOut(Schema):
+    id: int
+    as_of: date
+    fiscal_month: int
+    revision_number: int
+    notes: str
+    decisions: str
+    created_by_id: int | None
+    created_at: datetime
+
+
+class ReviewDetail(ReviewOut):
+    rows: list[dict[str, Any]]
+
+
+class ReviewChangeOut(Schema):
+    measure: str
+    level: str
+    label: str
+    actual_before: Decimal | None
+    actual_after: Decimal | None
+    actual_change: Decimal | None
+    pacing_before: Decimal | None
+    pacing_after: Decimal | None
+    status_before: str
+    status_after: str
+
+
+class ReplanIn(InputSchema):
+    measure: MeasureName
+    reason: str = Field(min_length=1, max_length=2000)
+    as_of: date | None = None
+
+
+@plan_router.get("/{plan_id}/reviews", response=list[ReviewOut], summary="Reviews, newest first")
+def list_reviews(request, plan_id: RecordId):
+    return list(selectors.get_plan(request.user, plan_id).reviews.all())
+
+
+@plan_router.post("/{plan_id}/reviews", response={201: ReviewOut},
+                  summary="Record a review: freeze the numbers with notes and decisions")
+def create_review(request, plan_id: RecordId, payload: ReviewIn):
+    from . import reviews
+
+    plan = selectors.get_plan(request.user, plan_id)
+    return Status(201, reviews.create_review(
+        plan, by=request.user, as_of=payload.as_of or timezone.localdate(),
+        notes=payload.notes, decisions=payload.decisions))
+
+
+@plan_router.get("/{plan_id}/reviews/{review_id}", response=ReviewDetail,
+                 summary="One review with its frozen numbers")
+def get_review(request, plan_id: RecordId, review_id: RecordId):
+    from . import reviews
+
+    review = reviews.get_review(selectors.get_plan(request.user, plan_id), review_id)
+    return {**{f: getattr(review, f) for f in ("id", "as_of", "fiscal_month", "revision_number",
+                                               "notes", "decisions", "created_by_id",
+                                               "created_at")},
+            "rows": reviews.review_rows(review, request.user)}
+
+
+@plan_router.get("/{plan_id}/reviews/{review_id}/compare/{other_id}",
+                 response=list[ReviewChangeOut], summary="How the numbers moved between reviews")
+def compare_reviews(request, plan_id: RecordId, review_id: RecordId, other_id: RecordId):
+    from . import reviews
+
+    plan = selectors.get_plan(request.user, plan_id)
+    changes = reviews.compare_reviews(reviews.get_review(plan, review_id),
+                                      reviews.get_review(plan, other_id), request.user)
+    return [{**c.__dict__, "actual_change": c.actual_change} for c in changes]
+
+
+@plan_router.post("/{plan_id}/replan", response=list[ObjectiveOut],
+                  summary="Lock past months at actuals; spread the rest (a revision)")
+def replan(request, plan_id: RecordId, payload: ReplanIn):
+    from . import reviews
+
+    plan = selectors.get_plan(request.user, plan_id)
+    reviews.replan(plan, by=request.user, measure=payload.measure,
+                   as_of=payload.as_of or timezone.localdate(), reason=payload.reason)
+    return _objectives(plan, request.user)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import effort_views, evaluation_views, resource_views, views
+from . import effort_views, evaluation_views, resource_views, review_views, views
 
 app_name = "planning"
 
@@ -26,4 +26,8 @@ urlpatterns = [
     path("<int:pk>/resources/budget/", resource_views.budget_add, name="budget_add"),
     path("<int:pk>/actual/", evaluation_views.dashboard, name="evaluation"),
     path("<int:pk>/actual/evaluate/", evaluation_views.evaluate_now, name="evaluate"),
+    path("<int:pk>/reviews/", review_views.reviews_page, name="reviews"),
+    path("<int:pk>/reviews/new/", review_views.review_create, name="review_create"),
+    path("<int:pk>/reviews/<int:review_id>/", review_views.review_detail, name="review"),
+    path("<int:pk>/replan/", review_views.replan, name="replan"),
 ]

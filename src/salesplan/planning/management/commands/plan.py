@@ -70,6 +70,18 @@ class Command(BaseCommand):
         evaluate.add_argument("plan", type=int)
         evaluate.add_argument("--as-of", type=date.fromisoformat)
         parsers.append(evaluate)
+        review = sub.add_parser("review", help="Freeze today's numbers with notes.")
+        review.add_argument("plan", type=int)
+        review.add_argument("--as-of", type=date.fromisoformat)
+        review.add_argument("--notes", default="")
+        review.add_argument("--decisions", default="")
+        replan = sub.add_parser("replan", help=(
+            "Lock past months at actuals and spread the rest of a target."))
+        replan.add_argument("plan", type=int)
+        replan.add_argument("measure", choices=Measure.values)
+        replan.add_argument("--as-of", type=date.fromisoformat)
+        replan.add_argument("--reason", default="")
+        parsers += [review, replan]
         for action in services.TRANSITIONS:
             p = sub.add_parser(action, help=f"{action.capitalize()} the plan.")
             p.add_argument("plan", type=int)
@@ -99,6 +111,22 @@ class Command(BaseCommand):
                     raise CommandError(f"Plan {plan.pk} has no objective {options['objective']}.")
                 services.allocate(parent, by=user, to=options["to"], method=options["method"],
                                   reason=options["reason"])
+                self._show(plan, user)
+            elif action == "review":
+                from salesplan.planning import reviews
+
+                made = reviews.create_review(plan, by=user,
+                                             as_of=options["as_of"] or timezone.localdate(),
+                                             notes=options["notes"],
+                                             decisions=options["decisions"])
+                self.stdout.write(f"Review {made.pk} of {made.as_of}: "
+                                  f"{len(made.snapshot['rows'])} lines frozen.")
+            elif action == "replan":
+                from salesplan.planning import reviews
+
+                reviews.replan(plan, by=user, measure=options["measure"],
+                               as_of=options["as_of"] or timezone.localdate(),
+                               reason=options["reason"])
                 self._show(plan, user)
             elif action == "evaluate":
                 self._evaluate(plan, user, options["as_of"] or timezone.localdate())
