@@ -42,7 +42,15 @@ class ScoringRule(TimeStampedModel):
         ordering = ["-kind", "id"]  # fit rules first
 
     def __str__(self) -> str:
-        return self.label or f"{self.field} {self.get_operator_display()} {self.value}".strip()
+        return self.label or self.condition
+
+    @property
+    def condition(self) -> str:
+        """The condition in words: "employees is between 100-5000"."""
+        from salesplan.engines.lead_scoring import OPERATOR_LABELS
+
+        words = OPERATOR_LABELS.get(self.operator, self.operator)
+        return f"{self.field} {words} {self.value}".strip()
 
 
 class Grade(models.TextChoices):
