@@ -268,7 +268,8 @@ def gather(*, account: Account, currency: str, on_date: date, book: PriceBook,
         components.setdefault(bundle_product, []).append((component, qty))
     wanted = {pid for parts in components.values() for pid, _ in parts} - set(products)
     all_products = dict(products)
-    all_products.update(product_rows(wanted))
+    if wanted:
+        all_products.update(product_rows(wanted))
     families = _families()
     family_ids: set[int] = set()
     for product in products.values():
