@@ -81,3 +81,17 @@ def test_save_and_schedule_from_the_pages(org, history):
 
 def test_unknown_report_is_404(org):
     assert login(org.executive).get("/reports/r/nope/").status_code == 404
+
+
+def test_dashboard_includes_the_cards_other_apps_offer(org, history):
+    from salesplan.reports.dashboards import card_providers
+
+    offered = card_providers()
+    page = login(org.executive).get("/reports/", {"period": Q1})
+    assert page.status_code == 200
+    if "health" in offered:
+        assert b"Customer health" in page.content
+    if "quality" in offered:
+        assert b"quality-card-heading" in page.content
+    # Cards the user has nothing for are left out, not shown empty.
+    assert set(offered) <= {"forecasting", "health", "quality", "marketing"}

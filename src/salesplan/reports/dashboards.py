@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 
 from .catalog import ReportResult, run_report
 from .scope import ReportFilters, current_period, parse_filters
@@ -54,8 +54,7 @@ class ReportCard:
 @dataclass
 class AppCard:
     app: str
-    template: str
-    context: Any
+    html: str
 
 
 @cache
@@ -78,16 +77,21 @@ def card_providers() -> dict[str, Any]:
     return found
 
 
-def app_cards(user) -> list[AppCard]:
+def app_cards(user, request=None) -> list[AppCard]:
+    """The other apps' cards for this user, rendered; a card that fails is logged and
+    left out rather than taking the dashboard down."""
     cards = []
     for app, provider in card_providers().items():
         try:
             context = provider(user)
-        except Exception:  # one app's broken card must not take the dashboard down
+            if context is None:
+                continue
+            html = render_to_string(f"{app}/_dashboard_card.html", {"card": context},
+                                    request=request)
+        except Exception:
             logger.exception("The %s dashboard card failed", app)
             continue
-        if context is not None:
-            cards.append(AppCard(app, f"{app}/_dashboard_card.html", context))
+        cards.append(AppCard(app, html))
     return cards
 
 

@@ -87,7 +87,7 @@ def dashboard_page(request):
                    "link": reverse("web:reports:report", args=[c.result.key]) + "?" + urlencode(
                        {**filters.as_params(), **({"by": c.by} if c.by else {})})}
                   for c in cards],
-        "app_cards": app_cards(request.user),
+        "app_cards": app_cards(request.user, request),
         "reports": [d for d in REPORTS.values()
                     if request.user.role in d.audience or request.user.is_admin],
         "saved": services.visible_saved_reports(request.user)[:20],
