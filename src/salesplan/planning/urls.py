@@ -1,6 +1,13 @@
 from django.urls import path
 
-from . import effort_views, evaluation_views, resource_views, review_views, views
+from . import (
+    effort_views,
+    evaluation_views,
+    my_views,
+    resource_views,
+    review_views,
+    views,
+)
 
 app_name = "planning"
 
@@ -8,6 +15,7 @@ urlpatterns = [
     path("", views.plan_list, name="list"),
     path("new/", views.plan_create, name="create"),
     path("alerts/", evaluation_views.alert_list, name="alerts"),
+    path("mine/", my_views.my_plan, name="mine"),
     path("<int:pk>/", views.plan_detail, name="detail"),
     path("<int:pk>/status/<str:action>/", views.plan_transition, name="transition"),
     path("<int:pk>/targets/set/", views.plan_target, name="target"),
