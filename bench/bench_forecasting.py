@@ -417,8 +417,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--naive-sample", type=int, default=1_000)
     parser.add_argument("--keep", action="store_true", help="Keep the temporary database.")
+    parser.add_argument("--reuse", type=Path, help="A database kept with --keep: measure "
+                                                   "the requests again without rebuilding.")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    if args.reuse:
+        setup_django(args.reuse)
+        from salesplan.customers.models import Account
+        from salesplan.pipeline.models import Opportunity
+
+        SCALE.update({"accounts": Account.objects.count(),
+                      "opportunities": Opportunity.objects.count()})
+        bench_api(args.repeat)
+        return
     folder = Path(tempfile.mkdtemp(prefix="bench-forecasting-"))
     setup_django(folder / "bench.sqlite3")
     from django.utils import timezone
