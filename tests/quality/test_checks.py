@@ -179,3 +179,36 @@ def test_the_marketing_sla_sets_the_first_touch_time(org):
     policy.objects.create(sla_hours=24)
     assert qc.lead_first_touch_hours(qc.Context.current()) == (24, "marketing SLA")
     assert flagged("lead_not_followed_up", org.west_rep) == {lead.pk}
+
+
+def test_many_flagged_deals_page_stage_by_stage_in_close_date_order(org, monkeypatch):
+    from salesplan.quality import selectors
+
+    monkeypatch.setattr(selectors, "PROBE", 2)  # more than 2 flagged: the per-stage path
+    today = date.today()
+    made = []
+    for i, position in enumerate([0, 3, 1, 4, 0, 2, 3]):
+        made.append(make_opportunity(org.west_rep, stage_position=position, name=f"D{i}",
+                                     close_date=today - timedelta(days=20 - i)))
+    seen, cursor = [], None
+    for _ in range(10):
+        page, items = selectors.check_page(org.west_rep, qc.CHECKS["past_close_date"],
+                                           cursor=cursor, limit=3)
+        seen.extend(i.record_id for i in items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [o.pk for o in made]  # every one, once, oldest close date first
+
+
+def test_stage_jumps_are_copied_as_the_history_grows(org):
+    from salesplan.quality.models import StageJump
+
+    first, second = make_opportunity(org.west_rep), make_opportunity(org.west_rep)
+    change_stage(first, 0, 3)
+    assert flagged("stage_jump", org.west_rep) == {first.pk}
+    change_stage(second, 4, 1)  # recorded after the first copy
+    change_stage(second, 1, 2)  # a normal step is not copied
+    assert flagged("stage_jump", org.west_rep) == {first.pk, second.pk}
+    assert StageJump.objects.count() == 2
+    assert qc.sync_stage_jumps(qc.Context.current()) == 0  # nothing new
