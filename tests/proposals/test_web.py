@@ -80,6 +80,14 @@ def test_only_admins_change_the_matrix_page(org, client):
     client.force_login(org.admin)
     client.post("/quotes/matrix/", data)
     assert ApprovalRule.objects.filter(name="Margin under 5%", threshold_pct=D(5)).exists()
+    ten = ApprovalRule.objects.get(name="Discount above 10%")
+    client.post("/quotes/matrix/", {"rule": ten.pk, f"r{ten.pk}-name": "Discount above 12%",
+                                    f"r{ten.pk}-metric": "discount",
+                                    f"r{ten.pk}-threshold_pct": "12",
+                                    f"r{ten.pk}-approver": "manager", f"r{ten.pk}-step": "1",
+                                    f"r{ten.pk}-active": "on"})
+    ten.refresh_from_db()
+    assert (ten.name, ten.threshold_pct) == ("Discount above 12%", D(12))
 
 
 def test_an_older_version_stays_readable(org, client):

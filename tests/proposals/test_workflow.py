@@ -53,7 +53,8 @@ def test_over_the_limit_it_waits_for_the_manager_then_is_sent_and_accepted(org, 
         "Strategic account."
     assert rep.get(url).data["status"] == "approved"
     assert rep.post(f"{url}/send").data["status"] == "sent"
-    # A sent quote is not edited.
+    # A PATCH never changes a status; a sent quote is not edited.
+    assert_problem(rep.patch(url, {"status": "accepted", "version": 1}), 422, "status")
     patched = rep.patch(url, {"payment_terms": "Net 60", "version": rep.get(url).data["version"]})
     assert "Create a new version" in assert_problem(patched, 422, "status")["detail"]
     line_id = detail["current"]["lines"][0]["id"]

@@ -356,7 +356,10 @@ def matrix(request):
             raise PermissionDenied("Only administrators may change the approval matrix.")
         rule_pk = request.POST.get("rule")
         instance = ApprovalRule.objects.filter(pk=rule_pk).first() if rule_pk else None
-        form = RuleForm(request.POST, instance=instance)
+        if rule_pk and instance is None:
+            raise Http404("No such rule.")
+        form = RuleForm(request.POST, instance=instance,
+                        prefix=f"r{instance.pk}" if instance else None)
         if form.is_valid():
             data = {name: form.cleaned_data[name] for name in form.Meta.fields}
             try:
