@@ -170,3 +170,17 @@ def test_dashboard_card_per_role(org, territory_map, policy):
 
     html = render_to_string("marketing/_dashboard_card.html", {"card": rep_card})
     assert "Leads to accept" in html
+
+
+def test_contacts_in_campaigns_follow_contact_visibility(org, campaign):
+    from tests.factories import make_account, make_contact
+
+    contact = make_contact(org.west_rep, make_account(org.west_rep), email="c@example.com")
+    # Marketing may not see contacts: adding one by address finds nobody.
+    assert services.add_members_by_email(campaign, by=org.marketer,
+                                         emails=["c@example.com"]) == (0, ["c@example.com"])
+    services.record_response(campaign, contact=contact, response="attended")
+    assert [m.contact for m in selectors.members(campaign, org.west_rep)] == [contact]
+    assert list(selectors.members(campaign, org.marketer)) == []
+    assert list(selectors.members(campaign, org.east_rep)) == []
+    assert selectors.response_counts(campaign) == {"attended": 1}

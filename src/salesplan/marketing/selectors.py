@@ -35,13 +35,13 @@ def campaigns(user):
 
 
 def members(campaign: Campaign, user, limit: int = 200):
-    """The campaign's members the user may see: leads by lead visibility, contacts by
-    contact visibility (marketing and admins see all of them)."""
+    """The campaign's members the user may see: leads by lead visibility (marketing sees
+    every lead), contacts by contact visibility (marketing sees only its own)."""
+    from salesplan.customers.models import Contact
+
     rows = CampaignMember.objects.filter(campaign=campaign).select_related(
         "lead", "contact", "contact__account")
-    if not (user.is_admin or user.role in (Role.MARKETING, Role.EXECUTIVE)):
-        from salesplan.customers.models import Contact
-
+    if not (user.is_admin or user.role == Role.EXECUTIVE):
         rows = rows.filter(Q(lead__in=Lead.objects.visible_to(user).values("pk"))
                            | Q(contact__in=Contact.objects.visible_to(user).values("pk")))
     return rows.order_by("-updated_at", "-id")[:limit]

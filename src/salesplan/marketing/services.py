@@ -136,17 +136,15 @@ def record_response(campaign: Campaign, *, lead: Lead | None = None,
 @transaction.atomic
 def add_members(campaign: Campaign, *, by, lead_ids=(), contact_ids=(),
                 response: str = Response.SENT) -> int:
-    """Add leads and contacts (that the user may see) to a campaign."""
+    """Add leads and contacts (that the user may see) to a campaign; contacts a user may
+    not see are left out, as if they did not exist."""
     access.require_manage(by)
     added = 0
     for lead in Lead.objects.visible_to(by).filter(pk__in=list(lead_ids)):
         record_response(campaign, lead=lead, response=response)
         added += 1
     if contact_ids:
-        contacts = (Contact.objects.filter(pk__in=list(contact_ids)) if by.is_admin
-                    or by.role == Role.MARKETING else
-                    Contact.objects.visible_to(by).filter(pk__in=list(contact_ids)))
-        for contact in contacts:
+        for contact in Contact.objects.visible_to(by).filter(pk__in=list(contact_ids)):
             record_response(campaign, contact=contact, response=response)
             added += 1
     return added
@@ -353,14 +351,14 @@ def assign_from_queue(lead: Lead, rep: User, *, by) -> LeadHandoff:
 @transaction.atomic
 def add_members_by_email(campaign: Campaign, *, by, emails: list[str],
                          response: str = Response.SENT) -> tuple[int, list[str]]:
-    """Add the leads (or, failing that, contacts) with these addresses; returns how many
-    were added and the addresses nobody has."""
+    """Add the leads (or, failing that, contacts the user may see) with these addresses;
+    returns how many were added and the addresses not found."""
     access.require_manage(by)
     wanted = {e.strip().lower() for e in emails if e.strip()}
     leads = {lead.email: lead for lead in Lead.objects.filter(email__in=wanted)
              .exclude(status=LeadStatus.CONVERTED).order_by("-id")}
-    contacts = {c.email: c for c in Contact.objects.filter(email__in=wanted - set(leads))
-                .order_by("-id")}
+    contacts = {c.email: c for c in Contact.objects.visible_to(by)
+                .filter(email__in=wanted - set(leads)).order_by("-id")}
     for email in wanted:
         if email in leads:
             record_response(campaign, lead=leads[email], response=response)
