@@ -40,7 +40,7 @@ class FactOut(Schema):
 
 
 @router.get("/facts", response=list[FactOut])
-def list_facts(request):
+def list_scoring_facts(request):
     """What a rule can test about a lead, and the operators each fact takes."""
     return [{"name": f.name, "label": f.label, "kind": f.kind, "numeric": f.numeric,
              "operators": list(NUMBER_OPERATORS if f.numeric else TEXT_OPERATORS)}
@@ -90,25 +90,25 @@ def _rule(pk: int) -> ScoringRule:
 
 
 @router.get("/rules", response=list[RuleOut])
-def list_rules(request):
+def list_scoring_rules(request):
     """Every scoring rule (anyone signed in may read why leads score as they do)."""
     return list(ScoringRule.objects.all())
 
 
 @router.post("/rules", response={201: RuleOut})
-def create_rule(request, payload: RuleIn):
+def create_scoring_rule(request, payload: RuleIn):
     """A fit or engagement rule; errors name the field (field, operator, value, points)."""
     return Status(201, services.create_rule(by=request.auth, data=payload.model_dump()))
 
 
 @router.patch("/rules/{int:id}", response=RuleOut)
-def update_rule(request, id: int, payload: RulePatch):
+def update_scoring_rule(request, id: int, payload: RulePatch):
     data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     return services.update_rule(_rule(id), by=request.auth, data=data)
 
 
 @router.delete("/rules/{int:id}", response={204: None})
-def delete_rule(request, id: int):
+def delete_scoring_rule(request, id: int):
     services.delete_rule(_rule(id), by=request.auth)
     return Status(204, None)
 
@@ -178,7 +178,7 @@ class ScoreListParams(PageParams):
 
 
 @router.get("/leads", response=LeadScorePage)
-def list_scores(request, params: Query[ScoreListParams]):
+def list_lead_scores(request, params: Query[ScoreListParams]):
     """Scores of the leads you may see, best first, one cursor page at a time."""
     scores = selectors.scored_leads(request.auth, sort=params.sort, grade=params.grade or "",
                                     open_only=params.open).select_related("model")
@@ -189,7 +189,7 @@ def list_scores(request, params: Query[ScoreListParams]):
 
 
 @router.get("/leads/{int:id}", response=LeadScoreOut)
-def get_score(request, id: int):
+def get_lead_score(request, id: int):
     """One lead's score and the reasons for it."""
     lead, score = selectors.lead_score(request.auth, id)
     if score is None:
@@ -198,7 +198,7 @@ def get_score(request, id: int):
 
 
 @router.post("/leads/{int:id}/rescore", response=LeadScoreOut)
-def rescore(request, id: int):
+def rescore_lead(request, id: int):
     """Score one lead you may see now, with the current rules and model."""
     lead, _ = selectors.lead_score(request.auth, id)
     return services.rescore_lead(lead)
@@ -218,7 +218,7 @@ class JobOut(Schema):
 
 
 @router.post("/rescore", response={202: JobOut})
-def rescore_all(request):
+def rescore_all_leads(request):
     """Score every lead in the background; follow the job at /scoring/jobs/{id}."""
     job = services.start_rescore(by=request.auth)
     job.refresh_from_db()
@@ -293,7 +293,7 @@ class ModelDetailOut(ModelOut):
 
 
 @router.post("/models/train", response={202: JobOut})
-def train(request, payload: TrainIn):
+def train_scoring_model(request, payload: TrainIn):
     """Train on converted vs disqualified leads, measure on the held-out share, then
     rescore every lead. Too thin a history is refused and the job says why."""
     job = services.start_training(by=request.auth, min_per_class=payload.min_per_class,
@@ -303,13 +303,13 @@ def train(request, payload: TrainIn):
 
 
 @router.get("/models", response=list[ModelOut])
-def list_models(request):
+def list_scoring_models(request):
     """Every training, newest first, with held-out AUC, Brier score and log loss."""
     return list(selectors.models_list()[:100])
 
 
 @router.get("/models/current", response=ModelDetailOut)
-def current_model(request):
+def current_scoring_model(request):
     """The model scores come from: the latest successful training."""
     model = selectors.current_model()
     if model is None:
@@ -320,5 +320,5 @@ def current_model(request):
 
 
 @router.get("/models/{int:id}", response=ModelDetailOut)
-def get_model(request, id: RecordId):
+def get_scoring_model(request, id: RecordId):
     return selectors.get_model(id)
