@@ -138,7 +138,8 @@ def bench_duplicates(args) -> None:
     emit("duplicates.scan", elapsed, "s", contacts=args.contacts, baseline=round(baseline, 1),
          ratio=round(baseline / elapsed, 1), baseline_note=(
              f"all-pairs cdist timed on {sample:,} contacts, extrapolated"),
-         limit_s=60, met=elapsed <= 60, timings=stats.timings)
+         limit_s=60, met=elapsed <= 60, timings=stats.timings,
+         load_average=round(os.getloadavg()[0], 2))
     emit("duplicates.pairs_compared", stats.pairs_compared, "pairs", contacts=args.contacts)
     emit("duplicates.recall", 100.0 * hits / max(1, len(planted)), "%",
          planted=len(planted), found=hits)
