@@ -16,6 +16,10 @@
     GET/POST          /approval-rules                   the discount approval matrix
     PATCH/DELETE      /approval-rules/{id}              (admins change it)
     GET/PUT           /proposal-template                the PDF template override (admins)
+
+Every line change re-prices the whole version (tiers and floors may depend on the other
+lines), and the version's lines are stored afresh: read the lines again after a change
+rather than keeping their ids.
 """
 
 from contextlib import contextmanager
