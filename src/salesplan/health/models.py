@@ -28,12 +28,16 @@ class AccountHealth(models.Model):
     currency = CurrencyField()
     overdue_tasks = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
+    # Stored rather than derived in the query, so the at-risk list reads an index in order.
+    at_risk = models.BooleanField(default=False)
 
     class Meta:
         verbose_name_plural = "account health"
         indexes = [
             models.Index(fields=["score", "account"], name="health_score_idx"),
-            models.Index(fields=["change", "account"], name="health_change_idx"),
+            models.Index(fields=["at_risk", "score", "account"], name="health_risk_score_idx"),
+            models.Index(fields=["at_risk", "change", "account"],
+                         name="health_risk_change_idx"),
         ]
 
     def __str__(self) -> str:

@@ -116,7 +116,7 @@ def renewal_queries(user, *, today: date, days: int) -> tuple[QuerySet, QuerySet
     return open_renewals, won
 
 
-def renewals(user, *, today: date, days: int = 90, limit: int = 500) -> tuple[list[Renewal], int]:
+def renewals(user, *, today: date, days: int = 90, limit: int = 200) -> tuple[list[Renewal], int]:
     """Renewals due in the next `days` days, soonest first, and how many there are."""
     open_renewals, won = renewal_queries(user, today=today, days=days)
     rows = [Renewal(o, o.close_date, "open_renewal")

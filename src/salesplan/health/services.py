@@ -33,7 +33,7 @@ UPDATE_FIELDS = [
     "score", "previous_score", "change", "recency_points", "frequency_points",
     "opportunity_points", "trend_points", "follow_up_points", "days_since_contact",
     "contacts_90d", "open_opportunities", "bookings_12m", "bookings_prev_12m", "currency",
-    "overdue_tasks", "computed_at",
+    "overdue_tasks", "computed_at", "at_risk",
 ]
 
 ProgressFn = Callable[[int, int], None]
@@ -134,7 +134,7 @@ def _rows(facts: FactArrays, scores: dict[str, np.ndarray], previous: dict[int, 
             days_since_contact=None if days < 0 else days, contacts_90d=int(facts.contacts[i]),
             open_opportunities=int(facts.open_opps[i]), bookings_12m=this,
             bookings_prev_12m=prev, currency=currency, overdue_tasks=int(facts.overdue[i]),
-            computed_at=now))
+            computed_at=now, at_risk=engine.is_at_risk(score, before)))
     return rows
 
 
@@ -173,7 +173,9 @@ def compute_health(*, now: datetime | None = None, progress: ProgressFn | None =
 
 
 def at_risk_rule() -> Q:
-    return Q(score__lt=engine.AT_RISK_BELOW) | Q(change__lte=-engine.FALLING_BY)
+    """Score under 40, or fell 15 points or more since the previous computation
+    (`engines.health.is_at_risk`, stored on each row when it is computed)."""
+    return Q(at_risk=True)
 
 
 def recompute_account(account: Account, *, by, now: datetime | None = None) -> AccountHealth:
