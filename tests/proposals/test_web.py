@@ -97,3 +97,17 @@ def test_an_older_version_stays_readable(org, client):
     client.post(f"/quotes/{quote.pk}/versions/new/")
     old = client.get(f"/quotes/{quote.pk}/versions/1/").content.decode()
     assert "an older version" in old and "sent" in old
+
+
+def test_quote_pages_need_no_inline_script_or_style(org, client, west_quote):
+    from ..web.test_layout import INLINE
+
+    client.force_login(org.admin)
+    for url in ("/quotes/", "/quotes/?status=draft", "/quotes/approvals/", "/quotes/matrix/",
+                "/quotes/template/", f"/quotes/{west_quote.pk}/",
+                f"/quotes/{west_quote.pk}/versions/1/",
+                f"/quotes/opportunity/{west_quote.opportunity_id}/panel/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        match = INLINE.search(response.content.decode())
+        assert match is None, f"{url}: {match and match.group(0)}"
