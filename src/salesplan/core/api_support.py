@@ -265,7 +265,21 @@ class SalesplanAPI(NinjaAPI):
     """NinjaAPI with short operation ids and problem-details responses in the schema."""
 
     def get_openapi_operation_id(self, operation) -> str:
-        return operation.view_func.__name__
+        """The handler's name; where two apps use the same name, the app's name first
+        (e.g. pricing_list_rules and territories_list_rules), so every id is unique."""
+        name = operation.view_func.__name__
+        if self._handler_name_counts().get(name, 0) > 1:
+            return f"{operation.view_func.__module__.split('.')[1]}_{name}"
+        return name
+
+    def _handler_name_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for bound in self._get_bound_routers():
+            for path_view in bound.path_operations.values():
+                for operation in path_view.operations:
+                    name = operation.view_func.__name__
+                    counts[name] = counts.get(name, 0) + 1
+        return counts
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
