@@ -195,3 +195,17 @@ def test_overdue_list_mark_done_without_javascript(org):
     assert response.status_code == 302
     call.refresh_from_db()
     assert call.done
+
+
+def test_thresholds_form_saves_all_or_nothing(org):
+    from salesplan.quality.models import QualitySettings
+
+    client = client_for(org.admin)
+    client.post(reverse("web:quality:settings"), {"stale_after_days": "14",
+                                                  "duplicate_threshold": "20"})
+    assert QualitySettings.current().stale_after_days == 30  # 20 is below 50: nothing saved
+    client.post(reverse("web:quality:settings"), {"stale_after_days": "14"})
+    assert QualitySettings.current().stale_after_days == 14
+    client_for(org.west_manager).post(reverse("web:quality:settings"),
+                                      {"stale_after_days": "3"})
+    assert QualitySettings.current().stale_after_days == 14

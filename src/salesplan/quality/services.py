@@ -268,12 +268,7 @@ def update_settings(*, by, data: dict) -> QualitySettings:
     current = QualitySettings.objects.select_for_update().get(pk=current.pk)
     for name, value in data.items():
         setattr(current, name, value)
-    try:
-        current.full_clean()
-    except ValidationError:
-        raise
-    except (TypeError, ValueError) as exc:  # pragma: no cover - full_clean names fields
-        raise ValidationError({"settings": str(exc)}) from exc
+    current.full_clean()  # names each wrong field; nothing is saved then
     current.save()
     return current
 
