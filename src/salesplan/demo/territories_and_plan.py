@@ -62,6 +62,7 @@ def build_territories_and_plan(org: DemoOrg, *, accounts: int, today: date,
         f"{violations:,} left with a rep outside their territory.")
     plan = build_plan(org, today=today, rng=rng)
     log(f"Sales plan: {plan.name} ({plan.get_status_display().lower()}).")
+    log(build_plan_operations(plan, org, today=today, rng=rng))
 
 
 # --- territories -------------------------------------------------------------------------
@@ -277,3 +278,64 @@ def _commit_some_reps(plan: Plan, org: DemoOrg, rng: random.Random) -> None:
         plans.submit_commitment(plan, by=rep, measure=Measure.BOOKINGS, months=[
             (targets.get(m, Decimal(0)) * factor).quantize(Decimal("0.01"))
             for m in range(1, 13)])
+
+
+# --- running the plan: resources, effort, evaluation, a review ---------------------------
+
+
+def _add_resources(plan: Plan, org: DemoOrg, *, today: date, rng: random.Random) -> int:
+    """Every rep a seat (a few with a week's leave), one planned hire per team starting
+    next month with a 25/50/75% ramp-up, and a travel and a programme budget."""
+    from datetime import timedelta
+
+    from salesplan.planning import resources
+    from salesplan.planning.models import BudgetCategory
+
+    vp = plan.owner
+    seats = 0
+    for team_name, reps in org.reps_by_team.items():
+        for i, rep in enumerate(reps):
+            seat = resources.add_resource(plan, by=vp, user=rep,
+                                          calls_per_day=rng.choice([6, 8, 10]))
+            seats += 1
+            if i % 3 == 0:
+                start = today + timedelta(days=rng.randrange(10, 120))
+                resources.add_leave(seat, by=vp, start=start, end=start + timedelta(days=4),
+                                    note="Holiday")
+        team = reps[0].team if reps else None
+        resources.add_resource(plan, by=vp, name=f"New rep ({team_name})", team=team,
+                               start_date=resources.next_month_start(today), ramp=[25, 50, 75])
+        seats += 1
+    for month in range(1, 13):
+        resources.add_budget_line(plan, by=vp, category=BudgetCategory.TRAVEL,
+                                  description="Customer visits", month=month,
+                                  amount=Decimal(rng.randrange(8, 15) * 1000))
+        if month % 3 == 1:
+            resources.add_budget_line(plan, by=vp, category=BudgetCategory.MARKETING,
+                                      description="Quarterly field event", month=month,
+                                      amount=Decimal(25000))
+    return seats
+
+
+def build_plan_operations(plan: Plan, org: DemoOrg, *, today: date,
+                          rng: random.Random) -> str:
+    """Resources, an effort allocation run applied as the reps' activity targets, an
+    evaluation that raises alerts, and this month's review."""
+    from salesplan.planning import effort, evaluation, reviews
+    from salesplan.planning.models import RunStatus
+
+    seats = _add_resources(plan, org, today=today, rng=rng)
+    vp = plan.owner
+    run = effort.start_run(plan, by=vp, background=False, params={
+        "basis": "account", "margin_rate": "0.35", "cost_per_hour": "45",
+        "min_calls_by_tier": {"strategic": "1"}})
+    applied = ""
+    if run.status == RunStatus.SUCCEEDED:
+        effort.apply_run(run, by=vp, reason="Call plan from the effort optimiser.")
+        applied = ", applied as activity targets"
+    alerts = evaluation.evaluate_plan(plan, as_of=today)
+    reviews.create_review(plan, by=vp, as_of=today,
+                          notes="Monthly review: pipeline coverage and pacing by team.",
+                          decisions="Hold the plan; follow up with the teams off track.")
+    return (f"Plan operations: {seats} seats; effort run {run.get_status_display().lower()}"
+            f"{applied} ({run.message}); {len(alerts)} alerts; one review.")
