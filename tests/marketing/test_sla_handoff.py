@@ -35,6 +35,10 @@ def test_a_breach_tells_the_owners_manager_once(org, territory_map, policy, caps
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["west.manager@example.com"]
     assert str(lead) in mail.outbox[0].subject
+    from salesplan.collab.models import Notification
+
+    [notice] = Notification.objects.filter(recipient=org.west_manager)
+    assert str(lead) in notice.text and notice.url == f"/leads/{lead.pk}/"
     handoff = LeadHandoff.objects.get(lead=lead)
     assert handoff.escalated_at is not None
     assert LeadEvent.objects.filter(lead=lead, kind="escalated").count() == 1
@@ -42,6 +46,7 @@ def test_a_breach_tells_the_owners_manager_once(org, territory_map, policy, caps
         call_command("marketing", "escalate")
     assert "0 escalation(s)" in capsys.readouterr().out
     assert len(mail.outbox) == 1
+    assert Notification.objects.filter(recipient=org.west_manager).count() == 1
 
 
 def test_a_first_touch_by_the_owner_stops_the_clock(org, territory_map, policy):
@@ -130,6 +135,7 @@ def test_the_lead_panel_shows_stage_clock_and_log_and_moves_by_htmx(org, territo
     html = panel.content.decode()
     assert panel.status_code == 200 and html.startswith('<section class="card"')
     assert "Marketing-qualified" in html and "due by" in html and "West" in html
+    assert "(3 h 59 min left)" in html or "(4 h 0 min left)" in html
     moved = client.post(reverse("web:marketing:lead_transition", args=[lead.pk, "accept"]),
                         HTTP_HX_REQUEST="true")
     assert moved.status_code == 200 and "Sales-accepted" in moved.content.decode()

@@ -126,9 +126,15 @@ def panel(lead: Lead, user) -> dict:
         "touched_at": touched,
         "sla_state": sla_state(handoff.sla_due_at, touched, now)
         if handoff and handoff.routed_at else "",
-        "remaining": (handoff.sla_due_at - now) if handoff and handoff.sla_due_at
-        and not touched and handoff.sla_due_at > now else None,
+        "remaining": _duration(handoff.sla_due_at - now) if handoff and handoff.sla_due_at
+        and not touched and handoff.sla_due_at > now else "",
     }
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
 # --- feedback to marketing -----------------------------------------------------------------
