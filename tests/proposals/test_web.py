@@ -111,3 +111,17 @@ def test_quote_pages_need_no_inline_script_or_style(org, client, west_quote):
         assert response.status_code == 200, url
         match = INLINE.search(response.content.decode())
         assert match is None, f"{url}: {match and match.group(0)}"
+
+
+def test_the_quote_list_pages_by_cursor(org, client):
+    for n in range(53):
+        stored_quote(org.west_rep, [("RT-100", "1", "100", "0", "60")], title=f"Quote {n}")
+    client.force_login(org.west_manager)
+    first = client.get("/quotes/")
+    assert len(first.context["quotes"]) == 50 and first.context["page"].next_cursor
+    second = client.get("/quotes/", {"cursor": first.context["page"].next_cursor},
+                        headers={"HX-Request": "true"})
+    html = second.content.decode()
+    assert html.lstrip().startswith('<div id="list-results">')
+    assert [q.title for q in second.context["quotes"]] == ["Quote 2", "Quote 1", "Quote 0"]
+    assert client.get("/quotes/", {"cursor": "garbage"}).status_code == 404

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from salesplan.core.errors import NotFound
+from salesplan.core.listing import keyset_page
 from salesplan.core.permissions import has_permission
 from salesplan.core.selectors import get_visible
 from salesplan.customers.models import Contact
@@ -75,9 +76,17 @@ def quote_list(request):
     status = request.GET.get("status") or None
     if status not in QuoteStatus.values:
         status = None
-    quotes = selectors.quote_list(request.user, status=status)[:200]
-    return render(request, "proposals/quote_list.html", {
-        "nav_section": NAV, "quotes": quotes, "statuses": QuoteStatus.choices,
+    try:
+        page = keyset_page(selectors.quote_list(request.user, status=status),
+                           sort_field="-created_at", sort_key="-created_at",
+                           cursor=request.GET.get("cursor"), limit=50)
+    except ValidationError as exc:
+        raise Http404("This page of the list does not exist.") from exc
+    template = "proposals/quote_list.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, {
+        "nav_section": NAV, "quotes": page.items, "page": page, "statuses": QuoteStatus.choices,
         "status": status or "",
         "inbox_count": selectors.approval_inbox(request.user).count(),
     })
