@@ -352,7 +352,7 @@ CHECKS: dict[str, Check] = {c.key: c for c in (
     Check("missing_opportunity_fields", "Opportunities missing required fields",
           "Opportunities that leave a field the policy requires empty.",
           Opportunity, RecordType.OPPORTUNITY, "close_date", 2, "required_field",
-          missing_fields_query(RecordType.OPPORTUNITY), stages="not_lost"),
+          missing_fields_query(RecordType.OPPORTUNITY), stages="policy"),
     Check("missing_account_fields", "Accounts missing required fields",
           "Accounts that leave a field the policy requires empty.",
           Account, RecordType.ACCOUNT, "name_key", 2, "required_field",
@@ -377,12 +377,21 @@ TERRITORY_CHECK = "territory_violation"
 
 
 def stage_ids(which: str) -> list[int]:
-    """Ids of the open stages, or of every stage but the lost ones; late stages first."""
+    """Ids of the open stages ("open") or of the stages the opportunity policy covers
+    ("policy"); late stages first."""
     from salesplan.pipeline.models import Stage
 
-    stages = Stage.objects.all()
-    stages = (stages.filter(kind=StageKind.OPEN) if which == "open"
-              else stages.exclude(kind=StageKind.LOST))
+    stages = Stage.objects.exclude(kind=StageKind.LOST)
+    if which == "open":
+        stages = stages.filter(kind=StageKind.OPEN)
+    else:
+        covered = Q(pk__in=[])
+        for rule in rules_for(RecordType.OPPORTUNITY):
+            if rule.stage is None:
+                covered = Q()
+                break
+            covered |= Q(pipeline_id=rule.stage.pipeline_id, position__gte=rule.stage.position)
+        stages = stages.filter(covered)
     return list(stages.order_by("-position", "pk").values_list("pk", flat=True))
 
 
