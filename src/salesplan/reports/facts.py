@@ -56,8 +56,8 @@ class Totals:
     their sales-cycle days (closed ones)."""
 
     count: int = 0
-    amount: Decimal = ZERO
-    weighted: Decimal = ZERO
+    amount: Decimal = Decimal("0.00")
+    weighted: Decimal = Decimal("0.0000")
     cycle_days: int = 0
 
     def __add__(self, other: "Totals") -> "Totals":
