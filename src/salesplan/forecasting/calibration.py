@@ -130,12 +130,9 @@ class WeightedPeriod:
     weighted: Decimal
 
 
-def weighted_pipeline(opportunities, periods: list[FiscalPeriod],
-                      probs: dict[int, Decimal]) -> list[WeightedPeriod]:
-    """Open amount and weighted amount of `opportunities` (already restricted to what
-    the user sees, in one currency) per period of their close dates: one query."""
-    if not periods:
-        return []
+def open_by_period_and_stage(opportunities, periods: list[FiscalPeriod]
+                             ) -> dict[int, dict[int, Decimal]]:
+    """Open amount per period (index) and stage of `opportunities`: one query."""
     bucket = Case(*[When(close_date__gte=p.start, close_date__lte=p.end, then=Value(i))
                     for i, p in enumerate(periods)], output_field=IntegerField())
     rows = (opportunities.filter(status=StageKind.OPEN, close_date__gte=periods[0].start,
@@ -146,6 +143,25 @@ def weighted_pipeline(opportunities, periods: list[FiscalPeriod],
     for r in rows:
         if r["bucket"] is not None:
             by_period[r["bucket"]][r["stage_id"]] = (r["total"] or Decimal(0)).quantize(CENT)
+    return by_period
+
+
+def weighted_pipeline(opportunities, periods: list[FiscalPeriod], probs: dict[int, Decimal],
+                      *, company_wide_key: str | None = None) -> list[WeightedPeriod]:
+    """Open amount and weighted amount of `opportunities` (already restricted to what
+    the user sees, in one currency) per period of their close dates. For those who see
+    every deal, pass `company_wide_key`: the amounts are then shared between them for a
+    minute (the company-wide scan is the slow part at millions of deals)."""
+    if not periods:
+        return []
+    by_period = None
+    if company_wide_key:
+        key = f"forecast-open-by-stage:{company_wide_key}:{periods[0].start}:{len(periods)}"
+        by_period = cache.get(key)
+    if by_period is None:
+        by_period = open_by_period_and_stage(opportunities, periods)
+        if company_wide_key:
+            cache.set(key, by_period, 60)
     return [WeightedPeriod(p, sum(by_period[i].values(), Decimal("0.00")),
                            engine.weighted_pipeline(by_period[i], probs))
             for i, p in enumerate(periods)]

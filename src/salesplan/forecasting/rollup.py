@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -89,6 +90,18 @@ def _latest(rows) -> dict:
 
 def _amounts_by_owner(period: FiscalPeriod, currency: str, status: str,
                       until: date | None = None) -> dict[int, Decimal]:
+    """Amounts per owner for the quarter, company-wide, so shared between every reader
+    of a roll-up for a minute."""
+    key = f"forecast-by-owner:{period.start}:{currency}:{status}:{until}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _sum_by_owner(period, currency, status, until)
+        cache.set(key, cached, 60)
+    return cached
+
+
+def _sum_by_owner(period: FiscalPeriod, currency: str, status: str,
+                  until: date | None) -> dict[int, Decimal]:
     last = min(period.end, until) if until else period.end
     rows = (Opportunity.objects.filter(status=status, currency=currency,
                                        close_date__gte=period.start, close_date__lte=last)
