@@ -215,3 +215,17 @@ def test_the_list_costs_the_same_queries_for_more_quotes_and_the_audit_reads(org
     audit = rep.get(f"{Q}/{west_quote.pk}/audit").data["items"]
     assert (audit[0]["field"], audit[0]["new_value"]) == ("status", "in_approval")
     assert_problem(api_as(org.east_rep).get(f"{Q}/{west_quote.pk}/audit"), 404)
+
+
+def test_only_a_fresh_draft_is_deleted(org, api_as, west_quote):
+    rep = api_as(org.west_rep)
+    fresh = stored_quote(org.west_rep, [("RT-100", "1", "100", "0", "60")])
+    assert rep.delete(f"{Q}/{fresh.pk}").status_code == 204
+    assert not Quote.objects.filter(pk=fresh.pk).exists()
+    assert_problem(api_as(org.executive).delete(f"{Q}/{west_quote.pk}"), 403)
+    rep.post(f"{Q}/{west_quote.pk}/submit")
+    approval = Approval.objects.get(quote_version__quote=west_quote)
+    api_as(org.west_manager).post(f"{Q}/{west_quote.pk}/approvals/{approval.pk}/reject",
+                                  {"comment": "No."})
+    assert_problem(rep.delete(f"{Q}/{west_quote.pk}"), 422, "status")
+    assert Quote.objects.filter(pk=west_quote.pk).exists()

@@ -6,6 +6,7 @@ is edited. Every line change re-prices the whole version through the pricing eng
 the stored totals always equal the sum of the stored lines. All writes are audited.
 """
 
+import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
@@ -194,7 +195,7 @@ def create_quote(*, by, opportunity: Opportunity, title: str = "", lines: Sequen
         terms["contact"] = opportunity.contact
     _check_contact(opportunity, terms.get("contact"))
     quote = Quote.objects.create(
-        number=f"tmp-{timezone.now().timestamp()}", opportunity=opportunity,
+        number=f"new-{uuid.uuid4().hex[:16]}", opportunity=opportunity,
         title=title.strip() or opportunity.name, owner=by, currency=terms["currency"])
     quote.number = f"Q{quote.pk:06d}"
     quote.save(update_fields=["number"])
@@ -354,8 +355,9 @@ def delete_quote(quote: Quote, *, by) -> None:
     """Delete a draft that was never sent."""
     access.require_change(by, quote)
     _lock(quote)
-    if quote.status != QuoteStatus.DRAFT or QuoteVersion.objects.filter(
-            quote=quote).exclude(closed_status="").exclude(closed_status="draft").exists():
+    went_further = (quote.current_number > 1
+                    or Approval.objects.filter(quote_version__quote=quote).exists())
+    if quote.status != QuoteStatus.DRAFT or went_further:
         raise ValidationError({"status": f"Quote {quote.number} has been through approval or "
                                          "sent: it is kept. Create a new version instead."})
     audit.record_deleted(quote, by)
