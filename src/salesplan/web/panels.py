@@ -5,7 +5,7 @@ Each entry is a URL name taking the record's primary key and returning an HTML f
 them after the page keeps the record page fast and lets each app own its own panel.
 """
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 RECORD_PANELS: dict[str, tuple[str, ...]] = {
     "account": ("web:health:account_panel", "web:collab:account_comments"),
@@ -15,10 +15,4 @@ RECORD_PANELS: dict[str, tuple[str, ...]] = {
 
 
 def record_panels(resource: str, pk: int) -> list[str]:
-    urls = []
-    for name in RECORD_PANELS.get(resource, ()):
-        try:
-            urls.append(reverse(name, args=[pk]))
-        except NoReverseMatch:  # the app providing it is not installed yet
-            continue
-    return urls
+    return [reverse(name, args=[pk]) for name in RECORD_PANELS.get(resource, ())]
