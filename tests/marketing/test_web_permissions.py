@@ -184,3 +184,13 @@ def test_contacts_in_campaigns_follow_contact_visibility(org, campaign):
     assert list(selectors.members(campaign, org.marketer)) == []
     assert list(selectors.members(campaign, org.east_rep)) == []
     assert selectors.response_counts(campaign) == {"attended": 1}
+
+
+def test_anonymous_visitors_reach_only_the_public_form(client, capture_form):
+    assert client.get("/api/v1/marketing/campaigns").status_code == 401
+    assert client.get("/api/v1/marketing/sla").status_code == 401
+    response = client.get(reverse("web:marketing:campaigns"))
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert client.get(reverse("web:marketing:public_form",
+                              args=[capture_form.key])).status_code == 200
+    assert client.get(reverse("web:marketing:public_form", args=["guess"])).status_code == 404
