@@ -106,8 +106,16 @@ def test_editing_lines_reprices_and_the_snapshot_stays_when_prices_change(org, a
     quote = rep.post(Q, {"opportunity_id": shop["opportunity"].pk, "lines": [
         {"product_id": shop["router"].pk, "quantity": "5"}]}).data
     line_id = quote["current"]["lines"][0]["id"]
+    added = rep.post(f"{Q}/{quote['id']}/lines", {"product_id": shop["install"].pk,
+                                                   "quantity": "2"}).data
     changed = rep.patch(f"{Q}/{quote['id']}/lines/{line_id}", {"quantity": "12"})
     assert changed.data["line_net"] == "1180.00"  # 10 × 100 + 2 × 90
+    assert changed.data["id"] == line_id
+    assert rep.delete(f"{Q}/{quote['id']}/lines/{line_id}").status_code == 204
+    [left] = rep.get(f"{Q}/{quote['id']}/lines").data
+    assert (left["id"], left["position"], left["line_net"]) == (added["id"], 1, "300.00")
+    rep.delete(f"{Q}/{quote['id']}/lines/{left['id']}")
+    rep.post(f"{Q}/{quote['id']}/lines", {"product_id": shop["router"].pk, "quantity": "12"})
     pricing.set_entry(shop["book"], shop["install"], by=org.admin, list_price=D(200))
     line = QuoteLine.objects.get(quote_version__quote_id=quote["id"])
     assert line.line_net == D("1180.00")

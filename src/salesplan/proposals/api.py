@@ -17,9 +17,9 @@
     PATCH/DELETE      /approval-rules/{id}              (admins change it)
     GET/PUT           /proposal-template                the PDF template override (admins)
 
-Every line change re-prices the whole version (tiers and floors may depend on the other
-lines), and the version's lines are stored afresh: read the lines again after a change
-rather than keeping their ids.
+Every line change re-prices the whole version (a contract, tier or floor may change what
+the other lines cost); lines keep their ids, and their positions close up when one is
+removed.
 """
 
 from contextlib import contextmanager

@@ -40,6 +40,12 @@ VERSION_FIELDS = {"contact", "currency", "price_book", "tax_region", "valid_unti
                   "payment_terms", "delivery_terms", "introduction"}
 REPRICING_FIELDS = {"currency", "price_book", "tax_region"}
 QUOTE_FIELDS = {"title"} | VERSION_FIELDS
+POSITION_OFFSET = 1_000_000
+SNAPSHOT_FIELDS = [
+    "position", "product", "quantity", "requested_discount_pct", "sku", "name", "unit",
+    "list_unit_price", "net_unit_price", "discount_pct", "line_net", "tax_rate", "tax_amount",
+    "line_total", "unit_cost", "margin", "margin_pct", "floor_price", "below_floor",
+    "below_min_margin", "explanation"]
 
 
 def _lock(quote: Quote) -> Quote:
@@ -113,19 +119,27 @@ def _snapshot(version: QuoteVersion, request: dict, priced: Any, position: int) 
 
 
 def price_version(version: QuoteVersion, lines: Sequence[dict], *, on_date: date) -> None:
-    """Price these lines for the version and store them with the totals, replacing the
-    lines it had. Nothing is written when the engine refuses a line."""
+    """Price these lines for the version and store them with the totals, in this order.
+    A line given with the `id` of one of the version's lines keeps its id; the version's
+    other lines are removed. Nothing is written when the engine refuses a line."""
     from salesplan.pricing.services import price_lines
 
     opportunity = version.quote.opportunity
     priced = price_lines(account=opportunity.account, currency=version.currency,
                          on_date=on_date, lines=_line_requests(lines),
                          price_book=version.price_book, tax_region=version.tax_region or None)
-    version.lines.all().delete()
-    QuoteLine.objects.bulk_create(
-        _snapshot(version, request, line, position)
-        for position, (request, line) in enumerate(zip(lines, priced.lines, strict=True),
-                                                   start=1))
+    rows = [_snapshot(version, request, line, position)
+            for position, (request, line) in enumerate(zip(lines, priced.lines, strict=True),
+                                                       start=1)]
+    kept = {request["id"] for request in lines if request.get("id")}
+    version.lines.exclude(pk__in=kept).delete()
+    if kept:
+        # Out of the way first, so no two lines hold one position while they move.
+        version.lines.update(position=F("position") + POSITION_OFFSET)
+    for request, row in zip(lines, rows, strict=True):
+        row.pk = request.get("id")
+    QuoteLine.objects.bulk_update([row for row in rows if row.pk], SNAPSHOT_FIELDS)
+    QuoteLine.objects.bulk_create([row for row in rows if not row.pk])
     version.subtotal, version.discount_total = priced.subtotal, priced.discount_total
     version.tax_total, version.total = priced.tax_total, priced.total
     version.prices_include_tax = bool(priced.prices_include_tax)
@@ -143,7 +157,7 @@ def price_version(version: QuoteVersion, lines: Sequence[dict], *, on_date: date
 
 
 def line_requests_of(version: QuoteVersion) -> list[dict]:
-    return [{"product_id": line.product_id, "quantity": line.quantity,
+    return [{"id": line.pk, "product_id": line.product_id, "quantity": line.quantity,
              "discount_pct": line.requested_discount_pct}
             for line in version.lines.order_by("position")]
 
@@ -237,6 +251,8 @@ def update_quote(quote: Quote, *, by, data: dict, expected_version: int | None =
             setattr(target, name, value)
     if not changes:
         return {}
+    if "currency" in changes and "price_book" not in data:
+        version.price_book = None  # the book was in the old currency
     version.save()
     quote.version += 1
     quote.save(update_fields=["title", "version", "updated_at"])
@@ -305,8 +321,7 @@ def remove_line(quote: Quote, line: QuoteLine, *, by) -> None:
     version = current_version(quote)
     if line.quote_version_id != version.pk:
         raise ValidationError({"line": "The line belongs to an older version."})
-    lines = line_requests_of(version)
-    del lines[line.position - 1]
+    lines = [row for row in line_requests_of(version) if row["id"] != line.pk]
     price_version(version, lines, on_date=timezone.localdate())
     audit.record_changes(quote, {"lines": (f"{line.sku} × {line.quantity}", "removed")}, by)
 
