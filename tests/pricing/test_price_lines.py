@@ -122,6 +122,14 @@ def test_no_price_in_the_book_unknown_currency_and_expired_book(catalogue, org):
     assert _price(c, (c.router.pk, D(1)), account=c.other_account).price_book_id == c.usd.pk
 
 
+def test_lines_need_an_account(catalogue):
+    with pytest.raises(ValidationError) as err:
+        price_lines(account=None, currency="USD", on_date=TODAY,
+                    lines=[LineRequest(catalogue.router.pk, D(1))])
+    assert err.value.message_dict == {"account": [
+        "Lines are priced for an account: choose one."]}
+
+
 def test_a_rep_cannot_price_for_an_account_they_cannot_see(catalogue, org):
     c = catalogue
     with pytest.raises(PermissionDenied):

@@ -43,7 +43,7 @@ M = TypeVar("M", bound=models.Model)
 # --- pricing -------------------------------------------------------------------------------
 
 
-def price_lines(*, account: Account, currency: str, on_date: date,
+def price_lines(*, account: Account | None, currency: str, on_date: date,
                 lines: Sequence[LineRequest], price_book: PriceBook | None = None,
                 tax_region: str | None = None, by=None) -> PricedQuote:
     """Price quote lines for an account on a date.
@@ -57,6 +57,8 @@ def price_lines(*, account: Account, currency: str, on_date: date,
     Raises ValidationError naming the field: "currency", "price_book", or the line and
     field, e.g. {"lines[3].quantity": ["Quantity must be positive."]}.
     """
+    if account is None:
+        raise ValidationError({"account": ["Lines are priced for an account: choose one."]})
     if by is not None:
         access.require_read(by)
         if not Account.objects.visible_to(by).filter(pk=account.pk).exists():
