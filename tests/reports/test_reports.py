@@ -133,3 +133,27 @@ def test_bad_filters_name_the_field(org):
     with pytest.raises(ValidationError) as error:
         run_report("bookings", org.executive, parse_filters({}), by="stage")
     assert "by" in error.value.message_dict
+
+
+def test_territory_performance_with_an_active_alignment(org, history):
+    from salesplan.territories.models import AccountTerritory, Alignment, Territory
+
+    alignment = Alignment.objects.create(name="FY", status=Alignment.Status.ACTIVE)
+    north = Territory.objects.create(alignment=alignment, name="North")
+    for opp in (history.won_west_feb, history.won_east, history.open_east):
+        AccountTerritory.objects.create(account=opp.account, alignment=alignment,
+                                        territory=north, type="geographic", reason="test")
+    filters = parse_filters({"period": Q1})
+    fast = run_report("territory", org.executive, filters)
+    assert fast.plain_rows() == run_report("territory", org.executive, filters,
+                                           naive=True).plain_rows()
+    rows = {r.values[0]: r.values for r in fast.rows}
+    # North: won 1,000 + 7,000; open 1,000 (weighted 200).
+    assert rows["North"][1:] == [D("8000.00"), 2, D("100.0"), D("1000.00"), D("200.00")]
+    assert rows["No territory"][1] == D("7000.00")
+    in_north = run_report("bookings", org.executive,
+                          parse_filters({"period": Q1, "territory": north.pk}))
+    assert in_north.rows[-1].values[2] == D("8000.00")
+    assert in_north.plain_rows() == run_report(
+        "bookings", org.executive, parse_filters({"period": Q1, "territory": north.pk}),
+        naive=True).plain_rows()

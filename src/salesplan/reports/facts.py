@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.db.models import (
     Aggregate,
+    BigIntegerField,
     Case,
     Count,
     F,
@@ -122,10 +123,11 @@ def _territory_of_account():
 
     alignment_id, _ = rollup.active_territory_key()
     if alignment_id is None:
-        return Value(NO_TERRITORY)
+        return Value(NO_TERRITORY, output_field=BigIntegerField())
     return Coalesce(Subquery(AccountTerritory.objects.filter(
         alignment_id=alignment_id, type=TerritoryType.GEOGRAPHIC,
-        account_id=OuterRef("account_id")).values("territory_id")[:1]), Value(NO_TERRITORY))
+        account_id=OuterRef("account_id")).values("territory_id")[:1]), Value(NO_TERRITORY),
+        output_field=BigIntegerField())
 
 
 def _naive_opportunities(user, filters: ReportFilters, owners, basis: str, dims, statuses,

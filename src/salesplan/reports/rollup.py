@@ -471,6 +471,11 @@ def _refresh_one(rollup: Rollup) -> int:
             rollup.uses_territories and state.territory_key != active_territory_key()[1]):
         # Never built, or the territory assignment was rerun: every line may move.
         return _rebuild_one(rollup, None)
+    # Most reads find nothing new: say so without taking a lock.
+    top = rollup.source._default_manager.aggregate(m=Max("pk"))["m"] or 0
+    if (top <= state.max_id and not state.gaps
+            and not AuditEntry.objects.filter(pk__gt=state.audit_mark).exists()):
+        return 0
     with transaction.atomic():
         state = _state(rollup)
         ctx = Context()
