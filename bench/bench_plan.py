@@ -210,8 +210,9 @@ def build_plan(company: dict, fiscal_year: int):
     plan = services.create_plan(by=admin, name="Bench plan", fiscal_year=fiscal_year)
     top = services.set_plan_target(plan, by=admin, measure="bookings",
                                    total=Decimal("500000000"))
-    for team in services.allocate(top, by=admin, to="teams", method="even"):
-        services.allocate(team, by=admin, to="reps", method="even")
+    for region in services.allocate(top, by=admin, to="teams", method="even"):
+        for team in services.allocate(region, by=admin, to="teams", method="even"):
+            services.allocate(team, by=admin, to="reps", method="even")
     return plan
 
 
@@ -232,9 +233,17 @@ def part_b(args) -> None:
              "objectives": plan.objectives.count()}
     emit("plan_vs_actual_build_seconds", time.perf_counter() - started, "s", **scale)
     admin = company["admin"]
+    from salesplan.planning import rollup
+
+    t0 = time.perf_counter()
+    rollup.refresh(full=True)
+    emit("rollup_full_rebuild_seconds", time.perf_counter() - t0, "s", **scale)
+    manager = company["teams"][0].manager
     for name, run in (
             ("evaluation", lambda: evaluation.evaluate(plan, admin, as_of=today,
                                                        calendar=calendar)),
+            ("evaluation_team_manager", lambda: evaluation.evaluate(
+                plan, manager, as_of=today, calendar=calendar)),
             ("plan_vs_actual_bookings", lambda: selectors.plan_vs_actual(
                 plan, admin, as_of=today, calendar=calendar))):
         times = []

@@ -420,3 +420,40 @@ class PlanReview(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Review of {self.plan} on {self.as_of}"
+
+
+# --- pre-aggregated actuals --------------------------------------------------------------
+
+
+class OpportunityRollup(models.Model):
+    """Opportunity amounts by owner, currency, status and close month, kept up to date
+    incrementally (see planning.rollup), so plan vs actual over millions of opportunities
+    reads a few thousand rows instead of scanning them."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="+")
+    currency = CurrencyField()
+    status = models.CharField(max_length=10)
+    month = models.DateField(help_text="First day of the close date's calendar month.")
+    amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    weighted = models.DecimalField(max_digits=22, decimal_places=4, default=0)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "currency", "status", "month"],
+                                               name="one_rollup_row_per_owner_month")]
+        indexes = [models.Index(fields=["currency", "status", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.status} {self.month}: {self.amount} {self.currency}"
+
+
+class RollupState(models.Model):
+    """How far the rollup has read: the latest `updated_at` it has seen."""
+
+    name = models.CharField(max_length=40, unique=True)
+    watermark = models.DateTimeField(null=True)
+    rebuilt_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} to {self.watermark}"
