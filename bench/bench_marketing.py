@@ -162,6 +162,22 @@ def start_server(port: int, threads: int) -> subprocess.Popen:
     raise SystemExit("The server did not start.")
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) of every process in the server's process group."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, …
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def submissions(n: int, known: list[str], repeat_share: float, seed: int) -> list[bytes]:
     rng = random.Random(seed)
     bodies = []
@@ -231,7 +247,9 @@ def bench_capture(args) -> None:
               args.connections)
         bodies = submissions(args.submissions, known, args.repeat_share, seed=2)
         before = Lead.objects.count()
+        cpu_before = group_cpu_seconds(server.pid)
         seconds, latencies, statuses = drive(port, key, bodies, args.connections)
+        cpu = group_cpu_seconds(server.pid) - cpu_before
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
@@ -242,6 +260,9 @@ def bench_capture(args) -> None:
              f"{args.contacts} contacts known, {args.repeat_share:.0%} repeat addresses")
     emit("capture.leads_per_second", round(accepted / seconds, 1), "leads/s", target=500,
          scale=scale, load_average=load_average())
+    emit("capture.server_cpu_per_lead", round(1000 * cpu / max(accepted, 1), 2), "ms",
+         note="CPU the server spent per accepted submission; 1000 / this is the rate one "
+              "uncontended core would sustain")
     emit("capture.latency_p50", round(1000 * latencies[len(latencies) // 2], 1), "ms")
     emit("capture.latency_p95", round(1000 * latencies[int(len(latencies) * 0.95)], 1), "ms")
     emit("capture.statuses", statuses, "count")
