@@ -120,17 +120,17 @@ def check_page(user, check: qc.Check, *, cursor: str | None = None, owner_id: in
     if owner_id is not None:
         queryset = queryset.filter(owner_id=owner_id)
     limit = limit or django_settings.LIST_PAGE_SIZE
-    probe = list(queryset.order_by().values_list("pk")[:PROBE + 1])
+    if check.stages:
+        # Opportunities: stage by stage, late stages (which close soonest) first.
+        page = page_per_stage(queryset, qc.stage_ids(check.stages), order=check.order,
+                              cursor=cursor, limit=limit)
+        return page, describe(check, page.items, ctx)
+    probe = list(queryset.order_by().values_list("pk", flat=True)[:PROBE + 1])
     if len(probe) <= PROBE:
         # Few flagged records: one plain pass found them all, faster than walking the
         # list order past every record that is fine; page through them by id.
-        page = keyset_page(queryset.filter(pk__in=[row[0] for row in probe]),
-                           sort_field=check.order, sort_key=check.order, cursor=cursor,
-                           limit=limit)
-    elif check.stages:
-        # Many: read stage by stage, the late stages (which close soonest) first.
-        page = page_per_stage(queryset, qc.stage_ids(check.stages), order=check.order,
-                              cursor=cursor, limit=limit)
+        page = keyset_page(queryset.filter(pk__in=probe), sort_field=check.order,
+                           sort_key=check.order, cursor=cursor, limit=limit)
     else:
         page = keyset_page(queryset, sort_field=check.order, sort_key=check.order,
                            cursor=cursor, limit=limit)
