@@ -107,6 +107,7 @@ def test_rep_sees_only_own_lines_and_other_teams_nothing(org, targets, api_as, c
     assert page.status_code == 200 and b"data-chart" in page.content
     assert b"106.7" in page.content
     evaluate_plan(targets, as_of=MARCH_END)
+    assert b"Off track" in client.get(f"/plans/{targets.pk}/").content
     alerts_page = client.get("/plans/alerts/")
     assert alerts_page.status_code == 200 and str(org.west_rep).encode() in alerts_page.content
     client.force_login(org.east_manager)

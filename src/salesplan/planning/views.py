@@ -20,7 +20,7 @@ from salesplan.core.fiscal import CompanyCalendar
 from salesplan.org.models import Role, Team
 from salesplan.org.selectors import managed_team_ids
 
-from . import access, activity_plan, scope, selectors, services
+from . import access, activity_plan, evaluation, scope, selectors, services
 from .forms import (
     AllocateForm,
     CommitmentForm,
@@ -109,6 +109,7 @@ def _plan_context(request, plan: Plan) -> dict:
         "revisions": selectors.revisions(plan),
         **_activity_context(request, plan, calendar),
         "reconciliation": selectors.reconciliation(plan, user),
+        "alerts": evaluation.visible_alerts(user, plan)[:50],
         "actuals": selectors.plan_vs_actual(plan, user, as_of=timezone.localdate(),
                                             calendar=calendar),
     }
