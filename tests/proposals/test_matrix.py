@@ -101,3 +101,26 @@ def test_only_admins_edit_the_matrix_over_the_api(org, api_as):
 
     assert [(e.field, e.new_value) for e in history_for(ApprovalRule.objects.get(pk=rule_id))
             ] == [("threshold_pct", "12.5")]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+lines_strategy = st.lists(st.builds(
+    Line, sku=st.sampled_from(["A", "B", "C"]),
+    requested_discount_pct=st.decimals(min_value=0, max_value=100, places=2),
+    margin_pct=st.one_of(st.none(), st.decimals(min_value=-50, max_value=90, places=2)),
+    below_floor=st.booleans(), below_min_margin=st.booleans()), max_size=8)
+
+
+@settings(deadline=None)  # a busy machine must not fail it
+@given(lines=lines_strategy)
+def test_every_line_over_a_limit_is_named_and_steps_come_in_order(lines):
+    needed = required_approvals(lines, DEFAULT)
+    assert [n.step for n in needed] == sorted(n.step for n in needed)
+    named = {entry["line"] for n in needed for r in n.reasons for entry in r["lines"]}
+    over = {i + 1 for i, line in enumerate(lines)
+            if line.requested_discount_pct > 10 or line.below_floor or line.below_min_margin}
+    assert named == over
+    deep = any(line.requested_discount_pct > 20 for line in lines)
+    assert any(n.approver == "director" for n in needed) == deep
