@@ -89,9 +89,12 @@ def _latest(rows) -> dict:
 
 
 def _amounts_by_owner(period: FiscalPeriod, currency: str, status: str,
-                      until: date | None = None) -> dict[int, Decimal]:
-    """Amounts per owner for the quarter, company-wide, so shared between every reader
-    of a roll-up for a minute."""
+                      until: date | None = None, *,
+                      owners: list[int] | None = None) -> dict[int, Decimal]:
+    """Amounts per owner for the quarter: of the given owners (a manager's teams), or
+    company-wide, then shared between every reader of a roll-up for a minute."""
+    if owners is not None:
+        return _sum_by_owner(period, currency, status, until, owners)
     key = f"forecast-by-owner:{period.start}:{currency}:{status}:{until}"
     cached = cache.get(key)
     if cached is None:
@@ -100,12 +103,14 @@ def _amounts_by_owner(period: FiscalPeriod, currency: str, status: str,
     return cached
 
 
-def _sum_by_owner(period: FiscalPeriod, currency: str, status: str,
-                  until: date | None) -> dict[int, Decimal]:
+def _sum_by_owner(period: FiscalPeriod, currency: str, status: str, until: date | None,
+                  owners: list[int] | None = None) -> dict[int, Decimal]:
     last = min(period.end, until) if until else period.end
-    rows = (Opportunity.objects.filter(status=status, currency=currency,
+    deals = Opportunity.objects.filter(status=status, currency=currency,
                                        close_date__gte=period.start, close_date__lte=last)
-            .order_by().values("owner_id").annotate(total=Sum("amount")))
+    if owners is not None:
+        deals = deals.filter(owner_id__in=owners)
+    rows = deals.order_by().values("owner_id").annotate(total=Sum("amount"))
     return {r["owner_id"]: (r["total"] or ZERO).quantize(CENT) for r in rows}
 
 
@@ -124,11 +129,14 @@ def build_rollup(period: FiscalPeriod, currency: str, *, team_ids: set[int] | No
     submissions = _latest((s.rep_id, s) for s in submissions_qs.order_by("submitted_at", "id"))
     adjustments = _latest((a.team_id, a) for a in adjustments_qs.select_related(
         "adjusted_by").order_by("adjusted_at", "id"))
-    won = _amounts_by_owner(period, currency, StageKind.WON,
-                            timezone.localdate(as_of) if as_of else None)
-    open_amounts = _amounts_by_owner(period, currency, StageKind.OPEN)
     forecasters = User.objects.filter(is_active=True).filter(
         role=Role.REP) | User.objects.filter(pk__in=list(submissions))
+    # The teams shown need only the deals of their own subtrees' reps.
+    owners = None if team_ids is None else list(
+        forecasters.filter(team_id__in=team_ids).values_list("pk", flat=True))
+    won = _amounts_by_owner(period, currency, StageKind.WON,
+                            timezone.localdate(as_of) if as_of else None, owners=owners)
+    open_amounts = _amounts_by_owner(period, currency, StageKind.OPEN, owners=owners)
     reps_by_team: dict[int | None, list[RepLine]] = defaultdict(list)
     for rep in forecasters.order_by("last_name", "first_name", "pk"):
         reps_by_team[rep.team_id].append(RepLine(rep, submissions.get(rep.pk),
