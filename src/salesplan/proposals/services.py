@@ -251,8 +251,9 @@ def update_quote(quote: Quote, *, by, data: dict, expected_version: int | None =
             setattr(target, name, value)
     if not changes:
         return {}
-    if "currency" in changes and "price_book" not in data:
-        version.price_book = None  # the book was in the old currency
+    book = version.price_book
+    if "currency" in changes and book is not None and book.currency != version.currency:
+        version.price_book = None  # the customer's book in the new currency applies
     version.save()
     quote.version += 1
     quote.save(update_fields=["title", "version", "updated_at"])
