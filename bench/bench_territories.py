@@ -38,8 +38,8 @@ def emit(metric: str, value, unit: str, **extra) -> None:
     print(json.dumps({"metric": metric, "value": value, "unit": unit, **extra}), flush=True)
 
 
-def setup_django(db_path: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+def setup_django(db_path: Path, database_url: str | None = None) -> None:
+    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{db_path}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "salesplan.config.settings"
     os.environ.setdefault("SALESPLAN_VAR_DIR", str(db_path.parent))
     os.environ.pop("SALESPLAN_TASK_BROKER", None)
@@ -143,10 +143,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--naive-sample", type=int, default=2_000)
+    parser.add_argument("--database-url", default=None,
+                        help="An EMPTY PostgreSQL database to use instead of a temporary "
+                             "SQLite file, e.g. postgres://postgres@127.0.0.1/salesplan_bench")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     folder = Path(tempfile.mkdtemp(prefix="bench-territories-"))
-    setup_django(folder / "bench.sqlite3")
+    setup_django(folder / "bench.sqlite3", args.database_url)
+    from django.db import connection
+
+    emit("database", connection.vendor, "")
 
     from django.db.models import F
 
@@ -156,7 +162,7 @@ def main() -> None:
     from salesplan.territories import services
     from salesplan.territories.assignment import account_rows, load_rules, run_full_assignment
     from salesplan.territories.models import AccountTerritory, Alignment, BoundaryRule
-    from salesplan.territories.selectors import what_if
+    from salesplan.territories.selectors import violations, what_if
 
     admin = User.objects.create_user("admin", role=Role.ADMIN, password=None)
     reps = User.objects.bulk_create([User(username=f"rep{i}", role=Role.REP) for i in range(200)])
@@ -232,6 +238,14 @@ def main() -> None:
     emit("what_if", round(what_if_time, 2), "s", baseline=5.0, ratio=round(what_if_time / 5, 2),
          moved_accounts=comparison.moved_accounts, pairs=len(comparison.moves),
          territories_compared=len(comparison.balance), note="target <= 5 s")
+
+    # The violations list (first page) for the manager who sees everything: owners who
+    # are not members of their account's territory (every account here: reps are not
+    # territory members in this map, so the list is as long as it gets).
+    started = time.perf_counter()
+    first_page = violations(admin, limit=100)
+    emit("violations_first_page", round(time.perf_counter() - started, 3), "s",
+         rows=len(first_page), note="first 100 of every account whose owner breaks a boundary")
 
 
 if __name__ == "__main__":

@@ -159,25 +159,33 @@ TYPE_ORDER: list[str] = [TerritoryType.GEOGRAPHIC, TerritoryType.NAMED_ACCOUNT,
                          TerritoryType.VERTICAL, TerritoryType.OVERLAY]
 
 
+VIOLATION_CHUNK = 5_000
+
+
 def violations(user, *, limit: int = 500, account_ids=None) -> list[Violation]:
     """Accounts and open opportunities (visible to the user) whose owner is not a
-    member of any of the account's territories and holds no approved exception."""
+    member of any of the account's territories and holds no approved exception.
+
+    Records are read in id order a chunk at a time, each chunk with its accounts'
+    territories, until `limit` are found: the first page of a million-account list
+    costs a few chunks, not the whole table."""
     alignment = active_alignment()
     if alignment is None:
         return []
     covered, owners = coverage(alignment)
-    visible = Account.objects.visible_to(user)
-    rows = AccountTerritory.objects.filter(alignment=alignment, account__in=visible)
-    if account_ids is not None:
-        rows = rows.filter(account_id__in=account_ids)
-    territories: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for account_id, tid, kind in rows.values_list("account_id", "territory_id", "type"):
-        territories[account_id].append((tid, kind))
     exceptions = set(BoundaryException.objects.filter(
         status=BoundaryException.Status.APPROVED, until__gte=timezone.localdate()
     ).values_list("rep_id", "account_id"))
 
-    def breaks(owner_id: int, account_id: int) -> tuple[int, int | None] | None:
+    def territories_of(ids) -> dict[int, list[tuple[int, str]]]:
+        found: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for account_id, tid, kind in AccountTerritory.objects.filter(
+                alignment=alignment, account_id__in=ids).values_list(
+                "account_id", "territory_id", "type"):
+            found[account_id].append((tid, kind))
+        return found
+
+    def breaks(territories, owner_id: int, account_id: int) -> tuple[int, int | None] | None:
         mine = territories.get(account_id)
         if not mine or (owner_id, account_id) in exceptions:
             return None
@@ -188,24 +196,40 @@ def violations(user, *, limit: int = 500, account_ids=None) -> list[Violation]:
         return primary, owners.get(primary)
 
     found: list[Violation] = []
-    accounts = visible.filter(pk__in=list(territories)) if account_ids is not None else visible
-    for pk, name, owner_id in accounts.order_by("pk").values_list("pk", "name", "owner_id"):
-        hit = breaks(owner_id, pk)
-        if hit:
-            found.append(Violation("account", pk, name, pk, owner_id, hit[0], hit[1]))
-            if len(found) >= limit:
-                return found
+    accounts = Account.objects.visible_to(user)
     opportunities = Opportunity.objects.visible_to(user).filter(status=StageKind.OPEN)
     if account_ids is not None:
+        accounts = accounts.filter(pk__in=account_ids)
         opportunities = opportunities.filter(account_id__in=account_ids)
-    for pk, name, account_id, owner_id in opportunities.order_by("pk").values_list(
-            "pk", "name", "account_id", "owner_id"):
-        hit = breaks(owner_id, account_id)
-        if hit:
-            found.append(Violation("opportunity", pk, name, account_id, owner_id, *hit))
-            if len(found) >= limit:
-                break
+    for chunk in _chunks_by_pk(accounts.values_list("pk", "name", "owner_id")):
+        territories = territories_of([row[0] for row in chunk])
+        for pk, name, owner_id in chunk:
+            hit = breaks(territories, owner_id, pk)
+            if hit:
+                found.append(Violation("account", pk, name, pk, owner_id, hit[0], hit[1]))
+                if len(found) >= limit:
+                    return found
+    for chunk in _chunks_by_pk(opportunities.values_list("pk", "name", "account_id",
+                                                         "owner_id")):
+        territories = territories_of({row[2] for row in chunk})
+        for pk, name, account_id, owner_id in chunk:
+            hit = breaks(territories, owner_id, account_id)
+            if hit:
+                found.append(Violation("opportunity", pk, name, account_id, owner_id, *hit))
+                if len(found) >= limit:
+                    return found
     return found
+
+
+def _chunks_by_pk(rows):
+    """Rows (pk first) in pk order, VIOLATION_CHUNK at a time, by keyset."""
+    last = 0
+    while True:
+        chunk = list(rows.filter(pk__gt=last).order_by("pk")[:VIOLATION_CHUNK])
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1][0]
 
 
 # --- what-if -------------------------------------------------------------------------
