@@ -154,3 +154,22 @@ def test_pages_panel_and_export(org, accounts, client):
     assert client.post(f"/health/accounts/{east.pk}/recompute/").status_code == 404
     assert client.post("/health/compute/").status_code == 302
     assert AccountHealth.objects.get(pk=busy.pk).previous_score is None  # not recomputed
+
+
+def test_command_computes_and_explains(org, accounts):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    busy, _, east = accounts
+    out = StringIO()
+    call_command("health", "compute", stdout=out)
+    assert "Scored 3 accounts" in out.getvalue() and "2 at risk." in out.getvalue()
+    out = StringIO()
+    call_command("health", "show", str(busy.pk), "--as", "westrep", stdout=out)
+    text = out.getvalue()
+    assert "Busy Ltd: 62 / 100" in text and "2 contacts in the last 90 days." in text
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=f"No account with id {east.pk}"):
+        call_command("health", "show", str(east.pk), "--as", "westrep")
