@@ -210,3 +210,30 @@ def test_services_unchanged_for_bookings(org, judged):
     run.refresh_from_db()
     effort.apply_run(run, by=org.west_manager)
     assert judged.objectives.filter(measure=Measure.BOOKINGS).count() == 1
+
+
+def test_replanning_effort_keeps_the_months_gone(org, judged):
+    run = effort.start_run(judged, by=org.west_manager, params=PARAMS)
+    run.refresh_from_db()
+    effort.apply_run(run, by=org.west_manager)
+    resources.add_resource(judged, by=org.west_manager, user=org.west_rep,
+                           selling_hours_per_day="0.5")
+    later = effort.start_run(judged, by=org.west_manager, params={**PARAMS, "first_month": 4})
+    later.refresh_from_db()
+    effort.apply_run(later, by=org.west_manager)
+    top = judged.objectives.get(measure=Measure.ACTIVITIES, parent__isnull=True)
+
+    def months(objective):
+        return list(MonthlyTarget.objects.filter(objective=objective).order_by("month")
+                    .values_list("target", flat=True))
+
+    before = {r["rep_id"]: Decimal(str(r["calls_per_month"])) for r in run.result["reps"]}
+    after = {r["rep_id"]: Decimal(str(r["calls_per_month"])) for r in later.result["reps"]}
+    assert after[org.west_rep.pk] < before[org.west_rep.pk]  # fewer hours now
+    children = {o.rep_id: months(o) for o in top.children.all()}
+    for rep_id, values in children.items():
+        assert values[:3] == [before[rep_id].quantize(Decimal("0.01"))] * 3
+        assert values[3:] == [after[rep_id].quantize(Decimal("0.01"))] * 9
+    parent = months(top)
+    for m in range(12):
+        assert parent[m] == sum(v[m] for v in children.values())

@@ -423,17 +423,55 @@ def apply_run(run: EffortAllocationRun, *, by: User, reason: str = "") -> None:
     if not monthly_total:
         raise ValidationError({"run": ["The call plan has no calls to make targets of."]})
     first = run.result["first_month"]
-    profile = [Decimal(0) if m < first else Decimal(1) for m in range(1, 13)]
     why = reason.strip() or f"Call plan from effort allocation run {run.pk}."
+    existing = plan.objectives.filter(measure=Measure.ACTIVITIES, parent__isnull=True).first()
     with transaction.atomic():
-        top = services.set_plan_target(plan, by=by, measure=Measure.ACTIVITIES,
-                                       total=monthly_total * (13 - first), phasing="profile",
-                                       profile=profile, reason=why)
-        if plan.status in (PlanStatus.APPROVED, PlanStatus.ACTIVE):
-            plan.refresh_from_db()
-        services.allocate(top, by=by, to="reps", method=AllocationMethod.CUSTOM,
-                          weights={k: v for k, v in per_month.items() if v > 0}, reason=why)
+        if existing is not None and first > 1 and existing.children.exists():
+            _replace_remaining_months(plan, existing, per_month, first, by=by, reason=why)
+        else:
+            profile = [Decimal(0) if m < first else Decimal(1) for m in range(1, 13)]
+            top = services.set_plan_target(plan, by=by, measure=Measure.ACTIVITIES,
+                                           total=monthly_total * (13 - first),
+                                           phasing="profile", profile=profile, reason=why)
+            if plan.status in (PlanStatus.APPROVED, PlanStatus.ACTIVE):
+                plan.refresh_from_db()
+            services.allocate(top, by=by, to="reps", method=AllocationMethod.CUSTOM,
+                              weights={k: v for k, v in per_month.items() if v > 0},
+                              reason=why)
         EffortAllocationRun.objects.filter(pk=run.pk).update(applied_at=timezone.now())
+
+
+def _replace_remaining_months(plan: Plan, top, per_month: dict[int, Decimal], first: int, *,
+                              by: User, reason: str) -> None:
+    """Re-planning: keep the activity targets of the months gone (the plan's and each
+    rep's) and put the new call plan in the months from `first` on. Past months still
+    add up (they did before); new months add up because the plan's month is the sum of
+    the reps' calls."""
+    from .models import Level, MonthlyTarget, Objective
+
+    plan = services._check_changeable(plan, by, reason)
+    old = {o.rep_id: o for o in top.children.filter(level=Level.REP)}
+    if top.children.exclude(level=Level.REP).exists():
+        raise ValidationError({"run": ["The activities target is split into teams or "
+                                       "territories: re-allocate it to reps first."]})
+    months = {(t.objective_id, t.month): t.target
+              for t in MonthlyTarget.objects.filter(objective__in=[top, *old.values()])}
+    for rep_id in per_month:
+        if rep_id not in old:
+            old[rep_id] = Objective.objects.create(plan=plan, parent=top, measure=top.measure,
+                                                   level=Level.REP, rep_id=rep_id)
+    total_new = sum(per_month.values(), Decimal(0))
+    rows = []
+    for objective in [top, *old.values()]:
+        new = total_new if objective.pk == top.pk else per_month.get(objective.rep_id,
+                                                                     Decimal(0))
+        rows += [MonthlyTarget(objective=objective, month=m,
+                               target=months.get((objective.pk, m), Decimal(0)) if m < first
+                               else new) for m in range(1, 13)]
+    MonthlyTarget.objects.filter(objective__in=[top, *old.values()]).delete()
+    MonthlyTarget.objects.bulk_create(rows)
+    services._after_change(plan, by, reason, "activities re-plan", "",
+                           f"call plan from fiscal month {first}")
 
 
 def set_judgement(plan: Plan, *, by: User, tier: str, industry: str, current_calls,
