@@ -187,7 +187,7 @@ def bench_stored(args) -> None:
         scan = run_scan(record_type)
         emit(f"stored.duplicate_scan.{record_type}", time.perf_counter() - started, "s",
              records=scan.records, pairs_compared=scan.pairs_compared,
-             candidates=scan.candidates, limit_s=60,
+             candidates=scan.candidates, timings=getattr(scan, "timings", {}), limit_s=60,
              met=time.perf_counter() - started <= 60,
              load_average=round(os.getloadavg()[0], 2))
     if args.snapshot:

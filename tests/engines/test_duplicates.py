@@ -91,3 +91,17 @@ def test_large_blocks_use_sorted_neighbourhood_and_still_find_twins():
 @pytest.mark.parametrize("n", [0, 1])
 def test_too_few_records(n):
     assert find_duplicates(people(names=["A B"] * n, groups=[1] * n)) == []
+
+
+def test_a_phone_shared_by_very_many_records_identifies_nobody():
+    n = 60
+    records = people(names=[f"Person {i}" for i in range(n)] + ["Person 7"],
+                     emails=[""] * (n + 1), phones=["+1 415 555 0100"] * (n + 1),
+                     groups=[None] * (n + 1))
+    stats = ScanStats()
+    assert find_duplicates(records, max_block=50, stats=stats) == []
+    assert stats.pairs_compared == 0
+    # below the limit the same phone is evidence: "Person 7" twice → 0.7 × 100 + 30
+    small = people(names=["Person 7", "Person 7", "Person 8"], emails=[""] * 3,
+                   phones=["4155550100"] * 3, groups=[None] * 3)
+    assert pairs(find_duplicates(small))[(1, 2)] == 100

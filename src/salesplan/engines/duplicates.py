@@ -14,7 +14,9 @@ pairs within a block are scored:
   letters of the first or the last sorted name token.
 A block larger than `max_block` (a big account, a common name in a big city) is not
 compared all-against-all: its members are sorted by name and each is compared with its
-`window` neighbours (sorted neighbourhood), which bounds the work at any size.
+`window` neighbours (sorted neighbourhood), which bounds the work at any size. An exact
+block that large (one phone number on thousands of records: a switchboard, a
+placeholder) identifies nobody and is left out.
 
 Each pair's score (0–100) is 0.7 × the name similarity (rapidfuzz token-sort ratio on
 the sorted tokens, computed for all pairs at once with `process.cpdist`), plus 30 for
@@ -156,8 +158,11 @@ def _group_codes(values: Sequence[object] | None, n: int) -> np.ndarray:
 
 
 def _pairs_in_blocks(block_of: np.ndarray, member: np.ndarray, sort_names: np.ndarray,
-                     max_block: int, window: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """All pairs (a, b) of records sharing a block; large blocks by sorted neighbourhood."""
+                     max_block: int, window: int, exact_from: int
+                     ) -> tuple[np.ndarray, np.ndarray, int]:
+    """All pairs (a, b) of records sharing a block; large blocks by sorted neighbourhood,
+    except exact-value blocks (ids from `exact_from`): an e-mail or phone shared by more
+    than `max_block` records is a switchboard or a placeholder, not a person."""
     order = np.argsort(block_of, kind="stable")
     blocks, members = block_of[order], member[order]
     starts = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]])
@@ -171,6 +176,8 @@ def _pairs_in_blocks(block_of: np.ndarray, member: np.ndarray, sort_names: np.nd
         lefts.append(matrix[:, i].ravel())
         rights.append(matrix[:, j].ravel())
     for start, size in zip(starts[sizes > max_block], sizes[sizes > max_block], strict=True):
+        if blocks[start] >= exact_from:
+            continue
         group = members[start:start + size]
         group = group[np.argsort(sort_names[group], kind="stable")]
         for step in range(1, min(window, len(group) - 1) + 1):
@@ -239,7 +246,7 @@ def find_duplicates(records: Records, *, threshold: int = DEFAULT_THRESHOLD,
         member.extend(present.tolist())
     left, right, stats.blocks = _pairs_in_blocks(
         np.asarray(block_of, dtype=np.int64), np.asarray(member, dtype=np.int64), names,
-        max_block, window)
+        max_block, window, offset)
     a, b = np.minimum(left, right), np.maximum(left, right)
     unique = np.unique(a[a != b] * n + b[a != b])
     a, b = unique // n, unique % n
