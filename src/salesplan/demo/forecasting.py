@@ -29,7 +29,9 @@ from salesplan.pipeline.models import Opportunity, StageKind
 
 from .org import DemoOrg
 
-MAX_ACCOUNTS_FOR_HEALTH = 200_000  # above this, `salesplan health compute` does it
+# Above this the demo takes only this week's snapshot and leaves the health scores to
+# `salesplan health compute`.
+MAX_ACCOUNTS_FOR_HEALTH = 200_000
 PAST_QUARTERS = 4
 HUNDRED = Decimal(100)
 
@@ -51,8 +53,9 @@ def build(org: DemoOrg, *, accounts: int, today: date, rng: random.Random,
     weeks = _mondays(current.start, today)
     _current_quarter(org, current, currency, weeks, today, rng, bias)
     snapshots = 0
-    for monday in weeks:
-        snapshots += services.take_snapshot(today=monday, period=current)
+    if accounts <= MAX_ACCOUNTS_FOR_HEALTH:  # each past week rereads the quarter's deals
+        for monday in weeks:
+            snapshots += services.take_snapshot(today=monday, period=current)
     snapshots += services.take_snapshot(today=today, period=current)
     log(f"Forecasts: {ForecastSubmission.objects.count():,} submissions, "
         f"{ForecastAdjustment.objects.count()} adjustments, {snapshots:,} snapshot lines.")
@@ -67,9 +70,10 @@ def _current_quarter(org: DemoOrg, current: FiscalPeriod, currency: str, weeks: 
                      today: date, rng: random.Random, bias: dict[int, float]) -> None:
     weighted = weighted_by_owner(current, currency)
     calls = weeks[::3] or [today]  # a call at the start and then every three weeks
+    won_by_day = {day: _won_by_owner(current, currency, day) for day in calls}
     for rep in org.reps:
         for day in calls:
-            won = _won_by_owner(current, currency, day).get(rep.pk, Decimal(0))
+            won = won_by_day[day].get(rep.pk, Decimal(0))
             base = won + weighted.get(rep.pk, Decimal(0))
             commit = _round(base * Decimal(str(bias[rep.pk] * rng.uniform(0.9, 1.1))))
             _submit(rep, current, commit, rng, day=day)
