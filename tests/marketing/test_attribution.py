@@ -118,3 +118,21 @@ def test_the_refresh_summary_matches_the_touch_table(story, model):
 
     assert as_dict(attribution.report(model, story.values())) == as_dict(
         attribution.report(model, story.values(), source=attribution.sums_from_touches))
+
+
+def test_refresh_runs_as_a_background_job_with_an_outcome(org, story,
+                                                          django_capture_on_commit_callbacks):
+    from salesplan.core.models import BackgroundJob
+
+    OpportunityTouch.objects.all().delete()
+    client = Client()
+    client.force_login(org.west_rep)
+    assert client.post("/api/v1/marketing/attribution/refresh").status_code == 403
+    client.force_login(org.marketer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/marketing/attribution/refresh")
+    assert response.status_code == 202
+    job = BackgroundJob.objects.get(pk=response.json()["id"])
+    assert job.kind == "attribution" and job.status == "succeeded"
+    assert job.result == {"opportunities": 3, "touches": 9}  # those of touched accounts
+    assert OpportunityTouch.objects.count() == 9

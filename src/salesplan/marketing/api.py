@@ -373,10 +373,28 @@ def get_attribution(request, model: Literal["first", "last", "linear"] = "linear
             "campaigns": attribution_rows(results)}
 
 
-@router.post("/attribution/refresh", response=dict[str, int])
+class JobOut(Schema):
+    id: int
+    status: str
+    percent: int
+    message: str
+    result: dict[str, Any]
+
+
+@router.post("/attribution/refresh", response={202: JobOut})
 def refresh_attribution(request):
+    """Recompute the touches in the background; follow the job at /api/v1/imports/jobs/{id}
+    or on the Jobs page."""
     access.require_manage(request.user)
-    return attribution.refresh()
+    return Status(202, start_refresh(request.user))
+
+
+def start_refresh(user):
+    from salesplan.core.jobs import start_job
+
+    from .tasks import refresh_attribution as task
+
+    return start_job("attribution", by=user, task=task)
 
 
 # --- capture forms -----------------------------------------------------------------------

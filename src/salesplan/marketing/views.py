@@ -18,7 +18,7 @@ from salesplan.web.forms import add_service_errors
 from salesplan.web.views.common import visible_or_404
 
 from . import access, attribution, capture, selectors, services
-from .api import client_address
+from .api import client_address, start_refresh
 from .forms import CampaignForm, CaptureFormForm, MembersForm, PolicyForm, ReasonForm
 from .models import Campaign, CaptureForm, MarketingPolicy
 from .routing import route_pending
@@ -119,10 +119,10 @@ def attribution_page(request):
     model = _model(request)
     if request.method == "POST":
         access.require_manage(request.user)
-        outcome = attribution.refresh()
-        messages.success(request, f"Attribution refreshed: {outcome['touches']} touches on "
-                                  f"{outcome['opportunities']} opportunities.")
-        return redirect(f"{reverse('web:marketing:attribution')}?model={model}")
+        job = start_refresh(request.user)
+        messages.success(request, "Attribution refresh started; its progress is on the "
+                                  "Jobs page.")
+        return redirect("web:imports:job", pk=job.pk)
     results = attribution.report(model, selectors.campaigns(request.user)
                                  .order_by("name", "id")[:200])
     shown = [r for r in results if r.pipeline or r.bookings]
