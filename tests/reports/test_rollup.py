@@ -109,3 +109,24 @@ def test_incremental_refresh_follows_changes_and_deletions(org, history):
     assert won[("won",)].amount == Decimal("6000.00")
     assert won[("open",)].amount == new.amount
     assert ("lost",) not in won
+
+
+def test_audit_entries_committed_late_are_not_missed(org):
+    """On PostgreSQL a transaction can commit an audit entry with a lower id after higher
+    ids were read: the skipped id is remembered and read once it appears."""
+    from salesplan.core.models import AuditEntry
+    from salesplan.reports.models import RollupState
+
+    start = (AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 100
+    state = RollupState(name="probe", audit_mark=start)
+    for pk in (start + 2, start + 3):
+        AuditEntry.objects.create(id=pk, record_type="opportunity", record_id=pk,
+                                  action="update")
+    entries, mark, gaps = rollup._new_entries(state)
+    assert sorted(e[0] for e in entries) == [start + 2, start + 3] and mark == start + 3
+    assert [g[0] for g in gaps] == [start + 1]
+    state.audit_mark, state.gaps = mark, gaps
+    AuditEntry.objects.create(id=start + 1, record_type="opportunity", record_id=7,
+                              action="update")
+    entries, mark, gaps = rollup._new_entries(state)
+    assert [e[0] for e in entries] == [start + 1] and mark == start + 3 and gaps == []
