@@ -173,3 +173,17 @@ def test_command_computes_and_explains(org, accounts):
 
     with pytest.raises(CommandError, match=f"No account with id {east.pk}"):
         call_command("health", "show", str(east.pk), "--as", "westrep")
+
+
+def test_dashboard_card_counts_visible_accounts_at_risk(org, accounts):
+    from django.template.loader import render_to_string
+
+    from salesplan.health import selectors
+
+    services.compute_health()
+    card = selectors.dashboard_card(org.west_rep)
+    assert card["at_risk"] == 1 and [w["account"] for w in card["worst"]] == ["Quiet Inc"]
+    assert selectors.dashboard_card(org.executive)["at_risk"] == 2
+    assert selectors.dashboard_card(org.marketer) is None
+    html = render_to_string("health/_dashboard_card.html", {"card": card})
+    assert "Quiet Inc" in html and "1</strong> account at risk" in html
