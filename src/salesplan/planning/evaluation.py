@@ -33,7 +33,6 @@ from salesplan.activities.models import Activity
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.customers.models import Account, Lead
 from salesplan.org.models import Role, Team, User
-from salesplan.org.selectors import team_subtree_ids
 from salesplan.pipeline.models import Opportunity, StageKind
 
 from . import rollup, scope
@@ -136,6 +135,12 @@ class _ByOwner:
                 self.by_owner[owner_id][index] += Decimal(value).quantize(CENT, ROUND_HALF_EVEN)
         self.team_of = team_of
         self.subtree = subtree
+        # Owners summed per team once, so a team line adds up teams, not owners.
+        self.by_team: dict[int | None, list[Decimal]] = defaultdict(lambda: [ZERO] * 12)
+        for owner, months in self.by_owner.items():
+            total = self.by_team[team_of.get(owner)]
+            for i, v in enumerate(months):
+                total[i] += v
 
     def line(self, objective: Objective) -> list[Decimal] | None:
         if objective.level == Level.REP:
@@ -148,8 +153,8 @@ class _ByOwner:
         else:
             return None  # territory and product lines: counted by accounts, not owners
         totals = [ZERO] * 12
-        for owner, months in self.by_owner.items():
-            if teams is None or self.team_of.get(owner) in teams:
+        for team, months in self.by_team.items():
+            if teams is None or team in teams:
                 totals = [a + b for a, b in zip(totals, months, strict=True)]
         return totals
 
@@ -197,10 +202,20 @@ def evaluate(plan: Plan, user: User, *, as_of: date,
     lines = objective_rows(plan, user)
     measures = {r.objective.measure for r in lines}
     subtrees: dict[int, set[int]] = {}
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for tid, parent_id in Team.objects.values_list("id", "parent_id"):
+        children[parent_id].append(tid)
 
     def subtree(team_id: int) -> set[int]:
+        """The team and every team below it (the tree read once)."""
         if team_id not in subtrees:
-            subtrees[team_id] = set(team_subtree_ids(team_id))
+            found, stack = set(), [team_id]
+            while stack:
+                current = stack.pop()
+                if current not in found:
+                    found.add(current)
+                    stack.extend(children[current])
+            subtrees[team_id] = found
         return subtrees[team_id]
 
     team_of = dict(User.objects.values_list("id", "team_id"))

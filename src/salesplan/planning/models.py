@@ -449,11 +449,14 @@ class OpportunityRollup(models.Model):
 
 
 class RollupState(models.Model):
-    """How far the rollup has read: the latest `updated_at` it has seen."""
+    """How far the rollup has read: the last opportunity and the last recorded change
+    (stage, amount, close date) it has taken in, and when it was refreshed."""
 
     name = models.CharField(max_length=40, unique=True)
-    watermark = models.DateTimeField(null=True)
+    watermark = models.DateTimeField(null=True, help_text="When it was last refreshed.")
     rebuilt_at = models.DateTimeField(null=True)
+    last_opportunity_id = models.BigIntegerField(default=0)
+    last_change_id = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.name} to {self.watermark}"

@@ -4,11 +4,13 @@ Plan vs actual reads won bookings and open pipeline by owner and month. Over mil
 opportunities that grouping is the slow part, so it is kept pre-aggregated in
 `OpportunityRollup` and brought up to date before each read:
 
-- owners with opportunities changed since the watermark (`updated_at`) are recomputed;
+- owners of opportunities created since the last one it took in, and of opportunities
+  with a recorded change (stage, amount, close date: `OpportunityChange`) since the last
+  change it took in, are recomputed — both found through primary keys, never a scan;
 - owners whose opportunity count differs from the rollup's (a deletion, or a deal handed
-  to another owner) are recomputed too;
-- `refresh(full=True)` rebuilds everything (the first time, or on demand:
-  `salesplan plan refresh-rollup --full`).
+  to another owner) are recomputed too (one pass over the owner index);
+- `refresh(full=True)` rebuilds everything: the first time, and nightly for writes that
+  bypass the pipeline services (`salesplan plan refresh-rollup --full`).
 
 Only users who see every opportunity read through it; everyone else's view is filtered
 by visibility and counted directly.
@@ -23,7 +25,7 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from salesplan.pipeline.models import Opportunity
+from salesplan.pipeline.models import Opportunity, OpportunityChange
 
 from .models import OpportunityRollup, RollupState
 
@@ -48,24 +50,30 @@ def refresh(*, full: bool = False) -> int:
     """Bring the rollup up to date; returns the number of owners recomputed."""
     with transaction.atomic():
         state, _ = RollupState.objects.select_for_update().get_or_create(name=NAME)
-        latest = Opportunity.objects.aggregate(m=Max("updated_at"))["m"]
-        if full or state.watermark is None:
+        last_opportunity = Opportunity.objects.aggregate(m=Max("id"))["m"] or 0
+        last_change = OpportunityChange.objects.aggregate(m=Max("id"))["m"] or 0
+        if full or state.rebuilt_at is None:
             OpportunityRollup.objects.all().delete()
             OpportunityRollup.objects.bulk_create(_rows(Opportunity.objects.all()),
                                                   batch_size=5_000)
-            state.watermark, state.rebuilt_at = latest, timezone.now()
+            state.rebuilt_at = state.watermark = timezone.now()
+            state.last_opportunity_id, state.last_change_id = last_opportunity, last_change
             state.save()
             return -1
-        owners = set(Opportunity.objects.filter(updated_at__gt=state.watermark)
+        owners = set(Opportunity.objects.filter(id__gt=state.last_opportunity_id).order_by()
                      .values_list("owner_id", flat=True).distinct())
+        owners |= set(OpportunityChange.objects.filter(id__gt=state.last_change_id).order_by()
+                      .values_list("opportunity__owner_id", flat=True).distinct())
         owners |= _miscounted_owners()
+        owners.discard(None)
         if owners:
             OpportunityRollup.objects.filter(owner_id__in=owners).delete()
             OpportunityRollup.objects.bulk_create(
                 _rows(Opportunity.objects.filter(owner_id__in=owners)), batch_size=5_000)
-        if latest is not None and latest != state.watermark:
-            state.watermark = latest
-            state.save(update_fields=["watermark"])
+        if (last_opportunity, last_change) != (state.last_opportunity_id, state.last_change_id):
+            state.last_opportunity_id, state.last_change_id = last_opportunity, last_change
+            state.watermark = timezone.now()
+            state.save(update_fields=["last_opportunity_id", "last_change_id", "watermark"])
         return len(owners)
 
 
