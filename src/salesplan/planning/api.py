@@ -10,6 +10,17 @@
     GET/POST          /{id}/commitments          bottom-up figures (reps post their own)
     GET               /{id}/reconciliation       top-down vs bottom-up, who is missing
     GET               /{id}/plan-vs-actual       targets against won bookings
+    GET               /{id}/activity-plan        opportunities, meetings, calls; capacity
+    POST/GET          /{id}/effort-runs[/{run}]  optimise effort (a job); a run's result
+    POST              /{id}/effort-runs/{run}/apply   the call plan as activity targets
+    GET/PUT           /{id}/judgements           the manager's response judgements
+    GET               /{id}/capacity             selling time per seat and month
+    GET/POST          /{id}/resources, /{id}/resources/{seat}/leave, /{id}/budget
+    GET               /{id}/evaluation           every measure and level against actuals
+    POST              /{id}/evaluate             evaluate and raise alerts (a job)
+    GET               /{id}/alerts               open alerts
+    GET/POST          /{id}/reviews, /{id}/reviews/{r}, /{id}/reviews/{r}/compare/{o}
+    POST              /{id}/replan               lock past months, spread the rest
 """
 
 from datetime import date, datetime

@@ -9,6 +9,13 @@ selectors as the pages and the API.
     salesplan plan submit|return|approve|activate|close ID
     salesplan plan reconcile ID [--measure bookings]
     salesplan plan actual ID [--as-of YYYY-MM-DD]
+    salesplan plan optimise-effort ID [--basis account|segment] [--margin 0.3]
+        [--cost-per-hour 50] [--hours-per-call 1] [--call-share 0.6] [--first-month M]
+        [--min-calls TIER=CALLS] [--apply [--reason R]]
+    salesplan plan evaluate ID [--as-of YYYY-MM-DD]            and raise alerts
+    salesplan plan review ID [--as-of D] [--notes N] [--decisions D]
+    salesplan plan replan ID MEASURE --reason R [--as-of D]
+    salesplan plan refresh-rollup [--full]
 """
 
 from datetime import date
