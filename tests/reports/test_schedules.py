@@ -91,3 +91,13 @@ def test_schedule_checks_recipients_and_owner(org):
 def test_monthly_schedule_keeps_the_day_within_short_months():
     assert services.next_after(datetime(2026, 1, 31, 7, tzinfo=UTC), "monthly") == datetime(
         2026, 2, 28, 7, tzinfo=UTC)
+
+
+def test_deliveries_stop_when_the_owner_leaves(org, history):
+    saved = services.save_report(by=org.west_rep, name="Mine", report="bookings", filters={})
+    services.schedule_report(by=org.west_rep, saved_report=saved, recipients="x@example.com",
+                             frequency="daily", first_run=datetime(2026, 4, 6, tzinfo=UTC))
+    org.west_rep.is_active = False
+    org.west_rep.save()
+    assert services.send_due(now=datetime(2026, 4, 7, tzinfo=UTC)) == []
+    assert mail.outbox == []

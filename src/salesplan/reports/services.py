@@ -149,8 +149,10 @@ def send_due(now: datetime | None = None) -> list[BackgroundJob]:
     now = now or timezone.now()
     jobs = []
     with transaction.atomic():
+        # A report runs as its owner: a deactivated owner's deliveries stop.
         due = ScheduledReport.objects.select_for_update(skip_locked=True).filter(
-            active=True, next_run__lte=now).select_related("saved_report")
+            active=True, next_run__lte=now, saved_report__owner__is_active=True
+        ).select_related("saved_report")
         for schedule in due:
             following = schedule.next_run
             while following <= now:
