@@ -127,3 +127,21 @@ def test_the_public_form_page_needs_no_login_and_names_wrong_fields(org, capture
                              "email": "bo@example.com", "state": "CA", "company": "Chess"})
     assert done.status_code == 200 and capture_form.thank_you.encode() in done.content
     assert Lead.objects.get(email="bo@example.com").company == "Chess"
+
+
+def test_behind_trusted_proxies_the_limit_counts_the_visitor_not_the_proxy(capture_form,
+                                                                            settings):
+    settings.MARKETING_TRUSTED_PROXIES = 1
+
+    def from_visitor(ip, email, spoof=""):
+        forwarded = f"{spoof}, {ip}" if spoof else ip
+        return Client().post(f"/api/v1/marketing/capture/{capture_form.key}",
+                             data=json.dumps({**GOOD, "email": email}),
+                             content_type="application/json", REMOTE_ADDR="10.0.0.1",
+                             HTTP_X_FORWARDED_FOR=forwarded)
+
+    for i in range(5):  # a flood from one visitor, forging a different address each time
+        assert from_visitor("198.51.100.1", f"f{i}@example.com", spoof=f"1.1.1.{i}"
+                            ).status_code == 202
+    assert from_visitor("198.51.100.1", "f9@example.com", spoof="9.9.9.9").status_code == 429
+    assert from_visitor("198.51.100.2", "other@example.com").status_code == 202

@@ -437,8 +437,18 @@ def update_form(request, id: int, payload: FormPatch):
 
 
 def client_address(request: HttpRequest) -> str:
-    """The submitting address. Behind a proxy, REMOTE_ADDR is set from the proxy's header
-    by the server configuration; an X-Forwarded-For sent by a visitor is never trusted."""
+    """The submitting address, for rate limiting. Behind N reverse proxies of our own
+    (setting MARKETING_TRUSTED_PROXIES = N), the address the nearest of them saw is read
+    from the right of X-Forwarded-For; entries further left were written by the visitor
+    and are never trusted. Without the setting, the connection's own address."""
+    from django.conf import settings
+
+    proxies = int(getattr(settings, "MARKETING_TRUSTED_PROXIES", 0) or 0)
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+                if h.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
