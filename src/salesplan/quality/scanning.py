@@ -24,6 +24,7 @@ from .models import (
 from .selectors import can_review
 
 CHUNK = 50_000
+MAX_STORED = 100_000  # the best pairs kept per scan; after merging them, scan again
 Progress = Callable[[str, float], None]
 
 
@@ -81,7 +82,8 @@ def run_scan(record_type: str, *, scan: DuplicateScan | None = None,
     read_seconds = time.perf_counter() - started
     stats = ScanStats()
     threshold = QualitySettings.current().duplicate_threshold
-    found = find_duplicates(records, threshold=threshold, stats=stats, progress=progress)
+    found = find_duplicates(records, threshold=threshold, stats=stats,
+                            progress=progress)[:MAX_STORED]
     store_started = time.perf_counter()
     with transaction.atomic():
         pairs = DuplicateCandidate.objects.filter(record_type=record_type)
