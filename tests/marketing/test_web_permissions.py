@@ -126,11 +126,16 @@ def test_feedback_counts_outcomes_reasons_and_sla(org, territory_map, policy, ca
     LeadHandoff.objects.filter(lead__in=leads).update(campaign=campaign)
     LeadHandoff.objects.filter(lead=leads[0]).update(stage="converted")
     LeadHandoff.objects.filter(lead=leads[1]).update(stage="disqualified", reason="Student")
+    from tests.factories import make_activity
+
+    leads[2].refresh_from_db()
+    make_activity(leads[2].owner, lead=leads[2])  # touched at once: within the SLA
     body = client_for(org.marketer).get("/api/v1/marketing/feedback").json()
     [row] = body["rows"]
     assert (row["name"], row["leads"], row["converted"], row["disqualified"], row["open"]) == \
         ("Spring webinar", 3, 1, 1, 1)
     assert row["conversion_rate"] == 50.0
+    assert (row["sla_compliance"], row["avg_hours_to_first_touch"]) == (100.0, 0.0)
     assert body["reasons"] == [{"name": "Spring webinar", "stage": "Disqualified",
                                 "reason": "Student", "count": 1}]
     by_source = client_for(org.marketer).get("/api/v1/marketing/feedback?group=source").json()

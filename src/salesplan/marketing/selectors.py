@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -150,18 +151,21 @@ def feedback(user, *, group: str = "campaign", days: int = 365) -> dict:
     key = GROUPS[group]
     since = timezone.now() - timedelta(days=days)
     rows = visible_handoffs(user).filter(lead__created_at__gte=since)
-    wait = ExpressionWrapper(F("first_touch_at") - F("routed_at"), output_field=DurationField())
-    stats = (rows.values(key).annotate(
+    # The first touch as noted by the escalation job, or found now for leads it has not
+    # looked at yet.
+    touched = visible_handoffs(user).filter(lead__created_at__gte=since).annotate(
+        touch=Coalesce(F("first_touch_at"), first_touch_subquery()))
+    wait = ExpressionWrapper(F("touch") - F("routed_at"), output_field=DurationField())
+    stats = (touched.values(key).annotate(
         leads=Count("pk"),
         converted=Count("pk", filter=Q(stage=Stage.CONVERTED)),
         disqualified=Count("pk", filter=Q(stage=Stage.DISQUALIFIED)),
         recycled=Count("pk", filter=Q(stage=Stage.RECYCLED)),
         open=Count("pk", filter=Q(stage__in=OPEN_STAGES)),
-        touched=Count("pk", filter=Q(first_touch_at__isnull=False)),
-        in_time=Count("pk", filter=Q(first_touch_at__lte=F("sla_due_at"))),
-        measured=Count("pk", filter=Q(first_touch_at__isnull=False)
-                       | Q(sla_due_at__lt=timezone.now())),
-        avg_wait=Avg(wait, filter=Q(first_touch_at__isnull=False)),
+        touched=Count("pk", filter=Q(touch__isnull=False)),
+        in_time=Count("pk", filter=Q(touch__lte=F("sla_due_at"))),
+        measured=Count("pk", filter=Q(touch__isnull=False) | Q(sla_due_at__lt=timezone.now())),
+        avg_wait=Avg(wait, filter=Q(touch__isnull=False)),
     ).order_by(key))
     table = []
     for s in stats:

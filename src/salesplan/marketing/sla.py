@@ -76,7 +76,7 @@ def escalate(now: datetime | None = None) -> list[Escalation]:
     """Tell each breached lead's manager (email, and an in-app notice where comments
     and notifications are installed); mark it so it is told only once."""
     now = now or timezone.now()
-    record_first_touches(breached(now))
+    record_first_touches(LeadHandoff.objects.filter(stage__in=OPEN_STAGES, queued=False))
     done = []
     for handoff in breached(now):
         with transaction.atomic():
