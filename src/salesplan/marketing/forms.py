@@ -60,6 +60,3 @@ class MembersForm(forms.Form):
                              help_text="Email addresses of leads or contacts, one per line.")
     response = forms.ChoiceField(choices=Response.choices)
 
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=300, required=False)

@@ -21,7 +21,6 @@ from .models import (
     CaptureForm,
     LeadEvent,
     LeadHandoff,
-    MarketingPolicy,
     Stage,
 )
 from .sla import first_touch_subquery
@@ -222,6 +221,3 @@ def dashboard_card(user) -> dict | None:
                 "url": reverse("web:marketing:feedback")}
     return None
 
-
-def policy() -> MarketingPolicy:
-    return MarketingPolicy.current()

@@ -19,7 +19,7 @@ from salesplan.web.views.common import visible_or_404
 
 from . import access, attribution, capture, selectors, services
 from .api import client_address, start_refresh
-from .forms import CampaignForm, CaptureFormForm, MembersForm, PolicyForm, ReasonForm
+from .forms import CampaignForm, CaptureFormForm, MembersForm, PolicyForm
 from .models import Campaign, CaptureForm, MarketingPolicy
 from .routing import route_pending
 
@@ -305,7 +305,7 @@ def lead_panel(request, pk: int):
 def _panel(request, lead: Lead, errors: dict | None = None, status: int = 200) -> HttpResponse:
     context = selectors.panel(lead, request.user)
     context.update(labels=TRANSITION_LABELS, errors=errors or {},
-                   needs_reason=("recycle", "disqualify"), reason_form=ReasonForm())
+                   needs_reason=("recycle", "disqualify"))
     return render(request, "marketing/_lead_panel.html", context, status=status)
 
 
