@@ -105,3 +105,10 @@ def test_a_phone_shared_by_very_many_records_identifies_nobody():
     small = people(names=["Person 7", "Person 7", "Person 8"], emails=[""] * 3,
                    phones=["4155550100"] * 3, groups=[None] * 3)
     assert pairs(find_duplicates(small))[(1, 2)] == 100
+
+
+def test_limit_keeps_the_best_pairs():
+    records = people(names=["Pat Lee", "Pat Lee", "Pat Lea", "Pat Loo"],
+                     emails=[""] * 4, phones=[""] * 4, groups=[1, 1, 1, 1])
+    (best,) = find_duplicates(records, limit=1)
+    assert (best.left_id, best.right_id, best.score) == (1, 2, 100)

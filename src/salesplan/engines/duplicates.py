@@ -192,9 +192,10 @@ def _pairs_in_blocks(block_of: np.ndarray, member: np.ndarray, sort_names: np.nd
 
 def find_duplicates(records: Records, *, threshold: int = DEFAULT_THRESHOLD,
                     max_block: int = 200, window: int = 20, workers: int = -1,
-                    progress: Progress | None = None,
-                    stats: ScanStats | None = None) -> list[Candidate]:
-    """Likely duplicate pairs scoring at least `threshold`, best first."""
+                    progress: Progress | None = None, stats: ScanStats | None = None,
+                    limit: int | None = None) -> list[Candidate]:
+    """Likely duplicate pairs scoring at least `threshold`, best first (the best `limit`
+    of them when given)."""
     import time
 
     stats = stats if stats is not None else ScanStats()
@@ -275,7 +276,7 @@ def find_duplicates(records: Records, *, threshold: int = DEFAULT_THRESHOLD,
                                     + WEAK_BONUS * weak)).astype(np.int64)
     score = np.where(same["email"], np.maximum(score, SAME_EMAIL_FLOOR), score)
     keep = np.flatnonzero(score >= threshold)
-    keep = keep[np.lexsort((a[keep], -score[keep]))]
+    keep = keep[np.lexsort((a[keep], -score[keep]))][:limit]
     group_label = "same city" if records.company else "same account"
     ids = records.ids
     found = []

@@ -82,8 +82,8 @@ def run_scan(record_type: str, *, scan: DuplicateScan | None = None,
     read_seconds = time.perf_counter() - started
     stats = ScanStats()
     threshold = QualitySettings.current().duplicate_threshold
-    found = find_duplicates(records, threshold=threshold, stats=stats,
-                            progress=progress)[:MAX_STORED]
+    found = find_duplicates(records, threshold=threshold, stats=stats, progress=progress,
+                            limit=MAX_STORED)
     store_started = time.perf_counter()
     with transaction.atomic():
         pairs = DuplicateCandidate.objects.filter(record_type=record_type)
