@@ -75,3 +75,17 @@ def test_saved_reports_and_schedules(org, history, api_as):
     assert bad.status_code == 422 and "recipients" in bad.data["errors"]
     assert rep.delete(f"/reports/schedules/{schedule.data['id']}").status_code == 204
     assert rep.delete(f"/reports/saved/{pk}").status_code == 204
+
+
+def test_rebuild_rollups_is_an_admin_background_job(org, history, api_as,
+                                                    django_capture_on_commit_callbacks):
+    from salesplan.core.models import BackgroundJob
+    from salesplan.reports.models import OpportunityLine
+
+    assert api_as(org.west_manager).post("/reports/rollups/rebuild").status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(org.admin).post("/reports/rollups/rebuild")
+    assert response.status_code == 202
+    job = BackgroundJob.objects.get(pk=response.data["job_id"])
+    assert job.status == BackgroundJob.Status.SUCCEEDED and job.percent == 100
+    assert job.result["opportunities"] == OpportunityLine.objects.count() == 10

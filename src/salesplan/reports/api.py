@@ -8,6 +8,7 @@
     GET/PATCH/DELETE /saved/{id}
     GET/POST        /schedules              email deliveries of your saved reports
     DELETE          /schedules/{id}
+    POST            /rollups/rebuild        admins: recompute the rollups as a background job
 """
 
 from datetime import date, datetime
@@ -278,3 +279,15 @@ def schedule_delete(request, pk: RecordId):
         raise NotFound(f"No schedule with id {pk}.")
     services.cancel_schedule(schedule, by=request.user)
     return Status(204, None)
+
+
+class JobOut(Schema):
+    job_id: int
+    status: str
+
+
+@router.post("/rollups/rebuild", response={202: JobOut}, summary="Rebuild the rollups (admin)")
+def rollups_rebuild(request):
+    job = services.start_rebuild(by=request.user)
+    job.refresh_from_db()
+    return Status(202, {"job_id": job.pk, "status": job.status})

@@ -186,3 +186,13 @@ def deliver(schedule: ScheduledReport) -> dict:
     schedule.save(update_fields=["last_run", "last_error", "updated_at"])
     return {"schedule_id": schedule.pk, "recipients": len(schedule.recipients),
             "attachment": export.filename, "rows": len(result.rows)}
+
+
+def start_rebuild(*, by: User) -> BackgroundJob:
+    """Recompute the report rollups as a background job (admins only): after a bulk
+    change made outside the services, or to spread the first build of a large company."""
+    from .tasks import rebuild_rollups
+
+    if not by.is_admin:
+        raise PermissionDenied("Only an admin rebuilds the report rollups.")
+    return start_job("reports_rebuild", by=by, task=rebuild_rollups)

@@ -2,7 +2,7 @@
 
 from django.tasks import task
 
-from salesplan.core.jobs import run_job
+from salesplan.core.jobs import Progress, run_job
 
 
 def _deliver(job) -> tuple[dict, str]:
@@ -25,10 +25,20 @@ def deliver_scheduled_report(job_id: int) -> dict:
     return run_job(job_id, _deliver)
 
 
-def _refresh(job) -> tuple[dict, str]:
+def _rebuild(job) -> tuple[dict, str]:
+    from salesplan.activities.models import Activity
+    from salesplan.customers.models import Lead
+    from salesplan.pipeline.models import Opportunity
+
     from . import rollup
 
-    counts = rollup.rebuild()
+    sizes = {"opportunities": Opportunity.objects.count(),
+             "activities": Activity.objects.count(), "leads": Lead.objects.count()}
+    before = {"opportunities": 0, "activities": sizes["opportunities"],
+              "leads": sizes["opportunities"] + sizes["activities"]}
+    progress = Progress(job, total=sum(sizes.values()), every=20_000)
+    counts = rollup.rebuild(progress=lambda name, done: progress.advance_to(
+        before[name] + done, f"Summing {name}"))
     return counts, "Rebuilt the report rollups: " + ", ".join(
         f"{n:,} {name}" for name, n in counts.items())
 
@@ -36,4 +46,4 @@ def _refresh(job) -> tuple[dict, str]:
 @task
 def rebuild_rollups(job_id: int) -> dict:
     """Recompute the report rollups from the source tables."""
-    return run_job(job_id, _refresh)
+    return run_job(job_id, _rebuild)

@@ -13,7 +13,7 @@ catalogue, visibility rule and exports as the pages and the API.
 import sys
 import time
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from salesplan.core.errors import NotFound
@@ -41,7 +41,9 @@ class Command(BaseCommand):
             run.add_argument(f"--{name}", type=int)
         run.add_argument("--currency")
         sub.add_parser("send-due", help="Email the scheduled reports that are due.")
-        sub.add_parser("rebuild", help="Recompute the rollups from the source tables.")
+        rebuild = sub.add_parser("rebuild", help="Recompute the rollups from the source tables.")
+        rebuild.add_argument("--background", metavar="ADMIN_USERNAME",
+                             help="Run as a background job started by this admin.")
         sub.add_parser("refresh", help="Bring the rollups up to date.")
 
     def handle(self, *args, **options) -> None:
@@ -59,6 +61,15 @@ class Command(BaseCommand):
                     job.refresh_from_db()
                     self.stdout.write(f"job {job.pk}: {job.status} {job.message}")
                 self.stdout.write(f"{len(jobs)} scheduled report(s) due.")
+            elif action == "rebuild" and options.get("background"):
+                admin = User.objects.filter(username=options["background"]).first()
+                if admin is None:
+                    raise CommandError(f"No user {options['background']!r}.")
+                try:
+                    job = services.start_rebuild(by=admin)
+                except PermissionDenied as exc:
+                    raise CommandError(str(exc)) from exc
+                self.stdout.write(f"Started job {job.pk}.")
             else:
                 started = time.perf_counter()
                 counts = rollup.rebuild() if action == "rebuild" else rollup.refresh()
