@@ -99,7 +99,7 @@ def test_a_phone_shared_by_very_many_records_identifies_nobody():
                      emails=[""] * (n + 1), phones=["+1 415 555 0100"] * (n + 1),
                      groups=[None] * (n + 1))
     stats = ScanStats()
-    assert find_duplicates(records, max_block=50, stats=stats) == []
+    assert find_duplicates(records, max_shared=25, stats=stats) == []
     assert stats.pairs_compared == 0
     # below the limit the same phone is evidence: "Person 7" twice → 0.7 × 100 + 30
     small = people(names=["Person 7", "Person 7", "Person 8"], emails=[""] * 3,

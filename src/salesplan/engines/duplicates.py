@@ -15,8 +15,8 @@ pairs within a block are scored:
 A block larger than `max_block` (a big account, a common name in a big city) is not
 compared all-against-all: its members are sorted by name and each is compared with its
 `window` neighbours (sorted neighbourhood), which bounds the work at any size. An exact
-block that large (one phone number on thousands of records: a switchboard, a
-placeholder) identifies nobody and is left out.
+value on more than `max_shared` records (one phone number on a whole office: a
+switchboard, a placeholder) identifies nobody and its block is left out.
 
 Each pair's score (0–100) is 0.7 × the name similarity (rapidfuzz token-sort ratio on
 the sorted tokens, computed for all pairs at once with `process.cpdist`), plus 30 for
@@ -158,15 +158,17 @@ def _group_codes(values: Sequence[object] | None, n: int) -> np.ndarray:
 
 
 def _pairs_in_blocks(block_of: np.ndarray, member: np.ndarray, sort_names: np.ndarray,
-                     max_block: int, window: int, exact_from: int
+                     max_block: int, window: int, exact_from: int, max_shared: int
                      ) -> tuple[np.ndarray, np.ndarray, int]:
     """All pairs (a, b) of records sharing a block; large blocks by sorted neighbourhood,
-    except exact-value blocks (ids from `exact_from`): an e-mail or phone shared by more
-    than `max_block` records is a switchboard or a placeholder, not a person."""
+    except exact-value blocks (ids from `exact_from`): an e-mail, phone or domain shared by
+    more than `max_shared` records is a switchboard or a placeholder, not an identity."""
     order = np.argsort(block_of, kind="stable")
     blocks, members = block_of[order], member[order]
     starts = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]])
     sizes = np.diff(np.r_[starts, len(blocks)])
+    shared = (blocks[starts] >= exact_from) & (sizes > max_shared)
+    starts, sizes = starts[~shared], sizes[~shared]
     lefts: list[np.ndarray] = []
     rights: list[np.ndarray] = []
     for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_block)]):
@@ -176,8 +178,6 @@ def _pairs_in_blocks(block_of: np.ndarray, member: np.ndarray, sort_names: np.nd
         lefts.append(matrix[:, i].ravel())
         rights.append(matrix[:, j].ravel())
     for start, size in zip(starts[sizes > max_block], sizes[sizes > max_block], strict=True):
-        if blocks[start] >= exact_from:
-            continue
         group = members[start:start + size]
         group = group[np.argsort(sort_names[group], kind="stable")]
         for step in range(1, min(window, len(group) - 1) + 1):
@@ -191,7 +191,8 @@ def _pairs_in_blocks(block_of: np.ndarray, member: np.ndarray, sort_names: np.nd
 
 
 def find_duplicates(records: Records, *, threshold: int = DEFAULT_THRESHOLD,
-                    max_block: int = 200, window: int = 20, workers: int = -1,
+                    max_block: int = 200, window: int = 20, max_shared: int = 25,
+                    workers: int = -1,
                     progress: Progress | None = None, stats: ScanStats | None = None,
                     limit: int | None = None) -> list[Candidate]:
     """Likely duplicate pairs scoring at least `threshold`, best first (the best `limit`
@@ -247,7 +248,7 @@ def find_duplicates(records: Records, *, threshold: int = DEFAULT_THRESHOLD,
         member.extend(present.tolist())
     left, right, stats.blocks = _pairs_in_blocks(
         np.asarray(block_of, dtype=np.int64), np.asarray(member, dtype=np.int64), names,
-        max_block, window, offset)
+        max_block, window, offset, max_shared)
     a, b = np.minimum(left, right), np.maximum(left, right)
     unique = np.unique(a[a != b] * n + b[a != b])
     a, b = unique // n, unique % n
