@@ -4,6 +4,7 @@ changes, moves between stages, owner changes and deletions made through the serv
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -130,3 +131,20 @@ def test_audit_entries_committed_late_are_not_missed(org):
                               action="update")
     entries, mark, gaps = rollup._new_entries(state)
     assert [e[0] for e in entries] == [start + 1] and mark == start + 3 and gaps == []
+
+
+def test_large_company_never_builds_the_rollups_inside_a_request(org, history, monkeypatch):
+    from django.test import Client
+
+    from salesplan.reports.catalog import run_report
+
+    monkeypatch.setattr(rollup, "LARGE", 3)  # "large" from three opportunities on
+    with pytest.raises(rollup.RollupsNotReady):
+        run_report("bookings", org.executive, parse_filters({"period": "FY2026-Q1"}))
+    client = Client()
+    client.force_login(org.executive)
+    page = client.get("/reports/r/bookings/", {"period": "FY2026-Q1"})
+    assert page.status_code == 503 and b"salesplan reports rebuild" in page.content
+    rollup.rebuild()  # what the admin's job does
+    result = run_report("bookings", org.executive, parse_filters({"period": "FY2026-Q1"}))
+    assert result.rows[-1].values[2] == Decimal("15000.00")

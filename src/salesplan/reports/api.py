@@ -18,6 +18,7 @@ from typing import Any, Literal
 from django.http import HttpResponse
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
 
 from salesplan.core.api_support import InputSchema, RecordId
 from salesplan.core.errors import NotFound
@@ -27,6 +28,7 @@ from .catalog import REPORTS, ReportResult, get_report, run_report
 from .drilldown import LIMIT, drill_records
 from .exporting import export_table
 from .models import SavedReport, ScheduledReport
+from .rollup import RollupsNotReady
 from .scope import parse_filters
 
 router = Router(tags=["reports"])
@@ -98,7 +100,10 @@ def _result_out(result: ReportResult) -> dict:
 def _run(request, key: str, params: dict) -> ReportResult:
     params = {k: v for k, v in params.items() if v is not None}
     by = str(params.pop("by", "") or "")
-    return run_report(key, request.user, parse_filters(params), by)
+    try:
+        return run_report(key, request.user, parse_filters(params), by)
+    except RollupsNotReady as exc:
+        raise HttpError(503, str(exc)) from exc
 
 
 @router.get("/", response=list[ReportInfo], summary="Reports you can run")

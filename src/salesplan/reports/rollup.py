@@ -42,6 +42,9 @@ from .scope import company_zone, month_of_instant
 logger = logging.getLogger(__name__)
 
 CHUNK = 5_000
+# Above this many source records a full rebuild is left to a background job, never run
+# inside a request.
+LARGE = 200_000
 WEIGHT = Decimal("0.0001")
 CLOSED_KINDS = (StageKind.WON, StageKind.LOST)
 REACHING_KINDS = (StageKind.OPEN, StageKind.WON)
@@ -465,14 +468,32 @@ def _new_entries(state: RollupState) -> tuple[list[tuple], int, list]:
     return entries, mark, gaps[-10_000:]
 
 
+class RollupsNotReady(Exception):
+    """The rollups of a large company have not been built yet (a background job does it)."""
+
+
+def territories_outdated() -> bool:
+    """True when the opportunity lines still carry the territories of an earlier
+    assignment run (a large company's rebuild waits for its background job)."""
+    state = RollupState.objects.filter(name="opportunities").first()
+    return state is not None and state.territory_key != active_territory_key()[1]
+
+
 def _refresh_one(rollup: Rollup) -> int:
     state = RollupState.objects.filter(name=rollup.name).first()
-    if state is None or state.built_at is None or (
-            rollup.uses_territories and state.territory_key != active_territory_key()[1]):
-        # Never built, or the territory assignment was rerun: every line may move.
+    top = rollup.source._default_manager.aggregate(m=Max("pk"))["m"] or 0
+    large = top > LARGE
+    if state is None or state.built_at is None:
+        if large:
+            raise RollupsNotReady(
+                "The report figures of this company have not been prepared yet: an admin "
+                "runs `salesplan reports rebuild` (or starts the rebuild job) once.")
+        return _rebuild_one(rollup, None)
+    if rollup.uses_territories and state.territory_key != active_territory_key()[1] \
+            and not large:
+        # The territory assignment was rerun: every line may move.
         return _rebuild_one(rollup, None)
     # Most reads find nothing new: say so without taking a lock.
-    top = rollup.source._default_manager.aggregate(m=Max("pk"))["m"] or 0
     if (top <= state.max_id and not state.gaps
             and not AuditEntry.objects.filter(pk__gt=state.audit_mark).exists()):
         return 0

@@ -5,6 +5,8 @@ Thin: figures come from the catalogue, writes go through reports.services; a ref
 write comes back as a message.
 """
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -24,6 +26,7 @@ from .dashboards import app_cards, dashboard
 from .drilldown import LIMIT, drill_records
 from .exporting import FORMATS, display_value, export_table
 from .models import Frequency
+from .rollup import RollupsNotReady
 from .scope import ReportFilters, filtered_owners, parse_filters
 
 FILTER_PARAMS = ("period", "team", "owner", "territory", "pipeline", "currency")
@@ -74,7 +77,22 @@ def _table(result) -> list[dict]:
     return rows
 
 
+def not_ready(view):
+    """Pages answer with an explanation while a large company's figures are prepared."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except RollupsNotReady as exc:
+            return render(request, "reports/not_ready.html",
+                          {"nav_section": "reports", "message": str(exc)}, status=503)
+
+    return wrapped
+
+
 @login_required
+@not_ready
 def dashboard_page(request):
     try:
         filters, cards = dashboard(request.user, _params(request))
@@ -95,6 +113,7 @@ def dashboard_page(request):
 
 
 @login_required
+@not_ready
 def report_page(request, key: str):
     definition = _report_or_404(key)
     by = request.GET.get("by", "")
@@ -120,6 +139,7 @@ def report_page(request, key: str):
 
 
 @login_required
+@not_ready
 def export(request, key: str, fmt: str):
     _report_or_404(key)
     if fmt not in FORMATS:

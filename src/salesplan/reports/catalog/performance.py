@@ -469,7 +469,15 @@ def territory_report(user, filters: ReportFilters, by: str = "",
                                title="Territories"),
         "Bookings and open pipeline by territory",
         ["Deals closing in the period, by the geographic territory of their account in "
-         "the active territory alignment."])
+         "the active territory alignment."] + (
+            ["Territories as assigned before the latest assignment run: the report figures "
+             "are being rebuilt."] if not naive and _territories_outdated() else []))
+
+
+def _territories_outdated() -> bool:
+    from .. import rollup
+
+    return rollup.territories_outdated()
 
 
 def _territory_values(name: str, won: Totals, lost: Totals, pipe: Totals) -> list:

@@ -78,7 +78,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(f"{field}: {' '.join(msgs)}" for field, msgs in
                                         exc.message_dict.items())) from exc
-        except NotFound as exc:
+        except (NotFound, rollup.RollupsNotReady) as exc:
             raise CommandError(str(exc)) from exc
 
     def _run(self, options) -> None:
