@@ -111,6 +111,7 @@ def setup_django(db_path: Path) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
 
 
 def _row_template(model) -> tuple[list[str], dict]:
