@@ -53,6 +53,10 @@ def log_activity(*, by, data: dict) -> Activity:
     _check_links(activity)
     if activity.done and activity.done_at is None:
         Activity.objects.filter(pk=activity.pk).update(done_at=timezone.now())
+    if activity.lead_id:  # engagement counts towards the lead's score
+        from salesplan.customers.services import rescore_when_committed
+
+        rescore_when_committed(activity.lead_id)
     return activity
 
 

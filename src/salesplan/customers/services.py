@@ -77,10 +77,25 @@ def delete_contact(contact: Contact, *, by) -> None:
     delete_record(contact, "contact", by=by)
 
 
+def rescore_when_committed(lead_id: int) -> None:
+    """Keep the lead's score current: scored once the change is committed, so a rolled
+    back change is never scored and a scoring failure never undoes the change."""
+    def rescore() -> None:
+        from salesplan.scoring.services import rescore_lead
+
+        lead = Lead.objects.filter(pk=lead_id).first()
+        if lead is not None:
+            rescore_lead(lead)
+
+    transaction.on_commit(rescore)
+
+
 def create_lead(*, by, data: dict) -> Lead:
     if data.get("status") == LeadStatus.CONVERTED:
         raise ValidationError({"status": "A lead becomes converted only by converting it."})
-    return create_record(Lead, "lead", by=by, data=data, allowed=LEAD_FIELDS)
+    lead = create_record(Lead, "lead", by=by, data=data, allowed=LEAD_FIELDS)
+    rescore_when_committed(lead.pk)
+    return lead
 
 
 def update_lead(lead: Lead, *, by, data: dict, expected_version: int | None = None):
@@ -88,8 +103,10 @@ def update_lead(lead: Lead, *, by, data: dict, expected_version: int | None = No
         raise ValidationError({"status": "A converted lead cannot be changed."})
     if data.get("status") == LeadStatus.CONVERTED:
         raise ValidationError({"status": "A lead becomes converted only by converting it."})
-    return update_record(lead, "lead", by=by, data=data, allowed=LEAD_FIELDS,
-                         expected_version=expected_version)
+    updated = update_record(lead, "lead", by=by, data=data, allowed=LEAD_FIELDS,
+                            expected_version=expected_version)
+    rescore_when_committed(lead.pk)
+    return updated
 
 
 def delete_lead(lead: Lead, *, by) -> None:
