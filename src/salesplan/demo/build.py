@@ -83,7 +83,8 @@ class DemoResult:
 # Later sections of the demo, in order (a catalogue before quotes that use it). Each is a
 # module of this package with build(org, *, accounts, today, rng, log), working through
 # the services like a user would.
-DEMO_SECTIONS: list[str] = []
+DEMO_SECTIONS: list[str] = [
+    "pricing", "proposals", "marketing", "scoring", "forecasting", "quality", "reports"]
 
 
 def existing_data() -> dict[str, int]:
