@@ -193,6 +193,9 @@ def test_pages_and_cli(org, judged, client, capsys):
     result_page = client.get(f"/plans/{judged.pk}/effort/{run.pk}/")
     assert result_page.status_code == 200
     assert b"Response curves" in result_page.content and b"data-chart" in result_page.content
+    client.force_login(org.west_rep)
+    own = client.get(f"/plans/{judged.pk}/effort/{run.pk}/")
+    assert own.status_code == 200 and b"Contribution of the optimal plan" not in own.content
     client.force_login(org.east_rep)
     assert client.get(f"/plans/{judged.pk}/effort/{run.pk}/").status_code == 404
     call_command("plan", "optimise-effort", str(judged.pk), "--as", "westmgr",
