@@ -22,6 +22,7 @@ from .models import (
 )
 
 COUNT_CAP = 1000
+CARD_SECONDS = 120
 PROBE = 1000  # up to this many flagged records, a list is read by id (see check_page)
 SELECT_RELATED = {
     "opportunity": ("owner", "account", "stage"),
@@ -352,8 +353,17 @@ def dashboard_card(user) -> dict | None:
     None for users who have nothing to check (inactive)."""
     if not can_view(user):
         return None
-    ctx = qc.Context.current()
-    counts = [c for c in check_counts(user, ctx) if c.count]
+    from django.core.cache import cache
+
+    # A home page is opened often; the counts may be two minutes old there (the quality
+    # pages themselves always count afresh).
+    key = f"quality-card-counts:{user.pk}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = [(c.check.key, c.count, c.capped)
+                  for c in check_counts(user, qc.Context.current()) if c.count]
+        cache.set(key, cached, CARD_SECONDS)
+    counts = [CheckCount(qc.CHECKS[k], n, capped) for k, n, capped in cached if k in qc.CHECKS]
     subject = default_subject(user)
     score = None
     snapshots = visible_snapshots(user)
