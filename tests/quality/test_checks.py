@@ -212,3 +212,18 @@ def test_stage_jumps_are_copied_as_the_history_grows(org):
     assert flagged("stage_jump", org.west_rep) == {first.pk, second.pk}
     assert StageJump.objects.count() == 2
     assert qc.sync_stage_jumps(qc.Context.current()) == 0  # nothing new
+
+
+def test_counts_per_owner_add_up_for_annotated_checks(org):
+    from salesplan.quality.scoring import issues_by_owner
+    from salesplan.quality.selectors import counts_by_owner
+
+    d = date.today()
+    for pushes in (2, 3):
+        opportunity = make_opportunity(org.west_rep, next_step="Call")
+        for i in range(pushes):
+            push_close_date(opportunity, d + timedelta(days=i), d + timedelta(days=i + 1))
+    assert issues_by_owner()[org.west_rep.pk]["close_date_pushed"] == 2
+    rows, _notes = counts_by_owner(org.west_manager)
+    assert {r["owner_id"]: r["counts"] for r in rows}[org.west_rep.pk] == {
+        "close_date_pushed": 2}

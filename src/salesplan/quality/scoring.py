@@ -64,7 +64,7 @@ def issues_by_owner(ctx: qc.Context | None = None) -> dict[int, Counter]:
         rows = (check.query(everyone, ctx).order_by().values("owner_id")
                 .annotate(n=Count("pk")).values_list("owner_id", "n"))
         for owner_id, n in rows:
-            table[owner_id][check.key] = n
+            table[owner_id][check.key] += n
     return table
 
 

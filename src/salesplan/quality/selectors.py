@@ -73,7 +73,7 @@ def counts_by_owner(user, ctx: qc.Context | None = None) -> tuple[list[dict], li
         rows = (check.query(user, ctx).filter(owner_id__in=owner_ids).order_by()
                 .values("owner_id").annotate(n=Count("pk")).values_list("owner_id", "n"))
         for owner_id, n in rows:
-            table[owner_id][check.key] = n
+            table[owner_id][check.key] += n
     return _owner_rows(table), []
 
 
