@@ -41,3 +41,17 @@ def test_the_current_month_counts_by_the_day(org, targets):  # noqa: F811
     won(org.west_rep, "2000", date(2026, 3, 20))  # after the as-of day
     line = _rep_line(targets, org.admin, org.west_rep, as_of=date(2026, 3, 15))
     assert line.actual == D("13000.00")
+
+
+def test_plan_vs_actual_through_the_rollup_matches(org, targets):  # noqa: F811
+    from salesplan.planning.selectors import plan_vs_actual
+
+    def rep_row(user):
+        return next(r for r in plan_vs_actual(targets, user, as_of=MARCH_END)
+                    if r.level == Level.REP and r.label == str(org.west_rep))
+
+    direct, rolled = rep_row(org.west_manager), rep_row(org.admin)
+    assert rolled.actuals == direct.actuals
+    assert rolled.actual_to_date == D("12000.00")
+    assert (rolled.pipeline, rolled.weighted_pipeline) == (direct.pipeline,
+                                                           direct.weighted_pipeline)

@@ -15,7 +15,7 @@ from salesplan.org.models import User
 from salesplan.org.selectors import team_subtree_ids
 from salesplan.pipeline.models import Opportunity, StageKind
 
-from . import access, scope
+from . import access, rollup, scope
 from .models import (
     Commitment,
     Level,
@@ -295,14 +295,21 @@ def plan_vs_actual(plan: Plan, user: User, *, as_of: date,
     shares = [_elapsed_share(calendar, m.start, m.end, as_of) for m in months]
     year_share = _elapsed_share(calendar, start, end, as_of)
     month_index = {(m.start.year, m.start.month): i for i, m in enumerate(months)}
-    actuals_of = _ActualsByOwner(visible, month_index)
     open_deals = Opportunity.objects.visible_to(user).filter(
         status=StageKind.OPEN, currency=plan.currency, close_date__gt=as_of,
         close_date__gte=start, close_date__lte=end)
-    pipeline_of = _ActualsByOwner(open_deals, month_index)
+    won_rows = pipeline_rows = weighted_rows = None
+    if rollup.sees_every_opportunity(user) and start <= as_of:
+        # Whole months from the pre-aggregated rollup (see planning.rollup).
+        from .evaluation import _from_rollup
+
+        won_rows, pipeline_rows, weighted_rows = _from_rollup(plan, months, as_of)
+    actuals_of = _ActualsByOwner(visible, month_index, rows=won_rows)
+    pipeline_of = _ActualsByOwner(open_deals, month_index, rows=pipeline_rows)
     weighted_of = _ActualsByOwner(open_deals, month_index, value=ExpressionWrapper(
         F("amount") * F("probability") / 100, output_field=DecimalField(max_digits=22,
-                                                                         decimal_places=4)))
+                                                                         decimal_places=4)),
+        rows=weighted_rows)
     result = []
     for row in objective_rows(plan, user, Measure.BOOKINGS):
         if row.objective.level == Level.PRODUCT_LINE:
@@ -324,13 +331,17 @@ class _ActualsByOwner:
     """Won bookings by owner and fiscal month, read once and summed per objective."""
 
     def __init__(self, opportunities: QuerySet, month_index: dict[tuple[int, int], int],
-                 value=None):
+                 value=None, rows=None):
         self.opportunities = opportunities
         self.month_index = month_index
         self.value = value if value is not None else F("amount")
         self.by_owner: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO] * 12)
-        for owner_id, month, amount in self._grouped(opportunities, "owner_id"):
-            self.by_owner[owner_id][month] += amount
+        grouped = self._grouped(opportunities, "owner_id") if rows is None else (
+            (owner_id, month_index[(month.year, month.month)],
+             Decimal(amount).quantize(CENT, ROUND_HALF_EVEN))
+            for owner_id, month, amount in rows)
+        for owner_id, month_number, amount in grouped:
+            self.by_owner[owner_id][month_number] += amount
         self.team_of = dict(User.objects.filter(pk__in=list(self.by_owner))
                             .values_list("id", "team_id"))
         self.subtrees: dict[int, set[int]] = {}
