@@ -98,9 +98,12 @@ def test_every_deal_has_a_stage_history_ending_in_its_stage():
     won = sum(d.status == StageKind.WON for d in deals)
     closed = sum(d.status != StageKind.OPEN for d in deals)
     assert 0.15 < won / closed < 0.45
+    # The history's close-date changes are slips; a deal won early through an accepted
+    # quote is pulled in to the day it closed.
     slipped = OpportunityChange.objects.filter(field="close_date")
     assert slipped.exists()
-    assert all(c.to_close_date > c.from_close_date for c in slipped)
+    assert all(c.to_close_date > c.from_close_date or c.to_close_date == today
+               and c.opportunity.status == StageKind.WON for c in slipped)
 
 
 def test_every_rep_has_a_day_to_work():

@@ -87,6 +87,19 @@ DEMO_SECTIONS: list[str] = [
     "pricing", "proposals", "marketing", "scoring", "forecasting", "quality", "reports"]
 
 
+# Apps whose every row the demo sections build, so --reset wipes them whole (the rows
+# that point at users or accounts would go anyway; catalogues and policies would not).
+SECTION_APPS = ("pricing", "proposals", "marketing", "scoring", "collab", "forecasting",
+                "health", "quality", "reports", "planning", "territories")
+
+
+def section_models() -> tuple[str, ...]:
+    from django.apps import apps
+
+    return tuple(model._meta.label for app in SECTION_APPS
+                 for model in apps.get_app_config(app).get_models())
+
+
 def existing_data() -> dict[str, int]:
     counts = {"accounts": Account.objects.count(), "users": User.objects.count(),
               "teams": Team.objects.count()}
@@ -102,7 +115,7 @@ def build_demo(*, seed: int = 1, accounts: int = 3_000, reset: bool = False,
     result = DemoResult()
     if reset:
         with transaction.atomic():
-            deleted = loader.wipe(WIPED_MODELS)
+            deleted = loader.wipe(WIPED_MODELS + section_models())
         log(f"Wiped {sum(deleted.values()):,} rows.")
     elif found := existing_data():
         described = ", ".join(f"{n:,} {what}" for what, n in found.items())

@@ -35,7 +35,8 @@ def default_pipeline() -> Pipeline:
     return pipeline
 
 
-def _apply_stage(opportunity: Opportunity, stage: Stage, *, set_probability: bool) -> None:
+def _apply_stage(opportunity: Opportunity, stage: Stage, *, set_probability: bool,
+                 now=None) -> None:
     opportunity.stage = stage
     opportunity.status = stage.kind
     if set_probability:
@@ -45,7 +46,7 @@ def _apply_stage(opportunity: Opportunity, stage: Stage, *, set_probability: boo
         if opportunity.forecast_category in (ForecastCategory.CLOSED, ForecastCategory.OMITTED):
             opportunity.forecast_category = ForecastCategory.PIPELINE
     else:
-        opportunity.closed_at = opportunity.closed_at or timezone.now()
+        opportunity.closed_at = opportunity.closed_at or now or timezone.now()
         opportunity.forecast_category = (
             ForecastCategory.CLOSED if stage.kind == StageKind.WON else ForecastCategory.OMITTED
         )
@@ -136,14 +137,15 @@ def move_opportunity(opportunity: Opportunity, stage: Stage, *, by,
     if stage.pk == current.stage_id:
         return current
     from_stage = current.stage
-    _apply_stage(current, stage, set_probability=True)
+    now = timezone.now()  # one instant: a deal closed by this move closed when it moved
+    _apply_stage(current, stage, set_probability=True, now=now)
     if lost_reason:
         current.lost_reason = lost_reason
     current.version += 1
     current.save()
     OpportunityChange.objects.create(
         opportunity=current, field=OpportunityChange.Field.STAGE, from_stage=from_stage,
-        to_stage=stage, changed_at=timezone.now(), changed_by=by)
+        to_stage=stage, changed_at=now, changed_by=by)
     record_changes(current, {"stage": (from_stage, stage)}, by)
     return current
 

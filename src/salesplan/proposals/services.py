@@ -518,9 +518,12 @@ def accept_quote(quote: Quote, *, by, stage: Stage | None = None) -> Quote:
     except IntegrityError as exc:
         raise ValidationError({"status": "Another quote of this opportunity is already "
                                          "accepted."}) from exc
-    pipeline_services.update_opportunity(
-        opportunity, by=by, data={"amount": version.total, "currency": version.currency})
-    pipeline_services.move_opportunity(opportunity, stage or _won_stage(opportunity), by=by)
+    target = stage or _won_stage(opportunity)
+    changes = {"amount": version.total, "currency": version.currency}
+    if target.kind != StageKind.OPEN:  # it closes today, whatever date was expected
+        changes["close_date"] = timezone.localdate()
+    pipeline_services.update_opportunity(opportunity, by=by, data=changes)
+    pipeline_services.move_opportunity(opportunity, target, by=by)
     quote.opportunity = Opportunity.objects.get(pk=opportunity.pk)
     return quote
 
