@@ -65,12 +65,12 @@ lint: setup
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 
-# Each bench/bench_*.py prints JSON lines; see bench/README.md. Default sizes are the
-# full load tests (a million accounts); `make bench BENCH_ARGS="--accounts 20000"` is quick.
-BENCH_ARGS ?=
+# Each bench/bench_*.py prints JSON lines at its default (full) size; see bench/README.md
+# for each script's own size options. `make bench BENCH=reports` runs one of them.
+BENCH ?= *
 bench: setup
-	@set -e; for script in bench/bench_*.py; do \
-		echo "== $$script"; $(BIN)/python $$script $(BENCH_ARGS); done
+	@set -e; for script in bench/bench_$(BENCH).py; do \
+		echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles build dist .mypy_cache .ruff_cache .pytest_cache
