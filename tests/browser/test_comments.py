@@ -5,13 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from salesplan.scoring import services as scoring
-from tests.browser.conftest import (  # noqa: F401 - the browser fixtures, shared
-    browser,
-    journey_data,
-    log_in,
-    page,
-    seeded_data,
-)
+from tests.browser.conftest import log_in
 from tests.factories import make_lead
 
 WAIT = 30_000  # ms: a busy machine loads the htmx panels slowly
@@ -21,7 +15,7 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.django_db(transaction=True, databases="__all__")]
 
 
-def test_comment_with_a_mention_reaches_the_rep(page, org):  # noqa: F811
+def test_comment_with_a_mention_reaches_the_rep(page, org):
     scoring.create_rule(by=org.marketer, data={
         "kind": "fit", "field": "industry", "operator": "equals", "value": "Healthcare",
         "points": 45})
