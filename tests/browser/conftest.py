@@ -13,6 +13,40 @@ import pytest
 # from a thread with a running loop unless told it is safe (the test owns the thread).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+
+
+def _one_request_at_a_time() -> None:
+    """On SQLite the live server's threads share the test's one in-memory connection, and
+    pages now load several panels at once: two requests on one connection fail with
+    "bad parameter or other API misuse". Requests still arrive in parallel (keep-alive
+    connections stay open), but their handling takes turns. PostgreSQL gives each
+    thread its own connection and needs none of this, but it does no harm there."""
+    import threading
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class TakingTurnsServer(ThreadedWSGIServer):
+        turn = threading.Lock()
+
+        def set_app(self, application):
+            def in_turn(environ, start_response):
+                with self.turn:
+                    # The whole body is produced inside the turn (downloads included),
+                    # and the response closed there (it ends the request for Django).
+                    result = application(environ, start_response)
+                    try:
+                        return [b"".join(result)]
+                    finally:
+                        if hasattr(result, "close"):
+                            result.close()
+            super().set_app(in_turn)
+
+    LiveServerThread.server_class = TakingTurnsServer
+
+
+_one_request_at_a_time()
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking",
                  "--disable-component-update", "--disable-gpu"]

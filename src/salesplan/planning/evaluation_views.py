@@ -79,6 +79,6 @@ def evaluate_now(request, pk: int):
 @login_required
 def alert_list(request):
     return render(request, "planning/alerts.html", {
-        "nav_section": "plans",
+        "nav_section": "plan_alerts",
         "alerts": evaluation.visible_alerts(request.user).order_by("-as_of", "label")[:500],
     })

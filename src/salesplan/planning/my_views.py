@@ -23,7 +23,7 @@ def my_plan(request):
     chosen = request.GET.get("plan")
     plan = next((p for p in plans if str(p.pk) == chosen), None) or next(
         (p for p in plans if p.status == PlanStatus.ACTIVE), None) or (plans[0] if plans else None)
-    context: dict = {"nav_section": "plans", "plans": plans, "plan": plan}
+    context: dict = {"nav_section": "my_plan", "plans": plans, "plan": plan}
     if plan is None:
         return render(request, "planning/my_plan.html", context)
     calendar = CompanyCalendar.current()
