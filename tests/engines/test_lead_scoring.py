@@ -120,6 +120,13 @@ def test_reasons_and_intercept_add_up_to_the_logit():
     # Stored as JSON and read back, the model scores the same.
     again = engine.ScoringParameters.from_json(params.to_json())
     assert np.allclose(engine.predict(again, rows), engine.predict(params, rows))
+    # ... even when the store hands the mappings back with their keys in another order
+    # (PostgreSQL's jsonb orders keys by length, then bytes).
+    stored = params.to_json()
+    stored["vocabulary"] = dict(reversed(list(stored["vocabulary"].items())))
+    reordered = engine.ScoringParameters.from_json(stored)
+    assert list(reordered.vocabulary) == list(params.vocabulary)
+    assert np.allclose(engine.predict(reordered, rows), engine.predict(params, rows))
 
 
 def test_rules_add_fit_and_engagement_points_and_grade():

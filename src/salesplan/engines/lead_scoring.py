@@ -202,10 +202,22 @@ class ScoringParameters:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "ScoringParameters":
-        return cls(intercept=float(data["intercept"]), features=list(data["features"]),
+        features = list(data["features"])
+
+        def first_column(name: str) -> int:
+            # The encoder emits columns field by field in the mappings' order; a JSON
+            # store may reorder keys (PostgreSQL's jsonb does), so restore the order the
+            # features (and so the coefficients) were trained in.
+            return next((i for i, f in enumerate(features)
+                         if f == name or f.startswith(name + "=")), len(features))
+
+        vocabulary = {k: list(v) for k, v in sorted(data["vocabulary"].items(),
+                                                    key=lambda kv: first_column(kv[0]))}
+        numeric = {k: [float(x) for x in v] for k, v in sorted(data["numeric"].items(),
+                                                               key=lambda kv: first_column(kv[0]))}
+        return cls(intercept=float(data["intercept"]), features=features,
                    coefficients=[float(c) for c in data["coefficients"]],
-                   vocabulary={k: list(v) for k, v in data["vocabulary"].items()},
-                   numeric={k: [float(x) for x in v] for k, v in data["numeric"].items()})
+                   vocabulary=vocabulary, numeric=numeric)
 
 
 @dataclass
