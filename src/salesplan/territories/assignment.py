@@ -192,14 +192,28 @@ def _insert_sql() -> str:
             "VALUES (%s, %s, %s, %s, %s)")
 
 
+def _insert_rows(cursor, rows: list[tuple]) -> None:
+    """Insert (account_id, alignment_id, territory_id, type, reason) rows: PostgreSQL
+    takes them through COPY (several times faster than INSERTs at a million rows),
+    SQLite through one prepared INSERT."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(AccountTerritory._meta.db_table)
+        # The table name comes from the model, never from input.
+        copy_sql = f"COPY {table} (account_id, alignment_id, territory_id, type, reason) FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    cursor.executemany(_insert_sql(), rows)
+
+
 def write_assignments(alignment_id: int, assignments) -> None:
     """Insert (account_id, territory_id, kind, reason) rows: a list, or a BulkOutcome."""
-    sql = _insert_sql()
     chunks = (assignments.chunks(CHUNK) if isinstance(assignments, BulkOutcome)
               else (assignments[i:i + CHUNK] for i in range(0, len(assignments), CHUNK)))
     with connection.cursor() as cursor:
         for chunk in chunks:
-            cursor.executemany(sql, [(a, alignment_id, t, k, r[:300]) for a, t, k, r in chunk])
+            _insert_rows(cursor, [(a, alignment_id, t, k, r[:300]) for a, t, k, r in chunk])
 
 
 def write_conflicts(alignment_id: int, conflicts) -> None:
@@ -223,11 +237,9 @@ def run_full_assignment(alignment: Alignment,
         AccountTerritory.objects.filter(alignment=alignment).delete()
         AssignmentConflict.objects.filter(alignment=alignment).delete()
         written = 0
-        sql = _insert_sql()
         with connection.cursor() as cursor:
             for chunk in out.chunks(CHUNK):
-                cursor.executemany(sql, [(a, alignment.pk, t, k, r[:300])
-                                         for a, t, k, r in chunk])
+                _insert_rows(cursor, [(a, alignment.pk, t, k, r[:300]) for a, t, k, r in chunk])
                 written += len(chunk)
                 if progress:
                     progress(total // 2 + written * (total - total // 2) // max(len(out), 1),
