@@ -696,8 +696,12 @@ def list_goals(request, id: int):
     territory = _get(Territory, id, request.auth)
     from .models import TerritoryGoal
 
-    return list(TerritoryGoal.objects.filter(territory__in=[territory, *territory.children.all()])
+    rows = list(TerritoryGoal.objects.filter(territory__in=[territory, *territory.children.all()])
                 .select_related("territory").order_by("period_start", "territory__name"))
+    # Read by GoalOut's resolvers: one walk of the map for the whole list.
+    for goal, reached in zip(rows, goals.attainments(rows), strict=True):
+        goal._attainment = reached  # type: ignore[attr-defined]
+    return rows
 
 
 @territory_router.post("/{int:id}/goals", response={201: list[GoalOut]})

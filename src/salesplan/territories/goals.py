@@ -336,20 +336,56 @@ class Attainment:
 
 
 def attainment(goal: TerritoryGoal, *, today: date | None = None) -> Attainment:
+    return attainments([goal], today=today)[0]
+
+
+def attainments(goal_rows, *, today: date | None = None) -> list[Attainment]:
+    """Attainment of each goal. The hierarchy is read once per alignment and each
+    period's selling days counted once, so a page of goals costs one bookings query
+    per goal, not a walk of the whole map per goal."""
+    from collections import defaultdict
+
     today = today or timezone.localdate()
-    if today < goal.period_start:
-        return Attainment(Decimal(0), Decimal(0) if goal.amount else None, Decimal(0))
-    until = min(today, goal.period_end)
-    ids = _territory_ids(goal.territory)
-    actual = _bookings(ids, goal.period_start, until)
-    total_days = selling_days(goal.period_start, goal.period_end)
-    elapsed = selling_days(goal.period_start, until)
+    children: dict[int, dict[int | None, list[int]]] = {}
+    days: dict[tuple[date, date], int] = {}
+
+    def below(territory: Territory) -> set[int]:
+        tree = children.get(territory.alignment_id)
+        if tree is None:
+            tree = children[territory.alignment_id] = defaultdict(list)
+            for tid, parent_id in Territory.objects.filter(
+                    alignment_id=territory.alignment_id).values_list("id", "parent_id"):
+                tree[parent_id].append(tid)
+        found, stack = set(), [territory.pk]
+        while stack:
+            current = stack.pop()
+            if current not in found:
+                found.add(current)
+                stack.extend(tree[current])
+        return found
+
+    def days_between(start: date, end: date) -> int:
+        if (start, end) not in days:
+            days[start, end] = selling_days(start, end)
+        return days[start, end]
+
     tenth = Decimal("0.1")
-    return Attainment(
-        actual=actual,
-        percent=(actual / goal.amount * 100).quantize(tenth) if goal.amount else None,
-        expected_percent=(Decimal(elapsed) / total_days * 100).quantize(tenth)
-        if total_days else None)
+    results = []
+    for goal in goal_rows:
+        if today < goal.period_start:
+            results.append(Attainment(Decimal(0), Decimal(0) if goal.amount else None,
+                                      Decimal(0)))
+            continue
+        until = min(today, goal.period_end)
+        actual = _bookings(below(goal.territory), goal.period_start, until)
+        total_days = days_between(goal.period_start, goal.period_end)
+        elapsed = days_between(goal.period_start, until)
+        results.append(Attainment(
+            actual=actual,
+            percent=(actual / goal.amount * 100).quantize(tenth) if goal.amount else None,
+            expected_percent=(Decimal(elapsed) / total_days * 100).quantize(tenth)
+            if total_days else None))
+    return results
 
 
 def parse_overrides(data, children) -> dict[int, tuple[Decimal, str]]:

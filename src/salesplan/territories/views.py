@@ -290,8 +290,8 @@ def _goal_proposals(territory: Territory, form: GoalForm):
 
 def _with_attainment(goal_rows) -> list[TerritoryGoal]:
     rows = list(goal_rows)
-    for goal in rows:
-        goal.attainment = goals.attainment(goal)  # type: ignore[attr-defined]
+    for goal, reached in zip(rows, goals.attainments(rows), strict=True):
+        goal.attainment = reached  # type: ignore[attr-defined]
     return rows
 
 
