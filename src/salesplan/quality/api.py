@@ -214,6 +214,7 @@ class SettingsOut(Schema):
     stage_history_days: int
     lead_first_touch_hours: int
     duplicate_threshold: int
+    quote_approval_wait_days: int
 
 
 class SettingsIn(InputSchema):
@@ -222,6 +223,7 @@ class SettingsIn(InputSchema):
     stage_history_days: int | None = Field(None, ge=1, le=730)
     lead_first_touch_hours: int | None = Field(None, ge=1, le=720)
     duplicate_threshold: int | None = Field(None, ge=50, le=100)
+    quote_approval_wait_days: int | None = Field(None, ge=1, le=90)
 
 
 @router.get("/settings", response=SettingsOut)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from salesplan.activities.models import Activity, ActivityKind
 from salesplan.customers.models import Account, Contact, Lead, LeadStatus
 from salesplan.pipeline.models import Opportunity, OpportunityChange, StageKind
+from salesplan.proposals.models import Quote
 
 from .models import QualitySettings, RecordType, RequiredField, Review
 
@@ -63,6 +64,8 @@ class Check:
     # Opportunities: page per stage ("open" stages, or all "not_lost" ones) and merge, so
     # each page reads the (stage, close_date, id) index instead of every closed deal.
     stages: str | None = None
+    # The path to the person who answers for a flagged record (a quote: its deal's owner).
+    owner_field: str = "owner"
 
     @property
     def resource(self) -> str:
@@ -224,6 +227,69 @@ def leads_not_followed_up(user, ctx: Context) -> QuerySet:
             .exclude(Exists(touched)))
 
 
+# --- quotes ----------------------------------------------------------------------------
+
+
+def trips_q(rule) -> Q:
+    """The quote lines that go past one rule of the approval matrix, as a filter: the
+    same tests as the matrix's own evaluation (proposals.approvals), which lists the
+    reasons on each flagged quote; a test holds the two to the same answers."""
+    from salesplan.proposals.models import RuleMetric
+
+    if rule.metric == RuleMetric.DISCOUNT:
+        return Q(requested_discount_pct__gt=rule.threshold_pct)
+    if rule.metric == RuleMetric.MARGIN:
+        return Q(margin_pct__isnull=False, margin_pct__lt=rule.threshold_pct)
+    return Q(below_floor=True) | Q(below_min_margin=True)
+
+
+def approver_levels_from(level: str) -> list[str]:
+    """The approver levels that cover an approval required at `level` (it or higher)."""
+    from salesplan.proposals.approvals import LEVEL_ORDER
+    from salesplan.proposals.models import ApproverLevel
+
+    least = LEVEL_ORDER[ApproverLevel(level)]
+    return [other for other, rank in LEVEL_ORDER.items() if rank >= least]
+
+
+def discounted_beyond_policy(user, ctx: Context) -> QuerySet:
+    """Quotes whose current lines go past the approval matrix and that lack the approval:
+    approved, sent or accepted without every required approval given (at the level the
+    rule names, or higher); or over a limit and still a draft, or still waiting for an
+    approval, after the agreed number of days."""
+    from salesplan.proposals.approvals import active_rules
+    from salesplan.proposals.models import (
+        Approval,
+        ApprovalStatus,
+        Quote,
+        QuoteLine,
+        QuoteStatus,
+    )
+
+    rules = active_rules()
+    if not rules:
+        return Quote.objects.none()
+    current = {"quote_version__quote": OuterRef("pk"),
+               "quote_version__number": OuterRef("current_number")}
+    lines = QuoteLine.objects.filter(**current)
+    approved = Approval.objects.filter(status=ApprovalStatus.APPROVED, **current)
+    over_a_limit = Q(pk__in=[])
+    not_approved = Q(pk__in=[])
+    for rule in rules:
+        tripped = Exists(lines.filter(trips_q(rule)))
+        over_a_limit |= Q(tripped)
+        not_approved |= Q(tripped) & ~Q(Exists(approved.filter(
+            approver__in=approver_levels_from(rule.approver))))
+    waited_since = ctx.now - timedelta(days=ctx.settings.quote_approval_wait_days)
+    waiting = Exists(Approval.objects.filter(status=ApprovalStatus.PENDING,
+                                             created_at__lt=waited_since, **current))
+    return Quote.objects.visible_to(user).filter(
+        (Q(status__in=(QuoteStatus.APPROVED, QuoteStatus.SENT, QuoteStatus.ACCEPTED))
+         & not_approved)
+        | (Q(status=QuoteStatus.DRAFT, updated_at__lt=waited_since) & over_a_limit)
+        | (Q(status=QuoteStatus.IN_APPROVAL) & Q(waiting)))
+
+
 # --- required fields -------------------------------------------------------------------
 
 # Fields a policy may require, per record type (the editable fields that can be empty).
@@ -375,6 +441,11 @@ CHECKS: dict[str, Check] = {c.key: c for c in (
     Check("lead_not_followed_up", "Leads not followed up",
           "New or working leads with no activity done within the agreed first-touch time.",
           Lead, RecordType.LEAD, "created_at", 2, "log_activity", leads_not_followed_up),
+    Check("discount_beyond_policy", "Quotes discounted beyond policy",
+          "Quotes over a limit of the approval matrix without the approval: approved, sent "
+          "or accepted without it, or still a draft or waiting for an approval after the "
+          "agreed days.", Quote, "quote", "created_at", 3, "quote", discounted_beyond_policy,
+          owner_field="opportunity__owner"),
 )}
 
 TERRITORY_CHECK = "territory_violation"

@@ -37,6 +37,10 @@ class QualitySettings(TimeStampedModel):
     duplicate_threshold = models.PositiveSmallIntegerField(
         default=85, validators=[MinValueValidator(50), MaxValueValidator(100)],
         help_text="Pairs scoring at least this (0–100) are listed as likely duplicates.")
+    quote_approval_wait_days = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="A quote over a limit of the approval matrix that is still a draft, or "
+                  "still waiting for an approval, after this many days is flagged.")
 
     class Meta:
         verbose_name_plural = "quality settings"
@@ -234,3 +238,37 @@ class SyncMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.last_id}"
+
+
+class IssueCountRun(models.Model):
+    """One full count of every check over every record (see counting.refresh_issue_counts):
+    the moment the figures are true of, and how long counting took."""
+
+    counted_at = models.DateTimeField(db_index=True)
+    seconds = models.DecimalField(max_digits=9, decimal_places=2, default=0)
+    checks = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-counted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Issue count of {self.counted_at:%Y-%m-%d %H:%M}"
+
+
+class IssueCount(models.Model):
+    """How many records one check flags for one owner, as of its run's time. The
+    company-wide overview reads these instead of counting millions of records."""
+
+    run = models.ForeignKey(IssueCountRun, on_delete=models.CASCADE, related_name="counts")
+    check_key = models.CharField(max_length=40)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE,
+                              related_name="+")
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["run", "check_key", "owner"]
+        constraints = [models.UniqueConstraint(fields=["run", "check_key", "owner"],
+                                               name="issue_count_once_per_run")]
+
+    def __str__(self) -> str:
+        return f"{self.check_key} / {self.owner_id}: {self.count}"

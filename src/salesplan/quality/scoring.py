@@ -61,8 +61,9 @@ def issues_by_owner(ctx: qc.Context | None = None) -> dict[int, Counter]:
     everyone = Everyone()
     table: dict[int, Counter] = defaultdict(Counter)
     for check in qc.CHECKS.values():
-        rows = (check.query(everyone, ctx).order_by().values("owner_id")
-                .annotate(n=Count("pk")).values_list("owner_id", "n"))
+        owner = check.owner_field
+        rows = (check.query(everyone, ctx).order_by().values(owner)
+                .annotate(n=Count("pk")).values_list(owner, "n"))
         for owner_id, n in rows:
             table[owner_id][check.key] += n
     return table

@@ -30,6 +30,7 @@ SELECT_RELATED = {
     "lead": ("owner",),
     "account": ("owner",),
     "contact": ("owner", "account"),
+    "quote": ("opportunity__owner", "opportunity__account"),
 }
 
 
@@ -70,8 +71,9 @@ def counts_by_owner(user, ctx: qc.Context | None = None) -> tuple[list[dict], li
         return latest_owner_issues()
     table: dict[int, Counter] = defaultdict(Counter)
     for check in qc.CHECKS.values():
-        rows = (check.query(user, ctx).filter(owner_id__in=owner_ids).order_by()
-                .values("owner_id").annotate(n=Count("pk")).values_list("owner_id", "n"))
+        owner = check.owner_field
+        rows = (check.query(user, ctx).filter(**{f"{owner}__in": owner_ids}).order_by()
+                .values(owner).annotate(n=Count("pk")).values_list(owner, "n"))
         for owner_id, n in rows:
             table[owner_id][check.key] += n
     return _owner_rows(table), []
@@ -119,7 +121,7 @@ def check_page(user, check: qc.Check, *, cursor: str | None = None, owner_id: in
     ctx = ctx or qc.Context.current()
     queryset = check.query(user, ctx).select_related(*SELECT_RELATED[check.record_type])
     if owner_id is not None:
-        queryset = queryset.filter(owner_id=owner_id)
+        queryset = queryset.filter(**{check.owner_field: owner_id})
     limit = limit or django_settings.LIST_PAGE_SIZE
     if check.stages:
         # Opportunities: stage by stage, late stages (which close soonest) first.
@@ -171,6 +173,9 @@ def page_per_stage(queryset, stages: list[int], *, order: str, cursor: str | Non
 
 
 def _urls(record_type: str, pk: int) -> tuple[str, str]:
+    if record_type == "quote":
+        url = reverse("web:proposals:detail", args=[pk])
+        return url, url
     return (reverse(f"web:{record_type}_detail", args=[pk]),
             reverse(f"web:{record_type}_edit", args=[pk]))
 
@@ -186,9 +191,17 @@ def describe(check: qc.Check, records: list, ctx: qc.Context) -> list[Item]:
         if missing:
             detail = "Missing: " + ", ".join(_label(record, f) for f in missing)
         items.append(Item(record_id=record.pk, name=_name(record), url=url, edit_url=edit_url,
-                          owner=record.owner, detail=detail, record=record, missing=missing,
-                          version=getattr(record, "version", 0)))
+                          owner=owner_of(check, record), detail=detail, record=record,
+                          missing=missing, version=getattr(record, "version", 0)))
     return items
+
+
+def owner_of(check: qc.Check, record) -> User | None:
+    """The person who answers for a flagged record (follows the check's owner path)."""
+    target = record
+    for step in check.owner_field.split("__"):
+        target = getattr(target, step, None)
+    return target
 
 
 def _label(record, name: str) -> str:
@@ -236,7 +249,42 @@ def _details(check: qc.Check, records: list, ctx: qc.Context) -> dict[int, str]:
     if check.key == "lead_not_followed_up":
         return {r.pk: f"Waiting {int((ctx.now - r.created_at).total_seconds() // 3600)} hours"
                       f" since {r.created_at:%d %b %Y %H:%M}" for r in records}
+    if check.key == "discount_beyond_policy":
+        return quote_details(records)
     return {}
+
+
+def quote_details(quotes: list) -> dict[int, str]:
+    """What each flagged quote needs, in the approval matrix's own words, and where it
+    stands (one query for the lines and one for the approvals of the page)."""
+    from salesplan.proposals.approvals import active_rules, required_approvals
+    from salesplan.proposals.models import Approval, ApprovalStatus, QuoteLine
+
+    current = Q(pk__in=[])
+    for quote in quotes:
+        current |= Q(quote_version__quote_id=quote.pk,
+                     quote_version__number=quote.current_number)
+    lines: dict[int, list[QuoteLine]] = defaultdict(list)
+    for line in QuoteLine.objects.filter(current).select_related("quote_version") \
+            .order_by("position"):
+        lines[line.quote_version.quote_id].append(line)
+    pending = defaultdict(list)
+    for approval in Approval.objects.filter(current, status=ApprovalStatus.PENDING) \
+            .select_related("quote_version"):
+        pending[approval.quote_version.quote_id].append(approval)
+    rules = active_rules()
+    details = {}
+    for quote in quotes:
+        needed = required_approvals(lines[quote.pk], rules)
+        why = "; ".join(f"{r['rule']} ({r['line_count']} line{'s' if r['line_count'] > 1 else ''})"
+                        for n in needed for r in n.reasons)
+        who = ", ".join(sorted({n.approver_label for n in needed}))
+        state = quote.get_status_display()
+        if pending[quote.pk]:
+            since = min(a.created_at for a in pending[quote.pk])
+            state += f" since {since:%d %b %Y}"
+        details[quote.pk] = f"{state}; needs {who or 'approval'}: {why}"
+    return details
 
 
 # --- territory violations (from the territories app) -----------------------------------

@@ -216,7 +216,26 @@ def apply_fix(check_key: str, record_id: int, *, by, data: dict) -> str:
         return set_required_field(record, by=by, record_type=check.record_type,
                                   field=str(data.get("field") or ""), value=data.get("value"),
                                   expected_version=version)
+    if check.fix == "quote":
+        return submit_quote_for_approval(record, by=by)
     raise ValidationError({"check": f"{check.label} has no fix."})  # pragma: no cover
+
+
+def submit_quote_for_approval(quote, *, by) -> str:
+    """Submit a draft quote that is over a limit to the approvals the matrix asks for,
+    through the quotes' own service (which checks the user may change the quote). A
+    quote already sent or waiting is not submitted again: its page is where it moves on."""
+    from salesplan.proposals import services as proposals
+    from salesplan.proposals.models import QuoteStatus
+
+    if quote.status != QuoteStatus.DRAFT:
+        state = quote.get_status_display().lower()
+        raise ValidationError({"status": f"Quote {quote.number} is {state}: open it to "
+                                         "follow its approvals."})
+    proposals.submit_quote(quote, by=by)
+    if quote.status == QuoteStatus.APPROVED:
+        return f"Quote {quote.number} needs no approval under the current matrix: approved."
+    return f"Quote {quote.number} is submitted for approval."
 
 
 def fix_territory(*, by, kind: str, record_id: int) -> str:
@@ -254,7 +273,7 @@ def remove_required_field(rule: RequiredField, *, by) -> None:
 
 
 SETTINGS_FIELDS = ("stale_after_days", "close_date_pushes", "stage_history_days",
-                   "lead_first_touch_hours", "duplicate_threshold")
+                   "lead_first_touch_hours", "duplicate_threshold", "quote_approval_wait_days")
 
 
 @transaction.atomic
