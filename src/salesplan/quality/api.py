@@ -46,6 +46,8 @@ class CheckOut(Schema):
     fix: str
     count: int
     capped: bool
+    counted_at: datetime | None = Field(
+        None, description="When a stored company-wide count was taken; null when live.")
 
 
 @router.get("/checks", response=list[CheckOut])
@@ -53,7 +55,7 @@ def list_checks(request):
     """Every check with how many of the records you may see it flags."""
     return [{"key": c.check.key, "label": c.check.label, "description": c.check.description,
              "record_type": c.check.record_type, "weight": c.check.weight, "fix": c.check.fix,
-             "count": c.count, "capped": c.capped}
+             "count": c.count, "capped": c.capped, "counted_at": c.counted_at}
             for c in selectors.check_counts(request.auth)]
 
 

@@ -77,9 +77,14 @@ def weighted(counts: Counter) -> int:
 def take_snapshot(day: date | None = None, ctx: qc.Context | None = None) -> dict[str, int]:
     """Store today's (or `day`'s) scores for every rep, team and the company; taking it
     again the same day replaces that day's figures."""
+    from .counting import store_issue_counts
+
     day = day or timezone.localdate()
+    ctx = ctx or qc.Context.current()
     records = records_by_owner()
     issues = issues_by_owner(ctx)
+    if day == timezone.localdate():
+        store_issue_counts(issues, ctx)  # the overview's company-wide figures, same count
     people = set(records) | set(issues)
     ScoreSnapshot.objects.filter(taken_on=day).delete()
     rows = []

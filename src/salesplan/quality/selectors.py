@@ -4,16 +4,18 @@ scores and their trend, and the card for the role dashboards."""
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings as django_settings
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from salesplan.core.listing import Page, capped_count, keyset_page, read_cursor
 from salesplan.org.models import Role, User
 
 from . import checks as qc
+from .counting import latest_counts
 from .models import (
     DuplicateCandidate,
     DuplicateStatus,
@@ -48,17 +50,36 @@ class CheckCount:
     check: qc.Check
     count: int
     capped: bool
+    counted_at: datetime | None = None  # set when the figure is a stored count, not live
+
+
+def sees_everything(user) -> bool:
+    """Admins and executives: their overview is the whole company's."""
+    return bool(user.visible_owner_ids is None
+                and (user.is_admin or user.role == Role.EXECUTIVE))
 
 
 def check_counts(user, ctx: qc.Context | None = None) -> list[CheckCount]:
-    """How many flagged records each check finds among those the user sees (counted up
-    to COUNT_CAP, so the overview answers fast at any size)."""
+    """How many flagged records each check finds among those the user sees. Someone who
+    sees every record gets the exact counts of the latest stored run (see counting), with
+    its time; everyone else, and any check the run did not count, is counted live up to
+    COUNT_CAP, so the overview answers fast at any size."""
     ctx = ctx or qc.Context.current()
+    stored = latest_counts() if sees_everything(user) else None
     found = []
     for check in qc.CHECKS.values():
+        if stored is not None and check.key in stored.checks:
+            found.append(CheckCount(check, stored.totals.get(check.key, 0), False,
+                                    stored.counted_at))
+            continue
         count, capped = capped_count(check.query(user, ctx), COUNT_CAP)
         found.append(CheckCount(check, count, capped))
     return found
+
+
+def counted_at(counts: list[CheckCount]) -> datetime | None:
+    """When the stored figures among these counts were counted (None: all live)."""
+    return next((c.counted_at for c in counts if c.counted_at is not None), None)
 
 
 def counts_by_owner(user, ctx: qc.Context | None = None) -> tuple[list[dict], list[str]]:
@@ -68,6 +89,10 @@ def counts_by_owner(user, ctx: qc.Context | None = None) -> tuple[list[dict], li
     ctx = ctx or qc.Context.current()
     owner_ids = user.visible_owner_ids
     if owner_ids is None:
+        stored = latest_counts()
+        if stored is not None:
+            when = timezone.localtime(stored.counted_at)
+            return _owner_rows(stored.by_owner), [f"Counted at {when:%d %b %Y %H:%M}."]
         return latest_owner_issues()
     table: dict[int, Counter] = defaultdict(Counter)
     for check in qc.CHECKS.values():

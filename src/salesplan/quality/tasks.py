@@ -38,3 +38,19 @@ def _snapshot(job) -> tuple[dict, str]:
 def snapshot_scores(job_id: int) -> dict:
     """Take today's data-quality scores."""
     return run_job(job_id, _snapshot)
+
+
+def _count(job) -> tuple[dict, str]:
+    from .counting import refresh_issue_counts
+
+    Progress(job, total=1, every=1)
+    run = refresh_issue_counts()
+    total = sum(run.counts.values_list("count", flat=True))
+    return ({"run_id": run.pk, "issues": total},
+            f"Counted {total:,} issues over every record in {run.seconds} s.")
+
+
+@task
+def count_issues(job_id: int) -> dict:
+    """Count every check over every record for the company-wide overview."""
+    return run_job(job_id, _count)

@@ -59,6 +59,7 @@ def overview(request):
     ctx = qc.Context.current()
     counts = selectors.check_counts(request.user, ctx)
     owner_rows, notes = selectors.counts_by_owner(request.user, ctx)
+    when = selectors.counted_at(counts)
     duplicates = {t: selectors.visible_pairs(request.user, t).count() for t in DUPLICATE_TYPES}
     day, _people, teams = selectors.latest_scores(request.user)
     for row in owner_rows:
@@ -67,8 +68,22 @@ def overview(request):
         "counts": counts, "owner_rows": owner_rows[:100], "owner_notes": notes,
         "checks": list(qc.CHECKS.values()), "duplicates": duplicates,
         "score_day": day, "team_scores": teams[:10], "settings": ctx.settings,
-        "first_touch": qc.lead_first_touch_hours(ctx),
+        "first_touch": qc.lead_first_touch_hours(ctx), "counted_at": when,
+        "can_recount": selectors.sees_everything(request.user),
     })
+
+
+@login_required
+@require_POST
+def recount(request):
+    """Count every check over every record again (in the background) for the
+    company-wide overview."""
+    from .tasks import count_issues
+
+    if not selectors.sees_everything(request.user):
+        raise PermissionDenied("The company-wide count is for admins and executives.")
+    job = start_job("quality.count", by=request.user, task=count_issues)
+    return redirect("web:imports:job", pk=job.pk)
 
 
 def _owner_filter(request) -> int | None:

@@ -4,6 +4,7 @@ from the command line (for cron or a one-off look).
     salesplan quality scan [--as USERNAME] [--check KEY] [--limit N]
     salesplan quality duplicates [--type account|contact|lead ...]
     salesplan quality snapshot [--date YYYY-MM-DD]
+    salesplan quality counts     (the company-wide counts the overview shows)
 """
 
 import time
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         dup.add_argument("--type", dest="types", action="append", choices=DUPLICATE_TYPES)
         snap = sub.add_parser("snapshot", help="Store the data-quality scores of the day.")
         snap.add_argument("--date", type=date.fromisoformat)
+        sub.add_parser("counts", help="Count every check over every record for the overview.")
 
     def handle(self, *args, **options) -> None:
         action = options["action"]
@@ -46,6 +48,12 @@ class Command(BaseCommand):
                     f"{record_type}: {scan.records:,} records, {scan.pairs_compared:,} pairs "
                     f"compared, {scan.candidates:,} likely duplicates "
                     f"({time.perf_counter() - started:.1f} s)")
+        elif action == "counts":
+            from salesplan.quality.counting import refresh_issue_counts
+
+            run = refresh_issue_counts()
+            self.stdout.write(f"Counted {sum(run.counts.values_list('count', flat=True)):,} "
+                              f"issues in {run.seconds} s.")
         else:
             result = take_snapshot(options.get("date"))
             self.stdout.write(f"Scores stored for {result['people']} people "
