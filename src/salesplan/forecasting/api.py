@@ -131,7 +131,7 @@ def weighted_pipeline(request, fiscal_year: int | None = Query(None, ge=2000, le
     currency = Company.current().default_currency
     rows = calibration.weighted_pipeline(
         _visible_opportunities(request.user).filter(currency=currency), quarters, probs,
-        company_wide_key=currency if access.sees_all(request.user) else None)
+        company_wide_currency=currency if access.sees_all(request.user) else None)
     return {"currency": currency, "probabilities": probabilities,
             "periods": [{"period": _period_out(r.period), "open_amount": r.open_amount,
                          "weighted": r.weighted} for r in rows]}

@@ -146,22 +146,40 @@ def open_by_period_and_stage(opportunities, periods: list[FiscalPeriod]
     return by_period
 
 
+def open_by_period_and_stage_company_wide(currency: str, periods: list[FiscalPeriod]
+                                           ) -> dict[int, dict[int, Decimal]] | None:
+    """`open_by_period_and_stage` of every deal in `currency`, from the report rollups
+    (kept up to date on each read) instead of a scan of millions of deals; None when
+    they cannot answer (see `reports.facts.open_or_won_amounts`)."""
+    from salesplan.reports.facts import open_or_won_amounts
+
+    amounts = open_or_won_amounts(currency=currency, status=StageKind.OPEN,
+                                  start=periods[0].start, end=periods[-1].end,
+                                  dims=("month", "stage"))
+    if amounts is None:
+        return None
+    by_period: dict[int, dict[int, Decimal]] = {i: {} for i in range(len(periods))}
+    for (month, stage_id), amount in amounts.items():
+        for i, p in enumerate(periods):
+            if p.start <= month <= p.end:
+                stages = by_period[i]
+                stages[stage_id] = stages.get(stage_id, Decimal("0.00")) + amount
+    return by_period
+
+
 def weighted_pipeline(opportunities, periods: list[FiscalPeriod], probs: dict[int, Decimal],
-                      *, company_wide_key: str | None = None) -> list[WeightedPeriod]:
+                      *, company_wide_currency: str | None = None) -> list[WeightedPeriod]:
     """Open amount and weighted amount of `opportunities` (already restricted to what
     the user sees, in one currency) per period of their close dates. For those who see
-    every deal, pass `company_wide_key`: the amounts are then shared between them for a
-    minute (the company-wide scan is the slow part at millions of deals)."""
+    every deal, pass `company_wide_currency`: the amounts then come from the report
+    rollups (the company-wide scan is the slow part at millions of deals)."""
     if not periods:
         return []
     by_period = None
-    if company_wide_key:
-        key = f"forecast-open-by-stage:{company_wide_key}:{periods[0].start}:{len(periods)}"
-        by_period = cache.get(key)
+    if company_wide_currency:
+        by_period = open_by_period_and_stage_company_wide(company_wide_currency, periods)
     if by_period is None:
         by_period = open_by_period_and_stage(opportunities, periods)
-        if company_wide_key:
-            cache.set(key, by_period, 60)
     return [WeightedPeriod(p, sum(by_period[i].values(), Decimal("0.00")),
                            engine.weighted_pipeline(by_period[i], probs))
             for i, p in enumerate(periods)]
@@ -169,13 +187,19 @@ def weighted_pipeline(opportunities, periods: list[FiscalPeriod], probs: dict[in
 
 def weighted_by_owner(period: FiscalPeriod, currency: str) -> dict[int, Decimal]:
     """Stated-probability weighted pipeline per owner for one period (for snapshots)."""
+    from salesplan.reports.facts import open_or_won_amounts
+
     probs = probabilities("stated")
-    rows = (Opportunity.objects.filter(status=StageKind.OPEN, currency=currency,
-                                       close_date__gte=period.start, close_date__lte=period.end)
-            .order_by().values("owner_id", "stage_id").annotate(total=Sum("amount")))
     amounts: dict[int, dict[int, Decimal]] = {}
-    for r in rows:
-        amounts.setdefault(r["owner_id"], {})[r["stage_id"]] = r["total"] or Decimal(0)
+    summed = open_or_won_amounts(currency=currency, status=StageKind.OPEN, start=period.start,
+                                 end=period.end, dims=("owner", "stage"))
+    if summed is None:
+        summed = {(r["owner_id"], r["stage_id"]): r["total"] or Decimal(0) for r in (
+            Opportunity.objects.filter(status=StageKind.OPEN, currency=currency,
+                                       close_date__gte=period.start,
+                                       close_date__lte=period.end)
+            .order_by().values("owner_id", "stage_id").annotate(total=Sum("amount")))}
+    for (owner, stage), total in summed.items():
+        amounts.setdefault(owner, {})[stage] = total
     return {owner: engine.weighted_pipeline(stage_amounts, probs)
             for owner, stage_amounts in amounts.items()}
-

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -91,16 +90,17 @@ def _latest(rows) -> dict:
 def _amounts_by_owner(period: FiscalPeriod, currency: str, status: str,
                       until: date | None = None, *,
                       owners: list[int] | None = None) -> dict[int, Decimal]:
-    """Amounts per owner for the quarter: of the given owners (a manager's teams), or
-    company-wide, then shared between every reader of a roll-up for a minute."""
-    if owners is not None:
-        return _sum_by_owner(period, currency, status, until, owners)
-    key = f"forecast-by-owner:{period.start}:{currency}:{status}:{until}"
-    cached = cache.get(key)
-    if cached is None:
-        cached = _sum_by_owner(period, currency, status, until)
-        cache.set(key, cached, 60)
-    return cached
+    """Amounts per owner for the quarter, of the given owners (a manager's teams) or
+    company-wide: from the report rollups for a whole quarter, from the deals when only
+    those closing by `until` count (a snapshot of a past week)."""
+    if until is None or until >= period.end:
+        from salesplan.reports.facts import open_or_won_amounts
+
+        summed = open_or_won_amounts(currency=currency, status=status, start=period.start,
+                                     end=period.end, dims=("owner",), owners=owners)
+        if summed is not None:
+            return {owner: amount for (owner,), amount in summed.items()}
+    return _sum_by_owner(period, currency, status, until, owners)
 
 
 def _sum_by_owner(period: FiscalPeriod, currency: str, status: str, until: date | None,

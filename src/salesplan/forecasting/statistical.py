@@ -179,6 +179,17 @@ def _won_by_owner_and_period(quarters: list[FiscalPeriod],
 
 def _count_won_by_owner_and_period(quarters: list[FiscalPeriod],
                                    currency: str) -> dict[tuple[int, int], Decimal]:
+    from salesplan.reports.facts import open_or_won_amounts
+
+    summed = open_or_won_amounts(currency=currency, status=StageKind.WON,
+                                 start=quarters[0].start, end=quarters[-1].end,
+                                 dims=("owner", "month"))
+    if summed is not None:  # from the report rollups, month by month
+        totals: dict[tuple[int, int], Decimal] = {}
+        for (owner, month), amount in summed.items():
+            index = next(i for i, q in enumerate(quarters) if q.start <= month <= q.end)
+            totals[(owner, index)] = totals.get((owner, index), Decimal("0.00")) + amount
+        return totals
     bucket = Case(*[When(close_date__gte=q.start, close_date__lte=q.end, then=Value(i))
                     for i, q in enumerate(quarters)], output_field=IntegerField())
     rows = (Opportunity.objects.filter(status=StageKind.WON, currency=currency,

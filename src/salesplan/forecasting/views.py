@@ -62,7 +62,7 @@ def overview(request):
             currency=Company.current().default_currency),
         CompanyCalendar.current().quarters(period.fiscal_year),
         calibration.probabilities(source, months=12, today=today),
-        company_wide_key=Company.current().default_currency if access.sees_all(user)
+        company_wide_currency=Company.current().default_currency if access.sees_all(user)
         else None)
     return render(request, "forecasting/overview.html", {
         **_common(request, period), "is_open": is_open, "rollup": view,
