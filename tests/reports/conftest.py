@@ -1,6 +1,7 @@
 """A small, hand-computable sales history for the report tests (fiscal year = calendar
 year in these tests, so FY2026 Q1 is January to March 2026)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -16,7 +17,7 @@ Q1 = "FY2026-Q1"
 
 
 def deal(owner, amount: str, close: date, kind: str = "won", *, created: datetime | None = None,
-         position: int | None = None, pipeline=None, history: list[tuple[int, datetime]] = (),
+         position: int | None = None, pipeline=None, history: Sequence[tuple[int, datetime]] = (),
          currency: str = "USD") -> Opportunity:
     """An opportunity with a given outcome; `history` records its stage moves
     (position, when) as the pipeline services would."""
