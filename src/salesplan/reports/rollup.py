@@ -302,28 +302,27 @@ def apply_records(rollup: Rollup, ids: Iterable[int], ctx: Context) -> int:
 
 
 def _apply_deltas(rollup: Rollup, deltas: dict[FactKey, Measures]) -> None:
+    """Add the deltas to their cells in one statement (created when missing), then drop
+    the cells left with no record. Loading the touched cells first and updating them
+    one by one read a large part of the facts after a few hundred scattered changes."""
     deltas = {k: d for k, d in deltas.items() if any(d)}
     if not deltas:
         return
-    keys = list(deltas)
-    fields = rollup.key_fields + rollup.measure_fields
-    stored = {tuple(row[1:1 + len(rollup.key_fields)]): (row[0], row[1 + len(rollup.key_fields):])
-              for row in rollup.fact_model._default_manager.filter(**rollup.key_filter(keys))
-              .values_list("id", *fields)}
-    creates = []
-    for key, delta in deltas.items():
-        found = stored.get(key)
-        if found is None:
-            creates.append(rollup.fact_model(**dict(zip(fields, key + delta, strict=True))))
-            continue
-        pk, measures = found
-        total = _add(tuple(measures), delta)
-        if total[0] == 0:  # no record left in the cell
-            rollup.fact_model._default_manager.filter(pk=pk).delete()
-        else:
-            rollup.fact_model._default_manager.filter(pk=pk).update(
-                **dict(zip(rollup.measure_fields, total, strict=True)))
-    rollup.fact_model._default_manager.bulk_create(creates)
+    meta = rollup.fact_model._meta
+    ops = connection.ops
+    keys = [ops.quote_name(_column(meta, f)) for f in rollup.key_fields]
+    measures = [ops.quote_name(_column(meta, f)) for f in rollup.measure_fields]
+    table = ops.quote_name(meta.db_table)
+    # Table and column names come from the models, never from input.
+    sql = (f"INSERT INTO {table} ({', '.join(keys + measures)}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * (len(keys) + len(measures)))}) "
+           f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+           + ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in measures))
+    adapt = _adapters(rollup.fact_model, rollup.key_fields + rollup.measure_fields)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [_adapted(adapt, key + delta) for key, delta in deltas.items()])
+    rollup.fact_model._default_manager.filter(**rollup.key_filter(list(deltas)),
+                                              count=0).delete()
 
 
 def _state(rollup: Rollup) -> RollupState:
@@ -353,14 +352,31 @@ def insert_rows(model: type[models.Model], fields: tuple[str, ...], rows: list[t
     if not rows:
         return
     meta = model._meta
-    columns: list[Any] = [meta.get_field(f) for f in fields]
     ops = connection.ops
     # Table and column names come from the models, never from input.
     sql = (f"INSERT INTO {ops.quote_name(meta.db_table)} "  # noqa: S608
-           f"({', '.join(ops.quote_name(c.column) for c in columns)}) "
-           f"VALUES ({', '.join(['%s'] * len(columns))})")
-    adapters: list[Callable[[Any], Any] | None] = []
-    for column in columns:
+           f"({', '.join(ops.quote_name(_column(meta, f)) for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    adapters = _adapters(model, fields)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            cursor.executemany(sql, [_adapted(adapters, row)
+                                     for row in rows[start:start + CHUNK]])
+
+
+Adapter = Callable[[Any], Any] | None
+
+
+def _column(meta: Any, field: str) -> str:
+    return str(meta.get_field(field).column)
+
+
+def _adapters(model: type[models.Model], fields: tuple[str, ...]) -> list[Adapter]:
+    """How each field's Python value becomes a database parameter (None: as it is)."""
+    ops = connection.ops
+    adapters: list[Adapter] = []
+    for name in fields:
+        column = model._meta.get_field(name)
         if isinstance(column, models.DecimalField):
             adapters.append(partial(ops.adapt_decimalfield_value,
                                     max_digits=column.max_digits,
@@ -369,12 +385,12 @@ def insert_rows(model: type[models.Model], fields: tuple[str, ...], rows: list[t
             adapters.append(ops.adapt_datefield_value)
         else:
             adapters.append(None)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), CHUNK):
-            cursor.executemany(sql, [
-                tuple(v if a is None or v is None else a(v)
-                      for a, v in zip(adapters, row, strict=True))
-                for row in rows[start:start + CHUNK]])
+    return adapters
+
+
+def _adapted(adapters: list[Adapter], row: tuple) -> tuple:
+    return tuple(v if a is None or v is None else a(v)
+                 for a, v in zip(adapters, row, strict=True))
 
 
 def rebuild(names: Iterable[str] | None = None,
