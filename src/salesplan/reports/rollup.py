@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -318,9 +317,8 @@ def _apply_deltas(rollup: Rollup, deltas: dict[FactKey, Measures]) -> None:
            f"VALUES ({', '.join(['%s'] * (len(keys) + len(measures)))}) "
            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
            + ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m in measures))
-    adapt = _adapters(rollup.fact_model, rollup.key_fields + rollup.measure_fields)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [_adapted(adapt, key + delta) for key, delta in deltas.items()])
+        cursor.executemany(sql, [key + delta for key, delta in deltas.items()])
     rollup.fact_model._default_manager.filter(**rollup.key_filter(list(deltas)),
                                               count=0).delete()
 
@@ -357,40 +355,15 @@ def insert_rows(model: type[models.Model], fields: tuple[str, ...], rows: list[t
     sql = (f"INSERT INTO {ops.quote_name(meta.db_table)} "  # noqa: S608
            f"({', '.join(ops.quote_name(_column(meta, f)) for f in fields)}) "
            f"VALUES ({', '.join(['%s'] * len(fields))})")
-    adapters = _adapters(model, fields)
+    # Decimals and dates go to the driver as they are: both drivers bind them natively
+    # (per-value adaptation was a fifth of a rebuild).
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK):
-            cursor.executemany(sql, [_adapted(adapters, row)
-                                     for row in rows[start:start + CHUNK]])
-
-
-Adapter = Callable[[Any], Any] | None
+            cursor.executemany(sql, rows[start:start + CHUNK])
 
 
 def _column(meta: Any, field: str) -> str:
     return str(meta.get_field(field).column)
-
-
-def _adapters(model: type[models.Model], fields: tuple[str, ...]) -> list[Adapter]:
-    """How each field's Python value becomes a database parameter (None: as it is)."""
-    ops = connection.ops
-    adapters: list[Adapter] = []
-    for name in fields:
-        column = model._meta.get_field(name)
-        if isinstance(column, models.DecimalField):
-            adapters.append(partial(ops.adapt_decimalfield_value,
-                                    max_digits=column.max_digits,
-                                    decimal_places=column.decimal_places))
-        elif isinstance(column, models.DateField):
-            adapters.append(ops.adapt_datefield_value)
-        else:
-            adapters.append(None)
-    return adapters
-
-
-def _adapted(adapters: list[Adapter], row: tuple) -> tuple:
-    return tuple(v if a is None or v is None else a(v)
-                 for a, v in zip(adapters, row, strict=True))
 
 
 def rebuild(names: Iterable[str] | None = None,
