@@ -642,7 +642,9 @@ class _Column:
         codes = remap[raw_codes]
         self.mapping = mapping
         self.codes = codes
-        self.order = np.argsort(codes, kind="stable")
+        # Few distinct values: a 16-bit stable sort is a radix sort, ten times faster.
+        small = codes.astype(np.uint16) if len(mapping) < 1 << 16 else codes
+        self.order = np.argsort(small, kind="stable")
         self.bounds = np.searchsorted(codes[self.order], np.arange(len(mapping) + 1))
 
     def positions(self, values, np):
@@ -674,7 +676,7 @@ class _PostalColumn:
         self.uniques = uniques
         self.ranks = remap[raw_codes]
         self.lengths = np.array([len(u) for u in uniques] + [0], dtype=np.int64)[self.ranks]
-        self.order = np.argsort(self.ranks, kind="stable")
+        self.order = np.argsort(self.ranks)
         self.sorted_ranks = self.ranks[self.order]
 
     def rank_span(self, low: str, high_exclusive: str) -> tuple[int, int]:
@@ -828,21 +830,25 @@ class BulkMatcher:
             order = np.repeat(np.array([p[1] for p in parts], dtype=np.int64), sizes)
             territory = np.repeat(np.array([p[2] for p in parts], dtype=np.int64), sizes)
             kind = np.repeat(np.array([p[3] for p in parts], dtype=np.int64), sizes)
-            rank = np.repeat(np.array([p[4] for p in parts], dtype=np.int64), sizes)
+            # Ranks are few: number them per part, not per claim.
+            ranks, part_dense = np.unique(np.array([p[4] for p in parts], dtype=np.int64),
+                                          return_inverse=True)
+            rank = np.repeat(ranks[part_dense], sizes)
+            dense = np.repeat(part_dense.astype(np.int64), sizes)
             reason = np.concatenate([p[5] for p in parts])
         else:
-            pos = order = territory = kind = rank = reason = np.empty(0, dtype=np.int64)
+            pos = order = territory = kind = rank = reason = dense = np.empty(0, dtype=np.int64)
+            ranks = np.empty(0, dtype=np.int64)
         drop = self._excluded_mask(ids, pos, territory, np)
         if drop is not None and drop.any():
             keep = ~drop
-            pos, order, territory, kind, rank, reason = (
-                a[keep] for a in (pos, order, territory, kind, rank, reason))
+            pos, order, territory, kind, rank, reason, dense = (
+                a[keep] for a in (pos, order, territory, kind, rank, reason, dense))
         group_key = pos * 8 + kind
         # One int64 sort key: (account, type), then best rank first, then rule order.
-        ranks, dense = np.unique(rank, return_inverse=True)
+        # Each rule claims an account once, so keys are unique and need no stable sort.
         if len(ranks) < 1 << 10 and (not len(order) or order.max() < 1 << 20):
-            sort = np.argsort((group_key << 30) | ((len(ranks) - 1 - dense) << 20) | order,
-                              kind="stable")
+            sort = np.argsort((group_key << 30) | ((len(ranks) - 1 - dense) << 20) | order)
         else:  # too many distinct ranks or rules to pack into one key
             sort = np.lexsort((order, -rank, group_key))
         pos, territory, kind, rank, reason, group_key = (

@@ -8,7 +8,7 @@ objects would cost more than the whole assignment).
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -33,6 +33,7 @@ from salesplan.engines.territory_rules import (
     NamedAccount as EngineNamedAccount,
 )
 
+from .bulk_write import insert_results, replace_alignment_results
 from .models import (
     AccountTerritory,
     Alignment,
@@ -43,6 +44,8 @@ from .models import (
 )
 
 CHUNK = 20_000
+# Ids per `IN (...)` list: below every database's limit on query parameters.
+ID_BATCH = 900
 # Below this many accounts the per-account rule index beats setting up the bulk matcher.
 SMALL_BATCH = 2_000
 _compiled: dict[int, tuple[str, RuleIndex]] = {}
@@ -149,23 +152,39 @@ def account_columns(queryset=None, progress=None, fields=None) -> AccountColumns
     """Accounts as columns, read with the ORM's SQL but without building a Python object
     (or a Decimal) per row: revenue arrives as whole hundredths. Only `fields` (default:
     all the rules could read) are fetched; the others stay None."""
-    queryset = Account.objects.all() if queryset is None else queryset
+    return _read_columns([Account.objects.all() if queryset is None else queryset],
+                         progress, fields)
+
+
+def account_columns_of(account_ids: list[int], fields=None) -> AccountColumns:
+    """The columns of these accounts, looked up by id a batch at a time."""
+    return _read_columns([Account.objects.filter(pk__in=part) for part in id_batches(account_ids)],
+                         None, fields)
+
+
+def id_batches(ids: list[int], size: int = ID_BATCH) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _read_columns(querysets: list, progress, fields) -> AccountColumns:
     wanted = [name for name in ACCOUNT_COLUMNS[1:] if fields is None or name in fields]
     selected = ["id", *[("revenue_cents" if n == "annual_revenue" else n) for n in wanted]]
-    if "annual_revenue" in wanted:
-        queryset = queryset.annotate(revenue_cents=Cast(
-            Round(F("annual_revenue") * Value(Decimal(100))), BigIntegerField()))
-    sql, params = queryset.order_by().values_list(*selected).query.sql_with_params()
     columns: list[list] = [[] for _ in selected]
     done = 0
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(CHUNK):
-            for column, values in zip(columns, zip(*rows, strict=True), strict=True):
-                column.extend(values)
-            done += len(rows)
-            if progress:
-                progress(done)
+        for queryset in querysets:
+            if "annual_revenue" in wanted:
+                queryset = queryset.annotate(revenue_cents=Cast(
+                    Round(F("annual_revenue") * Value(Decimal(100))), BigIntegerField()))
+            sql, params = queryset.order_by().values_list(*selected).query.sql_with_params()
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(CHUNK):
+                for column, values in zip(columns, zip(*rows, strict=True), strict=True):
+                    column.extend(values)
+                done += len(rows)
+                if progress:
+                    progress(done)
     by_name = dict(zip(["id", *wanted], columns, strict=True))
     # Columns a run does not need were not read: they stay None.
     return AccountColumns(by_name["id"], *[by_name.get(name) for name in ACCOUNT_COLUMNS[1:]])  # type: ignore[arg-type]
@@ -182,38 +201,6 @@ def account_rows(queryset=None, chunk: int = CHUNK):
             batch = []
     if batch:
         yield batch
-
-
-def _insert_sql() -> str:
-    quote = connection.ops.quote_name
-    table = quote(AccountTerritory._meta.db_table)
-    # The table name comes from the model, never from input.
-    return (f"INSERT INTO {table} (account_id, alignment_id, territory_id, type, reason) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s, %s)")
-
-
-def _insert_rows(cursor, rows: list[tuple]) -> None:
-    """Insert (account_id, alignment_id, territory_id, type, reason) rows: PostgreSQL
-    takes them through COPY (several times faster than INSERTs at a million rows),
-    SQLite through one prepared INSERT."""
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(AccountTerritory._meta.db_table)
-        # The table name comes from the model, never from input.
-        copy_sql = f"COPY {table} (account_id, alignment_id, territory_id, type, reason) FROM STDIN"
-        with cursor.cursor.copy(copy_sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    cursor.executemany(_insert_sql(), rows)
-
-
-def write_assignments(alignment_id: int, assignments) -> None:
-    """Insert (account_id, territory_id, kind, reason) rows: a list, or a BulkOutcome."""
-    chunks = (assignments.chunks(CHUNK) if isinstance(assignments, BulkOutcome)
-              else (assignments[i:i + CHUNK] for i in range(0, len(assignments), CHUNK)))
-    with connection.cursor() as cursor:
-        for chunk in chunks:
-            _insert_rows(cursor, [(a, alignment_id, t, k, r[:300]) for a, t, k, r in chunk])
 
 
 def write_conflicts(alignment_id: int, conflicts) -> None:
@@ -234,16 +221,10 @@ def run_full_assignment(alignment: Alignment,
     out = match_accounts(alignment, progress=report)
     matched = time.perf_counter()
     with transaction.atomic():
-        AccountTerritory.objects.filter(alignment=alignment).delete()
         AssignmentConflict.objects.filter(alignment=alignment).delete()
-        written = 0
-        with connection.cursor() as cursor:
-            for chunk in out.chunks(CHUNK):
-                _insert_rows(cursor, [(a, alignment.pk, t, k, r[:300]) for a, t, k, r in chunk])
-                written += len(chunk)
-                if progress:
-                    progress(total // 2 + written * (total - total // 2) // max(len(out), 1),
-                             total)
+        written = (lambda done: progress(total // 2 + done * (total - total // 2)
+                                         // max(len(out), 1), total)) if progress else None
+        replace_alignment_results(alignment.pk, out, written)
         write_conflicts(alignment.pk, out.conflicts)
         Alignment.objects.filter(pk=alignment.pk).update(
             assigned_version=version, assigned_at=timezone.now(),
@@ -260,34 +241,35 @@ def reassign(alignment: Alignment, accounts_q: Q | None = None,
     write only what changed. Used after a rule edit and when an account is saved."""
     queryset = Account.objects.all()
     if account_ids is not None:
-        account_ids = list(account_ids)
-        queryset = queryset.filter(pk__in=account_ids)
+        queryset = queryset.filter(pk__in=list(account_ids))
     if accounts_q is not None:
         queryset = queryset.filter(accounts_q)
-    small = account_ids is not None and len(account_ids) <= SMALL_BATCH
-    if small or queryset.count() <= SMALL_BATCH:
-        out, ids = Outcome(), list[int]()
-        index = compiled_index(alignment)
-        for batch in account_rows(queryset):
-            ids.extend(f[0] for f in batch)
-            index.assign(batch, out)
+    # The scope is worked out once: its filter may have to scan every account, and the
+    # accounts, their results and their conflicts are then all found by id.
+    # Sorted here: asked to sort, SQLite would scan the table in id order rather than
+    # use the index the filter needs.
+    ids = sorted(queryset.order_by().values_list("pk", flat=True))
+    if len(ids) <= SMALL_BATCH:
+        out, index = Outcome(), compiled_index(alignment)
+        for part in id_batches(ids):
+            for batch in account_rows(Account.objects.filter(pk__in=part)):
+                index.assign(batch, out)
     else:
         loaded = loaded_rules(alignment)
         matcher = BulkMatcher(loaded.rules, loaded.named)
-        columns = account_columns(queryset, fields=matcher.fields_used())
-        ids = list(columns.ids)
-        out = matcher.assign(columns).to_outcome()
-    changed = _replace_results(alignment, queryset, out)
+        out = matcher.assign(account_columns_of(ids, fields=matcher.fields_used())).to_outcome()
+    changed = _replace_results(alignment, ids, out)
     return {"accounts": len(ids), "changed": changed}
 
 
-def _replace_results(alignment: Alignment, scope, out: Outcome) -> int:
-    """Write the new results of the accounts in `scope` (a queryset), touching only rows
-    that changed; returns how many rows were added or removed."""
-    accounts = scope.order_by().values("pk")
-    current = AccountTerritory.objects.filter(alignment=alignment, account__in=accounts)
-    old = {(a, t, k, r): pk for pk, a, t, k, r in current.values_list(
-        "pk", "account_id", "territory_id", "type", "reason").iterator(chunk_size=CHUNK)}
+def _replace_results(alignment: Alignment, account_ids: list[int], out: Outcome) -> int:
+    """Write the new results of these accounts, touching only rows that changed;
+    returns how many rows were added or removed."""
+    old = {}
+    for part in id_batches(account_ids):
+        current = AccountTerritory.objects.filter(alignment=alignment, account_id__in=part)
+        old.update({(a, t, k, r): pk for pk, a, t, k, r in current.order_by().values_list(
+            "pk", "account_id", "territory_id", "type", "reason")})
     new = {(a, t, k, r[:300]) for a, t, k, r in out.assignments}
     stale = [(pk,) for row, pk in old.items() if row not in new]
     fresh = [row for row in new if row not in old]
@@ -295,12 +277,17 @@ def _replace_results(alignment: Alignment, scope, out: Outcome) -> int:
     # The table name comes from the model, never from input.
     delete_sql = (f"DELETE FROM {quote(AccountTerritory._meta.db_table)} "  # noqa: S608
                   "WHERE id = %s")
+    scope = set(account_ids)
+    # Conflicts are few: finding this scope's among all of them needs no account filter.
+    settled = [pk for pk, account_id in AssignmentConflict.objects.filter(
+        alignment=alignment).values_list("pk", "account_id") if account_id in scope]
     with transaction.atomic():
         if stale:
             with connection.cursor() as cursor:
                 cursor.executemany(delete_sql, stale)
-        write_assignments(alignment.pk, fresh)
-        AssignmentConflict.objects.filter(alignment=alignment, account__in=accounts).delete()
+        insert_results(alignment.pk, sorted(fresh))
+        for part in id_batches(settled):
+            AssignmentConflict.objects.filter(pk__in=part).delete()
         write_conflicts(alignment.pk, out.conflicts)
     return len(stale) + len(fresh)
 
@@ -341,11 +328,21 @@ def condition_q(condition: dict) -> Q:
     q = Q()
     for value in values:
         value = str(value).strip()
-        if op == "prefix":
+        if name == "postal_code" and value.isascii() and value.isdigit():
+            # Digits have no case: the postal-code index finds them (a LIKE cannot).
+            q |= (Q(postal_code__gte=value, postal_code__lt=_bump(value)) if op == "prefix"
+                  else Q(postal_code=value))
+        elif op == "prefix":
             q |= Q(postal_code__istartswith=value)
         else:
             q |= Q(**{f"{_TEXT_LOOKUP[name]}__iexact": value})
     return q
+
+
+# Stored postal codes the engine reads differently from their raw text: whitespace is
+# stripped first, and whitespace sorts below "0" (ASCII) or from "\x7f" on (Unicode).
+# In a tidy database both spans are empty: one index seek each.
+_UNTIDY_POSTAL_CODES = Q(postal_code__gt="", postal_code__lt="0") | Q(postal_code__gte="\x7f")
 
 
 def rule_q(combine: str, conditions: list[dict]) -> Q:
@@ -355,4 +352,6 @@ def rule_q(combine: str, conditions: list[dict]) -> Q:
     for condition in conditions:
         part = condition_q(condition)
         q = part if not q else (q & part if combine == "all" else q | part)
+    if any(condition["field"] == "postal_code" for condition in conditions):
+        q |= _UNTIDY_POSTAL_CODES
     return q

@@ -1,0 +1,183 @@
+"""Writing assignment results in bulk: a full run's million rows in a few seconds.
+
+Inserting into the live table means updating its indexes row by row, which costs more
+than the rows themselves. A full run therefore fills a fresh table without the
+territory index (keeping the other alignments' rows), drops the old table, renames the
+fresh one into its place and builds the index in one sorted pass, all in the caller's
+transaction: readers see the old results until it commits, and nothing is left
+half-written if it fails. The fresh table is created from the live table's own
+definition, so it always has the schema the migrations built.
+
+Rows travel as flat lists (account, alignment, territory, type, reason, account, ...):
+SQLite takes a couple of hundred rows per INSERT (its cost is per statement, not per
+byte), PostgreSQL takes them through COPY.
+"""
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+from django.db import connection
+
+from salesplan.engines.territory_rules import BulkOutcome
+
+from .models import AccountTerritory
+
+COLUMNS = ("account_id", "alignment_id", "territory_id", "type", "reason")
+WIDTH = len(COLUMNS)
+BLOCK = 50_000
+# The smallest host-parameter limit SQLite builds have, in rows of WIDTH values.
+ROWS_PER_INSERT = 999 // WIDTH
+REASON_LENGTH = AccountTerritory._meta.get_field("reason").max_length or 300
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def outcome_blocks(alignment_id: int, out: BulkOutcome,
+                   size: int = BLOCK) -> Iterator[list]:
+    """Flat values of `size` rows at a time, built by slice assignment rather than a
+    tuple per row."""
+    kinds = np.array(out.kinds, dtype=object)
+    reasons = np.array([r[:REASON_LENGTH] for r in out.reasons] or [""], dtype=object)
+    for start in range(0, len(out), size):
+        end = min(start + size, len(out))
+        flat: list = [alignment_id] * ((end - start) * WIDTH)
+        flat[0::WIDTH] = out.account_ids[start:end].tolist()
+        flat[2::WIDTH] = out.territory_ids[start:end].tolist()
+        flat[3::WIDTH] = kinds[out.kind_codes[start:end]].tolist()
+        flat[4::WIDTH] = reasons[out.reason_codes[start:end]].tolist()
+        yield flat
+
+
+def insert_results(alignment_id: int, rows: list[tuple[int, int, str, str]]) -> None:
+    """Add (account_id, territory_id, type, reason) rows to the live table."""
+    flat = [value for account_id, territory_id, kind, reason in rows
+            for value in (account_id, alignment_id, territory_id, kind, reason[:REASON_LENGTH])]
+    with connection.cursor() as cursor:
+        for start in range(0, len(flat), BLOCK * WIDTH):
+            _write(cursor, AccountTerritory._meta.db_table, flat[start:start + BLOCK * WIDTH])
+
+
+def replace_alignment_results(alignment_id: int, out: BulkOutcome,
+                              progress: Callable[[int], None] | None = None) -> None:
+    """Replace all of one alignment's results with `out`. Call inside a transaction."""
+    table = AccountTerritory._meta.db_table
+    swaps = {"sqlite": (_fresh_sqlite_table, _swap_sqlite),
+             "postgresql": (_fresh_postgresql_table, _swap_postgresql)}
+    with connection.cursor() as cursor:
+        if connection.vendor in swaps:
+            make_fresh, swap = swaps[connection.vendor]
+            target = make_fresh(cursor, table, alignment_id)
+        else:
+            AccountTerritory.objects.filter(alignment_id=alignment_id).delete()
+            target = table
+        done = 0
+        for flat in outcome_blocks(alignment_id, out):
+            _write(cursor, target, flat)
+            done += len(flat) // WIDTH
+            if progress:
+                progress(done)
+        if connection.vendor in swaps:
+            swap(cursor, table, target)
+
+
+def _write(cursor, table: str, flat: list) -> None:
+    # Table and column names come from the model, never from input.
+    head = f"INSERT INTO {_quote(table)} ({', '.join(COLUMNS)}) VALUES "  # noqa: S608
+    row = "(" + ", ".join(["%s"] * WIDTH) + ")"
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY {_quote(table)} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for start in range(0, len(flat), WIDTH):
+                copy.write_row(flat[start:start + WIDTH])
+    elif connection.vendor == "sqlite":
+        step = ROWS_PER_INSERT * WIDTH
+        full = len(flat) - len(flat) % step
+        if full:
+            cursor.executemany(head + ", ".join([row] * ROWS_PER_INSERT),
+                               [flat[i:i + step] for i in range(0, full, step)])
+        if full < len(flat):
+            cursor.execute(head + ", ".join([row] * ((len(flat) - full) // WIDTH)), flat[full:])
+    else:
+        cursor.executemany(head + row, [flat[i:i + WIDTH] for i in range(0, len(flat), WIDTH)])
+
+
+# --- SQLite ------------------------------------------------------------------------------
+
+
+def _fresh_sqlite_table(cursor, table: str, alignment_id: int) -> str:
+    """An empty copy of the table (with its unique constraint, which rows arriving in
+    account order keep cheap, but no other index) holding the other alignments' rows."""
+    fresh = f"{table}_fresh"
+    cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+    create_table = cursor.fetchone()[0]
+    cursor.execute(f"DROP TABLE IF EXISTS {_quote(fresh)}")
+    cursor.execute(create_table.replace(_quote(table), _quote(fresh), 1))
+    # Other alignments keep their rows and ids.
+    cursor.execute(f"INSERT INTO {_quote(fresh)} SELECT * FROM {_quote(table)} "  # noqa: S608
+                   "WHERE alignment_id <> %s", [alignment_id])
+    return fresh
+
+
+def _swap_sqlite(cursor, table: str, fresh: str) -> None:
+    cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                   "AND sql IS NOT NULL", [table])
+    create_indexes = [sql for (sql,) in cursor.fetchall()]
+    # New ids continue after every id the old table ever gave out.
+    cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+    issued = cursor.fetchone()
+    cursor.execute(f"DROP TABLE {_quote(table)}")
+    cursor.execute(f"ALTER TABLE {_quote(fresh)} RENAME TO {_quote(table)}")
+    if issued:
+        cursor.execute("UPDATE sqlite_sequence SET seq = max(seq, %s) WHERE name = %s",
+                       [issued[0], table])
+    for sql in create_indexes:
+        cursor.execute(sql)
+
+
+# --- PostgreSQL --------------------------------------------------------------------------
+
+
+def _fresh_postgresql_table(cursor, table: str, alignment_id: int) -> str:
+    """An empty copy of the table without constraints or indexes, holding the other
+    alignments' rows, its id sequence continuing the table's."""
+    fresh = f"{table}_fresh"
+    cursor.execute(f"DROP TABLE IF EXISTS {_quote(fresh)}")
+    cursor.execute(f"CREATE TABLE {_quote(fresh)} (LIKE {_quote(table)} "
+                   "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS)")
+    cursor.execute(f"INSERT INTO {_quote(fresh)} SELECT * FROM {_quote(table)} "  # noqa: S608
+                   "WHERE alignment_id <> %s", [alignment_id])
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id'), pg_get_serial_sequence(%s, 'id')",
+                   [_quote(table), _quote(fresh)])
+    issued_by, fresh_sequence = cursor.fetchone()
+    # The sequence name comes from the catalogue, never from input.
+    cursor.execute(f"SELECT last_value, is_called FROM {issued_by}")  # noqa: S608
+    last_value, is_called = cursor.fetchone()
+    cursor.execute("SELECT setval(%s, %s, %s)", [fresh_sequence, last_value, is_called])
+    return fresh
+
+
+def _swap_postgresql(cursor, table: str, fresh: str) -> None:
+    """Put the fresh table in the old one's place with the same names for its
+    constraints, indexes and sequence, so later migrations find what they expect."""
+    cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                   "WHERE conrelid = %s::regclass AND contype IN ('p', 'u') "
+                   "ORDER BY contype", [_quote(table)])
+    constraints = cursor.fetchall()
+    cursor.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                   "AND tablename = %s AND indexname NOT IN "
+                   "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+                   [table, _quote(table)])
+    indexes = [sql for (sql,) in cursor.fetchall()]
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [_quote(table)])
+    (old_sequence,) = cursor.fetchone()
+    cursor.execute(f"DROP TABLE {_quote(table)}")
+    cursor.execute(f"ALTER TABLE {_quote(fresh)} RENAME TO {_quote(table)}")
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [_quote(table)])
+    (sequence,) = cursor.fetchone()
+    old_name = old_sequence.rsplit(".", 1)[-1]
+    cursor.execute(f"ALTER SEQUENCE {sequence} RENAME TO {old_name}")
+    for name, definition in constraints:
+        cursor.execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(name)} {definition}")
+    for sql in indexes:
+        cursor.execute(sql)

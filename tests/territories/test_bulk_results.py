@@ -1,0 +1,93 @@
+"""Full runs replace one alignment's results in bulk; re-assignment after a rule change
+agrees with a full run however many accounts it touches."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from salesplan.customers.models import Account
+from salesplan.territories import assignment, services
+from salesplan.territories.assignment import run_full_assignment
+from salesplan.territories.models import AccountTerritory, AssignmentConflict
+
+from ..factories import make_account
+from .conftest import build_map
+
+CODES = ("94107", "94301", "10013", "10500", "10999", "73301", "94016", "10201")
+
+
+def results(alignment) -> set[tuple]:
+    return set(AccountTerritory.objects.filter(alignment=alignment)
+               .values_list("account_id", "territory__name", "type", "reason"))
+
+
+def rows_with_ids(alignment) -> set[tuple]:
+    return set(AccountTerritory.objects.filter(alignment=alignment)
+               .values_list("id", "account_id", "territory_id", "type", "reason"))
+
+
+def test_full_run_leaves_other_alignments_results_untouched(org, territory_map):
+    for code in CODES:
+        make_account(org.admin, postal_code=code)
+    draft = build_map(org, name="FY28").alignment
+    run_full_assignment(territory_map.alignment)
+    run_full_assignment(draft)
+    kept = rows_with_ids(draft)
+    highest = max(row[0] for row in kept)
+    services.update_rule(territory_map.east.rules.get(), by=org.admin, conditions=[
+        {"field": "postal_code", "op": "range", "values": ["10000", "10999"]}])
+    run_full_assignment(territory_map.alignment)
+    assert rows_with_ids(draft) == kept
+    renewed = rows_with_ids(territory_map.alignment)
+    assert len(renewed) == 7 and min(row[0] for row in renewed) > highest
+    assert ("postal code 10000–10999 in rule 1 of East"
+            in {row[4] for row in renewed})
+
+
+def test_full_run_keeps_the_results_table_constraints_and_indexes(org, territory_map):
+    make_account(org.admin, postal_code="94107")
+    with connection.cursor() as cursor:
+        before = connection.introspection.get_constraints(
+            cursor, AccountTerritory._meta.db_table)
+    run_full_assignment(territory_map.alignment)
+    run_full_assignment(territory_map.alignment)
+    with connection.cursor() as cursor:
+        after = connection.introspection.get_constraints(cursor, AccountTerritory._meta.db_table)
+    assert {name: (c["columns"], c["unique"], c["primary_key"]) for name, c in after.items()} == {
+        name: (c["columns"], c["unique"], c["primary_key"]) for name, c in before.items()}
+    row = AccountTerritory.objects.get(alignment=territory_map.alignment)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AccountTerritory.objects.create(account_id=row.account_id, alignment=row.alignment,
+                                        territory=row.territory, type=row.type, reason="again")
+
+
+@pytest.mark.parametrize("small_batch", [0, 2_000], ids=["in bulk", "one by one"])
+def test_reassignment_after_a_rule_change_matches_a_full_run(org, territory_map, monkeypatch,
+                                                             small_batch):
+    monkeypatch.setattr(assignment, "SMALL_BATCH", small_batch)
+    for code in CODES:
+        make_account(org.admin, postal_code=code)
+    services.create_rule(territory_map.region, by=org.admin, conditions=[
+        {"field": "state", "values": ["CA"]}])
+    run_full_assignment(territory_map.alignment)
+    services.update_rule(territory_map.east.rules.get(), by=org.admin, conditions=[
+        {"field": "postal_code", "op": "prefix", "values": ["10", "733"]}])
+    incremental = results(territory_map.alignment)
+    incremental_conflicts = set(AssignmentConflict.objects.values_list("account_id", "type"))
+    run_full_assignment(territory_map.alignment)
+    assert results(territory_map.alignment) == incremental
+    assert set(AssignmentConflict.objects.values_list("account_id", "type")) == (
+        incremental_conflicts)
+    texas = Account.objects.get(postal_code="73301")
+    assert (texas.pk, "East", "geographic", "postal code 10* or 733* in rule 1 of East") in (
+        incremental)
+
+
+def test_rule_change_finds_accounts_whose_postal_code_has_stray_spaces(org, territory_map):
+    account = make_account(org.admin, postal_code="10500")
+    Account.objects.filter(pk=account.pk).update(postal_code=" 10500 ")
+    run_full_assignment(territory_map.alignment)
+    assert results(territory_map.alignment) == set()
+    services.update_rule(territory_map.east.rules.get(), by=org.admin, conditions=[
+        {"field": "postal_code", "op": "prefix", "values": ["105"]}])
+    assert results(territory_map.alignment) == {
+        (account.pk, "East", "geographic", "postal code 105* in rule 1 of East")}
