@@ -32,6 +32,17 @@ def _assert_same_as_deals(owners: list[int]) -> None:
                 Opportunity.objects.filter(currency="USD"), quarters))
     summed = statistical._count_won_by_owner_and_period(quarters, "USD")
     assert summed == {key: amount for key, amount in _won_by_quarter(quarters).items()}
+    keys = ["company", f"rep:{owners[0]}", *(f"team:{t}" for t in _team_ids())]
+    for whose in (statistical.Scope(key, "") for key in keys):
+        assert (statistical.scope_bookings(whose, "USD", date(2025, 11, 1), 18)
+                == statistical.monthly_bookings(whose.opportunities(), "USD",
+                                                date(2025, 11, 1), 18))
+
+
+def _team_ids() -> list[int]:
+    from salesplan.org.models import Team
+
+    return list(Team.objects.values_list("pk", flat=True))
 
 
 def _won_by_quarter(quarters) -> dict[tuple[int, int], Decimal]:
