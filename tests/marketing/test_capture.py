@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from salesplan.customers.models import Lead
-from salesplan.marketing.models import CampaignMember, LeadHandoff
+from salesplan.marketing.models import CampaignMember, CaptureSubmission, LeadHandoff
 from tests.factories import make_account, make_contact, make_lead
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def test_a_submission_becomes_a_routed_lead_of_the_campaign(org, capture_form):
     response = post(capture_form, GOOD)
     assert response.status_code == 202, response.content
     lead = Lead.objects.get(email="ada@example.com")
-    assert response.json()["lead_id"] == lead.pk
+    assert response.json()["submission_id"] is not None
     assert lead.country == "US" and lead.source == "web"
     assert lead.owner in (org.west_rep, org.west_rep2)
     handoff = LeadHandoff.objects.get(lead=lead)
@@ -67,7 +67,7 @@ def test_unknown_or_paused_form_is_a_404(capture_form):
 
 def test_the_honeypot_swallows_bots_without_saving(capture_form):
     response = post(capture_form, {**GOOD, "website_url": "http://spam.example"})
-    assert response.status_code == 202 and response.json()["lead_id"] is None
+    assert response.status_code == 202 and response.json()["submission_id"] is None
     assert not Lead.objects.exists()
 
 
@@ -99,7 +99,9 @@ def test_a_known_email_updates_the_lead_instead_of_duplicating(org, capture_form
 def test_a_known_contact_gets_the_response_and_no_lead_is_made(org, capture_form):
     contact = make_contact(org.east_rep, make_account(org.east_rep), email="ada@example.com")
     response = post(capture_form, GOOD)
-    assert response.status_code == 202 and response.json()["lead_id"] is None
+    assert response.status_code == 202
+    submission = CaptureSubmission.objects.get(pk=response.json()["submission_id"])
+    assert submission.outcome == "contact" and submission.contact == contact
     assert not Lead.objects.exists()
     member = CampaignMember.objects.get(contact=contact)
     assert member.response == "registered" and member.campaign == capture_form.campaign

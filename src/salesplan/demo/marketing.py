@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from salesplan.activities.services import log_activity
 from salesplan.customers.models import Account, Contact, Lead, LeadStatus
-from salesplan.marketing import attribution, capture, services
-from salesplan.marketing.models import CaptureForm, LeadHandoff
+from salesplan.marketing import attribution, intake, services
+from salesplan.marketing.models import CaptureForm, CaptureSubmission, LeadHandoff
 from salesplan.org.models import Role, User
 
 from .org import DemoOrg
@@ -115,20 +115,23 @@ def _captured(form: CaptureForm, today: date, rng: random.Random) -> list[Lead]:
     pool = list(Account.objects.exclude(postal_code="").order_by("id")
                 .values_list("state", "postal_code", "industry")[:5000])
     places = rng.sample(pool, min(len(pool), CAPTURED))
-    leads = []
+    submissions = []
     for i in range(CAPTURED + UNROUTABLE):
         state, postal, _industry = places[i] if i < len(places) else ("ON", "M5V 2T6", "")
         country = "US" if i < len(places) else "CA"
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        result = capture.save_submission(form, {
+        submissions.append(CaptureSubmission(form=form, received_at=timezone.now(), data={
             "first_name": first, "last_name": last,
             "email": f"{first}.{last}.{i}@demo-prospect.example".lower(),
             "company": f"{last} {rng.choice(['Labs', 'Health', 'Systems', 'Partners'])}",
             "title": rng.choice(["CFO", "VP Operations", "IT Director", "Analyst"]),
-            "state": state, "postal_code": postal, "country": country})
-        if result.lead is not None:
-            leads.append(result.lead)
-    return leads
+            "state": state, "postal_code": postal, "country": country}))
+    CaptureSubmission.objects.bulk_create(submissions)
+    intake.drain()  # what the server's intake does with stored submissions
+    lead_ids = (CaptureSubmission.objects.filter(form=form, outcome="created")
+                .order_by("id").values_list("lead_id", flat=True))
+    by_id = Lead.objects.in_bulk(list(lead_ids))
+    return [by_id[pk] for pk in lead_ids]
 
 
 def _handoffs(leads: list[Lead], today: date, rng: random.Random) -> None:

@@ -38,7 +38,7 @@ from salesplan.core.errors import NotFound
 from salesplan.customers.models import Lead, LeadSource
 from salesplan.org.models import User
 
-from . import access, attribution, capture, selectors, services
+from . import access, attribution, capture, intake, selectors, services
 from .models import (
     Campaign,
     CampaignStatus,
@@ -198,8 +198,8 @@ class FormOut(Schema):
 class CaptureOut(Schema):
     status: Literal["accepted"]
     message: str
-    lead_id: int | None = Field(None, description="Not shown to the public; None for spam "
-                                                  "and for existing contacts.")
+    submission_id: int | None = Field(None, description="The stored submission (None when "
+                                                        "it was taken for a bot's).")
 
 
 class EventOut(Schema):
@@ -465,12 +465,12 @@ def capture_lead(request, form_key: str):
     """A web-form submission, without login: the form's key is its credential. Fields:
     first_name, last_name, email and the fields the form shows. Invalid fields get 422
     naming them; more than the form's per-minute allowance from one address gets 429
-    with Retry-After. A submission from a known email updates that lead (or records the
-    response on that contact) instead of creating a duplicate."""
+    with Retry-After. 202 means the submission is stored; it becomes a lead moments
+    later: a submission from a known email updates that lead (or records the response
+    on that contact) instead of creating a duplicate, and a new lead is routed."""
     import json
 
-    form = CaptureForm.objects.select_related("campaign").filter(key=form_key[:40],
-                                                                 is_active=True).first()
+    form = capture.active_form(form_key)
     if form is None:
         return problem(404, "Not found", "No active form with this key.", kind="not-found")
     try:
@@ -482,11 +482,16 @@ def capture_lead(request, form_key: str):
         return problem(400, "The request body cannot be read", "Send a JSON object.",
                        kind="malformed", errors={"body": ["Send a JSON object."]})
     try:
-        result = capture.capture(form, body, address=client_address(request), strict=True)
+        receipt = intake.submit(form, body, address=client_address(request), strict=True)
     except capture.RateLimited as exc:
         return rate_limited(exc)
-    lead_id = result.lead.pk if result.lead is not None else None
-    return Status(202, {"status": "accepted", "message": form.thank_you, "lead_id": lead_id})
+    except intake.IntakeUnavailable:
+        response = problem(503, "Try again shortly", "The submission could not be stored "
+                           "just now; nothing was saved.", kind="unavailable")
+        response["Retry-After"] = "5"
+        return response
+    return Status(202, {"status": "accepted", "message": form.thank_you,
+                        "submission_id": receipt.submission_id})
 
 
 # --- routing queue and handoff -----------------------------------------------------------

@@ -7,3 +7,6 @@ class MarketingConfig(AppConfig):
     name = "salesplan.marketing"
     label = "marketing"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import intake  # noqa: F401 — connects the form-change signal

@@ -198,6 +198,65 @@ class CaptureForm(TimeStampedModel):
         return self.name
 
 
+class CaptureSubmission(models.Model):
+    """A checked web-form submission, kept from the moment it is accepted: the visitor is
+    answered once it is stored here, and the intake turns stored submissions into leads
+    in batches (de-duplicating and routing them). A submission that cannot be processed
+    stays here with the error, so nothing a visitor sent is ever lost."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        DONE = "done", "Processed"
+        FAILED = "failed", "Failed"
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", "New lead"
+        UPDATED = "updated", "Updated lead"
+        CONTACT = "contact", "Existing contact"
+
+    form = models.ForeignKey(CaptureForm, on_delete=models.CASCADE, related_name="submissions")
+    received_at = models.DateTimeField()
+    address = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(help_text="The submitted fields, already checked.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    lead = models.ForeignKey("customers.Lead", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    contact = models.ForeignKey("customers.Contact", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    scored = models.BooleanField(default=False, help_text="The lead's score took the "
+                                                          "submission into account.")
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "id"]),
+                   models.Index(fields=["form", "id"]),
+                   models.Index(fields=["status", "scored", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.form_id}: {self.data.get('email', '')} ({self.status})"
+
+
+class CaptureRateCount(models.Model):
+    """Submissions from one address to one form in one minute, counted in the database so
+    every server process shares the allowance."""
+
+    form = models.ForeignKey(CaptureForm, on_delete=models.CASCADE, related_name="+")
+    address = models.CharField(max_length=64)
+    minute = models.BigIntegerField(help_text="Minutes since the epoch.")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["form", "address", "minute"],
+                                               name="capture_rate_unique")]
+        indexes = [models.Index(fields=["minute"])]
+
+    def __str__(self) -> str:
+        return f"{self.form_id} {self.address} @{self.minute}: {self.count}"
+
+
 class Stage(models.TextChoices):
     MQL = "mql", "Marketing-qualified"
     SAL = "sal", "Sales-accepted"

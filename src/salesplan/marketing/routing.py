@@ -93,27 +93,6 @@ def routing_map(alignment: Alignment) -> RoutingMap:
     return _maps[key]
 
 
-def lead_facts(lead: Lead) -> tuple:
-    """The lead as the rule engine sees an account (leads have no county, tier or
-    revenue; rules on those never claim a lead)."""
-    return account_facts((lead.pk or 0, lead.country, lead.state, "", lead.postal_code,
-                          lead.industry, "", lead.employees, None))
-
-
-def covering_territory(lead: Lead, rmap: RoutingMap) -> tuple[int | None, str]:
-    """The territory the alignment's rules give the lead, and why (or why none)."""
-    out = compiled_index(rmap.alignment).assign([lead_facts(lead)])
-    by_kind = {kind: (tid, reason) for _, tid, kind, reason in out.assignments}
-    for kind in TYPE_PREFERENCE:
-        if kind in by_kind:
-            return by_kind[kind]
-    if out.conflicts:
-        names = sorted(rmap.territories[t][0] for t in out.conflicts[0][2])
-        return None, "Territories tie for this lead: " + ", ".join(names)
-    place = " ".join(p for p in (lead.country, lead.state, lead.postal_code) if p) or "none"
-    return None, f"No territory of {rmap.alignment.name} covers this lead (address: {place})."
-
-
 def territory_owners(territory_id: int, rmap: RoutingMap) -> tuple[int | None, list[int]]:
     """The active owners of the territory, or of the nearest ancestor that has some."""
     current: int | None = territory_id
@@ -142,51 +121,141 @@ def capacities(user_ids: list[int], policy: MarketingPolicy) -> dict[int, int]:
 
 
 def pick_rep(territory_id: int, candidates: list[int], counts: dict[int, int],
-             method: str) -> int:
-    """One of the candidates (ids ascending): the next after the last one served, or the
-    one holding fewest open leads (lowest id on a tie)."""
+             method: str, last: int = 0) -> int:
+    """One of the candidates (ids ascending): the next after `last`, the one served last
+    (round-robin), or the one holding fewest open leads (lowest id on a tie)."""
     if method == RoutingMethod.LEAST_LOADED:
         return min(candidates, key=lambda uid: (counts[uid], uid))
-    cursors = RoundRobinCursor.objects.filter(territory_id=territory_id)
-    if connection.vendor != "sqlite":  # SQLite already runs one writer at a time
-        cursors = cursors.select_for_update()
-    row = cursors.values_list("last_user_id", flat=True)[:1]
-    found = list(row)
-    last = (found[0] or 0) if found else 0
-    chosen = next((uid for uid in candidates if uid > last), candidates[0])
-    if found:
-        RoundRobinCursor.objects.filter(territory_id=territory_id).update(last_user_id=chosen)
-    else:
-        RoundRobinCursor.objects.create(territory_id=territory_id, last_user_id=chosen)
-    return chosen
+    return next((uid for uid in candidates if uid > last), candidates[0])
+
+
+class Router:
+    """Routing decisions for a batch of leads, each exactly as if the leads were routed
+    one after another: the rules are matched for the whole batch at once, the owners'
+    open-lead counts, capacities and round-robin positions are read once, and every
+    decision updates them before the next. `save()` writes the round-robin positions."""
+
+    def __init__(self, policy: MarketingPolicy):
+        self.policy = policy
+        self.alignment = Alignment.objects.filter(status=Alignment.Status.ACTIVE).first()
+        self.rmap = routing_map(self.alignment) if self.alignment is not None else None
+        self.counts: dict[int, int] = {}
+        self.caps: dict[int, int] = {}
+        self.cursors: dict[int, int] = {}
+        self.moved_cursors: set[int] = set()
+
+    def decide_all(self, leads: list[Lead]) -> list[RoutingDecision]:
+        if self.rmap is None:
+            return [RoutingDecision(None, None, "There is no active territory alignment.")
+                    for _ in leads]
+        covering = covering_territories(leads, self.rmap)
+        self._load(self.rmap, [tid for tid, _ in covering if tid is not None])
+        return [self._decide(self.rmap, lead, tid, reason)
+                for lead, (tid, reason) in zip(leads, covering, strict=True)]
+
+    def _load(self, rmap: RoutingMap, territory_ids: list[int]) -> None:
+        """Counts, capacities and cursors of the owners these territories route to."""
+        staffed = {found for found, _ in (territory_owners(tid, rmap) for tid in territory_ids)
+                   if found is not None}
+        owners = sorted({uid for tid in staffed for uid in rmap.owners[tid]})
+        new = [uid for uid in owners if uid not in self.counts]
+        if new:
+            self.counts.update(open_lead_counts(new))
+            self.caps.update(capacities(new, self.policy))
+        wanted = [tid for tid in staffed if tid not in self.cursors]
+        if wanted and self.policy.routing_method == RoutingMethod.ROUND_ROBIN:
+            cursors = RoundRobinCursor.objects.filter(territory_id__in=wanted)
+            if connection.vendor != "sqlite":  # SQLite already runs one writer at a time
+                cursors = cursors.select_for_update()
+            found = dict(cursors.values_list("territory_id", "last_user_id"))
+            for tid in wanted:
+                self.cursors[tid] = found.get(tid) or 0
+
+    def _decide(self, rmap: RoutingMap, lead: Lead, territory_id: int | None,
+                reason: str) -> RoutingDecision:
+        if territory_id is None:
+            return RoutingDecision(None, None, reason)
+        name = rmap.territories[territory_id][0]
+        staffed, owners = territory_owners(territory_id, rmap)
+        if staffed is None:
+            return RoutingDecision(territory_id, None,
+                                   f"{name} ({reason}) has no current owner.")
+        staffed_name = rmap.territories[staffed][0]
+        counts, caps = self.counts, self.caps
+        eligible = [uid for uid in owners if counts[uid] < caps[uid]]
+        if not eligible:
+            return RoutingDecision(staffed, None, (
+                f"Every owner of {staffed_name} is at capacity ("
+                + ", ".join(f"{counts[u]}/{caps[u]}" for u in owners) + " open leads)."))
+        method = self.policy.routing_method
+        rep_id = pick_rep(staffed, eligible, counts, method,
+                          last=self.cursors.get(staffed, 0))
+        if method == RoutingMethod.ROUND_ROBIN:
+            self.cursors[staffed] = rep_id
+            self.moved_cursors.add(staffed)
+        via = "" if staffed == territory_id else f" via {staffed_name}"
+        label = RoutingMethod(method).label.lower()
+        decision = RoutingDecision(staffed, rep_id, (
+            f"{name}{via} ({reason}); {label} chose {rmap.names[rep_id]} "
+            f"({counts[rep_id]}/{caps[rep_id]} open leads)."))
+        self._count_move(lead, rep_id)
+        return decision
+
+    def _count_move(self, lead: Lead, rep_id: int) -> None:
+        """The lead now counts against its new owner (and no longer its old one)."""
+        if lead.pk is not None and lead.status in OPEN_LEAD_STATUSES:
+            if lead.owner_id in self.counts:
+                self.counts[lead.owner_id] -= 1
+        if lead.status in OPEN_LEAD_STATUSES:
+            self.counts[rep_id] += 1
+
+    def save(self) -> None:
+        """Write the round-robin positions the decisions moved."""
+        existing = set(RoundRobinCursor.objects.filter(territory_id__in=self.moved_cursors)
+                       .values_list("territory_id", flat=True))
+        for tid in sorted(self.moved_cursors):
+            if tid in existing:
+                RoundRobinCursor.objects.filter(territory_id=tid).update(
+                    last_user_id=self.cursors[tid])
+            else:
+                RoundRobinCursor.objects.create(territory_id=tid, last_user_id=self.cursors[tid])
+        self.moved_cursors.clear()
+
+
+def covering_territories(leads: list[Lead], rmap: RoutingMap) -> list[tuple[int | None, str]]:
+    """For each lead, the territory the alignment's rules give it and why (or why none),
+    matched for all the leads in one pass of the rule index."""
+    facts = [account_facts((i, lead.country, lead.state, "", lead.postal_code, lead.industry,
+                            "", lead.employees, None)) for i, lead in enumerate(leads)]
+    out = compiled_index(rmap.alignment).assign(facts)
+    claims: dict[int, dict[str, tuple[int, str]]] = {}
+    for i, tid, kind, reason in out.assignments:
+        claims.setdefault(i, {})[kind] = (tid, reason)
+    ties: dict[int, tuple[int, ...]] = {}
+    for i, _, territories in out.conflicts:
+        ties.setdefault(i, territories)
+    result: list[tuple[int | None, str]] = []
+    for i, lead in enumerate(leads):
+        by_kind = claims.get(i, {})
+        preferred = next((k for k in TYPE_PREFERENCE if k in by_kind), None)
+        if preferred is not None:
+            result.append(by_kind[preferred])
+        elif i in ties:
+            names = sorted(rmap.territories[t][0] for t in ties[i])
+            result.append((None, "Territories tie for this lead: " + ", ".join(names)))
+        else:
+            place = " ".join(p for p in (lead.country, lead.state, lead.postal_code) if p)
+            result.append((None, f"No territory of {rmap.alignment.name} covers this lead "
+                                 f"(address: {place or 'none'})."))
+    return result
 
 
 def decide(lead: Lead, policy: MarketingPolicy) -> RoutingDecision:
-    alignment = Alignment.objects.filter(status=Alignment.Status.ACTIVE).first()
-    if alignment is None:
-        return RoutingDecision(None, None, "There is no active territory alignment.")
-    rmap = routing_map(alignment)
-    territory_id, reason = covering_territory(lead, rmap)
-    if territory_id is None:
-        return RoutingDecision(None, None, reason)
-    name = rmap.territories[territory_id][0]
-    staffed, owners = territory_owners(territory_id, rmap)
-    if staffed is None:
-        return RoutingDecision(territory_id, None, f"{name} ({reason}) has no current owner.")
-    staffed_name = rmap.territories[staffed][0]
-    counts = open_lead_counts(owners)
-    caps = capacities(owners, policy)
-    eligible = [uid for uid in owners if counts[uid] < caps[uid]]
-    if not eligible:
-        return RoutingDecision(staffed, None, (
-            f"Every owner of {staffed_name} is at capacity ("
-            + ", ".join(f"{counts[u]}/{caps[u]}" for u in owners) + " open leads)."))
-    rep_id = pick_rep(staffed, eligible, counts, policy.routing_method)
-    via = "" if staffed == territory_id else f" via {staffed_name}"
-    method = RoutingMethod(policy.routing_method).label.lower()
-    return RoutingDecision(staffed, rep_id, (
-        f"{name}{via} ({reason}); {method} chose {rmap.names[rep_id]} "
-        f"({counts[rep_id]}/{caps[rep_id]} open leads)."))
+    """Route one lead (see Router) and move its territory's round-robin position."""
+    router = Router(policy)
+    decision = router.decide_all([lead])[0]
+    router.save()
+    return decision
 
 
 def routed_state(decision: RoutingDecision, now: datetime, policy: MarketingPolicy) -> dict:

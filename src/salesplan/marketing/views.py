@@ -17,7 +17,7 @@ from salesplan.web.charts import bar_chart
 from salesplan.web.forms import add_service_errors
 from salesplan.web.views.common import visible_or_404
 
-from . import access, attribution, capture, selectors, services
+from . import access, attribution, capture, intake, selectors, services
 from .api import client_address, start_refresh
 from .forms import CampaignForm, CaptureFormForm, MembersForm, PolicyForm
 from .models import Campaign, CaptureForm, MarketingPolicy
@@ -181,18 +181,18 @@ LABELS = {"first_name": "First name", "last_name": "Last name", "email": "Email"
 @csrf_exempt
 def public_form(request, key: str):
     """The public page of a capture form (no login), and where its submissions go."""
-    found = CaptureForm.objects.select_related("campaign").filter(key=key[:40],
-                                                                  is_active=True).first()
+    found = capture.active_form(key)
     if found is None:
         raise Http404("No such form.")
     errors: dict[str, list[str]] = {}
     values = {}
     status = 200
+    unavailable = False
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in (*capture.fields_of(found),
                                                         capture.HONEYPOT)}
         try:
-            capture.capture(found, values, address=client_address(request), strict=False)
+            intake.submit(found, values, address=client_address(request), strict=False)
         except capture.RateLimited as exc:
             response = render(request, "marketing/public_form.html", {
                 "capture_form": found, "rate_limited": exc.retry_after, "fields": []},
@@ -201,6 +201,8 @@ def public_form(request, key: str):
             return response
         except ValidationError as exc:
             errors, status = exc.message_dict, 422
+        except intake.IntakeUnavailable:
+            unavailable, status = True, 503
         else:
             return render(request, "marketing/public_form.html",
                           {"capture_form": found, "done": True, "fields": []})
@@ -211,7 +213,7 @@ def public_form(request, key: str):
               for name in capture.fields_of(found)]
     return render(request, "marketing/public_form.html", {
         "capture_form": found, "fields": fields, "honeypot": capture.HONEYPOT,
-        "errors": errors}, status=status)
+        "errors": errors, "unavailable": unavailable}, status=status)
 
 
 @login_required
