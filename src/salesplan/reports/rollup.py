@@ -36,6 +36,7 @@ from .models import (
     OpportunityLine,
     RollupState,
 )
+from .rebuild import rebuild_in_database
 from .scope import company_zone, month_of_instant
 
 logger = logging.getLogger(__name__)
@@ -383,22 +384,10 @@ def _rebuild_one(rollup: Rollup, progress: Callable[[str, int], None] | None) ->
     top = rollup.source._default_manager.aggregate(m=Max("pk"))["m"] or 0
     rollup.line_model._default_manager.all().delete()
     rollup.fact_model._default_manager.all().delete()
-    facts: dict[FactKey, Measures] = {}
-    done = 0
-    line_fields = (rollup.pk_name, *rollup.line_fields)
-    for low, high in _source_ranges(rollup, 0, top):
-        lines = rollup.read_lines({"pk__gt": low, "pk__lte": high}, ctx)
-        insert_rows(rollup.line_model, line_fields,
-                    [(pk, *line) for pk, line in lines.items()])
-        for line in lines.values():
-            for key, measures in rollup.facts_of(line):
-                found = facts.get(key)
-                facts[key] = measures if found is None else _add(found, measures)
-        done += len(lines)
-        if progress is not None:
-            progress(rollup.name, done)
-    insert_rows(rollup.fact_model, rollup.key_fields + rollup.measure_fields,
-                [key + m for key, m in facts.items()])
+    rebuild_in_database(rollup.name, top, ctx.zone, ctx.alignment_id)
+    done = rollup.line_model._default_manager.count()
+    if progress is not None:
+        progress(rollup.name, done)
     now = timezone.now()
     state.max_id, state.audit_mark, state.gaps = top, audit_mark, []
     state.territory_key = ctx.territory_key
