@@ -27,9 +27,10 @@ def by_first_segment(patterns: list) -> list[URLPattern | URLResolver]:
     return nested
 
 
-routes, app_name, namespace = api.urls
+# (Not module-level names app_name/namespace: include() would read them as this module's.)
+_routes, _app, _namespace = api.urls
 urlpatterns = [
-    path("", include((by_first_segment(routes), app_name), namespace=namespace)),
+    path("", include((by_first_segment(_routes), _app), namespace=_namespace)),
     # Anything else under /api/v1/ answers in the API's error shape, not an HTML page.
     re_path(r"^(?P<rest>.*)$", api_not_found),
 ]
