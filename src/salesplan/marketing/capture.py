@@ -23,6 +23,7 @@ from django.utils import timezone
 from salesplan.core.audit import display_value, record_type
 from salesplan.core.models import AuditEntry
 from salesplan.customers.models import Contact, Lead, LeadStatus, search_key
+from salesplan.imports import bulk
 from salesplan.org.models import User
 
 from .models import (
@@ -189,9 +190,9 @@ def store(arrivals: list[Arrival]) -> None:
                                "address = %s AND minute = %s",
                                [max(before, limit), form_id, address, minute])
     good = [a for a in arrivals if a.data is not None and a.retry_after is None]
-    rows = CaptureSubmission.objects.bulk_create([
-        CaptureSubmission(form=a.form, data=a.data, address=a.address[:64],
-                          received_at=datetime.fromtimestamp(a.at, tz=UTC)) for a in good])
+    rows = [CaptureSubmission(form=a.form, data=a.data, address=a.address[:64],
+                              received_at=datetime.fromtimestamp(a.at, tz=UTC)) for a in good]
+    bulk.insert_objects(CaptureSubmission, rows)
     for arrival, row in zip(good, rows, strict=True):
         arrival.submission_id = row.pk
 
@@ -324,7 +325,7 @@ def _mark(results: dict[int, "Outcome | str"]) -> None:
         else:
             done.append(CaptureSubmission(pk=pk, status=CaptureSubmission.Status.FAILED,
                                           processed_at=now, error=result))
-    update_rows(CaptureSubmission, done,
+    bulk.update(CaptureSubmission, done,
                 ["status", "outcome", "lead", "contact", "processed_at", "error"])
 
 
@@ -411,8 +412,8 @@ class _Wave:
         router.save()
         self._write_updates(leads, changed)
         self._responses(fresh, leads, contacts)
-        AuditEntry.objects.bulk_create(self.audits, batch_size=500)
-        LeadEvent.objects.bulk_create(self.events, batch_size=500)
+        bulk.insert_objects(AuditEntry, self.audits)
+        bulk.insert_objects(LeadEvent, self.events)
         return [(item.id, self.outcomes[item.id]) for item in self.items]
 
     # -- existing leads --
@@ -484,7 +485,7 @@ class _Wave:
                         Stage.MQL, self.now, "")
             self.events.append(decision_event(lead, decision, self.now, None))
         LeadHandoff.objects.bulk_create(new_handoffs, batch_size=500)
-        update_rows(LeadHandoff, moved, [
+        bulk.update(LeadHandoff, moved, [
             "stage", "stage_changed_at", "reason", "territory", "queued", "queue_reason",
             "routed_at", "sla_due_at", "first_touch_at", "escalated_at"])
 
@@ -500,7 +501,7 @@ class _Wave:
                 names = tuple(sorted(changed[lead.pk] | {"version", "name_key", "updated_at"}))
                 groups.setdefault(names, []).append(lead)
         for names, rows in groups.items():
-            update_rows(Lead, rows, list(names))
+            bulk.update(Lead, rows, list(names))
 
     # -- new leads --
 
@@ -514,7 +515,7 @@ class _Wave:
 
     def _insert_new(self, fresh: list[tuple[Lead, Pending]]) -> None:
         """The new leads with their owners, creation records and outcomes."""
-        Lead.objects.bulk_create([lead for lead, _ in fresh], batch_size=500)
+        bulk.insert_objects(Lead, [lead for lead, _ in fresh])
         self.fresh_ids = {lead.pk for lead, _ in fresh}
         for lead, item in fresh:
             self.outcomes[item.id] = Outcome(CaptureSubmission.Outcome.CREATED, lead_id=lead.pk)
@@ -570,29 +571,13 @@ class _Wave:
                 continue
             if response in RESPONDED_STEPS and member.responded_at is None:
                 member.responded_at = self.now
-        CampaignMember.objects.bulk_create(created, batch_size=500)
+        bulk.insert_objects(CampaignMember, created)
         for member in advanced:
             member.updated_at = self.now
-        update_rows(CampaignMember, advanced, ["response", "responded_at", "updated_at"])
+        bulk.update(CampaignMember, advanced, ["response", "responded_at", "updated_at"])
 
 
 def _audit_update(lead: Lead, field: str, old, new) -> AuditEntry:
     return AuditEntry(record_type=record_type(lead), record_id=lead.pk,
                       action=AuditEntry.Action.UPDATE, field=field,
                       old_value=display_value(old), new_value=display_value(new))
-
-
-def update_rows(model, objs: list, names: list[str]) -> None:
-    """UPDATE the named fields of each object: one statement run for all of them (the
-    ORM's bulk_update compiles a CASE expression per value, many times slower)."""
-    if not objs:
-        return
-    fields = [model._meta.get_field(name) for name in names]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    sql = (f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608
-           f"WHERE {quote(model._meta.pk.column)} = %s")
-    rows = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk]
-            for obj in objs]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)

@@ -210,15 +210,11 @@ class Router:
             self.counts[rep_id] += 1
 
     def save(self) -> None:
-        """Write the round-robin positions the decisions moved."""
-        existing = set(RoundRobinCursor.objects.filter(territory_id__in=self.moved_cursors)
-                       .values_list("territory_id", flat=True))
-        for tid in sorted(self.moved_cursors):
-            if tid in existing:
-                RoundRobinCursor.objects.filter(territory_id=tid).update(
-                    last_user_id=self.cursors[tid])
-            else:
-                RoundRobinCursor.objects.create(territory_id=tid, last_user_id=self.cursors[tid])
+        """Write the round-robin positions the decisions moved (one statement)."""
+        RoundRobinCursor.objects.bulk_create(
+            [RoundRobinCursor(territory_id=tid, last_user_id=self.cursors[tid])
+             for tid in sorted(self.moved_cursors)],
+            update_conflicts=True, unique_fields=["territory"], update_fields=["last_user"])
         self.moved_cursors.clear()
 
 
