@@ -3,12 +3,15 @@ agrees with a full run however many accounts it touches."""
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from hypothesis import given, settings
 
 from salesplan.customers.models import Account
+from salesplan.engines.territory_rules import AccountColumns, BulkMatcher, assign_naively
 from salesplan.territories import assignment, services
 from salesplan.territories.assignment import run_full_assignment
 from salesplan.territories.models import AccountTerritory, AssignmentConflict
 
+from ..engines.test_territory_rules import accounts, named_sets, rule_sets
 from ..factories import make_account
 from .conftest import build_map
 
@@ -91,3 +94,18 @@ def test_rule_change_finds_accounts_whose_postal_code_has_stray_spaces(org, terr
         {"field": "postal_code", "op": "prefix", "values": ["105"]}])
     assert results(territory_map.alignment) == {
         (account.pk, "East", "geographic", "postal code 105* in rule 1 of East")}
+
+
+def _sorted(outcome):
+    return sorted(outcome.assignments), sorted(outcome.conflicts), sorted(outcome.unclaimed)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rules=rule_sets(), raw_accounts=accounts, named=named_sets)
+def test_bulk_matcher_without_packed_sort_keys_matches_naive_engine(rules, raw_accounts, named):
+    # Maps too large to pack a claim into one integer take the general path.
+    account_list = [(i, *f[1:]) for i, f in enumerate(raw_accounts)]
+    matcher = BulkMatcher(rules, named)
+    matcher._packed_claims = lambda *args: None  # type: ignore[method-assign]
+    bulk = matcher.assign(AccountColumns.from_facts(account_list))
+    assert _sorted(bulk.to_outcome()) == _sorted(assign_naively(rules, named, account_list))
