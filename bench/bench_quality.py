@@ -177,7 +177,8 @@ def main() -> None:
     lists.add_argument("--requests", type=int, default=3)
     lists.add_argument("--budget", type=float, default=30.0,
                        help="Seconds the naive version may run per list before it stops.")
-    lists.add_argument("--only", action="append", help="Only this check (repeat).")
+    lists.add_argument("--only", action="append",
+                       help="Only this check, or 'overview' (repeat).")
     lists.add_argument("--build-only", action="store_true")
     stored = sub.add_parser("stored", help="The scan and the snapshot on a database (a copy).")
     stored.add_argument("--db", required=True)
@@ -804,7 +805,8 @@ def bench_lists(args) -> None:
     emit("lists.stage_jumps_sync", time.perf_counter() - started, "s", copied=copied,
          note="copying the window's stage jumps (once; later syncs read only new changes)",
          **scale)
-    bench_overview(executive, rep, ctx, scale)
+    if not args.only or "overview" in args.only:
+        bench_overview(executive, rep, ctx, scale)
     for key, check in qc.CHECKS.items():
         if args.only and key not in args.only:
             continue

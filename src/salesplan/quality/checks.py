@@ -66,6 +66,9 @@ class Check:
     stages: str | None = None
     # The path to the person who answers for a flagged record (a quote: its deal's owner).
     owner_field: str = "owner"
+    # The same records phrased for walking the list order, used for a page when they are
+    # many (see selectors.check_page); `query` serves counts and sparse lists.
+    page_query: Callable[[object, Context], QuerySet] | None = None
 
     @property
     def resource(self) -> str:
@@ -198,7 +201,14 @@ def by_owner_index(queryset: QuerySet, user) -> QuerySet:
 
 
 def overdue_activities(user, ctx: Context) -> QuerySet:
-    return by_owner_index(Activity.objects.visible_to(user), user).filter(
+    return by_owner_index(overdue_in_date_order(user, ctx), user)
+
+
+def overdue_in_date_order(user, ctx: Context) -> QuerySet:
+    """Overdue activities without naming every owner: when they are many, the oldest
+    open ones come soon walking the (due date, id) index, while naming every owner would
+    have the database sort all of them for one page."""
+    return Activity.objects.visible_to(user).filter(
         done=False, due_at__lt=ctx.start_of_today).exclude(kind=ActivityKind.NOTE)
 
 
@@ -437,7 +447,8 @@ CHECKS: dict[str, Check] = {c.key: c for c in (
           missing_fields_query(RecordType.LEAD)),
     Check("overdue_activity", "Planned activities not done",
           "Calls, meetings, e-mails and tasks due before today and still open.",
-          Activity, "activity", "due_at", 1, "activity", overdue_activities),
+          Activity, "activity", "due_at", 1, "activity", overdue_activities,
+          page_query=overdue_in_date_order),
     Check("lead_not_followed_up", "Leads not followed up",
           "New or working leads with no activity done within the agreed first-touch time.",
           Lead, RecordType.LEAD, "created_at", 2, "log_activity", leads_not_followed_up),

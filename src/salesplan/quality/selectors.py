@@ -28,12 +28,21 @@ CARD_SECONDS = 120
 PROBE = 1000  # up to this many flagged records, a list is read by id (see check_page)
 SELECT_RELATED = {
     "opportunity": ("owner", "account", "stage"),
-    "activity": ("owner", "account", "opportunity", "lead"),
+    # The owner comes in a second query: joining it lets SQLite start from the users and
+    # sort every overdue activity for one page, instead of walking the due-date index.
+    "activity": ("account", "opportunity", "lead"),
     "lead": ("owner",),
     "account": ("owner",),
     "contact": ("owner", "account"),
     "quote": ("opportunity__owner", "opportunity__account"),
 }
+PREFETCH = {"activity": ("owner",)}
+
+
+def with_related(queryset, record_type: str):
+    """The records of a list with what its rows show, in a fixed number of queries."""
+    return queryset.select_related(*SELECT_RELATED[record_type]).prefetch_related(
+        *PREFETCH.get(record_type, ()))
 
 
 def can_view(user) -> bool:
@@ -144,7 +153,7 @@ class Item:
 def check_page(user, check: qc.Check, *, cursor: str | None = None, owner_id: int | None = None,
                limit: int | None = None, ctx: qc.Context | None = None) -> tuple[Page, list[Item]]:
     ctx = ctx or qc.Context.current()
-    queryset = check.query(user, ctx).select_related(*SELECT_RELATED[check.record_type])
+    queryset = with_related(check.query(user, ctx), check.record_type)
     if owner_id is not None:
         queryset = queryset.filter(**{check.owner_field: owner_id})
     limit = limit or django_settings.LIST_PAGE_SIZE
@@ -160,6 +169,10 @@ def check_page(user, check: qc.Check, *, cursor: str | None = None, owner_id: in
         page = keyset_page(queryset.filter(pk__in=probe), sort_field=check.order,
                            sort_key=check.order, cursor=cursor, limit=limit)
     else:
+        if check.page_query is not None:
+            queryset = with_related(check.page_query(user, ctx), check.record_type)
+            if owner_id is not None:
+                queryset = queryset.filter(**{check.owner_field: owner_id})
         page = keyset_page(queryset, sort_field=check.order, sort_key=check.order,
                            cursor=cursor, limit=limit)
     return page, describe(check, page.items, ctx)

@@ -159,8 +159,8 @@ def export(request, key: str, fmt: str):
     if fmt not in EXPORT_FORMATS:
         raise Http404("Choose csv or xlsx.")
     ctx = qc.Context.current()
-    queryset = check.query(request.user, ctx).select_related(
-        *selectors.SELECT_RELATED[check.record_type]).order_by(check.order, "pk")[:10_000]
+    queryset = selectors.with_related(check.query(request.user, ctx), check.record_type) \
+        .order_by(check.order, "pk")[:10_000]
     items = selectors.describe(check, list(queryset), ctx)
     columns = [Column("record_id", "Id", "int"), Column("name", "Record"),
                Column("owner", "Owner"), Column("detail", "What is wrong")]
