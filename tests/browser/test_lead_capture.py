@@ -10,7 +10,7 @@ from salesplan.customers.models import Lead
 from salesplan.marketing import services
 from salesplan.marketing.models import LeadHandoff, MarketingPolicy
 from salesplan.territories.models import Alignment
-from tests.marketing.conftest import territory
+from tests.marketing.conftest import intake_settled, territory
 
 from .conftest import log_in
 
@@ -44,6 +44,8 @@ def test_a_form_submission_arrives_as_a_routed_lead(page, browser, live_server, 
     expect(public.get_by_text(form.thank_you)).to_be_visible()
     visitor.close()
 
+    # Stored at once, it becomes a lead moments later (the server's intake thread).
+    assert intake_settled()
     lead = Lead.objects.get(email="grace@navylabs.example")
     assert lead.owner == org.east_rep
     assert LeadHandoff.objects.get(lead=lead).territory.name == "East"

@@ -1,13 +1,20 @@
 """A territory map for routing: West covers CA (two reps), East covers NY (one rep),
 Texas (TX) has no owner; and a capture form of a webinar campaign."""
 
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
+from django.db import OperationalError
 
 from salesplan.marketing import services
-from salesplan.marketing.models import Campaign, CaptureForm, MarketingPolicy
+from salesplan.marketing.models import (
+    Campaign,
+    CaptureForm,
+    CaptureSubmission,
+    MarketingPolicy,
+)
 from salesplan.territories.models import (
     Alignment,
     BoundaryRule,
@@ -67,3 +74,25 @@ def capture_form(org, campaign, territory_map, policy) -> CaptureForm:
         "name": "Webinar sign-up", "campaign": campaign, "fields": ["company", "state",
                                                                    "country"],
         "required_fields": ["state"], "response": "registered", "rate_limit": 5})
+
+
+def eventually(read, seconds: float = 20):
+    """What `read` returns once it is something, reading while the server's intake
+    thread writes (SQLite's shared in-memory test database refuses a read during a
+    write at once instead of waiting)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            found = read()
+        except OperationalError:
+            found = None
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("the intake did not process the submissions in time")
+
+
+def intake_settled() -> bool:
+    """Wait until the intake thread has processed and scored every submission."""
+    return eventually(lambda: not CaptureSubmission.objects.exclude(
+        status=CaptureSubmission.Status.FAILED).filter(scored=False).exists())

@@ -30,6 +30,7 @@ PROCESS_CHUNK = 200  # submissions turned into leads between two rounds of stori
 WAIT_SECONDS = 30  # a request gives up (503) if its submission is not stored by then
 KEEP_PROCESSED_DAYS = 30
 HOUSEKEEPING_SECONDS = 60
+RETRIES = 3  # then the next submission (or `marketing process-inbox`) tries again
 
 
 class IntakeUnavailable(Exception):
@@ -79,15 +80,16 @@ class Intake:
         while True:
             self._wake.wait()
             self._wake.clear()
-            try:
-                self._work()
-            except Exception:  # noqa: BLE001 — the thread must outlive a failed batch
-                log.exception("The capture intake failed; stored submissions wait for the "
-                              "next round.")
-                time.sleep(1)
-                self._wake.set()
-            finally:
-                connection.close()  # idle between bursts: hold no connection
+            for attempt in range(RETRIES):
+                try:
+                    self._work()
+                    break
+                except Exception:  # noqa: BLE001 — the thread must outlive a failed round
+                    log.exception("The capture intake failed (attempt %d of %d); stored "
+                                  "submissions wait for the next round.", attempt + 1, RETRIES)
+                    time.sleep(attempt + 1)
+                finally:
+                    connection.close()  # idle between bursts: hold no connection
 
     def _work(self) -> None:
         """Store what arrived, process a chunk, repeat until nothing waits; then score."""

@@ -2,6 +2,7 @@
 
     salesplan marketing route [--no-queue] [--limit N] [--as USERNAME]
     salesplan marketing escalate            (run it every few minutes from cron)
+    salesplan marketing process-inbox [--retry-failed]   (stored form submissions → leads)
     salesplan marketing attribution [--model first|last|linear] [--refresh] [--json]
 """
 
@@ -9,8 +10,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from salesplan.marketing import attribution, routing, sla
-from salesplan.marketing.models import Campaign
+from salesplan.marketing import attribution, capture, intake, routing, sla
+from salesplan.marketing.models import Campaign, CaptureSubmission
 from salesplan.org.models import User
 
 
@@ -27,6 +28,10 @@ class Command(BaseCommand):
                            help="Record the routing as done by this user.")
         sub.add_parser("escalate", help="Tell managers about leads past their first-touch "
                                         "deadline (each lead once).")
+        inbox = sub.add_parser("process-inbox", help="Turn stored form submissions into "
+                                                     "leads (the server does it as they come).")
+        inbox.add_argument("--retry-failed", action="store_true",
+                           help="Put failed submissions back in line first.")
         attr = sub.add_parser("attribution", help="Pipeline and bookings by campaign.")
         attr.add_argument("--model", choices=sorted(attribution.MODELS), default="linear")
         attr.add_argument("--refresh", action="store_true",
@@ -51,6 +56,17 @@ class Command(BaseCommand):
                 self.stdout.write(f"Lead {item.lead.pk} ({item.lead}): {item.overdue_hours:.1f} h "
                                   f"overdue; told {item.manager or 'nobody (no manager)'}.")
             self.stdout.write(f"{len(done)} escalation(s).")
+        elif action == "process-inbox":
+            retried = intake.retry_failed() if options["retry_failed"] else 0
+            done = intake.drain()
+            scored = 0
+            while (settled := capture.score_captured()):
+                scored += settled
+            failed = CaptureSubmission.objects.filter(
+                status=CaptureSubmission.Status.FAILED).count()
+            self.stdout.write(f"Processed {done} submission(s) ({retried} retried, {scored} "
+                              "scored); "
+                              f"{failed} failed and kept with their error.")
         else:
             self._attribution(options)
 
