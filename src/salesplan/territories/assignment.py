@@ -264,32 +264,35 @@ def reassign(alignment: Alignment, accounts_q: Q | None = None,
 
 def _replace_results(alignment: Alignment, account_ids: list[int], out: Outcome) -> int:
     """Write the new results of these accounts, touching only rows that changed;
-    returns how many rows were added or removed."""
-    old = {}
+    returns how many rows were added, changed or removed. An account that moves keeps
+    its row (same id), so the (account, alignment, type) index is left alone."""
+    old: dict[tuple[int, str], tuple[int, int, str]] = {}
     for part in id_batches(account_ids):
         current = AccountTerritory.objects.filter(alignment=alignment, account_id__in=part)
-        old.update({(a, t, k, r): pk for pk, a, t, k, r in current.order_by().values_list(
+        old.update({(a, k): (pk, t, r) for pk, a, t, k, r in current.order_by().values_list(
             "pk", "account_id", "territory_id", "type", "reason")})
-    new = {(a, t, k, r[:300]) for a, t, k, r in out.assignments}
-    stale = [(pk,) for row, pk in old.items() if row not in new]
-    fresh = [row for row in new if row not in old]
-    quote = connection.ops.quote_name
-    # The table name comes from the model, never from input.
-    delete_sql = (f"DELETE FROM {quote(AccountTerritory._meta.db_table)} "  # noqa: S608
-                  "WHERE id = %s")
+    new = {(a, k): (t, r[:300]) for a, t, k, r in out.assignments}
+    moved = sorted((old[slot][0], *result) for slot, result in new.items()
+                   if slot in old and old[slot][1:] != result)
+    gone = sorted(row[0] for slot, row in old.items() if slot not in new)
+    added = sorted((a, t, k, r) for (a, k), (t, r) in new.items() if (a, k) not in old)
+    table = connection.ops.quote_name(AccountTerritory._meta.db_table)
     scope = set(account_ids)
     # Conflicts are few: finding this scope's among all of them needs no account filter.
     settled = [pk for pk, account_id in AssignmentConflict.objects.filter(
         alignment=alignment).values_list("pk", "account_id") if account_id in scope]
-    with transaction.atomic():
-        if stale:
-            with connection.cursor() as cursor:
-                cursor.executemany(delete_sql, stale)
-        insert_results(alignment.pk, sorted(fresh))
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The table name comes from the model, never from input.
+        cursor.executemany(f"UPDATE {table} SET territory_id = %s, reason = %s "  # noqa: S608
+                           "WHERE id = %s", [(t, r, pk) for pk, t, r in moved])
+        for part in id_batches(gone):
+            cursor.execute(f"DELETE FROM {table} WHERE id IN "  # noqa: S608
+                           f"({', '.join(['%s'] * len(part))})", part)
+        insert_results(alignment.pk, added)
         for part in id_batches(settled):
             AssignmentConflict.objects.filter(pk__in=part).delete()
         write_conflicts(alignment.pk, out.conflicts)
-    return len(stale) + len(fresh)
+    return len(moved) + len(gone) + len(added)
 
 
 def assign_account(account_id: int) -> None:
