@@ -163,3 +163,23 @@ def test_cli_and_api_route_pending_leads_and_work_the_queue(org, territory_map, 
                        data={"rep_id": org.east_rep.pk}, content_type="application/json")
     assert done.status_code == 200 and done.json()["owner_id"] == org.east_rep.pk
     assert client.get("/api/v1/marketing/queue").json() == []
+
+
+def test_a_lead_marketing_creates_without_an_owner_is_routed_on_save(
+        org, territory_map, policy, django_capture_on_commit_callbacks):
+    from salesplan.customers.services import create_lead
+
+    with django_capture_on_commit_callbacks(execute=True):
+        routed = create_lead(by=org.marketer, data={"last_name": "Byrne", "state": "NY",
+                                                    "country": "US"})
+        named = create_lead(by=org.admin, data={"last_name": "Cole", "state": "NY",
+                                                "country": "US", "owner": org.west_rep})
+        own = create_lead(by=org.east_rep, data={"last_name": "Dunn", "state": "CA",
+                                                 "country": "US"})
+    routed.refresh_from_db()
+    named.refresh_from_db()
+    own.refresh_from_db()
+    assert routed.owner == org.east_rep
+    assert LeadHandoff.objects.get(lead=routed).territory == territory_map.east
+    assert named.owner == org.west_rep and not LeadHandoff.objects.filter(lead=named).exists()
+    assert own.owner == org.east_rep and not LeadHandoff.objects.filter(lead=own).exists()

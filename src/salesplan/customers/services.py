@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from salesplan.core.crud import create_record, delete_record, update_record
 from salesplan.core.permissions import require
+from salesplan.org.models import Role
 from salesplan.territories import services as territory_rules
 
 from .models import Account, Contact, Lead, LeadStatus
@@ -90,12 +91,33 @@ def rescore_when_committed(lead_id: int) -> None:
     transaction.on_commit(rescore)
 
 
+# Who does not work leads themselves: a lead they create without naming its owner goes
+# through routing (territory, then a rep within capacity), as a captured lead does.
+ROUTED_WHEN_CREATED_BY = (Role.MARKETING, Role.ADMIN)
+
+
 def create_lead(*, by, data: dict) -> Lead:
     if data.get("status") == LeadStatus.CONVERTED:
         raise ValidationError({"status": "A lead becomes converted only by converting it."})
+    named_owner = data.get("owner") not in (None, by)
     lead = create_record(Lead, "lead", by=by, data=data, allowed=LEAD_FIELDS)
+    if by.role in ROUTED_WHEN_CREATED_BY and not named_owner:
+        route_when_committed(lead.pk, by)
     rescore_when_committed(lead.pk)
     return lead
+
+
+def route_when_committed(lead_id: int, by) -> None:
+    """Route the new lead once it is committed (a routing failure never undoes it; the
+    lead then waits for `salesplan marketing route` like an imported one)."""
+    def route() -> None:
+        from salesplan.marketing.routing import route_lead
+
+        lead = Lead.objects.filter(pk=lead_id).first()
+        if lead is not None:
+            route_lead(lead, by=by)
+
+    transaction.on_commit(route)
 
 
 def update_lead(lead: Lead, *, by, data: dict, expected_version: int | None = None):
