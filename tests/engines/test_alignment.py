@@ -179,3 +179,64 @@ def test_bound_stays_valid_and_useful_with_many_units_at_one_point():
 
     bound = lagrangian_bound(inst, exact.objective, costs, time.monotonic() + 5)
     assert 0.3 * exact.objective < bound <= exact.objective * (1 + 1e-9)
+
+
+def remote_places(seed, n_main, n_point, n_island, squared):
+    """A mainland, many units recorded at one far point, and a small far island."""
+    rng = np.random.default_rng(seed)
+    xy = np.concatenate([
+        rng.uniform(0, 100, (n_main, 2)),
+        np.full((n_point, 2), 400.0),
+        rng.uniform(0, 10, (n_island, 2)) + [0.0, 300.0],
+    ])
+    w = rng.choice([1.0, 1.0, 2.0], size=len(xy))
+    return xy, w
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    n_point=st.integers(0, 9),
+    n_island=st.integers(0, 5),
+    k=st.integers(2, 4),
+    squared=st.booleans(),
+    tau=st.sampled_from([0.05, 0.2]),
+)
+def test_isolation_bound_never_exceeds_the_proven_optimum(seed, n_point, n_island, k, squared,
+                                                          tau):
+    """The whole-territories bound for remote places (one coordinate holding many units,
+    far islands) must stay below the exact optimum, alone and as reported."""
+    from salesplan.engines.alignment.bounds import isolation_bound
+    from salesplan.engines.alignment.instance import build_instance
+
+    xy, w = remote_places(seed, 14, n_point, n_island, squared)
+    problem = AlignmentProblem(coordinates=xy, weights=w, k=k, tau=tau, geographic=False,
+                               objective="squared" if squared else "distance")
+    try:
+        exact = optimise(problem, AlignmentOptions(time_limit=30, method="exact"))
+    except AlignmentInfeasible:
+        return
+    if exact.status != "optimal":
+        return
+    assert isolation_bound(build_instance(problem)) <= exact.objective * (1 + 1e-6) + 1e-9
+    heuristic = optimise(problem, FAST)
+    assert heuristic.lower_bound <= exact.objective * (1 + 1e-6) + 1e-9
+
+
+def test_isolation_bound_proves_the_cost_of_units_recorded_at_one_far_point():
+    """Thirty-five units at one far point cannot be served by whole territories of their
+    own (three hold at most 33, four need at least 36): some unit travels that far, which
+    the LP-based Lagrangian bound cannot see."""
+    from salesplan.engines.alignment.bounds import isolation_bound
+    from salesplan.engines.alignment.instance import build_instance
+
+    rng = np.random.default_rng(2)
+    xy = np.concatenate([rng.uniform(0, 100, (85, 2)), np.full((35, 2), 1000.0)])
+    problem = AlignmentProblem(coordinates=xy, weights=np.ones(120), k=12, tau=0.1,
+                               geographic=False)
+    inst = build_instance(problem)
+    nearest = float(np.min(np.sum((xy[:85] - 1000.0) ** 2, axis=1)))
+    assert isolation_bound(inst) >= nearest * (1 - 1e-9)
+    result = optimise(problem, FAST)
+    assert result.lower_bound >= nearest * (1 - 1e-9)
+    assert result.gap < 0.5

@@ -38,7 +38,9 @@ import time
 from types import SimpleNamespace
 
 import numpy as np
-from scipy.spatial import cKDTree
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
+from scipy.spatial import Delaunay, QhullError, cKDTree
 
 from .instance import Instance
 
@@ -231,3 +233,199 @@ def _subproblem(inst, hoods, centres, points, lam, w, lower, upper, want_x=False
         return value, None, None
     sorted_cols = np.take_along_axis(cols, order, axis=1)
     return value, sorted_cols, part
+
+
+def isolation_bound(inst: Instance, deadline: float | None = None, max_cuts: int = 64,
+                    max_regions: int = 64) -> float:
+    """A bound from whole numbers of territories in isolated places (valid for the model).
+
+    The Lagrangian bound is that of the LP relaxation, which may centre a fractional
+    number of territories on a remote place (an island, or hundreds of ZIP codes
+    recorded at one coordinate) and so serve it at almost no cost. Take a region Q of
+    units. Some whole number t of territories (at most Q's unit count) have their
+    centre in Q. They hold at most t·upper of Q's weight, so the rest of Q is served
+    from a centre outside Q: each such unit pays at least its activity × (distance to
+    the nearest unit outside Q)^p. They hold at least t·lower, so weight from outside
+    Q is brought in, each such unit paying at least activity × (distance to Q)^p. These
+    two costs fall on different units and every other cost is ≥ 0, so their least sum
+    over t bounds every alignment.
+
+    For several disjoint regions the bounds add up when a unit of one region brought
+    into another counts as free there: its cost is already counted in its own region.
+    Regions are the pieces left by cutting the longest edges of the points' minimum
+    spanning tree (single-link clusters), or single points holding several units; the
+    best total over the cuts tried (finer ones while before ``deadline``) is returned.
+    """
+    if inst.is_pinned.any() or inst.n < 2:
+        return 0.0  # a pinned centre may sit in a region: t is not limited by its units
+    places = _Places(inst)
+    if places.size < 2:
+        return 0.0
+    best = 0.0
+    for labels in _region_levels(places, max_cuts):
+        best = max(best, _level_bound(places, labels, max_regions))
+        if deadline is not None and time.monotonic() > deadline:
+            break
+    return best
+
+
+class _Places:
+    """The distinct points, what each holds, and a search tree over them."""
+
+    def __init__(self, inst: Instance):
+        self.inst = inst
+        self.xy, self.group = np.unique(inst.xy, axis=0, return_inverse=True)
+        self.group = self.group.ravel()
+        self.size = len(self.xy)
+        w = inst.weights[:, 0]
+        self.weight = np.bincount(self.group, weights=w, minlength=self.size)
+        self.activity = np.bincount(self.group, weights=inst.activity, minlength=self.size)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(w > 0, inst.activity / w, np.inf)
+        # The least activity per unit of weight at each point prices its weight from below.
+        self.rate = np.full(self.size, np.inf)
+        np.minimum.at(self.rate, self.group, rate)
+        self.least_rate = float(rate.min())
+        self.tree = cKDTree(self.xy)
+        self.units = np.split(np.argsort(self.group, kind="stable"),
+                              np.cumsum(np.bincount(self.group, minlength=self.size))[:-1])
+
+
+def _region_levels(places: _Places, max_cuts: int):
+    """Point labels: each point alone, then the single-link pieces after cutting the
+    1, 2, 4... longest edges of the minimum spanning tree."""
+    yield np.arange(places.size)
+    if places.size < 3:
+        return
+    try:
+        triangles = Delaunay(places.xy).simplices
+    except QhullError:  # all points on one line: no triangulation, no cuts
+        return
+    edges = np.unique(np.sort(np.concatenate(
+        [triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [0, 2]]]), axis=1), axis=0)
+    length = np.linalg.norm(places.xy[edges[:, 0]] - places.xy[edges[:, 1]], axis=1)
+    shape = (places.size, places.size)
+    graph = sparse.coo_matrix((length + 1e-300, (edges[:, 0], edges[:, 1])), shape=shape)
+    tree = minimum_spanning_tree(graph).tocoo()
+    order = np.argsort(-tree.data, kind="stable")
+    cuts = 1
+    while cuts <= min(max_cuts, len(order)):
+        keep = order[cuts:]
+        pieces = sparse.coo_matrix((np.ones(keep.size), (tree.row[keep], tree.col[keep])),
+                                   shape=shape)
+        yield connected_components(pieces, directed=False)[1]
+        cuts *= 2
+
+
+def _level_bound(places: _Places, labels: np.ndarray, max_regions: int,
+                 max_points: int = 3000) -> float:
+    """Best sum of region bounds among the regions of one labelling of the points."""
+    inst = places.inst
+    lower, upper = float(inst.lower[0]), float(inst.upper[0])
+    points = np.bincount(labels)
+    count = np.bincount(labels, weights=np.bincount(places.group, minlength=places.size))
+    weight = np.bincount(labels, weights=places.weight, minlength=points.size)
+    # Regions that whole territories can fill exactly (lower·t ≤ weight ≤ upper·t for
+    # some feasible t) prove nothing; rank the rest by what they could prove at most.
+    fewest = np.ceil(weight / upper - 1e-12)
+    fits = (fewest <= np.floor(weight / max(lower, 1e-300) + 1e-12)) & (
+        fewest <= np.minimum(count, inst.k))
+    fits |= (weight <= 0) | (points > max_points)
+    candidates = np.flatnonzero(~fits)
+    if candidates.size == 0:
+        return 0.0
+    dist, nearest = places.tree.query(places.xy, k=min(places.size, 9))
+    outside = labels[nearest] != labels[:, None]
+    gap = np.where(outside.any(axis=1), dist[np.arange(places.size), np.argmax(outside, axis=1)],
+                   dist[:, -1] * 4)  # deep inside its region: somewhat beyond its neighbours
+    ceiling = np.bincount(labels, weights=places.activity * gap ** inst.power,
+                          minlength=points.size)
+    candidates = candidates[np.argsort(-ceiling[candidates], kind="stable")][:max_regions]
+    members = np.split(np.argsort(labels, kind="stable"), np.cumsum(points)[:-1])
+    alone = np.array([_region_bound(places, members[c], None) for c in candidates])
+    ranked = candidates[np.argsort(-alone, kind="stable")]
+    best = float(alone.max(initial=0.0))
+    chosen_count = 2
+    while chosen_count <= ranked.size:
+        chosen = ranked[:chosen_count]
+        free = np.isin(labels, chosen)
+        best = max(best, sum(_region_bound(places, members[c], free) for c in chosen))
+        chosen_count *= 2
+    return best
+
+
+def _region_bound(places: _Places, region: np.ndarray, free: np.ndarray | None) -> float:
+    """min over t of (cost of the region's units served from outside + cost of the
+    weight brought in); points marked ``free`` come in at no cost."""
+    inst = places.inst
+    w = inst.weights[:, 0]
+    lower, upper = float(inst.lower[0]), float(inst.upper[0])
+    inside = np.zeros(places.size, dtype=bool)
+    inside[region] = True
+    if inside.all():
+        return 0.0
+    units = np.concatenate([places.units[p] for p in region])
+    own = float(w[units].sum())
+    # Past ceil(own / upper) territories nothing is left over and more only bring in more.
+    t = np.arange(min(units.size, inst.k, int(np.ceil(own / upper - 1e-12))) + 1)
+    leftover_weight = np.maximum(own - t * upper, 0.0)
+    imported_weight = np.maximum(t * lower - own, 0.0)
+    escape = _escape_distance(places, region, inside)
+    unit_escape = np.repeat(escape, [places.units[p].size for p in region])
+    leftover = _cheapest_fill(inst.activity[units] * unit_escape ** inst.power, w[units],
+                              leftover_weight)
+    imported = _import_cost(places, region, inside, free, float(escape.min()),
+                            float(imported_weight.max()), imported_weight)
+    return float(np.min(leftover + imported))
+
+
+def _escape_distance(places: _Places, region: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """Distance from each point of the region to the nearest point outside it."""
+    k = min(places.size, 16)
+    while True:
+        dist, near = places.tree.query(places.xy[region], k=k)
+        dist, near = dist.reshape(region.size, -1), near.reshape(region.size, -1)
+        out = ~inside[near]
+        if out.any(axis=1).all() or k >= places.size:
+            return dist[np.arange(region.size), np.argmax(out, axis=1)]
+        k = min(places.size, 4 * k)
+
+
+def _import_cost(places, region, inside, free, start_radius, needed, amounts):
+    """Least cost of bringing each amount of weight into the region: the points within a
+    radius exactly, everything beyond at the radius and the least activity per weight."""
+    radius = max(start_radius, 1e-9)
+    total_outside = float(places.weight[~inside].sum())
+    while True:
+        hits = places.tree.query_ball_point(places.xy[region], radius)
+        near = np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in hits]))
+        near = near[~inside[near]]
+        carried = float(places.weight[near].sum())
+        if carried >= needed or carried >= total_outside or radius > 1e12:
+            break
+        radius *= 2
+    reach = cKDTree(places.xy[region]).query(places.xy[near])[0] ** places.inst.power
+    cost = places.rate[near] * places.weight[near] * reach
+    if free is not None:
+        cost = np.where(free[near], 0.0, cost)
+    beyond = max(total_outside - carried, 0.0)
+    cost = np.append(cost, places.least_rate * radius ** places.inst.power * beyond
+                     if beyond > 0 else 0.0)
+    return _cheapest_fill(cost, np.append(places.weight[near], beyond), amounts)
+
+
+def _cheapest_fill(cost: np.ndarray, weight: np.ndarray, needed: np.ndarray) -> np.ndarray:
+    """For each amount in ``needed``: min Σ cost·x with Σ weight·x ≥ amount, 0 ≤ x ≤ 1
+    (infinite when the items cannot carry that much)."""
+    carrying = weight > 0
+    cost, weight = cost[carrying], weight[carrying]
+    ratio = cost / weight
+    order = np.argsort(ratio, kind="stable")
+    cum_w = np.concatenate([[0.0], np.cumsum(weight[order])])
+    cum_c = np.concatenate([[0.0], np.cumsum(cost[order])])
+    needed = np.asarray(needed, dtype=float)
+    at = np.clip(np.searchsorted(cum_w, needed, side="left"), 1, max(len(order), 1))
+    if len(order) == 0:
+        return np.where(needed > 0, np.inf, 0.0)
+    value = cum_c[at - 1] + (needed - cum_w[at - 1]) * ratio[order][at - 1]
+    return np.where(needed <= 0, 0.0, np.where(needed > cum_w[-1] * (1 + 1e-12), np.inf, value))

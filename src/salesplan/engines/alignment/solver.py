@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from .allocation import arc_costs
-from .bounds import lagrangian_bound
+from .bounds import isolation_bound, lagrangian_bound
 from .contiguity import contiguity_status
 from .exact import solve_exact
 from .heuristic import Alignment, alternate, feasible, kept_weight, objective, totals_of
@@ -58,6 +58,10 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
     obj = objective(inst, al)
     if status != "optimal":
         report(0.8, "proving a lower bound")
+        # Two bounds, the better one counts: whole territories in remote places (cheap,
+        # decisive when far-off units dominate the cost) and the Lagrangian (LP) bound.
+        share = (_bound_deadline(deadline) - time.monotonic()) * 0.4
+        bound = max(bound, isolation_bound(inst, time.monotonic() + share))
         unit_costs = arc_costs(inst, al.centre_xy, np.arange(inst.n), al.assignment)
         bound = max(bound, lagrangian_bound(inst, obj, unit_costs, _bound_deadline(deadline)))
     report(1.0, "done")
