@@ -20,7 +20,7 @@ from django.db import connection
 
 from salesplan.engines.territory_rules import BulkOutcome
 
-from .models import AccountTerritory
+from .models import AccountTerritory, Territory
 
 COLUMNS = ("account_id", "alignment_id", "territory_id", "type", "reason")
 WIDTH = len(COLUMNS)
@@ -113,10 +113,20 @@ def _fresh_sqlite_table(cursor, table: str, alignment_id: int) -> str:
     create_table = cursor.fetchone()[0]
     cursor.execute(f"DROP TABLE IF EXISTS {_quote(fresh)}")
     cursor.execute(create_table.replace(_quote(table), _quote(fresh), 1))
-    # Other alignments keep their rows and ids.
-    cursor.execute(f"INSERT INTO {_quote(fresh)} SELECT * FROM {_quote(table)} "  # noqa: S608
-                   "WHERE alignment_id <> %s", [alignment_id])
+    _copy_other_alignments(cursor, table, fresh, alignment_id)
     return fresh
+
+
+def _copy_other_alignments(cursor, table: str, fresh: str, alignment_id: int) -> None:
+    """Other alignments keep their rows and ids. They are found through the territory
+    index (a row's territory belongs to its alignment), so replacing the only alignment
+    with results reads none of its old rows."""
+    territories = _quote(Territory._meta.db_table)
+    # Table names come from the models, never from input.
+    cursor.execute(f"INSERT INTO {_quote(fresh)} SELECT * FROM {_quote(table)} "  # noqa: S608
+                   f"WHERE territory_id IN (SELECT id FROM {territories} "
+                   "WHERE alignment_id <> %s) AND alignment_id <> %s",
+                   [alignment_id, alignment_id])
 
 
 def _swap_sqlite(cursor, table: str, fresh: str) -> None:
@@ -145,8 +155,7 @@ def _fresh_postgresql_table(cursor, table: str, alignment_id: int) -> str:
     cursor.execute(f"DROP TABLE IF EXISTS {_quote(fresh)}")
     cursor.execute(f"CREATE TABLE {_quote(fresh)} (LIKE {_quote(table)} "
                    "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS)")
-    cursor.execute(f"INSERT INTO {_quote(fresh)} SELECT * FROM {_quote(table)} "  # noqa: S608
-                   "WHERE alignment_id <> %s", [alignment_id])
+    _copy_other_alignments(cursor, table, fresh, alignment_id)
     cursor.execute("SELECT pg_get_serial_sequence(%s, 'id'), pg_get_serial_sequence(%s, 'id')",
                    [_quote(table), _quote(fresh)])
     issued_by, fresh_sequence = cursor.fetchone()
