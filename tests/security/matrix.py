@@ -57,10 +57,11 @@ EXPECTED: dict[str, dict[str, Rule]] = {
         "opportunity": Rule(True, OWN, OWN, NOBODY),
         "activity": Rule(True, OWN, OWN, OWN),
     },
-    # Marketing works the lead funnel and logs its own activities; no customer data.
+    # Marketing works the lead funnel and logs its own activities; it reads contacts to
+    # build campaign audiences but changes no customer data.
     "marketing": {
         "account": Rule(False, NOBODY, NOBODY, NOBODY),
-        "contact": Rule(False, NOBODY, NOBODY, NOBODY),
+        "contact": Rule(False, EVERYONE, NOBODY, NOBODY),
         "lead": Rule(True, EVERYONE, EVERYONE, EVERYONE),
         "opportunity": Rule(False, NOBODY, NOBODY, NOBODY),
         "activity": Rule(True, NOBODY, NOBODY, NOBODY),

@@ -28,7 +28,8 @@ PERMISSIONS: dict[str, dict[str, dict[str, str]]] = {
     },
     Role.MARKETING: {
         "account": {a: NONE for a in ACTIONS},
-        "contact": {a: NONE for a in ACTIONS},
+        # Contacts are read for campaign audiences; sales owns the relationship.
+        "contact": {"view": ALL, "create": NONE, "change": NONE, "delete": NONE},
         "lead": {"view": ALL, "create": ALL, "change": ALL, "delete": ALL},
         "opportunity": {a: NONE for a in ACTIONS},
         "activity": {"view": VISIBLE, "create": ALL, "change": VISIBLE, "delete": OWN},

@@ -114,6 +114,8 @@ class Contact(VersionedModel):
 
     objects = VisibleManager()
     visibility_account_field = "account"
+    # Marketing builds campaign audiences from contacts (read-only: see core.permissions).
+    visibility_roles_seeing_all = ("marketing",)
 
     class Meta:
         ordering = ["name_key", "id"]
