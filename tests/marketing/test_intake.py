@@ -116,3 +116,14 @@ def test_the_server_intake_thread_stores_processes_and_answers(org, capture_form
             intake.submit(capture_form, person(f"x{i}@example.com"), address="192.0.2.2")
     assert intake_settled()
     assert Lead.objects.filter(email__startswith="x").count() == 5
+
+
+def test_the_form_page_shows_what_its_submissions_became(org, capture_form, client):
+    stored(capture_form, person("shown@example.com"))
+    CaptureSubmission.objects.create(form=capture_form, received_at=capture_form.created_at,
+                                     data={**person("odd@example.com"), "shoe_size": "44"})
+    capture.process_inbox()
+    client.force_login(org.marketer)
+    page = client.get(f"/marketing/forms/{capture_form.pk}/").content.decode()
+    assert "1 processed · 0 waiting · 1 failed" in page
+    assert "shown@example.com" in page and "New lead" in page and "shoe_size" in page

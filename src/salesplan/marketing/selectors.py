@@ -57,6 +57,18 @@ def forms(user):
     return CaptureForm.objects.select_related("campaign", "queue_owner")
 
 
+def submissions(form, limit: int = 20) -> dict:
+    """The form's latest submissions and how many wait, were processed or failed."""
+    from .models import CaptureSubmission
+
+    counts = dict(CaptureSubmission.objects.filter(form=form).values_list("status")
+                  .annotate(n=Count("id")).order_by())
+    latest = list(CaptureSubmission.objects.filter(form=form).select_related("lead")
+                  .order_by("-id")[:limit])
+    return {"latest": latest, "pending": counts.get("pending", 0),
+            "done": counts.get("done", 0), "failed": counts.get("failed", 0)}
+
+
 def visible_handoffs(user):
     return LeadHandoff.objects.filter(lead__in=Lead.objects.visible_to(user).values("pk"))
 

@@ -167,7 +167,8 @@ def form_detail(request, pk: int):
     api_url = request.build_absolute_uri(f"/api/v1/marketing/capture/{found.key}")
     return _page(request, "marketing/form.html", {
         "capture_form": found, "page_url": page_url, "api_url": api_url,
-        "fields": capture.fields_of(found), "honeypot": capture.HONEYPOT})
+        "fields": capture.fields_of(found), "honeypot": capture.HONEYPOT,
+        "submissions": selectors.submissions(found)})
 
 
 LABELS = {"first_name": "First name", "last_name": "Last name", "email": "Email",
