@@ -58,13 +58,13 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(done)} escalation(s).")
         elif action == "process-inbox":
             retried = intake.retry_failed() if options["retry_failed"] else 0
-            done = intake.drain()
+            processed = intake.drain()
             scored = 0
             while (settled := capture.score_captured()):
                 scored += settled
             failed = CaptureSubmission.objects.filter(
                 status=CaptureSubmission.Status.FAILED).count()
-            self.stdout.write(f"Processed {done} submission(s) ({retried} retried, {scored} "
+            self.stdout.write(f"Processed {processed} submission(s) ({retried} retried, {scored} "
                               "scored); "
                               f"{failed} failed and kept with their error.")
         else:
