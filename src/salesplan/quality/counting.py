@@ -58,8 +58,9 @@ def refresh_issue_counts(ctx: qc.Context | None = None) -> IssueCountRun:
 
     ctx = ctx or qc.Context.current()
     started = time.perf_counter()
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and own_transaction:
             # One snapshot for every check's count: all figures true of the same moment.
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
