@@ -11,6 +11,7 @@ peer: PySAL spopt RegionKMeansHeuristic on one state's ZIP codes with a Delaunay
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -72,11 +73,13 @@ def scale():
     lat_lon = zip_units()
     problem = AlignmentProblem(coordinates=lat_lon, weights=np.ones(len(lat_lon)), k=200,
                                tau=0.05)
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     # 50 s for the engine leaves room for reading the problem and the last bound step.
     result = optimise(problem, AlignmentOptions(time_limit=50, method="heuristic"))
     seconds = time.monotonic() - started
-    emit("scale_zip_seconds", round(seconds, 2), "s", 60.0, units=len(lat_lon), k=200)
+    emit("scale_zip_seconds", round(seconds, 2), "s", 60.0, units=len(lat_lon), k=200,
+         cpu_seconds=round(time.process_time() - cpu_started, 2),
+         load_average=[round(x, 2) for x in os.getloadavg()])
     emit("scale_zip_max_deviation", round(100 * float(np.abs(result.deviation).max()), 3), "%",
          5.0, balanced=result.balanced)
     emit("scale_zip_territories_within_balance",

@@ -261,11 +261,15 @@ def isolation_bound(inst: Instance, deadline: float | None = None, max_cuts: int
     places = _Places(inst)
     if places.size < 2:
         return 0.0
-    best = 0.0
+    best, last = 0.0, 0.0
     for labels in _region_levels(places, max_cuts):
-        best = max(best, _level_bound(places, labels, max_regions))
-        if deadline is not None and time.monotonic() > deadline:
+        # Finer cuts hold more regions and take longer: do not start one that would
+        # likely end past the deadline.
+        if deadline is not None and time.monotonic() + 2 * last > deadline:
             break
+        started = time.monotonic()
+        best = max(best, _level_bound(places, labels, max_regions))
+        last = time.monotonic() - started
     return best
 
 
