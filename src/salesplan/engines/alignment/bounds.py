@@ -1,7 +1,12 @@
-"""A proven lower bound for the alignment objective (Lagrangian relaxation).
+"""Proven lower bounds for the alignment objective.
 
-What the bound proves
----------------------
+Two bounds; the solver reports the better one. ``lagrangian_bound`` is the LP
+(Lagrangian) bound described below: strong where units are spread out. ``isolation_bound``
+counts whole territories in remote places (islands, many units at one point), which
+the LP relaxation serves with fractional territories at almost no cost.
+
+The Lagrangian bound: what it proves
+------------------------------------
 The model is Hess's: every free territory's centre is one of the units, pinned
 territories have their given centre, each unit pays ``activity × distance^p``
 to its territory's centre. Drop contiguity, locks, disruption limits, the move

@@ -94,8 +94,9 @@ class AlignmentResult:
     """The proposed alignment and how good it provably is.
 
     lower_bound is a proven bound on the objective of *every* alignment that
-    satisfies the model (see ``bounds.lagrangian_bound`` and the MILP dual
-    bound); gap = (objective - lower_bound) / objective.
+    satisfies the model (the best of ``bounds.lagrangian_bound``,
+    ``bounds.isolation_bound`` and the MILP dual bound);
+    gap = (objective - lower_bound) / objective.
     deviation[k, m] is total[k, m] / mean[m] - 1; ``balanced`` says every
     deviation is within ±tau. ``contiguous`` is None when no adjacency was given.
     """
