@@ -109,3 +109,13 @@ def test_bulk_matcher_without_packed_sort_keys_matches_naive_engine(rules, raw_a
     matcher._packed_claims = lambda *args: None  # type: ignore[method-assign]
     bulk = matcher.assign(AccountColumns.from_facts(account_list))
     assert _sorted(bulk.to_outcome()) == _sorted(assign_naively(rules, named, account_list))
+
+
+@pytest.mark.parametrize("values", [["1099"], ["99", "10995"]])
+def test_rule_change_finds_accounts_under_prefixes_ending_in_nine(org, territory_map, values):
+    account = make_account(org.admin, postal_code="10995")
+    run_full_assignment(territory_map.alignment)
+    services.update_rule(territory_map.east.rules.get(), by=org.admin, conditions=[
+        {"field": "postal_code", "op": "prefix", "values": values}])
+    assert {row[1] for row in results(territory_map.alignment) if row[0] == account.pk} == {
+        "East"}

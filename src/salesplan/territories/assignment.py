@@ -311,6 +311,19 @@ def _bump(text: str) -> str:
     return text[:-1] + chr(ord(text[-1]) + 1)
 
 
+def _codes_from(low: str, high: str | None = None) -> Q:
+    """Postal codes from `low` up to every code starting with `high` (default `low`).
+    For digits the end is the next number ("1299" ends before "13"): a character after
+    "9" would sort differently under a database's linguistic collation."""
+    high = low if high is None else high
+    if high.isascii() and high.isdigit():
+        carried = high.rstrip("9")
+        end = carried[:-1] + str(int(carried[-1]) + 1) if carried else None
+    else:
+        end = _bump(high)
+    return Q(postal_code__gte=low, postal_code__lt=end) if end else Q(postal_code__gte=low)
+
+
 def condition_q(condition: dict) -> Q:
     """A database filter that finds (at least) every account meeting the condition."""
     name, op, values = condition["field"], condition.get("op", "in"), condition["values"]
@@ -326,15 +339,13 @@ def condition_q(condition: dict) -> Q:
         return q
     if op == "range":
         low, high = values if len(values) == 2 else values[0].split("-", 1)
-        low, high = str(low).strip().upper(), str(high).strip().upper()
-        return Q(postal_code__gte=low, postal_code__lt=_bump(high))
+        return _codes_from(str(low).strip().upper(), str(high).strip().upper())
     q = Q()
     for value in values:
         value = str(value).strip()
         if name == "postal_code" and value.isascii() and value.isdigit():
             # Digits have no case: the postal-code index finds them (a LIKE cannot).
-            q |= (Q(postal_code__gte=value, postal_code__lt=_bump(value)) if op == "prefix"
-                  else Q(postal_code=value))
+            q |= _codes_from(value) if op == "prefix" else Q(postal_code=value)
         elif op == "prefix":
             q |= Q(postal_code__istartswith=value)
         else:
@@ -342,10 +353,32 @@ def condition_q(condition: dict) -> Q:
     return q
 
 
-# Stored postal codes the engine reads differently from their raw text: whitespace is
-# stripped first, and whitespace sorts below "0" (ASCII) or from "\x7f" on (Unicode).
-# In a tidy database both spans are empty: one index seek each.
-_UNTIDY_POSTAL_CODES = Q(postal_code__gt="", postal_code__lt="0") | Q(postal_code__gte="\x7f")
+def _untidy_postal_codes() -> Q:
+    """Stored postal codes the engine reads differently from their raw text, because
+    whitespace is stripped first. Whitespace sorts below "0" in ASCII and, byte by byte,
+    from "\x85" on in Unicode; a linguistic collation (PostgreSQL other than C) sorts
+    it with the code it pads, inside the ranges already asked for. In a tidy database
+    these spans are empty: one index seek each."""
+    q = Q(postal_code__gt="", postal_code__lt="0")
+    if _sorts_by_code_point():
+        q |= Q(postal_code__gte="\x85")
+    return q
+
+
+_collations: dict[str, bool] = {}
+
+
+def _sorts_by_code_point() -> bool:
+    if connection.vendor != "postgresql":
+        return connection.vendor == "sqlite"
+    name = connection.settings_dict["NAME"]
+    if name not in _collations:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT datcollate FROM pg_database "
+                           "WHERE datname = current_database()")
+            collation = cursor.fetchone()[0]
+        _collations[name] = collation.split(".")[0] in ("C", "POSIX")
+    return _collations[name]
 
 
 def rule_q(combine: str, conditions: list[dict]) -> Q:
@@ -356,5 +389,5 @@ def rule_q(combine: str, conditions: list[dict]) -> Q:
         part = condition_q(condition)
         q = part if not q else (q & part if combine == "all" else q | part)
     if any(condition["field"] == "postal_code" for condition in conditions):
-        q |= _UNTIDY_POSTAL_CODES
+        q |= _untidy_postal_codes()
     return q

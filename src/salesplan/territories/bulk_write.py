@@ -190,3 +190,5 @@ def _swap_postgresql(cursor, table: str, fresh: str) -> None:
         cursor.execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(name)} {definition}")
     for sql in indexes:
         cursor.execute(sql)
+    # A new table has no planner statistics until autovacuum visits it.
+    cursor.execute(f"ANALYZE {_quote(table)}")
