@@ -93,6 +93,10 @@ def eventually(read, seconds: float = 20):
 
 
 def intake_settled() -> bool:
-    """Wait until the intake thread has processed and scored every submission."""
-    return eventually(lambda: not CaptureSubmission.objects.exclude(
+    """Wait until the intake thread has processed and scored every submission and has
+    nothing left to do (so it touches the database no more)."""
+    from salesplan.marketing.intake import intake
+
+    settled = eventually(lambda: not CaptureSubmission.objects.exclude(
         status=CaptureSubmission.Status.FAILED).filter(scored=False).exists())
+    return settled and intake.wait_idle(20)

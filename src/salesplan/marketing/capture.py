@@ -38,7 +38,7 @@ from .models import (
     MarketingPolicy,
     Stage,
 )
-from .routing import Router, RoutingDecision, decision_event, routed_state
+from .routing import Router, RoutingDecision, routed_state
 from .services import FORM_FIELDS
 
 log = logging.getLogger(__name__)
@@ -367,8 +367,9 @@ class _Wave:
     def __init__(self, items: list[Pending]):
         self.items = items
         self.now = timezone.now()
-        self.events: list[LeadEvent] = []
-        self.audits: list[AuditEntry] = []
+        # Rows as {column: value}: building model instances costs more than writing them.
+        self.events: list[dict] = []
+        self.audits: list[dict] = []
         self.outcomes: dict[int, Outcome] = {}
         self.fresh_ids: set[int] = set()
 
@@ -412,8 +413,8 @@ class _Wave:
         router.save()
         self._write_updates(leads, changed)
         self._responses(fresh, leads, contacts)
-        bulk.insert_objects(AuditEntry, self.audits)
-        bulk.insert_objects(LeadEvent, self.events)
+        bulk.insert(AuditEntry, self.audits)
+        bulk.insert(LeadEvent, self.events)
         return [(item.id, self.outcomes[item.id]) for item in self.items]
 
     # -- existing leads --
@@ -434,14 +435,14 @@ class _Wave:
             self.audits.extend(_audit_update(lead, key, old, new)
                                for key, (old, new) in changes.items())
         self.outcomes[item.id] = Outcome(CaptureSubmission.Outcome.UPDATED, lead_id=lead.pk)
-        self.events.append(LeadEvent(lead=lead, kind=LeadEvent.Kind.CAPTURED, at=self.now,
-                                     message=f"Submitted {form.name} again."))
+        self.events.append(self._event(lead, LeadEvent.Kind.CAPTURED,
+                                       f"Submitted {form.name} again."))
         if handoff is not None and not handoff.queued and handoff.stage != Stage.RECYCLED:
             return False
         if handoff is not None and handoff.stage == Stage.RECYCLED:
-            self.events.append(LeadEvent(
-                lead=lead, kind=LeadEvent.Kind.STAGE, at=self.now,
-                message=f"Recycled → Marketing-qualified: responded to {form.name}."))
+            self.events.append(self._event(
+                lead, LeadEvent.Kind.STAGE,
+                f"Recycled → Marketing-qualified: responded to {form.name}."))
         return True
 
     def _apply_routing(self, to_route: list[tuple[Lead, Pending]],
@@ -463,7 +464,7 @@ class _Wave:
                     lead=lead, stage=Stage.MQL, stage_changed_at=self.now,
                     campaign=item.form.campaign, source=item.form.source, form=item.form,
                     **state))
-                self.events.append(decision_event(lead, decision, self.now, None))
+                self.events.append(self._decision_event(lead, decision))
                 continue
             handoff = handoffs.get(lead.pk)
             if handoff is None:
@@ -483,7 +484,7 @@ class _Wave:
                 if handoff.stage not in (Stage.MQL, Stage.SAL, Stage.SQL):
                     handoff.stage, handoff.stage_changed_at, handoff.reason = (
                         Stage.MQL, self.now, "")
-            self.events.append(decision_event(lead, decision, self.now, None))
+            self.events.append(self._decision_event(lead, decision))
         LeadHandoff.objects.bulk_create(new_handoffs, batch_size=500)
         bulk.update(LeadHandoff, moved, [
             "stage", "stage_changed_at", "reason", "territory", "queued", "queue_reason",
@@ -519,10 +520,20 @@ class _Wave:
         self.fresh_ids = {lead.pk for lead, _ in fresh}
         for lead, item in fresh:
             self.outcomes[item.id] = Outcome(CaptureSubmission.Outcome.CREATED, lead_id=lead.pk)
-            self.audits.append(AuditEntry(record_type=record_type(lead), record_id=lead.pk,
-                                          action=AuditEntry.Action.CREATE))
-            self.events.append(LeadEvent(lead=lead, kind=LeadEvent.Kind.CAPTURED, at=self.now,
-                                         message=f"Captured by {item.form.name}."))
+            self.audits.append({"record_type": record_type(lead), "record_id": lead.pk,
+                                "action": AuditEntry.Action.CREATE})
+            self.events.append(self._event(lead, LeadEvent.Kind.CAPTURED,
+                                           f"Captured by {item.form.name}."))
+
+    def _event(self, lead: Lead, kind: str, message: str, **more) -> dict:
+        return {"lead_id": lead.pk, "kind": kind, "at": self.now, "message": message[:500],
+                **more}
+
+    def _decision_event(self, lead: Lead, decision: RoutingDecision) -> dict:
+        """The routing decision in the lead's story (as routing.decision_event)."""
+        kind = LeadEvent.Kind.QUEUED if decision.queued else LeadEvent.Kind.ROUTED
+        return self._event(lead, kind, decision.message, territory_id=decision.territory_id,
+                           assigned_to_id=decision.rep_id)
 
     # -- campaign responses --
 
@@ -577,7 +588,7 @@ class _Wave:
         bulk.update(CampaignMember, advanced, ["response", "responded_at", "updated_at"])
 
 
-def _audit_update(lead: Lead, field: str, old, new) -> AuditEntry:
-    return AuditEntry(record_type=record_type(lead), record_id=lead.pk,
-                      action=AuditEntry.Action.UPDATE, field=field,
-                      old_value=display_value(old), new_value=display_value(new))
+def _audit_update(lead: Lead, field: str, old, new) -> dict:
+    return {"record_type": record_type(lead), "record_id": lead.pk,
+            "action": AuditEntry.Action.UPDATE, "field": field,
+            "old_value": display_value(old), "new_value": display_value(new)}

@@ -26,7 +26,8 @@ from .models import CaptureForm, CaptureRateCount, CaptureSubmission
 
 log = logging.getLogger(__name__)
 
-PROCESS_CHUNK = 200  # submissions turned into leads between two rounds of storing
+PROCESS_CHUNK = 300  # most submissions turned into leads in one batch
+GATHER_SECONDS = 0.2  # a stored submission waits at most this long for others to join it
 WAIT_SECONDS = 30  # a request gives up (503) if its submission is not stored by then
 KEEP_PROCESSED_DAYS = 30
 HOUSEKEEPING_SECONDS = 60
@@ -42,6 +43,8 @@ class Intake:
 
     def __init__(self) -> None:
         self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
         self._lock = threading.Lock()
         self._queue: list[tuple[capture.Arrival, threading.Event, list]] = []
         self._thread: threading.Thread | None = None
@@ -54,6 +57,7 @@ class Intake:
         with self._lock:
             self._queue.append((arrival, done, failure))
             self._ensure_thread()
+            self._idle.clear()
         self._wake.set()
         if not done.wait(WAIT_SECONDS):
             raise IntakeUnavailable("The intake is busy.")
@@ -63,7 +67,12 @@ class Intake:
     def wake(self) -> None:
         with self._lock:
             self._ensure_thread()
+            self._idle.clear()
         self._wake.set()
+
+    def wait_idle(self, seconds: float) -> bool:
+        """Wait until the thread has nothing left to do (True), or give up."""
+        return self._idle.wait(seconds)
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -90,14 +99,31 @@ class Intake:
                     time.sleep(attempt + 1)
                 finally:
                     connection.close()  # idle between bursts: hold no connection
+            with self._lock:
+                if not self._queue and not self._wake.is_set():
+                    self._idle.set()
 
     def _work(self) -> None:
-        """Store what arrived, process a chunk, repeat until nothing waits; then score."""
+        """Store what arrives at once; process stored submissions once a chunk has
+        gathered or the oldest has waited GATHER_SECONDS (bigger batches cost less per
+        lead); score when nothing else waits."""
+        waiting, since = 1, time.monotonic()  # whatever woke us, look at the inbox once
         while True:
             arrivals = self._take()
             if arrivals:
                 self._store(arrivals)
-            if capture.process_inbox(PROCESS_CHUNK, score=False) or arrivals or self._queue:
+                waiting += len(arrivals)
+            due = waiting >= PROCESS_CHUNK or time.monotonic() - since >= GATHER_SECONDS
+            if waiting and due:
+                processed = capture.process_inbox(PROCESS_CHUNK, score=False)
+                waiting = max(0, waiting - processed) if processed else 0
+                since = time.monotonic()
+                continue
+            if self._queue:
+                continue
+            if waiting:
+                self._wake.wait(max(0.0, GATHER_SECONDS - (time.monotonic() - since)))
+                self._wake.clear()
                 continue
             if capture.score_captured(PROCESS_CHUNK):  # only when nothing else waits
                 continue
