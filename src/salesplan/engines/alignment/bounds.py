@@ -109,9 +109,11 @@ def _knapsack(rc, w, lower, upper, want_x=False):
 
 def lagrangian_bound(
     inst: Instance, upper_bound: float, unit_costs: np.ndarray, deadline: float,
-    max_iterations: int = 200,
+    max_iterations: int = 200, start: np.ndarray | None = None,
 ) -> float:
-    """Best L(λ) before ``deadline``, starting from λ = each unit's cost in a good solution."""
+    """Best L(λ) before ``deadline``, starting from λ = each unit's cost in a good solution
+    or, when given and better, from ``start`` (e.g. LP duals: any λ gives a valid bound)."""
+    merged_start = _merge_colocated(inst, start)[1] if start is not None else None
     inst, unit_costs = _merge_colocated(inst, unit_costs)
     k_free = int(inst.k - inst.is_pinned.sum())
     w = inst.weights[:, 0]
@@ -131,6 +133,11 @@ def lagrangian_bound(
     lam[w <= 0] = 0.0
     if _evaluate(inst, hoods, lam, w, lower, upper, k_free)[0] < 0:
         lam = np.zeros(inst.n)  # L(0): each centre gathers its cheapest minimum load
+    if merged_start is not None and hoods.dense:
+        given = np.where(w > 0, merged_start, 0.0)
+        if (_evaluate(inst, hoods, given, w, lower, upper, k_free)[0]
+                > _evaluate(inst, hoods, lam, w, lower, upper, k_free)[0]):
+            lam = given
     best, stall = 0.0, 0
     last = 0.0  # seconds the last step took: do not start one that would end past the deadline
     for _ in range(max_iterations):
@@ -438,3 +445,15 @@ def _cheapest_fill(cost: np.ndarray, weight: np.ndarray, needed: np.ndarray) -> 
         return np.where(needed > 0, np.inf, 0.0)
     value = cum_c[at - 1] + (needed - cum_w[at - 1]) * ratio[order][at - 1]
     return np.where(needed <= 0, 0.0, np.where(needed > cum_w[-1] * (1 + 1e-12), np.inf, value))
+
+
+def lp_multipliers(inst: Instance, deadline: float) -> np.ndarray | None:
+    """Duals of "each unit is served once" in the LP relaxation of the exact model.
+
+    The subgradient steps stall a few per cent short of the LP bound on instances of a
+    few hundred units; these duals start the Lagrangian at (about) the LP optimum. Any
+    λ gives a valid bound, so an LP stopped early only makes the start worse.
+    """
+    from .exact import lp_relaxation_duals  # the exact model lives with the MILP
+
+    return lp_relaxation_duals(inst, deadline)

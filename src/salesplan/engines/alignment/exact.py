@@ -344,3 +344,21 @@ def _contiguity_cuts(inst, model, col, al: Alignment) -> list:
                     v = [1.0] + [-1.0] * border.size + [1.0]
                     cuts.append((None, c, v, -highspy.kHighsInf, 1.0))
     return cuts
+
+
+def lp_relaxation_duals(inst: Instance, deadline: float) -> np.ndarray | None:
+    """Row duals of "each unit is served once" in the exact model's LP relaxation."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0.2:
+        return None
+    model = _Model(inst)
+    cost, lower, upper, integrality, offset = _build(inst, model)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", remaining)
+    _pass(h, model, cost, lower, upper, np.zeros_like(integrality), offset)
+    h.run()
+    duals = np.asarray(h.getSolution().row_dual)
+    if duals.size < inst.n or not np.all(np.isfinite(duals[: inst.n])):
+        return None
+    return duals[: inst.n]

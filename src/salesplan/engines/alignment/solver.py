@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from .allocation import arc_costs
-from .bounds import isolation_bound, lagrangian_bound
+from .bounds import isolation_bound, lagrangian_bound, lp_multipliers
 from .contiguity import contiguity_status
 from .exact import solve_exact
 from .heuristic import Alignment, alternate, feasible, kept_weight, objective, totals_of
@@ -63,9 +63,19 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
         share = (_bound_deadline(deadline) - time.monotonic()) * 0.4
         bound = max(bound, isolation_bound(inst, time.monotonic() + share))
         unit_costs = arc_costs(inst, al.centre_xy, np.arange(inst.n), al.assignment)
-        bound = max(bound, lagrangian_bound(inst, obj, unit_costs, _bound_deadline(deadline)))
+        start = None
+        if inst.n <= LP_START_MAX_UNITS:
+            share = (_bound_deadline(deadline) - time.monotonic()) * 0.6
+            start = lp_multipliers(inst, time.monotonic() + share)
+        bound = max(bound, lagrangian_bound(inst, obj, unit_costs, _bound_deadline(deadline),
+                                            start=start))
     report(1.0, "done")
     return _result(inst, al, obj, min(bound, obj), method, status, iterations, started, messages)
+
+
+# Up to this many units the LP relaxation of the exact model (n² arcs) solves in seconds
+# and its duals start the Lagrangian bound at the LP bound.
+LP_START_MAX_UNITS = 300
 
 
 def _bound_deadline(deadline: float) -> float:
