@@ -4,11 +4,11 @@ import secrets
 import zoneinfo
 from datetime import date
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from salesplan.core import audit
+from salesplan.core.middleware import forget_company_time_zone
 
 from .models import Company, Holiday, User
 
@@ -65,7 +65,7 @@ def update_company(company: Company, *, by: User, data: dict) -> dict:
     company.save()
     audit.record_changes(company, changes, by)
     # Every request reads the zone from the cache; let the new one take effect now.
-    cache.delete("company-time-zone")
+    forget_company_time_zone()
     return changes
 
 
