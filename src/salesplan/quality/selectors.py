@@ -162,8 +162,9 @@ def check_page(user, check: qc.Check, *, cursor: str | None = None, owner_id: in
         page = page_per_stage(queryset, qc.stage_ids(check.stages), order=check.order,
                               cursor=cursor, limit=limit)
         return page, describe(check, page.items, ctx)
-    probe = list(queryset.order_by().values_list("pk", flat=True)[:PROBE + 1])
-    if len(probe) <= PROBE:
+    probe = list(queryset.order_by().values_list("pk", flat=True)[:PROBE + 1]) \
+        if check.probe else []
+    if check.probe and len(probe) <= PROBE:
         # Few flagged records: one plain pass found them all, faster than walking the
         # list order past every record that is fine; page through them by id.
         page = keyset_page(queryset.filter(pk__in=probe), sort_field=check.order,
