@@ -101,11 +101,13 @@ def _assignments(alignment: Alignment, names: dict[str, int]) -> tuple[np.ndarra
     code_of = {tid: names.setdefault(name, len(names))
                for tid, (name, _kind) in territories.items()}
     type_code = {t: i for i, t in enumerate(TYPES)}
-    # Table names come from the models, never from input.
+    # SQLite reads the territory index alone this way and groups without sorting;
+    # PostgreSQL hashes the groups of one scan instead (its index-only scans would visit
+    # the fresh table anyway). Table names come from the models, never from input.
+    where = (f"territory_id IN (SELECT id FROM {_table(Territory)} WHERE alignment_id = %s)"  # noqa: S608
+             if connection.vendor == "sqlite" else "alignment_id = %s")
     sql = (f"SELECT territory_id, {_id_list('account_id')} "  # noqa: S608
-           f"FROM {_table(AccountTerritory)} WHERE territory_id IN "
-           f"(SELECT id FROM {_table(Territory)} WHERE alignment_id = %s) "
-           "GROUP BY territory_id")
+           f"FROM {_table(AccountTerritory)} WHERE {where} GROUP BY territory_id")
     with connection.cursor() as cursor:
         cursor.execute(sql, [alignment.pk])
         groups = cursor.fetchall()
