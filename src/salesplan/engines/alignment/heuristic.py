@@ -445,34 +445,54 @@ def feasible(inst: Instance, assignment: np.ndarray) -> bool:
 
 
 def alternate(
-    inst: Instance, deadline: float, progress, seed_value: int = 0, patience: int = 12
-) -> tuple[Alignment, int]:
+    inst: Instance, deadline: float, progress, seed_value: int = 0, patience: int = 40,
+    keep: int = 3,
+) -> tuple[list[Alignment], int]:
     """Multi-start location–allocation: the best feasible local optimum over several seeds.
 
-    The first start is the current alignment (or a balanced bisection); later
-    ones bisect the plane along random directions. Stops after ``patience``
-    starts without improvement or at the deadline.
+    The first start is the current alignment (or a balanced bisection); later ones
+    alternate between bisecting the plane along a random direction and spreading
+    random centres (each drawn with odds growing with the squared distance to those
+    already drawn). Bisections all give the same grid-like layout of territories, and
+    each layout has its own local optimum; spread centres reach other layouts, which is
+    where the best alignments of a few hundred units were found. Stops after
+    ``patience`` starts without improvement or at the deadline. Returns the best few
+    feasible local optima of different cost, best first (or the first start's result
+    when none is feasible), and the number of allocation rounds.
     """
     rng = np.random.default_rng(seed_value)
     started = time.monotonic()
-    best, best_obj, fallback, rounds, since_best, start = None, np.inf, None, 0, 0, 0
+    elite: list[tuple[float, Alignment]] = []
+    best_obj, fallback, rounds, since_best, start = np.inf, None, 0, 0, 0
     while time.monotonic() < deadline and since_best < patience:
-        initial = seed(inst) if start == 0 else _rotated_seed(inst, rng)
+        if start == 0:
+            initial = seed(inst)
+        else:
+            initial = _rotated_seed(inst, rng) if start % 2 else _spread_seed(inst, rng)
         al, used = _local_optimum(inst, recentre(inst, initial), deadline)
         rounds += used
         start += 1
         fallback = fallback or al
         obj = objective(inst, al)
-        if feasible(inst, al.assignment) and obj < best_obj - 1e-9 * max(1.0, abs(obj)):
-            best, best_obj, since_best = al, obj, 0
-        else:
-            since_best += 1
+        since_best += 1
+        if feasible(inst, al.assignment):
+            if obj < best_obj - 1e-9 * max(1.0, abs(obj)):
+                best_obj, since_best = obj, 0
+            _keep_among_best(elite, obj, al, keep)
         if progress:
             spent = (time.monotonic() - started) / max(deadline - started, 1e-9)
             progress(min(0.7, 0.1 + 0.6 * spent), f"start {start}: best objective {best_obj:.4g}")
-    result = best if best is not None else fallback
-    assert result is not None, "the deadline passed before the first start"  # noqa: S101
-    return result, rounds
+    assert fallback is not None, "the deadline passed before the first start"  # noqa: S101
+    return [al for _, al in elite] or [fallback], rounds
+
+
+def _keep_among_best(elite: list, obj: float, al: Alignment, keep: int) -> None:
+    """Insert ``al`` into the sorted list of the ``keep`` best, skipping equal costs."""
+    if any(abs(obj - other) <= 1e-9 * max(1.0, abs(obj)) for other, _ in elite):
+        return
+    elite.append((obj, al))
+    elite.sort(key=lambda pair: pair[0])
+    del elite[keep:]
 
 
 def _rotated_seed(inst: Instance, rng: np.random.Generator) -> np.ndarray:
@@ -490,6 +510,27 @@ def _rotated_seed(inst: Instance, rng: np.random.Generator) -> np.ndarray:
             label += count
     finally:
         inst.xy = saved
+    return _match_labels(inst, assignment)
+
+
+def _spread_seed(inst: Instance, rng: np.random.Generator) -> np.ndarray:
+    """Units served by their nearest of randomly spread centres (k-means++ draws)."""
+    assignment = np.empty(inst.n, dtype=np.int64)
+    label = 0
+    for members, count in _component_groups(inst):
+        xy = inst.xy[members]
+        odds = inst.activity[members] + 1e-12
+        centres = [int(rng.choice(members.size, p=odds / odds.sum()))]
+        nearest = np.sum((xy - xy[centres[0]]) ** 2, axis=1)
+        for _ in range(count - 1):
+            spread = nearest * odds
+            total = spread.sum()
+            pick = (int(rng.choice(members.size, p=spread / total)) if total > 0
+                    else int(rng.integers(members.size)))
+            centres.append(pick)
+            nearest = np.minimum(nearest, np.sum((xy - xy[pick]) ** 2, axis=1))
+        assignment[members] = cKDTree(xy[centres]).query(xy)[1] + label
+        label += count
     return _match_labels(inst, assignment)
 
 

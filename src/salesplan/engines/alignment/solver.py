@@ -13,6 +13,7 @@ from .exact import solve_exact
 from .heuristic import Alignment, alternate, feasible, kept_weight, objective, totals_of
 from .instance import BALANCE_TOLERANCE, Instance, build_instance
 from .model import AlignmentInfeasible, AlignmentOptions, AlignmentProblem, AlignmentResult
+from .polish import polish_by_windows
 
 
 def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None) -> AlignmentResult:
@@ -34,7 +35,12 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
     # Without the exact model the rest of the time goes to proving the lower bound, whose
     # subgradient steps each scan every unit's neighbourhood (seconds at 40,000 units).
     heuristic_deadline = started + options.time_limit * (0.3 if use_exact else 0.6)
-    al, iterations = alternate(inst, heuristic_deadline, options.progress)
+    optima, iterations = alternate(inst, heuristic_deadline, options.progress, options.seed)
+    al = optima[0]
+    if feasible(inst, al.assignment):
+        report(0.7, "re-solving neighbouring territories exactly")
+        al, solved = _polish_best(inst, optima, heuristic_deadline)
+        iterations += solved
     method, status = "heuristic", "feasible"
     bound = 0.0
     if not feasible(inst, al.assignment):
@@ -71,6 +77,24 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
                                             start=start))
     report(1.0, "done")
     return _result(inst, al, obj, min(bound, obj), method, status, iterations, started, messages)
+
+
+def _polish_best(inst: Instance, optima: list[Alignment], deadline: float):
+    """Polish each of the best local optima in turn; the best result wins.
+
+    Exact re-solves of neighbouring territories take the last moves that the alternation
+    cannot (a centre shifting with the units that follow it). The runner-up is often a
+    different layout of territories whose polished form beats the polished best.
+    """
+    best, best_obj, solved = optima[0], objective(inst, optima[0]), 0
+    for position, al in enumerate(optima):
+        share = (deadline - time.monotonic()) / (len(optima) - position)
+        polished, count = polish_by_windows(inst, al, time.monotonic() + share)
+        solved += count
+        obj = objective(inst, polished)
+        if obj < best_obj:
+            best, best_obj = polished, obj
+    return best, solved
 
 
 # Up to this many units the LP relaxation of the exact model (n² arcs) solves in seconds
