@@ -253,3 +253,20 @@ def test_proven_gap_is_tight_on_a_few_dozen_units():
     assert exact.status == "optimal"
     assert 0.97 * exact.objective <= heuristic.lower_bound <= exact.objective * (1 + 1e-6)
     assert heuristic.gap <= 0.03
+
+
+def test_heuristic_is_within_one_per_cent_of_the_optimum_on_two_hundred_units():
+    """Above the exact model's size the heuristic's alignment is what the user gets. On
+    200 units into 8 territories (τ = 5%) the alternation alone stopped 3.3% above the
+    optimum; spread starts and exact re-solves of neighbouring territories bring it
+    within 1% in about three seconds (six here, for a loaded machine). The optimum,
+    330,368.10, was proven by the exact MILP (HiGHS, 190 s, dual bound 330,339.60), too
+    slow to solve here."""
+    rng = np.random.default_rng(4)
+    xy, w = rng.uniform(0, 200, (200, 2)), rng.uniform(1, 3, 200)
+    problem = AlignmentProblem(coordinates=xy, weights=w, k=8, tau=0.05, geographic=False)
+    result = optimise(problem, AlignmentOptions(time_limit=10, method="heuristic"))
+    assert result.balanced
+    assert np.all(np.bincount(result.assignment, minlength=8) > 0)
+    assert result.objective >= 330_339.60 * (1 - 1e-9)
+    assert result.objective <= 330_368.10 * 1.01

@@ -29,6 +29,9 @@ from .instance import Instance
 
 # Above this many x columns the neighbourhood MILP no longer solves in seconds.
 MAX_COLUMNS = 40_000
+# HiGHS finds a window's improvement early and spends the rest proving it optimal;
+# past this the best found so far is taken and the next window gets the time.
+WINDOW_SECONDS = 1.5
 
 
 class _Neighbourhood:
@@ -94,7 +97,7 @@ class _Neighbourhood:
 
 
 def polish(inst: Instance, al: Alignment, window: np.ndarray, deadline: float,
-           candidates: int = 12) -> Alignment | None:
+           candidates: int = 8) -> Alignment | None:
     """The best re-alignment of the ``window`` territories' units (None when none was found)."""
     hood = _Neighbourhood(inst, al, window, candidates)
     if hood.nx > MAX_COLUMNS:
@@ -102,13 +105,13 @@ def polish(inst: Instance, al: Alignment, window: np.ndarray, deadline: float,
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", 0)
-    h.setOptionValue("mip_rel_gap", 1e-6)
+    h.setOptionValue("mip_rel_gap", 1e-4)
     _pass(h, hood)
     for _ in range(8):  # contiguity rounds
         remaining = deadline - time.monotonic()
         if remaining <= 0.1:
             return None
-        h.setOptionValue("time_limit", remaining)
+        h.setOptionValue("time_limit", min(remaining, WINDOW_SECONDS))
         _warm_start(h, hood)
         h.run()
         if h.getInfo().primal_solution_status != 2:
@@ -269,6 +272,7 @@ def polish_by_windows(inst: Instance, al: Alignment, deadline: float,
     """
     best = objective(inst, al)
     solved = 0
+    unchanged: set[tuple[bytes, ...]] = set()  # windows already solved in their present state
     for size in sizes:
         if size > inst.k:
             break
@@ -278,6 +282,12 @@ def polish_by_windows(inst: Instance, al: Alignment, deadline: float,
             for window in _windows(al, size):
                 if time.monotonic() > deadline:
                     return al, solved
+                inside = np.isin(al.assignment, window)
+                state = (window.tobytes(), inside.tobytes(), al.assignment[inside].tobytes(),
+                         al.centre_units[window].tobytes())
+                if state in unchanged:
+                    continue
+                unchanged.add(state)
                 found = polish(inst, al, window, deadline)
                 solved += 1
                 if found is None or not feasible(inst, found.assignment):
