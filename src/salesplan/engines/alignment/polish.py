@@ -99,6 +99,9 @@ class _Neighbourhood:
 def polish(inst: Instance, al: Alignment, window: np.ndarray, deadline: float,
            candidates: int = 8) -> Alignment | None:
     """The best re-alignment of the ``window`` territories' units (None when none was found)."""
+    free = window[~inst.is_pinned[window]]
+    if np.any(al.centre_units[free] < 0):  # an empty territory: nothing to start from
+        return None
     hood = _Neighbourhood(inst, al, window, candidates)
     if hood.nx > MAX_COLUMNS:
         return None
