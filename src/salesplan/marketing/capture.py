@@ -38,7 +38,7 @@ from .models import (
     MarketingPolicy,
     Stage,
 )
-from .routing import Router, RoutingDecision, routed_state
+from .routing import Router, RoutingDecision, decision_event_fields, routed_state
 from .services import FORM_FIELDS
 
 log = logging.getLogger(__name__)
@@ -357,10 +357,6 @@ def save_batch(pending: list[Pending]) -> list[tuple[int, Outcome]]:
     return results
 
 
-def _rank(response: str) -> int:
-    return RESPONSE_ORDER[response]
-
-
 class _Wave:
     """Submissions with distinct addresses, saved with a few statements for all."""
 
@@ -525,15 +521,11 @@ class _Wave:
             self.events.append(self._event(lead, LeadEvent.Kind.CAPTURED,
                                            f"Captured by {item.form.name}."))
 
-    def _event(self, lead: Lead, kind: str, message: str, **more) -> dict:
-        return {"lead_id": lead.pk, "kind": kind, "at": self.now, "message": message[:500],
-                **more}
+    def _event(self, lead: Lead, kind: str, message: str) -> dict:
+        return {"lead_id": lead.pk, "kind": kind, "at": self.now, "message": message[:500]}
 
     def _decision_event(self, lead: Lead, decision: RoutingDecision) -> dict:
-        """The routing decision in the lead's story (as routing.decision_event)."""
-        kind = LeadEvent.Kind.QUEUED if decision.queued else LeadEvent.Kind.ROUTED
-        return self._event(lead, kind, decision.message, territory_id=decision.territory_id,
-                           assigned_to_id=decision.rep_id)
+        return {"lead_id": lead.pk, "at": self.now, **decision_event_fields(decision)}
 
     # -- campaign responses --
 
@@ -574,7 +566,7 @@ class _Wave:
                 member = CampaignMember(campaign_id=campaign_id, response=response,
                                         **{f"{kind}_id": pk})
                 created.append(member)
-            elif _rank(response) > _rank(found.response):
+            elif RESPONSE_ORDER[response] > RESPONSE_ORDER[found.response]:
                 member = found
                 member.response = response
                 advanced.append(member)

@@ -264,11 +264,16 @@ def routed_state(decision: RoutingDecision, now: datetime, policy: MarketingPoli
             "first_touch_at": None, "escalated_at": None}
 
 
+def decision_event_fields(decision: RoutingDecision) -> dict:
+    """The lead event that records a decision, as field values (the capture intake
+    writes them without building model instances)."""
+    return {"kind": LeadEvent.Kind.QUEUED if decision.queued else LeadEvent.Kind.ROUTED,
+            "territory_id": decision.territory_id, "assigned_to_id": decision.rep_id,
+            "message": decision.message[:500]}
+
+
 def decision_event(lead: Lead, decision: RoutingDecision, now: datetime, by) -> LeadEvent:
-    return LeadEvent(lead=lead, kind=LeadEvent.Kind.QUEUED if decision.queued
-                     else LeadEvent.Kind.ROUTED, at=now, by=by,
-                     territory_id=decision.territory_id, assigned_to_id=decision.rep_id,
-                     message=decision.message[:500])
+    return LeadEvent(lead=lead, at=now, by=by, **decision_event_fields(decision))
 
 
 @transaction.atomic
