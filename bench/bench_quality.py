@@ -751,13 +751,18 @@ def bench_overview(executive, rep, ctx, scale: dict) -> None:
          baseline_note="every check counted live over every record (exact, uncapped)",
          equal_to_naive=equal, counts={c.check.key: c.count for c in counts},
          limit_s=1.0, met=value <= 1.0, **scale)
-    started, cpu = time.perf_counter(), time.process_time()
-    selectors.check_counts(rep, ctx)
-    selectors.counts_by_owner(rep, ctx)
-    value = time.perf_counter() - started
-    emit("lists.overview_counts.rep", value, "s", cpu_s=round(time.process_time() - cpu, 3),
-         note="the rep's own overview, counted live (each check up to 1,000)", limit_s=1.0,
-         met=value <= 1.0, **scale)
+    times, cpus = [], []
+    for _ in range(3):
+        started, cpu = time.perf_counter(), time.process_time()
+        selectors.check_counts(rep, ctx)
+        selectors.counts_by_owner(rep, ctx)
+        times.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    value = sorted(times)[1]
+    emit("lists.overview_counts.rep", value, "s", cpu_s=round(sorted(cpus)[1], 3),
+         first_s=round(times[0], 3),
+         note="the rep's own overview, counted live (each check up to 1,000); median of 3, "
+              "first_s the first request", limit_s=1.0, met=max(times) <= 1.0, **scale)
 
 
 def bench_lists(args) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -139,6 +139,7 @@ def stage_jumps_q() -> Q:
 
 
 SYNC_MARGIN = 1000  # re-read this many ids back: ids may commit out of order
+ANALYZE_AFTER_ROWS = 10_000
 
 
 def sync_stage_jumps(ctx: Context) -> int:
@@ -164,6 +165,12 @@ def sync_stage_jumps(ctx: Context) -> int:
             .iterator(chunk_size=5000)]
     StageJump.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     SyncMark.objects.filter(pk=mark.pk, last_id__lt=newest).update(last_id=newest)
+    if len(rows) >= ANALYZE_AFTER_ROWS and connection.vendor == "postgresql":
+        # Until its statistics are read, PostgreSQL takes a freshly filled table for a
+        # small one and looks up every jump's deal for a rep's list (0.33 s at 5M deals
+        # instead of 0.09 s); autovacuum would read them only a minute later.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {StageJump._meta.db_table}")
     return len(rows)
 
 
