@@ -151,3 +151,31 @@ def test_serve_runs_the_app_under_gunicorn_with_static_files(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _python(code: str, **env_vars: str) -> str:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SALESPLAN_", "DJANGO_")) and k != "DATABASE_URL"}
+    env.update(env_vars, DJANGO_SETTINGS_MODULE="salesplan.config.settings")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,  # noqa: S603
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_web_processes_load_every_page_and_api_route_at_start_up():
+    # Otherwise the first visitor of each server process waits while they load.
+    code = ("import sys; import salesplan.config.{0}; "
+            "print(all(m in sys.modules for m in "
+            "('salesplan.forecasting.api', 'salesplan.quality.views')))")
+    assert _python(code.format("wsgi")) == "True"
+    assert _python(code.format("asgi")) == "True"
+
+
+def test_postgresql_connections_run_without_jit_unless_the_url_says_otherwise():
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.DATABASES['default']['OPTIONS'].get('options'))")
+    url = "postgres://app@db.example.com:5432/sales"
+    assert _python(code, DATABASE_URL=url) == "-c jit=off"
+    assert _python(code, DATABASE_URL=url + "?options=-c%20work_mem%3D64MB") == "-c work_mem=64MB"
+    assert _python(code, DATABASE_URL="sqlite:////tmp/salesplan-deploy-test.sqlite3") == "None"

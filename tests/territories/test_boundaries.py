@@ -41,6 +41,26 @@ def test_neighbouring_reps_see_their_own_territory_only(org, active_map):
     assert names(Account.objects.visible_to(org.vp)) >= {"Bay Co", "Manhattan Co"}
 
 
+def test_visible_parts_split_what_a_rep_sees_into_owned_and_territory(org, active_map):
+    bay, nyc = Account.objects.get(name="Bay Co"), Account.objects.get(name="Manhattan Co")
+    make_opportunity(org.west_rep, bay, name="Own in territory")
+    make_opportunity(org.west_rep, nyc, name="Own outside territory")
+    make_opportunity(org.admin, bay, name="Colleague's in territory")
+    make_opportunity(org.admin, nyc, name="Colleague's outside territory")
+    parts = Opportunity.objects.visible_parts(org.west_rep)
+    assert [names(part) for part in parts] == [
+        {"Own in territory", "Own outside territory"}, {"Colleague's in territory"}]
+    assert set().union(*map(names, parts)) == names(Opportunity.objects.visible_to(org.west_rep))
+    # Filters given before the split stay on every part; people who see everything get
+    # one part, people who see nothing none.
+    parts = Opportunity.objects.filter(name__startswith="Colleague").visible_parts(org.west_rep)
+    assert [names(part) for part in parts] == [set(), {"Colleague's in territory"}]
+    assert [names(p) for p in Opportunity.objects.visible_parts(org.admin)] == [
+        names(Opportunity.objects.all())]
+    org.west_rep.is_active = False
+    assert Opportunity.objects.visible_parts(org.west_rep) == []
+
+
 def test_ended_membership_and_drafts_give_no_visibility(org, active_map):
     member = active_map.west.members.get(user=org.west_rep)
     yesterday = timezone.localdate() - timedelta(days=1)

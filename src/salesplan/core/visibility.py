@@ -9,24 +9,36 @@ view has to change when a new source of visibility appears.
 from collections.abc import Callable
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-AccountScopeProvider = Callable[[object], Q | None]
+# A provider names the ids of extra accounts a user sees as a query of one column
+# (`.values("account_id")`), or None. Ids rather than a filter over accounts: the rule
+# then tests a deal's or contact's account id against them directly, where a filter
+# over accounts made PostgreSQL read the whole accounts table to translate it (0.83 s
+# of a rep's weighted pipeline at 5M deals; 0.46 s without).
+AccountScopeProvider = Callable[[object], QuerySet | None]
 _account_scope_providers: list[AccountScopeProvider] = []
 
 
 def register_account_scope(provider: AccountScopeProvider) -> None:
-    """Register a function user -> Q over Account naming extra accounts the user sees."""
+    """Register a function user -> account-id query naming extra accounts the user sees."""
     if provider not in _account_scope_providers:
         _account_scope_providers.append(provider)
 
 
-def extra_account_scope(user) -> Q | None:
+def extra_account_ids(user) -> list[QuerySet]:
+    """The account-id queries of every provider that widens this user's scope."""
+    found = (provider(user) for provider in _account_scope_providers)
+    return [ids for ids in found if ids is not None]
+
+
+def account_scope_q(field: str, ids: list[QuerySet]) -> Q | None:
+    """Q over a model whose `field` holds an account id ("pk" for accounts themselves):
+    the records of the accounts these queries name."""
     combined: Q | None = None
-    for provider in _account_scope_providers:
-        q = provider(user)
-        if q is not None:
-            combined = q if combined is None else combined | q
+    for account_ids in ids:
+        q = Q(**{f"{field}__in": account_ids})
+        combined = q if combined is None else combined | q
     return combined
 
 
@@ -41,29 +53,51 @@ class VisibleQuerySet(models.QuerySet):
     """
 
     def visible_to(self, user) -> "VisibleQuerySet":
-        if user is None or not user.is_authenticated or not user.is_active:
+        rule = self._visibility_rule(user)
+        if rule is None:
             return self.none()
+        owned, in_scope = rule
+        if owned is None:
+            return self
+        return self.filter(owned if in_scope is None else owned | in_scope)
+
+    def visible_parts(self, user) -> list["VisibleQuerySet"]:
+        """`visible_to(user)` as disjoint querysets whose union it is: what the user sees
+        by ownership, then the rest of their territory accounts' records. Sums and counts
+        over the parts add up to those over the whole, and each part reads its own index
+        (owner, …) or (account, …), where the one query with an OR makes PostgreSQL read
+        the whole table (a rep's weighted pipeline at 5M deals: 0.46 s, in parts 0.31 s)."""
+        rule = self._visibility_rule(user)
+        if rule is None:
+            return []
+        owned, in_scope = rule
+        if owned is None:
+            return [self]
+        if in_scope is None:
+            return [self.filter(owned)]
+        return [self.filter(owned), self.filter(in_scope).exclude(owned)]
+
+    def _visibility_rule(self, user) -> tuple[Q | None, Q | None] | None:
+        """(what the user sees by ownership, what their account scope adds): None when the
+        user sees nothing, (None, None) when they see every row."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return None
         model = self.model
         role = getattr(user, "role", None)
         if role in getattr(model, "visibility_roles_seeing_all", ()):
-            return self
+            return None, None
         owner_ids = user.visible_owner_ids
         if owner_ids is None:
-            return self
+            return None, None
         owner_field = getattr(model, "visibility_owner_field", "owner")
-        rule = Q(**{f"{owner_field}_id__in": owner_ids})
         if role in getattr(model, "visibility_roles_seeing_none", ()):
-            return self.filter(Q(**{f"{owner_field}_id": user.pk}))
+            return Q(**{f"{owner_field}_id": user.pk}), None
+        owned = Q(**{f"{owner_field}_id__in": owner_ids})
         account_field = getattr(model, "visibility_account_field", None)
-        extra = extra_account_scope(user)
-        if extra is not None and account_field is not None:
-            from salesplan.customers.models import Account
-
-            if account_field == "self":
-                rule |= extra
-            else:
-                rule |= Q(**{f"{account_field}__in": Account.objects.filter(extra).values("pk")})
-        return self.filter(rule)
+        if account_field is None:
+            return owned, None
+        field = "pk" if account_field == "self" else f"{account_field}_id"
+        return owned, account_scope_q(field, extra_account_ids(user))
 
 
 VisibleManager = models.Manager.from_queryset(VisibleQuerySet)

@@ -26,7 +26,7 @@ from salesplan.core.api_support import InputSchema, MoneyIn, MoneyOut, RecordId
 from salesplan.core.errors import NotFound
 from salesplan.core.fiscal import CompanyCalendar, FiscalPeriod
 from salesplan.org.models import Company, Team
-from salesplan.pipeline.models import Pipeline
+from salesplan.pipeline.models import Opportunity, Pipeline
 
 from . import access, calibration, periods, selectors, services, statistical
 from .rollup import Figures, RepLine
@@ -130,17 +130,12 @@ def weighted_pipeline(request, fiscal_year: int | None = Query(None, ge=2000, le
     probs = calibration.probabilities(probabilities, months=months, today=today)
     currency = Company.current().default_currency
     rows = calibration.weighted_pipeline(
-        _visible_opportunities(request.user).filter(currency=currency), quarters, probs,
+        Opportunity.objects.filter(currency=currency).visible_parts(request.user), quarters,
+        probs,
         company_wide_currency=currency if access.sees_all(request.user) else None)
     return {"currency": currency, "probabilities": probabilities,
             "periods": [{"period": _period_out(r.period), "open_amount": r.open_amount,
                          "weighted": r.weighted} for r in rows]}
-
-
-def _visible_opportunities(user):
-    from salesplan.pipeline.models import Opportunity
-
-    return Opportunity.objects.visible_to(user)
 
 
 class SubmissionIn(InputSchema):

@@ -13,6 +13,7 @@ kept per stage and close month (`StageOutcome`), rebuilt by the nightly refresh 
 months, the current one included. The page says when the counts were rebuilt.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,7 +21,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Sum, Value, When
+from django.db.models import Case, Count, IntegerField, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from salesplan.core.fiscal import FiscalPeriod
@@ -130,20 +131,27 @@ class WeightedPeriod:
     weighted: Decimal
 
 
-def open_by_period_and_stage(opportunities, periods: list[FiscalPeriod]
-                             ) -> dict[int, dict[int, Decimal]]:
-    """Open amount per period (index) and stage of `opportunities`: one query."""
+def open_by_period_and_stage(opportunities: QuerySet | Sequence[QuerySet],
+                             periods: list[FiscalPeriod]) -> dict[int, dict[int, Decimal]]:
+    """Open amount per period (index) and stage of `opportunities`, or of the disjoint
+    parts of a user's deals (`visible_parts`, each summed on its own index): one query
+    per part."""
+    parts = [opportunities] if isinstance(opportunities, QuerySet) else opportunities
     bucket = Case(*[When(close_date__gte=p.start, close_date__lte=p.end, then=Value(i))
                     for i, p in enumerate(periods)], output_field=IntegerField())
-    rows = (opportunities.filter(status=StageKind.OPEN, close_date__gte=periods[0].start,
-                                 close_date__lte=periods[-1].end)
-            .order_by().annotate(bucket=bucket).values("bucket", "stage_id")
-            .annotate(total=Sum("amount")))
     by_period: dict[int, dict[int, Decimal]] = {i: {} for i in range(len(periods))}
-    for r in rows:
-        if r["bucket"] is not None:
-            by_period[r["bucket"]][r["stage_id"]] = (r["total"] or Decimal(0)).quantize(CENT)
-    return by_period
+    for part in parts:
+        rows = (part.filter(status=StageKind.OPEN, close_date__gte=periods[0].start,
+                            close_date__lte=periods[-1].end)
+                .order_by().annotate(bucket=bucket).values("bucket", "stage_id")
+                .annotate(total=Sum("amount")))
+        for r in rows:
+            if r["bucket"] is not None:
+                stages = by_period[r["bucket"]]
+                stages[r["stage_id"]] = stages.get(r["stage_id"], Decimal(0)) + (
+                    r["total"] or Decimal(0))
+    return {i: {stage: total.quantize(CENT) for stage, total in stages.items()}
+            for i, stages in by_period.items()}
 
 
 def open_by_period_and_stage_company_wide(currency: str, periods: list[FiscalPeriod]
@@ -167,10 +175,12 @@ def open_by_period_and_stage_company_wide(currency: str, periods: list[FiscalPer
     return by_period
 
 
-def weighted_pipeline(opportunities, periods: list[FiscalPeriod], probs: dict[int, Decimal],
-                      *, company_wide_currency: str | None = None) -> list[WeightedPeriod]:
+def weighted_pipeline(opportunities: QuerySet | Sequence[QuerySet], periods: list[FiscalPeriod],
+                      probs: dict[int, Decimal], *, company_wide_currency: str | None = None
+                      ) -> list[WeightedPeriod]:
     """Open amount and weighted amount of `opportunities` (already restricted to what
-    the user sees, in one currency) per period of their close dates. For those who see
+    the user sees, in one currency; or its disjoint `visible_parts`) per period of their
+    close dates. For those who see
     every deal, pass `company_wide_currency`: the amounts then come from the report
     rollups (the company-wide scan is the slow part at millions of deals)."""
     if not periods:

@@ -58,8 +58,8 @@ def overview(request):
     if mine:
         initial.update(commit=mine.commit, best_case=mine.best_case, pipeline=mine.pipeline)
     weighted = calibration.weighted_pipeline(
-        Opportunity.objects.visible_to(user).filter(
-            currency=Company.current().default_currency),
+        Opportunity.objects.filter(
+            currency=Company.current().default_currency).visible_parts(user),
         CompanyCalendar.current().quarters(period.fiscal_year),
         calibration.probabilities(source, months=12, today=today),
         company_wide_currency=Company.current().default_currency if access.sees_all(user)

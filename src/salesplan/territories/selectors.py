@@ -90,14 +90,14 @@ def member_territory_ids(user) -> list[int]:
     return ids
 
 
-def territory_account_scope(user) -> Q | None:
-    """Visibility provider: the accounts assigned to the user's territories."""
+def territory_account_scope(user):
+    """Visibility provider: the ids of the accounts assigned to the user's territories."""
     if getattr(user, "role", None) in (Role.MARKETING,) or user.visible_owner_ids is None:
         return None
     ids = member_territory_ids(user)
     if not ids:
         return None
-    return Q(pk__in=AccountTerritory.objects.filter(territory_id__in=ids).values("account_id"))
+    return AccountTerritory.objects.filter(territory_id__in=ids).values("account_id")
 
 
 def has_approved_exception(user_id: int, account_id: int, on: date | None = None) -> bool:
