@@ -336,6 +336,126 @@ def build_org(reps_per_team: int, teams: int) -> dict:
     return made
 
 
+def build_territories(seed: int, owners=None) -> int | None:
+    """Give the org an active territory map as a real deployment has one: one alignment,
+    a region territory per team (its manager a member) with a territory per rep below it
+    (the rep its owner), and every account assigned to one rep territory — about 90% the
+    territory of the account's owner, the rest a teammate's, so a rep sees colleagues'
+    deals on their territory accounts and owns deals outside it. `owners` is the
+    generator's account → owner list (index = account id); without it the owners are read
+    back from the database. Returns the rows written, or None when an active alignment
+    already exists."""
+    from array import array
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from salesplan.customers.models import Account
+    from salesplan.org.models import Role, Team, User
+    from salesplan.territories.models import (
+        AccountTerritory,
+        Alignment,
+        MemberRole,
+        Territory,
+        TerritoryMember,
+        TerritoryType,
+    )
+
+    if Alignment.objects.filter(status=Alignment.Status.ACTIVE).exists():
+        return None
+    started = time.perf_counter()
+    rng = random.Random(seed * 7919 + 3)
+    now = timezone.now()
+    since = timezone.localdate() - timedelta(days=730)
+    kind = TerritoryType.GEOGRAPHIC
+    reps_by_team: dict[int, list[int]] = {}
+    names = {}
+    for pk, team_id, username in User.objects.filter(
+            role=Role.REP, is_active=True, team__isnull=False).order_by("pk").values_list(
+            "pk", "team_id", "username"):
+        reps_by_team.setdefault(team_id, []).append(pk)
+        names[pk] = username
+    teams = list(Team.objects.filter(pk__in=reps_by_team).order_by("pk"))
+    alignment = Alignment.objects.create(
+        name="Benchmark territories", status=Alignment.Status.ACTIVE, activated_at=now,
+        assigned_version=1, assigned_at=now,
+        description="One region per team, one territory per rep.")
+    regions = Territory.objects.bulk_create(
+        Territory(alignment=alignment, name=f"{team.name} region", type=kind)
+        for team in teams)
+    rep_territory: dict[int, int] = {}
+    team_of_rep: dict[int, int] = {}
+    members = []
+    for team, region in zip(teams, regions, strict=True):
+        reps = reps_by_team[team.pk]
+        made = Territory.objects.bulk_create(
+            Territory(alignment=alignment, parent=region, type=kind,
+                      name=f"{team.name} – {names[rep]}") for rep in reps)
+        for rep, territory in zip(reps, made, strict=True):
+            rep_territory[rep] = territory.pk
+            team_of_rep[rep] = team.pk
+            members.append(TerritoryMember(territory=territory, user_id=rep,
+                                           role=MemberRole.OWNER, start_date=since))
+        if team.manager_id:
+            members.append(TerritoryMember(territory=region, user_id=team.manager_id,
+                                           role=MemberRole.MANAGER, start_date=since))
+    TerritoryMember.objects.bulk_create(members)
+    territories_of_team = {team.pk: [rep_territory[r] for r in reps_by_team[team.pk]]
+                           for team in teams}
+    all_rep_territories = list(rep_territory.values())
+
+    if owners is None:  # read (id, owner) back in chunks, before the writer holds the line
+        ids, owner_ids = array("q"), array("q")
+        table = Account._meta.db_table
+        last = 0
+        with connection.cursor() as cursor:
+            while True:
+                cursor.execute(f"SELECT id, owner_id FROM {table} WHERE id > %s "
+                               "ORDER BY id LIMIT 200000", [last])
+                chunk = cursor.fetchall()
+                if not chunk:
+                    break
+                for pk, owner in chunk:
+                    ids.append(pk)
+                    owner_ids.append(owner or 0)
+                last = chunk[-1][0]
+        pairs = zip(ids, owner_ids, strict=True)
+    else:
+        pairs = ((pk, owners[pk]) for pk in range(1, len(owners)))
+
+    def rows():
+        for pk, owner in pairs:
+            own = rep_territory.get(owner)
+            if own is None:  # not a rep's account: anyone's territory
+                territory = all_rep_territories[rng.randrange(len(all_rep_territories))]
+            elif rng.random() < 0.9:
+                territory = own
+            else:
+                mates = territories_of_team[team_of_rep[owner]]
+                territory = mates[rng.randrange(len(mates))]
+                if territory == own and len(mates) > 1:
+                    territory = mates[(mates.index(own) + 1 + rng.randrange(len(mates) - 1))
+                                      % len(mates)]
+            yield (pk, alignment.pk, territory, kind.value, "benchmark")
+
+    written = TableWriter(AccountTerritory, ["account_id", "alignment_id", "territory_id",
+                                             "type", "reason"]).write(rows())
+    tables = [m._meta.db_table for m in (Alignment, Territory, TerritoryMember,
+                                         AccountTerritory)]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
+    else:
+        for table in tables:
+            connection.connection.execute(f"ANALYZE {table}")
+        connection.connection.commit()
+    emit("build.territories", time.perf_counter() - started, "s", rows=written,
+         territories=len(regions) + len(rep_territory), members=len(members),
+         load_average=round(os.getloadavg()[0], 2))
+    return written
+
+
 def build(args) -> None:
     """Fill an empty database with `args.accounts` accounts and `args.opportunities`
     opportunities (and contacts, leads, activities, history and quotes in proportion)."""
@@ -495,6 +615,7 @@ def build(args) -> None:
 
     build_quotes(rng, now, stamp, open_ids, opp_owner, n_opps // args.deals_per_quote,
                  timed, (Quote, QuoteVersion, QuoteLine, Approval))
+    build_territories(args.seed, account_owner)
     proposal = pipeline.stages.filter(name="Proposal").first()
     RequiredField.objects.create(record_type="account", field="industry")
     RequiredField.objects.create(record_type="opportunity", field="contact", stage=proposal)
@@ -784,10 +905,11 @@ def bench_lists(args) -> None:
 
     call_command("migrate", "quality", verbosity=0)
     call_command("migrate", "marketing", verbosity=0)  # the first-touch SLA it reads
+    call_command("migrate", "territories", verbosity=0)
+    build_territories(args.seed)  # a database built before reps had territories
     accounts, opportunities = Account.objects.count(), Opportunity.objects.count()
     scale = {"accounts": accounts, "opportunities": opportunities,
              "load_average": round(os.getloadavg()[0], 2)}
-    emit("lists.scale", accounts, "accounts", **scale)
     if not RequiredField.objects.exists():
         proposal = Pipeline.objects.filter(is_default=True).first()
         stage = proposal.stages.filter(name="Proposal").first() if proposal else None
@@ -801,6 +923,15 @@ def bench_lists(args) -> None:
     rep = (User.objects.filter(role=Role.REP, is_active=True, opportunities__isnull=False)
            .order_by("pk").first())
     users = [("executive", executive), ("rep", rep)]
+    from salesplan.territories.models import AccountTerritory
+    from salesplan.territories.selectors import member_territory_ids
+
+    rep_territories = member_territory_ids(rep)
+    emit("lists.scale", accounts, "accounts", **scale, rep=rep.username,
+         rep_territories=len(rep_territories),
+         rep_territory_accounts=AccountTerritory.objects.filter(
+             territory_id__in=rep_territories).count(),
+         rep_owned_opportunities=Opportunity.objects.filter(owner=rep).count())
     ctx = qc.Context.current()
     from django.urls import reverse
 
