@@ -124,3 +124,44 @@ def test_list_queries_do_not_grow_with_rows(login, org, url):
     few = _queries(client, url)
     add_rows(8)
     assert _queries(client, url) == few
+
+
+@pytest.mark.parametrize("overlapping", [False, True])
+@pytest.mark.parametrize("sort_field", ["name_key", "-name_key"])
+def test_a_list_read_in_parts_pages_like_the_whole(org, sort_field, overlapping):
+    from salesplan.core.listing import keyset_page, merged_keyset_page
+    from salesplan.customers.models import Account
+
+    for i, name in enumerate(["Delta", "alpha", "Echo", "Bravo", "Charlie", "Bravo", "Foxtrot"]):
+        make_account(org.west_rep if i % 3 else org.east_rep, name=name)
+    whole = Account.objects.filter(owner__in=[org.west_rep, org.east_rep])
+    parts = [whole.filter(owner=org.west_rep), whole.filter(owner=org.east_rep)]
+    if overlapping:  # a part may hold rows of another: each row is listed once
+        parts[1] = whole.exclude(name="Echo")
+
+    def walk(read) -> list[tuple[list[int], str | None, str | None]]:
+        pages, cursor = [], None
+        while True:
+            page = read(cursor)
+            pages.append(([a.pk for a in page.items], page.next_cursor, page.previous_cursor))
+            if page.next_cursor is None:
+                return pages
+            cursor = page.next_cursor
+
+    def merged(cursor):
+        return merged_keyset_page(parts, sort_field=sort_field, sort_key="name",
+                                  cursor=cursor, limit=2)
+
+    def single(cursor):
+        return keyset_page(whole, sort_field=sort_field, sort_key="name", cursor=cursor,
+                           limit=2)
+
+    forwards = walk(merged)
+    assert forwards == walk(single)
+    assert len(forwards) == 4 and sum(len(ids) for ids, _, _ in forwards) == 7
+    # Back from the last page, page by page, the same rows as the whole list gives.
+    cursor = forwards[-1][2]
+    while cursor:
+        assert [a.pk for a in merged(cursor).items] == [a.pk for a in single(cursor).items]
+        assert merged(cursor).previous_cursor == single(cursor).previous_cursor
+        cursor = merged(cursor).previous_cursor

@@ -11,7 +11,14 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from salesplan.core.listing import Page, capped_count, keyset_page, read_cursor
+from salesplan.core.listing import (
+    Page,
+    capped_count,
+    keyset_page,
+    merged_keyset_page,
+    read_cursor,
+    sorted_not_walked,
+)
 from salesplan.org.models import Role, User
 
 from . import checks as qc
@@ -81,9 +88,30 @@ def check_counts(user, ctx: qc.Context | None = None) -> list[CheckCount]:
             found.append(CheckCount(check, stored.totals.get(check.key, 0), False,
                                     stored.counted_at))
             continue
-        count, capped = capped_count(check.query(user, ctx), COUNT_CAP)
-        found.append(CheckCount(check, count, capped))
+        found.append(CheckCount(check, *count_in_parts(check.parts(user, ctx), COUNT_CAP)))
     return found
+
+
+def count_in_parts(parts: list, cap: int) -> tuple[int, bool]:
+    """`capped_count` of the union of querysets that may overlap (`Check.parts`);
+    (count, capped). Reads up to cap + 1 ids of each."""
+    if len(parts) == 1:
+        return capped_count(parts[0], cap)
+    return min(len(ids := _ids_of(parts, cap)), cap), len(ids) > cap
+
+
+def _ids_of(parts: list, cap: int) -> set[int]:
+    """Ids of up to cap + 1 records of each part, until more than cap are found. The
+    parts after the first (territory parts) are read in an order no index gives, so the
+    database finds their rows from the territory's accounts instead of walking a
+    company-wide table until it has enough (see `sorted_not_walked`)."""
+    ids: set[int] = set()
+    for i, part in enumerate(parts):
+        ordered = part.order_by(sorted_not_walked("pk")) if i else part.order_by()
+        ids.update(ordered.values_list("pk", flat=True)[:cap + 1])
+        if len(ids) > cap:
+            break
+    return ids
 
 
 def counted_at(counts: list[CheckCount]) -> datetime | None:
@@ -103,14 +131,54 @@ def counts_by_owner(user, ctx: qc.Context | None = None) -> tuple[list[dict], li
             when = timezone.localtime(stored.counted_at)
             return _owner_rows(stored.by_owner), [f"Counted at {when:%d %b %Y %H:%M}."]
         return latest_owner_issues()
+    return _owner_rows(owned_table(user, ctx, owner_ids)), []
+
+
+def owned_table(user, ctx: qc.Context, owner_ids: list[int]) -> dict[int, Counter]:
+    """Flagged records per owner and check, among those the user sees by ownership."""
     table: dict[int, Counter] = defaultdict(Counter)
     for check in qc.CHECKS.values():
         owner = check.owner_field
-        rows = (check.query(user, ctx).filter(**{f"{owner}__in": owner_ids}).order_by()
+        # Only owners the user sees by ownership are rows, so the territory rule (and
+        # the OR it would cost the database) has nothing to add.
+        rows = (check.owned(user, ctx).filter(**{f"{owner}__in": owner_ids}).order_by()
                 .values(owner).annotate(n=Count("pk")).values_list(owner, "n"))
         for owner_id, n in rows:
             table[owner_id][check.key] += n
-    return _owner_rows(table), []
+    return table
+
+
+def overview_counts(user, ctx: qc.Context | None = None
+                    ) -> tuple[list[CheckCount], list[dict], list[str]]:
+    """`check_counts` and `counts_by_owner` together, as the overview shows them. For
+    someone whose territories widen what they see, a check's count is their owned
+    records (the table's figures, counted once) plus the records of their territories'
+    accounts that someone else owns, instead of counting the owned records twice."""
+    ctx = ctx or qc.Context.current()
+    owner_ids = user.visible_owner_ids
+    if owner_ids is None:
+        return check_counts(user, ctx), *counts_by_owner(user, ctx)
+    table = owned_table(user, ctx, owner_ids)
+    counts = [CheckCount(check, *_count_with_owned(check, user, ctx, table, owner_ids))
+              for check in qc.CHECKS.values()]
+    return counts, _owner_rows(table), []
+
+
+def _count_with_owned(check: qc.Check, user, ctx: qc.Context, table: dict[int, Counter],
+                      owner_ids: list[int]) -> tuple[int, bool]:
+    parts = check.parts(user, ctx)
+    if len(parts) != 2:  # no territory part: the parts are not "owned, then territory"
+        return count_in_parts(parts, COUNT_CAP)
+    owned = sum(row[check.key] for row in table.values())
+    if owned > COUNT_CAP:
+        return COUNT_CAP, True
+    owners = (parts[1].order_by(sorted_not_walked("pk"))
+              .values_list(check.owner_field, flat=True)[:COUNT_CAP + 1])
+    mine = set(owner_ids)
+    total = owned + sum(1 for owner in owners if owner not in mine)
+    if len(owners) <= COUNT_CAP or total > COUNT_CAP:
+        return min(total, COUNT_CAP), total > COUNT_CAP
+    return count_in_parts(parts, COUNT_CAP)  # the territory part holds more than was read
 
 
 def latest_owner_issues() -> tuple[list[dict], list[str]]:
@@ -153,37 +221,45 @@ class Item:
 def check_page(user, check: qc.Check, *, cursor: str | None = None, owner_id: int | None = None,
                limit: int | None = None, ctx: qc.Context | None = None) -> tuple[Page, list[Item]]:
     ctx = ctx or qc.Context.current()
-    queryset = with_related(check.query(user, ctx), check.record_type)
-    if owner_id is not None:
-        queryset = queryset.filter(**{check.owner_field: owner_id})
+
+    def parts(in_order: bool = False) -> list:
+        found = [with_related(part, check.record_type)
+                 for part in check.parts(user, ctx, in_order=in_order)]
+        if owner_id is not None:
+            found = [part.filter(**{check.owner_field: owner_id}) for part in found]
+        return found
+
     limit = limit or django_settings.LIST_PAGE_SIZE
     if check.stages:
         # Opportunities: stage by stage, late stages (which close soonest) first.
-        page = page_per_stage(queryset, qc.stage_ids(check.stages), order=check.order,
+        page = page_per_stage(parts(), qc.stage_ids(check.stages), order=check.order,
                               cursor=cursor, limit=limit)
         return page, describe(check, page.items, ctx)
-    probe = list(queryset.order_by().values_list("pk", flat=True)[:PROBE + 1]) \
-        if check.probe else []
+    probe = _probe(parts()) if check.probe else []
     if check.probe and len(probe) <= PROBE:
         # Few flagged records: one plain pass found them all, faster than walking the
         # list order past every record that is fine; page through them by id.
-        page = keyset_page(queryset.filter(pk__in=probe), sort_field=check.order,
-                           sort_key=check.order, cursor=cursor, limit=limit)
+        # The ids are the user's to see already; the check's own query keeps what it
+        # annotates for the list.
+        found = with_related(check.find(user, ctx).filter(pk__in=probe), check.record_type)
+        page = keyset_page(found, sort_field=check.order, sort_key=check.order, cursor=cursor,
+                           limit=limit)
     else:
-        if check.page_query is not None:
-            queryset = with_related(check.page_query(user, ctx), check.record_type)
-            if owner_id is not None:
-                queryset = queryset.filter(**{check.owner_field: owner_id})
-        page = keyset_page(queryset, sort_field=check.order, sort_key=check.order,
-                           cursor=cursor, limit=limit)
+        page = merged_keyset_page(parts(in_order=True), sort_field=check.order,
+                                  sort_key=check.order, cursor=cursor, limit=limit)
     return page, describe(check, page.items, ctx)
 
 
-def page_per_stage(queryset, stages: list[int], *, order: str, cursor: str | None,
+def _probe(parts: list) -> list[int]:
+    """Ids of up to PROBE + 1 flagged records, read in no particular order."""
+    return sorted(_ids_of(parts, PROBE))
+
+
+def page_per_stage(querysets: list, stages: list[int], *, order: str, cursor: str | None,
                    limit: int) -> Page:
     """One forward page of opportunities in `order` then id, read stage by stage (each
-    from the (stage, order, id) index) and merged. Pages go forward only: an open deal
-    list is worked from the top."""
+    from the (stage, order, id) index) and part by part (see `Check.parts`), and merged.
+    Pages go forward only: an open deal list is worked from the top."""
     from salesplan.core.listing import make_cursor
 
     if cursor:
@@ -191,19 +267,22 @@ def page_per_stage(queryset, stages: list[int], *, order: str, cursor: str | Non
         if read_cursor(cursor)[2]:
             cursor = None  # a backwards cursor from elsewhere: start again
     rows: list = []
+    seen: set[int] = set()  # the parts may overlap
     more = False
     for stage_id in stages:
-        part_rows = queryset.filter(stage_id=stage_id)
-        if len(rows) > limit:
-            # Once limit + 1 rows are in hand, a stage can only contribute rows up to
-            # the (limit + 1)-th value: a sparse stage is not read to its end.
-            rows.sort(key=lambda r: (getattr(r, order), r.pk))
-            del rows[limit + 1:]
-            part_rows = part_rows.filter(**{f"{order}__lte": getattr(rows[-1], order)})
-        part = keyset_page(part_rows, sort_field=order, sort_key=order, cursor=cursor,
-                           limit=limit)
-        rows.extend(part.items)
-        more = more or part.next_cursor is not None
+        for queryset in querysets:
+            part_rows = queryset.filter(stage_id=stage_id)
+            if len(rows) > limit:
+                # Once limit + 1 rows are in hand, a stage can only contribute rows up to
+                # the (limit + 1)-th value: a sparse stage is not read to its end.
+                rows.sort(key=lambda r: (getattr(r, order), r.pk))
+                del rows[limit + 1:]
+                part_rows = part_rows.filter(**{f"{order}__lte": getattr(rows[-1], order)})
+            part = keyset_page(part_rows, sort_field=order, sort_key=order, cursor=cursor,
+                               limit=limit, from_index=queryset is querysets[0])
+            rows.extend(row for row in part.items if row.pk not in seen)
+            seen.update(row.pk for row in part.items)
+            more = more or part.next_cursor is not None
     rows.sort(key=lambda r: (getattr(r, order), r.pk))
     more = more or len(rows) > limit
     rows = rows[:limit]

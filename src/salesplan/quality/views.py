@@ -57,8 +57,7 @@ def _error_text(exc: Exception) -> str:
 def overview(request):
     """Counts by check and by owner, duplicates waiting, and the latest score."""
     ctx = qc.Context.current()
-    counts = selectors.check_counts(request.user, ctx)
-    owner_rows, notes = selectors.counts_by_owner(request.user, ctx)
+    counts, owner_rows, notes = selectors.overview_counts(request.user, ctx)
     when = selectors.counted_at(counts)
     duplicates = {t: selectors.visible_pairs(request.user, t).count() for t in DUPLICATE_TYPES}
     day, _people, teams = selectors.latest_scores(request.user)
