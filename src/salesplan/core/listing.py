@@ -205,6 +205,13 @@ def keyset_page(queryset: QuerySet, *, sort_field: str, sort_key: str, cursor: s
     rows = rows[:limit]
     if backwards:
         rows.reverse()
+    return _page(rows, name=name, sort_key=sort_key, cursor=cursor, backwards=backwards,
+                 more=more)
+
+
+def _page(rows: list, *, name: str, sort_key: str, cursor: str | None, backwards: bool,
+          more: bool) -> Page:
+    """A page of rows in display order, with the cursors that lead on from it."""
     next_cursor = previous_cursor = None
     if rows:
         first, last = rows[0], rows[-1]
@@ -253,15 +260,8 @@ def merged_keyset_page(querysets: list[QuerySet], *, sort_field: str, sort_key: 
     rows.sort(key=lambda r: (_attr(r, name), r.pk), reverse=sort_field.startswith("-"))
     more = more or len(rows) > limit
     rows = rows[-limit:] if backwards else rows[:limit]
-    next_cursor = previous_cursor = None
-    if rows:
-        first, last = rows[0], rows[-1]
-        if more or backwards:
-            next_cursor = make_cursor(_attr(last, name), last.pk)
-        if cursor and (not backwards or more):
-            previous_cursor = make_cursor(_attr(first, name), first.pk, backwards=True)
-    return Page(items=rows, next_cursor=next_cursor, previous_cursor=previous_cursor,
-                sort=sort_key)
+    return _page(rows, name=name, sort_key=sort_key, cursor=cursor, backwards=backwards,
+                 more=more)
 
 
 def _attr(obj, path: str):
