@@ -50,18 +50,6 @@ class QuoteQuerySet(models.QuerySet):
         return [self.filter(opportunity__in=part.values("pk"))
                 for part in Opportunity.objects.visible_parts(user)]
 
-    def visible_cover(self, user) -> list["QuoteQuerySet"]:
-        """`visible_to` as parts that may overlap, those of the opportunities (see
-        `VisibleQuerySet.visible_cover`)."""
-        from salesplan.pipeline.models import Opportunity
-
-        if user is None or not user.is_authenticated or not user.is_active:
-            return []
-        if user.visible_owner_ids is None:
-            return [self]
-        return [self.filter(opportunity__in=part.values("pk"))
-                for part in Opportunity.objects.visible_cover(user)]
-
 
 class Quote(VersionedModel):
     """A priced offer made to a customer for one opportunity.

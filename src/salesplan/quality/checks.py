@@ -82,13 +82,13 @@ class Check:
         return self.find(user, ctx).visible_to(user)  # type: ignore[attr-defined]
 
     def parts(self, user, ctx: Context, *, in_order: bool = False) -> list[QuerySet]:
-        """The flagged records the user sees as queries that may overlap
-        (`visible_cover`): what they own, then what is on their territories' accounts.
-        One query with "owner OR territory account" makes PostgreSQL read every flagged
-        record of the company (a rep's stale deals at 5M: 2.95 s); each part reads its
-        own index. Read pages and ids from them, not sums."""
+        """The flagged records the user sees as disjoint queries (`visible_parts`): what
+        they own, then what else is on their territories' accounts. One query with
+        "owner OR territory account" makes PostgreSQL read every flagged record of the
+        company (a rep's stale deals at 5M: 2.95 s); each part reads its own index.
+        Read the parts after the first sorted, not walked (`sorted_not_walked`)."""
         find = self.find_in_order if in_order and self.find_in_order else self.find
-        return find(user, ctx).visible_cover(user)  # type: ignore[attr-defined]
+        return find(user, ctx).visible_parts(user)  # type: ignore[attr-defined]
 
     def owned(self, user, ctx: Context) -> QuerySet:
         """The flagged records the user sees by ownership alone (a rep's own, a manager's

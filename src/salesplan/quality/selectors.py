@@ -93,21 +93,22 @@ def check_counts(user, ctx: qc.Context | None = None) -> list[CheckCount]:
 
 
 def count_in_parts(parts: list, cap: int) -> tuple[int, bool]:
-    """`capped_count` of the union of querysets that may overlap (`Check.parts`);
-    (count, capped). Reads up to cap + 1 ids of each."""
+    """`capped_count` of the union of the parts of `Check.parts`; (count, capped).
+    Reads up to cap + 1 ids of each."""
     if len(parts) == 1:
         return capped_count(parts[0], cap)
     return min(len(ids := _ids_of(parts, cap)), cap), len(ids) > cap
 
 
-def _ids_of(parts: list, cap: int) -> set[int]:
+def _ids_of(parts: list, cap: int, *, first_owned: bool = True) -> set[int]:
     """Ids of up to cap + 1 records of each part, until more than cap are found. The
     parts after the first (territory parts) are read in an order no index gives, so the
     database finds their rows from the territory's accounts instead of walking a
     company-wide table until it has enough (see `sorted_not_walked`)."""
     ids: set[int] = set()
     for i, part in enumerate(parts):
-        ordered = part.order_by(sorted_not_walked("pk")) if i else part.order_by()
+        walked = i == 0 and first_owned
+        ordered = part.order_by() if walked else part.order_by(sorted_not_walked("pk"))
         ids.update(ordered.values_list("pk", flat=True)[:cap + 1])
         if len(ids) > cap:
             break
@@ -152,33 +153,28 @@ def overview_counts(user, ctx: qc.Context | None = None
                     ) -> tuple[list[CheckCount], list[dict], list[str]]:
     """`check_counts` and `counts_by_owner` together, as the overview shows them. For
     someone whose territories widen what they see, a check's count is their owned
-    records (the table's figures, counted once) plus the records of their territories'
-    accounts that someone else owns, instead of counting the owned records twice."""
+    records (the table's figures, counted once) plus the territory part, instead of
+    counting the owned records twice."""
     ctx = ctx or qc.Context.current()
     owner_ids = user.visible_owner_ids
     if owner_ids is None:
         return check_counts(user, ctx), *counts_by_owner(user, ctx)
     table = owned_table(user, ctx, owner_ids)
-    counts = [CheckCount(check, *_count_with_owned(check, user, ctx, table, owner_ids))
+    counts = [CheckCount(check, *_count_with_owned(check, user, ctx, table))
               for check in qc.CHECKS.values()]
     return counts, _owner_rows(table), []
 
 
-def _count_with_owned(check: qc.Check, user, ctx: qc.Context, table: dict[int, Counter],
-                      owner_ids: list[int]) -> tuple[int, bool]:
+def _count_with_owned(check: qc.Check, user, ctx: qc.Context,
+                      table: dict[int, Counter]) -> tuple[int, bool]:
     parts = check.parts(user, ctx)
     if len(parts) != 2:  # no territory part: the parts are not "owned, then territory"
         return count_in_parts(parts, COUNT_CAP)
     owned = sum(row[check.key] for row in table.values())
     if owned > COUNT_CAP:
         return COUNT_CAP, True
-    owners = (parts[1].order_by(sorted_not_walked("pk"))
-              .values_list(check.owner_field, flat=True)[:COUNT_CAP + 1])
-    mine = set(owner_ids)
-    total = owned + sum(1 for owner in owners if owner not in mine)
-    if len(owners) <= COUNT_CAP or total > COUNT_CAP:
-        return min(total, COUNT_CAP), total > COUNT_CAP
-    return count_in_parts(parts, COUNT_CAP)  # the territory part holds more than was read
+    total = owned + len(_ids_of(parts[1:], COUNT_CAP - owned, first_owned=False))
+    return min(total, COUNT_CAP), total > COUNT_CAP
 
 
 def latest_owner_issues() -> tuple[list[dict], list[str]]:
@@ -257,9 +253,12 @@ def _probe(parts: list) -> list[int]:
 
 def page_per_stage(querysets: list, stages: list[int], *, order: str, cursor: str | None,
                    limit: int) -> Page:
-    """One forward page of opportunities in `order` then id, read stage by stage (each
-    from the (stage, order, id) index) and part by part (see `Check.parts`), and merged.
-    Pages go forward only: an open deal list is worked from the top."""
+    """One forward page of opportunities in `order` then id, merged from the parts of
+    `Check.parts`: the first (what the user owns) read stage by stage, each from an
+    (…, stage, order, id) index; the others (territory parts) read once over every
+    stage and sorted, since a walk along a company-wide index per stage would read
+    their territory's records again for each stage. Pages go forward only: an open deal
+    list is worked from the top."""
     from salesplan.core.listing import make_cursor
 
     if cursor:
@@ -269,20 +268,27 @@ def page_per_stage(querysets: list, stages: list[int], *, order: str, cursor: st
     rows: list = []
     seen: set[int] = set()  # the parts may overlap
     more = False
-    for stage_id in stages:
-        for queryset in querysets:
-            part_rows = queryset.filter(stage_id=stage_id)
-            if len(rows) > limit:
-                # Once limit + 1 rows are in hand, a stage can only contribute rows up to
-                # the (limit + 1)-th value: a sparse stage is not read to its end.
-                rows.sort(key=lambda r: (getattr(r, order), r.pk))
-                del rows[limit + 1:]
-                part_rows = part_rows.filter(**{f"{order}__lte": getattr(rows[-1], order)})
-            part = keyset_page(part_rows, sort_field=order, sort_key=order, cursor=cursor,
-                               limit=limit, from_index=queryset is querysets[0])
-            rows.extend(row for row in part.items if row.pk not in seen)
-            seen.update(row.pk for row in part.items)
-            more = more or part.next_cursor is not None
+
+    def add(part_rows, from_index: bool) -> None:
+        nonlocal more
+        if len(rows) > limit:
+            # Once limit + 1 rows are in hand, a part can only contribute rows up to the
+            # (limit + 1)-th value: a sparse stage is not read to its end.
+            rows.sort(key=lambda r: (getattr(r, order), r.pk))
+            del rows[limit + 1:]
+            part_rows = part_rows.filter(**{f"{order}__lte": getattr(rows[-1], order)})
+        part = keyset_page(part_rows, sort_field=order, sort_key=order, cursor=cursor,
+                           limit=limit, from_index=from_index)
+        rows.extend(row for row in part.items if row.pk not in seen)
+        seen.update(row.pk for row in part.items)
+        more = more or part.next_cursor is not None
+
+    owned, *territory_parts = querysets or [None]
+    if owned is not None:
+        for stage_id in stages:
+            add(owned.filter(stage_id=stage_id), from_index=True)
+    for part_rows in territory_parts:
+        add(part_rows.filter(stage_id__in=stages), from_index=False)
     rows.sort(key=lambda r: (getattr(r, order), r.pk))
     more = more or len(rows) > limit
     rows = rows[:limit]
