@@ -8,7 +8,7 @@ view has to change when a new source of visibility appears.
 
 from collections.abc import Callable
 
-from django.db import connections, models
+from django.db import models
 from django.db.models import Q, QuerySet
 
 # A provider names the ids of extra accounts a user sees as a query of one column
@@ -79,15 +79,7 @@ class VisibleQuerySet(models.QuerySet):
             return [self]
         if in_scope is None:
             return [self.filter(owned)]
-        if not self._reads_faster_in_parts():
-            return [self.filter(owned | in_scope)]
         return [self.filter(owned), self.filter(in_scope).exclude(owned)]
-
-    def _reads_faster_in_parts(self) -> bool:
-        """PostgreSQL reads "owner OR territory account" as a scan of the whole table;
-        SQLite combines the indexes of the two sides of one OR itself (a rep's weighted
-        pipeline with territories at 5M deals: 126 ms), so there one query stays."""
-        return connections[self.db].vendor == "postgresql"
 
     def _visibility_rule(self, user) -> tuple[Q | None, Q | None] | None:
         """(what the user sees by ownership, what their account scope adds): None when the
