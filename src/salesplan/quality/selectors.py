@@ -266,7 +266,6 @@ def page_per_stage(querysets: list, stages: list[int], *, order: str, cursor: st
         if read_cursor(cursor)[2]:
             cursor = None  # a backwards cursor from elsewhere: start again
     rows: list = []
-    seen: set[int] = set()  # the parts may overlap
     more = False
 
     def add(part_rows, from_index: bool) -> None:
@@ -279,8 +278,7 @@ def page_per_stage(querysets: list, stages: list[int], *, order: str, cursor: st
             part_rows = part_rows.filter(**{f"{order}__lte": getattr(rows[-1], order)})
         part = keyset_page(part_rows, sort_field=order, sort_key=order, cursor=cursor,
                            limit=limit, from_index=from_index)
-        rows.extend(row for row in part.items if row.pk not in seen)
-        seen.update(row.pk for row in part.items)
+        rows.extend(part.items)  # the parts are disjoint (`Check.parts`)
         more = more or part.next_cursor is not None
 
     owned, *territory_parts = querysets or [None]
