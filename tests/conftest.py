@@ -42,7 +42,7 @@ def empty_cache():
     visibility or login-failure counts from one test must not leak into the next."""
     from django.core.cache import cache
 
-    from salesplan.core.middleware import forget_company_time_zone
+    from salesplan.core.clock import forget_company_time_zone
 
     cache.clear()
     forget_company_time_zone()

@@ -1,12 +1,13 @@
 """Small builders for test data. Each returns a saved record with sensible defaults."""
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
 from salesplan.activities.models import Activity
+from salesplan.core.clock import company_today
 from salesplan.customers.models import Account, Contact, Lead
 from salesplan.org.models import Role, Team, User
 from salesplan.pipeline.models import Opportunity, Pipeline
@@ -64,7 +65,7 @@ def make_opportunity(owner: User, account: Account | None = None, stage_position
     account = account or make_account(owner)
     fields.setdefault("name", f"Deal {next(_seq)}")
     fields.setdefault("amount", Decimal("10000.00"))
-    fields.setdefault("close_date", date.today() + timedelta(days=30))
+    fields.setdefault("close_date", company_today() + timedelta(days=30))
     return Opportunity.objects.create(owner=owner, account=account, pipeline=pipeline,
                                       stage=stage, status=stage.kind,
                                       probability=stage.probability, **fields)

@@ -1,13 +1,14 @@
 """Lists: the app's filters, search and sorts; cursor pages without gaps or repeats;
 a number of queries that does not grow with the number of rows."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from salesplan.core.clock import company_today
 from tests.factories import (
     make_account,
     make_activity,
@@ -52,7 +53,7 @@ def test_walking_all_pages_sees_every_row_once_in_order(org, api_as, sort):
 
 def test_opportunities_page_by_amount_and_close_date(org, api_as):
     account = make_account(org.west_rep)
-    today = date.today()
+    today = company_today()
     for i in range(7):
         make_opportunity(org.west_rep, account, amount=Decimal(1000 * (i % 3)),
                          close_date=today + timedelta(days=i % 2))

@@ -1,10 +1,12 @@
 """The demo company: builds quickly, is the same for the same seed, and its data holds
 together the way the rest of the product expects (history, my day, geography)."""
 
+from datetime import UTC, date, datetime
 from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 import zipcodes
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -72,9 +74,13 @@ def test_same_seed_same_company():
     assert _fingerprint()["first_accounts"] != first["first_accounts"]
 
 
+# Built in the evening in Chicago, when UTC's date is already the next day: a deal won
+# now closes on the company's day, not UTC's.
+@time_machine.travel(datetime(2026, 12, 7, 0, 30, tzinfo=UTC))
 def test_every_deal_has_a_stage_history_ending_in_its_stage():
     build_demo(seed=2, accounts=200)
     today = timezone.now().astimezone(ZoneInfo("America/Chicago")).date()
+    assert today == date(2026, 12, 6)
     stages = {s.pk: s for s in Stage.objects.all()}
     history: dict[int, list[OpportunityChange]] = {}
     for change in OpportunityChange.objects.filter(field="stage").order_by("changed_at", "id"):

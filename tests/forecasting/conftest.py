@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.forecasting import periods
 from salesplan.pipeline.models import OpportunityChange, Pipeline
@@ -14,7 +15,7 @@ from ..factories import make_opportunity
 
 @pytest.fixture
 def current(db):
-    return periods.quarter_of(CompanyCalendar.current(), timezone.localdate())
+    return periods.quarter_of(CompanyCalendar.current(), company_today())
 
 
 def deal(owner, *, stages: list[str], outcome: str | None, amount: str = "1000",
@@ -25,7 +26,7 @@ def deal(owner, *, stages: list[str], outcome: str | None, amount: str = "1000",
     by_name = {s.name: s for s in pipeline.stages.all()}
     final = (pipeline.stages.get(kind=outcome) if outcome else by_name[stages[-1]])
     opp = make_opportunity(owner, stage_position=final.position, amount=Decimal(amount),
-                           close_date=close or timezone.localdate(), pipeline=pipeline)
+                           close_date=close or company_today(), pipeline=pipeline)
     path = [by_name[name] for name in stages] + ([final] if outcome else [])
     previous = None
     for i, stage in enumerate(path):

@@ -4,8 +4,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.forecasting import calibration
 from salesplan.pipeline.models import Pipeline
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def history(org):
     rep, other = org.west_rep, org.east_rep
-    past = timezone.localdate() - timedelta(days=40)  # always an earlier month
+    past = company_today() - timedelta(days=40)  # always an earlier month
     deal(rep, stages=["Prospecting", "Qualification", "Proposal"], outcome="won", close=past)
     deal(rep, stages=["Prospecting", "Qualification"], outcome="lost", close=past)
     deal(other, stages=["Prospecting"], outcome="lost", close=past)
@@ -29,7 +29,7 @@ def history(org):
          outcome="won", close=past)
     # closed too long ago, and still open: neither counts
     deal(rep, stages=["Prospecting"], outcome="won",
-         close=timezone.localdate() - timedelta(days=500))
+         close=company_today() - timedelta(days=500))
     open_small = deal(rep, stages=["Prospecting"], outcome=None, amount="10000")
     open_big = deal(rep, stages=["Prospecting", "Qualification", "Proposal"], outcome=None,
                     amount="20000")
@@ -58,7 +58,7 @@ def test_calibration_counts_each_deal_once_per_stage(org, history):
 def test_counts_are_kept_until_refreshed(org, history):
     pipeline = Pipeline.objects.get(is_default=True)
     assert calibration.calibration(pipeline)[0].row.won == 3  # counted on first use
-    deal(org.west_rep, stages=["Prospecting"], outcome="won", close=timezone.localdate())
+    deal(org.west_rep, stages=["Prospecting"], outcome="won", close=company_today())
     assert calibration.calibration(pipeline)[0].row.won == 3
     assert calibration.refresh_outcomes() > 0
     assert calibration.calibration(pipeline)[0].row.won == 4

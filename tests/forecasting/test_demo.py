@@ -5,8 +5,8 @@ import random
 from collections import defaultdict
 
 import pytest
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.customers.models import Account
 from salesplan.demo import forecasting as demo_forecasting
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db
 def test_demo_forecasts_and_health():
     build_demo(seed=3, accounts=200, parallel=False)
     company = Company.current()
-    today = timezone.localdate()
+    today = company_today()
     reps: dict[str, list[User]] = defaultdict(list)
     for rep in User.objects.filter(role=Role.REP).select_related("team").order_by("pk"):
         reps[rep.team.name].append(rep)
@@ -61,6 +61,6 @@ def test_demo_forecasts_and_health():
 def test_large_demo_leaves_health_to_the_command():
     said: list[str] = []
     demo_forecasting.build(DemoOrg(company=Company.current()), accounts=1_000_000,
-                           today=timezone.localdate(), rng=random.Random(1), log=said.append)
+                           today=company_today(), rng=random.Random(1), log=said.append)
     assert said[-1].startswith("Health: left to `salesplan health compute`")
     assert not AccountHealth.objects.exists()

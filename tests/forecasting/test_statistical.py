@@ -6,8 +6,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.forecasting import periods, services, statistical
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _month(offset: int) -> date:
-    today = timezone.localdate()
+    today = company_today()
     index = today.year * 12 + today.month - 1 + offset
     return date(index // 12, index % 12 + 1, 10)
 
@@ -69,7 +69,7 @@ def test_short_history_says_so(org, api_as, client):
 
 def test_accuracy_of_past_commits(org, api_as, client):
     calendar = CompanyCalendar.current()
-    current = periods.quarter_of(calendar, timezone.localdate())
+    current = periods.quarter_of(calendar, company_today())
     p3, p2, p1 = (periods.shift(calendar, current, -n) for n in (3, 2, 1))
     for quarter, amount in ((p3, "50"), (p2, "80"), (p1, "100")):
         deal(org.west_rep, stages=["Prospecting"], outcome="won", amount=amount,
@@ -86,7 +86,7 @@ def test_accuracy_of_past_commits(org, api_as, client):
     assert rows[0]["mase"] == pytest.approx(0.6)
     assert rows[0]["baseline_mape"] == pytest.approx(28.75)
     assert api_as(org.east_manager).get("/forecasts/accuracy").data == []
-    assert len(statistical.submission_accuracy(org.west_rep, today=timezone.localdate())) == 1
+    assert len(statistical.submission_accuracy(org.west_rep, today=company_today())) == 1
     client.force_login(org.west_manager)
     page = client.get("/forecasts/statistical/").content.decode()
     assert "17.5%" in page and "0.60" in page

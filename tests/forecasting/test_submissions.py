@@ -5,8 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.forecasting import periods, selectors, services
 from salesplan.forecasting.models import ForecastAdjustment, ForecastSubmission
 
@@ -147,7 +147,7 @@ def test_overview_page_for_rep_and_manager(org, calls, client, current):
 
 
 def test_snapshots_replace_within_a_week_and_respect_visibility(org, calls, api_as, current):
-    today = timezone.localdate()
+    today = company_today()
     first = services.take_snapshot(today=today)
     assert services.take_snapshot(today=today) == first  # same week: replaced
     # reps 3 + teams 3 + company

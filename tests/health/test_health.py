@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.core.models import BackgroundJob
 from salesplan.health import services
 from salesplan.health.models import AccountHealth
@@ -22,7 +23,7 @@ def _closed(owner, account, kind: str, amount: str, days_ago: int):
     pipeline = Pipeline.objects.get(is_default=True)
     position = pipeline.stages.get(kind=kind).position
     return make_opportunity(owner, account, stage_position=position, amount=Decimal(amount),
-                            close_date=timezone.localdate() - timedelta(days=days_ago))
+                            close_date=company_today() - timedelta(days=days_ago))
 
 
 @pytest.fixture
@@ -112,7 +113,7 @@ def test_compute_job_for_managers_only(org, accounts, api_as,
 
 
 def test_renewals_window(org, api_as):
-    today = timezone.localdate()
+    today = company_today()
     rep = org.west_rep
     account = make_account(rep, name="Renewing Co")
     year_ago = today.replace(year=today.year - 1) if (today.month, today.day) != (2, 29) \

@@ -3,11 +3,12 @@ Texas (TX) has no owner; and a capture form of a webinar campaign."""
 
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import OperationalError
 
+from salesplan.core.clock import company_today
 from salesplan.marketing import services
 from salesplan.marketing.models import (
     Campaign,
@@ -38,7 +39,7 @@ def territory(alignment: Alignment, name: str, state: str, *members) -> Territor
                                 conditions=[{"field": "state", "op": "in", "values": [state]}])
     for user in members:
         TerritoryMember.objects.create(territory=found, user=user, role=MemberRole.OWNER,
-                                       start_date=date.today() - timedelta(days=30))
+                                       start_date=company_today() - timedelta(days=30))
     return found
 
 

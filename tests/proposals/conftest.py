@@ -6,8 +6,8 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.proposals.models import Quote, QuoteLine, QuoteVersion
 
 from ..api.conftest import api_as  # noqa: F401 - the API caller fixture, shared
@@ -25,8 +25,8 @@ def stored_quote(owner, lines, *, opportunity=None, currency="USD", tax_rate=D(0
     contact = make_contact(owner, opportunity.account, first_name="Dana", last_name="Reyes")
     version = QuoteVersion.objects.create(
         quote=quote, number=1, currency=currency, contact=contact,
-        valid_until=timezone.localdate() + timedelta(days=30), payment_terms="Net 30",
-        delivery_terms="Within 4 weeks of order", priced_on=timezone.localdate())
+        valid_until=company_today() + timedelta(days=30), payment_terms="Net 30",
+        delivery_terms="Within 4 weeks of order", priced_on=company_today())
     cent = D("0.01")
     subtotal = tax_total = discount_total = D(0)
     for position, (sku, quantity, price, discount, cost) in enumerate(lines, start=1):

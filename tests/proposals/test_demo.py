@@ -2,8 +2,8 @@
 
 import random
 from collections import Counter
-from datetime import date
 
+from salesplan.core.clock import company_today
 from salesplan.demo import pricing as demo_pricing
 from salesplan.demo import proposals as demo
 from salesplan.demo.org import DemoOrg
@@ -20,7 +20,7 @@ def test_demo_quotes_cover_the_statuses_and_add_up(org):
     for rep in (org.west_rep, org.west_rep2, org.east_rep):
         for _ in range(5):
             make_opportunity(rep)
-    today = date.today()
+    today = company_today()
     logged: list[str] = []
     demo_pricing.build(DemoOrg(company=company), accounts=200, today=today,
                        rng=random.Random(3), log=logged.append)
@@ -42,6 +42,6 @@ def test_demo_quotes_cover_the_statuses_and_add_up(org):
 
 def test_demo_quotes_are_skipped_at_benchmark_scale(org):
     logged: list[str] = []
-    demo.build(DemoOrg(company=Company.current()), accounts=1_000_000, today=date.today(),
+    demo.build(DemoOrg(company=Company.current()), accounts=1_000_000, today=company_today(),
                rng=random.Random(1), log=logged.append)
     assert logged == ["Quotes: skipped at this scale."] and not Quote.objects.exists()

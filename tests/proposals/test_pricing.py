@@ -7,10 +7,10 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from salesplan.core.clock import company_today
 from salesplan.pricing import services as pricing
 from salesplan.proposals import services
 from salesplan.proposals.models import QuoteLine, QuoteVersion
@@ -171,6 +171,6 @@ def test_totals_add_up_and_no_line_under_its_floor_is_sent_unapproved(org, shop,
 
 def test_old_validity_dates_are_refused(org, api_as, shop):
     rep = api_as(org.west_rep)
-    past = (timezone.localdate() - timedelta(days=1)).isoformat()
+    past = (company_today() - timedelta(days=1)).isoformat()
     refused = rep.post(Q, {"opportunity_id": shop["opportunity"].pk, "valid_until": past})
     assert_problem(refused, 422, "valid_until")

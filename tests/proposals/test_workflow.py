@@ -8,9 +8,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from salesplan.core.audit import history_for
+from salesplan.core.clock import company_today
 from salesplan.pipeline.models import Opportunity
 from salesplan.proposals import services
 from salesplan.proposals.models import Approval, Quote, QuoteVersion
@@ -163,7 +163,7 @@ def test_sent_quotes_past_validity_expire_from_the_cli(org, west_quote):
     fresh.status = "sent"
     fresh.save()
     QuoteVersion.objects.filter(quote=west_quote).update(
-        valid_until=timezone.localdate() - timedelta(days=1))
+        valid_until=company_today() - timedelta(days=1))
     out = StringIO()
     call_command("quotes", "expire", stdout=out)
     assert out.getvalue().strip() == f"1 quote(s) expired: {west_quote.number}."

@@ -1,10 +1,11 @@
 """The quality API: counts, items, fixes, policy, duplicates and merges, scores; with
 404 for invisible records and 403 for refused writes."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.core.management import call_command
 
+from salesplan.core.clock import company_today
 from salesplan.customers.models import Contact
 from salesplan.quality.models import DuplicateCandidate, QualitySettings, RequiredField
 from salesplan.quality.scoring import take_snapshot
@@ -14,7 +15,7 @@ from ..factories import make_account, make_contact, make_opportunity
 
 
 def late_deal(owner, name="Late deal"):
-    return make_opportunity(owner, name=name, close_date=date.today() - timedelta(days=3))
+    return make_opportunity(owner, name=name, close_date=company_today() - timedelta(days=3))
 
 
 def test_checks_with_counts(org, api_as):
@@ -42,7 +43,7 @@ def test_items_are_paged_and_visible_only(org, api_as):
 
 def test_fix_through_the_api(org, api_as):
     deal = late_deal(org.west_rep)
-    new_date = (date.today() + timedelta(days=7)).isoformat()
+    new_date = (company_today() + timedelta(days=7)).isoformat()
     refused = api_as(org.east_rep).post(
         f"/quality/checks/past_close_date/items/{deal.pk}/fix", {"close_date": new_date})
     assert_problem(refused, 404)
@@ -50,7 +51,7 @@ def test_fix_through_the_api(org, api_as):
         f"/quality/checks/past_close_date/items/{deal.pk}/fix", {"close_date": new_date})
     assert_problem(refused, 403)
     deal.refresh_from_db()
-    assert deal.close_date == date.today() - timedelta(days=3)
+    assert deal.close_date == company_today() - timedelta(days=3)
     bad = api_as(org.west_rep).post(f"/quality/checks/past_close_date/items/{deal.pk}/fix",
                                     {"close_date": "2000-01-01"})
     assert_problem(bad, 422, "close_date")
@@ -117,7 +118,7 @@ def test_duplicate_scan_job_pairs_and_merge(org, api_as, django_capture_on_commi
 def test_scores_and_trend_follow_visibility(org, api_as):
     late_deal(org.west_rep)
     late_deal(org.east_rep)
-    take_snapshot(date.today() - timedelta(days=7))
+    take_snapshot(company_today() - timedelta(days=7))
     take_snapshot()
     mine = api_as(org.west_rep).get("/quality/scores").data
     assert {p["user_id"] for p in mine["people"]} == {org.west_rep.pk}

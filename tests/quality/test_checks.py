@@ -1,11 +1,12 @@
 """Every quality check on hand-built records: what it flags, what it leaves alone, and who
 sees the item."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.customers.models import LeadStatus
 from salesplan.quality import checks as qc
 from salesplan.quality.models import QualitySettings, RecordType, RequiredField, Review
@@ -43,16 +44,16 @@ def test_new_and_closed_deals_are_not_stale(org):
 
 
 def test_past_close_date(org, deal):
-    late = make_opportunity(org.west_rep, close_date=date.today() - timedelta(days=1))
-    make_opportunity(org.west_rep, close_date=date.today())
+    late = make_opportunity(org.west_rep, close_date=company_today() - timedelta(days=1))
+    make_opportunity(org.west_rep, close_date=company_today())
     lost = make_opportunity(org.west_rep, stage_position=6,
-                            close_date=date.today() - timedelta(days=9))
+                            close_date=company_today() - timedelta(days=9))
     assert flagged("past_close_date", org.west_rep) == {late.pk}
     assert lost.pk not in flagged("past_close_date", org.admin)
 
 
 def test_close_date_pushed_twice(org, deal):
-    d = date.today()
+    d = company_today()
     push_close_date(deal, d, d + timedelta(days=30))
     assert flagged("close_date_pushed", org.west_rep) == set()
     push_close_date(deal, d + timedelta(days=30), d + timedelta(days=10))  # pulled in
@@ -64,7 +65,7 @@ def test_close_date_pushed_twice(org, deal):
 
 
 def test_a_review_clears_pushes_until_the_next_push(org, deal):
-    d = date.today()
+    d = company_today()
     push_close_date(deal, d, d + timedelta(days=5), days_ago=3)
     push_close_date(deal, d + timedelta(days=5), d + timedelta(days=9), days_ago=2)
     Review.objects.create(check_key="close_date_pushed", record_id=deal.pk,
@@ -185,7 +186,7 @@ def test_many_flagged_deals_page_stage_by_stage_in_close_date_order(org, monkeyp
     from salesplan.quality import selectors
 
     monkeypatch.setattr(selectors, "PROBE", 2)  # more than 2 flagged: the per-stage path
-    today = date.today()
+    today = company_today()
     made = []
     for i, position in enumerate([0, 3, 1, 4, 0, 2, 3]):
         made.append(make_opportunity(org.west_rep, stage_position=position, name=f"D{i}",
@@ -218,7 +219,7 @@ def test_counts_per_owner_add_up_for_annotated_checks(org):
     from salesplan.quality.scoring import issues_by_owner
     from salesplan.quality.selectors import counts_by_owner
 
-    d = date.today()
+    d = company_today()
     for pushes in (2, 3):
         opportunity = make_opportunity(org.west_rep, next_step="Call")
         for i in range(pushes):

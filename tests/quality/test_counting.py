@@ -3,11 +3,12 @@ time, the executive's overview shows it with its time (exact, not capped), a rep
 counts live, and counting again brings the figures up to date."""
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.quality import checks as qc
 from salesplan.quality import selectors
 from salesplan.quality.counting import latest_counts, refresh_issue_counts
@@ -23,11 +24,11 @@ from .conftest import backdate, push_close_date, recent_activity
 def issues(org):
     """Late deals for two reps, a deal pushed back twice, an untouched lead and an
     overdue task."""
-    late = [make_opportunity(rep, close_date=date.today() - timedelta(days=3))
+    late = [make_opportunity(rep, close_date=company_today() - timedelta(days=3))
             for rep in (org.west_rep, org.west_rep, org.west_rep, org.east_rep)]
     pushed = make_opportunity(org.east_rep)
     for days in (10, 5):
-        push_close_date(pushed, date.today(), date.today() + timedelta(days=days))
+        push_close_date(pushed, company_today(), company_today() + timedelta(days=days))
     backdate(make_lead(org.west_rep2), 5)
     recent_activity(late[0], days_ago=3, done=False)
     return late
@@ -78,7 +79,7 @@ def test_counting_again_catches_up_with_fixes(org, issues):
     refresh_issue_counts()
     late = issues[3]
     apply_fix("past_close_date", late.pk, by=org.east_rep,
-              data={"close_date": (date.today() + timedelta(days=9)).isoformat()})
+              data={"close_date": (company_today() + timedelta(days=9)).isoformat()})
     assert latest_counts().totals["past_close_date"] == 4  # as of its stated time
     refresh_issue_counts()
     assert latest_counts().totals["past_close_date"] == 3

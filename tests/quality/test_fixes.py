@@ -1,13 +1,14 @@
 """Each one-click fix really fixes the record, and is refused (record unchanged) for a rep
 on another team's record and for the read-only executive."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from salesplan.activities.models import Activity
+from salesplan.core.clock import company_date, company_today
 from salesplan.core.errors import NotFound, StaleVersion
 from salesplan.core.models import AuditEntry
 from salesplan.pipeline.models import OpportunityChange
@@ -24,8 +25,8 @@ def flagged(key: str, user) -> set[int]:
 
 
 def test_set_a_new_close_date(org):
-    late = make_opportunity(org.west_rep, close_date=date.today() - timedelta(days=5))
-    new_date = date.today() + timedelta(days=20)
+    late = make_opportunity(org.west_rep, close_date=company_today() - timedelta(days=5))
+    new_date = company_today() + timedelta(days=20)
     apply_fix("past_close_date", late.pk, by=org.west_rep,
               data={"close_date": new_date.isoformat(), "version": str(late.version)})
     late.refresh_from_db()
@@ -36,47 +37,47 @@ def test_set_a_new_close_date(org):
 
 
 def test_close_date_fix_refuses_past_dates_and_stale_versions(org):
-    late = make_opportunity(org.west_rep, close_date=date.today() - timedelta(days=5))
+    late = make_opportunity(org.west_rep, close_date=company_today() - timedelta(days=5))
     with pytest.raises(ValidationError) as error:
         apply_fix("past_close_date", late.pk, by=org.west_rep,
-                  data={"close_date": (date.today() - timedelta(days=1)).isoformat()})
+                  data={"close_date": (company_today() - timedelta(days=1)).isoformat()})
     assert "close_date" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
         apply_fix("past_close_date", late.pk, by=org.west_rep, data={"close_date": "soon"})
     assert error.value.message_dict["close_date"] == ["Enter a date as YYYY-MM-DD."]
     with pytest.raises(StaleVersion):
         apply_fix("past_close_date", late.pk, by=org.west_rep,
-                  data={"close_date": date.today().isoformat(), "version": "99"})
+                  data={"close_date": company_today().isoformat(), "version": "99"})
     late.refresh_from_db()
-    assert late.close_date == date.today() - timedelta(days=5)
+    assert late.close_date == company_today() - timedelta(days=5)
 
 
 @pytest.mark.parametrize("intruder", ["east_rep", "east_manager"])
 def test_a_fix_on_another_teams_record_is_refused(org, intruder):
-    late = make_opportunity(org.west_rep, close_date=date.today() - timedelta(days=5))
+    late = make_opportunity(org.west_rep, close_date=company_today() - timedelta(days=5))
     with pytest.raises(NotFound):
         apply_fix("past_close_date", late.pk, by=getattr(org, intruder),
-                  data={"close_date": date.today().isoformat()})
+                  data={"close_date": company_today().isoformat()})
     late.refresh_from_db()
-    assert late.close_date == date.today() - timedelta(days=5)
+    assert late.close_date == company_today() - timedelta(days=5)
 
 
 def test_the_executive_sees_but_cannot_fix(org):
-    late = make_opportunity(org.west_rep, close_date=date.today() - timedelta(days=5))
+    late = make_opportunity(org.west_rep, close_date=company_today() - timedelta(days=5))
     assert late.pk in flagged("past_close_date", org.executive)
     with pytest.raises(PermissionDenied):
         apply_fix("past_close_date", late.pk, by=org.executive,
-                  data={"close_date": date.today().isoformat()})
+                  data={"close_date": company_today().isoformat()})
     late.refresh_from_db()
-    assert late.close_date == date.today() - timedelta(days=5)
+    assert late.close_date == company_today() - timedelta(days=5)
 
 
 def test_the_manager_fixes_the_teams_record(org):
-    late = make_opportunity(org.west_rep, close_date=date.today() - timedelta(days=5))
+    late = make_opportunity(org.west_rep, close_date=company_today() - timedelta(days=5))
     apply_fix("past_close_date", late.pk, by=org.west_manager,
-              data={"close_date": date.today().isoformat()})
+              data={"close_date": company_today().isoformat()})
     late.refresh_from_db()
-    assert late.close_date == date.today()
+    assert late.close_date == company_today()
 
 
 def test_plan_a_follow_up_clears_a_stale_deal(org, deal):
@@ -108,7 +109,7 @@ def test_write_down_the_next_step(org):
 
 
 def test_reviews_are_for_managers(org, deal):
-    d = date.today()
+    d = company_today()
     push_close_date(deal, d, d + timedelta(days=5), days_ago=3)
     push_close_date(deal, d + timedelta(days=5), d + timedelta(days=9), days_ago=2)
     with pytest.raises(PermissionDenied):
@@ -133,13 +134,13 @@ def test_overdue_activity_done_or_rescheduled(org):
     first = make_activity(org.west_rep, account, due_at=timezone.now() - timedelta(days=3))
     second = make_activity(org.west_rep, account, due_at=timezone.now() - timedelta(days=3))
     apply_fix("overdue_activity", first.pk, by=org.west_rep, data={"action": "done"})
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = company_today() + timedelta(days=1)
     apply_fix("overdue_activity", second.pk, by=org.west_rep,
               data={"action": "reschedule", "due": tomorrow.isoformat()})
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.done and first.done_at is not None
-    assert timezone.localdate(second.due_at) == tomorrow
+    assert company_date(second.due_at) == tomorrow
     assert flagged("overdue_activity", org.west_rep) == set()
 
 

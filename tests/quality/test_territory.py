@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
+from salesplan.core.clock import company_today
 from salesplan.customers.models import Account
 from salesplan.quality.selectors import territory_items
 from salesplan.quality.services import apply_fix
@@ -40,7 +41,7 @@ def test_violations_listed_and_fixed_by_a_manager(org, active_map, api_as):  # n
 
 def test_a_rep_sees_the_issues_of_their_territory_accounts_counted_and_listed(
         org, active_map):  # noqa: F811
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from salesplan.quality import checks as qc
     from salesplan.quality import selectors
@@ -48,7 +49,7 @@ def test_a_rep_sees_the_issues_of_their_territory_accounts_counted_and_listed(
     from ..factories import make_opportunity
 
     bay, nyc = Account.objects.get(name="Bay Co"), Account.objects.get(name="Manhattan Co")
-    past = date.today() - timedelta(days=20)
+    past = company_today() - timedelta(days=20)
     own_outside = make_opportunity(org.west_rep, nyc, name="Own, NYC", close_date=past)
     colleagues = make_opportunity(org.admin, bay, name="Admin's, Bay",
                                   close_date=past - timedelta(days=5))

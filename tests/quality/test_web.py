@@ -3,13 +3,14 @@ scores, policy, exports; and what another team's rep cannot reach."""
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.customers.models import Contact
 from salesplan.quality.models import DuplicateCandidate, RecordType, RequiredField
 from salesplan.quality.scanning import run_scan
@@ -28,7 +29,7 @@ def client_for(user) -> Client:
 @pytest.fixture
 def late(org):
     return make_opportunity(org.west_rep, name="Late deal",
-                            close_date=date.today() - timedelta(days=3))
+                            close_date=company_today() - timedelta(days=3))
 
 
 def test_overview_counts_by_check_and_owner(org, late):
@@ -57,7 +58,7 @@ def test_another_teams_rep_does_not_see_the_item(org, late):
 
 
 def test_htmx_fix_swaps_the_row(org, late):
-    new_date = date.today() + timedelta(days=10)
+    new_date = company_today() + timedelta(days=10)
     response = client_for(org.west_rep).post(
         reverse("web:quality:fix", args=["past_close_date", late.pk]),
         {"close_date": new_date.isoformat(), "version": late.version},
@@ -75,29 +76,29 @@ def test_htmx_fix_shows_the_error_and_changes_nothing(org, late):
     assert "Not fixed" in response.content.decode()
     assert "Choose today or a later date." in response.content.decode()
     late.refresh_from_db()
-    assert late.close_date == date.today() - timedelta(days=3)
+    assert late.close_date == company_today() - timedelta(days=3)
 
 
 def test_fix_of_another_teams_record_is_404_and_unchanged(org, late):
     response = client_for(org.east_rep).post(
         reverse("web:quality:fix", args=["past_close_date", late.pk]),
-        {"close_date": date.today().isoformat()})
+        {"close_date": company_today().isoformat()})
     assert response.status_code == 404
     late.refresh_from_db()
-    assert late.close_date == date.today() - timedelta(days=3)
+    assert late.close_date == company_today() - timedelta(days=3)
 
 
 def test_executive_fix_is_403(org, late):
     response = client_for(org.executive).post(
         reverse("web:quality:fix", args=["past_close_date", late.pk]),
-        {"close_date": date.today().isoformat()})
+        {"close_date": company_today().isoformat()})
     assert response.status_code == 403
     late.refresh_from_db()
-    assert late.close_date == date.today() - timedelta(days=3)
+    assert late.close_date == company_today() - timedelta(days=3)
 
 
 def test_csv_export_holds_the_visible_items(org, late):
-    make_opportunity(org.east_rep, name="East late", close_date=date.today() - timedelta(days=2))
+    make_opportunity(org.east_rep, name="East late", close_date=company_today() - timedelta(days=2))
     response = client_for(org.west_rep).get(reverse("web:quality:export",
                                                     args=["past_close_date", "csv"]))
     assert response.status_code == 200
@@ -148,7 +149,7 @@ def test_another_teams_rep_cannot_open_or_merge_a_pair(org):
 
 
 def test_scores_page_with_trend_chart_and_table(org, late):
-    take_snapshot(date.today() - timedelta(days=1))
+    take_snapshot(company_today() - timedelta(days=1))
     take_snapshot()
     response = client_for(org.west_rep).get(reverse("web:quality:scores"))
     assert response.status_code == 200

@@ -13,6 +13,9 @@ from openpyxl import load_workbook
 
 from salesplan.reports.exporting import Column, build_export, export_table
 
+# The exporter reads the company's time zone to stamp when a file was made.
+pytestmark = pytest.mark.django_db
+
 COLUMNS = [Column("name", "Rep"), Column("deals", "Deals", "int"),
            Column("amount", "Bookings", "money"), Column("rate", "Win rate", "percent"),
            Column("day", "First close", "date")]

@@ -2,6 +2,7 @@
 
 import io
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -88,9 +89,23 @@ def test_schedule_checks_recipients_and_owner(org):
     assert SavedReport.objects.count() == 1
 
 
+@pytest.mark.django_db
 def test_monthly_schedule_keeps_the_day_within_short_months():
     assert services.next_after(datetime(2026, 1, 31, 7, tzinfo=UTC), "monthly") == datetime(
         2026, 2, 28, 7, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_monthly_schedule_counts_months_on_the_company_calendar():
+    """23:00 on 31 January in Chicago is already 1 February in UTC; the next delivery is
+    the last day of February in Chicago, not 1 March."""
+    from salesplan.org.models import Company
+
+    Company.objects.update_or_create(pk=Company.current().pk,
+                                     defaults={"time_zone": "America/Chicago"})
+    chicago = ZoneInfo("America/Chicago")
+    sent = datetime(2026, 1, 31, 23, tzinfo=chicago)
+    assert services.next_after(sent, "monthly") == datetime(2026, 2, 28, 23, tzinfo=chicago)
 
 
 def test_deliveries_stop_when_the_owner_leaves(org, history):

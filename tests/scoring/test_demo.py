@@ -1,11 +1,11 @@
 """The demo's scoring section: rules, a model or a clear note that history is too thin,
 every lead scored, and comments whose mentions notified someone."""
 
-from datetime import date
 
 import pytest
 
 from salesplan.collab.models import Comment, Notification
+from salesplan.core.clock import company_today
 from salesplan.customers.models import Lead
 from salesplan.demo import scoring as demo_scoring
 from salesplan.demo.build import build_demo
@@ -40,7 +40,7 @@ def _build(settings, accounts: int, minimum: int) -> list[str]:
     settings.SALESPLAN_SCORING_MIN_PER_CLASS = minimum
     build_demo(seed=5, accounts=accounts, parallel=False)
     said: list[str] = []
-    demo_scoring.build(_org(), accounts=accounts, today=date.today(), rng=random.Random(1),
+    demo_scoring.build(_org(), accounts=accounts, today=company_today(), rng=random.Random(1),
                        log=said.append)
     return said
 

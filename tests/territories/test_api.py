@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.customers.models import Account
 from salesplan.territories.assignment import run_full_assignment
 from salesplan.territories.models import Alignment, TerritoryMember
@@ -82,7 +82,7 @@ def test_reps_read_but_cannot_change_territories(org, api_as, territory_map):
 
 def test_exceptions_and_violations_over_the_api(org, api_as, active_map):
     nyc = Account.objects.get(name="Manhattan Co")
-    until = (timezone.localdate() + timedelta(days=7)).isoformat()
+    until = (company_today() + timedelta(days=7)).isoformat()
     requested = api_as(org.west_rep).post(f"{T}/exceptions", {
         "account_id": nyc.pk, "reason": "Referral", "until": until})
     assert requested.status_code == 201 and requested.data["status"] == "requested"

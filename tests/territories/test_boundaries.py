@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 
 from salesplan.activities.models import Activity
+from salesplan.core.clock import company_today
 from salesplan.core.models import AuditEntry
 from salesplan.customers.models import Account, Contact
 from salesplan.customers.services import create_account, update_account
@@ -67,7 +67,7 @@ def test_visible_parts_split_what_a_rep_sees_into_owned_and_territory(org, activ
 
 def test_ended_membership_and_drafts_give_no_visibility(org, active_map):
     member = active_map.west.members.get(user=org.west_rep)
-    yesterday = timezone.localdate() - timedelta(days=1)
+    yesterday = company_today() - timedelta(days=1)
     services.update_member(member, by=org.admin, data={"start_date": yesterday - timedelta(30),
                                                        "end_date": yesterday})
     assert names(Account.objects.visible_to(org.west_rep)) == set()
@@ -91,7 +91,7 @@ def test_rep_cannot_create_or_edit_outside_their_territory(org, active_map):
 
 def test_approved_exception_lets_a_rep_work_outside_and_is_audited(org, active_map):
     nyc = Account.objects.get(name="Manhattan Co")
-    until = timezone.localdate() + timedelta(days=30)
+    until = company_today() + timedelta(days=30)
     request = services.request_exception(by=org.west_rep, account=nyc, reason="Met at event",
                                          until=until)
     with pytest.raises(PermissionDenied):  # not the rep's manager
@@ -112,11 +112,11 @@ def test_exception_needs_reason_and_future_date(org, active_map):
     nyc = Account.objects.get(name="Manhattan Co")
     with pytest.raises(ValidationError) as caught:
         services.request_exception(by=org.west_rep, account=nyc, reason=" ",
-                                   until=timezone.localdate())
+                                   until=company_today())
     assert "reason" in caught.value.message_dict
     with pytest.raises(PermissionDenied):
         services.request_exception(by=org.west_rep, account=nyc, reason="x",
-                                   until=timezone.localdate(), rep=org.east_rep)
+                                   until=company_today(), rep=org.east_rep)
 
 
 def test_violations_list_and_one_step_fix(org, active_map):
@@ -142,7 +142,7 @@ def test_approved_exception_clears_the_violation(org, active_map):
     update_account(nyc, by=org.admin, data={"owner": org.west_rep})
     assert any(v.record_id == nyc.pk for v in violations(org.admin))
     request = services.request_exception(by=org.west_manager, rep=org.west_rep, account=nyc,
-                                         reason="Customer asked", until=timezone.localdate())
+                                         reason="Customer asked", until=company_today())
     services.approve_exception(request, by=org.admin)
     assert not any(v.record_id == nyc.pk for v in violations(org.admin))
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
+from salesplan.core.clock import company_today
 from salesplan.customers.models import Account
 from salesplan.territories import goals, services
 from salesplan.territories.assignment import run_full_assignment
@@ -80,7 +81,7 @@ def test_prior_bookings_formula_and_size(org, active_map):
     won.status = StageKind.WON
     won.closed_at = timezone.now() - timedelta(days=10)
     won.save()
-    today = timezone.localdate()
+    today = company_today()
     proposals = goals.propose_goals(active_map.region, period_start=today + timedelta(days=1),
                                     period_end=today + timedelta(days=90),
                                     formula="prior_bookings", growth=Decimal("0.10"))
@@ -111,7 +112,7 @@ def test_what_if_lists_moves_and_balance_then_activation_records_it(org, active_
     for days_ago in (10, 100, 500):  # the last is older than twelve months
         make_activity(org.west_rep, oakland, due_at=timezone.now() - timedelta(days=days_ago))
     make_activity(org.west_rep, Account.objects.get(name="Bay Co"))
-    today = timezone.localdate()
+    today = company_today()
     goals.set_goals(active_map.region, by=org.vp, period_start=today - timedelta(days=10),
                     period_end=today + timedelta(days=100), formula="share_of_potential",
                     total=Decimal("900"))
@@ -168,7 +169,7 @@ def test_capacity_times_conversion_formula(org, active_map):
     for kind in ("call", "call", "meeting", "meeting"):
         make_activity(org.east_rep, manhattan, done=True, due_at=recently, kind=kind)
     make_activity(org.east_rep, manhattan, done=False, due_at=recently)  # not done: not counted
-    today = timezone.localdate()
+    today = company_today()
     start, end = today + timedelta(days=1), today + timedelta(days=90)
     days = goals.selling_days(start, end)
     proposals = goals.propose_goals(active_map.region, period_start=start, period_end=end,
@@ -188,7 +189,7 @@ def test_weighted_mix_of_potential_and_prior_bookings(org, active_map):
     Account.objects.filter(name="Bay Co").update(potential=Decimal("300000"))
     Account.objects.filter(name="Manhattan Co").update(potential=Decimal("100000"))
     _won(org.west_rep, Account.objects.get(name="Bay Co"), "5000", 10)
-    today = timezone.localdate()
+    today = company_today()
     start, end = today + timedelta(days=1), today + timedelta(days=90)
     # West: half of 75% (potential) + half of 100% (bookings) = 87.5% of the goal.
     saved = goals.set_goals(active_map.region, by=org.vp, period_start=start, period_end=end,
@@ -215,7 +216,7 @@ def test_weighted_mix_of_potential_and_prior_bookings(org, active_map):
 
 
 def test_attainment_against_the_goal_and_the_calendar(org, active_map):
-    today = timezone.localdate()
+    today = company_today()
     start, end = today - timedelta(days=30), today + timedelta(days=60)
     saved = goals.set_goals(active_map.region, by=org.vp, period_start=start, period_end=end,
                             formula="share_of_potential", total=Decimal("8000"),
@@ -234,7 +235,7 @@ def test_attainment_against_the_goal_and_the_calendar(org, active_map):
 
 def test_goal_overrides_from_the_territory_page(org, active_map, client):
     client.force_login(org.vp)
-    today = timezone.localdate()
+    today = company_today()
     form = {"period_start": today.isoformat(),
             "period_end": (today + timedelta(days=90)).isoformat(),
             "formula": "share_of_potential", "total": "1000", "growth": "0",

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.pipeline.models import Opportunity
 from salesplan.pipeline.services import create_opportunity, update_opportunity
 from salesplan.territories import services
@@ -40,7 +40,7 @@ def test_rep_cannot_edit_an_opportunity_outside_their_territory(org, east_accoun
 def test_approved_exception_lets_the_rep_work_the_deal(org, east_account_of_west_rep):
     exception = services.request_exception(
         by=org.west_rep, account=east_account_of_west_rep, reason="Long-standing contact",
-        until=timezone.localdate() + timedelta(days=30))
+        until=company_today() + timedelta(days=30))
     services.approve_exception(exception, by=org.admin)
     deal = create_opportunity(by=org.west_rep, data={"name": "Allowed deal",
                                                      "account": east_account_of_west_rep.pk})

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils import timezone
 
+from salesplan.core.clock import company_now
 from salesplan.customers.models import Account, Contact, Lead
 from salesplan.pipeline.models import Opportunity
 from salesplan.web.forms import LookupField, ServiceForm
@@ -32,7 +33,7 @@ class ActivityForm(ServiceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk is None:
-            self.fields["due_at"].initial = timezone.localtime().replace(second=0,
+            self.fields["due_at"].initial = company_now().replace(second=0,
                                                                         microsecond=0)
 
 

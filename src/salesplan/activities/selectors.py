@@ -1,11 +1,11 @@
 """Reads of the selling log: lists, timelines and the rep's day."""
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from salesplan.core.audit import history_for
+from salesplan.core.clock import company_datetime, company_now
 from salesplan.pipeline.models import Opportunity, StageKind
 
 from .filters import ACTIVITY_LIST
@@ -38,8 +38,8 @@ def timeline(user, record, limit: int = 100) -> list[dict]:
 def my_day(user) -> dict:
     """What a rep needs this morning: today's and overdue activities, and open deals
     with no next step."""
-    now = timezone.localtime()
-    start = timezone.make_aware(datetime.combine(now.date(), time.min))
+    now = company_now()
+    start = company_datetime(now.date(), time.min)
     end = start + timedelta(days=1)
     mine = Activity.objects.filter(owner=user, done=False).select_related(
         "account", "contact", "opportunity", "lead")

@@ -20,7 +20,6 @@ from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
@@ -29,6 +28,8 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 from pydantic import AfterValidator, ConfigDict, PlainSerializer, WithJsonSchema, create_model
 from pydantic.fields import FieldInfo
+
+from salesplan.core.clock import as_company_aware
 
 from .audit import history_for
 from .errors import NotFound, StaleVersion
@@ -342,7 +343,7 @@ Currency = Literal[tuple(code for code, _ in CURRENCY_CHOICES)]  # type: ignore[
 
 def _company_time(value: datetime) -> datetime:
     """A time without an offset is read in the company's time zone."""
-    return value if timezone.is_aware(value) else timezone.make_aware(value)
+    return as_company_aware(value)
 
 
 DateTimeIn = Annotated[datetime, AfterValidator(_company_time)]

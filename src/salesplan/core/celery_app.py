@@ -25,10 +25,19 @@ def run_django_task(module_path: str, args: list, kwargs: dict, result_id: str) 
     import django
 
     django.setup()
+    from django.utils import timezone
     from django.utils.module_loading import import_string
 
+    from salesplan.core.clock import activate_company_time_zone
+
     task = import_string(module_path)
-    return task.call(*args, **kwargs)
+    # Mail, PDFs and exports rendered by a job show the company's wall clock, as a page
+    # would; the worker thread is reused, so the zone is dropped afterwards.
+    activate_company_time_zone()
+    try:
+        return task.call(*args, **kwargs)
+    finally:
+        timezone.deactivate()
 
 
 @task_prerun.connect

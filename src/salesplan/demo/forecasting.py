@@ -17,8 +17,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Sum
-from django.utils import timezone
 
+from salesplan.core.clock import company_datetime
 from salesplan.core.fiscal import CompanyCalendar, FiscalPeriod
 from salesplan.forecasting import periods, services
 from salesplan.forecasting.calibration import weighted_by_owner
@@ -127,7 +127,7 @@ def _mondays(start: date, today: date) -> list[date]:
 
 
 def _stamp(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(9, 0)))
+    return company_datetime(day, time(9, 0))
 
 
 def _round(value: Decimal) -> Decimal:

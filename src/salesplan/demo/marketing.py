@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from salesplan.activities.services import log_activity
+from salesplan.core.clock import company_datetime
 from salesplan.customers.models import Account, Contact, Lead, LeadStatus
 from salesplan.marketing import attribution, intake, services
 from salesplan.marketing.models import CaptureForm, CaptureSubmission, LeadHandoff
@@ -78,8 +79,8 @@ def _campaigns(marketer: User, today: date, rng: random.Random):
 
 
 def _moment(day: date, rng: random.Random) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(rng.randint(8, 17),
-                                                          rng.randint(0, 59))))
+    return company_datetime(day, time(rng.randint(8, 17),
+                                                          rng.randint(0, 59)))
 
 
 def _members(campaigns, today: date, rng: random.Random) -> int:

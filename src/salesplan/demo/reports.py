@@ -3,10 +3,9 @@ team) and a weekly email delivery of it, all through the reports services."""
 
 import random
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
-from django.utils import timezone
-
+from salesplan.core.clock import company_datetime
 from salesplan.org.models import Role, User
 from salesplan.reports import rollup, services
 from salesplan.reports.scope import current_period
@@ -22,7 +21,7 @@ def build(org, *, accounts: int, today: date, rng: random.Random,
 
     quarter = current_period("quarter", CompanyCalendar.current(), today).code
     monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
-    first_run = timezone.make_aware(datetime.combine(monday, time(7)))
+    first_run = company_datetime(monday, time(7))
     saved = 0
     for manager in User.objects.filter(role=Role.MANAGER, is_active=True).order_by("id"):
         report = services.save_report(by=manager, name="Team bookings this quarter",

@@ -180,16 +180,13 @@ def align_owners_with_territories(alignment: Alignment) -> int:
 def _give_every_rep_a_day(rep_ids: set[int]) -> None:
     """Moving books between reps can leave one with nothing due today or overdue; add a
     call today and an overdue task on one of their accounts so "My day" shows work."""
-    from datetime import datetime, time, timedelta
-    from zoneinfo import ZoneInfo
+    from datetime import time, timedelta
 
     from salesplan.activities.models import Activity
+    from salesplan.core.clock import company_datetime, company_today
     from salesplan.customers.models import Account
-    from salesplan.org.models import Company
 
-    zone = ZoneInfo(Company.current().time_zone)
-    today = datetime.now(zone).date()
-    start = datetime.combine(today, time.min, tzinfo=zone)
+    start = company_datetime(company_today(), time.min)
     end = start + timedelta(days=1)
     rows = []
     for rep_id in sorted(rep_ids):

@@ -19,10 +19,10 @@ from datetime import date, datetime
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from salesplan.core.api_support import InputSchema, MoneyIn, MoneyOut, RecordId
+from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.fiscal import CompanyCalendar, FiscalPeriod
 from salesplan.org.models import Company, Team
@@ -35,7 +35,7 @@ router = Router(tags=["forecasting"])
 
 
 def _period(text: str | None) -> FiscalPeriod:
-    return periods.parse(CompanyCalendar.current(), text, timezone.localdate())
+    return periods.parse(CompanyCalendar.current(), text, company_today())
 
 
 class PeriodOut(Schema):
@@ -95,7 +95,7 @@ def get_calibration(request, params: Query[CalibrationParams]):
                 else pipelines.order_by("-is_default", "position").first())
     if pipeline is None:
         raise NotFound(f"No pipeline with id {params.pipeline_id}.")
-    start, end = calibration.window(params.months, timezone.localdate())
+    start, end = calibration.window(params.months, company_today())
     rows = calibration.calibration(pipeline, months=params.months,
                                    prior_weight=params.prior_weight)
     return {"pipeline_id": pipeline.pk, "pipeline": pipeline.name, "start": start, "end": end,
@@ -125,7 +125,7 @@ def weighted_pipeline(request, fiscal_year: int | None = Query(None, ge=2000, le
                       probabilities: Literal["stated", "calibrated"] = "stated",
                       months: int = Query(12, ge=1, le=120)):  # type: ignore[type-arg]
     calendar = CompanyCalendar.current()
-    today = timezone.localdate()
+    today = company_today()
     quarters = calendar.quarters(fiscal_year or calendar.year_of(today))
     probs = calibration.probabilities(probabilities, months=months, today=today)
     currency = Company.current().default_currency
@@ -353,7 +353,7 @@ class StatisticalOut(Schema):
             summary="Bookings forecast with its backtested accuracy")
 def get_statistical(request, scope: str | None = None):
     chosen = statistical.scope_for(request.user, scope)
-    result = statistical.statistical_forecast(chosen, today=timezone.localdate())
+    result = statistical.statistical_forecast(chosen, today=company_today())
     bt = result.backtest
     return {
         "scope": chosen.key, "scope_label": chosen.label, "currency": result.currency,
@@ -391,7 +391,7 @@ class AccuracyOut(Schema):
 @router.get("/accuracy", response=list[AccuracyOut],
             summary="Reps' past commits against what they booked")
 def get_accuracy(request, quarters: int = Query(8, ge=1, le=20)):  # type: ignore[type-arg]
-    rows = statistical.submission_accuracy(request.user, today=timezone.localdate(),
+    rows = statistical.submission_accuracy(request.user, today=company_today(),
                                            quarters=quarters)
     return [{"rep_id": r.rep.pk, "rep_name": str(r.rep), "periods_scored": r.accuracy.periods,
              "mape": r.accuracy.mape, "mase": r.accuracy.mase,

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Case, Count, IntegerField, QuerySet, Sum, Value, When
 from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.core.fiscal import FiscalPeriod
 from salesplan.engines import forecasting as engine
 from salesplan.pipeline.models import Opportunity, OpportunityChange, Pipeline, Stage, StageKind
@@ -98,7 +99,7 @@ def calibration(pipeline: Pipeline, *, months: int = 12, today: date | None = No
                 prior_weight: int = engine.DEFAULT_PRIOR_WEIGHT) -> list[CalibrationRow]:
     """One row per open stage of the pipeline: stated, observed and calibrated rates for
     the deals that closed in the last `months` months (the current month included)."""
-    start, _ = window(months, today or timezone.localdate())
+    start, _ = window(months, today or company_today())
     if not 0 <= prior_weight <= 1000:
         raise ValidationError({"prior_weight": "Choose a prior weight from 0 to 1000."})
     refreshed_at()

@@ -14,8 +14,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Sum
-from django.utils import timezone
 
+from salesplan.core.clock import company_date
 from salesplan.core.fiscal import FiscalPeriod
 from salesplan.org.models import Role, Team, User
 from salesplan.pipeline.models import Opportunity, StageKind
@@ -135,7 +135,7 @@ def build_rollup(period: FiscalPeriod, currency: str, *, team_ids: set[int] | No
     owners = None if team_ids is None else list(
         forecasters.filter(team_id__in=team_ids).values_list("pk", flat=True))
     won = _amounts_by_owner(period, currency, StageKind.WON,
-                            timezone.localdate(as_of) if as_of else None, owners=owners)
+                            company_date(as_of) if as_of else None, owners=owners)
     open_amounts = _amounts_by_owner(period, currency, StageKind.OPEN, owners=owners)
     reps_by_team: dict[int | None, list[RepLine]] = defaultdict(list)
     for rep in forecasters.order_by("last_name", "first_name", "pk"):

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
 from django.urls import reverse
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar, FiscalPeriod
 from salesplan.org.models import Company, Role, Team, User
 from salesplan.pipeline.models import Opportunity, StageKind
@@ -92,7 +92,7 @@ def dashboard_card(user: User, *, today: date | None = None) -> dict | None:
     manager's team roll-up, the company for executives; None for other roles."""
     if not user.is_authenticated or (user.role == Role.MARKETING and not user.is_admin):
         return None
-    today = today or timezone.localdate()
+    today = today or company_today()
     calendar = CompanyCalendar.current()
     period = periods.quarter_of(calendar, today)
     currency = Company.current().default_currency

@@ -4,13 +4,14 @@ Submissions and adjustments are appended, never edited, so the history of every 
 stays readable. Amounts are in the company's currency.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from salesplan.core.clock import company_datetime, company_today
 from salesplan.core.fiscal import CompanyCalendar, FiscalPeriod
 from salesplan.core.money import MAX_AMOUNT, quantize
 from salesplan.org.models import Company, Team, User
@@ -54,7 +55,7 @@ def submit_forecast(*, by: User, fiscal_year: int, quarter: int, commit: Decimal
     """Record a rep's call for a quarter that has not ended; the latest call counts."""
     if not access.may_submit(by):
         raise PermissionDenied("Only reps and managers submit forecasts.")
-    today = today or timezone.localdate()
+    today = today or company_today()
     calendar = CompanyCalendar.current()
     _open_period(calendar, fiscal_year, quarter, today)
     currency = Company.current().default_currency
@@ -71,7 +72,7 @@ def adjust_forecast(*, by: User, team: Team, fiscal_year: int, quarter: int, com
                     today: date | None = None) -> ForecastAdjustment:
     """A manager's override of a team's rolled-up figures for a quarter, with the reason."""
     access.require_adjust(by, team)
-    today = today or timezone.localdate()
+    today = today or company_today()
     calendar = CompanyCalendar.current()
     _open_period(calendar, fiscal_year, quarter, today)
     if not reason or not reason.strip():
@@ -100,10 +101,10 @@ def take_snapshot(*, today: date | None = None, period: FiscalPeriod | None = No
     from .calibration import weighted_by_owner
 
     as_of = None
-    if today is not None and today < timezone.localdate():
+    if today is not None and today < company_today():
         # a past week: the calls made and deals won by the end of that day
-        as_of = timezone.make_aware(datetime.combine(today, time.max))
-    today = today or timezone.localdate()
+        as_of = company_datetime(today, time.max)
+    today = today or company_today()
     calendar = CompanyCalendar.current()
     period = period or periods.quarter_of(calendar, today)
     currency = Company.current().default_currency
@@ -159,7 +160,7 @@ def refresh_forecasts(*, today: date | None = None) -> dict:
     from . import calibration, statistical
 
     stage_months = calibration.refresh_outcomes()
-    today = today or timezone.localdate()
+    today = today or company_today()
     scopes = [statistical.Scope("company", "Whole company")] + [
         statistical.Scope(f"team:{t.pk}", t.name) for t in Team.objects.order_by("pk")]
     for scope in scopes:

@@ -11,9 +11,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar, FiscalPeriod
 from salesplan.org.models import Company, Team
 from salesplan.pipeline.models import Opportunity, Pipeline
@@ -26,7 +26,7 @@ from .forms import AdjustmentForm, SubmissionForm, problems
 def _period(request) -> FiscalPeriod:
     try:
         return periods.parse(CompanyCalendar.current(), request.GET.get("period"),
-                             timezone.localdate())
+                             company_today())
     except ValidationError as exc:
         raise Http404(" ".join(exc.messages)) from exc
 
@@ -40,14 +40,14 @@ def _common(request, period: FiscalPeriod) -> dict:
     return {"nav_section": "forecasts", "period": period, "period_name": periods.name(period),
             "period_label": periods.label(period),
             "period_choices": [(periods.name(p), periods.label(p))
-                               for p in periods.around(calendar, timezone.localdate())]}
+                               for p in periods.around(calendar, company_today())]}
 
 
 @login_required
 def overview(request):
     user = request.user
     period = _period(request)
-    today = timezone.localdate()
+    today = company_today()
     is_open = period.end >= today
     source = request.GET.get("probabilities", "stated")
     if source not in calibration.PROBABILITY_SOURCES:
@@ -101,7 +101,7 @@ def submit(request):
     form = SubmissionForm(request.POST)
     calendar = CompanyCalendar.current()
     try:
-        period = periods.parse(calendar, request.POST.get("period"), timezone.localdate())
+        period = periods.parse(calendar, request.POST.get("period"), company_today())
     except ValidationError:
         return HttpResponseBadRequest("period: name a fiscal quarter like FY2027-Q1.")
     if not form.is_valid():
@@ -124,7 +124,7 @@ def adjust(request, team_id: int):
     form = AdjustmentForm(request.POST)
     try:
         period = periods.parse(CompanyCalendar.current(), request.POST.get("period"),
-                               timezone.localdate())
+                               company_today())
     except ValidationError:
         return HttpResponseBadRequest("period: name a fiscal quarter like FY2027-Q1.")
     if not form.is_valid():
@@ -150,7 +150,7 @@ def calibration_page(request):
         prior = max(0, min(1000, int(request.GET.get("prior_weight", 20))))
     except ValueError:
         return HttpResponseBadRequest("months and prior_weight must be whole numbers.")
-    today = timezone.localdate()
+    today = company_today()
     start, _ = calibration.window(months, today)
     rows = calibration.calibration(chosen, months=months, prior_weight=prior) if chosen else []
     chart = charts.scatter_chart({
@@ -184,7 +184,7 @@ def statistical_page(request):
         scope = statistical.scope_for(request.user, request.GET.get("scope"))
     except ValidationError as exc:
         return HttpResponseBadRequest(" ".join(exc.messages))
-    today = timezone.localdate()
+    today = company_today()
     result = statistical.statistical_forecast(scope, today=today)
     labels = [m.strftime("%b %Y") for m in result.history_months + result.forecast_months]
     n = len(result.history)

@@ -10,10 +10,10 @@
 from datetime import datetime
 from typing import Literal
 
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from salesplan.core.api_support import MoneyOut, RecordId
+from salesplan.core.clock import company_today
 from salesplan.core.listing import Page
 
 from . import selectors, services
@@ -125,7 +125,7 @@ def at_risk(request, params: Query[AtRiskParams]):
 
 @router.get("/renewals", response=RenewalsOut, summary="Renewals due in the next days")
 def renewals(request, days: int = Query(90, ge=1, le=selectors.MAX_RENEWAL_DAYS)):  # type: ignore[type-arg]
-    rows, total = selectors.renewals(request.user, today=timezone.localdate(), days=days)
+    rows, total = selectors.renewals(request.user, today=company_today(), days=days)
     return {"days": days, "total": total, "items": [
         {"due": r.due.isoformat(), "kind": r.kind, "opportunity_id": r.opportunity.pk,
          "opportunity_name": r.opportunity.name, "account_id": r.opportunity.account_id,

@@ -19,6 +19,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from salesplan.activities.models import Activity, ActivityKind
+from salesplan.core.clock import company_date
 from salesplan.core.permissions import require
 from salesplan.customers.models import Account
 from salesplan.engines import health as engine
@@ -110,7 +111,7 @@ def collect_facts(ids: np.ndarray, *, now: datetime, only_account: int | None = 
     facts = FactArrays.empty(ids)
     scope = Q(account_id=only_account) if only_account is not None else Q()
     _collect_activity_facts(facts, now, scope)
-    _collect_opportunity_facts(facts, timezone.localdate(now), scope)
+    _collect_opportunity_facts(facts, company_date(now), scope)
     return facts
 
 

@@ -7,9 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from salesplan.core.clock import company_date, company_today
 from salesplan.core.errors import NotFound
 from salesplan.reports.exporting import FORMATS, Column, export_table
 
@@ -48,7 +48,7 @@ def _export_at_risk(request, fmt: str, sort: str):
         return HttpResponseBadRequest(f"format: choose one of {', '.join(FORMATS)}.")
     field = selectors.AT_RISK_SORTS.get(sort, "score")
     rows = ([row.account.name, str(row.account.owner), row.score, row.change,
-             selectors.reasons_summary(row), timezone.localdate(row.computed_at)]
+             selectors.reasons_summary(row), company_date(row.computed_at)]
             for row in selectors.at_risk(request.user).order_by(field, "pk")[:10_000])
     return export_table(title="Accounts at risk", columns=AT_RISK_COLUMNS, rows=rows, fmt=fmt,
                         filters={"sort": sort}, filename="accounts-at-risk")  # type: ignore[arg-type]
@@ -69,7 +69,7 @@ def compute_all(request):
 def renewals(request):
     try:
         days = int(request.GET.get("days", 90))
-        rows, total = selectors.renewals(request.user, today=timezone.localdate(), days=days)
+        rows, total = selectors.renewals(request.user, today=company_today(), days=days)
     except (ValueError, ValidationError):
         return HttpResponseBadRequest(
             f"days: choose a whole number between 1 and {selectors.MAX_RENEWAL_DAYS}.")

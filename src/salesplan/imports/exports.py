@@ -17,6 +17,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from salesplan.activities.selectors import activity_list
+from salesplan.core.clock import company_now, in_company_time
 from salesplan.customers.selectors import account_list, contact_list, lead_list
 from salesplan.pipeline.selectors import opportunity_list
 
@@ -125,7 +126,7 @@ def safe_cell(value) -> object:
     if isinstance(value, bool | int | Decimal | float):
         return value
     if isinstance(value, datetime):
-        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) \
+        return in_company_time(value).replace(tzinfo=None) if timezone.is_aware(value) \
             else value
     if not isinstance(value, str) and hasattr(value, "isoformat"):
         return value
@@ -185,7 +186,7 @@ def write_xlsx(queryset: QuerySet, resource: str, target, progress=None) -> int:
 
 
 def export_filename(resource: str, fmt: str) -> str:
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    stamp = company_now().strftime("%Y%m%d-%H%M")
     plural = {"opportunity": "opportunities", "activity": "activities"}.get(
         resource, f"{resource}s")
     return f"{plural}-{stamp}.{fmt}"

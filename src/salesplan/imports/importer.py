@@ -17,7 +17,6 @@ single import-level entry would leave imported records without a creation entry.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from salesplan.core.audit import display_value
+from salesplan.core.clock import company_today
 from salesplan.core.models import AuditEntry
 from salesplan.core.permissions import NONE, OWN, can_assign_owner, require, scope_for
 from salesplan.customers.models import Account, LeadStatus, search_key
@@ -416,7 +416,7 @@ class Importer:
         values["stage_id"] = stage.pk
         values["status"] = stage.kind
         values.setdefault("probability", stage.probability)
-        values.setdefault("close_date", date.today())
+        values.setdefault("close_date", company_today())
         if stage.kind != StageKind.OPEN:
             values["closed_at"] = self.now
             values["forecast_category"] = (ForecastCategory.CLOSED if stage.kind ==

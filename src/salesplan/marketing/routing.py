@@ -12,6 +12,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from salesplan.core.audit import record_changes
+from salesplan.core.clock import company_today
 from salesplan.customers.models import Lead, LeadStatus
 from salesplan.engines.territory_rules import account_facts
 from salesplan.org.models import User
@@ -70,7 +71,7 @@ MAP_SECONDS = 60  # also re-read after a minute, for people deactivated meanwhil
 
 
 def routing_map(alignment: Alignment) -> RoutingMap:
-    today = timezone.localdate()
+    today = company_today()
     members = current_members(today).filter(territory__alignment=alignment)
     stamp = members.aggregate(n=Count("id"), changed=Max("updated_at"))
     key = (alignment.pk, alignment.rules_token, today, stamp["n"], stamp["changed"],

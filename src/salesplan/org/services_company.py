@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from salesplan.core import audit
-from salesplan.core.middleware import forget_company_time_zone
+from salesplan.core.clock import forget_company_time_zone
 
 from .models import Company, Holiday, User
 

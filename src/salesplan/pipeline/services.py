@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from salesplan.core.audit import record_changes
+from salesplan.core.clock import company_today
 from salesplan.core.crud import create_record, delete_record, update_record
 from salesplan.core.errors import StaleVersion
 from salesplan.core.permissions import require
@@ -63,7 +64,7 @@ def create_opportunity(*, by, data: dict) -> Opportunity:
         raise ValidationError({"stage": f"The stage does not belong to pipeline {pipeline}."})
     data = {**data, "pipeline": pipeline, "stage": stage}
     data.setdefault("probability", stage.probability)
-    data.setdefault("close_date", timezone.localdate())
+    data.setdefault("close_date", company_today())
     if data.get("amount") is None:
         data["amount"] = Decimal("0")
     if data.get("probability") is None:

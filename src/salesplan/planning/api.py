@@ -28,10 +28,10 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from salesplan.core.api_support import InputSchema, MoneyIn, MoneyOut, PageParams, RecordId
+from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.listing import keyset_page
 from salesplan.org.models import Team
@@ -385,7 +385,7 @@ def submit_marketing_commitment(request, plan_id: RecordId, payload: MarketingCo
                  summary="Bookings targets against won opportunities")
 def plan_vs_actual(request, plan_id: RecordId, as_of: date | None = None):
     plan = selectors.get_plan(request.user, plan_id)
-    rows = selectors.plan_vs_actual(plan, request.user, as_of=as_of or timezone.localdate())
+    rows = selectors.plan_vs_actual(plan, request.user, as_of=as_of or company_today())
     return [{**r.__dict__, "target": r.target, "attainment": r.attainment, "gap": r.gap,
              "forecast_landing": r.forecast_landing, "coverage": r.coverage} for r in rows]
 
@@ -751,7 +751,7 @@ def plan_evaluation(request, plan_id: RecordId, as_of: date | None = None):
     from . import evaluation
 
     plan = selectors.get_plan(request.user, plan_id)
-    rows = evaluation.evaluate(plan, request.user, as_of=as_of or timezone.localdate())
+    rows = evaluation.evaluate(plan, request.user, as_of=as_of or company_today())
     return [{f: getattr(r, f) for f in _EVAL_FIELDS} for r in rows]
 
 
@@ -766,7 +766,7 @@ def evaluate_plan(request, plan_id: RecordId, as_of: date | None = None):
     plan = selectors.get_plan(request.user, plan_id)
     access.require_edit(request.user, plan)
     job = start_job("plan_evaluation", by=request.user, task=run_evaluation, params={
-        "plan_id": plan.pk, "as_of": (as_of or timezone.localdate()).isoformat()})
+        "plan_id": plan.pk, "as_of": (as_of or company_today()).isoformat()})
     return Status(202, {"job_id": job.pk})
 
 
@@ -833,7 +833,7 @@ def create_review(request, plan_id: RecordId, payload: ReviewIn):
 
     plan = selectors.get_plan(request.user, plan_id)
     return Status(201, reviews.create_review(
-        plan, by=request.user, as_of=payload.as_of or timezone.localdate(),
+        plan, by=request.user, as_of=payload.as_of or company_today(),
         notes=payload.notes, decisions=payload.decisions))
 
 
@@ -867,5 +867,5 @@ def replan(request, plan_id: RecordId, payload: ReplanIn):
 
     plan = selectors.get_plan(request.user, plan_id)
     reviews.replan(plan, by=request.user, measure=payload.measure,
-                   as_of=payload.as_of or timezone.localdate(), reason=payload.reason)
+                   as_of=payload.as_of or company_today(), reason=payload.reason)
     return _objectives(plan, request.user)

@@ -26,6 +26,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from salesplan.activities.models import Activity, ActivityKind
+from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.core.jobs import Progress, start_job
 from salesplan.customers.models import Account
@@ -91,7 +92,7 @@ def clean_params(plan: Plan, raw: dict) -> dict:
         if calls not in levels:
             raise ValidationError({"fixed_calls": [
                 f"Account {account_id}: {calls:g} calls is not one of the effort levels."]})
-    today = timezone.localdate()
+    today = company_today()
     calendar = CompanyCalendar.current()
     months = calendar.months(plan.fiscal_year)
     default_first = next((i + 1 for i, m in enumerate(months) if m.contains(today)), 1)

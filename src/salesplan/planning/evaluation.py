@@ -30,6 +30,7 @@ from django.db.models.functions.datetime import TruncDate
 from django.utils import timezone
 
 from salesplan.activities.models import Activity
+from salesplan.core.clock import company_zone
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.customers.models import Account, Lead
 from salesplan.org.models import Role, Team, User
@@ -165,7 +166,7 @@ def _grouped(rows: QuerySet, day_field: str, value) -> QuerySet:
 
 
 def _actual_sources(plan: Plan, user: User, start: date, end: date) -> dict[str, QuerySet]:
-    tz = timezone.get_current_timezone()
+    tz = company_zone()
     opportunities = Opportunity.objects.visible_to(user).filter(currency=plan.currency)
     return {
         Measure.BOOKINGS: _grouped(opportunities.filter(

@@ -7,9 +7,9 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.core.jobs import start_job
 from salesplan.web import charts
@@ -23,7 +23,7 @@ def _as_of(request) -> date:
     try:
         return date.fromisoformat(request.GET.get("as_of", ""))
     except ValueError:
-        return timezone.localdate()
+        return company_today()
 
 
 def dashboard_charts(rows, months) -> list[tuple[str, str]]:
@@ -71,7 +71,7 @@ def evaluate_now(request, pk: int):
     plan = _plan(request, pk)
     access.require_edit(request.user, plan)
     start_job("plan_evaluation", by=request.user, task=run_evaluation,
-              params={"plan_id": plan.pk, "as_of": timezone.localdate().isoformat()})
+              params={"plan_id": plan.pk, "as_of": company_today().isoformat()})
     messages.success(request, "Evaluation started; alerts appear here when it is done.")
     return redirect("web:planning:evaluation", plan.pk)
 

@@ -2,8 +2,8 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.web import charts
 
@@ -28,7 +28,7 @@ def my_plan(request):
         return render(request, "planning/my_plan.html", context)
     calendar = CompanyCalendar.current()
     months = calendar.months(plan.fiscal_year)
-    as_of = timezone.localdate()
+    as_of = company_today()
     mine = [r for r in selectors.objective_rows(plan, user)
             if r.objective.level == Level.REP and r.objective.rep_id == user.pk]
     pacing = [r for r in evaluation.evaluate(plan, user, as_of=as_of, calendar=calendar)

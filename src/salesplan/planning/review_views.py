@@ -6,9 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 
 from . import access, reviews
@@ -75,7 +75,7 @@ def review_create(request, pk: int):
         return redirect("web:planning:reviews", plan.pk)
     data = form.cleaned_data
     review = reviews.create_review(plan, by=request.user,
-                                   as_of=data["as_of"] or timezone.localdate(),
+                                   as_of=data["as_of"] or company_today(),
                                    notes=data["notes"], decisions=data["decisions"])
     messages.success(request, "Review recorded: the numbers of the day are frozen in it.")
     return redirect("web:planning:review", plan.pk, review.pk)
@@ -92,7 +92,7 @@ def replan(request, pk: int):
         return redirect("web:planning:reviews", plan.pk)
     try:
         reviews.replan(plan, by=request.user, measure=form.cleaned_data["measure"],
-                       as_of=timezone.localdate(), reason=form.cleaned_data["reason"])
+                       as_of=company_today(), reason=form.cleaned_data["reason"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("web:planning:reviews", plan.pk)

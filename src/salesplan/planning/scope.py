@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.customers.models import Account
 from salesplan.org.models import Role, Team, User
@@ -123,7 +123,7 @@ def team_member_ids(team: Team) -> list[int]:
 def trailing_window(plan: Plan, calendar: CompanyCalendar) -> tuple[date, date]:
     """The twelve months before today, or before the plan's year if it has not begun."""
     year_start = calendar.year_bounds(plan.fiscal_year)[0]
-    end = min(timezone.localdate(), year_start - timedelta(days=1))
+    end = min(company_today(), year_start - timedelta(days=1))
     first = end + timedelta(days=1)
     try:
         return first.replace(year=first.year - 1), end

@@ -12,9 +12,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.org.models import Role, Team
@@ -110,7 +110,7 @@ def _plan_context(request, plan: Plan) -> dict:
         **_activity_context(request, plan, calendar),
         "reconciliation": selectors.reconciliation(plan, user),
         "alerts": evaluation.visible_alerts(user, plan)[:50],
-        "actuals": selectors.plan_vs_actual(plan, user, as_of=timezone.localdate(),
+        "actuals": selectors.plan_vs_actual(plan, user, as_of=company_today(),
                                             calendar=calendar),
     }
 

@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from salesplan.core.api_support import (
@@ -29,6 +28,7 @@ from salesplan.core.api_support import (
     RecordId,
     choice_of,
 )
+from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.listing import keyset_page
 from salesplan.core.selectors import get_visible
@@ -655,7 +655,7 @@ class ConvertParams(Schema):
 @router.get("/convert", response=ConversionOut, summary="Convert an amount on a date")
 def convert(request, params: Query[ConvertParams]):
     selectors.exchange_rates(request.user)  # the read check
-    day = params.on or timezone.localdate()
+    day = params.on or company_today()
     converted = services.convert_amount(params.amount, params.source, params.to, day)
     return {"amount": params.amount, "currency": params.source, "converted": converted,
             "to": params.to, "date": day}
@@ -743,6 +743,6 @@ def price(request, payload: PriceIn):
         book = selectors.get_price_book(request.user, payload.price_book_id)
     return services.price_lines(
         account=account, currency=payload.currency or account.currency,
-        on_date=payload.on_date or timezone.localdate(),
+        on_date=payload.on_date or company_today(),
         lines=_line_requests(payload.lines), price_book=book,
         tax_region=payload.tax_region, by=request.user)

@@ -3,8 +3,8 @@
 from decimal import Decimal, InvalidOperation
 
 from django import forms
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.core.money import CURRENCY_CHOICES
 
 from .models import (
@@ -153,7 +153,7 @@ class PriceCheckForm(forms.Form):
         return parse_sku_lines(self.cleaned_data["lines"], with_discount=True)
 
     def clean_on_date(self):
-        return self.cleaned_data["on_date"] or timezone.localdate()
+        return self.cleaned_data["on_date"] or company_today()
 
 
 def parse_sku_lines(text: str, *, with_discount: bool) -> list[tuple[str, Decimal, Decimal]]:

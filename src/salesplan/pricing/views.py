@@ -16,10 +16,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import BaseForm as Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from salesplan.core.audit import history_for
+from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.selectors import get_visible
 from salesplan.customers.models import Account
@@ -380,7 +380,7 @@ def exchange_rates(request):
     converted = None
     if convert.is_bound and convert.is_valid():
         data = convert.cleaned_data
-        day = data["on"] or timezone.localdate()
+        day = data["on"] or company_today()
         try:
             converted = (services.convert_amount(data["amount"], data["source"],
                                                  data["target"], day), data["target"], day)

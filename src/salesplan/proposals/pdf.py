@@ -11,7 +11,6 @@ URLs (the logo is inlined), so a template cannot reach the network or the disk.
 import base64
 import functools
 import mimetypes
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,8 @@ from django.template import (
     defaultfilters,
     defaulttags,
 )
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.core.money import minor_units
 from salesplan.org.models import Company
 
@@ -113,7 +112,7 @@ def printable_context(quote: Quote, version: QuoteVersion, *, company: Company |
         "colours": {"primary": style.primary_colour, "accent": style.accent_colour},
         "quote": {
             "number": quote.number, "title": quote.title, "version": version.number,
-            "date": (version.priced_on or timezone.localdate()).strftime("%B %-d, %Y"),
+            "date": (version.priced_on or company_today()).strftime("%B %-d, %Y"),
             "valid_until": version.valid_until.strftime("%B %-d, %Y"),
             "currency": currency, "payment_terms": version.payment_terms,
             "delivery_terms": version.delivery_terms, "introduction": version.introduction,
@@ -166,7 +165,7 @@ def render_pdf(quote: Quote, version: QuoteVersion) -> bytes:
 
 def sample_context() -> dict[str, Any]:
     """Made-up figures to try a template with before it is saved."""
-    today = date.today().strftime("%B %-d, %Y")
+    today = company_today().strftime("%B %-d, %Y")
     line = {"position": 1, "sku": "SAMPLE-1", "name": "Sample product", "unit": "each",
             "quantity": "2", "list_unit_price": "USD 100.00", "discount_pct": "10.00",
             "has_discount": True, "net_unit_price": "USD 90.00", "line_net": "USD 180.00",

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from salesplan.core import audit
+from salesplan.core.clock import company_today
 from salesplan.core.errors import StaleVersion
 from salesplan.core.permissions import require
 from salesplan.core.references import resolve_references
@@ -199,7 +200,7 @@ def create_quote(*, by, opportunity: Opportunity, title: str = "", lines: Sequen
         raise ValidationError({f: "This field does not exist or cannot be set." for f in unknown})
     if opportunity.status != StageKind.OPEN:
         raise ValidationError({"opportunity": "The opportunity is closed; quote open deals."})
-    today = timezone.localdate()
+    today = company_today()
     terms.setdefault("currency", opportunity.currency)
     if terms.get("valid_until") is None:
         terms["valid_until"] = today + timedelta(days=DEFAULT_VALIDITY_DAYS)
@@ -238,7 +239,7 @@ def update_quote(quote: Quote, *, by, data: dict, expected_version: int | None =
     version = current_version(quote)
     if "contact" in data:
         _check_contact(quote.opportunity, data["contact"])
-    if data.get("valid_until") is not None and data["valid_until"] < timezone.localdate():
+    if data.get("valid_until") is not None and data["valid_until"] < company_today():
         raise ValidationError({"valid_until": "The validity date is in the past."})
     changes: dict[str, tuple[Any, Any]] = {}
     for name, value in data.items():
@@ -258,7 +259,7 @@ def update_quote(quote: Quote, *, by, data: dict, expected_version: int | None =
     quote.version += 1
     quote.save(update_fields=["title", "version", "updated_at"])
     if REPRICING_FIELDS & set(changes) and version.lines.exists():
-        price_version(version, line_requests_of(version), on_date=timezone.localdate())
+        price_version(version, line_requests_of(version), on_date=company_today())
     audit.record_changes(quote, changes, by)
     return changes
 
@@ -270,7 +271,7 @@ def set_lines(quote: Quote, *, by, lines: Sequence[dict]) -> QuoteVersion:
     _lock(quote)
     _require_status(quote, [QuoteStatus.DRAFT], "changed")
     version = current_version(quote)
-    price_version(version, lines, on_date=timezone.localdate())
+    price_version(version, lines, on_date=company_today())
     audit.record_changes(quote, {"lines": ("", f"{len(lines)} lines")}, by)
     return version
 
@@ -285,7 +286,7 @@ def add_line(quote: Quote, *, by, product_id: int, quantity: Decimal,
         version = current_version(quote)
         lines = [*line_requests_of(version), {"product_id": product_id, "quantity": quantity,
                                               "discount_pct": discount_pct}]
-        price_version(version, lines, on_date=timezone.localdate())
+        price_version(version, lines, on_date=company_today())
         line = version.lines.get(position=len(lines))
         audit.record_changes(quote, {"lines": ("", f"added {line.sku} × {quantity}")}, by)
         return line
@@ -306,7 +307,7 @@ def update_line(quote: Quote, line: QuoteLine, *, by, quantity: Decimal | None =
             row["quantity"] = quantity
         if discount_pct is not None:
             row["discount_pct"] = discount_pct
-        price_version(version, lines, on_date=timezone.localdate())
+        price_version(version, lines, on_date=company_today())
         updated = version.lines.get(position=line.position)
         audit.record_changes(quote, {f"line {line.position}": (
             f"{line.quantity} at {line.requested_discount_pct}%",
@@ -323,7 +324,7 @@ def remove_line(quote: Quote, line: QuoteLine, *, by) -> None:
     if line.quote_version_id != version.pk:
         raise ValidationError({"line": "The line belongs to an older version."})
     lines = [row for row in line_requests_of(version) if row["id"] != line.pk]
-    price_version(version, lines, on_date=timezone.localdate())
+    price_version(version, lines, on_date=company_today())
     audit.record_changes(quote, {"lines": (f"{line.sku} × {line.quantity}", "removed")}, by)
 
 
@@ -348,7 +349,7 @@ def new_version(quote: Quote, *, by) -> QuoteVersion:
     version.number = quote.current_number + 1
     version.closed_status = ""
     version.created_by = by
-    today = timezone.localdate()
+    today = company_today()
     version.valid_until = max(version.valid_until, today + timedelta(days=DEFAULT_VALIDITY_DAYS))
     version.save()
     for line in lines:
@@ -391,7 +392,7 @@ def pending_requirements(version: QuoteVersion):
 def _require_sendable_content(quote: Quote, version: QuoteVersion) -> None:
     if not version.lines.exists():
         raise ValidationError({"lines": f"Quote {quote.number} has no lines."})
-    if version.valid_until < timezone.localdate():
+    if version.valid_until < company_today():
         raise ValidationError({"valid_until": "The validity date has passed; set a later one."})
 
 
@@ -521,7 +522,7 @@ def accept_quote(quote: Quote, *, by, stage: Stage | None = None) -> Quote:
     target = stage or _won_stage(opportunity)
     changes = {"amount": version.total, "currency": version.currency}
     if target.kind != StageKind.OPEN:  # it closes today, whatever date was expected
-        changes["close_date"] = timezone.localdate()
+        changes["close_date"] = company_today()
     pipeline_services.update_opportunity(opportunity, by=by, data=changes)
     pipeline_services.move_opportunity(opportunity, target, by=by)
     quote.opportunity = Opportunity.objects.get(pk=opportunity.pk)
@@ -543,7 +544,7 @@ def reject_quote(quote: Quote, *, by, reason: str = "") -> Quote:
 def expire_quotes(*, today: date | None = None, by=None) -> list[str]:
     """Mark expired every sent quote whose current version's validity has passed; the
     numbers of the quotes expired."""
-    today = today or timezone.localdate()
+    today = today or company_today()
     expired: list[str] = []
     candidates = Quote.objects.filter(
         status=QuoteStatus.SENT, versions__number=F("current_number"),

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from salesplan.activities.models import Activity, ActivityKind
+from salesplan.core.clock import company_date, company_datetime
 from salesplan.customers.models import Account, Contact, Lead, LeadStatus
 from salesplan.pipeline.models import Opportunity, OpportunityChange, StageKind
 from salesplan.proposals.models import Quote
@@ -39,11 +40,11 @@ class Context:
 
     @property
     def today(self):
-        return timezone.localdate(self.now)
+        return company_date(self.now)
 
     @property
     def start_of_today(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.today, datetime.min.time()))
+        return company_datetime(self.today, datetime.min.time())
 
     @classmethod
     def current(cls) -> "Context":

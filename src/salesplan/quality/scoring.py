@@ -12,8 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.customers.models import Account, Contact, Lead
 from salesplan.org.models import Team, User
 from salesplan.org.selectors import team_subtree_ids
@@ -79,11 +79,11 @@ def take_snapshot(day: date | None = None, ctx: qc.Context | None = None) -> dic
     again the same day replaces that day's figures."""
     from .counting import store_issue_counts
 
-    day = day or timezone.localdate()
+    day = day or company_today()
     ctx = ctx or qc.Context.current()
     records = records_by_owner()
     issues = issues_by_owner(ctx)
-    if day == timezone.localdate():
+    if day == company_today():
         store_issue_counts(issues, ctx)  # the overview's company-wide figures, same count
     people = set(records) | set(issues)
     ScoreSnapshot.objects.filter(taken_on=day).delete()

@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 from django.conf import settings as django_settings
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils import timezone
 
+from salesplan.core.clock import company_today, in_company_time
 from salesplan.core.listing import (
     Page,
     capped_count,
@@ -129,7 +129,7 @@ def counts_by_owner(user, ctx: qc.Context | None = None) -> tuple[list[dict], li
     if owner_ids is None:
         stored = latest_counts()
         if stored is not None:
-            when = timezone.localtime(stored.counted_at)
+            when = in_company_time(stored.counted_at)
             return _owner_rows(stored.by_owner), [f"Counted at {when:%d %b %Y %H:%M}."]
         return latest_owner_issues()
     return _owner_rows(owned_table(user, ctx, owner_ids)), []
@@ -488,7 +488,7 @@ def latest_scores(user) -> tuple[date | None, list[ScoreSnapshot], list[ScoreSna
 def trend(user, *, user_id: int | None = None, team_id: int | None = None,
           weekly: bool = False, days: int = 180) -> list[ScoreSnapshot]:
     """One subject's score over time (daily, or the last snapshot of each week)."""
-    rows = visible_snapshots(user).filter(taken_on__gte=date.today() - timedelta(days=days))
+    rows = visible_snapshots(user).filter(taken_on__gte=company_today() - timedelta(days=days))
     if user_id is not None:
         rows = rows.filter(user_id=user_id)
     elif team_id is not None:

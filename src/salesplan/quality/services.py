@@ -2,13 +2,14 @@
 policy and the thresholds. Fixes go through the owning app's services, so the same
 permission checks, validation and audit trail apply as on the record's own page."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from salesplan.core.clock import company_datetime, company_today, in_company_time
 from salesplan.core.errors import NotFound
 from salesplan.core.permissions import require
 
@@ -64,7 +65,7 @@ def set_close_date(opportunity, *, by, close_date: date, expected_version: int |
     """A new expected close date, today or later."""
     from salesplan.pipeline.services import update_opportunity
 
-    if close_date < timezone.localdate():
+    if close_date < company_today():
         raise ValidationError({"close_date": "Choose today or a later date."})
     update_opportunity(opportunity, by=by, data={"close_date": close_date},
                        expected_version=expected_version)
@@ -98,10 +99,10 @@ def plan_follow_up(opportunity, *, by, due: date | None = None) -> str:
     from salesplan.activities.services import log_activity
 
     require(by, "opportunity", "change", opportunity)
-    due = due or next_working_day(timezone.localdate())
-    if due < timezone.localdate():
+    due = due or next_working_day(company_today())
+    if due < company_today():
         raise ValidationError({"due": "Choose today or a later date."})
-    due_at = timezone.make_aware(datetime.combine(due, time(9, 0)))
+    due_at = company_datetime(due, time(9, 0))
     log_activity(by=by, data={"kind": "task", "subject": f"Follow up: {opportunity.name}"[:200],
                               "due_at": due_at, "opportunity": opportunity,
                               "owner": opportunity.owner})
@@ -127,10 +128,10 @@ def complete_activity(activity, *, by) -> str:
 def reschedule_activity(activity, *, by, due: date, expected_version: int | None = None) -> str:
     from salesplan.activities.services import update_activity
 
-    if due < timezone.localdate():
+    if due < company_today():
         raise ValidationError({"due": "Choose today or a later date."})
-    local = timezone.localtime(activity.due_at)
-    due_at = timezone.make_aware(datetime.combine(due, local.time().replace(tzinfo=None)))
+    local = in_company_time(activity.due_at)
+    due_at = company_datetime(due, local.time().replace(tzinfo=None))
     update_activity(activity, by=by, data={"due_at": due_at}, expected_version=expected_version)
     return f"{activity.subject} moved to {due:%d %b %Y}."
 

@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound, StaleVersion
 from salesplan.core.jobs import start_job
 from salesplan.core.listing import keyset_page
@@ -166,7 +166,7 @@ def export(request, key: str, fmt: str):
     rows = [(i.record_id, i.name, str(i.owner or ""), i.detail) for i in items]
     return export_table(title=check.label, columns=columns, rows=rows, fmt=fmt,  # type: ignore
                         filters={"Generated for": str(request.user)},
-                        filename=f"quality-{check.key}-{timezone.localdate():%Y%m%d}")
+                        filename=f"quality-{check.key}-{company_today():%Y%m%d}")
 
 
 # --- duplicates ---------------------------------------------------------------------------

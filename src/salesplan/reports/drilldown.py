@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from salesplan.activities.models import Activity
+from salesplan.core.clock import company_zone
 from salesplan.customers.models import Lead, LeadStatus
 from salesplan.pipeline.models import Opportunity
 from salesplan.territories.models import AccountTerritory, TerritoryType
@@ -15,7 +16,7 @@ from salesplan.territories.models import AccountTerritory, TerritoryType
 from . import rollup
 from .facts import _instant, _month_bounds
 from .models import NO_TERRITORY
-from .scope import ReportFilters, company_zone, filtered_owners
+from .scope import ReportFilters, filtered_owners
 
 SOURCES = {"opportunity": Opportunity, "activity": Activity, "lead": Lead}
 LIMIT = 500

@@ -18,7 +18,8 @@ from typing import Literal
 
 from django.http import HttpResponse
 from django.template.loader import render_to_string
-from django.utils import timezone
+
+from salesplan.core.clock import company_now, in_company_time
 
 ColumnKind = Literal["text", "int", "money", "percent", "date"]
 ExportFormat = Literal["csv", "xlsx", "pdf"]
@@ -74,7 +75,7 @@ def build_export(*, title: str, columns: Sequence[Column], rows: Iterable[Sequen
     if fmt not in FORMATS:
         raise ValueError(f"format: choose one of {', '.join(FORMATS)}, not {fmt!r}.")
     filters = dict(filters or {})
-    generated = timezone.localtime()
+    generated = company_now()
     if fmt == "csv":
         content = _csv(columns, rows)
     elif fmt == "xlsx":
@@ -127,7 +128,7 @@ def _xlsx_cell(column: Column, value: object) -> object:
     if column.kind == "text":
         return _text_cell(value)
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return timezone.localtime(value).replace(tzinfo=None)
+        return in_company_time(value).replace(tzinfo=None)
     return value
 
 

@@ -33,12 +33,13 @@ from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.utils import timezone
 
 from salesplan.activities.models import Activity
+from salesplan.core.clock import company_zone
 from salesplan.customers.models import Lead, LeadStatus
 from salesplan.pipeline.models import Opportunity, OpportunityChange, StageKind
 
 from . import rollup
 from .models import NO_TERRITORY, ActivityFact, LeadFact, OpportunityFact
-from .scope import ReportFilters, company_zone, filtered_owners
+from .scope import ReportFilters, filtered_owners
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -207,7 +208,7 @@ def _naive_cycle_days(qs, dims, names, zone) -> dict[tuple, int]:
         end = ends[-1] if ends else closed_at
         if end is None:
             continue
-        days = (timezone.localtime(end, zone).date() - timezone.localtime(begin, zone).date()).days
+        days = (end.astimezone(zone).date() - begin.astimezone(zone).date()).days
         key = tuple(_plain_month(v) if d == "month" else v
                     for d, v in zip(dims, values, strict=True))
         totals[key] += max(0, days)

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.utils import timezone
 
+from salesplan.core.clock import company_today
+
 DAYS = "reports_rebuild_day"
 
 
@@ -46,8 +48,8 @@ def local_days(zone: ZoneInfo, instants: list[tuple[str, str]]) -> Iterator[None
     bounds = [_value(f"SELECT MIN({c}) FROM {t}") for t, c in instants]  # noqa: S608
     bounds += [_value(f"SELECT MAX({c}) FROM {t}") for t, c in instants]  # noqa: S608
     days = [_as_date(b) for b in bounds if b is not None]
-    first = min(days, default=date.today()) - timedelta(days=2)
-    last = max(days, default=date.today()) + timedelta(days=2)
+    first = min(days, default=company_today()) - timedelta(days=2)
+    last = max(days, default=company_today()) + timedelta(days=2)
     _run(f"DROP TABLE IF EXISTS {DAYS}")
     _run(f"CREATE TEMPORARY TABLE {DAYS} (utc_start {_instant_type()} PRIMARY KEY, "
          "day_number integer NOT NULL, month date NOT NULL)")

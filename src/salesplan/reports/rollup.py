@@ -22,6 +22,7 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from salesplan.activities.models import Activity
+from salesplan.core.clock import company_zone
 from salesplan.core.models import AuditEntry
 from salesplan.customers.models import Lead, LeadStatus
 from salesplan.pipeline.models import Opportunity, OpportunityChange, Stage, StageKind
@@ -37,7 +38,7 @@ from .models import (
     RollupState,
 )
 from .rebuild import rebuild_in_database
-from .scope import company_zone, month_of_instant
+from .scope import month_of_instant
 
 logger = logging.getLogger(__name__)
 
@@ -192,8 +193,8 @@ def opportunity_line(row: tuple, history: tuple | None, territory: dict[int, int
         start = first or created_at
         end = closing or closed_at
         if end is not None:
-            cycle = max(0, (timezone.localtime(end, ctx.zone).date()
-                            - timezone.localtime(start, ctx.zone).date()).days)
+            cycle = max(0, (end.astimezone(ctx.zone).date()
+                            - start.astimezone(ctx.zone).date()).days)
     weighted = (amount * probability / Decimal(100)).quantize(WEIGHT)
     return (owner, pipeline, stage, status, currency, territory.get(account, NO_TERRITORY),
             close_date.replace(day=1), month_of_instant(created_at, ctx.zone), reached,

@@ -13,8 +13,8 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar, fiscal_year_of
 from salesplan.org.models import Company, Team, User
 from salesplan.org.selectors import team_subtree_ids
@@ -68,7 +68,7 @@ def period_of(kind: str, fiscal_year: int, number: int, calendar: CompanyCalenda
 
 
 def current_period(kind: str, calendar: CompanyCalendar, today: date | None = None) -> Period:
-    today = today or timezone.localdate()
+    today = today or company_today()
     year = fiscal_year_of(today, calendar.start_month)
     if kind == "year":
         return period_of("year", year, 1, calendar)
@@ -225,10 +225,6 @@ def filtered_owners(user: User, filters: ReportFilters, model=None) -> list[int]
     return owners
 
 
-def company_zone() -> ZoneInfo:
-    return ZoneInfo(Company.current().time_zone or "UTC")
-
-
 def month_of_instant(value, zone: ZoneInfo) -> date:
     """The calendar month (its first day) an instant falls in, in the company's zone."""
-    return timezone.localtime(value, zone).date().replace(day=1)
+    return value.astimezone(zone).date().replace(day=1)

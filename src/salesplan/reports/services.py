@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from salesplan.core.clock import company_now, in_company_time
 from salesplan.core.jobs import start_job
 from salesplan.core.models import BackgroundJob
 from salesplan.org.models import User
@@ -116,7 +117,7 @@ def next_after(moment: datetime, frequency: str) -> datetime:
         return moment + timedelta(days=1)
     if frequency == Frequency.WEEKLY:
         return moment + timedelta(days=7)
-    local = timezone.localtime(moment)
+    local = in_company_time(moment)
     year, month = local.year + (local.month == 12), local.month % 12 + 1
     day = min(local.day, month_calendar.monthrange(year, month)[1])
     return local.replace(year=year, month=month, day=day)
@@ -176,7 +177,7 @@ def deliver(schedule: ScheduledReport) -> dict:
                           rows=result.plain_rows(), fmt=schedule.format,  # type: ignore[arg-type]
                           filters=result.filters.described(), filename=saved.name)
     body = (f"{saved.name} ({result.title}, {result.filters.period.label}), run for "
-            f"{owner} on {timezone.localtime():%Y-%m-%d %H:%M %Z}.\n\n"
+            f"{owner} on {company_now():%Y-%m-%d %H:%M %Z}.\n\n"
             f"The report is attached as {export.filename}.\n")
     message = EmailMessage(subject=f"Report: {saved.name}", body=body, to=schedule.recipients)
     message.attach(export.filename, export.content, export.content_type.split(";")[0])

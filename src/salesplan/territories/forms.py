@@ -5,8 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.customers.models import Account
 from salesplan.engines.territory_rules import FIELD_LABELS, FIELD_OPS, parse_condition
 from salesplan.org.models import Role, User
@@ -152,7 +152,7 @@ class ExceptionForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].user = user  # type: ignore[attr-defined]
-        self.fields["until"].initial = timezone.localdate() + timedelta(days=90)
+        self.fields["until"].initial = company_today() + timedelta(days=90)
 
 
 class NamedAccountForm(forms.Form):
@@ -197,7 +197,7 @@ class GoalForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        today = timezone.localdate()
+        today = company_today()
         self.fields["period_start"].initial = today
         self.fields["period_end"].initial = today + timedelta(days=364)
 

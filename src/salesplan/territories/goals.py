@@ -18,9 +18,9 @@ from decimal import ROUND_FLOOR, Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Sum
-from django.utils import timezone
 
 from salesplan.core import audit
+from salesplan.core.clock import company_today
 from salesplan.core.money import minor_units, quantize
 from salesplan.org.models import Company
 from salesplan.pipeline.models import Opportunity, StageKind
@@ -322,7 +322,7 @@ def _save_goal(territory, by, start, end, formula, proposed, amount, currency, e
 
 
 def default_window(days: int = 365) -> tuple[date, date]:
-    end = timezone.localdate()
+    end = company_today()
     return end - timedelta(days=days), end
 
 
@@ -345,7 +345,7 @@ def attainments(goal_rows, *, today: date | None = None) -> list[Attainment]:
     per goal, not a walk of the whole map per goal."""
     from collections import defaultdict
 
-    today = today or timezone.localdate()
+    today = today or company_today()
     children: dict[int, dict[int | None, list[int]]] = {}
     days: dict[tuple[date, date], int] = {}
 

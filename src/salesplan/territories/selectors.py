@@ -7,8 +7,8 @@ from datetime import date
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.customers.models import Account
 from salesplan.org.models import Role
 from salesplan.pipeline.models import Opportunity, StageKind
@@ -30,7 +30,7 @@ def active_alignment() -> Alignment | None:
 
 
 def current_members(on: date | None = None):
-    on = on or timezone.localdate()
+    on = on or company_today()
     return TerritoryMember.objects.filter(
         Q(start_date__lte=on), Q(end_date__isnull=True) | Q(end_date__gte=on))
 
@@ -76,7 +76,7 @@ def bump_scope_version() -> None:
 def member_territory_ids(user) -> list[int]:
     """Active-alignment territories the user currently works, with those below them.
     Cached briefly: every visibility check asks."""
-    key = f"territory-scope:{user.pk}:{scope_version()}:{timezone.localdate().isoformat()}"
+    key = f"territory-scope:{user.pk}:{scope_version()}:{company_today().isoformat()}"
     ids = cache.get(key)
     if ids is None:
         alignment = active_alignment()
@@ -103,7 +103,7 @@ def territory_account_scope(user):
 def has_approved_exception(user_id: int, account_id: int, on: date | None = None) -> bool:
     return BoundaryException.objects.filter(
         rep_id=user_id, account_id=account_id, status=BoundaryException.Status.APPROVED,
-        until__gte=on or timezone.localdate()).exists()
+        until__gte=on or company_today()).exists()
 
 
 def account_territories(account_id: int, alignment: Alignment | None = None):
@@ -174,7 +174,7 @@ def violations(user, *, limit: int = 500, account_ids=None) -> list[Violation]:
         return []
     covered, owners = coverage(alignment)
     exceptions = set(BoundaryException.objects.filter(
-        status=BoundaryException.Status.APPROVED, until__gte=timezone.localdate()
+        status=BoundaryException.Status.APPROVED, until__gte=company_today()
     ).values_list("rep_id", "account_id"))
 
     def territories_of(ids) -> dict[int, list[tuple[int, str]]]:

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from salesplan.core import audit
+from salesplan.core.clock import company_today
 from salesplan.core.jobs import start_job
 from salesplan.core.models import AuditEntry, BackgroundJob
 from salesplan.customers.models import Account
@@ -489,7 +490,7 @@ def add_member(territory: Territory, *, by, user, role: str = MemberRole.OWNER,
     require_manage(by)
     _require_editable(territory.alignment)
     member = TerritoryMember(territory=territory, user_id=getattr(user, "pk", user), role=role,
-                             start_date=start_date or timezone.localdate(), end_date=end_date)
+                             start_date=start_date or company_today(), end_date=end_date)
     _clean_member(member)
     member.save()
     audit.record_created(member, by)
@@ -563,7 +564,7 @@ def request_exception(*, by, account: Account, reason: str, until: date,
         raise PermissionDenied("You may not request boundary exceptions.")
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the exception is needed."})
-    if until is None or until < timezone.localdate():
+    if until is None or until < company_today():
         raise ValidationError({"until": "The exception must last until today or later."})
     exception = BoundaryException.objects.create(rep=rep, account=account, reason=reason.strip(),
                                                  until=until, requested_by=by)

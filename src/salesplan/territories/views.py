@@ -18,10 +18,10 @@ from django.db.models.functions import Mod
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from salesplan.core.clock import company_today
 from salesplan.core.listing import capped_count, keyset_page
 from salesplan.customers.models import Account
 from salesplan.engines.territory_rules import FIELD_LABELS
@@ -554,7 +554,7 @@ def named_remove(request, named_pk: int):
 def member_end(request, member_pk: int):
     """End a membership today (one that has not started yet is removed)."""
     member = _get(TerritoryMember, member_pk, request.user, related=("territory__alignment",))
-    today = timezone.localdate()
+    today = company_today()
     try:
         if member.start_date >= today:
             services.remove_member(member, by=request.user)

@@ -22,6 +22,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from salesplan.activities.models import Activity
+from salesplan.core.clock import company_today
 from salesplan.customers.models import Account
 from salesplan.pipeline.models import Opportunity, StageKind
 
@@ -187,7 +188,7 @@ def _workload(ids: np.ndarray) -> np.ndarray:
 
 def _goals(alignment: Alignment) -> dict[str, Decimal]:
     """Each territory's goal for the period covering today, by territory name."""
-    today = timezone.localdate()
+    today = company_today()
     return dict(TerritoryGoal.objects.filter(
         territory__alignment=alignment, period_start__lte=today, period_end__gte=today)
         .order_by("period_start").values_list("territory__name", "amount"))

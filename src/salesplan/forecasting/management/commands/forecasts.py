@@ -15,8 +15,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.forecasting import calibration, periods, selectors, services, statistical
 from salesplan.org.models import Role, User
@@ -64,7 +64,7 @@ class Command(BaseCommand):
             else:
                 user = _user(options.get("username"))
                 period = periods.parse(CompanyCalendar.current(), options.get("period"),
-                                       timezone.localdate())
+                                       company_today())
                 if action == "submit":
                     self._submit(user, period, options)
                 else:
@@ -108,7 +108,7 @@ class Command(BaseCommand):
                     Pipeline.objects.order_by("-is_default", "position").first())
         if pipeline is None:
             raise CommandError("No such pipeline.")
-        start, end = calibration.window(options["months"], timezone.localdate())
+        start, end = calibration.window(options["months"], company_today())
         rows = calibration.calibration(pipeline, months=options["months"],
                                        prior_weight=options["prior_weight"])
         self.stdout.write(f"{pipeline.name}: deals closed {start} – {end}")
@@ -121,7 +121,7 @@ class Command(BaseCommand):
 
     def _statistical(self, user: User, scope_key: str | None) -> None:
         scope = statistical.scope_for(user, scope_key)
-        result = statistical.statistical_forecast(scope, today=timezone.localdate())
+        result = statistical.statistical_forecast(scope, today=company_today())
         self.stdout.write(f"{scope.label}: {result.model.label}. {result.message}")
         bt = result.backtest
         if bt is not None:

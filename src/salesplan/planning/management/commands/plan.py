@@ -23,8 +23,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 from salesplan.org.models import Role, User
 from salesplan.planning import selectors, services
@@ -134,7 +134,7 @@ class Command(BaseCommand):
                 from salesplan.planning import reviews
 
                 made = reviews.create_review(plan, by=user,
-                                             as_of=options["as_of"] or timezone.localdate(),
+                                             as_of=options["as_of"] or company_today(),
                                              notes=options["notes"],
                                              decisions=options["decisions"])
                 self.stdout.write(f"Review {made.pk} of {made.as_of}: "
@@ -143,11 +143,11 @@ class Command(BaseCommand):
                 from salesplan.planning import reviews
 
                 reviews.replan(plan, by=user, measure=options["measure"],
-                               as_of=options["as_of"] or timezone.localdate(),
+                               as_of=options["as_of"] or company_today(),
                                reason=options["reason"])
                 self._show(plan, user)
             elif action == "evaluate":
-                self._evaluate(plan, user, options["as_of"] or timezone.localdate())
+                self._evaluate(plan, user, options["as_of"] or company_today())
             elif action == "optimise-effort":
                 self._optimise(plan, user, options)
             elif action == "show":
@@ -155,7 +155,7 @@ class Command(BaseCommand):
             elif action == "reconcile":
                 self._reconcile(plan, user, options["measure"])
             else:
-                self._actual(plan, user, options["as_of"] or timezone.localdate())
+                self._actual(plan, user, options["as_of"] or company_today())
         except (ValidationError, PermissionDenied, NotFound) as exc:
             raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
 

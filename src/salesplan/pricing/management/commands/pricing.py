@@ -13,8 +13,8 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
+from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.money import Money
 from salesplan.core.selectors import get_visible
@@ -60,7 +60,7 @@ class Command(BaseCommand):
             elif options["action"] == "price":
                 self._price(user, options)
             else:
-                day = options["date"] or timezone.localdate()
+                day = options["date"] or company_today()
                 amount = _decimal(options["amount"], "amount")
                 converted = services.convert_amount(amount, options["source"],
                                                     options["target"], day)
@@ -135,7 +135,7 @@ class Command(BaseCommand):
                 if options["price_book"] else None)
         quote = services.price_lines(
             account=account, currency=options["currency"] or account.currency,
-            on_date=options["date"] or timezone.localdate(), lines=lines, price_book=book,
+            on_date=options["date"] or company_today(), lines=lines, price_book=book,
             tax_region=options["tax_region"], by=user)
         self._print(quote)
 
