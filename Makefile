@@ -22,7 +22,7 @@ help:
 	@echo "make test    set up and run the whole test suite (browser tests need /usr/bin/chromium)"
 	@echo "make run     serve the existing database"
 	@echo "make worker  run background workers (needs SALESPLAN_TASK_BROKER)"
-	@echo "make lint    ruff and mypy"
+	@echo "make lint    ruff, mypy and the import-layers contract"
 	@echo "make bench   performance benchmarks"
 	@echo "make clean   remove the virtualenv, node_modules, collected static files and caches"
 
@@ -64,6 +64,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Each bench/bench_*.py prints JSON lines at its default (full) size; see bench/README.md
 # for each script's own size options. `make bench BENCH=reports` runs one of them.

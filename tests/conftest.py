@@ -2,6 +2,7 @@
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -15,6 +16,24 @@ from .factories import PASSWORD, make_team, make_user
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def clock_at_hour():
+    """SALESPLAN_TEST_CLOCK_AT=HH:MM runs the whole suite from that UTC time of today's
+    date, the clock then ticking on. CI runs one database's suite at 02:30 UTC, when the
+    date in UTC is a day ahead of the Americas' (the demo company is in Chicago), so a
+    "today" taken in UTC anywhere fails whatever hour CI happens to start."""
+    at = os.environ.get("SALESPLAN_TEST_CLOCK_AT")
+    if not at:
+        yield
+        return
+    import time_machine
+
+    hour, minute = (int(part) for part in at.split(":"))
+    now = datetime.now(UTC)
+    with time_machine.travel(now.replace(hour=hour, minute=minute), tick=True):
+        yield
 
 
 @dataclass
