@@ -74,5 +74,5 @@ bench: setup
 		echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
-	rm -rf $(VENV) node_modules staticfiles build dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules staticfiles build dist .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
 	find src tests -name __pycache__ -type d -prune -exec rm -rf {} +

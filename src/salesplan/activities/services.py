@@ -54,9 +54,9 @@ def log_activity(*, by, data: dict) -> Activity:
     if activity.done and activity.done_at is None:
         Activity.objects.filter(pk=activity.pk).update(done_at=timezone.now())
     if activity.lead_id:  # engagement counts towards the lead's score
-        from salesplan.customers.services import rescore_when_committed
+        from salesplan.customers.services import lead_changed
 
-        rescore_when_committed(activity.lead_id)
+        lead_changed(activity.lead_id, by=by)
     return activity
 
 

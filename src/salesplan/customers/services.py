@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from salesplan.core import hooks
 from salesplan.core.crud import create_record, delete_record, update_record
 from salesplan.core.permissions import require
 from salesplan.org.models import Role
-from salesplan.territories import services as territory_rules
 
 from .models import Account, Contact, Lead, LeadStatus
 
@@ -33,7 +33,7 @@ LEAD_FIELDS = {
 def create_account(*, by, data: dict) -> Account:
     """Create an account owned by `data['owner']` or, by default, its creator."""
     account = create_record(Account, "account", by=by, data=data, allowed=ACCOUNT_FIELDS)
-    territory_rules.account_saved(account, by=by)  # assign at once; respect boundaries
+    hooks.account_saved(account, by=by, changes=None)  # territories: assign, boundaries
     return account
 
 
@@ -43,7 +43,7 @@ def update_account(account: Account, *, by, data: dict, expected_version: int | 
         raise ValidationError({"parent": "An account cannot be its own parent or ancestor."})
     changes = update_record(account, "account", by=by, data=data, allowed=ACCOUNT_FIELDS,
                             expected_version=expected_version)
-    territory_rules.account_saved(account, by=by, changes=changes)  # re-assign; boundaries
+    hooks.account_saved(account, by=by, changes=changes)  # territories: re-assign, boundaries
     return changes
 
 
@@ -78,17 +78,11 @@ def delete_contact(contact: Contact, *, by) -> None:
     delete_record(contact, "contact", by=by)
 
 
-def rescore_when_committed(lead_id: int) -> None:
-    """Keep the lead's score current: scored once the change is committed, so a rolled
-    back change is never scored and a scoring failure never undoes the change."""
-    def rescore() -> None:
-        from salesplan.scoring.services import rescore_lead
-
-        lead = Lead.objects.filter(pk=lead_id).first()
-        if lead is not None:
-            rescore_lead(lead)
-
-    transaction.on_commit(rescore)
+def lead_changed(lead_id: int, *, by=None, route: bool = False) -> None:
+    """Once the change is committed, let the apps that react to leads do so (scoring
+    rescores it; marketing routes it when asked): a rolled-back change triggers nothing
+    and a failure there never undoes the change."""
+    transaction.on_commit(lambda: hooks.lead_committed(lead_id, by=by, route=route))
 
 
 # Who does not work leads themselves: a lead they create without naming its owner goes
@@ -101,23 +95,9 @@ def create_lead(*, by, data: dict) -> Lead:
         raise ValidationError({"status": "A lead becomes converted only by converting it."})
     named_owner = data.get("owner") not in (None, by)
     lead = create_record(Lead, "lead", by=by, data=data, allowed=LEAD_FIELDS)
-    if by.role in ROUTED_WHEN_CREATED_BY and not named_owner:
-        route_when_committed(lead.pk, by)
-    rescore_when_committed(lead.pk)
+    lead_changed(lead.pk, by=by,
+                 route=by.role in ROUTED_WHEN_CREATED_BY and not named_owner)
     return lead
-
-
-def route_when_committed(lead_id: int, by) -> None:
-    """Route the new lead once it is committed (a routing failure never undoes it; the
-    lead then waits for `salesplan marketing route` like an imported one)."""
-    def route() -> None:
-        from salesplan.marketing.routing import route_lead
-
-        lead = Lead.objects.filter(pk=lead_id).first()
-        if lead is not None:
-            route_lead(lead, by=by)
-
-    transaction.on_commit(route)
 
 
 def update_lead(lead: Lead, *, by, data: dict, expected_version: int | None = None):
@@ -127,7 +107,7 @@ def update_lead(lead: Lead, *, by, data: dict, expected_version: int | None = No
         raise ValidationError({"status": "A lead becomes converted only by converting it."})
     updated = update_record(lead, "lead", by=by, data=data, allowed=LEAD_FIELDS,
                             expected_version=expected_version)
-    rescore_when_committed(lead.pk)
+    lead_changed(lead.pk, by=by)
     return updated
 
 

@@ -9,4 +9,11 @@ class MarketingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from salesplan.core import hooks
+
         from . import intake  # noqa: F401 — connects the form-change signal
+        from .routing import route_committed_lead
+
+        # Registered before scoring's receiver (marketing comes first in INSTALLED_APPS):
+        # a new lead is routed, then scored.
+        hooks.lead_committed.register(route_committed_lead)

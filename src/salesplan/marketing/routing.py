@@ -278,6 +278,16 @@ def decision_event(lead: Lead, decision: RoutingDecision, now: datetime, by) -> 
 
 
 @transaction.atomic
+def route_committed_lead(lead_id: int, *, by=None, route: bool = False) -> None:
+    """Route a new lead nobody was named to own, once it is committed (a routing failure
+    never undoes it; it then waits for `salesplan marketing route` like an imported one)."""
+    if not route:
+        return
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is not None:
+        route_lead(lead, by=by)
+
+
 def route_lead(lead: Lead, *, by=None, policy: MarketingPolicy | None = None,
                now: datetime | None = None) -> RoutingDecision:
     """Route one lead and record the decision: its owner, its handoff's territory and

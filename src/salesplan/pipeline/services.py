@@ -12,13 +12,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from salesplan.core import hooks
 from salesplan.core.audit import record_changes
 from salesplan.core.clock import company_today
 from salesplan.core.crud import create_record, delete_record, update_record
 from salesplan.core.errors import StaleVersion
 from salesplan.core.permissions import require
 from salesplan.core.references import resolve_references
-from salesplan.territories import services as territory_rules
 
 from .models import ForecastCategory, Opportunity, OpportunityChange, Pipeline, Stage, StageKind
 
@@ -72,7 +72,7 @@ def create_opportunity(*, by, data: dict) -> Opportunity:
     opportunity = create_record(Opportunity, "opportunity", by=by, data=data,
                                 allowed=OPPORTUNITY_FIELDS | {"status", "closed_at"})
     _check_contact_belongs(opportunity)
-    territory_rules.check_boundary(by, opportunity.account)  # reps stay inside their territories
+    hooks.record_placed_on_account(by, opportunity.account)  # territories: boundaries
     if stage.kind != StageKind.OPEN:
         _apply_stage(opportunity, stage, set_probability=False)
     opportunity.status = stage.kind
@@ -102,7 +102,7 @@ def update_opportunity(opportunity: Opportunity, *, by, data: dict,
     changes = update_record(opportunity, "opportunity", by=by, data=data,
                             allowed=EDITABLE_FIELDS, expected_version=expected_version)
     _check_contact_belongs(opportunity)
-    territory_rules.check_boundary(by, opportunity.account)  # reps stay inside their territories
+    hooks.record_placed_on_account(by, opportunity.account)  # territories: boundaries
     _record_value_changes(opportunity, by, before_amount, before_close)
     return changes
 

@@ -7,3 +7,10 @@ class ScoringConfig(AppConfig):
     name = "salesplan.scoring"
     label = "scoring"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from salesplan.core import hooks
+
+        from .services import rescore_committed_lead
+
+        hooks.lead_committed.register(rescore_committed_lead)

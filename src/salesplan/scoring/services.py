@@ -139,6 +139,13 @@ def _write(scores: list[LeadScore]) -> None:
                        "predictive_reasons", "model", "computed_at"])
 
 
+def rescore_committed_lead(lead_id: int, **_event) -> None:
+    """Keep a lead's score current after any committed change to it or its activity."""
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is not None:
+        rescore_lead(lead)
+
+
 def rescore_lead(lead: Lead) -> LeadScore:
     """Score one lead now (call after the lead or its activity changes)."""
     model = current_model()

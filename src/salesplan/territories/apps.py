@@ -6,10 +6,16 @@ class TerritoriesConfig(AppConfig):
     label = "territories"
 
     def ready(self) -> None:
+        from salesplan.core import hooks
         from salesplan.core.visibility import register_account_scope
 
         from .selectors import territory_account_scope
+        from .services import account_saved, check_boundary
 
         # Members of a territory see its accounts (and, through the core rule, their
         # contacts, opportunities and activities).
         register_account_scope(territory_account_scope)
+        # Accounts are assigned to territories as they are saved, and reps stay inside
+        # their territories when they put deals on accounts.
+        hooks.account_saved.register(account_saved)
+        hooks.record_placed_on_account.register(check_boundary)

@@ -1,0 +1,55 @@
+"""Reactions of one domain to another's events, without the lower app importing the
+higher one.
+
+A lower layer names the moment ("an account was saved") and calls its hook; a higher
+app that must react registers a receiver in its ``AppConfig.ready()`` — as territories
+plug their visibility into ``core.visibility``. Receivers run in registration order, in
+the caller's transaction: a receiver that raises ``ValidationError`` refuses the change,
+and nothing is written.
+
+Unlike Django's signals, every hook is declared here with the arguments it passes, so a
+reader of the CRM core sees every reaction it can trigger in one file.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+
+class Hook:
+    """A named moment that higher apps may react to."""
+
+    def __init__(self, name: str, doc: str) -> None:
+        self.name = name
+        self.__doc__ = doc
+        self._receivers: list[Callable[..., Any]] = []
+
+    def register(self, receiver: Callable[..., Any]) -> Callable[..., Any]:
+        """Add a receiver (once, however often ready() runs); usable as a decorator."""
+        if receiver not in self._receivers:
+            self._receivers.append(receiver)
+        return receiver
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        for receiver in self._receivers:
+            receiver(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Hook {self.name}: {len(self._receivers)} receivers>"
+
+
+account_saved = Hook("account_saved", """account_saved(account, *, by, changes)
+
+An account was created (changes is None) or edited (changes: field → (old, new)), inside
+the writing transaction. Territories re-assign it and check the rep's boundaries.""")
+
+record_placed_on_account = Hook("record_placed_on_account", """record_placed_on_account(by, account)
+
+A user is about to attach a deal (or other work) to an account, inside the writing
+transaction. Territories refuse a rep working outside their territories.""")
+
+lead_committed = Hook("lead_committed", """lead_committed(lead_id, *, by, route)
+
+A lead's change was committed (called from ``transaction.on_commit``: a rolled-back change
+triggers nothing, and a failing receiver never undoes the change). ``route`` asks for the
+lead to be routed to a rep (a new lead nobody was named to own). Scoring rescores it;
+marketing routes it.""")
