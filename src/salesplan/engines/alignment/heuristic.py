@@ -464,7 +464,7 @@ def alternate(
     rng = np.random.default_rng(seed_value)
     started = time.monotonic()
     elite: list[tuple[float, Alignment]] = []
-    best_obj, fallback, rounds, since_best, start = np.inf, None, 0, 0, 0
+    best_obj, fallback, rounds, since_best, start, spent = np.inf, None, 0, 0, 0, 0.0
     limit = np.inf if max_starts is None else max_starts
     while since_best < patience and start < limit and (start == 0 or time.monotonic() < deadline):
         if start == 0:
@@ -482,8 +482,9 @@ def alternate(
                 best_obj, since_best = obj, 0
             _keep_among_best(elite, obj, al, keep)
         if progress:
-            # Whichever runs out first, the time or the starts, tells how far along we are.
-            spent = max((time.monotonic() - started) / max(deadline - started, 1e-9),
+            # Whichever runs out first, the time or the starts, tells how far along we are;
+            # a better start resets the patience count, but the bar never moves back.
+            spent = max(spent, (time.monotonic() - started) / max(deadline - started, 1e-9),
                         start / limit, since_best / patience)
             progress(min(0.7, 0.1 + 0.6 * spent), f"start {start}: best objective {best_obj:.4g}")
     assert fallback is not None, "no start ran"  # noqa: S101
