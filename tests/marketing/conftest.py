@@ -4,6 +4,7 @@ Texas (TX) has no owner; and a capture form of a webinar campaign."""
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.db import OperationalError
@@ -75,6 +76,19 @@ def capture_form(org, campaign, territory_map, policy) -> CaptureForm:
         "name": "Webinar sign-up", "campaign": campaign, "fields": ["company", "state",
                                                                    "country"],
         "required_fields": ["state"], "response": "registered", "rate_limit": 5})
+
+
+@pytest.fixture
+def one_minute(monkeypatch):
+    """Capture's clock held in the middle of the present minute: the allowance counts per
+    calendar minute, and a test whose submissions straddle a minute's end (a slow or
+    busy machine, or just the wrong second) would see two allowances."""
+    from salesplan.marketing import capture
+
+    held = (time.time() // capture.RATE_WINDOW) * capture.RATE_WINDOW + 30
+    monkeypatch.setattr(capture, "time", SimpleNamespace(time=lambda: held,
+                                                         monotonic=time.monotonic))
+    return held
 
 
 def eventually(read, seconds: float = 20):

@@ -71,7 +71,7 @@ def test_the_honeypot_swallows_bots_without_saving(capture_form):
     assert not Lead.objects.exists()
 
 
-def test_a_flood_from_one_address_gets_429_but_others_still_get_through(capture_form):
+def test_a_flood_from_one_address_gets_429_but_others_still_get_through(capture_form, one_minute):
     for i in range(5):  # the form allows 5 a minute per address
         assert post(capture_form, {**GOOD, "email": f"a{i}@example.com"}).status_code == 202
     refused = post(capture_form, {**GOOD, "email": "flood@example.com"})
@@ -132,7 +132,8 @@ def test_the_public_form_page_needs_no_login_and_names_wrong_fields(org, capture
 
 
 def test_behind_trusted_proxies_the_limit_counts_the_visitor_not_the_proxy(capture_form,
-                                                                            settings):
+                                                                            settings,
+                                                                            one_minute):
     settings.MARKETING_TRUSTED_PROXIES = 1
 
     def from_visitor(ip, email, spoof=""):

@@ -68,7 +68,8 @@ def test_known_lead_contact_and_new_address_in_one_batch(org, capture_form):
     assert Lead.objects.get(email="fresh@example.com").owner == org.east_rep
 
 
-def test_the_allowance_is_shared_by_a_batch_and_refused_ones_are_not_counted(capture_form):
+def test_the_allowance_is_shared_by_a_batch_and_refused_ones_are_not_counted(capture_form,
+                                                                             one_minute):
     arrivals = stored(capture_form, *(person(f"f{i}@example.com") for i in range(7)))
     assert [a.retry_after is None for a in arrivals] == [True] * 5 + [False] * 2
     assert all(1 <= a.retry_after <= 61 for a in arrivals[5:])

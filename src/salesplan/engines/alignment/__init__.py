@@ -3,7 +3,13 @@
 Pure numerics (numpy, scipy, HiGHS); no Django. Entry point: ``optimise``.
 """
 
-from .model import AlignmentInfeasible, AlignmentOptions, AlignmentProblem, AlignmentResult
+from .model import (
+    AlignmentInfeasible,
+    AlignmentOptions,
+    AlignmentProblem,
+    AlignmentResult,
+    WorkBudget,
+)
 from .solver import optimise
 
 __all__ = [
@@ -11,5 +17,6 @@ __all__ = [
     "AlignmentOptions",
     "AlignmentProblem",
     "AlignmentResult",
+    "WorkBudget",
     "optimise",
 ]

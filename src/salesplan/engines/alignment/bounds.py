@@ -447,7 +447,8 @@ def _cheapest_fill(cost: np.ndarray, weight: np.ndarray, needed: np.ndarray) -> 
     return np.where(needed <= 0, 0.0, np.where(needed > cum_w[-1] * (1 + 1e-12), np.inf, value))
 
 
-def lp_multipliers(inst: Instance, deadline: float) -> np.ndarray | None:
+def lp_multipliers(inst: Instance, deadline: float,
+                   iterations: int | None = None) -> np.ndarray | None:
     """Duals of "each unit is served once" in the LP relaxation of the exact model.
 
     The subgradient steps stall a few per cent short of the LP bound on instances of a
@@ -456,4 +457,4 @@ def lp_multipliers(inst: Instance, deadline: float) -> np.ndarray | None:
     """
     from .exact import lp_relaxation_duals  # the exact model lives with the MILP
 
-    return lp_relaxation_duals(inst, deadline)
+    return lp_relaxation_duals(inst, deadline, iterations)

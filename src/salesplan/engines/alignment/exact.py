@@ -210,14 +210,17 @@ def _disruption_rows(inst, model, cost, inf) -> float:
 
 
 def solve_exact(inst: Instance, start: Alignment | None, deadline: float,
-                rel_gap: float = 1e-4) -> ExactOutcome:
-    """Solve to proven optimality (or the deadline); the bound is HiGHS's dual bound."""
+                rel_gap: float = 1e-4, nodes: int | None = None, seed: int = 0) -> ExactOutcome:
+    """Solve to proven optimality (or ``nodes`` branch-and-bound nodes per contiguity
+    round, or the deadline); the bound is HiGHS's dual bound."""
     model = _Model(inst)
     cost, lower, upper, integrality, offset = _build(inst, model)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", rel_gap)
-    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("random_seed", seed)
+    if nodes is not None:
+        h.setOptionValue("mip_max_nodes", nodes)
     _pass(h, model, cost, lower, upper, integrality, offset)
     rounds, best = 0, None
     bound, objective, optimal = 0.0, np.inf, False
@@ -346,8 +349,10 @@ def _contiguity_cuts(inst, model, col, al: Alignment) -> list:
     return cuts
 
 
-def lp_relaxation_duals(inst: Instance, deadline: float) -> np.ndarray | None:
-    """Row duals of "each unit is served once" in the exact model's LP relaxation."""
+def lp_relaxation_duals(inst: Instance, deadline: float,
+                        iterations: int | None = None) -> np.ndarray | None:
+    """Row duals of "each unit is served once" in the exact model's LP relaxation, after
+    at most ``iterations`` simplex iterations."""
     remaining = deadline - time.monotonic()
     if remaining <= 0.2:
         return None
@@ -356,6 +361,10 @@ def lp_relaxation_duals(inst: Instance, deadline: float) -> np.ndarray | None:
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", remaining)
+    # The simplex, so that an iteration budget means the same work on every machine.
+    h.setOptionValue("solver", "simplex")
+    if iterations is not None:
+        h.setOptionValue("simplex_iteration_limit", iterations)
     _pass(h, model, cost, lower, upper, np.zeros_like(integrality), offset)
     h.run()
     duals = np.asarray(h.getSolution().row_dual)

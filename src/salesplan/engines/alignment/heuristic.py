@@ -446,7 +446,7 @@ def feasible(inst: Instance, assignment: np.ndarray) -> bool:
 
 def alternate(
     inst: Instance, deadline: float, progress, seed_value: int = 0, patience: int = 40,
-    keep: int = 3,
+    keep: int = 3, max_starts: int | None = None,
 ) -> tuple[list[Alignment], int]:
     """Multi-start location–allocation: the best feasible local optimum over several seeds.
 
@@ -456,15 +456,17 @@ def alternate(
     already drawn). Bisections all give the same grid-like layout of territories, and
     each layout has its own local optimum; spread centres reach other layouts, which is
     where the best alignments of a few hundred units were found. Stops after
-    ``patience`` starts without improvement or at the deadline. Returns the best few
+    ``patience`` starts without improvement, after ``max_starts`` starts or at the
+    deadline (the first start always begins). Returns the best few
     feasible local optima of different cost, best first (or the first start's result
     when none is feasible), and the number of allocation rounds.
     """
     rng = np.random.default_rng(seed_value)
     started = time.monotonic()
     elite: list[tuple[float, Alignment]] = []
-    best_obj, fallback, rounds, since_best, start = np.inf, None, 0, 0, 0
-    while time.monotonic() < deadline and since_best < patience:
+    best_obj, fallback, rounds, since_best, start, spent = np.inf, None, 0, 0, 0, 0.0
+    limit = np.inf if max_starts is None else max_starts
+    while since_best < patience and start < limit and (start == 0 or time.monotonic() < deadline):
         if start == 0:
             initial = seed(inst)
         else:
@@ -480,9 +482,12 @@ def alternate(
                 best_obj, since_best = obj, 0
             _keep_among_best(elite, obj, al, keep)
         if progress:
-            spent = (time.monotonic() - started) / max(deadline - started, 1e-9)
+            # Whichever runs out first, the time or the starts, tells how far along we are;
+            # a better start resets the patience count, but the bar never moves back.
+            spent = max(spent, (time.monotonic() - started) / max(deadline - started, 1e-9),
+                        start / limit, since_best / patience)
             progress(min(0.7, 0.1 + 0.6 * spent), f"start {start}: best objective {best_obj:.4g}")
-    assert fallback is not None, "the deadline passed before the first start"  # noqa: S101
+    assert fallback is not None, "no start ran"  # noqa: S101
     return [al for _, al in elite] or [fallback], rounds
 
 

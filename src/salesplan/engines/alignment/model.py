@@ -71,6 +71,44 @@ class AlignmentProblem:
     geographic: bool = True
 
 
+@dataclass(frozen=True)
+class WorkBudget:
+    """How much work each stage may do, counted in steps rather than seconds.
+
+    With the same problem, budget and seed, ``optimise`` returns the same alignment on a
+    fast or a slow machine, as long as the time limit (a safety cap) is not reached
+    first. ``None`` means "until the stage has nothing left to improve".
+
+    starts: multi-starts of the location–allocation alternation at most; it also stops
+        after ``patience`` starts in a row without a better alignment.
+    polish_solves: exact neighbourhood re-solves in all (split over the best local
+        optima); ``None`` re-solves until no window of neighbouring territories improves.
+    window_nodes: branch-and-bound nodes HiGHS may explore per neighbourhood re-solve
+        (it finds a window's improvement early and then only proves it optimal).
+    exact_nodes: branch-and-bound nodes for the exact model per contiguity round;
+        ``None``: until optimal (or the time limit).
+    bound_iterations: subgradient steps of the Lagrangian lower bound.
+    bound_lp_iterations: simplex iterations of the LP relaxation whose duals start the
+        Lagrangian bound on instances of a few hundred units (an LP stopped early only
+        starts it lower); ``None``: until the LP is solved.
+    """
+
+    starts: int = 400
+    patience: int = 40
+    polish_solves: int | None = None
+    window_nodes: int = 500
+    exact_nodes: int | None = None
+    bound_iterations: int = 200
+    bound_lp_iterations: int | None = 10_000
+
+    def __post_init__(self) -> None:
+        for name in ("starts", "patience", "polish_solves", "window_nodes", "exact_nodes",
+                     "bound_iterations", "bound_lp_iterations"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+
+
 @dataclass
 class AlignmentOptions:
     """How hard to try.
@@ -78,15 +116,20 @@ class AlignmentOptions:
     method: "auto" runs the heuristic and, for instances of at most
         ``exact_max_units`` units, the exact MILP warm-started from it;
         "exact" forces the MILP; "heuristic" never runs it.
+    budget: the work each stage may do (see ``WorkBudget``); it decides the result.
+    time_limit: seconds, a safety cap for production runs (``None``: no cap). When it is
+        reached first the result depends on the machine's speed; tests and reproducible
+        runs leave it out and let the budget decide.
+    seed: the random starts' seed, also HiGHS's ``random_seed``.
     """
 
-    time_limit: float = 60.0
+    time_limit: float | None = 60.0
     method: Literal["auto", "exact", "heuristic"] = "auto"
+    budget: WorkBudget = field(default_factory=WorkBudget)
     exact_max_units: int = 150
     mip_rel_gap: float = 1e-4
     seed: int = 0
     progress: ProgressCallback | None = None
-    bound_time_share: float = 0.25
 
 
 @dataclass

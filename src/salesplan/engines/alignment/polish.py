@@ -16,6 +16,7 @@ stray pieces are cut off as in the exact model.
 
 from __future__ import annotations
 
+import math
 import time
 
 import highspy
@@ -29,8 +30,10 @@ from .instance import Instance
 
 # Above this many x columns the neighbourhood MILP no longer solves in seconds.
 MAX_COLUMNS = 40_000
-# HiGHS finds a window's improvement early and spends the rest proving it optimal;
-# past this the best found so far is taken and the next window gets the time.
+# HiGHS finds a window's improvement early and spends the rest proving it optimal; the
+# node budget (``WorkBudget.window_nodes``) takes the best found so far. Under a time
+# limit each window is also capped at this many seconds, so that one slow window cannot
+# take a production run's whole time.
 WINDOW_SECONDS = 1.5
 
 
@@ -97,8 +100,9 @@ class _Neighbourhood:
 
 
 def polish(inst: Instance, al: Alignment, window: np.ndarray, deadline: float,
-           candidates: int = 8) -> Alignment | None:
-    """The best re-alignment of the ``window`` territories' units (None when none was found)."""
+           candidates: int = 8, nodes: int | None = None, seed: int = 0) -> Alignment | None:
+    """The best re-alignment of the ``window`` territories' units (None when none was found)
+    within ``nodes`` branch-and-bound nodes per contiguity round."""
     free = window[~inst.is_pinned[window]]
     if np.any(al.centre_units[free] < 0):  # an empty territory: nothing to start from
         return None
@@ -107,14 +111,17 @@ def polish(inst: Instance, al: Alignment, window: np.ndarray, deadline: float,
         return None
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("random_seed", 0)
+    h.setOptionValue("random_seed", seed)
     h.setOptionValue("mip_rel_gap", 1e-4)
+    if nodes is not None:
+        h.setOptionValue("mip_max_nodes", nodes)
     _pass(h, hood)
     for _ in range(8):  # contiguity rounds
         remaining = deadline - time.monotonic()
         if remaining <= 0.1:
             return None
-        h.setOptionValue("time_limit", min(remaining, WINDOW_SECONDS))
+        h.setOptionValue("time_limit", min(remaining, WINDOW_SECONDS)
+                         if math.isfinite(deadline) else math.inf)
         _warm_start(h, hood)
         h.run()
         if h.getInfo().primal_solution_status != 2:
@@ -267,8 +274,10 @@ def _contiguity_cuts(hood: _Neighbourhood, al: Alignment) -> list[tuple[list[int
 
 
 def polish_by_windows(inst: Instance, al: Alignment, deadline: float,
-                      sizes: tuple[int, ...] = (2, 3)) -> tuple[Alignment, int]:
-    """Re-solve each territory with its nearest neighbours exactly until none improves.
+                      sizes: tuple[int, ...] = (2, 3), max_solves: int | None = None,
+                      nodes: int | None = None, seed: int = 0) -> tuple[Alignment, int]:
+    """Re-solve each territory with its nearest neighbours exactly until none improves
+    (or ``max_solves`` sub-problems were solved, or the deadline passed).
 
     Windows of two territories first (cheap, most of the gain), then of three. Returns
     the improved alignment and the number of sub-problems solved.
@@ -283,7 +292,8 @@ def polish_by_windows(inst: Instance, al: Alignment, deadline: float,
         while improved:
             improved = False
             for window in _windows(al, size):
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline or (max_solves is not None
+                                                   and solved >= max_solves):
                     return al, solved
                 inside = np.isin(al.assignment, window)
                 state = (window.tobytes(), inside.tobytes(), al.assignment[inside].tobytes(),
@@ -291,7 +301,7 @@ def polish_by_windows(inst: Instance, al: Alignment, deadline: float,
                 if state in unchanged:
                     continue
                 unchanged.add(state)
-                found = polish(inst, al, window, deadline)
+                found = polish(inst, al, window, deadline, nodes=nodes, seed=seed)
                 solved += 1
                 if found is None or not feasible(inst, found.assignment):
                     continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -12,7 +13,13 @@ from .contiguity import contiguity_status
 from .exact import solve_exact
 from .heuristic import Alignment, alternate, feasible, kept_weight, objective, totals_of
 from .instance import BALANCE_TOLERANCE, Instance, build_instance
-from .model import AlignmentInfeasible, AlignmentOptions, AlignmentProblem, AlignmentResult
+from .model import (
+    AlignmentInfeasible,
+    AlignmentOptions,
+    AlignmentProblem,
+    AlignmentResult,
+    WorkBudget,
+)
 from .polish import polish_by_windows
 
 
@@ -20,11 +27,13 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
     """Align the units into balanced, compact (and contiguous) territories.
 
     Raises AlignmentInfeasible when a constraint provably cannot be met, or when
-    no alignment meeting every constraint was found within the time limit.
+    no alignment meeting every constraint was found within the budget (or time limit).
     """
     options = options or AlignmentOptions()
+    budget = options.budget
     started = time.monotonic()
-    deadline = started + options.time_limit
+    cap = math.inf if options.time_limit is None else options.time_limit
+    deadline = started + cap
     report = options.progress or (lambda fraction, message: None)
     inst = build_instance(problem)
     report(0.05, f"checked {inst.n} units into {inst.k} territories")
@@ -34,12 +43,13 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
     messages: list[str] = []
     # Without the exact model the rest of the time goes to proving the lower bound, whose
     # subgradient steps each scan every unit's neighbourhood (seconds at 40,000 units).
-    heuristic_deadline = started + options.time_limit * (0.3 if use_exact else 0.6)
-    optima, iterations = alternate(inst, heuristic_deadline, options.progress, options.seed)
+    heuristic_deadline = started + cap * (0.3 if use_exact else 0.6)
+    optima, iterations = alternate(inst, heuristic_deadline, options.progress, options.seed,
+                                   patience=budget.patience, max_starts=budget.starts)
     al = optima[0]
     if feasible(inst, al.assignment):
         report(0.7, "re-solving neighbouring territories exactly")
-        al, solved = _polish_best(inst, optima, heuristic_deadline)
+        al, solved = _polish_best(inst, optima, heuristic_deadline, budget, options.seed)
         iterations += solved
     method, status = "heuristic", "feasible"
     bound = 0.0
@@ -49,7 +59,7 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
     if use_exact:
         report(0.4, "solving the exact model")
         exact = solve_exact(inst, al if status == "feasible" else None, deadline,
-                            options.mip_rel_gap)
+                            options.mip_rel_gap, budget.exact_nodes, options.seed)
         bound = max(bound, exact.bound)
         if exact.alignment is not None and (
             status != "feasible" or exact.objective <= objective(inst, al) + 1e-9
@@ -72,24 +82,34 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
         start = None
         if inst.n <= LP_START_MAX_UNITS:
             share = (_bound_deadline(deadline) - time.monotonic()) * 0.6
-            start = lp_multipliers(inst, time.monotonic() + share)
+            start = lp_multipliers(inst, time.monotonic() + share, budget.bound_lp_iterations)
         bound = max(bound, lagrangian_bound(inst, obj, unit_costs, _bound_deadline(deadline),
+                                            max_iterations=budget.bound_iterations,
                                             start=start))
     report(1.0, "done")
     return _result(inst, al, obj, min(bound, obj), method, status, iterations, started, messages)
 
 
-def _polish_best(inst: Instance, optima: list[Alignment], deadline: float):
+def _polish_best(inst: Instance, optima: list[Alignment], deadline: float, budget: WorkBudget,
+                 seed: int):
     """Polish each of the best local optima in turn; the best result wins.
 
     Exact re-solves of neighbouring territories take the last moves that the alternation
     cannot (a centre shifting with the units that follow it). The runner-up is often a
-    different layout of territories whose polished form beats the polished best.
+    different layout of territories whose polished form beats the polished best. Time
+    and re-solves left are shared equally among the optima still to polish.
     """
     best, best_obj, solved = optima[0], objective(inst, optima[0]), 0
     for position, al in enumerate(optima):
-        share = (deadline - time.monotonic()) / (len(optima) - position)
-        polished, count = polish_by_windows(inst, al, time.monotonic() + share)
+        left = len(optima) - position
+        share = (deadline - time.monotonic()) / left
+        solves = (None if budget.polish_solves is None
+                  else -(-(budget.polish_solves - solved) // left))  # rounded up
+        if solves is not None and solves <= 0:
+            continue
+        polished, count = polish_by_windows(inst, al, time.monotonic() + share,
+                                            max_solves=solves, nodes=budget.window_nodes,
+                                            seed=seed)
         solved += count
         obj = objective(inst, polished)
         if obj < best_obj:
@@ -111,9 +131,9 @@ def _why_not(inst: Instance, al: Alignment) -> str:
     dev = totals / inst.mean - 1
     worst = np.unravel_index(np.argmax(np.abs(dev)), dev.shape)
     parts = [
-        f"no alignment meeting every constraint was found in time; the closest has territory "
-        f"{worst[0]} at {dev[worst]:+.1%} of the mean for measure {worst[1]} (allowed "
-        f"±{inst.tau[worst[1]]:.1%})"
+        f"no alignment meeting every constraint was found within the work budget and time "
+        f"limit; the closest has territory {worst[0]} at {dev[worst]:+.1%} of the mean for "
+        f"measure {worst[1]} (allowed ±{inst.tau[worst[1]]:.1%})"
     ]
     if inst.graph is not None:
         broken = int((~contiguity_status(inst.graph, al.assignment, inst.k)).sum())
