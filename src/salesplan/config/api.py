@@ -14,6 +14,7 @@ from salesplan.core.api_support import (
     SwaggerDocs,
     install_error_handlers,
 )
+from salesplan.core.jobs_api import router as jobs_router
 from salesplan.customers.api import account_router, contact_router, lead_router
 from salesplan.org.api import router as me_router
 from salesplan.pipeline.api import opportunity_router, pipeline_router
@@ -44,6 +45,7 @@ api.add_router("/pipelines", pipeline_router)
 api.add_router("/opportunities", opportunity_router)
 api.add_router("/activities", activity_router)
 api.add_router("/search", search_router)
+api.add_router("/jobs", jobs_router)
 # --- Other apps' routers: add yours below (one line each). ---------------------------
 # imports: api.add_router("/imports", imports_router)  (from salesplan.imports.api)
 api.add_router("/imports", "salesplan.imports.api.imports_router")
