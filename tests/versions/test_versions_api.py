@@ -1,0 +1,307 @@
+"""Every change to an existing record over the API carries the version the client read.
+
+One table of writes (PATCH, PUT, DELETE and POST actions on a record, across the apps);
+for each: without `version` the answer is 428, with a version someone else's change made
+stale it is 409 naming the current version, and in both cases the stored rows are exactly
+as they were. The same write with the current version succeeds, so the refusals are about
+the version and nothing else.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from django.db import models
+from django.db.models import F
+
+from salesplan.marketing import services as marketing
+from salesplan.marketing.models import MarketingPolicy
+from salesplan.proposals import services as proposals
+from salesplan.territories import services as territories
+from salesplan.territories.models import BoundaryException, NamedAccount
+
+from ..api.conftest import api_as, assert_problem  # noqa: F401 - the API caller fixture
+from ..factories import make_account, make_opportunity
+from ..proposals.test_pricing import shop  # noqa: F401 - the catalogue fixture
+from ..territories.conftest import build_map
+
+
+@dataclass
+class Target:
+    """One write: the record whose version it must carry, the request without the
+    version, and every record whose stored row must not change when it is refused."""
+
+    versioned: models.Model
+    method: str
+    path: str
+    body: dict[str, Any]
+    watched: tuple[models.Model, ...] = ()
+    actor: str = "admin"
+
+
+@dataclass(frozen=True)
+class Write:
+    name: str
+    build: Callable[..., Target]
+
+
+# --- the writes ------------------------------------------------------------------------------
+
+
+def _opportunity_move(org, catalogue):
+    deal = make_opportunity(org.west_rep)
+    stage = deal.pipeline.stages.get(position=1)
+    return Target(deal, "post", f"/opportunities/{deal.pk}/move", {"stage_id": stage.pk})
+
+
+def _opportunity_close_lost(org, catalogue):
+    deal = make_opportunity(org.west_rep)
+    lost = deal.pipeline.stages.get(kind="lost")
+    return Target(deal, "post", f"/opportunities/{deal.pk}/move",
+                  {"stage_id": lost.pk, "lost_reason": "Budget cut"})
+
+
+def _opportunity_patch(org, catalogue):
+    deal = make_opportunity(org.west_rep)
+    return Target(deal, "patch", f"/opportunities/{deal.pk}", {"amount": "99.00"})
+
+
+def _account_patch(org, catalogue):
+    account = make_account(org.west_rep)
+    return Target(account, "patch", f"/accounts/{account.pk}", {"name": "Renamed"})
+
+
+def _quote(org, catalogue):
+    quote = proposals.create_quote(by=org.west_rep, opportunity=catalogue["opportunity"],
+                                   lines=[{"product_id": catalogue["router"].pk,
+                                           "quantity": D(5)}])
+    return quote, proposals.current_version(quote).lines.get()
+
+
+def _quote_patch(org, catalogue):
+    quote, line = _quote(org, catalogue)
+    return Target(quote, "patch", f"/quotes/{quote.pk}", {"payment_terms": "Net 60"},
+                  (line,), actor="west_rep")
+
+
+def _quote_line_patch(org, catalogue):
+    quote, line = _quote(org, catalogue)
+    return Target(quote, "patch", f"/quotes/{quote.pk}/lines/{line.pk}", {"quantity": "2"},
+                  (line,), actor="west_rep")
+
+
+def _quote_line_add(org, catalogue):
+    quote, line = _quote(org, catalogue)
+    return Target(quote, "post", f"/quotes/{quote.pk}/lines",
+                  {"product_id": catalogue["install"].pk, "quantity": "1"}, (line,),
+                  actor="west_rep")
+
+
+def _quote_line_delete(org, catalogue):
+    quote, line = _quote(org, catalogue)
+    return Target(quote, "delete", f"/quotes/{quote.pk}/lines/{line.pk}", {}, (line,),
+                  actor="west_rep")
+
+
+def _quote_submit(org, catalogue):
+    quote, line = _quote(org, catalogue)
+    return Target(quote, "post", f"/quotes/{quote.pk}/submit", {}, (line,), actor="west_rep")
+
+
+def _quote_new_version(org, catalogue):
+    quote, line = _quote(org, catalogue)
+    return Target(quote, "post", f"/quotes/{quote.pk}/versions", {}, (line,),
+                  actor="west_rep")
+
+
+def _quote_delete(org, catalogue):
+    quote, line = _quote(org, catalogue)
+    return Target(quote, "delete", f"/quotes/{quote.pk}", {}, (line,), actor="west_rep")
+
+
+def _campaign(org):
+    return marketing.create_campaign(by=org.marketer, data={
+        "name": "Spring webinar", "type": "webinar", "budget": "5000", "currency": "USD"})
+
+
+def _campaign_patch(org, catalogue):
+    campaign = _campaign(org)
+    return Target(campaign, "patch", f"/marketing/campaigns/{campaign.pk}",
+                  {"budget": "7000"}, actor="marketer")
+
+
+def _campaign_delete(org, catalogue):
+    campaign = _campaign(org)
+    return Target(campaign, "delete", f"/marketing/campaigns/{campaign.pk}", {},
+                  actor="marketer")
+
+
+def _capture_form_patch(org, catalogue):
+    form = marketing.create_form(by=org.marketer, data={
+        "name": "Sign-up", "fields": ["company"], "required_fields": []})
+    return Target(form, "patch", f"/marketing/forms/{form.pk}", {"is_active": False},
+                  actor="marketer")
+
+
+def _policy_put(org, catalogue):
+    policy = MarketingPolicy.current()
+    return Target(policy, "put", "/marketing/policy", {
+        "sla_hours": 8, "routing_method": "least_loaded", "default_capacity": 30},
+        actor="marketer")
+
+
+def _alignment_patch(org, catalogue):
+    alignment = build_map(org).alignment
+    return Target(alignment, "patch", f"/territories/alignments/{alignment.pk}",
+                  {"name": "FY28"})
+
+
+def _alignment_activate(org, catalogue):
+    alignment = build_map(org).alignment
+    return Target(alignment, "post", f"/territories/alignments/{alignment.pk}/activate",
+                  {"ownership": "stay"})
+
+
+def _territory_patch(org, catalogue):
+    west = build_map(org).west
+    return Target(west, "patch", f"/territories/{west.pk}", {"priority": 7})
+
+
+def _territory_delete(org, catalogue):
+    east = build_map(org).east
+    return Target(east, "delete", f"/territories/{east.pk}", {})
+
+
+def _rule_patch(org, catalogue):
+    rule = build_map(org).west.rules.get()
+    return Target(rule, "patch", f"/territories/rules/{rule.pk}", {"conditions": [
+        {"field": "postal_code", "op": "prefix", "values": ["95"]}]})
+
+
+def _rule_delete(org, catalogue):
+    rule = build_map(org).west.rules.get()
+    return Target(rule, "delete", f"/territories/rules/{rule.pk}", {})
+
+
+def _member_patch(org, catalogue):
+    member = build_map(org).west.members.get(user=org.west_rep2)
+    return Target(member, "patch", f"/territories/members/{member.pk}", {"role": "owner"})
+
+
+def _member_delete(org, catalogue):
+    member = build_map(org).west.members.get(user=org.west_rep2)
+    return Target(member, "delete", f"/territories/members/{member.pk}", {})
+
+
+def _named_account_delete(org, catalogue):
+    west = build_map(org).west
+    named = territories.set_named_account(west, make_account(org.admin), by=org.admin)
+    named = NamedAccount.objects.get(pk=named.pk)
+    return Target(named, "delete", f"/territories/named-accounts/{named.pk}", {})
+
+
+def _exception_approve(org, catalogue):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    exception = territories.request_exception(
+        by=org.west_rep, account=make_account(org.admin), reason="Referral",
+        until=timezone.localdate() + timedelta(days=7))
+    exception = BoundaryException.objects.get(pk=exception.pk)
+    return Target(exception, "post", f"/territories/exceptions/{exception.pk}/approve",
+                  {"note": "ok"}, actor="west_manager")
+
+
+WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
+    _opportunity_move, _opportunity_close_lost, _opportunity_patch, _account_patch,
+    _quote_patch, _quote_line_patch, _quote_line_add, _quote_line_delete, _quote_submit,
+    _quote_new_version, _quote_delete,
+    _campaign_patch, _campaign_delete, _capture_form_patch, _policy_put,
+    _alignment_patch, _alignment_activate, _territory_patch, _territory_delete, _rule_patch,
+    _rule_delete, _member_patch, _member_delete, _named_account_delete, _exception_approve,
+)]
+
+
+# --- the checks ------------------------------------------------------------------------------
+
+
+def stored_row(record: models.Model) -> dict[str, Any] | None:
+    """Every stored column of the record (None once it is gone)."""
+    fresh = type(record)._default_manager.filter(pk=record.pk).first()
+    if fresh is None:
+        return None
+    return {f.attname: getattr(fresh, f.attname) for f in fresh._meta.concrete_fields}
+
+
+def stored_rows(target: Target) -> list[dict[str, Any] | None]:
+    return [stored_row(r) for r in (target.versioned, *target.watched)]
+
+
+def send(api, target: Target, version: int | None):
+    path, body = target.path, dict(target.body)
+    if target.method == "delete":
+        path += f"?version={version}" if version is not None else ""
+        return api.delete(path)
+    if version is not None:
+        body["version"] = version
+    return api.call(target.method, path, body)
+
+
+def current_version(record: models.Model) -> int:
+    return type(record)._default_manager.values_list("version", flat=True).get(pk=record.pk)
+
+
+@pytest.fixture
+def build(org, shop):  # noqa: F811 - the catalogue fixture, used by the quote writes
+    def make(write: Write) -> Target:
+        return write.build(org, shop)
+
+    return make
+
+
+@pytest.mark.parametrize("write", WRITES, ids=lambda w: w.name)
+def test_a_change_without_its_version_is_refused_with_428(org, api_as, build, write):  # noqa: F811
+    target = build(write)
+    before = stored_rows(target)
+    response = send(api_as(getattr(org, target.actor)), target, None)
+    problem = assert_problem(response, 428, "version")
+    assert problem["title"] == "Version required"
+    assert stored_rows(target) == before
+
+
+@pytest.mark.parametrize("write", WRITES, ids=lambda w: w.name)
+def test_a_change_from_a_stale_read_is_refused_with_409(org, api_as, build, write):  # noqa: F811
+    target = build(write)
+    read = current_version(target.versioned)
+    # Someone else changes the record after our read.
+    type(target.versioned)._default_manager.filter(pk=target.versioned.pk).update(
+        version=F("version") + 1)
+    before = stored_rows(target)
+    response = send(api_as(getattr(org, target.actor)), target, read)
+    problem = assert_problem(response, 409)
+    assert problem["current_version"] == read + 1
+    assert "changed by someone else" in problem["detail"]
+    assert stored_rows(target) == before
+
+
+@pytest.mark.parametrize("write", WRITES, ids=lambda w: w.name)
+def test_the_same_change_with_the_current_version_is_made(org, api_as, build, write):  # noqa: F811
+    target = build(write)
+    read = current_version(target.versioned)
+    response = send(api_as(getattr(org, target.actor)), target, read)
+    assert 200 <= response.status_code < 300, response.content
+    row = stored_row(target.versioned)
+    assert row is None or row["version"] > read  # deleted, or moved on
+
+
+@pytest.mark.parametrize("value", [True, "3", 1.0, None, 0, -1])
+def test_the_version_is_a_whole_number_not_a_boolean_or_text(org, api_as, value):  # noqa: F811
+    deal = make_opportunity(org.west_rep)
+    before = stored_row(deal)
+    response = api_as(org.west_rep).patch(f"/opportunities/{deal.pk}",
+                                          {"name": "Renamed", "version": value})
+    assert_problem(response, 422, "version")
+    assert stored_row(deal) == before
