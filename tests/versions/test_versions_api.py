@@ -215,6 +215,95 @@ def _exception_approve(org, catalogue):
                   {"note": "ok"}, actor="west_manager")
 
 
+def _pricing(catalogue, name: str):
+    """A record of the catalogue fixture, or of the pricing kind named."""
+    from salesplan.pricing import services as pricing
+    from salesplan.pricing.models import ExchangeRate, PricingRule, TaxRate
+
+    if name == "rule":
+        return PricingRule.objects.get(name="Router volume")
+    if name == "tax":
+        return TaxRate.objects.get(name="California")
+    if name == "entry":
+        return catalogue["book"].entries.get(product=catalogue["router"])
+    if name == "rate":
+        from datetime import date
+
+        from salesplan.org.models import User
+
+        admin = User.objects.filter(role="admin").first()
+        pricing.create_exchange_rate(by=admin, base="EUR", quote="USD", rate=D("1.08"),
+                                     date=date(2026, 1, 1))
+        return ExchangeRate.objects.get(base="EUR", quote="USD")
+    return catalogue[name]
+
+
+def _family_patch(org, catalogue):
+    family = catalogue["router"].family
+    return Target(family, "patch", f"/pricing/families/{family.pk}", {"min_margin_pct": "25"})
+
+
+def _product_patch(org, catalogue):
+    router = catalogue["router"]
+    return Target(router, "patch", f"/pricing/products/{router.pk}", {"name": "Router X"})
+
+
+def _product_delete(org, catalogue):
+    from salesplan.pricing import services as pricing
+
+    unused = pricing.create_product(by=org.admin, sku="NEW-1", name="Never priced",
+                                    family=catalogue["router"].family, cost=D("1.00"))
+    return Target(unused, "delete", f"/pricing/products/{unused.pk}", {})
+
+
+def _price_book_patch(org, catalogue):
+    book = catalogue["book"]
+    return Target(book, "patch", f"/pricing/price-books/{book.pk}", {"description": "2027"})
+
+
+def _price_entry_put(org, catalogue):
+    entry = _pricing(catalogue, "entry")
+    return Target(entry, "put", f"/pricing/price-books/{entry.price_book_id}/entries/"
+                                f"{entry.product_id}", {"list_price": "130"})
+
+
+def _price_entry_delete(org, catalogue):
+    entry = _pricing(catalogue, "entry")
+    return Target(entry, "delete", f"/pricing/price-books/{entry.price_book_id}/entries/"
+                                   f"{entry.product_id}", {})
+
+
+def _pricing_rule_patch(org, catalogue):
+    rule = _pricing(catalogue, "rule")
+    return Target(rule, "patch", f"/pricing/rules/{rule.pk}", {"name": "Router tiers"})
+
+
+def _pricing_rule_delete(org, catalogue):
+    rule = _pricing(catalogue, "rule")
+    return Target(rule, "delete", f"/pricing/rules/{rule.pk}", {})
+
+
+def _tax_rate_patch(org, catalogue):
+    tax = _pricing(catalogue, "tax")
+    return Target(tax, "patch", f"/pricing/tax-rates/{tax.pk}", {"rate": "8"})
+
+
+def _tax_rate_delete(org, catalogue):
+    tax = _pricing(catalogue, "tax")
+    return Target(tax, "delete", f"/pricing/tax-rates/{tax.pk}", {})
+
+
+def _exchange_rate_replace(org, catalogue):
+    rate = _pricing(catalogue, "rate")
+    return Target(rate, "post", "/pricing/exchange-rates", {
+        "base": "EUR", "quote": "USD", "rate": "1.10", "date": "2026-01-01"})
+
+
+def _exchange_rate_delete(org, catalogue):
+    rate = _pricing(catalogue, "rate")
+    return Target(rate, "delete", f"/pricing/exchange-rates/{rate.pk}", {})
+
+
 WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _opportunity_move, _opportunity_close_lost, _opportunity_patch, _account_patch,
     _quote_patch, _quote_line_patch, _quote_line_add, _quote_line_delete, _quote_submit,
@@ -222,6 +311,9 @@ WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _campaign_patch, _campaign_delete, _capture_form_patch, _policy_put,
     _alignment_patch, _alignment_activate, _territory_patch, _territory_delete, _rule_patch,
     _rule_delete, _member_patch, _member_delete, _named_account_delete, _exception_approve,
+    _family_patch, _product_patch, _product_delete, _price_book_patch, _price_entry_put,
+    _price_entry_delete, _pricing_rule_patch, _pricing_rule_delete, _tax_rate_patch,
+    _tax_rate_delete, _exchange_rate_replace, _exchange_rate_delete,
 )]
 
 
