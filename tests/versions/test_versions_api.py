@@ -304,6 +304,25 @@ def _exchange_rate_delete(org, catalogue):
     return Target(rate, "delete", f"/pricing/exchange-rates/{rate.pk}", {})
 
 
+def _scoring_rule(org):
+    from salesplan.scoring import services as scoring
+
+    return scoring.create_rule(by=org.admin, data={
+        "kind": "fit", "field": "industry", "operator": "equals", "value": "Healthcare",
+        "points": 30, "label": "Healthcare", "active": True})
+
+
+def _scoring_rule_patch(org, catalogue):
+    rule = _scoring_rule(org)
+    return Target(rule, "patch", f"/scoring/rules/{rule.pk}", {"points": 35},
+                  actor="marketer")
+
+
+def _scoring_rule_delete(org, catalogue):
+    rule = _scoring_rule(org)
+    return Target(rule, "delete", f"/scoring/rules/{rule.pk}", {}, actor="marketer")
+
+
 WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _opportunity_move, _opportunity_close_lost, _opportunity_patch, _account_patch,
     _quote_patch, _quote_line_patch, _quote_line_add, _quote_line_delete, _quote_submit,
@@ -314,6 +333,7 @@ WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _family_patch, _product_patch, _product_delete, _price_book_patch, _price_entry_put,
     _price_entry_delete, _pricing_rule_patch, _pricing_rule_delete, _tax_rate_patch,
     _tax_rate_delete, _exchange_rate_replace, _exchange_rate_delete,
+    _scoring_rule_patch, _scoring_rule_delete,
 )]
 
 
