@@ -323,6 +323,25 @@ def _scoring_rule_delete(org, catalogue):
     return Target(rule, "delete", f"/scoring/rules/{rule.pk}", {}, actor="marketer")
 
 
+def _comment(org):
+    from salesplan.collab import services as collab
+
+    from ..factories import make_lead
+
+    return collab.post_comment(make_lead(org.west_rep), by=org.west_rep, body="First")
+
+
+def _comment_patch(org, catalogue):
+    comment = _comment(org)
+    return Target(comment, "patch", f"/collab/comments/{comment.pk}", {"body": "Second"},
+                  actor="west_rep")
+
+
+def _comment_delete(org, catalogue):
+    comment = _comment(org)
+    return Target(comment, "delete", f"/collab/comments/{comment.pk}", {}, actor="west_rep")
+
+
 WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _opportunity_move, _opportunity_close_lost, _opportunity_patch, _account_patch,
     _quote_patch, _quote_line_patch, _quote_line_add, _quote_line_delete, _quote_submit,
@@ -333,7 +352,7 @@ WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _family_patch, _product_patch, _product_delete, _price_book_patch, _price_entry_put,
     _price_entry_delete, _pricing_rule_patch, _pricing_rule_delete, _tax_rate_patch,
     _tax_rate_delete, _exchange_rate_replace, _exchange_rate_delete,
-    _scoring_rule_patch, _scoring_rule_delete,
+    _scoring_rule_patch, _scoring_rule_delete, _comment_patch, _comment_delete,
 )]
 
 

@@ -53,7 +53,7 @@ def test_a_board_move_without_a_whole_version_moves_nothing(org, version):
     target = deal.pipeline.stages.get(position=1)
     body = {"stage": target.pk} if version == "" else {"stage": target.pk, "version": version}
     response = _logged_in(org.west_rep).post(f"/opportunities/{deal.pk}/move/", body, **JSON)
-    assert response.status_code == 428 and not response.json()["ok"]
+    assert response.status_code == 409 and not response.json()["ok"]
     assert "Reload" in response.json()["message"]
     assert Opportunity.objects.get(pk=deal.pk).stage_id == deal.stage_id
 

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from .audit import record_changes
-from .errors import StaleVersion, VersionRequired
+from .errors import StaleVersion
 from .models import Versioned
 
 
@@ -20,7 +20,7 @@ def claim_version(obj: Versioned, expected_version: int | None) -> int:
     rolls the claim back with everything else. `None` is for the system's own writes
     (imports, tasks): they skip the check but still move the version on, so whoever
     read the record before is refused afterwards. Every API and page edge passes the
-    version its caller sent (missing: VersionRequired, at the edge).
+    version its caller sent (the API answers 428 when it is missing; a page passes 0).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("claim_version must run inside the writing transaction.")
@@ -35,12 +35,14 @@ def claim_version(obj: Versioned, expected_version: int | None) -> int:
 
 
 def posted_version(data: Mapping[str, object], field: str = "version") -> int:
-    """The version a page form was rendered with (its hidden field). Missing or not a
-    whole number means the form cannot prove it saw the current record: VersionRequired."""
+    """The version a page form was drawn with (its hidden field). Missing or not a whole
+    number, the form cannot show it saw the current record: 0, a version no record has,
+    so the service refuses the change as stale (after its permission check, so whoever
+    may not act at all is told that first) and writes nothing."""
     raw = data.get(field)
     text = raw.strip() if isinstance(raw, str) else ""
-    if not text.isascii() or not text.isdigit() or len(text) > 18 or int(text) < 1:
-        raise VersionRequired(field)
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return 0
     return int(text)
 
 

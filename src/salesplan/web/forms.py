@@ -118,9 +118,8 @@ class ServiceForm(forms.ModelForm):
         try:
             if self.instance.pk is None:
                 return type(self).create_service(by=by, data=data)
-            version = self.cleaned_data.get("version")
-            if version is None:  # a form that cannot say which version it edits saves nothing
-                raise StaleVersion(self.instance.version, 0)
+            # A form that cannot say which version it edits saves nothing: 0 is no version.
+            version = self.cleaned_data.get("version") or 0
             type(self).update_service(self.instance, by=by, data=data, expected_version=version)
             return self.instance
         except StaleVersion:

@@ -7,7 +7,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from salesplan.core.errors import StaleVersion, VersionRequired
+from salesplan.core.errors import StaleVersion
 from salesplan.core.permissions import has_permission
 from salesplan.core.records import posted_version
 from salesplan.pipeline import selectors, services
@@ -89,8 +89,6 @@ def _move(request, opportunity, stage, lost_reason=""):
         moved = services.move_opportunity(opportunity, stage, by=request.user,
                                           expected_version=posted_version(request.POST),
                                           lost_reason=lost_reason)
-    except VersionRequired:
-        return 428, STALE_MESSAGE, None
     except StaleVersion:
         return 409, STALE_MESSAGE, None
     except PermissionDenied:
