@@ -342,6 +342,34 @@ def _comment_delete(org, catalogue):
     return Target(comment, "delete", f"/collab/comments/{comment.pk}", {}, actor="west_rep")
 
 
+def _saved_report(org):
+    from salesplan.reports import services as reports
+
+    return reports.save_report(by=org.west_rep, name="My pipeline", report="pipeline",
+                               filters={})
+
+
+def _saved_report_patch(org, catalogue):
+    saved = _saved_report(org)
+    return Target(saved, "patch", f"/reports/saved/{saved.pk}", {"shared": True},
+                  actor="west_rep")
+
+
+def _saved_report_delete(org, catalogue):
+    saved = _saved_report(org)
+    return Target(saved, "delete", f"/reports/saved/{saved.pk}", {}, actor="west_rep")
+
+
+def _schedule_delete(org, catalogue):
+    from salesplan.reports import services as reports
+
+    schedule = reports.schedule_report(by=org.west_rep, saved_report=_saved_report(org),
+                                       recipients=["rep@example.com"], frequency="weekly",
+                                       fmt="xlsx")
+    return Target(schedule, "delete", f"/reports/schedules/{schedule.pk}", {},
+                  actor="west_rep")
+
+
 WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _opportunity_move, _opportunity_close_lost, _opportunity_patch, _account_patch,
     _quote_patch, _quote_line_patch, _quote_line_add, _quote_line_delete, _quote_submit,
@@ -353,6 +381,7 @@ WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _price_entry_delete, _pricing_rule_patch, _pricing_rule_delete, _tax_rate_patch,
     _tax_rate_delete, _exchange_rate_replace, _exchange_rate_delete,
     _scoring_rule_patch, _scoring_rule_delete, _comment_patch, _comment_delete,
+    _saved_report_patch, _saved_report_delete, _schedule_delete,
 )]
 
 
