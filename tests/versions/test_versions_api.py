@@ -370,6 +370,50 @@ def _schedule_delete(org, catalogue):
                   actor="west_rep")
 
 
+def _plan(org, with_target: bool = False):
+    from salesplan.planning import services as planning
+
+    from ..planning.conftest import FY
+
+    plan = planning.create_plan(by=org.west_manager, name="West plan", fiscal_year=FY,
+                                team=org.west)
+    if with_target:
+        planning.set_plan_target(plan, by=org.west_manager, measure="bookings",
+                                 total=D(1200))
+    return plan
+
+
+def _plan_rename(org, catalogue):
+    plan = _plan(org)
+    return Target(plan, "patch", f"/plans/{plan.pk}", {"name": "Renamed"},
+                  actor="west_manager")
+
+
+def _plan_delete(org, catalogue):
+    plan = _plan(org)
+    return Target(plan, "delete", f"/plans/{plan.pk}", {}, actor="west_manager")
+
+
+def _plan_submit(org, catalogue):
+    plan = _plan(org)
+    return Target(plan, "post", f"/plans/{plan.pk}/submit", {}, actor="west_manager")
+
+
+def _plan_target(org, catalogue):
+    plan = _plan(org, with_target=True)
+    top = plan.objectives.get()
+    return Target(plan, "post", f"/plans/{plan.pk}/targets",
+                  {"measure": "bookings", "total": "2400"}, (top,), actor="west_manager")
+
+
+def _plan_allocate(org, catalogue):
+    plan = _plan(org, with_target=True)
+    top = plan.objectives.get()
+    return Target(plan, "post", f"/plans/{plan.pk}/allocate",
+                  {"objective_id": top.pk, "to": "reps", "method": "even"}, (top,),
+                  actor="west_manager")
+
+
 WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _opportunity_move, _opportunity_close_lost, _opportunity_patch, _account_patch,
     _quote_patch, _quote_line_patch, _quote_line_add, _quote_line_delete, _quote_submit,
@@ -382,6 +426,7 @@ WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _tax_rate_delete, _exchange_rate_replace, _exchange_rate_delete,
     _scoring_rule_patch, _scoring_rule_delete, _comment_patch, _comment_delete,
     _saved_report_patch, _saved_report_delete, _schedule_delete,
+    _plan_rename, _plan_delete, _plan_submit, _plan_target, _plan_allocate,
 )]
 
 
