@@ -76,7 +76,8 @@ def test_only_admins_change_the_matrix_page(org, client):
             "approver": "admin", "step": "3", "active": "on"}
     assert client.post("/quotes/matrix/", data).status_code == 403
     rule = ApprovalRule.objects.first()
-    assert client.post(f"/quotes/matrix/{rule.pk}/delete/").status_code == 403
+    assert client.post(f"/quotes/matrix/{rule.pk}/delete/",
+                       {"version": rule.version}).status_code == 403
     assert ApprovalRule.objects.count() == 3
     client.force_login(org.admin)
     client.post("/quotes/matrix/", data)
@@ -86,7 +87,7 @@ def test_only_admins_change_the_matrix_page(org, client):
                                     f"r{ten.pk}-metric": "discount",
                                     f"r{ten.pk}-threshold_pct": "12",
                                     f"r{ten.pk}-approver": "manager", f"r{ten.pk}-step": "1",
-                                    f"r{ten.pk}-active": "on"})
+                                    f"r{ten.pk}-active": "on", "version": ten.version})
     ten.refresh_from_db()
     assert (ten.name, ten.threshold_pct) == ("Discount above 12%", D(12))
 

@@ -414,6 +414,20 @@ def _plan_allocate(org, catalogue):
                   actor="west_manager")
 
 
+def _approval_rule_patch(org, catalogue):
+    from salesplan.proposals.models import ApprovalRule
+
+    rule = ApprovalRule.objects.order_by("step").first()
+    return Target(rule, "patch", f"/quotes/approval-rules/{rule.pk}", {"threshold_pct": "12"})
+
+
+def _approval_rule_delete(org, catalogue):
+    from salesplan.proposals.models import ApprovalRule
+
+    rule = ApprovalRule.objects.order_by("step").first()
+    return Target(rule, "delete", f"/quotes/approval-rules/{rule.pk}", {})
+
+
 WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _opportunity_move, _opportunity_close_lost, _opportunity_patch, _account_patch,
     _quote_patch, _quote_line_patch, _quote_line_add, _quote_line_delete, _quote_submit,
@@ -427,6 +441,7 @@ WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _scoring_rule_patch, _scoring_rule_delete, _comment_patch, _comment_delete,
     _saved_report_patch, _saved_report_delete, _schedule_delete,
     _plan_rename, _plan_delete, _plan_submit, _plan_target, _plan_allocate,
+    _approval_rule_patch, _approval_rule_delete,
 )]
 
 

@@ -280,6 +280,7 @@ class RuleOut(Schema):
     approver: str
     step: int
     active: bool
+    version: int
 
 
 class RuleIn(InputSchema):
@@ -298,6 +299,7 @@ class RulePatch(InputSchema):
     approver: choice_of(ApproverLevel) | None = None  # type: ignore[valid-type]
     step: int | None = Field(None, ge=1, le=9)
     active: bool | None = None
+    version: Version
 
 
 class TemplateOut(Schema):
@@ -412,14 +414,15 @@ def update_approval_rule(request, rule_id: int, payload: RulePatch):
     """Change a rule of the matrix (admins)."""
     rule = _rule(rule_id)
     data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
-    settings_services.update_rule(rule, by=request.auth, data=data)
+    version = data.pop("version")
+    settings_services.update_rule(rule, by=request.auth, data=data, expected_version=version)
     return ApprovalRule.objects.get(pk=rule.pk)
 
 
 @router.delete("/approval-rules/{int:rule_id}", response={204: None})
-def delete_approval_rule(request, rule_id: int):
+def delete_approval_rule(request, rule_id: int, version: VersionParam):
     """Remove a rule from the matrix (admins); approvals already asked for stay."""
-    settings_services.delete_rule(_rule(rule_id), by=request.auth)
+    settings_services.delete_rule(_rule(rule_id), by=request.auth, expected_version=version)
     return Status(204, None)
 
 

@@ -387,7 +387,8 @@ def matrix(request):
                     settings_services.create_rule(by=request.user, data=data)
                 else:
                     settings_services.update_rule(ApprovalRule.objects.get(pk=instance.pk),
-                                                  by=request.user, data=data)
+                                                  by=request.user, data=data,
+                                                  expected_version=posted_version(request.POST))
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
@@ -407,7 +408,8 @@ def matrix_delete(request, rule_pk: int):
     rule = ApprovalRule.objects.filter(pk=rule_pk).first()
     if rule is None:
         raise Http404("No such rule.")
-    settings_services.delete_rule(rule, by=request.user)
+    settings_services.delete_rule(rule, by=request.user,
+                                  expected_version=posted_version(request.POST))
     messages.success(request, f"Rule “{rule.name}” removed.")
     return redirect("web:proposals:matrix")
 
