@@ -428,6 +428,20 @@ def _approval_rule_delete(org, catalogue):
     return Target(rule, "delete", f"/quotes/approval-rules/{rule.pk}", {})
 
 
+def _quality_settings_patch(org, catalogue):
+    from salesplan.quality.models import QualitySettings
+
+    return Target(QualitySettings.current(), "patch", "/quality/settings",
+                  {"stale_after_days": 14})
+
+
+def _required_field_delete(org, catalogue):
+    from salesplan.quality import services as quality
+
+    rule = quality.add_required_field(by=org.admin, record_type="account", field="industry")
+    return Target(rule, "delete", f"/quality/policy/{rule.pk}", {})
+
+
 WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _opportunity_move, _opportunity_close_lost, _opportunity_patch, _account_patch,
     _quote_patch, _quote_line_patch, _quote_line_add, _quote_line_delete, _quote_submit,
@@ -441,7 +455,8 @@ WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _scoring_rule_patch, _scoring_rule_delete, _comment_patch, _comment_delete,
     _saved_report_patch, _saved_report_delete, _schedule_delete,
     _plan_rename, _plan_delete, _plan_submit, _plan_target, _plan_allocate,
-    _approval_rule_patch, _approval_rule_delete,
+    _approval_rule_patch, _approval_rule_delete, _quality_settings_patch,
+    _required_field_delete,
 )]
 
 
