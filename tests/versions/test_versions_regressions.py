@@ -157,3 +157,18 @@ def test_a_stale_campaign_page_edit_shows_the_reload_message(org):
     response = client.post(url, form, headers={"Referer": url}, follow=True)
     assert STALE_MESSAGE in response.content.decode()
     assert Campaign.objects.get(pk=campaign.pk).name == "Renamed"
+
+
+@pytest.mark.parametrize("sent", [{"version": "1"}, {}], ids=["stale", "missing"])
+def test_a_stale_or_version_less_settings_form_saves_nothing(org, sent):
+    from salesplan.org.models import Company
+    from salesplan.org.services_company import update_company
+
+    company = Company.current()
+    update_company(company, by=org.admin, data={"name": "Acme Sales"},
+                   expected_version=company.version)
+    form = {"name": "Mine", "default_currency": "USD", "fiscal_year_start_month": 1,
+            "time_zone": "UTC", "working_days": [0], **sent}
+    response = _logged_in(org.admin).post("/settings/", form, follow=True)
+    assert STALE_MESSAGE in response.content.decode()
+    assert Company.current().name == "Acme Sales"
