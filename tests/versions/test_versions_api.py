@@ -205,11 +205,11 @@ def _named_account_delete(org, catalogue):
 def _exception_approve(org, catalogue):
     from datetime import timedelta
 
-    from django.utils import timezone
+    from salesplan.core.clock import company_today
 
     exception = territories.request_exception(
         by=org.west_rep, account=make_account(org.admin), reason="Referral",
-        until=timezone.localdate() + timedelta(days=7))
+        until=company_today() + timedelta(days=7))
     exception = BoundaryException.objects.get(pk=exception.pk)
     return Target(exception, "post", f"/territories/exceptions/{exception.pk}/approve",
                   {"note": "ok"}, actor="west_manager")
