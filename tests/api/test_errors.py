@@ -55,7 +55,7 @@ def test_body_that_is_not_an_object_is_refused(org, api_as, raw):
 
 def test_patch_without_version_is_refused(org, api_as, deal):
     assert_problem(api_as(org.west_rep).patch(f"/opportunities/{deal.pk}", {"name": "x"}),
-                   422, "version")
+                   428, "version")
 
 
 def test_stale_version_is_a_conflict_and_changes_nothing(org, api_as):

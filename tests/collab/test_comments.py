@@ -122,13 +122,14 @@ def test_api_refuses_invisible_records_blind_mentions_and_others_edits(org, api_
     theirs = manager.post("/collab/comments", {"target": "lead", "target_id": west_lead.pk,
                                                "body": "original"}).data
     # The rep sees the manager's comment on their lead but may not change it.
-    assert_problem(west.patch(f"/collab/comments/{theirs['id']}", {"body": "hacked"}), 403)
-    assert_problem(west.delete(f"/collab/comments/{theirs['id']}"), 403)
-    assert_problem(east.patch(f"/collab/comments/{theirs['id']}", {"body": "hacked"}), 404)
+    url, read = f"/collab/comments/{theirs['id']}", {"version": theirs["version"]}
+    assert_problem(west.patch(url, {"body": "hacked", **read}), 403)
+    assert_problem(west.delete(f"{url}?version={theirs['version']}"), 403)
+    assert_problem(east.patch(url, {"body": "hacked", **read}), 404)
     assert Comment.objects.get(pk=theirs["id"]).body == "original"
-    edited = manager.patch(f"/collab/comments/{theirs['id']}", {"body": "better"})
+    edited = manager.patch(url, {"body": "better", **read})
     assert edited.status_code == 200 and edited.data["edited_at"]
-    assert manager.delete(f"/collab/comments/{theirs['id']}").status_code == 204
+    assert manager.delete(f"{url}?version={edited.data['version']}").status_code == 204
 
 
 # --- Pages --------------------------------------------------------------------------------

@@ -24,3 +24,10 @@ def won(owner, amount: str, close_date: date, **fields):
     position = pipeline.stages.get(kind="won").position
     return make_opportunity(owner, stage_position=position, amount=Decimal(amount),
                             close_date=close_date, **fields)
+
+
+def pv(plan) -> dict:
+    """The `version` of a plan (or plan id) as a client that has just read it sends it."""
+    from salesplan.planning.models import Plan
+
+    return {"version": Plan.objects.get(pk=getattr(plan, "pk", plan)).version}

@@ -6,7 +6,7 @@ from salesplan.planning import services
 from salesplan.planning.models import Plan
 
 from ..api.conftest import assert_problem
-from .conftest import FY
+from .conftest import FY, pv
 
 P = "/plans"
 
@@ -18,11 +18,12 @@ def test_manager_plans_allocates_and_a_rep_commits(org, api_as):
     assert created.status_code == 201, created.data
     pid = created.data["id"]
     assert created.data["status"] == "draft" and created.data["team_name"] == "West"
-    rows = manager.post(f"{P}/{pid}/targets", {"measure": "bookings", "total": "1200"}).data
+    rows = manager.post(f"{P}/{pid}/targets", {
+        **pv(pid), "measure": "bookings", "total": "1200"}).data
     top = rows[0]
     assert top["total"] == "1200.00" and top["months"][0] == "100.00"
     assert top["quarters"] == ["300.00"] * 4
-    rows = manager.post(f"{P}/{pid}/allocate", {"objective_id": top["id"], "to": "reps",
+    rows = manager.post(f"{P}/{pid}/allocate", {**pv(pid), "objective_id": top["id"], "to": "reps",
                                                 "method": "even"})
     assert rows.status_code == 201, rows.data
     assert [r["total"] for r in rows.data if r["level"] == "rep"] == ["600.00", "600.00"]
@@ -44,16 +45,17 @@ def test_status_changes_only_by_their_own_post(org, api_as, west_plan):
     patched = manager.patch(f"{P}/{west_plan.pk}", {"name": "Renamed", "version": 1,
                                                     "status": "approved"})
     assert_problem(patched, 422)
-    refused = manager.post(f"{P}/{west_plan.pk}/activate")
+    refused = manager.post(f"{P}/{west_plan.pk}/activate", pv(west_plan.pk))
     assert_problem(refused, 422, "status")
     assert Plan.objects.get(pk=west_plan.pk).status == "draft"
-    assert manager.post(f"{P}/{west_plan.pk}/submit").data["status"] == "submitted"
-    assert_problem(manager.post(f"{P}/{west_plan.pk}/approve"), 403)
-    approved = api_as(org.vp).post(f"{P}/{west_plan.pk}/approve")
+    submitted = manager.post(f"{P}/{west_plan.pk}/submit", pv(west_plan.pk))
+    assert submitted.data["status"] == "submitted"
+    assert_problem(manager.post(f"{P}/{west_plan.pk}/approve", pv(west_plan.pk)), 403)
+    approved = api_as(org.vp).post(f"{P}/{west_plan.pk}/approve", pv(west_plan.pk))
     assert approved.data["status"] == "approved" and approved.data["revision_number"] == 1
     revisions = manager.get(f"{P}/{west_plan.pk}/revisions").data
     assert [(r["number"], r["reason"]) for r in revisions] == [(1, "Approved.")]
-    no_reason = manager.post(f"{P}/{west_plan.pk}/targets", {"measure": "units",
+    no_reason = manager.post(f"{P}/{west_plan.pk}/targets", {**pv(west_plan.pk), "measure": "units",
                                                              "total": "10"})
     assert_problem(no_reason, 422, "reason")
 
@@ -66,17 +68,18 @@ def test_who_may_do_what(org, api_as, west_plan):
     rep = api_as(org.west_rep)
     assert rep.get(url).status_code == 200
     assert_problem(rep.patch(url, {"name": "Mine", "version": 1}), 403)
-    assert_problem(rep.post(f"{url}/targets", {"measure": "bookings", "total": "1"}), 403)
+    assert_problem(rep.post(f"{url}/targets", {
+        **pv(west_plan), "measure": "bookings", "total": "1"}), 403)
     # Another team's manager and rep do not see it at all.
     assert_problem(api_as(org.east_manager).get(url), 404)
-    assert_problem(api_as(org.east_rep).post(f"{url}/submit"), 404)
+    assert_problem(api_as(org.east_rep).post(f"{url}/submit", pv(west_plan)), 404)
     assert_problem(api_as(org.east_rep).post(f"{url}/commitments", {
         "measure": "bookings", "months": ["1"] * 12}), 404)
     # Executives and marketing read; they change nothing.
     for reader in (org.executive, org.marketer):
         api = api_as(reader)
         assert api.get(f"{url}/objectives").data[0]["total"] == "100.00"
-        assert_problem(api.post(f"{url}/submit"), 403)
+        assert_problem(api.post(f"{url}/submit", pv(west_plan)), 403)
     # Managers create plans for their own teams only; and plans cannot overlap.
     east = api_as(org.west_manager).post(P, {"name": "East", "fiscal_year": FY,
                                              "team_id": org.east.pk})
@@ -89,18 +92,18 @@ def test_who_may_do_what(org, api_as, west_plan):
 
 def test_custom_weights_by_id_and_product_lines_by_name(org, api_as, west_plan):
     api = api_as(org.west_manager)
-    top = api.post(f"{P}/{west_plan.pk}/targets", {"measure": "bookings",
+    top = api.post(f"{P}/{west_plan.pk}/targets", {**pv(west_plan.pk), "measure": "bookings",
                                                    "total": "1000"}).data[0]
-    custom = api.post(f"{P}/{west_plan.pk}/allocate", {
+    custom = api.post(f"{P}/{west_plan.pk}/allocate", {**pv(west_plan.pk), 
         "objective_id": top["id"], "to": "reps", "method": "custom",
         "weights": {str(org.west_rep.pk): "4", str(org.west_rep2.pk): "1"}})
     assert {r["rep_id"]: r["total"] for r in custom.data if r["level"] == "rep"} == {
         org.west_rep.pk: "800.00", org.west_rep2.pk: "200.00"}
-    bad = api.post(f"{P}/{west_plan.pk}/allocate", {
+    bad = api.post(f"{P}/{west_plan.pk}/allocate", {**pv(west_plan.pk), 
         "objective_id": top["id"], "to": "reps", "method": "custom",
         "weights": {str(org.east_rep.pk): "1"}})
     assert_problem(bad, 422, "weights")
-    lines = api.post(f"{P}/{west_plan.pk}/allocate", {
+    lines = api.post(f"{P}/{west_plan.pk}/allocate", {**pv(west_plan.pk), 
         "objective_id": top["id"], "to": "product_lines", "method": "even",
         "weights": {"Hardware": "1", "Software": "1"}})
     assert [(r["label"], r["total"]) for r in lines.data if r["level"] == "product_line"] == [

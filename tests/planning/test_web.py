@@ -7,7 +7,7 @@ from django.test import Client
 from salesplan.planning import services
 from salesplan.planning.models import Commitment, Objective, Plan
 
-from .conftest import FY
+from .conftest import FY, pv
 
 
 def login(user) -> Client:
@@ -24,17 +24,20 @@ def test_manager_builds_a_plan_in_the_pages(org):
                                        "team": org.west.pk})
     plan = Plan.objects.get(name="West FY26")
     assert created.url == f"/plans/{plan.pk}/"
-    web.post(f"/plans/{plan.pk}/targets/set/", {"measure": "bookings", "total": "2400",
+    web.post(f"/plans/{plan.pk}/targets/set/", {
+        **pv(plan.pk), "measure": "bookings", "total": "2400",
                                                 "phasing": "even"})
     top = Objective.objects.get(plan=plan, parent=None)
-    web.post(f"/plans/{plan.pk}/allocations/new/", {"objective": top.pk, "to": "reps",
+    web.post(f"/plans/{plan.pk}/allocations/new/", {
+        **pv(plan.pk), "objective": top.pk, "to": "reps",
                                                     "method": "even"})
     assert Objective.objects.filter(plan=plan, level="rep").count() == 2
     detail = web.get(f"/plans/{plan.pk}/")
     assert b"1,200.00" in detail.content and b"Submit for approval" in detail.content
-    web.post(f"/plans/{plan.pk}/status/submit/")
+    web.post(f"/plans/{plan.pk}/status/submit/", pv(plan.pk))
     assert Plan.objects.get(pk=plan.pk).status == "submitted"
-    refused = web.post(f"/plans/{plan.pk}/status/activate/", follow=True)
+    refused = web.post(f"/plans/{plan.pk}/status/activate/", pv(plan.pk),
+                       follow=True)
     assert b"only a plan that is approved can become active" in refused.content
     assert Plan.objects.get(pk=plan.pk).status == "submitted"
 
@@ -47,7 +50,8 @@ def test_rep_commits_and_cannot_edit(org, west_plan):
     months = {f"m{i}": "100" for i in range(1, 13)}
     web.post(f"/plans/{west_plan.pk}/commitments/submit/", {"measure": "bookings", **months})
     assert sum(c.amount for c in Commitment.objects.filter(rep=org.west_rep)) == Decimal(1200)
-    denied = web.post(f"/plans/{west_plan.pk}/targets/set/", {"measure": "bookings",
+    denied = web.post(f"/plans/{west_plan.pk}/targets/set/", {
+        **pv(west_plan.pk), "measure": "bookings",
                                                                "total": "1", "phasing": "even"})
     assert denied.status_code == 403
     assert login(org.east_manager).get(f"/plans/{west_plan.pk}/").status_code == 404

@@ -79,7 +79,8 @@ def test_reps_and_managers_read_but_only_admins_write(org, api_as, catalogue):
                                           f"{router.pk}", {"list_price": "1"}), 403)
         assert_problem(caller.post(f"{P}/rules", {"name": "Mine", "kind": "promotion",
                                                   "discount_pct": "90"}), 403)
-        assert_problem(caller.delete(f"{P}/rules/{catalogue.promotion.pk}"), 403)
+        assert_problem(caller.delete(f"{P}/rules/{catalogue.promotion.pk}"
+                                     f"?version={catalogue.promotion.version}"), 403)
     router.refresh_from_db()
     assert router.name == "Router"
     assert PriceBookEntry.objects.get(price_book=catalogue.usd, product=router).list_price \
@@ -112,7 +113,8 @@ def test_standard_book_switch_and_conversion(org, api_as, catalogue):
     assert book.status_code == 201, book.data
     books = {b["name"]: b["is_standard"] for b in admin.get(f"{P}/price-books").data}
     assert books["Standard USD"] is False and books["New standard"] is True
-    assert_problem(admin.delete(f"{P}/price-books/{book.data['id']}"), 422, "is_standard")
+    assert_problem(admin.delete(f"{P}/price-books/{book.data['id']}"
+                                f"?version={book.data['version']}"), 422, "is_standard")
     rate = admin.post(f"{P}/exchange-rates", {"base": "EUR", "quote": "USD", "rate": "1.08",
                                               "date": "2026-01-01"})
     assert rate.status_code == 201, rate.data

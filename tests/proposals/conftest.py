@@ -61,3 +61,15 @@ def west_quote(org):
     installation at 150 with no discount."""
     return stored_quote(org.west_rep, [("RT-100", "10", "100", "15", "60"),
                                        ("SV-INST", "5", "150", "0", "40")])
+
+
+def qv(quote, **body) -> dict:
+    """The body of a change to a quote carrying the quote's current version, as sent by a
+    client that has just read it (a quote, a quote's id or its API answer)."""
+    pk = quote if isinstance(quote, int) else quote["id"] if isinstance(quote, dict) else quote.pk
+    return {**body, "version": Quote.objects.get(pk=pk).version}
+
+
+def qv_query(quote) -> str:
+    """`?version=n` for a DELETE of (or on) a quote."""
+    return f"?version={qv(quote)['version']}"

@@ -81,8 +81,8 @@ def test_only_admins_edit_the_matrix_over_the_api(org, api_as):
             "name": "Mine", "metric": "discount", "threshold_pct": "50",
             "approver": "manager"}), 403)
         assert_problem(caller.patch(f"/quotes/approval-rules/{rule_id}",
-                                    {"threshold_pct": "90"}), 403)
-        assert_problem(caller.delete(f"/quotes/approval-rules/{rule_id}"), 403)
+                                    {"threshold_pct": "90", "version": 1}), 403)
+        assert_problem(caller.delete(f"/quotes/approval-rules/{rule_id}?version=1"), 403)
     assert list(ApprovalRule.objects.values_list("id", "threshold_pct")) == before
 
     admin = api_as(org.admin)
@@ -93,9 +93,11 @@ def test_only_admins_edit_the_matrix_over_the_api(org, api_as):
     assert_problem(admin.post("/quotes/approval-rules", {
         "name": "Bad", "metric": "discount", "threshold_pct": "150", "approver": "manager"}),
         422, "threshold_pct")
-    changed = admin.patch(f"/quotes/approval-rules/{rule_id}", {"threshold_pct": "12.5"})
-    assert changed.data["threshold_pct"] == "12.50"
-    assert admin.delete(f"/quotes/approval-rules/{created.data['id']}").status_code == 204
+    changed = admin.patch(f"/quotes/approval-rules/{rule_id}",
+                          {"threshold_pct": "12.5", "version": 1})
+    assert changed.data["threshold_pct"] == "12.50" and changed.data["version"] == 2
+    new_rule = f"/quotes/approval-rules/{created.data['id']}?version={created.data['version']}"
+    assert admin.delete(new_rule).status_code == 204
     assert ApprovalRule.objects.count() == 3
     from salesplan.core.audit import history_for
 

@@ -17,6 +17,7 @@ from salesplan.proposals.models import QuoteLine, QuoteVersion
 
 from ..api.conftest import assert_problem
 from ..factories import make_account, make_opportunity
+from .conftest import qv, qv_query
 
 Q = "/quotes"
 
@@ -74,7 +75,7 @@ def test_a_quote_is_priced_line_by_line_with_explanations_and_tax(org, api_as, s
     assert created.data["total"] == "2391.67"
     # Tiers are the company's prices: within the rep's limit, it is approved at once.
     quote_id = created.data["id"]
-    assert rep.post(f"{Q}/{quote_id}/submit").data["status"] == "approved"
+    assert rep.post(f"{Q}/{quote_id}/submit", qv(quote_id)).data["status"] == "approved"
 
 
 def test_bad_lines_are_refused_by_line_and_field_and_nothing_is_saved(org, api_as, shop):
@@ -92,10 +93,10 @@ def test_bad_lines_are_refused_by_line_and_field_and_nothing_is_saved(org, api_a
     assert_problem(too_deep, 422, "lines.0.discount_pct")
     assert not QuoteVersion.objects.exists()
     quote = rep.post(Q, {"opportunity_id": shop["opportunity"].pk}).data
-    added = rep.post(f"{Q}/{quote['id']}/lines", {"product_id": shop["router"].pk,
-                                                   "quantity": "2"})
+    added = rep.post(f"{Q}/{quote['id']}/lines", qv(quote, product_id=shop["router"].pk,
+                                                      quantity="2"))
     assert added.status_code == 201 and added.data["line_net"] == "200.00"
-    unknown = rep.post(f"{Q}/{quote['id']}/lines", {"product_id": 999999, "quantity": "2"})
+    unknown = rep.post(f"{Q}/{quote['id']}/lines", qv(quote, product_id=999999, quantity="2"))
     assert_problem(unknown, 422, "lines[1].product_id")
     assert QuoteLine.objects.filter(quote_version__quote_id=quote["id"]).count() == 1
     assert rep.get(f"{Q}/{quote['id']}").data["total"] == "214.50"
@@ -106,20 +107,20 @@ def test_editing_lines_reprices_and_the_snapshot_stays_when_prices_change(org, a
     quote = rep.post(Q, {"opportunity_id": shop["opportunity"].pk, "lines": [
         {"product_id": shop["router"].pk, "quantity": "5"}]}).data
     line_id = quote["current"]["lines"][0]["id"]
-    added = rep.post(f"{Q}/{quote['id']}/lines", {"product_id": shop["install"].pk,
-                                                   "quantity": "2"}).data
-    changed = rep.patch(f"{Q}/{quote['id']}/lines/{line_id}", {"quantity": "12"})
+    added = rep.post(f"{Q}/{quote['id']}/lines", qv(quote, product_id=shop["install"].pk,
+                                                      quantity="2")).data
+    changed = rep.patch(f"{Q}/{quote['id']}/lines/{line_id}", qv(quote, quantity="12"))
     assert changed.data["line_net"] == "1180.00"  # 10 × 100 + 2 × 90
     assert changed.data["id"] == line_id
-    assert rep.delete(f"{Q}/{quote['id']}/lines/{line_id}").status_code == 204
+    assert rep.delete(f"{Q}/{quote['id']}/lines/{line_id}{qv_query(quote)}").status_code == 204
     [left] = rep.get(f"{Q}/{quote['id']}/lines").data
     assert (left["id"], left["position"], left["line_net"]) == (added["id"], 1, "300.00")
-    rep.delete(f"{Q}/{quote['id']}/lines/{left['id']}")
-    rep.post(f"{Q}/{quote['id']}/lines", {"product_id": shop["router"].pk, "quantity": "12"})
+    rep.delete(f"{Q}/{quote['id']}/lines/{left['id']}{qv_query(quote)}")
+    rep.post(f"{Q}/{quote['id']}/lines", qv(quote, product_id=shop["router"].pk, quantity="12"))
     pricing.set_entry(shop["book"], shop["install"], by=org.admin, list_price=D(200))
     line = QuoteLine.objects.get(quote_version__quote_id=quote["id"])
     assert line.line_net == D("1180.00")
-    assert rep.delete(f"{Q}/{quote['id']}/lines/{line.pk}").status_code == 204
+    assert rep.delete(f"{Q}/{quote['id']}/lines/{line.pk}{qv_query(quote)}").status_code == 204
     assert rep.get(f"{Q}/{quote['id']}").data["total"] == "0.00"
 
 
@@ -134,8 +135,8 @@ def test_a_line_under_its_floor_cannot_be_sent_without_approval(org, api_as, sho
         {"product_id": shop["cable"].pk, "quantity": "100", "discount_pct": "70"}]}).data
     line = low["current"]["lines"][0]
     assert line["below_floor"] is True and line["below_min_margin"] is True
-    assert_problem(rep.post(f"{Q}/{low['id']}/send"), 422, "status")
-    rep.post(f"{Q}/{low['id']}/submit")
+    assert_problem(rep.post(f"{Q}/{low['id']}/send", qv(low)), 422, "status")
+    rep.post(f"{Q}/{low['id']}/submit", qv(low))
     reasons = {r["rule"] for a in rep.get(f"{Q}/{low['id']}/approvals").data
                for r in a["reasons"]}
     assert reasons == {"Below floor or minimum margin", "Discount above 10%",

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 from salesplan.proposals.models import ApprovalRule, Quote, QuoteLine
 
-from .conftest import stored_quote
+from .conftest import qv, stored_quote
 from .test_pricing import shop  # noqa: F401 - the catalogue fixture
 
 
@@ -19,7 +19,7 @@ def test_a_rep_adds_a_line_with_htmx_and_sees_it_priced(org, client, shop):  # n
     quote = Quote.objects.get(opportunity=opportunity)
     assert created.url == f"/quotes/{quote.pk}/"
     fragment = client.post(f"/quotes/{quote.pk}/lines/add/", {
-        "product": shop["router"].pk, "quantity": "11", "discount_pct": "12"},
+        "product": shop["router"].pk, "quantity": "11", "discount_pct": "12", **qv(quote)},
         headers={"HX-Request": "true"})
     html = fragment.content.decode()
     assert html.lstrip().startswith('<section class="card" aria-labelledby="lines-heading"')
@@ -27,7 +27,8 @@ def test_a_rep_adds_a_line_with_htmx_and_sees_it_priced(org, client, shop):  # n
     # 1,090 less the rep's 12% = 959.20; over the rep's 10%: the manager must approve.
     assert "959.20" in html and "Needs approval" in html and "Discount above 10%" in html
     refused = client.post(f"/quotes/{quote.pk}/lines/add/", {
-        "product": shop["router"].pk, "quantity": "-3"}, headers={"HX-Request": "true"})
+        "product": shop["router"].pk, "quantity": "-3", **qv(quote)},
+        headers={"HX-Request": "true"})
     assert "quantity" in refused.content.decode()
     assert QuoteLine.objects.filter(quote_version__quote=quote).count() == 1
     page = client.get(f"/quotes/{quote.pk}/")
@@ -39,14 +40,14 @@ def test_others_do_not_see_or_change_a_reps_quote(org, client, west_quote):
     for outsider in (org.east_rep, org.west_rep2, org.east_manager):
         client.force_login(outsider)
         assert client.get(url).status_code == 404
-        assert client.post(f"{url}status/submit/").status_code == 404
+        assert client.post(f"{url}status/submit/", qv(west_quote)).status_code == 404
         assert client.get(f"/quotes/opportunity/{west_quote.opportunity_id}/panel/"
                           ).status_code == 404
         assert west_quote.number not in client.get("/quotes/").content.decode()
     client.force_login(org.executive)
     assert client.get(url).status_code == 200
-    assert client.post(f"{url}status/submit/").status_code == 403
-    assert client.post(f"{url}versions/new/").status_code == 403
+    assert client.post(f"{url}status/submit/", qv(west_quote)).status_code == 403
+    assert client.post(f"{url}versions/new/", qv(west_quote)).status_code == 403
     assert Quote.objects.get(pk=west_quote.pk).status == "draft"
     assert Quote.objects.get(pk=west_quote.pk).current_number == 1
     client.force_login(org.west_manager)
@@ -55,14 +56,14 @@ def test_others_do_not_see_or_change_a_reps_quote(org, client, west_quote):
 
 def test_the_manager_approves_from_the_inbox(org, client, west_quote):
     client.force_login(org.west_rep)
-    client.post(f"/quotes/{west_quote.pk}/status/submit/")
+    client.post(f"/quotes/{west_quote.pk}/status/submit/", qv(west_quote))
     assert Quote.objects.get(pk=west_quote.pk).status == "in_approval"
     client.force_login(org.west_manager)
     inbox = client.get("/quotes/approvals/").content.decode()
     assert west_quote.number in inbox and "Discount above 10%" in inbox and "RT-100" in inbox
     approval = west_quote.versions.get().approvals.get()
     client.post(f"/quotes/{west_quote.pk}/approvals/{approval.pk}/approve/",
-                {"comment": "Fine", "next": "inbox"})
+                qv(west_quote, comment="Fine", next="inbox"))
     assert Quote.objects.get(pk=west_quote.pk).status == "approved"
     assert west_quote.number not in client.get("/quotes/approvals/").content.decode()
 
@@ -75,7 +76,8 @@ def test_only_admins_change_the_matrix_page(org, client):
             "approver": "admin", "step": "3", "active": "on"}
     assert client.post("/quotes/matrix/", data).status_code == 403
     rule = ApprovalRule.objects.first()
-    assert client.post(f"/quotes/matrix/{rule.pk}/delete/").status_code == 403
+    assert client.post(f"/quotes/matrix/{rule.pk}/delete/",
+                       {"version": rule.version}).status_code == 403
     assert ApprovalRule.objects.count() == 3
     client.force_login(org.admin)
     client.post("/quotes/matrix/", data)
@@ -85,7 +87,7 @@ def test_only_admins_change_the_matrix_page(org, client):
                                     f"r{ten.pk}-metric": "discount",
                                     f"r{ten.pk}-threshold_pct": "12",
                                     f"r{ten.pk}-approver": "manager", f"r{ten.pk}-step": "1",
-                                    f"r{ten.pk}-active": "on"})
+                                    f"r{ten.pk}-active": "on", "version": ten.version})
     ten.refresh_from_db()
     assert (ten.name, ten.threshold_pct) == ("Discount above 12%", D(12))
 
@@ -93,8 +95,8 @@ def test_only_admins_change_the_matrix_page(org, client):
 def test_an_older_version_stays_readable(org, client):
     quote = stored_quote(org.west_rep, [("RT-100", "1", "100", "0", "60")])
     client.force_login(org.west_rep)
-    client.post(f"/quotes/{quote.pk}/status/send/")
-    client.post(f"/quotes/{quote.pk}/versions/new/")
+    client.post(f"/quotes/{quote.pk}/status/send/", qv(quote))
+    client.post(f"/quotes/{quote.pk}/versions/new/", qv(quote))
     old = client.get(f"/quotes/{quote.pk}/versions/1/").content.decode()
     assert "an older version" in old and "sent" in old
 

@@ -16,7 +16,7 @@ from salesplan.proposals import services
 from salesplan.proposals.models import Approval, Quote, QuoteVersion
 
 from ..api.conftest import assert_problem
-from .conftest import stored_quote
+from .conftest import qv, qv_query, stored_quote
 
 Q = "/quotes"
 
@@ -31,37 +31,37 @@ def test_over_the_limit_it_waits_for_the_manager_then_is_sent_and_accepted(org, 
     assert [(line["line_net"], line["margin"]) for line in detail["current"]["lines"]] == [
         ("850.00", "250.00"), ("750.00", "550.00")]
     # Over the rep's 10%: it cannot be sent before the manager approves.
-    refused = rep.post(f"{url}/send")
+    refused = rep.post(f"{url}/send", qv(west_quote))
     assert "needs approval" in assert_problem(refused, 422, "status")["detail"]
-    submitted = rep.post(f"{url}/submit").data
+    submitted = rep.post(f"{url}/submit", qv(west_quote)).data
     assert submitted["status"] == "in_approval"
     approvals = rep.get(f"{url}/approvals").data
     assert [(a["step"], a["approver"], a["can_decide"]) for a in approvals] == [
         (1, "manager", False)]
     assert approvals[0]["reasons"][0]["lines"] == [
         {"line": 1, "sku": "RT-100", "why": "extra discount 15%"}]
-    assert_problem(rep.post(f"{url}/approvals/{approvals[0]['id']}/approve"), 403)
-    assert_problem(rep.post(f"{url}/send"), 422, "status")
+    assert_problem(rep.post(f"{url}/approvals/{approvals[0]['id']}/approve", qv(west_quote)), 403)
+    assert_problem(rep.post(f"{url}/send", qv(west_quote)), 422, "status")
     # The manager sees it in the inbox, with the lines and the rule.
     inbox = manager.get(f"{Q}/approvals/inbox").data
     assert [(i["quote"]["number"], i["approval"]["reasons"][0]["rule"]) for i in inbox] == [
         (west_quote.number, "Discount above 10%")]
     assert api_as(org.east_manager).get(f"{Q}/approvals/inbox").data == []
     approved = manager.post(f"{url}/approvals/{approvals[0]['id']}/approve",
-                            {"comment": "Strategic account."})
+                            qv(west_quote, comment="Strategic account."))
     assert approved.data["status"] == "approved" and approved.data["comment"] == \
         "Strategic account."
     assert rep.get(url).data["status"] == "approved"
-    assert rep.post(f"{url}/send").data["status"] == "sent"
+    assert rep.post(f"{url}/send", qv(west_quote)).data["status"] == "sent"
     # A PATCH never changes a status; a sent quote is not edited.
     assert_problem(rep.patch(url, {"status": "accepted", "version": 1}), 422, "status")
     patched = rep.patch(url, {"payment_terms": "Net 60", "version": rep.get(url).data["version"]})
     assert "Create a new version" in assert_problem(patched, 422, "status")["detail"]
     line_id = detail["current"]["lines"][0]["id"]
-    assert_problem(rep.patch(f"{url}/lines/{line_id}", {"quantity": "1"}), 422, "status")
+    assert_problem(rep.patch(f"{url}/lines/{line_id}", qv(west_quote, quantity="1")), 422, "status")
     assert QuoteVersion.objects.get(quote=west_quote).payment_terms == "Net 30"
     # Accepting wins the deal with the quote's total.
-    accepted = rep.post(f"{url}/accept")
+    accepted = rep.post(f"{url}/accept", qv(west_quote))
     assert accepted.data["status"] == "accepted", accepted.data
     opportunity = Opportunity.objects.get(pk=west_quote.opportunity_id)
     assert (opportunity.status, opportunity.amount) == ("won", D("1600.00"))
@@ -79,22 +79,22 @@ def test_two_steps_are_decided_in_order_and_a_rejection_returns_the_quote_to_dra
                                                                                   api_as):
     quote = stored_quote(org.west_rep, [("RT-100", "4", "100", "25", "60")])
     url = f"{Q}/{quote.pk}"
-    api_as(org.west_rep).post(f"{url}/submit")
+    api_as(org.west_rep).post(f"{url}/submit", qv(quote))
     step1, step2 = api_as(org.west_rep).get(f"{url}/approvals").data
     assert (step1["approver"], step2["approver"]) == ("manager", "director")
     vp, manager = api_as(org.vp), api_as(org.west_manager)
     # The director's step waits for the manager's; the team's manager is no director.
     assert vp.get(f"{Q}/approvals/inbox").data[0]["approval"]["id"] == step1["id"]
-    assert_problem(vp.post(f"{url}/approvals/{step2['id']}/approve"), 422, "step")
-    assert_problem(manager.post(f"{url}/approvals/{step2['id']}/approve"), 403)
-    manager.post(f"{url}/approvals/{step1['id']}/approve")
+    assert_problem(vp.post(f"{url}/approvals/{step2['id']}/approve", qv(quote)), 422, "step")
+    assert_problem(manager.post(f"{url}/approvals/{step2['id']}/approve", qv(quote)), 403)
+    manager.post(f"{url}/approvals/{step1['id']}/approve", qv(quote))
     assert api_as(org.west_rep).get(url).data["status"] == "in_approval"
-    assert_problem(vp.post(f"{url}/approvals/{step2['id']}/reject"), 422, "comment")
-    rejected = vp.post(f"{url}/approvals/{step2['id']}/reject", {"comment": "Too deep."})
+    assert_problem(vp.post(f"{url}/approvals/{step2['id']}/reject", qv(quote)), 422, "comment")
+    rejected = vp.post(f"{url}/approvals/{step2['id']}/reject", qv(quote, comment="Too deep."))
     assert rejected.data["status"] == "rejected"
     assert api_as(org.west_rep).get(url).data["status"] == "draft"
     # Submitted again, it needs both steps again.
-    api_as(org.west_rep).post(f"{url}/submit")
+    api_as(org.west_rep).post(f"{url}/submit", qv(quote))
     pending = [a for a in api_as(org.west_rep).get(f"{url}/approvals").data
                if a["status"] == "pending"]
     assert [a["step"] for a in pending] == [1, 2]
@@ -103,9 +103,9 @@ def test_two_steps_are_decided_in_order_and_a_rejection_returns_the_quote_to_dra
 def test_within_the_limit_it_is_approved_at_once_and_may_be_sent_from_draft(org, api_as):
     quote = stored_quote(org.west_rep, [("RT-100", "2", "100", "10", "60")])
     rep = api_as(org.west_rep)
-    assert rep.post(f"{Q}/{quote.pk}/send").data["status"] == "sent"
+    assert rep.post(f"{Q}/{quote.pk}/send", qv(quote)).data["status"] == "sent"
     other = stored_quote(org.west_rep, [("RT-100", "2", "100", "0", "60")])
-    assert rep.post(f"{Q}/{other.pk}/submit").data["status"] == "approved"
+    assert rep.post(f"{Q}/{other.pk}/submit", qv(other)).data["status"] == "approved"
     assert not Approval.objects.filter(quote_version__quote=other).exists()
 
 
@@ -116,8 +116,8 @@ def test_only_one_quote_per_opportunity_is_accepted(org, api_as, west_quote):
         quote.status = "sent"
         quote.save()
     rep = api_as(org.west_rep)
-    assert rep.post(f"{Q}/{second.pk}/accept").data["status"] == "accepted"
-    refused = rep.post(f"{Q}/{west_quote.pk}/accept")
+    assert rep.post(f"{Q}/{second.pk}/accept", qv(second)).data["status"] == "accepted"
+    refused = rep.post(f"{Q}/{west_quote.pk}/accept", qv(west_quote))
     assert "already accepted" in assert_problem(refused, 422, "status")["detail"]
     assert Quote.objects.get(pk=west_quote.pk).status == "sent"
     assert Opportunity.objects.get(pk=west_quote.opportunity_id).amount == D("100.00")
@@ -129,7 +129,8 @@ def test_accept_may_move_the_deal_to_a_chosen_stage(org, api_as, west_quote):
     west_quote.status = "sent"
     west_quote.save()
     stage = west_quote.opportunity.pipeline.stages.get(position=3)
-    answer = api_as(org.west_rep).post(f"{Q}/{west_quote.pk}/accept", {"stage_id": stage.pk})
+    answer = api_as(org.west_rep).post(f"{Q}/{west_quote.pk}/accept",
+                                       qv(west_quote, stage_id=stage.pk))
     assert answer.status_code == 200, answer.data
     opportunity = Opportunity.objects.get(pk=west_quote.opportunity_id)
     assert (opportunity.stage_id, opportunity.amount) == (stage.pk, D("1600.00"))
@@ -140,7 +141,7 @@ def test_a_new_version_copies_the_lines_and_keeps_the_old_one_readable(org, api_
     west_quote.status = "sent"
     west_quote.save()
     rep = api_as(org.west_rep)
-    created = rep.post(f"{Q}/{west_quote.pk}/versions")
+    created = rep.post(f"{Q}/{west_quote.pk}/versions", qv(west_quote))
     assert created.status_code == 201 and created.data["number"] == 2
     assert [line["sku"] for line in created.data["lines"]] == ["RT-100", "SV-INST"]
     detail = rep.get(f"{Q}/{west_quote.pk}").data
@@ -211,7 +212,7 @@ def test_the_list_costs_the_same_queries_for_more_quotes_and_the_audit_reads(org
     assert queries() == few
     assert [q["number"] for q in api_as(org.west_manager).get(Q, status="draft").data["items"]
             ][-1] == west_quote.number
-    rep.post(f"{Q}/{west_quote.pk}/submit")
+    rep.post(f"{Q}/{west_quote.pk}/submit", qv(west_quote))
     audit = rep.get(f"{Q}/{west_quote.pk}/audit").data["items"]
     assert (audit[0]["field"], audit[0]["new_value"]) == ("status", "in_approval")
     assert_problem(api_as(org.east_rep).get(f"{Q}/{west_quote.pk}/audit"), 404)
@@ -220,12 +221,12 @@ def test_the_list_costs_the_same_queries_for_more_quotes_and_the_audit_reads(org
 def test_only_a_fresh_draft_is_deleted(org, api_as, west_quote):
     rep = api_as(org.west_rep)
     fresh = stored_quote(org.west_rep, [("RT-100", "1", "100", "0", "60")])
-    assert rep.delete(f"{Q}/{fresh.pk}").status_code == 204
+    assert rep.delete(f"{Q}/{fresh.pk}{qv_query(fresh)}").status_code == 204
     assert not Quote.objects.filter(pk=fresh.pk).exists()
-    assert_problem(api_as(org.executive).delete(f"{Q}/{west_quote.pk}"), 403)
-    rep.post(f"{Q}/{west_quote.pk}/submit")
+    assert_problem(api_as(org.executive).delete(f"{Q}/{west_quote.pk}{qv_query(west_quote)}"), 403)
+    rep.post(f"{Q}/{west_quote.pk}/submit", qv(west_quote))
     approval = Approval.objects.get(quote_version__quote=west_quote)
     api_as(org.west_manager).post(f"{Q}/{west_quote.pk}/approvals/{approval.pk}/reject",
-                                  {"comment": "No."})
-    assert_problem(rep.delete(f"{Q}/{west_quote.pk}"), 422, "status")
+                                  qv(west_quote, comment="No."))
+    assert_problem(rep.delete(f"{Q}/{west_quote.pk}{qv_query(west_quote)}"), 422, "status")
     assert Quote.objects.filter(pk=west_quote.pk).exists()

@@ -72,14 +72,18 @@ def test_policy_and_settings_are_for_admins(org, api_as):
                                      {"record_type": "account", "field": "industry"})
     assert created.status_code == 201
     assert [r["field"] for r in api_as(org.west_rep).get("/quality/policy").data] == ["industry"]
-    assert api_as(org.admin).delete(f"/quality/policy/{created.data['id']}").status_code == 204
+    rule = f"/quality/policy/{created.data['id']}?version={created.data['version']}"
+    assert api_as(org.admin).delete(rule).status_code == 204
     assert not RequiredField.objects.exists()
-    assert_problem(api_as(org.west_rep).patch("/quality/settings", {"stale_after_days": 5}), 403)
-    changed = api_as(org.admin).patch("/quality/settings", {"stale_after_days": 14})
+    read = api_as(org.admin).get("/quality/settings").data["version"]
+    assert_problem(api_as(org.west_rep).patch("/quality/settings", {
+        "stale_after_days": 5, "version": read}), 403)
+    changed = api_as(org.admin).patch("/quality/settings", {"stale_after_days": 14,
+                                                            "version": read})
     assert changed.data["stale_after_days"] == 14
     assert QualitySettings.current().stale_after_days == 14
-    assert_problem(api_as(org.admin).patch("/quality/settings", {"stale_after_days": 0}), 422,
-                   "stale_after_days")
+    assert_problem(api_as(org.admin).patch("/quality/settings", {
+        "stale_after_days": 0, "version": read + 1}), 422, "stale_after_days")
 
 
 def test_duplicate_scan_job_pairs_and_merge(org, api_as, django_capture_on_commit_callbacks):

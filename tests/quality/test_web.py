@@ -202,11 +202,12 @@ def test_thresholds_form_saves_all_or_nothing(org):
     from salesplan.quality.models import QualitySettings
 
     client = client_for(org.admin)
+    read = QualitySettings.current().version
     client.post(reverse("web:quality:settings"), {"stale_after_days": "14",
-                                                  "duplicate_threshold": "20"})
+                                                  "duplicate_threshold": "20", "version": read})
     assert QualitySettings.current().stale_after_days == 30  # 20 is below 50: nothing saved
-    client.post(reverse("web:quality:settings"), {"stale_after_days": "14"})
+    client.post(reverse("web:quality:settings"), {"stale_after_days": "14", "version": read})
     assert QualitySettings.current().stale_after_days == 14
     client_for(org.west_manager).post(reverse("web:quality:settings"),
-                                      {"stale_after_days": "3"})
+                                      {"stale_after_days": "3", "version": read + 1})
     assert QualitySettings.current().stale_after_days == 14

@@ -64,7 +64,8 @@ def test_saved_reports_and_schedules(org, history, api_as):
     assert created.status_code == 201, created.data
     pk = created.data["id"]
     # A teammate sees it but cannot change it; another team does not see it.
-    assert api_as(org.west_rep2).patch(f"/reports/saved/{pk}", {"name": "Mine"}).status_code == 403
+    assert api_as(org.west_rep2).patch(f"/reports/saved/{pk}",
+                                       {"name": "Mine", "version": 1}).status_code == 403
     assert api_as(org.east_rep).get(f"/reports/saved/{pk}").status_code == 404
     schedule = rep.post("/reports/schedules", {"saved_report_id": pk,
                                                "recipients": ["boss@example.com"],
@@ -73,8 +74,9 @@ def test_saved_reports_and_schedules(org, history, api_as):
     assert rep.get("/reports/schedules").data[0]["recipients"] == ["boss@example.com"]
     bad = rep.post("/reports/schedules", {"saved_report_id": pk, "recipients": ["nope"]})
     assert bad.status_code == 422 and "recipients" in bad.data["errors"]
-    assert rep.delete(f"/reports/schedules/{schedule.data['id']}").status_code == 204
-    assert rep.delete(f"/reports/saved/{pk}").status_code == 204
+    schedule_url = f"/reports/schedules/{schedule.data['id']}?version={schedule.data['version']}"
+    assert rep.delete(schedule_url).status_code == 204
+    assert rep.delete(f"/reports/saved/{pk}?version=1").status_code == 204
 
 
 def test_rebuild_rollups_is_an_admin_background_job(org, history, api_as,

@@ -19,17 +19,18 @@ def test_marketing_edits_rules_reps_may_not(org, api_as):
     created = marketer.post("/scoring/rules", RULE)
     assert created.status_code == 201, created.data
     rid = created.data["id"]
-    assert marketer.patch(f"/scoring/rules/{rid}", {"points": 35}).data["points"] == 35
+    changed = marketer.patch(f"/scoring/rules/{rid}", {"points": 35, "version": 1}).data
+    assert changed["points"] == 35 and changed["version"] == 2
     bad = marketer.post("/scoring/rules", {**RULE, "field": "employees",
                                            "operator": "between", "value": "10"})
     assert "LOW-HIGH" in assert_problem(bad, 422, "value")["errors"]["value"][0]
     rep = api_as(org.west_rep)
     assert_problem(rep.post("/scoring/rules", RULE), 403)
-    assert_problem(rep.patch(f"/scoring/rules/{rid}", {"points": 1}), 403)
-    assert_problem(rep.delete(f"/scoring/rules/{rid}"), 403)
+    assert_problem(rep.patch(f"/scoring/rules/{rid}", {"points": 1, "version": 2}), 403)
+    assert_problem(rep.delete(f"/scoring/rules/{rid}?version=2"), 403)
     assert ScoringRule.objects.get().points == 35
     assert [r["id"] for r in rep.get("/scoring/rules").data] == [rid]
-    assert marketer.delete(f"/scoring/rules/{rid}").status_code == 204
+    assert marketer.delete(f"/scoring/rules/{rid}?version=2").status_code == 204
 
 
 def test_reps_see_scores_of_their_visible_leads_only(org, api_as):

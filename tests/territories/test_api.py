@@ -40,7 +40,9 @@ def test_manager_builds_runs_and_activates_a_map(org, api_as, django_capture_on_
     accounts = api.get(f"{T}/{west['id']}/accounts")
     assert [(a["account_name"], a["reason"]) for a in accounts.data["items"]] == [
         ("Bay Co", "postal code 94* in rule 1 of West")]
-    activated = api.post(f"{T}/alignments/{aid}/activate", {"ownership": "stay"})
+    version = api.get(f"{T}/alignments/{aid}").data["version"]
+    activated = api.post(f"{T}/alignments/{aid}/activate", {"ownership": "stay",
+                                                            "version": version})
     assert activated.status_code == 200, activated.data
     assert Alignment.objects.get(pk=aid).status == "active"
     size = api.get(f"{T}/{west['id']}/size").data
@@ -57,7 +59,8 @@ def test_bad_input_answers_with_the_field(org, api_as, territory_map):
         {"field": "postal_code", "op": "range", "values": ["95000", "94000"]}]})
     body = assert_problem(bad_range, 422, "conditions")
     assert "Rule 2 of East" in body["errors"]["conditions"][0]
-    cycle = api.patch(f"{T}/{territory_map.region.pk}", {"parent_id": wid})
+    cycle = api.patch(f"{T}/{territory_map.region.pk}", {
+        "parent_id": wid, "version": territory_map.region.version})
     assert_problem(cycle, 422, "parent_id")
     no_user = api.post(f"{T}/{wid}/members", {"user_id": 999999})
     assert_problem(no_user, 422, "user_id")
@@ -73,7 +76,8 @@ def test_reps_read_but_cannot_change_territories(org, api_as, territory_map):
     assert_problem(rep.get(f"{T}/{territory_map.east.pk}/goals"), 404)
     assert api_as(org.east_rep).get(f"{T}/{territory_map.east.pk}/goals").status_code == 200
     assert_problem(rep.post(f"{T}/alignments", {"name": "Mine"}), 403)
-    assert_problem(rep.patch(f"{T}/{territory_map.west.pk}", {"priority": 9}), 403)
+    assert_problem(rep.patch(f"{T}/{territory_map.west.pk}", {
+        "priority": 9, "version": territory_map.west.version}), 403)
     assert_problem(api_as(org.executive).post(
         f"{T}/{territory_map.west.pk}/members", {"user_id": org.executive.pk}), 403)
     assert_problem(api_as(org.marketer).get(f"{T}/alignments"), 403)
@@ -87,8 +91,11 @@ def test_exceptions_and_violations_over_the_api(org, api_as, active_map):
         "account_id": nyc.pk, "reason": "Referral", "until": until})
     assert requested.status_code == 201 and requested.data["status"] == "requested"
     eid = requested.data["id"]
-    assert_problem(api_as(org.east_manager).post(f"{T}/exceptions/{eid}/approve", {}), 403)
-    approved = api_as(org.west_manager).post(f"{T}/exceptions/{eid}/approve", {"note": "ok"})
+    version = requested.data["version"]
+    assert_problem(api_as(org.east_manager).post(f"{T}/exceptions/{eid}/approve",
+                                                 {"version": version}), 403)
+    approved = api_as(org.west_manager).post(f"{T}/exceptions/{eid}/approve",
+                                             {"note": "ok", "version": version})
     assert approved.data["status"] == "approved"
     assert approved.data["approved_by_id"] == org.west_manager.pk
     found = api_as(org.admin).get(f"{T}/violations").data

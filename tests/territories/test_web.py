@@ -67,8 +67,8 @@ def test_rep_reads_but_cannot_edit_and_sees_no_neighbouring_accounts(org, active
         "user": org.west_rep.pk, "role": "owner"}).status_code == 403
     assert client.post(url("member_add", active_map.east.pk), {
         "user": org.west_rep.pk, "role": "owner"}).status_code == 404
-    assert client.post(url("alignment_activate", active_map.alignment.pk),
-                       {"ownership": "move"}).status_code == 403
+    assert client.post(url("alignment_activate", active_map.alignment.pk), {
+        "ownership": "move", "version": active_map.alignment.version}).status_code == 403
     assert Territory.objects.get(pk=active_map.west.pk).name == "West"
     assert not TerritoryMember.objects.filter(territory=active_map.east,
                                               user=org.west_rep).exists()
@@ -108,7 +108,8 @@ def test_rule_editor_saves_a_good_rule_and_previews_the_count(org, territory_map
 def test_activation_from_the_page_records_a_realignment(org, active_map, as_user):
     draft = services.create_alignment(by=org.admin, name="FY28", copy_from=active_map.alignment)
     client = as_user(org.vp)
-    response = client.post(url("alignment_activate", draft.pk), {"ownership": "move"})
+    response = client.post(url("alignment_activate", draft.pk), {"ownership": "move",
+                                                                 "version": draft.version})
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.status == Alignment.Status.ACTIVE
@@ -146,10 +147,12 @@ def test_boundary_exception_requested_by_a_rep_and_approved_by_the_manager(org, 
                                                "until": "2099-01-01"})
     assert response.status_code == 302
     exception = BoundaryException.objects.get(account=mine)
-    assert client.post(url("exception_decide", exception.pk, "approve")).status_code == 403
+    assert client.post(url("exception_decide", exception.pk, "approve"),
+                       {"version": exception.version}).status_code == 403
     manager = as_user(org.west_manager)
     assert "My contact" in manager.get(url("exceptions")).content.decode()
-    manager.post(url("exception_decide", exception.pk, "approve"), {"note": "fine"})
+    manager.post(url("exception_decide", exception.pk, "approve"),
+                 {"note": "fine", "version": exception.version})
     exception.refresh_from_db()
     assert exception.status == BoundaryException.Status.APPROVED
 
@@ -225,8 +228,9 @@ def test_manager_names_an_account_into_a_territory_and_removes_it(org, active_ma
     assert named.account == austin and named.include
     assert "Dallas Co" in client.get(url("territory", west.pk)).content.decode()
     # A rep may not name accounts; nothing changes.
-    assert as_user(org.west_rep).post(url("named_remove", named.pk)).status_code == 403
+    assert as_user(org.west_rep).post(url("named_remove", named.pk),
+                                      {"version": named.version}).status_code == 403
     assert NamedAccount.objects.filter(pk=named.pk).exists()
     client = as_user(org.west_manager)
-    client.post(url("named_remove", named.pk))
+    client.post(url("named_remove", named.pk), {"version": named.version})
     assert not NamedAccount.objects.filter(territory=west).exists()

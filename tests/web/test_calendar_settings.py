@@ -67,7 +67,8 @@ def test_admin_changes_company_settings_with_audit(login, org):
     client = login(org.admin)
     response = client.post("/settings/", {
         "name": "Acme Sales", "default_currency": "EUR", "fiscal_year_start_month": 4,
-        "time_zone": "Europe/Berlin", "working_days": [0, 1, 2, 3]})
+        "time_zone": "Europe/Berlin", "working_days": [0, 1, 2, 3],
+        "version": Company.current().version})
     assert response.status_code == 302
     company = Company.current()
     assert (company.name, company.default_currency, company.fiscal_year_start_month,
@@ -82,7 +83,7 @@ def test_unknown_time_zone_is_refused_next_to_the_field(login, org):
     client = login(org.admin)
     response = client.post("/settings/", {
         "name": "Acme", "default_currency": "USD", "fiscal_year_start_month": 1,
-        "time_zone": "Mars/Olympus", "working_days": [0]})
+        "time_zone": "Mars/Olympus", "working_days": [0], "version": Company.current().version})
     assert response.status_code == 200
     assert "time_zone" in response.context["form"].errors
     assert Company.current().time_zone == "UTC"

@@ -50,7 +50,8 @@ def test_moving_to_lost_needs_a_reason(login, org):
     deal = make_opportunity(org.west_rep)
     lost = deal.pipeline.stages.get(kind=StageKind.LOST)
     client = login(org.west_rep)
-    response = client.post(f"/opportunities/{deal.pk}/move/", {"stage": lost.pk}, **JSON)
+    response = client.post(f"/opportunities/{deal.pk}/move/", {"stage": lost.pk,
+                                                                  "version": deal.version}, **JSON)
     assert response.status_code == 400 and "lost" in response.json()["message"]
     deal.refresh_from_db()
     assert deal.status == StageKind.OPEN
@@ -60,10 +61,10 @@ def test_executive_cannot_move_and_other_team_cannot_see(login, org):
     deal = make_opportunity(org.west_rep)
     target = deal.pipeline.stages.get(position=1)
     response = login(org.executive).post(f"/opportunities/{deal.pk}/move/",
-                                         {"stage": target.pk}, **JSON)
+                                         {"stage": target.pk, "version": deal.version}, **JSON)
     assert response.status_code == 403
     response = login(org.east_rep).post(f"/opportunities/{deal.pk}/move/",
-                                        {"stage": target.pk}, **JSON)
+                                        {"stage": target.pk, "version": deal.version}, **JSON)
     assert response.status_code == 404
     deal.refresh_from_db()
     assert deal.stage.position == 0

@@ -12,7 +12,14 @@ from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
-from salesplan.core.api_support import InputSchema, PageParams, RecordId, full_name
+from salesplan.core.api_support import (
+    InputSchema,
+    PageParams,
+    RecordId,
+    Version,
+    VersionParam,
+    full_name,
+)
 from salesplan.core.listing import keyset_page
 
 from . import selectors, services, targets
@@ -32,6 +39,7 @@ class CommentOut(Schema):
     mentions: list[str]
     created_at: datetime
     edited_at: datetime | None
+    version: int
 
     @staticmethod
     def resolve_target(comment) -> str:
@@ -60,6 +68,7 @@ class CommentIn(InputSchema):
 
 class CommentPatch(InputSchema):
     body: str = Field(..., max_length=services.MAX_BODY)
+    version: Version
 
 
 @router.get("/comments", response=list[CommentOut])
@@ -81,13 +90,15 @@ def create_comment(request, payload: CommentIn):
 def update_comment(request, id: int, payload: CommentPatch):
     """Change your own comment (403 for anyone else's)."""
     comment = selectors.visible_comment(request.auth, id)
-    return services.edit_comment(comment, by=request.auth, body=payload.body)
+    return services.edit_comment(comment, by=request.auth, body=payload.body,
+                                 expected_version=payload.version)
 
 
 @router.delete("/comments/{int:id}", response={204: None})
-def delete_comment(request, id: int):
+def delete_comment(request, id: int, version: VersionParam):
     """Delete your own comment (admins may delete any)."""
-    services.delete_comment(selectors.visible_comment(request.auth, id), by=request.auth)
+    services.delete_comment(selectors.visible_comment(request.auth, id), by=request.auth,
+                            expected_version=version)
     return Status(204, None)
 
 

@@ -5,10 +5,10 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from salesplan.core.models import TimeStampedModel
+from salesplan.core.models import VersionedModel
 
 
-class Comment(TimeStampedModel):
+class Comment(VersionedModel):
     """A remark on a lead, account, opportunity or campaign, visible to whoever can see
     the record; people named as @username are told about it."""
 

@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from salesplan.core.records import claim_version
 from salesplan.org.models import User
 
 from . import targets
@@ -113,11 +114,13 @@ def _content_type(obj: models.Model):
 
 
 @transaction.atomic
-def edit_comment(comment: Comment, *, by: User, body: str) -> Comment:
+def edit_comment(comment: Comment, *, by: User, body: str,
+                 expected_version: int | None = None) -> Comment:
     """Only the author changes a comment; people newly mentioned are told."""
     if comment.author_id != by.pk:
         raise PermissionDenied("You may only edit your own comments.")
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    claim_version(comment, expected_version)
     obj = comment.target
     if obj is None:
         raise ValidationError({"body": "The record of this comment no longer exists."})
@@ -133,10 +136,11 @@ def edit_comment(comment: Comment, *, by: User, body: str) -> Comment:
 
 
 @transaction.atomic
-def delete_comment(comment: Comment, *, by: User) -> None:
+def delete_comment(comment: Comment, *, by: User, expected_version: int | None = None) -> None:
     """The author deletes their comment; an admin may remove any."""
     if comment.author_id != by.pk and not by.is_admin:
         raise PermissionDenied("You may only delete your own comments.")
+    claim_version(comment, expected_version)
     comment.delete()
 
 

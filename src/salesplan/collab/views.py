@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from salesplan.core.errors import NotFound
+from salesplan.core.records import posted_version
 from salesplan.web.forms import add_service_errors
 
 from . import selectors, services, targets
@@ -92,7 +93,8 @@ def comment_edit(request, pk: int):
     form = CommentForm(request.POST, auto_id=f"edit_%s_{comment.pk}")
     if form.is_valid():
         try:
-            services.edit_comment(comment, by=request.user, body=form.cleaned_data["body"])
+            services.edit_comment(comment, by=request.user, body=form.cleaned_data["body"],
+                                  expected_version=posted_version(request.POST))
         except ValidationError as exc:
             add_service_errors(form, exc)
     if form.errors:
@@ -109,7 +111,8 @@ def comment_delete(request, pk: int):
     """Delete your own comment (admins may delete any)."""
     comment = _comment(request, pk)
     obj, kind = comment.target, targets.kind_of(comment.target).name
-    services.delete_comment(comment, by=request.user)
+    services.delete_comment(comment, by=request.user,
+                            expected_version=posted_version(request.POST))
     return _thread(request, kind, obj) if request.htmx else _back(request, obj)
 
 

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "salesplan.core.middleware.CompanyTimezoneMiddleware",
+    "salesplan.core.middleware.StaleChangeMiddleware",
 ]
 
 ROOT_URLCONF = "salesplan.config.urls"

@@ -26,13 +26,20 @@ from ninja.errors import ValidationError as RequestValidationError
 from ninja.openapi.docs import DocsBase
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
-from pydantic import AfterValidator, ConfigDict, PlainSerializer, WithJsonSchema, create_model
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    PlainSerializer,
+    StrictInt,
+    WithJsonSchema,
+    create_model,
+)
 from pydantic.fields import FieldInfo
 
 from salesplan.core.clock import as_company_aware
 
 from .audit import history_for
-from .errors import NotFound, StaleVersion
+from .errors import NotFound, StaleVersion, VersionRequired
 from .listing import ListDefinition, keyset_page
 from .money import CURRENCY_CHOICES, MAX_AMOUNT
 from .references import REFERENCE_FIELDS
@@ -160,7 +167,21 @@ _FRIENDLY_MESSAGES = {
 }
 
 
+def _version_missing(exc: RequestValidationError) -> bool:
+    """The version the change must carry was not sent (in the body or the query)."""
+    return any(error.get("type") == "missing" and tuple(error.get("loc", ()))[-1:] == ("version",)
+               for error in exc.errors)
+
+
+def _version_required_problem(field: str = "version") -> HttpResponse:
+    message = str(VersionRequired(field))
+    return problem(428, "Version required", message, kind="version-required",
+                   errors={field: [message]})
+
+
 def _request_problem(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
+    if _version_missing(exc):
+        return _version_required_problem()
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
         loc = [str(p) for p in error.get("loc", ())]
@@ -221,6 +242,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return problem(409, "The record was changed by someone else", str(exc),
                        kind="stale-version", current_version=exc.current_version)
 
+    @api.exception_handler(VersionRequired)
+    def version_required(request, exc):
+        return _version_required_problem(exc.field)
+
     @api.exception_handler(ProtectedError)
     def protected(request, exc):
         return problem(409, "Other records depend on this one", str(exc.args[0]),
@@ -255,8 +280,9 @@ def _error_responses(path: str, method: str) -> dict[int, str]:
         responses[404] = "No such record, or one you may not see"
     if method != "get":
         responses[403] = "You may not do this (or the CSRF check failed)"
-    if method == "patch" or path.endswith("/move"):
+    if method != "get" and "{" in path:
         responses[409] = "The record changed since you read it (stale version)"
+        responses[428] = "The change did not carry the version you read"
     if method in {"post", "patch", "put"}:
         responses[400] = "The body is not valid JSON"
     return responses
@@ -327,6 +353,16 @@ class InputSchema(Schema):
 
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID, description="Id of a record you can see.")]
 
+# The version a change carries: a JSON integer only (`true` is not version 1). Missing:
+# 428; older than the stored record: 409 with the current version; nothing is written.
+Version = Annotated[StrictInt, Field(
+    ge=1, le=MAX_ID, description="The `version` you read; if the record changed since, "
+                                 "nothing is written and the answer is 409.")]
+# The same in a query string (DELETE has no body), where every value arrives as text.
+VersionParam = Annotated[int, Field(
+    ge=1, le=MAX_ID, description="The `version` you read; if the record changed since, "
+                                 "nothing is deleted and the answer is 409.")]
+
 MoneyIn = Annotated[
     Decimal,
     Field(ge=0, le=MAX_AMOUNT, max_digits=18, decimal_places=2),
@@ -365,9 +401,7 @@ def patch_schema(create: type[Schema], name: str, *, exclude: tuple[str, ...] = 
         if field_name in exclude:
             continue
         fields[field_name] = (info.annotation, FieldInfo.merge_field_infos(info, default=None))
-    fields["version"] = (int, Field(ge=1, le=MAX_ID,
-                                    description="The version you read; a newer one means "
-                                                "someone else changed the record (409)."))
+    fields["version"] = (Version, ...)
     return create_model(name, __base__=InputSchema, **fields)
 
 

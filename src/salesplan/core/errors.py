@@ -2,7 +2,10 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
-__all__ = ["PermissionDenied", "ValidationError", "StaleVersion", "NotFound"]
+__all__ = ["PermissionDenied", "ValidationError", "StaleVersion", "VersionRequired", "NotFound"]
+
+STALE_MESSAGE = ("This record was changed by someone else since you opened it. Reload the "
+                 "page to see their changes, then apply yours again; nothing was saved.")
 
 
 class StaleVersion(Exception):
@@ -15,6 +18,17 @@ class StaleVersion(Exception):
             f"The record was changed by someone else (now version {current_version}, "
             f"you sent version {given_version}). Reload it and apply your change again."
         )
+
+
+class VersionRequired(Exception):
+    """A change to an existing record came without the version the caller read, so a
+    lost update could not be ruled out; nothing was written."""
+
+    def __init__(self, field: str = "version"):
+        self.field = field
+        super().__init__(
+            f"Send `{field}`: the version of the record you read (from its last answer). "
+            "Without it a change could silently overwrite someone else's.")
 
 
 class NotFound(Exception):

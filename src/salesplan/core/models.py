@@ -14,11 +14,18 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class VersionedModel(TimeStampedModel):
-    """A record edited by several people: `version` grows on every save, and an update
-    that names an older version is refused instead of silently overwriting."""
+class Versioned(models.Model):
+    """`version` grows on every change; a change that names an older version is refused
+    instead of silently overwriting (see core.records.claim_version)."""
 
     version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        abstract = True
+
+
+class VersionedModel(Versioned, TimeStampedModel):
+    """A record edited by several people, with its timestamps and its version."""
 
     class Meta:
         abstract = True

@@ -29,6 +29,8 @@ from salesplan.core.api_support import (
     InputSchema,
     MoneyIn,
     MoneyOut,
+    Version,
+    VersionParam,
     choice_of,
     full_name,
     get_record,
@@ -81,6 +83,7 @@ class CampaignPatch(InputSchema):
     actual_cost: MoneyIn | None = None
     currency: Currency | None = None  # type: ignore[valid-type]
     description: str | None = Field(None, max_length=5000)
+    version: Version
 
 
 class CampaignOut(Schema):
@@ -97,6 +100,7 @@ class CampaignOut(Schema):
     actual_cost: MoneyOut
     currency: str
     description: str
+    version: int
 
     @staticmethod
     def resolve_owner_name(obj) -> str:
@@ -117,6 +121,7 @@ class MemberOut(Schema):
     email: str
     response: str
     responded_at: datetime | None
+    version: int
 
     @staticmethod
     def resolve_name(obj) -> str:
@@ -167,6 +172,7 @@ class FormPatch(InputSchema):
     is_active: bool | None = None
     rate_limit: int | None = Field(None, ge=1, le=1_000_000)
     thank_you: str | None = Field(None, max_length=300)
+    version: Version
 
 
 class FormOut(Schema):
@@ -183,6 +189,7 @@ class FormOut(Schema):
     rate_limit: int
     capture_url: str
     page_url: str
+    version: int
 
     @staticmethod
     def resolve_capture_url(obj) -> str:
@@ -274,6 +281,7 @@ class PolicyIO(Schema):
     sla_hours: int = Field(..., ge=1, le=720)
     routing_method: choice_of(RoutingMethod)  # type: ignore[valid-type]
     default_capacity: int = Field(..., ge=0, le=100_000)
+    version: Version
 
 
 class RouteOut(Schema):
@@ -325,14 +333,15 @@ def get_campaign(request, id: int):
 @router.patch("/campaigns/{int:id}", response=CampaignOut)
 def update_campaign(request, id: int, payload: CampaignPatch):
     campaign = _campaign(request, id)
-    services.update_campaign(campaign, by=request.user,
-                             data=payload.model_dump(exclude_unset=True))
+    data = payload.model_dump(exclude_unset=True)
+    version = data.pop("version")
+    services.update_campaign(campaign, by=request.user, data=data, expected_version=version)
     return _campaign(request, id)
 
 
 @router.delete("/campaigns/{int:id}", response={204: None})
-def delete_campaign(request, id: int):
-    services.delete_campaign(_campaign(request, id), by=request.user)
+def delete_campaign(request, id: int, version: VersionParam):
+    services.delete_campaign(_campaign(request, id), by=request.user, expected_version=version)
     return Status(204, None)
 
 
@@ -432,8 +441,10 @@ def get_form(request, id: int):
 
 @router.patch("/forms/{int:id}", response=FormOut)
 def update_form(request, id: int, payload: FormPatch):
-    return services.update_form(_form(request, id), by=request.user,
-                                data=payload.model_dump(exclude_unset=True))
+    data = payload.model_dump(exclude_unset=True)
+    version = data.pop("version")
+    return services.update_form(_form(request, id), by=request.user, data=data,
+                                expected_version=version)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -626,4 +637,6 @@ def get_policy(request):
 
 @router.put("/policy", response=PolicyIO)
 def put_policy(request, payload: PolicyIO):
-    return services.update_policy(by=request.user, **payload.model_dump())
+    data = payload.model_dump()
+    version = data.pop("version")
+    return services.update_policy(by=request.user, expected_version=version, **data)

@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from salesplan.core.models import TimeStampedModel
+from salesplan.core.models import VersionedModel
 from salesplan.core.money import AmountField, CurrencyField
 
 
@@ -22,7 +22,7 @@ class RoutingMethod(models.TextChoices):
     LEAST_LOADED = "least_loaded", "Least-loaded"
 
 
-class MarketingPolicy(TimeStampedModel):
+class MarketingPolicy(VersionedModel):
     """The company's rules for new leads: how they are shared out among a territory's
     reps, how many open leads a rep may hold, and how fast the first touch must come."""
 
@@ -87,7 +87,7 @@ class CampaignStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class Campaign(TimeStampedModel):
+class Campaign(VersionedModel):
     """A marketing effort with a budget and a cost, whose members are the leads and
     contacts it reached."""
 
@@ -135,7 +135,7 @@ RESPONDED_STEPS = tuple(v for v in Response.values
                         if RESPONSE_ORDER[v] >= RESPONSE_ORDER[Response.RESPONDED])
 
 
-class CampaignMember(TimeStampedModel):
+class CampaignMember(VersionedModel):
     """A lead or a contact reached by a campaign, and how far they responded."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="members")
@@ -167,7 +167,7 @@ class CampaignMember(TimeStampedModel):
         return f"{who} in {self.campaign_id}: {self.response}"
 
 
-class CaptureForm(TimeStampedModel):
+class CaptureForm(VersionedModel):
     """A public web form that turns submissions into leads. Its random `key` is the only
     thing a visitor needs: it names the form in the public URL and cannot be guessed."""
 

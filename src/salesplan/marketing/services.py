@@ -11,6 +11,7 @@ from django.utils import timezone
 from salesplan.core.audit import record_changes
 from salesplan.core.money import MAX_AMOUNT, quantize
 from salesplan.core.permissions import has_permission, require
+from salesplan.core.records import claim_version
 from salesplan.customers.models import Contact, Lead, LeadSource, LeadStatus
 from salesplan.org.models import Role, User
 
@@ -84,9 +85,11 @@ def _save_campaign(campaign: Campaign) -> None:
 
 
 @transaction.atomic
-def update_campaign(campaign: Campaign, *, by, data: dict) -> dict:
+def update_campaign(campaign: Campaign, *, by, data: dict,
+                    expected_version: int | None = None) -> dict:
     access.require_manage(by)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    claim_version(campaign, expected_version)
     data = _clean_campaign({k: v for k, v in data.items() if k in CAMPAIGN_FIELDS})
     changes = {}
     for key, value in data.items():
@@ -99,8 +102,9 @@ def update_campaign(campaign: Campaign, *, by, data: dict) -> dict:
 
 
 @transaction.atomic
-def delete_campaign(campaign: Campaign, *, by) -> None:
+def delete_campaign(campaign: Campaign, *, by, expected_version: int | None = None) -> None:
     access.require_manage(by)
+    claim_version(campaign, expected_version)
     if LeadHandoff.objects.filter(campaign=campaign).exists():
         raise ValidationError({"campaign": "Leads came from this campaign; complete or cancel "
                                            "it instead of deleting it."})
@@ -151,8 +155,10 @@ def add_members(campaign: Campaign, *, by, lead_ids=(), contact_ids=(),
 
 
 @transaction.atomic
-def set_member_response(member: CampaignMember, *, by, response: str) -> CampaignMember:
+def set_member_response(member: CampaignMember, *, by, response: str,
+                        expected_version: int | None = None) -> CampaignMember:
     access.require_manage(by)
+    claim_version(member, expected_version)
     if response not in Response.values:
         raise ValidationError({"response": f"Choose one of: {', '.join(Response.values)}."})
     member.response = response
@@ -203,8 +209,10 @@ def create_form(*, by, data: dict) -> CaptureForm:
 
 
 @transaction.atomic
-def update_form(form: CaptureForm, *, by, data: dict) -> CaptureForm:
+def update_form(form: CaptureForm, *, by, data: dict,
+                expected_version: int | None = None) -> CaptureForm:
     access.require_manage(by)
+    claim_version(form, expected_version)
     merged = {"fields": form.fields, "required_fields": form.required_fields, **data}
     data = _clean_form({k: v for k, v in merged.items() if k in FORM_WRITABLE})
     for key, value in data.items():
@@ -216,11 +224,13 @@ def update_form(form: CaptureForm, *, by, data: dict) -> CaptureForm:
 
 @transaction.atomic
 def update_policy(*, by, sla_hours: int | None = None, routing_method: str | None = None,
-                  default_capacity: int | None = None) -> MarketingPolicy:
+                  default_capacity: int | None = None,
+                  expected_version: int | None = None) -> MarketingPolicy:
     """Change the SLA and routing rules (admins and marketing)."""
     if not (by.is_admin or by.role == Role.MARKETING):
         raise PermissionDenied("Only admins and marketing users change the lead policy.")
     policy = MarketingPolicy.current()
+    claim_version(policy, expected_version)
     if sla_hours is not None:
         policy.sla_hours = sla_hours
     if routing_method is not None:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from salesplan.core.records import posted_version
 from salesplan.customers.models import Lead
 from salesplan.org.models import Role, User
 from salesplan.web.charts import bar_chart
@@ -97,7 +98,8 @@ def _campaign_post(request, campaign, form, members_form):
     action = request.POST.get("action")
     try:
         if action == "edit" and form.is_valid():
-            services.update_campaign(campaign, by=request.user, data=form.cleaned_data)
+            services.update_campaign(campaign, by=request.user, data=form.cleaned_data,
+                                     expected_version=posted_version(request.POST))
             messages.success(request, "Campaign saved.")
             return redirect("web:marketing:campaign", pk=campaign.pk)
         if action == "members" and members_form.is_valid():
@@ -160,7 +162,8 @@ def form_detail(request, pk: int):
         raise Http404("No such form.")
     if request.method == "POST":
         services.update_form(found, by=request.user,
-                             data={"is_active": request.POST.get("is_active") == "1"})
+                             data={"is_active": request.POST.get("is_active") == "1"},
+                             expected_version=posted_version(request.POST))
         messages.success(request, "Form " + ("activated." if found.is_active else "paused."))
         return redirect("web:marketing:form", pk=found.pk)
     page_url = request.build_absolute_uri(reverse("web:marketing:public_form", args=[found.key]))
@@ -258,7 +261,8 @@ def policy_page(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.update_policy(by=request.user, **form.cleaned_data)
+                services.update_policy(by=request.user, **form.cleaned_data,
+                                       expected_version=posted_version(request.POST))
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:

@@ -9,13 +9,13 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from salesplan.core.models import TimeStampedModel
+from salesplan.core.models import TimeStampedModel, VersionedModel
 from salesplan.core.money import CurrencyField
 
 WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-class Company(TimeStampedModel):
+class Company(VersionedModel):
     """The one company this installation serves; its calendar drives capacity and plans."""
 
     name = models.CharField(max_length=200, default="My Company")

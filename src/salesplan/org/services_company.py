@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from salesplan.core import audit
 from salesplan.core.clock import forget_company_time_zone
+from salesplan.core.records import claim_version
 
 from .models import Company, Holiday, User
 
@@ -40,9 +41,11 @@ def _working_days_text(days) -> str:
 
 
 @transaction.atomic
-def update_company(company: Company, *, by: User, data: dict) -> dict:
+def update_company(company: Company, *, by: User, data: dict,
+                   expected_version: int | None = None) -> dict:
     """Change the company's settings; every changed field goes to the audit trail."""
     _require_admin(by)
+    claim_version(company, expected_version)
     unknown = sorted(set(data) - COMPANY_FIELDS)
     if unknown:
         raise ValidationError({f: "This setting does not exist." for f in unknown})

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from salesplan.core.audit import history_for
+from salesplan.core.records import posted_version
 from salesplan.web.forms import add_service_errors
 
 from . import services_company as services
@@ -37,7 +38,8 @@ def company_settings(request):
         if not data.get("logo"):
             data.pop("logo")
         try:
-            changes = services.update_company(company, by=request.user, data=data)
+            changes = services.update_company(company, by=request.user, data=data,
+                                              expected_version=posted_version(request.POST))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

@@ -13,6 +13,7 @@ from salesplan.core.api_support import (
     MoneyOut,
     RecordEndpoints,
     RecordId,
+    Version,
     choice_of,
     full_name,
     patch_schema,
@@ -129,7 +130,7 @@ opportunities.register(opportunity_router)
 
 class MoveIn(InputSchema):
     stage_id: RecordId = Field(..., description="A stage of the opportunity's pipeline.")
-    version: int = Field(..., ge=1, description="The version you read (409 if stale).")
+    version: Version
     lost_reason: str = Field("", max_length=255, description="Required for a lost stage.")
 
 

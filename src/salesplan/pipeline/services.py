@@ -16,8 +16,8 @@ from salesplan.core import hooks
 from salesplan.core.audit import record_changes
 from salesplan.core.clock import company_today
 from salesplan.core.crud import create_record, delete_record, update_record
-from salesplan.core.errors import StaleVersion
 from salesplan.core.permissions import require
+from salesplan.core.records import claim_version
 from salesplan.core.references import resolve_references
 
 from .models import ForecastCategory, Opportunity, OpportunityChange, Pipeline, Stage, StageKind
@@ -129,8 +129,7 @@ def move_opportunity(opportunity: Opportunity, stage: Stage, *, by,
     """Move a deal to another stage of its pipeline (the board's drag and drop)."""
     require(by, "opportunity", "change", opportunity)
     current = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
-    if expected_version is not None and current.version != expected_version:
-        raise StaleVersion(current.version, expected_version)
+    claim_version(current, expected_version)  # of concurrent moves from one read, one passes
     if stage.pipeline_id != current.pipeline_id:
         raise ValidationError({"stage": "The stage belongs to another pipeline."})
     if stage.kind == StageKind.LOST and not (lost_reason or current.lost_reason):
@@ -142,7 +141,6 @@ def move_opportunity(opportunity: Opportunity, stage: Stage, *, by,
     _apply_stage(current, stage, set_probability=True, now=now)
     if lost_reason:
         current.lost_reason = lost_reason
-    current.version += 1
     current.save()
     OpportunityChange.objects.create(
         opportunity=current, field=OpportunityChange.Field.STAGE, from_stage=from_stage,

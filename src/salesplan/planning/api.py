@@ -30,7 +30,15 @@ from typing import Any, Literal
 from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema, Status
 
-from salesplan.core.api_support import InputSchema, MoneyIn, MoneyOut, PageParams, RecordId
+from salesplan.core.api_support import (
+    InputSchema,
+    MoneyIn,
+    MoneyOut,
+    PageParams,
+    RecordId,
+    Version,
+    VersionParam,
+)
 from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.listing import keyset_page
@@ -78,7 +86,14 @@ class PlanIn(InputSchema):
 
 class PlanPatch(InputSchema):
     name: str = Field(min_length=1, max_length=200)
-    version: int = Field(ge=1)
+    version: Version
+
+
+class PlanVersionIn(InputSchema):
+    """A change to a plan carries the plan's `version` you read (its status, targets and
+    allocations are one plan to whoever edits it)."""
+
+    version: Version
 
 
 class ObjectiveOut(Schema):
@@ -104,6 +119,7 @@ class TargetIn(InputSchema):
     profile: list[Decimal] | None = Field(None, description="12 monthly weights for 'profile'.")
     reason: str = Field("", max_length=2000,
                         description="Required once the plan is approved (makes a revision).")
+    version: Version
 
 
 class AllocateIn(InputSchema):
@@ -114,6 +130,7 @@ class AllocateIn(InputSchema):
         "Custom weights: child id → weight; for product lines, name → weight (they name "
         "the lines, also with method 'even')."))
     reason: str = Field("", max_length=2000)
+    version: Version
 
 
 class RevisionSummary(Schema):
@@ -228,15 +245,17 @@ def rename_plan(request, plan_id: RecordId, payload: PlanPatch):
 
 
 @plan_router.delete("/{plan_id}", response={204: None}, summary="Delete a draft plan")
-def delete_plan(request, plan_id: RecordId):
-    services.delete_plan(selectors.get_plan(request.user, plan_id), by=request.user)
+def delete_plan(request, plan_id: RecordId, version: VersionParam):
+    services.delete_plan(selectors.get_plan(request.user, plan_id), by=request.user,
+                         expected_version=version)
     return Status(204, None)
 
 
 def _transition(action: str):
-    def handler(request, plan_id: RecordId):
+    def handler(request, plan_id: RecordId, payload: PlanVersionIn):
         plan = selectors.get_plan(request.user, plan_id)
-        return services.TRANSITIONS[action](plan, by=request.user)
+        return services.TRANSITIONS[action](plan, by=request.user,
+                                            expected_version=payload.version)
 
     handler.__name__ = f"{action}_plan"
     return handler
@@ -273,7 +292,8 @@ def set_target(request, plan_id: RecordId, payload: TargetIn):
     plan = selectors.get_plan(request.user, plan_id)
     services.set_plan_target(plan, by=request.user, measure=payload.measure,
                              total=payload.total, phasing=payload.phasing,
-                             profile=payload.profile, reason=payload.reason)
+                             profile=payload.profile, reason=payload.reason,
+                             expected_version=payload.version)
     return Status(201, _objectives(plan, request.user))
 
 
@@ -295,7 +315,8 @@ def allocate(request, plan_id: RecordId, payload: AllocateIn):
     if parent is None:
         raise NotFound(f"Plan {plan.pk} has no objective {payload.objective_id}.")
     services.allocate(parent, by=request.user, to=payload.to, method=payload.method,
-                      weights=_weights(payload), reason=payload.reason)
+                      weights=_weights(payload), reason=payload.reason,
+                      expected_version=payload.version)
     return Status(201, _objectives(plan, request.user))
 
 

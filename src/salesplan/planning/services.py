@@ -15,6 +15,7 @@ from django.utils import timezone
 from salesplan.core.audit import record_changes, record_created
 from salesplan.core.errors import StaleVersion
 from salesplan.core.fiscal import CompanyCalendar
+from salesplan.core.records import claim_version
 from salesplan.org.models import Company, Role, Team, User
 from salesplan.territories.models import Territory, TerritoryGoal
 
@@ -82,9 +83,11 @@ def rename_plan(plan: Plan, *, by: User, name: str, version: int) -> Plan:
     return locked
 
 
-def delete_plan(plan: Plan, *, by: User) -> None:
+@transaction.atomic
+def delete_plan(plan: Plan, *, by: User, expected_version: int | None = None) -> None:
     """Delete a draft plan; anything once submitted stays on record."""
     access.require_edit(by, plan)
+    claim_version(plan, expected_version)
     if plan.status != PlanStatus.DRAFT:
         raise ValidationError({"status": ["Only a draft plan can be deleted."]})
     plan.delete()
@@ -93,16 +96,17 @@ def delete_plan(plan: Plan, *, by: User) -> None:
 # --- status transitions ------------------------------------------------------------------
 
 
-def _move(plan: Plan, *, by: User, allowed_from: PlanStatus, to: PlanStatus) -> Plan:
+def _move(plan: Plan, *, by: User, allowed_from: PlanStatus, to: PlanStatus,
+          expected_version: int | None) -> Plan:
     with transaction.atomic():
         locked = Plan.objects.select_for_update().get(pk=plan.pk)
+        claim_version(locked, expected_version)
         if locked.status != allowed_from:
             raise ValidationError({"status": [
                 f"The plan is {locked.get_status_display().lower()}; only a plan that is "
                 f"{allowed_from.label.lower()} can become {to.label.lower()}."]})
         old = locked.status
         locked.status = to
-        locked.version += 1
         fields = ["status", "version", "updated_at"]
         if to == PlanStatus.APPROVED:
             locked.approved_by, locked.approved_at = by, timezone.now()
@@ -114,37 +118,42 @@ def _move(plan: Plan, *, by: User, allowed_from: PlanStatus, to: PlanStatus) -> 
     return locked
 
 
-def submit_plan(plan: Plan, *, by: User) -> Plan:
+def submit_plan(plan: Plan, *, by: User, expected_version: int | None = None) -> Plan:
     """The owner hands the draft in for approval."""
     access.require_edit(by, plan)
-    return _move(plan, by=by, allowed_from=PlanStatus.DRAFT, to=PlanStatus.SUBMITTED)
+    return _move(plan, by=by, allowed_from=PlanStatus.DRAFT, to=PlanStatus.SUBMITTED,
+                 expected_version=expected_version)
 
 
-def return_plan(plan: Plan, *, by: User) -> Plan:
+def return_plan(plan: Plan, *, by: User, expected_version: int | None = None) -> Plan:
     """The approver sends a submitted plan back to draft for more work."""
     if not (access.can_approve(by, plan) or access.can_edit(by, plan)):
         raise PermissionDenied("You may not return this plan.")
-    return _move(plan, by=by, allowed_from=PlanStatus.SUBMITTED, to=PlanStatus.DRAFT)
+    return _move(plan, by=by, allowed_from=PlanStatus.SUBMITTED, to=PlanStatus.DRAFT,
+                 expected_version=expected_version)
 
 
-def approve_plan(plan: Plan, *, by: User) -> Plan:
+def approve_plan(plan: Plan, *, by: User, expected_version: int | None = None) -> Plan:
     """A manager above the plan's team (or an admin) approves it: revision 1 is frozen."""
     if not access.can_approve(by, plan):
         raise PermissionDenied("You may not approve this plan: an admin or a manager of a "
                                "team above the plan's team approves it, not its owner.")
-    return _move(plan, by=by, allowed_from=PlanStatus.SUBMITTED, to=PlanStatus.APPROVED)
+    return _move(plan, by=by, allowed_from=PlanStatus.SUBMITTED, to=PlanStatus.APPROVED,
+                 expected_version=expected_version)
 
 
-def activate_plan(plan: Plan, *, by: User) -> Plan:
+def activate_plan(plan: Plan, *, by: User, expected_version: int | None = None) -> Plan:
     """The approved plan becomes the one the team is measured against."""
     access.require_edit(by, plan)
-    return _move(plan, by=by, allowed_from=PlanStatus.APPROVED, to=PlanStatus.ACTIVE)
+    return _move(plan, by=by, allowed_from=PlanStatus.APPROVED, to=PlanStatus.ACTIVE,
+                 expected_version=expected_version)
 
 
-def close_plan(plan: Plan, *, by: User) -> Plan:
+def close_plan(plan: Plan, *, by: User, expected_version: int | None = None) -> Plan:
     """The period is over; the plan is kept read-only."""
     access.require_edit(by, plan)
-    return _move(plan, by=by, allowed_from=PlanStatus.ACTIVE, to=PlanStatus.CLOSED)
+    return _move(plan, by=by, allowed_from=PlanStatus.ACTIVE, to=PlanStatus.CLOSED,
+                 expected_version=expected_version)
 
 
 TRANSITIONS = {"submit": submit_plan, "return": return_plan, "approve": approve_plan,
@@ -179,10 +188,14 @@ def _record_revision(plan: Plan, *, by: User, reason: str) -> PlanRevision:
                                        snapshot=snapshot(plan))
 
 
-def _check_changeable(plan: Plan, by: User, reason: str) -> Plan:
-    """The plan, locked and read afresh (the caller's copy may be stale), if it may change."""
+def _check_changeable(plan: Plan, by: User, reason: str,
+                      expected_version: int | None = None) -> Plan:
+    """The plan, locked and read afresh (the caller's copy may be stale), if it may change
+    and is still at the version the caller read (its targets are part of it)."""
     plan = Plan.objects.select_for_update(of=("self",)).select_related("team").get(pk=plan.pk)
     access.require_edit(by, plan)
+    if expected_version is not None:
+        claim_version(plan, expected_version)
     if plan.status in (PlanStatus.SUBMITTED, PlanStatus.CLOSED):
         raise ValidationError({"status": [
             f"A {plan.get_status_display().lower()} plan cannot be changed"
@@ -242,7 +255,7 @@ def _top_objective(plan: Plan, measure: str) -> Objective | None:
 
 def set_plan_target(plan: Plan, *, by: User, measure: str, total: Decimal,
                     phasing: str = "even", profile: Sequence | None = None,
-                    reason: str = "") -> Objective:
+                    reason: str = "", expected_version: int | None = None) -> Objective:
     """Set the plan's top target for a measure (the company's, or the plan team's) and
     phase it over the fiscal months. Allocations below it are cleared: they no longer
     add up to it and must be made again."""
@@ -252,7 +265,7 @@ def set_plan_target(plan: Plan, *, by: User, measure: str, total: Decimal,
     if not total.is_finite() or total < 0:
         raise ValidationError({"total": ["The target must be zero or more."]})
     with transaction.atomic():
-        plan = _check_changeable(plan, by, reason)
+        plan = _check_changeable(plan, by, reason, expected_version)
         months = allocate_exactly(total, phasing_weights(plan, phasing, profile), PLACES)
         top = _top_objective(plan, measure)
         old_total = ""
@@ -402,7 +415,8 @@ def _custom_weights(children: list[Child], custom: dict) -> list[Decimal]:
 
 
 def allocate(parent: Objective, *, by: User, to: str, method: str,
-             weights: dict | None = None, reason: str = "") -> list[Objective]:
+             weights: dict | None = None, reason: str = "",
+             expected_version: int | None = None) -> list[Objective]:
     """Split a target among its children by a method, month by month, so that the
     children add up exactly to the parent in every month (and so over the year).
     Earlier allocations below this target are replaced. For product lines the weights
@@ -411,7 +425,7 @@ def allocate(parent: Objective, *, by: User, to: str, method: str,
         raise ValidationError({"method": [
             "Product lines have no potential or history yet: split evenly or by weights."]})
     with transaction.atomic():
-        plan = _check_changeable(parent.plan, by, reason)
+        plan = _check_changeable(parent.plan, by, reason, expected_version)
         children = allocation_children(parent, to, list(weights or {}))
         if not children:
             raise ValidationError({"to": [f"There are no {to} to allocate {parent.label} to."]})

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.fiscal import CompanyCalendar
+from salesplan.core.records import posted_version
 from salesplan.org.models import Role, Team
 from salesplan.org.selectors import managed_team_ids
 
@@ -177,7 +178,9 @@ def plan_transition(request, pk: int, action: str):
     plan = _plan(request, pk)
     if action not in services.TRANSITIONS:
         raise Http404(f"No plan action {action!r}.")
-    return _apply(request, plan, lambda: services.TRANSITIONS[action](plan, by=request.user),
+    version = posted_version(request.POST)
+    return _apply(request, plan, lambda: services.TRANSITIONS[action](
+        plan, by=request.user, expected_version=version),
                   f"Plan {action} done.")
 
 
@@ -193,7 +196,8 @@ def plan_target(request, pk: int):
     data = form.cleaned_data
     return _apply(request, plan, lambda: services.set_plan_target(
         plan, by=request.user, measure=data["measure"], total=data["total"],
-        phasing=data["phasing"], profile=data["profile"], reason=data["reason"]),
+        phasing=data["phasing"], profile=data["profile"], reason=data["reason"],
+        expected_version=posted_version(request.POST)),
         "Target set.")
 
 
@@ -213,7 +217,8 @@ def plan_allocate(request, pk: int):
         raise Http404("No such objective in this plan.")
     return _apply(request, plan, lambda: services.allocate(
         parent, by=request.user, to=data["to"], method=data["method"],
-        weights=data["weights"], reason=data["reason"]), "Target allocated.")
+        weights=data["weights"], reason=data["reason"],
+        expected_version=posted_version(request.POST)), "Target allocated.")
 
 
 @login_required

@@ -26,16 +26,19 @@ from salesplan.core.api_support import (
     MoneyOut,
     PageParams,
     RecordId,
+    Version,
+    VersionParam,
     choice_of,
 )
 from salesplan.core.clock import company_today
-from salesplan.core.errors import NotFound
+from salesplan.core.errors import NotFound, VersionRequired
 from salesplan.core.listing import keyset_page
 from salesplan.core.selectors import get_visible
 from salesplan.customers.models import Account, Tier
 
-from . import selectors, services
+from . import access, selectors, services
 from .models import (
+    ExchangeRate,
     PriceBook,
     PricingRule,
     Product,
@@ -76,6 +79,7 @@ class FamilyOut(Schema):
     description: str
     max_discount_pct: Decimal | None
     min_margin_pct: Decimal | None
+    version: int
 
 
 class FamilyIn(InputSchema):
@@ -93,6 +97,7 @@ class FamilyPatch(InputSchema):
     description: str | None = Field(None, max_length=5000)
     max_discount_pct: Percent | None = None
     min_margin_pct: Percent | None = None
+    version: Version
 
 
 @router.get("/families", response=list[FamilyOut], summary="Product families")
@@ -115,12 +120,13 @@ def get_family(request, family_id: int):
 def update_family(request, family_id: int, payload: FamilyPatch):
     family = selectors.get_family(request.user, family_id)
     data = _data(payload, {"parent_id": lambda pk: _family(request.user, pk)})
-    return services.update_family(family, by=request.user, **data)
+    return services.update_family(family, by=request.user, version=payload.version, **data)
 
 
 @router.delete("/families/{int:family_id}", response={204: None}, summary="Delete a family")
-def delete_family(request, family_id: int):
-    services.delete_family(selectors.get_family(request.user, family_id), by=request.user)
+def delete_family(request, family_id: int, version: VersionParam):
+    services.delete_family(selectors.get_family(request.user, family_id), by=request.user,
+                           version=version)
     return Status(204, None)
 
 
@@ -212,7 +218,7 @@ class ProductPatch(InputSchema):
     description: str | None = Field(None, max_length=5000)
     max_discount_pct: Percent | None = None
     min_margin_pct: Percent | None = None
-    version: int = Field(ge=1, description="The version you read (409 if it changed).")
+    version: Version
 
 
 class ComponentIn(InputSchema):
@@ -260,18 +266,21 @@ def update_product(request, product_id: int, payload: ProductPatch):
 
 @router.delete("/products/{int:product_id}", response={204: None},
                summary="Delete a product never priced (else deactivate it)")
-def delete_product(request, product_id: int):
-    services.delete_product(selectors.get_product(request.user, product_id), by=request.user)
+def delete_product(request, product_id: int, version: VersionParam):
+    services.delete_product(selectors.get_product(request.user, product_id), by=request.user,
+                            version=version)
     return Status(204, None)
 
 
 @router.put("/products/{int:product_id}/components", response=ProductDetailOut,
             summary="Replace a bundle's components")
-def set_components(request, product_id: int, payload: list[ComponentIn]):
+def set_components(request, product_id: int, payload: list[ComponentIn],
+                   version: VersionParam):
+    """The body is the list of components; `?version=` is the product's version you read."""
     product = selectors.get_product(request.user, product_id)
     parts = [(selectors.get_product(request.user, c.product_id), c.quantity) for c in payload]
-    services.set_bundle_components(product, parts, by=request.user)
-    return product
+    services.set_bundle_components(product, parts, by=request.user, version=version)
+    return selectors.get_product(request.user, product_id)
 
 
 # --- price books and entries ------------------------------------------------------------------
@@ -316,7 +325,7 @@ class PriceBookPatch(InputSchema):
     valid_to: date | None = None
     active: bool | None = None
     description: str | None = Field(None, max_length=5000)
-    version: int = Field(ge=1)
+    version: Version
 
 
 class EntryOut(Schema):
@@ -327,6 +336,7 @@ class EntryOut(Schema):
     name: str
     list_price: Decimal
     floor_price: Decimal | None
+    version: int
 
     @staticmethod
     def resolve_sku(obj) -> str:
@@ -346,6 +356,9 @@ class EntryPage(Schema):
 class EntryIn(InputSchema):
     list_price: UnitPrice
     floor_price: UnitPrice | None = None
+    version: Version | None = Field(None, description="Required when the product already has "
+                                                      "a price in the book: the entry's "
+                                                      "version you read (409 if it changed).")
 
 
 @router.get("/price-books", response=list[PriceBookOut], summary="Price books")
@@ -371,8 +384,9 @@ def update_price_book(request, book_id: int, payload: PriceBookPatch):
 
 
 @router.delete("/price-books/{int:book_id}", response={204: None}, summary="Delete a book")
-def delete_price_book(request, book_id: int):
-    services.delete_price_book(selectors.get_price_book(request.user, book_id), by=request.user)
+def delete_price_book(request, book_id: int, version: VersionParam):
+    services.delete_price_book(selectors.get_price_book(request.user, book_id), by=request.user,
+                               version=version)
     return Status(204, None)
 
 
@@ -391,18 +405,22 @@ def list_entries(request, book_id: int, params: Query[PageParams]):
 def set_entry(request, book_id: int, product_id: int, payload: EntryIn):
     book = selectors.get_price_book(request.user, book_id)
     product = selectors.get_product(request.user, product_id)
+    access.require_edit(request.user)  # who may not write hears that first
+    if payload.version is None and selectors.entries(request.user, book).filter(
+            product_id=product_id).exists():
+        raise VersionRequired("version")  # replacing a price someone may have just changed
     return services.set_entry(book, product, by=request.user, list_price=payload.list_price,
-                              floor_price=payload.floor_price)
+                              floor_price=payload.floor_price, version=payload.version)
 
 
 @router.delete("/price-books/{int:book_id}/entries/{int:product_id}", response={204: None},
                summary="Remove a product from a book")
-def delete_entry(request, book_id: int, product_id: int):
+def delete_entry(request, book_id: int, product_id: int, version: VersionParam):
     book = selectors.get_price_book(request.user, book_id)
     entry = selectors.entries(request.user, book).filter(product_id=product_id).first()
     if entry is None:
         raise NotFound(f"Product {product_id} has no price in this book.")
-    services.delete_entry(entry, by=request.user)
+    services.delete_entry(entry, by=request.user, version=version)
     return Status(204, None)
 
 
@@ -471,7 +489,7 @@ class RulePatch(InputSchema):
     active: bool | None = None
     description: str | None = Field(None, max_length=5000)
     tiers: list[TierIO] | None = Field(None, description="Replaces every tier.")
-    version: int = Field(ge=1)
+    version: Version
 
 
 class RuleFilters(PageParams):
@@ -535,8 +553,9 @@ def update_rule(request, rule_id: int, payload: RulePatch):
 
 
 @router.delete("/rules/{int:rule_id}", response={204: None}, summary="Delete a pricing rule")
-def delete_rule(request, rule_id: int):
-    services.delete_rule(selectors.get_rule(request.user, rule_id), by=request.user)
+def delete_rule(request, rule_id: int, version: VersionParam):
+    services.delete_rule(selectors.get_rule(request.user, rule_id), by=request.user,
+                         version=version)
     return Status(204, None)
 
 
@@ -551,6 +570,7 @@ class TaxRateOut(Schema):
     region: str
     rate: Decimal
     prices_include_tax: bool
+    version: int
 
 
 class TaxRateIn(InputSchema):
@@ -565,6 +585,7 @@ class TaxRatePatch(InputSchema):
     name: str | None = Field(None, min_length=1, max_length=120)
     rate: Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)] | None = None
     prices_include_tax: bool | None = None
+    version: Version
 
 
 @router.get("/tax-rates", response=list[TaxRateOut], summary="Tax rates by region")
@@ -580,12 +601,14 @@ def create_tax_rate(request, payload: TaxRateIn):
 @router.patch("/tax-rates/{int:tax_id}", response=TaxRateOut, summary="Change a tax rate")
 def update_tax_rate(request, tax_id: int, payload: TaxRatePatch):
     tax = selectors.get_tax_rate(request.user, tax_id)
-    return services.update_tax_rate(tax, by=request.user, **_data(payload, {}))
+    return services.update_tax_rate(tax, by=request.user, version=payload.version,
+                                    **_data(payload, {}))
 
 
 @router.delete("/tax-rates/{int:tax_id}", response={204: None}, summary="Delete a tax rate")
-def delete_tax_rate(request, tax_id: int):
-    services.delete_tax_rate(selectors.get_tax_rate(request.user, tax_id), by=request.user)
+def delete_tax_rate(request, tax_id: int, version: VersionParam):
+    services.delete_tax_rate(selectors.get_tax_rate(request.user, tax_id), by=request.user,
+                             version=version)
     return Status(204, None)
 
 
@@ -595,6 +618,7 @@ class ExchangeRateOut(Schema):
     quote: str
     rate: Decimal
     date: date
+    version: int
 
 
 class ExchangeRateIn(InputSchema):
@@ -602,6 +626,9 @@ class ExchangeRateIn(InputSchema):
     quote: Currency
     rate: Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=10)]
     date: date
+    version: Version | None = Field(None, description="Required when a rate of this pair "
+                                                      "and date is already recorded: its "
+                                                      "version you read.")
 
 
 class ExchangeRateFilters(PageParams):
@@ -634,14 +661,19 @@ def list_exchange_rates(request, params: Query[ExchangeRateFilters]):
 @router.post("/exchange-rates", response={201: ExchangeRateOut},
              summary="Record a rate (1 base = rate quote) from a date on")
 def create_exchange_rate(request, payload: ExchangeRateIn):
-    return Status(201, services.create_exchange_rate(by=request.user, **payload.model_dump()))
+    data = payload.model_dump()
+    access.require_edit(request.user)  # who may not write hears that first
+    if data["version"] is None and ExchangeRate.objects.filter(
+            base=payload.base, quote=payload.quote, date=payload.date).exists():
+        raise VersionRequired("version")  # replacing a rate someone may have just changed
+    return Status(201, services.create_exchange_rate(by=request.user, **data))
 
 
 @router.delete("/exchange-rates/{int:rate_id}", response={204: None},
                summary="Delete an exchange rate")
-def delete_exchange_rate(request, rate_id: int):
+def delete_exchange_rate(request, rate_id: int, version: VersionParam):
     rate = selectors.get_exchange_rate(request.user, rate_id)
-    services.delete_exchange_rate(rate, by=request.user)
+    services.delete_exchange_rate(rate, by=request.user, version=version)
     return Status(204, None)
 
 

@@ -49,7 +49,7 @@ class ProductKind(models.TextChoices):
     BUNDLE = "bundle", "Bundle"
 
 
-class ProductFamily(TimeStampedModel):
+class ProductFamily(VersionedModel):
     """A group of products (hardware, licences, services…), possibly inside a larger one.
     Its pricing guard rails — the deepest discount off list and the minimum margin — apply
     to every product below it unless a product or a nearer family sets its own; pricing
@@ -173,7 +173,7 @@ class PriceBook(VersionedModel):
                 and (self.valid_to is None or day <= self.valid_to))
 
 
-class PriceBookEntry(TimeStampedModel):
+class PriceBookEntry(VersionedModel):
     """A product's list price in a price book, with an optional floor price below which a
     line needs an approval."""
 
@@ -265,7 +265,7 @@ class PriceTier(models.Model):
         return f"from {self.min_quantity}: {self.price}"
 
 
-class TaxRate(TimeStampedModel):
+class TaxRate(VersionedModel):
     """The sales tax of a country or of one of its states, and whether the prices quoted
     there include it (gross) or not (net)."""
 
@@ -291,7 +291,7 @@ class TaxRate(TimeStampedModel):
         return f"{self.country}-{self.state}" if self.state else self.country
 
 
-class ExchangeRate(TimeStampedModel):
+class ExchangeRate(VersionedModel):
     """How many units of the quote currency one unit of the base currency buys, from a
     date on (until the next rate of the same pair). A pair is stored in one direction
     only; the other direction divides by the same rate, so a round trip stays exact to

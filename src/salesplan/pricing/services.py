@@ -15,6 +15,8 @@ from django.db import IntegrityError, models, transaction
 
 from salesplan.core.audit import record_changes, record_created, record_deleted
 from salesplan.core.errors import StaleVersion
+from salesplan.core.models import Versioned
+from salesplan.core.records import claim_version
 from salesplan.customers.models import Account
 from salesplan.engines import pricing as engine
 
@@ -146,21 +148,21 @@ def _save_changes(obj: M, values: dict[str, Any], by, version: int | None = None
     model = type(obj)
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=obj.pk)  # type: ignore[attr-defined]
-        if version is not None and getattr(locked, "version", version) != version:
+        if version is not None and locked.version != version:
             raise StaleVersion(locked.version, version)
         changes = _changes(locked, values)
         if not changes:
             return locked
         locked.full_clean()
-        if hasattr(locked, "version"):
-            locked.version += 1
+        claim_version(locked, locked.version if version is None else version)
         locked.save()
         record_changes(locked, changes, by)
     return locked
 
 
-def _delete(obj: models.Model, by) -> None:
+def _delete(obj: Versioned, by, version: int | None = None) -> None:
     with transaction.atomic():
+        claim_version(obj, version)
         record_deleted(obj, by)
         try:
             obj.delete()
@@ -184,7 +186,8 @@ def create_family(*, by, **values) -> ProductFamily:
     return _save_new(ProductFamily(**values), by)
 
 
-def update_family(family: ProductFamily, *, by, **values) -> ProductFamily:
+def update_family(family: ProductFamily, *, by, version: int | None = None,
+                  **values) -> ProductFamily:
     """Change a family; it may not end up inside itself."""
     access.require_edit(by)
     _check_fields(ProductFamily, values, FAMILY_FIELDS)
@@ -195,12 +198,12 @@ def update_family(family: ProductFamily, *, by, **values) -> ProductFamily:
             raise ValidationError({"parent": ["A family cannot be inside itself."]})
         seen.add(parent.pk)
         parent = parent.parent
-    return _save_changes(family, values, by)
+    return _save_changes(family, values, by, version)
 
 
-def delete_family(family: ProductFamily, *, by) -> None:
+def delete_family(family: ProductFamily, *, by, version: int | None = None) -> None:
     access.require_edit(by)
-    _delete(family, by)
+    _delete(family, by, version)
 
 
 def create_product(*, by, **values) -> Product:
@@ -226,13 +229,13 @@ def update_product(product: Product, *, by, version: int | None = None, **values
     return updated
 
 
-def delete_product(product: Product, *, by) -> None:
+def delete_product(product: Product, *, by, version: int | None = None) -> None:
     access.require_edit(by)
-    _delete(product, by)
+    _delete(product, by, version)
 
 
 def set_bundle_components(product: Product, components: Sequence[tuple[Product, Decimal]],
-                          *, by) -> Bundle:
+                          *, by, version: int | None = None) -> Bundle:
     """Replace a bundle's components (product, quantity per bundle)."""
     access.require_edit(by)
     if product.kind != ProductKind.BUNDLE:
@@ -253,6 +256,7 @@ def set_bundle_components(product: Product, components: Sequence[tuple[Product, 
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        claim_version(product, version)  # the components are part of the product
         bundle, _ = Bundle.objects.get_or_create(product=product)
         old = "; ".join(str(c) for c in bundle.components.select_related("component"))
         bundle.components.all().delete()
@@ -311,16 +315,17 @@ def _demote_standard(book: PriceBook, by) -> None:
         record_changes(old, {"is_standard": (True, False)}, by)
 
 
-def delete_price_book(book: PriceBook, *, by) -> None:
+def delete_price_book(book: PriceBook, *, by, version: int | None = None) -> None:
     access.require_edit(by)
     if book.is_standard:
         raise ValidationError({"is_standard": [
             "The standard book cannot be deleted: make another book standard first."]})
-    _delete(book, by)
+    _delete(book, by, version)
 
 
 def set_entry(book: PriceBook, product: Product, *, by, list_price: Decimal,
-              floor_price: Decimal | None = None) -> PriceBookEntry:
+              floor_price: Decimal | None = None,
+              version: int | None = None) -> PriceBookEntry:
     """Set a product's list price (and optional floor) in a book."""
     access.require_edit(by)
     if floor_price is not None and list_price is not None and floor_price > list_price:
@@ -331,12 +336,13 @@ def set_entry(book: PriceBook, product: Product, *, by, list_price: Decimal,
         if entry is None:
             return _save_new(PriceBookEntry(price_book=book, product=product,
                                             list_price=list_price, floor_price=floor_price), by)
-        return _save_changes(entry, {"list_price": list_price, "floor_price": floor_price}, by)
+        return _save_changes(entry, {"list_price": list_price, "floor_price": floor_price}, by,
+                             version)
 
 
-def delete_entry(entry: PriceBookEntry, *, by) -> None:
+def delete_entry(entry: PriceBookEntry, *, by, version: int | None = None) -> None:
     access.require_edit(by)
-    _delete(entry, by)
+    _delete(entry, by, version)
 
 
 # --- pricing rules --------------------------------------------------------------------------
@@ -439,9 +445,9 @@ def _replace_tiers(rule: PricingRule, tiers: Sequence[tuple[Decimal, Decimal]] |
                                   for q, p in sorted(tiers or ()))
 
 
-def delete_rule(rule: PricingRule, *, by) -> None:
+def delete_rule(rule: PricingRule, *, by, version: int | None = None) -> None:
     access.require_edit(by)
-    _delete(rule, by)
+    _delete(rule, by, version)
 
 
 # --- tax and exchange rates ---------------------------------------------------------------------
@@ -458,21 +464,22 @@ def create_tax_rate(*, by, **values) -> TaxRate:
     return _save_new(TaxRate(**values), by)
 
 
-def update_tax_rate(tax: TaxRate, *, by, **values) -> TaxRate:
+def update_tax_rate(tax: TaxRate, *, by, version: int | None = None, **values) -> TaxRate:
     access.require_edit(by)
     _check_fields(TaxRate, values, TAX_FIELDS)
     for key in ("country", "state"):
         if key in values:
             values[key] = (values[key] or "").upper()
-    return _save_changes(tax, values, by)
+    return _save_changes(tax, values, by, version)
 
 
-def delete_tax_rate(tax: TaxRate, *, by) -> None:
+def delete_tax_rate(tax: TaxRate, *, by, version: int | None = None) -> None:
     access.require_edit(by)
-    _delete(tax, by)
+    _delete(tax, by, version)
 
 
-def create_exchange_rate(*, by, base: str, quote: str, rate: Decimal, date: date) -> ExchangeRate:
+def create_exchange_rate(*, by, base: str, quote: str, rate: Decimal, date: date,
+                         version: int | None = None) -> ExchangeRate:
     """Record a rate from a date on. A pair lives in one direction only: once USD→EUR is
     recorded, EUR→USD is read by dividing by it (so a round trip never drifts)."""
     access.require_edit(by)
@@ -485,10 +492,10 @@ def create_exchange_rate(*, by, base: str, quote: str, rate: Decimal, date: date
             f"Rates of this pair are recorded as {quote}→{base}: enter 1 {quote} in {base}."]})
     existing = ExchangeRate.objects.filter(base=base, quote=quote, date=date).first()
     if existing is not None:
-        return _save_changes(existing, {"rate": rate}, by)
+        return _save_changes(existing, {"rate": rate}, by, version)
     return _save_new(ExchangeRate(base=base, quote=quote, rate=rate, date=date), by)
 
 
-def delete_exchange_rate(rate: ExchangeRate, *, by) -> None:
+def delete_exchange_rate(rate: ExchangeRate, *, by, version: int | None = None) -> None:
     access.require_edit(by)
-    _delete(rate, by)
+    _delete(rate, by, version)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from salesplan.core.audit import history_for
 from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
+from salesplan.core.records import posted_version
 from salesplan.core.selectors import get_visible
 from salesplan.customers.models import Account
 
@@ -145,12 +146,14 @@ def product_edit(request, pk: int):
     form = ProductForm(request.POST or None, instance=selectors.get_product(request.user, pk))
     if request.method == "POST" and form.is_valid():
         done = _write(request, form, lambda: services.update_product(
-            product, by=request.user, **form.cleaned_data))
+            product, by=request.user, version=posted_version(request.POST),
+            **form.cleaned_data))
         if done is not None:
             messages.success(request, f"{done} saved.")
             return redirect("web:pricing:product", product.pk)
     return _page(request, "pricing/form.html", {
-        "form": form, "title": f"Edit {product}", "back": ("web:pricing:product", product.pk)},
+        "form": form, "title": f"Edit {product}", "back": ("web:pricing:product", product.pk),
+        "version_of": product},
         status=422 if form.errors else 200)
 
 
@@ -164,7 +167,8 @@ def product_components(request, pk: int):
         try:
             parts = [(selectors.get_product_by_sku(request.user, sku), qty)
                      for sku, qty in form.cleaned_data["components"]]
-            services.set_bundle_components(product, parts, by=request.user)
+            services.set_bundle_components(product, parts, by=request.user,
+                                           version=posted_version(request.POST))
             messages.success(request, "Components saved.")
         except (ValidationError, NotFound) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
@@ -196,11 +200,13 @@ def family_edit(request, pk: int):
     form = FamilyForm(request.POST or None, instance=selectors.get_family(request.user, pk))
     if request.method == "POST" and form.is_valid():
         if _write(request, form, lambda: services.update_family(
-                family, by=request.user, **form.cleaned_data)) is not None:
+                family, by=request.user, version=posted_version(request.POST),
+                **form.cleaned_data)) is not None:
             messages.success(request, "Family saved.")
             return redirect("web:pricing:families")
     return _page(request, "pricing/form.html", {
-        "form": form, "title": f"Edit family {family}", "back": ("web:pricing:families", None)},
+        "form": form, "title": f"Edit family {family}", "back": ("web:pricing:families", None),
+        "version_of": family},
         status=422 if form.errors else 200)
 
 
@@ -257,11 +263,13 @@ def book_edit(request, pk: int):
                          instance=selectors.get_price_book(request.user, pk))
     if request.method == "POST" and form.is_valid():
         if _write(request, form, lambda: services.update_price_book(
-                book, by=request.user, **form.cleaned_data)) is not None:
+                book, by=request.user, version=posted_version(request.POST),
+                **form.cleaned_data)) is not None:
             messages.success(request, "Price book saved.")
             return redirect("web:pricing:book", book.pk)
     return _page(request, "pricing/form.html", {
-        "form": form, "title": f"Edit {book}", "back": ("web:pricing:book", book.pk)},
+        "form": form, "title": f"Edit {book}", "back": ("web:pricing:book", book.pk),
+        "version_of": book},
         status=422 if form.errors else 200)
 
 
@@ -273,7 +281,7 @@ def entry_delete(request, pk: int, product_id: int):
     entry = selectors.entries(request.user, book).filter(product_id=product_id).first()
     if entry is None:
         raise Http404("No such entry.")
-    services.delete_entry(entry, by=request.user)
+    services.delete_entry(entry, by=request.user, version=posted_version(request.POST))
     messages.success(request, f"{entry.product.sku} removed from {book}.")
     return redirect("web:pricing:book", book.pk)
 
@@ -317,7 +325,7 @@ def rule_edit(request, pk: int):
     rule = _found(lambda: selectors.get_rule(request.user, pk))
     if request.method == "POST" and "delete" in request.POST:
         _require_edit(request)
-        services.delete_rule(rule, by=request.user)
+        services.delete_rule(rule, by=request.user, version=posted_version(request.POST))
         messages.success(request, f"Rule {rule} deleted.")
         return redirect("web:pricing:rules")
     form = RuleForm(request.POST or None, instance=selectors.get_rule(request.user, pk))
@@ -327,7 +335,8 @@ def rule_edit(request, pk: int):
             data, tiers = _rule_values(request, form)
             data.pop("kind", None)
             if _write(request, form, lambda: services.update_rule(
-                    rule, by=request.user, tiers=tiers or [], **data)) is not None:
+                    rule, by=request.user, version=posted_version(request.POST),
+                    tiers=tiers or [], **data)) is not None:
                 messages.success(request, "Rule saved.")
                 return redirect("web:pricing:rules")
     return _page(request, "pricing/rule_form.html", {
@@ -345,7 +354,7 @@ def tax_rates(request):
         _require_edit(request)
         if "delete" in request.POST:
             tax = _found(lambda: selectors.get_tax_rate(request.user, request.POST["delete"]))
-            services.delete_tax_rate(tax, by=request.user)
+            services.delete_tax_rate(tax, by=request.user, version=posted_version(request.POST))
             messages.success(request, f"Tax rate {tax} deleted.")
             return redirect("web:pricing:tax_rates")
         if form is not None and form.is_valid():
@@ -367,7 +376,8 @@ def exchange_rates(request):
         if "delete" in request.POST:
             rate = _found(lambda: selectors.get_exchange_rate(request.user,
                                                               request.POST["delete"]))
-            services.delete_exchange_rate(rate, by=request.user)
+            services.delete_exchange_rate(rate, by=request.user,
+                                          version=posted_version(request.POST))
             messages.success(request, f"Rate {rate} deleted.")
             return redirect("web:pricing:exchange_rates")
         if form is not None and form.is_valid():

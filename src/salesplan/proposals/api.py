@@ -38,6 +38,8 @@ from salesplan.core.api_support import (
     MoneyOut,
     PageParams,
     RecordId,
+    Version,
+    VersionParam,
     choice_of,
     get_record,
 )
@@ -168,13 +170,26 @@ class QuotePage(Schema):
     previous_cursor: str | None
 
 
-class LineIn(InputSchema):
+class QuoteVersionIn(InputSchema):
+    """A change to a quote carries the quote's `version` you read: its lines, terms,
+    status and approvals move it on, so a change made from an older read is refused."""
+
+    version: Version
+
+
+class NewLineIn(InputSchema):
+    """A line of a quote being created (the quote has no version yet)."""
+
     product_id: RecordId
     quantity: Quantity
     discount_pct: Percent = Decimal(0)
 
 
-class LinePatch(InputSchema):
+class LineIn(NewLineIn, QuoteVersionIn):
+    """A line added to an existing quote, with the quote's version you read."""
+
+
+class LinePatch(QuoteVersionIn):
     quantity: Quantity | None = None
     discount_pct: Percent | None = None
 
@@ -190,7 +205,7 @@ class QuoteIn(InputSchema):
     payment_terms: str = Field("", max_length=500)
     delivery_terms: str = Field("", max_length=500)
     introduction: str = Field("", max_length=5000)
-    lines: list[LineIn] = Field(default_factory=list, max_length=2000)
+    lines: list[NewLineIn] = Field(default_factory=list, max_length=2000)
 
 
 class QuotePatch(InputSchema):
@@ -203,20 +218,19 @@ class QuotePatch(InputSchema):
     payment_terms: str | None = Field(None, max_length=500)
     delivery_terms: str | None = Field(None, max_length=500)
     introduction: str | None = Field(None, max_length=5000)
-    version: int = Field(ge=1, description="The version you read (optimistic locking); a "
-                                           "newer one means someone else changed it (409).")
+    version: Version
 
 
-class AcceptIn(InputSchema):
+class AcceptIn(QuoteVersionIn):
     stage_id: RecordId | None = Field(None, description="Move the opportunity to this stage "
                                                         "instead of its pipeline's won stage.")
 
 
-class ReasonIn(InputSchema):
+class ReasonIn(QuoteVersionIn):
     reason: str = Field("", max_length=1000)
 
 
-class CommentIn(InputSchema):
+class CommentIn(QuoteVersionIn):
     comment: str = Field("", max_length=2000)
 
 
@@ -266,6 +280,7 @@ class RuleOut(Schema):
     approver: str
     step: int
     active: bool
+    version: int
 
 
 class RuleIn(InputSchema):
@@ -284,6 +299,7 @@ class RulePatch(InputSchema):
     approver: choice_of(ApproverLevel) | None = None  # type: ignore[valid-type]
     step: int | None = Field(None, ge=1, le=9)
     active: bool | None = None
+    version: Version
 
 
 class TemplateOut(Schema):
@@ -398,14 +414,15 @@ def update_approval_rule(request, rule_id: int, payload: RulePatch):
     """Change a rule of the matrix (admins)."""
     rule = _rule(rule_id)
     data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
-    settings_services.update_rule(rule, by=request.auth, data=data)
+    version = data.pop("version")
+    settings_services.update_rule(rule, by=request.auth, data=data, expected_version=version)
     return ApprovalRule.objects.get(pk=rule.pk)
 
 
 @router.delete("/approval-rules/{int:rule_id}", response={204: None})
-def delete_approval_rule(request, rule_id: int):
+def delete_approval_rule(request, rule_id: int, version: VersionParam):
     """Remove a rule from the matrix (admins); approvals already asked for stay."""
-    settings_services.delete_rule(_rule(rule_id), by=request.auth)
+    settings_services.delete_rule(_rule(rule_id), by=request.auth, expected_version=version)
     return Status(204, None)
 
 
@@ -482,9 +499,9 @@ def update_quote(request, quote_id: int, payload: QuotePatch):
 
 
 @router.delete("/{int:quote_id}", response={204: None})
-def delete_quote(request, quote_id: int):
-    """Delete a draft that never went further."""
-    services.delete_quote(_quote(request, quote_id), by=request.auth)
+def delete_quote(request, quote_id: int, version: VersionParam):
+    """Delete a draft that never went further (`?version=` the quote's version you read)."""
+    services.delete_quote(_quote(request, quote_id), by=request.auth, expected_version=version)
     return Status(204, None)
 
 
@@ -509,20 +526,26 @@ def list_lines(request, quote_id: int):
 def add_line(request, quote_id: int, payload: LineIn):
     """Add a product to a draft; the whole quote is re-priced."""
     quote = _quote(request, quote_id)
-    return Status(201, services.add_line(quote, by=request.auth, **payload.model_dump()))
+    data = payload.model_dump()
+    version = data.pop("version")
+    return Status(201, services.add_line(quote, by=request.auth, expected_version=version,
+                                         **data))
 
 
 @router.patch("/{int:quote_id}/lines/{int:line_id}", response=LineOut)
 def update_line(request, quote_id: int, line_id: int, payload: LinePatch):
     quote = _quote(request, quote_id)
+    data = payload.model_dump(exclude_unset=True)
+    version = data.pop("version")
     return services.update_line(quote, _line(quote, line_id), by=request.auth,
-                                **payload.model_dump(exclude_unset=True))
+                                expected_version=version, **data)
 
 
 @router.delete("/{int:quote_id}/lines/{int:line_id}", response={204: None})
-def delete_line(request, quote_id: int, line_id: int):
+def delete_line(request, quote_id: int, line_id: int, version: VersionParam):
     quote = _quote(request, quote_id)
-    services.remove_line(quote, _line(quote, line_id), by=request.auth)
+    services.remove_line(quote, _line(quote, line_id), by=request.auth,
+                         expected_version=version)
     return Status(204, None)
 
 
@@ -533,9 +556,10 @@ def list_versions(request, quote_id: int):
 
 
 @router.post("/{int:quote_id}/versions", response={201: VersionDetailOut})
-def create_version(request, quote_id: int):
+def create_version(request, quote_id: int, payload: QuoteVersionIn):
     """Start the next version as a draft, copying the current one's terms and lines."""
-    return Status(201, services.new_version(_quote(request, quote_id), by=request.auth))
+    return Status(201, services.new_version(_quote(request, quote_id), by=request.auth,
+                                            expected_version=payload.version))
 
 
 @router.get("/{int:quote_id}/versions/{int:number}", response=VersionDetailOut)
@@ -547,9 +571,9 @@ def get_version(request, quote_id: int, number: int):
 
 
 def _transition(action: str, doc: str):
-    def handler(request, quote_id: int):
+    def handler(request, quote_id: int, payload: QuoteVersionIn):
         quote = _quote(request, quote_id)
-        services.TRANSITIONS[action](quote, by=request.auth)
+        services.TRANSITIONS[action](quote, by=request.auth, expected_version=payload.version)
         return _detail(quote)
 
     handler.__name__ = handler.__qualname__ = f"{action}_quote"
@@ -564,24 +588,25 @@ _transition("send", "Mark the quote sent to the customer (approved, or a draft t
 
 
 @router.post("/{int:quote_id}/accept", response=QuoteDetailOut)
-def accept_quote(request, quote_id: int, payload: AcceptIn | None = None):
+def accept_quote(request, quote_id: int, payload: AcceptIn):
     """The customer accepted: the opportunity is won (or moved to `stage_id`) with the
     quote's total as its amount. One quote per opportunity can be accepted."""
     quote = _quote(request, quote_id)
     stage = None
-    if payload is not None and payload.stage_id is not None:
+    if payload.stage_id is not None:
         stage = Stage.objects.filter(pk=payload.stage_id).first()
         if stage is None:
             raise ValidationError({"stage_id": f"No stage with id {payload.stage_id}."})
-    services.accept_quote(quote, by=request.auth, stage=stage)
+    services.accept_quote(quote, by=request.auth, stage=stage, expected_version=payload.version)
     return _detail(quote)
 
 
 @router.post("/{int:quote_id}/reject", response=QuoteDetailOut)
-def reject_quote(request, quote_id: int, payload: ReasonIn | None = None):
+def reject_quote(request, quote_id: int, payload: ReasonIn):
     """The customer declined the quote."""
     quote = _quote(request, quote_id)
-    services.reject_quote(quote, by=request.auth, reason=payload.reason if payload else "")
+    services.reject_quote(quote, by=request.auth, reason=payload.reason,
+                          expected_version=payload.version)
     return _detail(quote)
 
 
@@ -595,11 +620,12 @@ def list_approvals(request, quote_id: int):
 
 
 @router.post("/{int:quote_id}/approvals/{int:approval_id}/approve", response=ApprovalOut)
-def approve(request, quote_id: int, approval_id: int, payload: CommentIn | None = None):
+def approve(request, quote_id: int, approval_id: int, payload: CommentIn):
     """Give an approval (its earlier steps must be approved)."""
     quote = _quote(request, quote_id)
     approval = _approval(quote, approval_id)
-    services.approve(approval, by=request.auth, comment=payload.comment if payload else "")
+    services.approve(approval, by=request.auth, comment=payload.comment,
+                     expected_version=payload.version)
     return _approval_out(_approval(quote, approval_id), request.auth, quote)
 
 
@@ -608,7 +634,8 @@ def reject_approval(request, quote_id: int, approval_id: int, payload: CommentIn
     """Refuse an approval with a comment; the quote goes back to draft."""
     quote = _quote(request, quote_id)
     approval = _approval(quote, approval_id)
-    services.reject_approval(approval, by=request.auth, comment=payload.comment)
+    services.reject_approval(approval, by=request.auth, comment=payload.comment,
+                             expected_version=payload.version)
     return _approval_out(_approval(quote, approval_id), request.auth, quote)
 
 

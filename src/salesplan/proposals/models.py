@@ -185,7 +185,7 @@ class RuleMetric(models.TextChoices):
     FLOOR = "floor", "A line is below its floor price or minimum margin"
 
 
-class ApprovalRule(TimeStampedModel):
+class ApprovalRule(VersionedModel):
     """One row of the discount approval matrix: when a quote trips it, who must approve
     and at which step. Steps are decided in order; rules of one step and level make a
     single approval."""

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from salesplan.core import audit
 from salesplan.core.clock import company_today
-from salesplan.core.errors import StaleVersion
 from salesplan.core.permissions import require
+from salesplan.core.records import claim_version
 from salesplan.core.references import resolve_references
 from salesplan.pipeline import services as pipeline_services
 from salesplan.pipeline.models import Opportunity, Stage, StageKind
@@ -49,9 +49,13 @@ SNAPSHOT_FIELDS = [
     "below_min_margin", "explanation"]
 
 
-def _lock(quote: Quote) -> Quote:
-    """Re-read the quote under a row lock and keep the caller's object in step."""
+def _lock(quote: Quote, expected_version: int | None = None) -> Quote:
+    """Re-read the quote under a row lock and keep the caller's object in step. A change
+    made by a person names the quote's version it was made from (lines, terms, status and
+    approvals are all one quote to whoever edits it): StaleVersion if the quote moved on."""
     current = Quote.objects.select_for_update().get(pk=quote.pk)
+    if expected_version is not None:
+        claim_version(current, expected_version)
     for name in ("status", "version", "current_number", "total", "currency", "sent_at",
                  "decided_at", "title"):
         setattr(quote, name, getattr(current, name))
@@ -232,9 +236,7 @@ def update_quote(quote: Quote, *, by, data: dict, expected_version: int | None =
     unknown = sorted(set(data) - QUOTE_FIELDS)
     if unknown:
         raise ValidationError({f: "This field does not exist or cannot be set." for f in unknown})
-    _lock(quote)
-    if expected_version is not None and quote.version != expected_version:
-        raise StaleVersion(quote.version, expected_version)
+    _lock(quote, expected_version)
     _require_status(quote, [QuoteStatus.DRAFT], "changed")
     version = current_version(quote)
     if "contact" in data:
@@ -277,11 +279,12 @@ def set_lines(quote: Quote, *, by, lines: Sequence[dict]) -> QuoteVersion:
 
 
 def add_line(quote: Quote, *, by, product_id: int, quantity: Decimal,
-             discount_pct: Decimal = Decimal(0)) -> QuoteLine:
+             discount_pct: Decimal = Decimal(0),
+             expected_version: int | None = None) -> QuoteLine:
     """Add a product to the draft; every line is re-priced (tiers may depend on totals)."""
     with transaction.atomic():
         access.require_change(by, quote)
-        _lock(quote)
+        _lock(quote, expected_version)
         _require_status(quote, [QuoteStatus.DRAFT], "changed")
         version = current_version(quote)
         lines = [*line_requests_of(version), {"product_id": product_id, "quantity": quantity,
@@ -293,10 +296,11 @@ def add_line(quote: Quote, *, by, product_id: int, quantity: Decimal,
 
 
 def update_line(quote: Quote, line: QuoteLine, *, by, quantity: Decimal | None = None,
-                discount_pct: Decimal | None = None) -> QuoteLine:
+                discount_pct: Decimal | None = None,
+                expected_version: int | None = None) -> QuoteLine:
     with transaction.atomic():
         access.require_change(by, quote)
-        _lock(quote)
+        _lock(quote, expected_version)
         _require_status(quote, [QuoteStatus.DRAFT], "changed")
         version = current_version(quote)
         lines = line_requests_of(version)
@@ -316,9 +320,10 @@ def update_line(quote: Quote, line: QuoteLine, *, by, quantity: Decimal | None =
 
 
 @transaction.atomic
-def remove_line(quote: Quote, line: QuoteLine, *, by) -> None:
+def remove_line(quote: Quote, line: QuoteLine, *, by,
+                expected_version: int | None = None) -> None:
     access.require_change(by, quote)
-    _lock(quote)
+    _lock(quote, expected_version)
     _require_status(quote, [QuoteStatus.DRAFT], "changed")
     version = current_version(quote)
     if line.quote_version_id != version.pk:
@@ -329,11 +334,11 @@ def remove_line(quote: Quote, line: QuoteLine, *, by) -> None:
 
 
 @transaction.atomic
-def new_version(quote: Quote, *, by) -> QuoteVersion:
+def new_version(quote: Quote, *, by, expected_version: int | None = None) -> QuoteVersion:
     """Start the next version of a quote as a draft: the terms and lines are copied, the
     previous version stays readable as it was."""
     access.require_change(by, quote)
-    _lock(quote)
+    _lock(quote, expected_version)
     _require_status(quote, [QuoteStatus.DRAFT, QuoteStatus.IN_APPROVAL, QuoteStatus.APPROVED,
                             QuoteStatus.SENT, QuoteStatus.REJECTED, QuoteStatus.EXPIRED],
                     "given a new version")
@@ -368,10 +373,10 @@ def new_version(quote: Quote, *, by) -> QuoteVersion:
 
 
 @transaction.atomic
-def delete_quote(quote: Quote, *, by) -> None:
+def delete_quote(quote: Quote, *, by, expected_version: int | None = None) -> None:
     """Delete a draft that was never sent."""
     access.require_change(by, quote)
-    _lock(quote)
+    _lock(quote, expected_version)
     went_further = (quote.current_number > 1
                     or Approval.objects.filter(quote_version__quote=quote).exists())
     if quote.status != QuoteStatus.DRAFT or went_further:
@@ -397,11 +402,11 @@ def _require_sendable_content(quote: Quote, version: QuoteVersion) -> None:
 
 
 @transaction.atomic
-def submit_quote(quote: Quote, *, by) -> Quote:
+def submit_quote(quote: Quote, *, by, expected_version: int | None = None) -> Quote:
     """Submit a draft: the matrix decides which approvals it needs; with none it is
     approved at once, otherwise it waits in approval for each step in turn."""
     access.require_change(by, quote)
-    _lock(quote)
+    _lock(quote, expected_version)
     _require_status(quote, [QuoteStatus.DRAFT], "submitted")
     version = current_version(quote)
     _require_sendable_content(quote, version)
@@ -428,9 +433,10 @@ def _check_turn(approval: Approval) -> None:
         raise ValidationError({"step": "An earlier step must be approved first."})
 
 
-def _decide(approval: Approval, by, status: str, comment: str) -> Quote:
+def _decide(approval: Approval, by, status: str, comment: str,
+            expected_version: int | None) -> Quote:
     quote = approval.quote_version.quote
-    _lock(quote)
+    _lock(quote, expected_version)
     current = Approval.objects.select_for_update().get(pk=approval.pk)
     access.require_decide(by, current, quote)
     if quote.status != QuoteStatus.IN_APPROVAL or current.quote_version.number != \
@@ -449,9 +455,10 @@ def _decide(approval: Approval, by, status: str, comment: str) -> Quote:
 
 
 @transaction.atomic
-def approve(approval: Approval, *, by, comment: str = "") -> Quote:
+def approve(approval: Approval, *, by, comment: str = "",
+            expected_version: int | None = None) -> Quote:
     """Give one approval; when every step is approved the quote is approved."""
-    quote = _decide(approval, by, ApprovalStatus.APPROVED, comment)
+    quote = _decide(approval, by, ApprovalStatus.APPROVED, comment, expected_version)
     left = Approval.objects.filter(quote_version_id=approval.quote_version_id,
                                    status=ApprovalStatus.PENDING).exists()
     if not left:
@@ -460,11 +467,12 @@ def approve(approval: Approval, *, by, comment: str = "") -> Quote:
 
 
 @transaction.atomic
-def reject_approval(approval: Approval, *, by, comment: str) -> Quote:
+def reject_approval(approval: Approval, *, by, comment: str,
+                    expected_version: int | None = None) -> Quote:
     """Refuse an approval, saying why; the quote goes back to draft for the rep."""
     if not comment.strip():
         raise ValidationError({"comment": "Say why you reject it."})
-    quote = _decide(approval, by, ApprovalStatus.REJECTED, comment)
+    quote = _decide(approval, by, ApprovalStatus.REJECTED, comment, expected_version)
     Approval.objects.filter(quote_version_id=approval.quote_version_id,
                             status=ApprovalStatus.PENDING).update(
         status=ApprovalStatus.CANCELLED, decided_at=timezone.now())
@@ -473,11 +481,11 @@ def reject_approval(approval: Approval, *, by, comment: str) -> Quote:
 
 
 @transaction.atomic
-def send_quote(quote: Quote, *, by) -> Quote:
+def send_quote(quote: Quote, *, by, expected_version: int | None = None) -> Quote:
     """Mark the quote sent to the customer. A quote over a limit of the matrix is sent
     only once every approval it needs is given."""
     access.require_change(by, quote)
-    _lock(quote)
+    _lock(quote, expected_version)
     _require_status(quote, [QuoteStatus.DRAFT, QuoteStatus.APPROVED], "sent")
     version = current_version(quote)
     _require_sendable_content(quote, version)
@@ -499,11 +507,12 @@ def _won_stage(opportunity: Opportunity) -> Stage:
 
 
 @transaction.atomic
-def accept_quote(quote: Quote, *, by, stage: Stage | None = None) -> Quote:
+def accept_quote(quote: Quote, *, by, stage: Stage | None = None,
+                 expected_version: int | None = None) -> Quote:
     """The customer accepted: the opportunity takes the quote's total as its amount and
     moves to the won stage (or the stage chosen). One quote per opportunity is accepted."""
     access.require_change(by, quote)
-    _lock(quote)
+    _lock(quote, expected_version)
     _require_status(quote, [QuoteStatus.SENT], "accepted")
     opportunity = Opportunity.objects.select_related("pipeline").get(pk=quote.opportunity_id)
     if stage is not None and stage.pipeline_id != opportunity.pipeline_id:
@@ -530,10 +539,11 @@ def accept_quote(quote: Quote, *, by, stage: Stage | None = None) -> Quote:
 
 
 @transaction.atomic
-def reject_quote(quote: Quote, *, by, reason: str = "") -> Quote:
+def reject_quote(quote: Quote, *, by, reason: str = "",
+                 expected_version: int | None = None) -> Quote:
     """The customer declined the quote."""
     access.require_change(by, quote)
-    _lock(quote)
+    _lock(quote, expected_version)
     _require_status(quote, [QuoteStatus.SENT], "rejected")
     _set_status(quote, QuoteStatus.REJECTED, by, decided_at=timezone.now())
     if reason.strip():

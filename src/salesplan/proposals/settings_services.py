@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from salesplan.core import audit
+from salesplan.core.records import claim_version
 
 from . import access
 from .models import ApprovalRule, ProposalTemplate, RuleMetric
@@ -40,12 +41,14 @@ def create_rule(*, by, data: dict[str, Any]) -> ApprovalRule:
 
 
 @transaction.atomic
-def update_rule(rule: ApprovalRule, *, by, data: dict[str, Any]) -> dict:
+def update_rule(rule: ApprovalRule, *, by, data: dict[str, Any],
+                expected_version: int | None = None) -> dict:
     access.require_admin(by, "the approval matrix")
     unknown = sorted(set(data) - RULE_FIELDS)
     if unknown:
         raise ValidationError({f: "This field does not exist or cannot be set." for f in unknown})
     rule = ApprovalRule.objects.select_for_update().get(pk=rule.pk)
+    claim_version(rule, expected_version)
     changes = {}
     for name, value in data.items():
         if getattr(rule, name) != value:
@@ -58,8 +61,9 @@ def update_rule(rule: ApprovalRule, *, by, data: dict[str, Any]) -> dict:
 
 
 @transaction.atomic
-def delete_rule(rule: ApprovalRule, *, by) -> None:
+def delete_rule(rule: ApprovalRule, *, by, expected_version: int | None = None) -> None:
     access.require_admin(by, "the approval matrix")
+    claim_version(rule, expected_version)
     audit.record_deleted(rule, by)
     rule.delete()
 

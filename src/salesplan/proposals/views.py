@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from salesplan.core.errors import NotFound
 from salesplan.core.listing import keyset_page
 from salesplan.core.permissions import has_permission
+from salesplan.core.records import posted_version
 from salesplan.core.selectors import get_visible
 from salesplan.customers.models import Contact
 from salesplan.pipeline.models import Opportunity, StageKind
@@ -180,8 +181,9 @@ def quote_terms(request, pk: int):
         messages.error(request, f"Check the terms: {_problems(form)}")
         return redirect("web:proposals:detail", quote.pk)
     data = dict(form.cleaned_data)
-    return _apply(request, quote, lambda: services.update_quote(quote, by=request.user,
-                                                                data=data), "Terms saved.")
+    return _apply(request, quote, lambda: services.update_quote(
+        quote, by=request.user, data=data, expected_version=posted_version(request.POST)),
+        "Terms saved.")
 
 
 def _lines_response(request, quote: Quote, error: str = ""):
@@ -206,7 +208,8 @@ def line_add(request, pk: int):
     data = form.cleaned_data
     try:
         services.add_line(quote, by=request.user, product_id=data["product"].pk,
-                          quantity=data["quantity"], discount_pct=data["discount_pct"])
+                          quantity=data["quantity"], discount_pct=data["discount_pct"],
+                          expected_version=posted_version(request.POST))
     except ValidationError as exc:
         return _lines_response(request, quote, " ".join(
             f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
@@ -232,7 +235,8 @@ def line_change(request, pk: int, line_pk: int):
     if not form.is_valid():
         return _lines_response(request, quote, f"Check the line: {_problems(form)}")
     try:
-        services.update_line(quote, line, by=request.user, **form.cleaned_data)
+        services.update_line(quote, line, by=request.user,
+                             expected_version=posted_version(request.POST), **form.cleaned_data)
     except ValidationError as exc:
         return _lines_response(request, quote, " ".join(exc.messages))
     return _lines_response(request, quote)
@@ -245,7 +249,8 @@ def line_remove(request, pk: int, line_pk: int):
     access.require_change(request.user, quote)
     line = _line(quote, line_pk)
     try:
-        services.remove_line(quote, line, by=request.user)
+        services.remove_line(quote, line, by=request.user,
+                             expected_version=posted_version(request.POST))
     except ValidationError as exc:
         return _lines_response(request, quote, " ".join(exc.messages))
     return _lines_response(request, quote)
@@ -259,7 +264,9 @@ def quote_transition(request, pk: int, action: str):
         raise Http404(f"No quote action {action!r}.")
     labels = {"submit": "submitted", "send": "marked as sent", "accept": "accepted",
               "reject": "marked as rejected"}
-    return _apply(request, quote, lambda: services.TRANSITIONS[action](quote, by=request.user),
+    version = posted_version(request.POST)
+    return _apply(request, quote, lambda: services.TRANSITIONS[action](
+        quote, by=request.user, expected_version=version),
                   f"Quote {quote.number} {labels[action]}.")
 
 
@@ -267,7 +274,9 @@ def quote_transition(request, pk: int, action: str):
 @require_POST
 def quote_new_version(request, pk: int):
     quote = _quote(request, pk)
-    return _apply(request, quote, lambda: services.new_version(quote, by=request.user),
+    version = posted_version(request.POST)
+    return _apply(request, quote, lambda: services.new_version(
+        quote, by=request.user, expected_version=version),
                   f"Version {quote.current_number + 1} started as a draft.")
 
 
@@ -277,7 +286,8 @@ def quote_delete(request, pk: int):
     quote = _quote(request, pk)
     opportunity_pk = quote.opportunity_id
     try:
-        services.delete_quote(quote, by=request.user)
+        services.delete_quote(quote, by=request.user,
+                              expected_version=posted_version(request.POST))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("web:proposals:detail", quote.pk)
@@ -294,12 +304,13 @@ def approval_decide(request, pk: int, approval_pk: int, decision: str):
         raise Http404("No such approval on this quote.")
     form = CommentForm(request.POST)
     comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    version = posted_version(request.POST)
     if decision == "approve":
         change: Callable[[], object] = lambda: services.approve(  # noqa: E731
-            approval, by=request.user, comment=comment)
+            approval, by=request.user, comment=comment, expected_version=version)
     else:
         change = lambda: services.reject_approval(  # noqa: E731
-            approval, by=request.user, comment=comment)
+            approval, by=request.user, comment=comment, expected_version=version)
     response = _apply(request, quote, change,
                       "Approved." if decision == "approve" else "Rejected; the quote is back "
                                                                 "to draft.")
@@ -376,7 +387,8 @@ def matrix(request):
                     settings_services.create_rule(by=request.user, data=data)
                 else:
                     settings_services.update_rule(ApprovalRule.objects.get(pk=instance.pk),
-                                                  by=request.user, data=data)
+                                                  by=request.user, data=data,
+                                                  expected_version=posted_version(request.POST))
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
@@ -396,7 +408,8 @@ def matrix_delete(request, rule_pk: int):
     rule = ApprovalRule.objects.filter(pk=rule_pk).first()
     if rule is None:
         raise Http404("No such rule.")
-    settings_services.delete_rule(rule, by=request.user)
+    settings_services.delete_rule(rule, by=request.user,
+                                  expected_version=posted_version(request.POST))
     messages.success(request, f"Rule “{rule.name}” removed.")
     return redirect("web:proposals:matrix")
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
-from salesplan.core.api_support import InputSchema, PageParams, RecordId
+from salesplan.core.api_support import InputSchema, PageParams, RecordId, Version, VersionParam
 from salesplan.core.errors import NotFound
 from salesplan.core.jobs import start_job
 from salesplan.core.models import BackgroundJob
@@ -172,6 +172,7 @@ class RuleOut(Schema):
     record_type: str
     field: str
     stage_id: int | None
+    version: int
 
 
 class RuleIn(InputSchema):
@@ -202,11 +203,11 @@ def add_rule(request, payload: RuleIn):
 
 
 @router.delete("/policy/{int:rule_id}", response={204: None})
-def remove_rule(request, rule_id: RecordId):
+def remove_rule(request, rule_id: RecordId, version: VersionParam):
     rule = RequiredField.objects.filter(pk=rule_id).first()
     if rule is None:
         raise NotFound(f"No required field with id {rule_id}.")
-    services.remove_required_field(rule, by=request.auth)
+    services.remove_required_field(rule, by=request.auth, expected_version=version)
     return Status(204, None)
 
 
@@ -217,6 +218,7 @@ class SettingsOut(Schema):
     lead_first_touch_hours: int
     duplicate_threshold: int
     quote_approval_wait_days: int
+    version: int
 
 
 class SettingsIn(InputSchema):
@@ -226,6 +228,7 @@ class SettingsIn(InputSchema):
     lead_first_touch_hours: int | None = Field(None, ge=1, le=720)
     duplicate_threshold: int | None = Field(None, ge=50, le=100)
     quote_approval_wait_days: int | None = Field(None, ge=1, le=90)
+    version: Version
 
 
 @router.get("/settings", response=SettingsOut)
@@ -236,7 +239,9 @@ def get_settings(request):
 @router.patch("/settings", response=SettingsOut)
 def patch_settings(request, payload: SettingsIn):
     """Change thresholds (admins)."""
-    return services.update_settings(by=request.auth, data=payload.model_dump(exclude_none=True))
+    data = payload.model_dump(exclude_none=True)
+    version = data.pop("version")
+    return services.update_settings(by=request.auth, data=data, expected_version=version)
 
 
 # --- duplicates ----------------------------------------------------------------------------

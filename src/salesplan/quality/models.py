@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from salesplan.core.models import TimeStampedModel
+from salesplan.core.models import TimeStampedModel, VersionedModel
 
 
 class RecordType(models.TextChoices):
@@ -18,7 +18,7 @@ class RecordType(models.TextChoices):
 DUPLICATE_TYPES = (RecordType.ACCOUNT, RecordType.CONTACT, RecordType.LEAD)
 
 
-class QualitySettings(TimeStampedModel):
+class QualitySettings(VersionedModel):
     """The company's thresholds for the process checks (one row; admins edit it)."""
 
     stale_after_days = models.PositiveSmallIntegerField(
@@ -54,7 +54,7 @@ class QualitySettings(TimeStampedModel):
         return found if found is not None else cls.objects.create()
 
 
-class RequiredField(TimeStampedModel):
+class RequiredField(VersionedModel):
     """A field that must be filled in on every record of a type (for opportunities,
     optionally only from a given stage on, e.g. amount and contact from "Proposal")."""
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from salesplan.core.clock import company_datetime, company_today, in_company_time
 from salesplan.core.errors import NotFound
 from salesplan.core.permissions import require
+from salesplan.core.records import claim_version
 
 from . import checks as qc
 from .models import QualitySettings, RecordType, RequiredField, Review
@@ -268,8 +269,11 @@ def add_required_field(*, by, record_type: str, field: str, stage=None) -> Requi
                                         created_by=by)
 
 
-def remove_required_field(rule: RequiredField, *, by) -> None:
+@transaction.atomic
+def remove_required_field(rule: RequiredField, *, by,
+                          expected_version: int | None = None) -> None:
     require_admin(by)
+    claim_version(rule, expected_version)
     rule.delete()
 
 
@@ -278,7 +282,7 @@ SETTINGS_FIELDS = ("stale_after_days", "close_date_pushes", "stage_history_days"
 
 
 @transaction.atomic
-def update_settings(*, by, data: dict) -> QualitySettings:
+def update_settings(*, by, data: dict, expected_version: int | None = None) -> QualitySettings:
     """Change the thresholds; nothing is saved unless every value is valid."""
     require_admin(by)
     unknown = sorted(set(data) - set(SETTINGS_FIELDS))
@@ -286,6 +290,7 @@ def update_settings(*, by, data: dict) -> QualitySettings:
         raise ValidationError({f: "This setting does not exist." for f in unknown})
     current = QualitySettings.current()
     current = QualitySettings.objects.select_for_update().get(pk=current.pk)
+    claim_version(current, expected_version)
     for name, value in data.items():
         setattr(current, name, value)
     current.full_clean()  # names each wrong field; nothing is saved then

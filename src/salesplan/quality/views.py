@@ -16,6 +16,7 @@ from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound, StaleVersion
 from salesplan.core.jobs import start_job
 from salesplan.core.listing import keyset_page
+from salesplan.core.records import posted_version
 from salesplan.org.models import Team, User
 from salesplan.pipeline.models import Stage
 from salesplan.web import charts
@@ -371,7 +372,8 @@ def policy_remove(request, pk: int):
     if rule is None:
         raise Http404("No such required field.")
     try:
-        services.remove_required_field(rule, by=request.user)
+        services.remove_required_field(rule, by=request.user,
+                                       expected_version=posted_version(request.POST))
     except PermissionDenied as exc:
         messages.error(request, str(exc))
     else:
@@ -388,7 +390,8 @@ def settings_save(request):
         if raw:
             data[name] = int(raw) if raw.isdigit() else raw
     try:
-        services.update_settings(by=request.user, data=data)
+        services.update_settings(by=request.user, data=data,
+                                 expected_version=posted_version(request.POST))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _error_text(exc))
     else:

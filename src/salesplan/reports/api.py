@@ -20,7 +20,7 @@ from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from salesplan.core.api_support import InputSchema, RecordId
+from salesplan.core.api_support import InputSchema, RecordId, Version, VersionParam
 from salesplan.core.errors import NotFound
 
 from . import services
@@ -182,6 +182,7 @@ class SavedOut(Schema):
     shared: bool
     owner_id: int
     owner_name: str
+    version: int
 
     @staticmethod
     def resolve_owner_name(obj: SavedReport) -> str:
@@ -199,6 +200,7 @@ class SavedPatch(InputSchema):
     name: str | None = Field(None, min_length=1, max_length=120)
     filters: dict[str, str] | None = None
     shared: bool | None = None
+    version: Version
 
 
 def _saved(request, pk: int) -> SavedReport:
@@ -230,12 +232,13 @@ def saved_detail(request, pk: RecordId):
 def saved_update(request, pk: RecordId, payload: SavedPatch):
     return services.update_saved_report(_saved(request, pk), by=request.user,
                                         name=payload.name, filters=payload.filters,
-                                        shared=payload.shared)
+                                        shared=payload.shared,
+                                        expected_version=payload.version)
 
 
 @router.delete("/saved/{pk}", response={204: None}, summary="Delete a saved report")
-def saved_delete(request, pk: RecordId):
-    services.delete_saved_report(_saved(request, pk), by=request.user)
+def saved_delete(request, pk: RecordId, version: VersionParam):
+    services.delete_saved_report(_saved(request, pk), by=request.user, expected_version=version)
     return Status(204, None)
 
 
@@ -248,6 +251,7 @@ class ScheduleOut(Schema):
     next_run: datetime
     last_run: datetime | None
     last_error: str
+    version: int
 
 
 class ScheduleIn(InputSchema):
@@ -278,11 +282,11 @@ def schedule_create(request, payload: ScheduleIn):
 
 
 @router.delete("/schedules/{pk}", response={204: None}, summary="Stop a delivery")
-def schedule_delete(request, pk: RecordId):
+def schedule_delete(request, pk: RecordId, version: VersionParam):
     schedule = _schedules(request).filter(pk=pk).first()
     if schedule is None:
         raise NotFound(f"No schedule with id {pk}.")
-    services.cancel_schedule(schedule, by=request.user)
+    services.cancel_schedule(schedule, by=request.user, expected_version=version)
     return Status(204, None)
 
 

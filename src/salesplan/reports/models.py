@@ -21,7 +21,7 @@ primary key is the watermark instead.)
 from django.conf import settings
 from django.db import models
 
-from salesplan.core.models import TimeStampedModel
+from salesplan.core.models import VersionedModel
 from salesplan.core.money import AmountField
 
 NO_TERRITORY = 0  # the territory dimension of records outside every territory
@@ -167,7 +167,7 @@ class LeadFact(models.Model):
         return f"{self.month} owner {self.owner_id} {self.source}: {self.count}"
 
 
-class SavedReport(TimeStampedModel):
+class SavedReport(VersionedModel):
     """A report with its filters, kept under a name by its owner; shared with the owner's
     team when `shared` is set (others see it, only the owner changes it)."""
 
@@ -193,7 +193,7 @@ class Frequency(models.TextChoices):
     MONTHLY = "monthly", "Monthly"
 
 
-class ScheduledReport(TimeStampedModel):
+class ScheduledReport(VersionedModel):
     """Delivery of a saved report by email at a frequency, with the export attached.
     The report runs as its owner, so recipients get what the owner may see."""
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from salesplan.core.clock import company_now, in_company_time
 from salesplan.core.jobs import start_job
 from salesplan.core.models import BackgroundJob
+from salesplan.core.records import claim_version
 from salesplan.org.models import User
 from salesplan.org.selectors import managed_team_ids
 
@@ -72,8 +73,10 @@ def save_report(*, by: User, name: str, report: str, filters: dict,
 
 @transaction.atomic
 def update_saved_report(saved: SavedReport, *, by: User, name: str | None = None,
-                        filters: dict | None = None, shared: bool | None = None) -> SavedReport:
+                        filters: dict | None = None, shared: bool | None = None,
+                        expected_version: int | None = None) -> SavedReport:
     _own(saved, by)
+    claim_version(saved, expected_version)
     if name is not None:
         name = name.strip()
         if not name:
@@ -89,8 +92,11 @@ def update_saved_report(saved: SavedReport, *, by: User, name: str | None = None
     return saved
 
 
-def delete_saved_report(saved: SavedReport, *, by: User) -> None:
+@transaction.atomic
+def delete_saved_report(saved: SavedReport, *, by: User,
+                        expected_version: int | None = None) -> None:
     _own(saved, by)
+    claim_version(saved, expected_version)
     saved.delete()
 
 
@@ -137,8 +143,11 @@ def schedule_report(*, by: User, saved_report: SavedReport, recipients, frequenc
         format=fmt, next_run=first_run or timezone.now(), created_by=by)
 
 
-def cancel_schedule(schedule: ScheduledReport, *, by: User) -> None:
+@transaction.atomic
+def cancel_schedule(schedule: ScheduledReport, *, by: User,
+                    expected_version: int | None = None) -> None:
     _own(schedule.saved_report, by)
+    claim_version(schedule, expected_version)
     schedule.delete()
 
 

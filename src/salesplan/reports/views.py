@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from salesplan.core.errors import NotFound
+from salesplan.core.records import posted_version
 from salesplan.org.models import Team, User
 from salesplan.pipeline.models import Pipeline
 
@@ -220,7 +221,8 @@ def saved_open(request, pk: int):
 @require_POST
 def saved_delete(request, pk: int):
     saved = _saved_or_404(request, pk)
-    services.delete_saved_report(saved, by=request.user)  # PermissionDenied → 403
+    services.delete_saved_report(saved, by=request.user,  # PermissionDenied → 403
+                                 expected_version=posted_version(request.POST))
     messages.success(request, f"Deleted “{saved.name}”.")
     return redirect("web:reports:saved")
 
@@ -249,6 +251,7 @@ def schedule_delete(request, pk: int):
     schedule = ScheduledReport.objects.filter(pk=pk, saved_report__owner=request.user).first()
     if schedule is None:
         raise Http404("No such schedule.")
-    services.cancel_schedule(schedule, by=request.user)
+    services.cancel_schedule(schedule, by=request.user,
+                             expected_version=posted_version(request.POST))
     messages.success(request, "Delivery stopped.")
     return redirect("web:reports:saved")

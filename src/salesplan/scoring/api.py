@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
-from salesplan.core.api_support import InputSchema, PageParams, RecordId
+from salesplan.core.api_support import InputSchema, PageParams, RecordId, Version, VersionParam
 from salesplan.core.errors import NotFound
 from salesplan.core.listing import keyset_page
 from salesplan.core.models import BackgroundJob
@@ -60,6 +60,7 @@ class RuleOut(Schema):
     label: str
     active: bool
     created_at: datetime
+    version: int
 
 
 class RuleIn(InputSchema):
@@ -80,6 +81,7 @@ class RulePatch(InputSchema):
     points: int | None = Field(None, ge=-1000, le=1000)
     label: str | None = Field(None, max_length=120)
     active: bool | None = None
+    version: Version
 
 
 def _rule(pk: int) -> ScoringRule:
@@ -104,12 +106,13 @@ def create_scoring_rule(request, payload: RuleIn):
 @router.patch("/rules/{int:id}", response=RuleOut)
 def update_scoring_rule(request, id: int, payload: RulePatch):
     data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
-    return services.update_rule(_rule(id), by=request.auth, data=data)
+    version = data.pop("version")
+    return services.update_rule(_rule(id), by=request.auth, data=data, expected_version=version)
 
 
 @router.delete("/rules/{int:id}", response={204: None})
-def delete_scoring_rule(request, id: int):
-    services.delete_rule(_rule(id), by=request.auth)
+def delete_scoring_rule(request, id: int, version: VersionParam):
+    services.delete_rule(_rule(id), by=request.auth, expected_version=version)
     return Status(204, None)
 
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from salesplan.core.models import TimeStampedModel
+from salesplan.core.models import VersionedModel
 
 
 class RuleKind(models.TextChoices):
@@ -23,7 +23,7 @@ class Operator(models.TextChoices):
     BETWEEN = "between", "is between (LOW-HIGH)"
 
 
-class ScoringRule(TimeStampedModel):
+class ScoringRule(VersionedModel):
     """Points a lead earns when a condition on its facts holds (e.g. industry is one of
     Healthcare, Biotech: +20 fit; two or more meetings: +15 engagement)."""
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from salesplan.core.jobs import start_job
 from salesplan.core.models import BackgroundJob
+from salesplan.core.records import claim_version
 from salesplan.customers.models import Lead, LeadStatus
 from salesplan.engines import lead_scoring as engine
 from salesplan.org.models import Role
@@ -82,15 +83,18 @@ def create_rule(*, by, data: dict) -> ScoringRule:
 
 
 @transaction.atomic
-def update_rule(rule: ScoringRule, *, by, data: dict) -> ScoringRule:
+def update_rule(rule: ScoringRule, *, by, data: dict,
+                expected_version: int | None = None) -> ScoringRule:
     require_manage(by)
     rule = ScoringRule.objects.select_for_update().get(pk=rule.pk)
+    claim_version(rule, expected_version)
     return _save_rule(rule, data)
 
 
 @transaction.atomic
-def delete_rule(rule: ScoringRule, *, by) -> None:
+def delete_rule(rule: ScoringRule, *, by, expected_version: int | None = None) -> None:
     require_manage(by)
+    claim_version(rule, expected_version)
     rule.delete()
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from salesplan.core.errors import NotFound
 from salesplan.core.listing import keyset_page
+from salesplan.core.records import posted_version
 from salesplan.engines.lead_scoring import NUMBER_OPERATORS, TEXT_OPERATORS
 from salesplan.web import charts
 from salesplan.web.forms import add_service_errors
@@ -57,7 +58,8 @@ def rule_toggle(request, pk: int):
     rule = ScoringRule.objects.filter(pk=pk).first()
     if rule is None:
         raise Http404("No such rule.")
-    services.update_rule(rule, by=request.user, data={"active": not rule.active})
+    services.update_rule(rule, by=request.user, data={"active": not rule.active},
+                         expected_version=posted_version(request.POST))
     return redirect("web:scoring:rules")
 
 
@@ -67,7 +69,7 @@ def rule_delete(request, pk: int):
     rule = ScoringRule.objects.filter(pk=pk).first()
     if rule is None:
         raise Http404("No such rule.")
-    services.delete_rule(rule, by=request.user)
+    services.delete_rule(rule, by=request.user, expected_version=posted_version(request.POST))
     messages.success(request, "Rule deleted; rescore leads to apply it.")
     return redirect("web:scoring:rules")
 

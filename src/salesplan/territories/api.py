@@ -33,6 +33,8 @@ from salesplan.core.api_support import (
     MoneyOut,
     PageParams,
     RecordId,
+    Version,
+    VersionParam,
     choice_of,
     get_record,
 )
@@ -95,6 +97,7 @@ class AlignmentOut(Schema):
     conflict_count: int
     unclaimed_count: int
     created_at: datetime
+    version: int
 
 
 class AlignmentIn(InputSchema):
@@ -106,6 +109,7 @@ class AlignmentIn(InputSchema):
 class AlignmentPatch(InputSchema):
     name: str | None = Field(None, min_length=1, max_length=120)
     description: str | None = None
+    version: Version
 
 
 @territory_router.get("/alignments", response=list[AlignmentOut])
@@ -133,8 +137,10 @@ def get_alignment(request, id: int):
 @territory_router.patch("/alignments/{int:id}", response=AlignmentOut)
 def update_alignment(request, id: int, payload: AlignmentPatch):
     alignment = _get(Alignment, id, request.auth)
-    return services.update_alignment(alignment, by=request.auth,
-                                     data=payload.model_dump(exclude_unset=True))
+    data = payload.model_dump(exclude_unset=True)
+    version = data.pop("version")
+    return services.update_alignment(alignment, by=request.auth, data=data,
+                                     expected_version=version)
 
 
 class JobOut(Schema):
@@ -235,6 +241,7 @@ class ActivateIn(InputSchema):
     ownership: choice_of(Realignment.Ownership) = Field(
         "stay", description="stay: owners keep moved accounts and open deals until closed; "
                             "move: they go to the new territory's owner.")
+    version: Version
 
 
 class RealignmentOut(Schema):
@@ -252,7 +259,8 @@ class RealignmentOut(Schema):
 def activate_alignment(request, id: int, payload: ActivateIn):
     """Make a draft active in one recorded step; the previous one is archived."""
     return services.activate_alignment(_get(Alignment, id, request.auth), by=request.auth,
-                                       ownership=payload.ownership)
+                                       ownership=payload.ownership,
+                                       expected_version=payload.version)
 
 
 class MoveOut(Schema):
@@ -334,6 +342,7 @@ class TerritoryOut(Schema):
     priority: int
     description: str
     area_sq_km: Decimal | None
+    version: int
 
 
 class TerritoryPage(Schema):
@@ -359,10 +368,12 @@ class TerritoryPatch(InputSchema):
     priority: int | None = Field(None, ge=-1_000_000, le=1_000_000)
     description: str | None = None
     area_sq_km: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=1)
+    version: Version
 
 
 def _territory_data(payload) -> dict:
     data = payload.model_dump(exclude_unset=True)
+    data.pop("version", None)
     if "parent_id" in data:
         data["parent"] = data.pop("parent_id")
     return data
@@ -391,12 +402,14 @@ def get_territory(request, id: int):
 def update_territory(request, id: int, payload: TerritoryPatch):
     """Rename, move in the hierarchy (cycles are refused), change type or priority."""
     territory = _get(Territory, id, request.auth)
-    return services.update_territory(territory, by=request.auth, data=_territory_data(payload))
+    return services.update_territory(territory, by=request.auth, data=_territory_data(payload),
+                                     expected_version=payload.version)
 
 
 @territory_router.delete("/{int:id}", response={204: None})
-def delete_territory(request, id: int):
-    services.delete_territory(_get(Territory, id, request.auth), by=request.auth)
+def delete_territory(request, id: int, version: VersionParam):
+    services.delete_territory(_get(Territory, id, request.auth), by=request.auth,
+                              expected_version=version)
     return Status(204, None)
 
 
@@ -469,6 +482,7 @@ class RuleIn(InputSchema):
 class RulePatch(InputSchema):
     combine: choice_of(RuleCombine) | None = None
     conditions: list[ConditionIn] | None = Field(None, min_length=1, max_length=50)
+    version: Version
 
 
 class RuleOut(Schema):
@@ -477,6 +491,7 @@ class RuleOut(Schema):
     position: int
     combine: str
     conditions: list[dict]
+    version: int
 
 
 def _conditions(items) -> list[dict] | None:
@@ -503,12 +518,14 @@ def update_rule(request, rule_id: int, payload: RulePatch):
     """Change a rule; only accounts the old or new rule could cover are re-assigned."""
     rule = _get(BoundaryRule, rule_id, request.auth)
     return services.update_rule(rule, by=request.auth, combine=payload.combine,
-                                conditions=_conditions(payload.conditions))
+                                conditions=_conditions(payload.conditions),
+                                expected_version=payload.version)
 
 
 @territory_router.delete("/rules/{int:rule_id}", response={204: None})
-def delete_rule(request, rule_id: int):
-    services.delete_rule(_get(BoundaryRule, rule_id, request.auth), by=request.auth)
+def delete_rule(request, rule_id: int, version: VersionParam):
+    services.delete_rule(_get(BoundaryRule, rule_id, request.auth), by=request.auth,
+                         expected_version=version)
     return Status(204, None)
 
 
@@ -547,6 +564,7 @@ class MemberOut(Schema):
     role: str
     start_date: date
     end_date: date | None
+    version: int
 
     @staticmethod
     def resolve_user_name(member) -> str:
@@ -564,6 +582,7 @@ class MemberPatch(InputSchema):
     role: choice_of(MemberRole) | None = None
     start_date: date | None = None
     end_date: date | None = None
+    version: Version
 
 
 @territory_router.get("/{int:id}/members", response=list[MemberOut])
@@ -588,13 +607,15 @@ def add_member(request, id: int, payload: MemberIn):
 @territory_router.patch("/members/{int:member_id}", response=MemberOut)
 def update_member(request, member_id: int, payload: MemberPatch):
     member = _get(TerritoryMember, member_id, request.auth)
-    return services.update_member(member, by=request.auth,
-                                  data=payload.model_dump(exclude_unset=True))
+    data = payload.model_dump(exclude_unset=True)
+    version = data.pop("version")
+    return services.update_member(member, by=request.auth, data=data, expected_version=version)
 
 
 @territory_router.delete("/members/{int:member_id}", response={204: None})
-def remove_member(request, member_id: int):
-    services.remove_member(_get(TerritoryMember, member_id, request.auth), by=request.auth)
+def remove_member(request, member_id: int, version: VersionParam):
+    services.remove_member(_get(TerritoryMember, member_id, request.auth), by=request.auth,
+                           expected_version=version)
     return Status(204, None)
 
 
@@ -608,6 +629,7 @@ class NamedOut(Schema):
     territory_id: int
     account_id: int
     include: bool
+    version: int
 
 
 @territory_router.post("/{int:id}/named-accounts", response={201: NamedOut})
@@ -620,8 +642,9 @@ def set_named_account(request, id: int, payload: NamedIn):
 
 
 @territory_router.delete("/named-accounts/{int:named_id}", response={204: None})
-def remove_named_account(request, named_id: int):
-    services.remove_named_account(_get(NamedAccount, named_id, request.auth), by=request.auth)
+def remove_named_account(request, named_id: int, version: VersionParam):
+    services.remove_named_account(_get(NamedAccount, named_id, request.auth), by=request.auth,
+                                  expected_version=version)
     return Status(204, None)
 
 
@@ -766,6 +789,7 @@ class ExceptionOut(Schema):
     approved_by_id: int | None
     decided_at: datetime | None
     decision_note: str
+    version: int
 
 
 class ExceptionIn(InputSchema):
@@ -777,6 +801,7 @@ class ExceptionIn(InputSchema):
 
 class DecisionIn(InputSchema):
     note: str = Field("", max_length=500)
+    version: Version
 
 
 @territory_router.get("/exceptions", response=list[ExceptionOut])
@@ -809,11 +834,13 @@ def request_exception(request, payload: ExceptionIn):
 @territory_router.post("/exceptions/{int:exception_id}/approve", response=ExceptionOut)
 def approve_exception(request, exception_id: int, payload: DecisionIn):
     exception = _get(BoundaryException, exception_id, request.auth)
-    return services.approve_exception(exception, by=request.auth, note=payload.note)
+    return services.approve_exception(exception, by=request.auth, note=payload.note,
+                                      expected_version=payload.version)
 
 
 @territory_router.post("/exceptions/{int:exception_id}/reject", response=ExceptionOut)
 def reject_exception(request, exception_id: int, payload: DecisionIn):
     exception = _get(BoundaryException, exception_id, request.auth)
-    return services.reject_exception(exception, by=request.auth, note=payload.note)
+    return services.reject_exception(exception, by=request.auth, note=payload.note,
+                                     expected_version=payload.version)
 

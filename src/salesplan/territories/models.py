@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from salesplan.core.models import TimeStampedModel
+from salesplan.core.models import TimeStampedModel, Versioned, VersionedModel
 from salesplan.core.money import AmountField, CurrencyField
 
 
@@ -19,7 +19,7 @@ def new_token() -> str:
     return uuid.uuid4().hex
 
 
-class Alignment(TimeStampedModel):
+class Alignment(VersionedModel):
     """One version of the territory map (hierarchy, boundaries, members)."""
 
     class Status(models.TextChoices):
@@ -74,7 +74,7 @@ class TerritoryType(models.TextChoices):
     OVERLAY = "overlay", "Overlay"
 
 
-class Territory(TimeStampedModel):
+class Territory(VersionedModel):
     """A region, district or territory; nests to any depth within one alignment.
 
     When territories of the same type claim an account, the higher priority wins, then
@@ -106,7 +106,7 @@ class RuleCombine(models.TextChoices):
     ANY = "any", "Any condition (OR)"
 
 
-class BoundaryRule(TimeStampedModel):
+class BoundaryRule(VersionedModel):
     """Conditions on account fields that put accounts into a territory.
 
     `conditions` is a list of {"field", "op", "values"} (see engines.territory_rules);
@@ -127,7 +127,7 @@ class BoundaryRule(TimeStampedModel):
         return f"rule {self.position} of {self.territory}"
 
 
-class NamedAccount(models.Model):
+class NamedAccount(Versioned):
     """An account put into (include) or kept out of (exclude) a territory by name."""
 
     territory = models.ForeignKey(Territory, on_delete=models.CASCADE,
@@ -150,7 +150,7 @@ class MemberRole(models.TextChoices):
     MANAGER = "manager", "Manager"
 
 
-class TerritoryMember(TimeStampedModel):
+class TerritoryMember(VersionedModel):
     """A person working a territory, with a role and the dates it applies."""
 
     territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="members")
@@ -216,7 +216,7 @@ class AssignmentConflict(models.Model):
         return f"{self.account_id}: {self.type} tie between {self.territory_ids}"
 
 
-class BoundaryException(TimeStampedModel):
+class BoundaryException(VersionedModel):
     """Permission for a rep to own or work an account outside their territories, until a
     date; needs a manager's approval."""
 

@@ -17,6 +17,7 @@ from salesplan.core import audit
 from salesplan.core.clock import company_today
 from salesplan.core.jobs import start_job
 from salesplan.core.models import AuditEntry, BackgroundJob
+from salesplan.core.records import claim_version
 from salesplan.customers.models import Account
 from salesplan.engines.territory_rules import rules_may_overlap, validate_rule
 from salesplan.org.models import Role, User
@@ -155,8 +156,10 @@ def _copy_territories(source: Alignment, target: Alignment) -> None:
         for m in TerritoryMember.objects.filter(territory__alignment=source))
 
 
-def update_alignment(alignment: Alignment, *, by, data: dict) -> Alignment:
+def update_alignment(alignment: Alignment, *, by, data: dict,
+                     expected_version: int | None = None) -> Alignment:
     require_manage(by)
+    claim_version(alignment, expected_version)
     unknown = set(data) - {"name", "description"}
     if unknown:
         raise ValidationError({f: "This field cannot be changed here." for f in unknown})
@@ -182,7 +185,8 @@ def start_assignment(alignment: Alignment, *, by) -> BackgroundJob:
 
 @transaction.atomic
 def activate_alignment(alignment: Alignment, *, by,
-                       ownership: str = Realignment.Ownership.STAY) -> Realignment:
+                       ownership: str = Realignment.Ownership.STAY,
+                       expected_version: int | None = None) -> Realignment:
     """Make a draft the active alignment in one recorded step; the old one is archived.
 
     ownership "stay": owners keep their accounts and open deals (the violations list
@@ -194,6 +198,7 @@ def activate_alignment(alignment: Alignment, *, by,
     if ownership not in Realignment.Ownership.values:
         raise ValidationError({"ownership": "Choose 'stay' or 'move'."})
     alignment = Alignment.objects.select_for_update().get(pk=alignment.pk)
+    claim_version(alignment, expected_version)
     if not alignment.results_current:
         assignment.run_full_assignment(alignment)
         alignment.refresh_from_db()
@@ -317,11 +322,13 @@ def would_cycle(territory: Territory, parent: Territory | None) -> bool:
 
 
 @transaction.atomic
-def update_territory(territory: Territory, *, by, data: dict) -> Territory:
+def update_territory(territory: Territory, *, by, data: dict,
+                     expected_version: int | None = None) -> Territory:
     """Rename, move in the hierarchy, or change type or priority; accounts the territory
     claims or could claim are re-assigned."""
     require_manage(by)
     _require_editable(territory.alignment)
+    claim_version(territory, expected_version)
     unknown = set(data) - TERRITORY_FIELDS
     if unknown:
         raise ValidationError({f: "This field does not exist or cannot be changed."
@@ -346,8 +353,9 @@ def update_territory(territory: Territory, *, by, data: dict) -> Territory:
 
 
 @transaction.atomic
-def delete_territory(territory: Territory, *, by) -> None:
+def delete_territory(territory: Territory, *, by, expected_version: int | None = None) -> None:
     require_manage(by)
+    claim_version(territory, expected_version)
     _require_editable(territory.alignment)
     if territory.children.exists():
         raise ValidationError({"territory": f"{territory.name} has territories below it; move "
@@ -412,11 +420,13 @@ def create_rule(territory: Territory, *, by, combine: str = "all",
 
 @transaction.atomic
 def update_rule(rule: BoundaryRule, *, by, combine: str | None = None,
-                conditions: list | None = None) -> BoundaryRule:
+                conditions: list | None = None,
+                expected_version: int | None = None) -> BoundaryRule:
     """Change a rule; only accounts the old or the new rule could claim are re-assigned."""
     require_manage(by)
     territory = rule.territory
     _require_editable(territory.alignment)
+    claim_version(rule, expected_version)
     combine = combine or rule.combine
     conditions = rule.conditions if conditions is None else conditions
     cleaned = _check_rule(territory, combine, conditions, exclude_pk=rule.pk)
@@ -432,8 +442,9 @@ def update_rule(rule: BoundaryRule, *, by, combine: str | None = None,
 
 
 @transaction.atomic
-def delete_rule(rule: BoundaryRule, *, by) -> None:
+def delete_rule(rule: BoundaryRule, *, by, expected_version: int | None = None) -> None:
     require_manage(by)
+    claim_version(rule, expected_version)
     alignment = rule.territory.alignment
     _require_editable(alignment)
     affected = assignment.rule_q(rule.combine, rule.conditions)
@@ -457,8 +468,10 @@ def set_named_account(territory: Territory, account: Account, *, by,
 
 
 @transaction.atomic
-def remove_named_account(named: NamedAccount, *, by) -> None:
+def remove_named_account(named: NamedAccount, *, by,
+                         expected_version: int | None = None) -> None:
     require_manage(by)
+    claim_version(named, expected_version)
     alignment = named.territory.alignment
     _require_editable(alignment)
     account_id = named.account_id
@@ -499,9 +512,11 @@ def add_member(territory: Territory, *, by, user, role: str = MemberRole.OWNER,
 
 
 @transaction.atomic
-def update_member(member: TerritoryMember, *, by, data: dict) -> TerritoryMember:
+def update_member(member: TerritoryMember, *, by, data: dict,
+                  expected_version: int | None = None) -> TerritoryMember:
     require_manage(by)
     _require_editable(member.territory.alignment)
+    claim_version(member, expected_version)
     unknown = set(data) - {"role", "start_date", "end_date"}
     if unknown:
         raise ValidationError({f: "This field cannot be changed here." for f in unknown})
@@ -516,8 +531,9 @@ def update_member(member: TerritoryMember, *, by, data: dict) -> TerritoryMember
 
 
 @transaction.atomic
-def remove_member(member: TerritoryMember, *, by) -> None:
+def remove_member(member: TerritoryMember, *, by, expected_version: int | None = None) -> None:
     require_manage(by)
+    claim_version(member, expected_version)
     audit.record_deleted(member, by)
     member.delete()
     bump_scope_version()
@@ -572,8 +588,10 @@ def request_exception(*, by, account: Account, reason: str, until: date,
     return exception
 
 
-def _decide(exception: BoundaryException, *, by, status: str, note: str) -> BoundaryException:
+def _decide(exception: BoundaryException, *, by, status: str, note: str,
+            expected_version: int | None) -> BoundaryException:
     require_manage(by)
+    claim_version(exception, expected_version)
     if exception.status != BoundaryException.Status.REQUESTED:
         raise ValidationError({"status": f"This exception was already {exception.status}."})
     ids = by.visible_owner_ids
@@ -590,14 +608,18 @@ def _decide(exception: BoundaryException, *, by, status: str, note: str) -> Boun
 
 
 @transaction.atomic
-def approve_exception(exception: BoundaryException, *, by, note: str = "") -> BoundaryException:
+def approve_exception(exception: BoundaryException, *, by, note: str = "",
+                      expected_version: int | None = None) -> BoundaryException:
     """A manager lets the rep work the account until the exception's date."""
-    return _decide(exception, by=by, status=BoundaryException.Status.APPROVED, note=note)
+    return _decide(exception, by=by, status=BoundaryException.Status.APPROVED, note=note,
+                   expected_version=expected_version)
 
 
 @transaction.atomic
-def reject_exception(exception: BoundaryException, *, by, note: str = "") -> BoundaryException:
-    return _decide(exception, by=by, status=BoundaryException.Status.REJECTED, note=note)
+def reject_exception(exception: BoundaryException, *, by, note: str = "",
+                     expected_version: int | None = None) -> BoundaryException:
+    return _decide(exception, by=by, status=BoundaryException.Status.REJECTED, note=note,
+                   expected_version=expected_version)
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from salesplan.core.clock import company_today
 from salesplan.core.listing import capped_count, keyset_page
+from salesplan.core.records import posted_version
 from salesplan.customers.models import Account
 from salesplan.engines.territory_rules import FIELD_LABELS
 from salesplan.org.models import User
@@ -171,7 +172,8 @@ def alignment_activate(request, pk: int):
         return redirect(_tree_url(alignment))
     try:
         done = services.activate_alignment(alignment, by=request.user,
-                                           ownership=form.cleaned_data["ownership"])
+                                           ownership=form.cleaned_data["ownership"],
+                                           expected_version=posted_version(request.POST))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -355,7 +357,8 @@ def _territory_form_page(request, alignment: Alignment, territory: Territory | N
                 territory = services.create_territory(alignment, by=request.user,
                                                       data=form.service_data())
             else:
-                services.update_territory(territory, by=request.user, data=form.service_data())
+                services.update_territory(territory, by=request.user, data=form.service_data(),
+                                          expected_version=posted_version(request.POST))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -365,7 +368,7 @@ def _territory_form_page(request, alignment: Alignment, territory: Territory | N
     cancel = (reverse("web:territories:territory", args=[territory.pk]) if territory
               else _tree_url(alignment))
     return _page(request, "web/form.html", {"form": form, "title": title,
-                                                    "cancel_url": cancel})
+                                            "cancel_url": cancel, "version_of": territory})
 
 
 @login_required
@@ -384,7 +387,8 @@ def territory_edit(request, pk: int):
 def territory_delete(request, pk: int):
     territory = _get(Territory, pk, request.user, related=("alignment",))
     try:
-        services.delete_territory(territory, by=request.user)
+        services.delete_territory(territory, by=request.user,
+                                  expected_version=posted_version(request.POST))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("web:territories:territory", territory.pk)
@@ -435,7 +439,8 @@ def _rule_page(request, territory: Territory, rule: BoundaryRule | None):
                                      conditions=conditions)
             else:
                 services.update_rule(rule, by=request.user, combine=combine,
-                                     conditions=conditions)
+                                     conditions=conditions,
+                                     expected_version=posted_version(request.POST))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -465,7 +470,8 @@ def rule_edit(request, rule_pk: int):
 def rule_delete(request, rule_pk: int):
     rule = _get(BoundaryRule, rule_pk, request.user, related=("territory",))
     try:
-        services.delete_rule(rule, by=request.user)
+        services.delete_rule(rule, by=request.user,
+                             expected_version=posted_version(request.POST))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -541,7 +547,8 @@ def named_remove(request, named_pk: int):
     named = _get(NamedAccount, named_pk, request.user, related=("territory__alignment",))
     services.require_manage(request.user)
     try:
-        services.remove_named_account(named, by=request.user)
+        services.remove_named_account(named, by=request.user,
+                                      expected_version=posted_version(request.POST))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -555,11 +562,13 @@ def member_end(request, member_pk: int):
     """End a membership today (one that has not started yet is removed)."""
     member = _get(TerritoryMember, member_pk, request.user, related=("territory__alignment",))
     today = company_today()
+    version = posted_version(request.POST)
     try:
         if member.start_date >= today:
-            services.remove_member(member, by=request.user)
+            services.remove_member(member, by=request.user, expected_version=version)
         else:
-            services.update_member(member, by=request.user, data={"end_date": today})
+            services.update_member(member, by=request.user, data={"end_date": today},
+                                   expected_version=version)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -656,7 +665,8 @@ def exception_decide(request, exception_pk: int, decision: str):
     if decide is None:
         raise Http404("Approve or reject.")
     try:
-        decide(exception, by=request.user, note=request.POST.get("note", ""))
+        decide(exception, by=request.user, note=request.POST.get("note", ""),
+               expected_version=posted_version(request.POST))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

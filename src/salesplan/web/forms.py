@@ -11,10 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from salesplan.core.errors import StaleVersion
-
-STALE_MESSAGE = ("Someone else changed this record while you were editing it. "
-                 "Reload the page to see their changes, then apply yours again.")
+from salesplan.core.errors import STALE_MESSAGE, StaleVersion
 
 
 class LookupWidget(forms.Widget):
@@ -121,8 +118,9 @@ class ServiceForm(forms.ModelForm):
         try:
             if self.instance.pk is None:
                 return type(self).create_service(by=by, data=data)
-            type(self).update_service(self.instance, by=by, data=data,
-                                      expected_version=self.cleaned_data.get("version"))
+            # A form that cannot say which version it edits saves nothing: 0 is no version.
+            version = self.cleaned_data.get("version") or 0
+            type(self).update_service(self.instance, by=by, data=data, expected_version=version)
             return self.instance
         except StaleVersion:
             self.add_error(None, STALE_MESSAGE)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from salesplan.core.errors import StaleVersion
 from salesplan.core.permissions import has_permission
+from salesplan.core.records import posted_version
 from salesplan.pipeline import selectors, services
 from salesplan.pipeline.filters import OPPORTUNITY_LIST
 from salesplan.pipeline.forms import CloseLostForm, MoveForm, OpportunityForm, closing_stage
@@ -81,11 +82,13 @@ def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _move(request, opportunity, stage, version, lost_reason=""):
-    """Move and describe the outcome as (http status, message, updated deal or None)."""
+def _move(request, opportunity, stage, lost_reason=""):
+    """Move with the version the card or dialog was drawn with, and describe the outcome
+    as (http status, message, updated deal or None)."""
     try:
         moved = services.move_opportunity(opportunity, stage, by=request.user,
-                                          expected_version=version, lost_reason=lost_reason)
+                                          expected_version=posted_version(request.POST),
+                                          lost_reason=lost_reason)
     except StaleVersion:
         return 409, STALE_MESSAGE, None
     except PermissionDenied:
@@ -95,7 +98,7 @@ def _move(request, opportunity, stage, version, lost_reason=""):
     return 200, f"“{moved.name}” moved to {stage.name}.", moved
 
 
-def _parse_version(raw) -> int | None:
+def _parse_id(raw) -> int | None:
     try:
         return int(raw) if raw not in (None, "") else None
     except ValueError:
@@ -107,12 +110,11 @@ def _parse_version(raw) -> int | None:
 def opportunity_move(request, pk):
     """Move to a stage: from the board (JSON answer) or a plain form (redirect back)."""
     opportunity = visible_or_404(Opportunity, request.user, pk)
-    stage = Stage.objects.filter(pk=_parse_version(request.POST.get("stage"))).first()
+    stage = Stage.objects.filter(pk=_parse_id(request.POST.get("stage"))).first()
     if stage is None:
         status, message, moved = 400, "Choose a stage to move to.", None
     else:
         status, message, moved = _move(request, opportunity, stage,
-                                       _parse_version(request.POST.get("version")),
                                        request.POST.get("lost_reason", "").strip())
     if _wants_json(request):
         body = {"ok": moved is not None, "message": message}
@@ -147,8 +149,7 @@ def opportunity_close(request, pk, outcome):
     elif kind == StageKind.LOST and not reason:
         messages.error(request, "Say why the deal was lost.")
     else:
-        status, message, moved = _move(request, opportunity, stage,
-                                       _parse_version(request.POST.get("version")), reason)
+        status, message, moved = _move(request, opportunity, stage, reason)
         if status == 403:
             raise PermissionDenied(message)
         (messages.success if moved else messages.error)(request, message)
