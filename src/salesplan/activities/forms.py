@@ -6,7 +6,7 @@ from django.utils import timezone
 from salesplan.core.clock import company_now
 from salesplan.customers.models import Account, Contact, Lead
 from salesplan.pipeline.models import Opportunity
-from salesplan.web.forms import LookupField, ServiceForm
+from salesplan.ui.forms import LookupField, ServiceForm
 
 from . import services
 from .models import Activity

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from salesplan.core.errors import NotFound
 from salesplan.core.records import posted_version
-from salesplan.web.forms import add_service_errors
+from salesplan.ui.forms import add_service_errors
 
 from . import selectors, services, targets
 from .forms import CommentForm, NotificationSettingsForm

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from salesplan.web.forms import LookupField, ServiceForm
+from salesplan.ui.forms import LookupField, ServiceForm
 
 from . import services
 from .models import Account, Contact, Lead

@@ -17,7 +17,7 @@ from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar, FiscalPeriod
 from salesplan.org.models import Company, Team
 from salesplan.pipeline.models import Opportunity, Pipeline
-from salesplan.web import charts
+from salesplan.ui import charts
 
 from . import access, calibration, periods, selectors, services, statistical
 from .forms import AdjustmentForm, SubmissionForm, problems

@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 from salesplan.core.records import posted_version
 from salesplan.customers.models import Lead
 from salesplan.org.models import Role, User
-from salesplan.web.charts import bar_chart
-from salesplan.web.forms import add_service_errors
-from salesplan.web.views.common import visible_or_404
+from salesplan.ui.charts import bar_chart
+from salesplan.ui.forms import add_service_errors
+from salesplan.ui.pages import visible_or_404
 
 from . import access, attribution, capture, intake, selectors, services
 from .api import client_address, start_refresh

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from salesplan.core.audit import history_for
 from salesplan.core.records import posted_version
-from salesplan.web.forms import add_service_errors
+from salesplan.ui.forms import add_service_errors
 
 from . import services_company as services
 from .forms import CompanyForm, HolidayForm

@@ -3,7 +3,7 @@
 from django import forms
 
 from salesplan.customers.models import Account, Contact
-from salesplan.web.forms import LookupField, ServiceForm
+from salesplan.ui.forms import LookupField, ServiceForm
 
 from . import services
 from .models import Opportunity, Pipeline, Stage, StageKind

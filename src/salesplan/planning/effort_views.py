@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from salesplan.core.errors import NotFound
 from salesplan.customers.models import Tier
-from salesplan.web import charts
+from salesplan.ui import charts
 
 from . import access, effort
 from .views import _plan

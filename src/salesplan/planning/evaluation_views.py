@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.core.jobs import start_job
-from salesplan.web import charts
+from salesplan.ui import charts
 
 from . import access, evaluation
 from .models import Level, Measure

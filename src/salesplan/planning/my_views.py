@@ -5,7 +5,7 @@ from django.shortcuts import render
 
 from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar
-from salesplan.web import charts
+from salesplan.ui import charts
 
 from . import access, evaluation, selectors
 from .models import Level, Measure, PlanStatus, RunStatus

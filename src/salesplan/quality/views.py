@@ -19,7 +19,7 @@ from salesplan.core.listing import keyset_page
 from salesplan.core.records import posted_version
 from salesplan.org.models import Team, User
 from salesplan.pipeline.models import Stage
-from salesplan.web import charts
+from salesplan.ui import charts
 
 from . import checks as qc
 from . import merging, scanning, selectors, services

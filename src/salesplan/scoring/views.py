@@ -15,8 +15,8 @@ from salesplan.core.errors import NotFound
 from salesplan.core.listing import keyset_page
 from salesplan.core.records import posted_version
 from salesplan.engines.lead_scoring import NUMBER_OPERATORS, TEXT_OPERATORS
-from salesplan.web import charts
-from salesplan.web.forms import add_service_errors
+from salesplan.ui import charts
+from salesplan.ui.forms import add_service_errors
 
 from . import selectors, services
 from .facts import FACT_FIELDS, campaign_responses_available

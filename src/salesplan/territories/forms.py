@@ -10,7 +10,7 @@ from salesplan.core.clock import company_today
 from salesplan.customers.models import Account
 from salesplan.engines.territory_rules import FIELD_LABELS, FIELD_OPS, parse_condition
 from salesplan.org.models import Role, User
-from salesplan.web.forms import LookupField, OwnerField
+from salesplan.ui.forms import LookupField, OwnerField
 
 from .models import (
     Alignment,

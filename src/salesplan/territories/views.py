@@ -27,7 +27,7 @@ from salesplan.core.records import posted_version
 from salesplan.customers.models import Account
 from salesplan.engines.territory_rules import FIELD_LABELS
 from salesplan.org.models import User
-from salesplan.web.forms import add_service_errors
+from salesplan.ui.forms import add_service_errors
 
 from . import goals, selectors, services
 from .assignment import rule_q

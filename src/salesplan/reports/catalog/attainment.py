@@ -7,7 +7,7 @@ from salesplan.core.fiscal import CompanyCalendar
 from salesplan.pipeline.models import StageKind
 from salesplan.planning.models import Level, Measure, MonthlyTarget, Plan, PlanStatus
 from salesplan.planning.selectors import visible_objectives
-from salesplan.web import charts
+from salesplan.ui import charts
 
 from ..exporting import Column
 from ..facts import ZERO, opportunity_totals

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from salesplan.pipeline.models import Pipeline, Stage, StageKind
-from salesplan.web import charts
+from salesplan.ui import charts
 
 from ..exporting import Column
 from ..facts import ZERO, Totals, activity_counts, lead_counts, money, opportunity_totals

@@ -13,18 +13,10 @@ from salesplan.activities.forms import ActivityForm, QuickLogForm
 from salesplan.activities.models import Activity
 from salesplan.customers.models import Account, Contact, Lead
 from salesplan.pipeline.models import Opportunity
-from salesplan.web.forms import add_service_errors
+from salesplan.ui.forms import add_service_errors
+from salesplan.ui.pages import ListSpec, list_page, record_actions, visible_or_404
 
-from .common import (
-    ListSpec,
-    delete_page,
-    detail_context,
-    detail_url,
-    form_page,
-    list_page,
-    record_actions,
-    visible_or_404,
-)
+from .common import delete_page, detail_context, detail_url, form_page
 
 ACTIVITIES = ListSpec("activity", "activities", "Activities", ACTIVITY_LIST,
                       selectors.activity_list, "activities/activity_list.html",

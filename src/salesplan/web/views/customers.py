@@ -11,17 +11,10 @@ from salesplan.customers.filters import ACCOUNT_LIST, CONTACT_LIST, LEAD_LIST
 from salesplan.customers.forms import AccountForm, ContactForm, ConvertLeadForm, LeadForm
 from salesplan.customers.models import Account, Contact, Lead, LeadStatus
 from salesplan.pipeline.models import Opportunity
-from salesplan.web.forms import add_service_errors
+from salesplan.ui.forms import add_service_errors
+from salesplan.ui.pages import ListSpec, list_page, require_or_403, visible_or_404
 
-from .common import (
-    ListSpec,
-    delete_page,
-    detail_context,
-    form_page,
-    list_page,
-    require_or_403,
-    visible_or_404,
-)
+from .common import delete_page, detail_context, form_page
 
 ACCOUNTS = ListSpec("account", "accounts", "Accounts", ACCOUNT_LIST, selectors.account_list,
                     "customers/account_list.html",

@@ -14,9 +14,10 @@ from salesplan.pipeline import selectors, services
 from salesplan.pipeline.filters import OPPORTUNITY_LIST
 from salesplan.pipeline.forms import CloseLostForm, MoveForm, OpportunityForm, closing_stage
 from salesplan.pipeline.models import Opportunity, Pipeline, Stage, StageKind
-from salesplan.web.forms import STALE_MESSAGE, owner_choices
+from salesplan.ui.forms import STALE_MESSAGE, owner_choices
+from salesplan.ui.pages import ListSpec, list_page, visible_or_404
 
-from .common import ListSpec, delete_page, detail_context, form_page, list_page, visible_or_404
+from .common import delete_page, detail_context, form_page
 
 
 def _stage_options():

@@ -1,6 +1,6 @@
 // Draws every chart on the page from its declared option. A chart is an element with
 // class "chart" whose data-chart attribute holds an ECharts option as JSON (rendered by
-// the server with salesplan.web.charts); the same figures are also in a table beside it,
+// the server with salesplan.ui.charts); the same figures are also in a table beside it,
 // so the page reads without scripts. Charts swapped in by htmx are drawn too.
 (function () {
   "use strict";

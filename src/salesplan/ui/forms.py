@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -144,10 +145,10 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
 
 def owner_choices(user):
     """People the user may assign records to: themselves, their teams, or anyone."""
-    from salesplan.org.models import User
-
     ids = user.visible_owner_ids
-    people = User.objects.filter(is_active=True)
+    # The user model by setting, not by import: the kit sits below `org`, whose settings
+    # page uses it too.
+    people = get_user_model().objects.filter(is_active=True)
     if ids is not None:
         people = people.filter(pk__in=ids)
     return people.order_by("first_name", "last_name", "username")

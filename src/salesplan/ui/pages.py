@@ -1,0 +1,119 @@
+"""Page helpers any app uses: finding a visible record, permission checks, list pages.
+
+Nothing here knows a record type; the CRM's own form, delete and detail pages (with the
+activity timeline) are in `salesplan.web.views.common`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import render
+
+from salesplan.core.errors import NotFound
+from salesplan.core.listing import ListDefinition, Page, capped_count, keyset_page
+from salesplan.core.permissions import has_permission
+from salesplan.core.selectors import get_visible
+from salesplan.ui.forms import owner_choices
+
+# Filters that name one record by id: shown as a removable chip, not as an input.
+REFERENCE_FILTERS = {"account", "parent", "contact", "opportunity", "lead"}
+
+
+def visible_or_404(model, user, pk, related: tuple[str, ...] = ()):
+    try:
+        return get_visible(model, user, pk, related=related)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+
+
+def require_or_403(user, resource: str, action: str, obj=None) -> None:
+    if not has_permission(user, resource, action, obj):
+        raise PermissionDenied(f"You may not {action} this {resource}.")
+
+
+def record_actions(user, resource: str, obj) -> dict:
+    return {"can_change": has_permission(user, resource, "change", obj),
+            "can_delete": has_permission(user, resource, "delete", obj)}
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """How one record type's list page is built."""
+
+    resource: str  # permission resource, e.g. "account"
+    plural: str  # URL and export name, e.g. "accounts"
+    title: str
+    definition: ListDefinition
+    selector: Callable
+    template: str
+    filter_names: tuple[str, ...] = ()
+    extra_options: dict[str, Callable] = field(default_factory=dict)
+
+
+def filter_controls(request, spec: ListSpec, errors: dict) -> list[dict]:
+    controls = []
+    for name in spec.filter_names:
+        definition = spec.definition.filters[name]
+        control = {"name": name, "label": definition.label or name.replace("_", " ").capitalize(),
+                   "value": request.GET.get(name, ""), "error": " ".join(errors.get(name, []))}
+        if name == "owner":
+            control["options"] = [(str(u.pk), u.get_full_name() or u.username)
+                                  for u in owner_choices(request.user)]
+        elif name in spec.extra_options:
+            control["options"] = spec.extra_options[name]()
+        elif definition.choices:
+            control["options"] = [(str(k), v) for k, v in definition.choices if k != ""]
+        else:
+            control["input_type"] = {"date": "date", "int": "number",
+                                     "decimal": "number"}.get(definition.kind, "text")
+        if definition.kind == "bool":
+            control["options"] = [("true", "Yes"), ("false", "No")]
+        controls.append(control)
+    return controls
+
+
+def reference_chips(request, spec: ListSpec) -> list[dict]:
+    chips = []
+    for name in spec.definition.filters:
+        if name in REFERENCE_FILTERS and request.GET.get(name):
+            rest = request.GET.copy()
+            rest.pop(name, None)
+            rest.pop("cursor", None)
+            chips.append({"name": name, "value": request.GET[name],
+                          "label": spec.definition.filters[name].label or name,
+                          "clear_url": "?" + rest.urlencode()})
+    return chips
+
+
+def list_page(request, spec: ListSpec, extra: dict | None = None):
+    """The full list page, or only its rows for an htmx request from the list itself."""
+    require_or_403(request.user, spec.resource, "view")
+    sort = request.GET.get("sort") or spec.definition.default_sort
+    errors: dict = {}
+    try:
+        queryset = spec.selector(request.user, request.GET)
+        sort_field = spec.definition.sort_field(sort)
+        count, capped = capped_count(queryset)
+        page = keyset_page(queryset, sort_field=sort_field, sort_key=sort,
+                           cursor=request.GET.get("cursor") or None)
+    except ValidationError as exc:
+        errors = exc.message_dict
+        page, count, capped = Page([], None, None, sort), 0, False
+    export_query = request.GET.copy()
+    export_query.pop("cursor", None)
+    context = {
+        "spec": spec, "page": page, "rows": page.items, "count": count, "capped": capped,
+        "sort": sort, "errors": errors, "filters": filter_controls(request, spec, errors),
+        "chips": reference_chips(request, spec), "q": request.GET.get("q", ""),
+        "filters_active": any(request.GET.get(name) for name in spec.filter_names),
+        "export_query": export_query.urlencode(),
+        "can_create": has_permission(request.user, spec.resource, "create"),
+        "list_url": request.path, **(extra or {}),
+    }
+    template = spec.template
+    if request.htmx and not request.htmx.history_restore_request \
+            and request.htmx.target == "list-results":
+        template += "#rows"
+    return render(request, template, context)
