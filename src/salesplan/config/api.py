@@ -8,7 +8,6 @@ changing an endpoint run `salesplan openapi` (CI runs `salesplan openapi --check
 
 from salesplan.activities.api import activity_router
 from salesplan.core.api_support import (
-    ApiTokenAuth,
     BrowserSessionAuth,
     SalesplanAPI,
     SwaggerDocs,
@@ -17,6 +16,7 @@ from salesplan.core.api_support import (
 from salesplan.core.jobs_api import router as jobs_router
 from salesplan.customers.api import account_router, contact_router, lead_router
 from salesplan.org.api import router as me_router
+from salesplan.org.auth import ApiTokenAuth
 from salesplan.pipeline.api import opportunity_router, pipeline_router
 from salesplan.search.api import router as search_router
 

@@ -24,7 +24,7 @@ from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 from ninja.openapi.docs import DocsBase
-from ninja.security import APIKeyCookie, HttpBearer
+from ninja.security import APIKeyCookie
 from ninja.utils import check_csrf
 from pydantic import (
     AfterValidator,
@@ -54,28 +54,6 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
 
 # --- Who is calling ------------------------------------------------------------------
-
-
-class ApiTokenAuth(HttpBearer):
-    """`Authorization: Bearer sp_…`: a token issued with `salesplan token create`.
-
-    A token that is unknown, revoked or belongs to a deactivated user is refused outright
-    (401), even if the request also carries a browser session."""
-
-    openapi_description = "An API token created with `salesplan token create USERNAME`."
-
-    def authenticate(self, request: HttpRequest, token: str):
-        from salesplan.org.models import ApiToken
-        from salesplan.org.services import note_api_token_used
-
-        found = (ApiToken.objects.select_related("user")
-                 .filter(key_hash=ApiToken.hash_key(token.strip()), revoked_at__isnull=True,
-                         user__is_active=True).first())
-        if found is None:
-            raise AuthenticationError(message="The API token is not valid or has been revoked.")
-        note_api_token_used(found)
-        request.user = found.user
-        return found.user
 
 
 class BrowserSessionAuth(APIKeyCookie):

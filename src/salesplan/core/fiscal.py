@@ -12,6 +12,7 @@ is the one thin helper that reads them from the Company record.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,11 @@ class CompanyCalendar:
     @classmethod
     def current(cls) -> "CompanyCalendar":
         """Read the calendar from the Company settings and its holidays."""
-        from salesplan.org.models import Company
+        from django.apps import apps
 
-        company = Company.current()
+        # Looked up by name: the kernel reads the company row but sits below `org`.
+        company_model: Any = apps.get_model("org", "Company")
+        company = company_model.current()
         return cls(company.fiscal_year_start_month, tuple(company.working_weekdays),
                    frozenset(company.holidays.values_list("date", flat=True)))
 

@@ -7,7 +7,7 @@ The permission tests are generated from this same table.
 
 from django.core.exceptions import PermissionDenied
 
-from salesplan.org.models import Role
+from salesplan.core.roles import Role
 
 ALL, VISIBLE, OWN, NONE = "all", "visible", "own", "none"
 

@@ -4,8 +4,12 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db.models import Q
+from django.http import HttpRequest
+from ninja.errors import AuthenticationError
+from ninja.security import HttpBearer
 
-from .models import User
+from .models import ApiToken, User
+from .services import note_api_token_used
 
 
 class UsernameOrEmailBackend(ModelBackend):
@@ -46,3 +50,22 @@ def note_login_failure(username: str, address: str) -> None:
 
 def clear_login_failures(username: str, address: str) -> None:
     cache.delete_many(_keys(username, address))
+
+
+class ApiTokenAuth(HttpBearer):
+    """`Authorization: Bearer sp_…`: a token issued with `salesplan token create`.
+
+    A token that is unknown, revoked or belongs to a deactivated user is refused outright
+    (401), even if the request also carries a browser session."""
+
+    openapi_description = "An API token created with `salesplan token create USERNAME`."
+
+    def authenticate(self, request: HttpRequest, token: str):
+        found = (ApiToken.objects.select_related("user")
+                 .filter(key_hash=ApiToken.hash_key(token.strip()), revoked_at__isnull=True,
+                         user__is_active=True).first())
+        if found is None:
+            raise AuthenticationError(message="The API token is not valid or has been revoked.")
+        note_api_token_used(found)
+        request.user = found.user
+        return found.user

@@ -11,6 +11,7 @@ from django.db import models
 
 from salesplan.core.models import TimeStampedModel, VersionedModel
 from salesplan.core.money import CurrencyField
+from salesplan.core.roles import Role as RoleValue
 
 WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -82,11 +83,12 @@ class Team(TimeStampedModel):
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    MANAGER = "manager", "Sales manager"
-    REP = "rep", "Sales rep"
-    MARKETING = "marketing", "Marketing"
-    EXECUTIVE = "executive", "Executive (read-only)"
+    # The values are the kernel's (core.roles), so core's permission table needs no org import.
+    ADMIN = RoleValue.ADMIN.value, "Admin"
+    MANAGER = RoleValue.MANAGER.value, "Sales manager"
+    REP = RoleValue.REP.value, "Sales rep"
+    MARKETING = RoleValue.MARKETING.value, "Marketing"
+    EXECUTIVE = RoleValue.EXECUTIVE.value, "Executive (read-only)"
 
 
 class User(AbstractUser):
