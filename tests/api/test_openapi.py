@@ -7,7 +7,7 @@ from django.contrib.staticfiles import finders
 from django.core.management import CommandError, call_command
 
 from salesplan.config.api import api
-from salesplan.core.management.commands.openapi import committed_schema_path
+from salesplan.config.management.commands.openapi import committed_schema_path
 
 
 def test_committed_schema_is_current():

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "salesplan.scoring",
     "salesplan.collab",
     "salesplan.web",
+    "salesplan.demo",
+    "salesplan.config",
 ]
 
 MIDDLEWARE = [
