@@ -9,6 +9,7 @@ changing an endpoint run `salesplan openapi` (CI runs `salesplan openapi --check
 from salesplan.activities.api import activity_router
 from salesplan.core.api_support import (
     BrowserSessionAuth,
+    EdgeParser,
     SalesplanAPI,
     SwaggerDocs,
     install_error_handlers,
@@ -34,6 +35,7 @@ api = SalesplanAPI(
     urls_namespace="api",
     auth=[ApiTokenAuth(), BrowserSessionAuth()],
     docs=SwaggerDocs(),
+    parser=EdgeParser(),
 )
 install_error_handlers(api)
 

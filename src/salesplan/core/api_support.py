@@ -14,16 +14,23 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    PermissionDenied,
+    RequestDataTooBig,
+    ValidationError,
+)
 from django.db import DataError, models
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 from ninja.openapi.docs import DocsBase
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie
 from ninja.utils import check_csrf
 from pydantic import (
@@ -39,6 +46,14 @@ from pydantic.fields import FieldInfo
 from salesplan.core.clock import as_company_aware
 
 from .audit import history_for
+from .edge import (
+    PROBLEM_CONTENT_TYPE,
+    BodyRefused,
+    BodyTooLarge,
+    parse_json,
+    problem,
+    too_large_message,
+)
 from .errors import NotFound, StaleVersion, VersionRequired
 from .listing import ListDefinition, keyset_page
 from .money import CURRENCY_CHOICES, MAX_AMOUNT
@@ -46,8 +61,6 @@ from .references import REFERENCE_FIELDS
 
 logger = logging.getLogger(__name__)
 
-PROBLEM_CONTENT_TYPE = "application/problem+json"
-PROBLEM_TYPE = "urn:salesplan:problem:"
 # Largest id a database integer column holds; anything above cannot name a record.
 MAX_ID = 2**63 - 1
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -91,25 +104,13 @@ class Problem(Schema):
     errors: dict[str, list[str]] | None = None
 
 
-def problem(status: int, title: str, detail: str = "", *, kind: str = "",
-            errors: dict[str, list[str]] | None = None, **extra) -> HttpResponse:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE + kind if kind else "about:blank",
-        "title": title, "status": status, "detail": detail,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    body.update(extra)
-    return HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
-
-
 def _sent_fields(request: HttpRequest) -> dict[str, Any]:
     """The JSON object the client sent, to name errors the way the client named fields."""
     if request.method in SAFE_METHODS or "json" not in (request.content_type or ""):
         return {}
     try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        data = parse_json(request.body or b"{}")
+    except BodyRefused:
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -194,8 +195,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
         response["WWW-Authenticate"] = 'Bearer realm="salesplan"'
         return response
 
+    @api.exception_handler(BodyRefused)
+    def body_refused(request, exc):
+        return exc.response()
+
+    @api.exception_handler(RequestDataTooBig)
+    def body_too_large(request, exc):
+        return BodyTooLarge(too_large_message()).response()
+
     @api.exception_handler(HttpError)
     def http_error(request, exc):
+        if isinstance(exc.__cause__, BodyRefused):  # raised by EdgeParser, wrapped by ninja
+            return exc.__cause__.response()
         if exc.status_code == 400:
             # The only 400 ninja raises itself: a body that cannot be parsed.
             message = "The body is not valid JSON (or not in the declared content type)."
@@ -244,6 +255,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
                        errors={"non_field_errors": ["A value does not fit the data."]})
 
 
+@csrf_exempt  # it changes nothing; a POST here must get 404, not Django's CSRF page
 def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Unknown addresses under /api/v1/ answer in the API's error shape, not HTML."""
     return problem(404, "Not found", f"No API endpoint at /{rest}.", kind="not-found")
@@ -264,6 +276,13 @@ def _error_responses(path: str, method: str) -> dict[int, str]:
     if method in {"post", "patch", "put"}:
         responses[400] = "The body is not valid JSON"
     return responses
+
+
+class EdgeParser(Parser):
+    """Every API body is read by `core.edge.parse_json`: depth and size limits, no NaN."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return parse_json(request.body)
 
 
 class SalesplanAPI(NinjaAPI):

@@ -36,6 +36,7 @@ from salesplan.core.api_support import (
     get_record,
     problem,
 )
+from salesplan.core.edge import read_json, read_json_object
 from salesplan.core.errors import NotFound
 from salesplan.customers.models import Lead, LeadSource
 from salesplan.org.models import User
@@ -479,19 +480,10 @@ def capture_lead(request, form_key: str):
     with Retry-After. 202 means the submission is stored; it becomes a lead moments
     later: a submission from a known email updates that lead (or records the response
     on that contact) instead of creating a duplicate, and a new lead is routed."""
-    import json
-
     form = capture.active_form(form_key)
     if form is None:
         return problem(404, "Not found", "No active form with this key.", kind="not-found")
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return problem(400, "The request body cannot be read", "Send a JSON object.",
-                       kind="malformed", errors={"body": ["Send a JSON object."]})
-    if not isinstance(body, dict):
-        return problem(400, "The request body cannot be read", "Send a JSON object.",
-                       kind="malformed", errors={"body": ["Send a JSON object."]})
+    body = read_json_object(request)
     try:
         receipt = intake.submit(form, body, address=client_address(request), strict=True)
     except capture.RateLimited as exc:
@@ -566,15 +558,9 @@ def get_handoff(request, id: int):
 
 def _reason(request) -> str:
     """The optional {"reason": "…"} body of a transition (an empty body is fine)."""
-    import json
-
     if "json" not in (request.content_type or "") or not request.body:
         return str(request.POST.get("reason", ""))[:300] if request.method == "POST" else ""
-    try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError({"body": "Send a JSON object such as {\"reason\": \"…\"}."}) \
-            from None
+    body = read_json(request)
     unknown = [k for k in body if k != "reason"] if isinstance(body, dict) else ["body"]
     if unknown:
         raise ValidationError({unknown[0]: "Only a reason may be sent."})
