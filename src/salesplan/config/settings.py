@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Outside the CSRF and session layers, so their refusals on /api/ are problem details.
     "salesplan.core.edge.ApiEdgeMiddleware",
+    "salesplan.core.security_log.RefusalLogMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

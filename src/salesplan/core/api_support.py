@@ -58,6 +58,7 @@ from .errors import NotFound, StaleVersion, VersionRequired
 from .listing import ListDefinition, keyset_page
 from .money import CURRENCY_CHOICES, MAX_AMOUNT
 from .references import REFERENCE_FIELDS
+from .security_log import note_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -216,10 +217,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request, exc):
+        note_refusal(request, exc)
         return problem(403, "Not allowed", str(exc) or "You may not do this.", kind="forbidden")
 
     @api.exception_handler(NotFound)
     def not_found(request, exc):
+        note_refusal(request, exc)
         return problem(404, "Not found", str(exc), kind="not-found")
 
     @api.exception_handler(Http404)

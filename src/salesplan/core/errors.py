@@ -1,5 +1,7 @@
 """Errors that services raise and every interface turns into a clear answer."""
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 
 __all__ = ["PermissionDenied", "ValidationError", "StaleVersion", "VersionRequired", "NotFound"]
@@ -32,4 +34,12 @@ class VersionRequired(Exception):
 
 
 class NotFound(Exception):
-    """The record does not exist or the user may not see it (the two look the same)."""
+    """The record does not exist or the user may not see it (the two look the same).
+
+    `model` and `pk`, when given, name the record asked for, so a refusal on a record
+    that exists can be written to the security log."""
+
+    def __init__(self, message: str = "", *, model: Any = None, pk: Any = None):
+        super().__init__(message)
+        self.model = model
+        self.pk = pk

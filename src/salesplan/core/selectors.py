@@ -15,4 +15,5 @@ def get_visible(model: Any, user, pk, *, related: tuple[str, ...] = ()) -> Any:
     try:
         return queryset.get(pk=pk)
     except (model.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound(f"No {model._meta.verbose_name} with id {pk}.") from exc
+        raise NotFound(f"No {model._meta.verbose_name} with id {pk}.",
+                       model=model, pk=pk) from exc

@@ -1,4 +1,9 @@
-"""Log in with a username or an email address; failed attempts are throttled."""
+"""Log in with a username or an email address; failed attempts are throttled.
+
+Failures count against the account the typed name or email address belongs to
+(whichever of the two is typed, it is the same account and the same count) and against
+the client's address. A name that matches no account is counted by the name itself, so
+guessing behaves the same whether or not the account exists."""
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
@@ -16,9 +21,7 @@ class UsernameOrEmailBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
             return None
-        login = username.strip()
-        user = User.objects.filter(Q(username__iexact=login) | Q(email__iexact=login)).order_by(
-            "id").first()
+        user = account_for_login(username)
         if user is None:
             # Spend the same time hashing as for a real user, so timing reveals nothing.
             User().set_password(password)
@@ -28,8 +31,20 @@ class UsernameOrEmailBackend(ModelBackend):
         return None
 
 
+def account_for_login(login: str) -> User | None:
+    """The account a typed username or email address names (the oldest on a tie)."""
+    login = login.strip()
+    if not login:
+        return None
+    return User.objects.filter(Q(username__iexact=login) | Q(email__iexact=login)).order_by(
+        "id").first()
+
+
 def _keys(username: str, address: str) -> list[str]:
-    return [f"login-fail:user:{username.strip().lower()}", f"login-fail:addr:{address}"]
+    account = account_for_login(username)
+    who = f"account:{account.pk}" if account is not None else \
+        f"name:{username.strip().lower()}"
+    return [f"login-fail:{who}", f"login-fail:addr:{address}"]
 
 
 def login_locked(username: str, address: str) -> bool:
