@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from salesplan.activities.selectors import activity_list
 from salesplan.core.clock import company_now, in_company_time
+from salesplan.core.spreadsheet import formula_safe
 from salesplan.customers.selectors import account_list, contact_list, lead_list
 from salesplan.pipeline.selectors import opportunity_list
 
@@ -25,7 +26,6 @@ from .columns import EXPORT_RESOURCES, RESOURCE_ALIASES
 
 # Exports above this many rows go to a background job when written as XLSX.
 XLSX_INLINE_LIMIT = 50_000
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 Getter = Callable[[Any], object]
 
@@ -120,7 +120,8 @@ def export_rows(user, resource: str, params) -> QuerySet:
 
 def safe_cell(value) -> object:
     """A cell value that no spreadsheet will run as a formula: text starting with
-    = + - @ (or a tab/return) gets a leading quote. Numbers and dates stay as they are."""
+    = + - @ (also after blanks or separators) or a tab/return gets a leading quote.
+    Numbers and dates stay as they are."""
     if value is None:
         return ""
     if isinstance(value, bool | int | Decimal | float):
@@ -131,7 +132,7 @@ def safe_cell(value) -> object:
     if not isinstance(value, str) and hasattr(value, "isoformat"):
         return value
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return formula_safe(text)
 
 
 def header_row(resource: str) -> list[str]:

@@ -20,6 +20,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 from salesplan.core.clock import company_now, in_company_time
+from salesplan.core.spreadsheet import formula_safe
 
 ColumnKind = Literal["text", "int", "money", "percent", "date"]
 ExportFormat = Literal["csv", "xlsx", "pdf"]
@@ -30,8 +31,6 @@ CONTENT_TYPES: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
 }
-# Spreadsheet programs run a cell that starts with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_FORMATS = {"int": "#,##0", "money": "#,##0.00", "percent": '0.0"%"',
                  "date": "yyyy-mm-dd"}
 
@@ -92,10 +91,7 @@ def safe_filename(name: str) -> str:
 
 
 def _text_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    return formula_safe("" if value is None else str(value))
 
 
 def _csv_cell(column: Column, value: object) -> object:
