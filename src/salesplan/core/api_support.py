@@ -6,8 +6,10 @@ caller may see), writes call the domain services (which check permissions), and 
 error any of them raises becomes an RFC 9457 problem details answer here.
 """
 
+import inspect
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -267,9 +269,21 @@ def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
 # --- The API object and its documentation ---------------------------------------------
 
 
-def _error_responses(path: str, method: str) -> dict[int, str]:
+# A handler that looks a record up by an id it was given (in the query or the body).
+_FINDS_RECORDS = re.compile(
+    r"\b(NotFound|get_record|get_visible|Http404|\w*_or_404|_visible_\w+)\b")
+
+
+def _finds_records(view_func: Callable | None) -> bool:
+    try:
+        return bool(view_func and _FINDS_RECORDS.search(inspect.getsource(view_func)))
+    except (OSError, TypeError):
+        return False
+
+
+def _error_responses(path: str, method: str, *, finds_records: bool = False) -> dict[int, str]:
     responses = {401: "Not authenticated", 422: "Invalid input (names each wrong field)"}
-    if "{" in path:
+    if "{" in path or finds_records:
         responses[404] = "No such record, or one you may not see"
     if method != "get":
         responses[403] = "You may not do this (or the CSRF check failed)"
@@ -278,6 +292,7 @@ def _error_responses(path: str, method: str) -> dict[int, str]:
         responses[428] = "The change did not carry the version you read"
     if method in {"post", "patch", "put"}:
         responses[400] = "The body is not valid JSON"
+        responses[413] = "The body is larger than the upload limit"
     return responses
 
 
@@ -308,16 +323,27 @@ class SalesplanAPI(NinjaAPI):
                     counts[name] = counts.get(name, 0) + 1
         return counts
 
+    def _handlers_by_operation_id(self) -> dict[str, Callable]:
+        return {self.get_openapi_operation_id(operation): operation.view_func
+                for bound in self._get_bound_routers()
+                for path_view in bound.path_operations.values()
+                for operation in path_view.operations}
+
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components["Problem"] = Problem.model_json_schema(
             ref_template="#/components/schemas/{model}")
         ref = {"$ref": "#/components/schemas/Problem"}
+        handlers = self._handlers_by_operation_id()
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})
-                for status, description in sorted(_error_responses(path, method).items()):
+                finds = _finds_records(handlers.get(operation.get("operationId", "")))
+                for status, description in sorted(
+                        _error_responses(path, method, finds_records=finds).items()):
+                    if status in responses:  # the handler documents this one itself
+                        continue
                     responses.setdefault(str(status), {
                         "description": description,
                         "content": {PROBLEM_CONTENT_TYPE: {"schema": ref}},

@@ -251,7 +251,7 @@ class ConversionIn(InputSchema):
     opportunity: ConversionOpportunityIn | None = None
 
 
-class ConversionOut(Schema):
+class LeadConversionOut(Schema):
     lead: LeadOut
     account: AccountOut
     contact: ContactOut
@@ -263,7 +263,7 @@ class DuplicatesOut(Schema):
     contacts: list[ContactOut]
 
 
-@lead_router.post("/{id}/convert", response=ConversionOut)
+@lead_router.post("/{id}/convert", response=LeadConversionOut)
 def convert_lead(request, id: int, payload: ConversionIn):
     """Turn the lead into an account, a contact and usually an opportunity, in one step
     (or nothing at all). Check `GET /leads/{id}/duplicates` first to reuse records."""

@@ -51,7 +51,7 @@ def _period_out(p: FiscalPeriod) -> dict:
             "start": p.start, "end": p.end}
 
 
-class JobOut(Schema):
+class ForecastJobOut(Schema):
     job_id: int
     status: str
 
@@ -301,7 +301,7 @@ class SnapshotOut(Schema):
     adjusted: bool
 
 
-@router.post("/calibration/refresh", response={202: JobOut},
+@router.post("/calibration/refresh", response={202: ForecastJobOut},
              summary="Recount closed deals per stage and refresh the statistical forecasts")
 def refresh(request):
     job = services.start_refresh(by=request.user)
@@ -314,7 +314,7 @@ def list_snapshots(request, period: str | None = None, scope: str = "company"):
     return selectors.snapshots(request.user, _period(period), scope)
 
 
-@router.post("/snapshots", response={202: JobOut}, summary="Take this week's snapshot")
+@router.post("/snapshots", response={202: ForecastJobOut}, summary="Take this week's snapshot")
 def take_snapshot(request):
     job = services.start_snapshot(by=request.user)
     job.refresh_from_db()

@@ -22,7 +22,7 @@ from .models import AccountHealth
 router = Router(tags=["health"])
 
 
-class ComponentOut(Schema):
+class HealthComponentOut(Schema):
     key: str
     label: str
     points: int
@@ -38,7 +38,7 @@ class HealthOut(Schema):
     change: int | None
     at_risk: bool
     computed_at: datetime | None
-    components: list[ComponentOut]
+    components: list[HealthComponentOut]
 
 
 class AtRiskOut(Schema):
@@ -81,7 +81,7 @@ class RenewalsOut(Schema):
     items: list[RenewalOut]
 
 
-class JobOut(Schema):
+class HealthJobOut(Schema):
     job_id: int
     status: str
 
@@ -133,7 +133,8 @@ def renewals(request, days: int = Query(90, ge=1, le=selectors.MAX_RENEWAL_DAYS)
          "amount": r.amount, "currency": r.opportunity.currency} for r in rows]}
 
 
-@router.post("/compute", response={202: JobOut}, summary="Score every account (background job)")
+@router.post("/compute", response={202: HealthJobOut},
+             summary="Score every account (background job)")
 def compute(request):
     job = services.start_compute(by=request.user)
     job.refresh_from_db()

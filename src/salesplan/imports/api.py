@@ -24,13 +24,13 @@ from .columns import RESOURCE_ALIASES, RESOURCES
 imports_router = Router(tags=["imports and exports"])
 
 
-class Problem(Schema):
+class RowProblem(Schema):
     row: int
     column: str
     message: str
 
 
-class JobOut(Schema):
+class ImportJobOut(Schema):
     id: int
     kind: str
     status: str
@@ -45,17 +45,17 @@ class JobOut(Schema):
     updated: int | None = None
     skipped: int | None = None
     error_count: int | None = None
-    errors: list[Problem] = []
+    errors: list[RowProblem] = []
     download_url: str | None = None
     created_at: datetime
     finished_at: datetime | None = None
 
 
-def job_out(job: BackgroundJob) -> JobOut:
+def job_out(job: BackgroundJob) -> ImportJobOut:
     result = job.result or {}
     download = (f"/jobs/{job.pk}/download/"
                 if job.file and job.status == BackgroundJob.Status.SUCCEEDED else None)
-    return JobOut(
+    return ImportJobOut(
         id=job.pk, kind=job.kind, status=job.status, message=job.message,
         progress_done=job.progress_done, progress_total=job.progress_total,
         percent=job.percent, dry_run=job.params.get("dry_run"),
@@ -73,7 +73,8 @@ def _resource(name: str) -> str:
     return resource
 
 
-@imports_router.post("/{resource}", response={202: JobOut}, summary="Upload a file and dry-run it")
+@imports_router.post("/{resource}", response={202: ImportJobOut},
+                     summary="Upload a file and dry-run it")
 def upload_and_dry_run(request, resource: str, file: File[UploadedFile],
                        on_duplicate: Form[str] = "skip", mapping: Form[str] = "",
                        pipeline_id: Form[int | None] = None):
@@ -106,7 +107,7 @@ def _mapping(text: str) -> dict[str, str]:
     return {str(k): str(v or "") for k, v in value.items()}
 
 
-@imports_router.post("/jobs/{job_id}/commit", response={202: JobOut},
+@imports_router.post("/jobs/{job_id}/commit", response={202: ImportJobOut},
              summary="Import for real after a clean dry run")
 def commit(request, job_id: int):
     dry_run = selectors.job_for(request.user, job_id)
@@ -121,7 +122,7 @@ def commit(request, job_id: int):
     return Status(202, job_out(job))
 
 
-@imports_router.get("/jobs/{job_id}", response=JobOut, summary="A job's progress and outcome")
+@imports_router.get("/jobs/{job_id}", response=ImportJobOut, summary="A job's progress and outcome")
 def job_status(request, job_id: int):
     return job_out(selectors.job_for(request.user, job_id))
 
@@ -139,7 +140,7 @@ def export_csv(request, resource: str):
     return response
 
 
-@imports_router.get("/exports/{resource}.xlsx", response={202: JobOut},
+@imports_router.get("/exports/{resource}.xlsx", response={202: ImportJobOut},
             summary="Export a list as XLSX (a job when large)")
 def export_xlsx(request, resource: str):
     import tempfile

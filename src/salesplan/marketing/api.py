@@ -114,7 +114,7 @@ class MembersIn(InputSchema):
     response: choice_of(Response) = Response.SENT  # type: ignore[valid-type]
 
 
-class MemberOut(Schema):
+class CampaignMemberOut(Schema):
     id: int
     lead_id: int | None
     contact_id: int | None
@@ -346,7 +346,7 @@ def delete_campaign(request, id: int, version: VersionParam):
     return Status(204, None)
 
 
-@router.get("/campaigns/{int:id}/members", response=list[MemberOut])
+@router.get("/campaigns/{int:id}/members", response=list[CampaignMemberOut])
 def list_members(request, id: int):
     """Members you may see, most recently changed first (at most 200)."""
     return list(selectors.members(_campaign(request, id), request.user))
@@ -383,7 +383,7 @@ def get_attribution(request, model: Literal["first", "last", "linear"] = "linear
             "campaigns": attribution_rows(results)}
 
 
-class JobOut(Schema):
+class MarketingJobOut(Schema):
     id: int
     status: str
     percent: int
@@ -391,7 +391,7 @@ class JobOut(Schema):
     result: dict[str, Any]
 
 
-@router.post("/attribution/refresh", response={202: JobOut})
+@router.post("/attribution/refresh", response={202: MarketingJobOut})
 def refresh_attribution(request):
     """Recompute the touches in the background; follow the job at /api/v1/imports/jobs/{id}
     or on the Jobs page."""

@@ -756,7 +756,7 @@ class AlertOut(Schema):
     pacing: Decimal | None
 
 
-class JobOut(Schema):
+class PlanningJobOut(Schema):
     job_id: int
 
 
@@ -776,7 +776,7 @@ def plan_evaluation(request, plan_id: RecordId, as_of: date | None = None):
     return [{f: getattr(r, f) for f in _EVAL_FIELDS} for r in rows]
 
 
-@plan_router.post("/{plan_id}/evaluate", response={202: JobOut},
+@plan_router.post("/{plan_id}/evaluate", response={202: PlanningJobOut},
                   summary="Evaluate the plan and raise alerts (a background job)")
 def evaluate_plan(request, plan_id: RecordId, as_of: date | None = None):
     from salesplan.core.jobs import start_job

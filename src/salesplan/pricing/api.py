@@ -133,7 +133,7 @@ def delete_family(request, family_id: int, version: VersionParam):
 # --- products ----------------------------------------------------------------------------
 
 
-class ComponentOut(Schema):
+class BundleComponentOut(Schema):
     product_id: int
     sku: str
     quantity: Decimal
@@ -169,7 +169,7 @@ class ProductPriceOut(Schema):
 
 
 class ProductDetailOut(ProductOut):
-    components: list[ComponentOut] = Field(description="A bundle's components.")
+    components: list[BundleComponentOut] = Field(description="A bundle's components.")
     prices: list[ProductPriceOut] = Field(description="Its list price in each price book.")
 
     @staticmethod
@@ -432,7 +432,11 @@ class TierIO(Schema):
     price: UnitPrice = Field(description="Unit price, or the block's flat price.")
 
 
-class RuleOut(Schema):
+class TierOut(TierIO):
+    """A tier as read back: its own schema name, since amounts are written as strings."""
+
+
+class PriceRuleOut(Schema):
     id: int
     name: str
     kind: str
@@ -448,7 +452,7 @@ class RuleOut(Schema):
     valid_to: date | None
     active: bool
     description: str
-    tiers: list[TierIO]
+    tiers: list[TierOut]
     version: int
 
     @staticmethod
@@ -456,7 +460,7 @@ class RuleOut(Schema):
         return [{"min_quantity": t.min_quantity, "price": t.price} for t in obj.tiers.all()]
 
 
-class RuleIn(InputSchema):
+class PriceRuleIn(InputSchema):
     name: str = Field(min_length=1, max_length=200)
     kind: choice_of(RuleKind)  # type: ignore[valid-type]
     product_id: RecordId | None = None
@@ -474,7 +478,7 @@ class RuleIn(InputSchema):
     tiers: list[TierIO] | None = None
 
 
-class RulePatch(InputSchema):
+class PriceRulePatch(InputSchema):
     name: str | None = Field(None, min_length=1, max_length=200)
     product_id: RecordId | None = None
     family_id: RecordId | None = None
@@ -499,7 +503,7 @@ class RuleFilters(PageParams):
 
 
 class RulePage(Schema):
-    items: list[RuleOut]
+    items: list[PriceRuleOut]
     next_cursor: str | None
     previous_cursor: str | None
 
@@ -532,20 +536,20 @@ def list_rules(request, params: Query[RuleFilters]):
             "previous_cursor": page.previous_cursor}
 
 
-@router.post("/rules", response={201: RuleOut}, summary="Add a pricing rule")
-def create_rule(request, payload: RuleIn):
+@router.post("/rules", response={201: PriceRuleOut}, summary="Add a pricing rule")
+def create_rule(request, payload: PriceRuleIn):
     data, tiers = _rule_data(request.user, payload)
     rule = services.create_rule(by=request.user, tiers=tiers, **data)
     return Status(201, selectors.get_rule(request.user, rule.pk))
 
 
-@router.get("/rules/{int:rule_id}", response=RuleOut, summary="One pricing rule")
+@router.get("/rules/{int:rule_id}", response=PriceRuleOut, summary="One pricing rule")
 def get_rule(request, rule_id: int):
     return selectors.get_rule(request.user, rule_id)
 
 
-@router.patch("/rules/{int:rule_id}", response=RuleOut, summary="Change a pricing rule")
-def update_rule(request, rule_id: int, payload: RulePatch):
+@router.patch("/rules/{int:rule_id}", response=PriceRuleOut, summary="Change a pricing rule")
+def update_rule(request, rule_id: int, payload: PriceRulePatch):
     rule = selectors.get_rule(request.user, rule_id)
     data, tiers = _rule_data(request.user, payload)
     services.update_rule(rule, by=request.user, version=payload.version, tiers=tiers, **data)
@@ -641,7 +645,7 @@ class ExchangeRatePage(Schema):
     previous_cursor: str | None
 
 
-class ConversionOut(Schema):
+class CurrencyConversionOut(Schema):
     amount: MoneyOut
     currency: str
     converted: MoneyOut
@@ -684,7 +688,7 @@ class ConvertParams(Schema):
     on: date | None = Field(None, description="Default: today.")
 
 
-@router.get("/convert", response=ConversionOut, summary="Convert an amount on a date")
+@router.get("/convert", response=CurrencyConversionOut, summary="Convert an amount on a date")
 def convert(request, params: Query[ConvertParams]):
     selectors.exchange_rates(request.user)  # the read check
     day = params.on or company_today()
@@ -696,7 +700,7 @@ def convert(request, params: Query[ConvertParams]):
 # --- pricing -----------------------------------------------------------------------------------
 
 
-class LineIn(InputSchema):
+class PriceLineIn(InputSchema):
     product_id: int = Field(description="Or give the sku.", default=0)
     sku: str | None = Field(None, max_length=64)
     quantity: Decimal
@@ -710,7 +714,7 @@ class PriceIn(InputSchema):
     price_book_id: RecordId | None = Field(None, description="Default: the account's book.")
     tax_region: str | None = Field(None, max_length=20, description=(
         "US-CA, DE…; blank for no tax; default: the account's country and state."))
-    lines: list[LineIn] = Field(max_length=2000)
+    lines: list[PriceLineIn] = Field(max_length=2000)
 
 
 class PricedLineOut(Schema):
@@ -753,7 +757,7 @@ class PricedQuoteOut(Schema):
     min_margin_pct: Decimal | None
 
 
-def _line_requests(lines: list[LineIn]) -> list[LineRequest]:
+def _line_requests(lines: list[PriceLineIn]) -> list[LineRequest]:
     """The lines with SKUs turned into product ids (an unknown SKU is named)."""
     skus = {line.sku.strip() for line in lines if line.sku}
     ids = dict(Product.objects.filter(sku__in=skus).values_list("sku", "id")) if skus else {}

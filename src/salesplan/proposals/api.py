@@ -230,7 +230,7 @@ class ReasonIn(QuoteVersionIn):
     reason: str = Field("", max_length=1000)
 
 
-class CommentIn(QuoteVersionIn):
+class QuoteCommentIn(QuoteVersionIn):
     comment: str = Field("", max_length=2000)
 
 
@@ -272,7 +272,7 @@ class InboxItemOut(Schema):
     lines: list[LineOut]
 
 
-class RuleOut(Schema):
+class ApprovalRuleOut(Schema):
     id: int
     name: str
     metric: str
@@ -283,7 +283,7 @@ class RuleOut(Schema):
     version: int
 
 
-class RuleIn(InputSchema):
+class ApprovalRuleIn(InputSchema):
     name: str = Field(min_length=1, max_length=120)
     metric: choice_of(RuleMetric)  # type: ignore[valid-type]
     threshold_pct: Percent = Decimal(0)
@@ -292,7 +292,7 @@ class RuleIn(InputSchema):
     active: bool = True
 
 
-class RulePatch(InputSchema):
+class ApprovalRulePatch(InputSchema):
     name: str | None = Field(None, min_length=1, max_length=120)
     metric: choice_of(RuleMetric) | None = None  # type: ignore[valid-type]
     threshold_pct: Percent | None = None
@@ -389,14 +389,14 @@ def approval_inbox(request):
     return items
 
 
-@router.get("/approval-rules", response=list[RuleOut])
+@router.get("/approval-rules", response=list[ApprovalRuleOut])
 def list_approval_rules(request):
     """The discount approval matrix, in step order."""
     return list(ApprovalRule.objects.all())
 
 
-@router.post("/approval-rules", response={201: RuleOut})
-def create_approval_rule(request, payload: RuleIn):
+@router.post("/approval-rules", response={201: ApprovalRuleOut})
+def create_approval_rule(request, payload: ApprovalRuleIn):
     """Add a rule to the matrix (admins)."""
     return Status(201, settings_services.create_rule(by=request.auth,
                                                      data=payload.model_dump()))
@@ -409,8 +409,8 @@ def _rule(pk: int) -> ApprovalRule:
     return rule
 
 
-@router.patch("/approval-rules/{int:rule_id}", response=RuleOut)
-def update_approval_rule(request, rule_id: int, payload: RulePatch):
+@router.patch("/approval-rules/{int:rule_id}", response=ApprovalRuleOut)
+def update_approval_rule(request, rule_id: int, payload: ApprovalRulePatch):
     """Change a rule of the matrix (admins)."""
     rule = _rule(rule_id)
     data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
@@ -620,7 +620,7 @@ def list_approvals(request, quote_id: int):
 
 
 @router.post("/{int:quote_id}/approvals/{int:approval_id}/approve", response=ApprovalOut)
-def approve(request, quote_id: int, approval_id: int, payload: CommentIn):
+def approve(request, quote_id: int, approval_id: int, payload: QuoteCommentIn):
     """Give an approval (its earlier steps must be approved)."""
     quote = _quote(request, quote_id)
     approval = _approval(quote, approval_id)
@@ -630,7 +630,7 @@ def approve(request, quote_id: int, approval_id: int, payload: CommentIn):
 
 
 @router.post("/{int:quote_id}/approvals/{int:approval_id}/reject", response=ApprovalOut)
-def reject_approval(request, quote_id: int, approval_id: int, payload: CommentIn):
+def reject_approval(request, quote_id: int, approval_id: int, payload: QuoteCommentIn):
     """Refuse an approval with a comment; the quote goes back to draft."""
     quote = _quote(request, quote_id)
     approval = _approval(quote, approval_id)

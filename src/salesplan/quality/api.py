@@ -99,7 +99,7 @@ def check_items(request, key: str, page: Query[PageParams],
             "previous_cursor": found.previous_cursor}
 
 
-class FixIn(InputSchema):
+class QualityFixIn(InputSchema):
     action: Literal["done", "reschedule"] | None = None
     close_date: date | None = None
     next_step: str | None = Field(None, max_length=255)
@@ -113,12 +113,12 @@ class FixIn(InputSchema):
     version: int | None = Field(None, ge=1)
 
 
-class FixOut(Schema):
+class QualityFixOut(Schema):
     message: str
 
 
-@router.post("/checks/{key}/items/{int:record_id}/fix", response=FixOut)
-def fix_item(request, key: str, record_id: RecordId, payload: FixIn):
+@router.post("/checks/{key}/items/{int:record_id}/fix", response=QualityFixOut)
+def fix_item(request, key: str, record_id: RecordId, payload: QualityFixIn):
     """The check's fix: a new close date, a next step, a follow-up, a review, done or
     rescheduled activities, a first touch, a required field, or the territory owner."""
     data = payload.model_dump(exclude_none=True)
@@ -167,7 +167,7 @@ def territory_violations(request, limit: int = Query(200, ge=1, le=500)):  # typ
 # --- policy and settings -----------------------------------------------------------------
 
 
-class RuleOut(Schema):
+class QualityRuleOut(Schema):
     id: int
     record_type: str
     field: str
@@ -175,20 +175,20 @@ class RuleOut(Schema):
     version: int
 
 
-class RuleIn(InputSchema):
+class QualityRuleIn(InputSchema):
     record_type: Literal["account", "contact", "lead", "opportunity"]
     field: str = Field(..., max_length=60)
     stage_id: RecordId | None = None
 
 
-@router.get("/policy", response=list[RuleOut])
+@router.get("/policy", response=list[QualityRuleOut])
 def policy(request):
     """The required-field policy."""
     return list(RequiredField.objects.all())
 
 
-@router.post("/policy", response={201: RuleOut})
-def add_rule(request, payload: RuleIn):
+@router.post("/policy", response={201: QualityRuleOut})
+def add_rule(request, payload: QualityRuleIn):
     """Require a field (admins)."""
     stage = None
     if payload.stage_id is not None:
@@ -304,7 +304,7 @@ class ScanIn(InputSchema):
     record_type: DuplicateType
 
 
-class JobOut(Schema):
+class QualityJobOut(Schema):
     id: int
     kind: str
     status: str
@@ -315,7 +315,7 @@ class JobOut(Schema):
     finished_at: datetime | None
 
 
-@router.post("/duplicates/scan", response={202: JobOut})
+@router.post("/duplicates/scan", response={202: QualityJobOut})
 def start_scan(request, payload: ScanIn):
     """Scan all records of a type in the background (managers, admins)."""
     job = scanning.start_scan(by=request.auth, record_type=payload.record_type)
@@ -323,7 +323,7 @@ def start_scan(request, payload: ScanIn):
     return Status(202, job)
 
 
-@router.get("/jobs/{int:job_id}", response=JobOut)
+@router.get("/jobs/{int:job_id}", response=QualityJobOut)
 def job(request, job_id: RecordId):
     """A duplicate scan's or snapshot's progress (your own jobs; admins see all)."""
     jobs = BackgroundJob.objects.filter(kind__startswith="quality.")
@@ -426,7 +426,7 @@ def score_trend(request, user_id: RecordId | None = None, team_id: RecordId | No
     return [score_out(s) for s in points]
 
 
-@router.post("/scores/snapshot", response={202: JobOut})
+@router.post("/scores/snapshot", response={202: QualityJobOut})
 def take_snapshot(request):
     """Take today's scores in the background (managers, admins)."""
     from .tasks import snapshot_scores

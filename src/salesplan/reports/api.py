@@ -290,12 +290,13 @@ def schedule_delete(request, pk: RecordId, version: VersionParam):
     return Status(204, None)
 
 
-class JobOut(Schema):
+class ReportJobOut(Schema):
     job_id: int
     status: str
 
 
-@router.post("/rollups/rebuild", response={202: JobOut}, summary="Rebuild the rollups (admin)")
+@router.post("/rollups/rebuild", response={202: ReportJobOut},
+             summary="Rebuild the rollups (admin)")
 def rollups_rebuild(request):
     job = services.start_rebuild(by=request.user)
     job.refresh_from_db()

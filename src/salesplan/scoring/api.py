@@ -50,7 +50,7 @@ def list_scoring_facts(request):
 # --- Rules -------------------------------------------------------------------------------
 
 
-class RuleOut(Schema):
+class ScoringRuleOut(Schema):
     id: int
     kind: str
     field: str
@@ -63,7 +63,7 @@ class RuleOut(Schema):
     version: int
 
 
-class RuleIn(InputSchema):
+class ScoringRuleIn(InputSchema):
     kind: Literal[tuple(RuleKind.values)]  # type: ignore[valid-type]
     field: str = Field(..., max_length=40)
     operator: Literal[tuple(Operator.values)]  # type: ignore[valid-type]
@@ -73,7 +73,7 @@ class RuleIn(InputSchema):
     active: bool = True
 
 
-class RulePatch(InputSchema):
+class ScoringRulePatch(InputSchema):
     kind: Literal[tuple(RuleKind.values)] | None = None  # type: ignore[valid-type]
     field: str | None = Field(None, max_length=40)
     operator: Literal[tuple(Operator.values)] | None = None  # type: ignore[valid-type]
@@ -91,20 +91,20 @@ def _rule(pk: int) -> ScoringRule:
     return found
 
 
-@router.get("/rules", response=list[RuleOut])
+@router.get("/rules", response=list[ScoringRuleOut])
 def list_scoring_rules(request):
     """Every scoring rule (anyone signed in may read why leads score as they do)."""
     return list(ScoringRule.objects.all())
 
 
-@router.post("/rules", response={201: RuleOut})
-def create_scoring_rule(request, payload: RuleIn):
+@router.post("/rules", response={201: ScoringRuleOut})
+def create_scoring_rule(request, payload: ScoringRuleIn):
     """A fit or engagement rule; errors name the field (field, operator, value, points)."""
     return Status(201, services.create_rule(by=request.auth, data=payload.model_dump()))
 
 
-@router.patch("/rules/{int:id}", response=RuleOut)
-def update_scoring_rule(request, id: int, payload: RulePatch):
+@router.patch("/rules/{int:id}", response=ScoringRuleOut)
+def update_scoring_rule(request, id: int, payload: ScoringRulePatch):
     data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     version = data.pop("version")
     return services.update_rule(_rule(id), by=request.auth, data=data, expected_version=version)
@@ -207,7 +207,7 @@ def rescore_lead(request, id: int):
     return services.rescore_lead(lead)
 
 
-class JobOut(Schema):
+class ScoringJobOut(Schema):
     id: int
     kind: str
     status: str
@@ -220,7 +220,7 @@ class JobOut(Schema):
     finished_at: datetime | None
 
 
-@router.post("/rescore", response={202: JobOut})
+@router.post("/rescore", response={202: ScoringJobOut})
 def rescore_all_leads(request):
     """Score every lead in the background; follow the job at /scoring/jobs/{id}."""
     job = services.start_rescore(by=request.auth)
@@ -228,7 +228,7 @@ def rescore_all_leads(request):
     return Status(202, job)
 
 
-@router.get("/jobs/{int:job_id}", response=JobOut)
+@router.get("/jobs/{int:job_id}", response=ScoringJobOut)
 def scoring_job(request, job_id: int):
     """A scoring or training job's progress and outcome (your own; admins see all)."""
     jobs = BackgroundJob.objects.filter(kind__in=JOB_KINDS)
@@ -295,7 +295,7 @@ class ModelDetailOut(ModelOut):
         return selectors.feature_weights(model, limit=1000)
 
 
-@router.post("/models/train", response={202: JobOut})
+@router.post("/models/train", response={202: ScoringJobOut})
 def train_scoring_model(request, payload: TrainIn):
     """Train on converted vs disqualified leads, measure on the held-out share, then
     rescore every lead. Too thin a history is refused and the job says why."""

@@ -143,7 +143,7 @@ def update_alignment(request, id: int, payload: AlignmentPatch):
                                      expected_version=version)
 
 
-class JobOut(Schema):
+class TerritoryJobOut(Schema):
     id: int
     kind: str
     status: str
@@ -156,7 +156,7 @@ class JobOut(Schema):
     finished_at: datetime | None
 
 
-@territory_router.post("/alignments/{int:id}/assign", response={202: JobOut})
+@territory_router.post("/alignments/{int:id}/assign", response={202: TerritoryJobOut})
 def start_assignment(request, id: int):
     """Assign every account under the alignment's rules in the background; follow the
     job at /territories/jobs/{job_id}."""
@@ -165,7 +165,7 @@ def start_assignment(request, id: int):
     return Status(202, job)
 
 
-@territory_router.get("/jobs/{int:job_id}", response=JobOut)
+@territory_router.get("/jobs/{int:job_id}", response=TerritoryJobOut)
 def assignment_job(request, job_id: int):
     """An assignment run's progress and outcome (your own runs; admins see all)."""
     jobs = BackgroundJob.objects.filter(kind="territory_assignment")
@@ -208,7 +208,7 @@ class OptimisationOut(Schema):
     options: dict
     metrics: dict
     message: str
-    job: JobOut | None
+    job: TerritoryJobOut | None
     created_at: datetime
 
 
@@ -474,18 +474,18 @@ class ConditionIn(Schema):
     values: list[str | int | float | None] = Field(..., min_length=1, max_length=5000)
 
 
-class RuleIn(InputSchema):
+class TerritoryRuleIn(InputSchema):
     combine: choice_of(RuleCombine) = "all"
     conditions: list[ConditionIn] = Field(..., min_length=1, max_length=50)
 
 
-class RulePatch(InputSchema):
+class TerritoryRulePatch(InputSchema):
     combine: choice_of(RuleCombine) | None = None
     conditions: list[ConditionIn] | None = Field(None, min_length=1, max_length=50)
     version: Version
 
 
-class RuleOut(Schema):
+class TerritoryRuleOut(Schema):
     id: int
     territory_id: int
     position: int
@@ -500,21 +500,21 @@ def _conditions(items) -> list[dict] | None:
     return [item.model_dump() if hasattr(item, "model_dump") else item for item in items]
 
 
-@territory_router.get("/{int:id}/rules", response=list[RuleOut])
+@territory_router.get("/{int:id}/rules", response=list[TerritoryRuleOut])
 def list_rules(request, id: int):
     return list(_get(Territory, id, request.auth).rules.all())
 
 
-@territory_router.post("/{int:id}/rules", response={201: RuleOut})
-def create_rule(request, id: int, payload: RuleIn):
+@territory_router.post("/{int:id}/rules", response={201: TerritoryRuleOut})
+def create_rule(request, id: int, payload: TerritoryRuleIn):
     """Add a boundary rule; the accounts it covers are re-assigned at once."""
     territory = _get(Territory, id, request.auth)
     return Status(201, services.create_rule(territory, by=request.auth, combine=payload.combine,
                                             conditions=_conditions(payload.conditions)))
 
 
-@territory_router.patch("/rules/{int:rule_id}", response=RuleOut)
-def update_rule(request, rule_id: int, payload: RulePatch):
+@territory_router.patch("/rules/{int:rule_id}", response=TerritoryRuleOut)
+def update_rule(request, rule_id: int, payload: TerritoryRulePatch):
     """Change a rule; only accounts the old or new rule could cover are re-assigned."""
     rule = _get(BoundaryRule, rule_id, request.auth)
     return services.update_rule(rule, by=request.auth, combine=payload.combine,
@@ -535,7 +535,7 @@ class PreviewOut(Schema):
 
 
 @territory_router.post("/rules/preview", response=PreviewOut)
-def preview_rule(request, payload: RuleIn):
+def preview_rule(request, payload: TerritoryRuleIn):
     """How many accounts a rule would cover (for the rule editor's live count; checks
     the rule first, so a bad rule answers with the field that is wrong)."""
     from django.core.exceptions import ValidationError
@@ -556,7 +556,7 @@ def preview_rule(request, payload: RuleIn):
 # --- members and named accounts ---------------------------------------------------------
 
 
-class MemberOut(Schema):
+class TerritoryMemberOut(Schema):
     id: int
     territory_id: int
     user_id: int
@@ -585,13 +585,13 @@ class MemberPatch(InputSchema):
     version: Version
 
 
-@territory_router.get("/{int:id}/members", response=list[MemberOut])
+@territory_router.get("/{int:id}/members", response=list[TerritoryMemberOut])
 def list_members(request, id: int):
     territory = _get(Territory, id, request.auth)
     return list(territory.members.select_related("user"))
 
 
-@territory_router.post("/{int:id}/members", response={201: MemberOut})
+@territory_router.post("/{int:id}/members", response={201: TerritoryMemberOut})
 def add_member(request, id: int, payload: MemberIn):
     territory = _get(Territory, id, request.auth)
     user = User.objects.filter(pk=payload.user_id).first()
@@ -604,7 +604,7 @@ def add_member(request, id: int, payload: MemberIn):
                                            end_date=payload.end_date))
 
 
-@territory_router.patch("/members/{int:member_id}", response=MemberOut)
+@territory_router.patch("/members/{int:member_id}", response=TerritoryMemberOut)
 def update_member(request, member_id: int, payload: MemberPatch):
     member = _get(TerritoryMember, member_id, request.auth)
     data = payload.model_dump(exclude_unset=True)
@@ -753,12 +753,12 @@ class ViolationOut(Schema):
     territory_owner_id: int | None
 
 
-class FixIn(InputSchema):
+class TerritoryFixIn(InputSchema):
     kind: Literal["account", "opportunity"]
     record_id: RecordId
 
 
-class FixOut(Schema):
+class TerritoryFixOut(Schema):
     new_owner_id: int
 
 
@@ -770,8 +770,8 @@ def list_violations(request, limit: int = Query(500, ge=1, le=5000)):
     return [v.as_dict() for v in violations(request.auth, limit=limit)]
 
 
-@territory_router.post("/violations/fix", response=FixOut)
-def fix_violation(request, payload: FixIn):
+@territory_router.post("/violations/fix", response=TerritoryFixOut)
+def fix_violation(request, payload: TerritoryFixIn):
     """Give the record to the owner of the account's territory."""
     owner = services.fix_violation(by=request.auth, kind=payload.kind,
                                    record_id=payload.record_id)
