@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 from django.core.exceptions import (
     NON_FIELD_ERRORS,
@@ -40,8 +41,10 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     StrictInt,
+    ValidationInfo,
     WithJsonSchema,
     create_model,
+    field_validator,
 )
 from pydantic.fields import FieldInfo
 
@@ -174,6 +177,7 @@ def _request_problem(request: HttpRequest, exc: RequestValidationError) -> HttpR
             loc = loc[1:] or loc
         field = ".".join(loc) or "non_field_errors"
         message = _FRIENDLY_MESSAGES.get(error.get("type", ""), str(error.get("msg", "Invalid.")))
+        message = message.removeprefix("Value error, ")  # our validators' own words
         errors.setdefault(field, []).append(message)
     detail = "; ".join(f"{f}: {' '.join(m)}" for f, m in errors.items())
     return problem(422, "The request is not valid", detail, kind="validation", errors=errors)
@@ -371,10 +375,65 @@ class SwaggerDocs(DocsBase):
 # --- Input and output types -----------------------------------------------------------
 
 
-class InputSchema(Schema):
-    """A request body: unknown fields are refused rather than silently ignored."""
+def _admits_bool(annotation: Any) -> bool:
+    if annotation is bool or annotation is Any:
+        return True
+    return any(_admits_bool(arg) for arg in get_args(annotation))
 
-    model_config = ConfigDict(extra="forbid")
+
+# Types whose column is never NULL: text is "" when empty, a flag is true or false, a
+# choice is one of its values, a list is []. Null for such a field means nothing.
+_NEVER_NULL_ORIGINS = (Literal, list, dict, set, tuple)
+
+
+def _null_means_nothing(annotation: Any) -> bool:
+    args = get_args(annotation)
+    if get_origin(annotation) not in (Union, UnionType) or type(None) not in args:
+        return False
+    return all(arg in (str, bool) or get_origin(arg) in _NEVER_NULL_ORIGINS
+               for arg in args if arg is not type(None))
+
+
+def _document_refused_nulls(schema: dict[str, Any], model: Any) -> None:
+    """The schema shows what the validator refuses: such fields are not nullable."""
+    for name in getattr(model, "__refused_nulls__", ()):
+        field = schema.get("properties", {}).get(name, {})
+        options = [o for o in field.get("anyOf", ()) if o != {"type": "null"}]
+        if "anyOf" in field and len(options) == 1:
+            del field["anyOf"]
+            field.update(options[0])
+        elif "anyOf" in field:
+            field["anyOf"] = options
+
+
+class InputSchema(Schema):
+    """A request body: unknown fields are refused rather than silently ignored; numbers
+    are finite, true/false is not taken for a number (`"version": true` is not 1), and
+    null is refused where the value can never be empty (text, flags, choices, lists):
+    leave such a field out to keep its value or take the default."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False,
+                              json_schema_extra=_document_refused_nulls)
+    __refused_nulls__: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.__refused_nulls__ = frozenset(
+            name for name, field in cls.model_fields.items()
+            if _null_means_nothing(field.annotation))
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_bool_for_number_and_null(cls, value: Any, info: ValidationInfo) -> Any:
+        name = info.field_name
+        if value is None and name in cls.__refused_nulls__:
+            raise ValueError("This field cannot be null: send a value, or leave it out.")
+        if isinstance(value, bool) and name is not None:
+            field = cls.model_fields.get(name)
+            if field is not None and not _admits_bool(field.annotation):
+                raise ValueError("Send a number or text here, not true or false.")
+        return value
 
 
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID, description="Id of a record you can see.")]

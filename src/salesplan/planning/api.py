@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from salesplan.core.api_support import (
     InputSchema,
@@ -42,6 +43,7 @@ from salesplan.core.api_support import (
 from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.listing import keyset_page
+from salesplan.core.money import MAX_AMOUNT
 from salesplan.org.models import Team
 
 from . import activity_plan, selectors, services
@@ -441,12 +443,19 @@ class ActivityPlanOut(Schema):
     rows: list[ActivityRowOut]
 
 
+MAX_ACTIVITY_RATE = 10_000  # meetings per deal, calls per meeting or per day
+
+
 class RatesIn(Schema):
-    deal_size: Decimal | None = Field(None, gt=0, description="Replaces the historical rate.")
+    # Bounded, so a rate like 1e300 is refused here rather than overflowing the sums.
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    deal_size: Decimal | None = Field(None, gt=0, le=MAX_AMOUNT,
+                                      description="Replaces the historical rate.")
     win_rate: Decimal | None = Field(None, gt=0, le=1)
-    meetings_per_opportunity: Decimal | None = Field(None, ge=0)
-    calls_per_meeting: Decimal | None = Field(None, ge=0)
-    calls_per_day: Decimal | None = Field(None, ge=0, description=(
+    meetings_per_opportunity: Decimal | None = Field(None, ge=0, le=MAX_ACTIVITY_RATE)
+    calls_per_meeting: Decimal | None = Field(None, ge=0, le=MAX_ACTIVITY_RATE)
+    calls_per_day: Decimal | None = Field(None, ge=0, le=MAX_ACTIVITY_RATE, description=(
         "Calls a rep can make in a selling day: turns on the capacity check."))
 
 
