@@ -125,3 +125,16 @@ def test_a_server_error_is_500_problem_details(org, monkeypatch):
         "/api/v1/me", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 500
     assert problem_of(response)["type"].endswith("server-error")
+
+
+def test_a_deep_column_mapping_on_an_import_upload_names_the_mapping(org):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from salesplan.core.models import BackgroundJob
+
+    _, key = create_api_token(org.west_rep, "tests")
+    response = Client().post("/api/v1/imports/contacts", {
+        "file": SimpleUploadedFile("p.csv", b"Surname\nLee\n"), "mapping": DEEP_OBJECT},
+        headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 422 and "mapping" in problem_of(response)["errors"]
+    assert not BackgroundJob.objects.exists()

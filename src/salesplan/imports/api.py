@@ -7,7 +7,6 @@
     GET  /imports/exports/{resource}.xlsx  as XLSX (202 and a job above 50,000 rows)
 """
 
-import json
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -15,6 +14,7 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from salesplan.core.edge import BodyRefused, parse_json
 from salesplan.core.models import BackgroundJob
 from salesplan.core.permissions import require
 
@@ -99,8 +99,8 @@ def _mapping(text: str) -> dict[str, str]:
     if not text.strip():
         return {}
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
+        value = parse_json(text.encode())
+    except BodyRefused:
         value = None
     if not isinstance(value, dict):
         raise ValidationError({"mapping": 'Send JSON like {"E-mail": "email"}.'})
