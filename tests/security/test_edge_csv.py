@@ -39,6 +39,7 @@ def test_ordinary_text_is_left_alone(text):
     assert safe_cell(text) == text
 
 
+@pytest.mark.django_db  # the export's heading reads the company's clock
 @given(st.lists(risky_text, min_size=1, max_size=4))
 def test_no_exported_report_cell_starts_a_formula(texts):
     columns = [Column(key=f"c{i}", label=f"C{i}", kind="text") for i in range(len(texts))]
