@@ -1,6 +1,7 @@
 """Errors that services raise and every interface turns into a clear answer."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 
 __all__ = ["PermissionDenied", "ValidationError", "StaleVersion", "VersionRequired", "NotFound"]
 
@@ -31,5 +32,7 @@ class VersionRequired(Exception):
             "Without it a change could silently overwrite someone else's.")
 
 
-class NotFound(Exception):
-    """The record does not exist or the user may not see it (the two look the same)."""
+class NotFound(Http404):
+    """The record does not exist or the user may not see it (the two look the same).
+
+    An Http404, so a page whose service refuses an invisible record answers 404 too."""
