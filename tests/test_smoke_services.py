@@ -1,9 +1,9 @@
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 
-from salesplan.core.errors import StaleVersion
+from salesplan.core.errors import NotFound, StaleVersion
 from salesplan.customers.models import Account
 from salesplan.customers.services import convert_lead, create_account, update_account
 from salesplan.pipeline.models import OpportunityChange
@@ -22,7 +22,7 @@ def test_rep_creates_account_owned_by_self(org):
 
 def test_rep_cannot_edit_other_team_account(org):
     account = make_account(org.east_rep)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # he does not even see it
         update_account(account, by=org.west_rep, data={"name": "Hijacked"})
     account.refresh_from_db()
     assert account.name != "Hijacked"

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from salesplan.collab import services
 from salesplan.collab.models import Comment, Notification
+from salesplan.core.errors import NotFound
 
 from ..api.conftest import assert_problem
 from ..factories import make_account, make_lead, make_opportunity
@@ -54,7 +55,7 @@ def test_only_the_author_edits_and_new_mentions_are_told(org):
     comment = services.post_comment(lead, by=org.west_rep, body="First @westmgr")
     with pytest.raises(PermissionDenied):
         services.edit_comment(comment, by=org.west_manager, body="changed")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # a teammate does not see the lead, nor its comments
         services.delete_comment(comment, by=org.west_rep2)
     services.edit_comment(comment, by=org.west_rep, body="First @westmgr, also @vp")
     comment.refresh_from_db()
@@ -67,7 +68,7 @@ def test_only_the_author_edits_and_new_mentions_are_told(org):
 
 def test_comments_on_records_you_cannot_see_are_refused(org):
     lead = make_lead(org.east_rep)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # as if it did not exist
         services.post_comment(lead, by=org.west_rep, body="hello")
 
 

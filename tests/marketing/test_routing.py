@@ -130,7 +130,8 @@ def test_route_pending_routes_imported_leads_and_retries_the_queue(org, territor
 
 
 def test_manager_assigns_from_the_queue_within_their_teams(org, territory_map, policy):
-    new = lead(org, state="TX")
+    # A lead a West rep entered that no territory covers: his manager may see it.
+    new = make_lead(org.west_rep2, state="TX", country="US")
     routing.route_lead(new)
     with pytest.raises(services.PermissionDenied):
         services.assign_from_queue(new, org.east_rep, by=org.west_manager)
@@ -147,7 +148,7 @@ def test_cli_and_api_route_pending_leads_and_work_the_queue(org, territory_map, 
     from django.test import Client
 
     imported = lead(org, state="NY")
-    stranded = lead(org, state="TX")
+    stranded = make_lead(org.east_rep, state="TX", country="US")  # the East manager sees it
     call_command("marketing", "route")
     assert "Routed 1 lead(s); 1 waiting in the queue." in capsys.readouterr().out
     imported.refresh_from_db()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pytest
 from django.core.cache import cache
 
+from salesplan.core.registry import grant
 from salesplan.territories import services
 from salesplan.territories.assignment import run_full_assignment
 from salesplan.territories.models import Alignment, Territory
@@ -47,6 +48,13 @@ def build_map(org, name="FY27") -> Map:
     services.add_member(east, by=org.admin, user=org.east_rep)
     services.add_member(region, by=org.admin, user=org.vp, role="manager")
     return Map(alignment, region, west, east)
+
+
+def grant_map(user) -> None:
+    """An admin's grant: this user may create, run, optimise and activate company-wide
+    alignments (by default only admins may)."""
+    for action in ("create", "change", "assign", "optimise", "activate"):
+        grant(user, "alignment", action)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from salesplan.territories.models import Alignment, TerritoryMember
 
 from ..api.conftest import assert_problem
 from ..factories import make_account
+from .conftest import grant_map
 
 T = "/territories"
 
@@ -18,6 +19,7 @@ T = "/territories"
 def test_manager_builds_runs_and_activates_a_map(org, api_as, django_capture_on_commit_callbacks):
     make_account(org.west_rep2, name="Bay Co", postal_code="94107", potential="1000")
     make_account(org.west_rep2, name="NY Co", postal_code="10001")
+    grant_map(org.west_manager)
     api = api_as(org.west_manager)
     alignment = api.post(f"{T}/alignments", {"name": "FY27"})
     assert alignment.status_code == 201, alignment.data
@@ -86,14 +88,16 @@ def test_reps_read_but_cannot_change_territories(org, api_as, territory_map):
 
 def test_exceptions_and_violations_over_the_api(org, api_as, active_map):
     nyc = Account.objects.get(name="Manhattan Co")
+    Account.objects.filter(pk=nyc.pk).update(owner=org.west_rep)  # his, outside his territory
     until = (company_today() + timedelta(days=7)).isoformat()
     requested = api_as(org.west_rep).post(f"{T}/exceptions", {
         "account_id": nyc.pk, "reason": "Referral", "until": until})
     assert requested.status_code == 201 and requested.data["status"] == "requested"
     eid = requested.data["id"]
     version = requested.data["version"]
+    # Another team's manager does not see the exception at all.
     assert_problem(api_as(org.east_manager).post(f"{T}/exceptions/{eid}/approve",
-                                                 {"version": version}), 403)
+                                                 {"version": version}), 404)
     approved = api_as(org.west_manager).post(f"{T}/exceptions/{eid}/approve",
                                              {"note": "ok", "version": version})
     assert approved.data["status"] == "approved"
@@ -108,6 +112,7 @@ def test_exceptions_and_violations_over_the_api(org, api_as, active_map):
 
 
 def test_goals_and_what_if_over_the_api(org, api_as, active_map):
+    grant_map(org.vp)
     api = api_as(org.vp)
     goals = api.post(f"{T}/{active_map.region.pk}/goals", {
         "period_start": "2027-01-01", "period_end": "2027-12-31",

@@ -13,6 +13,7 @@ from salesplan.territories.assignment import run_full_assignment
 from salesplan.territories.models import AccountTerritory, AssignmentConflict, BoundaryRule
 
 from ..factories import make_account
+from .conftest import grant_map
 
 
 def assigned(alignment, account):
@@ -40,6 +41,7 @@ def test_assignment_job_reports_progress(org, territory_map, django_capture_on_c
     for code in ("94107", "10001", "94110"):
         make_account(org.admin, postal_code=code)
     with django_capture_on_commit_callbacks(execute=True):
+        grant_map(org.west_manager)
         job = services.start_assignment(territory_map.alignment, by=org.west_manager)
     job.refresh_from_db()
     assert job.status == BackgroundJob.Status.SUCCEEDED, job.message

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from salesplan.activities.models import Activity
 from salesplan.core.clock import company_today
+from salesplan.core.errors import NotFound
 from salesplan.core.models import AuditEntry
 from salesplan.customers.models import Account, Contact
 from salesplan.customers.services import create_account, update_account
@@ -91,10 +92,11 @@ def test_rep_cannot_create_or_edit_outside_their_territory(org, active_map):
 
 def test_approved_exception_lets_a_rep_work_outside_and_is_audited(org, active_map):
     nyc = Account.objects.get(name="Manhattan Co")
+    Account.objects.filter(pk=nyc.pk).update(owner=org.west_rep)  # his, outside his territory
     until = company_today() + timedelta(days=30)
     request = services.request_exception(by=org.west_rep, account=nyc, reason="Met at event",
                                          until=until)
-    with pytest.raises(PermissionDenied):  # not the rep's manager
+    with pytest.raises(NotFound):  # not the rep's manager: not even shown to him
         services.approve_exception(request, by=org.east_manager)
     with pytest.raises(PermissionDenied):
         services.approve_exception(request, by=org.west_rep)
@@ -110,6 +112,7 @@ def test_approved_exception_lets_a_rep_work_outside_and_is_audited(org, active_m
 
 def test_exception_needs_reason_and_future_date(org, active_map):
     nyc = Account.objects.get(name="Manhattan Co")
+    Account.objects.filter(pk=nyc.pk).update(owner=org.west_rep)
     with pytest.raises(ValidationError) as caught:
         services.request_exception(by=org.west_rep, account=nyc, reason=" ",
                                    until=company_today())

@@ -27,6 +27,13 @@ from salesplan.territories.optimisation import (
 from salesplan.territories.selectors import what_if
 
 from ..factories import make_account
+from .conftest import grant_map
+
+
+@pytest.fixture(autouse=True)
+def map_owner(org):
+    """The West manager holds an admin's grant to optimise (and create) alignments."""
+    grant_map(org.west_manager)
 
 T = "/territories"
 # The engine's work in steps, so a busy machine changes only how long a run takes: the

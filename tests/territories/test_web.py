@@ -18,6 +18,8 @@ from salesplan.territories.models import (
     TerritoryMember,
 )
 
+from .conftest import grant_map
+
 
 @pytest.fixture
 def as_user(client):
@@ -35,6 +37,7 @@ def test_manager_sees_the_tree_with_badges_and_the_territory_page(org, active_ma
     Account.objects.filter(name="Bay Co").update(latitude=Decimal("37.77"),
                                                   longitude=Decimal("-122.42"))
     draft = services.create_alignment(by=org.admin, name="FY28", copy_from=active_map.alignment)
+    grant_map(org.vp)
     client = as_user(org.vp)
     page = client.get(url("tree")).content.decode()
     assert "West" in page and "East" in page and ">Active<" in page
@@ -107,6 +110,7 @@ def test_rule_editor_saves_a_good_rule_and_previews_the_count(org, territory_map
 
 def test_activation_from_the_page_records_a_realignment(org, active_map, as_user):
     draft = services.create_alignment(by=org.admin, name="FY28", copy_from=active_map.alignment)
+    grant_map(org.vp)
     client = as_user(org.vp)
     response = client.post(url("alignment_activate", draft.pk), {"ownership": "move",
                                                                  "version": draft.version})
@@ -119,6 +123,7 @@ def test_activation_from_the_page_records_a_realignment(org, active_map, as_user
 
 
 def test_run_assignment_starts_a_job_and_links_to_its_page(org, territory_map, as_user):
+    grant_map(org.vp)
     client = as_user(org.vp)
     response = client.post(url("alignment_assign", territory_map.alignment.pk))
     job = BackgroundJob.objects.get(kind="territory_assignment")
@@ -168,6 +173,7 @@ def test_what_if_lists_moved_accounts(org, active_map, as_user):
 
 
 def test_every_territory_page_opens_for_a_manager(org, active_map, as_user):
+    grant_map(org.vp)
     client = as_user(org.vp)
     rule = active_map.west.rules.get()
     pages = [url("alignment_create"), url("territory_create", active_map.alignment.pk),

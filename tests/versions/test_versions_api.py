@@ -208,7 +208,7 @@ def _exception_approve(org, catalogue):
     from salesplan.core.clock import company_today
 
     exception = territories.request_exception(
-        by=org.west_rep, account=make_account(org.admin), reason="Referral",
+        by=org.west_rep, account=make_account(org.west_rep), reason="Referral",
         until=company_today() + timedelta(days=7))
     exception = BoundaryException.objects.get(pk=exception.pk)
     return Target(exception, "post", f"/territories/exceptions/{exception.pk}/approve",

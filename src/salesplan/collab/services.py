@@ -8,13 +8,14 @@ import logging
 import re
 from functools import partial
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from salesplan.core.records import claim_version
+from salesplan.core.registry import require
 from salesplan.org.models import User
 
 from . import targets
@@ -96,8 +97,7 @@ def _email(user: User, text: str, url: str) -> None:
 @transaction.atomic
 def post_comment(obj: models.Model, *, by: User, body: str) -> Comment:
     """Comment on a record the author can see, telling each @mentioned user."""
-    if not targets.can_see(by, obj):
-        raise PermissionDenied("You may only comment on records you can see.")
+    require(by, "comment", "create", obj)
     body = _clean_body(body)
     users = resolve_mentions(body, obj)
     comment = Comment.objects.create(
@@ -117,8 +117,7 @@ def _content_type(obj: models.Model):
 def edit_comment(comment: Comment, *, by: User, body: str,
                  expected_version: int | None = None) -> Comment:
     """Only the author changes a comment; people newly mentioned are told."""
-    if comment.author_id != by.pk:
-        raise PermissionDenied("You may only edit your own comments.")
+    require(by, "comment", "change", comment)
     comment = Comment.objects.select_for_update().get(pk=comment.pk)
     claim_version(comment, expected_version)
     obj = comment.target
@@ -138,15 +137,13 @@ def edit_comment(comment: Comment, *, by: User, body: str,
 @transaction.atomic
 def delete_comment(comment: Comment, *, by: User, expected_version: int | None = None) -> None:
     """The author deletes their comment; an admin may remove any."""
-    if comment.author_id != by.pk and not by.is_admin:
-        raise PermissionDenied("You may only delete your own comments.")
+    require(by, "comment", "delete", comment)
     claim_version(comment, expected_version)
     comment.delete()
 
 
 def mark_read(notification: Notification, *, by: User) -> Notification:
-    if notification.recipient_id != by.pk:
-        raise PermissionDenied("This notification is not yours.")
+    require(by, "notification", "mark_read", notification)
     if not notification.read:
         notification.read = True
         notification.save(update_fields=["read"])

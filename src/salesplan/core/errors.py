@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 
 __all__ = ["PermissionDenied", "ValidationError", "StaleVersion", "VersionRequired", "NotFound"]
 
@@ -33,9 +34,10 @@ class VersionRequired(Exception):
             "Without it a change could silently overwrite someone else's.")
 
 
-class NotFound(Exception):
+class NotFound(Http404):
     """The record does not exist or the user may not see it (the two look the same).
 
+    An Http404, so a page whose service refuses an invisible record answers 404 too.
     `model` and `pk`, when given, name the record asked for, so a refusal on a record
     that exists can be written to the security log."""
 

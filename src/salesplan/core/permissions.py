@@ -1,15 +1,19 @@
-"""Who may do what: one table of role × resource × action, read by every write path.
+"""The CRM core's entries in the permission registry (core.registry): role × resource ×
+action for accounts, contacts, leads, opportunities and activities.
 
 Scopes: ALL (any record), VISIBLE (records the visibility rule shows the user),
 OWN (records the user owns), NONE. "create" uses ALL/NONE only.
-The permission tests are generated from this same table.
+The feature apps declare their own entries in their `permissions.py`; `require`,
+`has_permission` and `scope_for` here are the registry's, for every resource.
 """
-
-from django.core.exceptions import PermissionDenied
 
 from salesplan.core.roles import Role
 
-ALL, VISIBLE, OWN, NONE = "all", "visible", "own", "none"
+from . import registry as _registry
+from .registry import ALL, NONE, OWN, VISIBLE
+
+__all__ = ["ALL", "NONE", "OWN", "VISIBLE", "PERMISSIONS", "can_assign_owner", "has_permission",
+           "require", "scope_for"]
 
 RESOURCES = ("account", "contact", "lead", "opportunity", "activity")
 ACTIONS = ("view", "create", "change", "delete")
@@ -39,28 +43,45 @@ PERMISSIONS: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
-def scope_for(user, resource: str, action: str) -> str:
-    if not user.is_authenticated or not user.is_active:
-        return NONE
-    role = Role.ADMIN if user.is_superuser else user.role
-    return PERMISSIONS.get(role, {}).get(resource, {}).get(action, NONE)
+# Declared into the registry from the table above, one entry per resource × action.
+for _resource in RESOURCES:
+    for _action in ACTIONS:
+        _registry.register(
+            _resource, _action,
+            {str(role): PERMISSIONS[role][_resource][_action] for role in PERMISSIONS},
+            doc=f"{_action} this {_resource}")
 
+_registry.register("pipeline", "view", {str(role): ALL for role in PERMISSIONS},
+                   doc="see the pipelines")
+_registry.register("profile", "view", {str(role): ALL for role in PERMISSIONS}, personal=True,
+                   doc="see your profile")
+# Which jobs one follows (one's own; an admin's, everyone's) is core.jobs' rule.
+_registry.register("background_job", "view", {str(role): ALL for role in PERMISSIONS},
+                   personal=True, doc="follow background jobs")
+_registry.register("search", "view", {str(role): ALL for role in PERMISSIONS},
+                   doc="search the records you may see")
 
-def has_permission(user, resource: str, action: str, obj=None) -> bool:
-    scope = scope_for(user, resource, action)
-    if scope == NONE:
-        return False
-    if scope == ALL or obj is None:
-        return True
-    if scope == OWN:
-        return getattr(obj, "owner_id", None) == user.pk
-    return type(obj).objects.visible_to(user).filter(pk=obj.pk).exists()
+_CRM_OPERATIONS = []
+for _resource in RESOURCES:
+    _plural = {"opportunity": "opportunities", "activity": "activities"}.get(
+        _resource, f"{_resource}s")
+    _CRM_OPERATIONS += [f"GET /{_plural} {_resource}.view", f"POST /{_plural} {_resource}.create",
+                        f"GET /{_plural}/{{id}} {_resource}.view",
+                        f"PATCH /{_plural}/{{id}} {_resource}.change",
+                        f"DELETE /{_plural}/{{id}} {_resource}.delete",
+                        f"GET /{_plural}/{{id}}/audit {_resource}.view"]
+_registry.register_operations("\n".join([
+    *_CRM_OPERATIONS,
+    "POST /leads/{id}/convert lead.change", "GET /leads/{id}/duplicates lead.view",
+    "POST /opportunities/{id}/move opportunity.change",
+    "GET /opportunities/{id}/history opportunity.view",
+    "POST /activities/{id}/complete activity.change",
+    "GET /me profile.view", "GET /pipelines pipeline.view", "GET /search search.view",
+    "GET /jobs background_job.view", "GET /jobs/{job_id} background_job.view"]))
 
-
-def require(user, resource: str, action: str, obj=None) -> None:
-    """Raise PermissionDenied unless the user may act; services call this first."""
-    if not has_permission(user, resource, action, obj):
-        raise PermissionDenied(f"You may not {action} this {resource}.")
+scope_for = _registry.scope_for
+has_permission = _registry.allowed
+require = _registry.require
 
 
 def can_assign_owner(user, owner) -> bool:

@@ -7,6 +7,7 @@ admins see everything (admins may also adjust). Marketing has no forecasts.
 
 from django.core.exceptions import PermissionDenied
 
+from salesplan.core.registry import allowed
 from salesplan.org.models import Role, Team, User
 from salesplan.org.selectors import managed_team_ids
 
@@ -37,16 +38,15 @@ def visible_rep_ids(user: User) -> set[int] | None:
     return {user.pk}
 
 
+# Thin names over the registry's forecast entries (forecasting/permissions.py).
+
+
 def may_submit(user: User) -> bool:
-    return user.is_authenticated and user.role in (Role.REP, Role.MANAGER)
+    return allowed(user, "forecast", "submit")
 
 
 def may_adjust(user: User, team: Team) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.is_admin:
-        return True
-    return user.role == Role.MANAGER and team.pk in managed_team_ids(user)
+    return allowed(user, "forecast_adjustment", "create", team)
 
 
 def require_adjust(user: User, team: Team) -> None:
@@ -55,8 +55,8 @@ def require_adjust(user: User, team: Team) -> None:
 
 
 def may_take_snapshot(user: User) -> bool:
-    return user.is_authenticated and (user.is_admin or user.role == Role.MANAGER)
+    return allowed(user, "forecast", "snapshot")
 
 
 def may_read_calibration(user: User) -> bool:
-    return sees_all(user) or (user.is_authenticated and user.role in (Role.MANAGER, Role.REP))
+    return allowed(user, "forecast", "view")

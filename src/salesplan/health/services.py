@@ -13,17 +13,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from salesplan.activities.models import Activity, ActivityKind
 from salesplan.core.clock import company_date
-from salesplan.core.permissions import require
+from salesplan.core.registry import allowed, require
 from salesplan.customers.models import Account
 from salesplan.engines import health as engine
-from salesplan.org.models import Company, Role
+from salesplan.org.models import Company
 from salesplan.pipeline.models import Opportunity, StageKind
 
 from .models import AccountHealth
@@ -181,14 +180,14 @@ def at_risk_rule() -> Q:
 
 def recompute_account(account: Account, *, by, now: datetime | None = None) -> AccountHealth:
     """Score one account now (anyone who can see the account may ask)."""
-    require(by, "account", "view", account)
+    require(by, "account_health", "recompute", account)
     now = now or timezone.now()
     _score_and_store(np.array([account.pk], np.int64), now=now, only_account=account.pk)
     return AccountHealth.objects.get(pk=account.pk)
 
 
 def can_compute_all(user) -> bool:
-    return user.is_authenticated and (user.is_admin or user.role == Role.MANAGER)
+    return allowed(user, "account_health", "compute_all")
 
 
 def start_compute(*, by):
@@ -197,6 +196,5 @@ def start_compute(*, by):
 
     from .tasks import compute_all
 
-    if not can_compute_all(by):
-        raise PermissionDenied("Only admins and managers may recompute every account's health.")
+    require(by, "account_health", "compute_all")
     return start_job("health_compute", by=by, task=compute_all)

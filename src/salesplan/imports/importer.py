@@ -334,8 +334,10 @@ class Importer:
                                 f"same {kind} as row {earlier}; skipped")
 
     def _existing(self, keys: list[tuple]) -> dict[tuple, models.Model]:
-        """Existing records matching any key, in one query (any owner: a duplicate the
-        importer may not change is reported, not silently created twice)."""
+        """Existing records matching any key that the importer may see, in one query. A
+        match the importer may see but not change is reported; a record they may not
+        see does not exist for them, as everywhere else: no message names it, and the
+        row is created as a form would create it."""
         if not keys or self.options.on_duplicate == "create":
             return {}
         ids: set[int] = set()
@@ -354,7 +356,9 @@ class Importer:
                           .filter(pk__in=[r.pk for r in records]).values_list("pk", flat=True))
         found: dict[tuple, models.Model] = {}
         for record in records:
-            record._import_visible = record.pk in visible
+            if record.pk not in visible:
+                continue
+            record._import_visible = True
             for key in self._record_keys(record):
                 found.setdefault(key, record)
         return found

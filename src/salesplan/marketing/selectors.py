@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from salesplan.core.registry import ALL, scope_for
 from salesplan.customers.models import Lead
 from salesplan.org.models import Role
 
@@ -76,8 +77,11 @@ def visible_handoffs(user):
 def queue(user, limit: int = 200):
     """Leads waiting for a rep, oldest first."""
     access.require_work_queue(user)
-    return (LeadHandoff.objects.filter(queued=True).select_related("lead", "territory",
-                                                                   "campaign")
+    rows = LeadHandoff.objects.filter(queued=True)
+    if scope_for(user, "lead_queue", "view") != ALL:
+        # A manager works the waiting leads they may see, not every lead's name.
+        rows = rows.filter(lead__in=Lead.objects.visible_to(user).values("pk"))
+    return (rows.select_related("lead", "territory", "campaign")
             .order_by("lead__created_at", "lead_id")[:limit])
 
 

@@ -12,6 +12,7 @@ from salesplan.core.audit import record_changes
 from salesplan.core.money import MAX_AMOUNT, quantize
 from salesplan.core.permissions import has_permission, require
 from salesplan.core.records import claim_version
+from salesplan.core.registry import ALL, scope_for
 from salesplan.customers.models import Contact, Lead, LeadSource, LeadStatus
 from salesplan.org.models import Role, User
 
@@ -279,10 +280,9 @@ LEAD_STATUS_AFTER: dict[str, str] = {
 
 def can_transition(user, lead: Lead, name: str) -> bool:
     if name == "requalify":
-        return access.can_manage(user)
-    if user.role in (Role.MARKETING, Role.EXECUTIVE) and not user.is_admin:
-        return False
-    return has_permission(user, "lead", "change", lead)
+        return has_permission(user, "lead_handoff", "requalify")
+    return has_permission(user, "lead_handoff", "move", lead) and has_permission(
+        user, "lead", "change", lead)
 
 
 def allowed_transitions(user, handoff: LeadHandoff) -> list[str]:
@@ -344,10 +344,13 @@ def _convert(lead: Lead, by) -> None:
 @transaction.atomic
 def assign_from_queue(lead: Lead, rep: User, *, by) -> LeadHandoff:
     """Hand a queued lead to a rep by hand (a manager within their teams)."""
-    access.require_work_queue(by)
+    require(by, "lead_queue", "assign", lead)
     if not rep.is_active:
         raise ValidationError({"rep": f"{rep} is not active."})
-    if by.visible_owner_ids is not None and rep.pk not in by.visible_owner_ids:
+    # Marketing and admins work the whole queue; a manager hands leads to their teams.
+    company_wide = scope_for(by, "lead_queue", "assign") == ALL
+    if not company_wide and by.visible_owner_ids is not None \
+            and rep.pk not in by.visible_owner_ids:
         raise PermissionDenied(f"{rep} is not in your teams.")
     handoff = LeadHandoff.objects.select_for_update().filter(lead=lead).first()
     if handoff is None or not handoff.queued:

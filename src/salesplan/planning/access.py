@@ -7,9 +7,9 @@ A plan is approved by an admin or by a manager of a team above the plan's team, 
 its own owner.
 """
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
+from salesplan.core.registry import allowed, require
 from salesplan.org.models import Role, Team, User
 from salesplan.org.selectors import managed_team_ids
 
@@ -33,9 +33,25 @@ def visibility_rule(user) -> Q | None:
         return None
     if user.is_admin or user.role in READ_EVERYTHING:
         return Q()
+    above = Q(team__isnull=True) | Q(team_id__in=team_ancestor_ids(user.team_id))
     if user.role == Role.MANAGER:
-        return Q(team__isnull=True) | Q(team_id__in=managed_team_ids(user)) | Q(owner=user)
-    return Q(team__isnull=True) | Q(team_id__in=team_ancestor_ids(user.team_id))
+        # A manager reads what their reps read (the company plan and the teams above),
+        # and every plan of the teams they answer for.
+        managed = managed_team_ids(user)
+        return (above | Q(team_id__in=_ancestors_of(managed)) | Q(team_id__in=managed)
+                | Q(owner=user))
+    return above
+
+
+def _ancestors_of(team_ids) -> set[int]:
+    parents = dict(Team.objects.values_list("id", "parent_id"))
+    found: set[int] = set()
+    for team_id in team_ids:
+        current = parents.get(team_id)
+        while current is not None and current not in found:
+            found.add(current)
+            current = parents.get(current)
+    return found
 
 
 def visible_plans(user: User) -> QuerySet[Plan]:
@@ -48,32 +64,39 @@ def sees_every_objective(user: User) -> bool:
     return user.is_admin or user.role != Role.REP
 
 
-def can_edit(user: User, plan: Plan) -> bool:
-    if user.is_admin:
-        return True
-    if user.role != Role.MANAGER:
-        return False
+def edits(user: User, plan: Plan) -> bool:
+    """The "managed" scope of the registry's plan entries: a manager's own plans and
+    those of the teams they manage."""
     if plan.team_id is None:
         return plan.owner_id == user.pk
     return plan.owner_id == user.pk or plan.team_id in managed_team_ids(user)
 
 
-def can_create_for(user: User, team: Team | None) -> bool:
-    if user.is_admin:
-        return True
-    return (user.role == Role.MANAGER and team is not None
-            and team.pk in managed_team_ids(user))
-
-
-def can_approve(user: User, plan: Plan) -> bool:
-    if user.is_admin:
-        return True
-    if user.role != Role.MANAGER or plan.owner_id == user.pk or plan.team_id is None:
+def approves(user: User, plan: Plan) -> bool:
+    """The "above" scope: a manager of a team above the plan's team, not its owner."""
+    if plan.owner_id == user.pk or plan.team_id is None:
         return False
     parent_id = plan.team.parent_id if plan.team else None
     return parent_id is not None and parent_id in managed_team_ids(user)
 
 
+# Thin names over the permission registry (planning/permissions.py), used by services,
+# views and templates.
+
+
+def can_edit(user: User, plan: Plan) -> bool:
+    return allowed(user, "plan", "change", plan)
+
+
+def can_create_for(user: User, team: Team | None) -> bool:
+    if team is None:
+        return allowed(user, "team_plan", "create") and user.is_admin
+    return allowed(user, "team_plan", "create", team)
+
+
+def can_approve(user: User, plan: Plan) -> bool:
+    return allowed(user, "plan", "approve", plan)
+
+
 def require_edit(user: User, plan: Plan) -> None:
-    if not can_edit(user, plan):
-        raise PermissionDenied("You may not change this plan.")
+    require(user, "plan", "change", plan)

@@ -1,27 +1,22 @@
-"""Who may read and change the catalogue and its prices.
+"""Who may read and change the catalogue and its prices: thin names over the registry's
+"catalogue" entries (pricing/permissions.py). Pricing lines for an account also needs
+the account to be visible to the user."""
 
-Everyone who works in Salesplan reads the catalogue, price books, rules, tax and exchange
-rates (a rep needs them to quote); only admins change them. Pricing lines for an account
-also needs the account to be visible to the user.
-"""
-
-from django.core.exceptions import PermissionDenied
+from salesplan.core.registry import allowed, require
 
 
 def can_read(user) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active)
+    return allowed(user, "catalogue", "view")
 
 
 def can_edit(user) -> bool:
-    return can_read(user) and user.is_admin
+    return allowed(user, "catalogue", "change")
 
 
 def require_read(user) -> None:
-    if not can_read(user):
-        raise PermissionDenied("You may not read the catalogue.")
+    require(user, "catalogue", "view")
 
 
 def require_edit(user) -> None:
     """Raise PermissionDenied unless the user is an admin (services call this first)."""
-    if not can_edit(user):
-        raise PermissionDenied("Only an admin may change the catalogue and its prices.")
+    require(user, "catalogue", "change")

@@ -10,11 +10,10 @@ one approves their own quote, except an admin.
 from django.core.exceptions import PermissionDenied
 
 from salesplan.core.errors import NotFound
-from salesplan.core.permissions import has_permission
-from salesplan.org.models import Role, Team, User
-from salesplan.org.selectors import managed_team_ids
+from salesplan.core.registry import allowed, refusal_status, require
+from salesplan.org.models import User
 
-from .models import Approval, ApproverLevel, Quote
+from .models import Approval, Quote
 
 
 def visible_quotes(user: User):
@@ -30,43 +29,25 @@ def get_quote(user: User, pk: int) -> Quote:
         raise NotFound(f"No quote with id {pk}.") from exc
 
 
+# Thin names over the registry's quote entries (proposals/permissions.py).
+
+
 def can_change(user: User, quote: Quote) -> bool:
-    return has_permission(user, "opportunity", "change", quote.opportunity)
+    return allowed(user, "quote", "change", quote)
 
 
 def require_change(user: User, quote: Quote) -> None:
-    if not can_change(user, quote):
-        raise PermissionDenied("You may not change this quote.")
-
-
-def _owner_team(quote: Quote) -> Team | None:
-    owner = quote.opportunity.owner
-    return owner.team
+    require(user, "quote", "change", quote)
 
 
 def can_decide(user: User, approval: Approval, quote: Quote) -> bool:
     """May this user approve or reject this approval of this quote?"""
-    if not (user.is_authenticated and user.is_active):
-        return False
-    if user.is_admin:
-        return True
-    if user.role != Role.MANAGER or approval.approver == ApproverLevel.ADMIN:
-        return False
-    if quote.owner_id == user.pk or quote.opportunity.owner_id == user.pk:
-        return False
-    team = _owner_team(quote)
-    if team is None:
-        return False
-    if approval.approver == ApproverLevel.DIRECTOR:
-        if team.parent_id is None:
-            return False
-        team_id = team.parent_id
-    else:
-        team_id = team.pk
-    return team_id in managed_team_ids(user)
+    return allowed(user, "quote_approval", "decide", approval)
 
 
 def require_decide(user: User, approval: Approval, quote: Quote) -> None:
+    if refusal_status(user, "quote_approval", "decide", approval) == 404:
+        raise NotFound(f"No approval with id {approval.pk}.")
     if not can_decide(user, approval, quote):
         raise PermissionDenied(
             f"This approval needs {approval.get_approver_display().lower()}; you may not "
@@ -74,5 +55,5 @@ def require_decide(user: User, approval: Approval, quote: Quote) -> None:
 
 
 def require_admin(user: User, what: str) -> None:
-    if not (user.is_authenticated and user.is_active and user.is_admin):
+    if not allowed(user, "quote_settings", "change"):
         raise PermissionDenied(f"Only administrators may change {what}.")

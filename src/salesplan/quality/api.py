@@ -26,6 +26,7 @@ from salesplan.core.api_support import InputSchema, PageParams, RecordId, Versio
 from salesplan.core.errors import NotFound
 from salesplan.core.jobs import start_job
 from salesplan.core.models import BackgroundJob
+from salesplan.core.registry import require
 from salesplan.pipeline.models import Stage
 
 from . import checks as qc
@@ -431,7 +432,7 @@ def take_snapshot(request):
     """Take today's scores in the background (managers, admins)."""
     from .tasks import snapshot_scores
 
-    services.require_reviewer(request.auth)
+    require(request.auth, "quality_score", "snapshot")
     found = start_job("quality.snapshot", by=request.auth, task=snapshot_scores)
     found.refresh_from_db()
     return Status(202, found)

@@ -21,7 +21,6 @@ from .models import (
     QualitySettings,
     RecordType,
 )
-from .selectors import can_review
 
 CHUNK = 50_000
 MAX_STORED = 100_000  # the best pairs kept per scan; after merging them, scan again
@@ -110,12 +109,11 @@ def run_scan(record_type: str, *, scan: DuplicateScan | None = None,
 
 def start_scan(*, by, record_type: str):
     """Start a scan as a background job (managers and admins); returns the job."""
-    from django.core.exceptions import PermissionDenied
+    from salesplan.core.registry import require
 
     from .tasks import scan_duplicates
 
-    if not can_review(by):
-        raise PermissionDenied("Only sales managers and admins may start a duplicate scan.")
+    require(by, "duplicate", "scan")
     if record_type not in DUPLICATE_TYPES:
         raise ValidationError({"record_type": "Choose account, contact or lead."})
     return start_job("quality.duplicates", by=by, task=scan_duplicates,

@@ -19,6 +19,7 @@ from salesplan.core.listing import (
     read_cursor,
     sorted_not_walked,
 )
+from salesplan.core.registry import allowed
 from salesplan.org.models import Role, User
 
 from . import checks as qc
@@ -53,12 +54,12 @@ def with_related(queryset, record_type: str):
 
 
 def can_view(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
+    return allowed(user, "quality_check", "view")
 
 
 def can_review(user) -> bool:
     """Managers and admins accept flagged process items after looking at them."""
-    return bool(can_view(user) and (user.is_admin or user.role == Role.MANAGER))
+    return allowed(user, "quality_check", "review")
 
 
 @dataclass

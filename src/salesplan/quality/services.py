@@ -5,7 +5,7 @@ permission checks, validation and audit trail apply as on the record's own page.
 from datetime import date, time, timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -16,17 +16,14 @@ from salesplan.core.records import claim_version
 
 from . import checks as qc
 from .models import QualitySettings, RecordType, RequiredField, Review
-from .selectors import can_review
 
 
 def require_admin(user) -> None:
-    if not (user and user.is_authenticated and user.is_active and user.is_admin):
-        raise PermissionDenied("Only admins may change the quality policy and settings.")
+    require(user, "quality_policy", "change")
 
 
 def require_reviewer(user) -> None:
-    if not can_review(user):
-        raise PermissionDenied("Only sales managers and admins may review flagged items.")
+    require(user, "quality_check", "review")
 
 
 # --- the one-click fixes -----------------------------------------------------------------

@@ -17,6 +17,7 @@ from salesplan.core.errors import NotFound, StaleVersion
 from salesplan.core.jobs import start_job
 from salesplan.core.listing import keyset_page
 from salesplan.core.records import posted_version
+from salesplan.core.registry import allowed, require
 from salesplan.org.models import Team, User
 from salesplan.pipeline.models import Stage
 from salesplan.ui import charts
@@ -69,7 +70,7 @@ def overview(request):
         "checks": list(qc.CHECKS.values()), "duplicates": duplicates,
         "score_day": day, "team_scores": teams[:10], "settings": ctx.settings,
         "first_touch": qc.lead_first_touch_hours(ctx), "counted_at": when,
-        "can_recount": selectors.sees_everything(request.user),
+        "can_recount": allowed(request.user, "quality_check", "recount"),
     })
 
 
@@ -80,8 +81,7 @@ def recount(request):
     company-wide overview."""
     from .tasks import count_issues
 
-    if not selectors.sees_everything(request.user):
-        raise PermissionDenied("The company-wide count is for admins and executives.")
+    require(request.user, "quality_check", "recount")
     job = start_job("quality.count", by=request.user, task=count_issues)
     return redirect("web:imports:job", pk=job.pk)
 

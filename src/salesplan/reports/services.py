@@ -3,7 +3,7 @@
 import calendar as month_calendar
 from datetime import datetime, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
@@ -14,6 +14,7 @@ from salesplan.core.clock import company_now, in_company_time
 from salesplan.core.jobs import start_job
 from salesplan.core.models import BackgroundJob
 from salesplan.core.records import claim_version
+from salesplan.core.registry import require
 from salesplan.org.models import User
 from salesplan.org.selectors import managed_team_ids
 
@@ -53,8 +54,7 @@ def visible_saved_reports(user: User) -> QuerySet[SavedReport]:
 
 
 def _own(saved: SavedReport, by: User) -> None:
-    if saved.owner_id != by.pk and not by.is_admin:
-        raise PermissionDenied("Only the owner changes a saved report.")
+    require(by, "saved_report", "change", saved)
 
 
 @transaction.atomic
@@ -203,6 +203,5 @@ def start_rebuild(*, by: User) -> BackgroundJob:
     change made outside the services, or to spread the first build of a large company."""
     from .tasks import rebuild_rollups
 
-    if not by.is_admin:
-        raise PermissionDenied("Only an admin rebuilds the report rollups.")
+    require(by, "report_rollup", "rebuild")
     return start_job("reports_rebuild", by=by, task=rebuild_rollups)

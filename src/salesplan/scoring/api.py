@@ -204,7 +204,7 @@ def get_lead_score(request, id: int):
 def rescore_lead(request, id: int):
     """Score one lead you may see now, with the current rules and model."""
     lead, _ = selectors.lead_score(request.auth, id)
-    return services.rescore_lead(lead)
+    return services.rescore_lead(lead, by=request.auth)
 
 
 class ScoringJobOut(Schema):

@@ -4,7 +4,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
@@ -12,9 +12,9 @@ from django.utils import timezone
 from salesplan.core.jobs import start_job
 from salesplan.core.models import BackgroundJob
 from salesplan.core.records import claim_version
+from salesplan.core.registry import allowed, require
 from salesplan.customers.models import Lead, LeadStatus
 from salesplan.engines import lead_scoring as engine
-from salesplan.org.models import Role
 
 from . import facts as lead_facts
 from .models import LeadScore, ModelStatus, RuleKind, ScoringModel, ScoringRule
@@ -25,13 +25,11 @@ MAX_POINTS = 1000
 
 def can_manage(user) -> bool:
     """Marketing users and admins configure rules and train models."""
-    return bool(user and user.is_authenticated and user.is_active
-                and (user.is_admin or user.role == Role.MARKETING))
+    return allowed(user, "scoring_rule", "manage")
 
 
 def require_manage(user) -> None:
-    if not can_manage(user):
-        raise PermissionDenied("Only marketing users and admins may change lead scoring.")
+    require(user, "scoring_rule", "manage")
 
 
 # --- Rules -------------------------------------------------------------------------------
@@ -150,8 +148,11 @@ def rescore_committed_lead(lead_id: int, **_event) -> None:
         rescore_lead(lead)
 
 
-def rescore_lead(lead: Lead) -> LeadScore:
-    """Score one lead now (call after the lead or its activity changes)."""
+def rescore_lead(lead: Lead, *, by=None) -> LeadScore:
+    """Score one lead now (call after the lead or its activity changes); `by`, when a
+    person asks, must be allowed to rescore it."""
+    if by is not None:
+        require(by, "lead_score", "rescore", lead)
     model = current_model()
     parameters = engine.ScoringParameters.from_json(model.parameters) if model else None
     rows = lead_facts.lead_facts(Lead.objects.filter(pk=lead.pk))

@@ -164,7 +164,7 @@ def lead_rescore(request, pk: int):
         lead, _ = selectors.lead_score(request.user, pk)
     except NotFound as exc:
         raise Http404(str(exc)) from exc
-    services.rescore_lead(lead)
+    services.rescore_lead(lead, by=request.user)
     if request.htmx:
         return _panel(request, pk, rescored=True)
     return redirect("web:lead_detail", pk)

@@ -41,10 +41,11 @@ from salesplan.core.api_support import (
 from salesplan.core.errors import NotFound
 from salesplan.core.listing import keyset_page
 from salesplan.core.models import BackgroundJob
+from salesplan.core.registry import allowed, require
 from salesplan.customers.models import Account
 from salesplan.org.models import User
 
-from . import goals, selectors, services
+from . import goals, services
 from .assignment import rule_q
 from .models import (
     AccountTerritory,
@@ -65,11 +66,15 @@ from .selectors import violations, what_if
 territory_router = Router(tags=["territories"])
 
 
+RESOURCE_OF = {Territory: "territory", BoundaryException: "boundary_exception"}
+
+
 def _get(model, pk: int, user):
+    """The record if the user may view it (the registry's view entry for its kind)."""
     services.require_view(user)
     found = model.objects.filter(pk=pk).first()
-    if found is None or (isinstance(found, Territory)
-                         and not selectors.can_open_territory(user, found)):
+    resource = RESOURCE_OF.get(model)
+    if found is None or (resource and not allowed(user, resource, "view", found)):
         raise NotFound(f"No {model._meta.verbose_name} with id {pk}.")
     return found
 
@@ -219,7 +224,6 @@ def start_optimisation(request, id: int, payload: OptimiseIn):
     from .optimisation import OptimisationRequest
     from .optimisation import start_optimisation as start
 
-    services.require_manage(request.auth)
     run = start(_get(Alignment, id, request.auth), by=request.auth,
                 request=OptimisationRequest(**payload.model_dump()))
     run.refresh_from_db()
@@ -308,6 +312,7 @@ def compare_alignment(request, id: int, base_id: int | None = None):
     potential and open pipeline, and every territory's before/after balance."""
     draft = _get(Alignment, id, request.auth)
     base = _get(Alignment, base_id, request.auth) if base_id else None
+    require(request.auth, "alignment_comparison", "view")
     return what_if(draft, base)
 
 
@@ -820,11 +825,10 @@ def list_exceptions(request, status: choice_of(BoundaryException.Status) | None 
 @territory_router.post("/exceptions", response={201: ExceptionOut})
 def request_exception(request, payload: ExceptionIn):
     """Ask to work an account outside your territories until a date."""
-    account = Account.objects.filter(pk=payload.account_id).first()
+    # Missing and invisible accounts answer alike.
+    account = Account.objects.visible_to(request.auth).filter(pk=payload.account_id).first()
     if account is None:
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError({"account_id": f"No account with id {payload.account_id}."})
+        raise NotFound(f"No account with id {payload.account_id}.")
     rep = User.objects.filter(pk=payload.rep_id).first() if payload.rep_id else None
     return Status(201, services.request_exception(by=request.auth, account=account,
                                                   reason=payload.reason, until=payload.until,

@@ -288,9 +288,9 @@ def set_goals(parent: Territory, *, by, period_start: date, period_end: date, fo
               mix: dict[str, Decimal] | None = None,
               calls_per_day: int = 6) -> list[TerritoryGoal]:
     """Save the parent's goal and its children's (adding up exactly) for the period."""
-    from .services import require_manage
+    from salesplan.core.registry import require
 
-    require_manage(by)
+    require(by, "territory", "set_goals", parent)
     currency = Company.current().default_currency
     proposals = propose_goals(parent, period_start=period_start, period_end=period_end,
                               formula=formula, total=total, growth=growth, currency=currency,

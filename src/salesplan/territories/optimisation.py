@@ -54,7 +54,7 @@ from .models import (
     TerritoryType,
     new_token,
 )
-from .services import create_alignment, require_manage
+from .services import create_alignment, require, require_manage
 
 JOB_KIND = "territory_optimisation"
 MEASURES = {
@@ -212,7 +212,7 @@ def start_optimisation(source: Alignment, *, by,
     """Queue an optimisation of `source`'s territories; the result is a new draft."""
     from .tasks import run_optimisation
 
-    require_manage(by)
+    require(by, "alignment", "optimise", source)
     territories = check_request(source, request)
     options = {
         "territory_ids": [t.pk for t in territories], "unit": request.unit,

@@ -18,6 +18,7 @@ from salesplan.core.clock import company_today
 from salesplan.core.jobs import start_job
 from salesplan.core.models import AuditEntry, BackgroundJob
 from salesplan.core.records import claim_version
+from salesplan.core.registry import allowed, require
 from salesplan.customers.models import Account
 from salesplan.engines.territory_rules import rules_may_overlap, validate_rule
 from salesplan.org.models import Role, User
@@ -38,7 +39,6 @@ from .models import (
     new_token,
 )
 from .selectors import (
-    VIEW_ROLES,
     active_alignment,
     bump_scope_version,
     has_approved_exception,
@@ -56,23 +56,21 @@ RULE_FIELDS = {"country", "state", "county", "postal_code", "industry", "tier", 
 
 
 def can_manage(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active
-                and (user.is_admin or user.role == Role.MANAGER))
+    """Whether the user changes any part of the territory map (to show the controls);
+    which part is the registry's "territory" entries' to say."""
+    return allowed(user, "territory", "change")
 
 
 def can_view(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active
-                and (user.is_admin or user.role in VIEW_ROLES))
+    return allowed(user, "alignment", "view")
 
 
 def require_manage(user) -> None:
-    if not can_manage(user):
-        raise PermissionDenied("Only admins and sales managers may change territories.")
+    require(user, "territory", "change")
 
 
 def require_view(user) -> None:
-    if not can_view(user):
-        raise PermissionDenied("You may not see territories.")
+    require(user, "alignment", "view")
 
 
 def _require_editable(alignment: Alignment) -> None:
@@ -116,7 +114,7 @@ def create_alignment(*, by, name: str, description: str = "",
                      copy_from: Alignment | None = None) -> Alignment:
     """A new draft, empty or a copy of another alignment (hierarchy, rules, named
     accounts and members) to realign from."""
-    require_manage(by)
+    require(by, "alignment", "create")
     if not (name or "").strip():
         raise ValidationError({"name": "Give the alignment a name."})
     alignment = Alignment.objects.create(name=name.strip(), description=description,
@@ -158,7 +156,7 @@ def _copy_territories(source: Alignment, target: Alignment) -> None:
 
 def update_alignment(alignment: Alignment, *, by, data: dict,
                      expected_version: int | None = None) -> Alignment:
-    require_manage(by)
+    require(by, "alignment", "change", alignment)
     claim_version(alignment, expected_version)
     unknown = set(data) - {"name", "description"}
     if unknown:
@@ -177,7 +175,7 @@ def start_assignment(alignment: Alignment, *, by) -> BackgroundJob:
     """Assign every account under the alignment's rules, as a background job."""
     from .tasks import run_assignment
 
-    require_manage(by)
+    require(by, "alignment", "assign", alignment)
     _require_editable(alignment)
     return start_job("territory_assignment", by=by, task=run_assignment,
                      params={"alignment_id": alignment.pk})
@@ -192,7 +190,7 @@ def activate_alignment(alignment: Alignment, *, by,
     ownership "stay": owners keep their accounts and open deals (the violations list
     shows them until they close); "move": accounts whose territory changes, and their
     open opportunities, go to the owner of the new territory."""
-    require_manage(by)
+    require(by, "alignment", "activate", alignment)
     if alignment.status != Alignment.Status.DRAFT:
         raise ValidationError({"alignment": "Only a draft can be activated."})
     if ownership not in Realignment.Ownership.values:
@@ -296,18 +294,27 @@ def _clean_territory(territory: Territory) -> None:
 @transaction.atomic
 def create_territory(alignment: Alignment, *, by, data: dict) -> Territory:
     """Add a territory (under `parent`, if given) to a draft or the active alignment."""
-    require_manage(by)
+    require(by, "alignment", "view", alignment)
     _require_editable(alignment)
     unknown = set(data) - TERRITORY_FIELDS
     if unknown:
         raise ValidationError({f: "This field does not exist or cannot be set." for f in unknown})
     values = {**data, "parent": _resolve_parent(alignment, data.get("parent"))}
+    _require_place(by, alignment, values["parent"])
     territory = Territory(alignment=alignment, **values)
     _clean_territory(territory)
     territory.save()
     audit.record_created(territory, by)
     _rules_changed(alignment, None)
     return territory
+
+
+def _require_place(by, alignment: Alignment, parent: Territory | None) -> None:
+    """A territory goes under one the user manages; at the top only the map's owner."""
+    if parent is None:
+        require(by, "alignment", "change", alignment)
+    else:
+        require(by, "territory", "create", parent)
 
 
 def would_cycle(territory: Territory, parent: Territory | None) -> bool:
@@ -326,7 +333,7 @@ def update_territory(territory: Territory, *, by, data: dict,
                      expected_version: int | None = None) -> Territory:
     """Rename, move in the hierarchy, or change type or priority; accounts the territory
     claims or could claim are re-assigned."""
-    require_manage(by)
+    require(by, "territory", "change", territory)
     _require_editable(territory.alignment)
     claim_version(territory, expected_version)
     unknown = set(data) - TERRITORY_FIELDS
@@ -336,6 +343,8 @@ def update_territory(territory: Territory, *, by, data: dict,
     values = dict(data)
     if "parent" in values:
         values["parent"] = _resolve_parent(territory.alignment, values["parent"])
+        if values["parent"] != territory.parent:
+            _require_place(by, territory.alignment, values["parent"])
         if would_cycle(territory, values["parent"]):
             raise ValidationError({"parent": f"{values['parent']} is {territory.name} itself or "
                                              "lies below it; a territory cannot contain itself."})
@@ -354,7 +363,7 @@ def update_territory(territory: Territory, *, by, data: dict,
 
 @transaction.atomic
 def delete_territory(territory: Territory, *, by, expected_version: int | None = None) -> None:
-    require_manage(by)
+    require(by, "territory", "delete", territory)
     claim_version(territory, expected_version)
     _require_editable(territory.alignment)
     if territory.children.exists():
@@ -408,7 +417,7 @@ def _next_position(territory: Territory) -> int:
 def create_rule(territory: Territory, *, by, combine: str = "all",
                 conditions: list | None = None) -> BoundaryRule:
     """Add a boundary rule; the accounts it could claim are re-assigned at once."""
-    require_manage(by)
+    require(by, "territory", "manage_rules", territory)
     _require_editable(territory.alignment)
     cleaned = _check_rule(territory, combine, conditions)
     rule = BoundaryRule.objects.create(territory=territory, position=_next_position(territory),
@@ -423,8 +432,8 @@ def update_rule(rule: BoundaryRule, *, by, combine: str | None = None,
                 conditions: list | None = None,
                 expected_version: int | None = None) -> BoundaryRule:
     """Change a rule; only accounts the old or the new rule could claim are re-assigned."""
-    require_manage(by)
     territory = rule.territory
+    require(by, "territory", "manage_rules", territory)
     _require_editable(territory.alignment)
     claim_version(rule, expected_version)
     combine = combine or rule.combine
@@ -443,7 +452,7 @@ def update_rule(rule: BoundaryRule, *, by, combine: str | None = None,
 
 @transaction.atomic
 def delete_rule(rule: BoundaryRule, *, by, expected_version: int | None = None) -> None:
-    require_manage(by)
+    require(by, "territory", "manage_rules", rule.territory)
     claim_version(rule, expected_version)
     alignment = rule.territory.alignment
     _require_editable(alignment)
@@ -457,7 +466,7 @@ def delete_rule(rule: BoundaryRule, *, by, expected_version: int | None = None) 
 def set_named_account(territory: Territory, account: Account, *, by,
                       include: bool = True) -> NamedAccount:
     """Put an account into (or keep it out of) a territory by name."""
-    require_manage(by)
+    require(by, "territory", "name_accounts", territory)
     _require_editable(territory.alignment)
     named, created = NamedAccount.objects.update_or_create(
         territory=territory, account=account, defaults={"include": include})
@@ -470,7 +479,7 @@ def set_named_account(territory: Territory, account: Account, *, by,
 @transaction.atomic
 def remove_named_account(named: NamedAccount, *, by,
                          expected_version: int | None = None) -> None:
-    require_manage(by)
+    require(by, "territory", "name_accounts", named.territory)
     claim_version(named, expected_version)
     alignment = named.territory.alignment
     _require_editable(alignment)
@@ -496,12 +505,19 @@ def _clean_member(member: TerritoryMember) -> None:
         raise ValidationError({"end_date": "The membership cannot end before it starts."})
 
 
+def _require_own_person(by, user_id) -> None:
+    ids = by.visible_owner_ids
+    if ids is not None and user_id not in ids:
+        raise PermissionDenied("You may only add people of the teams you manage.")
+
+
 @transaction.atomic
 def add_member(territory: Territory, *, by, user, role: str = MemberRole.OWNER,
                start_date: date | None = None, end_date: date | None = None) -> TerritoryMember:
     """Make a person a member of a territory from `start_date` (default today)."""
-    require_manage(by)
+    require(by, "territory", "manage_members", territory)
     _require_editable(territory.alignment)
+    _require_own_person(by, getattr(user, "pk", user))
     member = TerritoryMember(territory=territory, user_id=getattr(user, "pk", user), role=role,
                              start_date=start_date or company_today(), end_date=end_date)
     _clean_member(member)
@@ -514,7 +530,7 @@ def add_member(territory: Territory, *, by, user, role: str = MemberRole.OWNER,
 @transaction.atomic
 def update_member(member: TerritoryMember, *, by, data: dict,
                   expected_version: int | None = None) -> TerritoryMember:
-    require_manage(by)
+    require(by, "territory", "manage_members", member.territory)
     _require_editable(member.territory.alignment)
     claim_version(member, expected_version)
     unknown = set(data) - {"role", "start_date", "end_date"}
@@ -532,7 +548,7 @@ def update_member(member: TerritoryMember, *, by, data: dict,
 
 @transaction.atomic
 def remove_member(member: TerritoryMember, *, by, expected_version: int | None = None) -> None:
-    require_manage(by)
+    require(by, "territory", "manage_members", member.territory)
     claim_version(member, expected_version)
     audit.record_deleted(member, by)
     member.delete()
@@ -576,8 +592,9 @@ def request_exception(*, by, account: Account, reason: str, until: date,
     rep = rep or by
     if by.role == Role.REP and rep.pk != by.pk:
         raise PermissionDenied("Reps request exceptions for themselves only.")
-    if not can_view(by):
-        raise PermissionDenied("You may not request boundary exceptions.")
+    require(by, "boundary_exception", "request")
+    # An account the user cannot see answers as if it did not exist.
+    require(by, "account", "view", account)
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the exception is needed."})
     if until is None or until < company_today():
@@ -590,13 +607,10 @@ def request_exception(*, by, account: Account, reason: str, until: date,
 
 def _decide(exception: BoundaryException, *, by, status: str, note: str,
             expected_version: int | None) -> BoundaryException:
-    require_manage(by)
+    require(by, "boundary_exception", "decide", exception)
     claim_version(exception, expected_version)
     if exception.status != BoundaryException.Status.REQUESTED:
         raise ValidationError({"status": f"This exception was already {exception.status}."})
-    ids = by.visible_owner_ids
-    if ids is not None and exception.rep_id not in ids:
-        raise PermissionDenied("Only the rep's manager (or an admin) may decide this exception.")
     changes = {"status": (exception.status, status), "approved_by": (None, by)}
     exception.status = status
     exception.approved_by = by
@@ -626,7 +640,7 @@ def reject_exception(exception: BoundaryException, *, by, note: str = "",
 def fix_violation(*, by, kind: str, record_id: int) -> User:
     """Give a record that breaks the boundaries to its territory's owner (through the
     customers and pipeline services, so permissions and the audit trail apply)."""
-    require_manage(by)
+    require(by, "territory_violation", "fix")
     opportunity = None
     if kind == "account":
         account_id = record_id

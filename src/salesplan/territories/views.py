@@ -24,12 +24,13 @@ from django_htmx.http import HttpResponseClientRedirect
 from salesplan.core.clock import company_today
 from salesplan.core.listing import capped_count, keyset_page
 from salesplan.core.records import posted_version
+from salesplan.core.registry import allowed, require
 from salesplan.customers.models import Account
 from salesplan.engines.territory_rules import FIELD_LABELS
 from salesplan.org.models import User
 from salesplan.ui.forms import add_service_errors
 
-from . import goals, selectors, services
+from . import goals, services
 from .assignment import rule_q
 from .forms import (
     OP_CHOICES,
@@ -63,6 +64,9 @@ MAP_POINTS = 3000  # at most this many accounts are drawn; more are sampled even
 MAP_WIDTH, MAP_HEIGHT = 800, 460
 
 
+RESOURCE_OF = {Territory: "territory", BoundaryException: "boundary_exception"}
+
+
 def _page(request, template: str, context: dict):
     context.setdefault("nav_section", "territories")
     context.setdefault("can_manage", services.can_manage(request.user))
@@ -73,8 +77,8 @@ def _get(model, pk: int, user, related: tuple[str, ...] = ()):
     services.require_view(user)
     rows = model.objects.select_related(*related) if related else model.objects
     found = rows.filter(pk=pk).first()
-    if found is None or (isinstance(found, Territory)
-                         and not selectors.can_open_territory(user, found)):
+    resource = RESOURCE_OF.get(model)
+    if found is None or (resource and not allowed(user, resource, "view", found)):
         raise Http404(f"No {model._meta.verbose_name} with id {pk}.")
     return found
 
@@ -131,7 +135,7 @@ def tree(request):
 
 @login_required
 def alignment_create(request):
-    services.require_manage(request.user)
+    require(request.user, "alignment", "create")
     form = AlignmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -165,7 +169,7 @@ def alignment_assign(request, pk: int):
 @require_POST
 def alignment_activate(request, pk: int):
     alignment = _get(Alignment, pk, request.user)
-    services.require_manage(request.user)
+    require(request.user, "alignment", "activate", alignment)
     form = ActivateForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose what happens to the ownership of moved accounts.")
@@ -186,6 +190,7 @@ def alignment_activate(request, pk: int):
 def alignment_what_if(request, pk: int):
     """Draft versus active: the accounts that move and every territory's balance."""
     draft = _get(Alignment, pk, request.user)
+    require(request.user, "alignment_comparison", "view")
     base = active_alignment()
     comparison, problem = None, ""
     if base is None or base.pk == draft.pk:

@@ -1,0 +1,313 @@
+"""The feature apps' permission matrix, generated from the registry.
+
+Each operation below names its API route and its registry entry, and builds the record it
+acts on for a given owner. The test sends it as every actor for every owner:
+
+actors   admin, the manager of the record's team (West), the manager of another region
+         (North), the rep who owns the record (west_rep), his teammate (west_rep2),
+         marketing, the executive
+owners   own (west_rep), teammate's (west_rep2), another team's (east_rep), another
+         region's (north_rep), and a missing record
+
+The expected answer is what the registry says (`core.registry.refusal_status`): 404 for a
+record of a kind the actor reads but not this one (and for a missing one), 403 for an
+action the actor may not take, the operation's success status otherwise. Where refused,
+the record's row (and the rows the operation would touch) must be unchanged.
+
+The expectations come from the registry on purpose: the registry is the product decision
+(reviewed in one place, with the findings' regression tests in test_findings_*.py); this
+matrix proves that every endpoint listed enforces exactly what it says.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import count
+from typing import Any
+
+from django.db import models
+
+from salesplan.collab.models import Comment
+from salesplan.core.clock import company_today
+from salesplan.core.registry import NONE, REGISTRY, refusal_status, scope_for
+from salesplan.customers.models import Account, Lead
+from salesplan.health.models import AccountHealth
+from salesplan.marketing import routing
+from salesplan.marketing.models import LeadHandoff, MarketingPolicy
+from salesplan.org.models import Role
+from salesplan.planning import services as planning
+from salesplan.planning.models import Plan
+from salesplan.scoring.models import LeadScore
+from salesplan.territories import services as territories
+from salesplan.territories.models import (
+    Alignment,
+    BoundaryException,
+    BoundaryRule,
+    Territory,
+    TerritoryMember,
+)
+from tests.factories import make_account, make_lead, make_team, make_user
+
+ACTORS = ("admin", "team_manager", "other_region_manager", "rep_owner", "rep_teammate",
+          "marketing", "executive")
+OWNERS = ("own", "teammate", "other_team", "other_region", "missing")
+OWNER_USER = {"own": "west_rep", "teammate": "west_rep2", "other_team": "east_rep",
+              "other_region": "north_rep"}
+ACTOR_USER = {"admin": "admin", "team_manager": "west_manager",
+              "other_region_manager": "north_manager", "rep_owner": "west_rep",
+              "rep_teammate": "west_rep2", "marketing": "marketer", "executive": "executive"}
+MISSING = 999_999
+_seq = count(1)
+_years = count(2000)
+
+
+@dataclass
+class World:
+    """The shared org plus a second region (North), an active territory map with one
+    territory per rep, and the records the operations act on."""
+
+    org: Any
+    north_manager: Any
+    north_rep: Any
+    alignment: Alignment
+    territory_of: dict[str, Territory]
+
+    def user(self, name: str):
+        return getattr(self, name, None) or getattr(self.org, name)
+
+
+def build_world(org) -> World:
+    north = make_team("North")
+    north_manager = make_user(Role.MANAGER, north, username="northmgr")
+    north.manager = north_manager
+    north.save()
+    north_rep = make_user(Role.REP, north, username="northrep")
+    admin = org.admin
+    alignment = territories.create_alignment(by=admin, name="Matrix map")
+    world = World(org, north_manager, north_rep, alignment, {})
+    for index, (owner, username) in enumerate(OWNER_USER.items()):
+        territory = territories.create_territory(alignment, by=admin,
+                                                 data={"name": f"T {owner}"})
+        territories.create_rule(territory, by=admin, conditions=[
+            {"field": "postal_code", "op": "prefix", "values": [f"{index + 1}0"]}])
+        territories.add_member(territory, by=admin, user=world.user(username))
+        world.territory_of[owner] = territory
+    territories.activate_alignment(alignment, by=admin)
+    MarketingPolicy.current()
+    return world
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one operation acts on: the object the registry judges, the URL's id and the
+    rows that must not change when the request is refused."""
+
+    obj: models.Model | None
+    pk: int
+    rows: Callable[[], Any]
+    params: dict = field(default_factory=dict)  # other ids in the path
+    versioned: models.Model | None = None  # whose version the request sends, if not obj
+
+
+def _rows(model, **lookup) -> Callable[[], Any]:
+    return lambda: list(model.objects.filter(**lookup).values().order_by("pk"))
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # with {pk}
+    entry: tuple[str, str]
+    make: Callable[[World, Any], Target]
+    body: Callable[[World, Any, Target], dict | None] = lambda world, owner, target: None
+    ok: int = 200
+    lookup: str | None = None  # the resource whose record the URL names, if another
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def expected(self, user, target: Target | None) -> int:
+        resource, action = self.entry
+        if target is None:  # a missing record
+            kind = self.lookup or resource
+            if (kind, "view") in REGISTRY.entries and scope_for(user, kind, "view") != NONE:
+                return 404
+            return 403 if scope_for(user, resource, action) == NONE else 404
+        return refusal_status(user, resource, action, target.obj) or self.ok
+
+
+# --- the records -----------------------------------------------------------------------
+
+
+def _territory(world: World, owner) -> Target:
+    territory = world.territory_of[owner]
+    return Target(territory, territory.pk, _rows(Territory, pk=territory.pk))
+
+
+def _territory_with_children(world: World, owner) -> Target:
+    territory = world.territory_of[owner]
+
+    def rows():
+        return (_rows(Territory, pk=territory.pk)(),
+                _rows(BoundaryRule, territory=territory)(),
+                _rows(TerritoryMember, territory=territory)())
+    return Target(territory, territory.pk, rows)
+
+
+def _rule(world: World, owner) -> Target:
+    territory = world.territory_of[owner]
+    rule = territory.rules.get()
+    return Target(territory, rule.pk, _rows(BoundaryRule, territory=territory))
+
+
+def _member(world: World, owner) -> Target:
+    territory = world.territory_of[owner]
+    member = territory.members.get()
+    return Target(territory, member.pk, _rows(TerritoryMember, territory=territory))
+
+
+def _exception(world: World, owner) -> Target:
+    rep = world.user(OWNER_USER[owner])
+    account = make_account(rep, name=f"Outside {next(_seq)}", postal_code="99999")
+    exception = BoundaryException.objects.create(
+        rep=rep, account=account, reason="Matrix", requested_by=rep,
+        until=company_today() + timedelta(days=30))
+    return Target(exception, exception.pk, _rows(BoundaryException, pk=exception.pk))
+
+
+def _draft(world: World, owner) -> Target:
+    from salesplan.territories.assignment import run_full_assignment
+
+    draft = territories.create_alignment(by=world.org.admin, name=f"Draft {next(_seq)}",
+                                         copy_from=world.alignment)
+    run_full_assignment(draft)
+    draft.refresh_from_db()
+    return Target(draft, draft.pk, _rows(Alignment, pk__gte=0))
+
+
+def _account(world: World, owner) -> Target:
+    account = make_account(world.user(OWNER_USER[owner]), name=f"Matrix Co {next(_seq)}")
+    return Target(account, account.pk, lambda: (
+        _rows(Account, pk=account.pk)(), _rows(AccountHealth, pk=account.pk)(),
+        _rows(Comment, target_id=account.pk)()))
+
+
+def _comment(world: World, owner) -> Target:
+    from salesplan.collab import services as collab
+
+    rep = world.user(OWNER_USER[owner])
+    comment = collab.post_comment(make_account(rep, name=f"Talked Co {next(_seq)}"), by=rep,
+                                  body="Matrix comment")
+    return Target(comment, comment.pk, _rows(Comment, pk=comment.pk))
+
+
+def _lead(world: World, owner) -> Target:
+    lead = make_lead(world.user(OWNER_USER[owner]), last_name=f"Matrix {next(_seq)}")
+    return Target(lead, lead.pk, lambda: (_rows(Lead, pk=lead.pk)(),
+                                          _rows(LeadScore, pk=lead.pk)()))
+
+
+def _queued_lead(world: World, owner) -> Target:
+    lead = make_lead(world.user(OWNER_USER[owner]), last_name=f"Waiting {next(_seq)}",
+                     state="ZZ", country="US")
+    routing.route_lead(lead)
+    return Target(lead, lead.pk, lambda: (_rows(Lead, pk=lead.pk)(),
+                                          _rows(LeadHandoff, lead=lead)()))
+
+
+TEAM_OF = {"own": "west", "teammate": "west", "other_team": "east", "other_region": None}
+
+
+def _plan(world: World, owner) -> Target:
+    team = getattr(world.org, TEAM_OF[owner]) if TEAM_OF[owner] else world.north_manager.team
+    plan = planning.create_plan(by=world.org.admin, name=f"Plan {next(_seq)}",
+                                fiscal_year=2000 + next(_years) % 100, team=team)
+    return Target(plan, plan.pk, _rows(Plan, pk=plan.pk))
+
+
+def _submittable_plan(world: World, owner) -> Target:
+    target = _plan(world, owner)
+    assert target.obj is not None
+    planning.submit_plan(target.obj, by=world.org.admin)
+    return target
+
+
+def _quote(world: World, owner) -> Target:
+    from salesplan.proposals.models import Quote
+
+    from ..proposals.conftest import stored_quote
+
+    # A 15% discount: above the rep's 10%, so submitting asks the team manager.
+    quote = stored_quote(world.user(OWNER_USER[owner]), [("RT-100", "10", "100", "15", "60")])
+    return Target(quote, quote.pk, _rows(Quote, pk=quote.pk))
+
+
+def _approval(world: World, owner) -> Target:
+    from salesplan.proposals import services as proposals
+    from salesplan.proposals.models import Approval
+
+    quote = _quote(world, owner).obj
+    assert quote is not None
+    proposals.submit_quote(quote, by=quote.owner)
+    approval = Approval.objects.get(quote_version__quote=quote)
+    return Target(approval, quote.pk, lambda: _rows(Approval, pk=approval.pk)(),
+                  params={"approval": approval.pk}, versioned=quote)
+
+
+# --- the operations ---------------------------------------------------------------------
+
+T = "/territories"
+OPERATIONS: list[Operation] = [
+    Operation("GET", T + "/{pk}", ("territory", "view"), _territory),
+    Operation("PATCH", T + "/{pk}", ("territory", "change"), _territory,
+              lambda world, owner, target: {"priority": 7}),
+    Operation("DELETE", T + "/{pk}", ("territory", "delete"), _territory_with_children, ok=204),
+    Operation("POST", T + "/{pk}/rules", ("territory", "manage_rules"), _territory,
+              lambda world, owner, target: {"conditions": [
+                  {"field": "postal_code", "op": "prefix",
+                   "values": [f"8{target.pk if target else 0}"]}]},
+              ok=201),
+    Operation("DELETE", T + "/rules/{pk}", ("territory", "manage_rules"), _rule, ok=204),
+    Operation("POST", T + "/{pk}/members", ("territory", "manage_members"), _territory,
+              lambda world, owner, target: {
+                  "user_id": world.user(OWNER_USER[owner]).pk if owner in OWNER_USER
+                  else world.org.west_rep.pk, "role": "overlay"}, ok=201),
+    Operation("DELETE", T + "/members/{pk}", ("territory", "manage_members"), _member, ok=204),
+    Operation("POST", T + "/exceptions/{pk}/approve", ("boundary_exception", "decide"),
+              _exception, lambda world, owner, target: {"note": "ok"}),
+    Operation("POST", T + "/exceptions/{pk}/reject", ("boundary_exception", "decide"),
+              _exception, lambda world, owner, target: {"note": "no"}),
+    Operation("POST", "/marketing/queue/{pk}/assign", ("lead_queue", "assign"), _queued_lead,
+              lambda world, owner, target: {"rep_id": (target.obj.owner_id if target
+                                                       else world.org.west_rep.pk)}),
+    Operation("POST", "/collab/comments", ("comment", "create"), _account,
+              lambda world, owner, target: {"target": "account",
+                                            "target_id": target.pk if target else MISSING,
+                                            "body": "From the matrix"}, ok=201),
+    Operation("PATCH", "/collab/comments/{pk}", ("comment", "change"), _comment,
+              lambda world, owner, target: {"body": "Edited by the matrix"}),
+    Operation("DELETE", "/collab/comments/{pk}", ("comment", "delete"), _comment, ok=204),
+    Operation("POST", "/health/accounts/{pk}/recompute", ("account_health", "recompute"),
+              _account),
+    Operation("POST", "/scoring/leads/{pk}/rescore", ("lead_score", "rescore"), _lead),
+    Operation("GET", "/plans/{pk}", ("plan", "view"), _plan),
+    Operation("POST", "/plans/{pk}/submit", ("plan", "change"), _plan),
+    Operation("POST", "/plans/{pk}/approve", ("plan", "approve"), _submittable_plan,
+              lambda world, owner, target: {}),
+    Operation("POST", "/quotes/{pk}/submit", ("quote", "change"), _quote),
+    Operation("POST", "/quotes/{pk}/approvals/{approval}/approve", ("quote_approval", "decide"),
+              _approval, lambda world, owner, target: {"comment": "Fine"}, lookup="quote"),
+    Operation("POST", "/marketing/leads/{pk}/accept", ("lead_handoff", "move"), _lead,
+              lambda world, owner, target: {}),
+    Operation("DELETE", "/plans/{pk}", ("plan", "change"), _plan, ok=204),
+]
+
+# Operations on the company's map: one record, not one per owner.
+COMPANY_OPERATIONS: list[Operation] = [
+    Operation("POST", T + "/alignments/{pk}/activate", ("alignment", "activate"), _draft,
+              lambda world, owner, target: {"ownership": "move"}),
+    Operation("POST", T + "/alignments/{pk}/assign", ("alignment", "assign"), _draft, ok=202),
+    Operation("GET", T + "/alignments/{pk}/what-if", ("alignment_comparison", "view"), _draft,
+              lookup="alignment"),
+]
