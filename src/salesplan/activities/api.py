@@ -20,14 +20,14 @@ from .models import Activity, ActivityKind, Outcome
 
 
 class ActivityIn(InputSchema):
-    kind: choice_of(ActivityKind)  # type: ignore[valid-type]
+    kind: choice_of(ActivityKind)
     subject: str = Field(..., min_length=1, max_length=200)
     description: str = Field("", max_length=20_000)
     due_at: DateTimeIn | None = Field(
         None, description="When it happens or is due; without an offset, company time. "
                           "Default for a done activity: now.")
     duration_minutes: int = Field(0, ge=0, le=24 * 60)
-    outcome: choice_of(Outcome, blank=True) = ""  # type: ignore[valid-type]
+    outcome: choice_of(Outcome, blank=True) = ""
     done: bool = False
     owner_id: RecordId | None = Field(None, description="Default: you.")
     account_id: RecordId | None = Field(None, description="Default: the contact's or "
@@ -76,7 +76,7 @@ activities.register(activity_router)
 
 
 class CompleteIn(InputSchema):
-    outcome: choice_of(Outcome, blank=True) = Field("", description="How it went.")  # type: ignore[valid-type]
+    outcome: choice_of(Outcome, blank=True) = Field("", description="How it went.")
 
 
 @activity_router.post("/{id}/complete", response=ActivityOut)

@@ -26,7 +26,7 @@ from . import selectors, services, targets
 
 router = Router(tags=["collab"])
 
-TargetName = Literal[tuple(targets.TARGETS)]  # type: ignore[valid-type]
+TargetName = Literal[tuple(targets.TARGETS)]
 
 
 class CommentOut(Schema):

@@ -459,7 +459,7 @@ MoneyOut = Annotated[
     PlainSerializer(lambda value: str(value), return_type=str),
     WithJsonSchema({"type": "string", "format": "decimal", "examples": ["12500.00"]}),
 ]
-Currency = Literal[tuple(code for code, _ in CURRENCY_CHOICES)]  # type: ignore[valid-type]
+Currency = Literal[tuple(code for code, _ in CURRENCY_CHOICES)]
 
 
 def _company_time(value: datetime) -> datetime:
@@ -475,7 +475,7 @@ def choice_of(choices: type[models.TextChoices], *, blank: bool = False, exclude
     values = [v for v in choices.values if v not in exclude]
     if blank and "" not in values:
         values.append("")
-    return Literal[tuple(values)]  # type: ignore[valid-type]
+    return Literal[tuple(values)]
 
 
 def patch_schema(create: type[Schema], name: str, *, exclude: tuple[str, ...] = ()) -> type[Schema]:
@@ -514,7 +514,7 @@ def list_params_schema(name: str, definition: ListDefinition) -> type[Schema]:
     means the same here as in the web list), `q`, `sort`, `cursor` and `limit`."""
     fields: dict[str, Any] = {
         "q": (str | None, Field(None, max_length=200, description="Search by name prefix.")),
-        "sort": (Literal[tuple(definition.sorts)] | None,  # type: ignore[misc]
+        "sort": (Literal[tuple(definition.sorts)] | None,
                  Field(None, description=f"Default: {definition.default_sort}.")),
         "cursor": (str | None, Field(None, max_length=1000,
                                      description="next_cursor or previous_cursor of a page.")),
@@ -531,7 +531,7 @@ def list_params_schema(name: str, definition: ListDefinition) -> type[Schema]:
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
-    return create_model(name, __base__=Schema, items=(list[item], ...),  # type: ignore[valid-type]
+    return create_model(name, __base__=Schema, items=(list[item], ...),
                         next_cursor=(str | None, None), previous_cursor=(str | None, None))
 
 
@@ -607,7 +607,7 @@ class RecordEndpoints:
 
     def reread(self, obj):
         """The record as just written (the writer may see it even if no longer theirs)."""
-        return self.model.objects.select_related(*self.related).get(pk=obj.pk)
+        return self.model._default_manager.select_related(*self.related).get(pk=obj.pk)
 
     def register(self, router: Router) -> None:
         for build in (self._list, self._create, self._retrieve, self._update, self._delete,
@@ -623,7 +623,7 @@ class RecordEndpoints:
         params_schema = list_params_schema(f"{self.out.__name__[:-3]}ListParams", self.listing)
         page = page_schema(self.out, f"{self.out.__name__[:-3]}Page")
 
-        def handler(request, params: Query[params_schema]):  # type: ignore[valid-type]
+        def handler(request, params: Query[params_schema]):
             queryset = self.select(request.auth, request.GET)
             return page_of(queryset, self.listing, params)
 

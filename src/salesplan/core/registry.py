@@ -115,7 +115,7 @@ def register_operations(table: str) -> None:
         target = None if key == "-" else tuple(key.split(".", 1))
         if target is not None and target not in REGISTRY.entries:
             raise ValueError(f"{method} {path}: no registry entry {key}")
-        REGISTRY.operations[(method.upper(), path)] = target  # type: ignore[assignment]
+        REGISTRY.operations[(method.upper(), path)] = target
 
 
 def role_of(user) -> str | None:

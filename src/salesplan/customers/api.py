@@ -49,10 +49,10 @@ class AccountIn(InputSchema):
     longitude: Decimal | None = Field(None, ge=-180, le=180, max_digits=9, decimal_places=6)
     parent_id: RecordId | None = None
     owner_id: RecordId | None = Field(None, description="Default: you.")
-    tier: choice_of(Tier, blank=True) = ""  # type: ignore[valid-type]
-    lifecycle: choice_of(Lifecycle) = Lifecycle.PROSPECT.value  # type: ignore[valid-type]
+    tier: choice_of(Tier, blank=True) = ""
+    lifecycle: choice_of(Lifecycle) = Lifecycle.PROSPECT.value
     potential: MoneyIn | None = Field(None, description="Estimated yearly sales potential.")
-    currency: Currency = Field("USD", description="Currency of the revenue and potential.")  # type: ignore[valid-type]
+    currency: Currency = Field("USD", description="Currency of the revenue and potential.")
 
 
 AccountPatch = patch_schema(AccountIn, "AccountPatch")
@@ -102,7 +102,7 @@ class ContactIn(InputSchema):
     phone: str = Field("", max_length=40)
     mobile: str = Field("", max_length=40)
     account_id: RecordId | None = None
-    buying_role: choice_of(BuyingRole, blank=True) = ""  # type: ignore[valid-type]
+    buying_role: choice_of(BuyingRole, blank=True) = ""
     do_not_contact: bool = False
     owner_id: RecordId | None = Field(None, description="Default: you.")
 
@@ -156,9 +156,9 @@ class LeadIn(InputSchema):
     state: str = Field("", max_length=100)
     postal_code: str = Field("", max_length=20)
     country: str = Country
-    source: choice_of(LeadSource) = LeadSource.OTHER.value  # type: ignore[valid-type]
+    source: choice_of(LeadSource) = LeadSource.OTHER.value
     campaign: str = Field("", max_length=120)
-    status: choice_of(LeadStatus, exclude=(LeadStatus.CONVERTED,)) = Field(  # type: ignore[valid-type]
+    status: choice_of(LeadStatus, exclude=(LeadStatus.CONVERTED,)) = Field(
         LeadStatus.NEW.value, description="A lead becomes converted only with the convert action.")
     owner_id: RecordId | None = Field(None, description="Default: you.")
 
@@ -235,7 +235,7 @@ class ConversionOpportunityIn(InputSchema):
     pipeline_id: RecordId | None = None
     stage_id: RecordId | None = None
     amount: MoneyIn | None = None
-    currency: Currency | None = None  # type: ignore[valid-type]
+    currency: Currency | None = None
     close_date: date | None = None
     probability: int | None = Field(None, ge=0, le=100)
     next_step: str = Field("", max_length=255)

@@ -1,11 +1,13 @@
 """Forms for accounts, contacts, leads and lead conversion; saving goes through services."""
 
+from typing import cast
+
 from django import forms
 
 from salesplan.ui.forms import LookupField, ServiceForm
 
 from . import services
-from .models import Account, Contact, Lead
+from .models import Account, Contact, Lead, LeadStatus
 
 
 class AccountForm(ServiceForm):
@@ -44,8 +46,9 @@ class LeadForm(ServiceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Conversion is its own action, never a status picked in a form.
-        self.fields["status"].choices = [
-            c for c in self.fields["status"].choices if c[0] != "converted"]
+        status = cast(forms.ChoiceField, self.fields["status"])
+        status.choices = [(value, label) for value, label in LeadStatus.choices
+                          if value != LeadStatus.CONVERTED]
 
 
 class ConvertLeadForm(forms.Form):
@@ -90,7 +93,7 @@ class ConvertLeadForm(forms.Form):
         return field
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         if data.get("account_choice") == "pick" and not data.get("existing_account"):
             self.add_error("existing_account", "Pick the account to use.")
         if data.get("create_opportunity") and not data.get("opportunity_name"):

@@ -189,7 +189,7 @@ def fit_forecast(history: Sequence[float], horizon: int,
         kwargs = {"trend": "add", "damped_trend": True, "initialization_method": "estimated"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on short series
-        fitted = ExponentialSmoothing(data, **kwargs).fit()  # type: ignore[arg-type]
+        fitted = ExponentialSmoothing(data, **kwargs).fit()
         values = fitted.forecast(horizon)
     return [max(0.0, float(v)) if math.isfinite(float(v)) else 0.0 for v in values]
 

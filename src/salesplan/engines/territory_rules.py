@@ -795,7 +795,7 @@ class BulkMatcher:
             return []
         sorter = np.argsort(ids)
         sorted_ids = ids[sorter]
-        claims = []
+        claims: list[tuple] = []
         for item in self.named:
             if not item.include:
                 continue

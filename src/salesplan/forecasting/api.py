@@ -121,9 +121,9 @@ class WeightedPipelineOut(Schema):
 
 @router.get("/weighted-pipeline", response=WeightedPipelineOut,
             summary="Open and weighted pipeline per quarter of a fiscal year")
-def weighted_pipeline(request, fiscal_year: int | None = Query(None, ge=2000, le=2100),  # type: ignore[type-arg]
+def weighted_pipeline(request, fiscal_year: int | None = Query(None, ge=2000, le=2100),
                       probabilities: Literal["stated", "calibrated"] = "stated",
-                      months: int = Query(12, ge=1, le=120)):  # type: ignore[type-arg]
+                      months: int = Query(12, ge=1, le=120)):
     calendar = CompanyCalendar.current()
     today = company_today()
     quarters = calendar.quarters(fiscal_year or calendar.year_of(today))
@@ -390,7 +390,7 @@ class AccuracyOut(Schema):
 
 @router.get("/accuracy", response=list[AccuracyOut],
             summary="Reps' past commits against what they booked")
-def get_accuracy(request, quarters: int = Query(8, ge=1, le=20)):  # type: ignore[type-arg]
+def get_accuracy(request, quarters: int = Query(8, ge=1, le=20)):
     rows = statistical.submission_accuracy(request.user, today=company_today(),
                                            quarters=quarters)
     return [{"rep_id": r.rep.pk, "rep_name": str(r.rep), "periods_scored": r.accuracy.periods,

@@ -124,7 +124,7 @@ def at_risk(request, params: Query[AtRiskParams]):
 
 
 @router.get("/renewals", response=RenewalsOut, summary="Renewals due in the next days")
-def renewals(request, days: int = Query(90, ge=1, le=selectors.MAX_RENEWAL_DAYS)):  # type: ignore[type-arg]
+def renewals(request, days: int = Query(90, ge=1, le=selectors.MAX_RENEWAL_DAYS)):
     rows, total = selectors.renewals(request.user, today=company_today(), days=days)
     return {"days": days, "total": total, "items": [
         {"due": r.due.isoformat(), "kind": r.kind, "opportunity_id": r.opportunity.pk,

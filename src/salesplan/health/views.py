@@ -51,7 +51,7 @@ def _export_at_risk(request, fmt: str, sort: str):
              selectors.reasons_summary(row), company_date(row.computed_at)]
             for row in selectors.at_risk(request.user).order_by(field, "pk")[:10_000])
     return export_table(title="Accounts at risk", columns=AT_RISK_COLUMNS, rows=rows, fmt=fmt,
-                        filters={"sort": sort}, filename="accounts-at-risk")  # type: ignore[arg-type]
+                        filters={"sort": sort}, filename="accounts-at-risk")
 
 
 @login_required

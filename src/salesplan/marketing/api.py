@@ -61,28 +61,28 @@ router = Router(tags=["marketing"])
 
 class CampaignIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=200)
-    type: choice_of(CampaignType) = CampaignType.OTHER  # type: ignore[valid-type]
-    channel: choice_of(Channel) = Channel.WEB  # type: ignore[valid-type]
-    status: choice_of(CampaignStatus) = CampaignStatus.PLANNED  # type: ignore[valid-type]
+    type: choice_of(CampaignType) = CampaignType.OTHER
+    channel: choice_of(Channel) = Channel.WEB
+    status: choice_of(CampaignStatus) = CampaignStatus.PLANNED
     owner_id: int | None = None
     start_date: date | None = None
     end_date: date | None = None
     budget: MoneyIn = Decimal(0)
     actual_cost: MoneyIn = Decimal(0)
-    currency: Currency = "USD"  # type: ignore[valid-type]
+    currency: Currency = "USD"
     description: str = Field("", max_length=5000)
 
 
 class CampaignPatch(InputSchema):
     name: str | None = Field(None, min_length=1, max_length=200)
-    type: choice_of(CampaignType) | None = None  # type: ignore[valid-type]
-    channel: choice_of(Channel) | None = None  # type: ignore[valid-type]
-    status: choice_of(CampaignStatus) | None = None  # type: ignore[valid-type]
+    type: choice_of(CampaignType) | None = None
+    channel: choice_of(Channel) | None = None
+    status: choice_of(CampaignStatus) | None = None
     start_date: date | None = None
     end_date: date | None = None
     budget: MoneyIn | None = None
     actual_cost: MoneyIn | None = None
-    currency: Currency | None = None  # type: ignore[valid-type]
+    currency: Currency | None = None
     description: str | None = Field(None, max_length=5000)
     version: Version
 
@@ -111,7 +111,7 @@ class CampaignOut(Schema):
 class MembersIn(InputSchema):
     lead_ids: list[int] = Field(default_factory=list, max_length=10_000)
     contact_ids: list[int] = Field(default_factory=list, max_length=10_000)
-    response: choice_of(Response) = Response.SENT  # type: ignore[valid-type]
+    response: choice_of(Response) = Response.SENT
 
 
 class CampaignMemberOut(Schema):
@@ -158,8 +158,8 @@ class FormIn(InputSchema):
     campaign_id: int | None = None
     fields: list[str] = Field(default_factory=list, max_length=20)
     required_fields: list[str] = Field(default_factory=list, max_length=20)
-    source: choice_of(LeadSource) = LeadSource.WEB  # type: ignore[valid-type]
-    response: choice_of(Response) = Response.RESPONDED  # type: ignore[valid-type]
+    source: choice_of(LeadSource) = LeadSource.WEB
+    response: choice_of(Response) = Response.RESPONDED
     queue_owner_id: int | None = None
     is_active: bool = True
     rate_limit: int = Field(20, ge=1, le=1_000_000)
@@ -280,7 +280,7 @@ class FeedbackOut(Schema):
 
 class PolicyIO(Schema):
     sla_hours: int = Field(..., ge=1, le=720)
-    routing_method: choice_of(RoutingMethod)  # type: ignore[valid-type]
+    routing_method: choice_of(RoutingMethod)
     default_capacity: int = Field(..., ge=0, le=100_000)
     version: Version
 
@@ -311,7 +311,7 @@ def _user(pk: int | None, field: str) -> User | None:
 
 
 @router.get("/campaigns", response=list[CampaignOut])
-def list_campaigns(request, status: choice_of(CampaignStatus) | None = None):  # type: ignore[valid-type]
+def list_campaigns(request, status: choice_of(CampaignStatus) | None = None):
     """Campaigns, newest first (every signed-in user reads them)."""
     rows = selectors.campaigns(request.user)
     if status:
@@ -610,7 +610,7 @@ def sla_board(request, open_only: bool = True):
 
 @router.get("/feedback", response=FeedbackOut)
 def get_feedback(request, group: Literal["campaign", "source"] = "campaign",
-                 days: int = Query(365, ge=1, le=3660)):  # type: ignore[type-arg]
+                 days: int = Query(365, ge=1, le=3660)):
     """Conversion and disqualification by campaign or source, time to first touch, SLA."""
     return selectors.feedback(request.user, group=group, days=days)
 

@@ -66,10 +66,10 @@ class OpportunityIn(InputSchema):
     pipeline_id: RecordId | None = Field(None, description="Default: the default pipeline.")
     stage_id: RecordId | None = Field(None, description="Default: the pipeline's first stage.")
     amount: MoneyIn = Field(Decimal("0"), description="A decimal amount as a string.")
-    currency: Currency = "USD"  # type: ignore[valid-type]
+    currency: Currency = "USD"
     close_date: date | None = Field(None, description="Default: today.")
     probability: int | None = Field(None, ge=0, le=100, description="Default: the stage's.")
-    forecast_category: choice_of(ForecastCategory) = ForecastCategory.PIPELINE.value  # type: ignore[valid-type]
+    forecast_category: choice_of(ForecastCategory) = ForecastCategory.PIPELINE.value
     next_step: str = Field("", max_length=255)
     lost_reason: str = Field("", max_length=255)
     owner_id: RecordId | None = Field(None, description="Default: you.")

@@ -1,5 +1,7 @@
 """Forms for opportunities: create, edit, move between stages, close won or lost."""
 
+from typing import cast
+
 from django import forms
 
 from salesplan.customers.models import Account, Contact
@@ -27,9 +29,10 @@ class OpportunityForm(ServiceForm):
         # The contact picker offers the chosen account's people; the service still checks.
         self.fields["contact"].widget.include = f"#{self['account'].auto_id}_value"
         if self.instance.pk is None:
-            self.fields["pipeline"].queryset = Pipeline.objects.filter(active=True)
-            self.fields["pipeline"].required = False
-            self.fields["pipeline"].empty_label = "Default pipeline"
+            pipeline = cast(forms.ModelChoiceField, self.fields["pipeline"])
+            pipeline.queryset = Pipeline.objects.filter(active=True)
+            pipeline.required = False
+            pipeline.empty_label = "Default pipeline"
             self.fields["probability"].required = False
             self.fields["probability"].help_text = "Leave empty to use the stage's default."
         else:

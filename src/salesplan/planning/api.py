@@ -51,7 +51,7 @@ from .models import AllocationMethod, Commitment, Measure, Objective, Plan
 
 plan_router = Router(tags=["plans"])
 
-MeasureName = Literal[tuple(Measure.values)]  # type: ignore[valid-type]
+MeasureName = Literal[tuple(Measure.values)]
 MonthValues = list[MoneyIn]
 
 
@@ -127,7 +127,7 @@ class TargetIn(InputSchema):
 class AllocateIn(InputSchema):
     objective_id: RecordId
     to: Literal["teams", "reps", "territories", "product_lines"]
-    method: Literal[tuple(AllocationMethod.values)]  # type: ignore[valid-type]
+    method: Literal[tuple(AllocationMethod.values)]
     weights: dict[str, Decimal] | None = Field(None, description=(
         "Custom weights: child id → weight; for product lines, name → weight (they name "
         "the lines, also with method 'even')."))

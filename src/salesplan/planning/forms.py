@@ -1,6 +1,7 @@
 """Forms of the plan pages; the services validate the business rules."""
 
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 
@@ -20,7 +21,8 @@ class PlanForm(forms.Form):
 
     def __init__(self, *args, teams=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams if teams is not None else Team.objects.all()
+        team = cast(forms.ModelChoiceField, self.fields["team"])
+        team.queryset = teams if teams is not None else Team.objects.all()
 
 
 class TargetForm(forms.Form):
@@ -53,7 +55,7 @@ class AllocateForm(forms.Form):
         self.fields["objective"].widget.choices = [(o.pk, str(o)) for o in objectives]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         text = (data.get("weights") or "").strip()
         data["weights"] = self._weights(text, data.get("to") == "product_lines") if text \
             else None
@@ -90,7 +92,8 @@ class MarketingCommitmentForm(CommitmentForm):
 
     def __init__(self, *args, teams=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["measure"].choices = [(m.value, m.label) for m in MARKETING_MEASURES]
+        measure = cast(forms.ChoiceField, self.fields["measure"])
+        measure.choices = [(m.value, m.label) for m in MARKETING_MEASURES]
         self.fields["team"] = forms.ModelChoiceField(
             queryset=teams if teams is not None else Team.objects.all())
         self.order_fields(["team", "measure"])

@@ -1,6 +1,8 @@
 """The plan's resources page: seats with their selling days, hours and calls month by
 month, leave, the budget; forms to add a person or a planned hire, leave and budget."""
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -30,7 +32,7 @@ class ResourceForm(forms.Form):
     def __init__(self, *args, people=None, **kwargs):
         super().__init__(*args, **kwargs)
         if people is not None:
-            self.fields["user"].queryset = people
+            cast(forms.ModelChoiceField, self.fields["user"]).queryset = people
 
     def clean_ramp(self) -> list[int]:
         text = self.cleaned_data["ramp"].strip()

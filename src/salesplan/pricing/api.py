@@ -196,7 +196,7 @@ class ProductIn(InputSchema):
     sku: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     family_id: RecordId
-    kind: choice_of(ProductKind) = ProductKind.PRODUCT  # type: ignore[valid-type]
+    kind: choice_of(ProductKind) = ProductKind.PRODUCT
     unit: str = Field("each", min_length=1, max_length=20)
     cost: UnitPrice = Decimal(0)
     cost_currency: Currency = "USD"
@@ -210,7 +210,7 @@ class ProductPatch(InputSchema):
     sku: str | None = Field(None, min_length=1, max_length=64)
     name: str | None = Field(None, min_length=1, max_length=200)
     family_id: RecordId | None = None
-    kind: choice_of(ProductKind) | None = None  # type: ignore[valid-type]
+    kind: choice_of(ProductKind) | None = None
     unit: str | None = Field(None, min_length=1, max_length=20)
     cost: UnitPrice | None = None
     cost_currency: Currency | None = None
@@ -229,7 +229,7 @@ class ComponentIn(InputSchema):
 class ProductFilters(PageParams):
     family_id: int | None = None
     active: bool | None = None
-    kind: choice_of(ProductKind, blank=True) = ""  # type: ignore[valid-type]
+    kind: choice_of(ProductKind, blank=True) = ""
     q: str = Field("", max_length=100, description="SKU prefix or part of the name.")
 
 
@@ -307,7 +307,7 @@ class PriceBookIn(InputSchema):
     is_standard: bool = False
     segment: str = Field("", max_length=80, description="An account industry.")
     region: str = Field("", max_length=20, description="US or US-CA; blank for all.")
-    tier: choice_of(Tier, blank=True) = ""  # type: ignore[valid-type]
+    tier: choice_of(Tier, blank=True) = ""
     valid_from: date | None = None
     valid_to: date | None = None
     active: bool = True
@@ -320,7 +320,7 @@ class PriceBookPatch(InputSchema):
     is_standard: bool | None = None
     segment: str | None = Field(None, max_length=80)
     region: str | None = Field(None, max_length=20)
-    tier: choice_of(Tier, blank=True) | None = None  # type: ignore[valid-type]
+    tier: choice_of(Tier, blank=True) | None = None
     valid_from: date | None = None
     valid_to: date | None = None
     active: bool | None = None
@@ -462,7 +462,7 @@ class PriceRuleOut(Schema):
 
 class PriceRuleIn(InputSchema):
     name: str = Field(min_length=1, max_length=200)
-    kind: choice_of(RuleKind)  # type: ignore[valid-type]
+    kind: choice_of(RuleKind)
     product_id: RecordId | None = None
     family_id: RecordId | None = None
     account_id: RecordId | None = Field(None, description="Contracted prices only.")
@@ -497,7 +497,7 @@ class PriceRulePatch(InputSchema):
 
 
 class RuleFilters(PageParams):
-    kind: choice_of(RuleKind, blank=True) = ""  # type: ignore[valid-type]
+    kind: choice_of(RuleKind, blank=True) = ""
     product_id: int | None = None
     account_id: int | None = None
 

@@ -1,6 +1,7 @@
 """Forms of the pricing pages; the services check permissions and the business rules."""
 
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from django import forms
 
@@ -80,8 +81,10 @@ class RuleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = [("", "—")] + list(CURRENCY_CHOICES)
-        self.fields["product"].queryset = Product.objects.order_by("sku")
+        currency = cast(forms.ChoiceField, self.fields["currency"])
+        currency.choices = [("", "—")] + list(CURRENCY_CHOICES)
+        cast(forms.ModelChoiceField, self.fields["product"]).queryset = \
+            Product.objects.order_by("sku")
         if self.instance.pk:
             self.fields["kind"].disabled = True
             self.initial["account_id"] = self.instance.account_id

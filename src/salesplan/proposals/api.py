@@ -285,18 +285,18 @@ class ApprovalRuleOut(Schema):
 
 class ApprovalRuleIn(InputSchema):
     name: str = Field(min_length=1, max_length=120)
-    metric: choice_of(RuleMetric)  # type: ignore[valid-type]
+    metric: choice_of(RuleMetric)
     threshold_pct: Percent = Decimal(0)
-    approver: choice_of(ApproverLevel)  # type: ignore[valid-type]
+    approver: choice_of(ApproverLevel)
     step: int = Field(1, ge=1, le=9)
     active: bool = True
 
 
 class ApprovalRulePatch(InputSchema):
     name: str | None = Field(None, min_length=1, max_length=120)
-    metric: choice_of(RuleMetric) | None = None  # type: ignore[valid-type]
+    metric: choice_of(RuleMetric) | None = None
     threshold_pct: Percent | None = None
-    approver: choice_of(ApproverLevel) | None = None  # type: ignore[valid-type]
+    approver: choice_of(ApproverLevel) | None = None
     step: int | None = Field(None, ge=1, le=9)
     active: bool | None = None
     version: Version
@@ -317,7 +317,7 @@ class TemplateIn(InputSchema):
 
 
 class ListParams(PageParams):
-    status: Literal[tuple(QuoteStatus.values)] | None = None  # type: ignore[valid-type]
+    status: Literal[tuple(QuoteStatus.values)] | None = None
     opportunity_id: int | None = Field(None, ge=1)
 
 

@@ -159,7 +159,7 @@ class ViolationOut(Schema):
 
 
 @router.get("/territory-violations", response=list[ViolationOut])
-def territory_violations(request, limit: int = Query(200, ge=1, le=500)):  # type: ignore[type-arg]
+def territory_violations(request, limit: int = Query(200, ge=1, le=500)):
     """Accounts and open deals owned by someone outside the account's territory; fix one
     with POST /checks/territory_violation/items/{id}/fix {"kind": …} (managers)."""
     return selectors.territory_items(request.auth, limit=limit)

@@ -125,7 +125,7 @@ class Rollup:
 
     @property
     def pk_name(self) -> str:
-        return self.line_model._meta.pk.name  # type: ignore[union-attr]
+        return self.line_model._meta.pk.name
 
 
 class OpportunityRollup(Rollup):

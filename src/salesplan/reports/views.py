@@ -151,7 +151,7 @@ def export(request, key: str, fmt: str):
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain")
     return export_table(title=result.title, columns=result.columns, rows=result.plain_rows(),
-                        fmt=fmt, filters=result.filters.described(),  # type: ignore[arg-type]
+                        fmt=fmt, filters=result.filters.described(),
                         filename=f"{key}-{result.filters.period.code}")
 
 

@@ -64,9 +64,9 @@ class ScoringRuleOut(Schema):
 
 
 class ScoringRuleIn(InputSchema):
-    kind: Literal[tuple(RuleKind.values)]  # type: ignore[valid-type]
+    kind: Literal[tuple(RuleKind.values)]
     field: str = Field(..., max_length=40)
-    operator: Literal[tuple(Operator.values)]  # type: ignore[valid-type]
+    operator: Literal[tuple(Operator.values)]
     value: str = Field("", max_length=500)
     points: int = Field(..., ge=-1000, le=1000)
     label: str = Field("", max_length=120)
@@ -74,9 +74,9 @@ class ScoringRuleIn(InputSchema):
 
 
 class ScoringRulePatch(InputSchema):
-    kind: Literal[tuple(RuleKind.values)] | None = None  # type: ignore[valid-type]
+    kind: Literal[tuple(RuleKind.values)] | None = None
     field: str | None = Field(None, max_length=40)
-    operator: Literal[tuple(Operator.values)] | None = None  # type: ignore[valid-type]
+    operator: Literal[tuple(Operator.values)] | None = None
     value: str | None = Field(None, max_length=500)
     points: int | None = Field(None, ge=-1000, le=1000)
     label: str | None = Field(None, max_length=120)
@@ -176,7 +176,7 @@ class LeadScorePage(Schema):
 
 class ScoreListParams(PageParams):
     sort: Literal["total", "probability"] = "total"
-    grade: Literal[tuple(Grade.values)] | None = None  # type: ignore[valid-type]
+    grade: Literal[tuple(Grade.values)] | None = None
     open: bool = Field(False, description="Only leads not yet converted or disqualified.")
 
 

@@ -112,7 +112,7 @@ class RuleForm(forms.Form):
                 for i in range(self.row_count)]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         conditions = []
         for i in range(self.row_count):
             field = cleaned.get(f"field_{i}")

@@ -123,7 +123,7 @@ def tree(request):
         if chosen is None:
             raise Http404("No such alignment.")
     chosen = chosen or active_alignment() or (alignments[0] if alignments else None)
-    context = {"alignments": alignments, "alignment": chosen,
+    context: dict[str, object] = {"alignments": alignments, "alignment": chosen,
                "nodes": _tree(chosen) if chosen else [],
                "activate_form": ActivateForm(),
                "realignments": Realignment.objects.select_related(
@@ -298,7 +298,7 @@ def _goal_proposals(territory: Territory, form: GoalForm):
 def _with_attainment(goal_rows) -> list[TerritoryGoal]:
     rows = list(goal_rows)
     for goal, reached in zip(rows, goals.attainments(rows), strict=True):
-        goal.attainment = reached  # type: ignore[attr-defined]
+        goal.attainment = reached
     return rows
 
 

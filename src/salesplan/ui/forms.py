@@ -117,11 +117,14 @@ class ServiceForm(forms.ModelForm):
         by = by or self.user
         data = self.service_data()
         try:
+            create, update = type(self).create_service, type(self).update_service
+            if create is None or update is None:
+                raise TypeError(f"{type(self).__name__} names no create or update service.")
             if self.instance.pk is None:
-                return type(self).create_service(by=by, data=data)
+                return create(by=by, data=data)
             # A form that cannot say which version it edits saves nothing: 0 is no version.
             version = self.cleaned_data.get("version") or 0
-            type(self).update_service(self.instance, by=by, data=data, expected_version=version)
+            update(self.instance, by=by, data=data, expected_version=version)
             return self.instance
         except StaleVersion:
             self.add_error(None, STALE_MESSAGE)
@@ -130,7 +133,7 @@ class ServiceForm(forms.ModelForm):
         return None
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     """Put a service's ValidationError next to the fields it names; the rest on top."""
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc)
@@ -159,7 +162,7 @@ class OwnerField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.username
 
 
-def setup_owner(form: forms.Form, user, *, required: bool = False) -> None:
+def setup_owner(form: forms.BaseForm, user, *, required: bool = False) -> None:
     if "owner" in form.fields:
         field = OwnerField(queryset=owner_choices(user), required=required,
                            empty_label="Me" if not required else None,

@@ -111,7 +111,8 @@ def _parse_id(raw) -> int | None:
 def opportunity_move(request, pk):
     """Move to a stage: from the board (JSON answer) or a plain form (redirect back)."""
     opportunity = visible_or_404(Opportunity, request.user, pk)
-    stage = Stage.objects.filter(pk=_parse_id(request.POST.get("stage"))).first()
+    stage_id = _parse_id(request.POST.get("stage"))
+    stage = Stage.objects.filter(pk=stage_id).first() if stage_id is not None else None
     if stage is None:
         status, message, moved = 400, "Choose a stage to move to.", None
     else:

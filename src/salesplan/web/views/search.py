@@ -1,11 +1,14 @@
 """Global search (page and top-bar dropdown) and the small lookups behind pickers."""
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
 from salesplan.core.listing import prefix_search_q
 from salesplan.core.permissions import has_permission
+from salesplan.core.visibility import VisibleQuerySet
 from salesplan.customers.models import Account, Contact, Lead
 from salesplan.pipeline.models import Opportunity
 from salesplan.search.selectors import global_search
@@ -62,7 +65,9 @@ def lookup(request, kind):
     term = _lookup_term(request)
     rows = []
     if term and has_permission(request.user, resource, "view"):
-        records = model.objects.visible_to(request.user).filter(prefix_search_q(fields, term))
+        everything = cast(VisibleQuerySet, model._default_manager.all())
+        visible = everything.visible_to(request.user)
+        records = visible.filter(prefix_search_q(fields, term))
         account = request.GET.get("account", "").strip()
         if account and "account" in related:
             # Pickers on a form with a chosen account offer only that account's records.
