@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from salesplan.core.crud import create_record, delete_record, update_record
 from salesplan.core.permissions import require
+from salesplan.core.references import resolve_references
 
 from .models import Activity
 
@@ -43,7 +44,6 @@ def _check_links(activity: Activity) -> None:
 @transaction.atomic
 def log_activity(*, by, data: dict) -> Activity:
     """Plan or record a call, meeting, email, task or note."""
-    from salesplan.core.references import resolve_references
 
     data = _fill_links(resolve_references(by, data))
     if data.get("done") and not data.get("due_at"):
@@ -63,7 +63,6 @@ def log_activity(*, by, data: dict) -> Activity:
 @transaction.atomic
 def update_activity(activity: Activity, *, by, data: dict,
                     expected_version: int | None = None) -> dict:
-    from salesplan.core.references import resolve_references
 
     data = resolve_references(by, data)
     changes = update_record(activity, "activity", by=by, data=data, allowed=ACTIVITY_FIELDS,

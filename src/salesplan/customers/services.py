@@ -7,9 +7,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from salesplan.core import hooks
+from salesplan.core.audit import record_changes
 from salesplan.core.crud import create_record, delete_record, update_record
 from salesplan.core.permissions import require
 from salesplan.org.models import Role
+from salesplan.pipeline.services import create_opportunity as create_opp
 
 from .models import Account, Contact, Lead, LeadStatus
 
@@ -173,7 +175,6 @@ def convert_lead(lead: Lead, *, by, account: Account | None = None,
                  opportunity_data: dict | None = None) -> Conversion:
     """Turn a lead into an account (new or existing), a contact (new or existing) and,
     usually, an opportunity — all in one step, or nothing at all."""
-    from salesplan.pipeline.services import create_opportunity as create_opp
 
     require(by, "lead", "change", lead)
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
@@ -208,7 +209,6 @@ def convert_lead(lead: Lead, *, by, account: Account | None = None,
         status=LeadStatus.CONVERTED, converted_at=now, converted_account=account,
         converted_contact=contact, converted_opportunity=opportunity, version=lead.version + 1,
     )
-    from salesplan.core.audit import record_changes
 
     record_changes(lead, changes, by)
     return Conversion(account=account, contact=contact, opportunity=opportunity)

@@ -28,6 +28,7 @@ from salesplan.core.clock import company_today
 from salesplan.core.fiscal import FiscalPeriod
 from salesplan.engines import forecasting as engine
 from salesplan.pipeline.models import Opportunity, OpportunityChange, Pipeline, Stage, StageKind
+from salesplan.reports.facts import open_or_won_amounts
 
 from .models import StageOutcome
 
@@ -160,7 +161,6 @@ def open_by_period_and_stage_company_wide(currency: str, periods: list[FiscalPer
     """`open_by_period_and_stage` of every deal in `currency`, from the report rollups
     (kept up to date on each read) instead of a scan of millions of deals; None when
     they cannot answer (see `reports.facts.open_or_won_amounts`)."""
-    from salesplan.reports.facts import open_or_won_amounts
 
     amounts = open_or_won_amounts(currency=currency, status=StageKind.OPEN,
                                   start=periods[0].start, end=periods[-1].end,
@@ -198,7 +198,6 @@ def weighted_pipeline(opportunities: QuerySet | Sequence[QuerySet], periods: lis
 
 def weighted_by_owner(period: FiscalPeriod, currency: str) -> dict[int, Decimal]:
     """Stated-probability weighted pipeline per owner for one period (for snapshots)."""
-    from salesplan.reports.facts import open_or_won_amounts
 
     probs = probabilities("stated")
     amounts: dict[int, dict[int, Decimal]] = {}

@@ -16,12 +16,12 @@ from salesplan.core.registry import (
     register_operations,
     register_scope,
 )
+from salesplan.org.selectors import managed_team_ids
 
 MANAGED = "managed"
 
 
 def _managed_team(user, team) -> bool:
-    from salesplan.org.selectors import managed_team_ids
 
     return team.pk in managed_team_ids(user)
 

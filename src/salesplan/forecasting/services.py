@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from salesplan.core.clock import company_datetime, company_today
 from salesplan.core.fiscal import CompanyCalendar, FiscalPeriod
+from salesplan.core.jobs import start_job
 from salesplan.core.money import MAX_AMOUNT, quantize
 from salesplan.org.models import Company, Team, User
 
@@ -143,7 +144,6 @@ def take_snapshot(*, today: date | None = None, period: FiscalPeriod | None = No
 
 def start_snapshot(*, by: User):
     """Start the snapshot job (admins and managers)."""
-    from salesplan.core.jobs import start_job
 
     from .tasks import snapshot_job
 
@@ -170,7 +170,6 @@ def refresh_forecasts(*, today: date | None = None) -> dict:
 
 def start_refresh(*, by: User):
     """Start the refresh job (admins and managers)."""
-    from salesplan.core.jobs import start_job
 
     from .tasks import refresh_job
 

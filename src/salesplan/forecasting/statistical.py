@@ -22,6 +22,7 @@ from salesplan.engines import forecasting as engine
 from salesplan.org.models import Company, Team, User
 from salesplan.org.selectors import team_subtree_ids
 from salesplan.pipeline.models import Opportunity, StageKind
+from salesplan.reports.facts import open_or_won_amounts
 
 from . import access, periods
 from .models import ForecastSubmission
@@ -110,7 +111,6 @@ def monthly_bookings(opportunities: QuerySet, currency: str, first: date,
 def scope_bookings(scope: Scope, currency: str, first: date, months: int) -> list[Decimal]:
     """`monthly_bookings` of the scope, from the report rollups when they can answer
     (the company's three years of won deals are millions of rows)."""
-    from salesplan.reports.facts import open_or_won_amounts
 
     end = _add_months(first, months) - timedelta(days=1)
     summed = open_or_won_amounts(currency=currency, status=StageKind.WON, start=first, end=end,
@@ -202,7 +202,6 @@ def _won_by_owner_and_period(quarters: list[FiscalPeriod],
 
 def _count_won_by_owner_and_period(quarters: list[FiscalPeriod],
                                    currency: str) -> dict[tuple[int, int], Decimal]:
-    from salesplan.reports.facts import open_or_won_amounts
 
     summed = open_or_won_amounts(currency=currency, status=StageKind.WON,
                                  start=quarters[0].start, end=quarters[-1].end,

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from salesplan.activities.models import Activity, ActivityKind
 from salesplan.core.clock import company_date
+from salesplan.core.jobs import start_job
 from salesplan.core.registry import allowed, require
 from salesplan.customers.models import Account
 from salesplan.engines import health as engine
@@ -192,7 +193,6 @@ def can_compute_all(user) -> bool:
 
 def start_compute(*, by):
     """Start the background job that scores every account (admins and managers)."""
-    from salesplan.core.jobs import start_job
 
     from .tasks import compute_all
 

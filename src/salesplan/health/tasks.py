@@ -3,10 +3,10 @@
 from django.tasks import task
 
 from salesplan.core.jobs import Progress, run_job
+from salesplan.customers.models import Account
 
 
 def _compute(job) -> tuple[dict, str]:
-    from salesplan.customers.models import Account
 
     from .services import compute_health
 

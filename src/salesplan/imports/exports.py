@@ -16,10 +16,13 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
+from salesplan.activities.filters import ACTIVITY_LIST
 from salesplan.activities.selectors import activity_list
 from salesplan.core.clock import company_now, in_company_time
 from salesplan.core.spreadsheet import formula_safe
+from salesplan.customers.filters import ACCOUNT_LIST, CONTACT_LIST, LEAD_LIST
 from salesplan.customers.selectors import account_list, contact_list, lead_list
+from salesplan.pipeline.filters import OPPORTUNITY_LIST
 from salesplan.pipeline.selectors import opportunity_list
 
 from .columns import EXPORT_RESOURCES, RESOURCE_ALIASES
@@ -106,9 +109,6 @@ def as_query_dict(params) -> QueryDict:
 
 def export_rows(user, resource: str, params) -> QuerySet:
     """The visible, filtered rows of a list in the list's own sort order."""
-    from salesplan.activities.filters import ACTIVITY_LIST
-    from salesplan.customers.filters import ACCOUNT_LIST, CONTACT_LIST, LEAD_LIST
-    from salesplan.pipeline.filters import OPPORTUNITY_LIST
 
     definitions = {"account": ACCOUNT_LIST, "contact": CONTACT_LIST, "lead": LEAD_LIST,
                    "opportunity": OPPORTUNITY_LIST, "activity": ACTIVITY_LIST}

@@ -38,6 +38,7 @@ from salesplan.core.api_support import (
 )
 from salesplan.core.edge import read_json, read_json_object
 from salesplan.core.errors import NotFound
+from salesplan.core.jobs import start_job
 from salesplan.customers.models import Lead, LeadSource
 from salesplan.org.models import User
 
@@ -400,7 +401,6 @@ def refresh_attribution(request):
 
 
 def start_refresh(user):
-    from salesplan.core.jobs import start_job
 
     from .tasks import refresh_attribution as task
 

@@ -25,6 +25,7 @@ from salesplan.core.models import AuditEntry
 from salesplan.customers.models import Contact, Lead, LeadStatus, search_key
 from salesplan.imports import bulk
 from salesplan.org.models import User
+from salesplan.scoring.services import rescore_all
 
 from .models import (
     RESPONDED_STEPS,
@@ -330,7 +331,6 @@ def _mark(results: dict[int, "Outcome | str"]) -> None:
 
 
 def _rescore(lead_ids: list[int]) -> None:
-    from salesplan.scoring.services import rescore_all
 
     try:
         rescore_all(Lead.objects.filter(pk__in=lead_ids))

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from salesplan.core.registry import ALL, scope_for
-from salesplan.customers.models import Lead
+from salesplan.customers.models import Contact, Lead
 from salesplan.org.models import Role
 
 from . import access
@@ -38,7 +38,6 @@ def campaigns(user):
 def members(campaign: Campaign, user, limit: int = 200):
     """The campaign's members the user may see: leads by lead visibility (marketing sees
     every lead), contacts by contact visibility (marketing sees only its own)."""
-    from salesplan.customers.models import Contact
 
     rows = CampaignMember.objects.filter(campaign=campaign).select_related(
         "lead", "contact", "contact__account")

@@ -14,6 +14,7 @@ from salesplan.core.permissions import has_permission, require
 from salesplan.core.records import claim_version
 from salesplan.core.registry import ALL, scope_for
 from salesplan.customers.models import Contact, Lead, LeadSource, LeadStatus
+from salesplan.customers.services import convert_lead
 from salesplan.org.models import Role, User
 
 from . import access
@@ -336,7 +337,6 @@ def transition(lead: Lead, name: str, *, by, reason: str = "") -> LeadHandoff:
 def _convert(lead: Lead, by) -> None:
     if lead.status == LeadStatus.CONVERTED:
         return
-    from salesplan.customers.services import convert_lead
 
     convert_lead(lead, by=by)
 

@@ -3,10 +3,10 @@
 from django.tasks import task
 
 from salesplan.core.jobs import Progress, run_job
+from salesplan.pipeline.models import Opportunity
 
 
 def _refresh(job) -> tuple[dict, str]:
-    from salesplan.pipeline.models import Opportunity
 
     from .attribution import refresh
 

@@ -42,9 +42,10 @@ from salesplan.core.api_support import (
 )
 from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
+from salesplan.core.jobs import start_job
 from salesplan.core.listing import keyset_page
 from salesplan.core.money import MAX_AMOUNT
-from salesplan.org.models import Team
+from salesplan.org.models import Team, User
 
 from . import activity_plan, selectors, services
 from .models import AllocationMethod, Commitment, Measure, Objective, Plan
@@ -681,7 +682,6 @@ def list_resources(request, plan_id: RecordId):
 @plan_router.post("/{plan_id}/resources", response={201: ResourceOut},
                   summary="Add a person or a planned hire")
 def add_resource(request, plan_id: RecordId, payload: ResourceIn):
-    from salesplan.org.models import User
 
     from . import resources
 
@@ -788,7 +788,6 @@ def plan_evaluation(request, plan_id: RecordId, as_of: date | None = None):
 @plan_router.post("/{plan_id}/evaluate", response={202: PlanningJobOut},
                   summary="Evaluate the plan and raise alerts (a background job)")
 def evaluate_plan(request, plan_id: RecordId, as_of: date | None = None):
-    from salesplan.core.jobs import start_job
 
     from . import access
     from .tasks import run_evaluation

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from salesplan.activities.models import Activity, ActivityKind
 from salesplan.core.clock import company_today
+from salesplan.core.errors import NotFound
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.core.jobs import Progress, start_job
 from salesplan.customers.models import Account
@@ -402,7 +403,6 @@ def visible_result(run: EffortAllocationRun, user: User) -> dict:
 
 
 def get_run(plan: Plan, run_id: int) -> EffortAllocationRun:
-    from salesplan.core.errors import NotFound
 
     run = plan.effort_runs.filter(pk=run_id).first()
     if run is None:

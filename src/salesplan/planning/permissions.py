@@ -20,6 +20,7 @@ from salesplan.core.registry import (
     register_operations,
     register_scope,
 )
+from salesplan.org.selectors import managed_team_ids
 
 MANAGED, ABOVE, FOR_TEAM, RETURNABLE = "managed", "above", "for_team", "returnable"
 
@@ -37,7 +38,6 @@ def _above(user, plan) -> bool:
 
 
 def _for_team(user, team) -> bool:
-    from salesplan.org.selectors import managed_team_ids
 
     return team is not None and team.pk in managed_team_ids(user)
 

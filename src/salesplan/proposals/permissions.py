@@ -20,6 +20,7 @@ from salesplan.core.registry import (
     register_operations,
     register_scope,
 )
+from salesplan.org.selectors import managed_team_ids
 
 DEAL, LEVEL = "deal", "level"
 
@@ -29,7 +30,6 @@ def _deal(user, quote) -> bool:
 
 
 def _level(user, approval) -> bool:
-    from salesplan.org.selectors import managed_team_ids
 
     from .models import ApproverLevel
 

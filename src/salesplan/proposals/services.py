@@ -24,6 +24,9 @@ from salesplan.core.records import claim_version
 from salesplan.core.references import resolve_references
 from salesplan.pipeline import services as pipeline_services
 from salesplan.pipeline.models import Opportunity, Stage, StageKind
+from salesplan.pricing.models import PriceBook
+from salesplan.pricing.services import price_lines
+from salesplan.pricing.types import LineRequest
 
 from . import access
 from .approvals import active_rules, required_approvals
@@ -93,7 +96,6 @@ def _set_status(quote: Quote, status: str, by, **fields: Any) -> None:
 
 
 def _line_requests(lines: Sequence[dict]) -> list:
-    from salesplan.pricing.types import LineRequest
 
     return [LineRequest(product_id=line["product_id"], quantity=Decimal(line["quantity"]),
                         discount_pct=Decimal(line.get("discount_pct") or 0))
@@ -127,7 +129,6 @@ def price_version(version: QuoteVersion, lines: Sequence[dict], *, on_date: date
     """Price these lines for the version and store them with the totals, in this order.
     A line given with the `id` of one of the version's lines keeps its id; the version's
     other lines are removed. Nothing is written when the engine refuses a line."""
-    from salesplan.pricing.services import price_lines
 
     opportunity = version.quote.opportunity
     priced = price_lines(account=opportunity.account, currency=version.currency,
@@ -173,7 +174,6 @@ def line_requests_of(version: QuoteVersion) -> list[dict]:
 def resolve_terms(user, data: dict[str, Any]) -> dict[str, Any]:
     """Turn `contact_id` and `price_book_id` sent by a client into records, or field errors
     (a contact must be one the user may see)."""
-    from salesplan.pricing.models import PriceBook
 
     data = dict(data)
     if "contact_id" in data:

@@ -25,6 +25,7 @@ from ninja import Field, Query, Router, Schema, Status
 from salesplan.core.api_support import InputSchema, PageParams, RecordId, Version, VersionParam
 from salesplan.core.errors import NotFound
 from salesplan.core.jobs import start_job
+from salesplan.core.listing import keyset_page
 from salesplan.core.models import BackgroundJob
 from salesplan.core.registry import require
 from salesplan.pipeline.models import Stage
@@ -291,7 +292,6 @@ def pair_out(pair: DuplicateCandidate, records: dict) -> dict[str, Any]:
 @router.get("/duplicates", response=PairPage)
 def duplicates(request, page: Query[PageParams], record_type: DuplicateType = "contact"):
     """Likely duplicate pairs of which you may see both records, best first."""
-    from salesplan.core.listing import keyset_page
 
     found = keyset_page(selectors.visible_pairs(request.auth, record_type),
                         sort_field="-score", sort_key="-score", cursor=page.cursor,

@@ -21,8 +21,9 @@ from django.utils import timezone
 from salesplan.activities.models import Activity, ActivityKind
 from salesplan.core.clock import company_date, company_datetime
 from salesplan.customers.models import Account, Contact, Lead, LeadStatus
-from salesplan.pipeline.models import Opportunity, OpportunityChange, StageKind
-from salesplan.proposals.models import Quote
+from salesplan.pipeline.models import Opportunity, OpportunityChange, Stage, StageKind
+from salesplan.proposals.approvals import LEVEL_ORDER, active_rules
+from salesplan.proposals.models import ApproverLevel, Quote, RuleMetric
 
 from .models import QualitySettings, RecordType, RequiredField, Review
 
@@ -144,7 +145,6 @@ def stage_jumps_q() -> Q:
     """A stage change that skipped a stage forward (closing lost may come from anywhere)
     or went back to an earlier stage; spelled out as the stage pairs that qualify, so the
     database tests two columns of the change instead of joining both stages."""
-    from salesplan.pipeline.models import Stage
 
     stages = list(Stage.objects.values_list("pk", "pipeline_id", "position", "kind"))
     targets: dict[int, list[int]] = {}
@@ -277,7 +277,6 @@ def trips_q(rule) -> Q:
     """The quote lines that go past one rule of the approval matrix, as a filter: the
     same tests as the matrix's own evaluation (proposals.approvals), which lists the
     reasons on each flagged quote; a test holds the two to the same answers."""
-    from salesplan.proposals.models import RuleMetric
 
     if rule.metric == RuleMetric.DISCOUNT:
         return Q(requested_discount_pct__gt=rule.threshold_pct)
@@ -288,8 +287,6 @@ def trips_q(rule) -> Q:
 
 def approver_levels_from(level: str) -> list[str]:
     """The approver levels that cover an approval required at `level` (it or higher)."""
-    from salesplan.proposals.approvals import LEVEL_ORDER
-    from salesplan.proposals.models import ApproverLevel
 
     least = LEVEL_ORDER[ApproverLevel(level)]
     return [other for other, rank in LEVEL_ORDER.items() if rank >= least]
@@ -300,7 +297,6 @@ def discounted_beyond_policy(user, ctx: Context) -> QuerySet:
     approved, sent or accepted without every required approval given (at the level the
     rule names, or higher); or over a limit and still a draft, or still waiting for an
     approval, after the agreed number of days."""
-    from salesplan.proposals.approvals import active_rules
     from salesplan.proposals.models import (
         Approval,
         ApprovalStatus,
@@ -504,7 +500,6 @@ TERRITORY_CHECK = "territory_violation"
 def stage_ids(which: str) -> list[int]:
     """Ids of the open stages ("open") or of the stages the opportunity policy covers
     ("policy"); late stages first."""
-    from salesplan.pipeline.models import Stage
 
     stages = Stage.objects.exclude(kind=StageKind.LOST)
     if which == "open":

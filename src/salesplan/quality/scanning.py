@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from salesplan.core.jobs import start_job
+from salesplan.core.registry import require
 from salesplan.customers.models import Account, Contact, Lead
 from salesplan.engines.duplicates import Records, ScanStats, find_duplicates
 
@@ -109,7 +110,6 @@ def run_scan(record_type: str, *, scan: DuplicateScan | None = None,
 
 def start_scan(*, by, record_type: str):
     """Start a scan as a background job (managers and admins); returns the job."""
-    from salesplan.core.registry import require
 
     from .tasks import scan_duplicates
 

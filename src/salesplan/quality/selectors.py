@@ -15,12 +15,18 @@ from salesplan.core.listing import (
     Page,
     capped_count,
     keyset_page,
+    make_cursor,
     merged_keyset_page,
     read_cursor,
     sorted_not_walked,
 )
 from salesplan.core.registry import allowed
 from salesplan.org.models import Role, User
+from salesplan.org.selectors import managed_team_ids
+from salesplan.proposals.approvals import active_rules, required_approvals
+from salesplan.proposals.models import Approval, ApprovalStatus, QuoteLine
+from salesplan.territories.models import Territory
+from salesplan.territories.selectors import violations
 
 from . import checks as qc
 from .counting import latest_counts
@@ -260,7 +266,6 @@ def page_per_stage(querysets: list, stages: list[int], *, order: str, cursor: st
     stage and sorted, since a walk along a company-wide index per stage would read
     their territory's records again for each stage. Pages go forward only: an open deal
     list is worked from the top."""
-    from salesplan.core.listing import make_cursor
 
     if cursor:
         read_cursor(cursor)  # a bad cursor is refused the same way as on other lists
@@ -380,8 +385,6 @@ def _details(check: qc.Check, records: list, ctx: qc.Context) -> dict[int, str]:
 def quote_details(quotes: list) -> dict[int, str]:
     """What each flagged quote needs, in the approval matrix's own words, and where it
     stands (one query for the lines and one for the approvals of the page)."""
-    from salesplan.proposals.approvals import active_rules, required_approvals
-    from salesplan.proposals.models import Approval, ApprovalStatus, QuoteLine
 
     current = Q(pk__in=[])
     for quote in quotes:
@@ -416,8 +419,6 @@ def quote_details(quotes: list) -> dict[int, str]:
 def territory_items(user, *, limit: int = 200) -> list[dict]:
     """Accounts and open opportunities owned outside their territory (the territories
     app's own list), with names filled in."""
-    from salesplan.territories.models import Territory
-    from salesplan.territories.selectors import violations
 
     found = violations(user, limit=limit)
     territories = Territory.objects.in_bulk({v.territory_id for v in found})
@@ -464,7 +465,6 @@ def pair_records(pairs: list[DuplicateCandidate]) -> dict[tuple[str, int], objec
 def visible_snapshots(user):
     """Snapshots the user may read: a rep their own, a manager their teams' people and
     teams, admins and executives all."""
-    from salesplan.org.selectors import managed_team_ids
 
     snapshots = ScoreSnapshot.objects.all()
     if user.is_admin or user.role == Role.EXECUTIVE:

@@ -9,10 +9,19 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from salesplan.activities.services import complete_activity as complete
+from salesplan.activities.services import log_activity, update_activity
 from salesplan.core.clock import company_datetime, company_today, in_company_time
 from salesplan.core.errors import NotFound
 from salesplan.core.permissions import require
 from salesplan.core.records import claim_version
+from salesplan.customers import services as customers
+from salesplan.org.models import Company
+from salesplan.pipeline import services as pipeline
+from salesplan.pipeline.services import update_opportunity
+from salesplan.proposals import services as proposals
+from salesplan.proposals.models import QuoteStatus
+from salesplan.territories.services import fix_violation
 
 from . import checks as qc
 from .models import QualitySettings, RecordType, RequiredField, Review
@@ -61,7 +70,6 @@ def _version(data: dict) -> int | None:
 def set_close_date(opportunity, *, by, close_date: date, expected_version: int | None = None
                    ) -> str:
     """A new expected close date, today or later."""
-    from salesplan.pipeline.services import update_opportunity
 
     if close_date < company_today():
         raise ValidationError({"close_date": "Choose today or a later date."})
@@ -72,7 +80,6 @@ def set_close_date(opportunity, *, by, close_date: date, expected_version: int |
 
 def set_next_step(opportunity, *, by, next_step: str, expected_version: int | None = None
                   ) -> str:
-    from salesplan.pipeline.services import update_opportunity
 
     text = (next_step or "").strip()
     if not text:
@@ -83,7 +90,6 @@ def set_next_step(opportunity, *, by, next_step: str, expected_version: int | No
 
 
 def next_working_day(day: date) -> date:
-    from salesplan.org.models import Company
 
     weekdays = set(Company.current().working_weekdays) or {0, 1, 2, 3, 4}
     day += timedelta(days=1)
@@ -94,7 +100,6 @@ def next_working_day(day: date) -> date:
 
 def plan_follow_up(opportunity, *, by, due: date | None = None) -> str:
     """Plan a follow-up task for the deal's owner (the next working day by default)."""
-    from salesplan.activities.services import log_activity
 
     require(by, "opportunity", "change", opportunity)
     due = due or next_working_day(company_today())
@@ -117,14 +122,12 @@ def mark_reviewed(record, *, by, check_key: str, note: str = "") -> str:
 
 
 def complete_activity(activity, *, by) -> str:
-    from salesplan.activities.services import complete_activity as complete
 
     complete(activity, by=by)
     return f"{activity.subject} marked as done."
 
 
 def reschedule_activity(activity, *, by, due: date, expected_version: int | None = None) -> str:
-    from salesplan.activities.services import update_activity
 
     if due < company_today():
         raise ValidationError({"due": "Choose today or a later date."})
@@ -139,7 +142,6 @@ LEAD_TOUCH_KINDS = ("call", "email", "meeting")
 
 def log_lead_touch(lead, *, by, kind: str, subject: str = "") -> str:
     """Record the first touch of a lead (a call, e-mail or meeting that took place)."""
-    from salesplan.activities.services import log_activity
 
     require(by, "lead", "change", lead)
     if kind not in LEAD_TOUCH_KINDS:
@@ -152,8 +154,6 @@ def log_lead_touch(lead, *, by, kind: str, subject: str = "") -> str:
 
 
 def update_service(record_type: str):
-    from salesplan.customers import services as customers
-    from salesplan.pipeline import services as pipeline
 
     return {RecordType.ACCOUNT: customers.update_account,
             RecordType.CONTACT: customers.update_contact,
@@ -224,8 +224,6 @@ def submit_quote_for_approval(quote, *, by) -> str:
     """Submit a draft quote that is over a limit to the approvals the matrix asks for,
     through the quotes' own service (which checks the user may change the quote). A
     quote already sent or waiting is not submitted again: its page is where it moves on."""
-    from salesplan.proposals import services as proposals
-    from salesplan.proposals.models import QuoteStatus
 
     if quote.status != QuoteStatus.DRAFT:
         state = quote.get_status_display().lower()
@@ -238,7 +236,6 @@ def submit_quote_for_approval(quote, *, by) -> str:
 
 
 def fix_territory(*, by, kind: str, record_id: int) -> str:
-    from salesplan.territories.services import fix_violation
 
     owner = fix_violation(by=by, kind=kind, record_id=record_id)
     return f"The {kind} now belongs to {owner}."

@@ -20,6 +20,7 @@ from salesplan.core.records import posted_version
 from salesplan.core.registry import allowed, require
 from salesplan.org.models import Team, User
 from salesplan.pipeline.models import Stage
+from salesplan.reports.exporting import Column, export_table
 from salesplan.ui import charts
 
 from . import checks as qc
@@ -153,7 +154,6 @@ def territory(request):
 @login_required
 def export(request, key: str, fmt: str):
     """The check's list (up to 10,000 rows you may see) as CSV or XLSX."""
-    from salesplan.reports.exporting import Column, export_table
 
     check = _check_or_404(key)
     if fmt not in EXPORT_FORMATS:

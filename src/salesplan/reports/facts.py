@@ -36,6 +36,7 @@ from salesplan.activities.models import Activity
 from salesplan.core.clock import company_zone
 from salesplan.customers.models import Lead, LeadStatus
 from salesplan.pipeline.models import Opportunity, OpportunityChange, StageKind
+from salesplan.territories.models import AccountTerritory, TerritoryType
 
 from . import rollup
 from .models import NO_TERRITORY, ActivityFact, LeadFact, OpportunityFact
@@ -120,7 +121,6 @@ def opportunity_totals(user, filters: ReportFilters, *, basis: str, dims: tuple[
 
 
 def _territory_of_account():
-    from salesplan.territories.models import AccountTerritory, TerritoryType
 
     alignment_id, _ = rollup.active_territory_key()
     if alignment_id is None:

@@ -26,6 +26,7 @@ from salesplan.core.clock import company_zone
 from salesplan.core.models import AuditEntry
 from salesplan.customers.models import Lead, LeadStatus
 from salesplan.pipeline.models import Opportunity, OpportunityChange, Stage, StageKind
+from salesplan.territories.models import AccountTerritory, Alignment, TerritoryType
 
 from .models import (
     NO_TERRITORY,
@@ -70,7 +71,6 @@ class Context:
     def territories_of(self, account_ids: Iterable[int]) -> dict[int, int]:
         if self.alignment_id is None:
             return {}
-        from salesplan.territories.models import AccountTerritory, TerritoryType
 
         ids = sorted(set(account_ids))
         found: dict[int, int] = {}
@@ -84,7 +84,6 @@ class Context:
 
 def active_territory_key() -> tuple[int | None, str]:
     """The active alignment and a key that changes whenever its assignment is rerun."""
-    from salesplan.territories.models import Alignment
 
     alignment = Alignment.objects.filter(status=Alignment.Status.ACTIVE).values(
         "id", "assigned_version", "assigned_at").first()

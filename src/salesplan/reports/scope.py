@@ -16,8 +16,11 @@ from django.core.exceptions import ValidationError
 
 from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar, fiscal_year_of
+from salesplan.core.money import CURRENCY_CHOICES
 from salesplan.org.models import Company, Team, User
 from salesplan.org.selectors import team_subtree_ids
+from salesplan.pipeline.models import Pipeline
+from salesplan.territories.models import Territory
 
 PERIOD_KINDS = ("month", "quarter", "year")
 
@@ -157,8 +160,6 @@ def _int_param(params: Mapping[str, object], name: str) -> int | None:
 def parse_filters(params: Mapping[str, object], *, calendar: CompanyCalendar | None = None,
                   default_kind: str = "quarter") -> ReportFilters:
     """Filters from query parameters, JSON or CLI options; unknown ids name their field."""
-    from salesplan.pipeline.models import Pipeline
-    from salesplan.territories.models import Territory
 
     calendar = calendar or CompanyCalendar.current()
     period_text = str(params.get("period") or "")
@@ -190,7 +191,6 @@ def parse_filters(params: Mapping[str, object], *, calendar: CompanyCalendar | N
             raise ValidationError({"pipeline": f"No pipeline with id {pipeline_id}."})
         labels["Pipeline"] = pipeline.name
     currency = str(params.get("currency") or Company.current().default_currency).upper()
-    from salesplan.core.money import CURRENCY_CHOICES
 
     if currency not in {c for c, _ in CURRENCY_CHOICES}:
         raise ValidationError({"currency": f"Unknown currency {currency!r}."})

@@ -2,7 +2,10 @@
 
 from django.tasks import task
 
+from salesplan.activities.models import Activity
 from salesplan.core.jobs import Progress, run_job
+from salesplan.customers.models import Lead
+from salesplan.pipeline.models import Opportunity
 
 
 def _deliver(job) -> tuple[dict, str]:
@@ -26,9 +29,6 @@ def deliver_scheduled_report(job_id: int) -> dict:
 
 
 def _rebuild(job) -> tuple[dict, str]:
-    from salesplan.activities.models import Activity
-    from salesplan.customers.models import Lead
-    from salesplan.pipeline.models import Opportunity
 
     from . import rollup
 

@@ -20,6 +20,7 @@ from salesplan.core.errors import NotFound
 from salesplan.core.records import posted_version
 from salesplan.org.models import Team, User
 from salesplan.pipeline.models import Pipeline
+from salesplan.territories.models import Territory
 
 from . import services
 from .catalog import REPORTS, get_report, run_report
@@ -53,7 +54,6 @@ def _choices(user, filters: ReportFilters) -> dict:
     teams = Team.objects.all()
     if owners is not None:
         teams = teams.filter(members__in=owners).distinct()
-    from salesplan.territories.models import Territory
 
     from .rollup import active_territory_key
 

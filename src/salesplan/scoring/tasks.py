@@ -3,10 +3,10 @@
 from django.tasks import task
 
 from salesplan.core.jobs import Progress, run_job
+from salesplan.customers.models import Lead
 
 
 def _rescore(job) -> tuple[dict, str]:
-    from salesplan.customers.models import Lead
 
     from .services import rescore_all
 
@@ -24,7 +24,6 @@ def run_rescore(job_id: int) -> dict:
 
 
 def _train(job) -> tuple[dict, str]:
-    from salesplan.customers.models import Lead
 
     from .models import ModelStatus
     from .services import rescore_all, train_model

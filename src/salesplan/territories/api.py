@@ -39,10 +39,11 @@ from salesplan.core.api_support import (
     get_record,
 )
 from salesplan.core.errors import NotFound
-from salesplan.core.listing import keyset_page
+from salesplan.core.listing import capped_count, keyset_page
 from salesplan.core.models import BackgroundJob
 from salesplan.core.registry import allowed, require
 from salesplan.customers.models import Account
+from salesplan.engines.territory_rules import validate_rule
 from salesplan.org.models import User
 
 from . import goals, services
@@ -545,8 +546,6 @@ def preview_rule(request, payload: TerritoryRuleIn):
     the rule first, so a bad rule answers with the field that is wrong)."""
     from django.core.exceptions import ValidationError
 
-    from salesplan.core.listing import capped_count
-    from salesplan.engines.territory_rules import validate_rule
 
     services.require_view(request.auth)
     conditions = _conditions(payload.conditions)

@@ -19,9 +19,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Sum
 
+from salesplan.activities.models import Activity, ActivityKind
 from salesplan.core import audit
 from salesplan.core.clock import company_today
 from salesplan.core.money import minor_units, quantize
+from salesplan.core.registry import require
 from salesplan.org.models import Company
 from salesplan.pipeline.models import Opportunity, StageKind
 
@@ -148,7 +150,6 @@ def _basis(territory: Territory, formula: str, period_start: date, period_end: d
 def _capacity_conversion(ids: set[int], bookings: Decimal, prior_start: date, prior_end: date,
                          period_start: date, period_end: date,
                          calls_per_day: int) -> tuple[Decimal, str]:
-    from salesplan.activities.models import Activity, ActivityKind
 
     members = current_members().filter(territory_id__in=ids).values("user_id").distinct().count()
     capacity = members * selling_days(period_start, period_end) * calls_per_day
@@ -288,7 +289,6 @@ def set_goals(parent: Territory, *, by, period_start: date, period_end: date, fo
               mix: dict[str, Decimal] | None = None,
               calls_per_day: int = 6) -> list[TerritoryGoal]:
     """Save the parent's goal and its children's (adding up exactly) for the period."""
-    from salesplan.core.registry import require
 
     require(by, "territory", "set_goals", parent)
     currency = Company.current().default_currency

@@ -3,10 +3,10 @@
 from django.tasks import task
 
 from salesplan.core.jobs import Progress, run_job
+from salesplan.customers.models import Account
 
 
 def _assign_all(job) -> tuple[dict, str]:
-    from salesplan.customers.models import Account
 
     from .assignment import run_full_assignment
     from .models import Alignment

@@ -5,6 +5,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from salesplan.core.fiscal import CompanyCalendar
 from salesplan.pipeline.models import Pipeline, Stage, StageKind
 from salesplan.ui import charts
 
@@ -112,7 +113,6 @@ def pipeline_report(user, filters: ReportFilters, by: str = "stage",
 def bookings_report(user, filters: ReportFilters, by: str = "owner",
                     naive: bool = False) -> ReportResult:
     """Won deals closing in the period against the previous period and last year."""
-    from salesplan.core.fiscal import CompanyCalendar
 
     by = by or "owner"
     calendar = CompanyCalendar.current()
@@ -200,7 +200,6 @@ def _win_values(name: str, won: Totals, lost: Totals) -> list:
 
 def deal_size_report(user, filters: ReportFilters, by: str = "owner",
                      naive: bool = False) -> ReportResult:
-    from salesplan.core.fiscal import CompanyCalendar
 
     by = by or "owner"
     previous = previous_period(filters.period, CompanyCalendar.current())
@@ -354,7 +353,6 @@ ACTIVITY_KINDS = ("call", "meeting", "email", "task", "note")
 def activities_report(user, filters: ReportFilters, by: str = "owner",
                       naive: bool = False) -> ReportResult:
     """Done activities per rep by type, with open (not done) ones for comparison."""
-    from salesplan.core.fiscal import CompanyCalendar
 
     by = "owner" if by not in ("owner", "team") else by
     counts = activity_counts(user, filters, dims=("owner", "kind", "done"), done=None,

@@ -11,6 +11,7 @@ from salesplan.activities import selectors, services
 from salesplan.activities.filters import ACTIVITY_LIST
 from salesplan.activities.forms import ActivityForm, QuickLogForm
 from salesplan.activities.models import Activity
+from salesplan.core.audit import history_for
 from salesplan.customers.models import Account, Contact, Lead
 from salesplan.pipeline.models import Opportunity
 from salesplan.ui.forms import add_service_errors
@@ -33,7 +34,6 @@ def activity_list(request):
 def activity_detail(request, pk):
     activity = visible_or_404(Activity, request.user, pk, related=(
         "owner", "account", "contact", "opportunity", "lead"))
-    from salesplan.core.audit import history_for
 
     return render(request, "activities/activity_detail.html", {
         "object": activity, **record_actions(request.user, "activity", activity),

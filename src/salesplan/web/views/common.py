@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
+from salesplan.activities.forms import QuickLogForm
+from salesplan.activities.selectors import timeline
 from salesplan.core.audit import history_for
 from salesplan.core.permissions import has_permission
 from salesplan.ui.pages import record_actions, require_or_403, visible_or_404
@@ -19,8 +21,6 @@ from salesplan.web.panels import record_panels
 
 
 def detail_context(request, resource: str, obj) -> dict:
-    from salesplan.activities.forms import QuickLogForm
-    from salesplan.activities.selectors import timeline
 
     return {
         "object": obj, **record_actions(request.user, resource, obj),

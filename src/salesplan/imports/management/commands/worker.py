@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from salesplan.core.celery_app import app
+
 
 class Command(BaseCommand):
     help = "Run a worker that executes background jobs (imports, exports, optimisations)."
@@ -22,7 +24,6 @@ class Command(BaseCommand):
         if not settings.TASK_BROKER_URL:
             raise CommandError("Set SALESPLAN_TASK_BROKER (redis://… or amqp://…); without a "
                                "broker, jobs run inline in the web process and need no worker.")
-        from salesplan.core.celery_app import app
 
         app.conf.broker_url = settings.TASK_BROKER_URL
         # Forked pool processes must open their own database connections.
