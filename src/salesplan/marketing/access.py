@@ -33,5 +33,9 @@ def require_view_results(user) -> None:
     require(user, "campaign_results", "view")
 
 
+def require_set_capacity(user) -> None:
+    require(user, "rep_capacity", "change")
+
+
 def require_work_queue(user) -> None:
     require(user, "lead_queue", "view")

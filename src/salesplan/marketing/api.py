@@ -37,7 +37,7 @@ from salesplan.core.api_support import (
     problem,
 )
 from salesplan.core.edge import read_json, read_json_object
-from salesplan.core.errors import NotFound
+from salesplan.core.errors import NotFound, VersionRequired
 from salesplan.core.jobs import start_job
 from salesplan.customers.models import Lead, LeadSource
 from salesplan.org.models import User
@@ -51,6 +51,7 @@ from .models import (
     Channel,
     LeadHandoff,
     MarketingPolicy,
+    RepCapacity,
     Response,
     RoutingMethod,
 )
@@ -626,3 +627,48 @@ def put_policy(request, payload: PolicyIO):
     data = payload.model_dump()
     version = data.pop("version")
     return services.update_policy(by=request.user, expected_version=version, **data)
+
+
+class RepCapacityOut(Schema):
+    user_id: int
+    name: str
+    team: str | None
+    max_open_leads: int = Field(description="Most open leads routing gives this rep.")
+    own_limit: bool = Field(description="False: the policy's default applies.")
+    version: int | None = Field(description="Send it back to change or clear an own limit.")
+    open_leads: int = Field(description="Open leads the rep holds now.")
+
+
+class RepCapacityIn(InputSchema):
+    max_open_leads: int | None = Field(
+        ..., ge=0, le=100_000, description="The rep's own limit; null: the policy's default.")
+    version: Version | None = Field(
+        None, description="The version read; needed when the rep already has a limit.")
+
+
+def _capacity_out(row: selectors.CapacityRow) -> dict:
+    return {"user_id": row.user.pk, "name": full_name(row.user),
+            "team": row.user.team.name if row.user.team is not None else None,
+            "max_open_leads": row.max_open_leads, "own_limit": row.own_limit,
+            "version": row.version, "open_leads": row.open_leads}
+
+
+@router.get("/capacity", response=list[RepCapacityOut])
+def list_capacity(request):
+    """Each rep you answer for, with the open leads routing may give them and holds now."""
+    return [_capacity_out(row) for row in selectors.capacity_rows(request.user)]
+
+
+@router.put("/capacity/{int:user_id}", response=RepCapacityOut)
+def put_capacity(request, user_id: int, payload: RepCapacityIn):
+    """Set a rep's own limit of open leads, or clear it (null) to use the policy's."""
+    rep = selectors.capacity_people(request.user).filter(pk=user_id).first()
+    if rep is None:
+        raise NotFound(f"No rep with id {user_id}.")
+    if payload.version is None and RepCapacity.objects.filter(user=rep).exists():
+        access.require_set_capacity(request.user)  # who may not act is told that first
+        raise VersionRequired("version")  # replacing a limit someone may have just set
+    services.set_capacity(rep, by=request.user, max_open_leads=payload.max_open_leads,
+                          expected_version=payload.version)
+    row = next(r for r in selectors.capacity_rows(request.user) if r.user.pk == rep.pk)
+    return _capacity_out(row)

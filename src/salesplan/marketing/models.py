@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from salesplan.core.models import VersionedModel
+from salesplan.core.models import Versioned, VersionedModel
 from salesplan.core.money import AmountField, CurrencyField
 
 
@@ -48,7 +48,7 @@ class MarketingPolicy(VersionedModel):
         return policy if policy is not None else cls.objects.create()
 
 
-class RepCapacity(models.Model):
+class RepCapacity(Versioned):
     """A rep's own limit of open leads (overrides the policy's default)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,

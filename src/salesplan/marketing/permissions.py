@@ -40,6 +40,12 @@ register("lead_handoff", "view", {ADMIN: ALL, MANAGER: VISIBLE, REP: VISIBLE, MA
 register("lead_handoff", "move", {ADMIN: ALL, MANAGER: VISIBLE, REP: VISIBLE},
          doc="move this lead's handoff")
 register("lead_handoff", "requalify", MARKETERS, doc="send a recycled lead back to sales")
+# How many open leads routing gives a rep: read by whoever plans the routing, set by the
+# rep's manager (for the people of their teams, checked in the service) or an admin.
+register("rep_capacity", "view", {ADMIN: ALL, MANAGER: ALL, MARKETING: ALL, EXECUTIVE: ALL},
+         doc="see reps' lead capacity")
+register("rep_capacity", "change", {ADMIN: ALL, MANAGER: ALL},
+         doc="set a rep's lead capacity (managers: their teams' reps)")
 
 register_operations("""
 GET    /marketing/campaigns                    campaign.view
@@ -70,4 +76,6 @@ GET    /marketing/sla                          lead.view
 GET    /marketing/feedback                     campaign_results.view
 GET    /marketing/policy                       campaign.view
 PUT    /marketing/policy                       campaign.manage
+GET    /marketing/capacity                     rep_capacity.view
+PUT    /marketing/capacity/{user_id}           rep_capacity.change
 """)

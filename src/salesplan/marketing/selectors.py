@@ -10,9 +10,9 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from salesplan.core.registry import ALL, scope_for
+from salesplan.core.registry import ALL, require, scope_for
 from salesplan.customers.models import Contact, Lead
-from salesplan.org.models import Role
+from salesplan.org.models import Role, User
 
 from . import access
 from .models import (
@@ -22,8 +22,11 @@ from .models import (
     CaptureForm,
     LeadEvent,
     LeadHandoff,
+    MarketingPolicy,
+    RepCapacity,
     Stage,
 )
+from .routing import open_lead_counts
 from .sla import first_touch_subquery
 
 
@@ -236,3 +239,38 @@ def dashboard_card(user) -> dict | None:
                 "url": reverse("web:marketing:feedback")}
     return None
 
+
+
+# --- lead capacity ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CapacityRow:
+    """A rep's limit of open leads: their own, or the policy's default, and what they hold."""
+
+    user: User
+    max_open_leads: int
+    own_limit: bool
+    version: int | None
+    open_leads: int
+
+
+def capacity_people(user):
+    """The active reps whose lead capacity the user reads and may set: a manager's teams,
+    everyone for an admin (and, read-only, for marketing and the executive)."""
+    people = User.objects.filter(role=Role.REP, is_active=True)
+    ids = user.visible_owner_ids
+    return people if ids is None else people.filter(pk__in=ids)
+
+
+def capacity_rows(user) -> list[CapacityRow]:
+    require(user, "rep_capacity", "view")
+    people = list(capacity_people(user).select_related("team").order_by("last_name",
+                                                                        "first_name", "id"))
+    ids = [p.pk for p in people]
+    default = MarketingPolicy.current().default_capacity
+    own = {c.user_id: c for c in RepCapacity.objects.filter(user_id__in=ids)}
+    counts = open_lead_counts(ids)
+    return [CapacityRow(user=p, max_open_leads=own[p.pk].max_open_leads if p.pk in own
+                        else default, own_limit=p.pk in own,
+                        version=own[p.pk].version if p.pk in own else None,
+                        open_leads=counts[p.pk]) for p in people]

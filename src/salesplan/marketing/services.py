@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from salesplan.core.audit import record_changes
+from salesplan.core.errors import NotFound
 from salesplan.core.money import MAX_AMOUNT, quantize
 from salesplan.core.permissions import has_permission, require
 from salesplan.core.records import claim_version
@@ -17,7 +18,7 @@ from salesplan.customers.models import Contact, Lead, LeadSource, LeadStatus
 from salesplan.customers.services import convert_lead
 from salesplan.org.models import Role, User
 
-from . import access
+from . import access, selectors
 from .models import (
     OPEN_STAGES,
     RESPONDED_STEPS,
@@ -247,18 +248,29 @@ def update_policy(*, by, sla_hours: int | None = None, routing_method: str | Non
 
 
 @transaction.atomic
-def set_capacity(user: User, *, by, max_open_leads: int | None) -> None:
+@transaction.atomic
+def set_capacity(user: User, *, by, max_open_leads: int | None,
+                 expected_version: int | None = None) -> RepCapacity | None:
     """A rep's own lead capacity (None: back to the policy default); managers set it for
-    their teams, admins for anyone."""
-    if not (by.is_admin or (by.role == Role.MANAGER and by.visible_owner_ids is not None
-                            and user.pk in by.visible_owner_ids)):
-        raise PermissionDenied("Only the rep's manager or an admin sets lead capacity.")
+    the people of their teams, admins for anyone. Replacing or clearing a limit someone
+    set needs the version read (a first limit has none); returns the limit, or None."""
+    require(by, "rep_capacity", "change")
+    if not selectors.capacity_people(by).filter(pk=user.pk).exists():
+        raise NotFound(f"No rep with id {user.pk}.", model=User, pk=user.pk)
+    if max_open_leads is not None and not 0 <= max_open_leads <= 100_000:
+        raise ValidationError({"max_open_leads": "Enter a whole number from 0 to 100,000."})
+    current = RepCapacity.objects.filter(user=user).first()
+    if current is not None:
+        claim_version(current, expected_version)
     if max_open_leads is None:
-        RepCapacity.objects.filter(user=user).delete()
-        return
-    if max_open_leads < 0:
-        raise ValidationError({"max_open_leads": "Enter zero or more."})
-    RepCapacity.objects.update_or_create(user=user, defaults={"max_open_leads": max_open_leads})
+        if current is not None:
+            current.delete()
+        return None
+    if current is None:
+        return RepCapacity.objects.create(user=user, max_open_leads=max_open_leads)
+    current.max_open_leads = max_open_leads
+    current.save(update_fields=["max_open_leads"])
+    return current
 
 
 # --- handoff -----------------------------------------------------------------------------
