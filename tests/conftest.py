@@ -56,6 +56,29 @@ class Org:
 
 
 @pytest.fixture(autouse=True)
+def seeded_by_migrations(request):
+    """Each database test starts with what the migrations seed (the default pipelines and
+    approval matrix). A transactional test ends by flushing every table, which would
+    leave the tests after it on the same worker without them, depending on the order."""
+    uses_database = request.node.get_closest_marker("django_db") is not None or {
+        "db", "transactional_db"} & set(request.fixturenames)
+    if not uses_database:
+        yield
+        return
+    from importlib import import_module
+
+    from django.apps import apps
+
+    request.getfixturevalue("django_db_setup")  # the test database, never the real one
+    with request.getfixturevalue("django_db_blocker").unblock():
+        import_module("salesplan.pipeline.migrations.0002_default_pipelines").create_pipelines(
+            apps, None)
+        import_module("salesplan.proposals.migrations.0002_default_approval_matrix"
+                      ).create_rules(apps, None)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache: ids are reused between tests, so cached
     visibility or login-failure counts from one test must not leak into the next."""
