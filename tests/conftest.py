@@ -36,6 +36,11 @@ def clock_at_hour():
         yield
 
 
+# The schema fuzz runs only when asked for (CI's own step sets SALESPLAN_FUZZ=1): left
+# out of collection otherwise, so no other run reports it as skipped.
+collect_ignore = [] if os.environ.get("SALESPLAN_FUZZ") else ["api/test_schema_fuzz.py"]
+
+
 @dataclass
 class Org:
     """Two sibling teams under one region, so cross-team access can be tested."""
