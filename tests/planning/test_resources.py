@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from salesplan.org.models import Company, Holiday
 from salesplan.planning import resources
 from salesplan.planning.activity_plan import activity_plan
-from salesplan.planning.models import Level, PlanResource
+from salesplan.planning.models import Leave, Level, PlanResource
 
 
 def test_selling_days_hours_and_calls_count_holidays_leave_and_ramp(org, west_plan):
@@ -95,3 +95,25 @@ def test_api_and_page(org, west_plan, api_as, client):
     page = client.get(f"/plans/{west_plan.pk}/resources/")
     assert page.status_code == 200 and b"Customer visits" not in page.content
     assert b"Selling time by month" in page.content
+
+
+def test_a_seat_is_removed_with_the_plans_version(org, west_plan, api_as):
+    manager = api_as(org.west_manager)
+    seat = resources.add_resource(west_plan, by=org.west_manager, user=org.west_rep)
+    resources.add_leave(seat, by=org.west_manager, start=date(2026, 1, 5), end=date(2026, 1, 9))
+    url = f"/plans/{west_plan.pk}/resources/{seat.pk}"
+    read = manager.get(f"/plans/{west_plan.pk}").data["version"]
+    assert manager.delete(url).status_code == 428  # no version: nothing removed
+    assert api_as(org.west_rep).delete(f"{url}?version={read}").status_code == 403
+    assert api_as(org.east_manager).delete(f"{url}?version={read}").status_code == 404
+    # Someone renamed the plan since it was read: the removal is a conflict.
+    renamed = manager.patch(f"/plans/{west_plan.pk}", {"name": "West 2026", "version": read})
+    assert renamed.status_code == 200, renamed.data
+    assert manager.delete(f"{url}?version={read}").status_code == 409
+    assert PlanResource.objects.filter(pk=seat.pk).exists()
+    read = renamed.data["version"]
+    assert manager.delete(f"{url}?version={read}").status_code == 204
+    assert not PlanResource.objects.filter(pk=seat.pk).exists()
+    assert not Leave.objects.filter(resource_id=seat.pk).exists()
+    assert manager.get(f"/plans/{west_plan.pk}/resources").data == []
+    assert manager.delete(f"{url}?version={read + 1}").status_code == 404

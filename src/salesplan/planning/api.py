@@ -695,6 +695,21 @@ def add_resource(request, plan_id: RecordId, payload: ResourceIn):
                                               team=_team(request.user, team_id), **data))
 
 
+@plan_router.delete("/{plan_id}/resources/{resource_id}", response={204: None},
+                    summary="Remove a seat from the plan")
+def remove_resource(request, plan_id: RecordId, resource_id: RecordId, version: VersionParam):
+    """Take a person or a planned hire out of the plan (with their leave); send the
+    plan's version."""
+    from . import resources
+
+    plan = selectors.get_plan(request.user, plan_id)
+    resource = plan.resources.filter(pk=resource_id).first()
+    if resource is None:
+        raise NotFound(f"Plan {plan.pk} has no seat {resource_id}.")
+    resources.remove_resource(resource, by=request.user, expected_version=version)
+    return Status(204, None)
+
+
 @plan_router.post("/{plan_id}/resources/{resource_id}/leave", response={201: dict},
                   summary="Add leave to a seat")
 def add_leave(request, plan_id: RecordId, resource_id: RecordId, payload: LeaveIn):

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from salesplan.core.audit import record_created
 from salesplan.core.fiscal import CompanyCalendar, FiscalPeriod
+from salesplan.core.records import claim_version
 from salesplan.org.models import Role, Team, User
 
 from . import access, scope
@@ -85,8 +86,14 @@ def add_resource(plan: Plan, *, by: User, user: User | None = None, name: str = 
     return resource
 
 
-def remove_resource(resource: PlanResource, *, by: User) -> None:
-    _changeable(resource.plan, by)
+@transaction.atomic
+def remove_resource(resource: PlanResource, *, by: User,
+                    expected_version: int | None = None) -> None:
+    """Take a seat (a person or a planned hire) out of the plan, with its leave; the
+    plan's version guards it, as every other change to the plan."""
+    plan = resource.plan
+    _changeable(plan, by)
+    claim_version(plan, expected_version)
     resource.delete()
 
 
