@@ -4,6 +4,7 @@ dashboard card."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.db.models.functions import Coalesce
@@ -28,6 +29,9 @@ from .models import (
 )
 from .routing import open_lead_counts
 from .sla import first_touch_subquery
+
+if TYPE_CHECKING:
+    from .attribution import CampaignResult
 
 
 def campaigns(user):
@@ -274,3 +278,74 @@ def capacity_rows(user) -> list[CapacityRow]:
                         else default, own_limit=p.pk in own,
                         version=own[p.pk].version if p.pk in own else None,
                         open_leads=counts[p.pk]) for p in people]
+
+
+# --- marketing's home page ----------------------------------------------------------------
+
+
+def form_submissions(user, *, days: int = 30, latest: int = 5) -> dict:
+    """Web-form submissions received in the last `days` days, per form (with its
+    campaign): received, new leads, waiting, failed; and the `latest` few. Two queries,
+    whatever the number of submissions."""
+    from .models import CaptureSubmission
+
+    access.require_manage(user)
+    since = timezone.now() - timedelta(days=days)
+    recent = CaptureSubmission.objects.filter(received_at__gte=since)
+    per_form = list(recent.order_by().values(
+        "form_id", "form__name", "form__campaign_id", "form__campaign__name").annotate(
+        received=Count("id"),
+        new_leads=Count("id", filter=Q(outcome=CaptureSubmission.Outcome.CREATED)),
+        waiting=Count("id", filter=Q(status=CaptureSubmission.Status.PENDING)),
+        failed=Count("id", filter=Q(status=CaptureSubmission.Status.FAILED)))
+        .order_by("-received", "form__name", "form_id"))
+    return {"days": days, "forms": per_form,
+            "total": sum(row["received"] for row in per_form),
+            "latest": list(recent.select_related("form", "lead").order_by("-id")[:latest])}
+
+
+def sla_misses(user, *, limit: int = 10) -> dict:
+    """Routed leads the user sees whose first-touch deadline has passed with no touch by
+    their owner (still open, not waiting in the queue): the most overdue `limit` and
+    how many. Two queries, whatever the number of leads."""
+    missed = (visible_handoffs(user)
+              .filter(stage__in=OPEN_STAGES, queued=False, routed_at__isnull=False,
+                      first_touch_at__isnull=True, sla_due_at__lt=timezone.now())
+              .annotate(touch=first_touch_subquery()).filter(touch__isnull=True))
+    return {"count": missed.count(),
+            "oldest": list(missed.select_related("lead", "lead__owner", "campaign")
+                           .order_by("sla_due_at", "lead_id")[:limit])}
+
+
+@dataclass
+class CampaignOutcome:
+    """A campaign's leads (those that came in through it), and its attributed open and
+    won opportunities and won revenue, under the named attribution model."""
+
+    result: "CampaignResult"
+    leads: int
+
+    @property
+    def campaign(self) -> Campaign:
+        return self.result.campaign
+
+    @property
+    def opportunities(self) -> int:
+        return self.result.open_count + self.result.won_count
+
+
+def campaign_outcomes(user, *, model: str = "linear", limit: int = 10) -> dict:
+    """The latest `limit` campaigns (by start date) with their leads, opportunities and
+    won revenue, attributed under `model` (named in the result). A fixed number of
+    queries: the attribution is read from its summary table."""
+    from .attribution import MODELS, report
+
+    access.require_view_results(user)
+    shown = list(campaigns(user).order_by(F("start_date").desc(nulls_last=True), "name",
+                                          "id")[:limit])
+    leads = dict(LeadHandoff.objects.filter(campaign__in=shown).order_by()
+                 .values_list("campaign_id").annotate(n=Count("pk")))
+    return {"model": model, "model_label": MODELS[model],
+            "refreshed_at": MarketingPolicy.current().attribution_refreshed_at,
+            "campaigns": [CampaignOutcome(r, leads.get(r.campaign.pk, 0))
+                          for r in report(model, shown)]}

@@ -129,3 +129,9 @@ def trailing_window(plan: Plan, calendar: CompanyCalendar) -> tuple[date, date]:
         return first.replace(year=first.year - 1), end
     except ValueError:  # 29 February: a year earlier the window starts on 1 March
         return date(first.year - 1, 3, 1), end
+
+
+def won_bookings_of(user, start: date, end: date) -> QuerySet:
+    """Won opportunities the user sees, in any currency, closing between the two days."""
+    return Opportunity.objects.visible_to(user).filter(
+        status=StageKind.WON, close_date__gte=start, close_date__lte=end)

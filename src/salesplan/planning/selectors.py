@@ -11,7 +11,7 @@ from django.db.models.functions import TruncMonth
 
 from salesplan.core.errors import NotFound
 from salesplan.core.fiscal import CompanyCalendar
-from salesplan.org.models import User
+from salesplan.org.models import Team, User
 from salesplan.org.selectors import team_subtree_ids
 from salesplan.pipeline.models import Opportunity, StageKind
 
@@ -386,3 +386,89 @@ class _ActualsByOwner:
             for _, month, amount in self._grouped(opportunities, "currency"):
                 totals[month] += amount
         return totals
+
+
+# --- Pacing of the current quarter (the executive's home page) -----------------------------
+
+
+@dataclass
+class Pacing:
+    """A plan's bookings target for the current fiscal quarter against what is booked:
+    `expected` is the target pro rata of the selling days gone by (the pace), `gap` what
+    is booked beyond it (negative: behind)."""
+
+    plan: Plan
+    quarter: int
+    currency: str
+    target: Decimal
+    expected: Decimal
+    actual: Decimal
+
+    @property
+    def gap(self) -> Decimal:
+        return self.actual - self.expected
+
+    @property
+    def attainment(self) -> Decimal | None:
+        """Booked as a percentage of the whole quarter's target."""
+        if not self.target:
+            return None
+        return (100 * self.actual / self.target).quantize(Decimal("0.1"))
+
+
+PACED_STATUSES = ("approved", "active")
+
+
+def pacing(user: User, *, as_of: date, limit: int = 5) -> list[Pacing]:
+    """The current fiscal quarter's pace of the approved or active plans of this fiscal
+    year the user sees (company plan first, then by team name; at most `limit`): each
+    plan's top bookings objective against the won deals the user sees in the plan's
+    scope. A fixed number of queries, whatever the number of deals or plans shown."""
+    calendar = CompanyCalendar.current()
+    fiscal_year = calendar.year_of(as_of)
+    quarter = next(q for q in calendar.quarters(fiscal_year) if q.contains(as_of))
+    months = calendar.months(fiscal_year)[(quarter.number - 1) * 3:quarter.number * 3]
+    plans = list(access.visible_plans(user).filter(
+        fiscal_year=fiscal_year, status__in=PACED_STATUSES)
+        .order_by(F("team__name").asc(nulls_first=True), "name", "id")[:limit])
+    tops = dict(Objective.objects.filter(
+        plan__in=plans, parent__isnull=True, level=Level.COMPANY, measure=Measure.BOOKINGS)
+        .values_list("plan_id", "id"))
+    targets: dict[tuple[int, int], Decimal] = {
+        (oid, month): amount for oid, month, amount in MonthlyTarget.objects.filter(
+            objective_id__in=tops.values(), month__in=[m.number for m in months])
+        .values_list("objective_id", "month", "target")}
+    won = (scope.won_bookings_of(user, quarter.start, min(quarter.end, as_of))
+           .order_by().values("owner__team_id", "currency").annotate(s=Sum("amount"))
+           .values_list("owner__team_id", "currency", "s"))
+    booked: dict[tuple[int | None, str], Decimal] = {
+        (team, currency): Decimal(amount or 0) for team, currency, amount in won}
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for team_id, parent_id in Team.objects.values_list("id", "parent_id"):
+        children[parent_id].append(team_id)
+    result = []
+    for plan in plans:
+        objective = tops.get(plan.pk)
+        if objective is None:
+            continue
+        target = sum((targets.get((objective, m.number), ZERO) for m in months), ZERO)
+        expected = sum((targets.get((objective, m.number), ZERO)
+                        * _elapsed_share(calendar, m.start, m.end, as_of) for m in months),
+                       ZERO)
+        teams = None if plan.team_id is None else _subtree(children, plan.team_id)
+        actual = sum((amount for (team, currency), amount in booked.items()
+                      if currency == plan.currency and (teams is None or team in teams)),
+                     ZERO)
+        result.append(Pacing(plan, quarter.number, plan.currency, target,
+                             expected.quantize(CENT, ROUND_HALF_EVEN),
+                             actual.quantize(CENT, ROUND_HALF_EVEN)))
+    return result
+
+
+def _subtree(children: dict[int | None, list[int]], root: int) -> set[int]:
+    found, stack = set(), [root]
+    while stack:
+        current = stack.pop()
+        found.add(current)
+        stack.extend(children[current])
+    return found

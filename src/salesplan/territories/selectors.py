@@ -250,3 +250,14 @@ def what_if(draft: Alignment, base: Alignment | None = None, *, sample_size: int
             raise ValidationError({"alignment": f"The assignment of {alignment.name} is out of "
                                                 "date; run it before comparing."})
     return compare(draft, base, sample_size=sample_size)
+
+
+def pending_exceptions(user, *, limit: int = 10) -> tuple[list[BoundaryException], int]:
+    """Boundary exceptions still waiting for a decision, of the reps whose records the
+    user sees (everyone's for admins and executives): the oldest `limit` and how many."""
+    rows = BoundaryException.objects.filter(status=BoundaryException.Status.REQUESTED)
+    ids = user.visible_owner_ids
+    if ids is not None:
+        rows = rows.filter(rep_id__in=ids)
+    oldest = list(rows.select_related("rep", "account").order_by("created_at", "id")[:limit])
+    return oldest, rows.count()
