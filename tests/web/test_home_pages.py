@@ -11,6 +11,14 @@ from django.test.utils import CaptureQueriesContext
 
 from salesplan.core.clock import company_today
 from salesplan.pipeline.models import Pipeline
+from salesplan.planning.models import (
+    Level,
+    Measure,
+    MonthlyTarget,
+    Objective,
+    Plan,
+    PlanStatus,
+)
 
 from ..factories import make_account, make_opportunity
 from ..territories.conftest import build_map
@@ -142,6 +150,22 @@ def test_executive_sees_plan_pacing(login, org, who):
     assert pace.gap == data.booked - data.expected
     html = response.content.decode()
     assert ">Plan pacing</h2>" in html and "USD 60,000.00" in html
+
+
+def test_a_team_plan_paces_on_its_team_bookings(login, org):
+    data = build_company(org)
+    west = Plan.objects.create(name="West plan", fiscal_year=data.plan.fiscal_year,
+                               team=org.west, owner=org.west_manager, currency="USD",
+                               status=PlanStatus.APPROVED)
+    top = Objective.objects.create(plan=west, measure=Measure.BOOKINGS, level=Level.TEAM,
+                                   team=org.west)
+    for target in MonthlyTarget.objects.filter(objective__plan=data.plan):
+        MonthlyTarget.objects.create(objective=top, month=target.month,
+                                     target=target.target / 2)
+    paces = {p.plan.name: p for p in _home(login, org.executive).context["pacing"]}
+    assert paces["West plan"].target == data.quarter_target / 2
+    assert paces["West plan"].actual == D("4000.00")  # the West rep's win, not East's
+    assert paces["Company plan"].actual == data.booked
 
 
 def test_executive_forecast_stands_beside_its_baseline(login, org):

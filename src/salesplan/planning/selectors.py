@@ -431,12 +431,17 @@ def pacing(user: User, *, as_of: date, limit: int = 5) -> list[Pacing]:
     plans = list(access.visible_plans(user).filter(
         fiscal_year=fiscal_year, status__in=PACED_STATUSES)
         .order_by(F("team__name").asc(nulls_first=True), "name", "id")[:limit])
-    tops = dict(Objective.objects.filter(
-        plan__in=plans, parent__isnull=True, level=Level.COMPANY, measure=Measure.BOOKINGS)
-        .values_list("plan_id", "id"))
+    # A plan's top bookings objective: the company's, or its team's (with the team).
+    tops: dict[int, tuple[int, int | None]] = {}
+    for plan_id, oid, level, team_id in Objective.objects.filter(
+            plan__in=plans, parent__isnull=True, level__in=(Level.COMPANY, Level.TEAM),
+            measure=Measure.BOOKINGS).order_by("-id").values_list(
+            "plan_id", "id", "level", "team_id"):
+        tops[plan_id] = (oid, team_id if level == Level.TEAM else None)
     targets: dict[tuple[int, int], Decimal] = {
         (oid, month): amount for oid, month, amount in MonthlyTarget.objects.filter(
-            objective_id__in=tops.values(), month__in=[m.number for m in months])
+            objective_id__in=[oid for oid, _ in tops.values()],
+            month__in=[m.number for m in months])
         .values_list("objective_id", "month", "target")}
     won = (scope.won_bookings_of(user, quarter.start, min(quarter.end, as_of))
            .order_by().values("owner__team_id", "currency").annotate(s=Sum("amount"))
@@ -448,14 +453,15 @@ def pacing(user: User, *, as_of: date, limit: int = 5) -> list[Pacing]:
         children[parent_id].append(team_id)
     result = []
     for plan in plans:
-        objective = tops.get(plan.pk)
-        if objective is None:
+        if plan.pk not in tops:
             continue
+        objective, objective_team = tops[plan.pk]
+        scope_team = objective_team or plan.team_id
         target = sum((targets.get((objective, m.number), ZERO) for m in months), ZERO)
         expected = sum((targets.get((objective, m.number), ZERO)
                         * _elapsed_share(calendar, m.start, m.end, as_of) for m in months),
                        ZERO)
-        teams = None if plan.team_id is None else _subtree(children, plan.team_id)
+        teams = None if scope_team is None else _subtree(children, scope_team)
         actual = sum((amount for (team, currency), amount in booked.items()
                       if currency == plan.currency and (teams is None or team in teams)),
                      ZERO)
