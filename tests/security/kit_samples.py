@@ -20,6 +20,7 @@ from typing import Any
 from django.db import models
 
 from salesplan.pricing import services as pricing
+from salesplan.proposals import settings_services as quote_settings
 from salesplan.scoring import services as scoring
 
 _seq = count(1)
@@ -77,6 +78,12 @@ def _scoring_rule(org, owner):
         "points": 5})
 
 
+def _approval_rule(org, owner):
+    return quote_settings.create_rule(by=org.admin, data={
+        "name": f"Matrix step {next(_seq)}", "metric": "discount", "threshold_pct": D(40),
+        "approver": "director", "step": 3})
+
+
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("/pricing", "family"): Sample(
         _family, lambda org, obj: {"name": f"New family {next(_seq)}"},
@@ -104,4 +111,9 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         _scoring_rule, lambda org, obj: {"kind": "fit", "field": "industry",
                                          "operator": "equals", "value": "New", "points": 3},
         lambda org, obj: {"points": 7}),
+    ("/quotes", "approval_rule"): Sample(
+        _approval_rule, lambda org, obj: {"name": f"New step {next(_seq)}",
+                                          "metric": "margin", "threshold_pct": "10",
+                                          "approver": "admin", "step": 4},
+        lambda org, obj: {"threshold_pct": "45"}),
 }
