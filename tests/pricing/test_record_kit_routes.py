@@ -51,6 +51,8 @@ def test_a_price_is_read_and_removed_only_under_its_own_book(org, api_as, catalo
     assert_problem(admin.get(f"{P}/price-books/{eur.pk}/entries/{switch.pk}"), 404)
     assert_problem(admin.get(f"{P}/price-books/999999/entries/{switch.pk}"), 404)
     assert_problem(admin.get(f"{P}/price-books/999999/entries"), 404)
+    assert_problem(admin.get(f"{P}/price-books/{10**30}/entries/{switch.pk}"), 404)
+    assert_problem(admin.get(f"{P}/price-books/{usd.pk}/entries/{10**30}"), 404)
     assert_problem(admin.delete(f"{P}/price-books/{eur.pk}/entries/{switch.pk}"
                                 f"?version={own.data['version']}"), 404)
     assert PriceBookEntry.objects.filter(price_book=usd, product=switch).exists()

@@ -40,6 +40,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from ninja import Query, Router, Schema, Status
 
 from .api_support import (
+    MAX_ID,
     AuditPage,
     PageParams,
     VersionParam,
@@ -144,13 +145,15 @@ class RecordType:
         rows = self.rows(user)
         if self.parent is None:
             return None, rows
-        parent = self.parent.lookup(user, parent_pk or 0)
+        if parent_pk is None or not 1 <= parent_pk <= MAX_ID:  # no row has it: not found
+            raise NotFound(f"No {self.parent.label or self.parent.field} with id {parent_pk}.")
+        parent = self.parent.lookup(user, parent_pk)
         return parent, rows.filter(**{self.parent.field: parent})
 
     def find(self, user, pk: int, parent_pk: int | None = None):
         """The record the URL names, if the user may see it; NotFound otherwise."""
-        parent, rows = self.visible_rows(user, parent_pk)
-        found = rows.filter(**{self.lookup_field: pk}).first()
+        _, rows = self.visible_rows(user, parent_pk)
+        found = rows.filter(**{self.lookup_field: pk}).first() if 1 <= pk <= MAX_ID else None
         if found is None:
             where = f" in this {self.parent.label or self.parent.field}" if self.parent else ""
             raise NotFound(f"No {self.title} with id {pk}{where}.")
@@ -447,12 +450,12 @@ def _csv_lines(rows: QuerySet, kind: RecordType) -> Iterator[str]:
     writer = csv.writer(_Echo())
     if kind.export_columns:
         yield "\ufeff" + writer.writerow([header for header, _ in kind.export_columns])
-        for record in rows:
+        for record in rows.iterator(chunk_size=2000):  # streamed; prefetches by chunk
             yield writer.writerow([_cell(get(record)) for _, get in kind.export_columns])
         return
     names = list(kind.out.model_fields)
     yield "\ufeff" + writer.writerow(names)
-    for record in rows:
+    for record in rows.iterator(chunk_size=2000):  # streamed; prefetches by chunk
         shown = kind.out.from_orm(record).model_dump(mode="json")
         yield writer.writerow([_cell(shown[name]) for name in names])
 
