@@ -5,9 +5,12 @@ you install a new type.
 
 A sample says how to make one record (as the admin, through the services) and the bodies
 its create and change send. Records of company-wide reference data (the catalogue, the
-scoring rules) have one owner, "company"; a record type whose scope depends on who owns
-the record lists the owners of feature_matrix.py (own, teammate, other_team,
-other_region) and makes one for each.
+scoring rules) have one owner, "company", and their functions receive the `org` fixture.
+A record type whose scope depends on who owns the record lists the owners of
+feature_matrix.py (`owners=OWNERS[:-1]`: own, teammate, other_team, other_region); its
+functions then receive feature_matrix's `World` (`world.user(OWNER_USER[owner])` is the
+owner, `world.org` the shared org) and it is probed by feature_matrix's actors, the
+other region's manager included.
 """
 
 from collections.abc import Callable
@@ -28,7 +31,7 @@ _seq = count(1)
 
 @dataclass(frozen=True)
 class Sample:
-    make: Callable[[Any, str], models.Model]  # (org, owner) -> a record
+    make: Callable[[Any, str], models.Model]  # (org or World, owner) -> a record
     create: Callable[[Any, models.Model], dict] = lambda org, obj: {}
     change: Callable[[Any, models.Model], dict] = lambda org, obj: {}
     owners: tuple[str, ...] = ("company",)
