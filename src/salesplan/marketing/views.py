@@ -274,6 +274,34 @@ def policy_page(request):
 
 
 @login_required
+def capacity_page(request):
+    """Each rep one answers for: the open leads routing may give them and holds now."""
+    return _page(request, "marketing/capacity.html", {
+        "rows": selectors.capacity_rows(request.user), "policy": MarketingPolicy.current()})
+
+
+@login_required
+@require_POST
+def capacity_set(request, user_id: int):
+    """Set a rep's own limit of open leads, or clear it to use the policy's default."""
+    access.require_set_capacity(request.user)  # who may not set any is told so first
+    rep = selectors.capacity_people(request.user).filter(pk=user_id).first()
+    if rep is None:
+        raise Http404(f"No rep with id {user_id}.")
+    raw = request.POST.get("max_open_leads", "").strip()
+    limit = None if "clear" in request.POST else (int(raw) if raw.isdigit() else -1)
+    try:
+        services.set_capacity(rep, by=request.user, max_open_leads=limit,
+                              expected_version=posted_version(request.POST))
+    except ValidationError as exc:
+        messages.error(request, f"{rep}: " + " ".join(exc.messages))
+    else:
+        messages.success(request, f"Lead capacity of {rep} saved." if limit is not None
+                         else f"{rep} is back to the policy's default.")
+    return redirect("web:marketing:capacity")
+
+
+@login_required
 def sla_page(request):
     open_only = request.GET.get("all") != "1"
     return _page(request, "marketing/sla.html", {

@@ -3,7 +3,7 @@
     GET/POST   /alignments                      versions of the territory map
     GET/PATCH  /alignments/{id}
     POST       /alignments/{id}/assign          full assignment run (202, a job)
-    GET        /jobs/{id}                       an assignment job's progress and outcome
+    GET        /jobs/{id}                       deprecated: the job at /api/v1/jobs/{id}
     POST       /alignments/{id}/optimise        rebalance into a new draft (202, a run)
     GET        /optimisations/{id}              an optimisation's progress and metrics
     POST       /alignments/{id}/activate        make a draft the active alignment
@@ -26,6 +26,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from salesplan.core.api_support import (
@@ -39,8 +40,8 @@ from salesplan.core.api_support import (
     get_record,
 )
 from salesplan.core.errors import NotFound
+from salesplan.core.jobs_api import ACCEPTED, JobOut, accepted, add_deprecated_alias
 from salesplan.core.listing import capped_count, keyset_page
-from salesplan.core.models import BackgroundJob
 from salesplan.core.registry import allowed, require
 from salesplan.customers.models import Account
 from salesplan.engines.territory_rules import validate_rule
@@ -149,38 +150,16 @@ def update_alignment(request, id: int, payload: AlignmentPatch):
                                      expected_version=version)
 
 
-class TerritoryJobOut(Schema):
-    id: int
-    kind: str
-    status: str
-    message: str
-    progress_done: int
-    progress_total: int
-    percent: int
-    result: dict
-    created_at: datetime
-    finished_at: datetime | None
-
-
-@territory_router.post("/alignments/{int:id}/assign", response={202: TerritoryJobOut})
-def start_assignment(request, id: int):
+@territory_router.post("/alignments/{int:id}/assign", **ACCEPTED)
+def start_assignment(request, response: HttpResponse, id: int):
     """Assign every account under the alignment's rules in the background; follow the
-    job at /territories/jobs/{job_id}."""
+    job at its `Location`, /api/v1/jobs/{id}."""
     job = services.start_assignment(_get(Alignment, id, request.auth), by=request.auth)
-    job.refresh_from_db()
-    return Status(202, job)
+    return accepted(response, job)
 
 
-@territory_router.get("/jobs/{int:job_id}", response=TerritoryJobOut)
-def assignment_job(request, job_id: int):
-    """An assignment run's progress and outcome (your own runs; admins see all)."""
-    jobs = BackgroundJob.objects.filter(kind="territory_assignment")
-    if not request.auth.is_admin:
-        jobs = jobs.filter(created_by=request.auth)
-    job = jobs.filter(pk=job_id).first()
-    if job is None:
-        raise NotFound(f"No assignment job with id {job_id}.")
-    return job
+add_deprecated_alias(territory_router, "/jobs/{int:job_id}", kinds=("territory_assignment",),
+                     what="territory assignment job", operation_id="assignment_job")
 
 
 # --- optimisation ------------------------------------------------------------------------
@@ -214,7 +193,7 @@ class OptimisationOut(Schema):
     options: dict
     metrics: dict
     message: str
-    job: TerritoryJobOut | None
+    job: JobOut | None
     created_at: datetime
 
 
