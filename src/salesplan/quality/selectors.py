@@ -25,8 +25,7 @@ from salesplan.org.models import Role, User
 from salesplan.org.selectors import managed_team_ids
 from salesplan.proposals.approvals import active_rules, required_approvals
 from salesplan.proposals.models import Approval, ApprovalStatus, QuoteLine
-from salesplan.territories.models import Territory
-from salesplan.territories.selectors import violations
+from salesplan.territories.selectors import territories_by_id, violations
 
 from . import checks as qc
 from .counting import latest_counts
@@ -421,7 +420,7 @@ def territory_items(user, *, limit: int = 200) -> list[dict]:
     app's own list), with names filled in."""
 
     found = violations(user, limit=limit)
-    territories = Territory.objects.in_bulk({v.territory_id for v in found})
+    territories = territories_by_id(v.territory_id for v in found)
     users = User.objects.in_bulk({v.owner_id for v in found}
                                  | {v.territory_owner_id for v in found if v.territory_owner_id})
     rows = []

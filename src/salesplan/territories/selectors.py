@@ -8,10 +8,11 @@ territories through these functions, not through its models.
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Mod
 
 from salesplan.core.clock import company_today
@@ -21,11 +22,12 @@ from salesplan.customers.models import Account
 from salesplan.org.models import Role, User
 from salesplan.pipeline.models import Opportunity, StageKind
 
-from .assignment import rule_q
+from .assignment import compiled_index, rule_q
 from .models import (
     AccountTerritory,
     Alignment,
     BoundaryException,
+    MemberRole,
     NamedAccount,
     OptimisationRun,
     Realignment,
@@ -34,6 +36,14 @@ from .models import (
     TerritoryMember,
     TerritoryType,
 )
+
+__all__ = [  # what other apps use: the reads below, and the names they need to read them
+    "MemberRole", "TerritoryType", "account_territories", "accounts_in", "active_alignment",
+    "compiled_index", "coverage", "current_members", "current_owner_pairs", "descendants",
+    "goal_totals", "subtree_ids", "territories_by_id", "territories_of", "territory",
+    "territory_names", "territory_parents", "top_territories", "child_territories",
+    "violations",
+]
 
 VIEW_ROLES = (Role.ADMIN, Role.MANAGER, Role.REP, Role.EXECUTIVE)
 
@@ -428,3 +438,66 @@ def violation_rows(found: list[Violation]) -> list[dict]:
 def optimisation_runs(alignment: Alignment, limit: int = 10) -> list[OptimisationRun]:
     return list(OptimisationRun.objects.filter(source=alignment)
                 .select_related("job", "draft")[:limit])
+
+
+# --- for other apps: plain reads of the map (the callers limit them to their user) -------
+
+
+def territory(pk: int) -> Territory | None:
+    return Territory.objects.filter(pk=pk).first()
+
+
+def territories_of(alignment_id: int | None):
+    """An alignment's territories by name (none without an alignment)."""
+    if alignment_id is None:
+        return Territory.objects.none()
+    return Territory.objects.filter(alignment_id=alignment_id).order_by("name")
+
+
+def territories_by_id(ids) -> dict[int, Territory]:
+    return Territory.objects.in_bulk(set(ids))
+
+
+def territory_names() -> dict[int, str]:
+    """Every territory's name by id (all alignments)."""
+    return dict(Territory.objects.values_list("id", "name"))
+
+
+def territory_parents(alignment: Alignment) -> dict[int, tuple[str, int | None]]:
+    """Each territory of the alignment: id -> (name, parent id)."""
+    return {tid: (name, parent) for tid, name, parent in Territory.objects.filter(
+        alignment=alignment).values_list("id", "name", "parent_id")}
+
+
+def top_territories(alignment: Alignment):
+    return alignment.territories.filter(parent=None)
+
+
+def child_territories(territory_id: int | None):
+    return Territory.objects.filter(parent_id=territory_id)
+
+
+def subtree_ids(territory_id: int) -> list[int]:
+    """The territory and every territory below it."""
+    alignment_id = Territory.objects.values_list("alignment_id", flat=True).get(pk=territory_id)
+    return sorted(descendants([territory_id], alignment_id))
+
+
+def accounts_in(territory_ids):
+    """The ids of the accounts assigned to these territories (a subquery)."""
+    return AccountTerritory.objects.filter(territory_id__in=territory_ids).values("account_id")
+
+
+def current_owner_pairs(members):
+    """(territory id, user id) of the active owners among current memberships `members`."""
+    return (members.filter(role=MemberRole.OWNER, user__is_active=True)
+            .order_by("territory_id", "user_id").values_list("territory_id", "user_id")
+            .distinct())
+
+
+def goal_totals(territory_ids, *, currency: str, start: date, end: date) -> dict[int, Decimal]:
+    """Each territory's goals in a currency overlapping the period, summed."""
+    return dict(TerritoryGoal.objects.filter(
+        territory_id__in=territory_ids, currency=currency, period_start__lte=end,
+        period_end__gte=start).values("territory_id").annotate(s=Sum("amount"))
+        .values_list("territory_id", "s"))
