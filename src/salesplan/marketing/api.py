@@ -655,7 +655,7 @@ def list_capacity(request):
 @router.put("/capacity/{int:user_id}", response=RepCapacityOut)
 def put_capacity(request, user_id: int, payload: RepCapacityIn):
     """Set a rep's own limit of open leads, or clear it (null) to use the policy's."""
-    rep = selectors.capacity_people(request.user).filter(pk=user_id).first()
+    rep = selectors.capacity_person(request.user, user_id)
     if rep is None:
         raise NotFound(f"No rep with id {user_id}.")
     if payload.version is None and RepCapacity.objects.filter(user=rep).exists():

@@ -15,7 +15,7 @@ from salesplan.core.fiscal import CompanyCalendar
 from salesplan.core.records import posted_version
 from salesplan.org.models import Role, User
 
-from . import access, resources, scope
+from . import access, resources, scope, selectors
 from .models import BudgetCategory, PlanResource
 from .views import _plan
 
@@ -73,7 +73,7 @@ def resources_page(request, pk: int):
     return render(request, "planning/resources.html", {
         "nav_section": "plans", "plan": plan, "seats": seats, "can_edit": editable,
         "months": calendar.months(plan.fiscal_year),
-        "rows": plan.resources.select_related("user", "team").prefetch_related("leave"),
+        "rows": selectors.seats(plan),
         "budget": resources.budget(plan) if access.sees_every_objective(request.user) else {},
         "categories": dict(BudgetCategory.choices),
         "resource_form": ResourceForm(people=_people(plan)) if editable else None,
