@@ -42,6 +42,11 @@ def campaigns(user):
                               distinct=True))
 
 
+def campaign(user, pk: int) -> Campaign | None:
+    access.require_view_campaigns(user)
+    return Campaign.objects.select_related("owner").filter(pk=pk).first()
+
+
 def members(campaign: Campaign, user, limit: int = 200):
     """The campaign's members the user may see: leads by lead visibility (marketing sees
     every lead), contacts by contact visibility (marketing sees only its own)."""
@@ -62,6 +67,29 @@ def response_counts(campaign: Campaign) -> dict[str, int]:
 def forms(user):
     access.require_manage(user)
     return CaptureForm.objects.select_related("campaign", "queue_owner")
+
+
+def capture_form(user, pk: int) -> CaptureForm | None:
+    return forms(user).filter(pk=pk).first()
+
+
+def queue_reps(user):
+    """The active reps and managers the user may hand a queued lead to."""
+    reps = User.objects.filter(is_active=True, role__in=(Role.REP, Role.MANAGER))
+    if user.visible_owner_ids is not None:
+        reps = reps.filter(pk__in=user.visible_owner_ids)
+    return reps.order_by("last_name", "username")
+
+
+def person(pk) -> User | None:
+    """Anyone by id (the service says why they cannot take a lead)."""
+    return User.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+
+
+def queued_lead(user, pk: int) -> Lead | None:
+    """A lead waiting in the routing queue, for whoever works the queue."""
+    access.require_work_queue(user)
+    return Lead.objects.filter(pk=pk).first()
 
 
 def submissions(form, limit: int = 20) -> dict:
@@ -264,6 +292,11 @@ def capacity_people(user):
     people = User.objects.filter(role=Role.REP, is_active=True)
     ids = user.visible_owner_ids
     return people if ids is None else people.filter(pk__in=ids)
+
+
+def capacity_person(user, pk: int) -> User | None:
+    """One of the reps whose capacity the user reads (None: missing or not theirs)."""
+    return capacity_people(user).filter(pk=pk).first()
 
 
 def capacity_rows(user) -> list[CapacityRow]:

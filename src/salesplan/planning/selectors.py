@@ -11,8 +11,8 @@ from django.db.models.functions import TruncMonth
 
 from salesplan.core.errors import NotFound
 from salesplan.core.fiscal import CompanyCalendar
-from salesplan.org.models import Team, User
-from salesplan.org.selectors import team_subtree_ids
+from salesplan.org.models import Role, Team, User
+from salesplan.org.selectors import managed_team_ids, team_subtree_ids
 from salesplan.pipeline.models import Opportunity, StageKind
 
 from . import access, rollup, scope
@@ -25,6 +25,7 @@ from .models import (
     Objective,
     Plan,
     PlanRevision,
+    RunStatus,
 )
 
 ZERO = Decimal(0)
@@ -99,6 +100,57 @@ def get_revision(plan: Plan, number: int) -> PlanRevision:
     if found is None:
         raise NotFound(f"Plan {plan.pk} has no revision {number}.")
     return found
+
+
+def previous_revision(plan: Plan, number: int) -> PlanRevision | None:
+    return plan.revisions.filter(number=number - 1).first()
+
+
+# --- what the plan's pages list (the plan itself already checked with get_plan) -----------
+
+
+def my_plans(user: User) -> QuerySet[Plan]:
+    """The plans the user may see that give them a target of their own, newest first."""
+    plans = access.visible_plans(user).filter(objectives__rep=user).distinct()
+    return plans.order_by("-fiscal_year", "id")
+
+
+def creatable_teams(user: User) -> QuerySet[Team]:
+    """The teams the user may plan for: every team for an admin, a manager's own."""
+    if user.is_admin:
+        return Team.objects.all()
+    if user.role == Role.MANAGER:
+        return Team.objects.filter(pk__in=managed_team_ids(user))
+    return Team.objects.none()
+
+
+def plan_teams(plan: Plan) -> QuerySet[Team]:
+    team_ids = scope.plan_team_ids(plan)
+    teams = Team.objects.all() if team_ids is None else Team.objects.filter(pk__in=team_ids)
+    return teams.order_by("name")
+
+
+def own_commitments(plan: Plan, user: User, measure: str) -> dict[int, Decimal]:
+    """The user's own commitment per fiscal month (1-12)."""
+    return {c.month: c.amount for c in Commitment.objects.filter(plan=plan, rep=user,
+                                                                 measure=measure)}
+
+
+def seats(plan: Plan):
+    return plan.resources.select_related("user", "team").prefetch_related("leave")
+
+
+def reviews(plan: Plan) -> list:
+    return list(plan.reviews.select_related("created_by"))
+
+
+def effort_runs(plan: Plan, limit: int = 20) -> list:
+    return list(plan.effort_runs.select_related("created_by")[:limit])
+
+
+def applied_effort_run(plan: Plan):
+    """The effort allocation last applied to the plan, if any."""
+    return plan.effort_runs.filter(status=RunStatus.SUCCEEDED, applied_at__isnull=False).first()
 
 
 def revision_lines(revision: PlanRevision, user: User) -> list[dict]:

@@ -27,8 +27,7 @@ from salesplan.pipeline.models import Opportunity
 from salesplan.pipeline.selectors import STALL_FACTOR, stage_norms, stalled_in_stage
 from salesplan.proposals.approvals import active_rules, required_approvals
 from salesplan.proposals.models import Approval, ApprovalStatus, QuoteLine
-from salesplan.territories.models import Territory
-from salesplan.territories.selectors import violations
+from salesplan.territories.selectors import territories_by_id, violations
 
 from . import checks as qc
 from .counting import latest_counts
@@ -423,7 +422,7 @@ def territory_items(user, *, limit: int = 200) -> list[dict]:
     app's own list), with names filled in."""
 
     found = violations(user, limit=limit)
-    territories = Territory.objects.in_bulk({v.territory_id for v in found})
+    territories = territories_by_id(v.territory_id for v in found)
     users = User.objects.in_bulk({v.owner_id for v in found}
                                  | {v.territory_owner_id for v in found if v.territory_owner_id})
     rows = []

@@ -10,17 +10,18 @@
     POST       /rescore                   score every lead in the background (202, a job)
     POST       /models/train              train the predictive model (202, a job)
     GET        /models, /models/current, /models/{id}   trainings and held-out measures
-    GET        /jobs/{id}                 a scoring or training job's progress
+    GET        /jobs/{id}                 deprecated: the job at /api/v1/jobs/{id}
 """
 
 from typing import Any
 
-from ninja import Query, Router, Status
+from django.http import HttpResponse
+from ninja import Query, Router
 
 from salesplan.core.api_support import RecordId
 from salesplan.core.errors import NotFound
+from salesplan.core.jobs_api import ACCEPTED, accepted, add_deprecated_alias
 from salesplan.core.listing import keyset_page
-from salesplan.core.models import BackgroundJob
 from salesplan.core.record_kit import Actions, RecordType, install
 from salesplan.engines.lead_scoring import NUMBER_OPERATORS, TEXT_OPERATORS
 
@@ -34,7 +35,6 @@ from .schemas import (
     ModelDetailOut,
     ModelOut,
     ScoreListParams,
-    ScoringJobOut,
     ScoringRuleIn,
     ScoringRuleOut,
     ScoringRulePatch,
@@ -102,37 +102,27 @@ def rescore_lead(request, id: int):
     return services.rescore_lead(lead, by=request.auth)
 
 
-@router.post("/rescore", response={202: ScoringJobOut})
-def rescore_all_leads(request):
-    """Score every lead in the background; follow the job at /scoring/jobs/{id}."""
-    job = services.start_rescore(by=request.auth)
-    job.refresh_from_db()
-    return Status(202, job)
+@router.post("/rescore", **ACCEPTED)
+def rescore_all_leads(request, response: HttpResponse):
+    """Score every lead in the background; follow the job at its `Location`,
+    /api/v1/jobs/{id}."""
+    return accepted(response, services.start_rescore(by=request.auth))
 
 
-@router.get("/jobs/{int:job_id}", response=ScoringJobOut)
-def scoring_job(request, job_id: int):
-    """A scoring or training job's progress and outcome (your own; admins see all)."""
-    jobs = BackgroundJob.objects.filter(kind__in=JOB_KINDS)
-    if not request.auth.is_admin:
-        jobs = jobs.filter(created_by=request.auth)
-    job = jobs.filter(pk=job_id).first()
-    if job is None:
-        raise NotFound(f"No scoring job with id {job_id}.")
-    return job
+add_deprecated_alias(router, "/jobs/{int:job_id}", kinds=JOB_KINDS, what="scoring job",
+                     operation_id="scoring_job")
 
 
 # --- Models ----------------------------------------------------------------------------------
 
 
-@router.post("/models/train", response={202: ScoringJobOut})
-def train_scoring_model(request, payload: TrainIn):
+@router.post("/models/train", **ACCEPTED)
+def train_scoring_model(request, response: HttpResponse, payload: TrainIn):
     """Train on converted vs disqualified leads, measure on the held-out share, then
     rescore every lead. Too thin a history is refused and the job says why."""
     job = services.start_training(by=request.auth, min_per_class=payload.min_per_class,
                                   test_fraction=payload.test_fraction, split=payload.split)
-    job.refresh_from_db()
-    return Status(202, job)
+    return accepted(response, job)
 
 
 @router.get("/models", response=list[ModelOut])

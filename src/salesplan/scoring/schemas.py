@@ -111,19 +111,6 @@ class ScoreListParams(PageParams):
     open: bool = Field(False, description="Only leads not yet converted or disqualified.")
 
 
-class ScoringJobOut(Schema):
-    id: int
-    kind: str
-    status: str
-    message: str
-    progress_done: int
-    progress_total: int
-    percent: int
-    result: dict
-    created_at: datetime
-    finished_at: datetime | None
-
-
 class TrainIn(InputSchema):
     min_per_class: int | None = Field(None, ge=5, le=100_000, description=(
         "Fewest converted and fewest disqualified leads to train on (default 20)."))
