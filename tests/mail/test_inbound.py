@@ -188,3 +188,38 @@ def test_the_command_and_the_task_fetch(org, deal, imap_server, shared):
     result = fetch_mailboxes.enqueue().return_value
     assert (result["read"], result["logged"]) == (1, 1)
     assert [a.subject for a in activities_of(org.west_rep, deal)] == ["Two", "One"]
+
+
+def test_a_reps_own_mailbox_logs_as_them_only_on_records_they_see(org, deal, imap_server):
+    own = services.create_mailbox(by=org.west_rep, data=imap_server.mailbox_data("Mine"))
+    assert own.owner == org.west_rep
+    stranger = make_contact(org.east_rep, first_name="Eve", email="eve@east.example")
+    imap_server.append(mail("dana@acme.example", "westrep@example.com", "Mine", "m"))
+    imap_server.append(mail("eve@east.example", "westrep@example.com", "Theirs", "t"))
+    inbound.fetch_mailbox(own, by=org.west_rep)
+    assert Activity.objects.get(subject="Mine").owner == org.west_rep
+    # The West rep does not see East's contact: the entry is its owner's.
+    assert Activity.objects.get(subject="Theirs").owner == org.east_rep
+    assert activities_of(org.west_rep, stranger) == []
+    assert list(selectors.waiting_for_triage(org.west_rep)) == []
+
+
+def test_the_command_line(org, deal, template, smtp_server, imap_server):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("mail", "send", "opportunity", str(deal.pk), "--template", "Follow-up",
+                 "--as", "westrep", stdout=out)
+    assert "to dana@acme.example" in out.getvalue()
+    assert smtp_server.wait_for(1)[0]["Subject"] == "Acme rollout: next steps"
+    call_command("mail", "add-mailbox", "Sales BCC", "--host", imap_server.host, "--port",
+                 str(imap_server.port), "--no-ssl", "--username", imap_server.username,
+                 "--password", imap_server.password, stdout=out)
+    listing = StringIO()
+    call_command("mail", "mailboxes", stdout=listing)
+    assert "Sales BCC\tshared" in listing.getvalue()
+    with pytest.raises(CommandError, match="No opportunity"):  # not theirs to see
+        call_command("mail", "send", "opportunity", str(deal.pk), "--template",
+                     "Follow-up", "--as", "eastrep")

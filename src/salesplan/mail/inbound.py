@@ -20,7 +20,7 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from typing import Any
 
 from django.apps import apps
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -28,6 +28,7 @@ from django.utils.html import strip_tags
 from salesplan.core.registry import require
 
 from .models import Bounce, Direction, EmailMessage, Mailbox, Triage
+from .records import can_see
 from .services import log_on_timeline
 
 logger = logging.getLogger(__name__)
@@ -148,12 +149,16 @@ def _address_links(parsed: Parsed) -> dict[str, Any] | None:
 
 
 def _owner_of(links: dict[str, Any], mailbox: Mailbox | None):
-    if mailbox is not None and mailbox.owner_id:
+    """Whose activity the message becomes: the mailbox's owner when they see the record
+    (their reply on their deal), otherwise the record's owner, so the entry never shows
+    someone a record they may not see."""
+    records = [links[name] for name in ("opportunity", "contact", "lead", "account")
+               if links.get(name) is not None]
+    if not records:
+        return None
+    if mailbox is not None and mailbox.owner_id and can_see(mailbox.owner, records[0]):
         return mailbox.owner
-    for name in ("opportunity", "contact", "lead", "account"):
-        if links.get(name) is not None:
-            return links[name].owner
-    return None
+    return records[0].owner
 
 
 # Bounces -----------------------------------------------------------------------------
@@ -283,7 +288,10 @@ def _read_new(client, mailbox: Mailbox, result: FetchResult) -> None:
         for uid in batch:
             raw = fetched.get(uid, {}).get(b"BODY[]")
             if raw is not None:
-                take_message(mailbox, raw, uid_validity=validity, uid=uid, result=result)
+                try:
+                    take_message(mailbox, raw, uid_validity=validity, uid=uid, result=result)
+                except IntegrityError:  # a fetch running at the same time took it first
+                    result.skipped += 1
             Mailbox.objects.filter(pk=mailbox.pk).update(last_uid=uid)
             mailbox.last_uid = uid
 
