@@ -88,6 +88,9 @@ def test_templates_are_kept_by_admins_managers_and_marketing_only(org):
                              expected_version=1)
     template.refresh_from_db()
     assert (template.body, template.version) == ("Hi there", 2)
+    # Every version's words are kept.
+    assert list(template.revisions.values_list("version", "body")) == [
+        (2, "Hi there"), (1, "Hi")]
 
 
 def test_only_someone_who_sees_the_record_may_send(org, deal, smtp_server):

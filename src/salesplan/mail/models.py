@@ -26,6 +26,28 @@ class EmailTemplate(VersionedModel):
         return self.name
 
 
+class EmailTemplateRevision(models.Model):
+    """The text of one version of a template, kept when it is written, so a message sent
+    from version 3 can be traced to the words it was written from."""
+
+    template = models.ForeignKey(EmailTemplate, on_delete=models.CASCADE,
+                                 related_name="revisions")
+    version = models.PositiveIntegerField()
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    saved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["template", "-version"]
+        constraints = [models.UniqueConstraint(fields=["template", "version"],
+                                               name="mail_one_revision_per_version")]
+
+    def __str__(self) -> str:
+        return f"{self.template_id} v{self.version}"
+
+
 class Signature(VersionedModel):
     """The sign-off a user's emails end with (`{{ sender.signature }}`)."""
 

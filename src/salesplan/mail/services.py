@@ -19,7 +19,15 @@ from salesplan.core.records import claim_version
 from salesplan.core.registry import require
 
 from .merge import MergeContext, merge
-from .models import Direction, EmailMessage, EmailTemplate, Mailbox, Signature, Triage
+from .models import (
+    Direction,
+    EmailMessage,
+    EmailTemplate,
+    EmailTemplateRevision,
+    Mailbox,
+    Signature,
+    Triage,
+)
 from .records import links_of
 
 TEMPLATE_FIELDS = {"name", "subject", "body", "active"}
@@ -42,6 +50,12 @@ def _check_template_text(template: EmailTemplate) -> None:
                     f"{', '.join(FIELDS)}.")})
 
 
+def _keep_revision(template: EmailTemplate, by) -> None:
+    EmailTemplateRevision.objects.update_or_create(
+        template=template, version=template.version,
+        defaults={"subject": template.subject, "body": template.body, "saved_by": by})
+
+
 @transaction.atomic
 def create_template(*, by, data: dict) -> EmailTemplate:
     """A new email template (admins, managers and marketing)."""
@@ -49,6 +63,7 @@ def create_template(*, by, data: dict) -> EmailTemplate:
                              data={**data, "created_by": by},
                              allowed=TEMPLATE_FIELDS | {"created_by"})
     _check_template_text(template)
+    _keep_revision(template, by)
     return template
 
 
@@ -59,6 +74,8 @@ def update_template(template: EmailTemplate, *, by, data: dict,
     changes = update_record(template, "email_template", by=by, data=data,
                             allowed=TEMPLATE_FIELDS, expected_version=expected_version)
     _check_template_text(template)
+    template.refresh_from_db()
+    _keep_revision(template, by)
     return changes
 
 

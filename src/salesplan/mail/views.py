@@ -148,7 +148,8 @@ def template_edit(request, pk: int):
                 return redirect("web:mail:templates")
     return render(request, "mail/template_form.html", {
         "nav_section": "email", "template": template, "form": form,
-        "may_change": may_change})
+        "may_change": may_change, "revisions": template.revisions.select_related(
+            "saved_by")[:20]})
 
 
 @login_required
