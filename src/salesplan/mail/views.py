@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from salesplan.core.errors import NotFound, StaleVersion
@@ -32,10 +33,17 @@ def _panel(request, kind: str, obj, form: ComposeForm | None = None, *, draft=No
            sent=None):
     templates = selectors.templates(request.user, active_only=True)
     may_send = allowed(request.user, "email", "send", obj)
+    form = form or ComposeForm(templates=templates, auto_id=f"email_%s_{kind}_{obj.pk}",
+                               initial={"to": default_recipient(obj)})
+    # Picking a template fills the form with its text at once (the button does it
+    # without JavaScript).
+    form.fields["template"].widget.attrs.update({
+        "hx-post": reverse("web:mail:compose", args=[kind, obj.pk]),
+        "hx-vals": '{"action": "template"}', "hx-trigger": "change",
+        "hx-target": f"#email-{kind}-{obj.pk}", "hx-swap": "outerHTML"})
     return render(request, "mail/_panel.html", {
         "kind": kind, "object": obj, "may_send": may_send, "draft": draft, "sent": sent,
-        "form": form or ComposeForm(templates=templates, auto_id=f"email_%s_{kind}_{obj.pk}",
-                                    initial={"to": default_recipient(obj)}),
+        "form": form,
         "emails": selectors.messages_on(request.user, obj, limit=20),
         "bounces": selectors.bounces_of(obj) if kind == "contact" else [],
     })
