@@ -92,3 +92,50 @@ def test_template_pages(org, client):
     client.force_login(org.west_rep)
     assert client.post("/mail/templates/", {"name": "x", "subject": "y",
                                             "body": "z"}).status_code == 403
+
+
+def _waiting(address: str, subject: str) -> EmailMessage:
+    from django.utils import timezone
+
+    return EmailMessage.objects.create(
+        direction="in", message_id=f"<{subject}@x.example>", from_address=address,
+        subject=subject, body="Hello", at=timezone.now(), triage="waiting")
+
+
+def test_triage_page_links_and_ignores(org, client, api_as):
+    from tests.factories import make_contact
+
+    contact = make_contact(org.west_rep, first_name="Kim")
+    first, second = _waiting("kim@home.example", "first"), _waiting("x@junk.example", "second")
+    client.force_login(org.marketer)
+    page = client.get("/mail/triage/").content.decode()
+    assert "kim@home.example" in page and "x@junk.example" in page
+    client.post(f"/mail/triage/{first.pk}/link/", {"record": "contact",
+                                                   "record_id": contact.pk})
+    client.post(f"/mail/triage/{second.pk}/ignore/")
+    assert client.get("/mail/triage/").content.decode().count("Create a lead") == 0
+    first.refresh_from_db()
+    assert (first.triage, first.contact) == ("logged", contact)
+    # A rep does not triage the shared mailbox: its messages are not theirs to see.
+    third = _waiting("y@junk.example", "third")
+    rep = api_as(org.west_rep)
+    assert rep.get("/mail/triage").data == []
+    assert rep.post(f"/mail/triage/{third.pk}/ignore").status_code == 404
+    assert api_as(org.west_manager).post(f"/mail/triage/{third.pk}/ignore").data[
+        "triage"] == "ignored"
+
+
+def test_mailbox_page_and_signature(org, client):
+    client.force_login(org.west_rep)
+    client.post("/mail/mailboxes/", {"name": "Mine", "host": "imap.example.com", "port": 993,
+                                     "use_ssl": "on", "username": "w", "password": "p",
+                                     "folder": "INBOX", "shared": "1"})
+    page = client.get("/mail/mailboxes/").content.decode()
+    assert "w@imap.example.com:993" in page and "Shared (BCC)" not in page  # reps: own only
+    client.post("/mail/signature/", {"text": "Wes, West team"})
+    client.post("/mail/signature/", {"text": "Stale", "version": "7"})
+    from salesplan.mail.models import Signature
+
+    assert Signature.objects.get(user=org.west_rep).text == "Wes, West team"
+    client.post("/mail/signature/", {"text": "Wes Tern", "version": "1"})
+    assert Signature.objects.get(user=org.west_rep).text == "Wes Tern"
