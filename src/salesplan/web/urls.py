@@ -71,4 +71,5 @@ urlpatterns = [
     path("marketing/", include("salesplan.marketing.urls")),
     path("scoring/", include("salesplan.scoring.urls")),
     path("collab/", include("salesplan.collab.urls")),
+    path("mail/", include("salesplan.mail.urls")),
 ]
