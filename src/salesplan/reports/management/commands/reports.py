@@ -17,8 +17,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from salesplan.core.errors import NotFound
+from salesplan.metrics import rollup
 from salesplan.org.models import User
-from salesplan.reports import rollup, services
+from salesplan.reports import services
 from salesplan.reports.catalog import REPORTS, run_report
 from salesplan.reports.exporting import build_export, display_value
 from salesplan.reports.scope import parse_filters
