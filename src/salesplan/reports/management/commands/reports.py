@@ -6,7 +6,8 @@ catalogue, visibility rule and exports as the pages and the API.
         [--period FY2026-Q2] [--by owner] [--team ID] [--owner ID] [--territory ID]
         [--pipeline ID] [--currency USD]
     salesplan reports send-due          email the scheduled reports that are due (cron, worker)
-    salesplan reports rebuild           recompute the report rollups from the source tables
+    salesplan reports rebuild           recompute the rollups (salesplan.metrics) that reports,
+                                        forecasts and plan vs actual read
     salesplan reports refresh           bring the rollups up to date (reports do this too)
 """
 
