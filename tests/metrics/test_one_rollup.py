@@ -129,7 +129,8 @@ def test_plan_forecast_and_reports_agree_after_every_change(org, bookings_plan):
     deal = pipeline_services.create_opportunity(by=org.west_rep, data={
         **new, "name": "Expansion", "amount": D("4000"), "close_date": date(FY, 2, 10)})
     pipeline_services.create_opportunity(by=org.admin, data={
-        **new, "owner": org.west_rep2, "name": "Renewal", "amount": D("2500"), "close_date": date(FY, 11, 3)})
+        **new, "owner": org.west_rep2, "name": "Renewal", "amount": D("2500"),
+        "close_date": date(FY, 11, 3)})
     _assert_one_copy(org, bookings_plan)                    # created (open, in Q1)
     assert _plan_figures(bookings_plan, org.admin, [org.west_rep2])[org.west_rep2.pk] == (
         ZERO, ZERO, D("2500.00"))
