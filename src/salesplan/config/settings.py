@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "salesplan.imports",
     "salesplan.search",
     "salesplan.territories",
+    "salesplan.metrics",
     "salesplan.planning",
     "salesplan.pricing",
     "salesplan.proposals",

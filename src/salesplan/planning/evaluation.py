@@ -36,7 +36,8 @@ from salesplan.customers.models import Account, Lead
 from salesplan.org.models import Role, Team, User
 from salesplan.pipeline.models import Opportunity, StageKind
 
-from . import rollup, scope
+from . import scope
+from .actuals import from_rollup, sees_every_opportunity
 from .models import AlertSeverity, Level, Measure, Objective, Plan, PlanAlert
 from .selectors import _elapsed_share, objective_rows
 
@@ -226,9 +227,10 @@ def evaluate(plan: Plan, user: User, *, as_of: date,
         close_date__gte=start, close_date__lte=end)
     pipeline_rows: Iterable = _grouped(open_deals, "close_date", Sum("amount"))
     weighted_rows: Iterable = _grouped(open_deals, "close_date", Sum(_WEIGHTED))
-    if rollup.sees_every_opportunity(user) and start <= as_of:
-        sources[Measure.BOOKINGS], pipeline_rows, weighted_rows = _from_rollup(
-            plan, months, as_of)
+    rolled = (from_rollup(plan, months, as_of)
+              if sees_every_opportunity(user) and start <= as_of else None)
+    if rolled is not None:
+        sources[Measure.BOOKINGS], pipeline_rows, weighted_rows = rolled
     actuals = {m: _ByOwner(sources[m], month_index, team_of, subtree)
                for m in measures if m in sources}
     pipeline = _ByOwner(pipeline_rows, month_index, team_of, subtree)
@@ -261,33 +263,6 @@ def evaluate(plan: Plan, user: User, *, as_of: date,
 
 _WEIGHTED = ExpressionWrapper(F("amount") * F("probability") / 100,
                              output_field=DecimalField(max_digits=22, decimal_places=4))
-
-
-def _from_rollup(plan: Plan, months, as_of: date) -> tuple[list, list, list]:
-    """Won bookings to `as_of` and open pipeline after it, by owner and month: whole
-    months from the rollup, the month of `as_of` itself counted directly (it is split by
-    the day)."""
-    rollup.refresh()
-    current = next((m for m in months if m.contains(as_of)), None)
-    before = [m.start for m in months if m.end < as_of.replace(day=1)]
-    after = [m.start for m in months if m.start > as_of]
-    won = rollup.by_owner_month(currency=plan.currency, status=StageKind.WON, months=before)
-    pipeline = rollup.by_owner_month(currency=plan.currency, status=StageKind.OPEN,
-                                     months=after)
-    weighted = rollup.by_owner_month(currency=plan.currency, status=StageKind.OPEN,
-                                     months=after, value="weighted")
-    if current is not None:
-        day = Opportunity.objects.filter(currency=plan.currency)
-        for rows, query, value in (
-                (won, day.filter(status=StageKind.WON, close_date__gte=current.start,
-                                 close_date__lte=as_of), Sum("amount")),
-                (pipeline, day.filter(status=StageKind.OPEN, close_date__gt=as_of,
-                                      close_date__lte=current.end), Sum("amount")),
-                (weighted, day.filter(status=StageKind.OPEN, close_date__gt=as_of,
-                                      close_date__lte=current.end), Sum(_WEIGHTED))):
-            rows.extend((o, current.start, v) for o, v in query.order_by().values("owner_id")
-                        .annotate(v=value).values_list("owner_id", "v"))
-    return won, pipeline, weighted
 
 
 def _sum(values: list[Decimal] | None) -> Decimal | None:
