@@ -25,6 +25,7 @@ from salesplan.territories.models import (
 )
 from salesplan.territories.selectors import current_members
 
+from . import notices
 from .models import (
     LeadEvent,
     LeadHandoff,
@@ -324,6 +325,7 @@ def assign(lead: Lead, handoff: LeadHandoff, rep_id: int, *, territory_id: int |
         handoff.stage, handoff.stage_changed_at, handoff.reason = Stage.MQL, now, ""
     handoff.save()
     decision_event(lead, decision, now, by).save()
+    notices.lead_routed(lead, handoff)
 
 
 def unrouted_leads(limit: int | None = None):
