@@ -57,7 +57,7 @@ def test_a_routed_lead_is_in_the_reps_inbox_and_on_my_day(org, territory_map, po
     expect(badge).to_have_text(re.compile(r"Inbox\s+2"))
     badge.click()
     expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
-    expect(page.locator("#inbox-items").get_by_role("link", name=re.compile("Rosa Diaz"))
+    expect(page.locator("#inbox-items").get_by_role("link", name=re.compile("New lead: Rosa Diaz"))
            ).to_be_visible()
     page.get_by_role("link", name=re.compile(r"Mentions in comments \(1\)")).click()
     items = page.locator("#inbox-items li")

@@ -15,7 +15,7 @@ def lead_key(lead_id: int) -> str:
 
 
 def _fields(lead: Lead, handoff: LeadHandoff) -> dict:
-    return {"title": f"New lead: {lead}" + (f" ({lead.company})" if lead.company else ""),
+    return {"title": f"New lead: {lead}",
             "detail": "Touch it (log a call, an email or a meeting) or accept it before the "
                       "first-touch deadline.",
             "url": reverse("web:lead_detail", args=[lead.pk]), "due_at": handoff.sla_due_at}
