@@ -24,7 +24,7 @@ KindName = Literal[tuple(Kind.values)]
 DeliveryName = Literal[tuple(Delivery.values)]
 
 
-class ItemOut(Schema):
+class InboxEntryOut(Schema):
     id: int
     kind: str
     key: str = Field(..., description="The record it is about, e.g. approval:12 or lead:7.")
@@ -42,33 +42,33 @@ class ItemOut(Schema):
         return item.is_notice
 
 
-class ItemPage(Schema):
-    items: list[ItemOut]
+class InboxEntryPage(Schema):
+    items: list[InboxEntryOut]
     next_cursor: str | None = None
     previous_cursor: str | None = None
 
 
-class InboxParams(PageParams):
+class InboxListParams(PageParams):
     kind: KindName | None = Field(None, description="Only items of this kind.")
 
 
-class CountOut(Schema):
+class InboxCountOut(Schema):
     open: int
     by_kind: dict[str, int]
 
 
-class PreferencesOut(Schema):
+class InboxPreferencesOut(Schema):
     delivery: dict[str, str] = Field(..., description="Kind → app, email or digest.")
     version: int
 
 
-class PreferencesIn(InputSchema):
+class InboxPreferencesIn(InputSchema):
     delivery: dict[KindName, DeliveryName]
     version: Version
 
 
-@router.get("", response=ItemPage)
-def list_items(request, params: Query[InboxParams]):
+@router.get("", response=InboxEntryPage)
+def list_items(request, params: Query[InboxListParams]):
     """Your open items, newest first."""
     page = keyset_page(selectors.open_items(request.auth, kind=params.kind), sort_field="-id",
                        sort_key="newest", cursor=params.cursor, limit=params.limit)
@@ -76,13 +76,13 @@ def list_items(request, params: Query[InboxParams]):
             "previous_cursor": page.previous_cursor}
 
 
-@router.get("/count", response=CountOut)
+@router.get("/count", response=InboxCountOut)
 def count(request):
     by_kind = selectors.counts_by_kind(request.auth)
     return {"open": sum(by_kind.values()), "by_kind": by_kind}
 
 
-@router.post("/{int:item_id}/dismiss", response=ItemOut)
+@router.post("/{int:item_id}/dismiss", response=InboxEntryOut)
 def dismiss(request, item_id: RecordId):
     """Put one of your items away (404 for anyone else's)."""
     return services.dismiss(selectors.own_item(request.auth, item_id), by=request.auth)
@@ -93,13 +93,13 @@ def _preferences(found) -> dict:
             "version": found.version}
 
 
-@router.get("/preferences", response=PreferencesOut)
+@router.get("/preferences", response=InboxPreferencesOut)
 def get_preferences(request):
     return _preferences(services.settings_of(request.auth))
 
 
-@router.patch("/preferences", response=PreferencesOut)
-def put_preferences(request, payload: PreferencesIn):
+@router.patch("/preferences", response=InboxPreferencesOut)
+def put_preferences(request, payload: InboxPreferencesIn):
     """Choose per kind: app (in the app only), email (at once) or digest (daily)."""
     found = services.set_delivery(by=request.auth, delivery=dict(payload.delivery),
                                   expected_version=payload.version)
