@@ -59,7 +59,7 @@ def test_a_routed_lead_is_in_the_reps_inbox_and_on_my_day(org, territory_map, po
     expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
     expect(page.locator("#inbox-items").get_by_role("link", name=re.compile("New lead: Rosa Diaz"))
            ).to_be_visible()
-    page.get_by_role("link", name=re.compile(r"Mentions in comments \(1\)")).click()
+    page.get_by_role("link", name=re.compile(r"1 mentions in comments")).click()
     items = page.locator("#inbox-items li")
     expect(items).to_have_count(1)
     items.get_by_role("button", name="Dismiss").click()
