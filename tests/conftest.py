@@ -5,17 +5,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from salesplan.org.models import Role, Team, User
 
 from .factories import PASSWORD, make_team, make_user
 
-# CI explores the same examples on every run, so a red build is reproducible and a
-# green one stays green; developers' runs keep exploring new examples.
-hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI"):
-    hypothesis_settings.load_profile("ci")
+# No property test depends on the machine's speed: Hypothesis's per-example deadline and
+# its "generation is slow" health check both fail on a loaded 2-core machine, so neither
+# applies. CI explores the same examples on every run, so a red build is reproducible and
+# a green one stays green; developers' runs keep exploring new examples.
+_SPEED_FREE = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+hypothesis_settings.register_profile("speed_free", **_SPEED_FREE)
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True, **_SPEED_FREE)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "speed_free")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -47,3 +47,42 @@ def test_the_list_shows_only_ones_own_jobs_newest_first(org, api_as):
     assert [j["id"] for j in answer.data] == [j.pk for j in reversed(mine)]
     imports = api_as(org.west_rep).get("/jobs", kind="import")
     assert [j["id"] for j in imports.data] == [mine[2].pk, mine[0].pk]
+
+
+def _accepted_schemas() -> dict[str, str]:
+    from salesplan.config.api import api
+
+    found = {}
+    for path, operations in api.get_openapi_schema()["paths"].items():
+        for method, operation in operations.items():
+            answers = operation.get("responses", {})
+            answer = answers.get(202) or answers.get("202")
+            if answer:
+                ref = answer["content"]["application/json"]["schema"]["$ref"]
+                found[f"{method.upper()} {path}"] = ref.rsplit("/", 1)[-1]
+    return found
+
+
+def test_every_endpoint_that_starts_work_answers_the_one_job_shape():
+    from salesplan.config.api import api
+
+    accepted = _accepted_schemas()
+    # Runs with their own resource, and a form capture that is not a job.
+    others = {"POST /api/v1/territories/alignments/{id}/optimise": "OptimisationOut",
+              "POST /api/v1/plans/{plan_id}/effort-runs": "EffortRunOut",
+              "POST /api/v1/marketing/capture/{form_key}": "CaptureOut"}
+    assert {k: v for k, v in accepted.items() if v != "JobOut"} == others
+    assert len(accepted) - len(others) >= 12
+    schemas = api.get_openapi_schema()["components"]["schemas"]
+    assert [name for name in schemas if name.endswith("JobOut")] == ["JobOut"]
+
+
+def test_a_started_job_is_followed_at_its_location(org, api_as,
+                                                   django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        started = api_as(org.admin).post("/health/compute")
+    assert started.status_code == 202 and started.data["kind"] == "health_compute"
+    assert started["Location"] == f"/api/v1/jobs/{started.data['id']}"
+    followed = api_as(org.admin).get(f"/jobs/{started.data['id']}")
+    assert followed.data["id"] == started.data["id"]
+    assert followed.data["status"] == "succeeded" and followed.data["finished"] is True

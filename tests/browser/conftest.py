@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.mail_servers import imap_server, smtp_server  # noqa: F401 - for the email journey
+
 # Playwright's sync API runs an event loop in this thread; Django refuses database access
 # from a thread with a running loop unless told it is safe (the test owns the thread).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -75,7 +75,7 @@ def test_refresh_job_for_managers(org, history, api_as, django_capture_on_commit
     assert answer.status_code == 202
     from salesplan.core.models import BackgroundJob
 
-    job = BackgroundJob.objects.get(pk=answer.data["job_id"])
+    job = BackgroundJob.objects.get(pk=answer.data["id"])
     assert job.status == "succeeded" and job.result["forecasts"] == 4  # company + 3 teams
 
 

@@ -180,7 +180,7 @@ def test_snapshot_job_and_command(org, calls, api_as, django_capture_on_commit_c
     assert answer.status_code == 202
     from salesplan.core.models import BackgroundJob
 
-    job = BackgroundJob.objects.get(pk=answer.data["job_id"])
+    job = BackgroundJob.objects.get(pk=answer.data["id"])
     assert job.status == "succeeded" and job.result == {"rows": 7}
     from io import StringIO
 

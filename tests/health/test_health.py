@@ -106,7 +106,7 @@ def test_compute_job_for_managers_only(org, accounts, api_as,
     with django_capture_on_commit_callbacks(execute=True):
         answer = api_as(org.admin).post("/health/compute")
     assert answer.status_code == 202
-    job = BackgroundJob.objects.get(pk=answer.data["job_id"])
+    job = BackgroundJob.objects.get(pk=answer.data["id"])
     assert job.status == "succeeded" and job.message == "Scored 3 accounts; 2 at risk."
     assert (job.progress_done, job.progress_total) == (3, 3)
     assert AccountHealth.objects.count() == 3

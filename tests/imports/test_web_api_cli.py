@@ -106,10 +106,11 @@ def test_api_upload_dry_run_commit_and_status(client, org, token_client,
             **token_client)
     assert response.status_code == 202, response.content
     body = response.json()
-    assert body["dry_run"] is True
-    body = client.get(f"/api/v1/imports/jobs/{body['id']}", **token_client).json()
+    assert body["kind"] == "import" and body["result"]["dry_run"] is True
+    assert response["Location"] == f"/api/v1/jobs/{body['id']}"
+    body = client.get(response["Location"], **token_client).json()
     assert body["status"] == "succeeded"
-    assert body["errors"] == [
+    assert body["result"]["errors"] == [
         {"row": 3, "column": "Surname", "message": "a value is required"},
         {"row": 4, "column": "E-mail", "message": "'not-an-email' is not a valid email address"}]
     refused = client.post(f"/api/v1/imports/jobs/{body['id']}/commit", **token_client)
@@ -121,8 +122,11 @@ def test_api_upload_dry_run_commit_and_status(client, org, token_client,
     with django_capture_on_commit_callbacks(execute=True):
         commit = client.post(f"/api/v1/imports/jobs/{good['id']}/commit", **token_client)
     assert commit.status_code == 202
-    status = client.get(f"/api/v1/imports/jobs/{commit.json()['id']}", **token_client).json()
-    assert (status["status"], status["created"], status["dry_run"]) == ("succeeded", 2, False)
+    status = client.get(commit["Location"], **token_client).json()
+    assert (status["status"], status["result"]["created"], status["result"]["dry_run"]) == (
+        "succeeded", 2, False)
+    old = client.get(f"/api/v1/imports/jobs/{commit.json()['id']}", **token_client).json()
+    assert old == status, "the deprecated alias answers the same JobOut"
     assert Contact.objects.count() == 2
 
 

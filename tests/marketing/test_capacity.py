@@ -67,3 +67,43 @@ def test_bad_limits_are_refused_naming_the_field(org, api_as, policy):
         assert answer.status_code == 422, bad
         assert "max_open_leads" in str(answer.data), bad
     assert not RepCapacity.objects.exists()
+
+
+def test_the_capacity_page_sets_and_clears_a_reps_limit(org, client, policy):
+    make_lead(org.west_rep)
+    client.force_login(org.west_manager)
+    page = client.get("/marketing/capacity/").content.decode()
+    assert str(org.west_rep) in page and str(org.east_rep) not in page
+    url = f"/marketing/capacity/{org.west_rep.pk}/"
+    assert f'action="{url}"' in page
+    saved = client.post(url, {"max_open_leads": "4", "version": ""}, follow=True)
+    limit = RepCapacity.objects.get(user=org.west_rep)
+    assert limit.max_open_leads == 4 and "saved" in saved.content.decode()
+    # A limit someone set is replaced only with the version the page was drawn with.
+    refused = client.post(url, {"max_open_leads": "9", "version": str(limit.version - 1)},
+                          HTTP_REFERER="/marketing/capacity/", follow=True)
+    assert "changed by someone else" in refused.content.decode()
+    assert client.post(url, {"max_open_leads": "9"}).status_code in (302, 409)
+    assert RepCapacity.objects.get(user=org.west_rep).max_open_leads == 4
+    bad = client.post(url, {"max_open_leads": "many", "version": str(limit.version)},
+                      follow=True).content.decode()
+    assert "whole number" in bad and RepCapacity.objects.get(user=org.west_rep).max_open_leads == 4
+    client.post(url, {"max_open_leads": "", "clear": "1", "version": str(limit.version)})
+    assert not RepCapacity.objects.filter(user=org.west_rep).exists()
+
+
+def test_the_capacity_page_is_for_managers_and_admins(org, client, policy):
+    client.force_login(org.west_rep)
+    assert client.get("/marketing/capacity/").status_code == 403
+    assert client.post(f"/marketing/capacity/{org.west_rep.pk}/",
+                       {"max_open_leads": "1"}).status_code == 403
+    client.force_login(org.marketer)  # reads the limits, sets none
+    page = client.get("/marketing/capacity/")
+    assert page.status_code == 200 and b'href="/marketing/capacity/"' in page.content
+    assert b'action="/marketing/capacity/' not in page.content
+    assert client.post(f"/marketing/capacity/{org.west_rep.pk}/",
+                       {"max_open_leads": "1"}).status_code == 403
+    client.force_login(org.east_manager)  # another team's rep looks missing
+    assert client.post(f"/marketing/capacity/{org.west_rep.pk}/",
+                       {"max_open_leads": "1"}).status_code == 404
+    assert not RepCapacity.objects.exists()

@@ -117,3 +117,32 @@ def test_a_seat_is_removed_with_the_plans_version(org, west_plan, api_as):
     assert not Leave.objects.filter(resource_id=seat.pk).exists()
     assert manager.get(f"/plans/{west_plan.pk}/resources").data == []
     assert manager.delete(f"{url}?version={read + 1}").status_code == 404
+
+
+def test_the_resources_page_removes_a_seat_with_the_plans_version(org, west_plan, client):
+    from salesplan.planning.models import Plan
+
+    seat = resources.add_resource(west_plan, by=org.west_manager, user=org.west_rep)
+    resources.add_leave(seat, by=org.west_manager, start=date(2026, 1, 5), end=date(2026, 1, 9))
+    page_url = f"/plans/{west_plan.pk}/resources/"
+    remove_url = f"/plans/{west_plan.pk}/resources/{seat.pk}/remove/"
+    read = Plan.objects.get(pk=west_plan.pk).version
+    client.force_login(org.west_rep)
+    assert remove_url.encode() not in client.get(page_url).content  # no button for a rep
+    assert client.post(remove_url, {"version": read}).status_code == 403
+    client.force_login(org.west_manager)
+    page = client.get(page_url).content.decode()
+    assert f'action="{remove_url}"' in page and "hx-confirm=" in page
+    # The plan changed since the page was drawn: nothing is removed.
+    from salesplan.planning import services
+
+    services.rename_plan(Plan.objects.get(pk=west_plan.pk), by=org.west_manager,
+                         name="West 2026", version=read)
+    refused = client.post(remove_url, {"version": read}, HTTP_REFERER=page_url, follow=True)
+    assert "changed by someone else" in refused.content.decode()
+    assert PlanResource.objects.filter(pk=seat.pk).exists()
+    done = client.post(remove_url, {"version": read + 1}, headers={"HX-Request": "true"})
+    assert done.status_code == 200 and done["HX-Redirect"] == page_url
+    assert not PlanResource.objects.filter(pk=seat.pk).exists()
+    assert not Leave.objects.filter(resource_id=seat.pk).exists()
+    assert "removed from the plan" in client.get(page_url).content.decode()

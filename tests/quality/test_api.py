@@ -96,8 +96,9 @@ def test_duplicate_scan_job_pairs_and_merge(org, api_as, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         job = api_as(org.west_manager).post("/quality/duplicates/scan",
                                             {"record_type": "contact"})
-    assert job.status_code == 202
-    followed = api_as(org.west_manager).get(f"/quality/jobs/{job.data['id']}")
+    assert job.status_code == 202 and job["Location"] == f"/api/v1/jobs/{job.data['id']}"
+    followed = api_as(org.west_manager).get(f"/jobs/{job.data['id']}")
+    assert api_as(org.west_manager).get(f"/quality/jobs/{job.data['id']}").data == followed.data
     assert followed.data["status"] == "succeeded", followed.data
     assert followed.data["result"]["candidates"] == 1
     listed = api_as(org.west_rep).get("/quality/duplicates", record_type="contact")

@@ -88,6 +88,6 @@ def test_rebuild_rollups_is_an_admin_background_job(org, history, api_as,
     with django_capture_on_commit_callbacks(execute=True):
         response = api_as(org.admin).post("/reports/rollups/rebuild")
     assert response.status_code == 202
-    job = BackgroundJob.objects.get(pk=response.data["job_id"])
+    job = BackgroundJob.objects.get(pk=response.data["id"])
     assert job.status == BackgroundJob.Status.SUCCEEDED and job.percent == 100
     assert job.result["opportunities"] == OpportunityLine.objects.count() == 10

@@ -58,7 +58,9 @@ def test_training_job_refuses_thin_history_then_trains(org, api_as,
     with django_capture_on_commit_callbacks(execute=True):
         started = marketer.post("/scoring/models/train", {"min_per_class": 10})
     assert started.status_code == 202
-    job = marketer.get(f"/scoring/jobs/{started.data['id']}").data
+    assert started["Location"] == f"/api/v1/jobs/{started.data['id']}"
+    job = marketer.get(f"/jobs/{started.data['id']}").data
+    assert marketer.get(f"/scoring/jobs/{started.data['id']}").data == job
     assert job["status"] == "succeeded" and job["result"]["status"] == "refused"
     assert "only 6 converted leads" in job["message"]
     current = marketer.get("/scoring/models/current")

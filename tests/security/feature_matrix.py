@@ -193,6 +193,21 @@ def _account(world: World, owner) -> Target:
         _rows(Comment, target_id=account.pk)()))
 
 
+def _account_to_email(world: World, owner) -> Target:
+    from salesplan.activities.models import Activity
+    from salesplan.mail.models import EmailMessage
+
+    account = make_account(world.user(OWNER_USER[owner]), name=f"Mailed Co {next(_seq)}")
+    return Target(account, account.pk, lambda: (
+        _rows(EmailMessage, account=account.pk)(), _rows(Activity, account=account.pk)()))
+
+
+def _email_body(world, owner, target) -> dict:
+    return {"record": "account", "record_id": target.pk if target else MISSING,
+            "to": "buyer@example.com", "subject": "Hello",
+            "body": "For {{ account.name }}"}
+
+
 def _comment(world: World, owner) -> Target:
     from salesplan.collab import services as collab
 
@@ -288,6 +303,8 @@ OPERATIONS: list[Operation] = [
     Operation("PATCH", "/collab/comments/{pk}", ("comment", "change"), _comment,
               lambda world, owner, target: {"body": "Edited by the matrix"}),
     Operation("DELETE", "/collab/comments/{pk}", ("comment", "delete"), _comment, ok=204),
+    Operation("POST", "/mail/preview", ("email", "send"), _account_to_email, _email_body),
+    Operation("POST", "/mail/send", ("email", "send"), _account_to_email, _email_body, ok=201),
     Operation("POST", "/health/accounts/{pk}/recompute", ("account_health", "recompute"),
               _account),
     Operation("POST", "/scoring/leads/{pk}/rescore", ("lead_score", "rescore"), _lead),

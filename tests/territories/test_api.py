@@ -35,10 +35,11 @@ def test_manager_builds_runs_and_activates_a_map(org, api_as, django_capture_on_
     assert preview.data == {"accounts": 1, "capped": False}
     with django_capture_on_commit_callbacks(execute=True):
         job = api.post(f"{T}/alignments/{aid}/assign")
-    assert job.status_code == 202
-    status = api.get(f"{T}/jobs/{job.data['id']}")
+    assert job.status_code == 202 and job["Location"] == f"/api/v1/jobs/{job.data['id']}"
+    status = api.get(f"/jobs/{job.data['id']}")
     assert status.data["status"] == "succeeded" and status.data["percent"] == 100
     assert status.data["result"]["unclaimed"] == 1
+    assert api.get(f"{T}/jobs/{job.data['id']}").data == status.data  # the old address
     accounts = api.get(f"{T}/{west['id']}/accounts")
     assert [(a["account_name"], a["reason"]) for a in accounts.data["items"]] == [
         ("Bay Co", "postal code 94* in rule 1 of West")]

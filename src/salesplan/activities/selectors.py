@@ -2,14 +2,14 @@
 
 from datetime import time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Min, QuerySet
 
 from salesplan.core.audit import history_for
 from salesplan.core.clock import company_datetime, company_now
 from salesplan.pipeline.models import Opportunity, StageKind
 
 from .filters import ACTIVITY_LIST
-from .models import Activity
+from .models import Activity, ActivityKind
 
 
 def activity_list(user, params) -> QuerySet[Activity]:
@@ -50,3 +50,20 @@ def my_day(user) -> dict:
             Opportunity.objects.filter(owner=user, status=StageKind.OPEN, next_step="")
             .select_related("account", "stage").order_by("close_date")[:100]),
     }
+
+
+def overdue_follow_ups(user, owner_ids: list[int], *, limit: int = 10) -> dict:
+    """Open activities of these owners due before today (the company's), that the user
+    sees: per owner {owner_id: (count, oldest due)} and the `limit` oldest of them. Notes
+    are records, not follow-ups, and are left out. Two queries, whatever the number."""
+    start = company_datetime(company_now().date(), time.min)
+    overdue = (Activity.objects.visible_to(user)
+               .filter(owner_id__in=owner_ids, done=False, due_at__lt=start)
+               .exclude(kind=ActivityKind.NOTE))
+    per_owner = {row["owner_id"]: (row["n"], row["oldest"]) for row in
+                 overdue.order_by().values("owner_id").annotate(n=Count("id"),
+                                                                oldest=Min("due_at"))}
+    oldest = list(overdue.select_related("owner", "account", "opportunity", "lead")
+                  .order_by("due_at", "id")[:limit])
+    return {"per_owner": per_owner, "oldest": oldest,
+            "total": sum(n for n, _ in per_owner.values())}

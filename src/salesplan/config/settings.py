@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "salesplan.marketing",
     "salesplan.scoring",
     "salesplan.collab",
+    "salesplan.mail",
     "salesplan.web",
     "salesplan.demo",
     "salesplan.config",

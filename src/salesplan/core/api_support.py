@@ -513,7 +513,7 @@ def list_params_schema(name: str, definition: ListDefinition) -> type[Schema]:
     """Query parameters of a list: its filters (read by the ListDefinition, so a filter
     means the same here as in the web list), `q`, `sort`, `cursor` and `limit`."""
     fields: dict[str, Any] = {
-        "q": (str | None, Field(None, max_length=200, description="Search by name prefix.")),
+        "q": (str | None, Field(None, max_length=200, description=definition.search_label)),
         "sort": (Literal[tuple(definition.sorts)] | None,
                  Field(None, description=f"Default: {definition.default_sort}.")),
         "cursor": (str | None, Field(None, max_length=1000,

@@ -11,13 +11,15 @@ from .models import BackgroundJob
 
 
 def start_job(kind: str, *, by, task: Task, params: dict | None = None,
-              file=None) -> BackgroundJob:
+              file=None, result: dict | None = None) -> BackgroundJob:
     """Create the job record and enqueue its task once the record is committed.
 
     With the inline backend the task has run when this returns; with a worker pool it
-    runs in the background and the job's page follows its progress.
+    runs in the background and the job's page follows its progress. `result` is what is
+    known of the outcome from the start (an import's `dry_run`); the task replaces it.
     """
-    job = BackgroundJob.objects.create(kind=kind, created_by=by, params=params or {})
+    job = BackgroundJob.objects.create(kind=kind, created_by=by, params=params or {},
+                                       result=result or {})
     if file is not None:
         job.file.save(getattr(file, "name", f"{kind}.dat"), file, save=True)
 

@@ -4,13 +4,25 @@ Every kind of background work (imports, exports, territory assignment and optimi
 scoring, quality scans, plan evaluation) is a `BackgroundJob`; a client that started
 one follows it here, whatever the app, in one shape. A job is its creator's; an admin
 sees everyone's. Someone else's job answers 404, like a missing one.
+
+Every endpoint that starts long work answers `202 Accepted` with this `JobOut` and a
+`Location: /api/v1/jobs/{id}` header (`accepted()` below; declare the operation with
+`**ACCEPTED`). What a job produced is in `result`, shaped by its kind:
+
+- `import`: `dry_run`, `rows`, `created`, `updated`, `skipped`, `committed`,
+  `error_count`, `errors` (a list of `{row, column, message}`, at most 500) and
+  `warnings`.
+- `export`: `rows`, `file_name`; the file is at `download_url`.
+- every other kind: the counts its summary message speaks of.
 """
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.urls import reverse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from salesplan.core.errors import NotFound
 from salesplan.core.models import BackgroundJob
@@ -45,6 +57,28 @@ def job_out(job: BackgroundJob) -> JobOut:
                   finished_at=job.finished_at)
 
 
+JOBS_PATH = "/api/v1/jobs/"
+
+ACCEPTED: dict[str, Any] = {
+    "response": {202: JobOut},
+    "openapi_extra": {"responses": {202: {
+        "description": "Accepted: the job started; follow it at its Location",
+        "headers": {"Location": {"description": "/api/v1/jobs/{id}, where the job is "
+                                                "followed", "schema": {"type": "string"}}},
+    }}},
+}
+"""The operation options of an endpoint that starts long work:
+`@router.post("/...", **ACCEPTED)` (202, one JobOut, the Location header documented)."""
+
+
+def accepted(response: HttpResponse, job: BackgroundJob) -> Status:
+    """202 with the job and where to follow it: `return accepted(response, job)` from a
+    view that takes `response: HttpResponse` (django-ninja copies its headers)."""
+    job.refresh_from_db()
+    response["Location"] = f"{JOBS_PATH}{job.pk}"
+    return Status(202, job_out(job))
+
+
 def visible_jobs(user) -> QuerySet[BackgroundJob]:
     """The jobs a user may follow: their own; an admin's, everyone's."""
     jobs = BackgroundJob.objects.all()
@@ -68,7 +102,32 @@ def list_jobs(request, filters: Query[JobFilter]):
 
 @router.get("/{int:job_id}", response=JobOut, summary="A background job's progress and outcome")
 def get_job(request, job_id: int):
-    job = visible_jobs(request.auth).filter(pk=job_id).first()
+    return job_out(followed_job(request.auth, job_id))
+
+
+def followed_job(user, job_id: int, *, kinds: tuple[str, ...] | None = None,
+                 missing: str = "job") -> BackgroundJob:
+    """A job the user may follow (of one of `kinds` if given), else 404."""
+    jobs = visible_jobs(user)
+    if kinds is not None:
+        jobs = jobs.filter(kind__in=kinds)
+    job = jobs.filter(pk=job_id).first()
     if job is None:
-        raise NotFound(f"No job with id {job_id}.")
-    return job_out(job)
+        raise NotFound(f"No {missing} with id {job_id}.")
+    return job
+
+
+def add_deprecated_alias(router: Router, path: str, *, kinds: tuple[str, ...], what: str,
+                         operation_id: str) -> None:
+    """Keep an app's old job-status address (`path`, with a `{job_id}`) for existing
+    clients: the same JobOut as /api/v1/jobs/{id}, for the app's own kinds of job."""
+    def alias(request, job_id: int) -> JobOut:
+        return job_out(followed_job(request.auth, job_id, kinds=kinds, missing=what))
+
+    alias.__name__ = operation_id
+    router.get(path, response=JobOut, deprecated=True, operation_id=operation_id,
+               summary=f"A {what} (deprecated: {JOBS_PATH}{{id}})",
+               description=f"Deprecated: follow the job at {JOBS_PATH}{{id}} (the `Location` "
+                           "of the 202 that started it), which answers the same JobOut. This "
+                           f"address stays for existing clients and shows only a {what}.",
+               )(alias)

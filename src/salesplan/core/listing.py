@@ -62,6 +62,9 @@ class Filter:
     label: str = ""
     choices: tuple[tuple[str, str], ...] = ()
     multiple: bool = False
+    # A filter no single lookup says (a family "and the families below it"): called with
+    # the queryset and the parsed values instead of filtering on `lookup`.
+    method: Callable[[QuerySet, list], QuerySet] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ class ListDefinition:
     default_sort: str
     search_fields: tuple[str, ...] = ()
     search_normaliser: Callable[[str], str] = field(default=lambda s: s.strip().lower())
+    # A search other than a prefix of `search_fields` (an SKU prefix or part of a name).
+    search: Callable[[QuerySet, str], QuerySet] | None = None
+    search_label: str = "Search by name prefix."  # what `q` searches, for the API's docs
 
     def apply(self, queryset: QuerySet, params) -> QuerySet:
         """Filter and search `queryset` by request parameters; bad values name the field."""
@@ -89,7 +95,9 @@ class ListDefinition:
             if spec.choices and any(str(v) not in dict(spec.choices) for v in values):
                 errors[name] = "Choose one of: " + ", ".join(k for k, _ in spec.choices)
                 continue
-            if spec.multiple or len(values) > 1:
+            if spec.method is not None:
+                queryset = spec.method(queryset, values)
+            elif spec.multiple or len(values) > 1:
                 lookup = spec.lookup if spec.lookup.endswith("__in") else f"{spec.lookup}__in"
                 queryset = queryset.filter(**{lookup: values})
             else:
@@ -97,7 +105,9 @@ class ListDefinition:
         if errors:
             raise ValidationError(errors)
         term = (params.get("q") or "").strip()
-        if term and self.search_fields:
+        if term and self.search is not None:
+            queryset = self.search(queryset, term)
+        elif term and self.search_fields:
             queryset = queryset.filter(
                 prefix_search_q(self.search_fields, self.search_normaliser(term)))
         return queryset

@@ -17,3 +17,12 @@ def get_visible(model: Any, user, pk, *, related: tuple[str, ...] = ()) -> Any:
     except (model.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(f"No {model._meta.verbose_name} with id {pk}.",
                        model=model, pk=pk) from exc
+
+
+def get_from(queryset: Any, pk, label: str) -> Any:
+    """The row with this id among `queryset` (rows the user may see); NotFound otherwise,
+    naming the kind of record ("No price book with id 7.")."""
+    try:
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound(f"No {label} with id {pk}.") from exc

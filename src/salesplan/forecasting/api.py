@@ -19,12 +19,14 @@ from datetime import date, datetime
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from salesplan.core.api_support import InputSchema, MoneyIn, MoneyOut, RecordId
 from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.fiscal import CompanyCalendar, FiscalPeriod
+from salesplan.core.jobs_api import ACCEPTED, accepted
 from salesplan.org.models import Company, Team
 from salesplan.pipeline.models import Opportunity, Pipeline
 
@@ -49,11 +51,6 @@ class PeriodOut(Schema):
 def _period_out(p: FiscalPeriod) -> dict:
     return {"name": periods.name(p), "fiscal_year": p.fiscal_year, "quarter": p.number,
             "start": p.start, "end": p.end}
-
-
-class ForecastJobOut(Schema):
-    job_id: int
-    status: str
 
 
 class CalibrationRowOut(Schema):
@@ -301,12 +298,11 @@ class SnapshotOut(Schema):
     adjusted: bool
 
 
-@router.post("/calibration/refresh", response={202: ForecastJobOut},
+@router.post("/calibration/refresh", **ACCEPTED,
              summary="Recount closed deals per stage and refresh the statistical forecasts")
-def refresh(request):
+def refresh(request, response: HttpResponse):
     job = services.start_refresh(by=request.user)
-    job.refresh_from_db()
-    return Status(202, {"job_id": job.pk, "status": job.status})
+    return accepted(response, job)
 
 
 @router.get("/snapshots", response=list[SnapshotOut], summary="Weekly snapshots of a scope")
@@ -314,11 +310,10 @@ def list_snapshots(request, period: str | None = None, scope: str = "company"):
     return selectors.snapshots(request.user, _period(period), scope)
 
 
-@router.post("/snapshots", response={202: ForecastJobOut}, summary="Take this week's snapshot")
-def take_snapshot(request):
+@router.post("/snapshots", **ACCEPTED, summary="Take this week's snapshot")
+def take_snapshot(request, response: HttpResponse):
     job = services.start_snapshot(by=request.user)
-    job.refresh_from_db()
-    return Status(202, {"job_id": job.pk, "status": job.status})
+    return accepted(response, job)
 
 
 class MonthValue(Schema):

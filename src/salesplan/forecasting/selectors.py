@@ -134,3 +134,70 @@ def won_in_period(owner: User, period: FiscalPeriod, currency: str) -> Decimal:
                                         close_date__lte=period.end)
              .aggregate(total=Sum("amount"))["total"])
     return total or Decimal("0.00")
+
+
+def executive_forecast(user: User, *, today: date | None = None) -> dict | None:
+    """The company's forecast for the current quarter, each figure beside its measured
+    accuracy and the baseline measured the same way (executives and admins; None for
+    others):
+
+    - the statistical forecast of the quarter's remaining months (bookings, the company
+      currency), with its rolling-origin backtest MAPE and MASE, and the seasonal-naive
+      forecast of the same months with its own backtest MAPE and MASE;
+    - the reps' committed roll-up, with the pooled MAPE of their last eight quarters'
+      commits against what they booked, and the naive guess "as much as the quarter
+      before" measured over the same quarters."""
+    from salesplan.engines import forecasting as engine
+
+    from . import statistical
+
+    if not access.sees_all(user):
+        return None
+    today = today or company_today()
+    calendar = CompanyCalendar.current()
+    period = periods.quarter_of(calendar, today)
+    currency = Company.current().default_currency
+    result = statistical.statistical_forecast(
+        statistical.Scope("company", "Whole company"), today=today)
+    months = [(m, v) for m, v in zip(result.forecast_months, result.forecast, strict=False)
+              if m <= period.end]
+    baseline: list[Decimal] = []
+    if result.history:
+        baseline = [Decimal(str(round(v, 2))) for v in engine.seasonal_naive_forecast(
+            [float(v) for v in result.history], len(months))]
+    backtest = result.backtest
+    stat = {"model": result.model.label, "message": result.message,
+            "months": [m for m, _ in months],
+            "forecast": sum((v for _, v in months), Decimal("0.00")) if result.forecast
+            else None,
+            "baseline": sum(baseline, Decimal("0.00")) if baseline else None,
+            "mape": backtest.mape if backtest else None,
+            "mase": backtest.mase if backtest else None,
+            "baseline_mape": backtest.baseline_mape if backtest else None,
+            "baseline_mase": backtest.baseline_mase if backtest else None,
+            "folds": len(backtest.folds) if backtest else 0}
+    view = rollup(user, period)
+    accuracy = statistical.submission_accuracy(user, today=today)
+    scored = [p for rep in accuracy for p in rep.periods if p.commit is not None]
+    pooled = engine.submission_accuracy(
+        [float(p.commit or 0) for p in scored], [float(p.actual) for p in scored],
+        [float(p.previous_actual) for p in scored]) if scored else None
+    previous = periods.shift(calendar, period, -1)
+    last_quarter = (Opportunity.objects.filter(
+        status=StageKind.WON, currency=currency, close_date__gte=previous.start,
+        close_date__lte=previous.end).aggregate(total=Sum("amount"))["total"]
+        or Decimal("0.00"))
+    return {
+        "period": periods.label(period), "currency": currency,
+        "statistical": stat,
+        "commit": view.company.commit if view else None,
+        "best_case": view.company.best_case if view else None,
+        "won": view.company_closed_won if view else None,
+        "naive_commit": Decimal(last_quarter).quantize(Decimal("0.01")),
+        "previous_period": periods.label(previous),
+        "commit_mape": pooled.mape if pooled else None,
+        "commit_baseline_mape": pooled.baseline_mape if pooled else None,
+        "commit_quarters": len(scored),
+        "url": reverse("web:forecasting:overview"),
+        "statistical_url": reverse("web:forecasting:statistical"),
+    }

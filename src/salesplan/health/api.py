@@ -10,10 +10,12 @@
 from datetime import datetime
 from typing import Literal
 
-from ninja import Field, Query, Router, Schema, Status
+from django.http import HttpResponse
+from ninja import Field, Query, Router, Schema
 
 from salesplan.core.api_support import MoneyOut, RecordId
 from salesplan.core.clock import company_today
+from salesplan.core.jobs_api import ACCEPTED, accepted
 from salesplan.core.listing import Page
 
 from . import selectors, services
@@ -81,11 +83,6 @@ class RenewalsOut(Schema):
     items: list[RenewalOut]
 
 
-class HealthJobOut(Schema):
-    job_id: int
-    status: str
-
-
 def _health_out(account, row: AccountHealth | None) -> dict:
     return {
         "account_id": account.pk, "account_name": account.name,
@@ -133,9 +130,8 @@ def renewals(request, days: int = Query(90, ge=1, le=selectors.MAX_RENEWAL_DAYS)
          "amount": r.amount, "currency": r.opportunity.currency} for r in rows]}
 
 
-@router.post("/compute", response={202: HealthJobOut},
+@router.post("/compute", **ACCEPTED,
              summary="Score every account (background job)")
-def compute(request):
+def compute(request, response: HttpResponse):
     job = services.start_compute(by=request.user)
-    job.refresh_from_db()
-    return Status(202, {"job_id": job.pk, "status": job.status})
+    return accepted(response, job)

@@ -2,68 +2,28 @@
 
     POST /imports/{resource}              upload a file (multipart) and start its dry run
     POST /imports/jobs/{id}/commit        import for real with a clean dry run's settings
-    GET  /imports/jobs/{id}               a job's status, progress, counts and bad rows
+    GET  /imports/jobs/{id}               deprecated: the job at /api/v1/jobs/{id}
+
+Starting an import or a large export answers 202 with the core `JobOut` and a
+`Location: /api/v1/jobs/{id}`; an import's counts and bad rows are in its `result`
+(shape in `core/jobs_api.py`).
     GET  /imports/exports/{resource}.csv  the list as filtered, streamed as CSV
     GET  /imports/exports/{resource}.xlsx  as XLSX (202 and a job above 50,000 rows)
 """
 
-from datetime import datetime
-
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, StreamingHttpResponse
-from ninja import File, Form, Router, Schema, Status
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from ninja import File, Form, Router
 from ninja.files import UploadedFile
 
 from salesplan.core.edge import BodyRefused, parse_json
-from salesplan.core.models import BackgroundJob
+from salesplan.core.jobs_api import ACCEPTED, accepted, add_deprecated_alias
 from salesplan.core.permissions import require
 
 from . import exports, selectors, services
 from .columns import RESOURCE_ALIASES, RESOURCES
 
 imports_router = Router(tags=["imports and exports"])
-
-
-class RowProblem(Schema):
-    row: int
-    column: str
-    message: str
-
-
-class ImportJobOut(Schema):
-    id: int
-    kind: str
-    status: str
-    message: str
-    progress_done: int
-    progress_total: int
-    percent: int
-    dry_run: bool | None = None
-    import_file_id: int | None = None
-    rows: int | None = None
-    created: int | None = None
-    updated: int | None = None
-    skipped: int | None = None
-    error_count: int | None = None
-    errors: list[RowProblem] = []
-    download_url: str | None = None
-    created_at: datetime
-    finished_at: datetime | None = None
-
-
-def job_out(job: BackgroundJob) -> ImportJobOut:
-    result = job.result or {}
-    download = (f"/jobs/{job.pk}/download/"
-                if job.file and job.status == BackgroundJob.Status.SUCCEEDED else None)
-    return ImportJobOut(
-        id=job.pk, kind=job.kind, status=job.status, message=job.message,
-        progress_done=job.progress_done, progress_total=job.progress_total,
-        percent=job.percent, dry_run=job.params.get("dry_run"),
-        import_file_id=job.params.get("import_file"), rows=result.get("rows"),
-        created=result.get("created"), updated=result.get("updated"),
-        skipped=result.get("skipped"), error_count=result.get("error_count"),
-        errors=result.get("errors", []), download_url=download, created_at=job.created_at,
-        finished_at=job.finished_at)
 
 
 def _resource(name: str) -> str:
@@ -73,9 +33,8 @@ def _resource(name: str) -> str:
     return resource
 
 
-@imports_router.post("/{resource}", response={202: ImportJobOut},
-                     summary="Upload a file and dry-run it")
-def upload_and_dry_run(request, resource: str, file: File[UploadedFile],
+@imports_router.post("/{resource}", **ACCEPTED, summary="Upload a file and dry-run it")
+def upload_and_dry_run(request, response: HttpResponse, resource: str, file: File[UploadedFile],
                        on_duplicate: Form[str] = "skip", mapping: Form[str] = "",
                        pipeline_id: Form[int | None] = None):
     """`mapping` is optional JSON {"column name": "field"}; columns left out are matched
@@ -91,8 +50,7 @@ def upload_and_dry_run(request, resource: str, file: File[UploadedFile],
     job = services.start_import(import_file, by=request.user, mapping=columns,
                                 on_duplicate=on_duplicate, dry_run=True,
                                 pipeline_id=pipeline_id)
-    job.refresh_from_db()
-    return Status(202, job_out(job))
+    return accepted(response, job)
 
 
 def _mapping(text: str) -> dict[str, str]:
@@ -107,9 +65,9 @@ def _mapping(text: str) -> dict[str, str]:
     return {str(k): str(v or "") for k, v in value.items()}
 
 
-@imports_router.post("/jobs/{job_id}/commit", response={202: ImportJobOut},
-             summary="Import for real after a clean dry run")
-def commit(request, job_id: int):
+@imports_router.post("/jobs/{job_id}/commit", **ACCEPTED,
+                     summary="Import for real after a clean dry run")
+def commit(request, response: HttpResponse, job_id: int):
     dry_run = selectors.job_for(request.user, job_id)
     if dry_run.kind != services.IMPORT_JOB or not dry_run.params.get("dry_run"):
         raise ValidationError({"job_id": "This is not an import dry run."})
@@ -118,13 +76,11 @@ def commit(request, job_id: int):
         import_file, by=request.user, mapping=dry_run.params["mapping"],
         on_duplicate=dry_run.params["on_duplicate"], dry_run=False,
         pipeline_id=dry_run.params.get("pipeline"))
-    job.refresh_from_db()
-    return Status(202, job_out(job))
+    return accepted(response, job)
 
 
-@imports_router.get("/jobs/{job_id}", response=ImportJobOut, summary="A job's progress and outcome")
-def job_status(request, job_id: int):
-    return job_out(selectors.job_for(request.user, job_id))
+add_deprecated_alias(imports_router, "/jobs/{job_id}", kinds=(services.IMPORT_JOB,
+                     services.EXPORT_JOB), what="import or export job", operation_id="job_status")
 
 
 @imports_router.get("/exports/{resource}.csv", summary="Export a list as CSV",
@@ -140,9 +96,9 @@ def export_csv(request, resource: str):
     return response
 
 
-@imports_router.get("/exports/{resource}.xlsx", response={202: ImportJobOut},
-            summary="Export a list as XLSX (a job when large)")
-def export_xlsx(request, resource: str):
+@imports_router.get("/exports/{resource}.xlsx", **ACCEPTED,
+                    summary="Export a list as XLSX (a job when large)")
+def export_xlsx(request, response: HttpResponse, resource: str):
     import tempfile
 
     name = _export_resource(request, resource)
@@ -150,8 +106,7 @@ def export_xlsx(request, resource: str):
     if rows.order_by()[: exports.XLSX_INLINE_LIMIT + 1].count() > exports.XLSX_INLINE_LIMIT:
         job = services.start_export(by=request.user, resource=name,
                                     params=dict(request.GET.lists()), fmt="xlsx")
-        job.refresh_from_db()
-        return Status(202, job_out(job))
+        return accepted(response, job)
     handle = tempfile.TemporaryFile()
     exports.write_xlsx(rows, name, handle)
     handle.seek(0)

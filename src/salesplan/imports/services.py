@@ -77,7 +77,8 @@ def start_import(import_file: ImportFile, *, by, mapping: list[str], on_duplicat
                                "every bad row; then import."})
     remember_mapping(by=by, resource=import_file.resource, headers=import_file.headers,
                      mapping=mapping)
-    return start_job(IMPORT_JOB, by=by, task=run_import, params=params)
+    return start_job(IMPORT_JOB, by=by, task=run_import, params=params,
+                     result={"dry_run": dry_run})
 
 
 def passed_dry_run(user, params: dict) -> bool:

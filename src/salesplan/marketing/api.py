@@ -39,6 +39,7 @@ from salesplan.core.api_support import (
 from salesplan.core.edge import read_json, read_json_object
 from salesplan.core.errors import NotFound, VersionRequired
 from salesplan.core.jobs import start_job
+from salesplan.core.jobs_api import ACCEPTED, accepted
 from salesplan.customers.models import Lead, LeadSource
 from salesplan.org.models import User
 
@@ -385,20 +386,12 @@ def get_attribution(request, model: Literal["first", "last", "linear"] = "linear
             "campaigns": attribution_rows(results)}
 
 
-class MarketingJobOut(Schema):
-    id: int
-    status: str
-    percent: int
-    message: str
-    result: dict[str, Any]
-
-
-@router.post("/attribution/refresh", response={202: MarketingJobOut})
-def refresh_attribution(request):
-    """Recompute the touches in the background; follow the job at /api/v1/imports/jobs/{id}
-    or on the Jobs page."""
+@router.post("/attribution/refresh", **ACCEPTED)
+def refresh_attribution(request, response: HttpResponse):
+    """Recompute the touches in the background; follow the job at its `Location`,
+    /api/v1/jobs/{id}, or on the Jobs page."""
     access.require_manage(request.user)
-    return Status(202, start_refresh(request.user))
+    return accepted(response, start_refresh(request.user))
 
 
 def start_refresh(user):
@@ -662,7 +655,7 @@ def list_capacity(request):
 @router.put("/capacity/{int:user_id}", response=RepCapacityOut)
 def put_capacity(request, user_id: int, payload: RepCapacityIn):
     """Set a rep's own limit of open leads, or clear it (null) to use the policy's."""
-    rep = selectors.capacity_people(request.user).filter(pk=user_id).first()
+    rep = selectors.capacity_person(request.user, user_id)
     if rep is None:
         raise NotFound(f"No rep with id {user_id}.")
     if payload.version is None and RepCapacity.objects.filter(user=rep).exists():

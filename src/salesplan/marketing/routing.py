@@ -16,14 +16,9 @@ from salesplan.core.clock import company_today
 from salesplan.customers.models import Lead, LeadStatus
 from salesplan.engines.territory_rules import account_facts
 from salesplan.org.models import User
-from salesplan.territories.assignment import compiled_index
-from salesplan.territories.models import (
-    Alignment,
-    MemberRole,
-    Territory,
-    TerritoryType,
-)
-from salesplan.territories.selectors import current_members
+from salesplan.territories import selectors as territory_reads
+from salesplan.territories.models import Alignment
+from salesplan.territories.selectors import TerritoryType
 
 from . import notices
 from .models import (
@@ -73,25 +68,21 @@ MAP_SECONDS = 60  # also re-read after a minute, for people deactivated meanwhil
 
 def routing_map(alignment: Alignment) -> RoutingMap:
     today = company_today()
-    members = current_members(today).filter(territory__alignment=alignment)
+    members = territory_reads.current_members(today).filter(territory__alignment=alignment)
     stamp = members.aggregate(n=Count("id"), changed=Max("updated_at"))
     key = (alignment.pk, alignment.rules_token, today, stamp["n"], stamp["changed"],
            int(time.monotonic() // MAP_SECONDS))
     found = _maps.get(key)
     if found is not None:
         return found
-    territories: dict[int, tuple[str, int | None]] = {
-        tid: (name, parent) for tid, name, parent in Territory.objects.filter(
-        alignment=alignment).values_list("id", "name", "parent_id")}
+    tree = territory_reads.territory_parents(alignment)
     owners: dict[int, list[int]] = {}
-    for tid, uid in (members.filter(role=MemberRole.OWNER, user__is_active=True)
-                     .order_by("territory_id", "user_id")
-                     .values_list("territory_id", "user_id").distinct()):
+    for tid, uid in territory_reads.current_owner_pairs(members):
         owners.setdefault(tid, []).append(uid)
     user_ids = {uid for ids in owners.values() for uid in ids}
     names = {user.pk: str(user) for user in User.objects.filter(pk__in=user_ids)}
     _maps.clear()
-    _maps[key] = RoutingMap(alignment, territories, owners, names)
+    _maps[key] = RoutingMap(alignment, tree, owners, names)
     return _maps[key]
 
 
@@ -139,7 +130,7 @@ class Router:
 
     def __init__(self, policy: MarketingPolicy):
         self.policy = policy
-        self.alignment = Alignment.objects.filter(status=Alignment.Status.ACTIVE).first()
+        self.alignment = territory_reads.active_alignment()
         self.rmap = routing_map(self.alignment) if self.alignment is not None else None
         self.counts: dict[int, int] = {}
         self.caps: dict[int, int] = {}
@@ -225,7 +216,7 @@ def covering_territories(leads: list[Lead], rmap: RoutingMap) -> list[tuple[int 
     matched for all the leads in one pass of the rule index."""
     facts = [account_facts((i, lead.country, lead.state, "", lead.postal_code, lead.industry,
                             "", lead.employees, None)) for i, lead in enumerate(leads)]
-    out = compiled_index(rmap.alignment).assign(facts)
+    out = territory_reads.compiled_index(rmap.alignment).assign(facts)
     claims: dict[int, dict[str, tuple[int, str]]] = {}
     for i, tid, kind, reason in out.assignments:
         claims.setdefault(i, {})[kind] = (tid, reason)

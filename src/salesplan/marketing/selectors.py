@@ -4,6 +4,7 @@ dashboard card."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.db.models.functions import Coalesce
@@ -29,6 +30,9 @@ from .models import (
 from .routing import open_lead_counts
 from .sla import first_touch_subquery
 
+if TYPE_CHECKING:
+    from .attribution import CampaignResult
+
 
 def campaigns(user):
     access.require_view_campaigns(user)
@@ -36,6 +40,11 @@ def campaigns(user):
         member_count=Count("members", distinct=True),
         responded_count=Count("members", filter=Q(members__responded_at__isnull=False),
                               distinct=True))
+
+
+def campaign(user, pk: int) -> Campaign | None:
+    access.require_view_campaigns(user)
+    return Campaign.objects.select_related("owner").filter(pk=pk).first()
 
 
 def members(campaign: Campaign, user, limit: int = 200):
@@ -58,6 +67,29 @@ def response_counts(campaign: Campaign) -> dict[str, int]:
 def forms(user):
     access.require_manage(user)
     return CaptureForm.objects.select_related("campaign", "queue_owner")
+
+
+def capture_form(user, pk: int) -> CaptureForm | None:
+    return forms(user).filter(pk=pk).first()
+
+
+def queue_reps(user):
+    """The active reps and managers the user may hand a queued lead to."""
+    reps = User.objects.filter(is_active=True, role__in=(Role.REP, Role.MANAGER))
+    if user.visible_owner_ids is not None:
+        reps = reps.filter(pk__in=user.visible_owner_ids)
+    return reps.order_by("last_name", "username")
+
+
+def person(pk) -> User | None:
+    """Anyone by id (the service says why they cannot take a lead)."""
+    return User.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+
+
+def queued_lead(user, pk: int) -> Lead | None:
+    """A lead waiting in the routing queue, for whoever works the queue."""
+    access.require_work_queue(user)
+    return Lead.objects.filter(pk=pk).first()
 
 
 def submissions(form, limit: int = 20) -> dict:
@@ -262,6 +294,11 @@ def capacity_people(user):
     return people if ids is None else people.filter(pk__in=ids)
 
 
+def capacity_person(user, pk: int) -> User | None:
+    """One of the reps whose capacity the user reads (None: missing or not theirs)."""
+    return capacity_people(user).filter(pk=pk).first()
+
+
 def capacity_rows(user) -> list[CapacityRow]:
     require(user, "rep_capacity", "view")
     people = list(capacity_people(user).select_related("team").order_by("last_name",
@@ -274,3 +311,74 @@ def capacity_rows(user) -> list[CapacityRow]:
                         else default, own_limit=p.pk in own,
                         version=own[p.pk].version if p.pk in own else None,
                         open_leads=counts[p.pk]) for p in people]
+
+
+# --- marketing's home page ----------------------------------------------------------------
+
+
+def form_submissions(user, *, days: int = 30, latest: int = 5) -> dict:
+    """Web-form submissions received in the last `days` days, per form (with its
+    campaign): received, new leads, waiting, failed; and the `latest` few. Two queries,
+    whatever the number of submissions."""
+    from .models import CaptureSubmission
+
+    access.require_manage(user)
+    since = timezone.now() - timedelta(days=days)
+    recent = CaptureSubmission.objects.filter(received_at__gte=since)
+    per_form = list(recent.order_by().values(
+        "form_id", "form__name", "form__campaign_id", "form__campaign__name").annotate(
+        received=Count("id"),
+        new_leads=Count("id", filter=Q(outcome=CaptureSubmission.Outcome.CREATED)),
+        waiting=Count("id", filter=Q(status=CaptureSubmission.Status.PENDING)),
+        failed=Count("id", filter=Q(status=CaptureSubmission.Status.FAILED)))
+        .order_by("-received", "form__name", "form_id"))
+    return {"days": days, "forms": per_form,
+            "total": sum(row["received"] for row in per_form),
+            "latest": list(recent.select_related("form", "lead").order_by("-id")[:latest])}
+
+
+def sla_misses(user, *, limit: int = 10) -> dict:
+    """Routed leads the user sees whose first-touch deadline has passed with no touch by
+    their owner (still open, not waiting in the queue): the most overdue `limit` and
+    how many. Two queries, whatever the number of leads."""
+    missed = (visible_handoffs(user)
+              .filter(stage__in=OPEN_STAGES, queued=False, routed_at__isnull=False,
+                      first_touch_at__isnull=True, sla_due_at__lt=timezone.now())
+              .annotate(touch=first_touch_subquery()).filter(touch__isnull=True))
+    return {"count": missed.count(),
+            "oldest": list(missed.select_related("lead", "lead__owner", "campaign")
+                           .order_by("sla_due_at", "lead_id")[:limit])}
+
+
+@dataclass
+class CampaignOutcome:
+    """A campaign's leads (those that came in through it), and its attributed open and
+    won opportunities and won revenue, under the named attribution model."""
+
+    result: "CampaignResult"
+    leads: int
+
+    @property
+    def campaign(self) -> Campaign:
+        return self.result.campaign
+
+    @property
+    def opportunities(self) -> int:
+        return self.result.open_count + self.result.won_count
+
+
+def campaign_outcomes(user, *, model: str = "linear", limit: int = 10) -> dict:
+    """The latest `limit` campaigns (by start date) with their leads, opportunities and
+    won revenue, attributed under `model` (named in the result). A fixed number of
+    queries: the attribution is read from its summary table."""
+    from .attribution import MODELS, report
+
+    access.require_view_results(user)
+    shown = list(campaigns(user).order_by(F("start_date").desc(nulls_last=True), "name",
+                                          "id")[:limit])
+    leads = dict(LeadHandoff.objects.filter(campaign__in=shown).order_by()
+                 .values_list("campaign_id").annotate(n=Count("pk")))
+    return {"model": model, "model_label": MODELS[model],
+            "refreshed_at": MarketingPolicy.current().attribution_refreshed_at,
+            "campaigns": [CampaignOutcome(r, leads.get(r.campaign.pk, 0))
+                          for r in report(model, shown)]}

@@ -248,7 +248,6 @@ def update_policy(*, by, sla_hours: int | None = None, routing_method: str | Non
 
 
 @transaction.atomic
-@transaction.atomic
 def set_capacity(user: User, *, by, max_open_leads: int | None,
                  expected_version: int | None = None) -> RepCapacity | None:
     """A rep's own lead capacity (None: back to the policy default); managers set it for

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from salesplan.core.records import posted_version
 from salesplan.customers.models import Lead
-from salesplan.org.models import Role, User
+from salesplan.org.models import Role
 from salesplan.ui.charts import bar_chart
 from salesplan.ui.forms import add_service_errors
 from salesplan.ui.pages import visible_or_404
@@ -21,7 +21,7 @@ from salesplan.ui.pages import visible_or_404
 from . import access, attribution, capture, intake, selectors, services
 from .api import client_address, start_refresh
 from .forms import CampaignForm, CaptureFormForm, MembersForm, PolicyForm
-from .models import Campaign, CaptureForm, MarketingPolicy
+from .models import Campaign, MarketingPolicy
 from .routing import route_pending
 
 TRANSITION_LABELS = {"accept": "Accept", "qualify": "Qualify", "convert": "Convert",
@@ -38,8 +38,7 @@ def _page(request, template: str, context: dict, status: int = 200):
 
 
 def _campaign(user, pk: int) -> Campaign:
-    access.require_view_campaigns(user)
-    found = Campaign.objects.select_related("owner").filter(pk=pk).first()
+    found = selectors.campaign(user, pk)
     if found is None:
         raise Http404(f"No campaign with id {pk}.")
     return found
@@ -156,8 +155,7 @@ def form_list(request):
 
 @login_required
 def form_detail(request, pk: int):
-    access.require_manage(request.user)
-    found = CaptureForm.objects.select_related("campaign", "queue_owner").filter(pk=pk).first()
+    found = selectors.capture_form(request.user, pk)
     if found is None:
         raise Http404("No such form.")
     if request.method == "POST":
@@ -228,20 +226,16 @@ def queue_page(request):
         messages.success(request, f"{outcome['routed']} lead(s) routed, {outcome['queued']} "
                                   "still waiting.")
         return redirect("web:marketing:queue")
-    reps = User.objects.filter(is_active=True, role__in=(Role.REP, Role.MANAGER))
-    if request.user.visible_owner_ids is not None:
-        reps = reps.filter(pk__in=request.user.visible_owner_ids)
     return _page(request, "marketing/queue.html", {
-        "rows": selectors.queue(request.user), "reps": reps.order_by("last_name", "username"),
+        "rows": selectors.queue(request.user), "reps": selectors.queue_reps(request.user),
         "policy": MarketingPolicy.current()})
 
 
 @login_required
 @require_POST
 def queue_assign(request, lead_pk: int):
-    access.require_work_queue(request.user)
-    lead = Lead.objects.filter(pk=lead_pk).first()
-    rep = User.objects.filter(pk=request.POST.get("rep") or 0).first()
+    lead = selectors.queued_lead(request.user, lead_pk)
+    rep = selectors.person(request.POST.get("rep") or 0)
     if lead is None or rep is None:
         raise Http404("No such lead or rep.")
     try:
@@ -271,6 +265,34 @@ def policy_page(request):
     return _page(request, "marketing/policy.html", {
         "form": form, "policy": policy,
         "can_edit": request.user.is_admin or request.user.role == Role.MARKETING})
+
+
+@login_required
+def capacity_page(request):
+    """Each rep one answers for: the open leads routing may give them and holds now."""
+    return _page(request, "marketing/capacity.html", {
+        "rows": selectors.capacity_rows(request.user), "policy": MarketingPolicy.current()})
+
+
+@login_required
+@require_POST
+def capacity_set(request, user_id: int):
+    """Set a rep's own limit of open leads, or clear it to use the policy's default."""
+    access.require_set_capacity(request.user)  # who may not set any is told so first
+    rep = selectors.capacity_person(request.user, user_id)
+    if rep is None:
+        raise Http404(f"No rep with id {user_id}.")
+    raw = request.POST.get("max_open_leads", "").strip()
+    limit = None if "clear" in request.POST else (int(raw) if raw.isdigit() else -1)
+    try:
+        services.set_capacity(rep, by=request.user, max_open_leads=limit,
+                              expected_version=posted_version(request.POST))
+    except ValidationError as exc:
+        messages.error(request, f"{rep}: " + " ".join(exc.messages))
+    else:
+        messages.success(request, f"Lead capacity of {rep} saved." if limit is not None
+                         else f"{rep} is back to the policy's default.")
+    return redirect("web:marketing:capacity")
 
 
 @login_required

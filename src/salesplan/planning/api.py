@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -43,6 +44,7 @@ from salesplan.core.api_support import (
 from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.jobs import start_job
+from salesplan.core.jobs_api import ACCEPTED, accepted
 from salesplan.core.listing import keyset_page
 from salesplan.core.money import MAX_AMOUNT
 from salesplan.org.models import Team, User
@@ -780,10 +782,6 @@ class AlertOut(Schema):
     pacing: Decimal | None
 
 
-class PlanningJobOut(Schema):
-    job_id: int
-
-
 _EVAL_FIELDS = ("objective_id", "measure", "level", "label", "depth", "target",
                 "target_to_date", "actual", "attainment", "pacing", "gap", "forecast_landing",
                 "pipeline", "coverage", "activities_planned", "activities_done", "leading",
@@ -800,9 +798,9 @@ def plan_evaluation(request, plan_id: RecordId, as_of: date | None = None):
     return [{f: getattr(r, f) for f in _EVAL_FIELDS} for r in rows]
 
 
-@plan_router.post("/{plan_id}/evaluate", response={202: PlanningJobOut},
+@plan_router.post("/{plan_id}/evaluate", **ACCEPTED,
                   summary="Evaluate the plan and raise alerts (a background job)")
-def evaluate_plan(request, plan_id: RecordId, as_of: date | None = None):
+def evaluate_plan(request, response: HttpResponse, plan_id: RecordId, as_of: date | None = None):
 
     from . import access
     from .tasks import run_evaluation
@@ -811,7 +809,7 @@ def evaluate_plan(request, plan_id: RecordId, as_of: date | None = None):
     access.require_edit(request.user, plan)
     job = start_job("plan_evaluation", by=request.user, task=run_evaluation, params={
         "plan_id": plan.pk, "as_of": (as_of or company_today()).isoformat()})
-    return Status(202, {"job_id": job.pk})
+    return accepted(response, job)
 
 
 @plan_router.get("/{plan_id}/alerts", response=list[AlertOut], summary="Open alerts")

@@ -16,7 +16,7 @@ from salesplan.core.errors import NotFound
 from salesplan.customers.models import Tier
 from salesplan.ui import charts
 
-from . import access, effort
+from . import access, effort, selectors
 from .views import _plan
 
 
@@ -70,7 +70,7 @@ def effort_page(request, pk: int):
         "form": EffortForm() if editable else None,
         "judgement_form": JudgementForm() if editable else None,
         "judgements": plan.judgements.all(),
-        "runs": plan.effort_runs.select_related("created_by")[:20],
+        "runs": selectors.effort_runs(plan),
     })
 
 

@@ -7,19 +7,14 @@ from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.ui import charts
 
-from . import access, evaluation, selectors
-from .models import Level, Measure, PlanStatus, RunStatus
-
-
-def _my_plans(user):
-    plans = access.visible_plans(user).filter(objectives__rep=user).distinct()
-    return plans.order_by("-fiscal_year", "id")
+from . import evaluation, selectors
+from .models import Level, Measure, PlanStatus
 
 
 @login_required
 def my_plan(request):
     user = request.user
-    plans = list(_my_plans(user))
+    plans = list(selectors.my_plans(user))
     chosen = request.GET.get("plan")
     plan = next((p for p in plans if str(p.pk) == chosen), None) or next(
         (p for p in plans if p.status == PlanStatus.ACTIVE), None) or (plans[0] if plans else None)
@@ -33,7 +28,7 @@ def my_plan(request):
             if r.objective.level == Level.REP and r.objective.rep_id == user.pk]
     pacing = [r for r in evaluation.evaluate(plan, user, as_of=as_of, calendar=calendar)
               if r.rep_id == user.pk]
-    run = plan.effort_runs.filter(status=RunStatus.SUCCEEDED, applied_at__isnull=False).first()
+    run = selectors.applied_effort_run(plan)
     call_plan = None
     if run is not None:
         call_plan = next((r for r in run.result.get("reps", []) if r["rep_id"] == user.pk), None)

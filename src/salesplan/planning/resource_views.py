@@ -9,11 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from salesplan.core.fiscal import CompanyCalendar
+from salesplan.core.records import posted_version
 from salesplan.org.models import Role, User
 
-from . import access, resources, scope
+from . import access, resources, scope, selectors
 from .models import BudgetCategory, PlanResource
 from .views import _plan
 
@@ -71,7 +73,7 @@ def resources_page(request, pk: int):
     return render(request, "planning/resources.html", {
         "nav_section": "plans", "plan": plan, "seats": seats, "can_edit": editable,
         "months": calendar.months(plan.fiscal_year),
-        "rows": plan.resources.select_related("user", "team").prefetch_related("leave"),
+        "rows": selectors.seats(plan),
         "budget": resources.budget(plan) if access.sees_every_objective(request.user) else {},
         "categories": dict(BudgetCategory.choices),
         "resource_form": ResourceForm(people=_people(plan)) if editable else None,
@@ -106,6 +108,20 @@ def resource_add(request, pk: int):
         return _invalid(request, plan, form)
     return _done(request, plan, lambda: resources.add_resource(
         plan, by=request.user, **form.cleaned_data), "Resource added.")
+
+
+@login_required
+@require_POST
+def resource_remove(request, pk: int, seat: int):
+    """Take a seat out of the plan, with its leave; the form carries the plan's version."""
+    plan = _plan(request, pk)
+    access.require_edit(request.user, plan)
+    resource = get_object_or_404(PlanResource, plan=plan, pk=seat)
+    label = str(resource)
+    done = _done(request, plan, lambda: resources.remove_resource(
+        resource, by=request.user, expected_version=posted_version(request.POST)),
+        f"{label} removed from the plan.")
+    return HttpResponseClientRedirect(done.url) if request.htmx else done
 
 
 @login_required

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 
-from . import access, reviews
+from . import access, reviews, selectors
 from .models import Measure
 from .views import _plan
 
@@ -30,7 +30,7 @@ class ReplanForm(forms.Form):
 @login_required
 def reviews_page(request, pk: int):
     plan = _plan(request, pk)
-    found = list(plan.reviews.select_related("created_by"))
+    found = selectors.reviews(plan)
     changes, pair = None, None
     older_id, newer_id = request.GET.get("older"), request.GET.get("newer")
     if older_id and newer_id:

@@ -5,7 +5,6 @@ their team's target weighs by their team's own data), and the plan-vs-actual sel
 passes in the opportunities the viewer may see.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,27 +17,19 @@ from salesplan.customers.models import Account
 from salesplan.org.models import Role, Team, User
 from salesplan.org.selectors import team_subtree_ids
 from salesplan.pipeline.models import Opportunity, StageKind
-from salesplan.territories.models import AccountTerritory, Alignment, Territory
+from salesplan.territories import selectors as territory_reads
+from salesplan.territories.models import Alignment
 
 from .models import Level, Objective, Plan
 
 
 def active_alignment() -> Alignment | None:
-    return Alignment.objects.filter(status=Alignment.Status.ACTIVE).first()
+    return territory_reads.active_alignment()
 
 
-def territory_subtree_ids(territory_id: int) -> list[int]:
-    children: dict[int | None, list[int]] = defaultdict(list)
-    alignment_id = Territory.objects.values_list("alignment_id", flat=True).get(pk=territory_id)
-    for tid, parent_id in Territory.objects.filter(alignment_id=alignment_id).values_list(
-            "id", "parent_id"):
-        children[parent_id].append(tid)
-    result, stack = [], [territory_id]
-    while stack:
-        current = stack.pop()
-        result.append(current)
-        stack.extend(children[current])
-    return result
+def territory_accounts(territory_id: int):
+    """The ids of the accounts in the territory and every territory below it."""
+    return territory_reads.accounts_in(territory_reads.subtree_ids(territory_id))
 
 
 def plan_team_ids(plan: Plan) -> list[int] | None:
@@ -61,9 +52,7 @@ def objective_opportunities(objective: Objective, opportunities: QuerySet) -> Qu
     if objective.level == Level.TEAM and objective.team_id:
         return opportunities.filter(owner__team_id__in=team_subtree_ids(objective.team_id))
     if objective.level == Level.TERRITORY and objective.territory_id:
-        accounts = AccountTerritory.objects.filter(
-            territory_id__in=territory_subtree_ids(objective.territory_id)).values("account_id")
-        return opportunities.filter(account_id__in=accounts)
+        return opportunities.filter(account_id__in=territory_accounts(objective.territory_id))
     if objective.level == Level.COMPANY:
         team_ids = plan_team_ids(objective.plan)
         if team_ids is None:
@@ -109,9 +98,8 @@ def potential_of_owners(owner_ids: Iterable[int]) -> Decimal:
 
 
 def potential_of_territory(territory_id: int) -> Decimal:
-    accounts = AccountTerritory.objects.filter(
-        territory_id__in=territory_subtree_ids(territory_id)).values("account_id")
-    value = Account.objects.filter(pk__in=accounts).aggregate(s=Sum("potential"))["s"]
+    accounts = Account.objects.filter(pk__in=territory_accounts(territory_id))
+    value = accounts.aggregate(s=Sum("potential"))["s"]
     return value or Decimal(0)
 
 
@@ -129,3 +117,9 @@ def trailing_window(plan: Plan, calendar: CompanyCalendar) -> tuple[date, date]:
         return first.replace(year=first.year - 1), end
     except ValueError:  # 29 February: a year earlier the window starts on 1 March
         return date(first.year - 1, 3, 1), end
+
+
+def won_bookings_of(user, start: date, end: date) -> QuerySet:
+    """Won opportunities the user sees, in any currency, closing between the two days."""
+    return Opportunity.objects.visible_to(user).filter(
+        status=StageKind.WON, close_date__gte=start, close_date__lte=end)

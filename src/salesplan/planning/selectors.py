@@ -11,8 +11,8 @@ from django.db.models.functions import TruncMonth
 
 from salesplan.core.errors import NotFound
 from salesplan.core.fiscal import CompanyCalendar
-from salesplan.org.models import User
-from salesplan.org.selectors import team_subtree_ids
+from salesplan.org.models import Role, Team, User
+from salesplan.org.selectors import managed_team_ids, team_subtree_ids
 from salesplan.pipeline.models import Opportunity, StageKind
 
 from . import access, rollup, scope
@@ -25,6 +25,7 @@ from .models import (
     Objective,
     Plan,
     PlanRevision,
+    RunStatus,
 )
 
 ZERO = Decimal(0)
@@ -99,6 +100,57 @@ def get_revision(plan: Plan, number: int) -> PlanRevision:
     if found is None:
         raise NotFound(f"Plan {plan.pk} has no revision {number}.")
     return found
+
+
+def previous_revision(plan: Plan, number: int) -> PlanRevision | None:
+    return plan.revisions.filter(number=number - 1).first()
+
+
+# --- what the plan's pages list (the plan itself already checked with get_plan) -----------
+
+
+def my_plans(user: User) -> QuerySet[Plan]:
+    """The plans the user may see that give them a target of their own, newest first."""
+    plans = access.visible_plans(user).filter(objectives__rep=user).distinct()
+    return plans.order_by("-fiscal_year", "id")
+
+
+def creatable_teams(user: User) -> QuerySet[Team]:
+    """The teams the user may plan for: every team for an admin, a manager's own."""
+    if user.is_admin:
+        return Team.objects.all()
+    if user.role == Role.MANAGER:
+        return Team.objects.filter(pk__in=managed_team_ids(user))
+    return Team.objects.none()
+
+
+def plan_teams(plan: Plan) -> QuerySet[Team]:
+    team_ids = scope.plan_team_ids(plan)
+    teams = Team.objects.all() if team_ids is None else Team.objects.filter(pk__in=team_ids)
+    return teams.order_by("name")
+
+
+def own_commitments(plan: Plan, user: User, measure: str) -> dict[int, Decimal]:
+    """The user's own commitment per fiscal month (1-12)."""
+    return {c.month: c.amount for c in Commitment.objects.filter(plan=plan, rep=user,
+                                                                 measure=measure)}
+
+
+def seats(plan: Plan):
+    return plan.resources.select_related("user", "team").prefetch_related("leave")
+
+
+def reviews(plan: Plan) -> list:
+    return list(plan.reviews.select_related("created_by"))
+
+
+def effort_runs(plan: Plan, limit: int = 20) -> list:
+    return list(plan.effort_runs.select_related("created_by")[:limit])
+
+
+def applied_effort_run(plan: Plan):
+    """The effort allocation last applied to the plan, if any."""
+    return plan.effort_runs.filter(status=RunStatus.SUCCEEDED, applied_at__isnull=False).first()
 
 
 def revision_lines(revision: PlanRevision, user: User) -> list[dict]:
@@ -386,3 +438,95 @@ class _ActualsByOwner:
             for _, month, amount in self._grouped(opportunities, "currency"):
                 totals[month] += amount
         return totals
+
+
+# --- Pacing of the current quarter (the executive's home page) -----------------------------
+
+
+@dataclass
+class Pacing:
+    """A plan's bookings target for the current fiscal quarter against what is booked:
+    `expected` is the target pro rata of the selling days gone by (the pace), `gap` what
+    is booked beyond it (negative: behind)."""
+
+    plan: Plan
+    quarter: int
+    currency: str
+    target: Decimal
+    expected: Decimal
+    actual: Decimal
+
+    @property
+    def gap(self) -> Decimal:
+        return self.actual - self.expected
+
+    @property
+    def attainment(self) -> Decimal | None:
+        """Booked as a percentage of the whole quarter's target."""
+        if not self.target:
+            return None
+        return (100 * self.actual / self.target).quantize(Decimal("0.1"))
+
+
+PACED_STATUSES = ("approved", "active")
+
+
+def pacing(user: User, *, as_of: date, limit: int = 5) -> list[Pacing]:
+    """The current fiscal quarter's pace of the approved or active plans of this fiscal
+    year the user sees (company plan first, then by team name; at most `limit`): each
+    plan's top bookings objective against the won deals the user sees in the plan's
+    scope. A fixed number of queries, whatever the number of deals or plans shown."""
+    calendar = CompanyCalendar.current()
+    fiscal_year = calendar.year_of(as_of)
+    quarter = next(q for q in calendar.quarters(fiscal_year) if q.contains(as_of))
+    months = calendar.months(fiscal_year)[(quarter.number - 1) * 3:quarter.number * 3]
+    plans = list(access.visible_plans(user).filter(
+        fiscal_year=fiscal_year, status__in=PACED_STATUSES)
+        .order_by(F("team__name").asc(nulls_first=True), "name", "id")[:limit])
+    # A plan's top bookings objective: the company's, or its team's (with the team).
+    tops: dict[int, tuple[int, int | None]] = {}
+    for plan_id, oid, level, team_id in Objective.objects.filter(
+            plan__in=plans, parent__isnull=True, level__in=(Level.COMPANY, Level.TEAM),
+            measure=Measure.BOOKINGS).order_by("-id").values_list(
+            "plan_id", "id", "level", "team_id"):
+        tops[plan_id] = (oid, team_id if level == Level.TEAM else None)
+    targets: dict[tuple[int, int], Decimal] = {
+        (oid, month): amount for oid, month, amount in MonthlyTarget.objects.filter(
+            objective_id__in=[oid for oid, _ in tops.values()],
+            month__in=[m.number for m in months])
+        .values_list("objective_id", "month", "target")}
+    won = (scope.won_bookings_of(user, quarter.start, min(quarter.end, as_of))
+           .order_by().values("owner__team_id", "currency").annotate(s=Sum("amount"))
+           .values_list("owner__team_id", "currency", "s"))
+    booked: dict[tuple[int | None, str], Decimal] = {
+        (team, currency): Decimal(amount or 0) for team, currency, amount in won}
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for team_id, parent_id in Team.objects.values_list("id", "parent_id"):
+        children[parent_id].append(team_id)
+    result = []
+    for plan in plans:
+        if plan.pk not in tops:
+            continue
+        objective, objective_team = tops[plan.pk]
+        scope_team = objective_team or plan.team_id
+        target = sum((targets.get((objective, m.number), ZERO) for m in months), ZERO)
+        expected = sum((targets.get((objective, m.number), ZERO)
+                        * _elapsed_share(calendar, m.start, m.end, as_of) for m in months),
+                       ZERO)
+        teams = None if scope_team is None else _subtree(children, scope_team)
+        actual = sum((amount for (team, currency), amount in booked.items()
+                      if currency == plan.currency and (teams is None or team in teams)),
+                     ZERO)
+        result.append(Pacing(plan, quarter.number, plan.currency, target,
+                             expected.quantize(CENT, ROUND_HALF_EVEN),
+                             actual.quantize(CENT, ROUND_HALF_EVEN)))
+    return result
+
+
+def _subtree(children: dict[int | None, list[int]], root: int) -> set[int]:
+    found, stack = set(), [root]
+    while stack:
+        current = stack.pop()
+        found.add(current)
+        stack.extend(children[current])
+    return found

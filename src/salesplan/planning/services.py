@@ -17,7 +17,8 @@ from salesplan.core.errors import StaleVersion
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.core.records import claim_version
 from salesplan.org.models import Company, Role, Team, User
-from salesplan.territories.models import Territory, TerritoryGoal
+from salesplan.territories import selectors as territory_reads
+from salesplan.territories.models import Territory
 
 from . import access, scope
 from .allocation import allocate_by_month, allocate_exactly
@@ -327,12 +328,12 @@ def allocation_children(parent: Objective, to: str, product_lines=()) -> list[Ch
 
 def _territory_children(parent: Objective) -> list[Child]:
     if parent.level == Level.TERRITORY:
-        territories = Territory.objects.filter(parent=parent.territory)
+        territories = territory_reads.child_territories(parent.territory_id)
     elif parent.level in (Level.COMPANY, Level.TEAM):
         alignment = scope.active_alignment()
         if alignment is None:
             raise ValidationError({"to": ["There is no active territory alignment."]})
-        territories = alignment.territories.filter(parent=None)
+        territories = territory_reads.top_territories(alignment)
     else:
         raise ValidationError({"to": ["A rep or product line target does not split further."]})
     return [Child(t.pk, Level.TERRITORY, territory=t) for t in territories.order_by("name", "id")]
@@ -345,9 +346,7 @@ def _bookings_between(plan: Plan, child: Child, start: date, end: date) -> Decim
     elif child.team is not None:
         rows = rows.filter(owner_id__in=scope.team_member_ids(child.team))
     elif child.territory is not None:
-        accounts = scope.AccountTerritory.objects.filter(
-            territory_id__in=scope.territory_subtree_ids(child.territory.pk)).values("account_id")
-        rows = rows.filter(account_id__in=accounts)
+        rows = rows.filter(account_id__in=scope.territory_accounts(child.territory.pk))
     else:
         return Decimal(0)
     return rows.aggregate(s=Sum("amount"))["s"] or Decimal(0)
@@ -397,10 +396,8 @@ def _territory_goals(plan: Plan, children: list[Child]) -> list[Decimal]:
     if len(territory_ids) != len(children):
         raise ValidationError({"method": ["Territory goals weigh territories only."]})
     start, end = CompanyCalendar.current().year_bounds(plan.fiscal_year)
-    goals = dict(TerritoryGoal.objects.filter(
-        territory_id__in=territory_ids, currency=plan.currency,
-        period_start__lte=end, period_end__gte=start).values("territory_id")
-        .annotate(s=Sum("amount")).values_list("territory_id", "s"))
+    goals = territory_reads.goal_totals(territory_ids, currency=plan.currency, start=start,
+                                        end=end)
     return [goals.get(pk) or Decimal(0) for pk in territory_ids]
 
 

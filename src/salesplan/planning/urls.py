@@ -30,6 +30,8 @@ urlpatterns = [
     path("<int:pk>/effort/<int:run_id>/apply/", effort_views.effort_apply, name="effort_apply"),
     path("<int:pk>/resources/", resource_views.resources_page, name="resources"),
     path("<int:pk>/resources/add/", resource_views.resource_add, name="resource_add"),
+    path("<int:pk>/resources/<int:seat>/remove/", resource_views.resource_remove,
+         name="resource_remove"),
     path("<int:pk>/resources/leave/", resource_views.leave_add, name="leave_add"),
     path("<int:pk>/resources/budget/", resource_views.budget_add, name="budget_add"),
     path("<int:pk>/actual/", evaluation_views.dashboard, name="evaluation"),

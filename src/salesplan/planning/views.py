@@ -18,8 +18,7 @@ from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.core.records import posted_version
-from salesplan.org.models import Role, Team
-from salesplan.org.selectors import managed_team_ids
+from salesplan.org.models import Role
 
 from . import access, activity_plan, evaluation, scope, selectors, services
 from .forms import (
@@ -30,7 +29,7 @@ from .forms import (
     RatesForm,
     TargetForm,
 )
-from .models import Commitment, Level, Measure, Plan, PlanStatus
+from .models import Level, Measure, Plan, PlanStatus
 
 # Which transition buttons a plan shows in each status.
 NEXT_STEPS = {
@@ -49,17 +48,9 @@ def _plan(request, pk: int) -> Plan:
         raise Http404(str(exc)) from exc
 
 
-def _creatable_teams(user):
-    if user.is_admin:
-        return Team.objects.all()
-    if user.role == Role.MANAGER:
-        return Team.objects.filter(pk__in=managed_team_ids(user))
-    return Team.objects.none()
-
-
 @login_required
 def plan_list(request):
-    teams = _creatable_teams(request.user)
+    teams = selectors.creatable_teams(request.user)
     return render(request, "planning/plan_list.html", {
         "nav_section": "plans", "plans": selectors.plan_list(request.user)[:200],
         "form": PlanForm(teams=teams) if teams.exists() or request.user.is_admin else None,
@@ -69,7 +60,7 @@ def plan_list(request):
 @login_required
 @require_POST
 def plan_create(request):
-    form = PlanForm(request.POST, teams=_creatable_teams(request.user))
+    form = PlanForm(request.POST, teams=selectors.creatable_teams(request.user))
     if form.is_valid():
         try:
             plan = services.create_plan(by=request.user, **form.cleaned_data)
@@ -105,7 +96,7 @@ def _plan_context(request, plan: Plan) -> dict:
         "weight_ids": _weight_ids(plan) if editable else [],
         "marketing_form": MarketingCommitmentForm(
             month_labels=[m.start.strftime("%b %Y") for m in months],
-            teams=_plan_teams(plan)) if user.role == Role.MARKETING
+            teams=selectors.plan_teams(plan)) if user.role == Role.MARKETING
         and plan.status != PlanStatus.CLOSED else None,
         "revisions": selectors.revisions(plan),
         **_activity_context(request, plan, calendar),
@@ -123,16 +114,10 @@ def _activity_context(request, plan: Plan, calendar: CompanyCalendar) -> dict:
             "activity_plan": activity_plan.activity_plan(plan, request.user, entered, calendar)}
 
 
-def _plan_teams(plan: Plan):
-    team_ids = scope.plan_team_ids(plan)
-    teams = Team.objects.all() if team_ids is None else Team.objects.filter(pk__in=team_ids)
-    return teams.order_by("name")
-
-
 def _weight_ids(plan: Plan) -> list[tuple[str, int]]:
     """Who custom weights may name, with the id to write (reps, then teams)."""
     reps = [(f"Rep {u}", u.pk) for u in scope.plan_reps(plan).order_by("last_name", "id")]
-    return reps + [(f"Team {t}", t.pk) for t in _plan_teams(plan)]
+    return reps + [(f"Team {t}", t.pk) for t in selectors.plan_teams(plan)]
 
 
 def _may(user, plan: Plan, action: str) -> bool:
@@ -145,8 +130,8 @@ def _may(user, plan: Plan, action: str) -> bool:
 
 def _commitment_form(plan: Plan, user, months) -> CommitmentForm:
     labels = [m.start.strftime("%b %Y") for m in months]
-    initial = {f"m{c.month}": c.amount for c in Commitment.objects.filter(
-        plan=plan, rep=user, measure=Measure.BOOKINGS)}
+    initial = {f"m{month}": amount for month, amount in
+               selectors.own_commitments(plan, user, Measure.BOOKINGS).items()}
     return CommitmentForm(initial={"measure": Measure.BOOKINGS, **initial}, month_labels=labels)
 
 
@@ -242,7 +227,8 @@ def marketing_commit(request, pk: int):
     plan = _plan(request, pk)
     labels = [m.start.strftime("%b %Y")
               for m in CompanyCalendar.current().months(plan.fiscal_year)]
-    form = MarketingCommitmentForm(request.POST, month_labels=labels, teams=_plan_teams(plan))
+    form = MarketingCommitmentForm(request.POST, month_labels=labels,
+                                   teams=selectors.plan_teams(plan))
     if not form.is_valid():
         messages.error(request, f"Check the commitment: {_problems(form)}")
         return redirect("web:planning:detail", plan.pk)
@@ -260,7 +246,7 @@ def revision_detail(request, pk: int, number: int):
     except NotFound as exc:
         raise Http404(str(exc)) from exc
     lines = selectors.revision_lines(revision, request.user)
-    previous = plan.revisions.filter(number=number - 1).first()
+    previous = selectors.previous_revision(plan, number)
     changes = selectors.compare_revisions(previous, revision, request.user) if previous else None
     return render(request, "planning/revision.html", {
         "nav_section": "plans", "plan": plan, "revision": revision, "lines": lines,

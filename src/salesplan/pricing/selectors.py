@@ -6,6 +6,7 @@ from datetime import date
 from django.db.models import Count, Q, QuerySet
 
 from salesplan.core.errors import NotFound
+from salesplan.core.selectors import get_from
 from salesplan.customers.models import Account
 
 from . import access
@@ -21,13 +22,6 @@ from .models import (
 )
 
 
-def _get(queryset: QuerySet, pk, label: str):
-    try:
-        return queryset.get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound(f"No {label} with id {pk}.") from exc
-
-
 def families(user) -> QuerySet[ProductFamily]:
     access.require_read(user)
     return (ProductFamily.objects.select_related("parent")
@@ -36,7 +30,7 @@ def families(user) -> QuerySet[ProductFamily]:
 
 def get_family(user, pk) -> ProductFamily:
     access.require_read(user)
-    return _get(ProductFamily.objects.select_related("parent"), pk, "product family")
+    return get_from(ProductFamily.objects.select_related("parent"), pk, "product family")
 
 
 def products(user, *, family_id: int | None = None, active: bool | None = None,
@@ -71,7 +65,7 @@ def family_and_below(family_id: int) -> set[int]:
 
 def get_product(user, pk) -> Product:
     access.require_read(user)
-    return _get(Product.objects.select_related("family"), pk, "product")
+    return get_from(Product.objects.select_related("family"), pk, "product")
 
 
 def get_product_by_sku(user, sku: str) -> Product:
@@ -96,12 +90,17 @@ def price_books(user) -> QuerySet[PriceBook]:
 
 def get_price_book(user, pk) -> PriceBook:
     access.require_read(user)
-    return _get(PriceBook.objects.all(), pk, "price book")
+    return get_from(PriceBook.objects.all(), pk, "price book")
 
 
 def entries(user, book: PriceBook) -> QuerySet[PriceBookEntry]:
+    return price_book_entries(user).filter(price_book=book).order_by("product__sku")
+
+
+def price_book_entries(user) -> QuerySet[PriceBookEntry]:
+    """Every book's list prices (the API lists them under their book)."""
     access.require_read(user)
-    return book.entries.select_related("product").order_by("product__sku")
+    return PriceBookEntry.objects.select_related("product")
 
 
 def product_prices(user, product: Product) -> QuerySet[PriceBookEntry]:
@@ -130,7 +129,7 @@ def rules(user, *, kind: str = "", product_id: int | None = None,
 
 def get_rule(user, pk) -> PricingRule:
     access.require_read(user)
-    return _get(rules(user), pk, "pricing rule")
+    return get_from(rules(user), pk, "pricing rule")
 
 
 def tax_rates(user) -> QuerySet[TaxRate]:
@@ -140,7 +139,7 @@ def tax_rates(user) -> QuerySet[TaxRate]:
 
 def get_tax_rate(user, pk) -> TaxRate:
     access.require_read(user)
-    return _get(TaxRate.objects.all(), pk, "tax rate")
+    return get_from(TaxRate.objects.all(), pk, "tax rate")
 
 
 def exchange_rates(user, *, currency: str = "", on: date | None = None) -> QuerySet[ExchangeRate]:
@@ -155,4 +154,4 @@ def exchange_rates(user, *, currency: str = "", on: date | None = None) -> Query
 
 def get_exchange_rate(user, pk) -> ExchangeRate:
     access.require_read(user)
-    return _get(ExchangeRate.objects.all(), pk, "exchange rate")
+    return get_from(ExchangeRate.objects.all(), pk, "exchange rate")

@@ -13,8 +13,8 @@
     GET               /{id}/pdf                         the proposal PDF (?version=n)
     GET               /{id}/audit                       who changed what, newest first
     GET               /approvals/inbox                  approvals waiting for you
-    GET/POST          /approval-rules                   the discount approval matrix
-    PATCH/DELETE      /approval-rules/{id}              (admins change it)
+    /approval-rules                                     the discount approval matrix, from
+                                                        the record kit (admins change it)
     GET/PUT           /proposal-template                the PDF template override (admins)
 
 Every line change re-prices the whole version (a contract, tier or floor may change what
@@ -40,32 +40,30 @@ from salesplan.core.api_support import (
     RecordId,
     Version,
     VersionParam,
-    choice_of,
     get_record,
 )
 from salesplan.core.audit import history_for
 from salesplan.core.errors import NotFound
 from salesplan.core.listing import keyset_page
+from salesplan.core.record_kit import Actions, RecordType, install
 from salesplan.pipeline.models import Opportunity, Stage
 
 from . import access, selectors, services, settings_services
 from .models import (
     Approval,
     ApprovalRule,
-    ApproverLevel,
     Quote,
     QuoteLine,
     QuoteStatus,
     QuoteVersion,
-    RuleMetric,
 )
 from .pdf import built_in_html, render_pdf, template_settings
+from .schemas import ApprovalRuleIn, ApprovalRuleOut, ApprovalRulePatch, Percent
 
 router = Router(tags=["quotes"])
 
 Quantity = Annotated[Decimal, Field(gt=0, le=Decimal("1000000000"), max_digits=14,
                                     decimal_places=4)]
-Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)]
 
 
 # --- Schemas ----------------------------------------------------------------------------
@@ -275,35 +273,6 @@ class InboxItemOut(Schema):
     lines: list[LineOut]
 
 
-class ApprovalRuleOut(Schema):
-    id: int
-    name: str
-    metric: str
-    threshold_pct: Decimal
-    approver: str
-    step: int
-    active: bool
-    version: int
-
-
-class ApprovalRuleIn(InputSchema):
-    name: str = Field(min_length=1, max_length=120)
-    metric: choice_of(RuleMetric)
-    threshold_pct: Percent = Decimal(0)
-    approver: choice_of(ApproverLevel)
-    step: int = Field(1, ge=1, le=9)
-    active: bool = True
-
-
-class ApprovalRulePatch(InputSchema):
-    name: str | None = Field(None, min_length=1, max_length=120)
-    metric: choice_of(RuleMetric) | None = None
-    threshold_pct: Percent | None = None
-    approver: choice_of(ApproverLevel) | None = None
-    step: int | None = Field(None, ge=1, le=9)
-    active: bool | None = None
-    version: Version
-
 
 class TemplateOut(Schema):
     html: str
@@ -392,41 +361,19 @@ def approval_inbox(request):
     return items
 
 
-@router.get("/approval-rules", response=list[ApprovalRuleOut])
-def list_approval_rules(request):
-    """The discount approval matrix, in step order."""
-    return list(ApprovalRule.objects.all())
+# The discount approval matrix, in step order: everyone reads it, admins change it;
+# approvals already asked for stay when a rule is removed.
+approval_rules = RecordType(
+    name="approval_rule", plural="approval_rules", path="approval-rules",
+    id_param="rule_id", label="approval rule", resource="quote_settings",
+    actions=Actions(view="view", create="change", change="change", delete="change"),
+    model=ApprovalRule, rows=selectors.approval_rules, out=ApprovalRuleOut, paged=False,
+    create_in=ApprovalRuleIn, create=settings_services.create_rule,
+    patch_in=ApprovalRulePatch, update=settings_services.update_rule,
+    prepare=lambda user, data: {k: v for k, v in data.items() if v is not None},
+    delete=settings_services.delete_rule)
 
-
-@router.post("/approval-rules", response={201: ApprovalRuleOut})
-def create_approval_rule(request, payload: ApprovalRuleIn):
-    """Add a rule to the matrix (admins)."""
-    return Status(201, settings_services.create_rule(by=request.auth,
-                                                     data=payload.model_dump()))
-
-
-def _rule(pk: int) -> ApprovalRule:
-    rule = ApprovalRule.objects.filter(pk=pk).first()
-    if rule is None:
-        raise NotFound(f"No approval rule with id {pk}.")
-    return rule
-
-
-@router.patch("/approval-rules/{int:rule_id}", response=ApprovalRuleOut)
-def update_approval_rule(request, rule_id: int, payload: ApprovalRulePatch):
-    """Change a rule of the matrix (admins)."""
-    rule = _rule(rule_id)
-    data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
-    version = data.pop("version")
-    settings_services.update_rule(rule, by=request.auth, data=data, expected_version=version)
-    return ApprovalRule.objects.get(pk=rule.pk)
-
-
-@router.delete("/approval-rules/{int:rule_id}", response={204: None})
-def delete_approval_rule(request, rule_id: int, version: VersionParam):
-    """Remove a rule from the matrix (admins); approvals already asked for stay."""
-    settings_services.delete_rule(_rule(rule_id), by=request.auth, expected_version=version)
-    return Status(204, None)
+install(router, "/quotes", [approval_rules])
 
 
 def _template_out() -> dict:

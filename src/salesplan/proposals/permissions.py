@@ -61,12 +61,10 @@ register("quote_settings", "view", {ADMIN: ALL, MANAGER: ALL, REP: ALL, MARKETIN
 register("quote_settings", "change", {ADMIN: ALL},
          doc="change the approval matrix and the proposal template (administrators only)")
 
+# The approval matrix's operations are declared where proposals/api.py installs it
+# with the record kit.
 register_operations("""
 GET    /quotes/approvals/inbox                              quote.view
-GET    /quotes/approval-rules                               quote_settings.view
-POST   /quotes/approval-rules                               quote_settings.change
-PATCH  /quotes/approval-rules/{rule_id}                     quote_settings.change
-DELETE /quotes/approval-rules/{rule_id}                     quote_settings.change
 GET    /quotes/proposal-template                            quote_settings.view
 PUT    /quotes/proposal-template                            quote_settings.change
 GET    /quotes                                              quote.view

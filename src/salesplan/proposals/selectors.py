@@ -2,10 +2,11 @@
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from salesplan.core.registry import require
 from salesplan.org.models import User
 
 from .access import visible_quotes
-from .models import Approval, ApprovalStatus, Quote, QuoteStatus
+from .models import Approval, ApprovalRule, ApprovalStatus, Quote, QuoteStatus
 
 
 def quote_list(user: User, *, status: str | None = None,
@@ -51,3 +52,9 @@ def approval_inbox(user: User) -> QuerySet[Approval]:
                             "quote_version__quote__opportunity",
                             "quote_version__quote__opportunity__account")
             .order_by("created_at", "id"))
+
+
+def approval_rules(user: User) -> QuerySet[ApprovalRule]:
+    """The discount approval matrix, in step order (everyone reads it)."""
+    require(user, "quote_settings", "view")
+    return ApprovalRule.objects.all()

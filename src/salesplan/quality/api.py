@@ -9,7 +9,7 @@
     GET    /settings, PATCH /settings       thresholds (admins change)
     GET    /duplicates?record_type=         likely duplicate pairs (both records visible)
     POST   /duplicates/scan                 start a scan (202, a job)
-    GET    /jobs/{id}                       a scan's or snapshot's progress
+    GET    /jobs/{id}                       deprecated: the job at /api/v1/jobs/{id}
     POST   /duplicates/{id}/dismiss         not a duplicate
     POST   /duplicates/{id}/merge           merge, keeping history
     GET    /scores, GET /scores/trend       data-quality scores and their history
@@ -20,19 +20,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from salesplan.core.api_support import InputSchema, PageParams, RecordId, Version, VersionParam
 from salesplan.core.errors import NotFound
 from salesplan.core.jobs import start_job
+from salesplan.core.jobs_api import ACCEPTED, accepted, add_deprecated_alias
 from salesplan.core.listing import keyset_page
-from salesplan.core.models import BackgroundJob
 from salesplan.core.registry import require
 from salesplan.pipeline.models import Stage
 
 from . import checks as qc
 from . import merging, scanning, selectors, services
 from .models import DuplicateCandidate, QualitySettings, RequiredField
+
+QUALITY_JOB_KINDS = ("quality.duplicates", "quality.count", "quality.snapshot")
 
 router = Router(tags=["quality"])
 
@@ -305,35 +308,16 @@ class ScanIn(InputSchema):
     record_type: DuplicateType
 
 
-class QualityJobOut(Schema):
-    id: int
-    kind: str
-    status: str
-    message: str
-    percent: int
-    result: dict
-    created_at: datetime
-    finished_at: datetime | None
+@router.post("/duplicates/scan", **ACCEPTED)
+def start_scan(request, response: HttpResponse, payload: ScanIn):
+    """Scan all records of a type in the background (managers, admins); follow the job at
+    its `Location`, /api/v1/jobs/{id}."""
+    return accepted(response, scanning.start_scan(by=request.auth,
+                                                  record_type=payload.record_type))
 
 
-@router.post("/duplicates/scan", response={202: QualityJobOut})
-def start_scan(request, payload: ScanIn):
-    """Scan all records of a type in the background (managers, admins)."""
-    job = scanning.start_scan(by=request.auth, record_type=payload.record_type)
-    job.refresh_from_db()
-    return Status(202, job)
-
-
-@router.get("/jobs/{int:job_id}", response=QualityJobOut)
-def job(request, job_id: RecordId):
-    """A duplicate scan's or snapshot's progress (your own jobs; admins see all)."""
-    jobs = BackgroundJob.objects.filter(kind__startswith="quality.")
-    if not request.auth.is_admin:
-        jobs = jobs.filter(created_by=request.auth)
-    found = jobs.filter(pk=job_id).first()
-    if found is None:
-        raise NotFound(f"No quality job with id {job_id}.")
-    return found
+add_deprecated_alias(router, "/jobs/{int:job_id}", kinds=QUALITY_JOB_KINDS,
+                     what="quality job", operation_id="job")
 
 
 def _pair(request, pair_id: int) -> DuplicateCandidate:
@@ -427,12 +411,11 @@ def score_trend(request, user_id: RecordId | None = None, team_id: RecordId | No
     return [score_out(s) for s in points]
 
 
-@router.post("/scores/snapshot", response={202: QualityJobOut})
-def take_snapshot(request):
+@router.post("/scores/snapshot", **ACCEPTED)
+def take_snapshot(request, response: HttpResponse):
     """Take today's scores in the background (managers, admins)."""
     from .tasks import snapshot_scores
 
     require(request.auth, "quality_score", "snapshot")
-    found = start_job("quality.snapshot", by=request.auth, task=snapshot_scores)
-    found.refresh_from_db()
-    return Status(202, found)
+    return accepted(response, start_job("quality.snapshot", by=request.auth,
+                                        task=snapshot_scores))

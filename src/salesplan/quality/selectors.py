@@ -23,10 +23,11 @@ from salesplan.core.listing import (
 from salesplan.core.registry import allowed
 from salesplan.org.models import Role, User
 from salesplan.org.selectors import managed_team_ids
+from salesplan.pipeline.models import Opportunity
+from salesplan.pipeline.selectors import STALL_FACTOR, stage_norms, stalled_in_stage
 from salesplan.proposals.approvals import active_rules, required_approvals
 from salesplan.proposals.models import Approval, ApprovalStatus, QuoteLine
-from salesplan.territories.models import Territory
-from salesplan.territories.selectors import violations
+from salesplan.territories.selectors import territories_by_id, violations
 
 from . import checks as qc
 from .counting import latest_counts
@@ -421,7 +422,7 @@ def territory_items(user, *, limit: int = 200) -> list[dict]:
     app's own list), with names filled in."""
 
     found = violations(user, limit=limit)
-    territories = Territory.objects.in_bulk({v.territory_id for v in found})
+    territories = territories_by_id(v.territory_id for v in found)
     users = User.objects.in_bulk({v.owner_id for v in found}
                                  | {v.territory_owner_id for v in found if v.territory_owner_id})
     rows = []
@@ -559,3 +560,60 @@ def dashboard_card(user) -> dict | None:
 
 
 RECORD_TYPES = [t.value for t in RecordType]
+
+
+# --- deals at risk (the manager's home page) ----------------------------------------------
+
+# Deals at risk are open deals flagged by one of these checks (their thresholds are the
+# quality settings'), or stalled in their stage beyond the pipeline's norm.
+AT_RISK_CHECKS = ("past_close_date", "stale_opportunity", "close_date_pushed")
+
+
+@dataclass
+class AtRiskDeal:
+    deal: Opportunity
+    reasons: list[str]
+
+
+def at_risk_deals(user, owner_ids: list[int], *, limit: int = 10,
+                  cap: int = COUNT_CAP) -> dict:
+    """Open deals of these owners, among those the user sees, that are at risk, each with
+    why: its close date passed while open; no activity dated in the last N days and none
+    planned; its close date pushed back repeatedly; or in its stage more than twice as
+    long as deals usually stay (`pipeline.selectors.stalled_in_stage`). The `limit` with
+    the earliest close dates, and how many there are (up to `cap`). A fixed number of
+    queries, whatever the number of deals."""
+    ctx = qc.Context.current()
+    days = ctx.settings.stale_after_days
+    reasons: dict[int, list[str]] = defaultdict(list)
+    close_dates: dict[int, date] = {}
+
+    def flag(rows, reason) -> None:
+        for pk, close_date, extra in rows[:cap + 1]:
+            close_dates[pk] = close_date
+            reasons[pk].append(reason(close_date, extra))
+
+    def mine(key: str):
+        return qc.CHECKS[key].query(user, ctx).filter(owner_id__in=owner_ids).order_by()
+
+    flag(mine("past_close_date").values_list("pk", "close_date", "close_date"),
+         lambda d, _: f"Close date {d:%d %b %Y} passed while still open")
+    flag(mine("stale_opportunity").values_list("pk", "close_date", "close_date"),
+         lambda d, _: f"No activity in the last {days} days and none planned")
+    flag(mine("close_date_pushed").values_list("pk", "close_date", "pushes"),
+         lambda d, n: f"Close date pushed back {n} times")
+    norms = stage_norms()
+    stalled = stalled_in_stage(Opportunity.objects.visible_to(user).filter(
+        owner_id__in=owner_ids), limit=cap + 1)
+    for pk, close_date, stage_id, entered in stalled:
+        close_dates[pk] = close_date
+        reasons[pk].append(f"In its stage for {(ctx.now - entered).days} days; deals "
+                           f"stay {norms[stage_id].days} days on average (flagged past "
+                           f"{STALL_FACTOR}×)")
+    first = sorted(close_dates, key=lambda pk: (close_dates[pk], pk))[:limit]
+    deals = Opportunity.objects.filter(pk__in=first).select_related("owner", "account",
+                                                                    "stage")
+    rows = sorted((AtRiskDeal(d, reasons[d.pk]) for d in deals),
+                  key=lambda r: (r.deal.close_date, r.deal.pk))
+    return {"deals": rows, "count": min(len(close_dates), cap),
+            "capped": len(close_dates) > cap, "stale_after_days": days}

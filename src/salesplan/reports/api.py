@@ -22,6 +22,7 @@ from ninja.errors import HttpError
 
 from salesplan.core.api_support import InputSchema, RecordId, Version, VersionParam
 from salesplan.core.errors import NotFound
+from salesplan.core.jobs_api import ACCEPTED, accepted
 
 from . import services
 from .catalog import REPORTS, ReportResult, get_report, run_report
@@ -290,14 +291,8 @@ def schedule_delete(request, pk: RecordId, version: VersionParam):
     return Status(204, None)
 
 
-class ReportJobOut(Schema):
-    job_id: int
-    status: str
-
-
-@router.post("/rollups/rebuild", response={202: ReportJobOut},
+@router.post("/rollups/rebuild", **ACCEPTED,
              summary="Rebuild the rollups (admin)")
-def rollups_rebuild(request):
+def rollups_rebuild(request, response: HttpResponse):
     job = services.start_rebuild(by=request.user)
-    job.refresh_from_db()
-    return Status(202, {"job_id": job.pk, "status": job.status})
+    return accepted(response, job)

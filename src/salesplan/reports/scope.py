@@ -20,7 +20,7 @@ from salesplan.core.money import CURRENCY_CHOICES
 from salesplan.org.models import Company, Team, User
 from salesplan.org.selectors import team_subtree_ids
 from salesplan.pipeline.models import Pipeline
-from salesplan.territories.models import Territory
+from salesplan.territories.selectors import territory
 
 PERIOD_KINDS = ("month", "quarter", "year")
 
@@ -180,10 +180,10 @@ def parse_filters(params: Mapping[str, object], *, calendar: CompanyCalendar | N
         labels["Owner"] = str(owner)
     territory_id = _int_param(params, "territory")
     if territory_id is not None:
-        territory = Territory.objects.filter(pk=territory_id).first()
-        if territory is None:
+        found = territory(territory_id)
+        if found is None:
             raise ValidationError({"territory": f"No territory with id {territory_id}."})
-        labels["Territory"] = territory.name
+        labels["Territory"] = found.name
     pipeline_id = _int_param(params, "pipeline")
     if pipeline_id is not None:
         pipeline = Pipeline.objects.filter(pk=pipeline_id).first()

@@ -20,7 +20,7 @@ from salesplan.core.errors import NotFound
 from salesplan.core.records import posted_version
 from salesplan.org.models import Team, User
 from salesplan.pipeline.models import Pipeline
-from salesplan.territories.models import Territory
+from salesplan.territories.selectors import territories_of
 
 from . import services
 from .catalog import REPORTS, get_report, run_report
@@ -58,8 +58,7 @@ def _choices(user, filters: ReportFilters) -> dict:
     from .rollup import active_territory_key
 
     alignment_id, _ = active_territory_key()
-    territories = (Territory.objects.filter(alignment_id=alignment_id) if alignment_id
-                   else Territory.objects.none())
+    territories = territories_of(alignment_id or None)
     return {"teams": teams.order_by("name"), "people": people.order_by("last_name", "username"),
             "pipelines": Pipeline.objects.filter(active=True),
             "territories": territories.order_by("name")}

@@ -25,12 +25,9 @@ register("lead_score", "view", {ADMIN: ALL, MANAGER: VISIBLE, REP: VISIBLE, MARK
 register("lead_score", "rescore", {ADMIN: ALL, MANAGER: VISIBLE, REP: VISIBLE,
                                    MARKETING: VISIBLE}, doc="score this lead again")
 
+# The rules' operations are declared where scoring/api.py installs them (record kit).
 register_operations("""
 GET    /scoring/facts                      scoring_rule.view
-GET    /scoring/rules                      scoring_rule.view
-POST   /scoring/rules                      scoring_rule.manage
-PATCH  /scoring/rules/{id}                 scoring_rule.manage
-DELETE /scoring/rules/{id}                 scoring_rule.manage
 GET    /scoring/leads                      lead_score.view
 GET    /scoring/leads/{id}                 lead_score.view
 POST   /scoring/leads/{id}/rescore         lead_score.rescore

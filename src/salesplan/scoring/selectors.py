@@ -3,13 +3,20 @@
 from django.db.models import QuerySet
 
 from salesplan.core.errors import NotFound
+from salesplan.core.registry import require
 from salesplan.core.selectors import get_visible
 from salesplan.customers.models import Lead
 
 from .facts import feature_label
-from .models import LeadScore, ModelStatus, ScoringModel
+from .models import LeadScore, ModelStatus, ScoringModel, ScoringRule
 
 SORTS = {"total": "-total", "probability": "-probability"}
+
+
+def rules(user) -> QuerySet[ScoringRule]:
+    """Every scoring rule: whoever may read them sees why leads score as they do."""
+    require(user, "scoring_rule", "view")
+    return ScoringRule.objects.all()
 
 
 def scored_leads(user, *, sort: str = "total", grade: str = "",

@@ -3,7 +3,7 @@
     GET/POST   /alignments                      versions of the territory map
     GET/PATCH  /alignments/{id}
     POST       /alignments/{id}/assign          full assignment run (202, a job)
-    GET        /jobs/{id}                       an assignment job's progress and outcome
+    GET        /jobs/{id}                       deprecated: the job at /api/v1/jobs/{id}
     POST       /alignments/{id}/optimise        rebalance into a new draft (202, a run)
     GET        /optimisations/{id}              an optimisation's progress and metrics
     POST       /alignments/{id}/activate        make a draft the active alignment
@@ -26,6 +26,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from salesplan.core.api_support import (
@@ -39,17 +40,15 @@ from salesplan.core.api_support import (
     get_record,
 )
 from salesplan.core.errors import NotFound
-from salesplan.core.listing import capped_count, keyset_page
-from salesplan.core.models import BackgroundJob
-from salesplan.core.registry import allowed, require
+from salesplan.core.jobs_api import ACCEPTED, JobOut, accepted, add_deprecated_alias
+from salesplan.core.listing import keyset_page
+from salesplan.core.registry import require
 from salesplan.customers.models import Account
 from salesplan.engines.territory_rules import validate_rule
 from salesplan.org.models import User
 
-from . import goals, services
-from .assignment import rule_q
+from . import goals, selectors, services
 from .models import (
-    AccountTerritory,
     Alignment,
     BoundaryException,
     BoundaryRule,
@@ -62,20 +61,14 @@ from .models import (
     TerritoryMember,
     TerritoryType,
 )
-from .selectors import violations, what_if
 
 territory_router = Router(tags=["territories"])
 
 
-RESOURCE_OF = {Territory: "territory", BoundaryException: "boundary_exception"}
-
-
 def _get(model, pk: int, user):
     """The record if the user may view it (the registry's view entry for its kind)."""
-    services.require_view(user)
-    found = model.objects.filter(pk=pk).first()
-    resource = RESOURCE_OF.get(model)
-    if found is None or (resource and not allowed(user, resource, "view", found)):
+    found = selectors.visible_record(model, pk, user)
+    if found is None:
         raise NotFound(f"No {model._meta.verbose_name} with id {pk}.")
     return found
 
@@ -122,7 +115,7 @@ class AlignmentPatch(InputSchema):
 def list_alignments(request):
     """Every version of the territory map, newest first."""
     services.require_view(request.auth)
-    return list(Alignment.objects.all())
+    return selectors.alignments(request.auth)
 
 
 @territory_router.post("/alignments", response={201: AlignmentOut})
@@ -149,38 +142,16 @@ def update_alignment(request, id: int, payload: AlignmentPatch):
                                      expected_version=version)
 
 
-class TerritoryJobOut(Schema):
-    id: int
-    kind: str
-    status: str
-    message: str
-    progress_done: int
-    progress_total: int
-    percent: int
-    result: dict
-    created_at: datetime
-    finished_at: datetime | None
-
-
-@territory_router.post("/alignments/{int:id}/assign", response={202: TerritoryJobOut})
-def start_assignment(request, id: int):
+@territory_router.post("/alignments/{int:id}/assign", **ACCEPTED)
+def start_assignment(request, response: HttpResponse, id: int):
     """Assign every account under the alignment's rules in the background; follow the
-    job at /territories/jobs/{job_id}."""
+    job at its `Location`, /api/v1/jobs/{id}."""
     job = services.start_assignment(_get(Alignment, id, request.auth), by=request.auth)
-    job.refresh_from_db()
-    return Status(202, job)
+    return accepted(response, job)
 
 
-@territory_router.get("/jobs/{int:job_id}", response=TerritoryJobOut)
-def assignment_job(request, job_id: int):
-    """An assignment run's progress and outcome (your own runs; admins see all)."""
-    jobs = BackgroundJob.objects.filter(kind="territory_assignment")
-    if not request.auth.is_admin:
-        jobs = jobs.filter(created_by=request.auth)
-    job = jobs.filter(pk=job_id).first()
-    if job is None:
-        raise NotFound(f"No assignment job with id {job_id}.")
-    return job
+add_deprecated_alias(territory_router, "/jobs/{int:job_id}", kinds=("territory_assignment",),
+                     what="territory assignment job", operation_id="assignment_job")
 
 
 # --- optimisation ------------------------------------------------------------------------
@@ -214,7 +185,7 @@ class OptimisationOut(Schema):
     options: dict
     metrics: dict
     message: str
-    job: TerritoryJobOut | None
+    job: JobOut | None
     created_at: datetime
 
 
@@ -314,7 +285,7 @@ def compare_alignment(request, id: int, base_id: int | None = None):
     draft = _get(Alignment, id, request.auth)
     base = _get(Alignment, base_id, request.auth) if base_id else None
     require(request.auth, "alignment_comparison", "view")
-    return what_if(draft, base)
+    return selectors.what_if(draft, base)
 
 
 class ConflictOut(Schema):
@@ -441,10 +412,7 @@ class AssignedPage(Schema):
 def territory_accounts(request, id: int, params: Query[PageParams]):
     """The territory's accounts that you may see, each with the reason it is here."""
     territory = _get(Territory, id, request.auth)
-    rows = AccountTerritory.objects.filter(
-        territory=territory, account__in=Account.objects.visible_to(request.auth)
-    ).select_related("account")
-    return _page(rows, params)
+    return _page(selectors.assigned_accounts(request.auth, [territory.pk]), params)
 
 
 class SizeOut(Schema):
@@ -508,7 +476,7 @@ def _conditions(items) -> list[dict] | None:
 
 @territory_router.get("/{int:id}/rules", response=list[TerritoryRuleOut])
 def list_rules(request, id: int):
-    return list(_get(Territory, id, request.auth).rules.all())
+    return selectors.rules(_get(Territory, id, request.auth))
 
 
 @territory_router.post("/{int:id}/rules", response={201: TerritoryRuleOut})
@@ -552,8 +520,7 @@ def preview_rule(request, payload: TerritoryRuleIn):
     _, errors = validate_rule(payload.combine, conditions)
     if errors:
         raise ValidationError({"conditions": [f"{f}: {m}" for f, m in errors]})
-    count, capped = capped_count(Account.objects.filter(
-        rule_q(payload.combine, conditions or [])))
+    count, capped = selectors.rule_coverage(payload.combine, conditions or [])
     return {"accounts": count, "capped": capped}
 
 
@@ -592,7 +559,7 @@ class MemberPatch(InputSchema):
 @territory_router.get("/{int:id}/members", response=list[TerritoryMemberOut])
 def list_members(request, id: int):
     territory = _get(Territory, id, request.auth)
-    return list(territory.members.select_related("user"))
+    return list(selectors.members(territory))
 
 
 @territory_router.post("/{int:id}/members", response={201: TerritoryMemberOut})
@@ -712,23 +679,16 @@ class GoalOut(Schema):
 
 
 def _attainment(goal) -> goals.Attainment:
-    if not hasattr(goal, "_attainment"):
-        goal._attainment = goals.attainment(goal)
-    return goal._attainment
+    """Set on the whole list by selectors.goals_with_attainment; else worked out here."""
+    if not hasattr(goal, "attainment"):
+        goal.attainment = goals.attainment(goal)
+    return goal.attainment
 
 
 @territory_router.get("/{int:id}/goals", response=list[GoalOut])
 def list_goals(request, id: int):
     """The territory's goals and its children's, by period."""
-    territory = _get(Territory, id, request.auth)
-    from .models import TerritoryGoal
-
-    rows = list(TerritoryGoal.objects.filter(territory__in=[territory, *territory.children.all()])
-                .select_related("territory").order_by("period_start", "territory__name"))
-    # Read by GoalOut's resolvers: one walk of the map for the whole list.
-    for goal, reached in zip(rows, goals.attainments(rows), strict=True):
-        goal._attainment = reached  # type: ignore[attr-defined]
-    return rows
+    return selectors.goals_with_attainment(_get(Territory, id, request.auth))
 
 
 @territory_router.post("/{int:id}/goals", response={201: list[GoalOut]})
@@ -771,7 +731,7 @@ def list_violations(request, limit: int = Query(500, ge=1, le=5000)):
     """Accounts and open opportunities (that you may see) whose owner is not a member of
     the account's territory and has no approved exception."""
     services.require_view(request.auth)
-    return [v.as_dict() for v in violations(request.auth, limit=limit)]
+    return [v.as_dict() for v in selectors.violations(request.auth, limit=limit)]
 
 
 @territory_router.post("/violations/fix", response=TerritoryFixOut)
@@ -811,21 +771,14 @@ class DecisionIn(InputSchema):
 @territory_router.get("/exceptions", response=list[ExceptionOut])
 def list_exceptions(request, status: choice_of(BoundaryException.Status) | None = None):
     """Boundary exceptions: reps see their own, managers their teams'."""
-    services.require_view(request.auth)
-    rows = BoundaryException.objects.all()
-    ids = request.auth.visible_owner_ids
-    if ids is not None:
-        rows = rows.filter(rep_id__in=ids)
-    if status:
-        rows = rows.filter(status=status)
-    return list(rows[:1000])
+    return list(selectors.exceptions(request.auth, status)[:1000])
 
 
 @territory_router.post("/exceptions", response={201: ExceptionOut})
 def request_exception(request, payload: ExceptionIn):
     """Ask to work an account outside your territories until a date."""
     # Missing and invisible accounts answer alike.
-    account = Account.objects.visible_to(request.auth).filter(pk=payload.account_id).first()
+    account = selectors.visible_account(request.auth, payload.account_id)
     if account is None:
         raise NotFound(f"No account with id {payload.account_id}.")
     rep = User.objects.filter(pk=payload.rep_id).first() if payload.rep_id else None

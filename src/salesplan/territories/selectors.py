@@ -1,26 +1,49 @@
-"""Reads about territories: who covers what, the violations list, what-if comparisons."""
+"""Reads about territories: who covers what, the violations list, what-if comparisons,
+and what the pages and the API show (each limited to what the user may see).
+
+With `territories.services` this is the app's public interface: other apps read
+territories through these functions, not through its models.
+"""
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Mod
 
 from salesplan.core.clock import company_today
+from salesplan.core.listing import capped_count
+from salesplan.core.registry import allowed, require
 from salesplan.customers.models import Account
-from salesplan.org.models import Role
+from salesplan.org.models import Role, User
 from salesplan.pipeline.models import Opportunity, StageKind
 
+from .assignment import compiled_index, rule_q
 from .models import (
     AccountTerritory,
     Alignment,
     BoundaryException,
+    MemberRole,
+    NamedAccount,
+    OptimisationRun,
+    Realignment,
     Territory,
+    TerritoryGoal,
     TerritoryMember,
     TerritoryType,
 )
+
+__all__ = [  # what other apps use: the reads below, and the names they need to read them
+    "MemberRole", "TerritoryType", "account_territories", "accounts_in", "active_alignment",
+    "compiled_index", "coverage", "current_members", "current_owner_pairs", "descendants",
+    "goal_totals", "subtree_ids", "territories_by_id", "territories_of", "territory",
+    "territory_names", "territory_parents", "top_territories", "child_territories",
+    "violations",
+]
 
 VIEW_ROLES = (Role.ADMIN, Role.MANAGER, Role.REP, Role.EXECUTIVE)
 
@@ -250,3 +273,242 @@ def what_if(draft: Alignment, base: Alignment | None = None, *, sample_size: int
             raise ValidationError({"alignment": f"The assignment of {alignment.name} is out of "
                                                 "date; run it before comparing."})
     return compare(draft, base, sample_size=sample_size)
+
+
+def pending_exceptions(user, *, limit: int = 10) -> tuple[list[BoundaryException], int]:
+    """Boundary exceptions still waiting for a decision, of the reps whose records the
+    user sees (everyone's for admins and executives): the oldest `limit` and how many."""
+    rows = BoundaryException.objects.filter(status=BoundaryException.Status.REQUESTED)
+    ids = user.visible_owner_ids
+    if ids is not None:
+        rows = rows.filter(rep_id__in=ids)
+    oldest = list(rows.select_related("rep", "account").order_by("created_at", "id")[:limit])
+    return oldest, rows.count()
+
+
+# --- what the pages and the API show ------------------------------------------------------
+
+RESOURCE_OF = {Territory: "territory", BoundaryException: "boundary_exception"}
+
+
+def visible_record(model, pk: int, user, related: tuple[str, ...] = ()):
+    """A record of the territory map if the user may view it (the registry's view entry
+    for its kind), else None: missing and hidden look alike."""
+    require(user, "alignment", "view")
+    rows = model.objects.select_related(*related) if related else model.objects.all()
+    found = rows.filter(pk=pk).first()
+    resource = RESOURCE_OF.get(model)
+    if found is None or (resource and not allowed(user, resource, "view", found)):
+        return None
+    return found
+
+
+def alignments(user) -> list[Alignment]:
+    require(user, "alignment", "view")
+    return list(Alignment.objects.all())
+
+
+def recent_realignments(user, limit: int = 10) -> list[Realignment]:
+    require(user, "alignment", "view")
+    return list(Realignment.objects.select_related("alignment", "previous",
+                                                   "changed_by")[:limit])
+
+
+def tree(alignment: Alignment) -> list[dict]:
+    """Nested nodes {territory, count, children} for the whole alignment; a node counts
+    the accounts of its territory and of every territory below it."""
+    counts = dict(AccountTerritory.objects.filter(alignment=alignment).order_by()
+                  .values("territory_id").annotate(n=Count("id")).values_list("territory_id", "n"))
+    children: dict[int | None, list[Territory]] = defaultdict(list)
+    for territory in Territory.objects.filter(alignment=alignment).order_by("name"):
+        children[territory.parent_id].append(territory)
+
+    def nodes(parent_id, depth=0):
+        if depth > 50:  # the services refuse cycles; this only guards the page
+            return []
+        found = []
+        for t in children[parent_id]:
+            below = nodes(t.pk, depth + 1)
+            total = counts.get(t.pk, 0) + sum(node["count"] for node in below)
+            found.append({"territory": t, "count": total, "children": below})
+        return found
+    return nodes(None)
+
+
+def map_points(user, alignment: Alignment, territory_ids=None, *,
+               most: int) -> tuple[list[tuple], int, int]:
+    """(latitude, longitude, territory id, territory name) of the visible accounts with
+    coordinates, in the given territories or else the geographic ones; at most `most`,
+    sampled evenly by id. Returns the points, how many there are in all, and the step."""
+    rows = AccountTerritory.objects.filter(
+        alignment=alignment, account__in=Account.objects.visible_to(user),
+        account__latitude__isnull=False, account__longitude__isnull=False)
+    if territory_ids is not None:
+        rows = rows.filter(territory_id__in=territory_ids)
+    else:
+        rows = rows.filter(type=TerritoryType.GEOGRAPHIC)
+    total = rows.count()
+    step = max(1, -(-total // most))
+    if step > 1:
+        rows = rows.annotate(bucket=Mod("account_id", step)).filter(bucket=0)
+    points = list(rows.order_by("account_id").values_list(
+        "account__latitude", "account__longitude", "territory_id", "territory__name")[:most])
+    return points, total, step
+
+
+def assigned_accounts(user, territory_ids):
+    """The assignments of the accounts the user may see in these territories."""
+    return AccountTerritory.objects.filter(
+        territory_id__in=territory_ids, account__in=Account.objects.visible_to(user)
+    ).select_related("account", "account__owner", "territory")
+
+
+def ancestors(territory: Territory) -> list[Territory]:
+    """The territories above this one, the top first."""
+    chain, current, seen = [], territory.parent, set()
+    while current is not None and current.pk not in seen:
+        seen.add(current.pk)
+        chain.append(current)
+        current = current.parent
+    return list(reversed(chain))
+
+
+def children(territory: Territory):
+    return territory.children.order_by("name")
+
+
+def rules(territory: Territory) -> list:
+    """The territory's rules in the order they are tried."""
+    return list(territory.rules.all())
+
+
+def members(territory: Territory):
+    """Everyone who works or worked the territory, current and ended."""
+    return TerritoryMember.objects.filter(territory=territory).select_related("user").order_by(
+        "-end_date", "role", "start_date", "id")
+
+
+def current_member_ids(territory: Territory) -> set[int]:
+    return set(current_members().filter(territory=territory).values_list("pk", flat=True))
+
+
+def named_accounts(user, territory: Territory, limit: int = 100) -> list[NamedAccount]:
+    """The territory's named accounts (in or kept out) that the user may see."""
+    return list(territory.named_accounts.select_related("account").filter(
+        account__in=Account.objects.visible_to(user))[:limit])
+
+
+def goals_with_attainment(territory: Territory, *, newest_first: bool = False,
+                          limit: int | None = None) -> list[TerritoryGoal]:
+    """The territory's goals and its children's, each with `attainment` (one walk of
+    the map for the whole list)."""
+    from .goals import attainments
+
+    order = ("-period_start" if newest_first else "period_start", "territory__name")
+    rows = TerritoryGoal.objects.filter(
+        territory__in=[territory, *territory.children.all()]).select_related(
+        "territory").order_by(*order)
+    found = list(rows[:limit] if limit else rows)
+    for goal, reached in zip(found, attainments(found), strict=True):
+        goal.attainment = reached  # type: ignore[attr-defined]
+    return found
+
+
+def rule_coverage(combine: str, conditions: list[dict]) -> tuple[int, bool]:
+    """How many accounts a rule would cover (capped, for the rule editor's live count)."""
+    return capped_count(Account.objects.filter(rule_q(combine, conditions)))
+
+
+def visible_account(user, pk) -> Account | None:
+    return Account.objects.visible_to(user).filter(pk=pk).first()
+
+
+def exceptions(user, status: str | None = None):
+    """Boundary exceptions: reps see their own, managers their teams', admins all."""
+    require(user, "alignment", "view")
+    rows = BoundaryException.objects.select_related("rep", "account", "approved_by")
+    ids = user.visible_owner_ids
+    if ids is not None:
+        rows = rows.filter(rep_id__in=ids)
+    if status in BoundaryException.Status.values:
+        rows = rows.filter(status=status)
+    return rows
+
+
+def violation_rows(found: list[Violation]) -> list[dict]:
+    """Violations as dicts with the owner, the territory's owner and its name."""
+    users = User.objects.in_bulk({v.owner_id for v in found}
+                                 | {v.territory_owner_id for v in found if v.territory_owner_id})
+    names = dict(Territory.objects.filter(pk__in={v.territory_id for v in found})
+                 .values_list("pk", "name"))
+    return [{**v.as_dict(), "owner": users.get(v.owner_id),
+             "territory_owner": users.get(v.territory_owner_id),
+             "territory_name": names.get(v.territory_id, "")} for v in found]
+
+
+def optimisation_runs(alignment: Alignment, limit: int = 10) -> list[OptimisationRun]:
+    return list(OptimisationRun.objects.filter(source=alignment)
+                .select_related("job", "draft")[:limit])
+
+
+# --- for other apps: plain reads of the map (the callers limit them to their user) -------
+
+
+def territory(pk: int) -> Territory | None:
+    return Territory.objects.filter(pk=pk).first()
+
+
+def territories_of(alignment_id: int | None):
+    """An alignment's territories by name (none without an alignment)."""
+    if alignment_id is None:
+        return Territory.objects.none()
+    return Territory.objects.filter(alignment_id=alignment_id).order_by("name")
+
+
+def territories_by_id(ids) -> dict[int, Territory]:
+    return Territory.objects.in_bulk(set(ids))
+
+
+def territory_names() -> dict[int, str]:
+    """Every territory's name by id (all alignments)."""
+    return dict(Territory.objects.values_list("id", "name"))
+
+
+def territory_parents(alignment: Alignment) -> dict[int, tuple[str, int | None]]:
+    """Each territory of the alignment: id -> (name, parent id)."""
+    return {tid: (name, parent) for tid, name, parent in Territory.objects.filter(
+        alignment=alignment).values_list("id", "name", "parent_id")}
+
+
+def top_territories(alignment: Alignment):
+    return alignment.territories.filter(parent=None)
+
+
+def child_territories(territory_id: int | None):
+    return Territory.objects.filter(parent_id=territory_id)
+
+
+def subtree_ids(territory_id: int) -> list[int]:
+    """The territory and every territory below it."""
+    alignment_id = Territory.objects.values_list("alignment_id", flat=True).get(pk=territory_id)
+    return sorted(descendants([territory_id], alignment_id))
+
+
+def accounts_in(territory_ids):
+    """The ids of the accounts assigned to these territories (a subquery)."""
+    return AccountTerritory.objects.filter(territory_id__in=territory_ids).values("account_id")
+
+
+def current_owner_pairs(members):
+    """(territory id, user id) of the active owners among current memberships `members`."""
+    return (members.filter(role=MemberRole.OWNER, user__is_active=True)
+            .order_by("territory_id", "user_id").values_list("territory_id", "user_id")
+            .distinct())
+
+
+def goal_totals(territory_ids, *, currency: str, start: date, end: date) -> dict[int, Decimal]:
+    """Each territory's goals in a currency overlapping the period, summed."""
+    return dict(TerritoryGoal.objects.filter(
+        territory_id__in=territory_ids, currency=currency, period_start__lte=end,
+        period_end__gte=start).values("territory_id").annotate(s=Sum("amount"))
+        .values_list("territory_id", "s"))

@@ -7,14 +7,11 @@ read.
 """
 
 import colorsys
-from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
-from django.db.models.functions import Mod
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,16 +19,13 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from salesplan.core.clock import company_today
-from salesplan.core.listing import capped_count, keyset_page
+from salesplan.core.listing import keyset_page
 from salesplan.core.records import posted_version
-from salesplan.core.registry import allowed, require
-from salesplan.customers.models import Account
+from salesplan.core.registry import require
 from salesplan.engines.territory_rules import FIELD_LABELS
-from salesplan.org.models import User
 from salesplan.ui.forms import add_service_errors
 
-from . import goals, services
-from .assignment import rule_q
+from . import goals, selectors, services
 from .forms import (
     OP_CHOICES,
     ActivateForm,
@@ -45,26 +39,18 @@ from .forms import (
     TerritoryForm,
 )
 from .models import (
-    AccountTerritory,
     Alignment,
     BoundaryException,
     BoundaryRule,
     NamedAccount,
-    OptimisationRun,
-    Realignment,
     Territory,
-    TerritoryGoal,
     TerritoryMember,
-    TerritoryType,
 )
 from .optimisation import MEASURES, OptimisationRequest, run_for, start_optimisation
-from .selectors import active_alignment, current_members, descendants, violations, what_if
+from .selectors import descendants
 
 MAP_POINTS = 3000  # at most this many accounts are drawn; more are sampled evenly
 MAP_WIDTH, MAP_HEIGHT = 800, 460
-
-
-RESOURCE_OF = {Territory: "territory", BoundaryException: "boundary_exception"}
 
 
 def _page(request, template: str, context: dict):
@@ -74,11 +60,8 @@ def _page(request, template: str, context: dict):
 
 
 def _get(model, pk: int, user, related: tuple[str, ...] = ()):
-    services.require_view(user)
-    rows = model.objects.select_related(*related) if related else model.objects
-    found = rows.filter(pk=pk).first()
-    resource = RESOURCE_OF.get(model)
-    if found is None or (resource and not allowed(user, resource, "view", found)):
+    found = selectors.visible_record(model, pk, user, related)
+    if found is None:
         raise Http404(f"No {model._meta.verbose_name} with id {pk}.")
     return found
 
@@ -90,44 +73,21 @@ def _tree_url(alignment: Alignment) -> str:
 # --- the tree ---------------------------------------------------------------------------
 
 
-def _tree(alignment: Alignment) -> list[dict]:
-    """Nested nodes {territory, count, children} for the whole alignment."""
-    counts = dict(AccountTerritory.objects.filter(alignment=alignment).order_by()
-                  .values("territory_id").annotate(n=Count("id")).values_list("territory_id", "n"))
-    children: dict[int | None, list[Territory]] = defaultdict(list)
-    for territory in Territory.objects.filter(alignment=alignment).order_by("name"):
-        children[territory.parent_id].append(territory)
-
-    def nodes(parent_id, depth=0):
-        if depth > 50:  # the services refuse cycles; this only guards the page
-            return []
-        found = []
-        for t in children[parent_id]:
-            below = nodes(t.pk, depth + 1)
-            # Accounts of the territory itself and of every territory below it.
-            total = counts.get(t.pk, 0) + sum(node["count"] for node in below)
-            found.append({"territory": t, "count": total, "children": below})
-        return found
-    return nodes(None)
-
-
 @login_required
 def tree(request):
     """Choose an alignment; see its hierarchy, status and recent activations."""
-    services.require_view(request.user)
-    alignments = list(Alignment.objects.all())
+    alignments = selectors.alignments(request.user)
     chosen = None
     wanted = request.GET.get("alignment", "")
     if wanted.isdigit():
         chosen = next((a for a in alignments if a.pk == int(wanted)), None)
         if chosen is None:
             raise Http404("No such alignment.")
-    chosen = chosen or active_alignment() or (alignments[0] if alignments else None)
+    chosen = chosen or selectors.active_alignment() or (alignments[0] if alignments else None)
     context: dict[str, object] = {"alignments": alignments, "alignment": chosen,
-               "nodes": _tree(chosen) if chosen else [],
+               "nodes": selectors.tree(chosen) if chosen else [],
                "activate_form": ActivateForm(),
-               "realignments": Realignment.objects.select_related(
-                   "alignment", "previous", "changed_by")[:10]}
+               "realignments": selectors.recent_realignments(request.user)}
     if chosen:
         context["map"] = territory_map(request.user, chosen)
     return _page(request, "territories/tree.html", context)
@@ -191,13 +151,13 @@ def alignment_what_if(request, pk: int):
     """Draft versus active: the accounts that move and every territory's balance."""
     draft = _get(Alignment, pk, request.user)
     require(request.user, "alignment_comparison", "view")
-    base = active_alignment()
+    base = selectors.active_alignment()
     comparison, problem = None, ""
     if base is None or base.pk == draft.pk:
         problem = "There is no other active alignment to compare with."
     else:
         try:
-            comparison = what_if(draft, base)
+            comparison = selectors.what_if(draft, base)
         except ValidationError as exc:
             problem = " ".join(exc.messages)
     if comparison:
@@ -222,19 +182,7 @@ def _colour(index: int) -> str:
 def territory_map(user, alignment: Alignment, territory_ids=None) -> dict:
     """Visible accounts with coordinates as points coloured by (geographic) territory, in
     a plain equirectangular projection fitted to the points; sampled evenly by id."""
-    rows = AccountTerritory.objects.filter(
-        alignment=alignment, account__in=Account.objects.visible_to(user),
-        account__latitude__isnull=False, account__longitude__isnull=False)
-    if territory_ids is not None:
-        rows = rows.filter(territory_id__in=territory_ids)
-    else:
-        rows = rows.filter(type=TerritoryType.GEOGRAPHIC)
-    total = rows.count()
-    step = max(1, -(-total // MAP_POINTS))
-    if step > 1:
-        rows = rows.annotate(bucket=Mod("account_id", step)).filter(bucket=0)
-    points = list(rows.order_by("account_id").values_list(
-        "account__latitude", "account__longitude", "territory_id", "territory__name")[:MAP_POINTS])
+    points, total, step = selectors.map_points(user, alignment, territory_ids, most=MAP_POINTS)
     if not points:
         return {"points": [], "legend": [], "total": total}
     lats = [float(p[0] or 0) for p in points]  # never None: filtered above
@@ -257,15 +205,6 @@ def territory_map(user, alignment: Alignment, territory_ids=None) -> dict:
 
 
 # --- a territory ------------------------------------------------------------------------
-
-
-def _ancestors(territory: Territory) -> list[Territory]:
-    chain, current, seen = [], territory.parent, set()
-    while current is not None and current.pk not in seen:
-        seen.add(current.pk)
-        chain.append(current)
-        current = current.parent
-    return list(reversed(chain))
 
 
 def _describe(rule: BoundaryRule) -> str:
@@ -295,23 +234,15 @@ def _goal_proposals(territory: Territory, form: GoalForm):
         return [], " ".join(exc.messages)
 
 
-def _with_attainment(goal_rows) -> list[TerritoryGoal]:
-    rows = list(goal_rows)
-    for goal, reached in zip(rows, goals.attainments(rows), strict=True):
-        goal.attainment = reached
-    return rows
-
-
 @login_required
 def territory_detail(request, pk: int):
     """Members, size and goals, its accounts you may see (paged), violations, map."""
     territory = _get(Territory, pk, request.user, related=("alignment", "parent"))
     ids = descendants([territory.pk], territory.alignment_id)
-    visible = Account.objects.visible_to(request.user)
-    assigned = AccountTerritory.objects.filter(territory_id__in=ids, account__in=visible)
+    assigned = selectors.assigned_accounts(request.user, ids)
     try:
-        page = keyset_page(assigned.select_related("account", "account__owner", "territory"),
-                           sort_field="id", sort_key="id", cursor=request.GET.get("cursor"))
+        page = keyset_page(assigned, sort_field="id", sort_key="id",
+                           cursor=request.GET.get("cursor"))
     except ValueError as exc:
         raise Http404("Bad page cursor.") from exc
     context = {"territory": territory, "page": page}
@@ -321,24 +252,19 @@ def territory_detail(request, pk: int):
     goal_form = GoalForm(request.GET if "formula" in request.GET else None)
     proposals, goal_problem = _goal_proposals(territory, goal_form)
     context.update({
-        "ancestors": _ancestors(territory),
-        "children": territory.children.order_by("name"),
-        "members": TerritoryMember.objects.filter(territory=territory).select_related("user")
-        .order_by("-end_date", "role", "start_date"),
-        "current_member_ids": set(current_members().filter(territory=territory)
-                                  .values_list("pk", flat=True)),
+        "ancestors": selectors.ancestors(territory),
+        "children": selectors.children(territory),
+        "members": selectors.members(territory),
+        "current_member_ids": selectors.current_member_ids(territory),
         "member_form": MemberForm(),
         "named_form": NamedAccountForm(user=request.user, auto_id="named_%s"),
-        "rules": [(rule, _describe(rule)) for rule in territory.rules.all()],
-        "named": territory.named_accounts.select_related("account").filter(
-            account__in=visible)[:100],
+        "rules": [(rule, _describe(rule)) for rule in selectors.rules(territory)],
+        "named": selectors.named_accounts(request.user, territory),
         "size": goals.territory_size(territory, window_start=start, window_end=end),
         "window": (start, end),
-        "goals": _with_attainment(TerritoryGoal.objects.filter(
-            territory__in=[territory, *territory.children.all()]
-        ).select_related("territory").order_by("-period_start", "territory__name")[:40]),
+        "goals": selectors.goals_with_attainment(territory, newest_first=True, limit=40),
         "goal_form": goal_form, "proposals": proposals, "goal_problem": goal_problem,
-        "violations": _named_violations(violations(
+        "violations": selectors.violation_rows(selectors.violations(
             request.user, limit=100, account_ids=assigned.values("account_id"))),
         "map": territory_map(request.user, territory.alignment, ids),
     })
@@ -492,8 +418,8 @@ def rule_preview(request):
     form = RuleForm(request.POST)
     count = capped = None
     if form.is_valid():
-        count, capped = capped_count(Account.objects.filter(
-            rule_q(form.cleaned_data["combine"], form.cleaned_data["conditions"])))
+        count, capped = selectors.rule_coverage(form.cleaned_data["combine"],
+                                                form.cleaned_data["conditions"])
     return render(request, "territories/_rule_count.html",
                   {"form": form, "count": count, "capped": capped})
 
@@ -530,8 +456,7 @@ def named_add(request, pk: int):
     form = NamedAccountForm(request.POST, user=request.user)
     account = None
     if form.is_valid():
-        account = Account.objects.visible_to(request.user).filter(
-            pk=form.cleaned_data["account"]).first()
+        account = selectors.visible_account(request.user, form.cleaned_data["account"])
     if account is None:
         messages.error(request, "Choose one of the suggested accounts.")
         return redirect("web:territories:territory", territory.pk)
@@ -584,23 +509,13 @@ def member_end(request, member_pk: int):
 # --- violations and exceptions ------------------------------------------------------------
 
 
-def _named_violations(found) -> list[dict]:
-    users = User.objects.in_bulk({v.owner_id for v in found}
-                                 | {v.territory_owner_id for v in found if v.territory_owner_id})
-    names = dict(Territory.objects.filter(pk__in={v.territory_id for v in found})
-                 .values_list("pk", "name"))
-    return [{**v.as_dict(), "owner": users.get(v.owner_id),
-             "territory_owner": users.get(v.territory_owner_id),
-             "territory_name": names.get(v.territory_id, "")} for v in found]
-
-
 @login_required
 def violation_list(request):
     """Records whose owner breaks the boundaries, each with a one-step fix."""
     services.require_view(request.user)
-    found = violations(request.user, limit=500)
+    found = selectors.violations(request.user, limit=500)
     return _page(request, "territories/violations.html", {
-        "violations": _named_violations(found), "limited": len(found) >= 500})
+        "violations": selectors.violation_rows(found), "limited": len(found) >= 500})
 
 
 @login_required
@@ -626,20 +541,13 @@ def _safe_next(request) -> bool:
     return target.startswith("/") and not target.startswith("//")
 
 
-def _exceptions(user):
-    rows = BoundaryException.objects.select_related("rep", "account", "approved_by")
-    ids = user.visible_owner_ids
-    return rows.filter(rep_id__in=ids) if ids is not None else rows
-
-
 @login_required
 def exception_list(request):
     """Boundary exceptions (reps see their own, managers their teams'); ask for one."""
     services.require_view(request.user)
     form = ExceptionForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        account = Account.objects.visible_to(request.user).filter(
-            pk=form.cleaned_data["account"]).first()
+        account = selectors.visible_account(request.user, form.cleaned_data["account"])
         if account is None:
             form.add_error("account", "Choose one of the suggested accounts.")
         else:
@@ -653,12 +561,9 @@ def exception_list(request):
                 messages.success(request, "Exception requested; your manager decides.")
                 return redirect("web:territories:exceptions")
     status = request.GET.get("status", "")
-    rows = _exceptions(request.user)
-    if status in BoundaryException.Status.values:
-        rows = rows.filter(status=status)
     return _page(request, "territories/exceptions.html", {
-        "exceptions": rows[:200], "form": form, "status": status,
-        "statuses": BoundaryException.Status.choices})
+        "exceptions": selectors.exceptions(request.user, status)[:200], "form": form,
+        "status": status,        "statuses": BoundaryException.Status.choices})
 
 
 @login_required
@@ -710,7 +615,7 @@ def alignment_optimise(request, pk: int):
             add_service_errors(form, exc)
         else:
             return redirect("web:territories:optimisation", run.pk)
-    runs = OptimisationRun.objects.filter(source=alignment).select_related("job", "draft")[:10]
+    runs = selectors.optimisation_runs(alignment)
     return _page(request, "territories/optimise.html",
                  {"alignment": alignment, "form": form, "runs": runs})
 

@@ -8,9 +8,13 @@ them after the page keeps the record page fast and lets each app own its own pan
 from django.urls import reverse
 
 RECORD_PANELS: dict[str, tuple[str, ...]] = {
-    "account": ("web:health:account_panel", "web:collab:account_comments"),
-    "opportunity": ("web:proposals:opportunity_panel", "web:collab:opportunity_comments"),
-    "lead": ("web:marketing:lead_panel", "web:scoring:lead_panel", "web:collab:lead_comments"),
+    "account": ("web:health:account_panel", "web:mail:account_panel",
+                "web:collab:account_comments"),
+    "contact": ("web:mail:contact_panel",),
+    "opportunity": ("web:proposals:opportunity_panel", "web:mail:opportunity_panel",
+                    "web:collab:opportunity_comments"),
+    "lead": ("web:marketing:lead_panel", "web:scoring:lead_panel", "web:mail:lead_panel",
+             "web:collab:lead_comments"),
 }
 
 

@@ -7,7 +7,8 @@ from .views import activities, auth, calendar, customers, home, pipeline, search
 app_name = "web"
 
 urlpatterns = [
-    path("", home.my_day, name="my_day"),
+    path("", home.home, name="my_day"),
+    path("my-day/", home.my_day, name="my_own_day"),
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
     # Accounts, contacts, leads
@@ -70,5 +71,6 @@ urlpatterns = [
     path("marketing/", include("salesplan.marketing.urls")),
     path("scoring/", include("salesplan.scoring.urls")),
     path("collab/", include("salesplan.collab.urls")),
+    path("mail/", include("salesplan.mail.urls")),
     path("inbox/", include("salesplan.inbox.urls")),
 ]

@@ -111,10 +111,9 @@ class Labels:
             elif kind == "pipeline_kind":
                 self._cache[kind] = dict(PipelineKind.choices)
             elif kind == "territory":
-                from salesplan.territories.models import Territory
+                from salesplan.territories.selectors import territory_names
 
-                self._cache[kind] = {0: "No territory",
-                                     **dict(Territory.objects.values_list("id", "name"))}
+                self._cache[kind] = {0: "No territory", **territory_names()}
             else:
                 self._cache[kind] = {}
         return self._cache[kind]

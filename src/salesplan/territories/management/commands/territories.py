@@ -113,7 +113,7 @@ class Command(BaseCommand):
             self.stdout.write(job.message)
         else:
             self.stdout.write(f"Assignment job {job.pk} started; follow it at "
-                              f"/api/v1/territories/jobs/{job.pk}.")
+                              f"/api/v1/jobs/{job.pk}.")
 
     def _activate(self, user, options) -> None:
         alignment = self._alignment(options["alignment"])

@@ -1,0 +1,122 @@
+"""A sample record of every record type installed with the record kit
+(`core.record_kit.RECORD_TYPES`), for the generated permission matrix
+(test_matrix_kit.py). A record type without a sample here fails that test: add one when
+you install a new type.
+
+A sample says how to make one record (as the admin, through the services) and the bodies
+its create and change send. Records of company-wide reference data (the catalogue, the
+scoring rules) have one owner, "company", and their functions receive the `org` fixture.
+A record type whose scope depends on who owns the record lists the owners of
+feature_matrix.py (`owners=OWNERS[:-1]`: own, teammate, other_team, other_region); its
+functions then receive feature_matrix's `World` (`world.user(OWNER_USER[owner])` is the
+owner, `world.org` the shared org) and it is probed by feature_matrix's actors, the
+other region's manager included.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal as D
+from itertools import count
+from typing import Any
+
+from django.db import models
+
+from salesplan.pricing import services as pricing
+from salesplan.proposals import settings_services as quote_settings
+from salesplan.scoring import services as scoring
+
+_seq = count(1)
+
+
+@dataclass(frozen=True)
+class Sample:
+    make: Callable[[Any, str], models.Model]  # (org or World, owner) -> a record
+    create: Callable[[Any, models.Model], dict] = lambda org, obj: {}
+    change: Callable[[Any, models.Model], dict] = lambda org, obj: {}
+    owners: tuple[str, ...] = ("company",)
+
+
+def _family(org, owner):
+    return pricing.create_family(by=org.admin, name=f"Matrix family {next(_seq)}")
+
+
+def _product(org, owner):
+    return pricing.create_product(by=org.admin, sku=f"MX-{next(_seq)}", name="Matrix product",
+                                  family=_family(org, owner))
+
+
+def _book(org, owner):
+    return pricing.create_price_book(by=org.admin, name=f"Matrix book {next(_seq)}",
+                                     currency="USD")
+
+
+def _entry(org, owner):
+    return pricing.set_entry(_book(org, owner), _product(org, owner), by=org.admin,
+                             list_price=D(10), floor_price=None, version=None)
+
+
+def _rule(org, owner):
+    return pricing.create_rule(by=org.admin, name=f"Matrix promotion {next(_seq)}",
+                               kind="promotion", discount_pct=D(5))
+
+
+def _tax_rate(org, owner):
+    return pricing.create_tax_rate(by=org.admin, name="Matrix tax", country="US",
+                                   state=f"M{next(_seq)}", rate=D(5))
+
+
+def _day() -> date:
+    return date(2001, 1, 1) + timedelta(days=next(_seq))
+
+
+def _exchange_rate(org, owner):
+    return pricing.create_exchange_rate(by=org.admin, base="EUR", quote="USD", rate=D("1.1"),
+                                        date=_day())
+
+
+def _scoring_rule(org, owner):
+    return scoring.create_rule(by=org.admin, data={
+        "kind": "fit", "field": "industry", "operator": "equals", "value": "Matrix",
+        "points": 5})
+
+
+def _approval_rule(org, owner):
+    return quote_settings.create_rule(by=org.admin, data={
+        "name": f"Matrix step {next(_seq)}", "metric": "discount", "threshold_pct": D(40),
+        "approver": "director", "step": 3})
+
+
+SAMPLES: dict[tuple[str, str], Sample] = {
+    ("/pricing", "family"): Sample(
+        _family, lambda org, obj: {"name": f"New family {next(_seq)}"},
+        lambda org, obj: {"description": "Changed by the matrix"}),
+    ("/pricing", "product"): Sample(
+        _product, lambda org, obj: {"sku": f"NEW-{next(_seq)}", "name": "New",
+                                    "family_id": obj.family_id},
+        lambda org, obj: {"name": "Changed by the matrix"}),
+    ("/pricing", "price_book"): Sample(
+        _book, lambda org, obj: {"name": f"New book {next(_seq)}", "currency": "EUR"},
+        lambda org, obj: {"description": "Changed by the matrix"}),
+    ("/pricing", "entry"): Sample(_entry),
+    ("/pricing", "rule"): Sample(
+        _rule, lambda org, obj: {"name": f"New promotion {next(_seq)}", "kind": "promotion",
+                                 "discount_pct": "3"},
+        lambda org, obj: {"description": "Changed by the matrix"}),
+    ("/pricing", "tax_rate"): Sample(
+        _tax_rate, lambda org, obj: {"name": "New tax", "country": "DE",
+                                     "state": f"N{next(_seq)}", "rate": "19"},
+        lambda org, obj: {"name": "Changed by the matrix"}),
+    ("/pricing", "exchange_rate"): Sample(
+        _exchange_rate, lambda org, obj: {"base": "EUR", "quote": "USD", "rate": "1.2",
+                                          "date": _day().isoformat()}),
+    ("/scoring", "scoring_rule"): Sample(
+        _scoring_rule, lambda org, obj: {"kind": "fit", "field": "industry",
+                                         "operator": "equals", "value": "New", "points": 3},
+        lambda org, obj: {"points": 7}),
+    ("/quotes", "approval_rule"): Sample(
+        _approval_rule, lambda org, obj: {"name": f"New step {next(_seq)}",
+                                          "metric": "margin", "threshold_pct": "10",
+                                          "approver": "admin", "step": 4},
+        lambda org, obj: {"threshold_pct": "45"}),
+}
