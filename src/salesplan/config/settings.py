@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "salesplan.customers",
     "salesplan.pipeline",
     "salesplan.activities",
+    "salesplan.inbox",
     "salesplan.imports",
     "salesplan.search",
     "salesplan.territories",
@@ -268,6 +269,8 @@ MAILERS = {
     )
 }
 DEFAULT_FROM_EMAIL = os.environ.get("SALESPLAN_FROM_EMAIL", "salesplan@localhost")
+# Where links in emails point (e.g. https://sales.example.com); empty leaves them relative.
+SALESPLAN_BASE_URL = os.environ.get("SALESPLAN_BASE_URL", "")
 
 # Content security policy: no inline script anywhere, so the policy can be strict.
 from django.utils.csp import CSP  # noqa: E402

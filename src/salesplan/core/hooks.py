@@ -53,3 +53,8 @@ A lead's change was committed (called from ``transaction.on_commit``: a rolled-b
 triggers nothing, and a failing receiver never undoes the change). ``route`` asks for the
 lead to be routed to a rep (a new lead nobody was named to own). Scoring rescores it;
 marketing routes it.""")
+
+job_finished = Hook("job_finished", """job_finished(job)
+
+A background job ended, succeeded or failed (``job.status``), its outcome saved. The inbox
+tells the person who started it.""")

@@ -58,3 +58,18 @@ def bump_team_tree_version() -> None:
         cache.incr("team-tree-version")
     except ValueError:
         cache.set("team-tree-version", 2, None)
+
+
+def manager_chain(user: User) -> list[User]:
+    """The managers above a user, nearest first: their team's manager (unless that is
+    them), then the manager of each team above; inactive managers are skipped."""
+    chain: list[User] = []
+    team, seen = user.team, set()
+    while team is not None and team.pk not in seen:
+        seen.add(team.pk)
+        manager = team.manager
+        if manager is not None and manager.pk != user.pk and manager.is_active \
+                and manager not in chain:
+            chain.append(manager)
+        team = team.parent
+    return chain

@@ -27,12 +27,15 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.db.models.functions.datetime import TruncDate
+from django.urls import reverse
 from django.utils import timezone
 
 from salesplan.activities.models import Activity
 from salesplan.core.clock import company_zone
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.customers.models import Account, Lead
+from salesplan.inbox import services as inbox
+from salesplan.inbox.models import Kind
 from salesplan.org.models import Role, Team, User
 from salesplan.pipeline.models import Opportunity, StageKind
 
@@ -323,9 +326,24 @@ def evaluate_plan(plan: Plan, *, as_of: date) -> list[PlanAlert]:
                     "manager": _responsible(plan, row, teams, rep_team),
                     "rep_id": row.rep_id, "as_of": as_of, "pacing": row.pacing})
             raised.append(alert)
-        PlanAlert.objects.filter(plan=plan, resolved_at__isnull=True).exclude(
-            key__in=keys).update(resolved_at=now)
+            _tell(alert)
+        gone = PlanAlert.objects.filter(plan=plan, resolved_at__isnull=True).exclude(
+            key__in=keys)
+        for pk in gone.values_list("pk", flat=True):
+            inbox.close(f"plan-alert:{pk}")
+        gone.update(resolved_at=now)
     return raised
+
+
+def _tell(alert: PlanAlert) -> None:
+    """The manager who answers for an alert finds it in their inbox until it resolves
+    (a manager who moved on leaves it to the new one)."""
+    key = f"plan-alert:{alert.pk}"
+    inbox.close(key, except_user_ids=[alert.manager_id] if alert.manager_id else [])
+    if alert.manager_id:
+        inbox.post(alert.manager_id, Kind.PLAN_ALERT, key,
+                   title=f"{alert.get_severity_display()}: {alert.label} ({alert.plan.name})",
+                   detail=alert.message, url=reverse("web:planning:alerts"))
 
 
 def visible_alerts(user: User, plan: Plan | None = None) -> QuerySet[PlanAlert]:

@@ -72,4 +72,5 @@ urlpatterns = [
     path("scoring/", include("salesplan.scoring.urls")),
     path("collab/", include("salesplan.collab.urls")),
     path("mail/", include("salesplan.mail.urls")),
+    path("inbox/", include("salesplan.inbox.urls")),
 ]
