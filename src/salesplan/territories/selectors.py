@@ -250,3 +250,9 @@ def what_if(draft: Alignment, base: Alignment | None = None, *, sample_size: int
             raise ValidationError({"alignment": f"The assignment of {alignment.name} is out of "
                                                 "date; run it before comparing."})
     return compare(draft, base, sample_size=sample_size)
+
+
+def current_memberships(user):
+    """The user's territory seats that have not ended (today's or later)."""
+    return TerritoryMember.objects.filter(user=user).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=company_today()))
