@@ -23,7 +23,7 @@ from django.utils import timezone
 from salesplan.core import audit
 from salesplan.core.errors import StaleVersion
 from salesplan.core.hooks import Holding, user_handover
-from salesplan.core.records import claim_version
+from salesplan.core.records import apply_update, claim_version
 from salesplan.core.registry import require
 
 from .handover import HandoverPlan, plan_fingerprint
@@ -237,25 +237,12 @@ def _check_manager(user: User, manager: User | None) -> None:
         current = current.manager
 
 
-def _apply(user: User, data: dict, allowed: set[str]) -> dict:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ValidationError({f: "This field cannot be changed here." for f in unknown})
-    changes = {}
-    for field, value in data.items():
-        old = getattr(user, field)
-        if old != value:
-            changes[field] = (old, value)
-            setattr(user, field, value)
-    return changes
-
-
 @transaction.atomic
 def update_person(user: User, *, by: User | None, data: dict,
                   expected_version: int | None) -> dict:
     """Change a person's names, contact details, role, team or manager."""
     _check(by, "change", user)
-    claim_version(user, expected_version)
+    data = dict(data)
     if "role" in data:
         _check_role(data["role"])
         if by is not None and by.pk == user.pk and data["role"] != user.role:
@@ -267,12 +254,8 @@ def update_person(user: User, *, by: User | None, data: dict,
             raise ValidationError({"email": f"{data['email']} already has an account."})
     if "manager" in data:
         _check_manager(user, data["manager"])
-    changes = _apply(user, data, PERSON_FIELDS)
-    if not changes:
-        return {}
-    user.full_clean(exclude=["password"])
-    user.save()
-    audit.record_changes(user, changes, by)
+    changes = apply_update(user, data, by=by, allowed=PERSON_FIELDS,
+                           expected_version=expected_version)
     if {"role", "team", "manager"} & set(changes):
         bump_team_tree_version()
     return changes
@@ -298,7 +281,6 @@ def update_selling_profile(user: User, *, by: User | None, data: dict,
     """Change where and when the person sells: time zone, working hours and days, home
     base with its coordinates."""
     _check(by, "change_profile", user)
-    claim_version(user, expected_version)
     data = dict(data)
     if data.get("time_zone"):
         data["time_zone"] = validate_time_zone(data["time_zone"])
@@ -312,16 +294,13 @@ def update_selling_profile(user: User, *, by: User | None, data: dict,
     ends = data.get("work_ends", user.work_ends)
     if starts is not None and ends is not None and starts >= ends:
         raise ValidationError({"work_ends": "Working hours must end after they start."})
-    changes = _apply(user, data, PROFILE_FIELDS)
-    if (user.home_latitude is None) != (user.home_longitude is None):
+    latitude = data.get("home_latitude", user.home_latitude)
+    longitude = data.get("home_longitude", user.home_longitude)
+    if (latitude is None) != (longitude is None):
         raise ValidationError({"home_longitude": "Give both latitude and longitude, or "
                                                  "neither."})
-    if not changes:
-        return {}
-    user.full_clean(exclude=["password"])
-    user.save()
-    audit.record_changes(user, changes, by)
-    return changes
+    return apply_update(user, data, by=by, allowed=PROFILE_FIELDS,
+                        expected_version=expected_version)
 
 
 # --- Deactivation with a hand-over ------------------------------------------------------

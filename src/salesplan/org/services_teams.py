@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from salesplan.core import audit
-from salesplan.core.records import claim_version
+from salesplan.core.records import apply_update
 from salesplan.core.registry import require
 
 from .models import Team, User
@@ -70,10 +70,6 @@ def update_team(team: Team, *, by: User | None, data: dict,
     """Rename the team, move it under another (or to the top: parent None), or set its
     manager."""
     _check(by, "manage", team)
-    claim_version(team, expected_version)
-    unknown = sorted(set(data) - TEAM_FIELDS)
-    if unknown:
-        raise ValidationError({f: "This field cannot be changed." for f in unknown})
     data = dict(data)
     if "name" in data:
         data["name"] = _clean_name(data["name"], exclude_pk=team.pk)
@@ -81,17 +77,10 @@ def update_team(team: Team, *, by: User | None, data: dict,
         _check_parent(team, data["parent"])
     if "manager" in data:
         _check_manager(data["manager"])
-    changes = {}
-    for field, value in data.items():
-        old = getattr(team, field)
-        if old != value:
-            changes[field] = (old, value)
-            setattr(team, field, value)
-    if not changes:
-        return {}
-    team.save()
-    audit.record_changes(team, changes, by)
-    bump_team_tree_version()
+    changes = apply_update(team, data, by=by, allowed=TEAM_FIELDS,
+                           expected_version=expected_version)
+    if changes:
+        bump_team_tree_version()
     return changes
 
 

@@ -96,37 +96,35 @@ def _save(request, person, call, form, *, done: str):
     return form
 
 
-@login_required
-@require_POST
-def person_update(request, pk):
+def _post_form(request, pk, *, action: str, form_class, service, done: str, slot: str):
+    """A person's page form posted: the service with the form's version, or the page again
+    with the errors on the form (in `slot`: "form" or "profile_form")."""
     person = get_object_or_404(User, pk=pk)
-    require_or_403(request.user, "person", "change", person)
-    form = PersonForm(request.POST)
+    require_or_403(request.user, "person", action, person)
+    form = form_class(request.POST)
     if form.is_valid():
-        failed = _save(request, person, lambda: services_people.update_person(
+        failed = _save(request, person, lambda: service(
             person, by=request.user, data=dict(form.cleaned_data),
-            expected_version=posted_version(request.POST)), form, done="Saved.")
+            expected_version=posted_version(request.POST)), form, done=done)
         if failed is None:
             return redirect("web:person_detail", person.pk)
     person.refresh_from_db()
-    return _person_page(request, person, form=form, status=400)
+    return _person_page(request, person, status=400, **{slot: form})
+
+
+@login_required
+@require_POST
+def person_update(request, pk):
+    return _post_form(request, pk, action="change", form_class=PersonForm,
+                      service=services_people.update_person, done="Saved.", slot="form")
 
 
 @login_required
 @require_POST
 def profile_update(request, pk):
-    person = get_object_or_404(User, pk=pk)
-    require_or_403(request.user, "person", "change_profile", person)
-    form = SellingProfileForm(request.POST)
-    if form.is_valid():
-        failed = _save(request, person, lambda: services_people.update_selling_profile(
-            person, by=request.user, data=dict(form.cleaned_data),
-            expected_version=posted_version(request.POST)), form,
-            done="Selling profile saved.")
-        if failed is None:
-            return redirect("web:person_detail", person.pk)
-    person.refresh_from_db()
-    return _person_page(request, person, profile_form=form, status=400)
+    return _post_form(request, pk, action="change_profile", form_class=SellingProfileForm,
+                      service=services_people.update_selling_profile,
+                      done="Selling profile saved.", slot="profile_form")
 
 
 def _simple_action(request, pk, action: str, call, done: str):
