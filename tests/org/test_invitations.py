@@ -129,3 +129,11 @@ def test_an_admin_sends_a_reset_link_and_a_weak_password_is_refused(org, api_as,
     assert _set_password(Client(), link).status_code == 302
     assert api_as(org.west_rep).post(f"/people/{org.east_rep.pk}/password-reset"
                                      ).status_code == 403
+
+
+def test_the_reset_form_cannot_flood_a_mailbox(org, smtp_server):
+    for _ in range(7):
+        page = Client().post("/password-reset/", {"email": org.west_rep.email})
+        assert page.status_code == 200 and b"Check your email" in page.content
+    smtp_server.wait_for(org.west_rep.email, count=5)
+    assert len(smtp_server.messages) == 5

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -397,11 +398,33 @@ def end_sessions(user: User, *, by: User | None) -> int:
     return ended
 
 
+RESETS_PER_HOUR = 5
+
+
+def _reset_allowed(login: str, client: str) -> bool:
+    """At most a few reset emails an hour per address asked for and per client, so the
+    form cannot be used to flood someone's mailbox."""
+    allowed_now = True
+    for key in (f"reset:to:{login.lower()}", f"reset:from:{client}"):
+        if cache.add(key, 1, 3600):
+            continue
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, 3600)
+            continue
+        allowed_now = allowed_now and count <= RESETS_PER_HOUR
+    return allowed_now
+
+
 @transaction.atomic
-def request_password_reset(login: str, *, link_base: str | None = None) -> None:
+def request_password_reset(login: str, *, link_base: str | None = None,
+                           client: str = "") -> None:
     """Email a reset link to the account a typed address names. Says nothing about
     whether it exists (the page answers the same either way)."""
     login = (login or "").strip()
+    if not login or not _reset_allowed(login, client or "unknown"):
+        return
     user = User.objects.filter(email__iexact=login, is_active=True).order_by("id").first() \
         if login else None
     if user is None or not user.email:

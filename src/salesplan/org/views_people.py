@@ -289,8 +289,9 @@ def password_reset(request):
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services_people.request_password_reset(form.cleaned_data["email"],
-                                                   link_base=_site(request))
+            services_people.request_password_reset(
+                form.cleaned_data["email"], link_base=_site(request),
+                client=request.META.get("REMOTE_ADDR", ""))
         except ValidationError:
             pass  # the answer is the same whether or not the email went out
         return render(request, "org/password_reset_sent.html", {})
