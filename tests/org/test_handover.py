@@ -149,10 +149,13 @@ def test_teams_and_reports_of_a_departing_manager_go_to_the_successor(org, api_a
                                              "manager_id": org.west_manager.pk})
     preview = api.get(f"/people/{org.west_manager.pk}/handover",
                       successor_id=org.vp.pk).data
+    rows = {h["kind"]: h["record_ids"] for h in preview["holdings"]}
+    assert rows == {"teams_managed": [org.west.pk], "reports": [org.west_rep.pk]}
     assert api.post(f"/people/{org.west_manager.pk}/deactivate", {
         "successor_id": org.vp.pk, "fingerprint": preview["fingerprint"]}).status_code == 200
+    west_version = org.west.version
     org.west.refresh_from_db()
-    assert org.west.manager_id == org.vp.pk
+    assert org.west.manager_id == org.vp.pk and org.west.version == west_version + 1
     assert User.objects.get(pk=org.west_rep.pk).manager_id == org.vp.pk
 
 

@@ -355,8 +355,6 @@ def deactivate_user(user: User, *, by: User | None, successor: User | None,
     user.save(update_fields=["is_active", "deactivated_at"])
     AccessLink.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True
                               ).update(revoked_at=now)
-    Team.objects.filter(manager=user).update(manager=successor)
-    User.objects.filter(manager=user).update(manager=successor)
     _delete_sessions(user)
     audit.record_changes(user, {"is_active": (True, False),
                                 "handed_over_to": ("", successor or "")}, by)
