@@ -184,12 +184,14 @@ def _ref(model, pk: int | None, field: str, *, active: bool = False):
     """A referenced user or team named in a body; a clear field error if it is not one."""
     if pk is None:
         return None
+    what = "active person" if model is User else "team"
+    if not 1 <= pk <= MAX_ID:
+        raise ValidationError({field: f"No {what} with id {pk}."})
     rows = model.objects.filter(pk=pk)
     if active:
         rows = rows.filter(is_active=True)
     found = rows.first()
     if found is None:
-        what = "active person" if model is User else "team"
         raise ValidationError({field: f"No {what} with id {pk}."})
     return found
 
