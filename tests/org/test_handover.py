@@ -193,3 +193,29 @@ def test_the_hand_over_page_previews_and_applies(org):
     assert done.status_code == 302
     assert Account.objects.get(pk=account.pk).owner_id == heir.pk
     assert not User.objects.get(pk=rep.pk).is_active
+
+
+def test_quotes_move_and_approvals_follow_the_teams_a_manager_hands_over(org, api_as):
+    from salesplan.proposals import services as proposals
+    from salesplan.proposals.models import Quote
+
+    from ..proposals.conftest import stored_quote
+
+    quote = stored_quote(org.west_rep, [("RT-100", "10", "100", "15", "60")])
+    proposals.submit_quote(quote, by=org.west_rep)  # 15% is over a rep's 10%: the manager
+    api = api_as(org.admin)
+    manager = api.get(f"/people/{org.west_manager.pk}/handover",
+                      successor_id=org.east_manager.pk).data
+    approvals = next(h for h in manager["holdings"] if h["kind"] == "quote_approvals")
+    assert approvals["count"] == 1 and "manages the team" in approvals["goes_to"]
+    rep = api.get(f"/people/{org.west_rep.pk}/handover", successor_id=org.west_rep2.pk).data
+    assert {h["kind"]: h["record_ids"] for h in rep["holdings"]}["quotes"] == [quote.pk]
+
+    api.post(f"/people/{org.west_manager.pk}/deactivate", {
+        "successor_id": org.east_manager.pk, "fingerprint": manager["fingerprint"]})
+    east = api.get(f"/people/{org.east_manager.pk}/handover",
+                   successor_id=org.vp.pk).data
+    assert any(h["kind"] == "quote_approvals" and h["count"] == 1 for h in east["holdings"])
+    api.post(f"/people/{org.west_rep.pk}/deactivate", {
+        "successor_id": org.west_rep2.pk, "fingerprint": rep["fingerprint"]})
+    assert Quote.objects.get(pk=quote.pk).owner_id == org.west_rep2.pk
