@@ -164,20 +164,21 @@ def _site(request) -> str:
     return request.build_absolute_uri("/")
 
 
-def _person(request, pk: int) -> User:
-    require(request.auth, "person", "view")
-    found = User.objects.filter(pk=pk).first() if 1 <= pk <= MAX_ID else None
+def _found(request, model, resource: str, pk: int):
+    """The person or team the URL names (everyone signed in reads them), else 404."""
+    require(request.auth, resource, "view")
+    found = model.objects.filter(pk=pk).first() if 1 <= pk <= MAX_ID else None
     if found is None:
-        raise NotFound(f"No person with id {pk}.")
+        raise NotFound(f"No {resource} with id {pk}.")
     return found
+
+
+def _person(request, pk: int) -> User:
+    return _found(request, User, "person", pk)
 
 
 def _team(request, pk: int) -> Team:
-    require(request.auth, "team", "view")
-    found = Team.objects.filter(pk=pk).first() if 1 <= pk <= MAX_ID else None
-    if found is None:
-        raise NotFound(f"No team with id {pk}.")
-    return found
+    return _found(request, Team, "team", pk)
 
 
 def _ref(model, pk: int | None, field: str, *, active: bool = False):
