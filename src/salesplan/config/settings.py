@@ -269,8 +269,9 @@ MAILERS = {
     )
 }
 DEFAULT_FROM_EMAIL = os.environ.get("SALESPLAN_FROM_EMAIL", "salesplan@localhost")
-# Where links in emails point (e.g. https://sales.example.com); empty leaves them relative.
-SALESPLAN_BASE_URL = os.environ.get("SALESPLAN_BASE_URL", "")
+# Where people reach this installation: links in emails (invitations, password resets)
+# sent from the command line start with it; pages and the API use the address asked.
+SALESPLAN_BASE_URL = os.environ.get("SALESPLAN_BASE_URL", "http://localhost:8000")
 
 # Content security policy: no inline script anywhere, so the policy can be strict.
 from django.utils.csp import CSP  # noqa: E402
