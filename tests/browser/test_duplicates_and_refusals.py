@@ -11,13 +11,20 @@ from .conftest import log_in
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
+@pytest.fixture(autouse=True)
+def patient(page):
+    # The first page of a session on a busy machine can take a while to load.
+    page.set_default_timeout(30_000)
+    page.set_default_navigation_timeout(30_000)
+
+
 def test_creating_an_account_with_a_known_domain_offers_the_existing_one(page, org):
     existing = make_account(org.west_rep, name="Acme Corporation", domain="acme.com")
     log_in(page, org.west_rep, org.password)
 
     page.goto("/accounts/new/")
-    page.get_by_label("Name", exact=True).fill("Acme West")
-    page.get_by_label("Domain", exact=True).fill("https://www.acme.com")
+    page.locator("#id_name").fill("Acme West")
+    page.locator("#id_domain").fill("https://www.acme.com")
     page.get_by_role("button", name="Save").click()
 
     prompt = page.get_by_role("alert").filter(has_text="Likely duplicate")
