@@ -59,7 +59,7 @@ from .edge import (
     problem,
     too_large_message,
 )
-from .errors import NotFound, StaleVersion, VersionRequired
+from .errors import DuplicatesFound, NotFound, StaleVersion, VersionRequired
 from .listing import ListDefinition, keyset_page
 from .money import CURRENCY_CHOICES, MAX_AMOUNT
 from .references import REFERENCE_FIELDS
@@ -193,6 +193,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def data_invalid(request, exc):
         return _validation_problem(request, exc)
+
+    @api.exception_handler(DuplicatesFound)
+    def duplicates_found(request, exc):
+        return problem(
+            409, "Likely duplicate", " ".join(exc.messages), kind="duplicate",
+            duplicates=exc.matches, hidden_matches=exc.hidden,
+            errors={"non_field_errors": exc.messages})
 
     @api.exception_handler(AuthenticationError)
     def not_authenticated(request, exc):

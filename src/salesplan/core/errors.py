@@ -5,7 +5,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-__all__ = ["PermissionDenied", "ValidationError", "StaleVersion", "VersionRequired", "NotFound"]
+__all__ = ["PermissionDenied", "ValidationError", "StaleVersion", "VersionRequired", "NotFound",
+           "DuplicatesFound"]
 
 STALE_MESSAGE = ("This record was changed by someone else since you opened it. Reload the "
                  "page to see their changes, then apply yours again; nothing was saved.")
@@ -45,3 +46,24 @@ class NotFound(Http404):
         super().__init__(message)
         self.model = model
         self.pk = pk
+
+
+HIDDEN_MATCH_MESSAGE = "A record you cannot see matches."
+
+
+class DuplicatesFound(ValidationError):
+    """A new record looks like existing ones; nothing was written. `matches` lists those
+    the user may see (each a dict: type, id, name, url-less reasons); `hidden` counts
+    those they may not, which are never named. Send `allow_duplicate` with a
+    `duplicate_reason` to create it anyway."""
+
+    def __init__(self, record_type: str, matches: list[dict[str, Any]], hidden: int):
+        self.record_type = record_type
+        self.matches = matches
+        self.hidden = hidden
+        named = ", ".join(f"{m['name']} (#{m['id']})" for m in matches)
+        parts = [f"Likely duplicate of {named}." if named else "",
+                 HIDDEN_MATCH_MESSAGE if hidden else ""]
+        super().__init__({"__all__": [
+            " ".join(p for p in parts if p) + " Open the existing record, or create this one "
+            "anyway and say why."]})

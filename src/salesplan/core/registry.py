@@ -173,7 +173,7 @@ def require(user, resource: str, action: str, obj=None) -> None:
     if refusal == 404:
         raise NotFound(f"No {resource.replace('_', ' ')} with id {obj.pk}.")
     if refusal == 403:
-        raise PermissionDenied(_refusal(resource, action))
+        raise PermissionDenied(refusal_reason(user, resource, action, obj))
 
 
 def refusal_status(user, resource: str, action: str, obj=None) -> int | None:
@@ -192,11 +192,46 @@ def refusal_status(user, resource: str, action: str, obj=None) -> int | None:
     return None if allowed(user, resource, action, obj) else 403
 
 
-def _refusal(resource: str, action: str) -> str:
+ROLE_NAMES = {ADMIN: "admins", MANAGER: "managers", REP: "reps",
+              MARKETING: "marketing users", EXECUTIVE: "executives"}
+SCOPE_NOTES = {ALL: "", VISIBLE: " (on the records they can see)",
+               OWN: " (on their own records)"}
+READ_ONLY = ("executives have read-only access: you can see everything here, but changes "
+             "are made by the sales team")
+
+
+def _names(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def refusal_reason(user, resource: str, action: str, obj=None) -> str:
+    """Why the registry refuses this action, in the user's words: "You may not change
+    this opportunity: only its owner, or managers or admins, may." (pages and the API's
+    problem `detail` say the same)."""
     entry = REGISTRY.entry(resource, action)
-    if entry is not None and entry.doc:
-        return f"You may not {entry.doc}."
-    return f"You may not {action} this {resource.replace('_', ' ')}."
+    what = entry.doc if entry is not None and entry.doc else (
+        f"{action} this {resource.replace('_', ' ')}")
+    base = f"You may not {what}"
+    role = role_of(user)
+    personal = entry is not None and entry.personal
+    if role == EXECUTIVE and action != VIEW and not personal:
+        return f"{base}: {READ_ONLY}."
+    if entry is None:
+        return f"{base}."
+    acting = {r: s for r, s in entry.roles.items()
+              if s != NONE and (r != EXECUTIVE or action == VIEW or personal)}
+    broader = [ROLE_NAMES[r] for r, s in acting.items() if s in (ALL, VISIBLE)]
+    scope = scope_for(user, resource, action)
+    if scope == OWN and obj is not None:
+        others = f", or {_names(broader)}," if broader else ""
+        return f"{base}: only its owner{others} may."
+    if scope != NONE and obj is not None:
+        return f"{base}: it is outside the records you may {action}."
+    if not acting:
+        return f"{base}: nobody may."
+    who = [ROLE_NAMES[r] + SCOPE_NOTES.get(s, f" (within their {s.replace('_', ' ')})")
+           for r, s in acting.items()]
+    return f"{base}: only {_names(who)} may."
 
 
 def roles_allowed(resource: str, action: str) -> list[str]:

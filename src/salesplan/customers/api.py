@@ -29,6 +29,19 @@ from .models import Account, BuyingRole, Contact, Lead, LeadSource, LeadStatus, 
 Country = Field("US", min_length=2, max_length=2, description="ISO 3166 two-letter code.")
 
 
+class CreateAnyway(InputSchema):
+    """A new record that looks like existing ones (same web domain or name; same e-mail or
+    phone) is refused with 409 problem details listing the ids of those you may see
+    (`duplicates`) and how many others match (`hidden_matches`), unless you say to
+    create it anyway and why; the reason is kept in its audit trail."""
+
+    allow_duplicate: bool = Field(False, description="Create it even if it looks like a "
+                                                     "duplicate (needs duplicate_reason).")
+    duplicate_reason: str = Field("", max_length=500,
+                                  description="Why this is not a duplicate; kept in the audit "
+                                              "trail.")
+
+
 # --- Accounts --------------------------------------------------------------------------
 
 
@@ -56,6 +69,10 @@ class AccountIn(InputSchema):
 
 
 AccountPatch = patch_schema(AccountIn, "AccountPatch")
+
+
+class AccountCreateIn(AccountIn, CreateAnyway):
+    """A new account; see CreateAnyway for the duplicate check."""
 
 
 class AccountOut(Schema):
@@ -108,6 +125,10 @@ class ContactIn(InputSchema):
 
 
 ContactPatch = patch_schema(ContactIn, "ContactPatch")
+
+
+class ContactCreateIn(ContactIn, CreateAnyway):
+    """A new contact; see CreateAnyway for the duplicate check."""
 
 
 class ContactOut(Schema):
@@ -166,6 +187,10 @@ class LeadIn(InputSchema):
 LeadPatch = patch_schema(LeadIn, "LeadPatch")
 
 
+class LeadCreateIn(LeadIn, CreateAnyway):
+    """A new lead; see CreateAnyway for the duplicate check."""
+
+
 class LeadOut(Schema):
     id: int
     first_name: str
@@ -204,17 +229,17 @@ class LeadOut(Schema):
 
 accounts = RecordEndpoints(
     name="account", plural="accounts", model=Account, listing=ACCOUNT_LIST,
-    select=selectors.account_list, related=("owner",), out=AccountOut, create_in=AccountIn,
+    select=selectors.account_list, related=("owner",), out=AccountOut, create_in=AccountCreateIn,
     patch_in=AccountPatch, create=services.create_account, update=services.update_account,
     delete=services.delete_account)
 contacts = RecordEndpoints(
     name="contact", plural="contacts", model=Contact, listing=CONTACT_LIST,
     select=selectors.contact_list, related=("owner", "account"), out=ContactOut,
-    create_in=ContactIn, patch_in=ContactPatch, create=services.create_contact,
+    create_in=ContactCreateIn, patch_in=ContactPatch, create=services.create_contact,
     update=services.update_contact, delete=services.delete_contact)
 leads = RecordEndpoints(
     name="lead", plural="leads", model=Lead, listing=LEAD_LIST, select=selectors.lead_list,
-    related=("owner",), out=LeadOut, create_in=LeadIn, patch_in=LeadPatch,
+    related=("owner",), out=LeadOut, create_in=LeadCreateIn, patch_in=LeadPatch,
     create=services.create_lead, update=services.update_lead, delete=services.delete_lead)
 
 account_router = Router(tags=["accounts"])

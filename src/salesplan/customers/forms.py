@@ -4,13 +4,55 @@ from typing import cast
 
 from django import forms
 
+from salesplan.core.errors import DuplicatesFound, ValidationError
 from salesplan.ui.forms import LookupField, ServiceForm
 
 from . import services
 from .models import Account, Contact, Lead, LeadStatus
 
 
-class AccountForm(ServiceForm):
+class DuplicateCheckForm(ServiceForm):
+    """A create form that, when the record looks like existing ones, shows them (those
+    the user may see, with links) and offers to create it anyway with a reason."""
+
+    allow_duplicate = forms.BooleanField(
+        required=False, label="Create anyway: this is not a duplicate")
+    duplicate_reason = forms.CharField(
+        required=False, max_length=500, label="Why is it not a duplicate?",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. a separate subsidiary"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.duplicates: DuplicatesFound | None = None
+        # Offered only on a new record, and only once a duplicate was found.
+        self.offer_create_anyway = self.instance.pk is None and bool(
+            self.data.get("allow_duplicate") or self.data.get("duplicate_reason"))
+        if self.instance.pk is not None:
+            self.fields.pop("allow_duplicate")
+            self.fields.pop("duplicate_reason")
+
+    def service_data(self) -> dict:
+        data = super().service_data()
+        if not data.get("allow_duplicate"):
+            data.pop("allow_duplicate", None)
+            data.pop("duplicate_reason", None)
+        return data
+
+    def service_refused(self, exc: ValidationError) -> None:
+        if isinstance(exc, DuplicatesFound):
+            self.duplicates = exc
+            self.offer_create_anyway = True
+            self.add_error(None, "This looks like a record that already exists.")
+            return
+        super().service_refused(exc)
+
+    def visible_fields(self):
+        # The create-anyway choice is shown beside the duplicates, not among the fields.
+        return [f for f in super().visible_fields()
+                if f.name not in ("allow_duplicate", "duplicate_reason")]
+
+
+class AccountForm(DuplicateCheckForm):
     parent = LookupField("accounts", model=Account, required=False, label="Parent account")
     create_service = staticmethod(services.create_account)
     update_service = staticmethod(services.update_account)
@@ -22,7 +64,7 @@ class AccountForm(ServiceForm):
                   "city", "postal_code", "state", "county", "country"]
 
 
-class ContactForm(ServiceForm):
+class ContactForm(DuplicateCheckForm):
     account = LookupField("accounts", model=Account, required=False)
     create_service = staticmethod(services.create_contact)
     update_service = staticmethod(services.update_contact)
@@ -33,7 +75,7 @@ class ContactForm(ServiceForm):
                   "phone", "mobile", "buying_role", "do_not_contact", "owner"]
 
 
-class LeadForm(ServiceForm):
+class LeadForm(DuplicateCheckForm):
     create_service = staticmethod(services.create_lead)
     update_service = staticmethod(services.update_lead)
 

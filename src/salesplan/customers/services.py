@@ -13,6 +13,7 @@ from salesplan.core.permissions import require
 from salesplan.org.models import Role
 from salesplan.pipeline.services import create_opportunity as create_opp
 
+from . import duplicates
 from .models import Account, Contact, Lead, LeadStatus
 
 ACCOUNT_FIELDS = {
@@ -32,9 +33,13 @@ LEAD_FIELDS = {
 
 
 @transaction.atomic
-def create_account(*, by, data: dict) -> Account:
-    """Create an account owned by `data['owner']` or, by default, its creator."""
+def create_account(*, by, data: dict, check_duplicates: bool = True) -> Account:
+    """Create an account owned by `data['owner']` or, by default, its creator. One that
+    looks like an existing account is refused (DuplicatesFound) unless `data` says
+    `allow_duplicate` with a `duplicate_reason`, which the audit trail keeps."""
+    data, reason = _checked("account", data, by=by, check=check_duplicates)
     account = create_record(Account, "account", by=by, data=data, allowed=ACCOUNT_FIELDS)
+    duplicates.note_reason(account, reason, by=by)
     hooks.account_saved(account, by=by, changes=None)  # territories: assign, boundaries
     return account
 
@@ -67,8 +72,26 @@ def delete_account(account: Account, *, by) -> None:
     delete_record(account, "account", by=by)
 
 
-def create_contact(*, by, data: dict) -> Contact:
-    return create_record(Contact, "contact", by=by, data=data, allowed=CONTACT_FIELDS)
+def _checked(resource: str, data: dict, *, by, check: bool) -> tuple[dict, str]:
+    """The data without the duplicate-check keys, and the reason for creating anyway;
+    refuses a likely duplicate (only after the create permission is checked, so the
+    check tells nothing to someone who may not create)."""
+    require(by, resource, "create")
+    data = dict(data)
+    if not check:
+        data.pop("allow_duplicate", None)
+        return data, str(data.pop(duplicates.REASON_FIELD, "") or "")
+    return data, duplicates.check(resource, data, by=by)
+
+
+@transaction.atomic
+def create_contact(*, by, data: dict, check_duplicates: bool = True) -> Contact:
+    """Create a contact; one with the e-mail or phone of an existing contact is refused
+    unless `allow_duplicate` comes with a `duplicate_reason`."""
+    data, reason = _checked("contact", data, by=by, check=check_duplicates)
+    contact = create_record(Contact, "contact", by=by, data=data, allowed=CONTACT_FIELDS)
+    duplicates.note_reason(contact, reason, by=by)
+    return contact
 
 
 def update_contact(contact: Contact, *, by, data: dict, expected_version: int | None = None):
@@ -92,11 +115,16 @@ def lead_changed(lead_id: int, *, by=None, route: bool = False) -> None:
 ROUTED_WHEN_CREATED_BY = (Role.MARKETING, Role.ADMIN)
 
 
-def create_lead(*, by, data: dict) -> Lead:
+@transaction.atomic
+def create_lead(*, by, data: dict, check_duplicates: bool = True) -> Lead:
+    """Create a lead; one with the e-mail or phone of an existing lead is refused unless
+    `allow_duplicate` comes with a `duplicate_reason`."""
     if data.get("status") == LeadStatus.CONVERTED:
         raise ValidationError({"status": "A lead becomes converted only by converting it."})
+    data, reason = _checked("lead", data, by=by, check=check_duplicates)
     named_owner = data.get("owner") not in (None, by)
     lead = create_record(Lead, "lead", by=by, data=data, allowed=LEAD_FIELDS)
+    duplicates.note_reason(lead, reason, by=by)
     lead_changed(lead.pk, by=by,
                  route=by.role in ROUTED_WHEN_CREATED_BY and not named_owner)
     return lead
@@ -181,7 +209,7 @@ def convert_lead(lead: Lead, *, by, account: Account | None = None,
     if lead.status == LeadStatus.CONVERTED:
         raise ValidationError({"status": "This lead has already been converted."})
     if account is None:
-        account = create_account(by=by, data={
+        account = create_account(by=by, check_duplicates=False, data={
             "name": lead.company or lead.full_name, "domain": domain_of(lead.website)
             or ("" if domain_of(lead.email) in FREE_MAIL_DOMAINS else domain_of(lead.email)),
             "website": lead.website, "industry": lead.industry, "employees": lead.employees,
@@ -191,7 +219,7 @@ def convert_lead(lead: Lead, *, by, account: Account | None = None,
     else:
         require(by, "account", "view", account)
     if contact is None:
-        contact = create_contact(by=by, data={
+        contact = create_contact(by=by, check_duplicates=False, data={
             "first_name": lead.first_name, "last_name": lead.last_name, "title": lead.title,
             "email": lead.email, "phone": lead.phone, "account": account, "owner": lead.owner,
         })

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from salesplan.core.models import BackgroundJob
-from salesplan.core.permissions import has_permission
+from salesplan.core.permissions import has_permission, require
 
 from . import exports, selectors, services
 from .forms import MappingForm, UploadForm
@@ -27,6 +27,7 @@ def _error_text(exc: ValidationError) -> str:
 @login_required
 def upload(request):
     """Step 1: choose the record type and the file."""
+    require(request.user, "data_import", "run")
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:

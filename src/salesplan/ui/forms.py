@@ -129,8 +129,12 @@ class ServiceForm(forms.ModelForm):
         except StaleVersion:
             self.add_error(None, STALE_MESSAGE)
         except ValidationError as exc:
-            add_service_errors(self, exc)
+            self.service_refused(exc)
         return None
+
+    def service_refused(self, exc: ValidationError) -> None:
+        """Show the service's refusal on the form (subclasses may show more)."""
+        add_service_errors(self, exc)
 
 
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:

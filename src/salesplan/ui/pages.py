@@ -14,6 +14,7 @@ from django.shortcuts import render
 from salesplan.core.errors import NotFound
 from salesplan.core.listing import ListDefinition, Page, capped_count, keyset_page
 from salesplan.core.permissions import has_permission
+from salesplan.core.registry import refusal_reason
 from salesplan.core.selectors import get_visible
 from salesplan.ui.forms import owner_choices
 
@@ -30,7 +31,7 @@ def visible_or_404(model, user, pk, related: tuple[str, ...] = ()):
 
 def require_or_403(user, resource: str, action: str, obj=None) -> None:
     if not has_permission(user, resource, action, obj):
-        raise PermissionDenied(f"You may not {action} this {resource}.")
+        raise PermissionDenied(refusal_reason(user, resource, action, obj))
 
 
 def record_actions(user, resource: str, obj) -> dict:

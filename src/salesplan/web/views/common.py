@@ -39,7 +39,7 @@ def form_page(request, *, form_class, resource: str, template: str, instance=Non
     action = "create" if instance is None else "change"
     require_or_403(request.user, resource, action, instance)
     form = form_class(request.POST or None, request.FILES or None, instance=instance,
-                      user=request.user)
+                      user=request.user, initial=prefill(request, form_class, instance))
     if request.method == "POST" and form.is_valid():
         saved = form.save()
         if saved is not None:
@@ -51,6 +51,20 @@ def form_page(request, *, form_class, resource: str, template: str, instance=Non
     return render(request, template, {"form": form, "object": instance, "title": title,
                                       "resource": resource, "cancel_url": cancel_url,
                                       **(extra or {})})
+
+
+# Links such as "New contact" on an account page name the record to start from.
+PREFILL_REFERENCES = ("account", "contact", "opportunity")
+
+
+def prefill(request, form_class, instance) -> dict:
+    """Initial references for a new record from the query (?account=12); the form shows
+    only records the user may see, so an id they may not see stays empty."""
+    if instance is not None:
+        return {}
+    fields = getattr(form_class, "base_fields", {})
+    return {name: int(request.GET[name]) for name in PREFILL_REFERENCES
+            if name in fields and request.GET.get(name, "").isdigit()}
 
 
 # What else goes when a record is deleted, said on the confirmation page.
