@@ -70,4 +70,5 @@ urlpatterns = [
     path("marketing/", include("salesplan.marketing.urls")),
     path("scoring/", include("salesplan.scoring.urls")),
     path("collab/", include("salesplan.collab.urls")),
+    path("signon/", include("salesplan.signon.urls")),
 ]
