@@ -71,6 +71,7 @@ def create_group_mapping(request, payload: MappingIn):
 
 @router.patch("/mappings/{int:id}", response=MappingOut)
 def update_group_mapping(request, id: int, payload: MappingPatch):
+    require(request.user, "group_mapping", "manage")  # before saying whether it exists
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
     if data.get("group") is None:
@@ -83,6 +84,7 @@ def update_group_mapping(request, id: int, payload: MappingPatch):
 
 @router.delete("/mappings/{int:id}", response={204: None})
 def delete_group_mapping(request, id: int, version: VersionParam):
+    require(request.user, "group_mapping", "manage")
     services.delete_mapping(_mapping(id), by=request.user, expected_version=version)
     return Status(204, None)
 
