@@ -270,6 +270,24 @@ def _approval(world: World, owner) -> Target:
                   params={"approval": approval.pk}, versioned=quote)
 
 
+def _group_mapping(world: World, owner) -> Target:
+    from salesplan.signon.models import GroupMapping
+
+    mapping = GroupMapping.objects.create(group=f"matrix-{next(_seq)}", role=Role.REP)
+    return Target(mapping, mapping.pk, _rows(GroupMapping, pk=mapping.pk))
+
+
+def _two_factor_user(world: World, owner) -> Target:
+    from django.utils import timezone
+
+    from salesplan.signon.models import TotpDevice
+
+    user = world.org.west_rep
+    TotpDevice.objects.update_or_create(user=user, defaults={
+        "secret": "JBSWY3DPEHPK3PXP", "confirmed_at": timezone.now()})
+    return Target(user, user.pk, _rows(TotpDevice, user=user))
+
+
 # --- the operations ---------------------------------------------------------------------
 
 T = "/territories"
@@ -353,4 +371,10 @@ COMPANY_OPERATIONS: list[Operation] = [
               lookup="alignment"),
     Operation("PATCH", "/teams/{pk}", ("team", "manage"), _team,
               lambda world, owner, target: {"name": f"Renamed {next(_seq)}"}),
+    Operation("PATCH", "/signon/mappings/{pk}", ("group_mapping", "manage"), _group_mapping,
+              lambda world, owner, target: {"role": "manager"}),
+    Operation("DELETE", "/signon/mappings/{pk}", ("group_mapping", "manage"), _group_mapping,
+              ok=204),
+    Operation("POST", "/signon/users/{pk}/two-factor/reset", ("two_factor", "reset"),
+              _two_factor_user),
 ]

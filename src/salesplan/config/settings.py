@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "salesplan.core",
     "salesplan.org",
+    "salesplan.signon",
     "salesplan.customers",
     "salesplan.pipeline",
     "salesplan.activities",
@@ -86,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A password login that still owes its second factor reaches only the pages giving it.
+    "salesplan.signon.session.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -175,6 +178,19 @@ AUTH_PASSWORD_VALIDATORS = [
 # window lock further attempts until the window passes.
 LOGIN_MAX_FAILURES = int(os.environ.get("SALESPLAN_LOGIN_MAX_FAILURES", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("SALESPLAN_LOGIN_FAILURE_WINDOW", "900"))
+
+# Single sign-on with an OpenID Connect provider (salesplan.signon). Off unless the issuer
+# (or its discovery address) and the client id are set; the login page then offers
+# "Sign in with <SALESPLAN_OIDC_PROVIDER_NAME>".
+SALESPLAN_OIDC = {
+    "issuer": os.environ.get("SALESPLAN_OIDC_ISSUER", ""),
+    "discovery_url": os.environ.get("SALESPLAN_OIDC_DISCOVERY_URL", ""),
+    "client_id": os.environ.get("SALESPLAN_OIDC_CLIENT_ID", ""),
+    "client_secret": os.environ.get("SALESPLAN_OIDC_CLIENT_SECRET", ""),
+    "provider_name": os.environ.get("SALESPLAN_OIDC_PROVIDER_NAME", "single sign-on"),
+    "scopes": os.environ.get("SALESPLAN_OIDC_SCOPES", "openid email profile groups"),
+    "groups_claim": os.environ.get("SALESPLAN_OIDC_GROUPS_CLAIM", "groups"),
+}
 
 CACHE_URL = os.environ.get("SALESPLAN_CACHE_URL", "")
 if CACHE_URL.startswith("redis://"):

@@ -74,4 +74,5 @@ urlpatterns = [
     path("collab/", include("salesplan.collab.urls")),
     path("mail/", include("salesplan.mail.urls")),
     path("inbox/", include("salesplan.inbox.urls")),
+    path("signon/", include("salesplan.signon.urls")),
 ]
