@@ -1,0 +1,69 @@
+"""The pipeline board in Chromium: a lost deal dropped with its reason, a won deal
+confirmed and then undone."""
+
+import pytest
+from playwright.sync_api import expect
+
+from salesplan.core.audit import history_for
+from salesplan.pipeline.models import Opportunity, StageKind
+from tests.factories import make_opportunity
+
+from .conftest import log_in
+from .test_journeys import _wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+def _drag(page, deal, stage):
+    page.wait_for_function(
+        "selector => window.Sortable && window.Sortable.get(document.querySelector(selector))",
+        arg=f"[data-stage-id='{stage.pk}']")
+    page.locator(f"[data-opportunity-id='{deal.pk}']").drag_to(
+        page.locator(f"[data-stage-id='{stage.pk}']"))
+
+
+def test_drop_a_deal_on_closed_lost_with_its_reason(page, org):
+    deal = make_opportunity(org.west_rep, name="Globex expansion")
+    lost = deal.pipeline.stages.get(kind=StageKind.LOST)
+    log_in(page, org.west_rep, org.password)
+    page.goto("/pipeline/")
+    _drag(page, deal, lost)
+
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Why was “Globex expansion” lost?")
+    # Cancelling puts the card back where it was.
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.locator(f"[data-stage-id='{deal.stage_id}'] "
+                        f"[data-opportunity-id='{deal.pk}']")).to_be_visible()
+
+    _drag(page, deal, lost)
+    dialog.get_by_label("Lost reason").fill("Budget frozen until next year")
+    dialog.get_by_role("button", name="Close as lost").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator(f"#summary-{lost.pk}")).to_contain_text("1 deal")
+    _wait_for(lambda: Opportunity.objects.get(pk=deal.pk).status == StageKind.LOST)
+    assert Opportunity.objects.get(pk=deal.pk).lost_reason == "Budget frozen until next year"
+
+
+def test_drop_on_won_confirm_then_undo(page, org):
+    deal = make_opportunity(org.west_rep, name="Hooli platform", stage_position=1)
+    before = deal.stage
+    won = deal.pipeline.stages.get(kind=StageKind.WON)
+    log_in(page, org.west_rep, org.password)
+    page.goto("/pipeline/")
+    _drag(page, deal, won)
+
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Close “Hooli platform” as won?")
+    dialog.get_by_role("button", name="Close as won").click()
+    expect(page.locator(f"#summary-{won.pk}")).to_contain_text("1 deal")
+    _wait_for(lambda: Opportunity.objects.get(pk=deal.pk).status == StageKind.WON)
+
+    page.get_by_role("button", name="Undo").click()
+    expect(page.locator(f"[data-stage-id='{before.pk}'] "
+                        f"[data-opportunity-id='{deal.pk}']")).to_be_visible()
+    expect(page.locator(f"#summary-{won.pk}")).to_contain_text("0 deals")
+    _wait_for(lambda: Opportunity.objects.get(pk=deal.pk).stage_id == before.pk)
+    reopened = Opportunity.objects.get(pk=deal.pk)
+    assert reopened.status == StageKind.OPEN
+    assert history_for(deal).filter(field="stage").count() == 2
