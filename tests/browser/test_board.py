@@ -14,6 +14,13 @@ from .test_journeys import _wait_for
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
+def _open_board(page, org):
+    # Wide enough for every column, the closed ones included, to be on screen at once.
+    page.set_viewport_size({"width": 2400, "height": 900})
+    log_in(page, org.west_rep, org.password)
+    page.goto("/pipeline/")
+
+
 def _drag(page, deal, stage):
     page.wait_for_function(
         "selector => window.Sortable && window.Sortable.get(document.querySelector(selector))",
@@ -22,19 +29,21 @@ def _drag(page, deal, stage):
         page.locator(f"[data-stage-id='{stage.pk}']"))
 
 
+def _card_in(page, stage_id: int, deal):
+    return page.locator(f"[data-stage-id='{stage_id}'] [data-opportunity-id='{deal.pk}']")
+
+
 def test_drop_a_deal_on_closed_lost_with_its_reason(page, org):
     deal = make_opportunity(org.west_rep, name="Globex expansion")
     lost = deal.pipeline.stages.get(kind=StageKind.LOST)
-    log_in(page, org.west_rep, org.password)
-    page.goto("/pipeline/")
+    _open_board(page, org)
     _drag(page, deal, lost)
 
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("Why was “Globex expansion” lost?")
     # Cancelling puts the card back where it was.
     dialog.get_by_role("button", name="Cancel").click()
-    expect(page.locator(f"[data-stage-id='{deal.stage_id}'] "
-                        f"[data-opportunity-id='{deal.pk}']")).to_be_visible()
+    expect(_card_in(page, deal.stage_id, deal)).to_be_visible()
 
     _drag(page, deal, lost)
     dialog.get_by_label("Lost reason").fill("Budget frozen until next year")
@@ -47,21 +56,16 @@ def test_drop_a_deal_on_closed_lost_with_its_reason(page, org):
 
 def test_drop_on_won_confirm_then_undo(page, org):
     deal = make_opportunity(org.west_rep, name="Hooli platform", stage_position=1)
-    before = deal.stage
-    won = deal.pipeline.stages.get(kind=StageKind.WON)
-    log_in(page, org.west_rep, org.password)
-    page.goto("/pipeline/")
+    before, won = deal.stage, deal.pipeline.stages.get(kind=StageKind.WON)
+    _open_board(page, org)
     _drag(page, deal, won)
-
-    dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("Close “Hooli platform” as won?")
-    dialog.get_by_role("button", name="Close as won").click()
+    expect(page.get_by_role("dialog")).to_contain_text("Close “Hooli platform” as won?")
+    page.get_by_role("button", name="Close as won").click()
     expect(page.locator(f"#summary-{won.pk}")).to_contain_text("1 deal")
     _wait_for(lambda: Opportunity.objects.get(pk=deal.pk).status == StageKind.WON)
 
     page.get_by_role("button", name="Undo").click()
-    expect(page.locator(f"[data-stage-id='{before.pk}'] "
-                        f"[data-opportunity-id='{deal.pk}']")).to_be_visible()
+    expect(_card_in(page, before.pk, deal)).to_be_visible()
     expect(page.locator(f"#summary-{won.pk}")).to_contain_text("0 deals")
     _wait_for(lambda: Opportunity.objects.get(pk=deal.pk).stage_id == before.pk)
     reopened = Opportunity.objects.get(pk=deal.pk)
