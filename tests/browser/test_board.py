@@ -2,6 +2,7 @@
 confirmed and then undone."""
 
 import pytest
+from django.db.models import F
 from playwright.sync_api import expect
 
 from salesplan.core.audit import history_for
@@ -25,8 +26,13 @@ def _drag(page, deal, stage):
     page.wait_for_function(
         "selector => window.Sortable && window.Sortable.get(document.querySelector(selector))",
         arg=f"[data-stage-id='{stage.pk}']")
-    page.locator(f"[data-opportunity-id='{deal.pk}']").drag_to(
-        page.locator(f"[data-stage-id='{stage.pk}']"))
+    # A card that has just snapped back may still be settling: drag again until it lands.
+    for _attempt in range(3):
+        page.locator(f"[data-opportunity-id='{deal.pk}']").drag_to(
+            page.locator(f"[data-stage-id='{stage.pk}']"))
+        if _card_in(page, stage.pk, deal).count():
+            return
+        page.wait_for_timeout(300)
 
 
 def _card_in(page, stage_id: int, deal):
@@ -45,6 +51,16 @@ def test_drop_a_deal_on_closed_lost_with_its_reason(page, org):
     dialog.get_by_role("button", name="Cancel").click()
     expect(_card_in(page, deal.stage_id, deal)).to_be_visible()
 
+    # Someone else changed the deal meanwhile: the server's refusal shows in the dialog.
+    Opportunity.objects.filter(pk=deal.pk).update(version=F("version") + 1)
+    _drag(page, deal, lost)
+    dialog.get_by_label("Lost reason").fill("Budget frozen until next year")
+    dialog.get_by_role("button", name="Close as lost").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("changed by someone else")
+    assert Opportunity.objects.get(pk=deal.pk).status == StageKind.OPEN
+    dialog.get_by_role("button", name="Cancel").click()
+
+    page.reload()
     _drag(page, deal, lost)
     dialog.get_by_label("Lost reason").fill("Budget frozen until next year")
     dialog.get_by_role("button", name="Close as lost").click()
