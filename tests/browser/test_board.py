@@ -6,8 +6,8 @@ from django.db.models import F
 from playwright.sync_api import expect
 
 from salesplan.core.audit import history_for
-from salesplan.pipeline.models import Opportunity, StageKind
-from tests.factories import make_opportunity
+from salesplan.pipeline.models import Opportunity, Stage, StageKind
+from tests.factories import make_account, make_opportunity
 
 from .conftest import log_in
 from .test_journeys import _wait_for
@@ -87,3 +87,21 @@ def test_drop_on_won_confirm_then_undo(page, org):
     reopened = Opportunity.objects.get(pk=deal.pk)
     assert reopened.status == StageKind.OPEN
     assert history_for(deal).filter(field="stage").count() == 2
+
+
+def test_quick_add_a_deal_to_a_column(page, org):
+    make_account(org.west_rep, name="Vandelay Industries")
+    stage = Stage.objects.get(pipeline__is_default=True, position=1)
+    _open_board(page, org)
+    column = page.locator(f"section:has(#cards-{stage.pk})")
+    column.get_by_text("+ Add a deal").click()
+    column.get_by_label("Name").fill("Vandelay imports")
+    column.get_by_label("Account").fill("Vandelay")
+    column.get_by_role("option", name="Vandelay Industries").click()
+    column.get_by_label("Amount").fill("4200")
+    column.get_by_role("button", name=f"Add to {stage.name}").click()
+
+    expect(column.get_by_role("link", name="Vandelay imports")).to_be_visible()
+    expect(page.locator(f"#summary-{stage.pk}")).to_contain_text("1 deal")
+    deal = Opportunity.objects.get(name="Vandelay imports")
+    assert (deal.stage_id, deal.owner_id) == (stage.pk, org.west_rep.pk)

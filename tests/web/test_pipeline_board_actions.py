@@ -199,6 +199,16 @@ def test_quick_add_without_a_name_shows_the_error_and_creates_nothing(login, org
     assert Opportunity.objects.count() == before
 
 
+def test_board_offers_quick_add_in_open_columns_only(login, org):
+    deal = make_opportunity(org.west_rep)
+    page = login(org.west_rep).get("/pipeline/").content.decode()
+    closed = deal.pipeline.stages.exclude(kind=StageKind.OPEN)
+    for stage in deal.pipeline.stages.filter(kind=StageKind.OPEN):
+        assert f'hx-post="/pipeline/stages/{stage.pk}/quick-add/"' in page
+    for stage in closed:
+        assert f"/pipeline/stages/{stage.pk}/quick-add/" not in page
+
+
 def test_quick_add_is_refused_to_the_executive(login, org):
     account = make_account(org.west_rep)
     deal = make_opportunity(org.west_rep)

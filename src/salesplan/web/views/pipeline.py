@@ -178,7 +178,7 @@ def _owner_params(request) -> dict:
 
 def _board_rights(user) -> dict:
     return {"can_move": has_permission(user, "opportunity", "change"),
-            "can_add": has_permission(user, "opportunity", "add")}
+            "can_add": has_permission(user, "opportunity", "create")}
 
 
 @login_required
