@@ -48,6 +48,33 @@ class OpportunityForm(ServiceForm):
         return data
 
 
+class QuickAddForm(ServiceForm):
+    """A deal created straight in a board column: name, account, amount and close date;
+    the rest takes the stage's and the company's defaults."""
+
+    account = LookupField("accounts", model=Account)
+    create_service = staticmethod(services.create_opportunity)
+    update_service = staticmethod(services.update_opportunity)
+
+    class Meta:
+        model = Opportunity
+        fields = ["name", "account", "amount", "currency", "close_date"]
+        widgets = {"close_date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, stage: Stage | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stage = stage
+        self.fields["amount"].required = False
+        self.fields["close_date"].required = False
+        self.fields["currency"].required = False
+
+    def service_data(self) -> dict:
+        data = {k: v for k, v in super().service_data().items() if v not in (None, "")}
+        if self.stage is not None:
+            data.update(pipeline=self.stage.pipeline, stage=self.stage)
+        return data
+
+
 class StageChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name} ({obj.probability}%)"

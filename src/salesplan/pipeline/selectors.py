@@ -22,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from salesplan.core.clock import company_now, company_today
+from salesplan.core.listing import Page, keyset_page
 from salesplan.core.money import quantize
 
 from .filters import OPPORTUNITY_LIST
@@ -39,31 +40,81 @@ def pipelines() -> QuerySet[Pipeline]:
         Prefetch("stages", queryset=Stage.objects.order_by("position")))
 
 
-def board(user, pipeline: Pipeline, params, per_stage: int = 50) -> list[dict]:
-    """Columns of the pipeline board: each open stage's deals (closest close date first),
-    with the count of all the stage's visible deals and their total in each currency
-    (amounts in different currencies are never added together)."""
-    base = OPPORTUNITY_LIST.apply(Opportunity.objects.visible_to(user), params).filter(
+# Days in stage on a board card: up to AGEING_AFTER_DAYS the deal is fresh; after it the
+# card turns amber (ageing), after STALE_AFTER_DAYS red (stale).
+AGEING_AFTER_DAYS = 14
+STALE_AFTER_DAYS = 30
+BOARD_PAGE_SIZE = 25
+
+
+def _board_deals(user, pipeline: Pipeline, params) -> QuerySet[Opportunity]:
+    return OPPORTUNITY_LIST.apply(Opportunity.objects.visible_to(user), params).filter(
         pipeline=pipeline)
-    counts: dict[int, int] = {}
-    totals: dict[int, list[dict]] = {}
-    rows = (base.values("stage_id", "currency").annotate(n=Count("id"), total=Sum("amount"))
+
+
+def board_summaries(user, pipeline: Pipeline, params) -> dict[int, dict]:
+    """Per stage: the count of the visible deals and, per currency, their total and
+    weighted total (amount times the deal's probability); currencies are never added."""
+    weighted = ExpressionWrapper(F("amount") * F("probability") / 100,
+                                 output_field=DecimalField(max_digits=22, decimal_places=4))
+    rows = (_board_deals(user, pipeline, params).values("stage_id", "currency")
+            .annotate(n=Count("id"), total=Sum("amount"), weighted=Sum(weighted))
             .order_by("stage_id", "currency"))
+    summaries: dict[int, dict] = {}
     for row in rows:
-        counts[row["stage_id"]] = counts.get(row["stage_id"], 0) + row["n"]
-        totals.setdefault(row["stage_id"], []).append(
-            {"currency": row["currency"], "amount": row["total"] or Decimal("0"),
-             "count": row["n"]})
+        summary = summaries.setdefault(row["stage_id"], {"count": 0, "totals": []})
+        summary["count"] += row["n"]
+        summary["totals"].append({
+            "currency": row["currency"],
+            "amount": quantize(Decimal(row["total"] or 0), row["currency"]),
+            "weighted": quantize(Decimal(row["weighted"] or 0), row["currency"]),
+            "count": row["n"]})
+    return summaries
+
+
+def board_cards(user, pipeline: Pipeline, stage: Stage, params, *, cursor: str | None = None,
+                limit: int = BOARD_PAGE_SIZE, only: int | None = None,
+                with_owners: bool = True) -> Page:
+    """One page of a stage's visible deals, closest close date first, with
+    `days_in_stage` and `ageing` ("fresh", "ageing", "stale") on each; the page's
+    next_cursor leads on to the following cards. `only` narrows it to one deal (a card
+    drawn on its own)."""
+    entered = (OpportunityChange.objects
+               .filter(opportunity=OuterRef("pk"), field=OpportunityChange.Field.STAGE,
+                       to_stage=OuterRef("stage_id"))
+               .order_by("-changed_at").values("changed_at")[:1])
+    deals = (_board_deals(user, pipeline, params).filter(stage=stage).select_related("account")
+             .annotate(entered_stage_at=Coalesce(Subquery(entered), F("created_at"))))
+    if only is not None:
+        deals = deals.filter(pk=only)
+    page = keyset_page(deals, sort_field="close_date", sort_key="close_date", cursor=cursor,
+                       limit=limit)
+    now = company_now()
+    for deal in page.items:
+        deal.days_in_stage = max(0, (now - deal.entered_stage_at).days)
+        deal.ageing = ("stale" if deal.days_in_stage > STALE_AFTER_DAYS else
+                       "ageing" if deal.days_in_stage > AGEING_AFTER_DAYS else "fresh")
+    if with_owners:
+        prefetch_related_objects(page.items, "owner")
+    return page
+
+
+def board(user, pipeline: Pipeline, params, per_stage: int = BOARD_PAGE_SIZE) -> list[dict]:
+    """Columns of the pipeline board: each stage with its summary (`board_summaries`)
+    and, for open stages, the first page of its cards (`board_cards`)."""
+    summaries = board_summaries(user, pipeline, params)
     columns = []
     all_deals: list[Opportunity] = []
     for stage in pipeline.stages.order_by("position"):
         deals: list[Opportunity] = []
+        next_cursor = None
         if stage.kind == StageKind.OPEN:
-            deals = list(base.filter(stage=stage).select_related("account")
-                         .order_by("close_date", "id")[:per_stage])
+            page = board_cards(user, pipeline, stage, params, limit=per_stage,
+                               with_owners=False)
+            deals, next_cursor = page.items, page.next_cursor
             all_deals.extend(deals)
-        columns.append({"stage": stage, "deals": deals, "count": counts.get(stage.pk, 0),
-                        "totals": totals.get(stage.pk, [])})
+        summary = summaries.get(stage.pk, {"count": 0, "totals": []})
+        columns.append({"stage": stage, "deals": deals, "next_cursor": next_cursor, **summary})
     # Owners in one query for the whole board, not one per column.
     prefetch_related_objects(all_deals, "owner")
     return columns

@@ -136,16 +136,49 @@ def move_opportunity(opportunity: Opportunity, stage: Stage, *, by,
         raise ValidationError({"lost_reason": "Say why the deal was lost."})
     if stage.pk == current.stage_id:
         return current
-    from_stage = current.stage
-    now = timezone.now()  # one instant: a deal closed by this move closed when it moved
-    _apply_stage(current, stage, set_probability=True, now=now)
     if lost_reason:
         current.lost_reason = lost_reason
+    _change_stage(current, stage, by)
+    return current
+
+
+def _change_stage(current: Opportunity, stage: Stage, by, extra: dict | None = None) -> None:
+    """Put a locked deal in another stage: one instant for the move, its stage-history row
+    and its audit entry (a deal closed by this move closed when it moved)."""
+    from_stage = current.stage
+    now = timezone.now()
+    _apply_stage(current, stage, set_probability=True, now=now)
     current.save()
     OpportunityChange.objects.create(
         opportunity=current, field=OpportunityChange.Field.STAGE, from_stage=from_stage,
         to_stage=stage, changed_at=now, changed_by=by)
-    record_changes(current, {"stage": (from_stage, stage)}, by)
+    record_changes(current, {"stage": (from_stage, stage), **(extra or {})}, by)
+
+
+@transaction.atomic
+def reopen_opportunity(opportunity: Opportunity, *, by,
+                       expected_version: int | None = None) -> Opportunity:
+    """Undo a close: put a won or lost deal back in the open stage it was closed from.
+    The close stays in the stage history and the audit, followed by the reopening."""
+    require(by, "opportunity", "change", opportunity)
+    current = Opportunity.objects.select_for_update().select_related("stage").get(
+        pk=opportunity.pk)
+    claim_version(current, expected_version)
+    if current.status == StageKind.OPEN:
+        raise ValidationError({"stage": "The deal is open already."})
+    closing = (OpportunityChange.objects
+               .filter(opportunity=current, field=OpportunityChange.Field.STAGE,
+                       to_stage_id=current.stage_id, from_stage__isnull=False)
+               .select_related("from_stage").order_by("-changed_at", "-id").first())
+    previous = closing.from_stage if closing is not None else None
+    if previous is None or previous.kind != StageKind.OPEN:
+        raise ValidationError({"stage": "The deal was not closed from an open stage; "
+                                        "move it to the stage it belongs in."})
+    extra = {}
+    if current.lost_reason:
+        extra["lost_reason"] = (current.lost_reason, "")
+        current.lost_reason = ""
+    _change_stage(current, previous, by, extra)
     return current
 
 

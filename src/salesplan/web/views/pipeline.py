@@ -1,9 +1,11 @@
 """Opportunities: list, detail, forms, stage moves, closing, and the pipeline board."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,7 +14,13 @@ from salesplan.core.permissions import has_permission
 from salesplan.core.records import posted_version
 from salesplan.pipeline import selectors, services
 from salesplan.pipeline.filters import OPPORTUNITY_LIST
-from salesplan.pipeline.forms import CloseLostForm, MoveForm, OpportunityForm, closing_stage
+from salesplan.pipeline.forms import (
+    CloseLostForm,
+    MoveForm,
+    OpportunityForm,
+    QuickAddForm,
+    closing_stage,
+)
 from salesplan.pipeline.models import Opportunity, Pipeline, Stage, StageKind
 from salesplan.ui.forms import STALE_MESSAGE, owner_choices
 from salesplan.ui.pages import ListSpec, list_page, visible_or_404
@@ -158,14 +166,27 @@ def opportunity_close(request, pk, outcome):
     return redirect("web:opportunity_detail", pk=pk)
 
 
+def _board_pipeline(request, pipelines):
+    chosen = next((p for p in pipelines if str(p.pk) == request.GET.get("pipeline")), None)
+    return chosen or next((p for p in pipelines if p.is_default), None) or (
+        pipelines[0] if pipelines else None)
+
+
+def _owner_params(request) -> dict:
+    return {k: v for k, v in request.GET.items() if k == "owner" and v}
+
+
+def _board_rights(user) -> dict:
+    return {"can_move": has_permission(user, "opportunity", "change"),
+            "can_add": has_permission(user, "opportunity", "create")}
+
+
 @login_required
 def board(request):
-    """Kanban columns per stage; cards drag between columns (and have a Move fallback)."""
+    """Kanban columns per stage; cards drag between columns (and have a Move menu)."""
     pipelines = list(selectors.pipelines())
-    chosen = next((p for p in pipelines if str(p.pk) == request.GET.get("pipeline")), None)
-    chosen = chosen or next((p for p in pipelines if p.is_default), None) or (
-        pipelines[0] if pipelines else None)
-    params = {k: v for k, v in request.GET.items() if k == "owner" and v}
+    chosen = _board_pipeline(request, pipelines)
+    params = _owner_params(request)
     errors = ""
     columns = []
     if chosen is not None and has_permission(request.user, "opportunity", "view"):
@@ -173,9 +194,116 @@ def board(request):
             columns = selectors.board(request.user, chosen, params)
         except ValidationError:
             errors = "That owner filter is not valid."
+    rights = _board_rights(request.user)
+    if rights["can_add"]:
+        for col in columns:
+            if col["stage"].kind == StageKind.OPEN:
+                col["quick_add"] = QuickAddForm(user=request.user, prefix=f"add{col['stage'].pk}")
     return render(request, "pipeline/board.html", {
         "pipelines": pipelines, "pipeline": chosen, "columns": columns, "errors": errors,
         "owners": owner_choices(request.user), "owner": request.GET.get("owner", ""),
-        "stages": list(chosen.stages.all()) if chosen else [],
-        "can_move": has_permission(request.user, "opportunity", "change"),
+        "owner_query": urlencode(params), **rights,
+        "ageing_after": selectors.AGEING_AFTER_DAYS, "stale_after": selectors.STALE_AFTER_DAYS,
     })
+
+
+def _visible_stage(request, stage_id) -> Stage:
+    if not has_permission(request.user, "opportunity", "view"):
+        raise PermissionDenied("You may not see opportunities.")
+    stage = Stage.objects.select_related("pipeline").filter(pk=stage_id,
+                                                             pipeline__active=True).first()
+    if stage is None:
+        raise Http404("No such stage.")
+    return stage
+
+
+@login_required
+def board_cards(request, stage_id):
+    """The next cards of a column, after the cursor (loaded when the column's end shows)."""
+    stage = _visible_stage(request, stage_id)
+    try:
+        page = selectors.board_cards(request.user, stage.pipeline, stage, _owner_params(request),
+                                     cursor=request.GET.get("cursor") or None)
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=400)
+    return render(request, "pipeline/_board_cards.html", {
+        "deals": page.items, "next_cursor": page.next_cursor, "stage": stage,
+        "owner_query": urlencode(_owner_params(request)), **_board_rights(request.user),
+        "ageing_after": selectors.AGEING_AFTER_DAYS, "stale_after": selectors.STALE_AFTER_DAYS,
+    })
+
+
+def _summaries_context(request, pipeline: Pipeline) -> dict:
+    summaries = selectors.board_summaries(request.user, pipeline, _owner_params(request))
+    return {"summaries": [{"stage": s, **summaries.get(s.pk, {"count": 0, "totals": []})}
+                          for s in pipeline.stages.order_by("position")]}
+
+
+@login_required
+def board_summaries(request, pipeline_id):
+    """Every column's count and totals, as out-of-band swaps (after a move or an undo)."""
+    if not has_permission(request.user, "opportunity", "view"):
+        raise PermissionDenied("You may not see opportunities.")
+    pipeline = Pipeline.objects.filter(pk=pipeline_id, active=True).first()
+    if pipeline is None:
+        raise Http404("No such pipeline.")
+    try:
+        context = _summaries_context(request, pipeline)
+    except ValidationError:
+        return HttpResponse("That owner filter is not valid.", status=400)
+    return render(request, "pipeline/_board_summaries.html", context)
+
+
+@login_required
+def card_move_menu(request, pk):
+    """A card's "Move to…" form, loaded only when the card's menu is opened."""
+    opportunity = visible_or_404(Opportunity, request.user, pk)
+    if not has_permission(request.user, "opportunity", "change", opportunity):
+        raise PermissionDenied("You may not move this opportunity.")
+    return render(request, "pipeline/_board_move_menu.html", {
+        "o": opportunity,
+        "next": request.headers.get("HX-Current-URL") or "/pipeline/",
+        "stages": opportunity.pipeline.stages.exclude(pk=opportunity.stage_id)
+        .order_by("position")})
+
+
+@login_required
+@require_POST
+def opportunity_reopen(request, pk):
+    """Undo a close: back to the open stage the deal was closed from (JSON for the board)."""
+    opportunity = visible_or_404(Opportunity, request.user, pk)
+    try:
+        reopened = services.reopen_opportunity(opportunity, by=request.user,
+                                               expected_version=posted_version(request.POST))
+    except StaleVersion:
+        return JsonResponse({"ok": False, "message": STALE_MESSAGE}, status=409)
+    except PermissionDenied:
+        return JsonResponse({"ok": False, "message": "You may not reopen this opportunity."},
+                            status=403)
+    except ValidationError as exc:
+        return JsonResponse({"ok": False, "message": " ".join(exc.messages)}, status=400)
+    return JsonResponse({"ok": True, "version": reopened.version, "stage": reopened.stage_id,
+                         "message": f"“{reopened.name}” is back in {reopened.stage.name}."})
+
+
+@login_required
+@require_POST
+def board_quick_add(request, stage_id):
+    """Create a deal straight in a column; answers the emptied form, the new card and the
+    column totals (out-of-band), or the form with its errors."""
+    stage = _visible_stage(request, stage_id)
+    if stage.kind != StageKind.OPEN:
+        raise Http404("Deals are added to open stages only.")
+    form = QuickAddForm(request.POST, user=request.user, prefix=f"add{stage.pk}", stage=stage)
+    created = form.save(by=request.user) if form.is_valid() else None
+    context = {"stage": stage, "form": form, "created": None, **_board_rights(request.user),
+               "owner_query": request.POST.get("owner_query", ""),
+               "ageing_after": selectors.AGEING_AFTER_DAYS,
+               "stale_after": selectors.STALE_AFTER_DAYS}
+    if created is not None:
+        page = selectors.board_cards(request.user, stage.pipeline, stage, {},
+                                     limit=1, only=created.pk)
+        context.update(created=page.items[0] if page.items else None,
+                       form=QuickAddForm(user=request.user, prefix=f"add{stage.pk}"),
+                       **_summaries_context(request, stage.pipeline))
+    return render(request, "pipeline/_board_quick_add.html", context)

@@ -96,33 +96,50 @@
     });
   }
 
-  /* Pipeline board: drag a card to another column to move the deal */
-  function moveCard(card, fromList, oldIndex, toList) {
+  /* Pipeline board: drag a card to another column to move the deal. A drop on a lost
+     stage asks why (dialog); a drop on a won stage asks for confirmation, then offers
+     Undo for a few seconds. Column counts and totals are redrawn by the server. */
+  var UNDO_SECONDS = 8;
+
+  function postForm(url, fields) {
     var body = new FormData();
-    body.append("stage", toList.dataset.stageId);
-    body.append("version", card.dataset.version);
-    card.classList.add("is-saving");
-    fetch(card.dataset.moveUrl, {
+    Object.keys(fields).forEach(function (key) { body.append(key, fields[key]); });
+    return fetch(url, {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" }
     }).then(function (response) {
       return response.json().catch(function () { return { ok: false, message: "The server did not answer." }; });
-    }).then(function (result) {
+    }, function () {
+      return { ok: false, message: "Could not reach the server; nothing was changed." };
+    });
+  }
+
+  function setCardVersion(card, version) {
+    card.dataset.version = version;
+    var versionInput = card.querySelector("[data-version-input]");
+    if (versionInput) { versionInput.value = version; }
+  }
+
+  function refreshSummaries() {
+    var board = document.querySelector("[data-board]");
+    if (board && board.dataset.summariesUrl && window.htmx) {
+      window.htmx.ajax("GET", board.dataset.summariesUrl, { source: board, swap: "none" });
+    }
+  }
+
+  /* Post the move; resolve with the server's answer. The card stays where it was dropped
+     only when the move is saved. */
+  function moveCard(card, toList, extra) {
+    var fields = { stage: toList.dataset.stageId, version: card.dataset.version };
+    Object.keys(extra || {}).forEach(function (key) { fields[key] = extra[key]; });
+    card.classList.add("is-saving");
+    return postForm(card.dataset.moveUrl, fields).then(function (result) {
       card.classList.remove("is-saving");
       if (result.ok) {
-        card.dataset.version = result.version;
-        var versionInput = card.querySelector("[data-version-input]");
-        if (versionInput) { versionInput.value = result.version; }
-        updateCounts(fromList, toList, card);
-        toast(result.message, false);
-      } else {
-        snapBack(card, fromList, oldIndex);
-        toast(result.message, true);
+        setCardVersion(card, result.version);
+        refreshSummaries();
       }
-    }).catch(function () {
-      card.classList.remove("is-saving");
-      snapBack(card, fromList, oldIndex);
-      toast("Could not reach the server; the deal was not moved.", true);
+      return result;
     });
   }
 
@@ -131,51 +148,89 @@
     list.insertBefore(card, before);
   }
 
-  function updateCounts(fromList, toList, card) {
-    [[fromList, -1], [toList, 1]].forEach(function (pair) {
-      var column = pair[0].closest(".board-column");
-      var counter = column.querySelector("[data-column-count]");
-      if (counter) {
-        var n = parseInt(counter.textContent, 10) + pair[1];
-        counter.textContent = n + (n === 1 ? " deal" : " deals");
-      }
-      updateTotal(column, card, pair[1]);
-    });
-  }
-
-  /* Column totals are kept per currency: amounts in different currencies never add up. */
-  function updateTotal(column, card, sign) {
-    var currency = card.dataset.currency;
-    if (!currency) { return; }
-    var total = null;
-    column.querySelectorAll("[data-currency-total]").forEach(function (el) {
-      if (el.dataset.currencyTotal === currency) { total = el; }
-    });
-    if (!total) {
-      if (sign < 0) { return; }
-      total = document.createElement("span");
-      total.className = "column-total";
-      total.dataset.currencyTotal = currency;
-      total.dataset.amount = "0";
-      total.dataset.count = "0";
-      insertSorted(column.querySelector(".column-summary"), total);
+  /* A dialog for one pending drop: submit posts, errors stay in the dialog, cancel snaps back. */
+  function askInDialog(dialog, drop, extraFields, onSaved) {
+    var form = dialog.querySelector("form");
+    var error = dialog.querySelector("[data-dialog-error]");
+    dialog.querySelectorAll("[data-deal-name]").forEach(function (el) { el.textContent = drop.card.dataset.name; });
+    dialog.querySelectorAll("[data-stage-name]").forEach(function (el) { el.textContent = drop.to.dataset.stageName; });
+    error.hidden = true;
+    error.textContent = "";
+    form.reset();
+    var settled = false;
+    function finish() {
+      settled = true;
+      form.onsubmit = null;
+      cancelButton.onclick = null;
+      dialog.oncancel = null;
+      if (dialog.open) { dialog.close(); }
     }
-    /* Sum in cents so repeated moves do not drift. */
-    var cents = Math.round(parseFloat(total.dataset.amount) * 100) +
-      sign * Math.round(parseFloat(card.dataset.amount || "0") * 100);
-    var count = parseInt(total.dataset.count, 10) + sign;
-    if (count <= 0) { total.remove(); return; }
-    total.dataset.amount = (cents / 100).toFixed(2);
-    total.dataset.count = String(count);
-    total.textContent = currency + " " + Math.round(cents / 100).toLocaleString("en-US");
+    function cancel(event) {
+      if (event) { event.preventDefault(); }
+      if (settled) { return; }
+      snapBack(drop.card, drop.from, drop.oldIndex);
+      finish();
+    }
+    var cancelButton = dialog.querySelector("[data-dialog-cancel]");
+    cancelButton.onclick = cancel;
+    dialog.oncancel = cancel;
+    form.onsubmit = function (event) {
+      event.preventDefault();
+      var submit = form.querySelector("[type=submit]");
+      submit.disabled = true;
+      moveCard(drop.card, drop.to, extraFields(form)).then(function (result) {
+        submit.disabled = false;
+        if (result.ok) {
+          finish();
+          onSaved(result);
+        } else {
+          error.textContent = result.message;
+          error.hidden = false;
+        }
+      });
+    };
+    dialog.showModal();
   }
 
-  function insertSorted(summary, total) {
-    var after = null;
-    summary.querySelectorAll("[data-currency-total]").forEach(function (el) {
-      if (el.dataset.currencyTotal > total.dataset.currencyTotal && !after) { after = el; }
-    });
-    summary.insertBefore(total, after);
+  function offerUndo(drop, result) {
+    var box = document.getElementById("undo-toast");
+    if (!box) { toast(result.message, false); return; }
+    box.querySelector("[data-undo-message]").textContent = result.message;
+    var button = box.querySelector("[data-undo]");
+    button.disabled = false;
+    box.hidden = false;
+    window.clearTimeout(box._timer);
+    box._timer = window.setTimeout(function () { box.hidden = true; }, UNDO_SECONDS * 1000);
+    button.onclick = function () {
+      button.disabled = true;
+      window.clearTimeout(box._timer);
+      postForm(drop.card.dataset.reopenUrl, { version: drop.card.dataset.version }).then(function (answer) {
+        box.hidden = true;
+        if (answer.ok) {
+          setCardVersion(drop.card, answer.version);
+          snapBack(drop.card, drop.from, drop.oldIndex);
+          refreshSummaries();
+        }
+        toast(answer.message, !answer.ok);
+      });
+    };
+  }
+
+  function onDrop(drop) {
+    var kind = drop.to.dataset.stageKind;
+    if (kind === "lost") {
+      askInDialog(document.getElementById("lost-dialog"), drop, function (form) {
+        return { lost_reason: form.elements.lost_reason.value.trim() };
+      }, function (result) { toast(result.message, false); });
+    } else if (kind === "won") {
+      askInDialog(document.getElementById("won-dialog"), drop, function () { return {}; },
+        function (result) { offerUndo(drop, result); });
+    } else {
+      moveCard(drop.card, drop.to, {}).then(function (result) {
+        if (!result.ok) { snapBack(drop.card, drop.from, drop.oldIndex); }
+        toast(result.message, !result.ok);
+      });
+    }
   }
 
   function setupBoard() {
@@ -183,10 +238,11 @@
     if (!board || board.hasAttribute("data-readonly") || typeof window.Sortable === "undefined") { return; }
     board.querySelectorAll("[data-stage-id]").forEach(function (list) {
       window.Sortable.create(list, {
-        group: "board", animation: 150, filter: "select, button, input", preventOnFilter: false,
+        group: "board", animation: 150, draggable: ".board-card",
+        filter: "select, button, input, form", preventOnFilter: false,
         onEnd: function (event) {
           if (event.from === event.to) { return; }
-          moveCard(event.item, event.from, event.oldIndex, event.to);
+          onDrop({ card: event.item, from: event.from, oldIndex: event.oldIndex, to: event.to });
         }
       });
     });
