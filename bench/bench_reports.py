@@ -577,7 +577,7 @@ def main() -> None:
     from django.db import connection
 
     from salesplan.core.fiscal import CompanyCalendar
-    from salesplan.reports import rollup
+    from salesplan.metrics import rollup
     from salesplan.reports.catalog import REPORTS, run_report
     from salesplan.reports.scope import current_period, parse_filters
 

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.forecasting import calibration, rollup, statistical
+from salesplan.metrics import rollup as report_rollup
 from salesplan.pipeline import services as pipeline_services
 from salesplan.pipeline.models import Opportunity, Pipeline, StageKind
-from salesplan.reports import rollup as report_rollup
 
 from ..reports.conftest import deal, history  # noqa: F401 - the small history, shared
 

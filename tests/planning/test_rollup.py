@@ -1,13 +1,15 @@
-"""Users who see every opportunity read plan vs actual through the monthly rollup; it
-must give the same numbers as counting directly, and follow changes, deletions and
-deals handed to another owner."""
+"""Users who see every opportunity read plan vs actual through the opportunity rollup
+(`salesplan.metrics`); it must give the same numbers as counting directly, and follow
+changes, deletions and deals handed to another owner."""
 
 from datetime import date
 from decimal import Decimal as D
 
+from salesplan.metrics.models import OpportunityFact
+from salesplan.pipeline import services as pipeline_services
 from salesplan.pipeline.models import Opportunity
 from salesplan.planning.evaluation import evaluate
-from salesplan.planning.models import Level, Measure, OpportunityRollup
+from salesplan.planning.models import Level, Measure
 
 from .conftest import won
 from .test_evaluation import MARCH_END, _row, targets  # noqa: F401 - the shared fixture
@@ -20,7 +22,7 @@ def _rep_line(plan, user, rep, as_of=MARCH_END):
 def test_rollup_matches_direct_counting_and_follows_changes(org, targets):  # noqa: F811
     direct = _rep_line(targets, org.west_manager, org.west_rep)  # filtered: direct count
     rolled = _rep_line(targets, org.admin, org.west_rep)          # sees all: the rollup
-    assert OpportunityRollup.objects.exists()
+    assert OpportunityFact.objects.exists()
     for field in ("actual", "pacing", "forecast_landing", "coverage", "gap"):
         assert getattr(rolled, field) == getattr(direct, field), field
     assert rolled.actual == D("12000.00") and rolled.forecast_landing == D("16000.00")
@@ -28,10 +30,10 @@ def test_rollup_matches_direct_counting_and_follows_changes(org, targets):  # no
     won(org.west_rep, "500", date(2026, 2, 1))
     gone = won(org.west_rep2, "700", date(2026, 2, 2))
     assert _rep_line(targets, org.admin, org.west_rep).actual == D("12500.00")
-    Opportunity.objects.filter(pk=gone.pk).delete()
+    pipeline_services.delete_opportunity(gone, by=org.admin)
     assert _rep_line(targets, org.admin, org.west_rep2).actual == D("16000.00")
     first = Opportunity.objects.get(owner=org.west_rep, amount=D("12000"))
-    Opportunity.objects.filter(pk=first.pk).update(owner=org.west_rep2)
+    pipeline_services.update_opportunity(first, by=org.admin, data={"owner": org.west_rep2})
     assert _rep_line(targets, org.admin, org.west_rep).actual == D("500.00")
     assert _rep_line(targets, org.admin, org.west_rep2).actual == D("28000.00")
 

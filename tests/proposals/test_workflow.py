@@ -82,12 +82,16 @@ def test_two_steps_are_decided_in_order_and_a_rejection_returns_the_quote_to_dra
     api_as(org.west_rep).post(f"{url}/submit", qv(quote))
     step1, step2 = api_as(org.west_rep).get(f"{url}/approvals").data
     assert (step1["approver"], step2["approver"]) == ("manager", "director")
+    assert (step1["assignee_id"], step2["assignee_id"]) == (org.west_manager.pk, org.vp.pk)
     vp, manager = api_as(org.vp), api_as(org.west_manager)
-    # The director's step waits for the manager's; the team's manager is no director.
-    assert vp.get(f"{Q}/approvals/inbox").data[0]["approval"]["id"] == step1["id"]
+    # Step 1 is the team manager's alone: the regional manager above may not sign it; the
+    # director's step waits for it, and is not the team manager's.
+    assert vp.get(f"{Q}/approvals/inbox").data == []
+    assert_problem(vp.post(f"{url}/approvals/{step1['id']}/approve", qv(quote)), 403)
     assert_problem(vp.post(f"{url}/approvals/{step2['id']}/approve", qv(quote)), 422, "step")
     assert_problem(manager.post(f"{url}/approvals/{step2['id']}/approve", qv(quote)), 403)
     manager.post(f"{url}/approvals/{step1['id']}/approve", qv(quote))
+    assert vp.get(f"{Q}/approvals/inbox").data[0]["approval"]["id"] == step2["id"]
     assert api_as(org.west_rep).get(url).data["status"] == "in_approval"
     assert_problem(vp.post(f"{url}/approvals/{step2['id']}/reject", qv(quote)), 422, "comment")
     rejected = vp.post(f"{url}/approvals/{step2['id']}/reject", qv(quote, comment="Too deep."))

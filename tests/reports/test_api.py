@@ -82,7 +82,7 @@ def test_saved_reports_and_schedules(org, history, api_as):
 def test_rebuild_rollups_is_an_admin_background_job(org, history, api_as,
                                                     django_capture_on_commit_callbacks):
     from salesplan.core.models import BackgroundJob
-    from salesplan.reports.models import OpportunityLine
+    from salesplan.metrics.models import OpportunityLine
 
     assert api_as(org.west_manager).post("/reports/rollups/rebuild").status_code == 403
     with django_capture_on_commit_callbacks(execute=True):

@@ -3,8 +3,9 @@
 import random
 from datetime import date
 
+from salesplan.metrics.models import OpportunityLine
 from salesplan.pipeline.models import Opportunity
-from salesplan.reports.models import OpportunityLine, SavedReport, ScheduledReport
+from salesplan.reports.models import SavedReport, ScheduledReport
 
 
 def test_demo_section(org, history):

@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from salesplan.activities import services as activity_services
+from salesplan.metrics import rollup
+from salesplan.metrics.models import OpportunityFact, OpportunityLine
 from salesplan.pipeline import services as pipeline_services
 from salesplan.pipeline.models import Opportunity, Pipeline
-from salesplan.reports import rollup
 from salesplan.reports.facts import activity_counts, lead_counts, opportunity_totals
-from salesplan.reports.models import OpportunityFact, OpportunityLine
 from salesplan.reports.scope import parse_filters
 
 from ..factories import make_activity, make_lead
@@ -127,7 +127,7 @@ def test_audit_entries_committed_late_are_not_missed(org):
     """On PostgreSQL a transaction can commit an audit entry with a lower id after higher
     ids were read: the skipped id is remembered and read once it appears."""
     from salesplan.core.models import AuditEntry
-    from salesplan.reports.models import RollupState
+    from salesplan.metrics.models import RollupState
 
     start = (AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 100
     state = RollupState(name="probe", audit_mark=start)

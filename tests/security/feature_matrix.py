@@ -34,7 +34,7 @@ from salesplan.customers.models import Account, Lead
 from salesplan.health.models import AccountHealth
 from salesplan.marketing import routing
 from salesplan.marketing.models import LeadHandoff, MarketingPolicy
-from salesplan.org.models import Role
+from salesplan.org.models import Role, Team, User
 from salesplan.planning import services as planning
 from salesplan.planning.models import Plan
 from salesplan.scoring.models import LeadScore
@@ -320,6 +320,30 @@ OPERATIONS: list[Operation] = [
     Operation("DELETE", "/plans/{pk}", ("plan", "change"), _plan, ok=204),
 ]
 
+def _person(world: World, owner) -> Target:
+    person = world.user(OWNER_USER[owner])
+    return Target(person, person.pk, _rows(User, pk=person.pk))
+
+
+def _team(world: World, owner) -> Target:
+    team = make_team(f"Matrix team {next(_seq)}")
+    return Target(team, team.pk, _rows(Team, pk__gte=0))
+
+
+PROFILE = {"time_zone": "Europe/Berlin", "work_starts": "08:00", "work_ends": "16:30",
+           "working_days": [0, 1, 2, 3, 4], "home_address": "Matrix street 1",
+           "home_latitude": "52.5", "home_longitude": "13.4"}
+
+OPERATIONS += [
+    Operation("GET", "/people/{pk}", ("person", "view"), _person),
+    Operation("PATCH", "/people/{pk}", ("person", "change"), _person,
+              lambda world, owner, target: {"title": "Matrix title"}),
+    Operation("PUT", "/people/{pk}/profile", ("person", "change_profile"), _person,
+              lambda world, owner, target: PROFILE),
+    Operation("GET", "/people/{pk}/handover", ("person", "deactivate"), _person),
+    Operation("DELETE", "/people/{pk}/sessions", ("person", "end_sessions"), _person),
+]
+
 # Operations on the company's map: one record, not one per owner.
 COMPANY_OPERATIONS: list[Operation] = [
     Operation("POST", T + "/alignments/{pk}/activate", ("alignment", "activate"), _draft,
@@ -327,4 +351,6 @@ COMPANY_OPERATIONS: list[Operation] = [
     Operation("POST", T + "/alignments/{pk}/assign", ("alignment", "assign"), _draft, ok=202),
     Operation("GET", T + "/alignments/{pk}/what-if", ("alignment_comparison", "view"), _draft,
               lookup="alignment"),
+    Operation("PATCH", "/teams/{pk}", ("team", "manage"), _team,
+              lambda world, owner, target: {"name": f"Renamed {next(_seq)}"}),
 ]

@@ -118,7 +118,8 @@ def build_team(org, *, copies: int = 1) -> TeamData:
     quote.status = QuoteStatus.IN_APPROVAL
     quote.save()
     Approval.objects.create(quote_version=quote.versions.get(), step=1,
-                            approver=ApproverLevel.MANAGER, status=ApprovalStatus.PENDING)
+                            approver=ApproverLevel.MANAGER, assignee=org.west_manager,
+                            status=ApprovalStatus.PENDING)
     data.approval_quote = quote
     # East, which the West manager must not see.
     data.east_deal = make_opportunity(org.east_rep, stage_position=0, amount=D("7777.00"),

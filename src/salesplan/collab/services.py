@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from salesplan.core.records import claim_version
 from salesplan.core.registry import require
+from salesplan.inbox import services as inbox
+from salesplan.inbox.models import Kind
 from salesplan.org.models import User
 
 from . import targets
@@ -83,6 +85,7 @@ def _tell_mentioned(comment: Comment, users: list[User], obj: models.Model, by: 
         if user.pk == by.pk:
             continue
         notify(user, text=text, url=url, by=by)
+        inbox.post(user, Kind.MENTION, f"comment:{comment.pk}", title=text, url=url)
         if user.pk in emailed and user.email:
             transaction.on_commit(partial(_email, user, text, url))
 
@@ -139,6 +142,7 @@ def delete_comment(comment: Comment, *, by: User, expected_version: int | None =
     """The author deletes their comment; an admin may remove any."""
     require(by, "comment", "delete", comment)
     claim_version(comment, expected_version)
+    inbox.close(f"comment:{comment.pk}")
     comment.delete()
 
 

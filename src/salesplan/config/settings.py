@@ -55,9 +55,11 @@ INSTALLED_APPS = [
     "salesplan.customers",
     "salesplan.pipeline",
     "salesplan.activities",
+    "salesplan.inbox",
     "salesplan.imports",
     "salesplan.search",
     "salesplan.territories",
+    "salesplan.metrics",
     "salesplan.planning",
     "salesplan.pricing",
     "salesplan.proposals",
@@ -267,6 +269,9 @@ MAILERS = {
     )
 }
 DEFAULT_FROM_EMAIL = os.environ.get("SALESPLAN_FROM_EMAIL", "salesplan@localhost")
+# Where people reach this installation: links in emails (invitations, password resets)
+# sent from the command line start with it; pages and the API use the address asked.
+SALESPLAN_BASE_URL = os.environ.get("SALESPLAN_BASE_URL", "http://localhost:8000")
 
 # Content security policy: no inline script anywhere, so the policy can be strict.
 from django.utils.csp import CSP  # noqa: E402

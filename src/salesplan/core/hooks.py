@@ -12,6 +12,7 @@ reader of the CRM core sees every reaction it can trigger in one file.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -53,3 +54,65 @@ A lead's change was committed (called from ``transaction.on_commit``: a rolled-b
 triggers nothing, and a failing receiver never undoes the change). ``route`` asks for the
 lead to be routed to a rep (a new lead nobody was named to own). Scoring rescores it;
 marketing routes it.""")
+
+job_finished = Hook("job_finished", """job_finished(job)
+
+A background job ended, succeeded or failed (``job.status``), its outcome saved. The inbox
+tells the person who started it.""")
+
+
+# --- Hand-over: what a departing user holds, and who gets it ---------------------------
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Records of one kind a user holds, and who gets them when the user leaves."""
+
+    kind: str  # e.g. "accounts"; unique across providers
+    label: str  # e.g. "Accounts owned"
+    record_ids: tuple[int, ...]
+    # "successor", or how the records are handed on otherwise (e.g. "the territory's rules")
+    goes_to: str = "successor"
+    # A few names to show in the preview (the first records), for a person to check.
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HandoverProvider:
+    """One app's part of a hand-over: `held(user)` lists what the user holds (one
+    Holding per kind), `hand_over(user, successor, *, by)` moves it and returns how many
+    records it moved per kind. Both run in org's transaction; a ValidationError refuses
+    the whole hand-over."""
+
+    name: str
+    held: Callable[[Any], list[Holding]]
+    hand_over: Callable[..., dict[str, int]]
+
+
+class HandoverHook:
+    """Registered by every app whose records belong to a person (customers, pipeline,
+    activities, territories, planning, reports) in its ``AppConfig.ready()``; org's
+    deactivation calls it without importing any of them."""
+
+    def __init__(self) -> None:
+        self._providers: dict[str, HandoverProvider] = {}
+
+    def register(self, provider: HandoverProvider) -> HandoverProvider:
+        self._providers[provider.name] = provider
+        return provider
+
+    def providers(self) -> list[HandoverProvider]:
+        return list(self._providers.values())
+
+    def held(self, user: Any) -> list[Holding]:
+        return [holding for provider in self._providers.values()
+                for holding in provider.held(user)]
+
+    def hand_over(self, user: Any, successor: Any, *, by: Any) -> dict[str, int]:
+        moved: dict[str, int] = {}
+        for provider in self._providers.values():
+            moved.update(provider.hand_over(user, successor, by=by))
+        return moved
+
+
+user_handover = HandoverHook()

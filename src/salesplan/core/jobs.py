@@ -6,6 +6,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.tasks import Task
 from django.utils import timezone
 
+from . import hooks
 from .models import BackgroundJob
 
 
@@ -83,6 +84,7 @@ def finish_job(job: BackgroundJob, *, result: dict, message: str = "",
         job.progress_done = job.progress_total
     job.save(update_fields=["status", "result", "message", "finished_at", "progress_done",
                             "updated_at"])
+    hooks.job_finished(job)
 
 
 def run_job(job_id: int, work: Callable[[BackgroundJob], tuple[dict, str]]) -> dict:

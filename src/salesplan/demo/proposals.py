@@ -112,16 +112,13 @@ def _quote(opportunity: Opportunity, fate: str, products: list[int], rng: random
 
 
 def _approve_all(quote: Quote) -> None:
-    """Each approval by the manager it names (the rep's team manager, or the one above)."""
+    """Each approval by the person it is addressed to (an admin for a step addressed to
+    nobody)."""
     version = services.current_version(quote)
-    team = quote.opportunity.owner.team
-    for approval in version.approvals.filter(status="pending").order_by("step", "id"):
-        approver = None
-        if team is not None:
-            approver = team.manager if approval.approver == "manager" else (
-                team.parent.manager if team.parent_id and team.parent else None)
-        if approver is None or approver.pk == quote.owner_id:
-            approver = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("id").first()
+    for approval in version.approvals.filter(status="pending").select_related(
+            "assignee").order_by("step", "id"):
+        approver = approval.assignee or User.objects.filter(
+            role=Role.ADMIN, is_active=True).order_by("id").first()
         if approver is None:
             return
         services.approve(approval, by=approver, comment="Agreed for this customer.")

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from datetime import date, time, timedelta
 
 from salesplan.core.clock import company_datetime
+from salesplan.metrics import rollup
 from salesplan.org.models import Role, User
-from salesplan.reports import rollup, services
+from salesplan.reports import services
 from salesplan.reports.scope import current_period
 
 

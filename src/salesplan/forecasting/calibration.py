@@ -27,8 +27,8 @@ from django.utils import timezone
 from salesplan.core.clock import company_today
 from salesplan.core.fiscal import FiscalPeriod
 from salesplan.engines import forecasting as engine
+from salesplan.metrics.selectors import open_or_won_amounts
 from salesplan.pipeline.models import Opportunity, OpportunityChange, Pipeline, Stage, StageKind
-from salesplan.reports.facts import open_or_won_amounts
 
 from .models import StageOutcome
 

@@ -94,7 +94,7 @@ def _amounts_by_owner(period: FiscalPeriod, currency: str, status: str,
     company-wide: from the report rollups for a whole quarter, from the deals when only
     those closing by `until` count (a snapshot of a past week)."""
     if until is None or until >= period.end:
-        from salesplan.reports.facts import open_or_won_amounts
+        from salesplan.metrics.selectors import open_or_won_amounts
 
         summed = open_or_won_amounts(currency=currency, status=status, start=period.start,
                                      end=period.end, dims=("owner",), owners=owners)

@@ -19,10 +19,10 @@ from django.db.models import Case, IntegerField, QuerySet, Sum, Value, When
 
 from salesplan.core.fiscal import CompanyCalendar, FiscalPeriod
 from salesplan.engines import forecasting as engine
+from salesplan.metrics.selectors import open_or_won_amounts
 from salesplan.org.models import Company, Team, User
 from salesplan.org.selectors import team_subtree_ids
 from salesplan.pipeline.models import Opportunity, StageKind
-from salesplan.reports.facts import open_or_won_amounts
 
 from . import access, periods
 from .models import ForecastSubmission

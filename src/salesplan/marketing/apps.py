@@ -12,8 +12,11 @@ class MarketingConfig(AppConfig):
         from salesplan.core import hooks
 
         from . import intake  # noqa: F401 — connects the form-change signal
+        from .notices import settle_lead
         from .routing import route_committed_lead
 
         # Registered before scoring's receiver (marketing comes first in INSTALLED_APPS):
         # a new lead is routed, then scored.
         hooks.lead_committed.register(route_committed_lead)
+        # After routing: a lead touched, accepted or given away leaves its rep's inbox.
+        hooks.lead_committed.register(settle_lead)

@@ -27,6 +27,7 @@ from salesplan.imports import bulk
 from salesplan.org.models import User
 from salesplan.scoring.services import rescore_all
 
+from . import notices
 from .models import (
     RESPONDED_STEPS,
     RESPONSE_ORDER,
@@ -453,6 +454,7 @@ class _Wave:
         names = {u.pk: str(u) for u in User.objects.filter(pk__in=old_owner_ids)}
         new_handoffs: list[LeadHandoff] = []
         moved: list[LeadHandoff] = []
+        routed: list[tuple[Lead, LeadHandoff]] = []
         for (lead, item), decision in zip(to_route, decisions, strict=True):
             state = routed_state(decision, self.now, policy)
             if lead.pk in self.fresh_ids:
@@ -461,6 +463,8 @@ class _Wave:
                     campaign=item.form.campaign, source=item.form.source, form=item.form,
                     **state))
                 self.events.append(self._decision_event(lead, decision))
+                if decision.rep_id is not None:
+                    routed.append((lead, new_handoffs[-1]))
                 continue
             handoff = handoffs.get(lead.pk)
             if handoff is None:
@@ -480,11 +484,13 @@ class _Wave:
                 if handoff.stage not in (Stage.MQL, Stage.SAL, Stage.SQL):
                     handoff.stage, handoff.stage_changed_at, handoff.reason = (
                         Stage.MQL, self.now, "")
+                routed.append((lead, handoff))
             self.events.append(self._decision_event(lead, decision))
         LeadHandoff.objects.bulk_create(new_handoffs, batch_size=500)
         bulk.update(LeadHandoff, moved, [
             "stage", "stage_changed_at", "reason", "territory", "queued", "queue_reason",
             "routed_at", "sla_due_at", "first_touch_at", "escalated_at"])
+        notices.leads_routed(routed)
 
     def _write_updates(self, leads: dict[str, Lead], changed: dict[int, set[str]]) -> None:
         if not changed:

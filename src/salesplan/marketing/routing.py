@@ -20,6 +20,7 @@ from salesplan.territories import selectors as territory_reads
 from salesplan.territories.models import Alignment
 from salesplan.territories.selectors import TerritoryType
 
+from . import notices
 from .models import (
     LeadEvent,
     LeadHandoff,
@@ -315,6 +316,7 @@ def assign(lead: Lead, handoff: LeadHandoff, rep_id: int, *, territory_id: int |
         handoff.stage, handoff.stage_changed_at, handoff.reason = Stage.MQL, now, ""
     handoff.save()
     decision_event(lead, decision, now, by).save()
+    notices.lead_routed(lead, handoff)
 
 
 def unrouted_leads(limit: int | None = None):

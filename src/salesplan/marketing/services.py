@@ -18,7 +18,7 @@ from salesplan.customers.models import Contact, Lead, LeadSource, LeadStatus
 from salesplan.customers.services import convert_lead
 from salesplan.org.models import Role, User
 
-from . import access, selectors
+from . import access, notices, selectors
 from .models import (
     OPEN_STAGES,
     RESPONDED_STEPS,
@@ -342,6 +342,8 @@ def transition(lead: Lead, name: str, *, by, reason: str = "") -> LeadHandoff:
     if name == "requalify":
         route_lead(lead, by=by)
         handoff.refresh_from_db()
+    else:
+        notices.settle_lead(lead.pk)
     return handoff
 
 

@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from salesplan.activities.models import Activity
 from salesplan.customers.models import Lead
+from salesplan.inbox import services as inbox
+from salesplan.inbox.models import Kind
 from salesplan.org.models import User
 
 from .models import OPEN_STAGES, LeadEvent, LeadHandoff
@@ -95,6 +97,10 @@ def escalate(now: datetime | None = None) -> list[Escalation]:
                 message=f"No first touch by {lead.owner} {hours:.1f} h after the deadline; "
                         f"told {who}."[:500])
             if manager is not None:
+                inbox.post(manager, Kind.LEAD, f"sla-missed:{lead.pk}",
+                           title=f"First touch missed: {lead} ({lead.owner})",
+                           detail=f"{hours:.1f} h past the first-touch deadline.",
+                           url=reverse("web:lead_detail", args=[lead.pk]))
                 transaction.on_commit(partial(_notify, manager, lead, hours))
             done.append(Escalation(lead, manager, hours))
     return done

@@ -2,14 +2,16 @@
 
 import hashlib
 import secrets
+from datetime import time
 from functools import cached_property
 from typing import ClassVar, Self
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from salesplan.core.models import TimeStampedModel, VersionedModel
+from salesplan.core.models import TimeStampedModel, Versioned, VersionedModel
 from salesplan.core.money import CurrencyField
 from salesplan.core.roles import Role as RoleValue
 
@@ -64,7 +66,7 @@ class Holiday(models.Model):
         return f"{self.date} {self.name}"
 
 
-class Team(TimeStampedModel):
+class Team(VersionedModel):
     """A sales team; teams nest (region → district → team) and each has one manager."""
 
     name = models.CharField(max_length=120, unique=True)
@@ -91,16 +93,35 @@ class Role(models.TextChoices):
     EXECUTIVE = RoleValue.EXECUTIVE.value, "Executive (read-only)"
 
 
-class User(AbstractUser):
-    """A person who logs in; belongs to one team and has one role."""
+class User(Versioned, AbstractUser):
+    """A person who logs in; belongs to one team, reports to one manager, has one role,
+    and sells from a home base on working hours of their own (the selling profile)."""
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.REP)
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports",
+        help_text="The person this user reports to (by default their team's manager).")
     title = models.CharField(max_length=120, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     calendar_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # The selling profile: where and when the person sells (visit planning reads it).
+    time_zone = models.CharField(max_length=64, blank=True,
+                                 help_text="Empty means the company's time zone.")
+    work_starts = models.TimeField(default=time(8, 0))
+    work_ends = models.TimeField(default=time(17, 0))
+    # Weekday numbers, Monday = 0, e.g. "0,1,2,3,4".
+    working_days = models.CharField(max_length=20, default="0,1,2,3,4")
+    home_address = models.CharField(max_length=300, blank=True)
+    home_latitude = models.DecimalField(
+        max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    home_longitude = models.DecimalField(
+        max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    deactivated_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[UserManager[Self]] = UserManager()
 
@@ -121,6 +142,41 @@ class User(AbstractUser):
         from salesplan.org.selectors import visible_owner_ids
 
         return visible_owner_ids(self)
+
+    @property
+    def working_weekdays(self) -> list[int]:
+        return sorted(int(d) for d in self.working_days.split(",") if d.strip() != "")
+
+
+class AccessLink(models.Model):
+    """A one-time link sent by email: an invitation to set a first password, or a
+    password reset. Only the token's hash is stored; it expires, is used once, and an
+    admin may revoke it (a revoked or used link opens nothing)."""
+
+    class Purpose(models.TextChoices):
+        INVITE = "invite", "Invitation"
+        RESET = "reset", "Password reset"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_links")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "purpose"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} for {self.user}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ApiToken(TimeStampedModel):

@@ -27,16 +27,20 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.db.models.functions.datetime import TruncDate
+from django.urls import reverse
 from django.utils import timezone
 
 from salesplan.activities.models import Activity
 from salesplan.core.clock import company_zone
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.customers.models import Account, Lead
+from salesplan.inbox import services as inbox
+from salesplan.inbox.models import Kind
 from salesplan.org.models import Role, Team, User
 from salesplan.pipeline.models import Opportunity, StageKind
 
-from . import rollup, scope
+from . import scope
+from .actuals import from_rollup, sees_every_opportunity
 from .models import AlertSeverity, Level, Measure, Objective, Plan, PlanAlert
 from .selectors import _elapsed_share, objective_rows
 
@@ -226,9 +230,10 @@ def evaluate(plan: Plan, user: User, *, as_of: date,
         close_date__gte=start, close_date__lte=end)
     pipeline_rows: Iterable = _grouped(open_deals, "close_date", Sum("amount"))
     weighted_rows: Iterable = _grouped(open_deals, "close_date", Sum(_WEIGHTED))
-    if rollup.sees_every_opportunity(user) and start <= as_of:
-        sources[Measure.BOOKINGS], pipeline_rows, weighted_rows = _from_rollup(
-            plan, months, as_of)
+    rolled = (from_rollup(plan, months, as_of)
+              if sees_every_opportunity(user) and start <= as_of else None)
+    if rolled is not None:
+        sources[Measure.BOOKINGS], pipeline_rows, weighted_rows = rolled
     actuals = {m: _ByOwner(sources[m], month_index, team_of, subtree)
                for m in measures if m in sources}
     pipeline = _ByOwner(pipeline_rows, month_index, team_of, subtree)
@@ -261,33 +266,6 @@ def evaluate(plan: Plan, user: User, *, as_of: date,
 
 _WEIGHTED = ExpressionWrapper(F("amount") * F("probability") / 100,
                              output_field=DecimalField(max_digits=22, decimal_places=4))
-
-
-def _from_rollup(plan: Plan, months, as_of: date) -> tuple[list, list, list]:
-    """Won bookings to `as_of` and open pipeline after it, by owner and month: whole
-    months from the rollup, the month of `as_of` itself counted directly (it is split by
-    the day)."""
-    rollup.refresh()
-    current = next((m for m in months if m.contains(as_of)), None)
-    before = [m.start for m in months if m.end < as_of.replace(day=1)]
-    after = [m.start for m in months if m.start > as_of]
-    won = rollup.by_owner_month(currency=plan.currency, status=StageKind.WON, months=before)
-    pipeline = rollup.by_owner_month(currency=plan.currency, status=StageKind.OPEN,
-                                     months=after)
-    weighted = rollup.by_owner_month(currency=plan.currency, status=StageKind.OPEN,
-                                     months=after, value="weighted")
-    if current is not None:
-        day = Opportunity.objects.filter(currency=plan.currency)
-        for rows, query, value in (
-                (won, day.filter(status=StageKind.WON, close_date__gte=current.start,
-                                 close_date__lte=as_of), Sum("amount")),
-                (pipeline, day.filter(status=StageKind.OPEN, close_date__gt=as_of,
-                                      close_date__lte=current.end), Sum("amount")),
-                (weighted, day.filter(status=StageKind.OPEN, close_date__gt=as_of,
-                                      close_date__lte=current.end), Sum(_WEIGHTED))):
-            rows.extend((o, current.start, v) for o, v in query.order_by().values("owner_id")
-                        .annotate(v=value).values_list("owner_id", "v"))
-    return won, pipeline, weighted
 
 
 def _sum(values: list[Decimal] | None) -> Decimal | None:
@@ -348,9 +326,24 @@ def evaluate_plan(plan: Plan, *, as_of: date) -> list[PlanAlert]:
                     "manager": _responsible(plan, row, teams, rep_team),
                     "rep_id": row.rep_id, "as_of": as_of, "pacing": row.pacing})
             raised.append(alert)
-        PlanAlert.objects.filter(plan=plan, resolved_at__isnull=True).exclude(
-            key__in=keys).update(resolved_at=now)
+            _tell(alert)
+        gone = PlanAlert.objects.filter(plan=plan, resolved_at__isnull=True).exclude(
+            key__in=keys)
+        for pk in gone.values_list("pk", flat=True):
+            inbox.close(f"plan-alert:{pk}")
+        gone.update(resolved_at=now)
     return raised
+
+
+def _tell(alert: PlanAlert) -> None:
+    """The manager who answers for an alert finds it in their inbox until it resolves
+    (a manager who moved on leaves it to the new one)."""
+    key = f"plan-alert:{alert.pk}"
+    inbox.close(key, except_user_ids=[alert.manager_id] if alert.manager_id else [])
+    if alert.manager_id:
+        inbox.post(alert.manager_id, Kind.PLAN_ALERT, key,
+                   title=f"{alert.get_severity_display()}: {alert.label} ({alert.plan.name})",
+                   detail=alert.message, url=reverse("web:planning:alerts"))
 
 
 def visible_alerts(user: User, plan: Plan | None = None) -> QuerySet[PlanAlert]:

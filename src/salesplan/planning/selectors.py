@@ -15,7 +15,8 @@ from salesplan.org.models import Role, Team, User
 from salesplan.org.selectors import managed_team_ids, team_subtree_ids
 from salesplan.pipeline.models import Opportunity, StageKind
 
-from . import access, rollup, scope
+from . import access, scope
+from .actuals import from_rollup, sees_every_opportunity
 from .models import (
     Commitment,
     Level,
@@ -351,11 +352,11 @@ def plan_vs_actual(plan: Plan, user: User, *, as_of: date,
         status=StageKind.OPEN, currency=plan.currency, close_date__gt=as_of,
         close_date__gte=start, close_date__lte=end)
     won_rows = pipeline_rows = weighted_rows = None
-    if rollup.sees_every_opportunity(user) and start <= as_of:
-        # Whole months from the pre-aggregated rollup (see planning.rollup).
-        from .evaluation import _from_rollup
-
-        won_rows, pipeline_rows, weighted_rows = _from_rollup(plan, months, as_of)
+    rolled = (from_rollup(plan, months, as_of)
+              if sees_every_opportunity(user) and start <= as_of else None)
+    if rolled is not None:
+        # Whole months from the opportunity rollup (see planning.actuals).
+        won_rows, pipeline_rows, weighted_rows = rolled
     actuals_of = _ActualsByOwner(visible, month_index, rows=won_rows)
     pipeline_of = _ActualsByOwner(open_deals, month_index, rows=pipeline_rows)
     weighted_of = _ActualsByOwner(open_deals, month_index, value=ExpressionWrapper(

@@ -2,9 +2,8 @@
 
 A quote is seen by whoever sees its opportunity and changed by whoever may change the
 opportunity (reps their own deals, managers their teams', admins all; executives read
-only). Approvals go by the level a rule names: the manager of the quote owner's team
-(or any manager above it), the manager of the team above (a director), or an admin. No
-one approves their own quote, except an admin.
+only). Each approval step is addressed to a person (see permissions.py): only they sign
+it, or an admin acting for them. No one approves their own quote, except an admin.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -49,9 +48,9 @@ def require_decide(user: User, approval: Approval, quote: Quote) -> None:
     if refusal_status(user, "quote_approval", "decide", approval) == 404:
         raise NotFound(f"No approval with id {approval.pk}.")
     if not can_decide(user, approval, quote):
-        raise PermissionDenied(
-            f"This approval needs {approval.get_approver_display().lower()}; you may not "
-            "decide it.")
+        who = approval.assignee or "an administrator"
+        raise PermissionDenied(f"This approval step is addressed to {who}; only they (or an "
+                               "administrator acting for them) may decide it.")
 
 
 def require_admin(user: User, what: str) -> None:

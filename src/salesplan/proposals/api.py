@@ -240,9 +240,12 @@ class ApprovalOut(Schema):
     step: int
     approver: str
     approver_label: str
+    assignee_id: int | None = Field(..., description="The person who must sign; null: an "
+                                                     "administrator.")
     status: str
     reasons: list[dict]
     decided_by_id: int | None
+    decided_for_id: int | None = Field(..., description="Whom an administrator signed for.")
     decided_at: datetime | None
     comment: str
     can_decide: bool = False

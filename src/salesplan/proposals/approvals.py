@@ -131,5 +131,14 @@ def approvals_for_priced(priced_lines: Sequence, requests: Sequence,
     return required_approvals(views, rules)
 
 
+def addressee(level: str, chain: Sequence):
+    """Who signs a step at this level: the owner's manager, the manager above for a
+    director's step; None (an administrator) for an admin's step or past the chain."""
+    index = {ApproverLevel.MANAGER: 0, ApproverLevel.DIRECTOR: 1}.get(ApproverLevel(level))
+    if index is None or index >= len(chain):
+        return None
+    return chain[index]
+
+
 def active_rules() -> list[RuleView]:
     return [RuleView.of(r) for r in ApprovalRule.objects.filter(active=True)]

@@ -215,24 +215,34 @@ class ApprovalStatus(models.TextChoices):
 
 
 class Approval(TimeStampedModel):
-    """One approval a quote version needs: its step, who may give it, and why (the rules
-    that triggered and the lines that tripped them, frozen when the quote was submitted)."""
+    """One approval a quote version needs: its step, the person who must sign it (or an
+    admin acting for them), and why (the rules that triggered and the lines that tripped
+    them, frozen when the quote was submitted)."""
 
     quote_version = models.ForeignKey(QuoteVersion, on_delete=models.CASCADE,
                                       related_name="approvals")
     step = models.PositiveSmallIntegerField()
     approver = models.CharField(max_length=10, choices=ApproverLevel.choices)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="approvals_to_sign",
+        help_text="The person who must sign: the owner's manager, the manager above for a "
+                  "director's step. Empty: an administrator signs.")
     reasons = models.JSONField(default=list)
     status = models.CharField(max_length=10, choices=ApprovalStatus.choices,
                               default=ApprovalStatus.PENDING)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
+    decided_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text="The signer an administrator acted for.")
     decided_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True)
 
     class Meta:
         ordering = ["quote_version", "step", "id"]
-        indexes = [models.Index(fields=["status", "approver", "step"])]
+        indexes = [models.Index(fields=["status", "approver", "step"]),
+                   models.Index(fields=["assignee", "status"])]
 
     def __str__(self) -> str:
         return f"{self.quote_version} step {self.step} ({self.get_approver_display()})"

@@ -1,9 +1,10 @@
 """Quotes in the permission registry.
 
 A quote is seen by whoever sees its opportunity and changed by whoever may change the
-opportunity ("deal"). An approval step is decided at the level its rule names ("level"):
-the manager of the quote owner's team (or any manager above it), the manager of the
-team above (a director), or an admin; no one approves their own quote, except an admin.
+opportunity ("deal"). An approval step is addressed to one person ("addressee"): the
+quote owner's manager, the manager above for a director's step; only they sign it, or an
+admin acting for them (recorded as such); a step past the chain, or an admin's step, is
+an admin's. No one approves their own quote, except an admin.
 The approval matrix and the proposal template are an admin's.
 """
 
@@ -20,32 +21,20 @@ from salesplan.core.registry import (
     register_operations,
     register_scope,
 )
-from salesplan.org.selectors import managed_team_ids
 
-DEAL, LEVEL = "deal", "level"
+DEAL, ADDRESSEE = "deal", "addressee"
 
 
 def _deal(user, quote) -> bool:
     return allowed(user, "opportunity", "change", quote.opportunity)
 
 
-def _level(user, approval) -> bool:
-
-    from .models import ApproverLevel
-
+def _addressee(user, approval) -> bool:
+    """The step is addressed to this person (and the quote is not their own)."""
     quote = approval.quote_version.quote
-    if approval.approver == ApproverLevel.ADMIN:
-        return False
     if quote.owner_id == user.pk or quote.opportunity.owner_id == user.pk:
         return False
-    team = quote.opportunity.owner.team
-    if team is None:
-        return False
-    if approval.approver == ApproverLevel.DIRECTOR:
-        if team.parent_id is None:
-            return False
-        return team.parent_id in managed_team_ids(user)
-    return team.pk in managed_team_ids(user)
+    return approval.assignee_id is not None and approval.assignee_id == user.pk
 
 
 def _of_visible_quote(user, approval) -> bool:
@@ -56,7 +45,7 @@ def _of_visible_quote(user, approval) -> bool:
 
 register_scope("quote", DEAL, _deal)
 register_scope("quote_approval", VISIBLE, _of_visible_quote)
-register_scope("quote_approval", LEVEL, _level)
+register_scope("quote_approval", ADDRESSEE, _addressee)
 
 register("quote", "view", {ADMIN: ALL, MANAGER: VISIBLE, REP: VISIBLE, MARKETING: VISIBLE,
                            EXECUTIVE: ALL}, doc="see this quote")
@@ -65,8 +54,8 @@ register("quote", "change", {ADMIN: ALL, MANAGER: DEAL, REP: DEAL}, doc="change 
 register("quote_approval", "view", {ADMIN: ALL, MANAGER: VISIBLE, REP: VISIBLE,
                                     MARKETING: VISIBLE, EXECUTIVE: ALL},
          doc="see this quote's approvals")
-register("quote_approval", "decide", {ADMIN: ALL, MANAGER: LEVEL},
-         doc="decide this approval step (it needs another approver)")
+register("quote_approval", "decide", {ADMIN: ALL, MANAGER: ADDRESSEE, REP: ADDRESSEE},
+         doc="decide this approval step (it is addressed to another person)")
 register("quote_settings", "view", {ADMIN: ALL, MANAGER: ALL, REP: ALL, MARKETING: ALL,
                                     EXECUTIVE: ALL}, doc="see the approval matrix")
 register("quote_settings", "change", {ADMIN: ALL},

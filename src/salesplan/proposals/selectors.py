@@ -3,11 +3,10 @@
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from salesplan.core.registry import require
-from salesplan.org.models import Role, User
-from salesplan.org.selectors import managed_team_ids
+from salesplan.org.models import User
 
 from .access import visible_quotes
-from .models import Approval, ApprovalRule, ApprovalStatus, ApproverLevel, Quote, QuoteStatus
+from .models import Approval, ApprovalRule, ApprovalStatus, Quote, QuoteStatus
 
 
 def quote_list(user: User, *, status: str | None = None,
@@ -26,18 +25,14 @@ def quotes_of_opportunity(user: User, opportunity_id: int) -> QuerySet[Quote]:
 
 
 def _decidable(user: User) -> Q | None:
-    """Which approvals the user may decide, as a filter; None for none."""
+    """Which approvals wait for this user, as a filter; None for none. Administrators
+    see the steps addressed to nobody (an admin's); they may act for anyone else from the
+    quote's page, but those steps wait for their own signer."""
     if not (user.is_authenticated and user.is_active):
         return None
     if user.is_admin:
-        return Q()
-    if user.role != Role.MANAGER:
-        return None
-    team_ids = managed_team_ids(user)
-    owner_team = "quote_version__quote__opportunity__owner__team"
-    rule = (Q(approver=ApproverLevel.MANAGER, **{f"{owner_team}_id__in": team_ids})
-            | Q(approver=ApproverLevel.DIRECTOR, **{f"{owner_team}__parent_id__in": team_ids}))
-    return rule & ~Q(quote_version__quote__owner=user) & ~Q(
+        return Q(assignee__isnull=True) | Q(assignee=user)
+    return Q(assignee=user) & ~Q(quote_version__quote__owner=user) & ~Q(
         quote_version__quote__opportunity__owner=user)
 
 

@@ -22,14 +22,15 @@ from salesplan.core.clock import company_today
 from salesplan.core.permissions import require
 from salesplan.core.records import claim_version
 from salesplan.core.references import resolve_references
+from salesplan.org.selectors import manager_chain
 from salesplan.pipeline import services as pipeline_services
 from salesplan.pipeline.models import Opportunity, Stage, StageKind
 from salesplan.pricing.models import PriceBook
 from salesplan.pricing.services import price_lines
 from salesplan.pricing.types import LineRequest
 
-from . import access
-from .approvals import active_rules, required_approvals
+from . import access, notices
+from .approvals import active_rules, addressee, required_approvals
 from .models import (
     Approval,
     ApprovalStatus,
@@ -347,6 +348,7 @@ def new_version(quote: Quote, *, by, expected_version: int | None = None) -> Quo
     previous.save(update_fields=["closed_status", "updated_at"])
     previous.approvals.filter(status=ApprovalStatus.PENDING).update(
         status=ApprovalStatus.CANCELLED, decided_at=timezone.now())
+    notices.close_steps(previous)
     lines = list(previous.lines.order_by("position"))
     version = previous
     version.pk = None
@@ -416,12 +418,15 @@ def submit_quote(quote: Quote, *, by, expected_version: int | None = None) -> Qu
     if not needed:
         _set_status(quote, QuoteStatus.APPROVED, by)
         return quote
+    chain = manager_chain(quote.owner)
     created = Approval.objects.bulk_create(
-        Approval(quote_version=version, step=n.step, approver=n.approver, reasons=n.reasons)
+        Approval(quote_version=version, step=n.step, approver=n.approver, reasons=n.reasons,
+                 assignee=addressee(n.approver, chain))
         for n in needed)
     for approval in created:
         audit.record_created(approval, by)
     _set_status(quote, QuoteStatus.IN_APPROVAL, by)
+    notices.announce_turn(version)
     return quote
 
 
@@ -447,10 +452,18 @@ def _decide(approval: Approval, by, status: str, comment: str,
     _check_turn(current)
     current.status, current.decided_by, current.comment = status, by, comment.strip()
     current.decided_at = timezone.now()
+    changes: dict[str, tuple[Any, Any]] = {"status": (ApprovalStatus.PENDING, status),
+                                           "comment": ("", current.comment)}
+    if current.assignee_id is not None and current.assignee_id != by.pk:
+        # Only an admin gets here (the registry refuses anyone else): say whom for.
+        current.decided_for = current.assignee
+        changes["decided_for"] = (None, current.assignee)
+        changes["signed"] = ("", f"signed by admin {by} for {current.assignee}")
     current.save()
-    audit.record_changes(current, {"status": (ApprovalStatus.PENDING, status),
-                                   "comment": ("", current.comment)}, by)
+    audit.record_changes(current, changes, by)
+    notices.close_step(current)
     approval.status, approval.decided_by = current.status, by
+    approval.decided_for = current.decided_for
     return quote
 
 
@@ -463,6 +476,9 @@ def approve(approval: Approval, *, by, comment: str = "",
                                    status=ApprovalStatus.PENDING).exists()
     if not left:
         _set_status(quote, QuoteStatus.APPROVED, by)
+        notices.tell_owner(quote, approved=True, by=by, comment=comment)
+    else:
+        notices.announce_turn(approval.quote_version)
     return quote
 
 
@@ -476,7 +492,9 @@ def reject_approval(approval: Approval, *, by, comment: str,
     Approval.objects.filter(quote_version_id=approval.quote_version_id,
                             status=ApprovalStatus.PENDING).update(
         status=ApprovalStatus.CANCELLED, decided_at=timezone.now())
+    notices.close_steps(approval.quote_version)
     _set_status(quote, QuoteStatus.DRAFT, by)
+    notices.tell_owner(quote, approved=False, by=by, comment=comment)
     return quote
 
 

@@ -129,7 +129,8 @@ def _editor_context(request, quote: Quote, version: QuoteVersion | None = None) 
     is_current = version.pk == current.pk
     can_change = access.can_change(user, quote)
     editable = is_current and can_change and quote.status == QuoteStatus.DRAFT
-    approvals = list(version.approvals.select_related("decided_by").order_by("step", "id"))
+    approvals = list(version.approvals.select_related("decided_by", "decided_for", "assignee")
+                     .order_by("step", "id"))
     pending_turn = min((a.step for a in approvals if a.status == "pending"), default=None)
     decidable = {a.pk for a in approvals if a.status == "pending" and a.step == pending_turn
                  and quote.status == QuoteStatus.IN_APPROVAL and is_current

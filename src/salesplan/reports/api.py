@@ -23,13 +23,13 @@ from ninja.errors import HttpError
 from salesplan.core.api_support import InputSchema, RecordId, Version, VersionParam
 from salesplan.core.errors import NotFound
 from salesplan.core.jobs_api import ACCEPTED, accepted
+from salesplan.metrics.rollup import RollupsNotReady
 
 from . import services
 from .catalog import REPORTS, ReportResult, get_report, run_report
 from .drilldown import LIMIT, drill_records
 from .exporting import export_table
 from .models import SavedReport, ScheduledReport
-from .rollup import RollupsNotReady
 from .scope import parse_filters
 
 router = Router(tags=["reports"])

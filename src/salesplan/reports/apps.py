@@ -7,3 +7,10 @@ class ReportsConfig(AppConfig):
     name = "salesplan.reports"
     label = "reports"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from salesplan.core.hooks import user_handover
+
+        from .handover import provider
+
+        user_handover.register(provider)

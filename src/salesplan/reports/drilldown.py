@@ -10,12 +10,12 @@ from django.db.models import QuerySet
 from salesplan.activities.models import Activity
 from salesplan.core.clock import company_zone
 from salesplan.customers.models import Lead, LeadStatus
+from salesplan.metrics import rollup
+from salesplan.metrics.models import NO_TERRITORY
 from salesplan.pipeline.models import Opportunity
 from salesplan.territories.models import AccountTerritory, TerritoryType
 
-from . import rollup
 from .facts import _instant, _month_bounds
-from .models import NO_TERRITORY
 from .scope import ReportFilters, filtered_owners
 
 SOURCES = {"opportunity": Opportunity, "activity": Activity, "lead": Lead}

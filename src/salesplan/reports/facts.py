@@ -1,6 +1,7 @@
 """The figures reports are made of, read two ways with identical results:
 
-- from the rollups (`reports.models`), brought up to date first: what reports use;
+- from the rollups (`metrics.models`, the copy plan vs actual and forecasts read too),
+  brought up to date first: what reports use;
 - straight from the source tables with the ORM (`naive=True`): the baseline the
   benchmark compares against and the tests check the rollups with.
 
@@ -10,8 +11,8 @@ dimensions in the order asked.
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from datetime import date, datetime, time
+from decimal import Decimal
 
 from django.db.models import (
     Aggregate,
@@ -35,19 +36,17 @@ from django.utils import timezone
 from salesplan.activities.models import Activity
 from salesplan.core.clock import company_zone
 from salesplan.customers.models import Lead, LeadStatus
+from salesplan.metrics import rollup
+from salesplan.metrics.models import NO_TERRITORY, ActivityFact, LeadFact, OpportunityFact
+from salesplan.metrics.selectors import OPPORTUNITY_DIMS, money
 from salesplan.pipeline.models import Opportunity, OpportunityChange, StageKind
 from salesplan.territories.models import AccountTerritory, TerritoryType
 
-from . import rollup
-from .models import NO_TERRITORY, ActivityFact, LeadFact, OpportunityFact
 from .scope import ReportFilters, filtered_owners
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
-OPPORTUNITY_DIMS = {"owner": "owner_id", "pipeline": "pipeline_id", "stage": "stage_id",
-                    "status": "status", "territory": "territory_id", "month": "month",
-                    "reached": "reached_position", "currency": "currency"}
 ACTIVITY_DIMS = {"owner": "owner_id", "kind": "kind", "done": "done", "month": "month"}
 LEAD_DIMS = {"owner": "owner_id", "source": "source", "converted": "converted",
              "month": "month"}
@@ -66,11 +65,6 @@ class Totals:
     def __add__(self, other: "Totals") -> "Totals":
         return Totals(self.count + other.count, self.amount + other.amount,
                       self.weighted + other.weighted, self.cycle_days + other.cycle_days)
-
-
-def money(value) -> Decimal:
-    """A summed amount back to exact cents (SQLite sums decimals as floats)."""
-    return Decimal(value or 0).quantize(CENT, ROUND_HALF_EVEN)
 
 
 def _month_bounds(months: list[date]) -> tuple[date, date]:
@@ -275,27 +269,3 @@ def lead_counts(user, filters: ReportFilters, *, dims: tuple[str, ...],
     return {tuple(_plain_month(r[f]) if f == "month" else r[f] for f in fields): int(r["n"])
             for r in rows}
 
-
-
-def open_or_won_amounts(*, currency: str, status: str, start: date, end: date,
-                        dims: tuple[str, ...], owners: list[int] | None = None
-                        ) -> dict[tuple, Decimal] | None:
-    """Amounts of the deals of `status` closing from `start` to `end`, grouped by `dims`
-    (owner, stage, month…), from the rollups: what forecasts sum company-wide without
-    scanning millions of deals. `owners` None means every owner (no visibility rule:
-    callers pass the owners the reader may see). None when the dates are not whole
-    months or the rollups of a large company are not built yet: callers then sum the
-    deals themselves."""
-    if start.day != 1 or (end + timedelta(days=1)).day != 1:
-        return None
-    try:
-        rollup.ensure_fresh(["opportunities"])
-    except rollup.RollupsNotReady:
-        return None
-    qs = OpportunityFact.objects.filter(basis=OpportunityFact.Basis.CLOSE, status=status,
-                                        currency=currency, month__gte=start, month__lte=end)
-    if owners is not None:
-        qs = qs.filter(owner_id__in=owners)
-    fields = [OPPORTUNITY_DIMS[d] for d in dims]
-    rows = qs.values(*fields).annotate(a=Sum("amount")).order_by(*fields)
-    return {_key(r, dims, OPPORTUNITY_DIMS): money(r["a"]) for r in rows}

@@ -10,7 +10,6 @@ from `visible_to(user)` with the same conditions, so every figure can be opened.
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 
@@ -223,8 +222,3 @@ def filtered_owners(user: User, filters: ReportFilters, model=None) -> list[int]
     if filters.owner_id is not None:
         owners = [filters.owner_id] if owners is None or filters.owner_id in owners else []
     return owners
-
-
-def month_of_instant(value, zone: ZoneInfo) -> date:
-    """The calendar month (its first day) an instant falls in, in the company's zone."""
-    return value.astimezone(zone).date().replace(day=1)

@@ -5,6 +5,7 @@ from django.tasks import task
 from salesplan.activities.models import Activity
 from salesplan.core.jobs import Progress, run_job
 from salesplan.customers.models import Lead
+from salesplan.metrics import rollup
 from salesplan.pipeline.models import Opportunity
 
 
@@ -29,9 +30,6 @@ def deliver_scheduled_report(job_id: int) -> dict:
 
 
 def _rebuild(job) -> tuple[dict, str]:
-
-    from . import rollup
-
     sizes = {"opportunities": Opportunity.objects.count(),
              "activities": Activity.objects.count(), "leads": Lead.objects.count()}
     before = {"opportunities": 0, "activities": sizes["opportunities"],

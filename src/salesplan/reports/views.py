@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from salesplan.core.errors import NotFound
 from salesplan.core.records import posted_version
+from salesplan.metrics.rollup import RollupsNotReady, active_territory_key
 from salesplan.org.models import Team, User
 from salesplan.pipeline.models import Pipeline
 from salesplan.territories.selectors import territories_of
@@ -28,7 +29,6 @@ from .dashboards import app_cards, dashboard
 from .drilldown import LIMIT, drill_records
 from .exporting import FORMATS, display_value, export_table
 from .models import Frequency
-from .rollup import RollupsNotReady
 from .scope import ReportFilters, filtered_owners, parse_filters
 
 FILTER_PARAMS = ("period", "team", "owner", "territory", "pipeline", "currency")
@@ -54,9 +54,6 @@ def _choices(user, filters: ReportFilters) -> dict:
     teams = Team.objects.all()
     if owners is not None:
         teams = teams.filter(members__in=owners).distinct()
-
-    from .rollup import active_territory_key
-
     alignment_id, _ = active_territory_key()
     territories = territories_of(alignment_id or None)
     return {"teams": teams.order_by("name"), "people": people.order_by("last_name", "username"),

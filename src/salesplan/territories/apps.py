@@ -7,9 +7,10 @@ class TerritoriesConfig(AppConfig):
 
     def ready(self) -> None:
         from salesplan.core import hooks
+        from salesplan.core.handover import field_provider
         from salesplan.core.visibility import register_account_scope
 
-        from .selectors import territory_account_scope
+        from .selectors import current_memberships, territory_account_scope
         from .services import account_saved, check_boundary
 
         # Members of a territory see its accounts (and, through the core rule, their
@@ -19,3 +20,7 @@ class TerritoriesConfig(AppConfig):
         # their territories when they put deals on accounts.
         hooks.account_saved.register(account_saved)
         hooks.record_placed_on_account.register(check_boundary)
+        # A departing person's current territory seats go to their successor.
+        hooks.user_handover.register(field_provider("territories", [
+            ("territory_memberships", "Territory memberships", current_memberships, "user"),
+        ]))

@@ -555,3 +555,9 @@ def goal_totals(territory_ids, *, currency: str, start: date, end: date) -> dict
         territory_id__in=territory_ids, currency=currency, period_start__lte=end,
         period_end__gte=start).values("territory_id").annotate(s=Sum("amount"))
         .values_list("territory_id", "s"))
+
+
+def current_memberships(user):
+    """The user's territory seats that have not ended (today's or later)."""
+    return TerritoryMember.objects.filter(user=user).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=company_today()))

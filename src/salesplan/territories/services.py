@@ -11,6 +11,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from salesplan.core import audit
@@ -21,7 +22,10 @@ from salesplan.core.records import claim_version
 from salesplan.core.registry import allowed, require
 from salesplan.customers.models import Account
 from salesplan.engines.territory_rules import rules_may_overlap, validate_rule
+from salesplan.inbox import services as inbox
+from salesplan.inbox.models import Kind
 from salesplan.org.models import Role, User
+from salesplan.org.selectors import manager_chain
 from salesplan.pipeline.models import Opportunity, StageKind
 
 from . import assignment
@@ -602,6 +606,11 @@ def request_exception(*, by, account: Account, reason: str, until: date,
     exception = BoundaryException.objects.create(rep=rep, account=account, reason=reason.strip(),
                                                  until=until, requested_by=by)
     audit.record_created(exception, by)
+    chain = [m for m in manager_chain(rep) if m.pk != by.pk]
+    if chain:  # the rep's manager decides (an admin may too, from the exceptions page)
+        inbox.post(chain[0], Kind.BOUNDARY_EXCEPTION, f"boundary-exception:{exception.pk}",
+                   title=f"Exception to decide: {rep} on {account} until {until:%d %b %Y}",
+                   detail=exception.reason, url=reverse("web:territories:exceptions"))
     return exception
 
 
@@ -618,6 +627,7 @@ def _decide(exception: BoundaryException, *, by, status: str, note: str,
     exception.decision_note = (note or "")[:500]
     exception.save()
     audit.record_changes(exception, changes, by)
+    inbox.close(f"boundary-exception:{exception.pk}")
     return exception
 
 

@@ -55,6 +55,7 @@ urlpatterns = [
     path("settings/holidays/", views_settings.holiday_add, name="holiday_add"),
     path("settings/holidays/<int:pk>/remove/", views_settings.holiday_remove,
          name="holiday_remove"),
+    path("", include("salesplan.org.urls")),  # people, teams, invitation and reset links
     path("profile/", views_settings.profile, name="profile"),
     path("profile/calendar/", views_settings.calendar_token, name="calendar_token"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
@@ -72,4 +73,5 @@ urlpatterns = [
     path("scoring/", include("salesplan.scoring.urls")),
     path("collab/", include("salesplan.collab.urls")),
     path("mail/", include("salesplan.mail.urls")),
+    path("inbox/", include("salesplan.inbox.urls")),
 ]

@@ -3,8 +3,8 @@
 from django.core.exceptions import ValidationError
 
 from salesplan.core.errors import NotFound
+from salesplan.metrics import rollup
 
-from .. import rollup
 from .attainment import attainment_report
 from .base import ReportDefinition, ReportResult, Row
 from .performance import (

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from salesplan.core.fiscal import CompanyCalendar
+from salesplan.metrics import rollup
 from salesplan.pipeline.models import Pipeline, Stage, StageKind
 from salesplan.ui import charts
 
@@ -473,8 +474,6 @@ def territory_report(user, filters: ReportFilters, by: str = "",
 
 
 def _territories_outdated() -> bool:
-    from .. import rollup
-
     return rollup.territories_outdated()
 
 

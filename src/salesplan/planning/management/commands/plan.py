@@ -15,7 +15,6 @@ selectors as the pages and the API.
     salesplan plan evaluate ID [--as-of YYYY-MM-DD]            and raise alerts
     salesplan plan review ID [--as-of D] [--notes N] [--decisions D]
     salesplan plan replan ID MEASURE --reason R [--as-of D]
-    salesplan plan refresh-rollup [--full]
 """
 
 from datetime import date
@@ -89,10 +88,6 @@ class Command(BaseCommand):
         replan.add_argument("--as-of", type=date.fromisoformat)
         replan.add_argument("--reason", default="")
         parsers += [review, replan]
-        rollup = sub.add_parser("refresh-rollup", help=(
-            "Bring the monthly opportunity rollup up to date (--full: rebuild it)."))
-        rollup.add_argument("--full", action="store_true")
-        parsers.append(rollup)
         for action in services.TRANSITIONS:
             p = sub.add_parser(action, help=f"{action.capitalize()} the plan.")
             p.add_argument("plan", type=int)
@@ -107,13 +102,6 @@ class Command(BaseCommand):
         try:
             if action == "list":
                 return self._list(user)
-            if action == "refresh-rollup":
-                from salesplan.planning import rollup
-
-                owners = rollup.refresh(full=options["full"])
-                self.stdout.write("Rollup rebuilt." if owners < 0
-                                  else f"Rollup refreshed for {owners} owners.")
-                return None
             plan = selectors.get_plan(user, options["plan"])
             if action in services.TRANSITIONS:
                 plan = services.TRANSITIONS[action](plan, by=user)

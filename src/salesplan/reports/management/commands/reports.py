@@ -6,7 +6,8 @@ catalogue, visibility rule and exports as the pages and the API.
         [--period FY2026-Q2] [--by owner] [--team ID] [--owner ID] [--territory ID]
         [--pipeline ID] [--currency USD]
     salesplan reports send-due          email the scheduled reports that are due (cron, worker)
-    salesplan reports rebuild           recompute the report rollups from the source tables
+    salesplan reports rebuild           recompute the rollups (salesplan.metrics) that reports,
+                                        forecasts and plan vs actual read
     salesplan reports refresh           bring the rollups up to date (reports do this too)
 """
 
@@ -17,8 +18,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from salesplan.core.errors import NotFound
+from salesplan.metrics import rollup
 from salesplan.org.models import User
-from salesplan.reports import rollup, services
+from salesplan.reports import services
 from salesplan.reports.catalog import REPORTS, run_report
 from salesplan.reports.exporting import build_export, display_value
 from salesplan.reports.scope import parse_filters

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from salesplan.core.clock import company_today
 
-DAYS = "reports_rebuild_day"
+DAYS = "metrics_rebuild_day"
 
 
 def _run(sql: str, params: list | tuple = ()) -> None:
@@ -108,7 +108,7 @@ def opportunity_lines(top: int, alignment_id: int | None) -> str:
     reached = f"MAX_OF({current}, COALESCE(h.furthest, 0))"
     greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
     sql = f"""
-        INSERT INTO reports_opportunityline (opportunity_id, owner_id, pipeline_id,
+        INSERT INTO metrics_opportunityline (opportunity_id, owner_id, pipeline_id,
             stage_id, status, currency, territory_id, close_month, created_month,
             reached_position, amount, weighted, cycle_days)
         SELECT o.id, o.owner_id, o.pipeline_id, o.stage_id, o.status, o.currency,
@@ -132,7 +132,7 @@ def opportunity_lines(top: int, alignment_id: int | None) -> str:
 
 def activity_lines(top: int) -> str:
     return f"""
-        INSERT INTO reports_activityline (activity_id, owner_id, kind, done, month,
+        INSERT INTO metrics_activityline (activity_id, owner_id, kind, done, month,
             account_id, opportunity_id, lead_id)
         SELECT a.id, a.owner_id, a.kind, a.done, {local('a.due_at', 'month')}, a.account_id,
             a.opportunity_id, a.lead_id
@@ -141,7 +141,7 @@ def activity_lines(top: int) -> str:
 
 def lead_lines(top: int) -> str:
     return f"""
-        INSERT INTO reports_leadline (lead_id, owner_id, source, converted, month)
+        INSERT INTO metrics_leadline (lead_id, owner_id, source, converted, month)
         SELECT l.id, l.owner_id, l.source, l.status = 'converted',
             {local('l.created_at', 'month')}
         FROM customers_lead l WHERE l.id <= {int(top)}"""  # noqa: S608
@@ -150,27 +150,27 @@ def lead_lines(top: int) -> str:
 def opportunity_facts() -> list[str]:
     columns = ("owner_id, pipeline_id, stage_id, status, currency, territory_id")
     sums = "COUNT(*), SUM(amount), SUM(weighted), SUM(cycle_days)"
-    target = ("INSERT INTO reports_opportunityfact (basis, month, owner_id, pipeline_id, "
+    target = ("INSERT INTO metrics_opportunityfact (basis, month, owner_id, pipeline_id, "
               "stage_id, status, currency, territory_id, reached_position, count, amount, "
               "weighted, cycle_days) ")
     return [
         target + f"SELECT 'close', close_month, {columns}, 0, {sums} "  # noqa: S608
-                 f"FROM reports_opportunityline GROUP BY close_month, {columns}",
+                 f"FROM metrics_opportunityline GROUP BY close_month, {columns}",
         target + f"SELECT 'created', created_month, {columns}, reached_position, "  # noqa: S608
-                 f"{sums} FROM reports_opportunityline "
+                 f"{sums} FROM metrics_opportunityline "
                  f"GROUP BY created_month, {columns}, reached_position",
     ]
 
 
 def activity_facts() -> list[str]:
-    return ["INSERT INTO reports_activityfact (month, owner_id, kind, done, count) "
-            "SELECT month, owner_id, kind, done, COUNT(*) FROM reports_activityline "
+    return ["INSERT INTO metrics_activityfact (month, owner_id, kind, done, count) "
+            "SELECT month, owner_id, kind, done, COUNT(*) FROM metrics_activityline "
             "GROUP BY month, owner_id, kind, done"]
 
 
 def lead_facts() -> list[str]:
-    return ["INSERT INTO reports_leadfact (month, owner_id, source, converted, count) "
-            "SELECT month, owner_id, source, converted, COUNT(*) FROM reports_leadline "
+    return ["INSERT INTO metrics_leadfact (month, owner_id, source, converted, count) "
+            "SELECT month, owner_id, source, converted, COUNT(*) FROM metrics_leadline "
             "GROUP BY month, owner_id, source, converted"]
 
 

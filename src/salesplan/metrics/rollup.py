@@ -1,4 +1,4 @@
-"""Keeping the report rollups up to date (see `reports.models` for what they hold).
+"""Keeping the rollups up to date (see `metrics.models` for what they hold).
 
 `refresh()` runs before a report reads the facts. It re-reads the source records that
 are new (id above the last one seen) or named in the audit trail since the last entry
@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,7 +39,6 @@ from .models import (
     RollupState,
 )
 from .rebuild import rebuild_in_database
-from .scope import month_of_instant
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +79,11 @@ class Context:
                 account_id__in=ids[start:start + CHUNK]).values_list("account_id",
                                                                      "territory_id"))
         return found
+
+
+def month_of_instant(value: datetime, zone: ZoneInfo) -> date:
+    """The calendar month (its first day) an instant falls in, in the company's zone."""
+    return value.astimezone(zone).date().replace(day=1)
 
 
 def active_territory_key() -> tuple[int | None, str]:
@@ -398,7 +402,7 @@ def _rebuild_one(rollup: Rollup, progress: Callable[[str, int], None] | None) ->
 
 # Set while one report runs, so the rollups are brought up to date once per report and
 # every figure of the report reads the same state.
-_fresh: ContextVar[bool] = ContextVar("reports_rollups_fresh", default=False)
+_fresh: ContextVar[bool] = ContextVar("metrics_rollups_fresh", default=False)
 
 
 @contextmanager
