@@ -146,3 +146,21 @@ def test_the_resources_page_removes_a_seat_with_the_plans_version(org, west_plan
     assert not PlanResource.objects.filter(pk=seat.pk).exists()
     assert not Leave.objects.filter(resource_id=seat.pk).exists()
     assert "removed from the plan" in client.get(page_url).content.decode()
+
+
+def test_a_rep_reads_only_their_own_seat_and_no_budget(org, west_plan, api_as):
+    own = resources.add_resource(west_plan, by=org.west_manager, user=org.west_rep)
+    other = resources.add_resource(west_plan, by=org.west_manager, user=org.west_rep2)
+    resources.add_budget_line(west_plan, by=org.west_manager, category="travel",
+                              description="Visits", month=1, amount="10")
+    rep, manager = api_as(org.west_rep), api_as(org.west_manager)
+    url = f"/plans/{west_plan.pk}/resources"
+    assert [s["id"] for s in rep.get(url).data] == [own.pk]
+    assert rep.get(f"{url}/{own.pk}").status_code == 200
+    assert rep.get(f"{url}/{other.pk}").status_code == 404
+    assert {s["id"] for s in manager.get(url).data} == {own.pk, other.pk}
+    assert rep.get(f"/plans/{west_plan.pk}/budget").data == []
+    assert [b["description"] for b in manager.get(f"/plans/{west_plan.pk}/budget").data] == [
+        "Visits"]
+    # A seat is found only under its own plan.
+    assert api_as(org.east_manager).get(f"{url}/{own.pk}").status_code == 404

@@ -22,11 +22,19 @@ from typing import Any
 
 from django.db import models
 
+from salesplan.marketing import services as marketing
+from salesplan.planning import resources as plan_resources
+from salesplan.planning import services as planning
 from salesplan.pricing import services as pricing
 from salesplan.proposals import settings_services as quote_settings
 from salesplan.scoring import services as scoring
+from salesplan.territories import services as territories
+from tests.factories import make_account
+
+from .feature_matrix import OWNER_USER, OWNERS
 
 _seq = count(1)
+_plan_years = count()  # one plan per team and year; each test starts afresh
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,49 @@ def _approval_rule(org, owner):
         "approver": "director", "step": 3})
 
 
+def _campaign(org, owner):
+    return marketing.create_campaign(by=org.admin, data={"name": f"Matrix campaign {next(_seq)}"})
+
+
+def _capture_form(org, owner):
+    return marketing.create_form(by=org.admin, data={"name": f"Matrix form {next(_seq)}"})
+
+
+def _west_plan(org):
+    return planning.create_plan(by=org.admin, name=f"Matrix plan {next(_seq)}",
+                                fiscal_year=2000 + next(_plan_years) % 100, team=org.west)
+
+
+def _seat(org, owner):
+    # the west rep's own seat: the one seat a rep sees of the plan
+    return plan_resources.add_resource(_west_plan(org), by=org.admin, user=org.west_rep)
+
+
+def _budget_line(org, owner):
+    return plan_resources.add_budget_line(_west_plan(org), by=org.admin, category="travel",
+                                          description="Matrix visits", month=1, amount=D(10))
+
+
+# A territory's parts are judged by their territory: one per rep in feature_matrix's map.
+TERRITORY_OWNERS = OWNERS[:-1]
+
+
+def _territory_rule(world, owner):
+    return territories.create_rule(world.territory_of[owner], by=world.org.admin, conditions=[
+        {"field": "postal_code", "op": "prefix", "values": [f"8{next(_seq):05d}"]}])
+
+
+def _territory_member(world, owner):
+    return territories.add_member(world.territory_of[owner], by=world.org.admin,
+                                  user=world.user(OWNER_USER[owner]), role="overlay")
+
+
+def _named_account(world, owner):
+    account = make_account(world.user(OWNER_USER[owner]), name=f"Named {next(_seq)}")
+    return territories.set_named_account(world.territory_of[owner], account,
+                                         by=world.org.admin)
+
+
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("/pricing", "family"): Sample(
         _family, lambda org, obj: {"name": f"New family {next(_seq)}"},
@@ -119,4 +170,28 @@ SAMPLES: dict[tuple[str, str], Sample] = {
                                           "metric": "margin", "threshold_pct": "10",
                                           "approver": "admin", "step": 4},
         lambda org, obj: {"threshold_pct": "45"}),
+    ("/territories", "rule"): Sample(
+        _territory_rule, lambda world, obj: {"conditions": [
+            {"field": "postal_code", "op": "prefix", "values": [f"7{next(_seq):05d}"]}]},
+        lambda world, obj: {"combine": "any"}, owners=TERRITORY_OWNERS),
+    ("/territories", "member"): Sample(
+        _territory_member, lambda world, obj: {  # a person of the territory's own team
+            "user_id": obj.user_id if obj else world.org.admin.pk, "role": "overlay"},
+        lambda world, obj: {"role": "manager"}, owners=TERRITORY_OWNERS),
+    ("/territories", "named_account"): Sample(
+        _named_account,
+        lambda world, obj: {"account_id": obj.account_id if obj else 1, "include": False},
+        owners=TERRITORY_OWNERS),
+    ("/marketing", "campaign"): Sample(
+        _campaign, lambda org, obj: {"name": f"New campaign {next(_seq)}", "budget": "100"},
+        lambda org, obj: {"description": "Changed by the matrix"}),
+    ("/marketing", "form"): Sample(
+        _capture_form, lambda org, obj: {"name": f"New form {next(_seq)}",
+                                         "fields": ["company"]},
+        lambda org, obj: {"thank_you": "Changed by the matrix"}),
+    ("/plans", "resource"): Sample(
+        _seat, lambda org, obj: {"name": f"Matrix hire {next(_seq)}", "ramp": [50]}),
+    ("/plans", "budget_line"): Sample(
+        _budget_line, lambda org, obj: {"category": "travel", "description": "Visits",
+                                        "month": 2, "amount": "100.00"}),
 }

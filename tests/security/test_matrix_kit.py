@@ -1,8 +1,9 @@
 """Every route the record kit generates follows the permission registry, for every role:
 the list, its export and create as a whole, and each record's get, change, delete and
 history for a record of each owner the sample makes, and for a missing one (see
-kit_samples.py). The expected answer is the registry's (`refusal_status`), as in
-test_matrix_features.py; where refused, no row changes."""
+kit_samples.py); a child record, its list and its create as its parent's rights say.
+The expected answer is the registry's (`refusal_status`), as in test_matrix_features.py;
+where refused, no row changes."""
 
 import json
 
@@ -41,13 +42,14 @@ def _url(kind, path: str, obj) -> str:
     return API + path.format(**values)
 
 
-def _expected(user, kind, action: str, method: str, obj, *, item: bool, missing: bool) -> int:
+def _expected(user, kind, action: str, method: str, obj, *, missing: bool) -> int:
     resource = kind.resource
     if missing:
-        if (resource, "view") in REGISTRY.entries and scope_for(user, resource, "view") != NONE:
+        view = kind.actions.view  # who reads none of the kind is refused outright
+        if (resource, view) in REGISTRY.entries and scope_for(user, resource, view) != NONE:
             return 404
         return 403
-    return refusal_status(user, resource, action, obj if item else None) or OK[method]
+    return refusal_status(user, resource, action, obj) or OK[method]
 
 
 def _rows(kind, obj, item: bool):
@@ -88,7 +90,13 @@ def test_kit_route_follows_the_registry(org, client, mount, kind, method, path, 
             obj = None if owner == "missing" else sample.make(context, owner)
             if obj is not None:
                 obj.refresh_from_db()
-            expected = _expected(user, kind, action, method, obj, item=item,
+            # a child is judged by its parent's rights (a territory's rules by the
+            # territory), its list and create included
+            judged = obj if obj is None or kind.parent is None else getattr(
+                obj, kind.parent.field)
+            if not item and kind.parent is None:
+                judged = None
+            expected = _expected(user, kind, action, method, judged,
                                  missing=owner == "missing")
             before = _rows(kind, obj, item) if obj is not None else None
             body = {}

@@ -139,3 +139,38 @@ def test_list_queries_do_not_grow_with_rows(org, api_as, active_map, path,
     api.get(T + path)
     with django_assert_max_num_queries(12):
         assert api.get(T + path).status_code == 200
+
+
+def test_a_territorys_parts_are_named_on_their_own(org, api_as, territory_map):
+    api = api_as(org.admin)
+    west, east = territory_map.west.pk, territory_map.east.pk
+    created = api.post(f"{T}/{west}/rules", {"conditions": [
+        {"field": "postal_code", "op": "prefix", "values": ["97"]}]})
+    assert created.status_code == 201, created.data
+    url = f"/api/v1{T}/rules/{created.data['id']}"
+    assert created["Location"] == url
+    changed = api.patch(f"{T}/rules/{created.data['id']}", {
+        "combine": "any", "version": created.data["version"]})
+    assert changed.status_code == 200 and changed.data["combine"] == "any"
+    stale = api.patch(f"{T}/rules/{created.data['id']}", {
+        "combine": "all", "version": created.data["version"]})
+    assert_problem(stale, 409)
+    history = api.get(f"{T}/rules/{created.data['id']}/audit").data["items"]
+    assert [entry["action"] for entry in history][:2] == ["update", "create"]
+    export = api.client.get(f"/api/v1{T}/{west}/rules/export.csv", headers=api.headers)
+    assert export.status_code == 200 and "97" in b"".join(export.streaming_content).decode()
+    # A rep reads the rules of their own territory only, listed or one by one.
+    rep = api_as(org.west_rep)
+    assert rep.get(f"{T}/rules/{created.data['id']}").status_code == 200
+    east_rule = territory_map.east.rules.first()
+    assert_problem(rep.get(f"{T}/rules/{east_rule.pk}"), 404)
+    # Named accounts: added under the territory, removed on their own with the version.
+    account = make_account(org.east_rep, name="Named Co")
+    named = api.post(f"{T}/{east}/named-accounts", {"account_id": account.pk})
+    assert named.status_code == 201 and named["Location"].endswith(
+        f"{T}/named-accounts/{named.data['id']}")
+    assert [n["account_id"] for n in api.get(f"{T}/{east}/named-accounts").data] == [account.pk]
+    assert_problem(api.delete(f"{T}/named-accounts/{named.data['id']}"), 428)
+    gone = api.delete(f"{T}/named-accounts/{named.data['id']}?version={named.data['version']}")
+    assert gone.status_code == 204
+    assert api.get(f"{T}/{east}/named-accounts").data == []

@@ -21,6 +21,8 @@ generated: a record that cannot be deleted has no `delete`):
 A child record type (a price book's entries) lives under its parent's path,
 `/<parent>/{parent_id}/<path>`; the parent is looked up first with the user's rights, so
 a parent the user may not see answers 404 before the child is looked for.
+A child may also be named on its own, `/<item_prefix>/{id}`, while its list stays under
+the parent (a territory's rules: `/{id}/rules`, `/rules/{rule_id}`).
 
 `install` also declares every generated operation in the permission registry (the
 resource and action of each part, `Actions`), and keeps the record type in
@@ -74,7 +76,7 @@ class Actions:
 class Parent:
     """The record a child type lives under: price-books/{book_id}/entries."""
 
-    segment: str  # the parent's URL segment: "price-books"
+    segment: str  # the parent's URL segment: "price-books" ("": the router's own records)
     param: str  # the path parameter naming it: "book_id"
     field: str  # the child's foreign key to it: "price_book"
     lookup: Finder  # (user, pk) -> the parent, NotFound if the user may not see it
@@ -109,6 +111,9 @@ class RecordType:
     id_param: str = "id"  # the path parameter: "book_id"
     lookup_field: str = "pk"  # what the URL's id names: "product_id" for an entry
     parent: Parent | None = None
+    # A child whose own routes are not under its parent: "rules" -> /rules/{rule_id}
+    # (a territory's rules are listed at /{id}/rules); None: under the list's path.
+    item_prefix: str | None = None
     listing: ListDefinition | None = None  # filters, search and sorts of the list
     paged: bool = True  # False: the list is short reference data, answered whole
     page_name: str = ""  # the page schema's name (default: <Out>Page)
@@ -138,12 +143,20 @@ class RecordType:
     def base_path(self) -> str:
         if self.parent is None:
             return f"/{self.path}"
-        return f"/{self.parent.segment}/{{int:{self.parent.param}}}/{self.path}"
+        segment = f"/{self.parent.segment}" if self.parent.segment else ""
+        return f"{segment}/{{int:{self.parent.param}}}/{self.path}"
+
+    def item_base(self) -> str:
+        """The path one record's routes hang from (then /{id})."""
+        if self.item_prefix is None:
+            return self.base_path()
+        return f"/{self.item_prefix}" if self.item_prefix else ""
 
     def visible_rows(self, user, parent_pk: int | None = None) -> tuple[Any, QuerySet]:
-        """The parent (or None) and the rows the user may see, under that parent."""
+        """The parent (or None) and the rows the user may see, under that parent (all
+        of them for a record named without its parent: `item_prefix`)."""
         rows = self.rows(user)
-        if self.parent is None:
+        if self.parent is None or (parent_pk is None and self.item_prefix is not None):
             return None, rows
         if parent_pk is None or not 1 <= parent_pk <= MAX_ID:  # no row has it: not found
             raise NotFound(f"No {self.parent.label or self.parent.field} with id {parent_pk}.")
@@ -192,7 +205,7 @@ class RecordType:
     def operations(self, mount: str) -> list[tuple[str, str, str]]:
         """(METHOD, path under /api/v1, action) of every generated route."""
         base = mount + _openapi_path(self.base_path())
-        item = f"{base}/{{{self.id_param}}}"
+        item = f"{mount}{_openapi_path(self.item_base())}/{{{self.id_param}}}"
         parts = [("GET", base, self.actions.view)]
         if self.export:
             parts.append(("GET", f"{base}/export.csv", self.actions.view))
@@ -268,9 +281,11 @@ class _Routes:
         self.router = router
         self.module = record_type.out.__module__
         self.base = record_type.base_path()
-        self.item = f"{self.base}/{record_type.item_path}"
+        self.item = f"{record_type.item_base()}/{record_type.item_path}"
         parent = record_type.parent
         self.parent_params: list[tuple[str, Any]] = [] if parent is None else [(parent.param, int)]
+        # one record's routes name the parent too, unless they live apart (`item_prefix`)
+        self.item_params = [] if record_type.item_prefix is not None else self.parent_params
 
     def add(self) -> None:
         kind = self.kind
@@ -360,7 +375,7 @@ class _Routes:
             data = kind.service_data(request.auth, values["payload"], parent)
             obj = create(by=request.auth, data=data)
             response: HttpResponse = values["response"]
-            response["Location"] = f"{request.path.rstrip('/')}/{obj.pk}"
+            response["Location"] = self._location(request.path, obj.pk)
             return Status(201, kind.reread(request.auth, obj))
 
         self.router.post(self.base, response={201: out}, summary=self._summary(
@@ -368,6 +383,14 @@ class _Routes:
                 handler, f"create_{kind.name}", f"Add a {kind.title}.", self.module,
                 [*self.parent_params, ("payload", kind.create_in),
                  ("response", HttpResponse)]))
+
+    def _location(self, list_path: str, pk: int) -> str:
+        """The new record's URL, from the list's (its item routes may live apart)."""
+        list_path = list_path.rstrip("/")
+        if self.kind.item_prefix is None:
+            return f"{list_path}/{pk}"
+        mount = list_path.rsplit("/", self.base.count("/"))[0]
+        return f"{mount}{self.kind.item_base()}/{pk}"
 
     def _get(self) -> None:
         kind = self.kind
@@ -378,7 +401,7 @@ class _Routes:
         self.router.get(self.item, response=kind.detail_out or kind.out, summary=self._summary(
             "get", f"One {kind.title}"))(_handler(
                 handler, f"get_{kind.name}", f"One {kind.title}.", self.module,
-                [*self.parent_params, (kind.id_param, int)]))
+                [*self.item_params, (kind.id_param, int)]))
 
     def _update(self, update: Callable[..., Any]) -> None:
         kind = self.kind
@@ -396,7 +419,7 @@ class _Routes:
                 handler, f"update_{kind.name}",
                 f"Change some fields of a {kind.title}. Send the `version` you read: if the "
                 "record changed since, nothing is written and the answer is 409.",
-                self.module, [*self.parent_params, (kind.id_param, int),
+                self.module, [*self.item_params, (kind.id_param, int),
                               ("payload", kind.patch_in)]))
 
     def _delete(self, delete: Callable[..., Any]) -> None:
@@ -412,7 +435,7 @@ class _Routes:
                 handler, f"delete_{kind.name}",
                 f"Delete a {kind.title}, with `?version=` the version you read (409 if it "
                 "changed since).", self.module,
-                [*self.parent_params, (kind.id_param, int), ("version", VersionParam)]))
+                [*self.item_params, (kind.id_param, int), ("version", VersionParam)]))
 
     def _audit(self) -> None:
         kind = self.kind
@@ -430,7 +453,7 @@ class _Routes:
             "audit", f"A {kind.title}'s history"))(_handler(
                 handler, f"{kind.name}_audit",
                 f"Who changed what on a {kind.title}, and when, newest first.", self.module,
-                [*self.parent_params, (kind.id_param, int), ("params", Query[PageParams])]))
+                [*self.item_params, (kind.id_param, int), ("params", Query[PageParams])]))
 
 
 # --- the CSV export ----------------------------------------------------------------------

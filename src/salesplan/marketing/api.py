@@ -1,11 +1,12 @@
 """API of the marketing app (mounted at /api/v1/marketing).
 
-    GET/POST   /campaigns                       campaigns (marketing and admins write)
-    GET/PATCH/DELETE /campaigns/{id}
+    /campaigns, /campaigns/{id}             campaigns (record kit: list with ?status=,
+                                            export.csv, create, get, change, delete, audit;
+                                            marketing users and admins write)
     GET/POST   /campaigns/{id}/members          members and their responses
     GET        /attribution?model=first|last|linear   pipeline, bookings and ROI by campaign
     POST       /attribution/refresh             recompute the touches
-    GET/POST   /forms, GET/PATCH /forms/{id}    capture forms
+    /forms, /forms/{id}                     capture forms (record kit: no delete)
     POST       /capture/{form_key}              public: a web-form submission (no login)
     GET        /queue, POST /queue/route        the routing queue; route pending leads
     POST       /queue/{lead_id}/assign          hand a queued lead to a rep
@@ -16,22 +17,13 @@
     GET/PUT    /policy                          SLA hours, routing method, capacity
 """
 
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
 from salesplan.core.api_support import (
-    Currency,
-    InputSchema,
-    MoneyIn,
-    MoneyOut,
-    Version,
-    VersionParam,
-    choice_of,
     full_name,
     get_record,
     problem,
@@ -40,324 +32,115 @@ from salesplan.core.edge import read_json, read_json_object
 from salesplan.core.errors import NotFound, VersionRequired
 from salesplan.core.jobs import start_job
 from salesplan.core.jobs_api import ACCEPTED, accepted
-from salesplan.customers.models import Lead, LeadSource
+from salesplan.core.record_kit import Actions, RecordType, install
+from salesplan.customers.models import Lead
 from salesplan.org.models import User
 
-from . import access, attribution, capture, intake, selectors, services
+from . import access, attribution, capture, filters, intake, selectors, services
 from .models import (
     Campaign,
-    CampaignStatus,
-    CampaignType,
     CaptureForm,
-    Channel,
     LeadHandoff,
     MarketingPolicy,
     RepCapacity,
-    Response,
-    RoutingMethod,
+)
+from .schemas import (
+    AssignIn,
+    AttributionOut,
+    CampaignIn,
+    CampaignMemberOut,
+    CampaignOut,
+    CampaignPatch,
+    CaptureOut,
+    FeedbackOut,
+    FormIn,
+    FormOut,
+    FormPatch,
+    HandoffOut,
+    MembersIn,
+    PolicyIO,
+    RepCapacityIn,
+    RepCapacityOut,
+    RouteOut,
+    SlaOut,
 )
 
 router = Router(tags=["marketing"])
 
-# --- schemas -------------------------------------------------------------------------------
+# --- campaigns and capture forms (the record kit) -------------------------------------
 
 
-class CampaignIn(InputSchema):
-    name: str = Field(..., min_length=1, max_length=200)
-    type: choice_of(CampaignType) = CampaignType.OTHER
-    channel: choice_of(Channel) = Channel.WEB
-    status: choice_of(CampaignStatus) = CampaignStatus.PLANNED
-    owner_id: int | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    budget: MoneyIn = Decimal(0)
-    actual_cost: MoneyIn = Decimal(0)
-    currency: Currency = "USD"
-    description: str = Field("", max_length=5000)
+def _active_user(field: str):
+    """A finder of the active user a `*_id` names (the field is named if there is none)."""
+    def find(user, pk: int) -> User:
+        found = User.objects.filter(pk=pk, is_active=True).first()
+        if found is None:
+            raise ValidationError({field: f"No active user with id {pk}."})
+        return found
+    return find
 
 
-class CampaignPatch(InputSchema):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    type: choice_of(CampaignType) | None = None
-    channel: choice_of(Channel) | None = None
-    status: choice_of(CampaignStatus) | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    budget: MoneyIn | None = None
-    actual_cost: MoneyIn | None = None
-    currency: Currency | None = None
-    description: str | None = Field(None, max_length=5000)
-    version: Version
+def _user(pk: int | None, field: str) -> User | None:
+    return None if pk is None else _active_user(field)(None, pk)
 
 
-class CampaignOut(Schema):
-    id: int
-    name: str
-    type: str
-    channel: str
-    status: str
-    owner_id: int
-    owner_name: str
-    start_date: date | None
-    end_date: date | None
-    budget: MoneyOut
-    actual_cost: MoneyOut
-    currency: str
-    description: str
-    version: int
-
-    @staticmethod
-    def resolve_owner_name(obj) -> str:
-        return full_name(obj.owner)
-
-
-class MembersIn(InputSchema):
-    lead_ids: list[int] = Field(default_factory=list, max_length=10_000)
-    contact_ids: list[int] = Field(default_factory=list, max_length=10_000)
-    response: choice_of(Response) = Response.SENT
-
-
-class CampaignMemberOut(Schema):
-    id: int
-    lead_id: int | None
-    contact_id: int | None
-    name: str
-    email: str
-    response: str
-    responded_at: datetime | None
-    version: int
-
-    @staticmethod
-    def resolve_name(obj) -> str:
-        person = obj.lead or obj.contact
-        return person.full_name if person else ""
-
-    @staticmethod
-    def resolve_email(obj) -> str:
-        person = obj.lead or obj.contact
-        return person.email if person else ""
-
-
-class AttributionRow(Schema):
-    campaign_id: int
-    campaign: str
-    currency: str
-    actual_cost: MoneyOut
-    pipeline: dict[str, str]
-    bookings: dict[str, str]
-    open_opportunities: int
-    won_opportunities: int
-    roi: str | None
-
-
-class AttributionOut(Schema):
-    model: str
-    refreshed_at: datetime | None
-    campaigns: list[AttributionRow]
-
-
-class FormIn(InputSchema):
-    name: str = Field(..., min_length=1, max_length=120)
-    campaign_id: int | None = None
-    fields: list[str] = Field(default_factory=list, max_length=20)
-    required_fields: list[str] = Field(default_factory=list, max_length=20)
-    source: choice_of(LeadSource) = LeadSource.WEB
-    response: choice_of(Response) = Response.RESPONDED
-    queue_owner_id: int | None = None
-    is_active: bool = True
-    rate_limit: int = Field(20, ge=1, le=1_000_000)
-    thank_you: str = Field("Thank you, we will be in touch.", max_length=300)
-
-
-class FormPatch(InputSchema):
-    name: str | None = Field(None, min_length=1, max_length=120)
-    fields: list[str] | None = Field(None, max_length=20)
-    required_fields: list[str] | None = Field(None, max_length=20)
-    is_active: bool | None = None
-    rate_limit: int | None = Field(None, ge=1, le=1_000_000)
-    thank_you: str | None = Field(None, max_length=300)
-    version: Version
-
-
-class FormOut(Schema):
-    id: int
-    name: str
-    key: str
-    campaign_id: int | None
-    fields: list[str]
-    required_fields: list[str]
-    source: str
-    response: str
-    queue_owner_id: int
-    is_active: bool
-    rate_limit: int
-    capture_url: str
-    page_url: str
-    version: int
-
-    @staticmethod
-    def resolve_capture_url(obj) -> str:
-        return f"/api/v1/marketing/capture/{obj.key}"
-
-    @staticmethod
-    def resolve_page_url(obj) -> str:
-        from django.urls import reverse
-
-        return reverse("web:marketing:public_form", args=[obj.key])
-
-
-class CaptureOut(Schema):
-    status: Literal["accepted"]
-    message: str
-    submission_id: int | None = Field(None, description="The stored submission (None when "
-                                                        "it was taken for a bot's).")
-
-
-class EventOut(Schema):
-    kind: str
-    at: datetime
-    message: str
-    territory_id: int | None
-    assigned_to_id: int | None
-    by_id: int | None
-
-
-class HandoffOut(Schema):
-    lead_id: int
-    lead: str
-    owner_id: int
-    stage: str
-    reason: str
-    campaign_id: int | None
-    source: str
-    territory_id: int | None
-    queued: bool
-    queue_reason: str
-    routed_at: datetime | None
-    sla_due_at: datetime | None
-    first_touch_at: datetime | None
-    escalated_at: datetime | None
-    transitions: list[str] = []
-    events: list[EventOut] = []
-
-
-class AssignIn(InputSchema):
-    rep_id: int
-
-
-class SlaOut(Schema):
-    lead_id: int
-    lead: str
-    owner: str
-    routed_at: datetime | None
-    sla_due_at: datetime | None
-    first_touch_at: datetime | None
-    state: str
-
-
-class FeedbackRow(Schema):
-    name: str
-    leads: int
-    converted: int
-    disqualified: int
-    recycled: int
-    open: int
-    conversion_rate: float | None
-    avg_hours_to_first_touch: float | None
-    sla_compliance: float | None
-
-
-class ReasonRow(Schema):
-    name: str
-    stage: str
-    reason: str
-    count: int
-
-
-class FeedbackOut(Schema):
-    group: str
-    days: int
-    rows: list[FeedbackRow]
-    reasons: list[ReasonRow]
-
-
-class PolicyIO(Schema):
-    sla_hours: int = Field(..., ge=1, le=720)
-    routing_method: choice_of(RoutingMethod)
-    default_capacity: int = Field(..., ge=0, le=100_000)
-    version: Version
-
-
-class RouteOut(Schema):
-    routed: int
-    queued: int
-
-
-# --- campaigns ---------------------------------------------------------------------------
-
-
-def _campaign(request, pk: int) -> Campaign:
-    access.require_view_campaigns(request.user)
-    found = Campaign.objects.select_related("owner").filter(pk=pk).first()
+def _campaign(user, pk: int) -> Campaign:
+    found = selectors.campaign(user, pk)
     if found is None:
         raise NotFound(f"No campaign with id {pk}.")
     return found
 
 
-def _user(pk: int | None, field: str) -> User | None:
-    if pk is None:
-        return None
-    user = User.objects.filter(pk=pk, is_active=True).first()
-    if user is None:
-        raise ValidationError({field: f"No active user with id {pk}."})
-    return user
+def _form_campaign(user, pk: int) -> Campaign:
+    found = Campaign.objects.filter(pk=pk).first()
+    if found is None:
+        raise ValidationError({"campaign_id": f"No campaign with id {pk}."})
+    return found
 
 
-@router.get("/campaigns", response=list[CampaignOut])
-def list_campaigns(request, status: choice_of(CampaignStatus) | None = None):
-    """Campaigns, newest first (every signed-in user reads them)."""
-    rows = selectors.campaigns(request.user)
-    if status:
-        rows = rows.filter(status=status)
-    return rows[:500]
+def _without_none(key: str, data: dict) -> dict:
+    """An owner sent as null is left to the service's default (the writer)."""
+    return {k: v for k, v in data.items() if k != key or v is not None}
 
 
-@router.post("/campaigns", response={201: CampaignOut})
-def create_campaign(request, payload: CampaignIn):
-    data = payload.model_dump()
-    data["owner"] = _user(data.pop("owner_id"), "owner_id") or request.user
-    return Status(201, services.create_campaign(by=request.user, data=data))
+# Everyone signed in reads campaigns; marketing users and admins manage them and their
+# capture forms (whose keys and routing only they see).
+MANAGE = Actions(view="view", create="manage", change="manage", delete="manage")
 
+campaigns = RecordType(
+    name="campaign", plural="campaigns", path="campaigns", resource="campaign",
+    actions=MANAGE, model=Campaign, rows=selectors.campaigns, out=CampaignOut,
+    listing=filters.CAMPAIGNS, paged=False, create_in=CampaignIn, patch_in=CampaignPatch,
+    references={"owner_id": _active_user("owner_id")},
+    create=lambda *, by, data: services.create_campaign(by=by,
+                                                        data=_without_none("owner", data)),
+    update=services.update_campaign, delete=services.delete_campaign,
+    summaries={"list": "Campaigns, the latest start first (everyone signed in reads them)"})
 
-@router.get("/campaigns/{int:id}", response=CampaignOut)
-def get_campaign(request, id: int):
-    return _campaign(request, id)
+forms = RecordType(
+    name="form", plural="forms", path="forms", label="capture form", resource="campaign",
+    actions=Actions(view="manage", create="manage", change="manage", delete="manage"),
+    model=CaptureForm, rows=selectors.forms, out=FormOut, paged=False, create_in=FormIn,
+    patch_in=FormPatch,
+    references={"campaign_id": _form_campaign,
+                "queue_owner_id": _active_user("queue_owner_id")},
+    create=lambda *, by, data: services.create_form(by=by,
+                                                    data=_without_none("queue_owner", data)),
+    update=services.update_form,
+    summaries={"list": "Capture forms (marketing users and admins)"})
 
-
-@router.patch("/campaigns/{int:id}", response=CampaignOut)
-def update_campaign(request, id: int, payload: CampaignPatch):
-    campaign = _campaign(request, id)
-    data = payload.model_dump(exclude_unset=True)
-    version = data.pop("version")
-    services.update_campaign(campaign, by=request.user, data=data, expected_version=version)
-    return _campaign(request, id)
-
-
-@router.delete("/campaigns/{int:id}", response={204: None})
-def delete_campaign(request, id: int, version: VersionParam):
-    services.delete_campaign(_campaign(request, id), by=request.user, expected_version=version)
-    return Status(204, None)
+install(router, "/marketing", [campaigns, forms])
 
 
 @router.get("/campaigns/{int:id}/members", response=list[CampaignMemberOut])
 def list_members(request, id: int):
     """Members you may see, most recently changed first (at most 200)."""
-    return list(selectors.members(_campaign(request, id), request.user))
+    return list(selectors.members(_campaign(request.user, id), request.user))
 
 
 @router.post("/campaigns/{int:id}/members", response={200: dict[str, int]})
 def add_members(request, id: int, payload: MembersIn):
-    added = services.add_members(_campaign(request, id), by=request.user,
+    added = services.add_members(_campaign(request.user, id), by=request.user,
                                  lead_ids=payload.lead_ids, contact_ids=payload.contact_ids,
                                  response=payload.response)
     return {"added": added}
@@ -402,44 +185,6 @@ def start_refresh(user):
 
 
 # --- capture forms -----------------------------------------------------------------------
-
-
-def _form(request, pk: int) -> CaptureForm:
-    access.require_manage(request.user)
-    found = CaptureForm.objects.filter(pk=pk).first()
-    if found is None:
-        raise NotFound(f"No capture form with id {pk}.")
-    return found
-
-
-@router.get("/forms", response=list[FormOut])
-def list_forms(request):
-    return list(selectors.forms(request.user)[:500])
-
-
-@router.post("/forms", response={201: FormOut})
-def create_form(request, payload: FormIn):
-    data = payload.model_dump()
-    campaign_id = data.pop("campaign_id")
-    if campaign_id is not None:
-        data["campaign"] = Campaign.objects.filter(pk=campaign_id).first()
-        if data["campaign"] is None:
-            raise ValidationError({"campaign_id": f"No campaign with id {campaign_id}."})
-    data["queue_owner"] = _user(data.pop("queue_owner_id"), "queue_owner_id") or request.user
-    return Status(201, services.create_form(by=request.user, data=data))
-
-
-@router.get("/forms/{int:id}", response=FormOut)
-def get_form(request, id: int):
-    return _form(request, id)
-
-
-@router.patch("/forms/{int:id}", response=FormOut)
-def update_form(request, id: int, payload: FormPatch):
-    data = payload.model_dump(exclude_unset=True)
-    version = data.pop("version")
-    return services.update_form(_form(request, id), by=request.user, data=data,
-                                expected_version=version)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -620,23 +365,6 @@ def put_policy(request, payload: PolicyIO):
     data = payload.model_dump()
     version = data.pop("version")
     return services.update_policy(by=request.user, expected_version=version, **data)
-
-
-class RepCapacityOut(Schema):
-    user_id: int
-    name: str
-    team: str | None
-    max_open_leads: int = Field(description="Most open leads routing gives this rep.")
-    own_limit: bool = Field(description="False: the policy's default applies.")
-    version: int | None = Field(description="Send it back to change or clear an own limit.")
-    open_leads: int = Field(description="Open leads the rep holds now.")
-
-
-class RepCapacityIn(InputSchema):
-    max_open_leads: int | None = Field(
-        ..., ge=0, le=100_000, description="The rep's own limit; null: the policy's default.")
-    version: Version | None = Field(
-        None, description="The version read; needed when the rep already has a limit.")
 
 
 def _capacity_out(row: selectors.CapacityRow) -> dict:

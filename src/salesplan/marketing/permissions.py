@@ -48,19 +48,10 @@ register("rep_capacity", "change", {ADMIN: ALL, MANAGER: ALL},
          doc="set a rep's lead capacity (managers: their teams' reps)")
 
 register_operations("""
-GET    /marketing/campaigns                    campaign.view
-POST   /marketing/campaigns                    campaign.manage
-GET    /marketing/campaigns/{id}               campaign.view
-PATCH  /marketing/campaigns/{id}               campaign.manage
-DELETE /marketing/campaigns/{id}               campaign.manage
 GET    /marketing/campaigns/{id}/members       campaign.view
 POST   /marketing/campaigns/{id}/members       campaign.manage
 GET    /marketing/attribution                  campaign_results.view
 POST   /marketing/attribution/refresh          campaign.manage
-GET    /marketing/forms                        campaign.manage
-POST   /marketing/forms                        campaign.manage
-GET    /marketing/forms/{id}                   campaign.manage
-PATCH  /marketing/forms/{id}                   campaign.manage
 POST   /marketing/capture/{form_key}           -   # the public form: anyone may submit
 GET    /marketing/queue                        lead_queue.view
 POST   /marketing/queue/route                  lead_queue.route

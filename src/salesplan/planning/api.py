@@ -15,7 +15,11 @@
     POST              /{id}/effort-runs/{run}/apply   the call plan as activity targets
     GET/PUT           /{id}/judgements           the manager's response judgements
     GET               /{id}/capacity             selling time per seat and month
-    GET/POST          /{id}/resources, /{id}/resources/{seat}/leave, /{id}/budget
+    POST              /{id}/resources/{seat}/leave   leave of a seat
+    /{id}/resources[/{seat}]                   the plan's seats (record kit: list, export,
+                                               add, get, remove with the plan's version,
+                                               audit)
+    /{id}/budget                               budget lines (record kit: list, export, add)
     GET               /{id}/evaluation           every measure and level against actuals
     POST              /{id}/evaluate             evaluate and raise alerts (a job)
     GET               /{id}/alerts               open alerts
@@ -23,22 +27,17 @@
     POST              /{id}/replan               lock past months, spread the rest
 """
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from ninja import Query, Router, Status
 
 from salesplan.core.api_support import (
-    InputSchema,
-    MoneyIn,
-    MoneyOut,
     PageParams,
     RecordId,
-    Version,
     VersionParam,
 )
 from salesplan.core.clock import company_today
@@ -46,178 +45,65 @@ from salesplan.core.errors import NotFound
 from salesplan.core.jobs import start_job
 from salesplan.core.jobs_api import ACCEPTED, accepted
 from salesplan.core.listing import keyset_page
-from salesplan.core.money import MAX_AMOUNT
+from salesplan.core.record_kit import Actions, Parent, RecordType, install
 from salesplan.org.models import Team, User
 
 from . import activity_plan, selectors, services
-from .models import AllocationMethod, Commitment, Measure, Objective, Plan
+from .models import BudgetLine, Commitment, Objective, Plan, PlanResource
+from .schemas import (
+    ActivityPlanOut,
+    ActualRowOut,
+    AlertOut,
+    AllocateIn,
+    ApplyIn,
+    BudgetIn,
+    BudgetOut,
+    CommitmentIn,
+    CommitmentOut,
+    EffortRunDetail,
+    EffortRunIn,
+    EffortRunOut,
+    EvaluationOut,
+    JudgementIn,
+    JudgementOut,
+    LeaveIn,
+    MarketingCommitmentIn,
+    MarketingCommitmentOut,
+    MeasureName,
+    ObjectiveOut,
+    PlanIn,
+    PlanOut,
+    PlanPage,
+    PlanPatch,
+    PlanVersionIn,
+    RatesIn,
+    ReconciliationOut,
+    ReplanIn,
+    ResourceIn,
+    ResourceOut,
+    ReviewChangeOut,
+    ReviewDetail,
+    ReviewIn,
+    ReviewOut,
+    RevisionChangeOut,
+    RevisionOut,
+    RevisionSummary,
+    SeatOut,
+    TargetIn,
+)
 
 plan_router = Router(tags=["plans"])
 
-MeasureName = Literal[tuple(Measure.values)]
-MonthValues = list[MoneyIn]
 
-
-class PlanOut(Schema):
-    id: int
-    name: str
-    fiscal_year: int
-    team_id: int | None
-    team_name: str | None
-    owner_id: int
-    currency: str
-    status: str
-    revision_number: int
-    version: int
-    approved_at: datetime | None
-
-    @staticmethod
-    def resolve_team_name(obj: Plan) -> str | None:
-        return obj.team.name if obj.team else None
-
-
-class PlanPage(Schema):
-    items: list[PlanOut]
-    next_cursor: str | None
-    previous_cursor: str | None
-
-
-class PlanIn(InputSchema):
-    name: str = Field(min_length=1, max_length=200)
-    fiscal_year: int = Field(ge=2000, le=2100, description="Named after the year it ends in.")
-    team_id: RecordId | None = Field(None, description="Leave out for the company plan.")
-    currency: str | None = Field(None, min_length=3, max_length=3)
-
-
-class PlanPatch(InputSchema):
-    name: str = Field(min_length=1, max_length=200)
-    version: Version
-
-
-class PlanVersionIn(InputSchema):
-    """A change to a plan carries the plan's `version` you read (its status, targets and
-    allocations are one plan to whoever edits it)."""
-
-    version: Version
-
-
-class ObjectiveOut(Schema):
-    id: int
-    parent_id: int | None
-    measure: str
-    level: str
-    label: str
-    depth: int
-    team_id: int | None
-    territory_id: int | None
-    rep_id: int | None
-    method: str
-    months: list[MoneyOut] = Field(description="Fiscal months 1–12 (1: the year's first).")
-    quarters: list[MoneyOut] = Field(description="Fiscal quarters 1–4.")
-    total: MoneyOut
-
-
-class TargetIn(InputSchema):
-    measure: MeasureName
-    total: MoneyIn
-    phasing: Literal["even", "history", "profile"] = "even"
-    profile: list[Decimal] | None = Field(None, description="12 monthly weights for 'profile'.")
-    reason: str = Field("", max_length=2000,
-                        description="Required once the plan is approved (makes a revision).")
-    version: Version
-
-
-class AllocateIn(InputSchema):
-    objective_id: RecordId
-    to: Literal["teams", "reps", "territories", "product_lines"]
-    method: Literal[tuple(AllocationMethod.values)]
-    weights: dict[str, Decimal] | None = Field(None, description=(
-        "Custom weights: child id → weight; for product lines, name → weight (they name "
-        "the lines, also with method 'even')."))
-    reason: str = Field("", max_length=2000)
-    version: Version
-
-
-class RevisionSummary(Schema):
-    number: int
-    reason: str
-    status: str
-    created_at: datetime
-    created_by_id: int | None
-
-
-class RevisionOut(RevisionSummary):
-    snapshot: list[dict[str, Any]]
-
-
-class CommitmentIn(InputSchema):
-    measure: MeasureName
-    months: MonthValues = Field(min_length=12, max_length=12)
-
-
-class CommitmentOut(Schema):
-    rep_id: int
-    measure: str
-    month: int
-    amount: MoneyOut
-
-
-class ReconciliationRowOut(Schema):
-    label: str
-    level: str
-    top_down: MoneyOut | None
-    bottom_up: MoneyOut
-    gap: MoneyOut | None
-    submitted: bool
-
-
-class ReconciliationOut(Schema):
-    measure: str
-    levels: list[ReconciliationRowOut]
-    reps: list[ReconciliationRowOut]
-    not_submitted: list[str]
-    marketing: list[ReconciliationRowOut] = Field(
-        description="Marketing's commitments per team against the team's target.")
-
-
-class MarketingCommitmentIn(InputSchema):
-    team_id: RecordId
-    measure: Literal["leads", "pipeline_created"]
-    months: MonthValues = Field(min_length=12, max_length=12)
-
-
-class MarketingCommitmentOut(Schema):
-    team_id: int
-    measure: str
-    month: int
-    amount: MoneyOut
-
-
-class ActualRowOut(Schema):
-    label: str
-    level: str
-    depth: int
-    targets: list[MoneyOut]
-    actuals: list[MoneyOut]
-    target: MoneyOut
-    target_to_date: MoneyOut
-    actual_to_date: MoneyOut
-    attainment: Decimal | None = Field(description="Percent of the target to date.")
-    gap: MoneyOut
-    projection: MoneyOut
-    pipeline: MoneyOut = Field(description="Open pipeline closing in the rest of the year.")
-    weighted_pipeline: MoneyOut
-    forecast_landing: MoneyOut = Field(description="Actual plus weighted pipeline.")
-    coverage: Decimal | None = Field(description="Pipeline ÷ target still to book.")
+def _plan_team(user, pk: int) -> Team:
+    team = Team.objects.filter(pk=pk).first()
+    if team is None:
+        raise NotFound(f"No team with id {pk}.")
+    return team
 
 
 def _team(user, team_id: int | None) -> Team | None:
-    if team_id is None:
-        return None
-    team = Team.objects.filter(pk=team_id).first()
-    if team is None:
-        raise NotFound(f"No team with id {team_id}.")
-    return team
+    return None if team_id is None else _plan_team(user, team_id)
 
 
 @plan_router.get("", response=PlanPage, summary="Plans you may see")
@@ -340,15 +226,6 @@ def get_revision(request, plan_id: RecordId, number: int):
             "snapshot": selectors.revision_lines(revision, request.user)}
 
 
-class RevisionChangeOut(Schema):
-    measure: str
-    level: str
-    label: str
-    before: MoneyOut | None
-    after: MoneyOut | None
-    change: MoneyOut | None
-
-
 @plan_router.get("/{plan_id}/revisions/{number}/changes", response=list[RevisionChangeOut],
                  summary="What changed since an earlier revision")
 def revision_changes(request, plan_id: RecordId, number: int,
@@ -417,50 +294,6 @@ def plan_vs_actual(request, plan_id: RecordId, as_of: date | None = None):
 
 
 
-class RatesOut(Schema):
-    window_start: date
-    window_end: date
-    deal_size: MoneyOut | None
-    win_rate: Decimal | None
-    meetings_per_opportunity: Decimal | None
-    calls_per_meeting: Decimal | None
-    sources: dict[str, str] = Field(description="Per rate: history, entered or missing.")
-
-
-class ActivityRowOut(Schema):
-    label: str
-    level: str
-    depth: int
-    target: MoneyOut
-    opportunities: Decimal | None
-    meetings: Decimal | None
-    calls: Decimal | None
-    calls_per_selling_day: Decimal | None
-    capacity: Decimal | None = Field(description="Calls the line's reps can make in the year.")
-    slack: Decimal | None = Field(description="Capacity less calls needed (negative: short).")
-
-
-class ActivityPlanOut(Schema):
-    rates: RatesOut
-    selling_days: int
-    rows: list[ActivityRowOut]
-
-
-MAX_ACTIVITY_RATE = 10_000  # meetings per deal, calls per meeting or per day
-
-
-class RatesIn(Schema):
-    # Bounded, so a rate like 1e300 is refused here rather than overflowing the sums.
-    model_config = ConfigDict(allow_inf_nan=False)
-
-    deal_size: Decimal | None = Field(None, gt=0, le=MAX_AMOUNT,
-                                      description="Replaces the historical rate.")
-    win_rate: Decimal | None = Field(None, gt=0, le=1)
-    meetings_per_opportunity: Decimal | None = Field(None, ge=0, le=MAX_ACTIVITY_RATE)
-    calls_per_meeting: Decimal | None = Field(None, ge=0, le=MAX_ACTIVITY_RATE)
-    calls_per_day: Decimal | None = Field(None, ge=0, le=MAX_ACTIVITY_RATE, description=(
-        "Calls a rep can make in a selling day: turns on the capacity check."))
-
 
 @plan_router.get("/{plan_id}/activity-plan", response=ActivityPlanOut,
                  summary="Opportunities, meetings and calls each bookings target takes")
@@ -475,61 +308,6 @@ def get_activity_plan(request, plan_id: RecordId, rates: Query[RatesIn]):
 
 
 # --- effort allocation ---------------------------------------------------------------------
-
-
-class EffortRunIn(InputSchema):
-    basis: Literal["account", "segment"] = "account"
-    margin_rate: Decimal = Field(Decimal("0.3"), ge=0, le=1)
-    cost_per_hour: Decimal = Field(Decimal(50), ge=0)
-    hours_per_call: Decimal = Field(Decimal(1), gt=0, le=24)
-    call_share: Decimal = Field(Decimal("0.6"), ge=0, le=1, description=(
-        "Share of each rep's selling hours available for calls."))
-    levels: list[Decimal] | None = Field(None, description="Calls per account per month.")
-    first_month: int | None = Field(None, ge=1, le=12)
-    min_calls_by_tier: dict[str, Decimal] = Field(default_factory=dict)
-    fixed_calls: dict[str, Decimal] = Field(default_factory=dict,
-                                            description="Account id → calls per month.")
-
-
-class EffortRunOut(Schema):
-    id: int
-    status: str
-    message: str
-    params: dict[str, Any]
-    current_profit: MoneyOut | None
-    optimal_profit: MoneyOut | None
-    applied_at: datetime | None
-    job_id: int | None
-    created_at: datetime
-
-
-class EffortRunDetail(EffortRunOut):
-    result: dict[str, Any]
-
-
-class JudgementIn(InputSchema):
-    tier: str = Field("", max_length=20)
-    industry: str = Field("", max_length=80)
-    current_calls: Decimal = Field(ge=0)
-    no_effort: MoneyIn
-    current: MoneyIn
-    plus_half: MoneyIn
-    saturation: MoneyIn
-
-
-class JudgementOut(Schema):
-    id: int
-    tier: str
-    industry: str
-    current_calls: Decimal
-    no_effort: MoneyOut
-    current: MoneyOut
-    plus_half: MoneyOut
-    saturation: MoneyOut
-
-
-class ApplyIn(InputSchema):
-    reason: str = Field("", max_length=2000)
 
 
 def _effort_params(payload: EffortRunIn) -> dict[str, Any]:
@@ -598,67 +376,6 @@ def put_judgement(request, plan_id: RecordId, payload: JudgementIn):
 # --- resources -----------------------------------------------------------------------------
 
 
-class ResourceIn(InputSchema):
-    user_id: RecordId | None = Field(None, description="A person; leave out for a hire.")
-    name: str = Field("", max_length=200)
-    role: str = "rep"
-    team_id: RecordId | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    ramp: list[int] = Field(default_factory=list, description="Percent per month, e.g. 25,50,75.")
-    selling_hours_per_day: Decimal | None = None
-    calls_per_day: Decimal | None = None
-    meetings_per_day: Decimal | None = None
-
-
-class ResourceOut(Schema):
-    id: int
-    user_id: int | None
-    name: str
-    role: str
-    team_id: int | None
-    start_date: date | None
-    end_date: date | None
-    ramp: list[int]
-    selling_hours_per_day: Decimal
-    calls_per_day: Decimal
-    meetings_per_day: Decimal
-
-
-class SeatOut(Schema):
-    label: str
-    user_id: int | None
-    team_id: int | None
-    defaults: bool = Field(description="No resource row: the default rates.")
-    selling_days: list[int]
-    hours: list[Decimal]
-    calls: list[Decimal]
-    meetings: list[Decimal]
-
-
-class LeaveIn(InputSchema):
-    start: date
-    end: date
-    note: str = Field("", max_length=200)
-
-
-class BudgetIn(InputSchema):
-    category: Literal["travel", "marketing", "hiring", "other"]
-    description: str = Field(min_length=1, max_length=200)
-    month: int = Field(ge=1, le=12)
-    amount: MoneyIn
-    team_id: RecordId | None = None
-
-
-class BudgetOut(Schema):
-    id: int
-    category: str
-    description: str
-    month: int
-    amount: MoneyOut
-    currency: str
-
-
 @plan_router.get("/{plan_id}/capacity", response=list[SeatOut],
                  summary="Selling days, hours, calls and meetings per seat and month")
 def plan_capacity(request, plan_id: RecordId):
@@ -669,47 +386,6 @@ def plan_capacity(request, plan_id: RecordId):
     if not access.sees_every_objective(request.user):
         seats = [s for s in seats if s.user_id == request.user.pk]
     return [s.__dict__ for s in seats]
-
-
-@plan_router.get("/{plan_id}/resources", response=list[ResourceOut], summary="The plan's seats")
-def list_resources(request, plan_id: RecordId):
-    from . import access
-
-    plan = selectors.get_plan(request.user, plan_id)
-    rows = plan.resources.all()
-    return list(rows if access.sees_every_objective(request.user)
-                else rows.filter(user=request.user))
-
-
-@plan_router.post("/{plan_id}/resources", response={201: ResourceOut},
-                  summary="Add a person or a planned hire")
-def add_resource(request, plan_id: RecordId, payload: ResourceIn):
-
-    from . import resources
-
-    plan = selectors.get_plan(request.user, plan_id)
-    data = payload.dict()
-    user_id, team_id = data.pop("user_id"), data.pop("team_id")
-    user = User.objects.filter(pk=user_id).first() if user_id else None
-    if user_id and user is None:
-        raise ValidationError({"user_id": [f"No user with id {user_id}."]})
-    return Status(201, resources.add_resource(plan, by=request.user, user=user,
-                                              team=_team(request.user, team_id), **data))
-
-
-@plan_router.delete("/{plan_id}/resources/{resource_id}", response={204: None},
-                    summary="Remove a seat from the plan")
-def remove_resource(request, plan_id: RecordId, resource_id: RecordId, version: VersionParam):
-    """Take a person or a planned hire out of the plan (with their leave); send the
-    plan's version."""
-    from . import resources
-
-    plan = selectors.get_plan(request.user, plan_id)
-    resource = plan.resources.filter(pk=resource_id).first()
-    if resource is None:
-        raise NotFound(f"Plan {plan.pk} has no seat {resource_id}.")
-    resources.remove_resource(resource, by=request.user, expected_version=version)
-    return Status(204, None)
 
 
 @plan_router.post("/{plan_id}/resources/{resource_id}/leave", response={201: dict},
@@ -725,61 +401,76 @@ def add_leave(request, plan_id: RecordId, resource_id: RecordId, payload: LeaveI
     return Status(201, {"id": leave.pk, "start": str(leave.start), "end": str(leave.end)})
 
 
-@plan_router.get("/{plan_id}/budget", response=list[BudgetOut], summary="Budget lines")
-def list_budget(request, plan_id: RecordId):
+def _seat_user(user, pk: int) -> User:
+    found = User.objects.filter(pk=pk).first()
+    if found is None:
+        raise ValidationError({"user_id": [f"No user with id {pk}."]})
+    return found
+
+
+def _seats(user):
+    """The seats of the plans the user sees; a rep sees only their own."""
     from . import access
 
-    plan = selectors.get_plan(request.user, plan_id)
-    if not access.sees_every_objective(request.user):
-        return []
-    return list(plan.budget_lines.all())
+    rows = PlanResource.objects.filter(plan__in=access.visible_plans(user))
+    return rows if access.sees_every_objective(user) else rows.filter(user=user)
 
 
-@plan_router.post("/{plan_id}/budget", response={201: BudgetOut}, summary="Add a budget line")
-def add_budget(request, plan_id: RecordId, payload: BudgetIn):
+def _budget_lines(user):
+    """The budget lines of the plans the user sees; none for a rep."""
+    from . import access
+
+    if not access.sees_every_objective(user):
+        return BudgetLine.objects.none()
+    return BudgetLine.objects.filter(plan__in=access.visible_plans(user))
+
+
+def _add_seat(*, by, data):
     from . import resources
 
-    plan = selectors.get_plan(request.user, plan_id)
-    data = payload.dict()
-    team = _team(request.user, data.pop("team_id"))
-    return Status(201, resources.add_budget_line(plan, by=request.user, team=team, **data))
+    return resources.add_resource(data.pop("plan"), by=by, **data)
+
+
+def _add_budget_line(*, by, data):
+    from . import resources
+
+    return resources.add_budget_line(data.pop("plan"), by=by, **data)
+
+
+def _remove_seat(seat, *, by, expected_version):
+    from . import resources
+
+    resources.remove_resource(seat, by=by, expected_version=expected_version)
+
+
+# A plan's seats and budget lines are changed by whoever may change the plan, and a seat
+# is removed with the plan's version (as every other change to the plan).
+PLAN = Parent(segment="", param="plan_id", field="plan", lookup=selectors.get_plan,
+              label="plan")
+PLAN_PARTS = Actions(view="view", create="change", change="change", delete="change")
+TEAM = {"team_id": _plan_team}
+
+seats = RecordType(
+    name="resource", plural="resources", path="resources", id_param="resource_id",
+    label="seat", resource="plan", actions=PLAN_PARTS, model=PlanResource, rows=_seats,
+    out=ResourceOut, parent=PLAN, paged=False, create_in=ResourceIn, create=_add_seat,
+    delete=_remove_seat, references={**TEAM, "user_id": _seat_user},
+    summaries={"list": "The plan's seats", "create": "Add a person or a planned hire",
+               "delete": "Remove a seat (and its leave) from the plan, with the plan's "
+                         "version"})
+
+# A budget line is read in its plan's list (reps see none).
+budget_lines = RecordType(
+    name="budget_line", plural="budget_lines", path="budget", label="budget line",
+    resource="plan", actions=PLAN_PARTS, model=BudgetLine, rows=_budget_lines, out=BudgetOut,
+    parent=PLAN, paged=False, has_get=False, audit=False, create_in=BudgetIn,
+    create=_add_budget_line, references=TEAM,
+    summaries={"list": "Budget lines", "create": "Add a budget line"})
+
+install(plan_router, "/plans", [seats, budget_lines])
 
 
 # --- evaluation ----------------------------------------------------------------------------
-
-
-class EvaluationOut(Schema):
-    objective_id: int
-    measure: str
-    level: str
-    label: str
-    depth: int
-    target: Decimal
-    target_to_date: Decimal
-    actual: Decimal | None = Field(description="None: the measure is not recorded.")
-    attainment: Decimal | None = Field(description="Percent of the year's target.")
-    pacing: Decimal | None = Field(description="Percent of the target to date.")
-    gap: Decimal | None
-    forecast_landing: Decimal | None
-    pipeline: Decimal | None
-    coverage: Decimal | None
-    activities_planned: Decimal | None
-    activities_done: Decimal | None
-    leading: Decimal | None
-    status: str
-
-
-class AlertOut(Schema):
-    id: int
-    measure: str
-    level: str
-    label: str
-    severity: str
-    message: str
-    manager_id: int | None
-    rep_id: int | None
-    as_of: date
-    pacing: Decimal | None
 
 
 _EVAL_FIELDS = ("objective_id", "measure", "level", "label", "depth", "target",
@@ -821,46 +512,6 @@ def plan_alerts(request, plan_id: RecordId):
 
 
 # --- reviews and re-planning ---------------------------------------------------------------
-
-
-class ReviewIn(InputSchema):
-    as_of: date | None = None
-    notes: str = Field("", max_length=10000)
-    decisions: str = Field("", max_length=10000)
-
-
-class ReviewOut(Schema):
-    id: int
-    as_of: date
-    fiscal_month: int
-    revision_number: int
-    notes: str
-    decisions: str
-    created_by_id: int | None
-    created_at: datetime
-
-
-class ReviewDetail(ReviewOut):
-    rows: list[dict[str, Any]]
-
-
-class ReviewChangeOut(Schema):
-    measure: str
-    level: str
-    label: str
-    actual_before: Decimal | None
-    actual_after: Decimal | None
-    actual_change: Decimal | None
-    pacing_before: Decimal | None
-    pacing_after: Decimal | None
-    status_before: str
-    status_after: str
-
-
-class ReplanIn(InputSchema):
-    measure: MeasureName
-    reason: str = Field(min_length=1, max_length=2000)
-    as_of: date | None = None
 
 
 @plan_router.get("/{plan_id}/reviews", response=list[ReviewOut], summary="Reviews, newest first")

@@ -67,7 +67,7 @@ _READ = ("/plans", "/plans/{plan_id}", "/plans/{plan_id}/objectives",
          "/plans/{plan_id}/reconciliation", "/plans/{plan_id}/plan-vs-actual",
          "/plans/{plan_id}/activity-plan", "/plans/{plan_id}/effort-runs",
          "/plans/{plan_id}/effort-runs/{run_id}", "/plans/{plan_id}/judgements",
-         "/plans/{plan_id}/capacity", "/plans/{plan_id}/resources", "/plans/{plan_id}/budget",
+         "/plans/{plan_id}/capacity",
          "/plans/{plan_id}/evaluation", "/plans/{plan_id}/alerts", "/plans/{plan_id}/reviews",
          "/plans/{plan_id}/reviews/{review_id}",
          "/plans/{plan_id}/reviews/{review_id}/compare/{other_id}")
@@ -75,9 +75,8 @@ _CHANGE = ("PATCH /plans/{plan_id}", "DELETE /plans/{plan_id}", "POST /plans/{pl
            "POST /plans/{plan_id}/activate", "POST /plans/{plan_id}/close",
            "POST /plans/{plan_id}/targets", "POST /plans/{plan_id}/allocate",
            "POST /plans/{plan_id}/effort-runs", "POST /plans/{plan_id}/effort-runs/{run_id}/apply",
-           "PUT /plans/{plan_id}/judgements", "POST /plans/{plan_id}/resources",
-           "DELETE /plans/{plan_id}/resources/{resource_id}",
-           "POST /plans/{plan_id}/resources/{resource_id}/leave", "POST /plans/{plan_id}/budget",
+           "PUT /plans/{plan_id}/judgements",
+           "POST /plans/{plan_id}/resources/{resource_id}/leave",
            "POST /plans/{plan_id}/evaluate", "POST /plans/{plan_id}/reviews",
            "POST /plans/{plan_id}/replan")
 register_operations("\n".join(

@@ -13,35 +13,30 @@
     GET/PATCH/DELETE /{id}                      one territory
     GET        /{id}/accounts                   its accounts you may see, with reasons
     GET        /{id}/size                       size, potential, bookings, capacity
-    GET/POST   /{id}/rules, PATCH/DELETE /rules/{id}
     POST       /rules/preview                   how many accounts a rule would cover
-    GET/POST   /{id}/members, PATCH/DELETE /members/{id}
-    POST       /{id}/named-accounts, DELETE /named-accounts/{id}
     GET/POST   /{id}/goals                      goals that add up to the parent's
     GET        /violations, POST /violations/fix
     GET/POST   /exceptions, POST /exceptions/{id}/approve|reject
+
+and from the record kit (`core.record_kit`), a territory's parts, listed and added under
+it, each named on its own (get, change, delete, audit; named accounts are not changed):
+
+    /{id}/rules (+ export.csv)             /rules/{rule_id}
+    /{id}/members (+ export.csv)           /members/{member_id}
+    /{id}/named-accounts (+ export.csv)    /named-accounts/{named_id}
 """
 
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
-from salesplan.core.api_support import (
-    InputSchema,
-    MoneyOut,
-    PageParams,
-    RecordId,
-    Version,
-    VersionParam,
-    choice_of,
-    get_record,
-)
+from salesplan.core.api_support import PageParams, VersionParam, choice_of, get_record
 from salesplan.core.errors import NotFound
-from salesplan.core.jobs_api import ACCEPTED, JobOut, accepted, add_deprecated_alias
+from salesplan.core.jobs_api import ACCEPTED, accepted, add_deprecated_alias
 from salesplan.core.listing import keyset_page
+from salesplan.core.record_kit import Actions, Parent, RecordType, install
 from salesplan.core.registry import require
 from salesplan.customers.models import Account
 from salesplan.engines.territory_rules import validate_rule
@@ -52,14 +47,43 @@ from .models import (
     Alignment,
     BoundaryException,
     BoundaryRule,
-    GoalFormula,
-    MemberRole,
     NamedAccount,
-    Realignment,
-    RuleCombine,
     Territory,
     TerritoryMember,
-    TerritoryType,
+)
+from .schemas import (
+    ActivateIn,
+    AlignmentIn,
+    AlignmentOut,
+    AlignmentPatch,
+    AssignedPage,
+    ConflictPage,
+    DecisionIn,
+    ExceptionIn,
+    ExceptionOut,
+    GoalOut,
+    GoalsIn,
+    MemberIn,
+    MemberPatch,
+    NamedIn,
+    NamedOut,
+    OptimisationOut,
+    OptimiseIn,
+    PreviewOut,
+    RealignmentOut,
+    SizeOut,
+    TerritoryFixIn,
+    TerritoryFixOut,
+    TerritoryIn,
+    TerritoryMemberOut,
+    TerritoryOut,
+    TerritoryPage,
+    TerritoryPatch,
+    TerritoryRuleIn,
+    TerritoryRuleOut,
+    TerritoryRulePatch,
+    ViolationOut,
+    WhatIfOut,
 )
 
 territory_router = Router(tags=["territories"])
@@ -81,34 +105,6 @@ def _page(queryset, params: PageParams, sort: str = "id") -> dict[str, Any]:
 
 
 # --- alignments ------------------------------------------------------------------------
-
-
-class AlignmentOut(Schema):
-    id: int
-    name: str
-    description: str
-    status: str
-    based_on_id: int | None
-    activated_at: datetime | None
-    activated_by_id: int | None
-    results_current: bool
-    assigned_at: datetime | None
-    conflict_count: int
-    unclaimed_count: int
-    created_at: datetime
-    version: int
-
-
-class AlignmentIn(InputSchema):
-    name: str = Field(..., min_length=1, max_length=120)
-    description: str = ""
-    copy_from_id: RecordId | None = Field(None, description="Copy this alignment's map.")
-
-
-class AlignmentPatch(InputSchema):
-    name: str | None = Field(None, min_length=1, max_length=120)
-    description: str | None = None
-    version: Version
 
 
 @territory_router.get("/alignments", response=list[AlignmentOut])
@@ -157,38 +153,6 @@ add_deprecated_alias(territory_router, "/jobs/{int:job_id}", kinds=("territory_a
 # --- optimisation ------------------------------------------------------------------------
 
 
-class OptimiseIn(InputSchema):
-    territory_ids: list[RecordId] = Field(
-        default_factory=list, description="Territories to rebalance (one type, no "
-                                          "sub-territories); or give parent_id.")
-    parent_id: RecordId | None = Field(None, description="Rebalance this territory's "
-                                                         "children.")
-    unit: Literal["account", "zip"] = "account"
-    measures: list[Literal["accounts", "potential", "pipeline", "workload"]] = Field(
-        ["accounts"], min_length=1)
-    tau: float = Field(0.05, description="Allowed deviation from the mean, e.g. 0.05 = ±5%.")
-    objective: Literal["squared", "distance"] = "squared"
-    locked: list[str] = Field(default_factory=list, description="Account ids (or ZIP codes "
-                                                                "at ZIP level) that stay put.")
-    min_keep_share: float | None = None
-    move_penalty: float = 0.0
-    time_limit: float = Field(30.0, description="Seconds the optimiser may take.")
-    name: str = Field("", max_length=120, description="Name of the new draft.")
-    contiguous: bool = Field(False, description="Keep each territory one piece of "
-                             "neighbouring units (neighbours by triangulation of their points).")
-
-
-class OptimisationOut(Schema):
-    id: int
-    source_id: int | None
-    draft_id: int | None
-    options: dict
-    metrics: dict
-    message: str
-    job: JobOut | None
-    created_at: datetime
-
-
 @territory_router.post("/alignments/{int:id}/optimise", response={202: OptimisationOut})
 def start_optimisation(request, id: int, payload: OptimiseIn):
     """Rebalance territories into a new draft alignment in the background (managers and
@@ -213,69 +177,12 @@ def optimisation_result(request, id: int):
     return run
 
 
-class ActivateIn(InputSchema):
-    ownership: choice_of(Realignment.Ownership) = Field(
-        "stay", description="stay: owners keep moved accounts and open deals until closed; "
-                            "move: they go to the new territory's owner.")
-    version: Version
-
-
-class RealignmentOut(Schema):
-    id: int
-    alignment_id: int
-    previous_id: int | None
-    ownership: str
-    changed_at: datetime
-    changed_by_id: int | None
-    accounts_moved: int
-    owners_changed: int
-
-
 @territory_router.post("/alignments/{int:id}/activate", response=RealignmentOut)
 def activate_alignment(request, id: int, payload: ActivateIn):
     """Make a draft active in one recorded step; the previous one is archived."""
     return services.activate_alignment(_get(Alignment, id, request.auth), by=request.auth,
                                        ownership=payload.ownership,
                                        expected_version=payload.version)
-
-
-class MoveOut(Schema):
-    type: str
-    from_territory: str | None = Field(None, alias="from")
-    to_territory: str | None = Field(None, alias="to")
-    accounts: int
-    potential: MoneyOut
-    open_pipeline: MoneyOut | None
-    bookings: MoneyOut | None = Field(None, description="Won in the last twelve months.")
-
-
-class BalanceOut(Schema):
-    territory: str
-    accounts_before: int
-    accounts_after: int
-    potential_before: MoneyOut
-    potential_after: MoneyOut
-    workload_before: int = Field(description="Activities in the last twelve months.")
-    workload_after: int
-    goal_before: MoneyOut | None = Field(None, description="Goal for the period covering "
-                                                           "today.")
-    goal_after: MoneyOut | None = None
-
-
-class SampleOut(Schema):
-    account_id: int
-    account: str
-    type: str
-    from_territory: str | None = Field(None, alias="from")
-    to_territory: str | None = Field(None, alias="to")
-    potential: MoneyOut | None
-
-
-class WhatIfOut(Schema):
-    moved_accounts: int
-    moves: list[MoveOut]
-    sample: list[SampleOut]
-    balance: list[BalanceOut]
 
 
 @territory_router.get("/alignments/{int:id}/what-if", response=WhatIfOut, by_alias=False)
@@ -288,18 +195,6 @@ def compare_alignment(request, id: int, base_id: int | None = None):
     return selectors.what_if(draft, base)
 
 
-class ConflictOut(Schema):
-    account_id: int
-    type: str
-    territory_ids: list[int]
-
-
-class ConflictPage(Schema):
-    items: list[ConflictOut]
-    next_cursor: str | None
-    previous_cursor: str | None
-
-
 @territory_router.get("/alignments/{int:id}/conflicts", response=ConflictPage)
 def list_conflicts(request, id: int, params: Query[PageParams]):
     """Accounts claimed by territories of one type at the same priority and level."""
@@ -308,44 +203,6 @@ def list_conflicts(request, id: int, params: Query[PageParams]):
 
 
 # --- territories ------------------------------------------------------------------------
-
-
-class TerritoryOut(Schema):
-    id: int
-    alignment_id: int
-    parent_id: int | None
-    name: str
-    type: str
-    priority: int
-    description: str
-    area_sq_km: Decimal | None
-    version: int
-
-
-class TerritoryPage(Schema):
-    items: list[TerritoryOut]
-    next_cursor: str | None
-    previous_cursor: str | None
-
-
-class TerritoryIn(InputSchema):
-    name: str = Field(..., min_length=1, max_length=120)
-    parent_id: RecordId | None = None
-    type: choice_of(TerritoryType) = "geographic"
-    priority: int = Field(0, ge=-1_000_000, le=1_000_000,
-                          description="Higher wins when territories overlap.")
-    description: str = ""
-    area_sq_km: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=1)
-
-
-class TerritoryPatch(InputSchema):
-    name: str | None = Field(None, min_length=1, max_length=120)
-    parent_id: RecordId | None = None
-    type: choice_of(TerritoryType) | None = None
-    priority: int | None = Field(None, ge=-1_000_000, le=1_000_000)
-    description: str | None = None
-    area_sq_km: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=1)
-    version: Version
 
 
 def _territory_data(payload) -> dict:
@@ -390,41 +247,11 @@ def delete_territory(request, id: int, version: VersionParam):
     return Status(204, None)
 
 
-class AssignedAccountOut(Schema):
-    id: int
-    account_id: int
-    account_name: str
-    type: str
-    reason: str
-
-    @staticmethod
-    def resolve_account_name(row) -> str:
-        return row.account.name
-
-
-class AssignedPage(Schema):
-    items: list[AssignedAccountOut]
-    next_cursor: str | None
-    previous_cursor: str | None
-
-
 @territory_router.get("/{int:id}/accounts", response=AssignedPage)
 def territory_accounts(request, id: int, params: Query[PageParams]):
     """The territory's accounts that you may see, each with the reason it is here."""
     territory = _get(Territory, id, request.auth)
     return _page(selectors.assigned_accounts(request.auth, [territory.pk]), params)
-
-
-class SizeOut(Schema):
-    accounts: int
-    accounts_by_tier: dict[str, int]
-    potential: MoneyOut
-    area_sq_km: Decimal | None
-    bookings: MoneyOut
-    selling_days: int
-    sales_per_day: MoneyOut
-    members: int
-    capacity_calls: int
 
 
 @territory_router.get("/{int:id}/size", response=SizeOut)
@@ -438,251 +265,88 @@ def territory_size(request, id: int, window_days: int = Query(365, ge=1, le=3660
                                 calls_per_day=calls_per_day)
 
 
-# --- rules -------------------------------------------------------------------------------
-
-
-class ConditionIn(Schema):
-    field: str = Field(..., description="country, state, county, postal_code, industry, tier, "
-                                        "employees or annual_revenue")
-    op: Literal["in", "prefix", "range", "between"] = "in"
-    values: list[str | int | float | None] = Field(..., min_length=1, max_length=5000)
-
-
-class TerritoryRuleIn(InputSchema):
-    combine: choice_of(RuleCombine) = "all"
-    conditions: list[ConditionIn] = Field(..., min_length=1, max_length=50)
-
-
-class TerritoryRulePatch(InputSchema):
-    combine: choice_of(RuleCombine) | None = None
-    conditions: list[ConditionIn] | None = Field(None, min_length=1, max_length=50)
-    version: Version
-
-
-class TerritoryRuleOut(Schema):
-    id: int
-    territory_id: int
-    position: int
-    combine: str
-    conditions: list[dict]
-    version: int
-
-
-def _conditions(items) -> list[dict] | None:
-    if items is None:
-        return None
-    return [item.model_dump() if hasattr(item, "model_dump") else item for item in items]
-
-
-@territory_router.get("/{int:id}/rules", response=list[TerritoryRuleOut])
-def list_rules(request, id: int):
-    return selectors.rules(_get(Territory, id, request.auth))
-
-
-@territory_router.post("/{int:id}/rules", response={201: TerritoryRuleOut})
-def create_rule(request, id: int, payload: TerritoryRuleIn):
-    """Add a boundary rule; the accounts it covers are re-assigned at once."""
-    territory = _get(Territory, id, request.auth)
-    return Status(201, services.create_rule(territory, by=request.auth, combine=payload.combine,
-                                            conditions=_conditions(payload.conditions)))
-
-
-@territory_router.patch("/rules/{int:rule_id}", response=TerritoryRuleOut)
-def update_rule(request, rule_id: int, payload: TerritoryRulePatch):
-    """Change a rule; only accounts the old or new rule could cover are re-assigned."""
-    rule = _get(BoundaryRule, rule_id, request.auth)
-    return services.update_rule(rule, by=request.auth, combine=payload.combine,
-                                conditions=_conditions(payload.conditions),
-                                expected_version=payload.version)
-
-
-@territory_router.delete("/rules/{int:rule_id}", response={204: None})
-def delete_rule(request, rule_id: int, version: VersionParam):
-    services.delete_rule(_get(BoundaryRule, rule_id, request.auth), by=request.auth,
-                         expected_version=version)
-    return Status(204, None)
-
-
-class PreviewOut(Schema):
-    accounts: int
-    capped: bool
+# --- rules, members and named accounts (the record kit) -----------------------------
 
 
 @territory_router.post("/rules/preview", response=PreviewOut)
 def preview_rule(request, payload: TerritoryRuleIn):
     """How many accounts a rule would cover (for the rule editor's live count; checks
     the rule first, so a bad rule answers with the field that is wrong)."""
-    from django.core.exceptions import ValidationError
-
-
     services.require_view(request.auth)
-    conditions = _conditions(payload.conditions)
+    conditions = payload.model_dump()["conditions"]
     _, errors = validate_rule(payload.combine, conditions)
     if errors:
         raise ValidationError({"conditions": [f"{f}: {m}" for f, m in errors]})
-    count, capped = selectors.rule_coverage(payload.combine, conditions or [])
+    count, capped = selectors.rule_coverage(payload.combine, conditions)
     return {"accounts": count, "capped": capped}
 
 
-# --- members and named accounts ---------------------------------------------------------
+def _member_user(user, pk: int) -> User:
+    found = User.objects.filter(pk=pk).first()
+    if found is None:
+        raise ValidationError({"user_id": f"No user with id {pk}."})
+    return found
 
 
-class TerritoryMemberOut(Schema):
-    id: int
-    territory_id: int
-    user_id: int
-    user_name: str
-    role: str
-    start_date: date
-    end_date: date | None
-    version: int
-
-    @staticmethod
-    def resolve_user_name(member) -> str:
-        return member.user.get_full_name() or member.user.username
+def _name_account(*, by, data) -> NamedAccount:
+    """The territory's right is checked before the account is looked for."""
+    territory = data.pop("territory")
+    require(by, "territory", "name_accounts", territory)
+    account = get_record(Account, by, data.pop("account"))
+    return services.set_named_account(territory, account, by=by, **data)
 
 
-class MemberIn(InputSchema):
-    user_id: RecordId
-    role: choice_of(MemberRole) = "owner"
-    start_date: date | None = Field(None, description="Default: today.")
-    end_date: date | None = None
+# A territory's rules, members and named accounts are listed and added under it
+# (/{id}/rules) and named on their own (/rules/{rule_id}); each is changed by whoever
+# may change that part of the territory.
+TERRITORY = Parent(segment="", param="id", field="territory", lookup=selectors.get_territory,
+                   label="territory")
+
+rules = RecordType(
+    name="rule", plural="rules", path="rules", id_param="rule_id", item_prefix="rules",
+    label="boundary rule", resource="territory", model=BoundaryRule,
+    actions=Actions(view="view", create="manage_rules", change="manage_rules",
+                    delete="manage_rules"),
+    rows=selectors.rule_rows, out=TerritoryRuleOut, parent=TERRITORY, paged=False,
+    create_in=TerritoryRuleIn, patch_in=TerritoryRulePatch,
+    create=lambda *, by, data: services.create_rule(data.pop("territory"), by=by, **data),
+    update=lambda rule, *, by, data, expected_version: services.update_rule(
+        rule, by=by, expected_version=expected_version, **data),
+    delete=services.delete_rule,
+    summaries={"list": "The territory's rules, in the order they are tried",
+               "create": "Add a boundary rule; the accounts it covers are re-assigned",
+               "update": "Change a rule; the accounts it could cover are re-assigned"})
+
+members = RecordType(
+    name="member", plural="members", path="members", id_param="member_id",
+    item_prefix="members", label="territory member", resource="territory",
+    model=TerritoryMember,
+    actions=Actions(view="view", create="manage_members", change="manage_members",
+                    delete="manage_members"),
+    rows=selectors.member_rows, out=TerritoryMemberOut, parent=TERRITORY, paged=False,
+    create_in=MemberIn, patch_in=MemberPatch, references={"user_id": _member_user},
+    create=lambda *, by, data: services.add_member(data.pop("territory"), by=by, **data),
+    update=services.update_member, delete=services.remove_member,
+    summaries={"list": "Everyone who works or worked the territory, current and ended"})
+
+named_accounts = RecordType(
+    name="named_account", plural="named_accounts", path="named-accounts",
+    id_param="named_id", item_prefix="named-accounts", label="named account",
+    resource="territory", model=NamedAccount,
+    actions=Actions(view="view", create="name_accounts", change="name_accounts",
+                    delete="name_accounts"),
+    rows=selectors.named_account_rows, out=NamedOut, parent=TERRITORY, paged=False,
+    create_in=NamedIn, create=_name_account, delete=services.remove_named_account,
+    summaries={"list": "The accounts named into or kept out of the territory",
+               "create": "Put an account into (include) or keep it out of (exclude) the "
+                         "territory"})
+
+install(territory_router, "/territories", [rules, members, named_accounts])
 
 
-class MemberPatch(InputSchema):
-    role: choice_of(MemberRole) | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    version: Version
-
-
-@territory_router.get("/{int:id}/members", response=list[TerritoryMemberOut])
-def list_members(request, id: int):
-    territory = _get(Territory, id, request.auth)
-    return list(selectors.members(territory))
-
-
-@territory_router.post("/{int:id}/members", response={201: TerritoryMemberOut})
-def add_member(request, id: int, payload: MemberIn):
-    territory = _get(Territory, id, request.auth)
-    user = User.objects.filter(pk=payload.user_id).first()
-    if user is None:
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError({"user_id": f"No user with id {payload.user_id}."})
-    return Status(201, services.add_member(territory, by=request.auth, user=user,
-                                           role=payload.role, start_date=payload.start_date,
-                                           end_date=payload.end_date))
-
-
-@territory_router.patch("/members/{int:member_id}", response=TerritoryMemberOut)
-def update_member(request, member_id: int, payload: MemberPatch):
-    member = _get(TerritoryMember, member_id, request.auth)
-    data = payload.model_dump(exclude_unset=True)
-    version = data.pop("version")
-    return services.update_member(member, by=request.auth, data=data, expected_version=version)
-
-
-@territory_router.delete("/members/{int:member_id}", response={204: None})
-def remove_member(request, member_id: int, version: VersionParam):
-    services.remove_member(_get(TerritoryMember, member_id, request.auth), by=request.auth,
-                           expected_version=version)
-    return Status(204, None)
-
-
-class NamedIn(InputSchema):
-    account_id: RecordId
-    include: bool = True
-
-
-class NamedOut(Schema):
-    id: int
-    territory_id: int
-    account_id: int
-    include: bool
-    version: int
-
-
-@territory_router.post("/{int:id}/named-accounts", response={201: NamedOut})
-def set_named_account(request, id: int, payload: NamedIn):
-    """Put an account into (include) or keep it out of (exclude) the territory."""
-    territory = _get(Territory, id, request.auth)
-    account = get_record(Account, request.auth, payload.account_id)
-    return Status(201, services.set_named_account(territory, account, by=request.auth,
-                                                  include=payload.include))
-
-
-@territory_router.delete("/named-accounts/{int:named_id}", response={204: None})
-def remove_named_account(request, named_id: int, version: VersionParam):
-    services.remove_named_account(_get(NamedAccount, named_id, request.auth), by=request.auth,
-                                  expected_version=version)
-    return Status(204, None)
 
 
 # --- goals -------------------------------------------------------------------------------
-
-
-class OverrideIn(Schema):
-    territory_id: RecordId
-    amount: Decimal = Field(..., ge=0, max_digits=18, decimal_places=2)
-    reason: str = Field(..., min_length=1, max_length=500)
-
-
-class GoalsIn(InputSchema):
-    period_start: date
-    period_end: date
-    formula: choice_of(GoalFormula, exclude=("manual",))
-    total: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2,
-                                  description="The parent's goal (needed for a share of "
-                                              "potential; otherwise the children's sum).")
-    growth: Decimal = Field(Decimal(0), ge=-1, le=100, description="0.10 for +10%.")
-    overrides: list[OverrideIn] = []
-    mix: dict[str, Decimal] = Field(
-        default_factory=dict, description="For weighted_mix: formula -> weight, e.g. "
-        '{"prior_bookings": 2, "share_of_potential": 1}.')
-    calls_per_day: int = Field(6, ge=1, le=100, description="Achievable calls or meetings "
-                               "per member per selling day (capacity_conversion).")
-
-
-class GoalOut(Schema):
-    id: int
-    territory_id: int
-    territory_name: str
-    period_start: date
-    period_end: date
-    formula: str
-    explanation: str
-    proposed: MoneyOut
-    amount: MoneyOut
-    currency: str
-    override_reason: str
-    booked_to_date: MoneyOut = Field(description="Won in the goal's period up to today.")
-    attainment_percent: Decimal | None
-    expected_percent: Decimal | None = Field(
-        description="Share of the period's selling days gone by: where attainment should be.")
-
-    @staticmethod
-    def resolve_territory_name(goal) -> str:
-        return goal.territory.name
-
-    @staticmethod
-    def resolve_booked_to_date(goal) -> Decimal:
-        return _attainment(goal).actual
-
-    @staticmethod
-    def resolve_attainment_percent(goal) -> Decimal | None:
-        return _attainment(goal).percent
-
-    @staticmethod
-    def resolve_expected_percent(goal) -> Decimal | None:
-        return _attainment(goal).expected_percent
-
-
-def _attainment(goal) -> goals.Attainment:
-    """Set on the whole list by selectors.goals_with_attainment; else worked out here."""
-    if not hasattr(goal, "attainment"):
-        goal.attainment = goals.attainment(goal)
-    return goal.attainment
 
 
 @territory_router.get("/{int:id}/goals", response=list[GoalOut])
@@ -707,25 +371,6 @@ def set_goals(request, id: int, payload: GoalsIn):
 # --- violations and exceptions ----------------------------------------------------------
 
 
-class ViolationOut(Schema):
-    kind: str
-    record_id: int
-    name: str
-    account_id: int
-    owner_id: int
-    territory_id: int
-    territory_owner_id: int | None
-
-
-class TerritoryFixIn(InputSchema):
-    kind: Literal["account", "opportunity"]
-    record_id: RecordId
-
-
-class TerritoryFixOut(Schema):
-    new_owner_id: int
-
-
 @territory_router.get("/violations", response=list[ViolationOut])
 def list_violations(request, limit: int = Query(500, ge=1, le=5000)):
     """Accounts and open opportunities (that you may see) whose owner is not a member of
@@ -740,32 +385,6 @@ def fix_violation(request, payload: TerritoryFixIn):
     owner = services.fix_violation(by=request.auth, kind=payload.kind,
                                    record_id=payload.record_id)
     return {"new_owner_id": owner.pk}
-
-
-class ExceptionOut(Schema):
-    id: int
-    rep_id: int
-    account_id: int
-    reason: str
-    until: date
-    status: str
-    requested_by_id: int | None
-    approved_by_id: int | None
-    decided_at: datetime | None
-    decision_note: str
-    version: int
-
-
-class ExceptionIn(InputSchema):
-    account_id: RecordId
-    reason: str = Field(..., min_length=1, max_length=500)
-    until: date
-    rep_id: RecordId | None = Field(None, description="Default: you.")
-
-
-class DecisionIn(InputSchema):
-    note: str = Field("", max_length=500)
-    version: Version
 
 
 @territory_router.get("/exceptions", response=list[ExceptionOut])

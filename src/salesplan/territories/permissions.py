@@ -125,17 +125,7 @@ PATCH  /territories/{id}                                    territory.change
 DELETE /territories/{id}                                    territory.delete
 GET    /territories/{id}/accounts                           territory.view
 GET    /territories/{id}/size                               territory.view
-GET    /territories/{id}/rules                              territory.view
-POST   /territories/{id}/rules                              territory.manage_rules
-PATCH  /territories/rules/{rule_id}                         territory.manage_rules
-DELETE /territories/rules/{rule_id}                         territory.manage_rules
 POST   /territories/rules/preview                           alignment.view
-GET    /territories/{id}/members                            territory.view
-POST   /territories/{id}/members                            territory.manage_members
-PATCH  /territories/members/{member_id}                     territory.manage_members
-DELETE /territories/members/{member_id}                     territory.manage_members
-POST   /territories/{id}/named-accounts                     territory.name_accounts
-DELETE /territories/named-accounts/{named_id}               territory.name_accounts
 GET    /territories/{id}/goals                              territory.view
 POST   /territories/{id}/goals                              territory.set_goals
 GET    /territories/violations                              territory_violation.view

@@ -16,8 +16,9 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import Mod
 
 from salesplan.core.clock import company_today
+from salesplan.core.errors import NotFound
 from salesplan.core.listing import capped_count
-from salesplan.core.registry import allowed, require
+from salesplan.core.registry import ALL, allowed, require, scope_for
 from salesplan.customers.models import Account
 from salesplan.org.models import Role, User
 from salesplan.pipeline.models import Opportunity, StageKind
@@ -27,6 +28,7 @@ from .models import (
     AccountTerritory,
     Alignment,
     BoundaryException,
+    BoundaryRule,
     MemberRole,
     NamedAccount,
     OptimisationRun,
@@ -380,6 +382,47 @@ def children(territory: Territory):
 def rules(territory: Territory) -> list:
     """The territory's rules in the order they are tried."""
     return list(territory.rules.all())
+
+
+def visible_territories(user):
+    """The territories whose pages the user may open (a rep: their own, and below)."""
+    require(user, "territory", "view")
+    if scope_for(user, "territory", "view") == ALL:
+        return Territory.objects.all()
+    own: dict[int, list[int]] = defaultdict(list)
+    for territory_id, alignment_id in current_members().filter(user=user).values_list(
+            "territory_id", "territory__alignment_id"):
+        own[alignment_id].append(territory_id)
+    ids: set[int] = set()
+    for alignment_id, territory_ids in own.items():
+        ids |= descendants(territory_ids, alignment_id)
+    return Territory.objects.filter(pk__in=ids)
+
+
+def get_territory(user, pk: int) -> Territory:
+    """The territory if the user may open it; NotFound alike for missing and hidden."""
+    found = visible_record(Territory, pk, user)
+    if found is None:
+        raise NotFound(f"No territory with id {pk}.")
+    return found
+
+
+def rule_rows(user):
+    """The boundary rules of the territories the user may open, in the order tried."""
+    return BoundaryRule.objects.filter(territory__in=visible_territories(user))
+
+
+def member_rows(user):
+    """Memberships (current and ended) of the territories the user may open."""
+    return TerritoryMember.objects.filter(
+        territory__in=visible_territories(user)).select_related("user").order_by(
+        "-end_date", "role", "start_date", "id")
+
+
+def named_account_rows(user):
+    """Named accounts (ids only) of the territories the user may open: whoever plans a
+    territory sees what is named into it (the pages show names of accounts they see)."""
+    return NamedAccount.objects.filter(territory__in=visible_territories(user))
 
 
 def members(territory: Territory):
