@@ -248,6 +248,14 @@ def _submittable_plan(world: World, owner) -> Target:
     return target
 
 
+def _closed_plan(world: World, owner) -> Target:
+    target = _submittable_plan(world, owner)
+    assert target.obj is not None
+    for step in (planning.approve_plan, planning.activate_plan, planning.close_plan):
+        step(Plan.objects.get(pk=target.pk), by=world.org.admin)
+    return Target(Plan.objects.get(pk=target.pk), target.pk, target.rows)
+
+
 def _quote(world: World, owner) -> Target:
     from salesplan.proposals.models import Quote
 
@@ -330,6 +338,7 @@ OPERATIONS: list[Operation] = [
     Operation("POST", "/plans/{pk}/submit", ("plan", "change"), _plan),
     Operation("POST", "/plans/{pk}/approve", ("plan", "approve"), _submittable_plan,
               lambda world, owner, target: {}),
+    Operation("POST", "/plans/{pk}/reopen", ("plan", "reopen"), _closed_plan),
     Operation("POST", "/quotes/{pk}/submit", ("quote", "change"), _quote),
     Operation("POST", "/quotes/{pk}/approvals/{approval}/approve", ("quote_approval", "decide"),
               _approval, lambda world, owner, target: {"comment": "Fine"}, lookup="quote"),

@@ -100,3 +100,11 @@ def can_approve(user: User, plan: Plan) -> bool:
 
 def require_edit(user: User, plan: Plan) -> None:
     require(user, "plan", "change", plan)
+
+
+def can_reopen(user: User, plan: Plan) -> bool:
+    return allowed(user, "plan", "reopen", plan)
+
+
+def require_reopen(user: User, plan: Plan) -> None:
+    require(user, "plan", "reopen", plan)

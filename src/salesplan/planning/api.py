@@ -3,6 +3,7 @@
     GET/POST          /                          plans you may see; start a draft
     GET/PATCH/DELETE  /{id}                      one plan (PATCH renames; never the status)
     POST              /{id}/submit|return|approve|activate|close   status transitions
+    POST              /{id}/reopen               a closed plan becomes active again
     GET               /{id}/objectives           the objectives tree with monthly targets
     POST              /{id}/targets              set the plan's top target and phasing
     POST              /{id}/allocate             split a target among its children
@@ -159,6 +160,13 @@ for _action, _summary in (("submit", "Submit a draft for approval"),
                           ("close", "Close an active plan")):
     plan_router.post(f"/{{plan_id}}/{_action}", response=PlanOut, summary=_summary,
                      operation_id=f"plans_{_action}")(_transition(_action))
+
+
+@plan_router.post("/{plan_id}/reopen", response=PlanOut, operation_id="plans_reopen",
+                  summary="Reopen a closed plan (active again)")
+def reopen_plan(request, plan_id: RecordId, payload: PlanVersionIn):
+    plan = selectors.get_plan(request.user, plan_id)
+    return services.reopen_plan(plan, by=request.user, version=payload.version)
 
 
 def _objectives(plan: Plan, user) -> list[dict[str, Any]]:

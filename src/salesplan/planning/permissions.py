@@ -57,6 +57,8 @@ register("plan", "approve", {ADMIN: ALL, MANAGER: ABOVE},
          doc="approve this plan: an admin or a manager of a team above the plan's team "
              "approves it, never its owner")
 register("plan", "return", {ADMIN: ALL, MANAGER: RETURNABLE}, doc="return this plan")
+register("plan", "reopen", {ADMIN: ALL, MANAGER: MANAGED},
+         doc="reopen this closed plan (whoever may close it)")
 register("plan", "commit", {REP: VISIBLE}, doc="commit to this plan (only its reps)")
 register("plan", "commit_marketing", {ADMIN: ALL, MARKETING: VISIBLE},
          doc="submit marketing commitments (only marketing)")
@@ -85,5 +87,6 @@ register_operations("\n".join(
     + ["POST /plans team_plan.create",
        "POST /plans/{plan_id}/approve plan.approve",
        "POST /plans/{plan_id}/return plan.return",
+       "POST /plans/{plan_id}/reopen plan.reopen",
        "POST /plans/{plan_id}/commitments plan.commit",
        "POST /plans/{plan_id}/marketing-commitments plan.commit_marketing"]))

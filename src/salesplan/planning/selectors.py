@@ -531,3 +531,23 @@ def _subtree(children: dict[int | None, list[int]], root: int) -> set[int]:
         found.add(current)
         stack.extend(children[current])
     return found
+
+
+@dataclass(frozen=True)
+class StatusImpact:
+    """What closing (or reopening) a plan touches, for the confirmation step."""
+
+    objectives: int
+    rep_targets: int
+    reps: int
+    teams: int
+
+
+def status_impact(plan: Plan) -> StatusImpact:
+    """Counted over the whole plan (the confirmation is for those who may close it)."""
+    objectives = Objective.objects.filter(plan=plan)
+    rep_lines = objectives.filter(level=Level.REP)
+    teams = set(objectives.exclude(team=None).values_list("team_id", flat=True))
+    teams |= set(rep_lines.exclude(rep__team=None).values_list("rep__team_id", flat=True))
+    return StatusImpact(objectives=objectives.count(), rep_targets=rep_lines.count(),
+                        reps=rep_lines.values("rep_id").distinct().count(), teams=len(teams))

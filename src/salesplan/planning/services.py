@@ -157,6 +157,15 @@ def close_plan(plan: Plan, *, by: User, expected_version: int | None = None) -> 
                  expected_version=expected_version)
 
 
+def reopen_plan(plan: Plan, *, by: User, version: int | None) -> Plan:
+    """Undo a close: the plan is active again and its reps are measured against it.
+    One plan per team and year (a database constraint) means no other plan can have
+    taken its place while it was closed."""
+    access.require_reopen(by, plan)
+    return _move(plan, by=by, allowed_from=PlanStatus.CLOSED, to=PlanStatus.ACTIVE,
+                 expected_version=version)
+
+
 TRANSITIONS = {"submit": submit_plan, "return": return_plan, "approve": approve_plan,
                "activate": activate_plan, "close": close_plan}
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("mine/", my_views.my_plan, name="mine"),
     path("<int:pk>/", views.plan_detail, name="detail"),
     path("<int:pk>/status/<str:action>/", views.plan_transition, name="transition"),
+    path("<int:pk>/status/<str:action>/confirm/", views.plan_confirm, name="confirm"),
     path("<int:pk>/targets/set/", views.plan_target, name="target"),
     path("<int:pk>/allocations/new/", views.plan_allocate, name="allocate"),
     path("<int:pk>/commitments/submit/", views.plan_commit, name="commit"),

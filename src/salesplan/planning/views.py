@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -36,9 +36,22 @@ NEXT_STEPS = {
     PlanStatus.DRAFT: [("submit", "Submit for approval")],
     PlanStatus.SUBMITTED: [("approve", "Approve"), ("return", "Return to draft")],
     PlanStatus.APPROVED: [("activate", "Activate")],
-    PlanStatus.ACTIVE: [("close", "Close")],
-    PlanStatus.CLOSED: [],
+    PlanStatus.ACTIVE: [("close", "Close…")],
+    PlanStatus.CLOSED: [("reopen", "Reopen…")],
 }
+
+# Steps taken only from their confirmation page: from status, to status, message.
+CONFIRMED = {
+    "close": (PlanStatus.ACTIVE, "Plan closed: it is kept read-only."),
+    "reopen": (PlanStatus.CLOSED, "Plan reopened: it is active again."),
+}
+
+
+def _step(action: str) -> Callable[..., Plan]:
+    if action == "reopen":
+        return lambda plan, *, by, expected_version: services.reopen_plan(
+            plan, by=by, version=expected_version)
+    return services.TRANSITIONS[action]
 
 
 def _plan(request, pk: int) -> Plan:
@@ -88,6 +101,7 @@ def _plan_context(request, plan: Plan) -> dict:
         "can_edit": editable, "needs_reason": plan.is_revised_on_change,
         "steps": [(a, label) for a, label in NEXT_STEPS[PlanStatus(plan.status)]
                   if _may(user, plan, a)],
+        "confirmed_steps": list(CONFIRMED),
         "target_form": TargetForm() if editable else None,
         "allocate_form": AllocateForm(objectives=allocatable) if editable and allocatable
         else None,
@@ -125,6 +139,8 @@ def _may(user, plan: Plan, action: str) -> bool:
         return access.can_approve(user, plan)
     if action == "return":
         return access.can_approve(user, plan) or access.can_edit(user, plan)
+    if action == "reopen":
+        return access.can_reopen(user, plan)
     return access.can_edit(user, plan)
 
 
@@ -161,12 +177,32 @@ def _apply(request, plan: Plan, change: Callable[[], object], success: str):
 @require_POST
 def plan_transition(request, pk: int, action: str):
     plan = _plan(request, pk)
-    if action not in services.TRANSITIONS:
+    if action not in services.TRANSITIONS and action not in CONFIRMED:
         raise Http404(f"No plan action {action!r}.")
+    if action in CONFIRMED and request.POST.get("confirm") != "yes":
+        # Closing and reopening are taken from their confirmation page only.
+        return redirect("web:planning:confirm", plan.pk, action)
     version = posted_version(request.POST)
-    return _apply(request, plan, lambda: services.TRANSITIONS[action](
-        plan, by=request.user, expected_version=version),
-                  f"Plan {action} done.")
+    success = CONFIRMED[action][1] if action in CONFIRMED else f"Plan {action} done."
+    return _apply(request, plan, lambda: _step(action)(
+        plan, by=request.user, expected_version=version), success)
+
+
+@login_required
+def plan_confirm(request, pk: int, action: str):
+    """What closing or reopening the plan does, and the button that does it."""
+    plan = _plan(request, pk)
+    if action not in CONFIRMED:
+        raise Http404(f"No plan action {action!r} to confirm.")
+    if not _may(request.user, plan, action):
+        raise PermissionDenied(f"You may not {action} this plan.")
+    if plan.status != CONFIRMED[action][0]:
+        messages.error(request, f"The plan is {plan.get_status_display().lower()}; "
+                                f"it cannot be {'closed' if action == 'close' else 'reopened'}.")
+        return redirect("web:planning:detail", plan.pk)
+    return render(request, "planning/confirm_status.html", {
+        "nav_section": "plans", "plan": plan, "action": action,
+        "impact": selectors.status_impact(plan)})
 
 
 @login_required
