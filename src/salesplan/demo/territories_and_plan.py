@@ -327,9 +327,15 @@ def build_plan_operations(plan: Plan, org: DemoOrg, *, today: date,
         "basis": "account", "margin_rate": "0.35", "cost_per_hour": "45",
         "min_calls_by_tier": {"strategic": "1"}})
     applied = ""
-    if run.status == RunStatus.SUCCEEDED:
+    # A small company's history can leave every rep at zero calls (no curve fitted); such
+    # a call plan has nothing to apply, and apply_run refuses it.
+    has_calls = run.status == RunStatus.SUCCEEDED and any(
+        rep["calls_per_month"] for rep in run.result["reps"])
+    if has_calls:
         effort.apply_run(run, by=vp, reason="Call plan from the effort optimiser.")
         applied = ", applied as activity targets"
+    elif run.status == RunStatus.SUCCEEDED:
+        applied = ", with no calls to apply"
     alerts = evaluation.evaluate_plan(plan, as_of=today)
     reviews.create_review(plan, by=vp, as_of=today,
                           notes="Monthly review: pipeline coverage and pacing by team.",
