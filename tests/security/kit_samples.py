@@ -24,7 +24,10 @@ from django.db import models
 
 from salesplan.pricing import services as pricing
 from salesplan.proposals import settings_services as quote_settings
+from salesplan.savedviews import services as saved_views
 from salesplan.scoring import services as scoring
+
+from .feature_matrix import OWNER_USER
 
 _seq = count(1)
 
@@ -87,6 +90,11 @@ def _approval_rule(org, owner):
         "approver": "director", "step": 3})
 
 
+def _saved_view(world, owner):
+    return saved_views.create_view(by=world.user(OWNER_USER[owner]), data={
+        "name": f"Matrix view {next(_seq)}", "list_key": "accounts", "params": {"q": "a"}})
+
+
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("/pricing", "family"): Sample(
         _family, lambda org, obj: {"name": f"New family {next(_seq)}"},
@@ -119,4 +127,8 @@ SAMPLES: dict[tuple[str, str], Sample] = {
                                           "metric": "margin", "threshold_pct": "10",
                                           "approver": "admin", "step": 4},
         lambda org, obj: {"threshold_pct": "45"}),
+    ("", "saved_view"): Sample(
+        _saved_view, lambda org, obj: {"name": f"New view {next(_seq)}", "list_key": "leads"},
+        lambda org, obj: {"name": f"Renamed view {next(_seq)}"},
+        owners=("own", "teammate", "other_team", "other_region")),
 }
