@@ -7,6 +7,7 @@ from django import template
 
 from salesplan.core.registry import allowed
 
+from ..models import LIST_KEYS
 from ..selectors import saved_views
 
 register = template.Library()
@@ -16,6 +17,8 @@ register = template.Library()
 def saved_views_bar(context, list_key: str) -> dict:
     request = context["request"]
     user = request.user
+    if list_key not in LIST_KEYS:
+        return {"views": [], "can_save": False}
     views = list(saved_views(user, list_key)) if allowed(user, "saved_view", "view") else []
     current = request.GET.copy()
     current.pop("cursor", None)
@@ -24,7 +27,8 @@ def saved_views_bar(context, list_key: str) -> dict:
         "views": [{"view": v, "url": request.path + ("?" + urlencode(v.params) if v.params
                                                       else ""),
                    "mine": v.owner_id == user.pk} for v in views],
-        "list_key": list_key, "params": urlencode(params), "next": request.get_full_path(),
+        "list_key": list_key, "params": urlencode(params),
+        "next": request.path + ("?" + urlencode(params) if params else ""),
         "can_save": allowed(user, "saved_view", "manage"),
         "can_share": allowed(user, "saved_view", "share") and user.team_id is not None,
         "csrf_token": context.get("csrf_token"),
