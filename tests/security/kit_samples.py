@@ -27,6 +27,7 @@ from salesplan.planning import resources as plan_resources
 from salesplan.planning import services as planning
 from salesplan.pricing import services as pricing
 from salesplan.proposals import settings_services as quote_settings
+from salesplan.savedviews import services as saved_views
 from salesplan.scoring import services as scoring
 from salesplan.territories import services as territories
 from tests.factories import make_account
@@ -138,6 +139,11 @@ def _named_account(world, owner):
                                          by=world.org.admin)
 
 
+def _saved_view(world, owner):
+    return saved_views.create_view(by=world.user(OWNER_USER[owner]), data={
+        "name": f"Matrix view {next(_seq)}", "list_key": "accounts", "params": {"q": "a"}})
+
+
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("/pricing", "family"): Sample(
         _family, lambda org, obj: {"name": f"New family {next(_seq)}"},
@@ -194,4 +200,8 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("/plans", "budget_line"): Sample(
         _budget_line, lambda org, obj: {"category": "travel", "description": "Visits",
                                         "month": 2, "amount": "100.00"}),
+    ("", "saved_view"): Sample(
+        _saved_view, lambda org, obj: {"name": f"New view {next(_seq)}", "list_key": "leads"},
+        lambda org, obj: {"name": f"Renamed view {next(_seq)}"},
+        owners=("own", "teammate", "other_team", "other_region")),
 }

@@ -1,6 +1,6 @@
 """How the selling log is filtered and sorted (UI, API, export)."""
 
-from salesplan.core.listing import Filter, ListDefinition
+from salesplan.core.listing import Column, Filter, ListDefinition
 
 from .models import ActivityKind
 
@@ -20,4 +20,10 @@ ACTIVITY_LIST = ListDefinition(
            "-created": "-created_at"},
     default_sort="-due",
     search_fields=(),
+    contains_fields=("subject",),
+    search_label="Part of the subject (any case).",
+    columns={"subject": Column("Subject", "subject"), "kind": Column("Type", "get_kind_display"),
+             "due": Column("Due", "due_at", "due"), "done": Column("Done", "done"),
+             "account": Column("Account", "account"), "owner": Column("Owner", "owner"),
+             "created": Column("Created", "created_at", "created")},
 )

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "salesplan.marketing",
     "salesplan.scoring",
     "salesplan.collab",
+    "salesplan.savedviews",
     "salesplan.mail",
     "salesplan.web",
     "salesplan.demo",

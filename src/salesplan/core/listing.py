@@ -1,4 +1,4 @@
-"""Lists that stay fast at a million rows: filters, prefix search, keyset pagination.
+"""Lists that stay fast at a million rows: filters, search, keyset pagination.
 
 One ListDefinition per record type serves the HTML list, the API, and exports, so a
 filter means the same everywhere. Paging is by keyset (the sort value and id of the
@@ -68,6 +68,16 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class Column:
+    """A column a user may show: `path` reads the value ("owner", "account__name",
+    "get_lifecycle_display"); `sort` is its ascending sort key, if sortable."""
+
+    label: str
+    path: str
+    sort: str = ""
+
+
+@dataclass(frozen=True)
 class ListDefinition:
     """How a record type is listed: filters, sort keys, searchable prefix fields."""
 
@@ -79,6 +89,16 @@ class ListDefinition:
     # A search other than a prefix of `search_fields` (an SKU prefix or part of a name).
     search: Callable[[QuerySet, str], QuerySet] | None = None
     search_label: str = "Search by name prefix."  # what `q` searches, for the API's docs
+    # Fields `q` finds anywhere in, ignoring case ("pharma" finds "Acme Pharmaceuticals").
+    # On PostgreSQL each has a trigram index; on SQLite it is a plain LIKE scan.
+    contains_fields: tuple[str, ...] = ()
+    # The columns a user may choose to show (`cols=name,industry`), first one linked.
+    columns: dict[str, Column] = field(default_factory=dict)
+
+    def chosen_columns(self, cols: str | None) -> list[tuple[str, Column]]:
+        """The columns `cols` names that the list has, in the order given."""
+        keys = [key.strip() for key in (cols or "").split(",")]
+        return [(key, self.columns[key]) for key in dict.fromkeys(keys) if key in self.columns]
 
     def apply(self, queryset: QuerySet, params) -> QuerySet:
         """Filter and search `queryset` by request parameters; bad values name the field."""
@@ -97,6 +117,12 @@ class ListDefinition:
                 continue
             if spec.method is not None:
                 queryset = spec.method(queryset, values)
+            elif spec.kind == "str" and not spec.choices and "__" not in spec.lookup:
+                # Free-text filters ignore case: "california" finds "California".
+                any_of = Q()
+                for value in values:
+                    any_of |= Q(**{f"{spec.lookup}__iexact": value})
+                queryset = queryset.filter(any_of)
             elif spec.multiple or len(values) > 1:
                 lookup = spec.lookup if spec.lookup.endswith("__in") else f"{spec.lookup}__in"
                 queryset = queryset.filter(**{lookup: values})
@@ -107,6 +133,8 @@ class ListDefinition:
         term = (params.get("q") or "").strip()
         if term and self.search is not None:
             queryset = self.search(queryset, term)
+        elif term and self.contains_fields:
+            queryset = queryset.filter(contains_search_q(self.contains_fields, term))
         elif term and self.search_fields:
             queryset = queryset.filter(
                 prefix_search_q(self.search_fields, self.search_normaliser(term)))
@@ -138,6 +166,14 @@ def prefix_search_q(fields: tuple[str, ...], term: str) -> Q:
     q = Q()
     for f in fields:
         q |= Q(**{f"{f}__gte": term, f"{f}__lt": upper})
+    return q
+
+
+def contains_search_q(fields: tuple[str, ...], term: str) -> Q:
+    """Rows where any field contains `term`, ignoring case."""
+    q = Q()
+    for f in fields:
+        q |= Q(**{f"{f}__icontains": term})
     return q
 
 
@@ -278,6 +314,15 @@ def _attr(obj, path: str):
     for part in path.split("__"):
         obj = getattr(obj, part)
     return obj
+
+
+def column_value(obj, path: str):
+    """What a column shows for `obj`: the attribute at `path`, called if a method."""
+    for part in path.split("__"):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return ""
+    return obj() if callable(obj) else obj
 
 
 def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]:

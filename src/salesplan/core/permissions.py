@@ -51,6 +51,15 @@ for _resource in RESOURCES:
             {str(role): PERMISSIONS[role][_resource][_action] for role in PERMISSIONS},
             doc=f"{_action} this {_resource}")
 
+# Starting a bulk action (accounts: change owner, delete; opportunities: change stage,
+# delete). Each row is still checked by its own entry (change/delete) and refused alone.
+for _resource in ("account", "opportunity"):
+    _registry.register(
+        _resource, "bulk_change",
+        {str(role): NONE if role in (Role.MARKETING, Role.EXECUTIVE) else ALL
+         for role in PERMISSIONS},
+        doc=f"start a bulk action on {_resource} rows (each row checked on its own)")
+
 _registry.register("pipeline", "view", {str(role): ALL for role in PERMISSIONS},
                    doc="see the pipelines")
 _registry.register("profile", "view", {str(role): ALL for role in PERMISSIONS}, personal=True,
@@ -74,6 +83,7 @@ _registry.register_operations("\n".join([
     *_CRM_OPERATIONS,
     "POST /leads/{id}/convert lead.change", "GET /leads/{id}/duplicates lead.view",
     "POST /opportunities/{id}/move opportunity.change",
+    "POST /accounts/bulk account.bulk_change", "POST /opportunities/bulk opportunity.bulk_change",
     "GET /opportunities/{id}/history opportunity.view",
     "POST /activities/{id}/complete activity.change",
     "GET /me profile.view", "GET /pipelines pipeline.view", "GET /search search.view",

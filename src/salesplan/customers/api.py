@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import cast
 
+from django.http import HttpResponse
 from ninja import Field, Router, Schema
 
 from salesplan.core.api_support import (
@@ -19,10 +20,11 @@ from salesplan.core.api_support import (
     patch_schema,
     service_data,
 )
+from salesplan.core.jobs_api import accepted
 from salesplan.core.references import resolve_references
-from salesplan.pipeline.api import OpportunityOut, opportunities
+from salesplan.pipeline.api import BULK_RESPONSES, BulkIn, OpportunityOut, opportunities
 
-from . import selectors, services
+from . import bulk, selectors, services
 from .filters import ACCOUNT_LIST, CONTACT_LIST, LEAD_LIST
 from .models import Account, BuyingRole, Contact, Lead, LeadSource, LeadStatus, Lifecycle, Tier
 
@@ -245,9 +247,36 @@ leads = RecordEndpoints(
 account_router = Router(tags=["accounts"])
 contact_router = Router(tags=["contacts"])
 lead_router = Router(tags=["leads"])
-accounts.register(account_router)
 contacts.register(contact_router)
 leads.register(lead_router)
+
+
+# --- Bulk actions ----------------------------------------------------------------------
+
+
+def run_bulk(request, response: HttpResponse, resource: str, payload: BulkIn):
+    """Preview a bulk action, or start its job (for accounts and opportunities)."""
+    job_request = bulk.prepare(request.auth, resource, action=payload.action, ids=payload.ids,
+                               filters=payload.filter, values=payload.values)
+    if payload.preview:
+        return bulk.preview(request.auth, job_request)
+    return accepted(response, bulk.start(request.auth, job_request))
+
+
+@account_router.post("/bulk", **BULK_RESPONSES)
+def bulk_accounts(request, response: HttpResponse, payload: BulkIn):
+    """Change the owner of, or delete, many accounts: a preview (`preview`: true), then
+    a background job whose `result.rows` says per row `done` or `refused` with a reason.
+    A new owner must work each account's territory; a row that would break a boundary,
+    or that you may not change, is refused and left as it was."""
+    return run_bulk(request, response, "account", payload)
+
+
+accounts.register(account_router)  # after /bulk, which /{id} would otherwise take
+
+
+
+
 
 
 # --- Lead conversion -------------------------------------------------------------------

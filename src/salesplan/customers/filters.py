@@ -1,6 +1,6 @@
 """How accounts, contacts and leads are filtered, searched and sorted (UI, API, export)."""
 
-from salesplan.core.listing import Filter, ListDefinition
+from salesplan.core.listing import Column, Filter, ListDefinition
 
 from .models import BuyingRole, LeadSource, LeadStatus, Lifecycle, Tier
 
@@ -18,9 +18,20 @@ ACCOUNT_LIST = ListDefinition(
         "max_employees": Filter("employees__lte", "int", "Employees at most"),
     },
     sorts={"name": "name_key", "-name": "-name_key", "created": "created_at",
-           "-created": "-created_at"},
+           "-created": "-created_at", "industry": "industry", "-industry": "-industry",
+           "state": "state", "-state": "-state"},
     default_sort="name",
     search_fields=("name_key", "domain"),
+    contains_fields=("name", "industry", "city", "state", "domain"),
+    search_label="Part of the name, industry, city, state or domain (any case).",
+    columns={"name": Column("Name", "name", "name"), "domain": Column("Domain", "domain"),
+             "industry": Column("Industry", "industry", "industry"),
+             "city": Column("City", "city"), "state": Column("State", "state", "state"),
+             "country": Column("Country", "country"),
+             "employees": Column("Employees", "employees"),
+             "lifecycle": Column("Lifecycle", "get_lifecycle_display"),
+             "tier": Column("Tier", "get_tier_display"), "owner": Column("Owner", "owner"),
+             "created": Column("Created", "created_at", "created")},
 )
 
 CONTACT_LIST = ListDefinition(
@@ -35,6 +46,13 @@ CONTACT_LIST = ListDefinition(
            "-created": "-created_at"},
     default_sort="name",
     search_fields=("name_key", "email"),
+    contains_fields=("first_name", "last_name", "email"),
+    search_label="Part of the name or email (any case).",
+    columns={"name": Column("Name", "full_name", "name"), "email": Column("Email", "email"),
+             "account": Column("Account", "account"),
+             "buying_role": Column("Buying role", "get_buying_role_display"),
+             "owner": Column("Owner", "owner"), "created": Column("Created", "created_at",
+                                                                 "created")},
 )
 
 LEAD_LIST = ListDefinition(
@@ -49,4 +67,11 @@ LEAD_LIST = ListDefinition(
            "-created": "-created_at"},
     default_sort="name",
     search_fields=("name_key", "email"),
+    contains_fields=("first_name", "last_name", "company", "email"),
+    search_label="Part of the name, company or email (any case).",
+    columns={"name": Column("Name", "full_name", "name"), "company": Column("Company", "company"),
+             "email": Column("Email", "email"), "status": Column("Status", "get_status_display"),
+             "source": Column("Source", "get_source_display"),
+             "campaign": Column("Campaign", "campaign"), "owner": Column("Owner", "owner"),
+             "created": Column("Created", "created_at", "created")},
 )

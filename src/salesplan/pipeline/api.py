@@ -2,8 +2,9 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
+from django.http import HttpResponse
 from ninja import Field, Router, Schema
 
 from salesplan.core.api_support import (
@@ -18,6 +19,7 @@ from salesplan.core.api_support import (
     full_name,
     patch_schema,
 )
+from salesplan.core.jobs_api import ACCEPTED
 from salesplan.core.references import resolve_references
 
 from . import selectors, services
@@ -125,7 +127,65 @@ opportunities = RecordEndpoints(
     delete=services.delete_opportunity)
 
 opportunity_router = Router(tags=["opportunities"])
-opportunities.register(opportunity_router)
+
+
+# --- Bulk actions (the work is customers.bulk's, for accounts and opportunities) -------
+
+
+class BulkIn(InputSchema):
+    """A bulk action on rows ticked by id, or on everything a list filter matches."""
+
+    action: str = Field(..., description="accounts: change_owner or delete; opportunities: "
+                                         "change_stage or delete.")
+    ids: list[int] | None = Field(None, description="The rows chosen (give ids or filter).")
+    filter: dict[str, Any] | None = Field(
+        None, description="Everything the list's filter matches: the list's own parameters "
+                          "(e.g. {\"owner\": [3], \"lifecycle\": \"customer\", \"q\": \"ac\"}).")
+    values: dict[str, Any] = Field(
+        default_factory=dict, description="change_owner: {owner}; change_stage: {stage, "
+                                          "lost_reason (needed for a lost stage)}.")
+    preview: bool = Field(True, description="Only say what would happen (default); false "
+                                            "starts the job.")
+
+
+class BulkRowOut(Schema):
+    id: int
+    name: str
+    before: str = ""
+    after: str = ""
+    reason: str = ""
+
+
+class BulkPreviewOut(Schema):
+    """What a bulk action would do; every refused row is refused on its own."""
+
+    action: str
+    count: int = Field(description="Rows selected.")
+    checked: int = Field(description="Rows the preview tried (the first ones of a "
+                                     "large selection); the job tries all.")
+    will_change: int
+    will_refuse: int
+    sample: list[BulkRowOut] = Field(description="A few rows, before → after.")
+    refused: list[BulkRowOut] = Field(description="Rows that will be refused, and why.")
+
+
+BULK_RESPONSES: dict[str, Any] = {
+    "response": {200: BulkPreviewOut, **ACCEPTED["response"]},
+    "openapi_extra": ACCEPTED["openapi_extra"],
+}
+
+
+@opportunity_router.post("/bulk", **BULK_RESPONSES)
+def bulk_opportunities(request, response: HttpResponse, payload: BulkIn):
+    """Move many deals to a stage (a lost stage needs `lost_reason`) or delete them: a
+    preview (`preview`: true), then a background job whose `result.rows` says per row
+    `done` or `refused` with a reason; a refused row is left as it was."""
+    from salesplan.customers.api import run_bulk  # the bulk work lives with accounts
+
+    return run_bulk(request, response, "opportunity", payload)
+
+
+opportunities.register(opportunity_router)  # after /bulk, which /{id} would otherwise take
 
 
 class MoveIn(InputSchema):

@@ -1,6 +1,6 @@
 """How opportunities are filtered, searched and sorted (UI, API, export)."""
 
-from salesplan.core.listing import Filter, ListDefinition
+from salesplan.core.listing import Column, Filter, ListDefinition
 
 from .models import ForecastCategory, StageKind
 
@@ -23,4 +23,13 @@ OPPORTUNITY_LIST = ListDefinition(
            "created": "created_at", "-created": "-created_at"},
     default_sort="close_date",
     search_fields=("name_key",),
+    contains_fields=("name", "account__name"),
+    search_label="Part of the opportunity's or its account's name (any case).",
+    columns={"name": Column("Name", "name", "name"), "account": Column("Account", "account"),
+             "stage": Column("Stage", "stage"), "amount": Column("Amount", "amount", "amount"),
+             "currency": Column("Currency", "currency"),
+             "close_date": Column("Close date", "close_date", "close_date"),
+             "forecast_category": Column("Forecast", "get_forecast_category_display"),
+             "next_step": Column("Next step", "next_step"), "owner": Column("Owner", "owner"),
+             "created": Column("Created", "created_at", "created")},
 )

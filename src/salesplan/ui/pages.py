@@ -12,7 +12,13 @@ from django.http import Http404
 from django.shortcuts import render
 
 from salesplan.core.errors import NotFound
-from salesplan.core.listing import ListDefinition, Page, capped_count, keyset_page
+from salesplan.core.listing import (
+    ListDefinition,
+    Page,
+    capped_count,
+    column_value,
+    keyset_page,
+)
 from salesplan.core.permissions import has_permission
 from salesplan.core.registry import refusal_reason
 from salesplan.core.selectors import get_visible
@@ -104,6 +110,8 @@ def list_page(request, spec: ListSpec, extra: dict | None = None):
         page, count, capped = Page([], None, None, sort), 0, False
     export_query = request.GET.copy()
     export_query.pop("cursor", None)
+    columns = spec.definition.chosen_columns(",".join(request.GET.getlist("cols")))
+    chosen = {key for key, _ in columns}
     context = {
         "spec": spec, "page": page, "rows": page.items, "count": count, "capped": capped,
         "sort": sort, "errors": errors, "filters": filter_controls(request, spec, errors),
@@ -111,10 +119,15 @@ def list_page(request, spec: ListSpec, extra: dict | None = None):
         "filters_active": any(request.GET.get(name) for name in spec.filter_names),
         "export_query": export_query.urlencode(),
         "can_create": has_permission(request.user, spec.resource, "create"),
-        "list_url": request.path, **(extra or {}),
+        "list_url": request.path, "columns": columns,
+        "cells": [(row, [column_value(row, c.path) for _, c in columns]) for row in page.items]
+        if columns else [],
+        "column_choices": [(key, c.label, key in chosen)
+                           for key, c in spec.definition.columns.items()],
+        "detail_route": f"web:{spec.resource}_detail", **(extra or {}),
     }
     template = spec.template
     if request.htmx and not request.htmx.history_restore_request \
             and request.htmx.target == "list-results":
-        template += "#rows"
+        template = "web/_columns_table.html" if columns else template + "#rows"
     return render(request, template, context)

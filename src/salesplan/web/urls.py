@@ -2,7 +2,7 @@ from django.urls import include, path
 
 from salesplan.org import views_settings
 
-from .views import activities, auth, calendar, customers, home, pipeline, search
+from .views import activities, auth, bulk, calendar, customers, home, pipeline, search
 
 app_name = "web"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("logout/", auth.logout_view, name="logout"),
     # Accounts, contacts, leads
     path("accounts/", customers.account_list, name="account_list"),
+    path("accounts/bulk/", bulk.bulk_page, {"resource": "account"}, name="account_bulk"),
     path("accounts/new/", customers.account_create, name="account_create"),
     path("accounts/<int:pk>/", customers.account_detail, name="account_detail"),
     path("accounts/<int:pk>/edit/", customers.account_edit, name="account_edit"),
@@ -30,6 +31,8 @@ urlpatterns = [
     path("leads/<int:pk>/convert/", customers.lead_convert, name="lead_convert"),
     # Opportunities and the board
     path("opportunities/", pipeline.opportunity_list, name="opportunity_list"),
+    path("opportunities/bulk/", bulk.bulk_page, {"resource": "opportunity"},
+         name="opportunity_bulk"),
     path("opportunities/new/", pipeline.opportunity_create, name="opportunity_create"),
     path("opportunities/<int:pk>/", pipeline.opportunity_detail, name="opportunity_detail"),
     path("opportunities/<int:pk>/edit/", pipeline.opportunity_edit, name="opportunity_edit"),
@@ -79,6 +82,7 @@ urlpatterns = [
     path("quality/", include("salesplan.quality.urls")),
     path("marketing/", include("salesplan.marketing.urls")),
     path("scoring/", include("salesplan.scoring.urls")),
+    path("views/", include("salesplan.savedviews.urls")),
     path("collab/", include("salesplan.collab.urls")),
     path("mail/", include("salesplan.mail.urls")),
     path("inbox/", include("salesplan.inbox.urls")),
