@@ -280,6 +280,7 @@ def route_committed_lead(lead_id: int, *, by=None, route: bool = False) -> None:
         route_lead(lead, by=by)
 
 
+@transaction.atomic  # round-robin cursors are locked for the decision and its record
 def route_lead(lead: Lead, *, by=None, policy: MarketingPolicy | None = None,
                now: datetime | None = None) -> RoutingDecision:
     """Route one lead and record the decision: its owner, its handoff's territory and
