@@ -48,13 +48,23 @@ class PersonOut(Schema):
     invited: bool
     version: int
     time_zone: str
-    work_starts: time
-    work_ends: time
+    # Local wall-clock times of the person's working day, "HH:MM" (a JSON Schema "time"
+    # would need a UTC offset, which a working day in the person's own zone has not).
+    work_starts: str = Field(..., pattern=r"^\d{2}:\d{2}$")
+    work_ends: str = Field(..., pattern=r"^\d{2}:\d{2}$")
     working_days: list[int]
     home_address: str
     home_latitude: Decimal | None
     home_longitude: Decimal | None
     deactivated_at: datetime | None
+
+    @staticmethod
+    def resolve_work_starts(user) -> str:
+        return user.work_starts.strftime("%H:%M")
+
+    @staticmethod
+    def resolve_work_ends(user) -> str:
+        return user.work_ends.strftime("%H:%M")
 
     @staticmethod
     def resolve_full_name(user) -> str:
