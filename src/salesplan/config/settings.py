@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "salesplan.core.middleware.CompanyTimezoneMiddleware",
     "salesplan.core.middleware.StaleChangeMiddleware",
+    "salesplan.core.middleware.DatabaseLostMiddleware",
 ]
 
 ROOT_URLCONF = "salesplan.config.urls"
@@ -124,6 +125,9 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'salesplan.sqlite3'}",
         conn_max_age=int(os.environ.get("SALESPLAN_DB_CONN_MAX_AGE", "60")),
+        # A kept connection is checked before a request reuses it, so one the database
+        # dropped (a restart, a failover, an idle timeout) is replaced, not failed on.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
