@@ -67,3 +67,43 @@ def test_a_job_that_keeps_killing_its_worker_is_failed_with_the_reason(queued_im
     assert job.status == "failed"
     assert job.message.startswith(f"Failed: the worker running it stopped {MAX_ATTEMPTS} times")
     assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "job_progress"])
+def test_a_job_another_worker_is_running_is_not_started_again(org, monkeypatch):
+    """Two deliveries at once (a late message and a recovered one): while one worker runs
+    the job, the other leaves it alone."""
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the running mark is a PostgreSQL session lock")
+    import psycopg
+
+    from salesplan.core.jobs import JOB_LOCK_SPACE, JobBusy
+    from tests.imports.test_worker import database_url
+
+    task = tasks.run_import
+    upload = SimpleUploadedFile("people.csv", b"Last name,Email\nDoe,doe@example.com\n")
+    import_file = services.upload_import_file(by=org.west_rep, resource="contact",
+                                              upload=upload)
+    services.start_import(import_file, by=org.west_rep, mapping=["last_name", "email"])
+    # The commit's message is on its way (not delivered yet).
+    monkeypatch.setattr(tasks, "run_import", SimpleNamespace(
+        module_path=task.module_path, enqueue=lambda pk: SimpleNamespace(id="in-flight")))
+    job = services.start_import(import_file, by=org.west_rep, mapping=["last_name", "email"],
+                                dry_run=False)
+    monkeypatch.undo()
+    with psycopg.connect(database_url(), autocommit=True) as other_worker:
+        other_worker.execute("SELECT pg_advisory_lock(%s, %s)", [JOB_LOCK_SPACE, job.pk])
+        with pytest.raises(JobBusy):  # the worker's task runner delivers it again later
+            task.call(job.pk)
+        job.refresh_from_db()
+        assert (job.status, job.attempts) == ("queued", 0)
+        other_worker.execute("SELECT pg_advisory_unlock(%s, %s)", [JOB_LOCK_SPACE, job.pk])
+    # That worker is done with it (finished, or died and its session ended): it can run.
+    task.call(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("succeeded", 1)
+    assert Contact.objects.count() == 1

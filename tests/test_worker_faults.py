@@ -2,9 +2,10 @@
 that lost its waiting messages. Runs with the other worker tests (`-m worker`), on
 PostgreSQL and a real broker (see tests/imports/test_worker.py).
 
-The moment of the kill is not left to the clock: the test holds a lock on the job's row,
-so the worker blocks at its next progress update, inside the job's transaction, with
-part of the import written but not committed. Then the worker process is killed.
+The moment of the kill is not left to the clock: the test holds a lock on the contacts
+table, so the worker, having claimed the job and started its transaction, blocks at its
+first insert. Then the worker process is killed, and the lock released: the dead
+worker's insert goes on in its session and is rolled back when the session ends.
 """
 
 import os
@@ -37,7 +38,7 @@ pytestmark = [
 ROWS = 6000
 
 
-def _start_import(org, monkeypatch, queue: str) -> BackgroundJob:
+def _dry_run(org, monkeypatch, queue: str):
     from salesplan.imports import services, tasks
 
     monkeypatch.setattr(tasks, "run_import", tasks.run_import.using(queue_name=queue))
@@ -46,9 +47,9 @@ def _start_import(org, monkeypatch, queue: str) -> BackgroundJob:
     import_file = services.upload_import_file(by=org.west_rep, resource="contact",
                                               upload=upload)
     mapping = ["last_name", "email"]
-    dry_run = services.start_import(import_file, by=org.west_rep, mapping=mapping)
-    wait_for(dry_run)
-    return services.start_import(import_file, by=org.west_rep, mapping=mapping, dry_run=False)
+    wait_for(services.start_import(import_file, by=org.west_rep, mapping=mapping))
+    return lambda: services.start_import(import_file, by=org.west_rep, mapping=mapping,
+                                         dry_run=False)
 
 
 def _pool_children(master_pid: int) -> list[int]:
@@ -72,17 +73,18 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_import_runs_once(
     if connection.vendor != "postgresql":
         pytest.skip("the kill is placed with a PostgreSQL row lock")
     master = worker_process
-    job = _start_import(org, monkeypatch, master.queue)
-    with psycopg.connect(database_url(), autocommit=False) as blocker:
-        _wait(lambda: BackgroundJob.objects.filter(pk=job.pk, status="running").exists(),
-              "the import to start")
-        blocker.execute("SELECT id FROM core_backgroundjob WHERE id = %s FOR UPDATE",
-                        [job.pk])
-        # The worker's next progress update now waits for the lock, mid-import.
-        _wait(lambda: blocker.execute(
+    start_commit = _dry_run(org, monkeypatch, master.queue)
+    with psycopg.connect(database_url(), autocommit=False) as blocker, \
+            psycopg.connect(database_url(), autocommit=True) as watcher:
+        blocker.execute("LOCK TABLE customers_contact IN SHARE MODE")
+        job = start_commit()
+        # Its own connection: inside a transaction pg_stat_activity keeps its first reading.
+        _wait(lambda: watcher.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query LIKE %s", ["%core_backgroundjob%"]).fetchone()[0],
-            "the worker to wait on the job row")
+            "AND query LIKE %s", ["INSERT INTO \"customers_contact\"%"]).fetchone()[0],
+            "the worker to wait to insert")
+        job.refresh_from_db()
+        assert (job.status, job.attempts) == ("running", 1)
         for pid in _pool_children(master.pid):
             os.kill(pid, signal.SIGKILL)
         blocker.rollback()

@@ -1,10 +1,11 @@
 """Starting background jobs and reporting their progress."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.tasks import Task
 from django.utils import timezone
 
@@ -124,8 +125,53 @@ def claim_job(job_id: int) -> BackgroundJob | None:
     return job
 
 
+# The advisory-lock key space of running jobs (PostgreSQL): (JOB_LOCK_SPACE, job id).
+JOB_LOCK_SPACE = 7_310_001
+
+
+@contextmanager
+def running_alone(job_id: int) -> Iterator[bool]:
+    """Whether this process may run the job now: False while another worker runs it.
+
+    A job can be delivered twice at once: `salesplan jobs recover` enqueues a job whose
+    first message was only late, or two workers hold copies after a broker's failover.
+    On PostgreSQL a session lock marks the running job; the database releases it when the
+    worker's connection ends, so a worker that died never keeps its job locked. SQLite
+    serves one host, where the claim's write lock is enough.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [JOB_LOCK_SPACE, job_id])
+        alone = bool(cursor.fetchone()[0])
+    try:
+        yield alone
+    finally:
+        if alone:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [JOB_LOCK_SPACE, job_id])
+            except DatabaseError:
+                pass  # the connection is gone, and the lock with it
+
+
+class JobBusy(Exception):
+    """Another worker holds the job: try this delivery again later (the worker's task
+    runner re-queues it). By then the job has finished, and is skipped, or the other
+    worker has died, its session has ended, and this delivery runs it."""
+
+
 def run_job(job_id: int, work: Callable[[BackgroundJob], tuple[dict, str]], *,
             one_transaction: bool = False) -> dict:
+    with running_alone(job_id) as alone:
+        if not alone:
+            raise JobBusy(job_id)
+        return _run_job(job_id, work, one_transaction=one_transaction)
+
+
+def _run_job(job_id: int, work: Callable[[BackgroundJob], tuple[dict, str]], *,
+             one_transaction: bool = False) -> dict:
     """Run `work(job)` and record its outcome; a crash is recorded as a failed job.
 
     `one_transaction`: the work's writes and the job's "succeeded" commit together. A
