@@ -187,6 +187,15 @@ def _draft(world: World, owner) -> Target:
     return Target(draft, draft.pk, _rows(Alignment, pk__gte=0))
 
 
+def _fingerprint(world: World, target: Target | None) -> str:
+    """The fingerprint of a preview an admin drew of the draft's activation."""
+    from salesplan.territories.activation import preview_activation
+
+    if target is None:
+        return "no.preview"
+    return preview_activation(target.obj, by=world.org.admin, ownership="move").fingerprint
+
+
 def _account(world: World, owner) -> Target:
     account = make_account(world.user(OWNER_USER[owner]), name=f"Matrix Co {next(_seq)}")
     return Target(account, account.pk, lambda: (
@@ -425,6 +434,11 @@ OPERATIONS += [
 COMPANY_OPERATIONS: list[Operation] = [
     Operation("POST", T + "/alignments/{pk}/activate", ("alignment", "activate"), _draft,
               lambda world, owner, target: {"ownership": "move"}),
+    Operation("POST", T + "/alignments/{pk}/activate/preview", ("alignment", "activate"), _draft,
+              lambda world, owner, target: {"ownership": "move"}),
+    Operation("POST", T + "/alignments/{pk}/activate/apply", ("alignment", "activate"), _draft,
+              lambda world, owner, target: {"ownership": "move", "fingerprint": _fingerprint(
+                  world, target)}, ok=202),
     Operation("POST", T + "/alignments/{pk}/assign", ("alignment", "assign"), _draft, ok=202),
     Operation("GET", T + "/alignments/{pk}/what-if", ("alignment_comparison", "view"), _draft,
               lookup="alignment"),

@@ -18,6 +18,8 @@ Every endpoint that starts long work answers `202 Accepted` with this `JobOut` a
 - `plan_change` (a previewed allocation, re-plan or undo of a plan's targets): `plan_id`,
   `kind`, `lines_changed`, `past_months` and `undo` (the figures it replaced, which
   `POST /plans/{id}/changes/{job}/undo/preview` offers to put back).
+- `territory_activation` (a previewed activation of a draft alignment): `alignment_id`,
+  `realignment_id`, `accounts_moved`, `owners_changed`.
 - every other kind: the counts its summary message speaks of.
 """
 
