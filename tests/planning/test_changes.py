@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from salesplan.core.errors import PreviewChanged
+from salesplan.core.errors import PreviewChanged, StaleVersion
 from salesplan.core.models import AuditEntry, BackgroundJob
 from salesplan.planning import changes, services
 from salesplan.planning.models import Measure, MonthlyTarget, Objective, Plan
@@ -121,7 +121,7 @@ def test_a_stale_preview_is_refused_and_nothing_is_written(
     with pytest.raises(PreviewChanged, match="changed since this preview was drawn"):
         changes.confirm(plan, by=org.west_manager, token=preview.token,
                         version=Plan.objects.get(pk=plan.pk).version)
-    with pytest.raises(PreviewChanged, match="you sent version"):
+    with pytest.raises(StaleVersion, match="you sent version 1"):
         changes.confirm(plan, by=org.west_manager, token=preview.token, version=1)
     with pytest.raises(ValidationError, match="not a preview drawn for you"):
         changes.confirm(plan, by=org.admin, token=preview.token,

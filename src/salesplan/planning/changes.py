@@ -24,10 +24,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from salesplan.core.clock import company_today
-from salesplan.core.errors import NotFound, PreviewChanged
+from salesplan.core.errors import NotFound, PreviewChanged, StaleVersion
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.core.jobs import Progress, start_job
 from salesplan.core.models import BackgroundJob
+from salesplan.core.records import claim_version
 from salesplan.org.models import User
 
 from . import access, services
@@ -358,13 +359,15 @@ STALE = ("The plan's targets changed since this preview was drawn ({what}); noth
          "changed. Draw the preview again and check it before applying.")
 
 
-def _check_basis(plan: Plan, data: dict[str, Any]) -> Objective:
-    if plan.version != data["version"]:
+def _check_basis(plan: Plan, data: dict[str, Any], claimed: bool = False) -> Objective:
+    """The changed objective, if the plan is still at the preview's version (one more
+    once the confirmation claimed it) and its figures are those the preview replaced."""
+    if plan.version != data["version"] + (1 if claimed else 0):
         raise PreviewChanged(STALE.format(
             what=f"the plan is now at version {plan.version}, the preview was drawn at "
                  f"version {data['version']}"))
     root = Objective.objects.filter(plan=plan, pk=data["root"]).first()
-    if root is None or fingerprint(plan.version, subtree_lines(root)) != data["basis"]:
+    if root is None or fingerprint(data["version"], subtree_lines(root)) != data["basis"]:
         raise PreviewChanged(STALE.format(what="its figures were edited"))
     return root
 
@@ -378,13 +381,17 @@ def confirm(plan: Plan, *, by: User, token: str, version: int) -> BackgroundJob:
         raise ValidationError({"preview": ["This preview is of another plan."]})
     plan = _changeable(plan, by, data["reason"])
     if version != plan.version:
-        raise PreviewChanged(STALE.format(
-            what=f"the plan is now at version {plan.version}, you sent version {version}"))
+        raise StaleVersion(plan.version, version)
     _check_basis(plan, data)
     from .tasks import run_plan_change
 
-    return start_job(JOB_KIND, by=by, task=run_plan_change, params={
-        "plan": plan.pk, "kind": data["kind"], "summary": data["summary"], "change": data})
+    with transaction.atomic():
+        # The change is under way: the plan moves to its next version now, so a second
+        # confirmation of the same preview, or any edit drawn before, is refused.
+        claim_version(plan, version)
+        return start_job(JOB_KIND, by=by, task=run_plan_change, params={
+            "plan": plan.pk, "kind": data["kind"], "summary": data["summary"],
+            "change": data})
 
 
 def apply_change(job: BackgroundJob) -> tuple[dict, str]:
@@ -393,7 +400,7 @@ def apply_change(job: BackgroundJob) -> tuple[dict, str]:
     by = job.created_by
     with transaction.atomic():
         plan = services._check_changeable(Plan(pk=data["plan"]), by, data["reason"])
-        root = _check_basis(plan, data)
+        root = _check_basis(plan, data, claimed=True)
         before = subtree_lines(root)
         after = [Line.from_data(d) for d in data["after"]]
         progress = Progress(job, len(after), every=50)

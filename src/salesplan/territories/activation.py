@@ -24,6 +24,7 @@ from django.db.models import Count, Max
 from salesplan.core.errors import PreviewChanged, StaleVersion
 from salesplan.core.jobs import Progress, start_job
 from salesplan.core.models import BackgroundJob
+from salesplan.core.records import claim_version
 from salesplan.core.registry import require
 from salesplan.customers.models import Account
 from salesplan.org.models import User
@@ -74,10 +75,12 @@ def _check(alignment: Alignment, by, ownership: str) -> Alignment:
 def _basis(alignment: Alignment, previous: Alignment | None, ownership: str) -> str:
     """A digest of the state a preview is drawn from (cheap to read again)."""
     def state(a: Alignment | None) -> list:
+        # The draft's own version is checked apart: confirming claims it.
         if a is None:
             return []
         a = Alignment.objects.get(pk=a.pk)
-        return [a.pk, a.version, a.status, a.rules_version, a.assigned_version]
+        return [a.pk, a.version if a.pk != alignment.pk else 0, a.status, a.rules_version,
+                a.assigned_version]
 
     members = TerritoryMember.objects.filter(
         territory__alignment_id__in=[alignment.pk] + ([previous.pk] if previous else [])
@@ -160,9 +163,13 @@ def confirm_activation(alignment: Alignment, *, by, ownership: str, version: int
         raise PreviewChanged(STALE)
     from .tasks import run_activation
 
-    return start_job(JOB_KIND, by=by, task=run_activation, params={
-        "alignment_id": alignment.pk, "ownership": ownership, "version": version,
-        "fingerprint": fingerprint})
+    with transaction.atomic():
+        # Under way: the draft moves to its next version now, so a second confirmation
+        # (or an edit drawn before) is refused; the job activates that version.
+        claim_version(alignment, version)
+        return start_job(JOB_KIND, by=by, task=run_activation, params={
+            "alignment_id": alignment.pk, "ownership": ownership,
+            "version": alignment.version, "fingerprint": fingerprint})
 
 
 STALE = ("The alignments, their members or the accounts changed since this preview was "
