@@ -215,7 +215,9 @@ def _weights(payload: AllocateIn | AllocatePreviewIn) -> dict | None:
 
 
 @plan_router.post("/{plan_id}/allocate", response={201: list[ObjectiveOut]},
-                  summary="Allocate a target to its children")
+                  summary="Allocate a target to its children at once", deprecated=True,
+                  description="Deprecated: preview it (`/allocate/preview`) and apply the "
+                              "preview (`/changes/apply`), a job that refuses a stale one.")
 def allocate(request, plan_id: RecordId, payload: AllocateIn):
     plan = selectors.get_plan(request.user, plan_id)
     parent = Objective.objects.filter(plan=plan, pk=payload.objective_id).first()
@@ -570,7 +572,10 @@ def compare_reviews(request, plan_id: RecordId, review_id: RecordId, other_id: R
 
 
 @plan_router.post("/{plan_id}/replan", response=list[ObjectiveOut],
-                  summary="Lock past months at actuals; spread the rest (a revision)")
+                  summary="Lock past months at actuals; spread the rest (a revision)",
+                  deprecated=True,
+                  description="Deprecated: preview it (`/replan/preview`: it names the past "
+                              "months it rewrites) and apply the preview (`/changes/apply`).")
 def replan(request, plan_id: RecordId, payload: ReplanIn):
     from . import reviews
 
