@@ -39,6 +39,12 @@ def test_manager_builds_a_plan_in_the_pages(org, django_capture_on_commit_callba
                            {**pv(plan.pk), "preview": token})
     assert applied.status_code == 302 and "/changes/" in applied.url
     assert Objective.objects.filter(plan=plan, level="rep").count() == 2
+    job_page = web.get(applied.url)
+    assert b"Succeeded" in job_page.content and b"Undo" in job_page.content
+    undo = web.post(applied.url + "undo/")
+    assert undo.status_code == 200 and b"Preview: Undo" in undo.content
+    assert Objective.objects.filter(plan=plan, level="rep").count() == 2
+    assert login(org.east_manager).get(applied.url).status_code == 404
     detail = web.get(f"/plans/{plan.pk}/")
     assert b"1,200.00" in detail.content and b"Submit for approval" in detail.content
     web.post(f"/plans/{plan.pk}/status/submit/", pv(plan.pk))
