@@ -202,3 +202,14 @@ def test_preview_and_apply_through_the_api(org, allocated, api_as,
     assert again.status_code == 409 and "preview again" in again.data["detail"]
     undo = api.post(f"/plans/{plan.pk}/changes/{job_id}/undo/preview", {})
     assert undo.status_code == 200 and undo.data["totals"]["changed"] == 2
+
+
+@time_machine.travel(datetime(FY, 4, 15, 12, tzinfo=UTC), tick=False)
+def test_the_replan_form_shows_the_preview_first(org, targets, client):  # noqa: F811
+    client.force_login(org.west_manager)
+    before = _stored(targets)
+    page = client.post(f"/plans/{targets.pk}/replan/", {"measure": "bookings",
+                                                        "reason": "Q1 closed"})
+    assert page.status_code == 200 and b"Apply this change" in page.content
+    assert b"Months already gone change: Jan 2026, Feb 2026, Mar 2026" in page.content
+    assert _stored(targets) == before
