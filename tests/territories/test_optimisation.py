@@ -24,7 +24,7 @@ from salesplan.territories.optimisation import (
     OptimisationRequest,
     start_optimisation,
 )
-from salesplan.territories.selectors import what_if
+from salesplan.territories.selectors import account_count_in, what_if
 
 from ..factories import make_account
 from .conftest import grant_map
@@ -197,6 +197,12 @@ def test_result_page_shows_balance_and_maps(org, lopsided, client,
     text = page.content.decode()
     assert "North" in text and "not checked" in text and "Compare with" in text
     assert text.count("<svg class=\"territory-map\"") == 2
+    run = OptimisationRun.objects.get()
+    assert f"/territories/alignments/{run.draft_id}/activate/preview/" in text
+    moved = run.metrics["moved_accounts"]
+    total = account_count_in(alignment, [t["source_id"] for t in run.metrics["territories"]])
+    assert total and (f"{moved} of {total} accounts" in text) == (round(100 * moved / total)
+                                                                   >= 20)
     client.force_login(org.west_rep)
     assert client.get(posted["Location"]).status_code == 403
 

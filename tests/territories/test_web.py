@@ -1,6 +1,7 @@
 """Territory pages: managers edit, reps read only what they may see, bad rules are
 refused next to the field, and activating from the page is one recorded step."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ from django.urls import reverse
 from salesplan.core.models import BackgroundJob
 from salesplan.customers.models import Account
 from salesplan.territories import services
+from salesplan.territories.assignment import run_full_assignment
 from salesplan.territories.models import (
     Alignment,
     BoundaryException,
@@ -108,12 +110,18 @@ def test_rule_editor_saves_a_good_rule_and_previews_the_count(org, territory_map
         {"field": "state", "op": "in", "values": ["CA"]}]
 
 
-def test_activation_from_the_page_records_a_realignment(org, active_map, as_user):
+def test_activation_from_the_page_records_a_realignment(org, active_map, as_user,
+                                                        django_capture_on_commit_callbacks):
     draft = services.create_alignment(by=org.admin, name="FY28", copy_from=active_map.alignment)
+    run_full_assignment(draft)
     grant_map(org.vp)
     client = as_user(org.vp)
-    response = client.post(url("alignment_activate", draft.pk), {"ownership": "move",
-                                                                 "version": draft.version})
+    preview = client.get(f"/territories/alignments/{draft.pk}/activate/preview/",
+                         {"ownership": "move"})
+    fingerprint = re.search(r'name="fingerprint" value="([^"]+)"', preview.content.decode())[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("alignment_activate", draft.pk), {
+            "ownership": "move", "version": draft.version, "fingerprint": fingerprint})
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.status == Alignment.Status.ACTIVE

@@ -16,6 +16,11 @@ Every endpoint that starts long work answers `202 Accepted` with this `JobOut` a
 - `export`: `rows`, `file_name`; the file is at `download_url`.
 - `bulk_account`, `bulk_opportunity`: `action`, `rows_total`, `done`, `refused` and
   `rows` (a list of `{id, status: done|refused, reason}`, at most 10,000).
+- `plan_change` (a previewed allocation, re-plan or undo of a plan's targets): `plan_id`,
+  `kind`, `lines_changed`, `past_months` and `undo` (the figures it replaced, which
+  `POST /plans/{id}/changes/{job}/undo/preview` offers to put back).
+- `territory_activation` (a previewed activation of a draft alignment): `alignment_id`,
+  `realignment_id`, `accounts_moved`, `owners_changed`.
 - every other kind: the counts its summary message speaks of.
 """
 

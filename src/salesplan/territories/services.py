@@ -228,8 +228,10 @@ def activate_alignment(alignment: Alignment, *, by,
                                       owners_changed=owners_changed, summary=summary)
 
 
-def _move_ownership(alignment: Alignment, previous: Alignment, by) -> int:
-    """Give moved accounts and their open deals to the new territory's owner, in bulk."""
+def ownership_changes(alignment: Alignment, previous: Alignment) -> dict[int, list[int]]:
+    """New owner id -> the accounts that move to them if `alignment` replaced `previous`
+    with ownership "move" (an account whose territory changes goes to the new
+    territory's owner unless its owner already covers that territory)."""
     from .selectors import coverage
 
     covered, owners = coverage(alignment)
@@ -245,8 +247,13 @@ def _move_ownership(alignment: Alignment, previous: Alignment, by) -> int:
         if (before.get(account_id) != name and new_owner and new_owner != owner_id
                 and tid not in covered.get(owner_id, ())):
             changes.setdefault(new_owner, []).append(account_id)
+    return changes
+
+
+def _move_ownership(alignment: Alignment, previous: Alignment, by) -> int:
+    """Give moved accounts and their open deals to the new territory's owner, in bulk."""
     count = 0
-    for new_owner, ids in changes.items():
+    for new_owner, ids in ownership_changes(alignment, previous).items():
         for start in range(0, len(ids), 5000):
             part = ids[start:start + 5000]
             count += _reassign_owner(Account.objects.filter(pk__in=part), new_owner, by)

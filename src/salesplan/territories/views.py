@@ -19,13 +19,14 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from salesplan.core.clock import company_today
+from salesplan.core.errors import PreviewChanged, StaleVersion
 from salesplan.core.listing import keyset_page
 from salesplan.core.records import posted_version
 from salesplan.core.registry import require
 from salesplan.engines.territory_rules import FIELD_LABELS
 from salesplan.ui.forms import add_service_errors
 
-from . import goals, selectors, services
+from . import activation, goals, selectors, services
 from .forms import (
     OP_CHOICES,
     ActivateForm,
@@ -126,8 +127,26 @@ def alignment_assign(request, pk: int):
 
 
 @login_required
+def activation_preview(request, pk: int):
+    """What activating the draft would move, per territory and per rep; nothing is
+    written. Its button confirms exactly this preview."""
+    alignment = _get(Alignment, pk, request.user)
+    form = ActivateForm(request.GET or None)
+    ownership = form.cleaned_data["ownership"] if form.is_valid() else "stay"
+    try:
+        preview = activation.preview_activation(alignment, by=request.user,
+                                                ownership=ownership)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_tree_url(alignment))
+    return _page(request, "territories/activation_preview.html", {
+        "alignment": preview.alignment, "preview": preview})
+
+
+@login_required
 @require_POST
 def alignment_activate(request, pk: int):
+    """Confirm a previewed activation: a job does it, its page follows it."""
     alignment = _get(Alignment, pk, request.user)
     require(request.user, "alignment", "activate", alignment)
     form = ActivateForm(request.POST)
@@ -135,15 +154,17 @@ def alignment_activate(request, pk: int):
         messages.error(request, "Choose what happens to the ownership of moved accounts.")
         return redirect(_tree_url(alignment))
     try:
-        done = services.activate_alignment(alignment, by=request.user,
-                                           ownership=form.cleaned_data["ownership"],
-                                           expected_version=posted_version(request.POST))
+        job = activation.confirm_activation(
+            alignment, by=request.user, ownership=form.cleaned_data["ownership"],
+            version=posted_version(request.POST),
+            fingerprint=request.POST.get("fingerprint", ""))
+    except (PreviewChanged, StaleVersion) as exc:
+        messages.error(request, str(exc))
+        return redirect(_tree_url(alignment))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{alignment.name} is now active: {done.accounts_moved} "
-                                  f"accounts moved, {done.owners_changed} owners changed.")
-    return redirect(_tree_url(alignment))
+        return redirect(_tree_url(alignment))
+    return redirect("web:imports:job", job.pk)
 
 
 @login_required
@@ -647,6 +668,11 @@ def optimisation_result(request, run_pk: int):
                               [r["draft_id"] for r in rows if r["draft_id"]])
         _same_colours(before, after)
         context.update(before_map=before, after_map=after)
+    if run.source and rows and not (run.job and not run.job.finished):
+        total = selectors.account_count_in(run.source, [r["source_id"] for r in rows])
+        moved = run.metrics.get("moved_accounts", 0)
+        context.update(accounts_total=total,
+                       moved_share=round(100 * moved / total) if total else 0)
     template = "territories/optimise_result.html"
     if request.htmx:
         template += "#result"
