@@ -12,11 +12,12 @@ Every curve must rise with effort; anything else is refused with a `CurveError`.
 """
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import curve_fit
+from scipy.optimize import OptimizeWarning, curve_fit
 
 
 class CurveError(ValueError):
@@ -155,10 +156,13 @@ def fit_adbudg(effort: Sequence[float] | np.ndarray,
     # not lie below half the least effort observed, or a jump between no calls and the
     # first observed level would read as a step at zero that the data cannot show.
     try:
-        params, _ = curve_fit(_adbudg_by_half, levels, means, p0=start,
-                              sigma=1 / np.sqrt(counts), maxfev=5000,
-                              bounds=([0, 0, MIN_SHAPE, least / 2],
-                                      [np.inf, 10 * top + 1, MAX_SHAPE, 100 * max(most, 1.0)]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)  # the covariance is not used
+            params, _ = curve_fit(_adbudg_by_half, levels, means, p0=start,
+                                  sigma=1 / np.sqrt(counts), maxfev=5000,
+                                  bounds=([0, 0, MIN_SHAPE, least / 2],
+                                          [np.inf, 10 * top + 1, MAX_SHAPE,
+                                           100 * max(most, 1.0)]))
     except (RuntimeError, ValueError) as exc:
         raise CurveError(f"The curve could not be fitted to the history ({exc}).") from exc
     floor, rise, shape, half = (float(p) for p in params)
