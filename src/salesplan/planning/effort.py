@@ -379,7 +379,8 @@ def _segment_result(seg: Segment, levels: list[float]) -> dict:
     fit = _fit_of(seg)
     cap = fit.cap
     top = max(cap, max(levels), 1.0) * 1.25
-    xs = np.linspace(0.0, top, CURVE_POINTS)
+    # the cap itself is one of the points, so the chart bends exactly there
+    xs = np.unique(np.append(np.linspace(0.0, top, CURVE_POINTS), cap))
     raw = getattr(fit.curve.curve, "params", None)
     held = fit.held_out.as_dict() if fit.held_out is not None else None
     return {
