@@ -119,6 +119,9 @@ MIN_POINTS = 6
 # An S-shape steeper than MAX_SHAPE is a step the data cannot tell from noise; a shape
 # below MIN_SHAPE puts most of the rise on the first fraction of a call.
 MIN_SHAPE, MAX_SHAPE = 0.5, 3.0
+# A work budget, not a time limit: a fit that has not settled by then is wandering along
+# a flat valley of noise, and is refused as not fitted.
+MAX_EVALUATIONS = 400
 
 
 def _adbudg_by_half(x, floor, rise, shape, half):
@@ -150,19 +153,20 @@ def fit_adbudg(effort: Sequence[float] | np.ndarray,
     least = float(x[x > 0].min()) if np.any(x > 0) else 1.0
     most = float(x.max())
     mid = float(np.median(x[x > 0])) if np.any(x > 0) else 1.0
-    start = [max(float(means[0]), 0.0), top, 1.0, max(mid, least)]
-    start[1] = max(start[1] - start[0], top * 0.1)
+    lower = [0.0, 0.0, MIN_SHAPE, least / 2]
+    upper = [np.inf, 10 * top + 1, MAX_SHAPE, 100 * max(most, 1.0)]
+    guess = [max(float(means[0]), 0.0), top, 1.0, max(mid, least)]
+    guess[1] = max(guess[1] - guess[0], top * 0.1)
+    guess = [min(max(g, lo), hi) for g, lo, hi in zip(guess, lower, upper, strict=True)]
     # Fitted by the effort that buys half the rise (`half`, scale = half^shape): it may
     # not lie below half the least effort observed, or a jump between no calls and the
     # first observed level would read as a step at zero that the data cannot show.
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizeWarning)  # the covariance is not used
-            params, _ = curve_fit(_adbudg_by_half, levels, means, p0=start,
-                                  sigma=1 / np.sqrt(counts), maxfev=5000,
-                                  bounds=([0, 0, MIN_SHAPE, least / 2],
-                                          [np.inf, 10 * top + 1, MAX_SHAPE,
-                                           100 * max(most, 1.0)]))
+            params, _ = curve_fit(_adbudg_by_half, levels, means, p0=guess,
+                                  sigma=1 / np.sqrt(counts), maxfev=MAX_EVALUATIONS,
+                                  bounds=(lower, upper))
     except (RuntimeError, ValueError) as exc:
         raise CurveError(f"The curve could not be fitted to the history ({exc}).") from exc
     floor, rise, shape, half = (float(p) for p in params)
