@@ -240,6 +240,9 @@ class EffortRunIn(InputSchema):
     min_calls_by_tier: dict[str, Decimal] = Field(default_factory=dict)
     fixed_calls: dict[str, Decimal] = Field(default_factory=dict,
                                             description="Account id → calls per month.")
+    bootstrap_iterations: int = Field(200, ge=20, le=2000, description=(
+        "Resamples of accounts and months for the range of the reallocation gain."))
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed of those resamples.")
 
 
 class EffortRunOut(Schema):

@@ -80,6 +80,39 @@ def scatter_chart(points: Mapping[str, Sequence[tuple[Number, Number]]], *, titl
     return json.dumps(option)
 
 
+def curve_chart(lines: Mapping[str, Sequence[tuple[Number, Number]]],
+                points: Mapping[str, Sequence[tuple[Number, Number]]], *, title: str = "",
+                x_name: str = "", y_name: str = "",
+                marks: Mapping[str, Number] | None = None,
+                dashed: Sequence[str] = ()) -> str:
+    """Smooth lines and data points on one true (linear) x scale, e.g. a response curve
+    over calls with the observed means beside it; `marks` draws labelled vertical lines
+    (the most effort observed); series named in `dashed` are drawn dashed."""
+    series: list[dict[str, Any]] = [
+        {"name": name, "type": "line", "showSymbol": False, "smooth": False,
+         "lineStyle": {"type": "dashed"} if name in dashed else {},
+         "data": [[_plain(x), _plain(y)] for x, y in values]}
+        for name, values in lines.items()
+    ] + [
+        {"name": name, "type": "scatter", "data": [[_plain(x), _plain(y)] for x, y in values]}
+        for name, values in points.items()
+    ]
+    if marks and series:
+        series[0]["markLine"] = {"symbol": "none", "label": {"formatter": "{b}"},
+                                 "data": [{"name": name, "xAxis": _plain(x)}
+                                          for name, x in marks.items()]}
+    option: dict[str, Any] = {
+        "title": {"text": title, "textStyle": {"fontSize": 14}} if title else {"show": False},
+        "tooltip": {"trigger": "item"},
+        "legend": {"bottom": 0},
+        "grid": {"left": 60, "right": 20, "top": 40 if title else 15, "bottom": 50},
+        "xAxis": {"type": "value", "name": x_name, "min": 0},
+        "yAxis": {"type": "value", "name": y_name},
+        "series": series,
+    }
+    return json.dumps(option)
+
+
 def pie_chart(slices: Mapping[str, Number], *, title: str = "") -> str:
     option = {
         "title": {"text": title, "textStyle": {"fontSize": 14}} if title else {"show": False},
