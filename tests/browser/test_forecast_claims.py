@@ -32,7 +32,7 @@ def test_forecast_page_claims_match_its_numbers(page, org, monkeypatch):
     monkeypatch.setattr(statistical, "BACKTEST_FOLDS", 3)
     monkeypatch.setattr(statistical, "CANDIDATES",
                         ["naive", "seasonal_naive", "drift", "auto_ets"])
-    for back in range(40, 0, -1):
+    for back in range(30, 0, -1):
         amount = int(2000 + 15 * back + 500 * math.sin(2 * math.pi * back / 12)
                      + (37 * back % 11) * 20)
         deal(org.west_rep, stages=["Prospecting"], outcome="won", amount=str(amount),

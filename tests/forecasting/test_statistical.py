@@ -34,7 +34,7 @@ def small_fits(monkeypatch):
 
 def test_forecast_of_a_teams_bookings_with_backtest(org, api_as):
     expected = []
-    for back in range(50, 0, -1):  # 50 complete months of bookings, seasonal: all are used
+    for back in range(40, 0, -1):  # 40 complete months of bookings, seasonal: all are used
         amount = int(1000 + 20 * back + 300 * math.sin(2 * math.pi * back / 12))
         deal(org.west_rep, stages=["Prospecting"], outcome="won", amount=str(amount),
              close=_month(-back))
@@ -85,7 +85,8 @@ def test_short_history_says_so(org, api_as, client):
     assert "comparing models needs" in page and "not been measured" in page
 
 
-def test_a_scope_not_yet_fitted_is_fitted_in_the_background(org, client, monkeypatch):
+def test_a_scope_not_yet_fitted_is_fitted_in_the_background(org, client, api_as,
+                                                            monkeypatch):
     from salesplan.forecasting import tasks
 
     for back in range(24, 0, -1):
@@ -106,7 +107,10 @@ def test_a_scope_not_yet_fitted_is_fitted_in_the_background(org, client, monkeyp
     client.get("/forecasts/statistical/")  # a second look starts no second fit
     assert started == [(f"rep:{org.west_rep.pk}", str(org.west_rep),
                         company_today().isoformat())]
+    waiting = api_as(org.west_rep).get("/forecasts/statistical").data
+    assert waiting["status"] == "fitting" and waiting["statements"] == []
     fit.call(*started[0])  # what the worker runs
+    assert api_as(org.west_rep).get("/forecasts/statistical").data["status"] == "ready"
     poll = client.get("/forecasts/statistical/", headers={"HX-Request": "true"})
     assert poll.headers["HX-Refresh"] == "true"
     page = client.get("/forecasts/statistical/").content.decode()
