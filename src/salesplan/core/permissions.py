@@ -81,6 +81,9 @@ for _resource in RESOURCES:
                         f"GET /{_plural}/{{id}}/audit {_resource}.view"]
 _registry.register_operations("\n".join([
     *_CRM_OPERATIONS,
+    *[f"GET /{plural}/facets {resource}.view" for resource, plural in (
+        ("account", "accounts"), ("contact", "contacts"), ("lead", "leads"),
+        ("opportunity", "opportunities"))],
     "POST /leads/{id}/convert lead.change", "GET /leads/{id}/duplicates lead.view",
     "POST /opportunities/{id}/move opportunity.change",
     "POST /accounts/bulk account.bulk_change", "POST /opportunities/bulk opportunity.bulk_change",
