@@ -62,6 +62,7 @@ from .edge import (
 from .errors import DuplicatesFound, NotFound, StaleVersion, VersionRequired
 from .listing import ListDefinition, capped_count, facet_counts, keyset_page
 from .money import CURRENCY_CHOICES, MAX_AMOUNT
+from .permissions import require
 from .references import REFERENCE_FIELDS
 from .security_log import note_refusal
 
@@ -677,6 +678,7 @@ class RecordEndpoints:
                                            self.listing)
 
         def handler(request, params: Query[params_schema]):
+            require(request.auth, self.name, "view")
             return facets_of(self.select, self.listing, request.auth, request.GET)
 
         router.get("/facets", response=FacetsOut)(self._named(

@@ -195,6 +195,7 @@ def list_page(request, spec: ListSpec, extra: dict | None = None):
         "export_query": export_query.urlencode(),
         "can_create": has_permission(request.user, spec.resource, "create"),
         "list_url": request.path, "columns": columns,
+        "column_keys": [key for key, _ in columns],
         "cells": [(row, [column_value(row, c.path) for _, c in columns]) for row in page.items]
         if columns else [],
         "column_choices": [(key, c.label, key in chosen)

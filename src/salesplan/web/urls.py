@@ -2,7 +2,7 @@ from django.urls import include, path
 
 from salesplan.org import views_settings
 
-from .views import activities, auth, bulk, calendar, customers, home, pipeline, search
+from .views import activities, auth, bulk, calendar, cells, customers, home, pipeline, search
 
 app_name = "web"
 
@@ -29,6 +29,8 @@ urlpatterns = [
     path("leads/<int:pk>/edit/", customers.lead_edit, name="lead_edit"),
     path("leads/<int:pk>/delete/", customers.lead_delete, name="lead_delete"),
     path("leads/<int:pk>/convert/", customers.lead_convert, name="lead_convert"),
+    # Inline edit of one cell of a list
+    path("cells/<str:resource>/<int:pk>/<str:name>/", cells.cell, name="list_cell"),
     # Opportunities and the board
     path("opportunities/", pipeline.opportunity_list, name="opportunity_list"),
     path("opportunities/bulk/", bulk.bulk_page, {"resource": "opportunity"},
