@@ -58,3 +58,37 @@ def test_facets_count_only_what_the_role_sees(client, org, role, resource):
     assert body["total"] == visible
     owners = {v["value"] for f in body["facets"] if f["name"] == "owner" for v in f["values"]}
     assert owners == {str(owner(org, whose).pk) for whose in seen}
+
+
+@pytest.mark.parametrize(("role", "resource"), CELLS)
+def test_bulk_work_follows_the_matrix_row_by_row(client, org, role, resource,
+                                                 django_capture_on_commit_callbacks):
+    """Who may not start bulk work gets 403; for who may, each row is judged as its own
+    delete would be: a row they do not see is "not found" (its name never shown), one they
+    see but may not delete is refused; refused rows stay as they were."""
+    from salesplan.core.registry import scope_for
+
+    user, rule = actor(org, role), EXPECTED[role][resource]
+    client.force_login(user)
+    records = {whose: make_record(resource, owner(org, whose)) for whose in OWNERS}
+    before = {whose: snapshot(record) for whose, record in records.items()}
+    body = {"action": "delete", "ids": [r.pk for r in records.values()], "preview": False}
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(f"/api/v1/{PLURAL[resource]}/bulk", json.dumps(body),
+                             content_type="application/json")
+    if scope_for(user, resource, "bulk_change") == "none":
+        assert answer.status_code == 403
+        assert {w: snapshot(r) for w, r in records.items()} == before
+        return
+    assert answer.status_code == 202, answer.content
+    job = json.loads(client.get(f"/api/v1/jobs/{json.loads(answer.content)['id']}").content)
+    outcome = {row["id"]: row for row in job["result"]["rows"]}
+    for whose, record in records.items():
+        row = outcome[record.pk]
+        if rule.allows("delete", whose):
+            assert row["status"] == "done", (whose, row)
+        else:
+            assert row["status"] == "refused" and row["reason"], (whose, row)
+            assert snapshot(record) == before[whose], f"refused delete of {whose}'s wrote"
+        if not rule.allows("view", whose):
+            assert row["reason"] == "Not found, or not a record you may see."
