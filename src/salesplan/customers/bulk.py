@@ -51,7 +51,8 @@ from .services import (
 RESOURCES = ("account", "contact", "lead", "opportunity")
 PLURAL = {"account": "accounts", "contact": "contacts", "lead": "leads",
           "opportunity": "opportunities"}
-MODELS: dict[str, Any] = {"account": Account, "contact": Contact, "lead": Lead, "opportunity": Opportunity}
+MODELS: dict[str, Any] = {"account": Account, "contact": Contact, "lead": Lead,
+                          "opportunity": Opportunity}
 RELATED = {"account": ("owner",), "contact": ("owner", "account"), "lead": ("owner",),
            "opportunity": ("owner", "stage", "account")}
 LISTS: dict[str, Callable[..., QuerySet]] = {
