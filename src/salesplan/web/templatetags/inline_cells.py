@@ -2,8 +2,10 @@
 one the list edits and the user may change the row), else its plain value;
 `{% row_version row %}`: the version the row's cells send."""
 
+from functools import lru_cache
+
 from django import template
-from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import format_html
 
 from salesplan.web import cells
@@ -21,9 +23,26 @@ def cell(context, row, name: str):
         return ""
     if not cells.may_edit_row(request.user, resource, row, cache):
         return spec.display(row)
-    return render_to_string("web/_cell.html", {
-        "resource": resource, "name": name, "spec": spec, "row": row,
-        "display": spec.display(row)})
+    display = spec.display(row)
+    # Built here rather than from web/_cell.html (which the cell's own answers use): a
+    # list draws hundreds of cells, and a template render each would cost more than the
+    # rest of the page.
+    return format_html(
+        '<button type="button" class="cell-value" data-inline-edit hx-get="{}" '
+        'hx-include="#version-{}-{}" hx-target="closest td" hx-swap="innerHTML" '
+        'aria-label="Change {}: {}">{}</button>', _cell_url(resource, row.pk, name), resource,
+        row.pk, spec.label.lower(), display or "not set", display or "—")
+
+
+@lru_cache(maxsize=64)
+def _url_pattern(resource: str, name: str) -> tuple[str, str]:
+    head, tail = reverse("web:list_cell", args=[resource, 1, name]).rsplit("/1/", 1)
+    return head + "/", "/" + tail
+
+
+def _cell_url(resource: str, pk: int, name: str) -> str:
+    head, tail = _url_pattern(resource, name)
+    return f"{head}{pk}{tail}"
 
 
 @register.simple_tag(takes_context=True)
