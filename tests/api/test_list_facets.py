@@ -1,6 +1,7 @@
 """Facet counts beside the lists: over what the user may see and the current filter."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -87,3 +88,24 @@ def test_lead_facets_and_a_bad_filter_names_the_field(org, api_as):
     assert {v["value"] for v in _facet(body, "source")["values"]} == {"web", "event"}
     bad = api_as(org.west_rep).get("/leads/facets", status="nonsense")
     assert bad.status_code == 422 and "status" in bad.data["errors"]
+
+
+def test_a_numbered_page_leads_on_by_keyset_to_the_same_rows(org):
+    from salesplan.customers.models import Account
+
+    for i in range(7):
+        make_account(org.west_rep, name=f"Row {i}")
+    rows = Account.objects.all()
+    second = listing.numbered_page(rows, sort_field="-name_key", sort_key="-name", number=2,
+                                   limit=2)
+    third = listing.numbered_page(rows, sort_field="-name_key", sort_key="-name", number=3,
+                                  limit=2)
+    onwards = listing.keyset_page(rows, sort_field="-name_key", sort_key="-name",
+                                  cursor=second.next_cursor, limit=2)
+    back = listing.keyset_page(rows, sort_field="-name_key", sort_key="-name",
+                               cursor=third.previous_cursor, limit=2)
+    assert [a.name for a in second.items] == ["Row 4", "Row 3"]
+    assert [a.pk for a in onwards.items] == [a.pk for a in third.items]
+    assert [a.pk for a in back.items] == [a.pk for a in second.items]
+    with pytest.raises(ValidationError):
+        listing.parse_page_number("0")
