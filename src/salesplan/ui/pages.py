@@ -143,7 +143,8 @@ def facet_links(request, facets: list) -> list[dict]:
     for facet in facets:
         values = [{"label": v.label, "count": v.count, "selected": v.selected,
                    "url": _query_url(request, **{facet.name: None if v.selected else v.value,
-                                                 "page": None, "cursor": None})
+                                                 "page": None, "cursor": None,
+                                                 "facets_only": None})
                    if v.value else ""} for v in facet.values]
         shown.append({"name": facet.name, "label": facet.label, "values": values,
                       "others": facet.others, "others_exact": facet.others_exact})
@@ -161,22 +162,30 @@ def _read_page(request, spec: ListSpec, queryset, sort: str, count: int, capped:
     return numbered_page(queryset, sort_field=sort_field, sort_key=sort, number=number), number
 
 
+def facets_fragment(request, spec: ListSpec):
+    """The list's facet counts alone: the page asks for them once it is shown (htmx), so
+    the rows never wait for the counting."""
+    try:
+        facets = facet_counts(spec.definition, spec.selector, request.user, request.GET)
+    except ValidationError:
+        facets = []
+    return render(request, "web/_facets.html", {"facets": facet_links(request, facets)})
+
+
 def list_page(request, spec: ListSpec, extra: dict | None = None):
     """The full list page, or only its rows for an htmx request from the list itself.
-    The rows are counted once: the count, the page numbers and the facets' "others"
-    share it."""
+    The rows are counted once, for the count and the page numbers; the facets follow in
+    their own request (`facets_only`)."""
     require_or_403(request.user, spec.resource, "view")
+    if request.GET.get("facets_only") and spec.definition.facets:
+        return facets_fragment(request, spec)
     sort = request.GET.get("sort") or spec.definition.default_sort
     errors: dict = {}
-    facets: list = []
     try:
         queryset = spec.selector(request.user, request.GET)
         spec.definition.sort_field(sort)
         count, capped = capped_count(queryset)
         page, number = _read_page(request, spec, queryset, sort, count, capped)
-        if spec.definition.facets:
-            facets = facet_counts(spec.definition, spec.selector, request.user, request.GET,
-                                  total=None if capped else count)
     except ValidationError as exc:
         errors = exc.message_dict
         page, count, capped, number = Page([], None, None, sort), 0, False, 1
@@ -188,7 +197,8 @@ def list_page(request, spec: ListSpec, extra: dict | None = None):
     context = {
         "spec": spec, "page": page, "rows": page.items, "count": count, "capped": capped,
         "pager": pager(request, page, number=number, count=count, capped=capped),
-        "facets": facet_links(request, facets),
+        "facets_url": _query_url(request, facets_only=1, page=None, cursor=None)
+        if spec.definition.facets and not errors else "",
         "sort": sort, "errors": errors, "filters": filter_controls(request, spec, errors),
         "chips": reference_chips(request, spec), "q": request.GET.get("q", ""),
         "filters_active": any(request.GET.get(name) for name in spec.filter_names),
