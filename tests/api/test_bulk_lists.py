@@ -102,6 +102,9 @@ def test_export_with_the_lists_chosen_columns(org, api_as, run):
     bad = api_as(org.west_rep).post("/leads/bulk", {
         "action": "export", "ids": [lead.pk], "values": {"columns": "nonsense"}})
     assert bad.status_code == 422 and "values.columns" in bad.data["errors"]
+    odd = api_as(org.west_rep).post("/leads/bulk", {
+        "action": "export", "ids": [lead.pk], "values": {"columns": 7}})
+    assert odd.status_code == 422 and "values.columns" in odd.data["errors"]
 
 
 def test_contacts_and_leads_change_owner_in_bulk_by_the_lists_filter(org, api_as, run):

@@ -22,6 +22,9 @@ LISTS = {"account": ACCOUNT_LIST, "contact": CONTACT_LIST, "lead": LEAD_LIST,
 
 def _clean(user, resource: str, values: dict) -> dict:
     raw = values.get("columns") or []
+    if not isinstance(raw, str | list):
+        raise ValidationError({"columns": "Give the column names as a list or separated by "
+                                          "commas."})
     keys = raw.split(",") if isinstance(raw, str) else [str(k) for k in raw]
     keys = [k.strip() for k in keys if k.strip()]
     unknown = [k for k in keys if k not in LISTS[resource].columns]
