@@ -31,6 +31,9 @@ urlpatterns = [
     path("leads/<int:pk>/edit/", customers.lead_edit, name="lead_edit"),
     path("leads/<int:pk>/delete/", customers.lead_delete, name="lead_delete"),
     path("leads/<int:pk>/convert/", customers.lead_convert, name="lead_convert"),
+    *(path(f"{resource}s/<int:pk>/merge-details/", customers.merge_details,
+           {"resource": resource}, name=f"{resource}_merge_details")
+      for resource in ("account", "contact", "lead")),
     # Inline edit of one cell of a list
     path("cells/<str:resource>/<int:pk>/<str:name>/", cells.cell, name="list_cell"),
     # Opportunities and the board
