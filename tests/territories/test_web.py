@@ -248,3 +248,17 @@ def test_manager_names_an_account_into_a_territory_and_removes_it(org, active_ma
     client = as_user(org.west_manager)
     client.post(url("named_remove", named.pk), {"version": named.version})
     assert not NamedAccount.objects.filter(territory=west).exists()
+
+
+def test_every_violation_shown_is_fixed_through_a_preview(org, active_map, as_user):
+    client = as_user(org.admin)
+    page = client.get(url("violations")).content.decode()
+    assert "Fix every account shown (preview first)" in page
+    bay = Account.objects.get(name="Bay Co")
+    preview = client.post("/accounts/bulk/", {"ids": [bay.pk], "action": "fix_boundaries",
+                                              "step": "preview"}).content.decode()
+    assert "<dd data-will-change>1</dd>" in preview and str(org.west_rep) in preview
+    bay.refresh_from_db()
+    assert bay.owner == org.admin
+    rep_page = as_user(org.west_rep).get(url("violations")).content.decode()
+    assert "Fix every account shown" not in rep_page

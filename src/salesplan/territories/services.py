@@ -654,9 +654,10 @@ def reject_exception(exception: BoundaryException, *, by, note: str = "",
 
 
 @transaction.atomic
-def fix_violation(*, by, kind: str, record_id: int) -> User:
+def fix_violation(*, by, kind: str, record_id: int, expected_version: int | None = None) -> User:
     """Give a record that breaks the boundaries to its territory's owner (through the
-    customers and pipeline services, so permissions and the audit trail apply)."""
+    customers and pipeline services, so permissions, the version the caller read and the
+    audit trail apply)."""
     require(by, "territory_violation", "fix")
     opportunity = None
     if kind == "account":
@@ -680,10 +681,12 @@ def fix_violation(*, by, kind: str, record_id: int) -> User:
     if kind == "account":
         from salesplan.customers.services import update_account
 
-        update_account(Account.objects.get(pk=record_id), by=by, data={"owner": owner})
+        update_account(Account.objects.get(pk=record_id), by=by, data={"owner": owner},
+                       expected_version=expected_version)
     else:
         from salesplan.pipeline.services import update_opportunity
 
         assert opportunity is not None  # noqa: S101 - kind is "opportunity"
-        update_opportunity(opportunity, by=by, data={"owner": owner})
+        update_opportunity(opportunity, by=by, data={"owner": owner},
+                           expected_version=expected_version)
     return owner

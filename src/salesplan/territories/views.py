@@ -536,7 +536,10 @@ def violation_list(request):
     services.require_view(request.user)
     found = selectors.violations(request.user, limit=500)
     return _page(request, "territories/violations.html", {
-        "violations": selectors.violation_rows(found), "limited": len(found) >= 500})
+        "violations": selectors.violation_rows(found), "limited": len(found) >= 500,
+        "fix_kinds": (("account", "accounts", "account"),
+                      ("opportunity", "opportunities", "deal")),
+        "kinds_shown": {v.kind for v in found}})
 
 
 @login_required
