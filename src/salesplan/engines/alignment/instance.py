@@ -9,6 +9,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from .model import AlignmentInfeasible, AlignmentProblem
+from .proofs import BalanceProofs, reason, remedy
 
 EARTH_RADIUS_KM = 6371.0088
 # Totals may exceed a bound by this relative amount (float sums) and still count as balanced.
@@ -205,24 +206,23 @@ def _current(problem: AlignmentProblem, n: int, k: int) -> np.ndarray | None:
 
 
 def _check_balance_is_reachable(inst: Instance) -> None:
-    for m in range(inst.weights.shape[1]):
-        col = inst.weights[:, m]
-        heaviest = int(np.argmax(col))
-        if col[heaviest] > inst.upper[m] * (1 + BALANCE_TOLERANCE):
-            need = col[heaviest] / inst.mean[m] - 1
-            raise AlignmentInfeasible(
-                "tau",
-                f"measure {m}: unit {heaviest} alone weighs {col[heaviest]:g}, "
-                f"{col[heaviest] - inst.upper[m]:g} over the upper bound {inst.upper[m]:g} "
-                f"(mean {inst.mean[m]:g} + {inst.tau[m]:.1%}); tau must be at least {need:.1%}",
-            )
-        positive = int(np.count_nonzero(col > 0))
-        if inst.lower[m] > 0 and positive < inst.k:
-            raise AlignmentInfeasible(
-                "tau",
-                f"measure {m}: only {positive} units weigh anything but {inst.k} territories "
-                f"each need at least {inst.lower[m]:g}; {inst.k - positive} would fall short",
-            )
+    """Refuse at once what a counting or weight argument proves impossible (see
+    ``proofs``), saying how wide a balance, or how many territories, would pass."""
+    checks = BalanceProofs(inst.weights)
+    found = checks.obstacle(inst.k, inst.tau)
+    if found is None:
+        return
+    wider = checks.wider_tau(inst.k, inst.tau)
+    other = checks.nearest_k(inst.k, inst.tau, inst.n)
+    weights, k, tau = inst.weights, inst.k, inst.tau.copy()
+
+    def explain(measure_name, unit_name, territory_name) -> str:
+        text = reason(found, weights, k, tau, measure_name, unit_name)
+        return f"{text[0].upper()}{text[1:]}. {remedy(wider, other, k)}"
+
+    error = AlignmentInfeasible("tau", "", explain=explain, wider_tau=wider, other_k=other)
+    error.args = (error.describe(),)
+    raise error
 
 
 def _check_locked(inst: Instance) -> None:
