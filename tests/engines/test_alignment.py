@@ -147,7 +147,7 @@ def test_progress_is_reported_up_to_done():
     [
         (dict(k=11), "k", "only 10 units"),
         (dict(weights=[1, 1, 1, 1, 1, 1, 1, 1, 1, 9]), "tau", "Unit 9 alone has 9"),
-        (dict(locked={0: 0, 1: 0, 2: 0, 3: 0}), "locked", "territory 0 already weigh 4"),
+        (dict(locked={0: 0, 1: 0, 2: 0, 3: 0}), "locked", "territory 0 already have 4"),
         (dict(adjacency=[(0, 1)]), "adjacency", "9 separate pieces"),
         (dict(min_keep_share=0.5), "keep_share", "needs the current assignment"),
         (dict(weights=[1, 1, 1, 1, 1, 1, 1, 1, -1, 1]), "weights", "unit 8"),

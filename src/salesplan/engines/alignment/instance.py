@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -233,12 +234,19 @@ def _check_locked(inst: Instance) -> None:
         totals = np.bincount(inst.locked[mask], weights=inst.weights[mask, m], minlength=inst.k)
         worst = int(np.argmax(totals))
         if totals[worst] > inst.upper[m] * (1 + BALANCE_TOLERANCE):
-            raise AlignmentInfeasible(
-                "locked",
-                f"measure {m}: the units locked to territory {worst} already weigh "
-                f"{totals[worst]:g}, {totals[worst] - inst.upper[m]:g} over the upper bound "
-                f"{inst.upper[m]:g}",
-            )
+            held, upper, tau = float(totals[worst]), float(inst.upper[m]), float(inst.tau[m])
+            wider = math.ceil(1000 * (held / inst.mean[m] - 1) - 1e-6) / 1000
+
+            def explain(measure_name, unit_name, territory_name, m=m, worst=worst, held=held,
+                        upper=upper, tau=tau, wider=wider) -> str:
+                return (f"The units kept in place in {territory_name(worst)} already have "
+                        f"{held:,.4g} of {measure_name(m)}, more than the {upper:,.4g} a "
+                        f"territory may hold at ±{100 * tau:g}%. Keep fewer in place there, "
+                        f"or allow a wider balance, e.g. ±{100 * wider:g}%.")
+
+            error = AlignmentInfeasible("locked", "", explain=explain, wider_tau=wider)
+            error.args = (error.describe(),)
+            raise error
 
 
 def _check_adjacency(inst: Instance) -> None:

@@ -124,7 +124,7 @@ class WorkBudget:
     exact_nodes: int | None = None
     bound_iterations: int = 200
     bound_lp_iterations: int | None = 10_000
-    repair_steps: int = 200_000
+    repair_steps: int = 50_000
 
     def __post_init__(self) -> None:
         for name in ("starts", "patience", "polish_solves", "window_nodes", "exact_nodes",

@@ -151,14 +151,12 @@ class BalanceProofs:
         rounded = math.ceil(high * 1000 - 1e-6) / 1000
         return rounded if data.obstacle(measure, k, rounded) is None else high
 
-    def nearest_k(self, k: int, tau: np.ndarray, n: int, span: int = 200) -> list[int]:
-        """Up to two territory counts near ``k`` (one fewer-side, one more-side) that
-        every argument passes at ``tau``."""
+    def nearest_k(self, k: int, tau: np.ndarray, n: int) -> list[int]:
+        """Up to two territory counts near ``k`` (the nearest fewer, the nearest more;
+        from half to twice ``k``) that every argument passes at ``tau``."""
         found = []
-        for direction in (-1, 1):
-            for other in range(k + direction, k + direction * span, direction):
-                if not 2 <= other <= n:
-                    break
+        for direction, stop in ((-1, max(2, k // 2) - 1), (1, min(n, 2 * k) + 1)):
+            for other in range(k + direction, stop, direction):
                 if self.obstacle(other, tau) is None:
                     found.append(other)
                     break
