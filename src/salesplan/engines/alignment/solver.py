@@ -78,7 +78,10 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
         status = "infeasible"
     if use_exact:
         report(0.4, "solving the exact model")
-        exact = solve_exact(inst, al if status == "feasible" else None, deadline,
+        # Without a balanced start the exact model leaves the repair the last part of the
+        # time, so a run whose MILP finds nothing still ends with the repair's answer.
+        until = deadline if status == "feasible" else started + cap * 0.85
+        exact = solve_exact(inst, al if status == "feasible" else None, until,
                             options.mip_rel_gap, budget.exact_nodes, options.seed)
         bound = max(bound, exact.bound)
         if exact.alignment is not None and (
