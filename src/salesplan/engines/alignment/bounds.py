@@ -51,7 +51,9 @@ from .instance import Instance
 
 _CHUNK_CELLS = 4_000_000
 # Up to this many units every centre's knapsack looks at every unit (no reservoir).
-DENSE_MAX_UNITS = 2500
+# Above it the neighbourhoods' cheaper steps win: on 1,729 ZIP codes in 25 s the bound
+# ended 26% (K = 20) and 30% (K = 50) below the plan's cost against 32% and 40% dense.
+DENSE_MAX_UNITS = 1000
 
 
 class _Neighbourhoods:
