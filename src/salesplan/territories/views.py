@@ -38,6 +38,7 @@ from .forms import (
     OptimiseForm,
     RuleForm,
     TerritoryForm,
+    optimise_initial,
 )
 from .models import (
     Alignment,
@@ -625,12 +626,27 @@ def _optimise_request(form) -> OptimisationRequest:
         name=data["name"], contiguous=bool(data.get("contiguous")))
 
 
+def _retry_initial(request, alignment: Alignment) -> dict | None:
+    """"Try again" from a run's page: the form as that run asked, with the fix offered
+    (a wider tolerance) when the link carries one."""
+    run_id = request.GET.get("from_run", "")
+    run = run_for(request.user, int(run_id)) if run_id.isdigit() else None
+    if run is None or run.source_id != alignment.pk:
+        return None
+    try:
+        tau = float(request.GET["tau"]) if "tau" in request.GET else None
+    except ValueError:
+        tau = None
+    return optimise_initial(run.options, tau_pct=tau)
+
+
 @login_required
 def alignment_optimise(request, pk: int):
     """Ask the optimiser to rebalance territories; the result becomes a new draft."""
     alignment = _get(Alignment, pk, request.user)
     services.require_manage(request.user)
-    form = OptimiseForm(request.POST or None, alignment=alignment)
+    form = OptimiseForm(request.POST or None, alignment=alignment,
+                        initial=_retry_initial(request, alignment))
     if request.method == "POST" and form.is_valid():
         try:
             run = start_optimisation(alignment, by=request.user,
