@@ -168,10 +168,12 @@ def time_page(client, path: str, repeat: int) -> tuple[float, float | None, int]
 def measure(args) -> None:
     from django.core.cache import cache
     from django.test import Client
+    from django.urls import get_resolver
 
     from salesplan.customers.models import Account
 
     accounts = Account.objects.count()
+    assert get_resolver().url_patterns  # load the URL conf and the API before timing anything
     cache.clear()  # first loads are first loads: no figure kept from an earlier run
     slow = []
     for role, user in people().items():

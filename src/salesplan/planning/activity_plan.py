@@ -8,12 +8,13 @@ opportunities, meetings and calls it takes, using the plan scope's own historica
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Avg, Count, Q
 
 from salesplan.activities.models import Activity, ActivityKind
+from salesplan.core.clock import company_datetime
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.org.models import User
 from salesplan.pipeline.models import Opportunity, StageKind
@@ -99,8 +100,11 @@ def historical_rates(plan: Plan, calendar: CompanyCalendar) -> Rates:
     closed_ids = closed.filter(status__in=[StageKind.WON, StageKind.LOST]).values("pk")
     meetings_on_closed = Activity.objects.filter(kind=ActivityKind.MEETING, done=True,
                                                  opportunity__in=closed_ids).count()
-    done = Activity.objects.filter(owner__in=owners, done=True, done_at__date__gte=start,
-                                   done_at__date__lte=end).aggregate(
+    # Company-time bounds on the stored instant, not done_at__date: that casts every row
+    # (in Python, on SQLite) and cannot use an index.
+    done = Activity.objects.filter(
+        owner__in=owners, done=True, done_at__gte=company_datetime(start, time.min),
+        done_at__lt=company_datetime(end + timedelta(days=1), time.min)).aggregate(
         calls=Count("id", filter=Q(kind=ActivityKind.CALL)),
         meetings=Count("id", filter=Q(kind=ActivityKind.MEETING)))
     values = {
