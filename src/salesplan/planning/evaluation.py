@@ -21,17 +21,16 @@ month per measure (so the number of queries does not grow with reps or teams):
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum
 from django.db.models.functions import TruncMonth
-from django.db.models.functions.datetime import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
 from salesplan.activities.models import Activity
-from salesplan.core.clock import company_zone
+from salesplan.core.clock import company_datetime, company_zone
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.customers.models import Account, Lead
 from salesplan.inbox import services as inbox
@@ -164,9 +163,17 @@ class _ByOwner:
         return totals
 
 
-def _grouped(rows: QuerySet, day_field: str, value) -> QuerySet:
-    return (rows.annotate(m=TruncMonth(day_field)).values("owner_id", "m")
+def _grouped(rows: QuerySet, day_field: str, value, tzinfo=None) -> QuerySet:
+    return (rows.annotate(m=TruncMonth(day_field, tzinfo=tzinfo)).values("owner_id", "m")
             .annotate(v=value).values_list("owner_id", "m", "v"))
+
+
+def _stamped_between(rows: QuerySet, field: str, start: date, end: date) -> QuerySet:
+    """Rows whose instant falls on a company day from `start` to `end`: compared as
+    instants, so the database uses the column as it is (no per-row date cast, which
+    SQLite does in Python and no index can serve)."""
+    return rows.filter(**{f"{field}__gte": company_datetime(start, time.min),
+                          f"{field}__lt": company_datetime(end + timedelta(days=1), time.min)})
 
 
 def _actual_sources(plan: Plan, user: User, start: date, end: date) -> dict[str, QuerySet]:
@@ -176,18 +183,17 @@ def _actual_sources(plan: Plan, user: User, start: date, end: date) -> dict[str,
         Measure.BOOKINGS: _grouped(opportunities.filter(
             status=StageKind.WON, close_date__gte=start, close_date__lte=end),
             "close_date", Sum("amount")),
-        Measure.PIPELINE_CREATED: _grouped(opportunities.annotate(
-            d=TruncDate("created_at", tzinfo=tz)).filter(d__gte=start, d__lte=end),
-            "d", Sum("amount")),
-        Measure.NEW_ACCOUNTS: _grouped(Account.objects.visible_to(user).annotate(
-            d=TruncDate("created_at", tzinfo=tz)).filter(d__gte=start, d__lte=end),
-            "d", Count("id")),
-        Measure.ACTIVITIES: _grouped(Activity.objects.visible_to(user).filter(
-            done=True).annotate(d=TruncDate("done_at", tzinfo=tz)).filter(
-            d__gte=start, d__lte=end), "d", Count("id")),
-        Measure.LEADS: _grouped(Lead.objects.visible_to(user).annotate(
-            d=TruncDate("created_at", tzinfo=tz)).filter(d__gte=start, d__lte=end),
-            "d", Count("id")),
+        Measure.PIPELINE_CREATED: _grouped(_stamped_between(
+            opportunities, "created_at", start, end), "created_at", Sum("amount"), tz),
+        Measure.NEW_ACCOUNTS: _grouped(_stamped_between(
+            Account.objects.visible_to(user), "created_at", start, end),
+            "created_at", Count("id"), tz),
+        Measure.ACTIVITIES: _grouped(_stamped_between(
+            Activity.objects.visible_to(user).filter(done=True), "done_at", start, end),
+            "done_at", Count("id"), tz),
+        Measure.LEADS: _grouped(_stamped_between(
+            Lead.objects.visible_to(user), "created_at", start, end),
+            "created_at", Count("id"), tz),
     }
 
 
