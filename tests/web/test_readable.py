@@ -4,7 +4,7 @@ the right noun, codes as words, and charts that keep to the names they can show.
 import json
 from decimal import Decimal
 
-from salesplan.core.templatetags.readable import counted, label, money, plain_number
+from salesplan.core.templatetags.readable import cell, counted, label, money, plain_number
 from salesplan.ui.charts import bar_chart
 
 
@@ -12,6 +12,8 @@ def test_money_counts_and_codes_read_as_words():
     assert money(Decimal("5510035.02"), "USD") == "USD 5,510,035.02"
     assert money(None, "USD") == "—"
     assert plain_number(Decimal("949.0000")) == "949"
+    assert cell(Decimal("5510035.02")) == "5,510,035.02" and cell(Decimal("949.0000")) == "949"
+    assert cell(Decimal("1200.00")) == "1,200.00" and cell(1204) == "1,204"
     assert counted(1, "lead") == "1 lead" and counted(2, "lead") == "2 leads"
     assert counted(1204, "opportunity,opportunities") == "1,204 opportunities"
     assert label("mid_market") == "Mid-market"

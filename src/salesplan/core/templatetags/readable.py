@@ -81,6 +81,26 @@ def plain_number(value) -> str:
 
 
 @register.filter
+def cell(value) -> str:
+    """A list cell: amounts with grouped digits and two decimals (5,510,035.02), whole
+    numbers grouped (1,204), anything else as it is."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else ("Yes" if value else "No")
+    if isinstance(value, Decimal):
+        if value.as_tuple().exponent == -2:  # an amount of money: always its cents
+            return f"{value:,.2f}"
+        return plain_number(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+@register.filter
+def is_number(value) -> bool:
+    return isinstance(value, (int, Decimal, float)) and not isinstance(value, bool)
+
+
+@register.filter
 def counted(value, noun: str) -> str:
     """A count with its noun in the right number: "1 lead", "2 leads". The noun is
     "singular" or "singular,plural" for irregular plurals."""
