@@ -8,6 +8,7 @@
   var SVG = "http://www.w3.org/2000/svg";
   var WIDTH = 975, HEIGHT = 610;  // the viewport states-albers-10m.json is projected into
   var statesPromise = null;
+  var maps = 0;  // each map on the page gets its own clip path id
 
   function states(url) {
     if (!statesPromise) {
@@ -16,6 +17,7 @@
           land: topojson.feature(us, us.objects.states).features,
           borders: topojson.mesh(us, us.objects.states, function (a, b) { return a !== b; }),
           nation: topojson.mesh(us, us.objects.nation),
+          shape: topojson.merge(us, us.objects.states.geometries),
         };
       });
     }
@@ -53,7 +55,11 @@
         var p = node("path", {d: outline(f)}, land);
         node("title", {}, p).textContent = f.properties.name;
       });
-      var areas = node("g", {class: "map-areas"}, world);
+      // Areas end at the coast: cells are clipped to the country's outline.
+      var clipId = "map-clip-" + (++maps);
+      var clip = node("clipPath", {id: clipId}, node("defs", {}, svg));
+      node("path", {d: outline(us.shape)}, clip);
+      var areas = node("g", {class: "map-areas", "clip-path": "url(#" + clipId + ")"}, world);
       data.cells.forEach(function (cell) {
         var d = cellPath(project, cell);
         if (!d) return;
