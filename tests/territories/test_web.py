@@ -44,7 +44,8 @@ def test_manager_sees_the_tree_with_badges_and_the_territory_page(org, active_ma
     page = client.get(url("tree")).content.decode()
     assert "West" in page and "East" in page and ">Active<" in page
     assert 'href="/territories/"' in page  # the nav link
-    assert "<circle" in page  # the map draws the account with coordinates
+    # The map draws the account where it is (longitude, latitude), in the West's area.
+    assert "[-122.42, 37.77, 0]" in page and "[-123.0, 37.0, 1.0, 0]" in page
     assert "Geographic · 2 accounts" in page  # the region counts the accounts below it
     draft_page = client.get(url("tree"), {"alignment": draft.pk}).content.decode()
     assert ">Draft<" in draft_page and "Activate FY28" in draft_page

@@ -7,7 +7,10 @@ read.
 """
 
 import colorsys
+import json
+from collections import Counter, defaultdict
 from decimal import Decimal
+from math import floor
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -52,7 +55,9 @@ from .optimisation import MEASURES, OptimisationRequest, run_for, start_optimisa
 from .selectors import descendants
 
 MAP_POINTS = 3000  # at most this many accounts are drawn; more are sampled evenly
-MAP_WIDTH, MAP_HEIGHT = 800, 460
+# A territory's area on the map: the cells of this many degrees of longitude and latitude
+# where it has most of the accounts (about 80 by 110 km across the lower 48).
+CELL_DEGREES = 1.0
 
 
 def _page(request, template: str, context: dict):
@@ -91,7 +96,7 @@ def tree(request):
                "activate_form": ActivateForm(),
                "realignments": selectors.recent_realignments(request.user)}
     if chosen:
-        context["map"] = territory_map(request.user, chosen)
+        context["map"] = with_map_json(territory_map(request.user, chosen))
     return _page(request, "territories/tree.html", context)
 
 
@@ -202,28 +207,38 @@ def _colour(index: int) -> str:
 
 
 def territory_map(user, alignment: Alignment, territory_ids=None) -> dict:
-    """Visible accounts with coordinates as points coloured by (geographic) territory, in
-    a plain equirectangular projection fitted to the points; sampled evenly by id."""
+    """Visible accounts with coordinates, coloured by (geographic) territory, and each
+    territory's area as the grid cells where most of the accounts are its own; sampled
+    evenly by id past MAP_POINTS. The browser projects them (Albers USA, Alaska and
+    Hawaii as insets) over the state outlines (`territories/map.js`)."""
     points, total, step = selectors.map_points(user, alignment, territory_ids, most=MAP_POINTS)
     if not points:
         return {"points": [], "legend": [], "total": total}
-    lats = [float(p[0] or 0) for p in points]  # never None: filtered above
-    lons = [float(p[1] or 0) for p in points]
-    south, north, west, east = min(lats), max(lats), min(lons), max(lons)
-    span = max(east - west, (north - south) * MAP_WIDTH / MAP_HEIGHT, 0.01)
-    scale = (MAP_WIDTH - 20) / span
-    colours: dict[int, str] = {}
-    legend = []
+    index: dict[int, int] = {}
+    legend: list[dict] = []
     drawn = []
-    for (_, _, tid, name), y, x in zip(points, lats, lons, strict=True):
-        if tid not in colours:
-            colours[tid] = _colour(len(colours))
-            legend.append({"id": tid, "name": name, "colour": colours[tid]})
-        drawn.append({"x": round(10 + (x - west) * scale, 1),
-                      "y": round(10 + (north - y) * scale, 1), "fill": colours[tid]})
-    height = min(MAP_HEIGHT, round(20 + (north - south) * scale)) or MAP_HEIGHT
-    return {"points": drawn, "legend": legend, "total": total, "sampled": step > 1,
-            "width": MAP_WIDTH, "height": max(height, 60)}
+    cells: dict[tuple[int, int], Counter] = defaultdict(Counter)
+    for lat, lon, tid, name in points:
+        if tid not in index:
+            index[tid] = len(legend)
+            legend.append({"id": tid, "name": name, "colour": _colour(len(legend))})
+        lat, lon = float(lat), float(lon)
+        drawn.append([round(lon, 3), round(lat, 3), index[tid]])
+        cells[(floor(lon / CELL_DEGREES), floor(lat / CELL_DEGREES))][index[tid]] += 1
+    areas = [[x * CELL_DEGREES, y * CELL_DEGREES, CELL_DEGREES, counts.most_common(1)[0][0]]
+             for (x, y), counts in sorted(cells.items())]
+    return {"points": drawn, "cells": areas, "legend": legend, "total": total,
+            "sampled": step > 1}
+
+
+def with_map_json(figures: dict) -> dict:
+    """The figures with `json`: what map.js draws (points, cells, territories' names and
+    colours)."""
+    figures["json"] = json.dumps({
+        "points": figures.get("points", []), "cells": figures.get("cells", []),
+        "territories": [{"name": t["name"], "colour": t["colour"]}
+                        for t in figures.get("legend", [])]})
+    return figures
 
 
 # --- a territory ------------------------------------------------------------------------
@@ -288,7 +303,7 @@ def territory_detail(request, pk: int):
         "goal_form": goal_form, "proposals": proposals, "goal_problem": goal_problem,
         "violations": selectors.violation_rows(selectors.violations(
             request.user, limit=100, account_ids=assigned.values("account_id"))),
-        "map": territory_map(request.user, territory.alignment, ids),
+        "map": with_map_json(territory_map(request.user, territory.alignment, ids)),
     })
     return _page(request, "territories/territory.html", context)
 
@@ -667,8 +682,6 @@ def _same_colours(before: dict, after: dict) -> None:
               if item["name"] in wanted}
     for item in after.get("legend", []):
         item["colour"] = change.get(item["colour"], item["colour"])
-    for point in after.get("points", []):
-        point["fill"] = change.get(point["fill"], point["fill"])
 
 
 @login_required
@@ -686,7 +699,7 @@ def optimisation_result(request, run_pk: int):
         after = territory_map(request.user, run.draft,
                               [r["draft_id"] for r in rows if r["draft_id"]])
         _same_colours(before, after)
-        context.update(before_map=before, after_map=after)
+        context.update(before_map=with_map_json(before), after_map=with_map_json(after))
     if run.source and rows and not (run.job and not run.job.finished):
         total = selectors.account_count_in(run.source, [r["source_id"] for r in rows])
         moved = run.metrics.get("moved_accounts", 0)

@@ -9,6 +9,7 @@ app_name = "web"
 urlpatterns = [
     path("", home.home, name="my_day"),
     path("my-day/", home.my_day, name="my_own_day"),
+    path("home/forecast/", home.company_forecast, name="home_forecast"),
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
     # Accounts, contacts, leads
