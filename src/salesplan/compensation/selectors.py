@@ -31,6 +31,7 @@ from .models import (
 
 def _rep_filter(user, resource: str, field: str) -> Q | None:
     """None: nothing visible; else the Q of visible rows by their rep."""
+    require(user, resource, "view")  # 403 for a role that sees no pay at all
     scope = scope_for(user, resource, "view")
     if scope == NONE:
         return None
@@ -72,6 +73,7 @@ def get_dispute(user, pk: int) -> CompDispute:
 
 
 def plans(user) -> QuerySet[CompPlan]:
+    require(user, "comp_plan", "view")
     scope = scope_for(user, "comp_plan", "view")
     if scope == NONE:
         return CompPlan.objects.none()
