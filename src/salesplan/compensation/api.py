@@ -150,7 +150,7 @@ def list_comp_statements(request, params: Query[StatementParams]):
 def get_comp_statement(request, statement_id: int):
     """One statement with its lines, attainment and what the next tier pays."""
     statement = selectors.get_statement(request.auth, statement_id)
-    statement.line_rows = list(statement.lines.all())
+    statement.line_rows = list(statement.lines.all())  # type: ignore[attr-defined]
     return statement
 
 
