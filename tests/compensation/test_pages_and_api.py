@@ -101,3 +101,12 @@ def test_the_console_command(org, comp, capsys, django_capture_on_commit_callbac
     call_command("comp", "close", "--period", "2026-01-01")
     call_command("comp", "export", "--period", "2026-01-01")
     assert "Employee email" in capsys.readouterr().out
+
+
+def test_plan_and_statement_as_pdf_only_for_who_may_see_them(org, comp, client):
+    mine = _calculated(org, comp)
+    client.force_login(org.west_rep)
+    assert client.get(f"/comp/plans/{comp.plan.pk}/document.pdf").content.startswith(b"%PDF")
+    assert client.get(f"/comp/statements/{mine.pk}/statement.pdf").content.startswith(b"%PDF")
+    client.force_login(org.west_rep2)
+    assert client.get(f"/comp/statements/{mine.pk}/statement.pdf").status_code == 404

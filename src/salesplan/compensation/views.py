@@ -10,11 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from salesplan.core.clock import company_today
 from salesplan.core.records import posted_version
 from salesplan.core.registry import allowed
+from salesplan.proposals.pdf import html_to_pdf
 from salesplan.ui.pages import require_or_403
 
 from . import selectors, services
@@ -187,3 +189,27 @@ def what_if(request):
         "result": result, "error": error, "plan_id": plan_id, "period_id": period_id,
         "draft_cos": result.cost_of_sales(result.draft_cost) if result else None,
         "current_cos": result.cost_of_sales(result.current_cost) if result else None})
+
+
+def _pdf(html: str, name: str) -> HttpResponse:
+    response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@login_required
+def plan_pdf(request, pk: int):
+    """The plan document as PDF, as the rep reads and accepts it."""
+    plan = selectors.get_plan(request.user, pk)
+    html = render_to_string("compensation/plan_pdf.html", {
+        "plan": plan, "acceptance": selectors.accepted(plan, request.user)})
+    return _pdf(html, f"plan-{plan.pk}-v{plan.number}.pdf")
+
+
+@login_required
+def statement_pdf(request, pk: int):
+    """A statement as PDF: totals, lines with their rules, attainment and next tier."""
+    found = selectors.get_statement(request.user, pk)
+    html = render_to_string("compensation/statement_pdf.html", {
+        "statement": found, "lines": list(found.lines.all())})
+    return _pdf(html, f"statement-{found.period.starts}-{found.rep.username}.pdf")
