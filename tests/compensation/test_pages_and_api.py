@@ -110,3 +110,24 @@ def test_plan_and_statement_as_pdf_only_for_who_may_see_them(org, comp, client):
     assert client.get(f"/comp/statements/{mine.pk}/statement.pdf").content.startswith(b"%PDF")
     client.force_login(org.west_rep2)
     assert client.get(f"/comp/statements/{mine.pk}/statement.pdf").status_code == 404
+
+
+def test_my_pay_shows_what_an_open_deal_would_pay(org, comp):
+    from salesplan.compensation import selectors
+    from tests.factories import make_opportunity
+
+    won(org.west_rep, "90000", date(2026, 1, 5))
+    services.calculate_period(comp.january)
+    open_deal = make_opportunity(org.west_rep, amount=D("20000"), close_date=date(2026, 1, 30))
+    mine = selectors.my_plan(org.west_rep, date(2026, 1, 20))
+    # 10,000 to quota at 2 % + 10,000 above at 5 %
+    assert mine.pipeline == [(open_deal, D("700.00"))]
+    assert mine.current.next_tiers[0]["bookings_needed"] == "10000.00"
+
+
+def test_only_admins_and_executives_see_what_a_draft_plan_costs(org, comp, client):
+    client.force_login(org.west_manager)
+    url = f"/api/v1/comp/what-if?plan_id={comp.plan.pk}&period_id={comp.january.pk}"
+    assert client.get(url).status_code == 403
+    client.force_login(org.executive)
+    assert client.get(url).status_code == 200

@@ -16,8 +16,10 @@ from salesplan.core.selectors import get_from
 from salesplan.core.spreadsheet import formula_safe
 from salesplan.engines import compensation as engine
 from salesplan.org.models import User
+from salesplan.pipeline.models import Opportunity, StageKind
 
 from . import calculation
+from .definitions import plan_from_definition
 from .models import (
     CompCreditRule,
     CompDispute,
@@ -121,6 +123,36 @@ class MyPlan:
     earned_to_date: Decimal
     paid_to_date: Decimal
     current: CompStatement | None
+    pipeline: list[tuple[Opportunity, Decimal]]
+
+
+def _would_pay(user, plan_row: CompPlan, current: CompStatement | None,
+               on) -> list[tuple[Opportunity, Decimal]]:
+    """What each of the rep's open deals would add to this period's commission if won
+    now on the owner's full credit (the tiers already reached taken into account)."""
+    try:
+        plan = plan_from_definition(plan_row.definition, plan_row.currency)
+    except ValidationError:
+        return []
+    lines = {line.component: line for line in current.lines.all()} if current else {}
+    deals = list(Opportunity.objects.filter(owner=user, status=StageKind.OPEN)
+                 .select_related("pipeline").order_by("close_date", "id")[:10])
+    out = []
+    for opp in deals:
+        try:
+            rates = calculation.rates_for(plan, {opp.currency}, on)
+        except ValidationError:
+            continue  # no rate into the plan's currency yet
+        deal = calculation.engine_deal(opp, False)
+        base = rates.convert(deal.amount, deal.currency)
+        extra = Decimal(0)
+        for component in plan.commissions:
+            if component.counts(deal) and not component.on_margin:
+                line = lines.get(component.key)
+                so_far = Decimal(line.measure) if line and line.measure is not None else Decimal(0)
+                extra += engine.deal_would_pay(component, so_far, base)
+        out.append((opp, extra))
+    return out
 
 
 def my_plan(user, on) -> MyPlan:
@@ -132,7 +164,8 @@ def my_plan(user, on) -> MyPlan:
     current = next((s for s in rows if s.period.starts <= on <= s.period.ends), None)
     return MyPlan(plan, accepted(plan, user) if plan else None, rows,
                   sum((s.earned for s in rows), Decimal(0)),
-                  sum((s.paid for s in rows), Decimal(0)), current)
+                  sum((s.paid for s in rows), Decimal(0)), current,
+                  _would_pay(user, plan, current, on) if plan else [])
 
 
 # --- payroll export ------------------------------------------------------------------------
@@ -223,7 +256,5 @@ def what_if(user, plan: CompPlan, period: CompPeriod) -> WhatIf:
 
 
 def engine_plan(plan: CompPlan) -> engine.Plan:
-    from .definitions import plan_from_definition
-
     return plan_from_definition(plan.definition, plan.currency)
 
