@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from salesplan.compensation import services
 from salesplan.compensation.models import CompDispute, CompPlanAcceptance, CompStatement
+from salesplan.core.audit import history_for
 
 from .conftest import won
 
@@ -66,6 +67,9 @@ def test_statement_explain_and_dispute_journey(org, comp, client):
                            {"resolution": "Explained", "version": dispute.version},
                            content_type="application/json")
     assert response.status_code == 200 and response.json()["status"] == "resolved"
+    trail = [(e.action, e.field, e.new_value) for e in history_for(dispute).order_by("id")]
+    assert trail[0][0] == "create"
+    assert ("update", "status", "answered") in trail and ("update", "status", "resolved") in trail
     assert client.post(f"/api/v1/comp/disputes/{dispute.pk}/resolve",
                        {"resolution": "Again", "version": dispute.version},
                        content_type="application/json").status_code == 409

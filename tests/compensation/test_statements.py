@@ -13,7 +13,7 @@ from salesplan.compensation.models import CompStatement
 from salesplan.pipeline import services as pipeline
 from salesplan.pipeline.models import Opportunity, StageKind
 
-from .conftest import won
+from .conftest import DEFINITION, won
 
 
 def statement(rep, period) -> CompStatement:
@@ -143,3 +143,44 @@ def test_a_bad_definition_names_the_place(org, comp):
             "definition": {"commissions": [{"key": "x", "label": "X", "quota": "100",
                                             "tiers": [{"from": "0.5", "rate": "0.1"}]}]}})
     assert "commissions[0]" in error.value.message_dict["definition"][0]
+
+
+def test_a_new_version_applies_from_its_effective_date(org, comp):
+    with pytest.raises(ValidationError) as error:
+        services.update_plan(comp.plan, by=org.admin, data={"name": "Changed"},
+                             expected_version=comp.plan.version)
+    assert "status" in error.value.message_dict
+    richer = dict(DEFINITION, commissions=[dict(DEFINITION["commissions"][0], tiers=[
+        {"from": "0", "rate": "0.03"}])])
+    second = services.create_plan(by=org.admin, data={
+        "name": "Rep plan 2026", "role": "rep", "starts": date(2026, 1, 1),
+        "ends": date(2026, 12, 31), "effective_from": date(2026, 2, 1), "currency": "USD",
+        "definition": richer, "supersedes": comp.plan})
+    services.activate_plan(second, by=org.admin, expected_version=second.version)
+    assert second.number == 2
+    won(org.west_rep, "10000", date(2026, 1, 5))
+    won(org.west_rep, "10000", date(2026, 2, 5))
+    services.calculate_period(comp.january)
+    services.calculate_period(comp.february)
+    assert statement(org.west_rep, comp.january).earned == D("200.00")  # version 1: 2 %
+    assert statement(org.west_rep, comp.february).earned == D("300.00")  # version 2: 3 %
+
+
+def test_manager_roll_up_credit_names_its_rule(org, comp):
+    services.create_credit_rule(by=org.admin, data={
+        "name": "Manager roll-up", "kind": "manager", "share": D(1),
+        "effective_from": date(2026, 1, 1)})
+    manager_plan = services.create_plan(by=org.admin, data={
+        "name": "Manager plan", "role": "manager", "starts": date(2026, 1, 1),
+        "ends": date(2026, 12, 31), "effective_from": date(2026, 1, 1), "currency": "USD",
+        "definition": {"commissions": [{"key": "team", "label": "Team override",
+                                        "quota": "1", "tiers": [{"from": "0",
+                                                                 "rate": "0.01"}]}]}})
+    services.activate_plan(manager_plan, by=org.admin, expected_version=manager_plan.version)
+    deal = won(org.west_rep, "40000", date(2026, 1, 5))
+    services.calculate_period(comp.january)
+    theirs = statement(org.west_manager, comp.january)
+    assert amounts(theirs) == [("commission", D("400.00"))]
+    assert [(t["deal_id"], t["rule"]) for t in theirs.lines.get().trace] == [
+        (deal.pk, "Manager roll-up")]
+    assert statement(org.west_rep, comp.january).earned == D("800.00")  # the rep keeps 100 %
