@@ -184,3 +184,24 @@ def test_manager_roll_up_credit_names_its_rule(org, comp):
     assert [(t["deal_id"], t["rule"]) for t in theirs.lines.get().trace] == [
         (deal.pk, "Manager roll-up")]
     assert statement(org.west_rep, comp.january).earned == D("800.00")  # the rep keeps 100 %
+
+
+def test_a_deleted_deal_leaves_the_open_statement(org, comp, django_capture_on_commit_callbacks):
+    deal = won(org.west_rep, "50000", date(2026, 1, 5))
+    won(org.west_rep, "10000", date(2026, 1, 6))
+    services.calculate_period(comp.january)
+    assert statement(org.west_rep, comp.january).earned == D("1200.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.delete_opportunity(deal, by=org.admin)
+    assert statement(org.west_rep, comp.january).earned == D("200.00")
+
+
+def test_a_definition_refuses_figures_out_of_range(org, comp):
+    definition = {"commissions": [{"key": "x", "label": "X", "quota": "1e40",
+                                   "tiers": [{"from": "0", "rate": "0.1"}]}]}
+    with pytest.raises(ValidationError) as error:
+        services.create_plan(by=org.admin, data={
+            "name": "Huge", "role": "rep", "starts": date(2026, 1, 1),
+            "ends": date(2026, 12, 31), "effective_from": date(2026, 1, 1),
+            "definition": definition})
+    assert "commissions[0].quota" in error.value.message_dict["definition"][0]

@@ -26,6 +26,9 @@ from django.core.exceptions import ValidationError
 
 from salesplan.engines import compensation as engine
 
+MAX_FIGURE = Decimal("1e12")  # amounts, quotas and targets
+MAX_RATE = Decimal(10)  # rates and attainments: 1,000 %
+
 
 class _Reader:
     def __init__(self, data: Any, where: str) -> None:
@@ -33,7 +36,8 @@ class _Reader:
             raise _error(where, "must be an object")
         self.data, self.where = data, where
 
-    def decimal(self, name: str, default: str | None = None) -> Decimal:
+    def decimal(self, name: str, default: str | None = None,
+                limit: Decimal = MAX_FIGURE) -> Decimal:
         raw = self.data.get(name, default)
         if raw is None:
             raise _error(self._at(name), "is required")
@@ -43,6 +47,10 @@ class _Reader:
             raise _error(self._at(name), f"{raw!r} is not a number") from None
         if not value.is_finite():
             raise _error(self._at(name), "must be a finite number")
+        if abs(value) > limit:
+            raise _error(self._at(name), f"must be at most {limit:,f} in size")
+        if value != value.quantize(Decimal("1e-6")):
+            raise _error(self._at(name), "has more than six decimals")
         return value
 
     def text(self, name: str, default: str | None = None) -> str:
@@ -85,11 +93,12 @@ def _engine_call(where: str, build):
 
 
 def _commission(item: _Reader) -> engine.Commission:
-    tiers = tuple(engine.Tier(t.decimal("from"), t.decimal("rate")) for t in item.items("tiers"))
+    tiers = tuple(engine.Tier(t.decimal("from", limit=MAX_RATE),
+                              t.decimal("rate", limit=MAX_RATE)) for t in item.items("tiers"))
     cap = item.data.get("cap")
     method = item.data.get("method", "marginal")
     table = _engine_call(item.where, lambda: engine.RateTable(
-        tiers, method, item.decimal("gate", "0"),
+        tiers, method, item.decimal("gate", "0", MAX_RATE),
         None if cap in (None, "") else item.decimal("cap")))
     return _engine_call(item.where, lambda: engine.Commission(
         item.text("key"), item.text("label"), table, item.decimal("quota"),
@@ -103,7 +112,8 @@ def plan_from_definition(definition: Any, currency: str) -> engine.Plan:
     bonuses = tuple(
         engine.AttainmentBonus(
             b.text("key"), b.text("label"), b.decimal("target"),
-            tuple((s.decimal("at"), s.decimal("amount")) for s in b.items("steps")),
+            tuple((s.decimal("at", limit=MAX_RATE), s.decimal("amount"))
+                  for s in b.items("steps")),
             b.names("families"))
         for b in root.items("bonuses"))
     new_logo = None
@@ -113,8 +123,8 @@ def plan_from_definition(definition: Any, currency: str) -> engine.Plan:
                                        logo.decimal("amount"), logo.decimal("minimum_deal", "0"))
     spiffs = tuple(
         engine.Spiff(s.text("key"), s.text("label"), s.day("starts"), s.day("ends"),
-                     s.decimal("amount", "0"), s.decimal("rate", "0"), s.names("products"),
-                     s.names("campaigns"))
+                     s.decimal("amount", "0"), s.decimal("rate", "0", MAX_RATE),
+                     s.names("products"), s.names("campaigns"))
         for s in root.items("spiffs"))
     mbos = tuple(engine.Mbo(m.text("key"), m.text("label"), m.decimal("target"))
                  for m in root.items("mbos"))

@@ -57,8 +57,9 @@ marketing routes it.""")
 
 opportunity_changed = Hook("opportunity_changed", """opportunity_changed(opportunity, *, by)
 
-A deal's fields or stage changed (won, lost, reopened, amount or close date edited), inside
-the writing transaction. Compensation recalculates the open statements it touches.""")
+A deal's fields or stage changed (won, lost, reopened, amount or close date edited) or it
+is being deleted, inside the writing transaction. Compensation recalculates, after the
+commit, the open statements it touches.""")
 
 job_finished = Hook("job_finished", """job_finished(job)
 

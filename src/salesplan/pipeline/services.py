@@ -187,4 +187,6 @@ def reopen_opportunity(opportunity: Opportunity, *, by,
 
 
 def delete_opportunity(opportunity: Opportunity, *, by) -> None:
-    delete_record(opportunity, "opportunity", by=by)
+    with transaction.atomic():
+        hooks.opportunity_changed(opportunity, by=by)  # receivers act after the commit
+        delete_record(opportunity, "opportunity", by=by)
