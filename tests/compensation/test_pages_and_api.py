@@ -135,3 +135,15 @@ def test_only_admins_and_executives_see_what_a_draft_plan_costs(org, comp, clien
     assert client.get(url).status_code == 403
     client.force_login(org.executive)
     assert client.get(url).status_code == 200
+
+
+def test_the_team_page_ranks_only_the_managers_people(org, comp, client):
+    won(org.west_rep, "30000", date(2026, 1, 5))
+    won(org.west_rep2, "50000", date(2026, 1, 5))
+    won(org.east_rep, "90000", date(2026, 1, 5))
+    services.calculate_period(comp.january)
+    client.force_login(org.west_manager)
+    page = client.get(f"/comp/team/?period={comp.january.pk}").content.decode()
+    assert page.index("50000.00") < page.index("30000.00") and "90000.00" not in page
+    client.force_login(org.west_rep)
+    assert client.get("/comp/team/").status_code == 403

@@ -8,6 +8,7 @@ Thin: reads through `selectors` (pay the user may see), writes through `services
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -111,13 +112,15 @@ def answer_dispute(request, pk: int):
 
 @login_required
 def team(request):
-    """The statements of the people I answer for, by period, and their open disputes."""
+    """The statements of the people I answer for in a period, ranked by credited bookings
+    (the standings, SPIFF earnings beside them), and their open disputes."""
     require_or_403(request.user, "comp_dispute", "answer")
     periods = list(CompPeriod.objects.order_by("-starts"))
     chosen = next((p for p in periods if str(p.pk) == request.GET.get("period")),
                   periods[0] if periods else None)
-    rows = (selectors.statements(request.user).filter(period=chosen).order_by("rep__last_name")
-            if chosen else [])
+    rows = (selectors.statements(request.user).filter(period=chosen)
+            .annotate(spiff=Sum("lines__amount", filter=Q(lines__kind="spiff")))
+            .order_by("-bookings", "rep_id") if chosen else [])
     return render(request, "compensation/team.html", {
         "nav_section": "comp_team", "periods": periods, "chosen": chosen, "rows": rows,
         "disputes": selectors.disputes(request.user).exclude(status=DisputeStatus.RESOLVED)})
