@@ -97,10 +97,13 @@ class Crediting:
         return self._manager[owner.pk]
 
 
-def won_deals(period: CompPeriod) -> list[Opportunity]:
-    return list(Opportunity.objects.filter(
-        status=StageKind.WON, close_date__gte=period.starts, close_date__lte=period.ends,
-    ).select_related("pipeline", "owner").order_by("close_date", "id"))
+def won_deals(period: CompPeriod, reps: set[int] | None = None) -> list[Opportunity]:
+    """Deals won in the period (only those owned or split by `reps`, when named)."""
+    deals = Opportunity.objects.filter(
+        status=StageKind.WON, close_date__gte=period.starts, close_date__lte=period.ends)
+    if reps is not None:
+        deals = deals.filter(Q(owner_id__in=reps) | Q(comp_splits__rep_id__in=reps)).distinct()
+    return list(deals.select_related("pipeline", "owner").order_by("close_date", "id"))
 
 
 def splits_of(deal_ids: Iterable[int]) -> dict[int, list[tuple[int, Decimal]]]:
@@ -121,11 +124,15 @@ def first_wins(account_ids: Iterable[int]) -> dict[int, int]:
 
 
 class PeriodBook:
-    """Everything a period's statements are calculated from, read once."""
+    """Everything a period's statements are calculated from, read once. Named `reps`
+    (a recalculation of a few statements) read only their deals, unless overlay or
+    roll-up rules may credit them with others' deals."""
 
-    def __init__(self, period: CompPeriod) -> None:
+    def __init__(self, period: CompPeriod, reps: set[int] | None = None) -> None:
         self.period = period
-        self.opportunities = won_deals(period)
+        if reps is not None and CompCreditRule.objects.filter(active=True).exists():
+            reps = None
+        self.opportunities = won_deals(period, reps)
         firsts = first_wins({o.account_id for o in self.opportunities})
         splits = splits_of(o.pk for o in self.opportunities)
         crediting = Crediting()
@@ -133,9 +140,21 @@ class PeriodBook:
                       for o in self.opportunities}
         self.credits = [c for o in self.opportunities
                         for c in crediting.credits(o, splits.get(o.pk, []))]
+        self.by_rep: dict[int, list[engine.Credit]] = {}
+        for credit in self.credits:
+            self.by_rep.setdefault(credit.rep, []).append(credit)
+
+        self._rates: dict[str, engine.Rates] = {}
 
     def reps(self) -> set[int]:
-        return {c.rep for c in self.credits}
+        return set(self.by_rep)
+
+    def rates(self, plan: engine.Plan) -> engine.Rates:
+        """The company's rates into the plan's currency on the period's last day (once)."""
+        if plan.currency not in self._rates:
+            currencies = {d.currency for d in self.deals.values()}
+            self._rates[plan.currency] = rates_for(plan, currencies, self.period.ends)
+        return self._rates[plan.currency]
 
 
 def rates_for(plan: engine.Plan, currencies: Iterable[str], on: date) -> engine.Rates:
@@ -204,13 +223,13 @@ def compute(rep: User, period: CompPeriod, book: PeriodBook, plan_row: CompPlan,
     """The engine's statement for one rep (nothing stored)."""
     plan = plan_from_definition(plan_row.definition, plan_row.currency)
     try:
-        rates = rates_for(plan, {d.currency for d in book.deals.values()}, period.ends)
+        rates = book.rates(plan)
         adjustments = [engine.Adjustment(Decimal(a.amount), a.reason,
                                          a.created_by.get_full_name() if a.created_by else "")
                        for a in CompAdjustment.objects.filter(rep=rep, period=period)
                        .select_related("created_by").order_by("id")]
         return engine.calculate_statement(
-            rep.pk, plan, book.credits, book.deals, rates,
+            rep.pk, plan, book.by_rep.get(rep.pk, []), book.deals, rates,
             draw_balance=previous_balance(rep.pk, period) if with_history else Decimal(0),
             adjustments=adjustments,
             clawbacks=clawbacks_for(rep.pk, period) if with_history else [])

@@ -281,7 +281,7 @@ def close_period(period: CompPeriod, *, by, expected_version: int | None) -> Com
 
 
 def recalculate(rep: User, period: CompPeriod) -> CompStatement | None:
-    return calculation.store(rep, period, calculation.PeriodBook(period))
+    return calculation.store(rep, period, calculation.PeriodBook(period, {rep.pk}))
 
 
 def deal_changed(opportunity: Opportunity, *, by=None) -> None:
@@ -304,8 +304,9 @@ def deal_changed(opportunity: Opportunity, *, by=None) -> None:
                                .values_list("rep_id", "period_id"))
         for period_id in {p for _, p in touched}:
             period = CompPeriod.objects.get(pk=period_id)
-            book = calculation.PeriodBook(period)
-            for rep in User.objects.filter(pk__in={r for r, p in touched if p == period_id}):
+            rep_ids = {r for r, p in touched if p == period_id}
+            book = calculation.PeriodBook(period, rep_ids)
+            for rep in User.objects.filter(pk__in=rep_ids):
                 try:
                     calculation.store(rep, period, book)
                 except ValidationError:
