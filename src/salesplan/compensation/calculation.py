@@ -10,6 +10,7 @@ day, else their role's. Rates: the company's exchange rates (pricing) on that da
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -53,9 +54,23 @@ def plan_for(rep: User, day: date, *, statuses=(PlanStatus.ACTIVE,)) -> CompPlan
     return None
 
 
-def engine_deal(opp: Opportunity, new_logo: bool, cancelled_on: date | None = None) -> engine.Deal:
+class WonDeal(NamedTuple):
+    """What compensation reads of a won deal (plain values: cheaper than model instances)."""
+
+    pk: int
+    amount: Decimal
+    currency: str
+    close_date: date
+    kind: str
+    account_id: int
+    owner_id: int
+
+
+def engine_deal(opp: Opportunity | WonDeal, new_logo: bool,
+                cancelled_on: date | None = None) -> engine.Deal:
+    kind = opp.kind if isinstance(opp, WonDeal) else opp.pipeline.kind
     return engine.Deal(opp.pk, Decimal(opp.amount), opp.currency, opp.close_date,
-                       deal_type=opp.pipeline.kind, new_logo=new_logo, cancelled_on=cancelled_on)
+                       deal_type=kind, new_logo=new_logo, cancelled_on=cancelled_on)
 
 
 class Crediting:
@@ -66,20 +81,20 @@ class Crediting:
         self._overlay: dict[tuple[int, date], list[int]] = {}
         self._manager: dict[int, list[int]] = {}
 
-    def credits(self, opp: Opportunity, splits: list[tuple[int, Decimal]]) -> list[engine.Credit]:
+    def credits(self, opp: WonDeal, splits: list[tuple[int, Decimal]]) -> list[engine.Credit]:
         rules = [engine.CreditRule(r.name, "overlay" if r.kind == CreditKind.OVERLAY
                                    else "manager", Decimal(r.share))
                  for r in self.rules if r.effective_from <= opp.close_date]
         kinds = {r.kind for r in rules}
         overlay = self._overlay_of(opp) if CreditKind.OVERLAY in kinds else []
-        managers = self._managers_of(opp.owner) if CreditKind.MANAGER in kinds else []
+        managers = self._managers_of(opp.owner_id) if CreditKind.MANAGER in kinds else []
         try:
             return engine.credit_deal(opp.pk, opp.owner_id, splits=splits,
                                       overlay_members=overlay, managers=managers, rules=rules)
         except engine.PlanError as error:
             raise ValidationError({error.field: f"Deal {opp.pk}: {error.message}"}) from None
 
-    def _overlay_of(self, opp: Opportunity) -> list[int]:
+    def _overlay_of(self, opp: WonDeal) -> list[int]:
         key = (opp.account_id, opp.close_date)
         if key not in self._overlay:
             territory_ids = territory_reads.account_territories(opp.account_id).values(
@@ -90,26 +105,33 @@ class Crediting:
                 .exclude(user_id=opp.owner_id).values_list("user_id", flat=True)))
         return self._overlay[key]
 
-    def _managers_of(self, owner: User) -> list[int]:
-        if owner.pk not in self._manager:
-            chain = org_reads.manager_chain(owner)
-            self._manager[owner.pk] = [chain[0].pk] if chain else []
-        return self._manager[owner.pk]
+    def _managers_of(self, owner_id: int) -> list[int]:
+        if owner_id not in self._manager:
+            chain = org_reads.manager_chain(User.objects.get(pk=owner_id))
+            self._manager[owner_id] = [chain[0].pk] if chain else []
+        return self._manager[owner_id]
 
 
-def won_deals(period: CompPeriod, reps: set[int] | None = None) -> list[Opportunity]:
+def won_deals(period: CompPeriod, reps: set[int] | None = None) -> list[WonDeal]:
     """Deals won in the period (only those owned or split by `reps`, when named)."""
     deals = Opportunity.objects.filter(
         status=StageKind.WON, close_date__gte=period.starts, close_date__lte=period.ends)
     if reps is not None:
-        deals = deals.filter(Q(owner_id__in=reps) | Q(comp_splits__rep_id__in=reps)).distinct()
-    return list(deals.select_related("pipeline", "owner").order_by("close_date", "id"))
+        split = DealSplit.objects.filter(rep_id__in=reps).values("opportunity_id")
+        deals = deals.filter(Q(owner_id__in=reps) | Q(pk__in=split))
+    rows = deals.order_by("close_date", "id").values_list(
+        "id", "amount", "currency", "close_date", "pipeline__kind", "account_id", "owner_id")
+    return [WonDeal(*row) for row in rows]
 
 
 def splits_of(deal_ids: Iterable[int]) -> dict[int, list[tuple[int, Decimal]]]:
     out: dict[int, list[tuple[int, Decimal]]] = {}
-    for split in DealSplit.objects.filter(opportunity_id__in=list(deal_ids)).order_by("id"):
-        out.setdefault(split.opportunity_id, []).append((split.rep_id, Decimal(split.share)))
+    ids = list(deal_ids)
+    for start in range(0, len(ids), 20_000):  # SQLite refuses too many parameters at once
+        rows = (DealSplit.objects.filter(opportunity_id__in=ids[start:start + 20_000])
+                .order_by("id").values_list("opportunity_id", "rep_id", "share"))
+        for deal_id, rep_id, share in rows:
+            out.setdefault(deal_id, []).append((rep_id, Decimal(share)))
     return out
 
 
