@@ -23,7 +23,7 @@ from django.core.exceptions import (
     RequestDataTooBig,
     ValidationError,
 )
-from django.db import DataError, models
+from django.db import DatabaseError, DataError, models
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -262,6 +262,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def too_large(request, exc):
         return problem(422, "A number is out of range", "A number in the request is too large.",
                        kind="validation", errors={"non_field_errors": ["A number is too large."]})
+
+    @api.exception_handler(DatabaseError)
+    def database_lost(request, exc):
+        from .middleware import DATABASE_LOST_MESSAGE, is_database_lost
+
+        if not is_database_lost(exc):
+            raise exc
+        logger.warning("API request failed: database connection lost: %s", exc)
+        response = problem(503, "The database could not be reached", DATABASE_LOST_MESSAGE,
+                           kind="unavailable")
+        response["Retry-After"] = "1"
+        return response
 
     @api.exception_handler(DataError)
     def data_error(request, exc):

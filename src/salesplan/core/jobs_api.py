@@ -10,8 +10,9 @@ Every endpoint that starts long work answers `202 Accepted` with this `JobOut` a
 `**ACCEPTED`). What a job produced is in `result`, shaped by its kind:
 
 - `import`: `dry_run`, `rows`, `created`, `updated`, `skipped`, `committed`,
-  `error_count`, `errors` (a list of `{row, column, message}`, at most 500) and
-  `warnings`.
+  `error_count` (problems), `bad_rows` (rows with at least one problem), `skip_bad_rows`,
+  `errors` (a list of `{row, column, message}`, at most 500) and `warnings`; when rows
+  were bad, those rows with their problems as CSV at `download_url`.
 - `export`: `rows`, `file_name`; the file is at `download_url`.
 - `bulk_account`, `bulk_opportunity`: `action`, `rows_total`, `done`, `refused` and
   `rows` (a list of `{id, status: done|refused, reason}`, at most 10,000).

@@ -23,7 +23,7 @@ def _assign_all(job) -> tuple[dict, str]:
 @task
 def run_assignment(job_id: int) -> dict:
     """Assign every account under an alignment's rules; progress goes to the job row."""
-    return run_job(job_id, _assign_all)
+    return run_job(job_id, _assign_all, one_transaction=True)
 
 
 def _optimise(job) -> tuple[dict, str]:

@@ -29,6 +29,9 @@ urlpatterns = [
     path("leads/<int:pk>/edit/", customers.lead_edit, name="lead_edit"),
     path("leads/<int:pk>/delete/", customers.lead_delete, name="lead_delete"),
     path("leads/<int:pk>/convert/", customers.lead_convert, name="lead_convert"),
+    *(path(f"{resource}s/<int:pk>/merge-details/", customers.merge_details,
+           {"resource": resource}, name=f"{resource}_merge_details")
+      for resource in ("account", "contact", "lead")),
     # Opportunities and the board
     path("opportunities/", pipeline.opportunity_list, name="opportunity_list"),
     path("opportunities/bulk/", bulk.bulk_page, {"resource": "opportunity"},
