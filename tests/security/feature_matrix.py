@@ -21,12 +21,14 @@ matrix proves that every endpoint listed enforces exactly what it says.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from decimal import Decimal as D
 from itertools import count
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 from salesplan.collab.models import Comment
 from salesplan.core.clock import company_today
@@ -428,6 +430,45 @@ OPERATIONS += [
               lambda world, owner, target: PROFILE),
     Operation("GET", "/people/{pk}/handover", ("person", "deactivate"), _person),
     Operation("DELETE", "/people/{pk}/sessions", ("person", "end_sessions"), _person),
+]
+
+
+
+def _statement(world: World, owner) -> Target:
+    """A pay statement of the owner with one line (pay is private: a rep sees only theirs)."""
+    from salesplan.compensation.models import CompLine, CompPeriod, CompStatement
+
+    year = 1800 + next(_seq)
+    period = CompPeriod.objects.create(name=f"P{year}", starts=date(year, 1, 1),
+                                       ends=date(year, 1, 31))
+    statement = CompStatement.objects.create(rep=world.user(OWNER_USER[owner]), period=period,
+                                             calculated_at=timezone.now())
+    CompLine.objects.create(statement=statement, position=1, kind="commission",
+                            component="all", label="Commission", amount=D("10.00"),
+                            rule="flat 1%")
+    return Target(statement, statement.pk, _rows(CompStatement, pk=statement.pk))
+
+
+def _dispute(world: World, owner) -> Target:
+    from salesplan.compensation.models import CompDispute
+
+    statement = _statement(world, owner).obj
+    dispute = CompDispute.objects.create(statement=statement, line_position=1,
+                                         line_label="Commission", line_amount=D("10.00"),
+                                         raised_by=statement.rep, text="Too low")
+    return Target(dispute, dispute.pk, _rows(CompDispute, pk=dispute.pk))
+
+
+OPERATIONS += [
+    Operation("GET", "/comp/statements/{pk}", ("comp_statement", "view"), _statement),
+    Operation("GET", "/comp/statements/{pk}/lines/1", ("comp_statement", "view"), _statement),
+    Operation("POST", "/comp/statements/{pk}/lines/1/disputes", ("comp_dispute", "raise"),
+              _statement, lambda world, owner, target: {"text": "Deal 7 is missing"}, ok=201,
+              lookup="comp_statement"),
+    Operation("POST", "/comp/disputes/{pk}/answer", ("comp_dispute", "answer"), _dispute,
+              lambda world, owner, target: {"answer": "It closed in February"}),
+    Operation("POST", "/comp/disputes/{pk}/resolve", ("comp_dispute", "answer"), _dispute,
+              lambda world, owner, target: {"resolution": "Adjusted"}),
 ]
 
 # Operations on the company's map: one record, not one per owner.

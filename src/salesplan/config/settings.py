@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "salesplan.forecasting",
     "salesplan.health",
     "salesplan.quality",
+    "salesplan.compensation",
     "salesplan.marketing",
     "salesplan.scoring",
     "salesplan.collab",

@@ -90,6 +90,7 @@ urlpatterns = [
     path("quality/", include("salesplan.quality.urls")),
     path("marketing/", include("salesplan.marketing.urls")),
     path("scoring/", include("salesplan.scoring.urls")),
+    path("comp/", include("salesplan.compensation.urls")),
     path("views/", include("salesplan.savedviews.urls")),
     path("collab/", include("salesplan.collab.urls")),
     path("mail/", include("salesplan.mail.urls")),
