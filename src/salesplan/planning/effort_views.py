@@ -132,7 +132,10 @@ def effort_run(request, pk: int, run_id: int):
         y_name="Calls") if reps else None
     return render(request, "planning/effort_run.html", {
         "nav_section": "plans", "plan": plan, "run": run, "result": result,
-        "segments": segments, "reps": reps, "rep_chart": rep_chart,
+        # The curves the plan uses come first; the others (often most of them) are folded
+        # away, or the page would run to dozens of charts nobody acts on.
+        "segments": segments, "unused_segments": sum(1 for s in segments if not s["trusted"]),
+        "reps": reps, "rep_chart": rep_chart,
         "units": result.get("units", [])[:200], "unit_count": len(result.get("units", [])),
         "can_apply": access.can_edit(request.user, plan) and run.status == "succeeded",
         "job": run.job,
