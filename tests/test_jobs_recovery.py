@@ -69,7 +69,7 @@ def test_a_job_that_keeps_killing_its_worker_is_failed_with_the_reason(queued_im
     assert not Contact.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True, databases=["default", "job_progress"])
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_a_job_another_worker_is_running_is_not_started_again(org, monkeypatch):
     """Two deliveries at once (a late message and a recovered one): while one worker runs
     the job, the other leaves it alone."""

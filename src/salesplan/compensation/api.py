@@ -27,14 +27,15 @@ from . import selectors, services
 from .models import CompCreditRule, CompPeriod, CompPlan
 from .schemas import (
     AcceptanceOut,
-    AdjustmentIn,
-    AdjustmentOut,
+    CompAdjustmentIn,
+    CompAdjustmentOut,
     CompPeriodIn,
     CompPeriodOut,
     CompPlanDetailOut,
     CompPlanIn,
     CompPlanOut,
     CompPlanPatch,
+    CompWhatIfOut,
     CreditRuleIn,
     CreditRuleOut,
     CreditRulePatch,
@@ -50,7 +51,6 @@ from .schemas import (
     StatementOut,
     StatementParams,
     VersionIn,
-    WhatIfOut,
     WhatIfParams,
 )
 
@@ -194,8 +194,8 @@ def resolve_comp_dispute(request, dispute_id: int, payload: DisputeResolveIn):
                                     expected_version=payload.version)
 
 
-@router.post("/adjustments", response={201: AdjustmentOut})
-def add_comp_adjustment(request, payload: AdjustmentIn):
+@router.post("/adjustments", response={201: CompAdjustmentOut})
+def add_comp_adjustment(request, payload: CompAdjustmentIn):
     """Adjust a rep's pay in an open period, with the reason (admins)."""
     rep = _person(request.auth, payload.rep_id)
     period = selectors.get_period(request.auth, payload.period_id)
@@ -212,7 +212,7 @@ def set_comp_splits(request, opportunity_id: int, payload: SplitsIn):
     return [{"rep_id": row.rep_id, "share": row.share} for row in rows]
 
 
-@router.get("/what-if", response=WhatIfOut)
+@router.get("/what-if", response=CompWhatIfOut)
 def comp_what_if(request, params: Query[WhatIfParams]):
     """A draft plan over a past period beside the plans in force: cost, cost of sales
     (pay ÷ bookings) and each rep's gain or loss."""

@@ -121,7 +121,7 @@ class TraceOut(Schema):
     earned: str
 
 
-class LineOut(Schema):
+class CompLineOut(Schema):
     position: int
     kind: str
     component: str
@@ -130,7 +130,7 @@ class LineOut(Schema):
     rule: str
 
 
-class LineDetailOut(LineOut):
+class LineDetailOut(CompLineOut):
     trace: list[TraceOut]
     deal_ids: list[int]
 
@@ -151,7 +151,7 @@ class StatementOut(Schema):
 class StatementDetailOut(StatementOut):
     attainment: dict[str, str]
     next_tiers: list[dict[str, str]]
-    lines: list[LineOut] = Field(..., alias="line_rows")
+    lines: list[CompLineOut] = Field(..., alias="line_rows")
 
 
 class StatementParams(Schema):
@@ -193,14 +193,14 @@ class DisputeParams(Schema):
     status: Literal["", "open", "answered", "resolved"] = ""
 
 
-class AdjustmentIn(InputSchema):
+class CompAdjustmentIn(InputSchema):
     rep_id: RecordId
     period_id: RecordId
     amount: Decimal = SignedMoneyIn
     reason: str = Field(..., min_length=1, max_length=200)
 
 
-class AdjustmentOut(Schema):
+class CompAdjustmentOut(Schema):
     id: int
     rep_id: int
     period_id: int
@@ -236,7 +236,7 @@ class WhatIfRowOut(Schema):
     change: MoneyOut
 
 
-class WhatIfOut(Schema):
+class CompWhatIfOut(Schema):
     plan_id: int
     period_id: int
     currency: str
