@@ -397,18 +397,15 @@ def route_day(
     service = [0, 0] + [v.duration for v in visits] + [a.end - a.start for a in appointments]
     floating = {2 + n_visits + i for i, a in enumerate(appointments) if a.place is None}
 
-    def transit(i: int, j: int) -> int:
-        travel = 0 if (i in floating or j in floating) else math.ceil(minutes[i][j])
-        return service[i] + travel
-
+    # Matrices (not Python callbacks) keep the solver's inner loop in C++.
+    drive = [[0 if (i in floating or j in floating) else math.ceil(minutes[i][j])
+              for j in range(n)] for i in range(n)]
     manager = pywrapcp.RoutingIndexManager(n, 1, [0], [1])
     routing = pywrapcp.RoutingModel(manager)
-    time_cb = routing.RegisterTransitCallback(
-        lambda a, b: transit(manager.IndexToNode(a), manager.IndexToNode(b))
-    )
-    cost_cb = routing.RegisterTransitCallback(
-        lambda a, b: round(minutes[manager.IndexToNode(a)][manager.IndexToNode(b)] * 100)
-    )
+    time_cb = routing.RegisterTransitMatrix(
+        [[service[i] + drive[i][j] for j in range(n)] for i in range(n)])
+    cost_cb = routing.RegisterTransitMatrix(
+        [[round(minutes[i][j] * 100) for j in range(n)] for i in range(n)])
     routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
     routing.AddDimension(time_cb, 24 * 60, end_of_day, False, "time")
     dim = routing.GetDimensionOrDie("time")
