@@ -43,8 +43,8 @@ __all__ = [  # what other apps use: the reads below, and the names they need to 
     "MemberRole", "TerritoryType", "account_territories", "accounts_in", "active_alignment",
     "compiled_index", "coverage", "current_members", "current_owner_pairs", "descendants",
     "goal_totals", "subtree_ids", "territories_by_id", "territories_of", "territory",
-    "territory_name_of_accounts", "territory_names", "territory_parents", "top_territories", "child_territories",
-    "violations",
+    "territory_name_of_accounts", "territory_names", "territory_parents", "top_territories",
+    "child_territories", "violations",
 ]
 
 VIEW_ROLES = (Role.ADMIN, Role.MANAGER, Role.REP, Role.EXECUTIVE)
