@@ -155,3 +155,17 @@ def test_a_month_for_one_rep_meets_every_frequency_and_keeps_every_rule():
     for day in plan.days:
         assert day.day != holiday and day.day.weekday() < 5
         assert check_route(the_rep, day, accounts) == []
+
+
+def test_replanning_after_the_shift_leaves_every_visit_out():
+    visits = [AccountVisits(i, near(i), 1, duration=30) for i in (1, 2)]
+    route = route_day(rep(), MONDAY, visits, budget=BUDGET, start=18 * 60)
+    assert route.stops == [] and sorted(route.dropped) == [1, 2]
+
+
+def test_a_day_of_one_visit_or_only_appointments_is_routed_within_its_budget():
+    one = [AccountVisits(1, near(2), 1, duration=40)]
+    assert [s.ref for s in route_day(rep(), MONDAY, one, budget=BUDGET).stops] == [1]
+    meeting = Appointment("m", MONDAY, 600, 660, near(1))
+    route = route_day(rep(appointments=(meeting,)), MONDAY, [], budget=BUDGET)
+    assert [s.ref for s in route.stops] == ["m"]

@@ -382,6 +382,8 @@ def route_day(
     matrix = matrix or model_matrix(TravelModel())
     day_start = rep.shift.start if start is None else max(start, rep.shift.start)
     end_of_day = rep.shift.end
+    if day_start >= end_of_day:  # re-planning after the shift: nothing more fits today
+        return DayRoute(day, dropped=[v.account_id for v in visits])
     spans = {
         v.account_id: _spans(v.windows_on(day, rep.shift), v.duration, day_start, end_of_day)
         for v in visits
@@ -438,9 +440,12 @@ def route_day(
     params.first_solution_strategy = (
         routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
     )
+    # Guided local search stops after `solutions` solutions; with fewer than two optional
+    # visits it can run out of new solutions and would never stop, and plain descent to
+    # a local optimum is exact there anyway.
+    heuristics = routing_enums_pb2.LocalSearchMetaheuristic
     params.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    )
+        heuristics.GUIDED_LOCAL_SEARCH if n_visits >= 2 else heuristics.GREEDY_DESCENT)
     params.solution_limit = max(1, budget.solutions)
     solution = routing.SolveWithParameters(params)
     route = DayRoute(day)
