@@ -39,7 +39,7 @@ def test_plan_a_month_then_check_in_and_skip_on_a_phone(browser, live_server, pa
     log_in(page, org.west_manager, org.password)
     page.goto("/visits/coverage/")
     page.get_by_role("button", name="Plan visits from").click()
-    expect(page.get_by_text("Succeeded")).to_be_visible()
+    expect(page.get_by_text("Succeeded", exact=True)).to_be_visible()
     assert PlannedVisit.objects.filter(owner=org.west_rep).exists()
     assert PlannedVisit.objects.filter(owner=org.west_rep2).exists()
 

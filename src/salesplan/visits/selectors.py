@@ -299,3 +299,11 @@ def profile(user: User, account_id: int):
     require(user, "visit_profile", "view")
     account = get_visible(Account, user, account_id)
     return account, VisitProfile.objects.filter(account=account).first()
+
+
+def calendar_visits(owner: User, since: date, limit: int = 2000) -> list[PlannedVisit]:
+    """A rep's planned visits with a time, for their own calendar feed (visits checked in
+    are meetings in the feed already)."""
+    return list(PlannedVisit.objects.filter(owner=owner, day__gte=since,
+                                            status=VisitStatus.PLANNED, starts__isnull=False)
+                .select_related("account").order_by("day", "sequence", "id")[:limit])
