@@ -2,7 +2,7 @@
 check-in and out, skip or move with a reason) and the manager's coverage and planning.
 Thin: reads from visits.selectors, writes through visits.services."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -40,8 +40,10 @@ def today(request):
     except NotFound as exc:
         raise Http404(str(exc)) from exc
     stops = [{"visit": v, "nav": selectors.navigation_url(v)} for v in day.stops]
+    monday = day.day - timedelta(days=day.day.weekday())
     return render(request, "visits/today.html", {
         "nav_section": "visits", "day": day, "stops": stops,
+        "week": [monday + timedelta(days=i) for i in range(7)],
         "route": selectors.route_map(day),
         "is_own": day.rep.pk == request.user.pk})
 
