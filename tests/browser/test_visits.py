@@ -21,7 +21,8 @@ def _team(org):
     config = planner.settings()
     config.solver_solutions, config.lunch_minutes = 10, 0
     config.save()
-    services.create_rule(by=org.admin, data={"tier": "enterprise", "visits_per_month": D(8),
+    # Every account every day: each day of the month has its eight stops.
+    services.create_rule(by=org.admin, data={"tier": "enterprise", "visits_per_month": D(30),
                                              "duration_minutes": 30})
     for rep in (org.west_rep, org.west_rep2):
         # Every day a working day, all day: the journey does not depend on when it runs.
@@ -36,6 +37,7 @@ def _team(org):
 
 def test_plan_a_month_then_check_in_and_skip_on_a_phone(browser, live_server, page, org):
     _team(org)
+    page.set_default_timeout(30_000)  # planning a month runs inline in the request
     log_in(page, org.west_manager, org.password)
     page.goto("/visits/coverage/")
     page.get_by_role("button", name="Plan visits from").click()
@@ -45,7 +47,7 @@ def test_plan_a_month_then_check_in_and_skip_on_a_phone(browser, live_server, pa
 
     phone = browser.new_context(base_url=live_server.url, is_mobile=True, has_touch=True,
                                 viewport={"width": 390, "height": 844})
-    phone.set_default_timeout(10_000)
+    phone.set_default_timeout(30_000)
     rep_page = phone.new_page()
     log_in(rep_page, org.west_rep, org.password)
     rep_page.goto("/visits/today/")

@@ -115,3 +115,13 @@ def test_planned_visits_are_in_the_reps_calendar_feed(client, org, planned):
     feed = client.get(f"/calendar/{token}.ics").content.decode()
     assert f"Visit: {planned.account.name}" in feed
     assert "rue Neuve" in feed
+
+
+def test_the_visit_list_reads_a_fixed_number_of_queries(client, org, planned,
+                                                         django_assert_max_num_queries):
+    client.force_login(org.admin)
+    rows = PlannedVisit.objects.count()
+    assert rows >= 4
+    with django_assert_max_num_queries(8):
+        answer = client.get("/api/v1/visits/visits", {"start": MONDAY, "days": 7})
+    assert len(answer.json()) == rows
