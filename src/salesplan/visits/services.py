@@ -411,7 +411,7 @@ def replan_day(user: User, day: date) -> engine.DayRoute:
         start = max(start or 0, now.hour * 60 + now.minute)
     wanted = planner.account_visits([v.account for v in remaining], day, 1, config)
     wanted = [_one(v) for v in wanted]
-    rep = planner.rep_calendar(user, day, 1, config)
+    rep = planner.rep_calendar(user, day, 1, config, [v.account for v in rows])
     lunch_taken = start is not None and rep.lunch is not None and start > rep.lunch.latest
     route = engine.route_day(rep, day, wanted, matrix=planner.matrix_source(config),
                              budget=engine.Budget(config.solver_solutions), start=start,
