@@ -39,7 +39,7 @@ MONDAY = date(2027, 3, 1)
 HOME = Place(45.0, 5.0)
 KM_PER_DEG_LAT = 111.2
 TRAVEL = TravelModel()
-DEFAULT_BUDGET = 50
+DEFAULT_BUDGET = 20
 
 
 def emit(metric, value, unit, baseline=None, **extra):

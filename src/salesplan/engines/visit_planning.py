@@ -160,7 +160,7 @@ class Budget:
     """The solver's work: solutions examined per day route (no clock), and a seed for the
     day choice's tie-breaks."""
 
-    solutions: int = 200
+    solutions: int = 20
     seed: int = 0
 
 

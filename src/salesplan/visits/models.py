@@ -36,7 +36,7 @@ class VisitSettings(VersionedModel):
     lunch_minutes = models.PositiveSmallIntegerField(default=30,
                                                      validators=[MaxValueValidator(180)])
     solver_solutions = models.PositiveIntegerField(
-        default=50, validators=[MinValueValidator(1), MaxValueValidator(10_000)],
+        default=20, validators=[MinValueValidator(1), MaxValueValidator(10_000)],
         help_text="Solutions the router examines per day: more is slower and a little "
                   "shorter.")
 
