@@ -120,37 +120,75 @@ def _get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-def test_serve_runs_the_app_under_gunicorn_with_static_files(tmp_path):
-    """`salesplan serve` answers pages and static assets from a fresh data directory."""
+def _start_server(command: list[str], env: dict, port: int, *extra: str) -> subprocess.Popen:
     import time
 
-    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603
+        [*command, "serve", "--port", str(port), "--workers", "1", "--threads", "2", *extra],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            _get(f"http://127.0.0.1:{port}/login/")
+            return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise AssertionError(server.stdout.read() if server.stdout else "server did not start")
+
+
+def test_serve_runs_the_app_under_gunicorn_with_static_files(tmp_path):
+    """`salesplan serve` answers pages and static assets from a fresh data directory.
+
+    Two servers run side by side on one host, debug stays off even when the environment
+    asks for it, and neither leaves a control socket in the shared home folder.
+    """
+    home = tmp_path / "home"
+    home.mkdir()
+    dropped = {"DATABASE_URL", "XDG_RUNTIME_DIR"}
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SALESPLAN_", "DJANGO_")) and k != "DATABASE_URL"}
-    env.update(SALESPLAN_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="salesplan.config.settings")
+           if not k.startswith(("SALESPLAN_", "DJANGO_")) and k not in dropped}
+    env.update(SALESPLAN_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="salesplan.config.settings",
+               HOME=str(home), SALESPLAN_DEBUG="1")
     command = [sys.executable, "-m", "salesplan.cli"]
     migrate = subprocess.run([*command, "migrate", "--noinput"], env=env, capture_output=True,  # noqa: S603
                              text=True, timeout=300, check=False)
     assert migrate.returncode == 0, migrate.stderr
-    server = subprocess.Popen(  # noqa: S603
-        [*command, "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first_port, second_port = _free_port(), _free_port()
+    private_socket = tmp_path / "second.ctl"
+    first = _start_server(command, env, first_port)
     try:
-        deadline = time.monotonic() + 60
-        status = 0
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
+        second = _start_server(command, env, second_port, "--control-socket", str(private_socket))
+        try:
+            for port in (first_port, second_port):
                 status, body = _get(f"http://127.0.0.1:{port}/login/")
-                break
-            except OSError:
-                time.sleep(0.3)
-        assert status == 200, server.stdout.read() if server.poll() is not None else status
-        assert b"Log in" in body
-        status, script = _get(f"http://127.0.0.1:{port}/static/vendor/htmx.org/dist/htmx.min.js")
-        assert status == 200 and b"htmx" in script
+                assert status == 200 and b"Log in" in body
+            status, script = _get(
+                f"http://127.0.0.1:{first_port}/static/vendor/htmx.org/dist/htmx.min.js")
+            assert status == 200 and b"htmx" in script
+            # A debug 404 page lists the URL patterns; the production one does not.
+            status, body = _get(f"http://127.0.0.1:{first_port}/no-such-page/")
+            assert status == 404
+            assert b"URLconf" not in body and b"DEBUG = True" not in body
+            assert not (home / ".gunicorn").exists()
+            assert private_socket.exists()
+            assert oct(private_socket.stat().st_mode & 0o777) == "0o600"
+        finally:
+            second.terminate()
+            second.wait(timeout=30)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        first.terminate()
+        first.wait(timeout=30)
+
+
+def test_plain_http_on_a_private_network_has_a_safe_setting():
+    # Production served over plain HTTP: no secure-only cookies (they would never come
+    # back, so nobody could log in) and no redirect to an HTTPS that does not answer.
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.SECURE_SSL_REDIRECT)")
+    assert _python(code, **PRODUCTION_ENV, SALESPLAN_HTTPS="0") == "False False False"
+    # Behind a TLS proxy that redirects by itself: secure cookies, no redirect of our own.
+    assert _python(code, **PRODUCTION_ENV, SALESPLAN_SSL_REDIRECT="0") == "False True False"
 
 
 def _python(code: str, **env_vars: str) -> str:

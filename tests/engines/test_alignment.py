@@ -146,8 +146,8 @@ def test_progress_is_reported_up_to_done():
     ("change", "constraint", "words"),
     [
         (dict(k=11), "k", "only 10 units"),
-        (dict(weights=[1, 1, 1, 1, 1, 1, 1, 1, 1, 9]), "tau", "unit 9 alone weighs 9"),
-        (dict(locked={0: 0, 1: 0, 2: 0, 3: 0}), "locked", "territory 0 already weigh 4"),
+        (dict(weights=[1, 1, 1, 1, 1, 1, 1, 1, 1, 9]), "tau", "Unit 9 alone has 9"),
+        (dict(locked={0: 0, 1: 0, 2: 0, 3: 0}), "locked", "territory 0 already have 4"),
         (dict(adjacency=[(0, 1)]), "adjacency", "9 separate pieces"),
         (dict(min_keep_share=0.5), "keep_share", "needs the current assignment"),
         (dict(weights=[1, 1, 1, 1, 1, 1, 1, 1, -1, 1]), "weights", "unit 8"),
@@ -164,7 +164,7 @@ def test_impossible_requests_say_which_constraint_and_by_how_much(change, constr
 
 def test_tau_too_tight_names_the_smallest_workable_tau():
     xy, _ = planar(10, 0)
-    with pytest.raises(AlignmentInfeasible, match=r"tau must be at least 50\.0%"):
+    with pytest.raises(AlignmentInfeasible, match=r"wider balance, e\.g\. ±50%"):
         optimise(AlignmentProblem(coordinates=xy, weights=[1] * 9 + [5.4], k=4, tau=0.1,
                                   geographic=False), FAST)
 

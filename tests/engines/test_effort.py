@@ -10,18 +10,27 @@ from hypothesis import strategies as st
 from salesplan.engines.effort import (
     AdbudgCurve,
     CurveError,
+    Economics,
     EffortProblem,
     InfeasibleError,
     PiecewiseLinearCurve,
     ProblemError,
+    SegmentHistory,
+    Units,
     brute_force,
     contribution,
     fit_adbudg,
+    fit_segment,
     from_judgement,
+    held_out_error,
+    judged_segment,
     objective_of,
+    plan_effort,
+    reallocation_range,
     solve,
     solve_milp,
 )
+from salesplan.engines.effort.known_truth import generate_company, recovery
 
 # --- curves --------------------------------------------------------------------------------
 
@@ -188,3 +197,98 @@ def test_equals_milp_on_a_mid_size_instance():
     solution = solve(problem)
     _, milp = solve_milp(problem)
     assert solution.objective == pytest.approx(milp, rel=1e-7)
+
+
+# --- a plan a manager can believe: caps, held-out checks, gains apart, known truth -------
+
+
+def _cheap_calls_history(most: int = 3, accounts: int = 6, months: int = 12):
+    """Calls 0..`most` a month on a curve still rising steeply at the top: a naive
+    optimiser would push far past what the history holds."""
+    truth = AdbudgCurve(floor=100, ceiling=50_000, shape=1.0, scale=20.0)
+    effort = np.array([[(a + m) % (most + 1) for m in range(months)]
+                       for a in range(accounts)], dtype=float)
+    return truth, SegmentHistory(effort, truth(effort))
+
+
+def test_no_recommended_effort_beyond_the_most_seen_unless_a_manager_sets_it():
+    _, history = _cheap_calls_history(most=3)
+    segment = fit_segment(history)
+    assert segment.trusted and segment.cap == 3.0
+    units = Units(segment=[0] * 6, size=[1.0] * 6, count=[1.0] * 6,
+                  current=history.current_effort(), group=[0, 0, 0, 1, 1, 1],
+                  fixed=[np.nan] * 5 + [6.0])
+    economics = Economics(margin=0.5, cost_per_hour=1.0, hours_per_call=1.0)
+    plan = plan_effort([segment], units, np.array([500.0, 500.0]), [0, 1, 2, 4, 6, 8],
+                       economics)
+    # Hours to spare and every call pays on the curve, yet nobody goes past 3 calls but
+    # the account the manager committed to 6.
+    assert list(plan.planned_effort[:5]) == [3.0] * 5
+    assert plan.planned_effort[5] == 6.0
+    assert list(np.flatnonzero(plan.above_cap(plan.planned))) == [5]
+    assert np.all(plan.reallocated_effort[:5] <= 3.0)
+    # A manager's curve is trusted up to the effort they judged.
+    judged = judged_segment(AdbudgCurve(100, 5000, 1.0, 2.0), judged_up_to=4.5, history=history)
+    assert judged.cap == 4.5
+
+
+def test_gains_are_reported_apart_and_add_up():
+    _, history = _cheap_calls_history(most=3)
+    segment = fit_segment(history)
+    units = Units(segment=[0] * 6, size=[1.0] * 6, count=[1.0] * 6,
+                  current=[0.5, 0.5, 3.0, 3.0, 1.5, 1.5], group=[0, 0, 0, 1, 1, 1])
+    economics = Economics(margin=0.5, cost_per_hour=1.0, hours_per_call=1.0)
+    plan = plan_effort([segment], units, np.array([9.0, 9.0]), [0, 1, 2, 3], economics)
+    # Same hours per rep as today; the reallocation moves calls to the accounts with few.
+    assert np.all(plan.same_hours.hours_used <= plan.current_hours + 1e-6)
+    assert plan.reallocation_gain > 0
+    assert plan.added_hours_gain > 0  # each rep gets more hours than the 4 or 6 of today
+    total = plan.current_total + plan.reallocation_gain + plan.added_hours_gain
+    assert total == pytest.approx(plan.planned.objective)
+
+
+def test_held_out_error_is_the_later_months_missed_by_the_earlier_fit():
+    truth = AdbudgCurve(floor=100, ceiling=1000, shape=1.0, scale=2.0)
+    effort = np.array([[0, 1, 2, 2], [3, 4, 5, 6]], dtype=float)
+    sales = truth(effort)
+    sales[:, 3] = [700.0, 500.0]  # the held-out month, off the curve
+    check = held_out_error(SegmentHistory(effort, sales))
+    assert (check.fit_months, check.test_months, check.observations) == (3, 1, 2)
+    # Fitted exactly on the first three months; 6 calls is past the 5 seen there, so
+    # the prediction is the curve at 5 (held flat).
+    predicted = np.array([100 + 900 * 2 / 4, 100 + 900 * 5 / 7])
+    expected = math.sqrt(np.mean((predicted - [700.0, 500.0]) ** 2))
+    assert check.curve_error == pytest.approx(expected, rel=1e-3)
+    naive = float(truth(effort[:, :3]).mean())
+    assert check.naive_error == pytest.approx(math.sqrt(np.mean((naive - np.array(
+        [700.0, 500.0])) ** 2)))
+    assert check.beats_naive == (check.curve_error < check.naive_error)
+
+
+def test_a_curve_no_better_than_ignoring_calls_is_not_used():
+    rng = np.random.default_rng(4)
+    effort = rng.integers(0, 4, (30, 12)).astype(float)
+    sales = rng.gamma(2.0, 500.0, effort.shape)  # bookings unrelated to calls
+    segment = fit_segment(SegmentHistory(effort, sales))
+    assert not segment.trusted
+    units = Units(segment=[0] * 3, size=[1.0] * 3, count=[1.0] * 3, current=[1.0, 2.0, 0.5],
+                  group=[0, 0, 0])
+    plan = plan_effort([segment], units, np.array([20.0]), [0, 1, 2, 3],
+                       Economics(0.5, 1.0, 1.0))
+    assert list(plan.planned_effort) == [1.0, 2.0, 0.5]  # today's calls, nothing claimed
+    assert plan.reallocation_gain == pytest.approx(0.0)
+
+
+def test_plan_from_noisy_history_recovers_the_true_optimum_gain():
+    company = generate_company(seed=1, segments=3)
+    found, plan, fitted = recovery(company)
+    assert found.trusted_segments == 3
+    assert found.optimum_gain > 0
+    assert found.share >= 0.95
+    spread = reallocation_range(company.histories, fitted, company.units, plan,
+                                company.economics, iterations=30, seed=7)
+    again = reallocation_range(company.histories, fitted, company.units, plan,
+                               company.economics, iterations=30, seed=7)
+    assert spread == again  # seeded: the same range every time
+    assert spread.iterations == 30 and spread.low <= spread.median <= spread.high
+    assert spread.low > 0  # real curves: the reallocation pays in every plausible world

@@ -1,6 +1,5 @@
-"""Forecasting maths against hand-computed figures, and backtests that really hold data out."""
+"""Forecasting maths against hand-computed figures (the model choice: test_model_choice)."""
 
-import math
 from decimal import Decimal
 
 import pytest
@@ -38,64 +37,6 @@ def test_mape_skips_zero_actuals_and_mase_scale():
     season = [float(m) for m in range(12)] * 2
     assert fc.seasonal_naive_scale(season) is None  # a perfect repeat: no scale
     assert fc.seasonal_naive_forecast(season + [99.0], 3) == [1.0, 2.0, 3.0]
-
-
-def test_rolling_origin_backtest_by_hand():
-    series = [10, 20, 30, 40, 50, 60, 70, 80]
-    bt = fc.rolling_origin_backtest(series, horizon=2, folds=2, min_train=6,
-                                    forecaster=lambda train, h: [train[-1]] * h)
-    assert [(f.origin, f.actual, f.forecast) for f in bt.folds] == [
-        (6, [70.0, 80.0], [60.0, 60.0]), (7, [80.0], [70.0])]
-    # (10/70 + 20/80 + 10/80) / 3
-    assert bt.mape == pytest.approx(100 * (10 / 70 + 0.25 + 0.125) / 3)
-    # fold MAEs 15 and 10 over the in-sample naive MAE 10 → 1.5 and 1.0
-    assert bt.mase == pytest.approx(1.25)
-    assert bt.baseline_mase == pytest.approx(1.25)  # the baseline is the same naive guess
-
-
-def _seasonal_series(n: int) -> list[float]:
-    return [1000 + 30 * i + 400 * math.sin(2 * math.pi * i / 12) + (37 * i % 11) * 10
-            for i in range(n)]
-
-
-def test_backtest_never_sees_data_after_its_origin():
-    series = _seasonal_series(36)
-    seen: list[tuple[int, float]] = []
-
-    def spy(train, h):
-        seen.append((len(train), max(train)))
-        return [train[-1]] * h
-
-    bt = fc.rolling_origin_backtest(series, horizon=3, folds=6, forecaster=spy)
-    assert [f.origin for f in bt.folds] == [30, 31, 32, 33, 34, 35]
-    assert [n for n, _ in seen] == [30, 31, 32, 33, 34, 35]
-    assert all(top == max(series[:n]) for n, top in seen)
-
-
-def test_perturbing_the_future_leaves_earlier_folds_unchanged():
-    series = _seasonal_series(36)
-    before = fc.rolling_origin_backtest(series, horizon=3, folds=6)
-    assert before.model == "holt_winters"
-    cut = 32
-    perturbed = series[:cut] + [v * 3 + 5000 for v in series[cut:]]
-    after = fc.rolling_origin_backtest(perturbed, horizon=3, folds=6)
-    for old, new in zip(before.folds, after.folds, strict=True):
-        if old.origin <= cut:
-            assert new.forecast == pytest.approx(old.forecast, rel=1e-9)
-            assert new.baseline == old.baseline
-        else:
-            assert new.forecast != pytest.approx(old.forecast, rel=1e-3)
-
-
-def test_short_history_falls_back_with_a_message():
-    assert fc.choose_model(36).name == "holt_winters"
-    holt = fc.choose_model(10)
-    assert holt.name == "holt" and "seasonal model needs 24" in holt.note
-    naive = fc.choose_model(4)
-    assert naive.name == "seasonal_naive" and "too short" in naive.note
-    assert fc.fit_forecast([5, 7, 9, 4], 3) == [4.0, 4.0, 4.0]
-    trend = fc.fit_forecast([float(100 + 10 * i) for i in range(10)], 2)
-    assert trend[0] > 180 and all(v >= 0 for v in trend)
 
 
 def test_submission_accuracy_by_hand():

@@ -23,9 +23,18 @@ def _month(offset: int) -> date:
     return date(index // 12, index % 12 + 1, 10)
 
 
+@pytest.fixture(autouse=True)
+def small_fits(monkeypatch):
+    """Three folds and the cheap candidates plus exponential smoothing keep fits quick;
+    the procedure is the product's."""
+    monkeypatch.setattr(statistical, "BACKTEST_FOLDS", 3)
+    monkeypatch.setattr(statistical, "CANDIDATES",
+                        ["naive", "seasonal_naive", "drift", "auto_ets"])
+
+
 def test_forecast_of_a_teams_bookings_with_backtest(org, api_as):
     expected = []
-    for back in range(30, 0, -1):  # 30 complete months of bookings, seasonal
+    for back in range(40, 0, -1):  # 40 complete months of bookings, seasonal: all are used
         amount = int(1000 + 20 * back + 300 * math.sin(2 * math.pi * back / 12))
         deal(org.west_rep, stages=["Prospecting"], outcome="won", amount=str(amount),
              close=_month(-back))
@@ -36,13 +45,22 @@ def test_forecast_of_a_teams_bookings_with_backtest(org, api_as):
          close=_month(0))  # this month is not complete: not in the history
     body = api_as(org.west_manager).get("/forecasts/statistical",
                                         scope=f"team:{org.west.pk}").data
+    assert body["status"] == "ready"
     assert [h["amount"] for h in body["history"]] == expected
-    assert body["model"] == "holt_winters" and len(body["forecast"]) == 6
-    assert len(body["folds"]) == 6 and body["backtest_mape"] is not None
-    assert body["baseline_mase"] is not None
-    # each fold starts where its training data ends
-    assert [f["origin_month"] for f in body["folds"]] == [
-        h["month"] for h in body["history"][-6:]]
+    assert body["horizon"] == 6 and len(body["forecast"]) == 6 and body["level"] == 80
+    assert all(Decimal(f["lower"]) <= Decimal(f["amount"]) <= Decimal(f["upper"])
+               for f in body["forecast"])
+    # the folds score exactly the six months shown, each from where its training ends
+    assert len(body["folds"]) == 3 and all(len(f["actual"]) == 6 for f in body["folds"])
+    months = [h["month"] for h in body["history"]]
+    assert [f["origin_month"] for f in body["folds"]] == months[-8:-5]
+    scores = {s["model"]: s for s in body["scores"]}
+    assert set(scores) == {"naive", "seasonal_naive", "drift", "auto_ets"}
+    assert body["model"] == min(scores, key=lambda n: scores[n]["mase"])
+    assert body["backtest_mase"] == scores[body["model"]]["mase"]
+    assert body["baseline_mase"] == scores["seasonal_naive"]["mase"]
+    assert body["coverage"] == pytest.approx(scores[body["model"]]["inside"] / 18)
+    assert any(body["model_spec"] in line for line in body["statements"])
     assert_problem(api_as(org.west_manager).get("/forecasts/statistical", scope="company"),
                    422, "scope")
     assert_problem(api_as(org.west_rep).get("/forecasts/statistical",
@@ -57,14 +75,46 @@ def test_short_history_says_so(org, api_as, client):
         deal(org.west_rep, stages=["Prospecting"], outcome="won", amount="500",
              close=_month(-back))
     body = api_as(org.west_rep).get("/forecasts/statistical").data
-    assert body["scope"] == f"rep:{org.west_rep.pk}" and body["model"] == "seasonal_naive"
-    assert "too short to fit a model" in body["message"]
-    assert "Too little history to backtest." in body["message"]
+    assert body["scope"] == f"rep:{org.west_rep.pk}" and body["model"] == "naive"
+    assert "comparing models needs" in body["statements"][0]
+    assert "not been measured" in body["statements"][1]
     assert [f["amount"] for f in body["forecast"]] == ["500.00"] * 6
-    assert body["folds"] == [] and body["backtest_mape"] is None
+    assert body["folds"] == [] and body["backtest_mase"] is None
     client.force_login(org.west_rep)
     page = client.get("/forecasts/statistical/").content.decode()
-    assert "too short to fit a model" in page
+    assert "comparing models needs" in page and "not been measured" in page
+
+
+def test_a_scope_not_yet_fitted_is_fitted_in_the_background(org, client, api_as,
+                                                            monkeypatch):
+    from salesplan.forecasting import tasks
+
+    for back in range(24, 0, -1):
+        deal(org.west_rep, stages=["Prospecting"], outcome="won", amount=str(100 + back % 7),
+             close=_month(-back))
+    started: list[tuple] = []
+    fit = tasks.fit_statistical_forecast
+
+    class Queue:  # a worker pool that has not picked the fit up yet
+        @staticmethod
+        def enqueue(*args):
+            started.append(args)
+
+    monkeypatch.setattr(tasks, "fit_statistical_forecast", Queue)
+    client.force_login(org.west_rep)
+    page = client.get("/forecasts/statistical/").content.decode()
+    assert "Choosing the model for these bookings" in page and 'hx-trigger="every 2s"' in page
+    client.get("/forecasts/statistical/")  # a second look starts no second fit
+    assert started == [(f"rep:{org.west_rep.pk}", str(org.west_rep),
+                        company_today().isoformat())]
+    waiting = api_as(org.west_rep).get("/forecasts/statistical").data
+    assert waiting["status"] == "fitting" and waiting["statements"] == []
+    fit.call(*started[0])  # what the worker runs
+    assert api_as(org.west_rep).get("/forecasts/statistical").data["status"] == "ready"
+    poll = client.get("/forecasts/statistical/", headers={"HX-Request": "true"})
+    assert poll.headers["HX-Refresh"] == "true"
+    page = client.get("/forecasts/statistical/").content.decode()
+    assert "Model used:" in page and "Choosing the model" not in page
 
 
 def test_accuracy_of_past_commits(org, api_as, client):

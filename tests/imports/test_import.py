@@ -273,3 +273,30 @@ def test_converted_leads_are_not_updated_by_an_import(org, write_csv):
                              "converted and cannot change"]
     lead.refresh_from_db()
     assert lead.title == "Old"
+
+
+def test_good_rows_imported_and_bad_rows_left_out_when_chosen(org, write_csv):
+    rows = [["Last name", "Email", "First name"],
+            ["Good", "good@example.com", "Zoë"],
+            ["", "not-an-email", "Twice wrong"],
+            ["Also good", "also@example.com", "Émile"],
+            ["Bad", "still-not-an-email", "Once"]]
+    report = import_path(write_csv(rows), by=org.west_rep, resource="contact",
+                         skip_bad_rows=True)
+    assert report.committed and report.created == 2
+    # Three problems on two rows: the summary counts rows.
+    assert (report.error_count, report.bad_rows) == (3, 2)
+    assert sorted(Contact.objects.values_list("first_name", flat=True)) == ["Zoë", "Émile"]
+    assert [(n, cells) for n, cells, _ in report.bad_row_cells] == [
+        (3, ["", "not-an-email", "Twice wrong"]), (5, ["Bad", "still-not-an-email", "Once"])]
+    assert report.bad_row_cells[0][2] == (
+        "Last name: a value is required; "
+        "Email: 'not-an-email' is not a valid email address")
+
+
+def test_skipping_bad_rows_still_writes_nothing_on_a_dry_run(org, write_csv):
+    rows = [["Last name", "Email"], ["Good", "good@example.com"], ["Bad", "nope"]]
+    report = import_path(write_csv(rows), by=org.west_rep, resource="contact",
+                         skip_bad_rows=True, dry_run=True)
+    assert (report.created, report.bad_rows, report.committed) == (1, 1, False)
+    assert not Contact.objects.exists() and not AuditEntry.objects.exists()

@@ -187,3 +187,38 @@ def test_upload_of_something_else_is_refused(client, org):
                                          "file": SimpleUploadedFile("old.xls", b"\xd0\xcf")})
     assert response.status_code == 200
     assert b"Upload a CSV file or an Excel workbook" in response.content
+
+
+def test_good_rows_imported_and_bad_rows_downloaded_when_chosen(
+        client, org, django_capture_on_commit_callbacks):
+    client.force_login(org.west_rep)
+    location = upload(client, BAD)["Location"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(location, {"col_0": "last_name", "col_1": "email", "on_duplicate": "skip",
+                               "skip_bad_rows": "on"})
+    dry_run = BackgroundJob.objects.get()
+    assert dry_run.message == ("Dry run: 1 to create, 0 to update, 0 to skip; 2 rows with "
+                               "problems will be left out. Nothing has been written yet.")
+    page = client.get(f"/jobs/{dry_run.pk}/").content.decode()
+    assert "Import the good rows" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/imports/dry-runs/{dry_run.pk}/commit/")
+    commit = BackgroundJob.objects.exclude(pk=dry_run.pk).get()
+    assert (commit.status, commit.result["created"], commit.result["bad_rows"]) == (
+        "succeeded", 1, 2)
+    assert list(Contact.objects.values_list("email", flat=True)) == ["jane@acme.example"]
+    bad = b"".join(client.get(f"/jobs/{commit.pk}/download/").streaming_content)
+    assert bad.decode("utf-8-sig").splitlines() == [
+        "Row,Problems,Surname,E-mail",
+        "3,Surname: a value is required,,nobody@acme.example",
+        "4,E-mail: 'not-an-email' is not a valid email address,Roe,not-an-email"]
+
+
+def test_cli_import_can_skip_bad_rows(org, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(BAD)
+    out = io.StringIO()
+    call_command("import", "contacts", str(path), "--as", org.west_rep.username,
+                 "--skip-bad-rows", stdout=out, stderr=io.StringIO())
+    assert "2 rows with problems left out" in out.getvalue()
+    assert Contact.objects.count() == 1

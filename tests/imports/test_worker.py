@@ -47,8 +47,14 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def worker(settings, tmp_path):
-    """A `salesplan worker` process consuming its own queue; yields the queue name."""
+def worker(worker_process) -> str:
+    """A `salesplan worker` process consuming its own queue; the queue's name."""
+    return worker_process.queue
+
+
+@pytest.fixture
+def worker_process(settings, tmp_path):
+    """The worker process (its `queue` attribute names the queue it consumes)."""
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         pytest.skip("the worker cannot share an in-memory database; use PostgreSQL or a "
                     "file SQLite database")
@@ -63,8 +69,9 @@ def worker(settings, tmp_path):
         [sys.executable, "-m", "salesplan.cli", "worker", "--concurrency", "1",
          "--queues", queue, "--loglevel", "warning"],
         env=env, stdout=log, stderr=subprocess.STDOUT)
+    process.queue = queue  # type: ignore[attr-defined]
     try:
-        yield queue
+        yield process
     finally:
         process.terminate()
         try:

@@ -57,14 +57,17 @@ def test_judgement_run_finds_the_optimum_within_capacity(org, judged):
     curve = AdbudgCurve(**seg["params"])
     assert float(curve(2)) == pytest.approx(3000)
     assert float(curve(3)) == pytest.approx(3600)
-    # Unconstrained (each rep has ~100 hours for 3 accounts): every account sits at the
-    # level where one more step no longer pays: margin × Δbookings < cost × Δhours.
-    levels = result["levels"]
-    for _, _, _, _, _, calls in result["units"]:
-        i = levels.index(calls)
-        if i + 1 < len(levels):
-            gain = 0.5 * float(curve(levels[i + 1]) - curve(calls))
-            assert gain <= 40 * (levels[i + 1] - calls) + 1e-6
+    # The manager vouched for the curve up to 3 calls (their +50% point): no account is
+    # planned beyond it, and below it every account sits at the level where one more
+    # step no longer pays: margin × Δbookings < cost × Δhours.
+    assert seg["cap"] == 3.0 and seg["trusted"]
+    choices = [x for x in result["levels"] if x <= 3.0]
+    for *_, calls in result["units"]:
+        assert calls <= 3.0
+        i = choices.index(calls)
+        if i + 1 < len(choices):
+            gain = 0.5 * float(curve(choices[i + 1]) - curve(calls))
+            assert gain <= 40 * (choices[i + 1] - calls) + 1e-6
 
 
 def test_tight_capacity_binds_and_has_a_shadow_price(org, judged):
@@ -85,7 +88,7 @@ def test_coverage_rule_sets_a_minimum(org, judged):
     run = effort.start_run(judged, by=org.west_manager, params=params)
     run.refresh_from_db()
     # Calls cost far more than they bring, yet every strategic account gets its one call.
-    assert [u[5] for u in run.result["units"]] == [1.0] * 6
+    assert [u[6] for u in run.result["units"]] == [1.0] * 6
 
 
 def test_infeasible_coverage_fails_with_a_clear_message(org, judged):

@@ -1,5 +1,6 @@
 """Plan vs actual for every measure, hand-computed; alerts to the responsible manager."""
 
+import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 
@@ -106,6 +107,10 @@ def test_rep_sees_only_own_lines_and_other_teams_nothing(org, targets, api_as, c
     page = client.get(f"/plans/{targets.pk}/actual/?as_of=2026-03-31")
     assert page.status_code == 200 and b"data-chart" in page.content
     assert b"106.7" in page.content
+    # The actual line ends at the month of "as of": no flat line through months to come.
+    title, chart = page.context["charts"][0]
+    actual = next(s for s in json.loads(chart)["series"] if s["name"] == "Actual")["data"]
+    assert actual[0] is not None and actual[-1] is None
     evaluate_plan(targets, as_of=MARCH_END)
     assert b"Off track" in client.get(f"/plans/{targets.pk}/").content
     alerts_page = client.get("/plans/alerts/")

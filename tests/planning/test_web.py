@@ -1,5 +1,6 @@
 """The plan pages: a manager builds a plan, a rep commits, others are kept out."""
 
+import re
 from decimal import Decimal
 
 from django.test import Client
@@ -16,7 +17,7 @@ def login(user) -> Client:
     return client
 
 
-def test_manager_builds_a_plan_in_the_pages(org):
+def test_manager_builds_a_plan_in_the_pages(org, django_capture_on_commit_callbacks):
     web = login(org.west_manager)
     page = web.get("/plans/")
     assert page.status_code == 200 and b"Start a plan" in page.content
@@ -28,10 +29,22 @@ def test_manager_builds_a_plan_in_the_pages(org):
         **pv(plan.pk), "measure": "bookings", "total": "2400",
                                                 "phasing": "even"})
     top = Objective.objects.get(plan=plan, parent=None)
-    web.post(f"/plans/{plan.pk}/allocations/new/", {
-        **pv(plan.pk), "objective": top.pk, "to": "reps",
-                                                    "method": "even"})
+    preview = web.post(f"/plans/{plan.pk}/allocations/new/", {
+        **pv(plan.pk), "objective": top.pk, "to": "reps", "method": "even"})
+    assert preview.status_code == 200 and b"Apply this change" in preview.content
+    assert not Objective.objects.filter(plan=plan, level="rep").exists()
+    token = re.search(r'name="preview" value="([^"]+)"', preview.content.decode()).group(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        applied = web.post(f"/plans/{plan.pk}/changes/apply/",
+                           {**pv(plan.pk), "preview": token})
+    assert applied.status_code == 302 and "/changes/" in applied.url
     assert Objective.objects.filter(plan=plan, level="rep").count() == 2
+    job_page = web.get(applied.url)
+    assert b"Succeeded" in job_page.content and b"Undo" in job_page.content
+    undo = web.post(applied.url + "undo/")
+    assert undo.status_code == 200 and b"Preview: Undo" in undo.content
+    assert Objective.objects.filter(plan=plan, level="rep").count() == 2
+    assert login(org.east_manager).get(applied.url).status_code == 404
     detail = web.get(f"/plans/{plan.pk}/")
     assert b"1,200.00" in detail.content and b"Submit for approval" in detail.content
     web.post(f"/plans/{plan.pk}/status/submit/", pv(plan.pk))

@@ -21,11 +21,14 @@ matrix proves that every endpoint listed enforces exactly what it says.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
+from decimal import Decimal as D
 from itertools import count
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 from salesplan.collab.models import Comment
 from salesplan.core.clock import company_today
@@ -187,6 +190,15 @@ def _draft(world: World, owner) -> Target:
     return Target(draft, draft.pk, _rows(Alignment, pk__gte=0))
 
 
+def _fingerprint(world: World, target: Target | None) -> str:
+    """The fingerprint of a preview an admin drew of the draft's activation."""
+    from salesplan.territories.activation import preview_activation
+
+    if target is None:
+        return "no.preview"
+    return preview_activation(target.obj, by=world.org.admin, ownership="move").fingerprint
+
+
 def _account(world: World, owner) -> Target:
     account = make_account(world.user(OWNER_USER[owner]), name=f"Matrix Co {next(_seq)}")
     return Target(account, account.pk, lambda: (
@@ -255,6 +267,43 @@ def _closed_plan(world: World, owner) -> Target:
     for step in (planning.approve_plan, planning.activate_plan, planning.close_plan):
         step(Plan.objects.get(pk=target.pk), by=world.org.admin)
     return Target(Plan.objects.get(pk=target.pk), target.pk, target.rows)
+
+
+def _plan_with_target(world: World, owner) -> Target:
+    """A plan with a bookings target of 1,200 for its year; refused requests leave its
+    objectives and their months as they were."""
+    from salesplan.planning.models import MonthlyTarget, Objective
+
+    target = _plan(world, owner)
+    planning.set_plan_target(target.obj, by=world.org.admin, measure="bookings",
+                             total=Decimal("1200"))
+
+    def rows():
+        return (target.rows(), _rows(Objective, plan_id=target.pk)(),
+                _rows(MonthlyTarget, objective__plan_id=target.pk)())
+    return Target(Plan.objects.get(pk=target.pk), target.pk, rows)
+
+
+def _plan_with_change(world: World, owner) -> Target:
+    """A plan whose target an admin allocated through a previewed change (`job`)."""
+    from salesplan.core.jobs import run_job
+    from salesplan.planning import changes
+
+    target = _plan_with_target(world, owner)
+    top = target.obj.objectives.get()
+    preview = changes.preview_allocation(top, by=world.org.admin, to="reps", method="even")
+    job = changes.confirm(target.obj, by=world.org.admin, token=preview.token,
+                          version=Plan.objects.get(pk=target.pk).version)
+    run_job(job.pk, changes.apply_change)
+    return Target(Plan.objects.get(pk=target.pk), target.pk, target.rows, {"job": job.pk})
+
+
+def _replan_body(world: World, owner, target: Target | None) -> dict:
+    from salesplan.core.fiscal import CompanyCalendar
+
+    year = target.obj.fiscal_year if target else 2030
+    return {"measure": "bookings", "reason": "Matrix",
+            "as_of": CompanyCalendar.current().months(year)[5].start.isoformat()}
 
 
 def _quote(world: World, owner) -> Target:
@@ -346,6 +395,18 @@ OPERATIONS: list[Operation] = [
     Operation("POST", "/marketing/leads/{pk}/accept", ("lead_handoff", "move"), _lead,
               lambda world, owner, target: {}),
     Operation("DELETE", "/plans/{pk}", ("plan", "change"), _plan, ok=204),
+    Operation("POST", "/plans/{pk}/allocate/preview", ("plan", "change"), _plan_with_target,
+              lambda world, owner, target: {
+                  "objective_id": target.obj.objectives.get().pk if target else MISSING,
+                  "to": "reps", "method": "even"}),
+    Operation("POST", "/plans/{pk}/replan/preview", ("plan", "change"), _plan_with_target,
+              _replan_body),
+    Operation("POST", "/plans/{pk}/changes/{job}/undo/preview", ("plan", "change"),
+              _plan_with_change, lambda world, owner, target: {}),
+    # A preview is drawn for one user: whoever may change the plan reaches the check of
+    # the preview itself (this one is no preview: 422); the rest are refused first.
+    Operation("POST", "/plans/{pk}/changes/apply", ("plan", "change"), _plan_with_target,
+              lambda world, owner, target: {"preview": "not-a-preview"}, ok=422),
 ]
 
 def _person(world: World, owner) -> Target:
@@ -409,10 +470,53 @@ OPERATIONS += [
               _visit_profile, lambda world, owner, target: {"visits_per_month": "2"}),
 ]
 
+
+def _statement(world: World, owner) -> Target:
+    """A pay statement of the owner with one line (pay is private: a rep sees only theirs)."""
+    from salesplan.compensation.models import CompLine, CompPeriod, CompStatement
+
+    year = 1800 + next(_seq)
+    period = CompPeriod.objects.create(name=f"P{year}", starts=date(year, 1, 1),
+                                       ends=date(year, 1, 31))
+    statement = CompStatement.objects.create(rep=world.user(OWNER_USER[owner]), period=period,
+                                             calculated_at=timezone.now())
+    CompLine.objects.create(statement=statement, position=1, kind="commission",
+                            component="all", label="Commission", amount=D("10.00"),
+                            rule="flat 1%")
+    return Target(statement, statement.pk, _rows(CompStatement, pk=statement.pk))
+
+
+def _dispute(world: World, owner) -> Target:
+    from salesplan.compensation.models import CompDispute
+
+    statement = _statement(world, owner).obj
+    dispute = CompDispute.objects.create(statement=statement, line_position=1,
+                                         line_label="Commission", line_amount=D("10.00"),
+                                         raised_by=statement.rep, text="Too low")
+    return Target(dispute, dispute.pk, _rows(CompDispute, pk=dispute.pk))
+
+
+OPERATIONS += [
+    Operation("GET", "/comp/statements/{pk}", ("comp_statement", "view"), _statement),
+    Operation("GET", "/comp/statements/{pk}/lines/1", ("comp_statement", "view"), _statement),
+    Operation("POST", "/comp/statements/{pk}/lines/1/disputes", ("comp_dispute", "raise"),
+              _statement, lambda world, owner, target: {"text": "Deal 7 is missing"}, ok=201,
+              lookup="comp_statement"),
+    Operation("POST", "/comp/disputes/{pk}/answer", ("comp_dispute", "answer"), _dispute,
+              lambda world, owner, target: {"answer": "It closed in February"}),
+    Operation("POST", "/comp/disputes/{pk}/resolve", ("comp_dispute", "answer"), _dispute,
+              lambda world, owner, target: {"resolution": "Adjusted"}),
+]
+
 # Operations on the company's map: one record, not one per owner.
 COMPANY_OPERATIONS: list[Operation] = [
     Operation("POST", T + "/alignments/{pk}/activate", ("alignment", "activate"), _draft,
               lambda world, owner, target: {"ownership": "move"}),
+    Operation("POST", T + "/alignments/{pk}/activate/preview", ("alignment", "activate"), _draft,
+              lambda world, owner, target: {"ownership": "move"}),
+    Operation("POST", T + "/alignments/{pk}/activate/apply", ("alignment", "activate"), _draft,
+              lambda world, owner, target: {"ownership": "move", "fingerprint": _fingerprint(
+                  world, target)}, ok=202),
     Operation("POST", T + "/alignments/{pk}/assign", ("alignment", "assign"), _draft, ok=202),
     Operation("GET", T + "/alignments/{pk}/what-if", ("alignment_comparison", "view"), _draft,
               lookup="alignment"),

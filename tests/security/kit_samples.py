@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import models
 
+from salesplan.compensation import services as comp
 from salesplan.marketing import services as marketing
 from salesplan.planning import resources as plan_resources
 from salesplan.planning import services as planning
@@ -83,6 +84,45 @@ def _day() -> date:
 def _exchange_rate(org, owner):
     return pricing.create_exchange_rate(by=org.admin, base="EUR", quote="USD", rate=D("1.1"),
                                         date=_day())
+
+
+COMP_DEFINITION = {"commissions": [{"key": "all", "label": "All", "quota": "1000",
+                                    "tiers": [{"from": "0", "rate": "0.05"}]}]}
+
+
+def _comp_plan_body(org, obj) -> dict:
+    return {"name": f"Matrix plan {next(_seq)}", "role": "rep", "starts": "2030-01-01",
+            "ends": "2030-12-31", "effective_from": "2030-01-01",
+            "definition": COMP_DEFINITION}
+
+
+def _comp_plan(org, owner):
+    return comp.create_plan(by=org.admin, data={
+        "name": f"Matrix plan {next(_seq)}", "role": "rep", "starts": date(2030, 1, 1),
+        "ends": date(2030, 12, 31), "effective_from": date(2030, 1, 1),
+        "definition": COMP_DEFINITION})
+
+
+def _comp_period_dates() -> tuple[date, date]:
+    year = 1900 + next(_seq)
+    return date(year, 1, 1), date(year, 1, 31)
+
+
+def _comp_period(org, owner):
+    starts, ends = _comp_period_dates()
+    return comp.create_period(by=org.admin, data={"name": "Matrix", "starts": starts,
+                                                  "ends": ends})
+
+
+def _comp_period_body(org, obj) -> dict:
+    starts, ends = _comp_period_dates()
+    return {"name": "New", "starts": starts.isoformat(), "ends": ends.isoformat()}
+
+
+def _comp_credit_rule(org, owner):
+    return comp.create_credit_rule(by=org.admin, data={
+        "name": f"Matrix roll-up {next(_seq)}", "kind": "manager", "share": D(1),
+        "effective_from": date(2030, 1, 1)})
 
 
 def _scoring_rule(org, owner):
@@ -177,6 +217,13 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("/pricing", "exchange_rate"): Sample(
         _exchange_rate, lambda org, obj: {"base": "EUR", "quote": "USD", "rate": "1.2",
                                           "date": _day().isoformat()}),
+    ("/comp", "comp_plan"): Sample(_comp_plan, _comp_plan_body,
+                                   lambda org, obj: {"name": "Renamed plan"}),
+    ("/comp", "comp_period"): Sample(_comp_period, _comp_period_body),
+    ("/comp", "comp_credit_rule"): Sample(
+        _comp_credit_rule, lambda org, obj: {"name": f"New roll-up {next(_seq)}",
+                                             "kind": "overlay", "effective_from": "2030-01-01"},
+        lambda org, obj: {"share": "0.5"}),
     ("/scoring", "scoring_rule"): Sample(
         _scoring_rule, lambda org, obj: {"kind": "fit", "field": "industry",
                                          "operator": "equals", "value": "New", "points": 3},

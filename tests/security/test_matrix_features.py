@@ -61,7 +61,7 @@ def test_feature_endpoint_follows_the_registry(org, client, operation, actor):
         before = target.rows() if target else None
         params = target.params if target else {}
         url = API + operation.path.format(pk=target.pk if target else MISSING,
-                                          **{"approval": MISSING, **params})
+                                          **{"approval": MISSING, "job": MISSING, **params})
         response = _send(client, operation, url, operation.body(world, owner, target), target)
         if response.status_code != expected:
             wrong.append(f"{owner}: {response.status_code}, expected {expected} "

@@ -24,7 +24,7 @@ from salesplan.territories.optimisation import (
     OptimisationRequest,
     start_optimisation,
 )
-from salesplan.territories.selectors import what_if
+from salesplan.territories.selectors import account_count_in, what_if
 
 from ..factories import make_account
 from .conftest import grant_map
@@ -196,7 +196,13 @@ def test_result_page_shows_balance_and_maps(org, lopsided, client,
     page = client.get(posted["Location"])
     text = page.content.decode()
     assert "North" in text and "not checked" in text and "Compare with" in text
-    assert text.count("<svg class=\"territory-map\"") == 2
+    assert text.count('class="territory-map"') == 2
+    run = OptimisationRun.objects.get()
+    assert f"/territories/alignments/{run.draft_id}/activate/preview/" in text
+    moved = run.metrics["moved_accounts"]
+    total = account_count_in(alignment, [t["source_id"] for t in run.metrics["territories"]])
+    assert total and (f"{moved} of {total} accounts" in text) == (round(100 * moved / total)
+                                                                   >= 20)
     client.force_login(org.west_rep)
     assert client.get(posted["Location"]).status_code == 403
 
@@ -245,3 +251,30 @@ def test_contiguous_territories_over_neighbouring_units(org, lopsided,
     metrics = run.metrics
     assert metrics["contiguity_checked"] is True and metrics["balanced"] is True
     assert all(t["contiguous"] for t in metrics["territories"])
+
+
+def test_a_refused_run_says_why_in_words_and_try_again_keeps_the_form(
+        org, client, django_capture_on_commit_callbacks):
+    # 61 accounts into three territories at ±1%: each would need 20.1 to 20.5 accounts.
+    alignment, region, _ = lopsided_map(org, sizes=(41, 12, 8))
+    run = optimised(org, alignment, region, django_capture_on_commit_callbacks, tau=0.01,
+                    time_limit=45, name="Even split")
+    assert run.job.status == BackgroundJob.Status.FAILED
+    assert run.message.startswith("Cannot be met: Number of accounts comes in whole amounts")
+    assert run.message.endswith("Allow a wider balance, e.g. ±3.3%.")
+    assert "Allow a wider balance, e.g. ±3.3%" in run.message
+    assert "measure 0" not in run.message and "e+" not in run.message
+    assert run.metrics["fix"]["tau_pct"] == 3.3
+
+    client.force_login(org.west_manager)
+    page = client.get(reverse("web:territories:optimisation", args=[run.pk])).content.decode()
+    retry = reverse("web:territories:optimise", args=[alignment.pk])
+    assert f"{retry}?from_run={run.pk}&amp;tau=3.3" in page and "Try again with ±3.3%" in page
+
+    form = client.get(retry, {"from_run": run.pk, "tau": "3.3"}).context["form"]
+    assert form["tau"].value() == 3.3
+    assert form["time_limit"].value() == 45 and form["name"].value() == "Even split"
+    assert form["measures"].value() == ["accounts"]
+    assert sorted(form["territories"].value()) == sorted(run.options["territory_ids"])
+    unchanged = client.get(retry, {"from_run": run.pk}).context["form"]
+    assert unchanged["tau"].value() == 1.0

@@ -1,6 +1,7 @@
 """Territory pages: managers edit, reps read only what they may see, bad rules are
 refused next to the field, and activating from the page is one recorded step."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ from django.urls import reverse
 from salesplan.core.models import BackgroundJob
 from salesplan.customers.models import Account
 from salesplan.territories import services
+from salesplan.territories.assignment import run_full_assignment
 from salesplan.territories.models import (
     Alignment,
     BoundaryException,
@@ -42,7 +44,8 @@ def test_manager_sees_the_tree_with_badges_and_the_territory_page(org, active_ma
     page = client.get(url("tree")).content.decode()
     assert "West" in page and "East" in page and ">Active<" in page
     assert 'href="/territories/"' in page  # the nav link
-    assert "<circle" in page  # the map draws the account with coordinates
+    # The map draws the account where it is (longitude, latitude), in the West's area.
+    assert "[-122.42, 37.77, 0]" in page and "[-123.0, 37.0, 1.0, 0]" in page
     assert "Geographic · 2 accounts" in page  # the region counts the accounts below it
     draft_page = client.get(url("tree"), {"alignment": draft.pk}).content.decode()
     assert ">Draft<" in draft_page and "Activate FY28" in draft_page
@@ -108,12 +111,18 @@ def test_rule_editor_saves_a_good_rule_and_previews_the_count(org, territory_map
         {"field": "state", "op": "in", "values": ["CA"]}]
 
 
-def test_activation_from_the_page_records_a_realignment(org, active_map, as_user):
+def test_activation_from_the_page_records_a_realignment(org, active_map, as_user,
+                                                        django_capture_on_commit_callbacks):
     draft = services.create_alignment(by=org.admin, name="FY28", copy_from=active_map.alignment)
+    run_full_assignment(draft)
     grant_map(org.vp)
     client = as_user(org.vp)
-    response = client.post(url("alignment_activate", draft.pk), {"ownership": "move",
-                                                                 "version": draft.version})
+    preview = client.get(f"/territories/alignments/{draft.pk}/activate/preview/",
+                         {"ownership": "move"})
+    fingerprint = re.search(r'name="fingerprint" value="([^"]+)"', preview.content.decode())[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("alignment_activate", draft.pk), {
+            "ownership": "move", "version": draft.version, "fingerprint": fingerprint})
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.status == Alignment.Status.ACTIVE
@@ -240,3 +249,17 @@ def test_manager_names_an_account_into_a_territory_and_removes_it(org, active_ma
     client = as_user(org.west_manager)
     client.post(url("named_remove", named.pk), {"version": named.version})
     assert not NamedAccount.objects.filter(territory=west).exists()
+
+
+def test_every_violation_shown_is_fixed_through_a_preview(org, active_map, as_user):
+    client = as_user(org.admin)
+    page = client.get(url("violations")).content.decode()
+    assert "Fix every account shown (preview first)" in page
+    bay = Account.objects.get(name="Bay Co")
+    preview = client.post("/accounts/bulk/", {"ids": [bay.pk], "action": "fix_boundaries",
+                                              "step": "preview"}).content.decode()
+    assert "<dd data-will-change>1</dd>" in preview and str(org.west_rep) in preview
+    bay.refresh_from_db()
+    assert bay.owner == org.admin
+    rep_page = as_user(org.west_rep).get(url("violations")).content.decode()
+    assert "Fix every account shown" not in rep_page

@@ -414,6 +414,28 @@ def _plan_allocate(org, catalogue):
                   actor="west_manager")
 
 
+def _plan_change_apply(org, catalogue):
+    from salesplan.planning import changes
+
+    plan = _plan(org, with_target=True)
+    top = plan.objectives.get()
+    preview = changes.preview_allocation(top, by=org.west_manager, to="reps", method="even")
+    return Target(plan, "post", f"/plans/{plan.pk}/changes/apply", {"preview": preview.token},
+                  (top,), actor="west_manager")
+
+
+def _alignment_activation_apply(org, catalogue):
+    from salesplan.territories.activation import preview_activation
+    from salesplan.territories.assignment import run_full_assignment
+
+    alignment = build_map(org).alignment
+    run_full_assignment(alignment)
+    alignment.refresh_from_db()
+    preview = preview_activation(alignment, by=org.admin, ownership="stay")
+    return Target(alignment, "post", f"/territories/alignments/{alignment.pk}/activate/apply",
+                  {"ownership": "stay", "fingerprint": preview.fingerprint})
+
+
 def _approval_rule_patch(org, catalogue):
     from salesplan.proposals.models import ApprovalRule
 
@@ -454,7 +476,8 @@ WRITES = [Write(fn.__name__.lstrip("_"), fn) for fn in (
     _tax_rate_delete, _exchange_rate_replace, _exchange_rate_delete,
     _scoring_rule_patch, _scoring_rule_delete, _comment_patch, _comment_delete,
     _saved_report_patch, _saved_report_delete, _schedule_delete,
-    _plan_rename, _plan_delete, _plan_submit, _plan_target, _plan_allocate,
+    _plan_rename, _plan_delete, _plan_submit, _plan_target, _plan_allocate, _plan_change_apply,
+    _alignment_activation_apply,
     _approval_rule_patch, _approval_rule_delete, _quality_settings_patch,
     _required_field_delete,
 )]

@@ -47,3 +47,36 @@ def test_an_executive_sees_no_bulk_actions(org, client, login):
     assert 'id="bulk-form"' not in client.get("/accounts/").content.decode()
     assert 'name="ids"' not in client.get("/opportunities/").content.decode()
     assert client.get("/accounts/bulk/").status_code == 403
+
+
+def test_this_page_chooses_every_row_shown_and_campaigns_are_offered(org, client, login):
+    from salesplan.marketing.models import Campaign, CampaignMember, CampaignStatus
+
+    from ..factories import make_lead
+
+    campaign = Campaign.objects.create(name="Webinar", owner=org.marketer,
+                                       status=CampaignStatus.ACTIVE)
+    leads = [make_lead(org.west_rep, last_name=f"Paged{i}") for i in range(3)]
+    login(org.marketer)
+    listing = client.get("/leads/").content.decode()
+    assert 'id="bulk-form"' in listing and 'name="page_ids"' in listing
+    assert 'value="page" data-bulk-page' in listing
+    page = client.get("/leads/bulk/", {"scope": "page", "page_ids": [x.pk for x in leads],
+                                       "filter": ""}).content.decode()
+    assert "3 rows chosen" in page and "Webinar" in page and "Add to campaign" in page
+    preview = client.post("/leads/bulk/", {"ids": [x.pk for x in leads], "step": "preview",
+                                           "action": "add_to_campaign",
+                                           "campaign": campaign.pk}).content.decode()
+    assert "<dd data-will-change>3</dd>" in preview
+    assert not CampaignMember.objects.exists()
+
+
+def test_contacts_list_offers_bulk_work_but_not_to_the_executive(org, client, login):
+    from ..factories import make_contact
+
+    make_contact(org.west_rep)
+    login(org.west_rep)
+    assert 'id="bulk-form"' in client.get("/contacts/").content.decode()
+    login(org.executive)
+    assert 'id="bulk-form"' not in client.get("/contacts/").content.decode()
+    assert client.get("/contacts/bulk/").status_code == 403

@@ -87,3 +87,36 @@ def test_new_contact_and_new_deal_on_an_account_start_from_it(login, org):
         form = client.get(url, {"account": account.pk}).context["form"]
         assert form["account"].value() == account
         assert "Acme" in client.get(url, {"account": account.pk}).content.decode()
+
+
+def test_the_prompt_adds_the_new_details_to_the_existing_record(login, org):
+    existing = make_account(org.west_rep, name="Acme Corporation", domain="acme.com",
+                            industry="", city="Denver")
+    client = login(org.west_rep)
+    typed = {**NEW_ACCOUNT, "name": "Acme Corp", "domain": "acme.com", "industry": "Pharma",
+             "city": "Boston"}
+    prompt = client.post("/accounts/new/", typed).content.decode()
+    assert f'formaction="/accounts/{existing.pk}/merge-details/"' in prompt
+
+    merged = client.post(f"/accounts/{existing.pk}/merge-details/", typed, follow=True)
+    existing.refresh_from_db()
+    # What it lacked is added; what it had is kept and named for the person to check.
+    assert (existing.industry, existing.city, existing.name) == (
+        "Pharma", "Denver", "Acme Corporation")
+    assert existing.version == 2
+    page = merged.content.decode()
+    assert "Added to Acme Corporation: Industry." in page
+    assert "Kept its own Name, City" in page
+    assert Account.objects.count() == 1
+    assert AuditEntry.objects.get(record_type="account", record_id=existing.pk,
+                                  field="industry").new_value == "Pharma"
+
+
+def test_details_are_added_only_where_the_person_may_change(login, org):
+    theirs = make_account(org.east_rep, name="Initech", domain="initech.com", industry="")
+    client = login(org.west_rep)
+    refused = client.post(f"/accounts/{theirs.pk}/merge-details/",
+                          {**NEW_ACCOUNT, "name": "Initech", "industry": "Software"})
+    assert refused.status_code in (403, 404)
+    theirs.refresh_from_db()
+    assert (theirs.industry, theirs.version) == ("", 1)

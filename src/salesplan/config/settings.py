@@ -2,7 +2,8 @@
 
 Everything that differs between a laptop and production comes from the environment:
 SALESPLAN_SECRET_KEY, DATABASE_URL, SALESPLAN_ALLOWED_HOSTS, SALESPLAN_DEBUG,
-SALESPLAN_PRODUCTION, SALESPLAN_TASK_BROKER, SALESPLAN_CACHE_URL, SALESPLAN_EMAIL_URL.
+SALESPLAN_PRODUCTION, SALESPLAN_HTTPS, SALESPLAN_SSL_REDIRECT, SALESPLAN_TASK_BROKER,
+SALESPLAN_CACHE_URL, SALESPLAN_EMAIL_URL.
 """
 
 import os
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "salesplan.forecasting",
     "salesplan.health",
     "salesplan.quality",
+    "salesplan.compensation",
     "salesplan.marketing",
     "salesplan.scoring",
     "salesplan.collab",
@@ -97,6 +99,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "salesplan.core.middleware.CompanyTimezoneMiddleware",
     "salesplan.core.middleware.StaleChangeMiddleware",
+    "salesplan.core.middleware.DatabaseLostMiddleware",
 ]
 
 ROOT_URLCONF = "salesplan.config.urls"
@@ -124,6 +127,9 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'salesplan.sqlite3'}",
         conn_max_age=int(os.environ.get("SALESPLAN_DB_CONN_MAX_AGE", "60")),
+        # A kept connection is checked before a request reuses it, so one the database
+        # dropped (a restart, a failover, an idle timeout) is replaced, not failed on.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -311,14 +317,22 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if PRODUCTION:
+# Served over HTTPS (directly or behind a TLS proxy): cookies only travel encrypted and
+# browsers are told to stay on HTTPS. Production assumes it; an operator serving plain
+# HTTP on a private network turns it off with SALESPLAN_HTTPS=0, or login cookies would
+# never come back.
+HTTPS = env_flag("SALESPLAN_HTTPS", default=PRODUCTION)
+if HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = env_flag("SALESPLAN_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SALESPLAN_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Redirecting plain HTTP to HTTPS is its own switch (on with HTTPS by default): a TLS proxy
+# in front may do it already, and on a plain-HTTP network it would send every visitor to
+# an address that answers nothing.
+SECURE_SSL_REDIRECT = env_flag("SALESPLAN_SSL_REDIRECT", default=HTTPS)
 
 LOGGING = {
     "version": 1,

@@ -23,7 +23,7 @@ from django.core.exceptions import (
     RequestDataTooBig,
     ValidationError,
 )
-from django.db import DataError, models
+from django.db import DatabaseError, DataError, models
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -60,8 +60,9 @@ from .edge import (
     too_large_message,
 )
 from .errors import DuplicatesFound, NotFound, StaleVersion, VersionRequired
-from .listing import ListDefinition, keyset_page
+from .listing import ListDefinition, capped_count, facet_counts, keyset_page
 from .money import CURRENCY_CHOICES, MAX_AMOUNT
+from .permissions import require
 from .references import REFERENCE_FIELDS
 from .security_log import note_refusal
 
@@ -262,6 +263,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def too_large(request, exc):
         return problem(422, "A number is out of range", "A number in the request is too large.",
                        kind="validation", errors={"non_field_errors": ["A number is too large."]})
+
+    @api.exception_handler(DatabaseError)
+    def database_lost(request, exc):
+        from .middleware import DATABASE_LOST_MESSAGE, is_database_lost
+
+        if not is_database_lost(exc):
+            raise exc
+        logger.warning("API request failed: database connection lost: %s", exc)
+        response = problem(503, "The database could not be reached", DATABASE_LOST_MESSAGE,
+                           kind="unavailable")
+        response["Retry-After"] = "1"
+        return response
 
     @api.exception_handler(DataError)
     def data_error(request, exc):
@@ -551,6 +564,38 @@ def page_of(queryset, definition: ListDefinition, params) -> dict[str, Any]:
             "previous_cursor": page.previous_cursor}
 
 
+class FacetValueOut(Schema):
+    value: str = Field(description="The filter value to send to narrow the list to it.")
+    label: str
+    count: int
+    selected: bool = Field(description="The list is filtered on this value now.")
+
+
+class FacetOut(Schema):
+    name: str = Field(description="The filter parameter this facet counts.")
+    label: str
+    values: list[FacetValueOut] = Field(description="The values with most rows first.")
+    others: int = Field(description="Rows with any other value.")
+    others_exact: bool
+
+
+class FacetsOut(Schema):
+    """How many rows the list has, and per facet how many have each value."""
+
+    total: int = Field(description="Rows matching the filter (up to the count cap).")
+    total_capped: bool = Field(description="There are more rows than `total`.")
+    facets: list[FacetOut]
+
+
+def facets_of(select: Callable[..., Any], definition: ListDefinition, user,
+              params) -> dict[str, Any]:
+    """The list's count and facets for `params`, counted once (see `facet_counts`)."""
+    total, capped = capped_count(select(user, params))
+    return {"total": total, "total_capped": capped,
+            "facets": facet_counts(definition, select, user, params,
+                                   total=None if capped else total)}
+
+
 class PageParams(Schema):
     cursor: str | None = Field(None, max_length=1000)
     limit: int | None = Field(None, ge=1, le=500)
@@ -617,8 +662,8 @@ class RecordEndpoints:
         return self.model._default_manager.select_related(*self.related).get(pk=obj.pk)
 
     def register(self, router: Router) -> None:
-        for build in (self._list, self._create, self._retrieve, self._update, self._delete,
-                      self._audit):
+        for build in (self._list, self._facets, self._create, self._retrieve, self._update,
+                      self._delete, self._audit):
             build(router)
 
     def _named(self, func, name: str, doc: str):
@@ -637,6 +682,23 @@ class RecordEndpoints:
         router.get("", response=page)(self._named(
             handler, f"list_{self.plural}",
             f"The {self.plural} you may see, filtered and sorted, one cursor page at a time."))
+
+    def _facets(self, router: Router) -> None:
+        if not self.listing.facets:
+            return
+        params_schema = list_params_schema(f"{self.out.__name__[:-3]}FacetParams",
+                                           self.listing)
+
+        def handler(request, params: Query[params_schema]):
+            require(request.auth, self.name, "view")
+            return facets_of(self.select, self.listing, request.auth, request.GET)
+
+        router.get("/facets", response=FacetsOut)(self._named(
+            handler, f"{self.name}_facets",
+            f"How many of the {self.plural} you may see match the filter, and per facet "
+            f"({', '.join(self.listing.facets)}) how many have each value: the values "
+            "with most rows first, the rest summed as `others`. A facet is counted "
+            "without its own filter, so every value stays offered."))
 
     def _create(self, router: Router) -> None:
         def handler(request, payload: self.create_in, response: HttpResponse):  # type: ignore[name-defined]

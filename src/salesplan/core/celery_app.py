@@ -19,8 +19,13 @@ app.conf.update(
 )
 
 
-@app.task(name="salesplan.run_django_task")
-def run_django_task(module_path: str, args: list, kwargs: dict, result_id: str) -> object:
+# A delivery of a job another worker holds is tried again this often, for up to an hour.
+BUSY_RETRY_SECONDS = 5
+BUSY_RETRIES = 720
+
+
+@app.task(name="salesplan.run_django_task", bind=True)
+def run_django_task(self, module_path: str, args: list, kwargs: dict, result_id: str) -> object:
     """Run one django.tasks Task in the worker; the task records its own outcome."""
     import django
 
@@ -29,6 +34,7 @@ def run_django_task(module_path: str, args: list, kwargs: dict, result_id: str) 
     from django.utils.module_loading import import_string
 
     from salesplan.core.clock import activate_company_time_zone
+    from salesplan.core.jobs import JobBusy
 
     task = import_string(module_path)
     # Mail, PDFs and exports rendered by a job show the company's wall clock, as a page
@@ -36,6 +42,11 @@ def run_django_task(module_path: str, args: list, kwargs: dict, result_id: str) 
     activate_company_time_zone()
     try:
         return task.call(*args, **kwargs)
+    except JobBusy as exc:
+        # A killed worker's database session can outlive it for a moment, still holding
+        # the job; or another delivery of the same job is running. Either way, later.
+        raise self.retry(exc=exc, countdown=BUSY_RETRY_SECONDS,
+                         max_retries=BUSY_RETRIES) from exc
     finally:
         timezone.deactivate()
 

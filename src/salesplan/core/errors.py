@@ -24,6 +24,16 @@ class StaleVersion(Exception):
         )
 
 
+class PreviewChanged(StaleVersion):
+    """What a preview showed no longer holds (the records changed since it was drawn);
+    nothing was written. The API answers 409 with the message."""
+
+    def __init__(self, message: str):
+        Exception.__init__(self, message)
+        self.current_version = 0
+        self.given_version = 0
+
+
 class VersionRequired(Exception):
     """A change to an existing record came without the version the caller read, so a
     lost update could not be ruled out; nothing was written."""

@@ -55,6 +55,12 @@ triggers nothing, and a failing receiver never undoes the change). ``route`` ask
 lead to be routed to a rep (a new lead nobody was named to own). Scoring rescores it;
 marketing routes it.""")
 
+opportunity_changed = Hook("opportunity_changed", """opportunity_changed(opportunity, *, by)
+
+A deal's fields or stage changed (won, lost, reopened, amount or close date edited) or it
+is being deleted, inside the writing transaction. Compensation recalculates, after the
+commit, the open statements it touches.""")
+
 job_finished = Hook("job_finished", """job_finished(job)
 
 A background job ended, succeeded or failed (``job.status``), its outcome saved. The inbox

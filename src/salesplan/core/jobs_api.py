@@ -10,11 +10,19 @@ Every endpoint that starts long work answers `202 Accepted` with this `JobOut` a
 `**ACCEPTED`). What a job produced is in `result`, shaped by its kind:
 
 - `import`: `dry_run`, `rows`, `created`, `updated`, `skipped`, `committed`,
-  `error_count`, `errors` (a list of `{row, column, message}`, at most 500) and
-  `warnings`.
+  `error_count` (problems), `bad_rows` (rows with at least one problem), `skip_bad_rows`,
+  `errors` (a list of `{row, column, message}`, at most 500) and `warnings`; when rows
+  were bad, those rows with their problems as CSV at `download_url`.
 - `export`: `rows`, `file_name`; the file is at `download_url`.
-- `bulk_account`, `bulk_opportunity`: `action`, `rows_total`, `done`, `refused` and
-  `rows` (a list of `{id, status: done|refused, reason}`, at most 10,000).
+- `bulk_account`, `bulk_contact`, `bulk_lead`, `bulk_opportunity`: `action`,
+  `rows_total`, `done`, `refused` and `rows` (a list of `{id, status: done|refused,
+  reason}`, with a `note` where the row has one, e.g. "2 contacts added"; at most
+  10,000); an export adds `file_name`, its CSV at `download_url`.
+- `plan_change` (a previewed allocation, re-plan or undo of a plan's targets): `plan_id`,
+  `kind`, `lines_changed`, `past_months` and `undo` (the figures it replaced, which
+  `POST /plans/{id}/changes/{job}/undo/preview` offers to put back).
+- `territory_activation` (a previewed activation of a draft alignment): `alignment_id`,
+  `realignment_id`, `accounts_moved`, `owners_changed`.
 - every other kind: the counts its summary message speaks of.
 """
 

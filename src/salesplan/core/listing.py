@@ -1,8 +1,11 @@
-"""Lists that stay fast at a million rows: filters, search, keyset pagination.
+"""Lists that stay fast at a million rows: filters, search, facets, paging.
 
 One ListDefinition per record type serves the HTML list, the API, and exports, so a
-filter means the same everywhere. Paging is by keyset (the sort value and id of the
-last row seen), so page 2,000 costs what page 1 costs; offsets are never used.
+filter means the same everywhere. The API pages by keyset (the sort value and id of the
+last row seen), so page 2,000 costs what page 1 costs. The pages number their pages
+(`numbered_page`) only within the rows the list counts (`capped_count`, 10,000): an
+offset is cheap there, and past it they go on by keyset. Facets count a filter's values
+with one grouped query each (`facet_counts`).
 """
 
 import base64
@@ -15,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import F, OrderBy, Q, QuerySet
+from django.db.models import Count, F, OrderBy, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 
@@ -94,6 +97,10 @@ class ListDefinition:
     contains_fields: tuple[str, ...] = ()
     # The columns a user may choose to show (`cols=name,industry`), first one linked.
     columns: dict[str, Column] = field(default_factory=dict)
+    # Filters whose values are counted beside the list (`facet_counts`), in this order;
+    # `facet_labels[name](values) -> {value: label}` names values that are ids.
+    facets: tuple[str, ...] = ()
+    facet_labels: dict[str, Callable[[list], dict]] = field(default_factory=dict)
 
     def chosen_columns(self, cols: str | None) -> list[tuple[str, Column]]:
         """The columns `cols` names that the list has, in the order given."""
@@ -330,3 +337,118 @@ def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]
     cap = cap or settings.LIST_COUNT_LIMIT
     count = queryset.order_by()[: cap + 1].count()
     return min(count, cap), count > cap
+
+
+# --- numbered pages --------------------------------------------------------------
+
+
+def parse_page_number(raw) -> int:
+    """The `page` a request asks for: 1 when absent; a bad one names the field."""
+    if raw in (None, ""):
+        return 1
+    try:
+        number = int(str(raw))
+    except ValueError as exc:
+        raise ValidationError({"page": "Give a page number (1, 2, …)."}) from exc
+    if number < 1:
+        raise ValidationError({"page": "Pages are numbered from 1."})
+    return number
+
+
+def numbered_page(queryset: QuerySet, *, sort_field: str, sort_key: str, number: int,
+                  limit: int | None = None) -> Page:
+    """Page `number` of `queryset` by offset, with the keyset cursors that lead on from
+    it (so "Next" past the counted rows goes on by keyset). Callers keep `number` within
+    the counted rows: the offset is then at most the count cap."""
+    limit = max(1, min(limit or settings.LIST_PAGE_SIZE, 500))
+    name = sort_field.lstrip("-")
+    order = (f"-{name}", "-pk") if sort_field.startswith("-") else (name, "pk")
+    offset = (number - 1) * limit
+    rows = list(queryset.order_by(*order)[offset: offset + limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = previous_cursor = None
+    if rows and more:
+        next_cursor = make_cursor(_attr(rows[-1], name), rows[-1].pk)
+    if rows and number > 1:
+        previous_cursor = make_cursor(_attr(rows[0], name), rows[0].pk, backwards=True)
+    return Page(items=rows, next_cursor=next_cursor, previous_cursor=previous_cursor,
+                sort=sort_key)
+
+
+# --- facets ----------------------------------------------------------------------
+
+FACET_TOP = 8  # values shown per facet; the rest are summed as "others"
+FACET_SCAN = 200  # groups read per facet; past it "others" comes from the list's count
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class FacetCounts:
+    """One filter's values with how many rows of the list each has."""
+
+    name: str
+    label: str
+    values: list[FacetValue]
+    others: int  # rows with a value outside the top ones
+    others_exact: bool
+
+
+def _without(params, name: str):
+    """The request's parameters without filter `name` (nor paging)."""
+    if hasattr(params, "copy") and hasattr(params, "getlist"):
+        rest = params.copy()
+        for key in (name, "cursor", "page"):
+            rest.pop(key, None)
+        return rest
+    return {k: v for k, v in dict(params or {}).items() if k not in (name, "cursor", "page")}
+
+
+def facet_counts(definition: ListDefinition, select: Callable[[object, object], QuerySet],
+                 user, params, *, total: int | None = None,
+                 top: int = FACET_TOP) -> list[FacetCounts]:
+    """For each facet of the list: its values among the rows the user may see that match
+    every other filter (a value's own filter is left out, so choosing one still shows
+    the others), most rows first, each with one grouped query. `total` is the list's
+    own count when known (not capped): a facet whose filter is not set counts the same
+    rows, so its "others" is exact even past FACET_SCAN groups."""
+    found: list[FacetCounts] = []
+    for name in definition.facets:
+        spec = definition.filters[name]
+        chosen = {value.lower() for value in _values(params, name)}
+        rows = list(select(user, _without(params, name)).order_by().values_list(spec.lookup)
+                    .annotate(n=Count("pk")).order_by("-n", spec.lookup)[:FACET_SCAN])
+        shown = rows[:top]
+        # A chosen value stays listed even when it is not among the top ones.
+        shown += [row for row in rows[top:] if str(row[0]).lower() in chosen]
+        shown_sum = sum(n for _, n in shown)
+        others, exact = sum(n for _, n in rows) - shown_sum, len(rows) < FACET_SCAN
+        if not exact and total is not None and not chosen:
+            others, exact = total - shown_sum, True
+        found.append(FacetCounts(name, spec.label or name.replace("_", " ").capitalize(),
+                                 _facet_values(definition, name, shown, chosen), others, exact))
+    return found
+
+
+def _facet_values(definition: ListDefinition, name: str, rows: list,
+                  chosen: set[str]) -> list[FacetValue]:
+    spec = definition.filters[name]
+    labels: dict = dict(spec.choices)
+    if name in definition.facet_labels:
+        labels = definition.facet_labels[name]([value for value, _ in rows if value is not None])
+    values = []
+    if spec.kind == "bool":
+        labels = {"true": "Yes", "false": "No"}
+    for value, n in rows:
+        text = "" if value is None else str(value).lower() if isinstance(value, bool) \
+            else str(value)
+        label = labels.get(value, labels.get(text, text)) if text else "Not set"
+        values.append(FacetValue(text, str(label), n, text.lower() in chosen))
+    return values

@@ -55,3 +55,36 @@ class StaleChangeMiddleware:
                                                require_https=request.is_secure()):
             back = request.path
         return HttpResponseRedirect(back)
+
+
+DATABASE_LOST_MESSAGE = ("The connection to the database was lost while this was being "
+                         "done; nothing of it was saved. Try again in a moment.")
+
+
+def is_database_lost(exception: BaseException) -> bool:
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exception, OperationalError | InterfaceError)
+
+
+class DatabaseLostMiddleware:
+    """A request whose database connection broke (a restart, a failover) answers 503
+    with what happened, not a bare server error: its transaction was rolled back by the
+    database, and the next request opens a new connection. API paths answer the same
+    as problem details (core.api_support)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.http import HttpResponse
+
+        if not is_database_lost(exception):
+            return None
+        response = HttpResponse(DATABASE_LOST_MESSAGE, status=503,
+                                content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = "1"
+        return response

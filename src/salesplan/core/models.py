@@ -79,11 +79,20 @@ class BackgroundJob(TimeStampedModel):
     result = models.JSONField(default=dict, blank=True)
     file = models.FileField(upload_to="jobs/%Y/%m/", blank=True)
     task_result_id = models.CharField(max_length=64, blank=True)
+    # The django.tasks task that runs it, so a job whose message a broker lost can be
+    # enqueued again (`salesplan jobs recover`).
+    task_path = models.CharField(max_length=200, blank=True)
+    # How many times a worker started it: a worker that dies mid-job hands the message
+    # back to the broker, and the job runs again from the start (its writes are one
+    # transaction, so nothing of the first attempt remains).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["created_by", "-created_at"])]
+        indexes = [models.Index(fields=["created_by", "-created_at"]),
+                   models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"

@@ -51,12 +51,15 @@ for _resource in RESOURCES:
             {str(role): PERMISSIONS[role][_resource][_action] for role in PERMISSIONS},
             doc=f"{_action} this {_resource}")
 
-# Starting a bulk action (accounts: change owner, delete; opportunities: change stage,
-# delete). Each row is still checked by its own entry (change/delete) and refused alone.
-for _resource in ("account", "opportunity"):
+# Starting a bulk action on a list (change owner or stage, delete, add to a campaign,
+# export, fix boundary violations). Each row is still checked by its own entry (change,
+# delete) and refused alone; an action may need more (a campaign's "manage"). Marketing
+# works the lists it reads: contacts and leads.
+for _resource in ("account", "contact", "lead", "opportunity"):
     _registry.register(
         _resource, "bulk_change",
-        {str(role): NONE if role in (Role.MARKETING, Role.EXECUTIVE) else ALL
+        {str(role): NONE if role == Role.EXECUTIVE or (
+            role == Role.MARKETING and _resource in ("account", "opportunity")) else ALL
          for role in PERMISSIONS},
         doc=f"start a bulk action on {_resource} rows (each row checked on its own)")
 
@@ -81,9 +84,13 @@ for _resource in RESOURCES:
                         f"GET /{_plural}/{{id}}/audit {_resource}.view"]
 _registry.register_operations("\n".join([
     *_CRM_OPERATIONS,
+    *[f"GET /{plural}/facets {resource}.view" for resource, plural in (
+        ("account", "accounts"), ("contact", "contacts"), ("lead", "leads"),
+        ("opportunity", "opportunities"))],
     "POST /leads/{id}/convert lead.change", "GET /leads/{id}/duplicates lead.view",
     "POST /opportunities/{id}/move opportunity.change",
     "POST /accounts/bulk account.bulk_change", "POST /opportunities/bulk opportunity.bulk_change",
+    "POST /contacts/bulk contact.bulk_change", "POST /leads/bulk lead.bulk_change",
     "GET /opportunities/{id}/history opportunity.view",
     "POST /activities/{id}/complete activity.change",
     "GET /me profile.view", "GET /pipelines pipeline.view", "GET /search search.view",

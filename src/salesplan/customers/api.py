@@ -247,15 +247,13 @@ leads = RecordEndpoints(
 account_router = Router(tags=["accounts"])
 contact_router = Router(tags=["contacts"])
 lead_router = Router(tags=["leads"])
-contacts.register(contact_router)
-leads.register(lead_router)
 
 
 # --- Bulk actions ----------------------------------------------------------------------
 
 
 def run_bulk(request, response: HttpResponse, resource: str, payload: BulkIn):
-    """Preview a bulk action, or start its job (for accounts and opportunities)."""
+    """Preview a bulk action, or start its job (accounts, contacts, leads, opportunities)."""
     job_request = bulk.prepare(request.auth, resource, action=payload.action, ids=payload.ids,
                                filters=payload.filter, values=payload.values)
     if payload.preview:
@@ -272,7 +270,26 @@ def bulk_accounts(request, response: HttpResponse, payload: BulkIn):
     return run_bulk(request, response, "account", payload)
 
 
-accounts.register(account_router)  # after /bulk, which /{id} would otherwise take
+@contact_router.post("/bulk", **BULK_RESPONSES)
+def bulk_contacts(request, response: HttpResponse, payload: BulkIn):
+    """Change the owner of, delete, export or add to a campaign many contacts: a preview
+    (`preview`: true), then a background job whose `result.rows` says per row `done` or
+    `refused` with a reason; a refused row is left as it was."""
+    return run_bulk(request, response, "contact", payload)
+
+
+@lead_router.post("/bulk", **BULK_RESPONSES)
+def bulk_leads(request, response: HttpResponse, payload: BulkIn):
+    """Change the owner of, delete, export or add to a campaign many leads: a preview
+    (`preview`: true), then a background job whose `result.rows` says per row `done` or
+    `refused` with a reason; a refused row is left as it was."""
+    return run_bulk(request, response, "lead", payload)
+
+
+# After /bulk and /facets, which /{id} would otherwise take.
+accounts.register(account_router)
+contacts.register(contact_router)
+leads.register(lead_router)
 
 
 

@@ -131,3 +131,30 @@ def note_reason(obj, reason: str, *, by) -> None:
     if reason:
         audit.record_changes(obj, {REASON_FIELD: ("", reason[:500])}, by)
 
+
+
+def details_to_add(record, initial: dict, posted, fields: list[str]) -> tuple[dict, list[str],
+                                                                            list[str]]:
+    """Merge a new record's details into an existing one: what the existing record lacks.
+
+    `initial` holds the existing record's form values and `posted` the new record's. A
+    field the existing record leaves empty takes the new value; a field it already has
+    keeps its value, and is named among those that differ so the person can look. Returns
+    the form data to save, the fields filled and the fields that differ.
+    """
+    data: dict = {}
+    filled: list[str] = []
+    differing: list[str] = []
+    for name in fields:
+        current = initial.get(name)
+        current_text = "" if current is None else str(current).strip()
+        new_text = str(posted.get(name, "") or "").strip()
+        if not current_text and new_text:
+            data[name] = new_text
+            filled.append(name)
+            continue
+        data[name] = "" if current is None else current
+        if new_text and new_text.lower() != current_text.lower():
+            differing.append(name)
+    data["version"] = record.version
+    return data, filled, differing

@@ -1,8 +1,21 @@
 """How accounts, contacts and leads are filtered, searched and sorted (UI, API, export)."""
 
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+
 from salesplan.core.listing import Column, Filter, ListDefinition
 
 from .models import BuyingRole, LeadSource, LeadStatus, Lifecycle, Tier
+
+
+def owner_names(ids: list) -> dict:
+    """Facet labels of owner ids: each person's full name (or username)."""
+    return {user.pk: user.get_full_name() or user.username
+            for user in get_user_model().objects.filter(pk__in=ids)}
+
+
+OWNER_LABELS: dict[str, Callable[[list], dict]] = {"owner": owner_names}
 
 ACCOUNT_LIST = ListDefinition(
     filters={
@@ -32,6 +45,7 @@ ACCOUNT_LIST = ListDefinition(
              "lifecycle": Column("Lifecycle", "get_lifecycle_display"),
              "tier": Column("Tier", "get_tier_display"), "owner": Column("Owner", "owner"),
              "created": Column("Created", "created_at", "created")},
+    facets=("owner", "lifecycle", "tier", "industry", "state"), facet_labels=OWNER_LABELS,
 )
 
 CONTACT_LIST = ListDefinition(
@@ -53,6 +67,7 @@ CONTACT_LIST = ListDefinition(
              "buying_role": Column("Buying role", "get_buying_role_display"),
              "owner": Column("Owner", "owner"), "created": Column("Created", "created_at",
                                                                  "created")},
+    facets=("owner", "buying_role", "do_not_contact"), facet_labels=OWNER_LABELS,
 )
 
 LEAD_LIST = ListDefinition(
@@ -74,4 +89,5 @@ LEAD_LIST = ListDefinition(
              "source": Column("Source", "get_source_display"),
              "campaign": Column("Campaign", "campaign"), "owner": Column("Owner", "owner"),
              "created": Column("Created", "created_at", "created")},
+    facets=("owner", "status", "source", "campaign"), facet_labels=OWNER_LABELS,
 )

@@ -325,7 +325,7 @@ def build_plan_operations(plan: Plan, org: DemoOrg, *, today: date,
     vp = plan.owner
     run = effort.start_run(plan, by=vp, background=False, params={
         "basis": "account", "margin_rate": "0.35", "cost_per_hour": "45",
-        "min_calls_by_tier": {"strategic": "1"}})
+        "min_calls_by_tier": {"strategic": "1"}, "bootstrap_iterations": 50})
     applied = ""
     # A small company's history can leave every rep at zero calls (no curve fitted); such
     # a call plan has nothing to apply, and apply_run refuses it.

@@ -142,8 +142,9 @@ def executive_forecast(user: User, *, today: date | None = None) -> dict | None:
     others):
 
     - the statistical forecast of the quarter's remaining months (bookings, the company
-      currency), with its rolling-origin backtest MAPE and MASE, and the seasonal-naive
-      forecast of the same months with its own backtest MAPE and MASE;
+      currency), with the MAPE and MASE of the chosen model's backtest six months ahead,
+      and the seasonal-naive forecast of the same months with its MAPE and MASE in the
+      same folds (nothing while the company's model is still being fitted);
     - the reps' committed roll-up, with the pooled MAPE of their last eight quarters'
       commits against what they booked, and the naive guess "as much as the quarter
       before" measured over the same quarters."""
@@ -157,25 +158,28 @@ def executive_forecast(user: User, *, today: date | None = None) -> dict | None:
     calendar = CompanyCalendar.current()
     period = periods.quarter_of(calendar, today)
     currency = Company.current().default_currency
-    result = statistical.statistical_forecast(
+    result = statistical.forecast_or_start(
         statistical.Scope("company", "Whole company"), today=today)
-    months = [(m, v) for m, v in zip(result.forecast_months, result.forecast, strict=False)
-              if m <= period.end]
+    months = ([(m, v) for m, v in zip(result.forecast_months, result.forecast, strict=False)
+               if m <= period.end] if result else [])
     baseline: list[Decimal] = []
-    if result.history:
+    if result and result.history:
         baseline = [Decimal(str(round(v, 2))) for v in engine.seasonal_naive_forecast(
             [float(v) for v in result.history], len(months))]
-    backtest = result.backtest
-    stat = {"model": result.model.label, "message": result.message,
+    selection = result.selection if result else None
+    score = selection.score if selection else None
+    base = selection.baseline if selection else None
+    stat = {"model": selection.label if selection else "being fitted",
+            "message": result.message if result else "The model is being chosen.",
             "months": [m for m, _ in months],
-            "forecast": sum((v for _, v in months), Decimal("0.00")) if result.forecast
-            else None,
+            "forecast": sum((v for _, v in months), Decimal("0.00")) if months else None,
             "baseline": sum(baseline, Decimal("0.00")) if baseline else None,
-            "mape": backtest.mape if backtest else None,
-            "mase": backtest.mase if backtest else None,
-            "baseline_mape": backtest.baseline_mape if backtest else None,
-            "baseline_mase": backtest.baseline_mase if backtest else None,
-            "folds": len(backtest.folds) if backtest else 0}
+            "mape": score.mape if score else None,
+            "mase": score.mase if score else None,
+            "baseline_mape": base.mape if base else None,
+            "baseline_mase": base.mase if base else None,
+            "folds": len(selection.folds) if selection else 0,
+            "horizon": statistical.HORIZON}
     view = rollup(user, period)
     accuracy = statistical.submission_accuracy(user, today=today)
     scored = [p for rep in accuracy for p in rep.periods if p.commit is not None]

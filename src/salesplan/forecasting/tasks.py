@@ -26,11 +26,27 @@ def _refresh(job) -> tuple[dict, str]:
     progress = Progress(job, total=1, every=1)
     result = refresh_forecasts()
     progress.advance_to(1, "Refreshed")
-    return result, (f"Counted {result['stage_months']:,} stage-months of closed deals; "
-                    f"fitted {result['forecasts']} statistical forecasts.")
+    return result, (
+        f"Counted {result['stage_months']:,} stage-months of closed deals; "
+        f"fitted {result['forecasts']} statistical forecasts."
+    )
 
 
 @task
 def refresh_job(job_id: int) -> dict:
     """Recount calibration and refit the statistical forecasts (run nightly)."""
     return run_job(job_id, _refresh)
+
+
+@task
+def fit_statistical_forecast(scope_key: str, scope_label: str, today: str) -> str:
+    """Choose the model and fit one scope's forecast, and keep it for its page (the page
+    started this because nothing was kept for the scope this month)."""
+    from datetime import date
+
+    from .statistical import Scope, statistical_forecast
+
+    statistical_forecast(
+        Scope(scope_key, scope_label), today=date.fromisoformat(today), refresh=True
+    )
+    return scope_key

@@ -36,9 +36,13 @@ def _resource(name: str) -> str:
 @imports_router.post("/{resource}", **ACCEPTED, summary="Upload a file and dry-run it")
 def upload_and_dry_run(request, response: HttpResponse, resource: str, file: File[UploadedFile],
                        on_duplicate: Form[str] = "skip", mapping: Form[str] = "",
-                       pipeline_id: Form[int | None] = None):
+                       pipeline_id: Form[int | None] = None, skip_bad_rows: Form[bool] = False):
     """`mapping` is optional JSON {"column name": "field"}; columns left out are matched
-    by name (or by the mapping you used last time for the same columns)."""
+    by name (or by the mapping you used last time for the same columns).
+
+    `skip_bad_rows`: the commit writes the good rows and leaves the bad ones out (they
+    come back as a CSV file at the job's `download_url`); by default nothing is written
+    while any row is bad."""
     import_file = services.upload_import_file(by=request.user, resource=_resource(resource),
                                               upload=file)
     columns = selectors.mapping_for_headers(request.user, import_file.resource,
@@ -49,7 +53,7 @@ def upload_and_dry_run(request, response: HttpResponse, resource: str, file: Fil
         columns[import_file.headers.index(column)] = field
     job = services.start_import(import_file, by=request.user, mapping=columns,
                                 on_duplicate=on_duplicate, dry_run=True,
-                                pipeline_id=pipeline_id)
+                                pipeline_id=pipeline_id, skip_bad_rows=skip_bad_rows)
     return accepted(response, job)
 
 
@@ -75,7 +79,8 @@ def commit(request, response: HttpResponse, job_id: int):
     job = services.start_import(
         import_file, by=request.user, mapping=dry_run.params["mapping"],
         on_duplicate=dry_run.params["on_duplicate"], dry_run=False,
-        pipeline_id=dry_run.params.get("pipeline"))
+        pipeline_id=dry_run.params.get("pipeline"),
+        skip_bad_rows=dry_run.params.get("skip_bad_rows", False))
     return accepted(response, job)
 
 

@@ -26,6 +26,10 @@ class MappingForm(forms.Form):
     on_duplicate = forms.ChoiceField(label="When a row matches an existing record",
                                       choices=POLICY_CHOICES, initial="skip",
                                       widget=forms.RadioSelect)
+    skip_bad_rows = forms.BooleanField(
+        label="Import the good rows and leave the bad ones out", required=False,
+        help_text="Otherwise nothing is imported while any row is bad. The rows left out "
+                  "come back as a file to fix and import again.")
 
     def __init__(self, *args, resource: str, headers: list[str], initial_mapping: list[str],
                  **kwargs):

@@ -1,4 +1,5 @@
-"""The import engine: validate every row, match duplicates, write all rows or none.
+"""The import engine: validate every row, match duplicates, write all rows or none —
+or, when the person chooses it, the good rows only.
 
 Rows are handled in chunks of 2,000: parse each cell with the column's fast parser,
 resolve owners/accounts/stages and look up duplicates with one query per chunk, then
@@ -6,7 +7,8 @@ resolve owners/accounts/stages and look up duplicates with one query per chunk, 
 updates (bulk.py says why not the ORM's bulk_create/bulk_update) inside the single
 transaction that wraps the whole import. The first bad row stops the writing;
 validation continues to the end so every bad row is reported, and the transaction is
-rolled back.
+rolled back. With `skip_bad_rows` the good rows of every chunk are written and the bad
+ones are kept aside, cells and reasons, for the person to fix and import again.
 
 Audit: every created record gets its own "create" AuditEntry and every changed field of
 an updated record its own "update" entry, inserted in batches in the same transaction.
@@ -55,6 +57,8 @@ class ImportOptions:
     on_duplicate: str = "skip"
     dry_run: bool = True
     pipeline_id: int | None = None
+    # Write the good rows and leave the bad ones out (the default is all or nothing).
+    skip_bad_rows: bool = False
 
 
 @dataclass
@@ -67,9 +71,14 @@ class ImportReport:
     updated: int = 0
     skipped: int = 0
     error_count: int = 0
+    # Rows with at least one problem (a row can have several): what a summary counts.
+    bad_rows: int = 0
     errors: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
     committed: bool = False
+    skip_bad_rows: bool = False
+    # The bad rows as read (row number, cells, reasons), to give back as a file.
+    bad_row_cells: list[tuple[int, list[str], str]] = field(default_factory=list)
 
     def add_error(self, row: int, column: str, message: str) -> None:
         self.error_count += 1
@@ -83,8 +92,9 @@ class ImportReport:
     def as_dict(self) -> dict:
         return {"dry_run": self.dry_run, "rows": self.rows, "created": self.created,
                 "updated": self.updated, "skipped": self.skipped,
-                "error_count": self.error_count, "errors": self.errors,
-                "warnings": self.warnings, "committed": self.committed}
+                "error_count": self.error_count, "bad_rows": self.bad_rows,
+                "errors": self.errors, "warnings": self.warnings, "committed": self.committed,
+                "skip_bad_rows": self.skip_bad_rows}
 
 
 def describe(problem: dict) -> str:
@@ -116,7 +126,9 @@ class Importer:
         self.mapped = check_mapping(self.resource, headers, options.mapping)
         if options.on_duplicate not in DUPLICATE_POLICIES:
             raise ValidationError({"on_duplicate": "Choose skip, update or create."})
-        self.report = ImportReport(dry_run=options.dry_run)
+        self.report = ImportReport(dry_run=options.dry_run,
+                                   skip_bad_rows=options.skip_bad_rows)
+        self._row_problems: dict[int, list[str]] = {}
         self.header_for = {f: headers[i] for i, f in self.mapped}
         self._parsers = [(i, f, self.columns[f].parse, self.columns[f].required)
                          for i, f in self.mapped]
@@ -133,13 +145,14 @@ class Importer:
     # --- running -------------------------------------------------------------------
 
     def run(self, rows: Iterable[list[str]], progress=None) -> ImportReport:
-        """Validate (and unless a dry run, write) every row; all or nothing."""
+        """Validate (and unless a dry run, write) every row; all or nothing, or with
+        `skip_bad_rows` every good row."""
         if self.options.dry_run:
             self._run_chunks(rows, progress)
         else:
             with transaction.atomic():
                 self._run_chunks(rows, progress)
-                if self.report.error_count:
+                if self.report.error_count and not self.options.skip_bad_rows:
                     transaction.set_rollback(True)
                     self.report.created = self.report.updated = 0
                 else:
@@ -173,11 +186,23 @@ class Importer:
         parsed = [self._parse(number, cells) for number, cells in chunk]
         self._resolve_references(parsed)
         creates, updates = self._plan(parsed)
-        writing = not self.options.dry_run and not self.report.error_count
+        writing = not self.options.dry_run and (self.options.skip_bad_rows
+                                                or not self.report.error_count)
         if writing:
             self._write(creates, updates)
         self.report.created += len(creates)
         self.report.updated += len(updates)
+        self._keep_bad_rows(chunk)
+
+    def _keep_bad_rows(self, chunk: list[tuple[int, list[str]]]) -> None:
+        if not self._row_problems:
+            return
+        kept = self.report.bad_row_cells
+        for number, cells in chunk:
+            reasons = self._row_problems.get(number)
+            if reasons and len(kept) < MAX_REPORTED_ERRORS:
+                kept.append((number, cells, "; ".join(reasons)))
+        self._row_problems = {}
 
     # --- cells ----------------------------------------------------------------------
 
@@ -198,8 +223,12 @@ class Importer:
         return row
 
     def _fail(self, row: Row, field_name: str, message: str) -> None:
+        if not row.failed:
+            self.report.bad_rows += 1
         row.failed = True
-        self.report.add_error(row.number, self.header_for.get(field_name, field_name), message)
+        column = self.header_for.get(field_name, field_name)
+        self.report.add_error(row.number, column, message)
+        self._row_problems.setdefault(row.number, []).append(f"{column}: {message}")
 
     # --- references -----------------------------------------------------------------
 

@@ -10,7 +10,9 @@ def run_import(job_id: int) -> dict:
     """Dry-run or commit an uploaded file; progress and outcome go to the job row."""
     from .services import run_import_job
 
-    return run_job(job_id, run_import_job)
+    # One transaction: a worker killed mid-import leaves nothing, and the broker's second
+    # delivery imports the file once, from the start.
+    return run_job(job_id, run_import_job, one_transaction=True)
 
 
 @task

@@ -54,7 +54,8 @@ def map_columns(request, pk: int):
             job = services.start_import(
                 import_file, by=request.user, mapping=form.mapping(),
                 on_duplicate=form.cleaned_data["on_duplicate"], dry_run=True,
-                pipeline_id=form.pipeline_id())
+                pipeline_id=form.pipeline_id(),
+                skip_bad_rows=form.cleaned_data["skip_bad_rows"])
         except ValidationError as exc:
             form.add_error(None, _error_text(exc))
         else:
@@ -74,7 +75,8 @@ def commit(request, pk: int):
         job = services.start_import(
             import_file, by=request.user, mapping=dry_run.params["mapping"],
             on_duplicate=dry_run.params["on_duplicate"], dry_run=False,
-            pipeline_id=dry_run.params.get("pipeline"))
+            pipeline_id=dry_run.params.get("pipeline"),
+            skip_bad_rows=dry_run.params.get("skip_bad_rows", False))
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
         return redirect("web:imports:job", pk=dry_run.pk)
@@ -95,7 +97,8 @@ def job_detail(request, pk: int):
 
 def _can_commit(job: BackgroundJob) -> bool:
     return (job.kind == services.IMPORT_JOB and job.status == BackgroundJob.Status.SUCCEEDED
-            and job.params.get("dry_run") and not job.result.get("error_count"))
+            and job.params.get("dry_run")
+            and services.dry_run_allows_import(job.params, job.result))
 
 
 @login_required

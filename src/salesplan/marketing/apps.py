@@ -11,7 +11,7 @@ class MarketingConfig(AppConfig):
     def ready(self) -> None:
         from salesplan.core import hooks
 
-        from . import intake  # noqa: F401 — connects the form-change signal
+        from . import bulk_members, intake  # noqa: F401 — intake connects the form signal
         from .notices import settle_lead
         from .routing import route_committed_lead
 
@@ -20,3 +20,5 @@ class MarketingConfig(AppConfig):
         hooks.lead_committed.register(route_committed_lead)
         # After routing: a lead touched, accepted or given away leaves its rep's inbox.
         hooks.lead_committed.register(settle_lead)
+        # The lists' bulk action "add to campaign".
+        bulk_members.register()

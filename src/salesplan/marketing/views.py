@@ -130,7 +130,7 @@ def attribution_page(request):
     chart = bar_chart([r.campaign.name for r in shown], {
         "Pipeline": [float(r.pipeline.get(r.campaign.currency, 0)) for r in shown],
         "Bookings": [float(r.bookings.get(r.campaign.currency, 0)) for r in shown],
-    }, y_name="Amount in the campaign's currency") if shown else ""
+    }, y_name="Amount in the campaign's currency", others=False) if shown else ""
     return _page(request, "marketing/attribution.html", {
         "results": results, "model": model, "models": attribution.MODELS, "chart": chart,
         "refreshed_at": MarketingPolicy.current().attribution_refreshed_at})

@@ -135,15 +135,19 @@ opportunity_router = Router(tags=["opportunities"])
 class BulkIn(InputSchema):
     """A bulk action on rows ticked by id, or on everything a list filter matches."""
 
-    action: str = Field(..., description="accounts: change_owner or delete; opportunities: "
-                                         "change_stage or delete.")
+    action: str = Field(..., max_length=40, description=(
+        "change_owner, delete and export (every list); change_stage (opportunities); "
+        "add_to_campaign (accounts: their contacts; contacts; leads); fix_boundaries "
+        "(accounts, opportunities: give each to its territory's owner)."))
     ids: list[int] | None = Field(None, description="The rows chosen (give ids or filter).")
     filter: dict[str, Any] | None = Field(
         None, description="Everything the list's filter matches: the list's own parameters "
                           "(e.g. {\"owner\": [3], \"lifecycle\": \"customer\", \"q\": \"ac\"}).")
     values: dict[str, Any] = Field(
         default_factory=dict, description="change_owner: {owner}; change_stage: {stage, "
-                                          "lost_reason (needed for a lost stage)}.")
+                                          "lost_reason (needed for a lost stage)}; "
+                                          "add_to_campaign: {campaign, response (default "
+                                          "sent)}; delete, export, fix_boundaries: {}.")
     preview: bool = Field(True, description="Only say what would happen (default); false "
                                             "starts the job.")
 
@@ -153,7 +157,7 @@ class BulkRowOut(Schema):
     name: str
     before: str = ""
     after: str = ""
-    reason: str = ""
+    reason: str = Field("", description="Why the row is refused (or a note on it).")
 
 
 class BulkPreviewOut(Schema):

@@ -1,8 +1,19 @@
 """How opportunities are filtered, searched and sorted (UI, API, export)."""
 
 from salesplan.core.listing import Column, Filter, ListDefinition
+from salesplan.customers.filters import owner_names
 
-from .models import ForecastCategory, StageKind
+from .models import ForecastCategory, Pipeline, Stage, StageKind
+
+
+def _stage_names(ids: list) -> dict:
+    return {stage.pk: f"{stage.pipeline.name}: {stage.name}"
+            for stage in Stage.objects.filter(pk__in=ids).select_related("pipeline")}
+
+
+def _pipeline_names(ids: list) -> dict:
+    return dict(Pipeline.objects.filter(pk__in=ids).values_list("pk", "name"))
+
 
 OPPORTUNITY_LIST = ListDefinition(
     filters={
@@ -32,4 +43,6 @@ OPPORTUNITY_LIST = ListDefinition(
              "forecast_category": Column("Forecast", "get_forecast_category_display"),
              "next_step": Column("Next step", "next_step"), "owner": Column("Owner", "owner"),
              "created": Column("Created", "created_at", "created")},
+    facets=("owner", "stage", "status", "forecast_category", "pipeline"),
+    facet_labels={"owner": owner_names, "stage": _stage_names, "pipeline": _pipeline_names},
 )

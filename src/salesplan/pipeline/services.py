@@ -81,6 +81,8 @@ def create_opportunity(*, by, data: dict) -> Opportunity:
         opportunity=opportunity, field=OpportunityChange.Field.STAGE, to_stage=stage,
         to_amount=None, changed_at=timezone.now(), changed_by=by,
     )
+    if stage.kind != StageKind.OPEN:
+        hooks.opportunity_changed(opportunity, by=by)
     return opportunity
 
 
@@ -104,6 +106,7 @@ def update_opportunity(opportunity: Opportunity, *, by, data: dict,
     _check_contact_belongs(opportunity)
     hooks.record_placed_on_account(by, opportunity.account)  # territories: boundaries
     _record_value_changes(opportunity, by, before_amount, before_close)
+    hooks.opportunity_changed(opportunity, by=by)
     return changes
 
 
@@ -153,6 +156,7 @@ def _change_stage(current: Opportunity, stage: Stage, by, extra: dict | None = N
         opportunity=current, field=OpportunityChange.Field.STAGE, from_stage=from_stage,
         to_stage=stage, changed_at=now, changed_by=by)
     record_changes(current, {"stage": (from_stage, stage), **(extra or {})}, by)
+    hooks.opportunity_changed(current, by=by)
 
 
 @transaction.atomic
@@ -183,4 +187,6 @@ def reopen_opportunity(opportunity: Opportunity, *, by,
 
 
 def delete_opportunity(opportunity: Opportunity, *, by) -> None:
-    delete_record(opportunity, "opportunity", by=by)
+    with transaction.atomic():
+        hooks.opportunity_changed(opportunity, by=by)  # receivers act after the commit
+        delete_record(opportunity, "opportunity", by=by)

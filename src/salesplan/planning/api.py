@@ -26,6 +26,10 @@
     GET               /{id}/alerts               open alerts
     GET/POST          /{id}/reviews, /{id}/reviews/{r}, /{id}/reviews/{r}/compare/{o}
     POST              /{id}/replan               lock past months, spread the rest
+    POST              /{id}/allocate/preview     an allocation's diff, nothing written
+    POST              /{id}/replan/preview       a re-plan's diff, nothing written
+    POST              /{id}/changes/{job}/undo/preview   putting back what a change replaced
+    POST              /{id}/changes/apply        apply a previewed change (202, a job)
 """
 
 from datetime import date
@@ -56,9 +60,12 @@ from .schemas import (
     ActualRowOut,
     AlertOut,
     AllocateIn,
+    AllocatePreviewIn,
     ApplyIn,
     BudgetIn,
     BudgetOut,
+    ChangeApplyIn,
+    ChangePreviewOut,
     CommitmentIn,
     CommitmentOut,
     EffortRunDetail,
@@ -91,6 +98,7 @@ from .schemas import (
     RevisionSummary,
     SeatOut,
     TargetIn,
+    UndoPreviewIn,
 )
 
 plan_router = Router(tags=["plans"])
@@ -196,7 +204,7 @@ def set_target(request, plan_id: RecordId, payload: TargetIn):
     return Status(201, _objectives(plan, request.user))
 
 
-def _weights(payload: AllocateIn) -> dict | None:
+def _weights(payload: AllocateIn | AllocatePreviewIn) -> dict | None:
     """Child ids arrive as JSON keys (strings); product lines keep their names."""
     if payload.weights is None or payload.to == "product_lines":
         return payload.weights
@@ -207,7 +215,9 @@ def _weights(payload: AllocateIn) -> dict | None:
 
 
 @plan_router.post("/{plan_id}/allocate", response={201: list[ObjectiveOut]},
-                  summary="Allocate a target to its children")
+                  summary="Allocate a target to its children at once", deprecated=True,
+                  description="Deprecated: preview it (`/allocate/preview`) and apply the "
+                              "preview (`/changes/apply`), a job that refuses a stale one.")
 def allocate(request, plan_id: RecordId, payload: AllocateIn):
     plan = selectors.get_plan(request.user, plan_id)
     parent = Objective.objects.filter(plan=plan, pk=payload.objective_id).first()
@@ -562,7 +572,10 @@ def compare_reviews(request, plan_id: RecordId, review_id: RecordId, other_id: R
 
 
 @plan_router.post("/{plan_id}/replan", response=list[ObjectiveOut],
-                  summary="Lock past months at actuals; spread the rest (a revision)")
+                  summary="Lock past months at actuals; spread the rest (a revision)",
+                  deprecated=True,
+                  description="Deprecated: preview it (`/replan/preview`: it names the past "
+                              "months it rewrites) and apply the preview (`/changes/apply`).")
 def replan(request, plan_id: RecordId, payload: ReplanIn):
     from . import reviews
 
@@ -570,3 +583,62 @@ def replan(request, plan_id: RecordId, payload: ReplanIn):
     reviews.replan(plan, by=request.user, measure=payload.measure,
                    as_of=payload.as_of or company_today(), reason=payload.reason)
     return _objectives(plan, request.user)
+
+
+# --- previewed changes: allocation, re-plan, undo ------------------------------------------
+
+
+def _preview_out(preview) -> dict:
+    return {"kind": preview.kind, "summary": preview.summary,
+            "currency": preview.plan.currency, "plan_version": preview.plan.version,
+            "reason": preview.reason, "past_months": preview.past_months,
+            "warnings": preview.warnings, "totals": preview.totals, "preview": preview.token,
+            "rows": [{**r.__dict__, "change": r.change,
+                      "months": [{**m.__dict__, "change": m.change} for m in r.months]}
+                     for r in preview.rows]}
+
+
+@plan_router.post("/{plan_id}/allocate/preview", response=ChangePreviewOut,
+                  summary="What an allocation would change (nothing is written)")
+def preview_allocation(request, plan_id: RecordId, payload: AllocatePreviewIn):
+    from . import changes
+
+    plan = selectors.get_plan(request.user, plan_id)
+    parent = Objective.objects.filter(plan=plan, pk=payload.objective_id).first()
+    if parent is None:
+        raise NotFound(f"Plan {plan.pk} has no objective {payload.objective_id}.")
+    return _preview_out(changes.preview_allocation(
+        parent, by=request.user, to=payload.to, method=payload.method,
+        weights=_weights(payload), reason=payload.reason))
+
+
+@plan_router.post("/{plan_id}/replan/preview", response=ChangePreviewOut,
+                  summary="What a re-plan would change (nothing is written)")
+def preview_replan(request, plan_id: RecordId, payload: ReplanIn):
+    from . import changes
+
+    plan = selectors.get_plan(request.user, plan_id)
+    return _preview_out(changes.preview_replan(
+        plan, by=request.user, measure=payload.measure,
+        as_of=payload.as_of or company_today(), reason=payload.reason))
+
+
+@plan_router.post("/{plan_id}/changes/{job_id}/undo/preview", response=ChangePreviewOut,
+                  summary="Putting back what an applied change replaced (nothing is written)")
+def preview_undo(request, plan_id: RecordId, job_id: RecordId, payload: UndoPreviewIn):
+    from . import changes
+
+    plan = selectors.get_plan(request.user, plan_id)
+    return _preview_out(changes.preview_undo(plan, by=request.user, job_id=job_id,
+                                             reason=payload.reason))
+
+
+@plan_router.post("/{plan_id}/changes/apply", **ACCEPTED,
+                  summary="Apply exactly a previewed change (a background job)")
+def apply_change(request, response: HttpResponse, plan_id: RecordId, payload: ChangeApplyIn):
+    from . import changes
+
+    plan = selectors.get_plan(request.user, plan_id)
+    job = changes.confirm(plan, by=request.user, token=payload.preview,
+                          version=payload.version)
+    return accepted(response, job)

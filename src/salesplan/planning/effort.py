@@ -6,11 +6,16 @@ per month against calls per account per month — comes from the manager's judge
 when one is entered, or is fitted from the trailing twelve months of history (calls
 and meetings done on each account against its won bookings, month by month). An
 account unit uses its segment's curve scaled by its potential against the segment's
-average. The engine picks a call level per unit that maximises contribution (margin ×
-bookings − cost of the hours) within each rep's selling hours, minimum coverage per
-tier and fixed commitments; the run stores the curves with their data, current
-against optimal profit, the value of one more hour per rep and the call plan, which
-`apply_run` turns into the plan's activity targets.
+average. A fitted curve is capped at the most calls its history holds (a judged one at
+the manager's +50% point or the history's most, whichever is higher) and used only if,
+fitted on the earlier months, it predicts the latest quarter better than ignoring calls;
+otherwise the plan holds its accounts at today's effort. The engine picks a call level
+per unit that maximises contribution (margin × bookings − cost of the hours) twice: with
+each rep's hours of today (the gain from reallocating, with a bootstrap range over
+accounts and months) and with the plan's hours (the further gain of the hours added),
+within minimum coverage per tier and fixed commitments. The run stores the curves with
+their data and held-out errors, the gains, the value of one more hour per rep and the
+call plan, which `apply_run` turns into the plan's activity targets.
 """
 
 from collections import defaultdict
@@ -32,14 +37,17 @@ from salesplan.core.fiscal import CompanyCalendar
 from salesplan.core.jobs import Progress, start_job
 from salesplan.customers.models import Account
 from salesplan.engines.effort import (
-    AdbudgCurve,
     CurveError,
-    EffortProblem,
+    Economics,
     InfeasibleError,
-    contribution,
-    fit_adbudg,
+    SegmentCurve,
+    SegmentHistory,
+    Units,
+    fit_segment,
     from_judgement,
-    solve,
+    judged_segment,
+    plan_effort,
+    reallocation_range,
 )
 from salesplan.org.models import User
 
@@ -57,6 +65,7 @@ from .resources import rep_hours_by_month
 
 DEFAULT_LEVELS = [0, 0.25, 0.5, 1, 2, 3, 4, 6]  # calls per account per month
 CENT = Decimal("0.01")
+BOOTSTRAP_ITERATIONS = 200
 
 
 # --- inputs --------------------------------------------------------------------------------
@@ -99,6 +108,9 @@ def clean_params(plan: Plan, raw: dict) -> dict:
     default_first = next((i + 1 for i, m in enumerate(months) if m.contains(today)), 1)
     first_month = int(number("first_month", default_first, 1, 12))
     return {"basis": basis, "levels": levels,
+            "bootstrap_iterations": int(number("bootstrap_iterations", BOOTSTRAP_ITERATIONS,
+                                               20, 2000)),
+            "seed": int(number("seed", 0, 0, 2**31 - 1)),
             "margin_rate": number("margin_rate", 0.3, 0.0, 1.0),
             "cost_per_hour": number("cost_per_hour", 50.0),
             "hours_per_call": number("hours_per_call", 1.0, 0.05, 24),
@@ -116,11 +128,15 @@ class Segment:
     industry: str
     accounts: int = 0
     mean_potential: float = 0.0
-    curve: AdbudgCurve | None = None
-    source: str = ""
-    error: str = ""
-    points: list | None = None  # [calls, mean bookings, account-months]
+    fit: SegmentCurve | None = None
+    history: SegmentHistory | None = None
+    points: list | None = None  # [calls, mean bookings, account-months] per level seen
     current_calls: float = 0.0
+    judged_up_to: float | None = None
+
+    @property
+    def error(self) -> str:
+        return self.fit.error if self.fit is not None else ""
 
 
 def segment_key(tier: str, industry: str) -> str:
@@ -157,43 +173,66 @@ def _window_months(window: tuple[date, date]) -> list[date]:
 
 
 def build_segments(plan: Plan, accounts: list[dict], window: tuple[date, date]) -> dict:
-    """Per segment: its accounts, history points, and the curve (judgement or fit)."""
+    """Per segment: its accounts' history (calls and bookings by month), and its curve —
+    the manager's judgement, or fitted to the history, capped at the most effort seen
+    and checked on the latest months held out of the fit."""
     calls, bookings = _history(plan, [a["id"] for a in accounts], window)
     months = _window_months(window)
     judgements = {segment_key(j.tier, j.industry): j for j in plan.judgements.all()}
     by_segment: dict[str, Segment] = {}
-    samples: dict[str, dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
+    members: dict[str, list[dict]] = defaultdict(list)
     for a in accounts:
         key = segment_key(a["tier"], a["industry"])
         seg = by_segment.setdefault(key, Segment(key, a["tier"], a["industry"]))
         seg.accounts += 1
         seg.mean_potential += float(a["potential"] or 0)
-        a_calls = [calls.get((a["id"], m), 0) for m in months]
-        a["current_calls"] = sum(a_calls) / len(months) if months else 0.0
-        for m, c in zip(months, a_calls, strict=True):
-            samples[key][float(c)].append(bookings.get((a["id"], m), 0.0))
+        a["calls"] = [calls.get((a["id"], m), 0) for m in months]
+        a["bookings"] = [bookings.get((a["id"], m), 0.0) for m in months]
+        a["current_calls"] = sum(a["calls"]) / len(months) if months else 0.0
+        members[key].append(a)
     for key, seg in by_segment.items():
         seg.mean_potential /= max(seg.accounts, 1)
-        seg.points = [[x, float(np.mean(ys)), len(ys)] for x, ys in sorted(samples[key].items())]
+        rows = members[key]
+        for a in rows:
+            a["weight"] = (float(a["potential"]) / seg.mean_potential
+                           if a["potential"] and seg.mean_potential else 1.0)
+        shape = (len(rows), len(months))
+        seg.history = SegmentHistory(
+            np.array([a["calls"] for a in rows], float).reshape(shape),
+            np.array([a["bookings"] for a in rows], float).reshape(shape),
+            np.array([a["weight"] for a in rows]))
+        seg.points = _points(seg.history)
         total = sum(p[2] for p in seg.points)
         seg.current_calls = (sum(p[0] * p[2] for p in seg.points) / total) if total else 0.0
-        judgement = judgements.get(key)
-        try:
-            if judgement is not None:
-                seg.curve = from_judgement(
-                    no_effort=float(judgement.no_effort), current=float(judgement.current),
-                    plus_half=float(judgement.plus_half),
-                    saturation=float(judgement.saturation),
-                    current_effort=float(judgement.current_calls))
-                seg.source = "judgement"
-            else:
-                xs = [p[0] for p in seg.points for _ in range(p[2])]
-                ys = [y for x in sorted(samples[key]) for y in samples[key][x]]
-                seg.curve = fit_adbudg(xs, ys)
-                seg.source = "history"
-        except CurveError as exc:
-            seg.error = str(exc)
+        seg.fit = _segment_curve(seg, judgements.get(key))
     return by_segment
+
+
+def _segment_curve(seg: Segment, judgement: ResponseJudgement | None) -> SegmentCurve:
+    """The manager's curve, trusted up to their +50% point (or the most calls seen), or
+    the curve fitted to the segment's history."""
+    history = seg.history
+    if judgement is None:
+        if history is None:
+            raise ValidationError({"plan": [f"Segment {seg.key} has no history."]})
+        return fit_segment(history)
+    judged = float(judgement.current_calls) * 1.5
+    seg.judged_up_to = judged
+    try:
+        curve = from_judgement(
+            no_effort=float(judgement.no_effort), current=float(judgement.current),
+            plus_half=float(judgement.plus_half), saturation=float(judgement.saturation),
+            current_effort=float(judgement.current_calls))
+    except CurveError as exc:
+        raise ValidationError({"judgement": [f"{seg.key}: {exc}"]}) from exc
+    return judged_segment(curve, judged_up_to=judged, history=seg.history)
+
+
+def _points(history: SegmentHistory) -> list[list[float]]:
+    """[calls, mean bookings, account-months] for each number of calls seen in a month;
+    bookings of an account of the segment's average potential, as the curve has them."""
+    x, y = history.effort.ravel(), history.per_account.ravel()
+    return [[float(v), float(y[x == v].mean()), int((x == v).sum())] for v in np.unique(x)]
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -235,7 +274,10 @@ def execute(run: EffortAllocationRun, job=None) -> tuple[dict, str]:
             status=RunStatus.FAILED, message=message[:500], result={"error": message})
         return {"error": message}, message
     summary = result["summary"]
-    message = (f"Optimal contribution {summary['optimal_profit']:,.2f} against "
+    spread = summary["reallocation_range"]
+    message = (f"Reallocating today's hours: {summary['reallocation_gain']:+,.2f} "
+               f"(range {spread['low']:+,.2f} to {spread['high']:+,.2f}); the plan's hours: "
+               f"{summary['added_hours_gain']:+,.2f} more; against "
                f"{summary['current_profit']:,.2f} today over {summary['months']} months.")
     EffortAllocationRun.objects.filter(pk=run.pk).update(
         status=RunStatus.SUCCEEDED, result=result, message=message[:500],
@@ -270,124 +312,160 @@ def optimise(plan: Plan, params: dict, progress=None) -> dict:
     hours = rep_hours_by_month(plan, calendar)
     capacity = np.array([float(sum(hours.get(r.pk, [Decimal(0)] * 12)[first - 1:]))
                          / len(months) * params["call_share"] for r in reps])
-    units = _units(params, accounts, segments, rep_index)
-    if not units["rows"]:
-        raise ValidationError({"plan": ["No segment has a usable response curve: enter a "
-                                         "judgement for at least one segment."]})
-    problem = EffortProblem(units["hours"], units["value"], units["group"], capacity,
-                            units["allowed"])
-    solution = solve(problem)
+    order = sorted(segments)
+    units, rows = _units(params, accounts, order, rep_index)
+    economics = Economics(params["margin_rate"], params["cost_per_hour"],
+                          params["hours_per_call"])
+    curves = [_fit_of(segments[k]) for k in order]
+    chosen = plan_effort(curves, units, capacity, params["levels"], economics)
+    spread = reallocation_range(
+        [segments[k].history for k in order], curves, units, chosen, economics,
+        iterations=params.get("bootstrap_iterations", BOOTSTRAP_ITERATIONS),
+        seed=params.get("seed", 0))
     _advance(progress, 3, "Optimised")
-    return _result(params, reps, segments, units, problem, solution, capacity, len(months))
+    return _result(params, reps, segments, order, rows, units, chosen, spread, capacity,
+                   len(months))
 
 
-def _units(params: dict, accounts: list[dict], segments: dict, rep_index: dict) -> dict:
-    levels = np.asarray(params["levels"], float)
+def _units(params: dict, accounts: list[dict], order: list[str],
+           rep_index: dict) -> tuple[Units, list[dict]]:
+    """One unit per account (its curve scaled by its potential), or per rep × segment.
+    Every account is planned: one whose segment has no usable curve keeps today's calls."""
+    index = {k: i for i, k in enumerate(order)}
     rows: list[dict] = []
     if params["basis"] == "account":
         for a in accounts:
-            seg = segments[segment_key(a["tier"], a["industry"])]
-            if seg.curve is None:
-                continue
-            weight = (float(a["potential"]) / seg.mean_potential
-                      if a["potential"] and seg.mean_potential else 1.0)
-            rows.append({"account_id": a["id"], "rep_id": a["owner_id"], "segment": seg.key,
-                         "tier": a["tier"], "accounts": 1, "weight": weight,
+            key = segment_key(a["tier"], a["industry"])
+            rows.append({"account_id": a["id"], "rep_id": a["owner_id"], "segment": key,
+                         "tier": a["tier"], "accounts": 1, "size": a["weight"],
                          "current_calls": a["current_calls"]})
     else:
         grouped: dict[tuple[int, str], dict] = {}
         for a in accounts:
-            seg = segments[segment_key(a["tier"], a["industry"])]
-            if seg.curve is None:
-                continue
-            row = grouped.setdefault((a["owner_id"], seg.key), {
-                "account_id": None, "rep_id": a["owner_id"], "segment": seg.key,
-                "tier": a["tier"], "accounts": 0, "weight": 1.0, "current_calls": 0.0})
+            key = segment_key(a["tier"], a["industry"])
+            row = grouped.setdefault((a["owner_id"], key), {
+                "account_id": None, "rep_id": a["owner_id"], "segment": key,
+                "tier": a["tier"], "accounts": 0, "size": 0.0, "current_calls": 0.0})
             row["accounts"] += 1
+            row["size"] += a["weight"]
             row["current_calls"] += a["current_calls"]
         for row in grouped.values():
             row["current_calls"] /= row["accounts"]
             rows.append(row)
-    n = len(rows)
-    size = np.array([r["accounts"] * r["weight"] for r in rows])
-    count = np.array([r["accounts"] for r in rows], float)
-    response = np.zeros((n, len(levels)))
-    current = np.zeros(n)
-    for i, r in enumerate(rows):
-        curve = segments[r["segment"]].curve
-        response[i] = curve(levels) * size[i]
-        current[i] = float(curve(r["current_calls"])) * size[i]
-    hours = count[:, None] * levels[None, :] * params["hours_per_call"]
-    allowed = np.ones((n, len(levels)), dtype=bool)
-    for i, r in enumerate(rows):
-        minimum = params["min_calls_by_tier"].get(r["tier"])
-        if minimum is not None:
-            allowed[i] &= levels >= minimum - 1e-9
-            if not allowed[i].any():
-                allowed[i, -1] = True
-        fixed = params["fixed_calls"].get(r["account_id"]) if r["account_id"] else None
-        if fixed is not None:
-            allowed[i] = np.isclose(levels, fixed)
-    value = contribution(response, params["margin_rate"], hours, params["cost_per_hour"])
-    current_hours = count * np.array([r["current_calls"] for r in rows]) * params["hours_per_call"]
-    current_value = params["margin_rate"] * current - params["cost_per_hour"] * current_hours
-    group = np.array([rep_index[r["rep_id"]] for r in rows], dtype=np.int64)
-    return {"rows": rows, "hours": hours, "value": value, "allowed": allowed, "group": group,
-            "response": response, "current_value": current_value,
-            "current_hours": current_hours, "count": count}
+    fixed_calls = params["fixed_calls"]
+    units = Units(
+        segment=np.array([index[r["segment"]] for r in rows], dtype=np.int64),
+        size=np.array([r["size"] for r in rows], float),
+        count=np.array([r["accounts"] for r in rows], float),
+        current=np.array([r["current_calls"] for r in rows], float),
+        group=np.array([rep_index[r["rep_id"]] for r in rows], dtype=np.int64),
+        minimum=np.array([params["min_calls_by_tier"].get(r["tier"], 0.0) for r in rows],
+                         float),
+        fixed=np.array([fixed_calls.get(r["account_id"], np.nan) if r["account_id"]
+                        else np.nan for r in rows], float))
+    return units, rows
 
 
-def _result(params, reps, segments, units, problem, solution, capacity, months) -> dict:
-    levels = np.asarray(params["levels"])
-    rows = units["rows"]
-    chosen = levels[solution.level]
-    calls = units["count"] * chosen
-    current_calls = units["count"] * np.array([r["current_calls"] for r in rows])
-    g, nreps = units["group"], len(reps)
-    per_rep = {
-        "optimal": np.bincount(g, weights=problem.value[np.arange(len(rows)), solution.level],
-                               minlength=nreps),
-        "current": np.bincount(g, weights=units["current_value"], minlength=nreps),
-        "calls": np.bincount(g, weights=calls, minlength=nreps),
-        "current_calls": np.bincount(g, weights=current_calls, minlength=nreps),
-        "current_hours": np.bincount(g, weights=units["current_hours"], minlength=nreps),
+CURVE_POINTS = 41
+
+
+def _fit_of(seg: Segment) -> SegmentCurve:
+    if seg.fit is None:  # build_segments gives every segment one
+        raise ValidationError({"plan": [f"Segment {seg.key} has no curve."]})
+    return seg.fit
+
+
+def _segment_result(seg: Segment, levels: list[float]) -> dict:
+    fit = _fit_of(seg)
+    cap = fit.cap
+    top = max(cap, max(levels), 1.0) * 1.25
+    # the cap itself is one of the points, so the chart bends exactly there
+    xs = np.unique(np.append(np.linspace(0.0, top, CURVE_POINTS), cap))
+    raw = getattr(fit.curve.curve, "params", None)
+    held = fit.held_out.as_dict() if fit.held_out is not None else None
+    return {
+        "key": seg.key, "tier": seg.tier, "industry": seg.industry, "accounts": seg.accounts,
+        "source": fit.source, "trusted": fit.trusted, "error": fit.error,
+        "params": raw() if raw is not None else None, "cap": round(cap, 2),
+        "judged_up_to": seg.judged_up_to, "points": seg.points,
+        "current_calls": round(seg.current_calls, 2),
+        "months": seg.history.months if seg.history is not None else 0,
+        # the curve the plan uses: smooth over a true effort scale, flat past the cap
+        "curve_points": [[round(float(x), 3), round(float(y), 2)]
+                         for x, y in zip(xs, fit.curve(xs), strict=True)],
+        "held_out": held,
     }
+
+
+def _result(params, reps, segments, order, rows, units, chosen, spread, capacity,
+            months) -> dict:
+    levels = list(params["levels"])
+    g, nreps = units.group, len(reps)
+    n = np.arange(len(rows))
+    same_value = chosen.same_hours_problem.value[n, chosen.same_hours.level]
+    planned_value = chosen.planned_problem.value[n, chosen.planned.level]
+    realloc, planned = chosen.reallocated_effort, chosen.planned_effort
+
+    def per_rep(weights):
+        return np.bincount(g, weights=weights, minlength=nreps)
+
+    per = {"current": per_rep(chosen.current_value), "same": per_rep(same_value),
+           "planned": per_rep(planned_value), "calls": per_rep(units.count * planned),
+           "realloc_calls": per_rep(units.count * realloc),
+           "current_calls": per_rep(units.count * units.current)}
     rep_rows = [{
         "rep_id": r.pk, "name": str(r), "capacity_hours": round(float(capacity[i]), 1),
-        "hours_used": round(float(solution.hours_used[i]), 1),
-        "current_hours": round(float(per_rep["current_hours"][i]), 1),
-        "shadow_price": round(float(solution.shadow_price[i]), 2),
-        "calls_per_month": round(float(per_rep["calls"][i]), 2),
-        "current_calls_per_month": round(float(per_rep["current_calls"][i]), 2),
-        "optimal_profit": round(float(per_rep["optimal"][i]) * months, 2),
-        "current_profit": round(float(per_rep["current"][i]) * months, 2),
+        "hours_used": round(float(chosen.planned.hours_used[i]), 1),
+        "current_hours": round(float(chosen.current_hours[i]), 1),
+        "shadow_price": round(float(chosen.planned.shadow_price[i]), 2),
+        "calls_per_month": round(float(per["calls"][i]), 2),
+        "reallocated_calls_per_month": round(float(per["realloc_calls"][i]), 2),
+        "current_calls_per_month": round(float(per["current_calls"][i]), 2),
+        "optimal_profit": round(float(per["planned"][i]) * months, 2),
+        "same_hours_profit": round(float(per["same"][i]) * months, 2),
+        "current_profit": round(float(per["current"][i]) * months, 2),
     } for i, r in enumerate(reps)]
     unit_rows = [[r["account_id"], r["rep_id"], r["segment"], r["accounts"],
-                  round(r["current_calls"], 2), float(chosen[i])]
-                 for i, r in enumerate(rows)]
+                  round(r["current_calls"], 2), round(float(realloc[i]), 2),
+                  round(float(planned[i]), 2)] for i, r in enumerate(rows)]
     return {
         "basis": params["basis"], "months": months, "first_month": params["first_month"],
-        "levels": list(params["levels"]),
-        "summary": {
-            "months": months,
-            "current_profit": round(float(units["current_value"].sum()) * months, 2),
-            "optimal_profit": round(solution.objective * months, 2),
-            "lp_bound": round(solution.lp_bound * months, 2),
-            "method": solution.method, "units": len(rows),
-        },
+        "levels": levels, "summary": _summary(chosen, spread, segments, order, capacity,
+                                              months, len(rows)),
         "reps": rep_rows,
-        "segments": [{
-            "key": s.key, "tier": s.tier, "industry": s.industry, "accounts": s.accounts,
-            "source": s.source, "error": s.error,
-            "params": s.curve.params() if s.curve else None,
-            "points": s.points, "current_calls": round(s.current_calls, 2),
-            "curve": [round(float(y), 2) for y in s.curve(levels)] if s.curve else None,
-        } for s in sorted(segments.values(), key=lambda s: s.key)],
+        "segments": [_segment_result(segments[k], levels) for k in order],
         "units": unit_rows,
     }
 
 
+def _summary(chosen, spread, segments, order, capacity, months: int, units: int) -> dict:
+    planned = chosen.planned_effort
+    return {
+        "months": months,
+        "current_profit": round(chosen.current_total * months, 2),
+        "same_hours_profit": round(chosen.same_hours.objective * months, 2),
+        "optimal_profit": round(chosen.planned.objective * months, 2),
+        "reallocation_gain": round(chosen.reallocation_gain * months, 2),
+        "added_hours_gain": round(chosen.added_hours_gain * months, 2),
+        "reallocation_range": {**spread.as_dict(), "low": round(spread.low * months, 2),
+                               "high": round(spread.high * months, 2),
+                               "median": round(spread.median * months, 2)},
+        "current_hours": round(float(chosen.current_hours.sum()), 1),
+        "planned_hours": round(float(chosen.planned.hours_used.sum()), 1),
+        "capacity_hours": round(float(np.sum(capacity)), 1),
+        "lp_bound": round(chosen.planned.lp_bound * months, 2),
+        "method": chosen.planned.method, "units": units, "segments": len(order),
+        "trusted_segments": sum(1 for k in order if _fit_of(segments[k]).trusted),
+        "units_at_cap": int(np.sum(np.isclose(planned, chosen.cap) & (planned > 0))),
+        "units_beyond_cap": int(chosen.above_cap(chosen.planned).sum()),
+    }
+
+
 # --- reading and applying -----------------------------------------------------------------
+
+
+MONEY_SUMMARY = ("current_profit", "same_hours_profit", "optimal_profit", "lp_bound",
+                 "reallocation_gain", "added_hours_gain", "reallocation_range")
 
 
 def visible_result(run: EffortAllocationRun, user: User) -> dict:
@@ -398,7 +476,7 @@ def visible_result(run: EffortAllocationRun, user: User) -> dict:
     result["reps"] = [r for r in result["reps"] if r["rep_id"] == user.pk]
     result["units"] = [u for u in result.get("units", []) if u[1] == user.pk]
     result["summary"] = {k: v for k, v in result.get("summary", {}).items()
-                         if k not in ("current_profit", "optimal_profit", "lp_bound")}
+                         if k not in MONEY_SUMMARY}
     return result
 
 
@@ -496,11 +574,3 @@ def set_judgement(plan: Plan, *, by: User, tier: str, industry: str, current_cal
             "current_calls": values[0], "no_effort": values[1], "current": values[2],
             "plus_half": values[3], "saturation": values[4], "entered_by": by})
     return judgement
-
-
-def response_points(levels: list[float], segment: dict) -> list[tuple]:
-    """(calls, curve, observed mean) per effort level, for the table under the chart."""
-    observed = {p[0]: p[1] for p in segment.get("points") or []}
-    curve = segment.get("curve") or [None] * len(levels)
-    return [(x, y, observed.get(x)) for x, y in zip(levels, curve, strict=True)]
-

@@ -4,6 +4,7 @@ one more hour per rep, the call plan), with the button that applies it."""
 
 from decimal import Decimal
 
+import numpy as np
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -122,27 +123,56 @@ def effort_run(request, pk: int, run_id: int):
     plan = _plan(request, pk)
     run = _run(plan, run_id)
     result = effort.visible_result(run, request.user)
-    levels = result.get("levels", [])
-    segments = []
-    for seg in result.get("segments", []):
-        rows = effort.response_points(levels, seg)
-        chart = charts.line_chart([f"{x:g}" for x in levels], {
-            "Curve": [r[1] for r in rows], "Observed mean": [r[2] for r in rows]},
-            title=f"{seg['tier'] or 'Any tier'} · {seg['industry'] or 'any industry'}",
-            y_name="Bookings / account / month") if seg.get("curve") else None
-        segments.append({**seg, "rows": rows, "chart": chart})
+    segments = [_segment_view(seg) for seg in result.get("segments", [])]
     reps = result.get("reps", [])
     rep_chart = charts.bar_chart([r["name"] for r in reps], {
-        "Current calls / month": [r["current_calls_per_month"] for r in reps],
-        "Optimal calls / month": [r["calls_per_month"] for r in reps]},
+        "Calls / month today": [r["current_calls_per_month"] for r in reps],
+        "Today's hours, reallocated": [r.get("reallocated_calls_per_month") for r in reps],
+        "With the plan's hours": [r["calls_per_month"] for r in reps]},
         y_name="Calls") if reps else None
     return render(request, "planning/effort_run.html", {
         "nav_section": "plans", "plan": plan, "run": run, "result": result,
-        "segments": segments, "reps": reps, "rep_chart": rep_chart,
+        # The curves the plan uses come first; the others (often most of them) are folded
+        # away, or the page would run to dozens of charts nobody acts on.
+        "segments": segments, "unused_segments": sum(1 for s in segments if not s["trusted"]),
+        "reps": reps, "rep_chart": rep_chart,
         "units": result.get("units", [])[:200], "unit_count": len(result.get("units", [])),
         "can_apply": access.can_edit(request.user, plan) and run.status == "succeeded",
         "job": run.job,
     })
+
+
+def _curve_at(points: list, x: float) -> float:
+    return float(np.interp(x, [p[0] for p in points], [p[1] for p in points]))
+
+
+def _segment_view(seg: dict) -> dict:
+    """A segment's chart (the curve the plan uses, smooth over a true calls scale, solid
+    up to its cap and dashed where it is held flat; the mean bookings seen at each
+    number of calls beside it) and the figures its plain-language sentence reads."""
+    curve = seg.get("curve_points") or []
+    if not curve:
+        return {**seg, "chart": None, "facts": None}
+    cap = seg["cap"]
+    within = [p for p in curve if p[0] <= cap + 1e-9]
+    if within and within[-1][0] < cap:
+        within.append([cap, _curve_at(curve, cap)])
+    beyond = [[cap, _curve_at(curve, cap)], *(p for p in curve if p[0] > cap + 1e-9)]
+    used = "Curve the plan uses" if seg["trusted"] else "Fitted curve (not used)"
+    flat = "Held flat past the most calls seen"
+    observed = [(p[0], p[1]) for p in seg.get("points") or []]
+    chart = charts.curve_chart(
+        {used: within, flat: beyond}, {"Mean bookings seen": observed},
+        title=f"{seg['tier'] or 'Any tier'} · {seg['industry'] or 'any industry'}",
+        x_name="Calls / account / month", y_name="Bookings / account / month",
+        marks={f"most seen {cap:g}": cap}, dashed=[flat])
+    facts = {"no_calls": _curve_at(curve, 0.0),
+             "today": _curve_at(curve, seg["current_calls"]),
+             "at_cap": _curve_at(curve, cap),
+             "least_seen": min((p[0] for p in observed), default=0.0),
+             "most_seen": max((p[0] for p in observed), default=0.0),
+             "observations": sum(p[2] for p in seg.get("points") or [])}
+    return {**seg, "chart": chart, "facts": facts}
 
 
 @login_required

@@ -19,19 +19,29 @@ month per measure (so the number of queries does not grow with reps or teams):
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncMonth
-from django.db.models.functions.datetime import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
 from salesplan.activities.models import Activity
-from salesplan.core.clock import company_zone
+from salesplan.core.clock import company_datetime
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.customers.models import Account, Lead
 from salesplan.inbox import services as inbox
@@ -169,25 +179,46 @@ def _grouped(rows: QuerySet, day_field: str, value) -> QuerySet:
             .annotate(v=value).values_list("owner_id", "m", "v"))
 
 
-def _actual_sources(plan: Plan, user: User, start: date, end: date) -> dict[str, QuerySet]:
-    tz = company_zone()
+def _by_company_month(rows: QuerySet, field: str, months, start: date, end: date,
+                      value) -> Iterator[tuple[int, date, object]]:
+    """(owner, month start, value) of the rows whose instant falls on a company day from
+    `start` to `end`, each put in its fiscal month by comparing instants with the months'
+    bounds in SQL: no per-row date or month cast, which SQLite does in Python (384,000
+    activities took 10 s at 100,000 accounts) and no index can serve."""
+    def at(day: date):
+        return company_datetime(day, time.min)
+
+    bounds = [(i, m) for i, m in enumerate(months) if m.end >= start and m.start <= end]
+    if not bounds:
+        return
+    bucket = Case(*[When(**{f"{field}__gte": at(max(m.start, start)),
+                            f"{field}__lt": at(min(m.end, end) + timedelta(days=1))},
+                         then=Value(i)) for i, m in bounds], output_field=IntegerField())
+    found = (rows.filter(**{f"{field}__gte": at(start),
+                            f"{field}__lt": at(end + timedelta(days=1))})
+             .order_by().annotate(bucket=bucket).filter(bucket__isnull=False)
+             .values("owner_id", "bucket").annotate(v=value)
+             .values_list("owner_id", "bucket", "v"))
+    for owner_id, index, total in found:
+        yield owner_id, months[index].start, total
+
+
+def _actual_sources(plan: Plan, user: User, months, start: date,
+                    end: date) -> dict[str, Iterable]:
     opportunities = Opportunity.objects.visible_to(user).filter(currency=plan.currency)
     return {
         Measure.BOOKINGS: _grouped(opportunities.filter(
             status=StageKind.WON, close_date__gte=start, close_date__lte=end),
             "close_date", Sum("amount")),
-        Measure.PIPELINE_CREATED: _grouped(opportunities.annotate(
-            d=TruncDate("created_at", tzinfo=tz)).filter(d__gte=start, d__lte=end),
-            "d", Sum("amount")),
-        Measure.NEW_ACCOUNTS: _grouped(Account.objects.visible_to(user).annotate(
-            d=TruncDate("created_at", tzinfo=tz)).filter(d__gte=start, d__lte=end),
-            "d", Count("id")),
-        Measure.ACTIVITIES: _grouped(Activity.objects.visible_to(user).filter(
-            done=True).annotate(d=TruncDate("done_at", tzinfo=tz)).filter(
-            d__gte=start, d__lte=end), "d", Count("id")),
-        Measure.LEADS: _grouped(Lead.objects.visible_to(user).annotate(
-            d=TruncDate("created_at", tzinfo=tz)).filter(d__gte=start, d__lte=end),
-            "d", Count("id")),
+        Measure.PIPELINE_CREATED: _by_company_month(
+            opportunities, "created_at", months, start, end, Sum("amount")),
+        Measure.NEW_ACCOUNTS: _by_company_month(
+            Account.objects.visible_to(user), "created_at", months, start, end, Count("id")),
+        Measure.ACTIVITIES: _by_company_month(
+            Activity.objects.visible_to(user).filter(done=True), "done_at", months, start,
+            end, Count("id")),
+        Measure.LEADS: _by_company_month(
+            Lead.objects.visible_to(user), "created_at", months, start, end, Count("id")),
     }
 
 
@@ -224,7 +255,7 @@ def evaluate(plan: Plan, user: User, *, as_of: date,
         return subtrees[team_id]
 
     team_of = dict(User.objects.values_list("id", "team_id"))
-    sources: dict[str, Iterable] = dict(_actual_sources(plan, user, start, upto))
+    sources: dict[str, Iterable] = dict(_actual_sources(plan, user, months, start, upto))
     open_deals = Opportunity.objects.visible_to(user).filter(
         status=StageKind.OPEN, currency=plan.currency, close_date__gt=as_of,
         close_date__gte=start, close_date__lte=end)

@@ -26,25 +26,30 @@ def _as_of(request) -> date:
         return company_today()
 
 
-def dashboard_charts(rows, months) -> list[tuple[str, str]]:
-    """Cumulative target and actual of each measure's top line, and per rep attainment."""
+def dashboard_charts(rows, months, as_of: date | None = None) -> list[tuple[str, str]]:
+    """Cumulative target and actual of each measure's top line, and per rep attainment.
+    The actual line stops at the month of `as_of`: nothing is booked in months to come,
+    and a flat line through them would read as a forecast."""
     labels = [m.start.strftime("%b") for m in months]
     found = []
     for row in rows:
         if row.depth == 0 and row.actuals is not None:
-            target, actual, t_sum, a_sum = [], [], Decimal(0), Decimal(0)
-            for t, a in zip(row.targets, row.actuals, strict=True):
+            target: list[Decimal] = []
+            actual: list[Decimal | None] = []
+            t_sum, a_sum = Decimal(0), Decimal(0)
+            for month, t, a in zip(months, row.targets, row.actuals, strict=True):
                 t_sum += t
                 a_sum += a
                 target.append(t_sum)
-                actual.append(a_sum)
+                actual.append(a_sum if as_of is None or month.start <= as_of else None)
             found.append((f"{Measure(row.measure).label}: cumulative target and actual",
                           charts.line_chart(labels, {"Target": target, "Actual": actual},
                                             y_name=Measure(row.measure).label)))
     reps = [r for r in rows if r.level == Level.REP and r.measure == Measure.BOOKINGS]
     if reps:
         found.append(("Bookings pacing per rep (% of target to date)", charts.bar_chart(
-            [r.label for r in reps], {"Pacing %": [r.pacing for r in reps]}, y_name="%")))
+            [r.label for r in reps], {"Pacing %": [r.pacing for r in reps]}, y_name="%",
+            others=False)))
     return found
 
 
@@ -57,7 +62,7 @@ def dashboard(request, pk: int):
     return render(request, "planning/evaluation.html", {
         "nav_section": "plans", "plan": plan, "rows": rows, "as_of": as_of,
         "months": calendar.months(plan.fiscal_year),
-        "charts": dashboard_charts(rows, calendar.months(plan.fiscal_year)),
+        "charts": dashboard_charts(rows, calendar.months(plan.fiscal_year), as_of),
         "alerts": evaluation.visible_alerts(request.user, plan),
         "can_evaluate": access.can_edit(request.user, plan),
     })

@@ -80,7 +80,10 @@ _CHANGE = ("PATCH /plans/{plan_id}", "DELETE /plans/{plan_id}", "POST /plans/{pl
            "PUT /plans/{plan_id}/judgements",
            "POST /plans/{plan_id}/resources/{resource_id}/leave",
            "POST /plans/{plan_id}/evaluate", "POST /plans/{plan_id}/reviews",
-           "POST /plans/{plan_id}/replan")
+           "POST /plans/{plan_id}/replan", "POST /plans/{plan_id}/allocate/preview",
+           "POST /plans/{plan_id}/replan/preview",
+           "POST /plans/{plan_id}/changes/{job_id}/undo/preview",
+           "POST /plans/{plan_id}/changes/apply")
 register_operations("\n".join(
     [f"GET {path} plan.view" for path in _READ]
     + [f"{op} plan.change" for op in _CHANGE]

@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -79,23 +78,3 @@ def review_create(request, pk: int):
                                    notes=data["notes"], decisions=data["decisions"])
     messages.success(request, "Review recorded: the numbers of the day are frozen in it.")
     return redirect("web:planning:review", plan.pk, review.pk)
-
-
-@login_required
-@require_POST
-def replan(request, pk: int):
-    plan = _plan(request, pk)
-    access.require_edit(request.user, plan)
-    form = ReplanForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose a measure and say why the plan changes.")
-        return redirect("web:planning:reviews", plan.pk)
-    try:
-        reviews.replan(plan, by=request.user, measure=form.cleaned_data["measure"],
-                       as_of=company_today(), reason=form.cleaned_data["reason"])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("web:planning:reviews", plan.pk)
-    messages.success(request, "Re-planned: past months locked at their actuals, the rest "
-                              "spread over the remaining months.")
-    return redirect("web:planning:detail", plan.pk)

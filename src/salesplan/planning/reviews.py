@@ -123,33 +123,46 @@ def compare_reviews(older: PlanReview, newer: PlanReview, user: User) -> list[Re
 # --- re-planning ---------------------------------------------------------------------------
 
 
-def replan(plan: Plan, *, by: User, measure: str, as_of: date, reason: str) -> Objective:
-    """Lock the months before `as_of`'s month at their actuals and spread the rest of
-    each target over the remaining months and children, exactly. Becomes a revision."""
+def compute_replan(plan: Plan, *, by: User, measure: str, as_of: date,
+                   ) -> tuple[Objective, dict[int, list[Decimal]], int]:
+    """What a re-plan would make of every objective of a measure, without writing: the
+    top objective, each objective's new twelve months by id, and the first open month
+    (the months before it are locked at their actuals)."""
     if measure not in Measure.values:
         raise ValidationError({"measure": [f"Unknown measure {measure!r}."]})
     calendar = CompanyCalendar.current()
     first_open = fiscal_month_of(plan, as_of, calendar)
     if not 1 <= first_open <= 12:
         raise ValidationError({"as_of": ["Re-plan on a day inside the plan's year."]})
+    top = plan.objectives.filter(measure=measure, parent__isnull=True).first()
+    if top is None:
+        raise ValidationError({"measure": [f"The plan has no {measure} target."]})
+    rows = {r.objective_id: r for r in evaluate(plan, by, as_of=as_of, calendar=calendar)}
+    if rows.get(top.pk) is None or rows[top.pk].actuals is None:
+        raise ValidationError({"measure": [
+            f"No actuals are recorded for {Measure(measure).label.lower()}: nothing to "
+            "lock the past months at."]})
+    months = _months(top)
+    locked = [a if m < first_open - 1 else ZERO
+              for m, a in enumerate(rows[top.pk].actuals or [ZERO] * 12)]
+    new_top = _respread(months, locked, first_open)
+    result = {top.pk: new_top}
+    _cascade(top, new_top, rows, first_open, result)
+    return top, result, first_open
+
+
+def replan(plan: Plan, *, by: User, measure: str, as_of: date, reason: str) -> Objective:
+    """Lock the months before `as_of`'s month at their actuals and spread the rest of
+    each target over the remaining months and children, exactly. Becomes a revision.
+    Applies at once; pages and the API's previewed path go through `planning.changes`."""
     with transaction.atomic():
         plan = services._check_changeable(plan, by, reason)
-        top = plan.objectives.filter(measure=measure, parent__isnull=True).first()
-        if top is None:
-            raise ValidationError({"measure": [f"The plan has no {measure} target."]})
-        rows = {r.objective_id: r for r in evaluate(plan, by, as_of=as_of, calendar=calendar)}
-        if rows.get(top.pk) is None or rows[top.pk].actuals is None:
-            raise ValidationError({"measure": [
-                f"No actuals are recorded for {Measure(measure).label.lower()}: nothing to "
-                "lock the past months at."]})
-        months = _months(top)
-        locked = [a if m < first_open - 1 else ZERO
-                  for m, a in enumerate(rows[top.pk].actuals or [ZERO] * 12)]
-        new_top = _respread(months, locked, first_open)
-        _write(top, new_top)
-        _cascade(top, new_top, rows, first_open)
+        top, result, first_open = compute_replan(plan, by=by, measure=measure, as_of=as_of)
+        old_total = sum(_months(top), ZERO)
+        for objective_id, months in result.items():
+            _write(Objective(pk=objective_id), months)
         services._after_change(plan, by, reason, f"{measure} re-plan",
-                               str(sum(months, ZERO)), f"locked to month {first_open - 1}")
+                               str(old_total), f"locked to month {first_open - 1}")
     return top
 
 
@@ -174,7 +187,7 @@ def _write(objective: Objective, months: list[Decimal]) -> None:
 
 
 def _cascade(parent: Objective, parent_months: list[Decimal], rows: dict,
-             first_open: int) -> None:
+             first_open: int, result: dict[int, list[Decimal]]) -> None:
     children = list(parent.children.order_by("id"))
     if not children:
         return
@@ -198,5 +211,5 @@ def _cascade(parent: Objective, parent_months: list[Decimal], rows: dict,
     rest = allocate_by_month(parent_months[past:], gaps, 2)
     for i, child in enumerate(children):
         matrix[i][past:] = rest[i]
-        _write(child, matrix[i])
-        _cascade(child, matrix[i], rows, first_open)
+        result[child.pk] = matrix[i]
+        _cascade(child, matrix[i], rows, first_open, result)

@@ -240,6 +240,9 @@ class EffortRunIn(InputSchema):
     min_calls_by_tier: dict[str, Decimal] = Field(default_factory=dict)
     fixed_calls: dict[str, Decimal] = Field(default_factory=dict,
                                             description="Account id → calls per month.")
+    bootstrap_iterations: int = Field(200, ge=20, le=2000, description=(
+        "Resamples of accounts and months for the range of the reallocation gain."))
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed of those resamples.")
 
 
 class EffortRunOut(Schema):
@@ -417,3 +420,74 @@ class ReplanIn(InputSchema):
     reason: str = Field(min_length=1, max_length=2000)
     as_of: date | None = None
 
+
+
+# --- previewed changes (allocation, re-plan, undo) ----------------------------------------
+
+
+class AllocatePreviewIn(InputSchema):
+    objective_id: RecordId
+    to: Literal["teams", "reps", "territories", "product_lines"]
+    method: Literal[tuple(AllocationMethod.values)]
+    weights: dict[str, Decimal] | None = Field(None, description=(
+        "Custom weights: child id → weight; for product lines, name → weight."))
+    reason: str = Field("", max_length=2000,
+                        description="Required once the plan is approved (makes a revision).")
+
+
+class UndoPreviewIn(InputSchema):
+    reason: str = Field("", max_length=2000,
+                        description="Required once the plan is approved (makes a revision).")
+
+
+class ChangeApplyIn(InputSchema):
+    preview: str = Field(min_length=1, max_length=1_000_000, description=(
+        "The `preview` token of the preview you checked: exactly its figures are written."))
+    version: Version
+
+
+class MonthChangeOut(Schema):
+    month: int = Field(description="Fiscal month 1–12.")
+    label: str
+    before: MoneyOut
+    after: MoneyOut
+    change: MoneyOut
+    past: bool = Field(description="The month is already gone.")
+
+
+class DiffRowOut(Schema):
+    key: str = Field(description="Who the line is for, along the path from the target.")
+    label: str
+    level: str
+    depth: int
+    status: Literal["added", "removed", "changed", "unchanged"]
+    before_total: MoneyOut
+    after_total: MoneyOut
+    change: MoneyOut
+    months: list[MonthChangeOut]
+
+
+class DiffTotalsOut(Schema):
+    lines: int
+    changed: int
+    before: MoneyOut = Field(description="The lines one level below the target, before.")
+    after: MoneyOut
+    change: MoneyOut
+    gained: MoneyOut = Field(description="What the lines that gain gain, together.")
+    lost: MoneyOut = Field(description="What the lines that lose lose, together.")
+
+
+class ChangePreviewOut(Schema):
+    """A change drawn without writing: apply it with POST /plans/{id}/changes/apply."""
+
+    kind: Literal["allocate", "replan", "undo"]
+    summary: str
+    currency: str
+    plan_version: int
+    reason: str
+    past_months: list[int] = Field(description=(
+        "Months already gone whose targets this change rewrites (empty: none)."))
+    warnings: list[str]
+    totals: DiffTotalsOut
+    rows: list[DiffRowOut]
+    preview: str = Field(description="Send it to /changes/apply to make exactly this change.")

@@ -420,23 +420,34 @@ def _custom_weights(children: list[Child], custom: dict) -> list[Decimal]:
     return [Decimal(str(custom.get(c.key, 0))) for c in children]
 
 
+def compute_allocation(parent: Objective, *, to: str, method: str,
+                       weights: dict | None = None) -> tuple[list[Child], list[list[Decimal]]]:
+    """Who gets what: the children and their twelve months, computed without writing.
+    Every month's parts add up exactly to the parent's month."""
+    if to == "product_lines" and method not in (AllocationMethod.EVEN, AllocationMethod.CUSTOM):
+        raise ValidationError({"method": [
+            "Product lines have no potential or history yet: split evenly or by weights."]})
+    children = allocation_children(parent, to, list(weights or {}))
+    if not children:
+        raise ValidationError({"to": [f"There are no {to} to allocate {parent.label} to."]})
+    shares = allocation_weights(parent.plan, children, method, weights)
+    parent_months = dict(parent.months.values_list("month", "target"))
+    matrix = allocate_by_month([parent_months.get(m, Decimal(0)) for m in range(1, 13)],
+                               shares, PLACES)
+    return children, matrix
+
+
 def allocate(parent: Objective, *, by: User, to: str, method: str,
              weights: dict | None = None, reason: str = "",
              expected_version: int | None = None) -> list[Objective]:
     """Split a target among its children by a method, month by month, so that the
     children add up exactly to the parent in every month (and so over the year).
     Earlier allocations below this target are replaced. For product lines the weights
-    name the lines (name → weight) and the method is even or custom."""
-    if to == "product_lines" and method not in (AllocationMethod.EVEN, AllocationMethod.CUSTOM):
-        raise ValidationError({"method": [
-            "Product lines have no potential or history yet: split evenly or by weights."]})
+    name the lines (name → weight) and the method is even or custom. Applies at once;
+    pages and the API's previewed path go through `planning.changes`."""
     with transaction.atomic():
         plan = _check_changeable(parent.plan, by, reason, expected_version)
-        children = allocation_children(parent, to, list(weights or {}))
-        if not children:
-            raise ValidationError({"to": [f"There are no {to} to allocate {parent.label} to."]})
-        shares = allocation_weights(plan, children, method, weights)
-        parent_months = dict(parent.months.values_list("month", "target"))
+        children, matrix = compute_allocation(parent, to=to, method=method, weights=weights)
         parent.children.all().delete()
         parent.method = method
         parent.save(update_fields=["method"])
@@ -444,8 +455,6 @@ def allocate(parent: Objective, *, by: User, to: str, method: str,
             Objective(plan=plan, parent=parent, measure=parent.measure, level=c.level,
                       team=c.team, rep=c.rep, territory=c.territory,
                       product_line=c.product_line) for c in children)
-        matrix = allocate_by_month([parent_months.get(m, Decimal(0)) for m in range(1, 13)],
-                                   shares, PLACES)
         MonthlyTarget.objects.bulk_create(
             MonthlyTarget(objective=o, month=j + 1, target=target)
             for o, row in zip(created, matrix, strict=True) for j, target in enumerate(row))

@@ -34,3 +34,11 @@ def _evaluate(job) -> tuple[dict, str]:
 def run_evaluation(job_id: int) -> dict:
     """Evaluate a plan against actuals and raise alerts for what is off track."""
     return run_job(job_id, _evaluate)
+
+
+@task
+def run_plan_change(job_id: int) -> dict:
+    """Apply a previewed change to a plan's targets (allocation, re-plan or an undo)."""
+    from .changes import apply_change
+
+    return run_job(job_id, apply_change)

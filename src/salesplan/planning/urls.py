@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import (
+    change_views,
     effort_views,
     evaluation_views,
     my_views,
@@ -20,7 +21,7 @@ urlpatterns = [
     path("<int:pk>/status/<str:action>/", views.plan_transition, name="transition"),
     path("<int:pk>/status/<str:action>/confirm/", views.plan_confirm, name="confirm"),
     path("<int:pk>/targets/set/", views.plan_target, name="target"),
-    path("<int:pk>/allocations/new/", views.plan_allocate, name="allocate"),
+    path("<int:pk>/allocations/new/", change_views.allocate_preview, name="allocate"),
     path("<int:pk>/commitments/submit/", views.plan_commit, name="commit"),
     path("<int:pk>/marketing/submit/", views.marketing_commit, name="marketing_commit"),
     path("<int:pk>/revisions/<int:number>/", views.revision_detail, name="revision"),
@@ -40,5 +41,8 @@ urlpatterns = [
     path("<int:pk>/reviews/", review_views.reviews_page, name="reviews"),
     path("<int:pk>/reviews/new/", review_views.review_create, name="review_create"),
     path("<int:pk>/reviews/<int:review_id>/", review_views.review_detail, name="review"),
-    path("<int:pk>/replan/", review_views.replan, name="replan"),
+    path("<int:pk>/replan/", change_views.replan_preview, name="replan"),
+    path("<int:pk>/changes/apply/", change_views.change_apply, name="change_apply"),
+    path("<int:pk>/changes/<int:job_id>/", change_views.change_job, name="change"),
+    path("<int:pk>/changes/<int:job_id>/undo/", change_views.undo_preview, name="change_undo"),
 ]

@@ -20,7 +20,7 @@ from salesplan.core.fiscal import CompanyCalendar
 from salesplan.core.records import posted_version
 from salesplan.org.models import Role
 
-from . import access, activity_plan, evaluation, scope, selectors, services
+from . import access, activity_plan, changes, evaluation, scope, selectors, services
 from .forms import (
     AllocateForm,
     CommitmentForm,
@@ -113,6 +113,7 @@ def _plan_context(request, plan: Plan) -> dict:
             teams=selectors.plan_teams(plan)) if user.role == Role.MARKETING
         and plan.status != PlanStatus.CLOSED else None,
         "revisions": selectors.revisions(plan),
+        "recent_changes": changes.latest_changes(plan) if editable else [],
         **_activity_context(request, plan, calendar),
         "reconciliation": selectors.reconciliation(plan, user),
         "alerts": evaluation.visible_alerts(user, plan)[:50],
@@ -220,26 +221,6 @@ def plan_target(request, pk: int):
         phasing=data["phasing"], profile=data["profile"], reason=data["reason"],
         expected_version=posted_version(request.POST)),
         "Target set.")
-
-
-@login_required
-@require_POST
-def plan_allocate(request, pk: int):
-    plan = _plan(request, pk)
-    access.require_edit(request.user, plan)
-    objectives = list(selectors.visible_objectives(plan, request.user))
-    form = AllocateForm(request.POST, objectives=objectives)
-    if not form.is_valid():
-        messages.error(request, f"Check the allocation: {_problems(form)}")
-        return redirect("web:planning:detail", plan.pk)
-    data = form.cleaned_data
-    parent = next((o for o in objectives if o.pk == data["objective"]), None)
-    if parent is None:
-        raise Http404("No such objective in this plan.")
-    return _apply(request, plan, lambda: services.allocate(
-        parent, by=request.user, to=data["to"], method=data["method"],
-        weights=data["weights"], reason=data["reason"],
-        expected_version=posted_version(request.POST)), "Target allocated.")
 
 
 @login_required

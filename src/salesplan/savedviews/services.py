@@ -19,7 +19,7 @@ def _clean_params(params: Any) -> dict[str, str]:
                                          "as names and text values."})
     cleaned: dict[str, str] = {}
     for key, value in params.items():
-        if key in ("cursor", "view") or value in (None, ""):
+        if key in ("cursor", "page", "view") or value in (None, ""):
             continue  # a view opens at the first page
         if not isinstance(value, (str, int, float, bool)) or len(str(value)) > 500:
             raise ValidationError({"params": f"“{key}” must be a short text value."})

@@ -6,7 +6,9 @@
     GET        /jobs/{id}                       deprecated: the job at /api/v1/jobs/{id}
     POST       /alignments/{id}/optimise        rebalance into a new draft (202, a run)
     GET        /optimisations/{id}              an optimisation's progress and metrics
-    POST       /alignments/{id}/activate        make a draft the active alignment
+    POST       /alignments/{id}/activate        make a draft active at once (deprecated)
+    POST       /alignments/{id}/activate/preview   what activating would move (no write)
+    POST       /alignments/{id}/activate/apply  activate as previewed (202, a job)
     GET        /alignments/{id}/what-if         compare with the active alignment
     GET        /alignments/{id}/conflicts       ties priority cannot settle
     GET/POST   /alignments/{id}/territories     the hierarchy (cursor pages)
@@ -53,6 +55,9 @@ from .models import (
 )
 from .schemas import (
     ActivateIn,
+    ActivationApplyIn,
+    ActivationPreviewIn,
+    ActivationPreviewOut,
     AlignmentIn,
     AlignmentOut,
     AlignmentPatch,
@@ -177,12 +182,47 @@ def optimisation_result(request, id: int):
     return run
 
 
-@territory_router.post("/alignments/{int:id}/activate", response=RealignmentOut)
+@territory_router.post("/alignments/{int:id}/activate", response=RealignmentOut,
+                       deprecated=True)
 def activate_alignment(request, id: int, payload: ActivateIn):
-    """Make a draft active in one recorded step; the previous one is archived."""
+    """Make a draft active at once, in one recorded step; the previous one is archived.
+    Deprecated: preview it (`/activate/preview`) and apply the preview (`/activate/apply`),
+    which runs as a job and refuses a stale preview."""
     return services.activate_alignment(_get(Alignment, id, request.auth), by=request.auth,
                                        ownership=payload.ownership,
                                        expected_version=payload.version)
+
+
+def _preview_out(preview) -> dict:
+    return {"alignment_id": preview.alignment.pk,
+            "previous_id": preview.previous.pk if preview.previous else None,
+            **{k: getattr(preview, k) for k in (
+                "ownership", "moved_accounts", "total_accounts", "share", "warnings", "moves",
+                "territories", "reps", "fingerprint")}}
+
+
+@territory_router.post("/alignments/{int:id}/activate/preview", response=ActivationPreviewOut,
+                       by_alias=False)
+def preview_activation(request, id: int, payload: ActivationPreviewIn):
+    """What activating this draft would do: accounts moved per territory, what each rep
+    gains and loses when ownership moves, a warning when a large share moves. Nothing is
+    written; apply it with `/activate/apply` and the `fingerprint`."""
+    from .activation import preview_activation as preview
+
+    return _preview_out(preview(_get(Alignment, id, request.auth), by=request.auth,
+                                ownership=payload.ownership))
+
+
+@territory_router.post("/alignments/{int:id}/activate/apply", **ACCEPTED)
+def apply_activation(request, response: HttpResponse, id: int, payload: ActivationApplyIn):
+    """Activate the draft as previewed, as a background job (202); a preview drawn before
+    the alignments, their members or the accounts changed is refused (409)."""
+    from .activation import confirm_activation
+
+    job = confirm_activation(_get(Alignment, id, request.auth), by=request.auth,
+                             ownership=payload.ownership, version=payload.version,
+                             fingerprint=payload.fingerprint)
+    return accepted(response, job)
 
 
 @territory_router.get("/alignments/{int:id}/what-if", response=WhatIfOut, by_alias=False)

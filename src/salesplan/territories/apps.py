@@ -10,6 +10,7 @@ class TerritoriesConfig(AppConfig):
         from salesplan.core.handover import field_provider
         from salesplan.core.visibility import register_account_scope
 
+        from . import bulk_fix
         from .selectors import current_memberships, territory_account_scope
         from .services import account_saved, check_boundary
 
@@ -24,3 +25,5 @@ class TerritoriesConfig(AppConfig):
         hooks.user_handover.register(field_provider("territories", [
             ("territory_memberships", "Territory memberships", current_memberships, "user"),
         ]))
+        # The lists' bulk action "fix boundary violations".
+        bulk_fix.register()

@@ -255,3 +255,23 @@ class OptimiseForm(forms.Form):
         assert isinstance(chosen, forms.ModelMultipleChoiceField)  # noqa: S101
         parent.queryset = territories.filter(children__isnull=False).distinct()
         chosen.queryset = territories.filter(children__isnull=True)
+
+
+def optimise_initial(options: dict, *, tau_pct: float | None = None) -> dict:
+    """The optimiser form filled in as an earlier run asked (to try again after a
+    refusal), optionally with a wider tolerance in per cent."""
+    keep = options.get("min_keep_share")
+    tau = tau_pct if tau_pct is not None else round(100 * float(options.get("tau", 0.05)), 1)
+    return {
+        "territories": list(options.get("territory_ids", [])),
+        "unit": options.get("unit", "account"),
+        "measures": list(options.get("measures", ["accounts"])),
+        "tau": tau,
+        "objective": options.get("objective", "squared"),
+        "locked": " ".join(options.get("locked", [])),
+        "keep_share": None if keep is None else round(100 * float(keep), 1),
+        "move_penalty": options.get("move_penalty") or 0,
+        "time_limit": int(options.get("time_limit", 30)),
+        "contiguous": bool(options.get("contiguous")),
+        "name": options.get("name", ""),
+    }

@@ -32,6 +32,7 @@ from django.utils import timezone
 from salesplan.activities.models import Activity
 from salesplan.core import audit
 from salesplan.core.jobs import Progress, start_job
+from salesplan.customers.models import Account
 from salesplan.engines.alignment import (
     AlignmentInfeasible,
     AlignmentOptions,
@@ -411,9 +412,10 @@ def optimise_run(run: OptimisationRun, job) -> tuple[dict, str]:
     try:
         result = optimise(problem, _engine_options(opts, report))
     except AlignmentInfeasible as exc:
+        message = "Cannot be met: " + explain_refusal(exc, units, opts, territory_ids)
         OptimisationRun.objects.filter(pk=run.pk).update(
-            message=f"Cannot be met ({exc.constraint}): {exc}"[:500])
-        raise
+            message=message[:500], metrics={"fix": _fix(exc, opts)})
+        raise AlignmentInfeasible(exc.constraint, message) from exc
     progress.advance_to(96, "Writing the draft alignment")
     draft = write_draft(run, source, territory_ids, units, result.assignment)
     progress.advance_to(98, "Assigning the draft")
@@ -426,6 +428,35 @@ def optimise_run(run: OptimisationRun, job) -> tuple[dict, str]:
     OptimisationRun.objects.filter(pk=run.pk).update(draft=draft, metrics=metrics,
                                                      message=message[:500])
     return {"run_id": run.pk, "draft_id": draft.pk, **_summary(metrics)}, message
+
+
+def explain_refusal(exc: AlignmentInfeasible, units: Units, opts: dict,
+                    territory_ids: list[int]) -> str:
+    """The engine's reason and fix in the manager's words: measures by their labels,
+    units as accounts (by name) or ZIP codes, territories by name."""
+    words = {"accounts": "number of accounts", "workload": "workload"}
+    measures = [words.get(m, MEASURES[m].lower()) for m in opts["measures"]]
+    names = dict(Territory.objects.filter(pk__in=territory_ids).values_list("id", "name"))
+
+    def unit_name(i: int) -> str:
+        key = units.keys[i]
+        if not key.startswith("account:"):
+            return f"ZIP code {key}"
+        account_id = int(key.removeprefix("account:"))
+        name = Account.objects.filter(pk=account_id).values_list("name", flat=True).first()
+        return f"account {name or account_id}"
+
+    return exc.describe(
+        measure_name=lambda m: measures[m] if m < len(measures) else f"measure {m + 1}",
+        unit_name=unit_name,
+        territory_name=lambda t: names.get(territory_ids[t], f"territory {t + 1}"))
+
+
+def _fix(exc: AlignmentInfeasible, opts: dict) -> dict:
+    """What the page offers to try again with: a tolerance in per cent, territory counts."""
+    wider = exc.wider_tau
+    return {"tau_pct": (round(100 * wider, 1) if wider is not None and wider < 0.99 else None),
+            "territory_counts": list(exc.other_k), "territories": len(opts["territory_ids"])}
 
 
 def _engine_options(opts: dict, report: ProgressCallback) -> AlignmentOptions:

@@ -116,6 +116,8 @@ GET    /territories/jobs/{job_id}                           alignment.view
 POST   /territories/alignments/{id}/optimise                alignment.optimise
 GET    /territories/optimisations/{id}                      alignment.view
 POST   /territories/alignments/{id}/activate                alignment.activate
+POST   /territories/alignments/{id}/activate/preview        alignment.activate
+POST   /territories/alignments/{id}/activate/apply          alignment.activate
 GET    /territories/alignments/{id}/what-if                 alignment_comparison.view
 GET    /territories/alignments/{id}/conflicts               alignment.view
 GET    /territories/alignments/{id}/territories             alignment.view

@@ -391,3 +391,46 @@ class DecisionIn(InputSchema):
     note: str = Field("", max_length=500)
     version: Version
 
+
+
+class ActivationPreviewIn(InputSchema):
+    ownership: choice_of(Realignment.Ownership) = Field(
+        "stay", description="stay: owners keep moved accounts and open deals until closed; "
+                            "move: they go to the new territory's owner.")
+
+
+class ActivationApplyIn(ActivationPreviewIn):
+    version: Version
+    fingerprint: str = Field(min_length=1, max_length=200, description=(
+        "The preview's `fingerprint`: if what it was drawn from changed, nothing is "
+        "activated (409)."))
+
+
+class TerritoryChangeOut(BalanceOut):
+    accounts_change: int
+    potential_change: MoneyOut
+
+
+class RepChangeOut(Schema):
+    rep_id: int
+    rep: str
+    gains: int = Field(description="Accounts that become theirs.")
+    loses: int = Field(description="Accounts that stop being theirs.")
+    change: int
+
+
+class ActivationPreviewOut(Schema):
+    """What activating a draft would change; nothing is written to draw it."""
+
+    alignment_id: int
+    previous_id: int | None
+    ownership: str
+    moved_accounts: int
+    total_accounts: int
+    share: Decimal = Field(description="moved_accounts / total_accounts, 0–1.")
+    warnings: list[str]
+    moves: list[MoveOut] = Field(description="Per (type, from, to); at most 200.")
+    territories: list[TerritoryChangeOut]
+    reps: list[RepChangeOut] = Field(description="With ownership 'move': who gains and "
+                                                 "loses accounts.")
+    fingerprint: str

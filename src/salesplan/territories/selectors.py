@@ -489,6 +489,12 @@ def violation_rows(found: list[Violation]) -> list[dict]:
              "territory_name": names.get(v.territory_id, "")} for v in found]
 
 
+def account_count_in(alignment: Alignment, territory_ids) -> int:
+    """How many accounts these territories of the alignment hold (each once)."""
+    return (AccountTerritory.objects.filter(alignment=alignment, territory_id__in=list(
+        territory_ids)).values("account_id").distinct().count())
+
+
 def optimisation_runs(alignment: Alignment, limit: int = 10) -> list[OptimisationRun]:
     return list(OptimisationRun.objects.filter(source=alignment)
                 .select_related("job", "draft")[:limit])

@@ -228,8 +228,10 @@ def activate_alignment(alignment: Alignment, *, by,
                                       owners_changed=owners_changed, summary=summary)
 
 
-def _move_ownership(alignment: Alignment, previous: Alignment, by) -> int:
-    """Give moved accounts and their open deals to the new territory's owner, in bulk."""
+def ownership_changes(alignment: Alignment, previous: Alignment) -> dict[int, list[int]]:
+    """New owner id -> the accounts that move to them if `alignment` replaced `previous`
+    with ownership "move" (an account whose territory changes goes to the new
+    territory's owner unless its owner already covers that territory)."""
     from .selectors import coverage
 
     covered, owners = coverage(alignment)
@@ -245,8 +247,13 @@ def _move_ownership(alignment: Alignment, previous: Alignment, by) -> int:
         if (before.get(account_id) != name and new_owner and new_owner != owner_id
                 and tid not in covered.get(owner_id, ())):
             changes.setdefault(new_owner, []).append(account_id)
+    return changes
+
+
+def _move_ownership(alignment: Alignment, previous: Alignment, by) -> int:
+    """Give moved accounts and their open deals to the new territory's owner, in bulk."""
     count = 0
-    for new_owner, ids in changes.items():
+    for new_owner, ids in ownership_changes(alignment, previous).items():
         for start in range(0, len(ids), 5000):
             part = ids[start:start + 5000]
             count += _reassign_owner(Account.objects.filter(pk__in=part), new_owner, by)
@@ -647,9 +654,10 @@ def reject_exception(exception: BoundaryException, *, by, note: str = "",
 
 
 @transaction.atomic
-def fix_violation(*, by, kind: str, record_id: int) -> User:
+def fix_violation(*, by, kind: str, record_id: int, expected_version: int | None = None) -> User:
     """Give a record that breaks the boundaries to its territory's owner (through the
-    customers and pipeline services, so permissions and the audit trail apply)."""
+    customers and pipeline services, so permissions, the version the caller read and the
+    audit trail apply)."""
     require(by, "territory_violation", "fix")
     opportunity = None
     if kind == "account":
@@ -673,10 +681,12 @@ def fix_violation(*, by, kind: str, record_id: int) -> User:
     if kind == "account":
         from salesplan.customers.services import update_account
 
-        update_account(Account.objects.get(pk=record_id), by=by, data={"owner": owner})
+        update_account(Account.objects.get(pk=record_id), by=by, data={"owner": owner},
+                       expected_version=expected_version)
     else:
         from salesplan.pipeline.services import update_opportunity
 
         assert opportunity is not None  # noqa: S101 - kind is "opportunity"
-        update_opportunity(opportunity, by=by, data={"owner": owner})
+        update_opportunity(opportunity, by=by, data={"owner": owner},
+                           expected_version=expected_version)
     return owner

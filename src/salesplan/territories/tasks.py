@@ -23,7 +23,7 @@ def _assign_all(job) -> tuple[dict, str]:
 @task
 def run_assignment(job_id: int) -> dict:
     """Assign every account under an alignment's rules; progress goes to the job row."""
-    return run_job(job_id, _assign_all)
+    return run_job(job_id, _assign_all, one_transaction=True)
 
 
 def _optimise(job) -> tuple[dict, str]:
@@ -39,3 +39,11 @@ def _optimise(job) -> tuple[dict, str]:
 def run_optimisation(job_id: int) -> dict:
     """Optimise territories into a new draft alignment; progress goes to the job row."""
     return run_job(job_id, _optimise)
+
+
+@task
+def run_activation(job_id: int) -> dict:
+    """Activate a draft alignment as previewed (the preview is drawn again first)."""
+    from .activation import run_activation_job
+
+    return run_job(job_id, run_activation_job)

@@ -9,6 +9,8 @@ urlpatterns = [
     path("alignments/new/", views.alignment_create, name="alignment_create"),
     path("alignments/<int:pk>/assign/", views.alignment_assign, name="alignment_assign"),
     path("alignments/<int:pk>/activate/", views.alignment_activate, name="alignment_activate"),
+    path("alignments/<int:pk>/activate/preview/", views.activation_preview,
+         name="activation_preview"),
     path("alignments/<int:pk>/what-if/", views.alignment_what_if, name="what_if"),
     path("alignments/<int:pk>/optimise/", views.alignment_optimise, name="optimise"),
     path("optimisations/<int:run_pk>/", views.optimisation_result, name="optimisation"),

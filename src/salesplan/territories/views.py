@@ -7,7 +7,10 @@ read.
 """
 
 import colorsys
+import json
+from collections import Counter, defaultdict
 from decimal import Decimal
+from math import floor
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,13 +22,14 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from salesplan.core.clock import company_today
+from salesplan.core.errors import PreviewChanged, StaleVersion
 from salesplan.core.listing import keyset_page
 from salesplan.core.records import posted_version
 from salesplan.core.registry import require
 from salesplan.engines.territory_rules import FIELD_LABELS
 from salesplan.ui.forms import add_service_errors
 
-from . import goals, selectors, services
+from . import activation, goals, selectors, services
 from .forms import (
     OP_CHOICES,
     ActivateForm,
@@ -37,6 +41,7 @@ from .forms import (
     OptimiseForm,
     RuleForm,
     TerritoryForm,
+    optimise_initial,
 )
 from .models import (
     Alignment,
@@ -50,7 +55,9 @@ from .optimisation import MEASURES, OptimisationRequest, run_for, start_optimisa
 from .selectors import descendants
 
 MAP_POINTS = 3000  # at most this many accounts are drawn; more are sampled evenly
-MAP_WIDTH, MAP_HEIGHT = 800, 460
+# A territory's area on the map: the cells of this many degrees of longitude and latitude
+# where it has most of the accounts (about 80 by 110 km across the lower 48).
+CELL_DEGREES = 1.0
 
 
 def _page(request, template: str, context: dict):
@@ -89,7 +96,7 @@ def tree(request):
                "activate_form": ActivateForm(),
                "realignments": selectors.recent_realignments(request.user)}
     if chosen:
-        context["map"] = territory_map(request.user, chosen)
+        context["map"] = with_map_json(territory_map(request.user, chosen))
     return _page(request, "territories/tree.html", context)
 
 
@@ -126,8 +133,26 @@ def alignment_assign(request, pk: int):
 
 
 @login_required
+def activation_preview(request, pk: int):
+    """What activating the draft would move, per territory and per rep; nothing is
+    written. Its button confirms exactly this preview."""
+    alignment = _get(Alignment, pk, request.user)
+    form = ActivateForm(request.GET or None)
+    ownership = form.cleaned_data["ownership"] if form.is_valid() else "stay"
+    try:
+        preview = activation.preview_activation(alignment, by=request.user,
+                                                ownership=ownership)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_tree_url(alignment))
+    return _page(request, "territories/activation_preview.html", {
+        "alignment": preview.alignment, "preview": preview})
+
+
+@login_required
 @require_POST
 def alignment_activate(request, pk: int):
+    """Confirm a previewed activation: a job does it, its page follows it."""
     alignment = _get(Alignment, pk, request.user)
     require(request.user, "alignment", "activate", alignment)
     form = ActivateForm(request.POST)
@@ -135,15 +160,17 @@ def alignment_activate(request, pk: int):
         messages.error(request, "Choose what happens to the ownership of moved accounts.")
         return redirect(_tree_url(alignment))
     try:
-        done = services.activate_alignment(alignment, by=request.user,
-                                           ownership=form.cleaned_data["ownership"],
-                                           expected_version=posted_version(request.POST))
+        job = activation.confirm_activation(
+            alignment, by=request.user, ownership=form.cleaned_data["ownership"],
+            version=posted_version(request.POST),
+            fingerprint=request.POST.get("fingerprint", ""))
+    except (PreviewChanged, StaleVersion) as exc:
+        messages.error(request, str(exc))
+        return redirect(_tree_url(alignment))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{alignment.name} is now active: {done.accounts_moved} "
-                                  f"accounts moved, {done.owners_changed} owners changed.")
-    return redirect(_tree_url(alignment))
+        return redirect(_tree_url(alignment))
+    return redirect("web:imports:job", job.pk)
 
 
 @login_required
@@ -180,28 +207,38 @@ def _colour(index: int) -> str:
 
 
 def territory_map(user, alignment: Alignment, territory_ids=None) -> dict:
-    """Visible accounts with coordinates as points coloured by (geographic) territory, in
-    a plain equirectangular projection fitted to the points; sampled evenly by id."""
+    """Visible accounts with coordinates, coloured by (geographic) territory, and each
+    territory's area as the grid cells where most of the accounts are its own; sampled
+    evenly by id past MAP_POINTS. The browser projects them (Albers USA, Alaska and
+    Hawaii as insets) over the state outlines (`territories/map.js`)."""
     points, total, step = selectors.map_points(user, alignment, territory_ids, most=MAP_POINTS)
     if not points:
         return {"points": [], "legend": [], "total": total}
-    lats = [float(p[0] or 0) for p in points]  # never None: filtered above
-    lons = [float(p[1] or 0) for p in points]
-    south, north, west, east = min(lats), max(lats), min(lons), max(lons)
-    span = max(east - west, (north - south) * MAP_WIDTH / MAP_HEIGHT, 0.01)
-    scale = (MAP_WIDTH - 20) / span
-    colours: dict[int, str] = {}
-    legend = []
+    index: dict[int, int] = {}
+    legend: list[dict] = []
     drawn = []
-    for (_, _, tid, name), y, x in zip(points, lats, lons, strict=True):
-        if tid not in colours:
-            colours[tid] = _colour(len(colours))
-            legend.append({"id": tid, "name": name, "colour": colours[tid]})
-        drawn.append({"x": round(10 + (x - west) * scale, 1),
-                      "y": round(10 + (north - y) * scale, 1), "fill": colours[tid]})
-    height = min(MAP_HEIGHT, round(20 + (north - south) * scale)) or MAP_HEIGHT
-    return {"points": drawn, "legend": legend, "total": total, "sampled": step > 1,
-            "width": MAP_WIDTH, "height": max(height, 60)}
+    cells: dict[tuple[int, int], Counter] = defaultdict(Counter)
+    for lat, lon, tid, name in points:
+        if tid not in index:
+            index[tid] = len(legend)
+            legend.append({"id": tid, "name": name, "colour": _colour(len(legend))})
+        lat, lon = float(lat), float(lon)
+        drawn.append([round(lon, 3), round(lat, 3), index[tid]])
+        cells[(floor(lon / CELL_DEGREES), floor(lat / CELL_DEGREES))][index[tid]] += 1
+    areas = [[x * CELL_DEGREES, y * CELL_DEGREES, CELL_DEGREES, counts.most_common(1)[0][0]]
+             for (x, y), counts in sorted(cells.items())]
+    return {"points": drawn, "cells": areas, "legend": legend, "total": total,
+            "sampled": step > 1}
+
+
+def with_map_json(figures: dict) -> dict:
+    """The figures with `json`: what map.js draws (points, cells, territories' names and
+    colours)."""
+    figures["json"] = json.dumps({
+        "points": figures.get("points", []), "cells": figures.get("cells", []),
+        "territories": [{"name": t["name"], "colour": t["colour"]}
+                        for t in figures.get("legend", [])]})
+    return figures
 
 
 # --- a territory ------------------------------------------------------------------------
@@ -266,7 +303,7 @@ def territory_detail(request, pk: int):
         "goal_form": goal_form, "proposals": proposals, "goal_problem": goal_problem,
         "violations": selectors.violation_rows(selectors.violations(
             request.user, limit=100, account_ids=assigned.values("account_id"))),
-        "map": territory_map(request.user, territory.alignment, ids),
+        "map": with_map_json(territory_map(request.user, territory.alignment, ids)),
     })
     return _page(request, "territories/territory.html", context)
 
@@ -515,7 +552,10 @@ def violation_list(request):
     services.require_view(request.user)
     found = selectors.violations(request.user, limit=500)
     return _page(request, "territories/violations.html", {
-        "violations": selectors.violation_rows(found), "limited": len(found) >= 500})
+        "violations": selectors.violation_rows(found), "limited": len(found) >= 500,
+        "fix_kinds": (("account", "accounts", "account"),
+                      ("opportunity", "opportunities", "deal")),
+        "kinds_shown": {v.kind for v in found}})
 
 
 @login_required
@@ -601,12 +641,27 @@ def _optimise_request(form) -> OptimisationRequest:
         name=data["name"], contiguous=bool(data.get("contiguous")))
 
 
+def _retry_initial(request, alignment: Alignment) -> dict | None:
+    """"Try again" from a run's page: the form as that run asked, with the fix offered
+    (a wider tolerance) when the link carries one."""
+    run_id = request.GET.get("from_run", "")
+    run = run_for(request.user, int(run_id)) if run_id.isdigit() else None
+    if run is None or run.source_id != alignment.pk:
+        return None
+    try:
+        tau = float(request.GET["tau"]) if "tau" in request.GET else None
+    except ValueError:
+        tau = None
+    return optimise_initial(run.options, tau_pct=tau)
+
+
 @login_required
 def alignment_optimise(request, pk: int):
     """Ask the optimiser to rebalance territories; the result becomes a new draft."""
     alignment = _get(Alignment, pk, request.user)
     services.require_manage(request.user)
-    form = OptimiseForm(request.POST or None, alignment=alignment)
+    form = OptimiseForm(request.POST or None, alignment=alignment,
+                        initial=_retry_initial(request, alignment))
     if request.method == "POST" and form.is_valid():
         try:
             run = start_optimisation(alignment, by=request.user,
@@ -627,8 +682,6 @@ def _same_colours(before: dict, after: dict) -> None:
               if item["name"] in wanted}
     for item in after.get("legend", []):
         item["colour"] = change.get(item["colour"], item["colour"])
-    for point in after.get("points", []):
-        point["fill"] = change.get(point["fill"], point["fill"])
 
 
 @login_required
@@ -646,7 +699,12 @@ def optimisation_result(request, run_pk: int):
         after = territory_map(request.user, run.draft,
                               [r["draft_id"] for r in rows if r["draft_id"]])
         _same_colours(before, after)
-        context.update(before_map=before, after_map=after)
+        context.update(before_map=with_map_json(before), after_map=with_map_json(after))
+    if run.source and rows and not (run.job and not run.job.finished):
+        total = selectors.account_count_in(run.source, [r["source_id"] for r in rows])
+        moved = run.metrics.get("moved_accounts", 0)
+        context.update(accounts_total=total,
+                       moved_share=round(100 * moved / total) if total else 0)
     template = "territories/optimise_result.html"
     if request.htmx:
         template += "#result"

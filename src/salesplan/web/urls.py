@@ -2,13 +2,14 @@ from django.urls import include, path
 
 from salesplan.org import views_settings
 
-from .views import activities, auth, bulk, calendar, customers, home, pipeline, search
+from .views import activities, auth, bulk, calendar, cells, customers, home, pipeline, search
 
 app_name = "web"
 
 urlpatterns = [
     path("", home.home, name="my_day"),
     path("my-day/", home.my_day, name="my_own_day"),
+    path("home/forecast/", home.company_forecast, name="home_forecast"),
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
     # Accounts, contacts, leads
@@ -19,16 +20,23 @@ urlpatterns = [
     path("accounts/<int:pk>/edit/", customers.account_edit, name="account_edit"),
     path("accounts/<int:pk>/delete/", customers.account_delete, name="account_delete"),
     path("contacts/", customers.contact_list, name="contact_list"),
+    path("contacts/bulk/", bulk.bulk_page, {"resource": "contact"}, name="contact_bulk"),
     path("contacts/new/", customers.contact_create, name="contact_create"),
     path("contacts/<int:pk>/", customers.contact_detail, name="contact_detail"),
     path("contacts/<int:pk>/edit/", customers.contact_edit, name="contact_edit"),
     path("contacts/<int:pk>/delete/", customers.contact_delete, name="contact_delete"),
     path("leads/", customers.lead_list, name="lead_list"),
+    path("leads/bulk/", bulk.bulk_page, {"resource": "lead"}, name="lead_bulk"),
     path("leads/new/", customers.lead_create, name="lead_create"),
     path("leads/<int:pk>/", customers.lead_detail, name="lead_detail"),
     path("leads/<int:pk>/edit/", customers.lead_edit, name="lead_edit"),
     path("leads/<int:pk>/delete/", customers.lead_delete, name="lead_delete"),
     path("leads/<int:pk>/convert/", customers.lead_convert, name="lead_convert"),
+    *(path(f"{resource}s/<int:pk>/merge-details/", customers.merge_details,
+           {"resource": resource}, name=f"{resource}_merge_details")
+      for resource in ("account", "contact", "lead")),
+    # Inline edit of one cell of a list
+    path("cells/<str:resource>/<int:pk>/<str:name>/", cells.cell, name="list_cell"),
     # Opportunities and the board
     path("opportunities/", pipeline.opportunity_list, name="opportunity_list"),
     path("opportunities/bulk/", bulk.bulk_page, {"resource": "opportunity"},
@@ -82,6 +90,7 @@ urlpatterns = [
     path("quality/", include("salesplan.quality.urls")),
     path("marketing/", include("salesplan.marketing.urls")),
     path("scoring/", include("salesplan.scoring.urls")),
+    path("comp/", include("salesplan.compensation.urls")),
     path("views/", include("salesplan.savedviews.urls")),
     path("collab/", include("salesplan.collab.urls")),
     path("mail/", include("salesplan.mail.urls")),

@@ -50,6 +50,10 @@ from scipy.spatial import Delaunay, QhullError, cKDTree
 from .instance import Instance
 
 _CHUNK_CELLS = 4_000_000
+# Up to this many units every centre's knapsack looks at every unit (no reservoir).
+# Above it the neighbourhoods' cheaper steps win: on 1,729 ZIP codes in 25 s the bound
+# ended 26% (K = 20) and 30% (K = 50) below the plan's cost against 32% and 40% dense.
+DENSE_MAX_UNITS = 1000
 
 
 class _Neighbourhoods:
@@ -118,7 +122,8 @@ def lagrangian_bound(
     k_free = int(inst.k - inst.is_pinned.sum())
     w = inst.weights[:, 0]
     lower, upper = inst.lower[0], inst.upper[0]
-    size = inst.n if inst.n <= 2500 else min(inst.n, int(np.ceil(1.6 * inst.n / inst.k)) + 16)
+    size = (inst.n if inst.n <= DENSE_MAX_UNITS
+            else min(inst.n, int(np.ceil(1.6 * inst.n / inst.k)) + 16))
     hoods = _Neighbourhoods(inst, size, half_load=lower / 2)
     step = 1.0
     if hoods.half_radius is not None:

@@ -458,8 +458,8 @@ def alternate(
     where the best alignments of a few hundred units were found. Stops after
     ``patience`` starts without improvement, after ``max_starts`` starts or at the
     deadline (the first start always begins). Returns the best few
-    feasible local optima of different cost, best first (or the first start's result
-    when none is feasible), and the number of allocation rounds.
+    feasible local optima of different cost, best first (or the start's result nearest to
+    feasible when none is), and the number of allocation rounds.
     """
     rng = np.random.default_rng(seed_value)
     started = time.monotonic()
@@ -474,7 +474,9 @@ def alternate(
         al, used = _local_optimum(inst, recentre(inst, initial), deadline)
         rounds += used
         start += 1
-        fallback = fallback or al
+        shortfall = _shortfall(inst, al)
+        if fallback is None or shortfall < fallback[0]:
+            fallback = (shortfall, al)
         obj = objective(inst, al)
         since_best += 1
         if feasible(inst, al.assignment):
@@ -488,7 +490,16 @@ def alternate(
                         start / limit, since_best / patience)
             progress(min(0.7, 0.1 + 0.6 * spent), f"start {start}: best objective {best_obj:.4g}")
     assert fallback is not None, "no start ran"  # noqa: S101
-    return [al for _, al in elite] or [fallback], rounds
+    return [al for _, al in elite] or [fallback[1]], rounds
+
+
+def _shortfall(inst: Instance, al: Alignment) -> float:
+    """How far an alignment is from meeting every constraint: its balance violation,
+    plus one per territory in more than one piece (0 when feasible)."""
+    total = float(violation(inst, totals_of(inst, al.assignment)).sum())
+    if inst.graph is not None:
+        total += float((~contiguity_status(inst.graph, al.assignment, inst.k)).sum())
+    return total
 
 
 def _keep_among_best(elite: list, obj: float, al: Alignment, keep: int) -> None:

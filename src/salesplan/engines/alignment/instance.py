@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,6 +10,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from .model import AlignmentInfeasible, AlignmentProblem
+from .proofs import BalanceProofs, reason, remedy
 
 EARTH_RADIUS_KM = 6371.0088
 # Totals may exceed a bound by this relative amount (float sums) and still count as balanced.
@@ -205,24 +207,23 @@ def _current(problem: AlignmentProblem, n: int, k: int) -> np.ndarray | None:
 
 
 def _check_balance_is_reachable(inst: Instance) -> None:
-    for m in range(inst.weights.shape[1]):
-        col = inst.weights[:, m]
-        heaviest = int(np.argmax(col))
-        if col[heaviest] > inst.upper[m] * (1 + BALANCE_TOLERANCE):
-            need = col[heaviest] / inst.mean[m] - 1
-            raise AlignmentInfeasible(
-                "tau",
-                f"measure {m}: unit {heaviest} alone weighs {col[heaviest]:g}, "
-                f"{col[heaviest] - inst.upper[m]:g} over the upper bound {inst.upper[m]:g} "
-                f"(mean {inst.mean[m]:g} + {inst.tau[m]:.1%}); tau must be at least {need:.1%}",
-            )
-        positive = int(np.count_nonzero(col > 0))
-        if inst.lower[m] > 0 and positive < inst.k:
-            raise AlignmentInfeasible(
-                "tau",
-                f"measure {m}: only {positive} units weigh anything but {inst.k} territories "
-                f"each need at least {inst.lower[m]:g}; {inst.k - positive} would fall short",
-            )
+    """Refuse at once what a counting or weight argument proves impossible (see
+    ``proofs``), saying how wide a balance, or how many territories, would pass."""
+    checks = BalanceProofs(inst.weights)
+    found = checks.obstacle(inst.k, inst.tau)
+    if found is None:
+        return
+    wider = checks.wider_tau(inst.k, inst.tau)
+    other = checks.nearest_k(inst.k, inst.tau, inst.n)
+    weights, k, tau = inst.weights, inst.k, inst.tau.copy()
+
+    def explain(measure_name, unit_name, territory_name) -> str:
+        text = reason(found, weights, k, tau, measure_name, unit_name)
+        return f"{text[0].upper()}{text[1:]}. {remedy(wider, other, k)}"
+
+    error = AlignmentInfeasible("tau", "", explain=explain, wider_tau=wider, other_k=other)
+    error.args = (error.describe(),)
+    raise error
 
 
 def _check_locked(inst: Instance) -> None:
@@ -233,12 +234,19 @@ def _check_locked(inst: Instance) -> None:
         totals = np.bincount(inst.locked[mask], weights=inst.weights[mask, m], minlength=inst.k)
         worst = int(np.argmax(totals))
         if totals[worst] > inst.upper[m] * (1 + BALANCE_TOLERANCE):
-            raise AlignmentInfeasible(
-                "locked",
-                f"measure {m}: the units locked to territory {worst} already weigh "
-                f"{totals[worst]:g}, {totals[worst] - inst.upper[m]:g} over the upper bound "
-                f"{inst.upper[m]:g}",
-            )
+            held, upper, tau = float(totals[worst]), float(inst.upper[m]), float(inst.tau[m])
+            wider = math.ceil(1000 * (held / inst.mean[m] - 1) - 1e-6) / 1000
+
+            def explain(measure_name, unit_name, territory_name, m=m, worst=worst, held=held,
+                        upper=upper, tau=tau, wider=wider) -> str:
+                return (f"The units kept in place in {territory_name(worst)} already have "
+                        f"{held:,.4g} of {measure_name(m)}, more than the {upper:,.4g} a "
+                        f"territory may hold at ±{100 * tau:g}%. Keep fewer in place there, "
+                        f"or allow a wider balance, e.g. ±{100 * wider:g}%.")
+
+            error = AlignmentInfeasible("locked", "", explain=explain, wider_tau=wider)
+            error.args = (error.describe(),)
+            raise error
 
 
 def _check_adjacency(inst: Instance) -> None:

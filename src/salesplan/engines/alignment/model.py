@@ -14,18 +14,39 @@ import numpy as np
 
 Objective = Literal["squared", "distance"]
 ProgressCallback = Callable[[float, str], None]
+Namer = Callable[[int], str]
+Explain = Callable[[Namer, Namer, Namer], str]
 
 
 class AlignmentInfeasible(ValueError):
     """The request cannot be met; the message names the constraint and by how much.
 
     ``constraint`` is a short machine-readable key ("k", "tau", "locked",
-    "adjacency", "current", "keep_share", "pinned", "weights", "coordinates").
+    "adjacency", "current", "keep_share", "pinned", "weights", "coordinates", "time").
+
+    Where a counting or weight argument proves the balance impossible, ``wider_tau`` is
+    the narrowest tolerance (a share, e.g. 0.087) that this argument passes, ``other_k``
+    the nearest territory counts that pass at the tolerance asked, and ``describe`` says
+    it in the caller's words (its names for measures and units) with the fix.
     """
 
-    def __init__(self, constraint: str, message: str):
+    def __init__(self, constraint: str, message: str, *, explain: Explain | None = None,
+                 wider_tau: float | None = None, other_k: Sequence[int] = ()):
         super().__init__(message)
         self.constraint = constraint
+        self.explain = explain
+        self.wider_tau = wider_tau
+        self.other_k = list(other_k)
+
+    def describe(self, measure_name: Namer | None = None, unit_name: Namer | None = None,
+                 territory_name: Namer | None = None) -> str:
+        """The reason and the fix, naming measures, units and territories (by index) as
+        the caller does."""
+        if self.explain is None:
+            return str(self)
+        return self.explain(measure_name or (lambda m: f"measure {m}"),
+                            unit_name or (lambda i: f"unit {i}"),
+                            territory_name or (lambda t: f"territory {t}"))
 
 
 @dataclass
@@ -88,6 +109,9 @@ class WorkBudget:
     exact_nodes: branch-and-bound nodes for the exact model per contiguity round;
         ``None``: until optimal (or the time limit).
     bound_iterations: subgradient steps of the Lagrangian lower bound.
+    repair_steps: moves of the tabu balance repair in all (``repair``), used only when
+        the starts end with no alignment meeting every constraint; a run does not give up
+        while steps (and time) remain.
     bound_lp_iterations: simplex iterations of the LP relaxation whose duals start the
         Lagrangian bound on instances of a few hundred units (an LP stopped early only
         starts it lower); ``None``: until the LP is solved.
@@ -100,10 +124,11 @@ class WorkBudget:
     exact_nodes: int | None = None
     bound_iterations: int = 200
     bound_lp_iterations: int | None = 10_000
+    repair_steps: int = 50_000
 
     def __post_init__(self) -> None:
         for name in ("starts", "patience", "polish_solves", "window_nodes", "exact_nodes",
-                     "bound_iterations", "bound_lp_iterations"):
+                     "bound_iterations", "bound_lp_iterations", "repair_steps"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")

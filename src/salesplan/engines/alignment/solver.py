@@ -11,7 +11,15 @@ from .allocation import arc_costs
 from .bounds import isolation_bound, lagrangian_bound, lp_multipliers
 from .contiguity import contiguity_status
 from .exact import solve_exact
-from .heuristic import Alignment, alternate, feasible, kept_weight, objective, totals_of
+from .heuristic import (
+    Alignment,
+    alternate,
+    feasible,
+    kept_weight,
+    objective,
+    recentre,
+    totals_of,
+)
 from .instance import BALANCE_TOLERANCE, Instance, build_instance
 from .model import (
     AlignmentInfeasible,
@@ -21,6 +29,7 @@ from .model import (
     WorkBudget,
 )
 from .polish import polish_by_windows
+from .repair import repair
 
 
 def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None) -> AlignmentResult:
@@ -47,18 +56,32 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
     optima, iterations = alternate(inst, heuristic_deadline, options.progress, options.seed,
                                    patience=budget.patience, max_starts=budget.starts)
     al = optima[0]
+    repair = _Repair(inst, budget.repair_steps, options.seed)
+    if not feasible(inst, al.assignment):
+        # Tight bands and contiguity: the starts' greedy repair gave up; the tabu repair
+        # may use the heuristic's time and the exact model's share beyond it.
+        report(0.6, "repairing balance while keeping territories in one piece")
+        al, used = repair.run(al, started + cap * (0.6 if use_exact else 0.8))
+        iterations += used
     if feasible(inst, al.assignment):
         report(0.7, "re-solving neighbouring territories exactly")
-        al, solved = _polish_best(inst, optima, heuristic_deadline, budget, options.seed)
+        repaired = al is not optima[0]
+        # A repaired alignment is polished alone, with a share of the time that is left.
+        until = (max(heuristic_deadline, time.monotonic() + (deadline - time.monotonic()) * 0.3)
+                 if repaired else heuristic_deadline)
+        al, solved = _polish_best(inst, [al] if repaired else optima, until, budget,
+                                  options.seed)
         iterations += solved
     method, status = "heuristic", "feasible"
     bound = 0.0
     if not feasible(inst, al.assignment):
-        messages.append("the heuristic found no alignment meeting every constraint")
         status = "infeasible"
     if use_exact:
         report(0.4, "solving the exact model")
-        exact = solve_exact(inst, al if status == "feasible" else None, deadline,
+        # Without a balanced start the exact model leaves the repair the last part of the
+        # time, so a run whose MILP finds nothing still ends with the repair's answer.
+        until = deadline if status == "feasible" else started + cap * 0.85
+        exact = solve_exact(inst, al if status == "feasible" else None, until,
                             options.mip_rel_gap, budget.exact_nodes, options.seed)
         bound = max(bound, exact.bound)
         if exact.alignment is not None and (
@@ -70,7 +93,17 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
             status = "optimal"
         iterations += exact.rounds
     if status == "infeasible":
-        raise AlignmentInfeasible("time", _why_not(inst, al))
+        # Never give up while time and repair steps remain.
+        report(0.8, "repairing balance while keeping territories in one piece")
+        al, used = repair.run(al, deadline)
+        iterations += used
+        if not feasible(inst, al.assignment):
+            raise _why_not(inst, al)
+        status = "feasible"
+        messages.append("the search found no balanced alignment; the repair did")
+    # The objective reported is the returned plan's: its centres are the best units for
+    # its territories (a time-limited exact run may stop with a centre that is not).
+    al = _best_centres(inst, al)
     obj = objective(inst, al)
     if status != "optimal":
         report(0.8, "proving a lower bound")
@@ -88,6 +121,34 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
                                             start=start))
     report(1.0, "done")
     return _result(inst, al, obj, min(bound, obj), method, status, iterations, started, messages)
+
+
+class _Repair:
+    """The tabu balance repair, run in attempts from the least violating alignment until
+    it is feasible, the steps of the budget are spent or the deadline passes."""
+
+    def __init__(self, inst: Instance, steps: int, seed: int):
+        self.inst, self.left, self.seed, self.attempt = inst, steps, seed, 0
+
+    def run(self, al: Alignment, deadline: float) -> tuple[Alignment, int]:
+        used = 0
+        per_attempt = max(500, 20 * self.inst.n)
+        while self.left > 0 and time.monotonic() < deadline:
+            self.attempt += 1
+            found, steps = repair(self.inst, al, deadline, min(self.left, per_attempt),
+                                  self.seed + self.attempt)
+            self.left -= max(steps, 1)
+            used += steps
+            al = found
+            if feasible(self.inst, al.assignment):
+                break
+        return al, used
+
+
+def _best_centres(inst: Instance, al: Alignment) -> Alignment:
+    """The alignment with each free territory's best centre unit, if that costs less."""
+    moved = recentre(inst, al.assignment.copy())
+    return moved if objective(inst, moved) < objective(inst, al) else al
 
 
 def _polish_best(inst: Instance, optima: list[Alignment], deadline: float, budget: WorkBudget,
@@ -126,20 +187,35 @@ def _bound_deadline(deadline: float) -> float:
     return max(deadline, time.monotonic() + 0.5)
 
 
-def _why_not(inst: Instance, al: Alignment) -> str:
+def _why_not(inst: Instance, al: Alignment) -> AlignmentInfeasible:
+    """Time or work ran out with no plan meeting every constraint and no proof that none
+    exists: say how close the nearest plan came and what to change."""
     totals = totals_of(inst, al.assignment)
     dev = totals / inst.mean - 1
-    worst = np.unravel_index(np.argmax(np.abs(dev)), dev.shape)
-    parts = [
-        f"no alignment meeting every constraint was found within the work budget and time "
-        f"limit; the closest has territory {worst[0]} at {dev[worst]:+.1%} of the mean for "
-        f"measure {worst[1]} (allowed ±{inst.tau[worst[1]]:.1%})"
-    ]
-    if inst.graph is not None:
-        broken = int((~contiguity_status(inst.graph, al.assignment, inst.k)).sum())
+    worst_t, worst_m = (int(x) for x in np.unravel_index(np.argmax(np.abs(dev)), dev.shape))
+    off = float(dev[worst_t, worst_m])
+    broken = (0 if inst.graph is None
+              else int((~contiguity_status(inst.graph, al.assignment, inst.k)).sum()))
+    wider = math.ceil(1000 * max(abs(off), float(inst.tau.max())) - 1e-6) / 1000
+    tau = inst.tau.copy()
+
+    def explain(measure_name, unit_name, territory_name) -> str:
+        side = "above" if off > 0 else "below"
+        text = ("No plan meeting every constraint was found in the time and work allowed, "
+                "though none is proved impossible. The closest has "
+                f"{territory_name(worst_t)} {abs(off):.1%} {side} the fair share of "
+                f"{measure_name(worst_m)} (±{tau[worst_m]:.1%} allowed)")
         if broken:
-            parts.append(f"{broken} territories are not one connected piece")
-    return "; ".join(parts)
+            text += f", and {broken} territories in more than one piece"
+        fixes = [f"allow a wider balance, e.g. ±{100 * wider:g}%", "give it more time"]
+        if inst.graph is not None:
+            fixes.append("let territories be in more than one piece")
+        return f"{text}. Try again: {', '.join(fixes[:-1])} or {fixes[-1]}."
+
+    error = AlignmentInfeasible("time", "", explain=explain,
+                                wider_tau=wider if wider > tau.max() else None)
+    error.args = (error.describe(),)
+    return error
 
 
 def _result(inst, al, obj, bound, method, status, iterations, started, messages):

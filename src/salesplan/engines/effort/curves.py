@@ -12,11 +12,12 @@ Every curve must rise with effort; anything else is refused with a `CurveError`.
 """
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import curve_fit
+from scipy.optimize import OptimizeWarning, curve_fit
 
 
 class CurveError(ValueError):
@@ -61,6 +62,34 @@ class AdbudgCurve:
                 "scale": self.scale}
 
 
+@dataclass(frozen=True)
+class CappedCurve:
+    """A curve trusted only up to `cap` (the most effort seen in its history, or the
+    highest effort a manager judged): beyond it, sales are held at the cap's level, so
+    more effort there buys nothing and the optimiser never recommends it."""
+
+    curve: "AdbudgCurve | PiecewiseLinearCurve | FlatCurve"
+    cap: float
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.cap) or self.cap < 0:
+            raise CurveError("The effort cap must be a finite number of zero or more.")
+
+    def __call__(self, x) -> np.ndarray:
+        return self.curve(np.minimum(np.asarray(x, dtype=float), self.cap))
+
+
+@dataclass(frozen=True)
+class FlatCurve:
+    """No measurable response: the same sales whatever the effort (a segment whose
+    history shows no rise, which the plan then leaves at today's effort)."""
+
+    level: float
+
+    def __call__(self, x) -> np.ndarray:
+        return np.full(np.shape(np.asarray(x, dtype=float)), float(self.level))
+
+
 def from_judgement(*, no_effort: float, current: float, plus_half: float, saturation: float,
                    current_effort: float) -> AdbudgCurve:
     """The ADBUDG curve through a manager's four figures: expected sales with no effort,
@@ -87,9 +116,20 @@ def from_judgement(*, no_effort: float, current: float, plus_half: float, satura
 
 
 MIN_POINTS = 6
+# An S-shape steeper than MAX_SHAPE is a step the data cannot tell from noise; a shape
+# below MIN_SHAPE puts most of the rise on the first fraction of a call.
+MIN_SHAPE, MAX_SHAPE = 0.5, 3.0
+# A work budget, not a time limit: a fit that has not settled by then is wandering along
+# a flat valley of noise, and is refused as not fitted.
+MAX_EVALUATIONS = 400
 
 
-def fit_adbudg(effort: Sequence[float], sales: Sequence[float]) -> AdbudgCurve:
+def _adbudg_by_half(x, floor, rise, shape, half):
+    return _adbudg(x, floor, rise, shape, half ** shape)
+
+
+def fit_adbudg(effort: Sequence[float] | np.ndarray,
+               sales: Sequence[float] | np.ndarray) -> AdbudgCurve:
     """Least-squares ADBUDG fit to observed (effort, sales) pairs of one planning unit or
     segment. Needs at least six observations at three or more effort levels; refuses a
     history in which sales do not rise with effort."""
@@ -105,16 +145,34 @@ def fit_adbudg(effort: Sequence[float], sales: Sequence[float]) -> AdbudgCurve:
     top = float(y.max())
     if top <= 0:
         raise CurveError("No sales in the history: sales do not rise with effort.")
+    # Least squares on the mean sales at each effort level, weighted by how many
+    # observations it holds, is the same fit as on every observation, and much cheaper
+    # (the bootstrap refits many times).
+    levels, where, counts = np.unique(x, return_inverse=True, return_counts=True)
+    means = np.bincount(where, weights=y) / counts
+    least = float(x[x > 0].min()) if np.any(x > 0) else 1.0
+    most = float(x.max())
     mid = float(np.median(x[x > 0])) if np.any(x > 0) else 1.0
-    start = [max(float(y[x == x.min()].mean()), 0.0), top, 1.0, max(mid, 1e-3)]
-    start[1] = max(start[1] - start[0], top * 0.1)
+    lower = [0.0, 0.0, MIN_SHAPE, least / 2]
+    upper = [np.inf, 10 * top + 1, MAX_SHAPE, 100 * max(most, 1.0)]
+    guess = [max(float(means[0]), 0.0), top, 1.0, max(mid, least)]
+    guess[1] = max(guess[1] - guess[0], top * 0.1)
+    guess = [min(max(g, lo), hi) for g, lo, hi in zip(guess, lower, upper, strict=True)]
+    # Fitted by the effort that buys half the rise (`half`, scale = half^shape): it may
+    # not lie below half the least effort observed, or a jump between no calls and the
+    # first observed level would read as a step at zero that the data cannot show.
     try:
-        params, _ = curve_fit(_adbudg, x, y, p0=start, maxfev=5000,
-                              bounds=([0, 0, 0.2, 1e-6], [np.inf, 10 * top + 1, 4.0, np.inf]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)  # the covariance is not used
+            params, _ = curve_fit(_adbudg_by_half, levels, means, p0=guess,
+                                  sigma=1 / np.sqrt(counts), maxfev=MAX_EVALUATIONS,
+                                  bounds=(lower, upper))
     except (RuntimeError, ValueError) as exc:
         raise CurveError(f"The curve could not be fitted to the history ({exc}).") from exc
-    floor, rise, shape, scale = (float(p) for p in params)
-    if rise <= 1e-9 * max(top, 1.0):
+    floor, rise, shape, half = (float(p) for p in params)
+    scale = half ** shape
+    gained = float(_adbudg(most, floor, rise, shape, scale)) - floor
+    if gained <= 0.005 * max(float(y.mean()), 1e-9):
         raise CurveError("In the history, sales do not rise with effort.")
     return AdbudgCurve(floor, floor + rise, shape, scale)
 

@@ -189,7 +189,7 @@ def win_rate_report(user, filters: ReportFilters, by: str = "owner",
          Column("amount_win_rate", "Win rate (amount)", "percent")],
         rows, charts.bar_chart([r.values[0] for r in body],
                                {"Win rate %": [r.values[3] for r in body]},
-                               title="Win rate", y_name="%"),
+                               title="Win rate", y_name="%", others=False),
         "Win rate by group, in percent of closed deals",
         ["Closed deals (won or lost) by close date; win rate = won ÷ (won + lost)."])
 
@@ -230,7 +230,7 @@ def deal_size_report(user, filters: ReportFilters, by: str = "owner",
          Column("previous_average", f"Previous period ({previous.label})", "money")],
         rows, charts.bar_chart([r.values[0] for r in body],
                                {"Average deal": [r.values[3] for r in body]},
-                               title="Average deal size"),
+                               title="Average deal size", others=False),
         "Average won deal size by group", ["Average = bookings ÷ deals won."])
 
 
@@ -266,7 +266,8 @@ def sales_cycle_report(user, filters: ReportFilters, by: str = "owner",
         rows, charts.bar_chart([r.values[0] for r in body],
                                {"Days to win": [r.values[2] for r in body],
                                 "Days to lose": [r.values[4] for r in body]},
-                               title="Sales-cycle length", y_name="days"),
+                               title="Sales-cycle length", y_name="days",
+                               others=False),
         "Average sales-cycle length in days by group",
         ["Days from the first recorded stage to the stage change that closed the deal, "
          "for deals closing in the period."])

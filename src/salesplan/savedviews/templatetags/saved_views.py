@@ -22,6 +22,7 @@ def saved_views_bar(context, list_key: str) -> dict:
     views = list(saved_views(user, list_key)) if allowed(user, "saved_view", "view") else []
     current = request.GET.copy()
     current.pop("cursor", None)
+    current.pop("page", None)
     params = {key: ",".join(values) for key, values in current.lists() if any(values)}
     return {
         "views": [{"view": v, "url": request.path + ("?" + urlencode(v.params) if v.params

@@ -1,4 +1,5 @@
-"""Bulk actions from the account and opportunity lists: choose, preview, confirm, follow."""
+"""Bulk actions from the CRM lists: choose (rows, this page, or everything the filter
+matches), preview, confirm, follow the job."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -7,22 +8,30 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from salesplan.customers import bulk
+from salesplan.marketing.models import Campaign, CampaignStatus, Response
 from salesplan.pipeline.models import Stage
 from salesplan.ui.forms import owner_choices
 from salesplan.ui.pages import require_or_403
 
-LABELS = {"change_owner": "Change owner", "change_stage": "Change stage", "delete": "Delete"}
-PLURAL = {"account": "accounts", "opportunity": "opportunities"}
+VALUE_FIELDS = ("owner", "stage", "lost_reason", "campaign", "response", "columns")
 
 
 def _selection(data) -> dict:
-    if data.get("all"):
+    scope = data.get("scope") or ("all" if data.get("all") else "chosen")
+    if scope == "all":
         return {"ids": None, "filters": QueryDict(data.get("filter", ""))}
     try:
-        ids = [int(i) for i in data.getlist("ids")]
+        ids = [int(i) for i in data.getlist("page_ids" if scope == "page" else "ids")]
     except ValueError:
         ids = []
     return {"ids": ids, "filters": None}
+
+
+def _campaigns(names: set[str]):
+    if "add_to_campaign" not in names:
+        return []
+    return Campaign.objects.filter(status__in=(CampaignStatus.PLANNED, CampaignStatus.ACTIVE)
+                                   ).order_by("name", "id")
 
 
 @login_required
@@ -31,22 +40,28 @@ def bulk_page(request, resource: str):
     require_or_403(request.user, resource, "bulk_change")
     data = request.POST if request.method == "POST" else request.GET
     action = data.get("action", "")
-    values = {k: data[k] for k in ("owner", "stage", "lost_reason") if data.get(k)}
+    actions = bulk.actions_for(resource)
+    names = {a.name for a in actions}
+    labels = {a.name: a.label for a in actions}
+    values = {k: data[k] for k in VALUE_FIELDS if data.get(k)}
+    selection = _selection(data)
     context = {
-        "resource": resource, "plural": PLURAL[resource], "actions": [
-            (a, LABELS[a]) for a in bulk.ACTIONS[resource]],
-        "action": action, "action_label": LABELS.get(action, ""), "values": values,
-        "ids": data.getlist("ids"), "all": data.get("all", ""), "filter": data.get("filter", ""),
-        "owners": owner_choices(request.user) if resource == "account" else [],
+        "resource": resource, "plural": bulk.PLURAL[resource],
+        "actions": [(a.name, a.label) for a in actions],
+        "action": action, "action_label": labels.get(action, ""), "values": values,
+        "ids": [str(i) for i in selection["ids"] or []], "all": "1" if selection["ids"] is None
+        else "", "filter": data.get("filter", ""),
+        "owners": owner_choices(request.user) if "change_owner" in names else [],
         "stages": (Stage.objects.select_related("pipeline").order_by("pipeline_id", "position")
-                   if resource == "opportunity" else []),
+                   if "change_stage" in names else []),
+        "campaigns": _campaigns(names), "responses": Response.choices,
         "errors": {},
     }
     step = data.get("step", "")
     if request.method == "POST" and step in ("preview", "confirm"):
         try:
             job_request = bulk.prepare(request.user, resource, action=action, values=values,
-                                       **_selection(data))
+                                       **selection)
             if step == "confirm":
                 job = bulk.start(request.user, job_request)
                 return redirect("web:imports:job", job.pk)

@@ -1,12 +1,13 @@
 """Accounts, contacts and leads: lists, detail pages, forms, lead conversion."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from salesplan.customers import selectors, services
+from salesplan.customers import duplicates, selectors, services
 from salesplan.customers.filters import ACCOUNT_LIST, CONTACT_LIST, LEAD_LIST
 from salesplan.customers.forms import AccountForm, ContactForm, ConvertLeadForm, LeadForm
 from salesplan.customers.models import Account, Contact, Lead, LeadStatus
@@ -14,7 +15,7 @@ from salesplan.pipeline.models import Opportunity
 from salesplan.ui.forms import add_service_errors
 from salesplan.ui.pages import ListSpec, list_page, require_or_403, visible_or_404
 
-from .common import delete_page, detail_context, form_page
+from .common import delete_page, detail_context, detail_url, form_page
 
 ACCOUNTS = ListSpec("account", "accounts", "Accounts", ACCOUNT_LIST, selectors.account_list,
                     "customers/account_list.html",
@@ -118,6 +119,39 @@ def lead_edit(request, pk):
     return form_page(request, form_class=LeadForm, resource="lead", instance=lead,
                      template="customers/record_form.html", title=f"Edit {lead}",
                      success_message="Lead saved.")
+
+
+MERGEABLE = {"account": (Account, AccountForm), "contact": (Contact, ContactForm),
+             "lead": (Lead, LeadForm)}
+
+
+@login_required
+@require_POST
+def merge_details(request, resource: str, pk: int):
+    """From the duplicate prompt: add the new record's details to the existing one
+    instead of creating another (only what the existing record lacks; its version is
+    checked and the change audited like any edit)."""
+    model, form_class = MERGEABLE[resource]
+    record = visible_or_404(model, request.user, pk)
+    require_or_403(request.user, resource, "change", record)
+    editing = form_class(instance=record, user=request.user)
+    fields = [name for name, field in editing.fields.items()
+              if name != "version" and not isinstance(field, forms.BooleanField)]
+    initial = {name: editing[name].initial for name in fields}
+    data, filled, differing = duplicates.details_to_add(record, initial, request.POST, fields)
+    form = form_class(data, instance=record, user=request.user)
+    if form.is_valid() and form.save() is not None:
+        labels = [str(form.fields[name].label or name) for name in filled]
+        kept = [str(form.fields[name].label or name) for name in differing]
+        text = (f"Added to {record}: {', '.join(labels)}." if labels
+                else f"{record} already had every detail you entered.")
+        if kept:
+            text += f" Kept its own {', '.join(kept)}; change them here if yours are right."
+        messages.success(request, text)
+        return redirect(detail_url(resource, record.pk))
+    return render(request, "customers/record_form.html", {
+        "form": form, "object": record, "title": f"Edit {record}", "resource": resource,
+        "cancel_url": detail_url(resource, record.pk)})
 
 
 @login_required

@@ -31,3 +31,10 @@ def my_day(request):
         open_leads(request.user)[:50]), "counts": {
         "today": len(day["today"]), "overdue": len(day["overdue"]),
         "no_next_step": len(day["no_next_step"])}})
+
+
+@login_required
+def company_forecast(request):
+    """The company home page's forecast block, loaded after the page (htmx)."""
+    return render(request, "web/home_company.html#forecast", homepages.company_forecast(
+        request.user))

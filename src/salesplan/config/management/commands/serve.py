@@ -3,10 +3,16 @@
 The cache table is created and static files are collected first (whitenoise serves
 them from STATIC_ROOT), so a fresh install or an upgrade never serves stale or missing
 assets.
+
+It never serves with debug on: a debug page shows settings and source to whoever causes
+an error, and debug keeps every SQL query in memory, so a long-running server would grow
+without bound. Each server's gunicorn control socket is off unless asked for, and then
+private to its owner at the path given, so two servers on one host never share one.
 """
 
 import os
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -32,8 +38,17 @@ class Command(BaseCommand):
                             help="Seconds before a stuck request's worker is restarted.")
         parser.add_argument("--no-collectstatic", action="store_true",
                             help="Skip collecting static files before starting.")
+        parser.add_argument("--control-socket",
+                            default=os.environ.get("SALESPLAN_CONTROL_SOCKET", ""),
+                            help="Path of this server's gunicorn control socket (mode 0600); "
+                                 "none unless given.")
 
     def handle(self, *args, **options) -> None:
+        if settings.DEBUG:
+            self.stderr.write("Debug is off under `salesplan serve` (SALESPLAN_DEBUG applies "
+                              "to `salesplan runserver` only).")
+        # Workers load the application after this point, so they all start without debug.
+        settings.DEBUG = False
         # The default cache (login throttling) is a database table; creating it is a
         # no-op when it exists.
         call_command("createcachetable", verbosity=0)
@@ -50,7 +65,19 @@ class Command(BaseCommand):
             "accesslog": "-",
             "errorlog": "-",
             "forwarded_allow_ips": os.environ.get("SALESPLAN_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            **control_socket_config(options["control_socket"]),
         })
+
+
+def control_socket_config(path: str) -> dict:
+    """gunicorn's control socket: none by default, else private to this server's owner.
+
+    gunicorn's own default is one path under the user's home for every server, so two
+    servers on a host would take each other's socket.
+    """
+    if not path:
+        return {"control_socket_disable": True}
+    return {"control_socket": path, "control_socket_mode": 0o600}
 
 
 def run_gunicorn(config: dict) -> None:

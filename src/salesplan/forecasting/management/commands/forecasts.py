@@ -122,17 +122,13 @@ class Command(BaseCommand):
     def _statistical(self, user: User, scope_key: str | None) -> None:
         scope = statistical.scope_for(user, scope_key)
         result = statistical.statistical_forecast(scope, today=company_today())
-        self.stdout.write(f"{scope.label}: {result.model.label}. {result.message}")
-        bt = result.backtest
-        if bt is not None:
-            def fmt(v, pattern):
-                return "—" if v is None else pattern.format(v)
-            self.stdout.write(
-                f"Backtest over {len(bt.folds)} origins: MAPE {fmt(bt.mape, '{:.1f}%')}, "
-                f"MASE {fmt(bt.mase, '{:.2f}')}; seasonal naive MAPE "
-                f"{fmt(bt.baseline_mape, '{:.1f}%')}, MASE {fmt(bt.baseline_mase, '{:.2f}')}.")
-        for month, value in zip(result.forecast_months, result.forecast, strict=False):
-            self.stdout.write(f"  {month:%b %Y}  {result.currency} {value:,.2f}")
+        self.stdout.write(f"{scope.label}: {result.model_label}. {result.message}")
+        for line in result.sentences:
+            self.stdout.write(line)
+        for month, value, low, high in zip(result.forecast_months, result.forecast,
+                                           result.lower, result.upper, strict=False):
+            self.stdout.write(f"  {month:%b %Y}  {result.currency} {value:,.2f}"
+                              f"  ({low:,.0f} – {high:,.0f})")
 
 
 def _user(username: str | None) -> User:

@@ -25,6 +25,9 @@ class Command(BaseCommand):
                             help="fill FIELD from COLUMN (repeatable); FIELD empty to ignore")
         parser.add_argument("--on-duplicate", choices=DUPLICATE_POLICIES, default="skip")
         parser.add_argument("--dry-run", action="store_true", help="check only; write nothing")
+        parser.add_argument("--skip-bad-rows", action="store_true",
+                            help="write the good rows and leave the bad ones out "
+                                 "(default: nothing is written while any row is bad)")
         parser.add_argument("--pipeline", help="pipeline name for opportunity stages")
 
     def handle(self, *args, **options):
@@ -50,7 +53,8 @@ class Command(BaseCommand):
         try:
             report = import_path(options["file"], by=user, resource=resource,
                                  overrides=overrides, on_duplicate=options["on_duplicate"],
-                                 dry_run=options["dry_run"], pipeline_id=pipeline_id)
+                                 dry_run=options["dry_run"], pipeline_id=pipeline_id,
+                                 skip_bad_rows=options["skip_bad_rows"])
         except (OSError, UnreadableFile) as exc:
             raise CommandError(f"Cannot read {options['file']}: {exc}") from exc
         except PermissionDenied as exc:
@@ -66,8 +70,8 @@ class Command(BaseCommand):
         self.stdout.write(summary(report))
         self.stdout.write(f"created={report.created} updated={report.updated} "
                           f"skipped={report.skipped} errors={report.error_count}")
-        if report.error_count:
-            raise CommandError(f"{report.error_count} bad rows; nothing was imported.",
+        if report.error_count and not options["skip_bad_rows"]:
+            raise CommandError(f"{report.bad_rows} bad rows; nothing was imported.",
                                returncode=1)
 
 

@@ -183,6 +183,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Contribution over {summary['months']} months: today "
                           f"{summary['current_profit']:,.2f}, optimal "
                           f"{summary['optimal_profit']:,.2f} {plan.currency}.")
+        spread = summary["reallocation_range"]
+        self.stdout.write(f"Reallocating today's hours: {summary['reallocation_gain']:+,.2f} "
+                          f"(range {spread['low']:+,.2f} to {spread['high']:+,.2f}); the "
+                          f"plan's hours: {summary['added_hours_gain']:+,.2f} more.")
         for r in run.result["reps"]:
             self.stdout.write(f"  {r['name']:<28} calls/month {r['current_calls_per_month']:>8.1f}"
                               f" -> {r['calls_per_month']:>8.1f}  hours {r['hours_used']:>7.1f}"

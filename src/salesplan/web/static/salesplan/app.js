@@ -262,8 +262,23 @@
     });
   }
 
+  /* Inline cell edits: a refused edit (409 stale, 422 invalid) still shows its answer,
+     which says why and holds the current value or the form again. */
+  function setupInlineEdits() {
+    document.body.addEventListener("htmx:beforeSwap", function (event) {
+      var status = event.detail.xhr.status;
+      var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+      if ((status === 409 || status === 422) && elt && elt.closest &&
+          elt.closest("[data-inline-edit]")) {
+        event.detail.shouldSwap = true;
+        event.detail.isError = false;
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setupListParams();
+    setupInlineEdits();
     setupNav();
     setupAutosubmit(document);
     setupLookups();

@@ -1,0 +1,237 @@
+"""Accuracy of the statistical forecast's model choice on months it never saw.
+
+    .venv/bin/python bench/bench_forecast_accuracy.py [--series 120] [--seed 7] [--folds 8]
+
+Two collections of monthly series:
+
+- public: the monthly sales-like series that packages on the registry ship inside them
+  (`pip install -e '.[bench]'`): shampoo sales (36 months) and airline passengers (144)
+  from sktime, Australian wine sales (176) from pmdarima, PBS prescriptions (204, counts
+  with many zero months) from sktime. A missing package prints a `skipped` line.
+- generated: `--series` series (seeded) of 36–96 months with a random level, trend (none,
+  linear, damped), seasonality (none, additive, multiplicative), 0–2 level shifts, and
+  noise from 3% to 25% (a fifth of them intermittent: many zero months).
+
+For each series and each test window (the last six months, and for the public series also
+the six months before them), everything after the window's start is hidden; the model is
+chosen by the same rolling-origin backtest the product runs (`choose_and_forecast`) and
+its six-month forecast is scored against the hidden months. MASE divides the mean
+absolute error by the in-sample one-step seasonal-naive error of the training months.
+
+Lines (one JSON object each):
+- `mase.chosen.<collection>`: mean MASE of the chosen model; `baseline` is seasonal
+  naive's mean MASE on the same windows, `ratio` = chosen / baseline (below 1: better).
+- `mase.chosen_vs_auto_ets.<collection>`: the same, against AutoETS alone as baseline.
+- `mase.candidate.<name>.<collection>`: each candidate always used, for reference.
+- `coverage.chosen.<collection>`: share of hidden months inside the chosen model's 80%
+  interval.
+- `chosen_share.<name>.<collection>`: how often each model was chosen.
+- `mase.series.<name>`: each public series (mean over its windows), with seasonal naive
+  and AutoETS alone.
+- `seconds_per_choice`: wall time of one choice (eight folds, seven candidates): on a
+  shared machine this moves with the load average, which every line carries.
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+from salesplan.engines import model_choice as mc  # noqa: E402
+
+H = mc.HORIZON
+
+
+def ratio(value: float, baseline: float) -> float | None:
+    return round(value / baseline, 4) if baseline else None
+
+
+def emit(metric: str, value, unit: str, **extra) -> None:
+    extra["load_average"] = round(os.getloadavg()[0], 1)
+    print(json.dumps({"metric": metric, "value": value, "unit": unit, **extra}), flush=True)
+
+
+# --- Series -------------------------------------------------------------------------------
+
+
+def public_series() -> dict[str, list[float]]:
+    found: dict[str, list[float]] = {}
+    try:
+        from sktime.datasets import load_airline, load_PBS_dataset, load_shampoo_sales
+
+        found["shampoo_sales"] = [float(v) for v in load_shampoo_sales()]
+        found["airline_passengers"] = [float(v) for v in load_airline()]
+        found["pbs_scripts"] = [float(v) for v in load_PBS_dataset()]
+    except ImportError as error:
+        emit("public.sktime", None, "", skipped=f"sktime not installed ({error})")
+    try:
+        from pmdarima.datasets import load_wineind
+
+        found["wine_sales"] = [float(v) for v in load_wineind()]
+    except ImportError as error:
+        emit("public.pmdarima", None, "", skipped=f"pmdarima not installed ({error})")
+    return found
+
+
+def generated_series(count: int, seed: int) -> dict[str, list[float]]:
+    rng = random.Random(seed)
+    result = {}
+    for k in range(count):
+        n = rng.randint(36, 96)
+        level = rng.uniform(1_000, 50_000)
+        trend_kind = rng.choice(["none", "linear", "damped"])
+        slope = rng.uniform(-0.01, 0.02) * level
+        season_kind = rng.choice(["none", "additive", "multiplicative"])
+        amplitude = rng.uniform(0.05, 0.4)
+        phase = rng.uniform(0, 2 * math.pi)
+        shape = [
+            math.sin(2 * math.pi * m / 12 + phase) + 0.3 * math.sin(4 * math.pi * m / 12)
+            for m in range(12)
+        ]
+        shifts = {
+            rng.randint(6, n - 6): rng.uniform(-0.4, 0.4) for _ in range(rng.choice([0, 0, 1, 2]))
+        }
+        noise = rng.uniform(0.03, 0.25)
+        intermittent = rng.random() < 0.2
+        values, base = [], level
+        for t in range(n):
+            base *= 1 + shifts.get(t, 0.0)
+            if trend_kind == "linear":
+                trend = slope * t
+            elif trend_kind == "damped":
+                trend = slope * (1 - 0.9**t) / 0.1
+            else:
+                trend = 0.0
+            mean = base + trend
+            if season_kind == "additive":
+                mean += amplitude * level * shape[t % 12]
+            elif season_kind == "multiplicative":
+                mean *= 1 + amplitude * shape[t % 12]
+            value = max(0.0, mean * (1 + rng.gauss(0, noise)))
+            if intermittent and rng.random() < 0.5:
+                value = 0.0
+            values.append(round(value, 2))
+        result[f"gen{k:03d}"] = values
+    return result
+
+
+# --- Scoring ------------------------------------------------------------------------------
+
+
+def evaluate(series: list[float], windows: int, folds: int) -> list[dict]:
+    rows = []
+    for w in range(windows, 0, -1):
+        cut = len(series) - w * H
+        train, test = series[:cut], series[cut : cut + H]
+        started = time.perf_counter()
+        selection = mc.choose_and_forecast(train, horizon=H, folds=folds)
+        seconds = time.perf_counter() - started
+        always = mc.forecast_all(train, H)
+        chosen = selection.forecast
+        row = {
+            "chosen": selection.chosen,
+            "seconds": seconds,
+            "mase": mc.mase(test, chosen.mean, train),
+            "inside": sum(
+                lo <= a <= hi for a, lo, hi in zip(test, chosen.lower, chosen.upper, strict=True)
+            ),
+            "candidates": {n: mc.mase(test, p.mean, train) for n, p in always.items()},
+        }
+        rows.append(row)
+    return rows
+
+
+def report(collection: str, results: dict[str, list[dict]]) -> None:
+    rows = [r for rs in results.values() for r in rs]
+    if not rows:
+        return
+    chosen = statistics.fmean(r["mase"] for r in rows)
+    snaive = statistics.fmean(r["candidates"]["seasonal_naive"] for r in rows)
+    ets_rows = [r for r in rows if "auto_ets" in r["candidates"]]
+    emit(
+        f"mase.chosen.{collection}",
+        round(chosen, 4),
+        "MASE",
+        baseline=round(snaive, 4),
+        baseline_name="seasonal_naive",
+        ratio=ratio(chosen, snaive),
+        windows=len(rows),
+        series=len(results),
+    )
+    ets = statistics.fmean(r["candidates"]["auto_ets"] for r in ets_rows)
+    emit(
+        f"mase.chosen_vs_auto_ets.{collection}",
+        round(statistics.fmean(r["mase"] for r in ets_rows), 4),
+        "MASE",
+        baseline=round(ets, 4),
+        baseline_name="auto_ets",
+        ratio=ratio(statistics.fmean(r["mase"] for r in ets_rows), ets),
+        windows=len(ets_rows),
+    )
+    for name in mc.ORDER:
+        scored = [r["candidates"][name] for r in rows if name in r["candidates"]]
+        if scored:
+            emit(
+                f"mase.candidate.{name}.{collection}",
+                round(statistics.fmean(scored), 4),
+                "MASE",
+                windows=len(scored),
+            )
+        emit(
+            f"chosen_share.{name}.{collection}",
+            round(sum(r["chosen"] == name for r in rows) / len(rows), 3),
+            "share",
+        )
+    emit(
+        f"coverage.chosen.{collection}",
+        round(sum(r["inside"] for r in rows) / (H * len(rows)), 3),
+        "share",
+        nominal=mc.LEVEL / 100,
+    )
+    emit(
+        f"seconds_per_choice.{collection}",
+        round(statistics.median(r["seconds"] for r in rows), 3),
+        "s",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--series", type=int, default=120)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--folds", type=int, default=mc.DEFAULT_FOLDS)
+    args = parser.parse_args()
+
+    public: dict[str, list[dict]] = {}
+    for name, series in public_series().items():
+        public[name] = evaluate(series, 2, args.folds)
+        rs = public[name]
+        snaive = statistics.fmean(r["candidates"]["seasonal_naive"] for r in rs)
+        emit(
+            f"mase.series.{name}",
+            round(statistics.fmean(r["mase"] for r in rs), 4),
+            "MASE",
+            baseline=round(snaive, 4),
+            baseline_name="seasonal_naive",
+            ratio=ratio(statistics.fmean(r["mase"] for r in rs), snaive),
+            auto_ets=round(statistics.fmean(r["candidates"]["auto_ets"] for r in rs), 4),
+            chosen=[r["chosen"] for r in rs],
+            months=len(series),
+        )
+    report("public", public)
+    generated = {
+        name: evaluate(series, 1, args.folds)
+        for name, series in generated_series(args.series, args.seed).items()
+    }
+    report("generated", generated)
+
+
+if __name__ == "__main__":
+    main()

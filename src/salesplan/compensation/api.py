@@ -1,0 +1,229 @@
+"""Compensation API (/api/v1/comp): plans, periods and crediting rules (record kit),
+calculation and close, statements with their explained lines, disputes, adjustments,
+deal splits, payroll export and what-if.
+
+    GET/POST/PATCH/DELETE  /plans, /periods, /credit-rules   (record kit)
+    POST  /plans/{id}/activate, /plans/{id}/accept
+    POST  /periods/{id}/calculate (202, a job), /periods/{id}/close
+    GET   /periods/{id}/payroll.csv
+    GET   /statements, /statements/{id}, /statements/{id}/lines/{position}
+    POST  /statements/{id}/lines/{position}/disputes
+    GET   /disputes; POST /disputes/{id}/answer, /disputes/{id}/resolve
+    POST  /adjustments; PUT /deals/{id}/splits; GET /what-if
+"""
+
+from typing import Any
+
+from django.http import HttpResponse
+from ninja import Query, Router, Status
+
+from salesplan.core.jobs_api import ACCEPTED, accepted
+from salesplan.core.record_kit import Actions, RecordType, install
+from salesplan.core.selectors import get_from
+from salesplan.org.models import User
+from salesplan.pipeline.models import Opportunity
+
+from . import selectors, services
+from .models import CompCreditRule, CompPeriod, CompPlan
+from .schemas import (
+    AcceptanceOut,
+    AdjustmentIn,
+    AdjustmentOut,
+    CompPeriodIn,
+    CompPeriodOut,
+    CompPlanDetailOut,
+    CompPlanIn,
+    CompPlanOut,
+    CompPlanPatch,
+    CreditRuleIn,
+    CreditRuleOut,
+    CreditRulePatch,
+    DisputeAnswerIn,
+    DisputeIn,
+    DisputeOut,
+    DisputeParams,
+    DisputeResolveIn,
+    LineDetailOut,
+    SplitOut,
+    SplitsIn,
+    StatementDetailOut,
+    StatementOut,
+    StatementParams,
+    VersionIn,
+    WhatIfOut,
+    WhatIfParams,
+)
+
+router = Router(tags=["compensation"])
+
+
+def _person(user, pk):
+    return None if pk is None else get_from(User.objects.filter(is_active=True), pk, "person")
+
+
+def _plan(user, pk):
+    return None if pk is None else selectors.get_plan(user, pk)
+
+
+def _plan_data(user, data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None or k in ("person",)}
+
+
+plans = RecordType(
+    name="comp_plan", plural="comp_plans", path="plans", id_param="plan_id",
+    resource="comp_plan", actions=Actions(view="view", create="manage", change="manage",
+                                          delete="manage"),
+    model=CompPlan, rows=selectors.plans, out=CompPlanOut, detail_out=CompPlanDetailOut,
+    paged=False, label="compensation plan", create_in=CompPlanIn, patch_in=CompPlanPatch,
+    references={"person_id": _person, "supersedes_id": _plan}, prepare=_plan_data,
+    create=services.create_plan, update=services.update_plan, delete=services.delete_plan)
+
+periods = RecordType(
+    name="comp_period", plural="comp_periods", path="periods", id_param="period_id",
+    resource="comp_period", actions=Actions(view="view", create="manage"),
+    model=CompPeriod, rows=selectors.periods, out=CompPeriodOut, paged=False,
+    label="pay period", create_in=CompPeriodIn, create=services.create_period)
+
+credit_rules = RecordType(
+    name="comp_credit_rule", plural="comp_credit_rules", path="credit-rules",
+    id_param="rule_id", resource="comp_credit_rule",
+    actions=Actions(view="view", create="manage", change="manage", delete="manage"),
+    model=CompCreditRule, rows=selectors.credit_rules, out=CreditRuleOut, paged=False,
+    label="crediting rule", create_in=CreditRuleIn, patch_in=CreditRulePatch,
+    create=services.create_credit_rule, update=services.update_credit_rule,
+    delete=services.delete_credit_rule,
+    prepare=lambda user, data: {k: v for k, v in data.items() if v is not None})
+
+install(router, "/comp", [plans, periods, credit_rules])
+
+@router.post("/plans/{int:plan_id}/activate", response=CompPlanOut)
+def activate_comp_plan(request, plan_id: int, payload: VersionIn):
+    """Put a draft plan in force from its effective date."""
+    plan = selectors.get_plan(request.auth, plan_id)
+    return services.activate_plan(plan, by=request.auth, expected_version=payload.version)
+
+
+@router.post("/plans/{int:plan_id}/accept", response=AcceptanceOut)
+def accept_comp_plan(request, plan_id: int):
+    """Accept the plan document you have read (the plan must be yours)."""
+    plan = selectors.get_plan(request.auth, plan_id)
+    return services.accept_plan(plan, by=request.auth)
+
+
+@router.post("/periods/{int:period_id}/calculate", **ACCEPTED)
+def calculate_comp_period(request, response: HttpResponse, period_id: int):
+    """Calculate every statement of an open period in the background; follow the job at
+    its `Location`."""
+    period = selectors.get_period(request.auth, period_id)
+    return accepted(response, services.start_calculation(period, by=request.auth))
+
+
+@router.post("/periods/{int:period_id}/close", response=CompPeriodOut)
+def close_comp_period(request, period_id: int, payload: VersionIn):
+    """Calculate once more and lock the period; later corrections land in the next open one."""
+    period = selectors.get_period(request.auth, period_id)
+    return services.close_period(period, by=request.auth, expected_version=payload.version)
+
+
+@router.get("/periods/{int:period_id}/payroll.csv", response={200: str})
+def export_comp_payroll(request, period_id: int):
+    """The closed period's pay, one row per rep, for payroll (CSV)."""
+    period = selectors.get_period(request.auth, period_id)
+    body = selectors.payroll_csv(request.auth, period)
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="payroll-{period.starts}.csv"'
+    return response
+
+
+@router.get("/statements", response=list[StatementOut])
+def list_comp_statements(request, params: Query[StatementParams]):
+    """The statements you may see (yours; your teams' as a manager), newest period first."""
+    rows = selectors.statements(request.auth).order_by("-period__starts", "rep_id")
+    if params.period_id:
+        rows = rows.filter(period_id=params.period_id)
+    if params.rep_id:
+        rows = rows.filter(rep_id=params.rep_id)
+    return list(rows[:500])
+
+
+@router.get("/statements/{int:statement_id}", response=StatementDetailOut)
+def get_comp_statement(request, statement_id: int):
+    """One statement with its lines, attainment and what the next tier pays."""
+    statement = selectors.get_statement(request.auth, statement_id)
+    statement.line_rows = list(statement.lines.all())  # type: ignore[attr-defined]
+    return statement
+
+
+@router.get("/statements/{int:statement_id}/lines/{int:position}", response=LineDetailOut)
+def explain_comp_line(request, statement_id: int, position: int):
+    """Explain this figure: the deals, credit lines, rates and rule behind one line."""
+    _, line = selectors.statement_line(request.auth, statement_id, position)
+    return {"position": line.position, "kind": line.kind, "component": line.component,
+            "label": line.label, "amount": line.amount, "rule": line.rule,
+            "trace": line.trace, "deal_ids": sorted({t["deal_id"] for t in line.trace})}
+
+
+@router.post("/statements/{int:statement_id}/lines/{int:position}/disputes",
+             response={201: DisputeOut})
+def raise_comp_dispute(request, statement_id: int, position: int, payload: DisputeIn):
+    """Dispute a line of your statement; your manager or an admin answers."""
+    statement = selectors.get_statement(request.auth, statement_id)
+    return Status(201, services.raise_dispute(statement, position, by=request.auth,
+                                              text=payload.text))
+
+
+@router.get("/disputes", response=list[DisputeOut])
+def list_comp_disputes(request, params: Query[DisputeParams]):
+    """Disputes on statements you may see, newest first."""
+    return list(selectors.disputes(request.auth, status=params.status)[:500])
+
+
+@router.post("/disputes/{int:dispute_id}/answer", response=DisputeOut)
+def answer_comp_dispute(request, dispute_id: int, payload: DisputeAnswerIn):
+    """Answer a dispute (the rep's manager or an admin)."""
+    dispute = selectors.get_dispute(request.auth, dispute_id)
+    return services.answer_dispute(dispute, by=request.auth, answer=payload.answer,
+                                   expected_version=payload.version)
+
+
+@router.post("/disputes/{int:dispute_id}/resolve", response=DisputeOut)
+def resolve_comp_dispute(request, dispute_id: int, payload: DisputeResolveIn):
+    """Resolve a dispute, saying how (the rep's manager or an admin)."""
+    dispute = selectors.get_dispute(request.auth, dispute_id)
+    return services.resolve_dispute(dispute, by=request.auth, resolution=payload.resolution,
+                                    expected_version=payload.version)
+
+
+@router.post("/adjustments", response={201: AdjustmentOut})
+def add_comp_adjustment(request, payload: AdjustmentIn):
+    """Adjust a rep's pay in an open period, with the reason (admins)."""
+    rep = _person(request.auth, payload.rep_id)
+    period = selectors.get_period(request.auth, payload.period_id)
+    return Status(201, services.add_adjustment(by=request.auth, rep=rep, period=period,
+                                               amount=payload.amount, reason=payload.reason))
+
+
+@router.put("/deals/{int:opportunity_id}/splits", response=list[SplitOut])
+def set_comp_splits(request, opportunity_id: int, payload: SplitsIn):
+    """Replace a deal's credit splits (shares add up to 1; none: the owner holds it all)."""
+    deal = get_from(Opportunity.objects.visible_to(request.auth), opportunity_id, "opportunity")
+    splits = [(_person(request.auth, s.rep_id), s.share) for s in payload.splits]
+    rows = services.set_splits(deal, by=request.auth, splits=splits)
+    return [{"rep_id": row.rep_id, "share": row.share} for row in rows]
+
+
+@router.get("/what-if", response=WhatIfOut)
+def comp_what_if(request, params: Query[WhatIfParams]):
+    """A draft plan over a past period beside the plans in force: cost, cost of sales
+    (pay ÷ bookings) and each rep's gain or loss."""
+    plan = selectors.get_plan(request.auth, params.plan_id)
+    period = selectors.get_period(request.auth, params.period_id)
+    result = selectors.what_if(request.auth, plan, period)
+    return {"plan_id": plan.pk, "period_id": period.pk, "currency": plan.currency,
+            "bookings": result.bookings, "current_cost": result.current_cost,
+            "draft_cost": result.draft_cost,
+            "current_cost_of_sales": result.cost_of_sales(result.current_cost),
+            "draft_cost_of_sales": result.cost_of_sales(result.draft_cost),
+            "rows": [{"rep_id": r.rep.pk, "rep": r.rep.get_full_name() or r.rep.username,
+                      "bookings": r.bookings, "current": r.current, "draft": r.draft,
+                      "change": r.change} for r in result.rows]}

@@ -1,0 +1,308 @@
+"""Gathering a rep's deals, credit, rates, clawbacks, adjustments and draw balance for a
+period, running the engine and storing the statement with its explained lines.
+
+Which deals: opportunities won with a close date in the period. Who is credited: the
+owner, or the deal's splits; then each active crediting rule in effect on the close date
+(territory overlay members of the deal's account's territories on that date, the owner's
+nearest manager). Which plan: the rep's own active plan in effect on the period's last
+day, else their role's. Rates: the company's exchange rates (pricing) on that day."""
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from salesplan.core.clock import company_date
+from salesplan.engines import compensation as engine
+from salesplan.org import selectors as org_reads
+from salesplan.org.models import User
+from salesplan.pipeline.models import Opportunity, OpportunityChange, StageKind
+from salesplan.pricing.context import exchange_rate
+from salesplan.territories import selectors as territory_reads
+
+from .definitions import plan_from_definition
+from .models import (
+    CompAdjustment,
+    CompCreditRule,
+    CompLine,
+    CompPeriod,
+    CompPlan,
+    CompStatement,
+    CompStatementDeal,
+    CreditKind,
+    DealSplit,
+    PeriodStatus,
+    PlanStatus,
+)
+
+EARNING_KINDS = ("commission", "new_logo", "spiff")
+
+
+def plan_for(rep: User, day: date, *, statuses=(PlanStatus.ACTIVE,)) -> CompPlan | None:
+    """The rep's plan version in effect on `day`: their own, else their role's."""
+    plans = CompPlan.objects.filter(status__in=statuses, starts__lte=day, ends__gte=day,
+                                    effective_from__lte=day)
+    for found in (plans.filter(person=rep), plans.filter(person__isnull=True, role=rep.role)):
+        plan = found.order_by("-effective_from", "-number", "-id").first()
+        if plan is not None:
+            return plan
+    return None
+
+
+class WonDeal(NamedTuple):
+    """What compensation reads of a won deal (plain values: cheaper than model instances)."""
+
+    pk: int
+    amount: Decimal
+    currency: str
+    close_date: date
+    kind: str
+    account_id: int
+    owner_id: int
+
+
+def engine_deal(opp: Opportunity | WonDeal, new_logo: bool,
+                cancelled_on: date | None = None) -> engine.Deal:
+    kind = opp.kind if isinstance(opp, WonDeal) else opp.pipeline.kind
+    return engine.Deal(opp.pk, Decimal(opp.amount), opp.currency, opp.close_date,
+                       deal_type=kind, new_logo=new_logo, cancelled_on=cancelled_on)
+
+
+class Crediting:
+    """Credit lines of deals under the company's crediting rules (cached per deal)."""
+
+    def __init__(self) -> None:
+        self.rules = list(CompCreditRule.objects.filter(active=True))
+        self._overlay: dict[tuple[int, date], list[int]] = {}
+        self._manager: dict[int, list[int]] = {}
+
+    def credits(self, opp: WonDeal, splits: list[tuple[int, Decimal]]) -> list[engine.Credit]:
+        rules = [engine.CreditRule(r.name, "overlay" if r.kind == CreditKind.OVERLAY
+                                   else "manager", Decimal(r.share))
+                 for r in self.rules if r.effective_from <= opp.close_date]
+        kinds = {r.kind for r in rules}
+        overlay = self._overlay_of(opp) if CreditKind.OVERLAY in kinds else []
+        managers = self._managers_of(opp.owner_id) if CreditKind.MANAGER in kinds else []
+        try:
+            return engine.credit_deal(opp.pk, opp.owner_id, splits=splits,
+                                      overlay_members=overlay, managers=managers, rules=rules)
+        except engine.PlanError as error:
+            raise ValidationError({error.field: f"Deal {opp.pk}: {error.message}"}) from None
+
+    def _overlay_of(self, opp: WonDeal) -> list[int]:
+        key = (opp.account_id, opp.close_date)
+        if key not in self._overlay:
+            territory_ids = territory_reads.account_territories(opp.account_id).values(
+                "territory_id")
+            self._overlay[key] = sorted(set(
+                territory_reads.current_members(opp.close_date)
+                .filter(territory_id__in=territory_ids, role=territory_reads.MemberRole.OVERLAY)
+                .exclude(user_id=opp.owner_id).values_list("user_id", flat=True)))
+        return self._overlay[key]
+
+    def _managers_of(self, owner_id: int) -> list[int]:
+        if owner_id not in self._manager:
+            chain = org_reads.manager_chain(User.objects.get(pk=owner_id))
+            self._manager[owner_id] = [chain[0].pk] if chain else []
+        return self._manager[owner_id]
+
+
+def won_deals(period: CompPeriod, reps: set[int] | None = None) -> list[WonDeal]:
+    """Deals won in the period (only those owned or split by `reps`, when named)."""
+    deals = Opportunity.objects.filter(
+        status=StageKind.WON, close_date__gte=period.starts, close_date__lte=period.ends)
+    if reps is not None:
+        split = DealSplit.objects.filter(rep_id__in=reps).values("opportunity_id")
+        deals = deals.filter(Q(owner_id__in=reps) | Q(pk__in=split))
+    rows = deals.order_by("close_date", "id").values_list(
+        "id", "amount", "currency", "close_date", "pipeline__kind", "account_id", "owner_id")
+    return [WonDeal(*row) for row in rows]
+
+
+def splits_of(deal_ids: Iterable[int]) -> dict[int, list[tuple[int, Decimal]]]:
+    out: dict[int, list[tuple[int, Decimal]]] = {}
+    ids = list(deal_ids)
+    for start in range(0, len(ids), 20_000):  # SQLite refuses too many parameters at once
+        rows = (DealSplit.objects.filter(opportunity_id__in=ids[start:start + 20_000])
+                .order_by("id").values_list("opportunity_id", "rep_id", "share"))
+        for deal_id, rep_id, share in rows:
+            out.setdefault(deal_id, []).append((rep_id, Decimal(share)))
+    return out
+
+
+def first_wins(account_ids: Iterable[int]) -> dict[int, int]:
+    """Per account, its first won deal (a new logo)."""
+    firsts: dict[int, int] = {}
+    rows = (Opportunity.objects.filter(account_id__in=list(account_ids), status=StageKind.WON)
+            .order_by("account_id", "close_date", "id").values_list("account_id", "id"))
+    for account_id, deal_id in rows:
+        firsts.setdefault(account_id, deal_id)
+    return firsts
+
+
+class PeriodBook:
+    """Everything a period's statements are calculated from, read once. Named `reps`
+    (a recalculation of a few statements) read only their deals, unless overlay or
+    roll-up rules may credit them with others' deals."""
+
+    def __init__(self, period: CompPeriod, reps: set[int] | None = None) -> None:
+        self.period = period
+        if reps is not None and CompCreditRule.objects.filter(active=True).exists():
+            reps = None
+        self.opportunities = won_deals(period, reps)
+        firsts = first_wins({o.account_id for o in self.opportunities})
+        splits = splits_of(o.pk for o in self.opportunities)
+        crediting = Crediting()
+        self.deals = {o.pk: engine_deal(o, firsts.get(o.account_id) == o.pk)
+                      for o in self.opportunities}
+        self.credits = [c for o in self.opportunities
+                        for c in crediting.credits(o, splits.get(o.pk, []))]
+        self.by_rep: dict[int, list[engine.Credit]] = {}
+        for credit in self.credits:
+            self.by_rep.setdefault(credit.rep, []).append(credit)
+
+        self._rates: dict[str, engine.Rates] = {}
+
+    def reps(self) -> set[int]:
+        return set(self.by_rep)
+
+    def rates(self, plan: engine.Plan) -> engine.Rates:
+        """The company's rates into the plan's currency on the period's last day (once)."""
+        if plan.currency not in self._rates:
+            currencies = {d.currency for d in self.deals.values()}
+            self._rates[plan.currency] = rates_for(plan, currencies, self.period.ends)
+        return self._rates[plan.currency]
+
+
+def rates_for(plan: engine.Plan, currencies: Iterable[str], on: date) -> engine.Rates:
+    rates: dict[str, Decimal] = {}
+    for currency in set(currencies) - {plan.currency}:
+        rate, inverse = exchange_rate(currency, plan.currency, on)
+        rates[currency] = (Decimal(1) / Decimal(rate)) if inverse else Decimal(rate)
+    return engine.Rates(plan.currency, rates)
+
+
+def stored_lines(statement: CompStatement) -> list[engine.PayoutLine]:
+    """A stored statement's lines as the engine's (for clawbacks)."""
+    return [
+        engine.PayoutLine(line.kind, line.component, line.label, Decimal(line.amount), line.rule,
+                          tuple(engine.TraceItem(t["deal_id"], t["rule"], Decimal(t["share"]),
+                                                 Decimal(t["base"]),
+                                                 None if t["rate"] is None else Decimal(t["rate"]),
+                                                 Decimal(t["earned_exact"]))
+                                for t in line.trace))
+        for line in statement.lines.all()
+    ]
+
+
+def cancellation_day(opportunity_id: int) -> date | None:
+    change = (OpportunityChange.objects
+              .filter(opportunity_id=opportunity_id, field=OpportunityChange.Field.STAGE)
+              .order_by("-changed_at", "-id").first())
+    return company_date(change.changed_at) if change else None
+
+
+def clawbacks_for(rep_id: int, period: CompPeriod) -> list[engine.PayoutLine]:
+    """Clawback lines landing in this open period: deals paid in a closed period, no
+    longer won, cancelled within that plan's window, not clawed back already."""
+    periods = [engine.Period(p.starts, p.ends, p.is_closed) for p in CompPeriod.objects.all()]
+    closed = (CompStatement.objects.filter(rep_id=rep_id, period__status=PeriodStatus.CLOSED)
+              .select_related("plan").prefetch_related("lines").order_by("period__starts"))
+    clawed = {t["deal_id"] for line in CompLine.objects.filter(
+        statement__rep_id=rep_id, statement__period__status=PeriodStatus.CLOSED,
+        kind="clawback") for t in line.trace}
+    lines = []
+    for statement in closed:
+        paid = engine.paid_by_deal(stored_lines(statement))
+        window = (statement.plan.definition.get("clawback_days", 0) if statement.plan else 0)
+        still_won = set(Opportunity.objects.filter(pk__in=list(paid), status=StageKind.WON)
+                        .values_list("pk", flat=True))
+        for opp in Opportunity.objects.filter(pk__in=set(paid) - still_won - clawed):
+            cancelled = cancellation_day(opp.pk)
+            if cancelled is None or (cancelled - opp.close_date).days > window:
+                continue
+            landing = engine.landing_period(periods, cancelled)
+            if landing is None or landing.start != period.starts:
+                continue
+            deal = engine_deal(opp, False, cancelled)
+            lines.append(engine.clawback_line(deal, paid[opp.pk], window))
+    return lines
+
+
+def previous_balance(rep_id: int, period: CompPeriod) -> Decimal:
+    before = (CompStatement.objects.filter(rep_id=rep_id, period__starts__lt=period.starts)
+              .order_by("-period__starts").first())
+    return Decimal(before.draw_balance) if before else Decimal(0)
+
+
+def compute(rep: User, period: CompPeriod, book: PeriodBook, plan_row: CompPlan,
+            *, with_history: bool = True) -> engine.Statement:
+    """The engine's statement for one rep (nothing stored)."""
+    plan = plan_from_definition(plan_row.definition, plan_row.currency)
+    try:
+        rates = book.rates(plan)
+        adjustments = [engine.Adjustment(Decimal(a.amount), a.reason,
+                                         a.created_by.get_full_name() if a.created_by else "")
+                       for a in CompAdjustment.objects.filter(rep=rep, period=period)
+                       .select_related("created_by").order_by("id")]
+        return engine.calculate_statement(
+            rep.pk, plan, book.by_rep.get(rep.pk, []), book.deals, rates,
+            draw_balance=previous_balance(rep.pk, period) if with_history else Decimal(0),
+            adjustments=adjustments,
+            clawbacks=clawbacks_for(rep.pk, period) if with_history else [])
+    except engine.PlanError as error:
+        raise ValidationError({error.field: error.message}) from None
+
+
+@transaction.atomic
+def store(rep: User, period: CompPeriod, book: PeriodBook) -> CompStatement | None:
+    """Calculate and store a rep's statement for an open period (None without a plan)."""
+    locked = CompPeriod.objects.select_for_update().get(pk=period.pk)
+    if locked.is_closed:
+        raise ValidationError({"period": f"{period} is closed; its statements are locked."})
+    plan_row = plan_for(rep, period.ends)
+    if plan_row is None:
+        return None
+    result = compute(rep, period, book, plan_row)
+    bookings = sum((line.measure or Decimal(0) for line in result.lines
+                    if line.kind == "commission"), Decimal(0))
+    statement, _ = CompStatement.objects.update_or_create(
+        rep=rep, period=period,
+        defaults={"plan": plan_row, "currency": result.currency, "earned": result.earned,
+                  "paid": result.paid, "draw_balance": result.draw_balance,
+                  "bookings": engine.money(bookings),
+                  "attainment": {k: str(v.quantize(Decimal("0.0001")))
+                                 for k, v in result.attainment.items()},
+                  "next_tiers": [_next_tier(n) for n in result.next_tiers],
+                  "calculated_at": timezone.now()})
+    statement.lines.all().delete()
+    CompLine.objects.bulk_create(
+        CompLine(statement=statement, position=i, kind=line.kind, component=line.component,
+                 label=line.label[:200], amount=line.amount, rule=line.rule,
+                 trace=[t.as_dict() for t in line.trace], measure=line.measure)
+        for i, line in enumerate(result.lines, start=1))
+    statement.deals.all().delete()
+    CompStatementDeal.objects.bulk_create(
+        CompStatementDeal(statement=statement, opportunity_id=deal_id)
+        for deal_id in sorted({t.deal_id for line in result.lines for t in line.trace}))
+    return statement
+
+
+def _next_tier(nxt: engine.NextTier) -> dict[str, str]:
+    attainment = str(nxt.attainment.quantize(Decimal("0.0001")))
+    return {"component": nxt.component, "attainment": attainment,
+            "next_start": str(nxt.next_start), "next_rate": str(nxt.next_rate),
+            "bookings_needed": str(engine.money(nxt.bookings_needed))}
+
+
+def paid_reps(period: CompPeriod, book: PeriodBook) -> list[User]:
+    """The people a calculation covers: credited in the period, or holding a statement in
+    it or before it (a balance or a clawback may reach them with no deal of the period)."""
+    ids = book.reps() | set(CompStatement.objects.filter(period__starts__lte=period.starts)
+                          .values_list("rep_id", flat=True))
+    return list(User.objects.filter(Q(pk__in=ids), is_active=True).order_by("id"))
