@@ -49,6 +49,7 @@ from salesplan.territories.models import (
     Territory,
     TerritoryMember,
 )
+from salesplan.visits.models import PlannedVisit, VisitProfile
 from tests.factories import make_account, make_lead, make_team, make_user
 
 ACTORS = ("admin", "team_manager", "other_region_manager", "rep_owner", "rep_teammate",
@@ -432,6 +433,42 @@ OPERATIONS += [
     Operation("DELETE", "/people/{pk}/sessions", ("person", "end_sessions"), _person),
 ]
 
+
+
+def _visit(world: World, owner) -> Target:
+    """A planned visit of the owner's, today, to an account of theirs."""
+    rep = world.user(OWNER_USER[owner])
+    account = make_account(rep, name=f"Visited {next(_seq)}", latitude=48.85, longitude=2.35)
+    visit = PlannedVisit.objects.create(owner=rep, account=account, day=company_today(),
+                                        sequence=1)
+    return Target(visit, visit.pk, _rows(PlannedVisit, owner=rep))
+
+
+def _visit_profile(world: World, owner) -> Target:
+    """An account of the owner's, whose visit profile the URL names (not saved yet)."""
+    account = make_account(world.user(OWNER_USER[owner]), name=f"Profiled {next(_seq)}")
+    return Target(VisitProfile(account=account), account.pk,
+                  _rows(VisitProfile, account=account))
+
+
+def _next_monday() -> str:
+    today = company_today()
+    return (today + timedelta(days=7 - today.weekday())).isoformat()
+
+
+V = "/visits"
+OPERATIONS += [
+    Operation("GET", V + "/visits/{pk}", ("visit", "view"), _visit),
+    Operation("POST", V + "/visits/{pk}/check-in", ("visit", "change"), _visit,
+              lambda world, owner, target: {}),
+    Operation("POST", V + "/visits/{pk}/skip", ("visit", "change"), _visit,
+              lambda world, owner, target: {"reason": "Matrix"}),
+    Operation("POST", V + "/visits/{pk}/move", ("visit", "change"), _visit,
+              lambda world, owner, target: {"day": _next_monday(), "reason": "Matrix"}),
+    Operation("GET", V + "/accounts/{pk}/profile", ("visit_profile", "view"), _visit_profile),
+    Operation("PUT", V + "/accounts/{pk}/profile", ("visit_profile", "change"),
+              _visit_profile, lambda world, owner, target: {"visits_per_month": "2"}),
+]
 
 
 def _statement(world: World, owner) -> Target:

@@ -31,6 +31,7 @@ from salesplan.proposals import settings_services as quote_settings
 from salesplan.savedviews import services as saved_views
 from salesplan.scoring import services as scoring
 from salesplan.territories import services as territories
+from salesplan.visits import services as visits
 from tests.factories import make_account
 
 from .feature_matrix import OWNER_USER, OWNERS
@@ -184,7 +185,16 @@ def _saved_view(world, owner):
         "name": f"Matrix view {next(_seq)}", "list_key": "accounts", "params": {"q": "a"}})
 
 
+def _visit_rule(org, owner):
+    return visits.create_rule(by=org.admin, data={
+        "tier": "smb", "industry": f"Matrix {next(_seq)}", "visits_per_month": D("1.5")})
+
+
 SAMPLES: dict[tuple[str, str], Sample] = {
+    ("/visits", "visit_rule"): Sample(
+        _visit_rule, lambda org, obj: {"tier": "enterprise", "industry": f"New {next(_seq)}",
+                                       "visits_per_month": "2"},
+        lambda org, obj: {"visits_per_month": "3"}),
     ("/pricing", "family"): Sample(
         _family, lambda org, obj: {"name": f"New family {next(_seq)}"},
         lambda org, obj: {"description": "Changed by the matrix"}),

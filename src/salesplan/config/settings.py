@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "salesplan.collab",
     "salesplan.savedviews",
     "salesplan.mail",
+    "salesplan.visits",
     "salesplan.web",
     "salesplan.demo",
     "salesplan.config",

@@ -43,8 +43,8 @@ __all__ = [  # what other apps use: the reads below, and the names they need to 
     "MemberRole", "TerritoryType", "account_territories", "accounts_in", "active_alignment",
     "compiled_index", "coverage", "current_members", "current_owner_pairs", "descendants",
     "goal_totals", "subtree_ids", "territories_by_id", "territories_of", "territory",
-    "territory_names", "territory_parents", "top_territories", "child_territories",
-    "violations",
+    "territory_name_of_accounts", "territory_names", "territory_parents", "top_territories",
+    "child_territories", "violations",
 ]
 
 VIEW_ROLES = (Role.ADMIN, Role.MANAGER, Role.REP, Role.EXECUTIVE)
@@ -541,6 +541,17 @@ def subtree_ids(territory_id: int) -> list[int]:
     """The territory and every territory below it."""
     alignment_id = Territory.objects.values_list("alignment_id", flat=True).get(pk=territory_id)
     return sorted(descendants([territory_id], alignment_id))
+
+
+def territory_name_of_accounts(account_ids, alignment: Alignment | None = None
+                               ) -> dict[int, str]:
+    """Each account's territory in the alignment (the active one by default), by name."""
+    alignment = alignment or active_alignment()
+    if alignment is None:
+        return {}
+    return dict(AccountTerritory.objects.filter(alignment=alignment, account_id__in=account_ids)
+                .order_by("account_id", "territory_id").values_list("account_id",
+                                                                    "territory__name"))
 
 
 def accounts_in(territory_ids):

@@ -96,4 +96,5 @@ urlpatterns = [
     path("mail/", include("salesplan.mail.urls")),
     path("inbox/", include("salesplan.inbox.urls")),
     path("signon/", include("salesplan.signon.urls")),
+    path("visits/", include("salesplan.visits.urls")),
 ]

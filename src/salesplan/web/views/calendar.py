@@ -8,7 +8,9 @@ from django.views.decorators.http import require_GET
 from icalendar import Calendar, Event
 
 from salesplan.activities.models import Activity, ActivityKind
+from salesplan.core.clock import company_date, company_datetime
 from salesplan.org.models import User
+from salesplan.visits import selectors as visit_reads
 
 FEED_PAST_DAYS = 90
 FEED_LIMIT = 2000
@@ -36,6 +38,24 @@ def _event(activity: Activity, host: str) -> Event:
     return event
 
 
+def _visit_event(visit, host: str) -> Event:
+    """A planned field visit: its slot on the day, at the account's address."""
+    event = Event()
+    event.add("uid", f"visit-{visit.pk}@{host}")
+    event.add("dtstamp", visit.updated_at)
+    event.add("last-modified", visit.updated_at)
+    event.add("dtstart", company_datetime(visit.day, visit.starts))
+    event.add("dtend", company_datetime(visit.day, visit.ends or visit.starts))
+    event.add("summary", f"Visit: {visit.account.name}")
+    where = ", ".join(p for p in (visit.account.street, visit.account.city,
+                                  visit.account.postal_code) if p)
+    if where:
+        event.add("location", where)
+    event.add("status", "TENTATIVE")
+    event.add("transp", "OPAQUE")
+    return event
+
+
 @require_GET
 def calendar_feed(request, token):
     """No login: calendar apps cannot log in. The unguessable token is the key."""
@@ -56,6 +76,8 @@ def calendar_feed(request, token):
     host = request.get_host().split(":")[0] or "salesplan"
     for activity in activities:
         calendar.add_component(_event(activity, host))
+    for visit in visit_reads.calendar_visits(user, company_date(since)):
+        calendar.add_component(_visit_event(visit, host))
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
     return response

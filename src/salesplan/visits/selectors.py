@@ -1,0 +1,309 @@
+"""Reads of field visits, already limited to what the user may see: a rep their own
+visits, a manager their teams', an admin and the executive everyone's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Max, Q, QuerySet, Sum
+
+from salesplan.activities.models import Activity, ActivityKind
+from salesplan.core.clock import company_date, company_today
+from salesplan.core.errors import NotFound
+from salesplan.core.permissions import require
+from salesplan.customers.models import Account, Tier
+from salesplan.org.models import Company, Holiday, User
+
+from . import planner
+from .models import PlannedDay, PlannedVisit, UnmetVisit, VisitStatus
+
+
+def visits(user: User) -> QuerySet[PlannedVisit]:
+    """The visits the user may see."""
+    require(user, "visit", "view")
+    return PlannedVisit.objects.visible_to(user).select_related("account", "owner")
+
+
+def visit(user: User, pk: int) -> PlannedVisit:
+    """One visit the user may see; NotFound alike for a missing one and another's."""
+    found = visits(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"No visit with id {pk}.")
+    return found
+
+
+def rep_for(user: User, rep_id: int | None) -> User:
+    """Whose visits to show: the user's own, or a rep they may see."""
+    if rep_id is None or rep_id == user.pk:
+        return user
+    visible = user.visible_owner_ids
+    if user.role == "rep" or (visible is not None and rep_id not in visible):
+        raise NotFound(f"No rep with id {rep_id}.")
+    rep = User.objects.filter(pk=rep_id).first()
+    if rep is None:
+        raise NotFound(f"No rep with id {rep_id}.")
+    return rep
+
+
+@dataclass
+class Day:
+    rep: User
+    day: date
+    stops: list[PlannedVisit]
+    plan: PlannedDay | None
+    home: tuple[float, float] | None
+
+    @property
+    def open_stops(self) -> list[PlannedVisit]:
+        return [s for s in self.stops if s.status in (VisitStatus.PLANNED,
+                                                      VisitStatus.CHECKED_IN)]
+
+
+def day_of(user: User, rep_id: int | None = None, day: date | None = None) -> Day:
+    """A rep's day: the ordered stops with their times, and the route's day figures."""
+    require(user, "visit", "view")
+    rep = rep_for(user, rep_id)
+    day = day or company_today()
+    stops = list(visits(user).filter(owner=rep, day=day).order_by("sequence", "id"))
+    plan = PlannedDay.objects.visible_to(user).filter(owner=rep, day=day).first()
+    home = (float(rep.home_latitude), float(rep.home_longitude)) \
+        if rep.home_latitude is not None and rep.home_longitude is not None else None
+    return Day(rep, day, stops, plan, home)
+
+
+def route_map(day: Day, width: int = 320, height: int = 220) -> dict:
+    """The day's route as points on a small SVG (no map tiles): home, then each stop."""
+    points = [(float(s.account.latitude), float(s.account.longitude), s)
+              for s in day.stops if s.account.latitude is not None
+              and s.account.longitude is not None and s.status != VisitStatus.SKIPPED]
+    coords = [(lat, lon) for lat, lon, _ in points] + ([day.home] if day.home else [])
+    if not coords:
+        return {"points": [], "path": "", "width": width, "height": height, "home": None}
+    lats, lons = [c[0] for c in coords], [c[1] for c in coords]
+    span_lat, span_lon = max(max(lats) - min(lats), 1e-4), max(max(lons) - min(lons), 1e-4)
+    pad = 16
+
+    def xy(lat: float, lon: float) -> tuple[float, float]:
+        return (round(pad + (lon - min(lons)) / span_lon * (width - 2 * pad), 1),
+                round(pad + (max(lats) - lat) / span_lat * (height - 2 * pad), 1))
+
+    marks = [{"x": xy(lat, lon)[0], "y": xy(lat, lon)[1], "n": i + 1, "visit": s}
+             for i, (lat, lon, s) in enumerate(points)]
+    home = xy(*day.home) if day.home else None
+    path: list[tuple[float, float]] = [home] if home else []
+    path += [xy(lat, lon) for lat, lon, _ in points] + ([home] if home else [])
+    return {"points": marks, "home": home, "width": width, "height": height,
+            "path": " ".join(f"{x},{y}" for x, y in path)}
+
+
+def navigation_url(visit: PlannedVisit) -> str:
+    """A link the phone opens in its maps app (coordinates, else the address)."""
+    account = visit.account
+    if account.latitude is not None and account.longitude is not None:
+        return f"https://www.openstreetmap.org/directions?to={account.latitude},{account.longitude}"
+    from urllib.parse import quote
+
+    where = ", ".join(p for p in (account.street, account.city, account.postal_code) if p)
+    return f"https://www.openstreetmap.org/search?query={quote(where)}"
+
+
+# --- coverage ---------------------------------------------------------------------------
+
+
+@dataclass
+class TierCoverage:
+    tier: str
+    label: str
+    required: int = 0
+    planned: int = 0
+    done: int = 0
+
+
+@dataclass
+class Coverage:
+    start: date
+    end: date
+    tiers: list[TierCoverage]
+    driving_share: Decimal | None
+    overdue: list[dict] = field(default_factory=list)
+    unmet: list[UnmetVisit] = field(default_factory=list)
+
+    @property
+    def total(self) -> TierCoverage:
+        row = TierCoverage("", "All tiers")
+        for t in self.tiers:
+            row.required += t.required
+            row.planned += t.planned
+            row.done += t.done
+        return row
+
+
+def _owners(user: User, rep_id: int | None) -> list[User]:
+    if rep_id is not None:
+        return [rep_for(user, rep_id)]
+    if user.role == "rep":
+        return [user]
+    reps = User.objects.filter(is_active=True, role="rep")
+    visible = user.visible_owner_ids
+    return list(reps if visible is None else reps.filter(pk__in=visible))
+
+
+def coverage(user: User, *, start: date | None = None, days: int = 28,
+             rep_id: int | None = None, overdue_limit: int = 50) -> Coverage:
+    """Required vs planned vs done visits per tier over a period, the share of the
+    working day spent driving, and accounts not seen for longer than their frequency."""
+    require(user, "visit_plan", "view")
+    start = start or company_today()
+    end = start + timedelta(days=days - 1)
+    owners = _owners(user, rep_id)
+    accounts = list(Account.objects.filter(owner__in=owners).exclude(lifecycle="former"))
+    config = planner.settings()
+    freq = planner.frequencies(accounts, config)
+    labels = dict(Tier.choices)
+    rows = {t: TierCoverage(t, labels.get(t, "No tier")) for t in [*labels, ""]}
+    for account in accounts:
+        rows[account.tier or ""].required += planner.visits_in(freq[account.pk].per_month, days)
+    counts = (PlannedVisit.objects.filter(owner__in=owners, day__gte=start, day__lte=end)
+              .values("account__tier")
+              .annotate(planned=Count("id", filter=~Q(status=VisitStatus.SKIPPED)),
+                        done=Count("id", filter=Q(status=VisitStatus.DONE))))
+    for row in counts:
+        tier = rows[row["account__tier"] or ""]
+        tier.planned, tier.done = row["planned"], row["done"]
+    share = _driving_share(owners, start, end)
+    overdue = _overdue(accounts, freq, limit=overdue_limit)
+    unmet = list(UnmetVisit.objects.visible_to(user).filter(owner__in=owners)
+                 .filter(run__start__lte=end, run__start__gte=start - timedelta(days=days))
+                 .select_related("account", "owner")[:200])
+    return Coverage(start, end, [r for r in rows.values() if r.required or r.planned],
+                    share, overdue, unmet)
+
+
+def _driving_share(owners: list[User], start: date, end: date) -> Decimal | None:
+    days = PlannedDay.objects.filter(owner__in=owners, day__gte=start, day__lte=end)
+    driving = days.aggregate(total=Sum("travel_minutes"))["total"]
+    working = sum(planner.minutes(d.back_home) - planner.minutes(d.leave_home)
+                  for d in days if d.back_home and d.leave_home)
+    if not working or driving is None:
+        return None
+    return (Decimal(driving) / Decimal(working)).quantize(Decimal("0.001"))
+
+
+def _overdue(accounts: list[Account], freq: dict, *, limit: int) -> list[dict]:
+    """Accounts whose last visit is older than their interval (or never visited)."""
+    today = company_today()
+    last = dict(Activity.objects.filter(account__in=[a.pk for a in accounts],
+                                        kind=ActivityKind.MEETING, done=True)
+                .values("account_id").annotate(last=Max("done_at"))
+                .values_list("account_id", "last"))
+    rows: list[dict] = []
+    for account in accounts:
+        per_month = freq[account.pk].per_month
+        if per_month <= 0:
+            continue
+        interval = int(planner.DAYS_PER_MONTH / per_month)
+        seen = company_date(last[account.pk]) if account.pk in last else None
+        late = (today - seen).days - interval if seen else None
+        if seen is None or (late is not None and late > 0):
+            rows.append({"account": account, "last_visit": seen, "interval_days": interval,
+                         "days_late": late})
+    rows.sort(key=lambda r: (r["last_visit"] is not None, -int(r["days_late"] or 0)))
+    return rows[:limit]
+
+
+# --- workload ---------------------------------------------------------------------------
+
+
+@dataclass
+class Workload:
+    """Selling days a month a set of accounts needs against the days its reps have."""
+
+    name: str
+    accounts: int
+    visits_per_month: Decimal
+    required_days: Decimal
+    available_days: Decimal
+
+    @property
+    def load(self) -> Decimal | None:
+        if not self.available_days:
+            return None
+        return (self.required_days / self.available_days).quantize(Decimal("0.01"))
+
+
+def _working_days(users: list[User], start: date, days: int) -> Decimal:
+    holidays = set(Holiday.objects.filter(company=Company.current(), date__gte=start,
+                                          date__lt=start + timedelta(days=days))
+                   .values_list("date", flat=True))
+    total = 0
+    for user in users:
+        weekdays = set(user.working_weekdays)
+        total += sum(1 for i in range(days)
+                     if (d := start + timedelta(days=i)).weekday() in weekdays
+                     and d not in holidays)
+    return Decimal(total)
+
+
+def workload(user: User, *, start: date | None = None) -> list[Workload]:
+    """Per territory of the active map (else per rep): required selling days in the next
+    month — visits × (duration + travel per visit) ÷ the selling minutes of a day — and
+    the days its reps have (working days less holidays)."""
+    from salesplan.territories import selectors as territory_reads
+
+    require(user, "visit_plan", "view")
+    start = start or company_today()
+    config = planner.settings()
+    owners = _owners(user, None)
+    accounts = list(Account.objects.filter(owner__in=owners).exclude(lifecycle="former"))
+    freq = planner.frequencies(accounts, config)
+    travel = _travel_per_visit([u.pk for u in owners])
+    day_minutes = Decimal(8 * 60 - config.lunch_minutes)
+    by_owner = {u.pk: u for u in owners}
+    groups: dict[str, tuple[list[Account], list[User]]] = {}
+    territory_of = territory_reads.territory_name_of_accounts([a.pk for a in accounts])
+    for account in accounts:
+        name = territory_of.get(account.pk) or str(by_owner[account.owner_id])
+        group = groups.setdefault(str(name), ([], []))
+        group[0].append(account)
+        if by_owner[account.owner_id] not in group[1]:
+            group[1].append(by_owner[account.owner_id])
+    rows = []
+    for name, (members, reps) in sorted(groups.items()):
+        per_month = sum((freq[a.pk].per_month for a in members), Decimal(0))
+        minutes = sum((freq[a.pk].per_month * (freq[a.pk].duration + travel)
+                       for a in members), Decimal(0))
+        rows.append(Workload(name, len(members), per_month.quantize(Decimal("0.1")),
+                             (minutes / day_minutes).quantize(Decimal("0.1")),
+                             _working_days(reps, start, 30)))
+    return rows
+
+
+def _travel_per_visit(owner_ids: list[int]) -> Decimal:
+    """Minutes of driving per visit in the reps' planned days (20 before any plan)."""
+    driving = PlannedDay.objects.filter(owner_id__in=owner_ids).aggregate(
+        total=Sum("travel_minutes"))["total"]
+    count = PlannedVisit.objects.filter(owner_id__in=owner_ids).count()
+    if not driving or not count:
+        return Decimal(20)
+    return (Decimal(driving) / count).quantize(Decimal("0.1"))
+
+
+def profile(user: User, account_id: int):
+    """An account the user sees and its visit profile (None until one is saved)."""
+    from salesplan.core.selectors import get_visible
+
+    from .models import VisitProfile
+
+    require(user, "visit_profile", "view")
+    account = get_visible(Account, user, account_id)
+    return account, VisitProfile.objects.filter(account=account).first()
+
+
+def calendar_visits(owner: User, since: date, limit: int = 2000) -> list[PlannedVisit]:
+    """A rep's planned visits with a time, for their own calendar feed (visits checked in
+    are meetings in the feed already)."""
+    return list(PlannedVisit.objects.filter(owner=owner, day__gte=since,
+                                            status=VisitStatus.PLANNED, starts__isnull=False)
+                .select_related("account").order_by("day", "sequence", "id")[:limit])
