@@ -87,7 +87,7 @@ def write_fixture(path: Path, env: dict) -> None:
                             .values_list("pk", flat=True))}))
 
 
-def wait_up(url: str, seconds: float = 120) -> None:
+def wait_up(url: str, seconds: float = 300) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -140,6 +140,9 @@ def main() -> None:
     subprocess.run([salesplan, "migrate", "--noinput", "--verbosity", "0"], env=env,
                    check=True)
     subprocess.run([salesplan, "createcachetable"], env=env, check=True)
+    # Once, before the servers start (serve would do it too, inside its start-up wait).
+    subprocess.run([salesplan, "collectstatic", "--noinput", "--verbosity", "0"], env=env,
+                   check=True)
     if not args.reuse:
         t0 = time.perf_counter()
         subprocess.run([salesplan, "demo", "--reset", "--accounts", str(args.accounts)],
@@ -151,7 +154,8 @@ def main() -> None:
     write_fixture(fixture, env)
     procs = [
         subprocess.Popen([salesplan, "serve", "--host", "127.0.0.1", "--port", str(args.port),
-                          "--workers", str(args.workers), "--threads", str(args.threads)],
+                          "--workers", str(args.workers), "--threads", str(args.threads),
+                          "--no-collectstatic"],
                          env=env, stdout=subprocess.DEVNULL, start_new_session=True),
         subprocess.Popen([salesplan, "worker"], env=env, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True),
