@@ -87,6 +87,9 @@ def main() -> None:
     salesplan = str(BIN / "salesplan")
     subprocess.run([salesplan, "migrate", "--noinput", "--verbosity", "0"], env=env, check=True)
     subprocess.run([salesplan, "createcachetable"], env=env, check=True)
+    if not args.reuse:  # minutes on a busy machine: --reuse skips it (collected before)
+        subprocess.run([salesplan, "collectstatic", "--noinput", "--verbosity", "0"],
+                       env=env, check=True)
     if not args.reuse:
         subprocess.run([salesplan, "demo", "--reset", "--accounts", str(args.accounts)],
                        env=env, check=True, stdout=subprocess.DEVNULL)
@@ -106,7 +109,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen([salesplan, "serve", "--host", "127.0.0.1", "--port",
                                str(args.port), "--workers", "1", "--threads",
-                               str(args.threads)], env=env, stdout=subprocess.DEVNULL,
+                               str(args.threads), "--no-collectstatic"], env=env, stdout=subprocess.DEVNULL,
                               start_new_session=True)
     try:
         deadline = time.monotonic() + 120
