@@ -41,6 +41,8 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import bench_db
+
 SCALE: dict[str, int] = {}
 
 
@@ -51,7 +53,7 @@ def emit(metric: str, value, unit: str, **extra) -> None:
 
 
 def setup_django(db_path: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+    bench_db.point_at(db_path)
     os.environ["DJANGO_SETTINGS_MODULE"] = "salesplan.config.settings"
     os.environ.setdefault("SALESPLAN_VAR_DIR", str(db_path.parent))
     os.environ.pop("SALESPLAN_TASK_BROKER", None)

@@ -40,6 +40,8 @@ import threading
 import time
 from pathlib import Path
 
+import bench_db
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -52,7 +54,7 @@ def load_average() -> float:
 
 
 def configure(db_path: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+    bench_db.point_at(db_path)
     os.environ["DJANGO_SETTINGS_MODULE"] = "salesplan.config.settings"
     os.environ["SALESPLAN_VAR_DIR"] = str(db_path.parent)
     os.environ.pop("SALESPLAN_TASK_BROKER", None)

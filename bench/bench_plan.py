@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import bench_db
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,7 +101,7 @@ def part_a(args) -> None:
 
 
 def setup_django(db_path: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+    bench_db.point_at(db_path)
     os.environ["DJANGO_SETTINGS_MODULE"] = "salesplan.config.settings"
     os.environ.setdefault("SALESPLAN_VAR_DIR", str(db_path.parent))
     os.environ.pop("SALESPLAN_TASK_BROKER", None)

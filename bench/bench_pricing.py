@@ -30,6 +30,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import bench_db
+
 TARGET_MS = 50
 DAY = date(2026, 6, 15)
 
@@ -40,7 +42,7 @@ def emit(metric: str, value, unit: str, **extra) -> None:
 
 
 def setup_django(db_path: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+    bench_db.point_at(db_path)
     os.environ["DJANGO_SETTINGS_MODULE"] = "salesplan.config.settings"
     os.environ.setdefault("SALESPLAN_VAR_DIR", str(db_path.parent))
     os.environ.pop("SALESPLAN_TASK_BROKER", None)

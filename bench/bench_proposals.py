@@ -28,6 +28,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import bench_db
+
 PRICE_TARGET_MS = 50
 PDF_TARGET_MS = 1000
 
@@ -39,7 +41,7 @@ def emit(metric: str, value, unit: str, **extra) -> None:
 
 
 def setup_django(db_path: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+    bench_db.point_at(db_path)
     os.environ["DJANGO_SETTINGS_MODULE"] = "salesplan.config.settings"
     os.environ.setdefault("SALESPLAN_VAR_DIR", str(db_path.parent))
     os.environ.pop("SALESPLAN_TASK_BROKER", None)

@@ -26,6 +26,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import bench_db
+
 INDUSTRIES = {"Healthcare": 0.9, "Software": 0.6, "Manufacturing": 0.1, "Retail": -0.5,
               "Energy": 0.0, "Education": -0.3, "Finance": 0.4, "Logistics": -0.1}
 TITLES = {"VP Operations": 0.6, "Director of IT": 0.4, "IT Manager": 0.1, "Analyst": -0.4,
@@ -38,7 +40,7 @@ UNUSABLE = "!"  # Django's mark for "no password": nobody can log in as these us
 
 
 def setup_django(db_path: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+    bench_db.point_at(db_path)
     os.environ["DJANGO_SETTINGS_MODULE"] = "salesplan.config.settings"
     os.environ.setdefault("SALESPLAN_VAR_DIR", str(db_path.parent))
     os.environ.pop("SALESPLAN_TASK_BROKER", None)

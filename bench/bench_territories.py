@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_db
+
 STATES = [f"S{i:02d}" for i in range(50)]
 INDUSTRIES = [f"industry {i}" for i in range(20)]
 TIERS = ["smb", "mid_market", "enterprise", "strategic"]
@@ -151,6 +153,9 @@ def main() -> None:
                         help="An EMPTY PostgreSQL database to use instead of a temporary "
                              "SQLite file, e.g. postgres://postgres@127.0.0.1/salesplan_bench")
     args = parser.parse_args()
+    if args.database_url is None and bench_db.is_postgres():  # DATABASE_URL: emptied first
+        bench_db.point_at(Path(tempfile.gettempdir()))
+        args.database_url = os.environ["DATABASE_URL"]
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     folder = Path(tempfile.mkdtemp(prefix="bench-territories-"))
     setup_django(folder / "bench.sqlite3", args.database_url)

@@ -1,0 +1,175 @@
+"""Load test: the production set-up under a working day's mix of users.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/salesplan_load \
+        .venv/bin/python bench/loadtest.py [--accounts 3000] [--users 50,100,200]
+        [--seconds 60] [--workers 4] [--broker redis://127.0.0.1:6379/0] [--reuse]
+
+Starts what the README's production steps start — `salesplan serve` (gunicorn,
+`--workers` processes) on the database in DATABASE_URL and `salesplan worker` on the
+broker — building the demo company at `--accounts` first unless `--reuse` finds one.
+Then, for each user count, runs bench/locustfile.py headless for `--seconds` and prints
+one JSON line per kind of request: p50/p95/p99 (ms), requests per second, failures,
+and a total line with the machine's load average. The servers are stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def emit(metric: str, value=None, unit: str = "", **extra) -> None:
+    print(json.dumps({"metric": metric, "value": value, "unit": unit, **extra}), flush=True)
+
+
+def production_env(args) -> dict:
+    env = dict(os.environ)
+    env.update(SALESPLAN_PRODUCTION="1", SALESPLAN_HTTPS="0", SALESPLAN_DEBUG="0",
+               SALESPLAN_SECRET_KEY=env.get("SALESPLAN_SECRET_KEY", "load-test-" + "k" * 40),
+               SALESPLAN_TASK_BROKER=args.broker, SALESPLAN_LOG_LEVEL="ERROR",
+               SALESPLAN_EMAIL_URL="console://",
+               SALESPLAN_BASE_URL=f"http://127.0.0.1:{args.port}")
+    return env
+
+
+def write_fixture(path: Path, env: dict) -> None:
+    """Logins with record ids each one may see, a capture form's key, an API token."""
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesplan.config.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth.hashers import make_password
+
+    from salesplan.customers.models import Account
+    from salesplan.marketing.models import CaptureForm
+    from salesplan.org.models import ApiToken, Role, User
+    from salesplan.pipeline.models import Opportunity, Pipeline, StageKind
+    from salesplan.planning.models import Plan
+
+    password = "load-test-password"
+    users = User.objects.filter(is_active=True)
+    users.update(password=make_password(password))
+    reps = []
+    for rep in users.filter(role=Role.REP).order_by("pk")[:60]:
+        reps.append({"username": rep.username,
+                     "accounts": list(Account.objects.filter(owner=rep)
+                                      .values_list("pk", flat=True)[:30]),
+                     "opportunities": list(Opportunity.objects.filter(
+                         owner=rep, status=StageKind.OPEN).values_list("pk", flat=True)[:30])})
+    managers = [{"username": m.username}
+                for m in users.filter(role=Role.MANAGER).order_by("pk")[:20]]
+    form = CaptureForm.objects.filter(is_active=True).first() \
+        if hasattr(CaptureForm, "is_active") else CaptureForm.objects.first()
+    admin = users.filter(role=Role.ADMIN).first()
+    key = ApiToken.new_key()
+    ApiToken.objects.create(user=admin, name="load test", prefix=key[:12],
+                            key_hash=ApiToken.hash_key(key))
+    pipeline = Pipeline.objects.get(is_default=True)
+    plan = Plan.objects.order_by("-pk").first()
+    path.write_text(json.dumps({
+        "password": password, "reps": reps, "managers": managers,
+        "form_key": form.key if form else "", "token": key,
+        "plan": plan.pk if plan else None,
+        "open_stages": list(pipeline.stages.filter(kind=StageKind.OPEN)
+                            .values_list("pk", flat=True))}))
+
+
+def wait_up(url: str, seconds: float = 300) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=5)  # noqa: S310
+            return
+        except Exception:
+            time.sleep(1)
+    raise SystemExit(f"server not answering at {url}")
+
+
+def run_locust(args, users: int, fixture: Path, env: dict, out: Path) -> None:
+    prefix = out / f"u{users}"
+    subprocess.run([str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"),
+                    "--headless", "-u", str(users), "-r", str(max(1, users // 10)),
+                    "-t", f"{args.seconds}s", "--host", f"http://127.0.0.1:{args.port}",
+                    "--csv", str(prefix), "--only-summary", "--loglevel", "ERROR"],
+                   env={**env, "LOADTEST_FIXTURE": str(fixture)}, check=False,
+                   stdout=subprocess.DEVNULL)
+    load = round(os.getloadavg()[0], 2)
+    with open(f"{prefix}_stats.csv") as fh:
+        for row in csv.DictReader(fh):
+            name = "total" if row["Name"] == "Aggregated" else row["Name"]
+            emit(f"load.{users}.{name}", float(row["95%"]), "ms_p95",
+                 p50_ms=float(row["50%"]), p99_ms=float(row["99%"]),
+                 requests=int(row["Request Count"]), failures=int(row["Failure Count"]),
+                 rps=round(float(row["Requests/s"]), 2), users=users,
+                 seconds=args.seconds, load_average=load)
+    failures = Path(f"{prefix}_failures.csv")
+    if failures.exists():
+        for row in list(csv.DictReader(failures.open()))[:10]:
+            emit(f"load.{users}.failure", int(row["Occurrences"]), "count",
+                 name=row["Name"], error=row["Error"][:200])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, default=3000)
+    parser.add_argument("--users", default="50")
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--port", type=int, default=8731)
+    parser.add_argument("--broker", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--reuse", action="store_true")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL"):
+        raise SystemExit("Set DATABASE_URL (the production set-up runs on PostgreSQL).")
+    env = production_env(args)
+    salesplan = str(BIN / "salesplan")
+    subprocess.run([salesplan, "migrate", "--noinput", "--verbosity", "0"], env=env,
+                   check=True)
+    subprocess.run([salesplan, "createcachetable"], env=env, check=True)
+    # Once, before the servers start (serve would do it too, inside its start-up wait).
+    subprocess.run([salesplan, "collectstatic", "--noinput", "--verbosity", "0"], env=env,
+                   check=True)
+    if not args.reuse:
+        t0 = time.perf_counter()
+        subprocess.run([salesplan, "demo", "--reset", "--accounts", str(args.accounts)],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        emit("load.build_demo", round(time.perf_counter() - t0, 1), "s",
+             accounts=args.accounts)
+    out = Path(tempfile.mkdtemp(prefix="salesplan-load-"))
+    fixture = out / "fixture.json"
+    write_fixture(fixture, env)
+    procs = [
+        subprocess.Popen([salesplan, "serve", "--host", "127.0.0.1", "--port", str(args.port),
+                          "--workers", str(args.workers), "--threads", str(args.threads),
+                          "--no-collectstatic"],
+                         env=env, stdout=subprocess.DEVNULL, start_new_session=True),
+        subprocess.Popen([salesplan, "worker"], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True),
+    ]
+    try:
+        wait_up(f"http://127.0.0.1:{args.port}/login/")
+        for users in (int(u) for u in args.users.split(",")):
+            run_locust(args, users, fixture, env, out)
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""Every benchmark on SQLite and on PostgreSQL at one size, in one table.
+
+    .venv/bin/python bench/run_all.py --size small \
+        --postgres postgres://postgres@127.0.0.1:5432/salesplan_bench [--only foundation,reports]
+        [--write-readme] [--timeout 900]
+
+Runs each bench/bench_*.py that touches a database twice — with DATABASE_URL unset (its
+own SQLite file) and with DATABASE_URL set to `--postgres` (emptied first: give it a
+database kept for benchmarks) — at the arguments of `--size` (`small`: a few thousand
+records, minutes in all; `1m`: the 1,000,000-account / 5,000,000-deal sizes of the
+targets, hours). Prints every figure as a JSON line, then one Markdown table: metric,
+SQLite, PostgreSQL, target, and the ratio to the naive baseline where the script measures
+one. `--write-readme` puts the table into bench/README.md with the date and the machine's
+load (`uptime`), between the markers kept there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "bench" / "README.md"
+START, END = "<!-- summary:start -->", "<!-- summary:end -->"
+
+# Arguments per script and size. bench_alignment is a pure engine (no database).
+SIZES: dict[str, dict[str, list[str]]] = {
+    "small": {
+        "foundation": ["--accounts", "2000", "--requests", "20", "--deep-rows", "1000"],
+        "reports": ["--accounts", "3000", "--base-accounts", "1000", "--repeat", "2",
+                    "--naive-budget", "30"],
+        "territories": ["--accounts", "20000", "--naive-sample", "200"],
+        "quality": ["lists", "--accounts", "5000", "--opportunities", "25000", "--teams", "4",
+                    "--reps-per-team", "5", "--requests", "2", "--budget", "10"],
+        "forecasting": ["--accounts", "3000", "--repeat", "2", "--naive-sample", "100"],
+        "import": ["--rows", "5000"],
+        "pricing": ["--runs", "10"],
+        "proposals": ["--runs", "5"],
+        "plan": ["--units", "5000", "--reps", "50", "--milp-units", "200", "--reps-b", "100",
+                 "--opportunities", "50000", "--repeat", "2"],
+        "marketing": ["--submissions", "300", "--warmup", "20", "--leads", "2000",
+                      "--contacts", "1000", "--opportunities", "50000", "--campaigns", "20",
+                      "--refresh-opportunities", "5000", "--repeat", "2"],
+        "scoring": ["--leads", "5000", "--naive", "100"],
+    },
+    "1m": {
+        "foundation": ["--accounts", "1000000"],
+        "reports": ["--accounts", "1000000"],
+        "territories": ["--accounts", "1000000"],
+        "quality": ["lists"],
+        "forecasting": ["--accounts", "1000000"],
+        "import": [],
+        "pricing": [],
+        "proposals": [],
+        "plan": [],
+        "marketing": [],
+        "scoring": [],
+    },
+}
+
+# Targets (what bench/README.md and the product promise), by metric-name prefix.
+TARGETS = {
+    "foundation.api.": "p95 ≤ 50 ms", "foundation.page.": "p95 ≤ 50 ms",
+    "territories.full_assignment": "≤ 10 s", "territories.what_if": "≤ 5 s",
+    "territories.incremental_reassignment": "≤ 1 s", "reports.": "≤ 1 s",
+    "pricing.price_lines.cpu_p50": "≤ 50 ms", "proposals.price_and_approve": "≤ 50 ms",
+    "proposals.pdf": "≤ 1 s", "plan.allocation": "≤ 2 s", "plan.plan_vs_actual": "≤ 1 s",
+    "marketing.capture": "≥ 500 leads/s", "marketing.attribution": "≤ 2 s",
+}
+
+
+def target_of(metric: str) -> str:
+    best = ""
+    for prefix, target in TARGETS.items():
+        if metric.startswith(prefix) and len(prefix) > len(best):
+            best = prefix
+    return TARGETS.get(best, "")
+
+
+def run(script: str, args: list[str], database_url: str | None, timeout: float) -> dict:
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    figures: dict[str, dict] = {}
+    started = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, str(ROOT / "bench" / f"bench_{script}.py"),
+                               *args], env=env, capture_output=True, text=True,
+                              timeout=timeout, cwd=ROOT, check=False)
+        out, failed = done.stdout, done.returncode != 0 and (done.stderr.strip()
+                                                             .splitlines() or ["?"])[-1]
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        failed = f"stopped after {timeout:.0f} s"
+    for line in out.splitlines():
+        try:
+            figure = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(figure, dict) and "metric" in figure:
+            figures[f"{script}.{figure['metric']}"] = figure
+            print(json.dumps({**figure, "metric": f"{script}.{figure['metric']}",
+                              "database": "postgresql" if database_url else "sqlite"}),
+                  flush=True)
+    if failed:
+        figures[f"{script}.(run)"] = {"value": None, "unit": "", "error": str(failed)[:160]}
+        print(json.dumps({"metric": f"{script}.(run)", "error": str(failed)[:300],
+                          "database": "postgresql" if database_url else "sqlite"}),
+              flush=True)
+    figures[f"{script}.(wall)"] = {"value": round(time.perf_counter() - started, 1),
+                                   "unit": "s"}
+    return figures
+
+
+def cell(figure: dict | None) -> str:
+    if figure is None:
+        return "—"
+    if figure.get("error"):
+        return "failed: " + figure["error"].replace("|", "/")[:80]
+    if figure.get("skipped"):
+        return "skipped"
+    value = figure.get("value")
+    if isinstance(value, float):
+        value = f"{value:.4g}"
+    return f"{value} {figure.get('unit', '')}".strip()
+
+
+def ratio(figure: dict | None) -> str:
+    if not figure or figure.get("ratio") is None:
+        return ""
+    return f"{figure['ratio']:.3g}" if isinstance(figure["ratio"], float) \
+        else str(figure["ratio"])
+
+
+def table(sqlite: dict, postgres: dict) -> str:
+    rows = ["| metric | SQLite | PostgreSQL | target | ratio to baseline (SQLite / PostgreSQL) |",
+            "|---|---|---|---|---|"]
+    for metric in dict.fromkeys([*sqlite, *postgres]):
+        a, b = sqlite.get(metric), postgres.get(metric)
+        r = " / ".join(x for x in (ratio(a), ratio(b)) if x)
+        rows.append(f"| {metric} | {cell(a)} | {cell(b)} | {target_of(metric)} | {r} |")
+    return "\n".join(rows)
+
+
+def write_readme(size: str, text: str) -> None:
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True,
+                            check=False).stdout.strip()
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    block = (f"{START}\nSize `{size}`, {when}, {platform.node() or 'this machine'} "
+             f"({os.cpu_count()} cores); load at the end: `{uptime}`.\n\n{text}\n{END}")
+    readme = README.read_text()
+    if START in readme:
+        head, rest = readme.split(START, 1)
+        readme = head + block + rest.split(END, 1)[1]
+    else:
+        readme = readme.rstrip() + "\n\n## Summary: both databases\n\n" + block + "\n"
+    README.write_text(readme)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", ""),
+                        help="A PostgreSQL database kept for benchmarks (emptied).")
+    parser.add_argument("--only", default="", help="Comma-separated scripts.")
+    parser.add_argument("--timeout", type=float, default=900.0, help="Per script run.")
+    parser.add_argument("--write-readme", action="store_true")
+    args = parser.parse_args()
+    scripts = SIZES[args.size]
+    names = [s for s in args.only.split(",") if s] or list(scripts)
+    sqlite: dict[str, dict] = {}
+    postgres: dict[str, dict] = {}
+    for name in names:
+        sqlite.update(run(name, scripts[name], None, args.timeout))
+        if args.postgres:
+            postgres.update(run(name, scripts[name], args.postgres, args.timeout))
+    text = table(sqlite, postgres)
+    print(text)
+    if args.write_readme:
+        write_readme(args.size, text)
+
+
+if __name__ == "__main__":
+    main()
