@@ -41,7 +41,7 @@ Outcome = Literal["", "connected", "left_message", "no_answer", "positive", "neu
 # --- settings ---------------------------------------------------------------------------
 
 
-class SettingsOut(Schema):
+class VisitSettingsOut(Schema):
     circuity: Decimal
     average_speed_kmh: int
     routing_server_url: str
@@ -67,7 +67,7 @@ class SettingsPatch(InputSchema):
     version: Version
 
 
-@router.get("/settings", response=SettingsOut, summary="The visit-planning settings")
+@router.get("/settings", response=VisitSettingsOut, summary="The visit-planning settings")
 def get_visit_settings(request):
     from salesplan.core.permissions import require
 
@@ -77,7 +77,7 @@ def get_visit_settings(request):
     return planner.settings()
 
 
-@router.patch("/settings", response=SettingsOut, summary="Change the visit-planning settings")
+@router.patch("/settings", response=VisitSettingsOut, summary="Change the visit-planning settings")
 def update_visit_settings(request, payload: SettingsPatch):
     values = payload.model_dump(exclude_unset=True, exclude={"version"})
     return services.update_settings(by=request.user, version=payload.version,
@@ -279,7 +279,7 @@ class SkipIn(InputSchema):
                                                 "week with most room.")
 
 
-class MoveIn(InputSchema):
+class VisitMoveIn(InputSchema):
     version: Version
     day: date
     reason: str = Field(min_length=1, max_length=300)
@@ -316,7 +316,7 @@ def skip_visit(request, id: RecordId, payload: SkipIn):
 
 @router.post("/visits/{id}/move", response=VisitOut,
              summary="Move a visit to another day with a reason; both days are re-planned")
-def move_visit(request, id: RecordId, payload: MoveIn):
+def move_visit(request, id: RecordId, payload: VisitMoveIn):
     visit = selectors.visit(request.user, id)
     services.move(visit, by=request.user, version=payload.version, day=payload.day,
                   reason=payload.reason)
@@ -326,7 +326,7 @@ def move_visit(request, id: RecordId, payload: MoveIn):
 # --- planning, coverage, workload --------------------------------------------------------
 
 
-class PlanIn(InputSchema):
+class VisitPlanIn(InputSchema):
     rep_ids: list[RecordId] = Field(default_factory=list, max_length=5000,
                                     description="Leave empty for every rep you may plan.")
     start: date | None = Field(None, description="Default: today.")
@@ -334,13 +334,13 @@ class PlanIn(InputSchema):
 
 
 @router.post("/plans", **ACCEPTED, summary="Plan reps' visits over the horizon (background job)")
-def plan_visits(request, response: HttpResponse, payload: PlanIn):
+def plan_visits(request, response: HttpResponse, payload: VisitPlanIn):
     job = services.start_planning(by=request.user, rep_ids=payload.rep_ids or None,
                                   start=payload.start, days=payload.days)
     return accepted(response, job)
 
 
-class TierOut(Schema):
+class VisitTierOut(Schema):
     tier: str
     label: str
     required: int
@@ -366,7 +366,7 @@ class UnmetOut(Schema):
 class CoverageOut(Schema):
     start: date
     end: date
-    tiers: list[TierOut]
+    tiers: list[VisitTierOut]
     driving_share: Decimal | None = Field(description="Driving minutes ÷ working minutes "
                                                       "of the planned days.")
     overdue: list[OverdueOut]
