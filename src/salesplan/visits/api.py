@@ -18,10 +18,11 @@
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
+from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
 
 from salesplan.core.api_support import InputSchema, RecordId, Version
 from salesplan.core.jobs_api import ACCEPTED, accepted
@@ -38,6 +39,23 @@ Outcome = Literal["", "connected", "left_message", "no_answer", "positive", "neu
                   "negative", "rescheduled"]
 
 
+def _wall_clock(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("Give a local time without a zone, e.g. 12:30.")
+    return value
+
+
+# Times of a day in the rep's or the company's own zone, as "HH:MM": a JSON Schema "time"
+# would need a UTC offset, which a wall-clock time of a working day has not.
+LocalTime = Annotated[
+    time,
+    AfterValidator(_wall_clock),
+    PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$",
+                    "examples": ["12:30"]}),
+]
+
+
 # --- settings ---------------------------------------------------------------------------
 
 
@@ -47,8 +65,8 @@ class VisitSettingsOut(Schema):
     routing_server_url: str
     horizon_days: int
     default_duration_minutes: int
-    lunch_earliest: time
-    lunch_latest: time
+    lunch_earliest: LocalTime
+    lunch_latest: LocalTime
     lunch_minutes: int
     solver_solutions: int
     version: int
@@ -60,8 +78,8 @@ class SettingsPatch(InputSchema):
     routing_server_url: str | None = Field(None, max_length=200)
     horizon_days: int | None = Field(None, ge=7, le=91)
     default_duration_minutes: int | None = Field(None, ge=5, le=480)
-    lunch_earliest: time | None = None
-    lunch_latest: time | None = None
+    lunch_earliest: LocalTime | None = None
+    lunch_latest: LocalTime | None = None
     lunch_minutes: int | None = Field(None, ge=0, le=180)
     solver_solutions: int | None = Field(None, ge=1, le=10_000)
     version: Version
@@ -199,9 +217,9 @@ class VisitOut(Schema):
     account_name: str = Field(alias="account.name")
     day: date
     sequence: int
-    arrive: time | None
-    starts: time | None
-    ends: time | None
+    arrive: LocalTime | None
+    starts: LocalTime | None
+    ends: LocalTime | None
     travel_minutes: Decimal
     travel_km: Decimal
     status: str
@@ -215,9 +233,9 @@ class VisitOut(Schema):
 class DayOut(Schema):
     rep_id: int
     day: date
-    leave_home: time | None
-    back_home: time | None
-    lunch_start: time | None
+    leave_home: LocalTime | None
+    back_home: LocalTime | None
+    lunch_start: LocalTime | None
     travel_minutes: Decimal
     travel_km: Decimal
     stops: list[VisitOut]
