@@ -104,7 +104,13 @@ def browser():
 def page(browser, live_server, journey_data):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280,
                                                                      "height": 900})
-    context.set_default_timeout(10_000)
+    # Generous waits: they cost nothing when the page is quick, and a cold live server's
+    # first page, or an htmx panel, can take seconds when the suite keeps both cores busy.
+    context.set_default_timeout(30_000)
+    context.set_default_navigation_timeout(60_000)
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
     page = context.new_page()
     yield page
     context.close()
