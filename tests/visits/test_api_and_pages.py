@@ -2,29 +2,24 @@
 planning as a job."""
 
 import json
-from datetime import date, time
+from datetime import date
 from decimal import Decimal as D
 
 import pytest
 
 from salesplan.org.services_company import regenerate_calendar_token
-from salesplan.visits import planner, services
+from salesplan.visits import services
 from salesplan.visits.models import PlannedVisit
 from tests.factories import make_account
+from tests.visits.planning_setup import ready_to_plan
 
 MONDAY = date(2027, 3, 1)
 
 
 @pytest.fixture
 def planned(org):
-    config = planner.settings()
-    config.solver_solutions = 10
-    config.save()
-    services.create_rule(by=org.admin, data={"tier": "smb", "visits_per_month": D(4)})
     rep = org.west_rep
-    rep.home_latitude, rep.home_longitude = D("45.75"), D("4.85")
-    rep.work_starts, rep.work_ends = time(8, 0), time(17, 0)
-    rep.save()
+    ready_to_plan(org, rep, home=("45.75", "4.85"), visits_per_month=4)
     for i in range(4):
         make_account(rep, name=f"Lyon store {i}", tier="smb", street=f"{i} rue Neuve",
                      city="Lyon", latitude=D("45.75") + D(i) / 100, longitude=D("4.85"))

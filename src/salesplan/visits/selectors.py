@@ -3,6 +3,7 @@ visits, a manager their teams', an admin and the executive everyone's."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -73,29 +74,42 @@ def day_of(user: User, rep_id: int | None = None, day: date | None = None) -> Da
     return Day(rep, day, stops, plan, home)
 
 
-def route_map(day: Day, width: int = 320, height: int = 220) -> dict:
-    """The day's route as points on a small SVG (no map tiles): home, then each stop."""
-    points = [(float(s.account.latitude), float(s.account.longitude), s)
-              for s in day.stops if s.account.latitude is not None
-              and s.account.longitude is not None and s.status != VisitStatus.SKIPPED]
-    coords = [(lat, lon) for lat, lon, _ in points] + ([day.home] if day.home else [])
-    if not coords:
-        return {"points": [], "path": "", "width": width, "height": height, "home": None}
+def _projector(coords: list[tuple[float, float]], width: int, height: int,
+               pad: int = 16):
+    """Places latitude and longitude on a small SVG (north up, no map tiles)."""
     lats, lons = [c[0] for c in coords], [c[1] for c in coords]
     span_lat, span_lon = max(max(lats) - min(lats), 1e-4), max(max(lons) - min(lons), 1e-4)
-    pad = 16
 
     def xy(lat: float, lon: float) -> tuple[float, float]:
         return (round(pad + (lon - min(lons)) / span_lon * (width - 2 * pad), 1),
                 round(pad + (max(lats) - lat) / span_lat * (height - 2 * pad), 1))
 
+    return xy
+
+
+def _route_points(stops: list[PlannedVisit]) -> list[tuple[float, float, PlannedVisit]]:
+    return [(float(s.account.latitude), float(s.account.longitude), s)
+            for s in stops if s.account.latitude is not None
+            and s.account.longitude is not None and s.status != VisitStatus.SKIPPED]
+
+
+def _path(xy, home: tuple[float, float] | None, points) -> str:
+    path = [xy(*home)] if home else []
+    path += [xy(lat, lon) for lat, lon, _ in points] + ([xy(*home)] if home else [])
+    return " ".join(f"{x},{y}" for x, y in path)
+
+
+def route_map(day: Day, width: int = 320, height: int = 220) -> dict:
+    """The day's route as points on a small SVG (no map tiles): home, then each stop."""
+    points = _route_points(day.stops)
+    coords = [(lat, lon) for lat, lon, _ in points] + ([day.home] if day.home else [])
+    if not coords:
+        return {"points": [], "path": "", "width": width, "height": height, "home": None}
+    xy = _projector(coords, width, height)
     marks = [{"x": xy(lat, lon)[0], "y": xy(lat, lon)[1], "n": i + 1, "visit": s}
              for i, (lat, lon, s) in enumerate(points)]
-    home = xy(*day.home) if day.home else None
-    path: list[tuple[float, float]] = [home] if home else []
-    path += [xy(lat, lon) for lat, lon, _ in points] + ([home] if home else [])
-    return {"points": marks, "home": home, "width": width, "height": height,
-            "path": " ".join(f"{x},{y}" for x, y in path)}
+    return {"points": marks, "home": xy(*day.home) if day.home else None, "width": width,
+            "height": height, "path": _path(xy, day.home, points)}
 
 
 def navigation_url(visit: PlannedVisit) -> str:
@@ -107,6 +121,251 @@ def navigation_url(visit: PlannedVisit) -> str:
 
     where = ", ".join(p for p in (account.street, account.city, account.postal_code) if p)
     return f"https://www.openstreetmap.org/search?query={quote(where)}"
+
+
+# --- a rep's week ------------------------------------------------------------------------
+
+
+SEGMENT_LABELS = {"drive": "Driving", "visit": "Visit", "appointment": "Appointment",
+                  "lunch": "Lunch", "idle": "Idle"}
+
+
+@dataclass
+class Segment:
+    """A stretch of a rep's day on the timeline, in minutes after midnight (company time)."""
+
+    kind: str  # "drive", "visit", "appointment", "lunch" or "idle"
+    start: int
+    end: int
+    label: str = ""
+    status: str = ""
+    x: int = 0  # minutes after the week's first hour, where the bar draws it
+
+    @property
+    def minutes(self) -> int:
+        return self.end - self.start
+
+    @property
+    def kind_label(self) -> str:
+        return SEGMENT_LABELS[self.kind]
+
+    @property
+    def starts_at(self):
+        return planner.clock(self.start)
+
+    @property
+    def ends_at(self):
+        return planner.clock(self.end)
+
+
+@dataclass
+class Leg:
+    """A drive: to a stop, or "Home" — the rest of the day's routed driving, which is the
+    drive back home and any drive to a fixed appointment (not stored apart)."""
+
+    to: str
+    minutes: Decimal
+    km: Decimal
+
+
+@dataclass
+class WeekDay:
+    """One day of a rep's week: its stops, its drives and its timeline."""
+
+    day: date
+    stops: list[PlannedVisit]
+    plan: PlannedDay | None
+    legs: list[Leg]
+    segments: list[Segment]
+
+    def _count(self, *statuses: str) -> int:
+        return sum(1 for s in self.stops if s.status in statuses)
+
+    @property
+    def planned(self) -> int:
+        return self._count(VisitStatus.PLANNED, VisitStatus.CHECKED_IN)
+
+    @property
+    def done(self) -> int:
+        return self._count(VisitStatus.DONE)
+
+    @property
+    def skipped(self) -> int:
+        return self._count(VisitStatus.SKIPPED)
+
+    @property
+    def km(self) -> Decimal:
+        return sum((leg.km for leg in self.legs), Decimal(0))
+
+    @property
+    def driving_minutes(self) -> Decimal:
+        return sum((leg.minutes for leg in self.legs), Decimal(0))
+
+    @property
+    def working_minutes(self) -> int:
+        plan = self.plan
+        if plan is None or plan.leave_home is None or plan.back_home is None:
+            return 0
+        return planner.minutes(plan.back_home) - planner.minutes(plan.leave_home)
+
+    @property
+    def driving_share(self) -> Decimal | None:
+        if not self.working_minutes:
+            return None
+        return (self.driving_minutes / self.working_minutes).quantize(Decimal("0.001"))
+
+
+@dataclass
+class Week:
+    """A rep's week for their manager: each working day's route on one map and one
+    timeline, with the day's figures and the week's."""
+
+    rep: User
+    monday: date
+    days: list[WeekDay]
+    first_minute: int
+    last_minute: int
+    route_map: dict
+
+    @property
+    def hours(self) -> list[dict]:
+        """Each whole hour of the timeline: its label and where its line is drawn."""
+        return [{"label": f"{h:02d}:00", "x": h * 60 - self.first_minute}
+                for h in range(self.first_minute // 60, self.last_minute // 60)]
+
+    @property
+    def span(self) -> int:
+        return self.last_minute - self.first_minute
+
+    @property
+    def totals(self) -> dict:
+        working = sum(d.working_minutes for d in self.days)
+        driving = sum((d.driving_minutes for d in self.days), Decimal(0))
+        return {"km": sum((d.km for d in self.days), Decimal(0)), "driving_minutes": driving,
+                "driving_share": (driving / working).quantize(Decimal("0.001"))
+                if working else None,
+                "planned": sum(d.planned for d in self.days),
+                "done": sum(d.done for d in self.days),
+                "skipped": sum(d.skipped for d in self.days)}
+
+
+def week_of(user: User, rep_id: int, day: date | None = None) -> Week:
+    """A rep's week (Monday to Sunday around `day`): the rep's working days and any day
+    with visits. NotFound for a rep the user may not see."""
+    require(user, "visit", "view")
+    rep = rep_for(user, rep_id)
+    day = day or company_today()
+    monday = day - timedelta(days=day.weekday())
+    sunday = monday + timedelta(days=6)
+    stops = list(visits(user).filter(owner=rep, day__gte=monday, day__lte=sunday)
+                 .order_by("day", "sequence", "id"))
+    plans = {p.day: p for p in PlannedDay.objects.visible_to(user)
+             .filter(owner=rep, day__gte=monday, day__lte=sunday)}
+    meetings = planner.appointments(rep, monday, sunday)
+    lunch = planner.settings().lunch_minutes
+    shown = [monday + timedelta(days=i) for i in range(7)
+             if i in rep.working_weekdays or any(s.day.weekday() == i for s in stops)]
+    days = [_week_day(d, [s for s in stops if s.day == d], plans.get(d),
+                      [m for m in meetings if m.day == d], lunch) for d in shown]
+    first, last = _axis(days)
+    for d in days:
+        for segment in d.segments:
+            segment.x = segment.start - first
+    home = (float(rep.home_latitude), float(rep.home_longitude)) \
+        if rep.home_latitude is not None and rep.home_longitude is not None else None
+    return Week(rep, monday, days, first, last, _week_map(days, home))
+
+
+def _week_day(day: date, stops: list[PlannedVisit], plan: PlannedDay | None,
+              meetings: list, lunch_minutes: int) -> WeekDay:
+    routed = [s for s in stops if s.status != VisitStatus.SKIPPED]
+    legs = [Leg(s.account.name, s.travel_minutes, s.travel_km) for s in routed]
+    if plan is not None:
+        home_minutes = max(Decimal(0), plan.travel_minutes - sum(
+            (leg.minutes for leg in legs), Decimal(0)))
+        home_km = max(Decimal(0), plan.travel_km - sum((leg.km for leg in legs), Decimal(0)))
+        if home_minutes or home_km:
+            legs.append(Leg("Home", home_minutes, home_km))
+    return WeekDay(day, stops, plan, legs, _timeline(routed, plan, meetings, lunch_minutes))
+
+
+def _timeline(stops: list[PlannedVisit], plan: PlannedDay | None, meetings: list,
+              lunch_minutes: int) -> list[Segment]:
+    """Drives, visits, fixed appointments, lunch and idle time, in order. A drive starts
+    when the stop before it ends (as the router plans it); the time a stop waits for
+    its opening is idle."""
+    events = [(planner.minutes(s.starts), planner.minutes(s.ends), math.ceil(s.travel_minutes),
+               Segment("visit", planner.minutes(s.starts), planner.minutes(s.ends),
+                       s.account.name, s.status))
+              for s in stops if s.starts is not None and s.ends is not None]
+    events += [(m.start, m.end, 0, Segment("appointment", m.start, m.end, m.label))
+               for m in meetings]
+    events.sort(key=lambda e: (e[0], e[1]))
+    if plan is not None and plan.leave_home is not None:
+        cursor = planner.minutes(plan.leave_home)
+    elif events:
+        cursor = events[0][0] - events[0][2]
+    else:
+        return []
+    lunch = None
+    if plan is not None and plan.lunch_start is not None and lunch_minutes:
+        lunch = (planner.minutes(plan.lunch_start),
+                 planner.minutes(plan.lunch_start) + lunch_minutes)
+    segments: list[Segment] = []
+    for start, end, drive, segment in events:
+        segments += _gap(cursor, start, drive, lunch)
+        segments.append(segment)
+        cursor = max(cursor, end)
+    if plan is not None and plan.back_home is not None:
+        home_drive = max(0, math.ceil(plan.travel_minutes) - sum(e[2] for e in events))
+        segments += _gap(cursor, planner.minutes(plan.back_home), home_drive, lunch)
+    return segments
+
+
+def _gap(start: int, end: int, drive: int, lunch: tuple[int, int] | None) -> list[Segment]:
+    """Between two stops: the drive, lunch when it falls here, and the rest idle."""
+    parts: list[Segment] = []
+
+    def span(kind: str, a: int, b: int) -> None:
+        if b > a:
+            parts.append(Segment(kind, a, b))
+
+    t = start
+    if lunch is not None and start <= lunch[0] < end:
+        before = min(drive, lunch[0] - t)
+        span("drive", t, t + before)
+        span("idle", t + before, lunch[0])
+        drive, t = drive - before, min(lunch[1], end)
+        span("lunch", lunch[0], t)
+    span("drive", t, min(t + drive, end))
+    span("idle", min(t + drive, end), end)
+    return parts
+
+
+def _axis(days: list[WeekDay]) -> tuple[int, int]:
+    """Whole hours around every day's timeline, the same for each day (8–18 when empty)."""
+    starts = [s.start for d in days for s in d.segments]
+    ends = [s.end for d in days for s in d.segments]
+    if not starts:
+        return 8 * 60, 18 * 60
+    return min(starts) // 60 * 60, min(24 * 60, -(-max(ends) // 60) * 60)
+
+
+def _week_map(days: list[WeekDay], home: tuple[float, float] | None, width: int = 640,
+              height: int = 400) -> dict:
+    """Every day's route on one SVG, a colour per weekday."""
+    routes = [(d, _route_points(d.stops)) for d in days]
+    coords = [(lat, lon) for _, points in routes for lat, lon, _ in points]
+    coords += [home] if home else []
+    if not coords:
+        return {"routes": [], "home": None, "width": width, "height": height}
+    xy = _projector(coords, width, height)
+    return {"width": width, "height": height, "home": xy(*home) if home else None,
+            "routes": [{"day": d.day, "colour": d.day.weekday(),
+                        "path": _path(xy, home, points),
+                        "points": [{"x": xy(lat, lon)[0], "y": xy(lat, lon)[1], "n": i + 1,
+                                    "visit": s} for i, (lat, lon, s) in enumerate(points)]}
+                       for d, points in routes if points]}
 
 
 # --- coverage ---------------------------------------------------------------------------
@@ -129,6 +388,7 @@ class Coverage:
     driving_share: Decimal | None
     overdue: list[dict] = field(default_factory=list)
     unmet: list[UnmetVisit] = field(default_factory=list)
+    reps: list[User] = field(default_factory=list)
 
     @property
     def total(self) -> TierCoverage:
@@ -178,7 +438,7 @@ def coverage(user: User, *, start: date | None = None, days: int = 28,
                  .filter(run__start__lte=end, run__start__gte=start - timedelta(days=days))
                  .select_related("account", "owner")[:200])
     return Coverage(start, end, [r for r in rows.values() if r.required or r.planned],
-                    share, overdue, unmet)
+                    share, overdue, unmet, sorted(owners, key=str))
 
 
 def _driving_share(owners: list[User], start: date, end: date) -> Decimal | None:

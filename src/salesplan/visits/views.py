@@ -1,5 +1,6 @@
 """Field-visit pages: the rep's Today (stops in order, a map of the route, navigation,
-check-in and out, skip or move with a reason) and the manager's coverage and planning.
+check-in and out, skip or move with a reason), the manager's coverage and planning, and a
+rep's week (one map, one timeline).
 Thin: reads from visits.selectors, writes through visits.services."""
 
 from datetime import date, timedelta
@@ -13,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from salesplan.core.clock import company_time_zone
 from salesplan.core.errors import NotFound, StaleVersion
 from salesplan.core.records import posted_version
 from salesplan.ui.pages import require_or_403
@@ -121,6 +123,20 @@ def move(request, pk: int):
                       reason=request.POST.get("reason", ""))
         messages.success(request, f"Moved {visit.account.name} to {day:%a %d %b}.")
     return _act(request, pk, act)
+
+
+@login_required
+def week(request, rep: int):
+    """A rep's week for their manager: the routes on one map, the days on one timeline."""
+    try:
+        found = selectors.week_of(request.user, rep, _day(request.GET.get("week")))
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    return render(request, "visits/week.html", {
+        "nav_section": "visit_coverage", "week": found, "time_zone": company_time_zone(),
+        "kinds": selectors.SEGMENT_LABELS.items(),
+        "previous": found.monday - timedelta(days=7), "next": found.monday + timedelta(days=7),
+        "is_own": found.rep.pk == request.user.pk})
 
 
 @login_required
