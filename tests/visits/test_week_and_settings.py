@@ -17,6 +17,7 @@ from tests.visits.planning_setup import ready_to_plan
 
 MONDAY = date(2027, 3, 1)
 TUESDAY = MONDAY + timedelta(days=1)
+QUERIES = 12
 
 
 @pytest.fixture
@@ -211,3 +212,23 @@ def test_frequency_rules_are_added_changed_with_their_version_and_deleted(client
     client.force_login(org.admin)
     gone = client.post(f"/visits/settings/rules/{rule.pk}/delete/", {"version": rule.version})
     assert gone.status_code == 302 and not FrequencyRule.objects.filter(pk=rule.pk).exists()
+
+
+def test_the_week_page_reads_a_fixed_number_of_queries(client, org, week,
+                                                       django_assert_max_num_queries):
+    client.force_login(org.west_manager)
+    client.get(f"/visits/week/{week.pk}/", {"week": MONDAY.isoformat()})  # warm caches
+    assert PlannedVisit.objects.filter(owner=week).count() >= 8
+    with django_assert_max_num_queries(QUERIES):
+        page = client.get(f"/visits/week/{week.pk}/", {"week": MONDAY.isoformat()})
+    assert page.status_code == 200
+
+
+def test_a_rep_reads_their_own_week_with_its_figures(client, org, week):
+    found = selectors.week_of(week, week.pk, MONDAY)
+    routed = [d for d in found.days if d.plan is not None]
+    assert routed and all(d.driving_share is not None for d in routed)
+    assert found.totals["km"] > 0
+    client.force_login(week)
+    page = client.get(f"/visits/week/{week.pk}/", {"week": MONDAY.isoformat()})
+    assert "My week" in page.content.decode()
