@@ -50,7 +50,7 @@ def scores(user) -> QuerySet[MboScore]:
     return rows if ids is None else rows.filter(rep_id__in=ids)
 
 
-def get_score(user, pk: int) -> MboScore:
+def get_score(user, pk) -> MboScore:
     return get_from(scores(user), pk, "MBO score")
 
 

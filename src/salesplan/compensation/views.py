@@ -235,14 +235,14 @@ def accrual_page(request):
     require_or_403(request.user, "comp_accrual", "view")
     result = accrual.accrual(request.user)
     return render(request, "compensation/accrual.html", {
-        "nav_section": "comp_team", "result": result, "totals": result.totals()})
+        "nav_section": "comp_accrual", "result": result, "totals": result.totals()})
 
 
 def _score_posted(request, period) -> None:
     """Save one row of the scoring form: a first score, or a change with its version."""
     score_id = request.POST.get("score_id")
     if score_id:
-        mbo.change_mbo_score(mbo.get_score(request.user, int(score_id)), by=request.user,
+        mbo.change_mbo_score(mbo.get_score(request.user, score_id), by=request.user,
                              score_pct=request.POST.get("score_pct", ""),
                              note=request.POST.get("note", ""),
                              expected_version=posted_version(request.POST))
