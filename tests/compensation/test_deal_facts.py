@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from salesplan.compensation import services
 from salesplan.compensation.deal_facts import deal_facts
@@ -88,3 +89,15 @@ def test_a_family_component_and_a_margin_component_on_real_deals(org, comp, cata
     assert {t["deal_id"] for t in lines["software"].trace} == {software.pk}
     # Margin: 100,000 × 62 % = 62,000 × 5 % = 3,100; the draft-only deal has no margin
     assert lines["margin"].amount == D("3100.00")
+
+
+def test_a_plan_names_only_families_of_the_catalogue(org, catalogue):
+    with pytest.raises(ValidationError) as refused:
+        services.create_plan(by=org.admin, data={
+            "name": "Typo plan", "role": "rep", "starts": date(2026, 1, 1),
+            "ends": date(2026, 12, 31), "effective_from": date(2026, 1, 1),
+            "currency": "USD", "definition": {"commissions": [
+                {**BY_FAMILY["commissions"][0], "families": ["Sofware"]}]}})
+    message = refused.value.message_dict["definition"][0]
+    assert message.startswith("commissions[0].families: no product family named 'Sofware'")
+    assert "Hardware, Software" in message

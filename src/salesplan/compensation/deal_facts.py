@@ -8,15 +8,19 @@ some families (`families` in the plan, by the catalogue's family names) counts t
 when most of it is of those families. Its products (SKUs) feed SPIFFs by product. Its
 margin rate (Σ line margin ÷ Σ line net, lines with a known cost) comes from the accepted
 quote only — an offer not accepted says nothing firm about the margin — and is applied to
-the deal's amount, so a deal in another currency than its quote still gets its margin."""
+the deal's amount, so a deal in another currency than its quote still gets its margin.
+A plan naming a family the catalogue does not have is refused (`check_families`)."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import F
 
 from salesplan.engines import compensation as engine
+from salesplan.pricing.models import ProductFamily
 from salesplan.proposals.models import QuoteLine, QuoteStatus
 
 CHUNK = 20_000  # SQLite refuses too many parameters at once
@@ -94,3 +98,22 @@ def enrich(deals: Mapping[int, engine.Deal]) -> dict[int, engine.Deal]:
     """Every deal of a period with what its quote says (one read for all of them)."""
     facts = deal_facts(deals)
     return {pk: with_facts(deal, facts.get(pk)) for pk, deal in deals.items()}
+
+
+def check_families(definition: Any) -> None:
+    """A plan's components name families of the catalogue, or they would match no deal;
+    ValidationError on `definition` naming the place and the unknown name."""
+    if not isinstance(definition, dict):
+        return  # the definition's own reader names that mistake
+    known = set(ProductFamily.objects.values_list("name", flat=True))
+    for part in ("commissions", "bonuses"):
+        items = definition.get(part)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            names = item.get("families", []) if isinstance(item, dict) else []
+            unknown = sorted(n for n in names if isinstance(n, str) and n not in known) \
+                if isinstance(names, list) else []
+            if unknown:
+                offered = ", ".join(sorted(known)) or "none yet"
+                raise ValidationError({"definition": (
+                    f"{part}[{i}].families: no product family named {unknown[0]!r} in the "
+                    f"catalogue (its families: {offered})")})

@@ -18,7 +18,7 @@ from salesplan.core.records import claim_version, validate
 from salesplan.org.models import User
 from salesplan.pipeline.models import Opportunity
 
-from . import calculation, notices
+from . import calculation, deal_facts, notices
 from .definitions import plan_from_definition
 from .models import (
     CompAdjustment,
@@ -50,6 +50,7 @@ def _check_plan(plan: CompPlan) -> None:
     if plan.person_id is None and not plan.role:
         raise ValidationError({"role": "Say which role the plan is for, or name its person."})
     plan_from_definition(plan.definition, plan.currency)
+    deal_facts.check_families(plan.definition)
     validate(plan)
 
 
