@@ -496,6 +496,24 @@ def _dispute(world: World, owner) -> Target:
     return Target(dispute, dispute.pk, _rows(CompDispute, pk=dispute.pk))
 
 
+def _mbo_score(world: World, owner) -> Target:
+    """A score of the owner's MBO in an open period of their own plan (so whoever may
+    score it can change it)."""
+    from salesplan.compensation.models import CompPeriod, CompPlan, MboScore, PlanStatus
+
+    year = 1800 + next(_seq)
+    rep = world.user(OWNER_USER[owner])
+    period = CompPeriod.objects.create(name=f"P{year}", starts=date(year, 1, 1),
+                                       ends=date(year, 1, 31))
+    CompPlan.objects.create(
+        name=f"MBO {year}", person=rep, starts=period.starts, ends=period.ends,
+        effective_from=period.starts, status=PlanStatus.ACTIVE,
+        definition={"mbos": [{"key": "nps", "label": "NPS", "target": "500"}]})
+    score = MboScore.objects.create(rep=rep, period=period, component="nps",
+                                    score_pct=D("40"))
+    return Target(score, score.pk, _rows(MboScore, pk=score.pk))
+
+
 OPERATIONS += [
     Operation("GET", "/comp/statements/{pk}", ("comp_statement", "view"), _statement),
     Operation("GET", "/comp/statements/{pk}/lines/1", ("comp_statement", "view"), _statement),
@@ -506,6 +524,8 @@ OPERATIONS += [
               lambda world, owner, target: {"answer": "It closed in February"}),
     Operation("POST", "/comp/disputes/{pk}/resolve", ("comp_dispute", "answer"), _dispute,
               lambda world, owner, target: {"resolution": "Adjusted"}),
+    Operation("PATCH", "/comp/mbo-scores/{pk}", ("comp_mbo_score", "score"), _mbo_score,
+              lambda world, owner, target: {"score_pct": "90"}),
 ]
 
 # Operations on the company's map: one record, not one per owner.

@@ -5,11 +5,13 @@ deal splits, payroll export and what-if.
     GET/POST/PATCH/DELETE  /plans, /periods, /credit-rules   (record kit)
     POST  /plans/{id}/activate, /plans/{id}/accept
     POST  /periods/{id}/calculate (202, a job), /periods/{id}/close
-    GET   /periods/{id}/payroll.csv
+    GET   /periods/{id}/payroll.csv, /periods/{id}/payroll.xlsx
     GET   /statements, /statements/{id}, /statements/{id}/lines/{position}
     POST  /statements/{id}/lines/{position}/disputes
     GET   /disputes; POST /disputes/{id}/answer, /disputes/{id}/resolve
     POST  /adjustments; PUT /deals/{id}/splits; GET /what-if
+    GET/POST /mbo-scores; PATCH /mbo-scores/{id}
+    GET   /accrual
 """
 
 from typing import Any
@@ -23,10 +25,11 @@ from salesplan.core.selectors import get_from
 from salesplan.org.models import User
 from salesplan.pipeline.models import Opportunity
 
-from . import selectors, services
+from . import accrual, mbo, payroll, selectors, services
 from .models import CompCreditRule, CompPeriod, CompPlan
 from .schemas import (
     AcceptanceOut,
+    CompAccrualOut,
     CompAdjustmentIn,
     CompAdjustmentOut,
     CompPeriodIn,
@@ -45,6 +48,10 @@ from .schemas import (
     DisputeParams,
     DisputeResolveIn,
     LineDetailOut,
+    MboScoreIn,
+    MboScoreOut,
+    MboScoreParams,
+    MboScorePatch,
     SplitOut,
     SplitsIn,
     StatementDetailOut,
@@ -129,9 +136,20 @@ def close_comp_period(request, period_id: int, payload: VersionIn):
 def export_comp_payroll(request, period_id: int):
     """The closed period's pay, one row per rep, for payroll (CSV)."""
     period = selectors.get_period(request.auth, period_id)
-    body = selectors.payroll_csv(request.auth, period)
+    body = payroll.payroll_csv(request.auth, period)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="payroll-{period.starts}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{payroll.filename(period, "csv")}"'
+    return response
+
+
+@router.get("/periods/{int:period_id}/payroll.xlsx", response={200: bytes})
+def export_comp_payroll_xlsx(request, period_id: int):
+    """The same rows as the CSV as an XLSX workbook: money cells are numbers with two
+    decimals, the currency in its own column."""
+    period = selectors.get_period(request.auth, period_id)
+    body = payroll.payroll_xlsx(request.auth, period)
+    response = HttpResponse(body, content_type=payroll.XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{payroll.filename(period, "xlsx")}"'
     return response
 
 
@@ -227,3 +245,45 @@ def comp_what_if(request, params: Query[WhatIfParams]):
             "rows": [{"rep_id": r.rep.pk, "rep": r.rep.get_full_name() or r.rep.username,
                       "bookings": r.bookings, "current": r.current, "draft": r.draft,
                       "change": r.change} for r in result.rows]}
+
+
+@router.get("/mbo-scores", response=list[MboScoreOut])
+def list_comp_mbo_scores(request, params: Query[MboScoreParams]):
+    """MBO scores you may see (yours; your people's as a manager)."""
+    rows = mbo.scores(request.auth).order_by("period__starts", "rep_id", "component")
+    if params.period_id:
+        rows = rows.filter(period_id=params.period_id)
+    if params.rep_id:
+        rows = rows.filter(rep_id=params.rep_id)
+    return list(rows[:2000])
+
+
+@router.post("/mbo-scores", response={201: MboScoreOut})
+def score_comp_mbo(request, payload: MboScoreIn):
+    """Score one MBO of a rep's plan for an open period (their manager or an admin); the
+    statement is calculated again."""
+    rep = _person(request.auth, payload.rep_id)
+    period = selectors.get_period(request.auth, payload.period_id)
+    return Status(201, mbo.score_mbo(by=request.auth, rep=rep, period=period,
+                                     component=payload.component,
+                                     score_pct=payload.score_pct, note=payload.note))
+
+
+@router.patch("/mbo-scores/{int:score_id}", response=MboScoreOut)
+def change_comp_mbo_score(request, score_id: int, payload: MboScorePatch):
+    """Change a score, with the version you read."""
+    score = mbo.get_score(request.auth, score_id)
+    return mbo.change_mbo_score(score, by=request.auth, score_pct=payload.score_pct,
+                                note=payload.note, expected_version=payload.version)
+
+
+@router.get("/accrual", response=CompAccrualOut)
+def comp_accrual(request):
+    """What the plans are expected to pay from this month to the end of the fiscal year,
+    per rep and month, with a low and a high figure; `method` says how they were made."""
+    result = accrual.accrual(request.auth)
+    return {"as_of": result.as_of, "through": result.through, "method": result.method,
+            "totals": result.totals(), "not_counted": result.not_counted,
+            "rows": [{"rep_id": r.rep.pk, "rep": r.rep.get_full_name() or r.rep.username,
+                      "currency": r.currency, "expected": r.expected, "low": r.low,
+                      "high": r.high, "months": r.months} for r in result.rows]}

@@ -25,6 +25,7 @@ from salesplan.pipeline.models import Opportunity, OpportunityChange, StageKind
 from salesplan.pricing.context import exchange_rate
 from salesplan.territories import selectors as territory_reads
 
+from . import deal_facts, mbo
 from .definitions import plan_from_definition
 from .models import (
     CompAdjustment,
@@ -160,6 +161,7 @@ class PeriodBook:
         crediting = Crediting()
         self.deals = {o.pk: engine_deal(o, firsts.get(o.account_id) == o.pk)
                       for o in self.opportunities}
+        self.deals = deal_facts.enrich(self.deals)  # family, products, margin from quotes
         self.credits = [c for o in self.opportunities
                         for c in crediting.credits(o, splits.get(o.pk, []))]
         self.by_rep: dict[int, list[engine.Credit]] = {}
@@ -254,7 +256,8 @@ def compute(rep: User, period: CompPeriod, book: PeriodBook, plan_row: CompPlan,
             rep.pk, plan, book.by_rep.get(rep.pk, []), book.deals, rates,
             draw_balance=previous_balance(rep.pk, period) if with_history else Decimal(0),
             adjustments=adjustments,
-            clawbacks=clawbacks_for(rep.pk, period) if with_history else [])
+            clawbacks=clawbacks_for(rep.pk, period) if with_history else [],
+            mbo_scores=mbo.scores_for(rep.pk, period))
     except engine.PlanError as error:
         raise ValidationError({error.field: error.message}) from None
 

@@ -13,7 +13,8 @@ Amounts, rates, shares and attainments are strings of decimals ("0.05" is 5 %, "
      "new_logo": {"amount": "500"},
      "spiffs": [{"key": "q1", "label": "Q1 push", "starts": "2026-01-01",
                  "ends": "2026-03-31", "amount": "250", "rate": "0", "campaigns": []}],
-     "mbos": [{"key": "enablement", "label": "Enablement", "target": "1000"}]}
+     "mbos": [{"key": "enablement", "label": "Enablement", "target": "1000",
+               "max_score": "1.5"}]}
 
 A mistake is a `ValidationError` on `definition` naming the place ("commissions[0].tiers:
 tiers must start at increasing attainments")."""
@@ -105,6 +106,14 @@ def _commission(item: _Reader) -> engine.Commission:
         item.names("families"), item.names("deal_types"), bool(item.data.get("on_margin"))))
 
 
+def _mbo(item: _Reader) -> engine.Mbo:
+    """An objective; `max_score` is the highest score a manager may give (1 is 100 %)."""
+    max_score = item.decimal("max_score", "1", MAX_RATE)
+    if max_score <= 0:
+        raise _error(item._at("max_score"), "must be above 0")
+    return engine.Mbo(item.text("key"), item.text("label"), item.decimal("target"), max_score)
+
+
 def plan_from_definition(definition: Any, currency: str) -> engine.Plan:
     """The engine's plan for a stored definition; ValidationError naming the place."""
     root = _Reader(definition, "")
@@ -126,8 +135,7 @@ def plan_from_definition(definition: Any, currency: str) -> engine.Plan:
                      s.decimal("amount", "0"), s.decimal("rate", "0", MAX_RATE),
                      s.names("products"), s.names("campaigns"))
         for s in root.items("spiffs"))
-    mbos = tuple(engine.Mbo(m.text("key"), m.text("label"), m.decimal("target"))
-                 for m in root.items("mbos"))
+    mbos = tuple(_mbo(m) for m in root.items("mbos"))
     draw = None
     if root.data.get("draw"):
         raw = _Reader(root.data["draw"], "draw")
@@ -136,6 +144,7 @@ def plan_from_definition(definition: Any, currency: str) -> engine.Plan:
     if not isinstance(days, int) or days < 0:
         raise _error("clawback_days", "must be a whole number of days, 0 or more")
     keys = [c.key for c in commissions] + [b.key for b in bonuses] + [s.key for s in spiffs]
+    keys += [m.key for m in mbos]
     if len(keys) != len(set(keys)):
         raise _error("commissions", "component keys must be unique")
     return engine.Plan(currency, commissions, bonuses, new_logo, spiffs, mbos, draw, days)

@@ -254,3 +254,30 @@ class CompDispute(VersionedModel):
     @property
     def owner_id(self) -> int:
         return self.statement.rep_id
+
+
+class MboScore(VersionedModel):
+    """A manager's score of one MBO of a rep's plan for one pay period, in percent of the
+    objective (0–100, or up to the objective's `max_score`); the period's calculation
+    pays the objective's target × the score. Each change is in the audit trail."""
+
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                            related_name="+")
+    period = models.ForeignKey(CompPeriod, on_delete=models.PROTECT, related_name="mbo_scores")
+    component = models.CharField(max_length=40, help_text="The MBO's key in the plan.")
+    score_pct = models.DecimalField(max_digits=7, decimal_places=2)
+    note = models.CharField(max_length=500, blank=True)
+    scored_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+
+    class Meta:
+        ordering = ["period__starts", "rep_id", "component"]
+        constraints = [models.UniqueConstraint(fields=["rep", "period", "component"],
+                                               name="comp_mbo_scored_once")]
+
+    def __str__(self) -> str:
+        return f"{self.component} {self.score_pct}%"
+
+    @property
+    def owner_id(self) -> int:
+        return self.rep_id

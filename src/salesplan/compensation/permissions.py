@@ -2,7 +2,10 @@
 statements, a manager those of the people in the teams they manage (and who report to
 them), admins and the read-only executive everyone's. Admins run the calculation, close
 periods, adjust and export payroll; a rep accepts their own plan and disputes their own
-lines; managers and admins answer and resolve disputes on statements they see."""
+lines; managers and admins answer and resolve disputes on statements they see. A manager
+scores the MBOs of the people they see by ownership (not their own); a rep reads their
+own scores. The accrual (expected pay of the rest of the year) is for managers (their
+people), admins and executives."""
 
 from salesplan.core.registry import (
     ADMIN,
@@ -18,6 +21,7 @@ from salesplan.core.registry import (
 
 TEAM = "team"
 ASSIGNED = "assigned"
+THEIR_PEOPLE = "their_people"
 
 
 def in_team(user, obj) -> bool:
@@ -33,8 +37,14 @@ def assigned(user, plan) -> bool:
     return plan.role == user.role
 
 
-for resource in ("comp_statement", "comp_dispute"):
+def their_people(user, obj) -> bool:
+    """Someone else whose records the user sees by ownership (nobody scores themselves)."""
+    return obj.owner_id != user.pk and in_team(user, obj)
+
+
+for resource in ("comp_statement", "comp_dispute", "comp_mbo_score", "comp_accrual"):
     register_scope(resource, TEAM, in_team)
+register_scope("comp_mbo_score", THEIR_PEOPLE, their_people)
 register_scope("comp_plan", ASSIGNED, assigned)
 
 register("comp_plan", "view", {ADMIN: ALL, EXECUTIVE: ALL, MANAGER: ALL, REP: ASSIGNED},
@@ -65,6 +75,12 @@ register("comp_dispute", "answer", {ADMIN: ALL, MANAGER: TEAM},
          doc="answer or resolve this dispute (the rep's manager or an admin)")
 register("comp_cost", "view", {ADMIN: ALL, EXECUTIVE: ALL},
          doc="see what a plan costs across the company")
+register("comp_mbo_score", "view", {ADMIN: ALL, EXECUTIVE: ALL, MANAGER: TEAM, REP: OWN},
+         doc="see this MBO score")
+register("comp_mbo_score", "score", {ADMIN: ALL, MANAGER: THEIR_PEOPLE},
+         doc="score a rep's MBOs for a period (their manager or an admin)")
+register("comp_accrual", "view", {ADMIN: ALL, EXECUTIVE: ALL, MANAGER: TEAM},
+         doc="see the pay expected for the rest of the year from the pipeline")
 
 # Plans, periods and crediting rules are declared where compensation/api.py installs
 # them (record kit).
@@ -74,6 +90,7 @@ POST   /comp/plans/{plan_id}/accept                        comp_plan.accept
 POST   /comp/periods/{period_id}/calculate                 comp_period.manage
 POST   /comp/periods/{period_id}/close                     comp_period.manage
 GET    /comp/periods/{period_id}/payroll.csv               comp_period.manage
+GET    /comp/periods/{period_id}/payroll.xlsx              comp_period.manage
 GET    /comp/statements                                    comp_statement.view
 GET    /comp/statements/{statement_id}                     comp_statement.view
 GET    /comp/statements/{statement_id}/lines/{position}    comp_statement.view
@@ -84,4 +101,8 @@ GET    /comp/disputes                                      comp_dispute.view
 POST   /comp/disputes/{dispute_id}/answer                  comp_dispute.answer
 POST   /comp/disputes/{dispute_id}/resolve                 comp_dispute.answer
 GET    /comp/what-if                                       comp_cost.view
+GET    /comp/mbo-scores                                    comp_mbo_score.view
+POST   /comp/mbo-scores                                    comp_mbo_score.score
+PATCH  /comp/mbo-scores/{score_id}                         comp_mbo_score.score
+GET    /comp/accrual                                       comp_accrual.view
 """)

@@ -246,3 +246,73 @@ class CompWhatIfOut(Schema):
     current_cost_of_sales: Decimal | None
     draft_cost_of_sales: Decimal | None
     rows: list[WhatIfRowOut]
+
+
+ScorePct = Field(..., ge=0, le=1000, max_digits=7, decimal_places=2,
+                 description="Percent of the objective: 0–100, or up to its max_score.")
+
+
+class MboScoreIn(InputSchema):
+    rep_id: RecordId
+    period_id: RecordId
+    component: str = Field(..., min_length=1, max_length=40,
+                           description="The MBO's key in the rep's plan.")
+    score_pct: Decimal = ScorePct
+    note: str = Field("", max_length=500)
+
+
+class MboScorePatch(InputSchema):
+    score_pct: Decimal = ScorePct
+    note: str | None = Field(None, max_length=500)
+    version: Version
+
+
+class MboScoreOut(Schema):
+    id: int
+    rep_id: int
+    period_id: int
+    component: str
+    score_pct: Decimal
+    note: str
+    scored_by_id: int | None
+    updated_at: datetime
+    version: int
+
+
+class MboScoreParams(Schema):
+    period_id: int | None = Field(None, ge=1)
+    rep_id: int | None = Field(None, ge=1)
+
+
+class AccrualMonthOut(Schema):
+    month: date
+    expected: MoneyOut
+    low: MoneyOut
+    high: MoneyOut
+    open_deals: int
+
+
+class AccrualRepOut(Schema):
+    rep_id: int
+    rep: str
+    currency: str
+    expected: MoneyOut
+    low: MoneyOut
+    high: MoneyOut
+    months: list[AccrualMonthOut]
+
+
+class AccrualTotalOut(Schema):
+    currency: str
+    expected: MoneyOut
+    low: MoneyOut
+    high: MoneyOut
+
+
+class CompAccrualOut(Schema):
+    as_of: date
+    through: date
+    method: str = Field(..., description="How the expected figure and its range were made.")
+    totals: list[AccrualTotalOut]
+    rows: list[AccrualRepOut]
+    not_counted: dict[int, str] = Field(..., description="Reps left out, and why (rep id).")

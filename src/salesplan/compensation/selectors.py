@@ -1,8 +1,6 @@
 """Every read of compensation, already limited to what the user may see: a rep their own
 pay, a manager their teams', admins and executives everyone's."""
 
-import csv
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,7 +11,6 @@ from salesplan.core.errors import NotFound
 from salesplan.core.permissions import require
 from salesplan.core.registry import ALL, NONE, OWN, scope_for
 from salesplan.core.selectors import get_from
-from salesplan.core.spreadsheet import formula_safe
 from salesplan.engines import compensation as engine
 from salesplan.org.models import User
 from salesplan.pipeline.models import Opportunity, StageKind
@@ -166,39 +163,6 @@ def my_plan(user, on) -> MyPlan:
                   sum((s.earned for s in rows), Decimal(0)),
                   sum((s.paid for s in rows), Decimal(0)), current,
                   _would_pay(user, plan, current, on) if plan else [])
-
-
-# --- payroll export ------------------------------------------------------------------------
-
-
-PAYROLL_COLUMNS = ("Employee email", "Name", "Period", "Currency", "Earned", "Commission",
-                   "Bonuses", "SPIFFs", "Clawbacks", "Adjustments", "Draw", "Paid",
-                   "Draw balance")
-
-
-def payroll_csv(user, period: CompPeriod) -> str:
-    """The closed period's pay, one row per rep, for payroll."""
-    require(user, "comp_period", "manage", period)
-    if not period.is_closed:
-        raise ValidationError({"period": "Close the period before exporting it to payroll."})
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(PAYROLL_COLUMNS)
-    rows = (CompStatement.objects.filter(period=period).select_related("rep")
-            .prefetch_related("lines").order_by("rep__last_name", "rep_id"))
-    for statement in rows:
-        sums: dict[str, Decimal] = {}
-        for line in statement.lines.all():
-            sums[line.kind] = sums.get(line.kind, Decimal(0)) + line.amount
-        rep = statement.rep
-        cells = [rep.email, rep.get_full_name() or rep.username, period.name, statement.currency,
-                 statement.earned, sums.get("commission", 0) + sums.get("cap", 0),
-                 sums.get("bonus", 0) + sums.get("new_logo", 0) + sums.get("mbo", 0),
-                 sums.get("spiff", 0), sums.get("clawback", 0), sums.get("adjustment", 0),
-                 sums.get("draw", 0) + sums.get("draw_recovery", 0), statement.paid,
-                 statement.draw_balance]
-        writer.writerow([formula_safe(str(c)) for c in cells])
-    return out.getvalue()
 
 
 # --- what-if -------------------------------------------------------------------------------

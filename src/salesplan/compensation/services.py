@@ -18,7 +18,7 @@ from salesplan.core.records import claim_version, validate
 from salesplan.org.models import User
 from salesplan.pipeline.models import Opportunity
 
-from . import calculation
+from . import calculation, deal_facts, notices
 from .definitions import plan_from_definition
 from .models import (
     CompAdjustment,
@@ -50,6 +50,7 @@ def _check_plan(plan: CompPlan) -> None:
     if plan.person_id is None and not plan.role:
         raise ValidationError({"role": "Say which role the plan is for, or name its person."})
     plan_from_definition(plan.definition, plan.currency)
+    deal_facts.check_families(plan.definition)
     validate(plan)
 
 
@@ -348,6 +349,7 @@ def raise_dispute(statement: CompStatement, position: int, *, by, text: str) -> 
         statement=statement, line_position=position, line_label=line.label,
         line_amount=line.amount, raised_by=by, text=text.strip())
     record_created(dispute, by)
+    notices.dispute_raised(dispute)
     return dispute
 
 
@@ -368,6 +370,7 @@ def _move_dispute(dispute: CompDispute, *, by, expected_version: int | None,
     current.save()
     record_changes(current, {"status": (before[0], status), field: (before[1], text.strip())},
                    by)
+    notices.dispute_moved(current, by=by)
     return current
 
 

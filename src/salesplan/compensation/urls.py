@@ -18,6 +18,9 @@ urlpatterns = [
     path("periods/", views.periods, name="periods"),
     path("periods/<int:pk>/calculate/", views.calculate_period, name="calculate"),
     path("periods/<int:pk>/close/", views.close_period, name="close"),
-    path("periods/<int:pk>/payroll.csv", views.payroll, name="payroll"),
+    path("periods/<int:pk>/payroll.csv", views.payroll, {"fmt": "csv"}, name="payroll"),
+    path("periods/<int:pk>/payroll.xlsx", views.payroll, {"fmt": "xlsx"}, name="payroll_xlsx"),
     path("what-if/", views.what_if, name="what_if"),
+    path("accrual/", views.accrual_page, name="accrual"),
+    path("mbo/", views.mbo_scores, name="mbo_scores"),
 ]

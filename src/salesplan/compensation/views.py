@@ -1,6 +1,7 @@
 """Compensation pages: a rep's pay (plan, acceptance, earnings to date, next tier,
 statements), a statement with each line explained and disputed, the manager's team
-statements and disputes, the admin's pay periods and the what-if of a draft plan.
+statements and disputes, MBO scoring, the accrual of the rest of the year, the admin's pay
+periods and the what-if of a draft plan.
 
 Thin: reads through `selectors` (pay the user may see), writes through `services`.
 """
@@ -17,11 +18,14 @@ from django.views.decorators.http import require_POST
 from salesplan.core.clock import company_today
 from salesplan.core.records import posted_version
 from salesplan.core.registry import allowed
+from salesplan.core.selectors import get_from
+from salesplan.org.models import User
 from salesplan.proposals.pdf import html_to_pdf
 from salesplan.ui.pages import require_or_403
 
-from . import selectors, services
-from .models import CompPeriod, DisputeStatus, PlanStatus
+from . import accrual, mbo, selectors, services
+from . import payroll as payroll_files
+from .models import CompPeriod, DisputeStatus, PeriodStatus, PlanStatus
 
 
 def _errors(exc: ValidationError) -> str:
@@ -160,16 +164,22 @@ def close_period(request, pk: int):
     return redirect("web:comp:periods")
 
 
+PAYROLL_FILES = {"csv": (payroll_files.payroll_csv, "text/csv; charset=utf-8"),
+                 "xlsx": (payroll_files.payroll_xlsx, payroll_files.XLSX_CONTENT_TYPE)}
+
+
 @login_required
-def payroll(request, pk: int):
+def payroll(request, pk: int, fmt: str):
     period = selectors.get_period(request.user, pk)
+    write, content_type = PAYROLL_FILES[fmt]
     try:
-        body = selectors.payroll_csv(request.user, period)
+        body = write(request.user, period)
     except ValidationError as exc:
         messages.error(request, _errors(exc))
         return redirect("web:comp:periods")
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="payroll-{period.starts}.csv"'
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{payroll_files.filename(period, fmt)}"')
     return response
 
 
@@ -216,3 +226,48 @@ def statement_pdf(request, pk: int):
     html = render_to_string("compensation/statement_pdf.html", {
         "statement": found, "lines": list(found.lines.all())})
     return _pdf(html, f"statement-{found.period.starts}-{found.rep.username}.pdf")
+
+
+@login_required
+def accrual_page(request):
+    """What the plans are expected to pay for the rest of the year, with its range and how
+    it was made (managers for their people, admins and executives for everyone)."""
+    require_or_403(request.user, "comp_accrual", "view")
+    result = accrual.accrual(request.user)
+    return render(request, "compensation/accrual.html", {
+        "nav_section": "comp_accrual", "result": result, "totals": result.totals()})
+
+
+def _score_posted(request, period) -> None:
+    """Save one row of the scoring form: a first score, or a change with its version."""
+    score_id = request.POST.get("score_id")
+    if score_id:
+        mbo.change_mbo_score(mbo.get_score(request.user, score_id), by=request.user,
+                             score_pct=request.POST.get("score_pct", ""),
+                             note=request.POST.get("note", ""),
+                             expected_version=posted_version(request.POST))
+        return
+    rep = get_from(User.objects.filter(is_active=True), request.POST.get("rep_id"), "rep")
+    mbo.score_mbo(by=request.user, rep=rep, period=period,
+                  component=request.POST.get("component", ""),
+                  score_pct=request.POST.get("score_pct", ""), note=request.POST.get("note", ""))
+
+
+@login_required
+def mbo_scores(request):
+    """Score the MBOs of my people for an open period (managers, admins)."""
+    require_or_403(request.user, "comp_mbo_score", "score")
+    periods_list = list(CompPeriod.objects.filter(status=PeriodStatus.OPEN).order_by("starts"))
+    chosen = next((p for p in periods_list if str(p.pk) == request.GET.get("period")),
+                  periods_list[0] if periods_list else None)
+    if request.method == "POST" and chosen is not None:
+        try:
+            _score_posted(request, chosen)
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(request, "The score is saved; the statement is calculated again.")
+        return redirect(f"{request.path}?period={chosen.pk}")
+    return render(request, "compensation/mbo_scores.html", {
+        "nav_section": "comp_team", "periods": periods_list, "chosen": chosen,
+        "rows": mbo.to_score(request.user, chosen) if chosen else []})

@@ -1,4 +1,5 @@
-"""Text cells that a spreadsheet program will show rather than run.
+"""Text cells that a spreadsheet program will show rather than run, and Decimals that
+openpyxl writes with their own digits.
 
 Excel, LibreOffice and Google Sheets run a cell as a formula when its text starts with
 = + - or @, and some of them first skip blanks or, when a file is split on another
@@ -6,6 +7,8 @@ separator, the separators in front (`;=1+2`). A leading tab or carriage return c
 start one. Such a cell gets a leading apostrophe, which every one of them reads as
 "this is text" and does not show.
 """
+
+from decimal import Decimal
 
 FORMULA_TRIGGERS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and their full-width forms
 # What a spreadsheet may skip before deciding: blanks and field separators.
@@ -26,3 +29,25 @@ def starts_like_formula(text: str) -> bool:
 def formula_safe(text: str) -> str:
     """The text as it should be written to a spreadsheet cell."""
     return "'" + text if starts_like_formula(text) else text
+
+
+def exact_decimals_in_xlsx() -> None:
+    """Make openpyxl write a Decimal's own digits into the sheet.
+
+    openpyxl formats every number with "%.16g" through a float, which writes
+    99999999999.99 as 99999999999.99001. The cell writer looks the formatter up by
+    name, so a Decimal-aware one that hands everything else to the original is enough.
+    """
+    from openpyxl.cell import _writer
+
+    original = _writer.safe_string
+    if getattr(original, "keeps_decimals", False):
+        return
+
+    def safe_string(value):
+        if isinstance(value, Decimal) and value.is_finite():
+            return format(value, "f")
+        return original(value)
+
+    safe_string.keeps_decimals = True  # type: ignore[attr-defined]
+    _writer.safe_string = safe_string

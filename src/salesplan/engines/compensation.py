@@ -317,11 +317,12 @@ class Spiff:
 
 @dataclass(frozen=True)
 class Mbo:
-    """An objective the manager scores (0–1, or above for over-achievement)."""
+    """An objective the manager scores (0–1, or up to `max_score` for over-achievement)."""
 
     key: str
     label: str
     target: Decimal
+    max_score: Decimal = ONE
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,13 @@ class Kind(models.TextChoices):
     BOUNDARY_EXCEPTION = "boundary_exception", "Boundary exceptions to decide"
     MENTION = "mention", "Mentions in comments"
     JOB = "job", "Background jobs"
+    PAY_DISPUTE = "pay_dispute", "Pay disputes to answer"
+    PAY_DISPUTE_ANSWER = "pay_dispute_answer", "Answers to your pay disputes"
 
 
 # Kinds that are news rather than work: nothing closes them but their reader.
-NOTICE_KINDS = frozenset({Kind.QUOTE_DECISION, Kind.MENTION, Kind.JOB})
+NOTICE_KINDS = frozenset({Kind.QUOTE_DECISION, Kind.MENTION, Kind.JOB,
+                          Kind.PAY_DISPUTE_ANSWER})
 
 
 class Delivery(models.TextChoices):

@@ -20,7 +20,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 from salesplan.core.clock import company_now, in_company_time
-from salesplan.core.spreadsheet import formula_safe
+from salesplan.core.spreadsheet import exact_decimals_in_xlsx, formula_safe
 
 ColumnKind = Literal["text", "int", "money", "percent", "date"]
 ExportFormat = Literal["csv", "xlsx", "pdf"]
@@ -128,35 +128,13 @@ def _xlsx_cell(column: Column, value: object) -> object:
     return value
 
 
-def _exact_numbers_in_xlsx() -> None:
-    """Make openpyxl write a Decimal's own digits into the sheet.
-
-    openpyxl formats every number with "%.16g" through a float, which writes
-    99999999999.99 as 99999999999.99001. The cell writer looks the formatter up by
-    name, so a Decimal-aware one that hands everything else to the original is enough.
-    """
-    from openpyxl.cell import _writer
-
-    original = _writer.safe_string
-    if getattr(original, "keeps_decimals", False):
-        return
-
-    def safe_string(value):
-        if isinstance(value, Decimal) and value.is_finite():
-            return format(value, "f")
-        return original(value)
-
-    safe_string.keeps_decimals = True  # type: ignore[attr-defined]
-    _writer.safe_string = safe_string
-
-
 def _xlsx(title: str, columns: Sequence[Column], rows: Iterable[Sequence],
           filters: Mapping[str, str], generated: datetime) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    _exact_numbers_in_xlsx()
+    exact_decimals_in_xlsx()
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Report")
     heading = WriteOnlyCell(sheet, value=_text_cell(title))

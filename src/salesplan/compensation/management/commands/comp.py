@@ -13,7 +13,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from salesplan.compensation import selectors, services
+from salesplan.compensation import payroll, selectors, services
 from salesplan.compensation.models import CompPeriod
 from salesplan.core.errors import NotFound
 from salesplan.org.models import Role, User
@@ -80,4 +80,4 @@ class Command(BaseCommand):
                           f"draw balance {found.draw_balance}.")
 
     def _export(self, user, period, options) -> None:
-        self.stdout.write(selectors.payroll_csv(user, period), ending="")
+        self.stdout.write(payroll.payroll_csv(user, period), ending="")
