@@ -155,9 +155,10 @@ def _bookings(ids: set[int], start: date, end: date) -> Decimal:
 
 
 def territory_size(territory: Territory, *, window_start: date, window_end: date,
-                   calls_per_day: int = 6) -> TerritorySize:
+                   calls_per_day: int = 6, with_workload: bool = True) -> TerritorySize:
     """Accounts by tier, potential, area, bookings and sales per selling day in the window,
-    and capacity: members × selling days × achievable calls per day."""
+    capacity: members × selling days × achievable calls per day, and (unless the caller
+    reads it with others, `with_workload=False`) the workload in selling days."""
     ids = _territory_ids(territory)
     rows = AccountTerritory.objects.filter(territory_id__in=ids)
     by_tier = {row["account__tier"] or "none": row["n"] for row in
@@ -173,7 +174,7 @@ def territory_size(territory: Territory, *, window_start: date, window_end: date
         bookings=Decimal(bookings).quantize(cent), selling_days=days,
         sales_per_day=(bookings / days).quantize(Decimal("0.01")) if days else Decimal(0),
         members=members, capacity_calls=members * days * calls_per_day,
-        workload=workloads([territory]).get(territory.pk))
+        workload=workloads([territory]).get(territory.pk) if with_workload else None)
 
 
 @dataclass

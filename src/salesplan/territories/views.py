@@ -272,10 +272,10 @@ def _goal_proposals(territory: Territory, form: GoalForm):
 
 
 def _with_workload(territory: Territory, size, goal_rows, proposals) -> dict:
-    """Each goal's and proposal's territory workload in selling days, shown beside it."""
-    found = goals.workloads(list(territory.children.all()))
-    if size.workload is not None:
-        found[territory.pk] = size.workload
+    """The territory's and each goal's and proposal's territory workload in selling
+    days (read together: one reading of the accounts' workload), shown beside them."""
+    found = goals.workloads([territory, *territory.children.all()])
+    size.workload = found.get(territory.pk)
     for row in goal_rows:
         row.workload = found.get(row.territory_id)
     for proposal in proposals:
@@ -300,7 +300,8 @@ def territory_detail(request, pk: int):
     start, end = goals.default_window()
     goal_form = GoalForm(request.GET if "formula" in request.GET else None)
     proposals, goal_problem = _goal_proposals(territory, goal_form)
-    size = goals.territory_size(territory, window_start=start, window_end=end)
+    size = goals.territory_size(territory, window_start=start, window_end=end,
+                                with_workload=False)
     goal_rows = selectors.goals_with_attainment(territory, newest_first=True, limit=40)
     workload = _with_workload(territory, size, goal_rows, proposals)
     context.update({

@@ -57,7 +57,11 @@ def days_per_month(accounts: list[Account], config: VisitSettings | None = None
 def account_workload(account_ids: list[int]) -> AccountWorkload:
     """The hook's answer: selling days a month per account, with the source in words."""
     config = planner.settings()
-    accounts = list(Account.objects.filter(pk__in=account_ids).exclude(lifecycle="former"))
+    # Only what the frequencies read, in chunks: a territory page may ask about a whole
+    # region, past the number of parameters a database takes in one query.
+    accounts = [account for chunk in planner.chunks(account_ids)
+                for account in Account.objects.filter(pk__in=chunk)
+                .exclude(lifecycle="former").only("id", "owner_id", "tier", "industry")]
     return AccountWorkload(
         days_per_month(accounts, config),
         f"field visits: visits a month × (visit + driving per visit) ÷ "
