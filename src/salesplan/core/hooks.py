@@ -13,6 +13,8 @@ reader of the CRM core sees every reaction it can trigger in one file.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 
@@ -65,6 +67,48 @@ job_finished = Hook("job_finished", """job_finished(job)
 
 A background job ended, succeeded or failed (``job.status``), its outcome saved. The inbox
 tells the person who started it.""")
+
+
+# --- Workload: the selling days accounts need, for the layers that cannot ask -----------
+
+
+@dataclass(frozen=True)
+class AccountWorkload:
+    """Selling days a month each account needs, and where the figure comes from (in the
+    manager's words, shown beside it)."""
+
+    days_per_month: dict[int, Decimal]  # account id -> selling days a month
+    source: str
+
+
+@dataclass(frozen=True)
+class WorkloadProvider:
+    """The app that knows how accounts are worked: `per_account(account_ids)` answers an
+    `AccountWorkload`; `available_days(users, start, end)` the selling days the people
+    have between two dates (inclusive), all of them together."""
+
+    name: str
+    per_account: Callable[[list[int]], AccountWorkload]
+    available_days: Callable[[list[Any], date, date], Decimal]
+
+
+class WorkloadHook:
+    """Field visits register the workload of accounts in their ``AppConfig.ready()``;
+    territory goals and the alignment optimiser (a lower layer) read it through here.
+    Without a provider there is no workload figure (`provider()` is None)."""
+
+    def __init__(self) -> None:
+        self._provider: WorkloadProvider | None = None
+
+    def register(self, provider: WorkloadProvider) -> WorkloadProvider:
+        self._provider = provider
+        return provider
+
+    def provider(self) -> WorkloadProvider | None:
+        return self._provider
+
+
+account_workload = WorkloadHook()
 
 
 # --- Hand-over: what a departing user holds, and who gets it ---------------------------

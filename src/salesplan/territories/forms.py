@@ -222,7 +222,8 @@ class OptimiseForm(forms.Form):
     measures = forms.MultipleChoiceField(
         choices=[("accounts", "Number of accounts"), ("potential", "Potential"),
                  ("pipeline", "Open pipeline"),
-                 ("workload", "Workload (activities in the last year)")],
+                 ("workload", "Workload (activities in the last year)"),
+                 ("visit_days", "Workload in visit days a month (field visits)")],
         initial=["accounts"], widget=forms.CheckboxSelectMultiple, label="Balance")
     tau = forms.DecimalField(min_value=0.1, max_value=99, initial=5, decimal_places=1,
                              label="Tolerance (± % of the mean)")

@@ -3,7 +3,10 @@
 A proposed goal follows a formula the manager can read: a share of the parent's goal in
 proportion to potential, prior-period bookings with growth, sales per selling day ×
 selling days, capacity × conversion (calls the members can make in the period × the
-bookings each completed call or meeting brought in the prior period), or a weighted mix
+bookings each completed call or meeting brought in the prior period), workload days
+(the prior period's bookings per rep selling day × the selling days the territory's
+accounts need in the period, as field visits reckon them, at most the days its members
+have — read through `core.hooks.account_workload`), or a weighted mix
 of these (each formula turned into shares of the parent's goal, the shares mixed by the
 manager's weights). Children's goals always add up exactly to the parent's (amounts are
 Decimal, rounded to the currency's minor unit, the remainder given out by largest
@@ -11,6 +14,7 @@ remainder). A manager may override any child's goal with a reason; the rest of t
 parent's goal is shared among the others by the formula.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -22,9 +26,10 @@ from django.db.models import Count, Sum
 from salesplan.activities.models import Activity, ActivityKind
 from salesplan.core import audit
 from salesplan.core.clock import company_today
+from salesplan.core.hooks import account_workload
 from salesplan.core.money import minor_units, quantize
 from salesplan.core.registry import require
-from salesplan.org.models import Company
+from salesplan.org.models import Company, User
 from salesplan.pipeline.models import Opportunity, StageKind
 
 from .models import AccountTerritory, GoalFormula, Territory, TerritoryGoal
@@ -66,6 +71,61 @@ def selling_days(start: date, end: date) -> int:
     return days
 
 
+DAYS_PER_MONTH = Decimal("30.4375")
+
+
+@dataclass
+class TerritoryWorkload:
+    """Selling days a month a territory's accounts need against the days its current
+    members have in the next thirty days, and the figure's source in words."""
+
+    required_days: Decimal
+    available_days: Decimal
+    members: int
+    source: str
+
+    @property
+    def load(self) -> Decimal | None:
+        if not self.available_days:
+            return None
+        return (self.required_days / self.available_days).quantize(Decimal("0.01"))
+
+
+def workloads(territories: list[Territory], *, start: date | None = None
+              ) -> dict[int, TerritoryWorkload]:
+    """Each territory's workload (with the territories below it), from one reading of
+    the accounts' workload; empty when no app provides workload figures."""
+    provider = account_workload.provider()
+    if provider is None or not territories:
+        return {}
+    subtree = {t.pk: _territory_ids(t) for t in territories}
+    every = set().union(*subtree.values())
+    accounts_of: dict[int, set[int]] = defaultdict(set)
+    for tid, account_id in AccountTerritory.objects.filter(
+            territory_id__in=every).values_list("territory_id", "account_id"):
+        accounts_of[tid].add(account_id)
+    members_of: dict[int, set[int]] = defaultdict(set)
+    for tid, user_id in current_members().filter(territory_id__in=every).values_list(
+            "territory_id", "user_id"):
+        members_of[tid].add(user_id)
+    found = provider.per_account(sorted(set().union(*accounts_of.values())))
+    users = User.objects.in_bulk(set().union(*members_of.values()))
+    start = start or company_today()
+    end = start + timedelta(days=29)
+    tenth = Decimal("0.1")
+    result = {}
+    for territory in territories:
+        accounts = set().union(*(accounts_of[t] for t in subtree[territory.pk]))
+        people = set().union(*(members_of[t] for t in subtree[territory.pk]))
+        required = sum((found.days_per_month.get(a, Decimal(0)) for a in accounts), Decimal(0))
+        available = provider.available_days([users[u] for u in sorted(people) if u in users],
+                                            start, end)
+        result[territory.pk] = TerritoryWorkload(required.quantize(tenth),
+                                                 Decimal(available).quantize(tenth),
+                                                 len(people), found.source)
+    return result
+
+
 @dataclass
 class TerritorySize:
     """What a territory holds and can do, over a history window."""
@@ -79,6 +139,7 @@ class TerritorySize:
     sales_per_day: Decimal
     members: int
     capacity_calls: int
+    workload: TerritoryWorkload | None = None
 
 
 def _territory_ids(territory: Territory) -> set[int]:
@@ -94,9 +155,10 @@ def _bookings(ids: set[int], start: date, end: date) -> Decimal:
 
 
 def territory_size(territory: Territory, *, window_start: date, window_end: date,
-                   calls_per_day: int = 6) -> TerritorySize:
+                   calls_per_day: int = 6, with_workload: bool = True) -> TerritorySize:
     """Accounts by tier, potential, area, bookings and sales per selling day in the window,
-    and capacity: members × selling days × achievable calls per day."""
+    capacity: members × selling days × achievable calls per day, and (unless the caller
+    reads it with others, `with_workload=False`) the workload in selling days."""
     ids = _territory_ids(territory)
     rows = AccountTerritory.objects.filter(territory_id__in=ids)
     by_tier = {row["account__tier"] or "none": row["n"] for row in
@@ -111,7 +173,8 @@ def territory_size(territory: Territory, *, window_start: date, window_end: date
         potential=Decimal(potential).quantize(cent), area_sq_km=territory.area_sq_km,
         bookings=Decimal(bookings).quantize(cent), selling_days=days,
         sales_per_day=(bookings / days).quantize(Decimal("0.01")) if days else Decimal(0),
-        members=members, capacity_calls=members * days * calls_per_day)
+        members=members, capacity_calls=members * days * calls_per_day,
+        workload=workloads([territory]).get(territory.pk) if with_workload else None)
 
 
 @dataclass
@@ -121,6 +184,7 @@ class Proposal:
     amount: Decimal
     explanation: str
     override_reason: str = ""
+    workload: TerritoryWorkload | None = None  # shown beside the proposal
 
 
 def _basis(territory: Territory, formula: str, period_start: date, period_end: date,
@@ -140,6 +204,9 @@ def _basis(territory: Territory, formula: str, period_start: date, period_end: d
     if formula == GoalFormula.CAPACITY_CONVERSION:
         return _capacity_conversion(ids, bookings, prior_start, prior_end, period_start,
                                     period_end, calls_per_day)
+    if formula == GoalFormula.WORKLOAD_DAYS:
+        return _workload_days(ids, bookings, prior_start, prior_end, period_start,
+                              period_end)
     history_days = selling_days(prior_start, prior_end)
     per_day = bookings / history_days if history_days else Decimal(0)
     days = selling_days(period_start, period_end)
@@ -165,8 +232,38 @@ def _capacity_conversion(ids: set[int], bookings: Decimal, prior_start: date, pr
             f"meetings from {prior_start} to {prior_end})")
 
 
+def _workload_days(ids: set[int], bookings: Decimal, prior_start: date, prior_end: date,
+                   period_start: date, period_end: date) -> tuple[Decimal, str]:
+    """Achievable sales per rep selling day (the prior period's bookings over the members'
+    selling days then) × the selling days the work needs in the period, no more than the
+    members have: a territory whose accounts need fewer days than its reps have is not
+    asked to sell on the idle days, and one that needs more cannot sell beyond them."""
+    provider = account_workload.provider()
+    if provider is None:
+        raise ValidationError({"formula": "Workload days need field visits to estimate "
+                                          "the selling days of the accounts."})
+    account_ids = sorted(set(AccountTerritory.objects.filter(territory_id__in=ids)
+                             .values_list("account_id", flat=True)))
+    found = provider.per_account(account_ids)
+    months = Decimal((period_end - period_start).days + 1) / DAYS_PER_MONTH
+    required = sum(found.days_per_month.values(), Decimal(0)) * months
+    members = list(User.objects.filter(pk__in=current_members().filter(
+        territory_id__in=ids).values("user_id")).order_by("pk"))
+    available = Decimal(provider.available_days(members, period_start, period_end))
+    days = min(required, available) if members else required
+    rep_days = max(len(members), 1) * selling_days(prior_start, prior_end)
+    per_day = bookings / rep_days if rep_days else Decimal(0)
+    tenth = Decimal("0.1")
+    return (per_day * days,
+            f"{per_day.quantize(Decimal('0.01'))} per rep selling day × "
+            f"{days.quantize(tenth)} selling days of workload (the accounts need "
+            f"{required.quantize(tenth)}, {len(members)} members have "
+            f"{available.quantize(tenth)}; {found.source})")
+
+
 MIXABLE = (GoalFormula.SHARE_OF_POTENTIAL, GoalFormula.PRIOR_BOOKINGS,
-           GoalFormula.SALES_PER_DAY, GoalFormula.CAPACITY_CONVERSION)
+           GoalFormula.SALES_PER_DAY, GoalFormula.CAPACITY_CONVERSION,
+           GoalFormula.WORKLOAD_DAYS)
 
 
 def _check_mix(mix: dict[str, Decimal] | None) -> dict[str, Decimal]:
@@ -224,8 +321,8 @@ def propose_goals(parent: Territory, *, period_start: date, period_end: date, fo
     formula -> weight, for the weighted mix."""
     if formula not in GoalFormula.values or formula == GoalFormula.MANUAL:
         raise ValidationError({"formula": "Choose share_of_potential, prior_bookings, "
-                                          "sales_per_day, capacity_conversion or "
-                                          "weighted_mix."})
+                                          "sales_per_day, capacity_conversion, "
+                                          "workload_days or weighted_mix."})
     if calls_per_day <= 0:
         raise ValidationError({"calls_per_day": "Achievable calls per day must be positive."})
     if period_end < period_start:
@@ -343,8 +440,6 @@ def attainments(goal_rows, *, today: date | None = None) -> list[Attainment]:
     """Attainment of each goal. The hierarchy is read once per alignment and each
     period's selling days counted once, so a page of goals costs one bookings query
     per goal, not a walk of the whole map per goal."""
-    from collections import defaultdict
-
     today = today or company_today()
     children: dict[int, dict[int | None, list[int]]] = {}
     days: dict[tuple[date, date], int] = {}

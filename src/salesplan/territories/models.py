@@ -278,6 +278,7 @@ class GoalFormula(models.TextChoices):
     PRIOR_BOOKINGS = "prior_bookings", "Prior-period bookings × growth"
     SALES_PER_DAY = "sales_per_day", "Sales per selling day × selling days"
     CAPACITY_CONVERSION = "capacity_conversion", "Capacity × conversion (sales per call)"
+    WORKLOAD_DAYS = "workload_days", "Sales per rep selling day × workload days"
     WEIGHTED_MIX = "weighted_mix", "Weighted mix of formulas"
     MANUAL = "manual", "Set by hand"
 

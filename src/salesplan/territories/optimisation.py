@@ -11,8 +11,10 @@ named-account inclusions (account level) or one exact postal-code rule (ZIP leve
 assigned, so the what-if comparison shows what moves. The source is only read.
 
 Balance measures (the manager picks one or more): account count, potential, open
-pipeline and workload (activities dated within the last year). Money becomes float for
-the engine only; stored totals are rounded for display.
+pipeline, workload (activities dated within the last year) and visit days (the selling
+days a month each account's field visits take — visits × (duration + driving) — read
+through `core.hooks.account_workload`, so a rep's days balance, not only their
+accounts). Money becomes float for the engine only; stored totals are rounded for display.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from django.utils import timezone
 
 from salesplan.activities.models import Activity
 from salesplan.core import audit
+from salesplan.core.hooks import account_workload
 from salesplan.core.jobs import Progress, start_job
 from salesplan.customers.models import Account
 from salesplan.engines.alignment import (
@@ -63,6 +66,7 @@ MEASURES = {
     "potential": "Potential",
     "pipeline": "Open pipeline",
     "workload": "Workload (activities in the last year)",
+    "visit_days": "Workload in visit days a month",
 }
 UNIT_LEVELS = {"account": "Accounts", "zip": "ZIP codes"}
 OBJECTIVES = {"squared": "Squared distance (compact, Hess)", "distance": "Plain distance"}
@@ -243,7 +247,7 @@ class Units:
     keys: list[str]
     accounts: list[list[int]]
     coordinates: np.ndarray  # (n, 2) latitude, longitude
-    weights: np.ndarray  # (n, 4) in MEASURES order
+    weights: np.ndarray  # (n, len(MEASURES)) in MEASURES order
     current: np.ndarray  # (n,) index of the territory holding most of the unit
     locked: dict[int, int]
     without_coordinates: int
@@ -258,8 +262,10 @@ def _account_columns(source: Alignment, territory_ids: list[int]):
             .iterator(chunk_size=20_000))
 
 
-def _per_account(source: Alignment, territory_ids: list[int]) -> tuple[dict, dict]:
-    """Open pipeline and activities of the last year, per account (grouped in SQL)."""
+def _per_account(source: Alignment, territory_ids: list[int],
+                 visit_days: bool = False) -> tuple[dict, dict, dict]:
+    """Open pipeline, activities of the last year and (when asked) visit days a month,
+    per account."""
     accounts = AccountTerritory.objects.filter(
         alignment=source, territory_id__in=territory_ids).values("account_id")
     pipeline = dict(Opportunity.objects.filter(status=StageKind.OPEN, account_id__in=accounts)
@@ -269,15 +275,26 @@ def _per_account(source: Alignment, territory_ids: list[int]) -> tuple[dict, dic
     workload = dict(Activity.objects.filter(account_id__in=accounts, due_at__gte=since)
                     .order_by().values("account_id").annotate(n=Count("id"))
                     .values_list("account_id", "n"))
-    return pipeline, workload
+    return pipeline, workload, (_visit_days(accounts) if visit_days else {})
+
+
+def _visit_days(accounts) -> dict[int, float]:
+    """Selling days a month each account's visits take; none without field visits."""
+    provider = account_workload.provider()
+    if provider is None:
+        return {}
+    ids = sorted(set(accounts.values_list("account_id", flat=True)))
+    return {a: float(d) for a, d in provider.per_account(ids).days_per_month.items()}
 
 
 def read_units(source: Alignment, territory_ids: list[int], unit: str,
-               locked: Sequence[str]) -> Units:
+               locked: Sequence[str], measures: Sequence[str] = ()) -> Units:
     """The units from the source's assignment results; units without coordinates get
-    their territory's mean position and stay where they are (locked)."""
+    their territory's mean position and stay where they are (locked). Visit days are
+    read only when `measures` asks for them."""
     index = {tid: i for i, tid in enumerate(territory_ids)}
-    pipeline, workload = _per_account(source, territory_ids)
+    pipeline, workload, visit_days = _per_account(source, territory_ids,
+                                                  "visit_days" in measures)
     keys: dict[str, int] = {}
     accounts: list[list[int]] = []
     sums: list[list[float]] = []
@@ -288,7 +305,7 @@ def read_units(source: Alignment, territory_ids: list[int], unit: str,
         i = keys.setdefault(key, len(keys))
         if i == len(accounts):
             accounts.append([])
-            sums.append([0.0] * 7)
+            sums.append([0.0] * 8)
             votes.append({})
         accounts[i].append(account_id)
         row = sums[i]
@@ -296,18 +313,19 @@ def read_units(source: Alignment, territory_ids: list[int], unit: str,
         row[1] += float(potential or 0)
         row[2] += float(pipeline.get(account_id) or 0)
         row[3] += workload.get(account_id, 0)
+        row[4] += visit_days.get(account_id, 0.0)
         if lat is not None and lon is not None:
-            row[4] += float(lat)
-            row[5] += float(lon)
-            row[6] += 1
+            row[5] += float(lat)
+            row[6] += float(lon)
+            row[7] += 1
         votes[i][index[tid]] = votes[i].get(index[tid], 0) + 1
-    table = np.array(sums, dtype=float).reshape(-1, 7)
+    table = np.array(sums, dtype=float).reshape(-1, 8)
     current = np.array([_majority(v) for v in votes], dtype=np.int64)
     coordinates, missing = _positions(table, current, len(territory_ids))
     fixed = {int(u): int(current[u]) for u in np.flatnonzero(missing)}
     fixed.update(_locked_units(keys, locked, unit, current))
     names = list(keys)
-    return Units(names, accounts, coordinates, table[:, :4], current, fixed, int(missing.sum()))
+    return Units(names, accounts, coordinates, table[:, :5], current, fixed, int(missing.sum()))
 
 
 def _majority(votes: dict[int, int]) -> int:
@@ -316,9 +334,9 @@ def _majority(votes: dict[int, int]) -> int:
 
 
 def _positions(table: np.ndarray, current: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    located = table[:, 6] > 0
+    located = table[:, 7] > 0
     coordinates = np.zeros((len(table), 2))
-    coordinates[located] = table[located, 4:6] / table[located, 6:7]
+    coordinates[located] = table[located, 5:7] / table[located, 7:8]
     fallback = coordinates[located].mean(axis=0) if located.any() else np.zeros(2)
     for t in range(k):
         mine = located & (current == t)
@@ -392,7 +410,7 @@ def optimise_run(run: OptimisationRun, job) -> tuple[dict, str]:
     territory_ids = opts["territory_ids"]
     progress, report = _engine_progress(job)
     progress.advance_to(1, "Reading the accounts")
-    units = read_units(source, territory_ids, opts["unit"], opts["locked"])
+    units = read_units(source, territory_ids, opts["unit"], opts["locked"], opts["measures"])
     chosen = [list(MEASURES).index(m) for m in opts["measures"]]
     empty = [MEASURES[m] for m, j in zip(opts["measures"], chosen, strict=True)
              if units.weights[:, j].sum() <= 0]
@@ -434,7 +452,8 @@ def explain_refusal(exc: AlignmentInfeasible, units: Units, opts: dict,
                     territory_ids: list[int]) -> str:
     """The engine's reason and fix in the manager's words: measures by their labels,
     units as accounts (by name) or ZIP codes, territories by name."""
-    words = {"accounts": "number of accounts", "workload": "workload"}
+    words = {"accounts": "number of accounts", "workload": "workload",
+             "visit_days": "workload in visit days"}
     measures = [words.get(m, MEASURES[m].lower()) for m in opts["measures"]]
     names = dict(Territory.objects.filter(pk__in=territory_ids).values_list("id", "name"))
 

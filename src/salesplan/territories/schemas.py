@@ -48,7 +48,8 @@ class OptimiseIn(InputSchema):
     parent_id: RecordId | None = Field(None, description="Rebalance this territory's "
                                                          "children.")
     unit: Literal["account", "zip"] = "account"
-    measures: list[Literal["accounts", "potential", "pipeline", "workload"]] = Field(
+    measures: list[Literal["accounts", "potential", "pipeline", "workload",
+                           "visit_days"]] = Field(
         ["accounts"], min_length=1)
     tau: float = Field(0.05, description="Allowed deviation from the mean, e.g. 0.05 = ±5%.")
     objective: Literal["squared", "distance"] = "squared"
@@ -198,6 +199,16 @@ class AssignedPage(Schema):
     previous_cursor: str | None
 
 
+class TerritoryWorkloadOut(Schema):
+    required_days: Decimal = Field(description="Selling days a month the territory's "
+                                               "accounts need (visits × (duration + travel)).")
+    available_days: Decimal = Field(description="Selling days its current members have in "
+                                                "the next thirty days.")
+    members: int
+    load: Decimal | None = Field(None, description="Required ÷ available days.")
+    source: str = Field(description="Where the workload figure comes from.")
+
+
 class SizeOut(Schema):
     accounts: int
     accounts_by_tier: dict[str, int]
@@ -208,6 +219,8 @@ class SizeOut(Schema):
     sales_per_day: MoneyOut
     members: int
     capacity_calls: int
+    workload: TerritoryWorkloadOut | None = Field(
+        None, description="Workload in selling days (none without field visits).")
 
 
 class ConditionIn(Schema):

@@ -41,6 +41,7 @@ from .models import (
 
 __all__ = [  # what other apps use: the reads below, and the names they need to read them
     "MemberRole", "TerritoryType", "account_territories", "accounts_in", "active_alignment",
+    "can_open_territory",
     "compiled_index", "coverage", "current_members", "current_owner_pairs", "descendants",
     "goal_totals", "subtree_ids", "territories_by_id", "territories_of", "territory",
     "territory_name_of_accounts", "territory_names", "territory_parents", "top_territories",

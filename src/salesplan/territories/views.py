@@ -271,6 +271,18 @@ def _goal_proposals(territory: Territory, form: GoalForm):
         return [], " ".join(exc.messages)
 
 
+def _with_workload(territory: Territory, size, goal_rows, proposals) -> dict:
+    """The territory's and each goal's and proposal's territory workload in selling
+    days (read together: one reading of the accounts' workload), shown beside them."""
+    found = goals.workloads([territory, *territory.children.all()])
+    size.workload = found.get(territory.pk)
+    for row in goal_rows:
+        row.workload = found.get(row.territory_id)
+    for proposal in proposals:
+        proposal.workload = found.get(proposal.territory.pk)
+    return found
+
+
 @login_required
 def territory_detail(request, pk: int):
     """Members, size and goals, its accounts you may see (paged), violations, map."""
@@ -288,6 +300,10 @@ def territory_detail(request, pk: int):
     start, end = goals.default_window()
     goal_form = GoalForm(request.GET if "formula" in request.GET else None)
     proposals, goal_problem = _goal_proposals(territory, goal_form)
+    size = goals.territory_size(territory, window_start=start, window_end=end,
+                                with_workload=False)
+    goal_rows = selectors.goals_with_attainment(territory, newest_first=True, limit=40)
+    workload = _with_workload(territory, size, goal_rows, proposals)
     context.update({
         "ancestors": selectors.ancestors(territory),
         "children": selectors.children(territory),
@@ -297,9 +313,8 @@ def territory_detail(request, pk: int):
         "named_form": NamedAccountForm(user=request.user, auto_id="named_%s"),
         "rules": [(rule, _describe(rule)) for rule in selectors.rules(territory)],
         "named": selectors.named_accounts(request.user, territory),
-        "size": goals.territory_size(territory, window_start=start, window_end=end),
-        "window": (start, end),
-        "goals": selectors.goals_with_attainment(territory, newest_first=True, limit=40),
+        "size": size, "window": (start, end), "goals": goal_rows,
+        "workload_source": next((w.source for w in workload.values()), ""),
         "goal_form": goal_form, "proposals": proposals, "goal_problem": goal_problem,
         "violations": selectors.violation_rows(selectors.violations(
             request.user, limit=100, account_ids=assigned.values("account_id"))),

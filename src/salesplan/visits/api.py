@@ -14,6 +14,8 @@
     POST   /plans                         plan reps' horizon in the background (202, a job)
     GET    /coverage                      required vs planned vs done per tier, driving, overdue
     GET    /workload                      selling days a month per territory vs days available
+    POST   /what-if                       a rep's horizon with another home base or
+                                          territories, planned in memory: before and after
 """
 
 from datetime import date, datetime, time
@@ -29,7 +31,7 @@ from salesplan.core.jobs_api import ACCEPTED, accepted
 from salesplan.core.record_kit import Actions, RecordType, install
 from salesplan.customers.models import Account
 
-from . import selectors, services
+from . import selectors, services, whatif
 from .models import FrequencyRule, PlannedVisit, VisitProfile
 
 router = Router(tags=["visits"])
@@ -419,3 +421,71 @@ class WorkloadOut(Schema):
 def workload(request, start: date | None = None):
     return [{**w.__dict__, "load": w.load} for w in selectors.workload(request.user,
                                                                         start=start)]
+
+
+# --- what-if ------------------------------------------------------------------------------
+
+
+class VisitWhatIfIn(InputSchema):
+    rep_id: RecordId | None = Field(None, description="Default: yourself. A rep may ask "
+                                                      "only about themselves.")
+    latitude: Decimal | None = Field(None, ge=-90, le=90,
+                                     description="New home base (with longitude).")
+    longitude: Decimal | None = Field(None, ge=-180, le=180)
+    home_account_id: RecordId | None = Field(None, description="Or start the days from "
+                                                               "this account's address.")
+    territory_ids: list[RecordId] | None = Field(
+        None, max_length=200, description="Work these territories' accounts instead of "
+                                          "the rep's own.")
+    start: date | None = Field(None, description="Default: today.")
+    days: int | None = Field(None, ge=1, le=91, description="Default: the company's horizon.")
+
+
+class VisitPlaceOut(Schema):
+    latitude: float
+    longitude: float
+
+
+class VisitPlanFiguresOut(Schema):
+    accounts: int
+    required: int = Field(description="Visits the accounts' frequencies ask for.")
+    planned: int
+    unmet: int = Field(description="Visits the plan could not place.")
+    travel_minutes: Decimal
+    working_minutes: int
+    driving_share: Decimal | None = Field(description="Driving ÷ working minutes.")
+    km: Decimal
+
+
+class VisitWhatIfOut(Schema):
+    rep_id: int
+    rep_name: str
+    start: date
+    days: int
+    home_before: VisitPlaceOut
+    home_after: VisitPlaceOut
+    before: VisitPlanFiguresOut
+    after: VisitPlanFiguresOut
+    changes: list[str]
+
+
+def _figures(found: whatif.PlanFigures) -> dict[str, Any]:
+    return {**found.__dict__, "driving_share": found.driving_share}
+
+
+@router.post("/what-if", response=VisitWhatIfOut,
+             summary="A rep's visit plan with another home base or territories (nothing "
+                     "is written)")
+def visit_what_if(request, payload: VisitWhatIfIn):
+    found = whatif.what_if(
+        request.user, payload.rep_id,
+        whatif.WhatIfChange(payload.latitude, payload.longitude, payload.home_account_id,
+                            payload.territory_ids),
+        start=payload.start, days=payload.days)
+    return {"rep_id": found.rep.pk, "rep_name": str(found.rep), "start": found.start,
+            "days": found.days, "changes": found.changes,
+            "home_before": {"latitude": found.home_before.lat,
+                            "longitude": found.home_before.lon},
+            "home_after": {"latitude": found.home_after.lat,
+                           "longitude": found.home_after.lon},
+            "before": _figures(found.before), "after": _figures(found.after)}

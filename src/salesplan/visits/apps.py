@@ -10,9 +10,13 @@ class VisitsConfig(AppConfig):
 
     def ready(self) -> None:
         from salesplan.core.handover import field_provider
-        from salesplan.core.hooks import user_handover
+        from salesplan.core.hooks import account_workload, user_handover
 
         from .models import PlannedVisit, VisitStatus
+        from .workload import PROVIDER
+
+        # Territory goals and the alignment optimiser weigh accounts by their visit days.
+        account_workload.register(PROVIDER)
 
         user_handover.register(field_provider("visits", [(
             "planned_visits", "Planned visits",

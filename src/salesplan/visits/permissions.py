@@ -42,6 +42,9 @@ register("visit_plan", "view", {ADMIN: ALL, MANAGER: ALL, REP: ALL, EXECUTIVE: A
          doc="see visit coverage and workload")
 register("visit_plan", "run", {ADMIN: ALL, MANAGER: ALL},
          doc="plan reps' visits (admins and managers)")
+register("visit_plan", "what_if", {ADMIN: ALL, MANAGER: ALL, REP: ALL},
+         doc="compare a rep's visit plan with another home base or other territories "
+             "(reps only their own; nothing is written)")
 register("visit_settings", "view", {r: ALL for r in (ADMIN, MANAGER, REP, MARKETING,
                                                       EXECUTIVE)},
          doc="see the visit-planning settings")
@@ -72,4 +75,5 @@ GET    /visits/accounts/{id}/profile           visit_profile.view
 PUT    /visits/accounts/{id}/profile           visit_profile.change
 GET    /visits/coverage                        visit_plan.view
 GET    /visits/workload                        visit_plan.view
+POST   /visits/what-if                         visit_plan.what_if
 """)

@@ -97,11 +97,16 @@ def _effort_frequencies() -> tuple[dict[int, Decimal], dict[tuple[int, str], Dec
     return per_account, per_segment
 
 
+def chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
+    """Ids in slices a database takes as query parameters."""
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
 def frequencies(accounts: list[Account], config: VisitSettings) -> dict[int, Frequency]:
     """Each account's visits a month and where the figure comes from: set by hand on the
     account, else the applied effort plan, else the rule of its tier and industry."""
-    profiles = {p.account_id: p for p in
-                VisitProfile.objects.filter(account__in=[a.pk for a in accounts])}
+    profiles = {p.account_id: p for chunk in chunks([a.pk for a in accounts])
+                for p in VisitProfile.objects.filter(account__in=chunk)}
     rules = {(r.tier, r.industry): r for r in FrequencyRule.objects.all()}
     per_account, per_segment = _effort_frequencies()
     found = {}

@@ -15,9 +15,10 @@ from salesplan.core.clock import company_date, company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.permissions import require
 from salesplan.customers.models import Account, Tier
-from salesplan.org.models import Company, Holiday, User
+from salesplan.org.models import User
 
 from . import planner
+from . import workload as workload_days
 from .models import PlannedDay, PlannedVisit, UnmetVisit, VisitStatus
 
 
@@ -493,19 +494,6 @@ class Workload:
         return (self.required_days / self.available_days).quantize(Decimal("0.01"))
 
 
-def _working_days(users: list[User], start: date, days: int) -> Decimal:
-    holidays = set(Holiday.objects.filter(company=Company.current(), date__gte=start,
-                                          date__lt=start + timedelta(days=days))
-                   .values_list("date", flat=True))
-    total = 0
-    for user in users:
-        weekdays = set(user.working_weekdays)
-        total += sum(1 for i in range(days)
-                     if (d := start + timedelta(days=i)).weekday() in weekdays
-                     and d not in holidays)
-    return Decimal(total)
-
-
 def workload(user: User, *, start: date | None = None) -> list[Workload]:
     """Per territory of the active map (else per rep): required selling days in the next
     month — visits × (duration + travel per visit) ÷ the selling minutes of a day — and
@@ -518,8 +506,7 @@ def workload(user: User, *, start: date | None = None) -> list[Workload]:
     owners = _owners(user, None)
     accounts = list(Account.objects.filter(owner__in=owners).exclude(lifecycle="former"))
     freq = planner.frequencies(accounts, config)
-    travel = _travel_per_visit([u.pk for u in owners])
-    day_minutes = Decimal(8 * 60 - config.lunch_minutes)
+    days = workload_days.days_per_month(accounts, config)
     by_owner = {u.pk: u for u in owners}
     groups: dict[str, tuple[list[Account], list[User]]] = {}
     territory_of = territory_reads.territory_name_of_accounts([a.pk for a in accounts])
@@ -532,22 +519,12 @@ def workload(user: User, *, start: date | None = None) -> list[Workload]:
     rows = []
     for name, (members, reps) in sorted(groups.items()):
         per_month = sum((freq[a.pk].per_month for a in members), Decimal(0))
-        minutes = sum((freq[a.pk].per_month * (freq[a.pk].duration + travel)
-                       for a in members), Decimal(0))
+        required = sum((days[a.pk] for a in members), Decimal(0))
         rows.append(Workload(name, len(members), per_month.quantize(Decimal("0.1")),
-                             (minutes / day_minutes).quantize(Decimal("0.1")),
-                             _working_days(reps, start, 30)))
+                             required.quantize(Decimal("0.1")),
+                             workload_days.available_days(reps, start,
+                                                          start + timedelta(days=29))))
     return rows
-
-
-def _travel_per_visit(owner_ids: list[int]) -> Decimal:
-    """Minutes of driving per visit in the reps' planned days (20 before any plan)."""
-    driving = PlannedDay.objects.filter(owner_id__in=owner_ids).aggregate(
-        total=Sum("travel_minutes"))["total"]
-    count = PlannedVisit.objects.filter(owner_id__in=owner_ids).count()
-    if not driving or not count:
-        return Decimal(20)
-    return (Decimal(driving) / count).quantize(Decimal("0.1"))
 
 
 def profile(user: User, account_id: int):

@@ -266,7 +266,8 @@ def _visit_for_change(visit: PlannedVisit, by: User, version: int | None) -> Pla
     return locked
 
 
-def _position(latitude: Decimal | None, longitude: Decimal | None) -> tuple:
+def checked_position(latitude: Decimal | None, longitude: Decimal | None) -> tuple:
+    """Both coordinates or neither, each within its range; the error names the field."""
     if (latitude is None) != (longitude is None):
         raise ValidationError({"latitude" if latitude is None else "longitude":
                                "Give both latitude and longitude, or neither."})
@@ -282,7 +283,7 @@ def check_in(visit: PlannedVisit, *, by: User, version: int | None,
              latitude: Decimal | None = None, longitude: Decimal | None = None) -> PlannedVisit:
     """The rep is at the account: the visit is logged as a meeting on the account (with
     where the phone says they are, if it says)."""
-    lat, lon = _position(latitude, longitude)
+    lat, lon = checked_position(latitude, longitude)
     visit = _visit_for_change(visit, by, version)
     if visit.status != VisitStatus.PLANNED:
         raise ValidationError({"status": f"This visit is {visit.get_status_display().lower()}"

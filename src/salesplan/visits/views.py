@@ -19,7 +19,8 @@ from salesplan.core.errors import NotFound, StaleVersion
 from salesplan.core.records import posted_version
 from salesplan.ui.pages import require_or_403
 
-from . import selectors, services
+from . import selectors, services, whatif
+from .forms import WhatIfForm
 
 
 def _int(value) -> int | None:
@@ -165,3 +166,22 @@ def plan(request):
         messages.error(request, " ".join(exc.messages))
         return redirect("web:visits:coverage")
     return redirect("web:imports:job", job.pk)
+
+
+@login_required
+def what_if(request):
+    """A rep's horizon with another home base or territories beside today's plan,
+    planned in memory (nothing is written)."""
+    require_or_403(request.user, "visit_plan", "what_if")
+    form = WhatIfForm(request.GET if "rep" in request.GET else None, user=request.user)
+    found, problem = None, ""
+    if form.is_bound and form.is_valid():
+        try:
+            found = whatif.what_if(request.user, form.cleaned_data["rep"], form.change(),
+                                   days=form.cleaned_data["days"])
+        except NotFound as exc:
+            raise Http404(str(exc)) from exc
+        except ValidationError as exc:
+            problem = " ".join(exc.messages)
+    return render(request, "visits/what_if.html", {
+        "nav_section": "visit_coverage", "form": form, "found": found, "problem": problem})

@@ -6,8 +6,8 @@ boundary violations from the command line.
     salesplan territories activate ID [--ownership stay|move] [--as USERNAME]
     salesplan territories violations [--as USERNAME] [--limit N]
     salesplan territories optimise [--alignment ID] [--parent TERRITORY_ID | --territory ID ...]
-        [--unit account|zip] [--measure accounts|potential|pipeline|workload ...] [--tau 0.05]
-        [--objective squared|distance] [--lock ID_OR_ZIP ...] [--keep-share S]
+        [--unit account|zip] [--measure accounts|potential|pipeline|workload|visit_days ...]
+        [--tau 0.05] [--objective squared|distance] [--lock ID_OR_ZIP ...] [--keep-share S]
         [--move-penalty P] [--time-limit S] [--contiguous] [--name NAME] [--as USERNAME]
 """
 
@@ -43,7 +43,8 @@ class Command(BaseCommand):
                               "geographic territory.")
         opt.add_argument("--unit", choices=["account", "zip"], default="account")
         opt.add_argument("--measure", action="append",
-                         choices=["accounts", "potential", "pipeline", "workload"])
+                         choices=["accounts", "potential", "pipeline", "workload",
+                                  "visit_days"])
         opt.add_argument("--tau", type=float, default=0.05)
         opt.add_argument("--objective", choices=["squared", "distance"], default="squared")
         opt.add_argument("--lock", action="append", default=[])
