@@ -53,10 +53,10 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
     messages: list[str] = []
     # Without the exact model the rest of the time goes to proving the lower bound, whose
     # subgradient steps each scan every unit's neighbourhood (seconds at 40,000 units).
-    heuristic_deadline = started + cap * (0.3 if use_exact else 0.6)
+    heuristic_deadline = started + cap * (0.3 if use_exact else 0.7)
     # The starts get under half of the search's time: with many territories the region
     # re-solves after them improve the best start more than further starts would.
-    starts_deadline = started + cap * (0.3 if use_exact else 0.25)
+    starts_deadline = started + cap * (0.3 if use_exact else 0.2)
     optima, iterations = alternate(inst, starts_deadline, options.progress, options.seed,
                                    patience=budget.patience, max_starts=budget.starts)
     al = optima[0]
