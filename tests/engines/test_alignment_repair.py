@@ -13,8 +13,9 @@ from salesplan.engines.alignment import (
     WorkBudget,
     optimise,
 )
-from salesplan.engines.alignment.heuristic import alternate, feasible
+from salesplan.engines.alignment.heuristic import alternate, feasible, kept_weight, recentre
 from salesplan.engines.alignment.instance import build_instance
+from salesplan.engines.alignment.repair import repair
 
 QUICK = WorkBudget(starts=6, patience=4, polish_solves=1, window_nodes=50,
                    bound_iterations=10, bound_lp_iterations=50, repair_steps=3000)
@@ -122,3 +123,23 @@ def test_reported_objective_is_the_returned_plans(method):
     result = optimise(problem, AlignmentOptions(time_limit=None, method=method, budget=budget))
     assert result.objective == pytest.approx(hess_cost(problem, result), rel=1e-9)
     assert result.lower_bound <= result.objective
+
+
+@pytest.mark.parametrize("share", [0.5, 0.6])
+def test_repair_keeps_the_minimum_share_of_units_in_place(share):
+    """Current: four quadrants. The plan to repair: four horizontal strips, out of balance
+    and keeping about half the weight in place. A repair that only balanced would leave
+    too little where it is."""
+    side = 8
+    xy, w, pairs = grid(side, 3, 0.4)
+    current = np.array([(i >= 4) * 2 + (j >= 4) for i in range(side) for j in range(side)])
+    strips = np.array([i // 2 for i in range(side) for j in range(side)])
+    problem = AlignmentProblem(coordinates=xy, weights=w, k=4, tau=0.05, adjacency=pairs,
+                               geographic=False, current=current, min_keep_share=share)
+    inst = build_instance(problem)
+    assert not feasible(inst, strips)
+
+    found, _ = repair(inst, recentre(inst, strips), float("inf"), 3000, seed=0)
+
+    assert feasible(inst, found.assignment)
+    assert kept_weight(inst, found.assignment) >= share * w.sum() - 1e-9

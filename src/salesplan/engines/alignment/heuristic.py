@@ -272,7 +272,8 @@ def repair_balance(inst: Instance, al: Alignment, deadline: float, max_rounds: i
         units, terr, dv = units[ok], terr[ok], dv[ok]
         dc = mover.delta_cost(units, terr)
         score = np.where(dv < -1e-12, dc / np.maximum(-dv, 1e-12), 1e30 + dc)
-        _apply_in_order(mover, units, terr, np.argsort(score, kind="stable"))
+        if not _apply_in_order(mover, units, terr, np.argsort(score, kind="stable")):
+            return False  # nothing moved (all kept in place): every later round is the same
     return not (violation(inst, mover.totals) > 0).any()
 
 
@@ -446,7 +447,7 @@ def feasible(inst: Instance, assignment: np.ndarray) -> bool:
 
 def alternate(
     inst: Instance, deadline: float, progress, seed_value: int = 0, patience: int = 40,
-    keep: int = 3, max_starts: int | None = None,
+    keep: int = 3, max_starts: int | None = None, first: np.ndarray | None = None,
 ) -> tuple[list[Alignment], int]:
     """Multi-start location–allocation: the best feasible local optimum over several seeds.
 
@@ -457,7 +458,8 @@ def alternate(
     each layout has its own local optimum; spread centres reach other layouts, which is
     where the best alignments of a few hundred units were found. Stops after
     ``patience`` starts without improvement, after ``max_starts`` starts or at the
-    deadline (the first start always begins). Returns the best few
+    deadline (the first start always begins). ``first``, when given, is the first start
+    instead of the current alignment or bisection. Returns the best few
     feasible local optima of different cost, best first (or the start's result nearest to
     feasible when none is), and the number of allocation rounds.
     """
@@ -468,7 +470,7 @@ def alternate(
     limit = np.inf if max_starts is None else max_starts
     while since_best < patience and start < limit and (start == 0 or time.monotonic() < deadline):
         if start == 0:
-            initial = seed(inst)
+            initial = seed(inst) if first is None else first
         else:
             initial = _rotated_seed(inst, rng) if start % 2 else _spread_seed(inst, rng)
         al, used = _local_optimum(inst, recentre(inst, initial), deadline)

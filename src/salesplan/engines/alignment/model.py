@@ -104,6 +104,9 @@ class WorkBudget:
         after ``patience`` starts in a row without a better alignment.
     polish_solves: exact neighbourhood re-solves in all (split over the best local
         optima); ``None`` re-solves until no window of neighbouring territories improves.
+    region_solves: regions of neighbouring territories re-solved afresh in all (``regions``);
+        ``None`` re-solves until no region improves.
+    region_starts: location–allocation starts per region re-solve.
     window_nodes: branch-and-bound nodes HiGHS may explore per neighbourhood re-solve
         (it finds a window's improvement early and then only proves it optimal).
     exact_nodes: branch-and-bound nodes for the exact model per contiguity round;
@@ -120,6 +123,8 @@ class WorkBudget:
     starts: int = 400
     patience: int = 40
     polish_solves: int | None = None
+    region_solves: int | None = None
+    region_starts: int = 6
     window_nodes: int = 500
     exact_nodes: int | None = None
     bound_iterations: int = 200
@@ -127,7 +132,8 @@ class WorkBudget:
     repair_steps: int = 50_000
 
     def __post_init__(self) -> None:
-        for name in ("starts", "patience", "polish_solves", "window_nodes", "exact_nodes",
+        for name in ("starts", "patience", "polish_solves", "region_solves", "region_starts",
+                     "window_nodes", "exact_nodes",
                      "bound_iterations", "bound_lp_iterations", "repair_steps"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):

@@ -6,9 +6,11 @@ alignment where no single move lowers the violation. This search keeps going: ea
 moves the one boundary unit whose move lowers the total violation the most (or raises it
 the least), to a neighbouring territory, never breaking a territory in two or emptying
 it; a unit just moved may not move again for a few steps (the tabu), unless the move
-reaches a new best. Worsening steps walk the excess through territories that are full to
-ones with room. Ties go to the move that brings totals nearer the mean, then to the
-cheaper one, then at random (seeded).
+reaches a new best. The violation counts the weight kept in its current territory too,
+below the minimum share (``min_keep_share``), so a repair never buys balance by moving
+what must stay, and brings back what an earlier step moved away. Worsening steps walk
+the excess through territories that are full to ones with room. Ties go to the move
+that brings totals nearer the mean, then to the cheaper one, then at random (seeded).
 
 The work is counted in steps (``WorkBudget.repair_steps``), so a run with the same seed
 and budget gives the same alignment on any machine.
@@ -22,7 +24,15 @@ import numpy as np
 
 from .allocation import arc_costs
 from .contiguity import stays_connected_without
-from .heuristic import Alignment, feasible, improve, recentre, totals_of, violation
+from .heuristic import (
+    Alignment,
+    feasible,
+    improve,
+    kept_weight,
+    recentre,
+    totals_of,
+    violation,
+)
 from .instance import Instance
 
 
@@ -37,6 +47,10 @@ class _State:
         self.tabu_until = np.zeros(inst.n, dtype=np.int64)
         self.rng = rng
         self.frozen = inst.locked >= 0
+        self.kept = kept_weight(inst, self.a)
+        self.min_kept = (inst.min_keep_share * inst.weights[:, 0].sum()
+                         if inst.min_keep_share is not None and inst.current is not None
+                         else -np.inf)
         if inst.graph is not None:
             coo = inst.graph.tocoo()
             self.rows, self.cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
@@ -65,8 +79,23 @@ class _State:
         self.totals[target] += w
         self.count[source] -= 1
         self.count[target] += 1
+        self.kept += float(self.kept_change(np.array([unit]), np.array([target]))[0])
         self.a[unit] = target
         self.tabu_until[unit] = step + tenure
+
+    def kept_change(self, units: np.ndarray, terr: np.ndarray) -> np.ndarray:
+        """How each move changes the weight kept in its current territory."""
+        cur = self.inst.current
+        if cur is None:
+            return np.zeros(units.size)
+        w = self.inst.weights[units, 0]
+        return w * ((cur[units] == terr).astype(float) - (cur[units] == self.a[units]))
+
+    def keep_shortfall(self, kept: np.ndarray | float) -> np.ndarray | float:
+        """How far the kept weight falls short of the minimum share, in territory means
+        (the unit of ``violation``): a repair that lowers the balance violation by
+        moving what must stay has not repaired anything."""
+        return np.maximum(0.0, self.min_kept - 1e-9 - kept) / self.inst.mean[0]
 
     def may_leave(self, unit: int) -> bool:
         if self.count[self.a[unit]] <= 1:
@@ -95,7 +124,8 @@ def balance_search(inst: Instance, al: Alignment, deadline: float, max_steps: in
     rng = np.random.default_rng(seed)
     state = _State(inst, al.assignment, rng)
     viol = violation(inst, state.totals)
-    best_a, best_v = state.a.copy(), float(viol.sum())
+    short = float(state.keep_shortfall(state.kept))
+    best_a, best_v = state.a.copy(), float(viol.sum()) + short
     tenure_low = max(3, int(np.sqrt(inst.n) / 2))
     scale = max(float(al.centre_xy.std()), 1.0)
     step = 0
@@ -107,14 +137,15 @@ def balance_search(inst: Instance, al: Alignment, deadline: float, max_steps: in
         src = state.a[units]
         w = inst.weights[units]
         new_src, new_terr = state.totals[src] - w, state.totals[terr] + w
-        dv = (violation(inst, new_src) + violation(inst, new_terr) - viol[src] - viol[terr])
+        dv = (violation(inst, new_src) + violation(inst, new_terr) - viol[src] - viol[terr]
+              + state.keep_shortfall(state.kept + state.kept_change(units, terr)) - short)
         ds = (_spread(inst, new_src) + _spread(inst, new_terr)
               - _spread(inst, state.totals[src]) - _spread(inst, state.totals[terr]))
         centres = _centroids(inst, state.a)
         dc = (inst.cost_to_points(units, centres[terr])
               - inst.cost_to_points(units, centres[src])) / (scale**inst.power)
         dc = dc / max(float(inst.activity.mean()), 1e-12)
-        total_v = float(viol.sum())
+        total_v = float(viol.sum()) + short
         allowed = (state.tabu_until[units] < step) | (total_v + dv < best_v - 1e-12)
         score = dv + 1e-3 * ds + 1e-6 * dc + 1e-9 * rng.random(units.size)
         score = np.where(allowed, score, np.inf)
@@ -131,8 +162,9 @@ def balance_search(inst: Instance, al: Alignment, deadline: float, max_steps: in
         if not moved:
             break
         viol = violation(inst, state.totals)
-        if float(viol.sum()) < best_v - 1e-12:
-            best_a, best_v = state.a.copy(), float(viol.sum())
+        short = float(state.keep_shortfall(state.kept))
+        if float(viol.sum()) + short < best_v - 1e-12:
+            best_a, best_v = state.a.copy(), float(viol.sum()) + short
     return recentre(inst, best_a), step
 
 

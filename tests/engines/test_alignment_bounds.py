@@ -1,0 +1,65 @@
+"""The lower bound on large instances (neighbourhoods and a reservoir) proves only what is
+true: never above the optimum the exact model proves, whatever the neighbourhood size.
+
+Iteration budgets, no time limits: the same result on any machine."""
+
+import math
+
+import numpy as np
+import pytest
+
+from salesplan.engines.alignment import (
+    AlignmentOptions,
+    AlignmentProblem,
+    WorkBudget,
+    bounds,
+    optimise,
+)
+from salesplan.engines.alignment.allocation import arc_costs
+from salesplan.engines.alignment.instance import build_instance
+
+EXACT = AlignmentOptions(time_limit=None, method="exact",
+                         budget=WorkBudget(exact_nodes=50_000, bound_lp_iterations=5_000))
+
+
+@pytest.fixture(scope="module", params=[("squared", 1), ("distance", 2)])
+def solved(request):
+    """A small instance and its optimum, proven by the exact model."""
+    objective, seed = request.param
+    rng = np.random.default_rng(seed)
+    xy, w = rng.uniform(0, 200, (60, 2)), rng.uniform(1, 3, 60)
+    problem = AlignmentProblem(coordinates=xy, weights=w, k=4, tau=0.05, geographic=False,
+                               objective=objective)
+    exact = optimise(problem, EXACT)
+    assert exact.status == "optimal"
+    return problem, exact
+
+
+@pytest.mark.parametrize("territories", [1.0, 2.0])
+def test_neighbourhood_bound_never_exceeds_the_proven_optimum(solved, territories,
+                                                              monkeypatch):
+    """Neighbourhoods of one or two territories' worth of units (of 60 units, four
+    territories): units outside a centre's neighbourhood are priced by the reservoir,
+    multipliers are capped, and the bound stays below the optimum while proving a good
+    part of it."""
+    problem, exact = solved
+    monkeypatch.setattr(bounds, "DENSE_MAX_UNITS", 0)
+    monkeypatch.setattr(bounds, "NEIGHBOURHOOD_TERRITORIES", territories)
+    inst = build_instance(problem)
+    size = int(np.ceil(territories * inst.n / inst.k)) + 16
+    assert size < inst.n  # the neighbourhoods, not every unit, are searched
+    costs = arc_costs(inst, inst.xy[exact.centre_units], np.arange(inst.n), exact.assignment)
+
+    bound = bounds.lagrangian_bound(inst, exact.objective, costs, math.inf, max_iterations=300)
+
+    assert 0.0 < bound <= exact.objective * (1 + 1e-9)
+
+
+def test_the_bound_is_below_every_plan_the_optimiser_returns(solved):
+    problem, exact = solved
+    heuristic = optimise(problem, AlignmentOptions(
+        time_limit=None, method="heuristic",
+        budget=WorkBudget(starts=6, patience=4, polish_solves=2, bound_lp_iterations=500)))
+    assert heuristic.lower_bound <= exact.objective * (1 + 1e-9)
+    assert heuristic.gap == pytest.approx(
+        (heuristic.objective - heuristic.lower_bound) / heuristic.objective)
