@@ -1,6 +1,7 @@
 """Accuracy of the statistical forecast's model choice on months it never saw.
 
     .venv/bin/python bench/bench_forecast_accuracy.py [--series 120] [--seed 7] [--folds 8]
+        [--jobs 1]
 
 Two collections of monthly series:
 
@@ -24,12 +25,16 @@ Lines (one JSON object each):
 - `mase.chosen_vs_auto_ets.<collection>`: the same, against AutoETS alone as baseline.
 - `mase.candidate.<name>.<collection>`: each candidate always used, for reference.
 - `coverage.chosen.<collection>`: share of hidden months inside the chosen model's 80%
-  interval.
+  range as the product shows it (calibrated on the backtest's misses); `baseline` is the
+  share inside the model's own, uncalibrated range, and `backtest` the held-out coverage
+  the page quotes (each fold's range set on the other folds), for the same windows.
 - `chosen_share.<name>.<collection>`: how often each model was chosen.
 - `mase.series.<name>`: each public series (mean over its windows), with seasonal naive
   and AutoETS alone.
 - `seconds_per_choice`: wall time of one choice (eight folds, seven candidates): on a
   shared machine this moves with the load average, which every line carries.
+
+`--jobs` spreads the series over that many processes (the figures do not depend on it).
 """
 
 import argparse
@@ -40,6 +45,7 @@ import random
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
@@ -135,17 +141,33 @@ def evaluate(series: list[float], windows: int, folds: int) -> list[dict]:
         seconds = time.perf_counter() - started
         always = mc.forecast_all(train, H)
         chosen = selection.forecast
+        score = selection.score
         row = {
             "chosen": selection.chosen,
             "seconds": seconds,
             "mase": mc.mase(test, chosen.mean, train),
-            "inside": sum(
-                lo <= a <= hi for a, lo, hi in zip(test, chosen.lower, chosen.upper, strict=True)
-            ),
+            "inside": _inside(test, chosen),
+            "own_inside": _inside(test, always.get(selection.chosen, chosen)),
+            "backtest_inside": (score.inside, score.months) if score else (0, 0),
             "candidates": {n: mc.mase(test, p.mean, train) for n, p in always.items()},
         }
         rows.append(row)
     return rows
+
+
+def _inside(test: list[float], path: mc.Path) -> int:
+    return sum(lo <= a <= hi for a, lo, hi in zip(test, path.lower, path.upper, strict=True))
+
+
+def evaluate_all(
+    series: dict[str, list[float]], windows: int, folds: int, jobs: int
+) -> dict[str, list[dict]]:
+    names = list(series)
+    with ProcessPoolExecutor(jobs) as pool:
+        done = pool.map(
+            evaluate, [series[n] for n in names], [windows] * len(names), [folds] * len(names)
+        )
+        return dict(zip(names, done, strict=True))
 
 
 def report(collection: str, results: dict[str, list[dict]]) -> None:
@@ -189,11 +211,15 @@ def report(collection: str, results: dict[str, list[dict]]) -> None:
             round(sum(r["chosen"] == name for r in rows) / len(rows), 3),
             "share",
         )
+    held = [r["backtest_inside"] for r in rows]
     emit(
         f"coverage.chosen.{collection}",
         round(sum(r["inside"] for r in rows) / (H * len(rows)), 3),
         "share",
         nominal=mc.LEVEL / 100,
+        baseline=round(sum(r["own_inside"] for r in rows) / (H * len(rows)), 3),
+        baseline_name="own_range",
+        backtest=round(sum(i for i, _ in held) / max(1, sum(m for _, m in held)), 3),
     )
     emit(
         f"seconds_per_choice.{collection}",
@@ -207,11 +233,12 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=120)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--folds", type=int, default=mc.DEFAULT_FOLDS)
+    parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
 
-    public: dict[str, list[dict]] = {}
-    for name, series in public_series().items():
-        public[name] = evaluate(series, 2, args.folds)
+    found = public_series()
+    public = evaluate_all(found, 2, args.folds, args.jobs)
+    for name, series in found.items():
         rs = public[name]
         snaive = statistics.fmean(r["candidates"]["seasonal_naive"] for r in rs)
         emit(
@@ -226,10 +253,7 @@ def main() -> None:
             months=len(series),
         )
     report("public", public)
-    generated = {
-        name: evaluate(series, 1, args.folds)
-        for name, series in generated_series(args.series, args.seed).items()
-    }
+    generated = evaluate_all(generated_series(args.series, args.seed), 1, args.folds, args.jobs)
     report("generated", generated)
 
 
