@@ -1,6 +1,7 @@
 """Accuracy of the statistical forecast's model choice on months it never saw.
 
     .venv/bin/python bench/bench_forecast_accuracy.py [--series 120] [--seed 7] [--folds 8]
+        [--jobs 1] [--only public|generated]
 
 Two collections of monthly series:
 
@@ -22,14 +23,21 @@ Lines (one JSON object each):
 - `mase.chosen.<collection>`: mean MASE of the chosen model; `baseline` is seasonal
   naive's mean MASE on the same windows, `ratio` = chosen / baseline (below 1: better).
 - `mase.chosen_vs_auto_ets.<collection>`: the same, against AutoETS alone as baseline.
+- `mase.chosen_vs_lowest_backtest.<collection>`: the same, against always taking the
+  candidate with the lowest backtest MASE (the rule before the standard model).
 - `mase.candidate.<name>.<collection>`: each candidate always used, for reference.
 - `coverage.chosen.<collection>`: share of hidden months inside the chosen model's 80%
-  interval.
+  range as the product shows it (calibrated on the backtest's misses); `baseline` is the
+  share inside the model's own, uncalibrated range, and `backtest` the held-out coverage
+  the page quotes (each fold's range set on the other folds), for the same windows.
 - `chosen_share.<name>.<collection>`: how often each model was chosen.
 - `mase.series.<name>`: each public series (mean over its windows), with seasonal naive
   and AutoETS alone.
 - `seconds_per_choice`: wall time of one choice (eight folds, seven candidates): on a
   shared machine this moves with the load average, which every line carries.
+
+`--jobs` spreads the series over that many processes (the figures do not depend on it);
+`--only` runs one of the two collections.
 """
 
 import argparse
@@ -40,6 +48,7 @@ import random
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
@@ -135,17 +144,45 @@ def evaluate(series: list[float], windows: int, folds: int) -> list[dict]:
         seconds = time.perf_counter() - started
         always = mc.forecast_all(train, H)
         chosen = selection.forecast
+        score = selection.score
         row = {
             "chosen": selection.chosen,
             "seconds": seconds,
             "mase": mc.mase(test, chosen.mean, train),
-            "inside": sum(
-                lo <= a <= hi for a, lo, hi in zip(test, chosen.lower, chosen.upper, strict=True)
-            ),
+            "inside": _inside(test, chosen),
+            "own_inside": _inside(test, always.get(selection.chosen, chosen)),
+            "backtest_inside": (score.inside, score.months) if score else (0, 0),
             "candidates": {n: mc.mase(test, p.mean, train) for n, p in always.items()},
+            "lowest": _lowest_backtest(selection, always, test, train),
         }
         rows.append(row)
     return rows
+
+
+def _lowest_backtest(
+    selection: mc.Selection, always: dict[str, mc.Path], test: list[float], train: list[float]
+) -> float | None:
+    """MASE on the hidden months of the candidate with the lowest backtest MASE: the rule
+    the choice followed before it kept a standard model."""
+    scores = selection.scores
+    ranked = sorted(scores, key=lambda n: (round(scores[n].mase, 9), mc.ORDER.index(n)))
+    name = next((n for n in ranked if n in always), None)
+    return mc.mase(test, always[name].mean, train) if name else None
+
+
+def _inside(test: list[float], path: mc.Path) -> int:
+    return sum(lo <= a <= hi for a, lo, hi in zip(test, path.lower, path.upper, strict=True))
+
+
+def evaluate_all(
+    series: dict[str, list[float]], windows: int, folds: int, jobs: int
+) -> dict[str, list[dict]]:
+    names = list(series)
+    with ProcessPoolExecutor(jobs) as pool:
+        done = pool.map(
+            evaluate, [series[n] for n in names], [windows] * len(names), [folds] * len(names)
+        )
+        return dict(zip(names, done, strict=True))
 
 
 def report(collection: str, results: dict[str, list[dict]]) -> None:
@@ -165,6 +202,20 @@ def report(collection: str, results: dict[str, list[dict]]) -> None:
         windows=len(rows),
         series=len(results),
     )
+    lowest = [r for r in rows if r["lowest"] is not None]
+    if lowest:
+        emit(
+            f"mase.chosen_vs_lowest_backtest.{collection}",
+            round(statistics.fmean(r["mase"] for r in lowest), 4),
+            "MASE",
+            baseline=round(statistics.fmean(r["lowest"] for r in lowest), 4),
+            baseline_name="lowest_backtest_mase",
+            ratio=ratio(
+                statistics.fmean(r["mase"] for r in lowest),
+                statistics.fmean(r["lowest"] for r in lowest),
+            ),
+            windows=len(lowest),
+        )
     ets = statistics.fmean(r["candidates"]["auto_ets"] for r in ets_rows)
     emit(
         f"mase.chosen_vs_auto_ets.{collection}",
@@ -189,11 +240,15 @@ def report(collection: str, results: dict[str, list[dict]]) -> None:
             round(sum(r["chosen"] == name for r in rows) / len(rows), 3),
             "share",
         )
+    held = [r["backtest_inside"] for r in rows]
     emit(
         f"coverage.chosen.{collection}",
         round(sum(r["inside"] for r in rows) / (H * len(rows)), 3),
         "share",
         nominal=mc.LEVEL / 100,
+        baseline=round(sum(r["own_inside"] for r in rows) / (H * len(rows)), 3),
+        baseline_name="own_range",
+        backtest=round(sum(i for i, _ in held) / max(1, sum(m for _, m in held)), 3),
     )
     emit(
         f"seconds_per_choice.{collection}",
@@ -207,11 +262,23 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=120)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--folds", type=int, default=mc.DEFAULT_FOLDS)
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--only", choices=["public", "generated"])
     args = parser.parse_args()
 
-    public: dict[str, list[dict]] = {}
-    for name, series in public_series().items():
-        public[name] = evaluate(series, 2, args.folds)
+    if args.only != "generated":
+        run_public(args.folds, args.jobs)
+    if args.only != "public":
+        generated = evaluate_all(
+            generated_series(args.series, args.seed), 1, args.folds, args.jobs
+        )
+        report("generated", generated)
+
+
+def run_public(folds: int, jobs: int) -> None:
+    found = public_series()
+    public = evaluate_all(found, 2, folds, jobs)
+    for name, series in found.items():
         rs = public[name]
         snaive = statistics.fmean(r["candidates"]["seasonal_naive"] for r in rs)
         emit(
@@ -226,11 +293,6 @@ def main() -> None:
             months=len(series),
         )
     report("public", public)
-    generated = {
-        name: evaluate(series, 1, args.folds)
-        for name, series in generated_series(args.series, args.seed).items()
-    }
-    report("generated", generated)
 
 
 if __name__ == "__main__":

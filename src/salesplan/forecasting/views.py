@@ -293,6 +293,7 @@ def statistical_page(request):
                 if selection and n in selection.scores
             ],
             "labels": model_choice.LABELS,
+            "choice_rule": model_choice.choice_rule(),
             "forecast_rows": list(
                 zip(
                     result.forecast_months,
