@@ -232,6 +232,21 @@ def test_isolation_bound_never_exceeds_the_proven_optimum(seed, n_point, n_islan
     assert heuristic.lower_bound <= exact.objective * (1 + 1e-6) + 1e-9
 
 
+def test_isolation_bound_lets_a_far_region_bring_its_units_in_free():
+    """A unit of one isolated region served from another is already paid for in its own
+    region, however far it is: here the one far point (2 units) joins the island's
+    territory, and pricing it again there put the bound 1% above the proven optimum."""
+    from salesplan.engines.alignment.bounds import isolation_bound
+    from salesplan.engines.alignment.instance import build_instance
+
+    xy, w = remote_places(7544, 14, 1, 4, True)
+    problem = AlignmentProblem(coordinates=xy, weights=w, k=2, tau=0.05, geographic=False,
+                               objective="squared")
+    exact = optimise(problem, EXACT)
+    assert exact.status == "optimal"
+    assert isolation_bound(build_instance(problem)) <= exact.objective * (1 + 1e-6)
+
+
 def test_isolation_bound_proves_the_cost_of_units_recorded_at_one_far_point():
     """Thirty-five units at one far point cannot be served by whole territories of their
     own (three hold at most 33, four need at least 36): some unit travels that far, which

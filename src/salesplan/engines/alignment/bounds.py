@@ -423,9 +423,14 @@ def _import_cost(places, region, inside, free, start_radius, needed, amounts):
     radius exactly, everything beyond at the radius and the least activity per weight."""
     radius = max(start_radius, 1e-9)
     total_outside = float(places.weight[~inside].sum())
+    # Free points come in at no cost however far they are: leaving one to the weight
+    # beyond the radius would price it there and overstate the bound.
+    free_outside = (np.flatnonzero(free & ~inside) if free is not None
+                    else np.empty(0, dtype=np.int64))
     while True:
         hits = places.tree.query_ball_point(places.xy[region], radius)
-        near = np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in hits]))
+        near = np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in hits]
+                                        + [free_outside]))
         near = near[~inside[near]]
         carried = float(places.weight[near].sum())
         if carried >= needed or carried >= total_outside or radius > 1e12:
