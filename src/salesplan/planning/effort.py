@@ -7,12 +7,14 @@ when one is entered, or is fitted from the trailing twelve months of history (ca
 and meetings done on each account against its won bookings, month by month). An
 account unit uses its segment's curve scaled by its potential against the segment's
 average. A fitted curve is capped at the most calls its history holds (a judged one at
-the manager's +50% point or the history's most, whichever is higher) and used only if,
-fitted on the earlier months, it predicts the latest quarter better than ignoring calls;
-otherwise the plan holds its accounts at today's effort. The engine picks a call level
-per unit that maximises contribution (margin × bookings − cost of the hours) twice: with
-each rep's hours of today (the gain from reallocating, with a bootstrap range over
-accounts and months) and with the plan's hours (the further gain of the hours added),
+the manager's +50% point or the history's most, whichever is higher; or, when the run
+says so, as far above the most seen as the manager believes calls still pay) and used
+only if, fitted on the earlier months, it predicts the latest quarter better than
+ignoring calls; otherwise the plan holds its accounts at today's effort. The engine
+picks a call level per unit that maximises contribution (margin × bookings − cost of
+the hours) twice: with each rep's hours of today (the gain from reallocating, with a
+bootstrap range over accounts and months corrected for the optimism of choosing the
+best allocation) and with the plan's hours (the further gain of the hours added),
 within minimum coverage per tier and fixed commitments. The run stores the curves with
 their data and held-out errors, the gains, the value of one more hour per rep and the
 call plan, which `apply_run` turns into the plan's activity targets.

@@ -9,8 +9,10 @@ Each unit chooses among the effort levels asked for that lie within its curve's 
 range, plus its own effort today and the top of that range; so today's plan is always a
 choice, and no level beyond the cap is offered unless a coverage rule or a fixed
 commitment (a manager's figure) asks for it. The range of the reallocation gain comes
-from a bootstrap over accounts and months (`reallocation_range`): the recommended plan
-and today's are compared on curves refitted to each replicate.
+from a bootstrap over accounts and months (`reallocation_range`) that repeats the whole
+procedure on each replicate — refit, choose the best allocation, see how far its claimed
+gain overshoots — so it corrects for the optimism of picking the best plan on fitted
+curves.
 """
 
 from dataclasses import dataclass, field
