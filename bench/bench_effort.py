@@ -6,11 +6,17 @@
     product makes it, and judged on the true curves: the share of the true optimum's
     reallocation gain it recovers (target ≥ 0.95). Baseline: the same fits without the
     cap and the held-out rule (curves read at every effort level asked for).
-(b) demo: the demo company's plan (the one its effort run was made for), re-run with
+(b) coverage: on the same generated companies (20 seeds), how often the range of the
+    reallocation gain holds the true gain, against its nominal 90%. The range is
+    corrected for the optimism of choosing the best allocation on fitted curves;
+    baseline: the uncorrected range (the chosen plan scored on each replicate's curves),
+    from the same replicates.
+(c) demo: the demo company's plan (the one its effort run was made for), re-run with
     the demo's parameters: the gain of reallocating today's hours with its bootstrap
     range, the further gain of the plan's hours, against today's contribution.
 
-    .venv/bin/python bench/bench_effort.py --part truth [--seeds 5] [--iterations 200]
+    .venv/bin/python bench/bench_effort.py --part truth [--seeds 5]
+    .venv/bin/python bench/bench_effort.py --part coverage [--coverage-seeds 20] [--iterations 200]
     .venv/bin/python bench/bench_effort.py --part demo [--db var/demo.sqlite3] [--reuse]
 
 Prints one JSON object per line. Not part of the test suite.
@@ -58,26 +64,21 @@ def _uncapped_share(company) -> float:
 
 
 def part_truth(args) -> None:
-    from salesplan.engines.effort import reallocation_range
     from salesplan.engines.effort.known_truth import generate_company, recovery
 
-    shares, baseline, inside = [], [], 0
+    shares, baseline = [], []
     for seed in range(args.seeds):
         company = generate_company(seed=seed)
         started = time.perf_counter()
-        found, plan, fitted = recovery(company)
-        spread = reallocation_range(company.histories, fitted, company.units, plan,
-                                    company.economics, iterations=args.iterations, seed=seed)
+        found, _, _ = recovery(company)
         seconds = time.perf_counter() - started
         shares.append(found.share)
         baseline.append(_uncapped_share(company))
-        inside += spread.low <= found.true_gain <= spread.high
         emit("effort.known_truth.recovered_share", found.share, "share", seed=seed,
              target=0.95, true_gain=round(found.true_gain, 2),
              optimum_gain=round(found.optimum_gain, 2),
              claimed_gain=round(found.claimed_gain, 2),
-             range_low=round(spread.low, 2), range_high=round(spread.high, 2),
-             iterations=spread.iterations, trusted_segments=found.trusted_segments,
+             trusted_segments=found.trusted_segments,
              baseline=round(baseline[-1], 4), ratio=round(found.share / baseline[-1], 4)
              if baseline[-1] > 0 else None, seconds=round(seconds, 2))
     emit("effort.known_truth.recovered_share_min", float(min(shares)), "share",
@@ -85,8 +86,43 @@ def part_truth(args) -> None:
          baseline=round(float(min(baseline)), 4),
          ratio=round(min(shares) / min(baseline), 4) if min(baseline) > 0 else None,
          passed=bool(min(shares) >= 0.95))
-    emit("effort.known_truth.true_gain_inside_range", inside, "seeds", seeds=args.seeds,
-         coverage=0.9)
+
+
+def part_coverage(args) -> None:
+    """How often the range of the reallocation gain holds the true gain, over generated
+    companies: the optimism-corrected range against the uncorrected one (the same plan
+    scored on every replicate's curves), both from the same replicates."""
+    from salesplan.engines.effort import reallocation_range
+    from salesplan.engines.effort.known_truth import generate_company, recovery
+
+    corrected = uncorrected = 0
+    nominal = 0.9
+    first = args.first_seed
+    for seed in range(first, first + args.coverage_seeds):
+        company = generate_company(seed=seed)
+        started = time.perf_counter()
+        found, plan, fitted = recovery(company)
+        spread = reallocation_range(company.histories, fitted, company.units, plan,
+                                    company.economics, iterations=args.iterations,
+                                    seed=seed, coverage=nominal)
+        seconds = time.perf_counter() - started
+        inside = spread.low <= found.true_gain <= spread.high
+        naive_inside = spread.naive_low <= found.true_gain <= spread.naive_high
+        corrected += inside
+        uncorrected += naive_inside
+        emit("effort.known_truth.range", found.true_gain, "currency a month", seed=seed,
+             claimed_gain=round(found.claimed_gain, 2), low=round(spread.low, 2),
+             high=round(spread.high, 2), inside=bool(inside),
+             uncorrected_low=round(spread.naive_low, 2),
+             uncorrected_high=round(spread.naive_high, 2),
+             uncorrected_inside=bool(naive_inside), optimism=round(spread.optimism, 2),
+             iterations=spread.iterations, seconds=round(seconds, 2))
+    seeds = args.coverage_seeds
+    emit("effort.known_truth.range_coverage", corrected / seeds, "share of seeds",
+         seeds=seeds, nominal=nominal, iterations=args.iterations,
+         baseline=round(uncorrected / seeds, 4),
+         ratio=round(corrected / uncorrected, 4) if uncorrected else None,
+         note="baseline: the uncorrected range from the same replicates")
 
 
 def _database(args) -> str:
@@ -140,14 +176,19 @@ def part_demo(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["truth", "demo", "all"], default="all")
+    parser.add_argument("--part", choices=["truth", "coverage", "demo", "all"], default="all")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--coverage-seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="first seed of the coverage part (to split it in two runs)")
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--db", help="SQLite file for the demo company")
     parser.add_argument("--reuse", action="store_true", help="use the --db file as it is")
     args = parser.parse_args()
     if args.part in ("truth", "all"):
         part_truth(args)
+    if args.part in ("coverage", "all"):
+        part_coverage(args)
     if args.part in ("demo", "all"):
         part_demo(args)
 

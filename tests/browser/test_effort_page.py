@@ -71,10 +71,17 @@ def test_the_effort_page_says_what_the_run_computed(page, org):
     assert low == pytest.approx(summary["reallocation_range"]["low"], abs=0.01)
     assert high == pytest.approx(summary["reallocation_range"]["high"], abs=0.01)
     assert "20 resamples of accounts and months" in spread
+    # It is corrected for the optimism of choosing the best plan, and says its level.
+    nominal = round(summary["reallocation_range"]["coverage"] * 100)
+    assert f"a {nominal}% range: it should hold the true gain {nominal} times in 100" in spread
+    assert claim("reallocation_range").get_attribute("data-corrected") == "yes"
+    assert summary["reallocation_range"]["method"] == "optimism-corrected bootstrap"
 
     # The cap: said, and held in the call plan.
     cap_text = claim("cap").inner_text()
     assert "none beyond it" in cap_text and summary["units_beyond_cap"] == 0
+    assert "No curve is stretched past the most calls" in cap_text
+    assert summary["pays_above_seen_pct"] is None
     cap = segment["cap"]
     assert cap == 4.0  # the most calls any account had in a month
     rows = page.locator("section[aria-labelledby='units-heading'] tbody tr")

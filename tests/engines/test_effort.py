@@ -29,6 +29,7 @@ from salesplan.engines.effort import (
     reallocation_range,
     solve,
     solve_milp,
+    trusted_up_to,
 )
 from salesplan.engines.effort.known_truth import generate_company, recovery
 
@@ -292,3 +293,44 @@ def test_plan_from_noisy_history_recovers_the_true_optimum_gain():
     assert spread == again  # seeded: the same range every time
     assert spread.iterations == 30 and spread.low <= spread.median <= spread.high
     assert spread.low > 0  # real curves: the reallocation pays in every plausible world
+    # Choosing the best allocation on fitted curves overstates its gain; the range is
+    # moved down by that optimism, and holds the gain the plan makes on the true curves,
+    # which the uncorrected range (the same plan on every replicate's curves) misses.
+    assert spread.optimism > 0
+    assert spread.high < spread.naive_high and spread.low < spread.naive_low
+    assert spread.low <= found.true_gain <= spread.high
+    assert not spread.naive_low <= found.true_gain <= spread.naive_high
+
+
+def test_range_of_a_gain_with_no_room_is_zero():
+    """A curve nobody can move (not trusted): no allocation to choose, no optimism."""
+    rng = np.random.default_rng(4)
+    effort = rng.integers(0, 4, (30, 12)).astype(float)
+    history = SegmentHistory(effort, rng.gamma(2.0, 500.0, effort.shape))
+    segment = fit_segment(history)
+    units = Units(segment=[0] * 3, size=[1.0] * 3, count=[1.0] * 3, current=[1.0, 2.0, 0.5],
+                  group=[0, 0, 0])
+    economics = Economics(0.5, 1.0, 1.0)
+    plan = plan_effort([segment], units, np.array([20.0]), [0, 1, 2, 3], economics)
+    spread = reallocation_range([history], [segment], units, plan, economics, iterations=20)
+    assert (spread.low, spread.high, spread.optimism) == (0.0, 0.0, 0.0)
+    with pytest.raises(CurveError):
+        reallocation_range([history], [segment], units, plan, economics, coverage=1.0)
+
+
+def test_a_manager_may_trust_curves_beyond_the_most_calls_seen():
+    _, history = _cheap_calls_history(most=3)
+    assert fit_segment(history).cap == 3.0
+    believed = fit_segment(history, above_seen=0.3)
+    assert believed.trusted and believed.cap == pytest.approx(3.9)
+    units = Units(segment=[0] * 6, size=[1.0] * 6, count=[1.0] * 6,
+                  current=history.current_effort(), group=[0] * 6)
+    economics = Economics(margin=0.5, cost_per_hour=1.0, hours_per_call=1.0)
+    plan = plan_effort([believed], units, np.array([500.0]), [0, 1, 2, 4, 6, 8], economics)
+    # Every call pays on this curve and hours are plenty: each account goes to the point
+    # the manager believes still pays — past the 3 seen, and not to the 4 on offer.
+    assert list(plan.planned_effort) == pytest.approx([3.9] * 6)
+    assert not plan.above_cap(plan.planned).any()
+    assert trusted_up_to(3.0, None) == 3.0
+    with pytest.raises(CurveError):
+        trusted_up_to(3.0, -0.1)

@@ -243,3 +243,80 @@ def test_replanning_effort_keeps_the_months_gone(org, judged):
     parent = months(top)
     for m in range(12):
         assert parent[m] == sum(v[m] for v in children.values())
+
+
+# --- how far above the most calls seen calls still pay -----------------------------------
+
+
+def test_a_manager_trusts_curves_up_to_what_they_believe_still_pays(org, judged):
+    """With no history the judged curve is trusted from its current 2 calls: to 3 by the
+    +50% point; to 4 when the manager believes calls pay up to 100% above."""
+    default = effort.start_run(judged, by=org.west_manager, params=PARAMS)
+    believed = effort.start_run(judged, by=org.west_manager,
+                                params={**PARAMS, "pays_above_seen_pct": "100"})
+    for run, cap in ((default, 3.0), (believed, 4.0)):
+        run.refresh_from_db()
+        seg = next(s for s in run.result["segments"] if s["tier"] == "strategic")
+        assert seg["cap"] == cap
+        assert all(calls <= cap for *_, calls in run.result["units"])
+    assert believed.pays_above_seen_pct == Decimal("100.0")
+    assert believed.result["summary"]["pays_above_seen_pct"] == 100.0
+
+
+@pytest.mark.parametrize("pct", ["-5", "250", "lots"])
+def test_a_belief_out_of_bounds_is_refused_naming_the_field(org, west_plan, pct):
+    with pytest.raises(ValidationError) as caught:
+        effort.start_run(west_plan, by=org.west_manager,
+                         params={**PARAMS, "pays_above_seen_pct": pct})
+    assert "pays_above_seen_pct" in caught.value.message_dict
+    assert not EffortAllocationRun.objects.exists()
+
+
+def test_api_changes_the_belief_with_the_runs_version(org, judged, api_as):
+    manager = api_as(org.west_manager)
+    started = manager.post(f"/plans/{judged.pk}/effort-runs", PARAMS)
+    run_id, path = started.data["id"], f"/plans/{judged.pk}/effort-runs/{started.data['id']}"
+    assert started.data["version"] == 1 and started.data["pays_above_seen_pct"] is None
+    too_far = manager.post(f"/plans/{judged.pk}/effort-runs",
+                           {**PARAMS, "pays_above_seen_pct": 250})
+    assert too_far.status_code == 422 and "pays_above_seen_pct" in str(too_far.data)
+    assert manager.patch(path, {"pays_above_seen_pct": 100}).status_code == 428
+    assert manager.patch(path, {"pays_above_seen_pct": 100, "version": 7}).status_code == 409
+    assert api_as(org.west_rep).patch(path, {"pays_above_seen_pct": 100,
+                                             "version": 1}).status_code == 403
+    changed = manager.patch(path, {"pays_above_seen_pct": 100, "version": 1})
+    assert changed.status_code == 202, changed.data
+    assert changed.data["version"] == 2 and changed.data["pays_above_seen_pct"] == "100.0"
+    detail = manager.get(path).data
+    assert detail["status"] == "succeeded"
+    seg = next(s for s in detail["result"]["segments"] if s["tier"] == "strategic")
+    assert seg["cap"] == 4.0
+    assert manager.post(f"{path}/apply", {}).status_code == 200
+    applied = manager.patch(path, {"pays_above_seen_pct": None, "version": 2})
+    assert applied.status_code in (400, 422) and "pays_above_seen_pct" in str(applied.data)
+    assert EffortAllocationRun.objects.get(pk=run_id).pays_above_seen_pct == Decimal("100.0")
+
+
+def test_page_shows_and_changes_the_belief(org, judged, client):
+    client.force_login(org.west_manager)
+    client.post(f"/plans/{judged.pk}/effort/run/", {
+        "basis": "account", "margin_rate": "0.5", "cost_per_hour": "40", "hours_per_call": "1",
+        "call_share": "0.6", "first_month": "1", "pays_above_seen_pct": "30"})
+    run = EffortAllocationRun.objects.get()
+    assert run.pays_above_seen_pct == Decimal("30.0")
+    page = client.get(f"/plans/{judged.pk}/effort/{run.pk}/").content.decode()
+    assert 'data-pays-above-seen="30.0"' in page and "30% above the most calls" in page
+    stale = client.post(f"/plans/{judged.pk}/effort/{run.pk}/belief/",
+                        {"pays_above_seen_pct": "60", "version": "5"}, follow=True)
+    assert "changed" in stale.content.decode().lower()
+    run.refresh_from_db()
+    assert run.pays_above_seen_pct == Decimal("30.0")
+    client.post(f"/plans/{judged.pk}/effort/{run.pk}/belief/",
+                {"pays_above_seen_pct": "", "version": str(run.version)})
+    run.refresh_from_db()
+    assert run.pays_above_seen_pct is None and run.version == 2
+    assert run.result["summary"]["pays_above_seen_pct"] is None
+    client.force_login(org.west_rep)
+    refused = client.post(f"/plans/{judged.pk}/effort/{run.pk}/belief/",
+                          {"pays_above_seen_pct": "60", "version": str(run.version)})
+    assert refused.status_code == 403

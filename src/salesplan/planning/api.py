@@ -13,6 +13,8 @@
     GET               /{id}/plan-vs-actual       targets against won bookings
     GET               /{id}/activity-plan        opportunities, meetings, calls; capacity
     POST/GET          /{id}/effort-runs[/{run}]  optimise effort (a job); a run's result
+    PATCH             /{id}/effort-runs/{run}    redo it with another belief of how far
+                                                 above the most calls seen calls still pay
     POST              /{id}/effort-runs/{run}/apply   the call plan as activity targets
     GET/PUT           /{id}/judgements           the manager's response judgements
     GET               /{id}/capacity             selling time per seat and month
@@ -71,6 +73,7 @@ from .schemas import (
     EffortRunDetail,
     EffortRunIn,
     EffortRunOut,
+    EffortRunPatch,
     EvaluationOut,
     JudgementIn,
     JudgementOut,
@@ -360,10 +363,24 @@ def get_effort_run(request, plan_id: RecordId, run_id: RecordId):
 
     plan = selectors.get_plan(request.user, plan_id)
     run = effort.get_run(plan, run_id)
-    return {**{f: getattr(run, f) for f in ("id", "status", "message", "params",
+    return {**{f: getattr(run, f) for f in ("id", "version", "pays_above_seen_pct",
+                                            "status", "message", "params",
                                             "current_profit", "optimal_profit", "applied_at",
                                             "job_id", "created_at")},
             "result": effort.visible_result(run, request.user)}
+
+
+@plan_router.patch("/{plan_id}/effort-runs/{run_id}", response={202: EffortRunOut},
+                   summary="Redo a run with another belief of how far above the most calls "
+                           "seen calls still pay (a background job)")
+def change_effort_run(request, plan_id: RecordId, run_id: RecordId, payload: EffortRunPatch):
+    from . import effort
+
+    plan = selectors.get_plan(request.user, plan_id)
+    run = effort.change_pays_above_seen(
+        effort.get_run(plan, run_id), by=request.user,
+        pays_above_seen_pct=payload.pays_above_seen_pct, expected_version=payload.version)
+    return Status(202, run)
 
 
 @plan_router.post("/{plan_id}/effort-runs/{run_id}/apply", response=list[ObjectiveOut],

@@ -7,12 +7,14 @@ when one is entered, or is fitted from the trailing twelve months of history (ca
 and meetings done on each account against its won bookings, month by month). An
 account unit uses its segment's curve scaled by its potential against the segment's
 average. A fitted curve is capped at the most calls its history holds (a judged one at
-the manager's +50% point or the history's most, whichever is higher) and used only if,
-fitted on the earlier months, it predicts the latest quarter better than ignoring calls;
-otherwise the plan holds its accounts at today's effort. The engine picks a call level
-per unit that maximises contribution (margin × bookings − cost of the hours) twice: with
-each rep's hours of today (the gain from reallocating, with a bootstrap range over
-accounts and months) and with the plan's hours (the further gain of the hours added),
+the manager's +50% point or the history's most, whichever is higher; or, when the run
+says so, as far above the most seen as the manager believes calls still pay) and used
+only if, fitted on the earlier months, it predicts the latest quarter better than
+ignoring calls; otherwise the plan holds its accounts at today's effort. The engine
+picks a call level per unit that maximises contribution (margin × bookings − cost of
+the hours) twice: with each rep's hours of today (the gain from reallocating, with a
+bootstrap range over accounts and months corrected for the optimism of choosing the
+best allocation) and with the plan's hours (the further gain of the hours added),
 within minimum coverage per tier and fixed commitments. The run stores the curves with
 their data and held-out errors, the gains, the value of one more hour per rep and the
 call plan, which `apply_run` turns into the plan's activity targets.
@@ -35,6 +37,7 @@ from salesplan.core.clock import company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.fiscal import CompanyCalendar
 from salesplan.core.jobs import Progress, start_job
+from salesplan.core.records import claim_version
 from salesplan.customers.models import Account
 from salesplan.engines.effort import (
     CurveError,
@@ -48,11 +51,13 @@ from salesplan.engines.effort import (
     judged_segment,
     plan_effort,
     reallocation_range,
+    trusted_up_to,
 )
 from salesplan.org.models import User
 
 from . import access, scope, services
 from .models import (
+    PAYS_ABOVE_SEEN_MAX_PCT,
     AllocationMethod,
     EffortAllocationRun,
     Measure,
@@ -107,7 +112,8 @@ def clean_params(plan: Plan, raw: dict) -> dict:
     months = calendar.months(plan.fiscal_year)
     default_first = next((i + 1 for i, m in enumerate(months) if m.contains(today)), 1)
     first_month = int(number("first_month", default_first, 1, 12))
-    return {"basis": basis, "levels": levels,
+    return {"pays_above_seen_pct": clean_pays_above_seen(raw.get("pays_above_seen_pct")),
+            "basis": basis, "levels": levels,
             "bootstrap_iterations": int(number("bootstrap_iterations", BOOTSTRAP_ITERATIONS,
                                                20, 2000)),
             "seed": int(number("seed", 0, 0, 2**31 - 1)),
@@ -116,6 +122,29 @@ def clean_params(plan: Plan, raw: dict) -> dict:
             "hours_per_call": number("hours_per_call", 1.0, 0.05, 24),
             "call_share": number("call_share", 0.6, 0.0, 1.0),
             "min_calls_by_tier": coverage, "fixed_calls": fixed, "first_month": first_month}
+
+
+def clean_pays_above_seen(value) -> float | None:
+    """The most calls a month the manager believes still pay, as % above the most seen:
+    empty for none, else a number from 0 to PAYS_ABOVE_SEEN_MAX_PCT."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    field = "pays_above_seen_pct"
+    try:
+        pct = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({field: ["Give a percentage above the most calls seen, such "
+                                       "as 30, or leave it empty."]}) from exc
+    if not np.isfinite(pct) or not 0 <= pct <= PAYS_ABOVE_SEEN_MAX_PCT:
+        raise ValidationError({field: [
+            f"Give a percentage from 0 to {PAYS_ABOVE_SEEN_MAX_PCT} above the most calls "
+            f"seen (you gave {value})."]})
+    return round(pct, 1)
+
+
+def _above_seen(params: dict) -> float | None:
+    pct = params.get("pays_above_seen_pct")
+    return None if pct is None else float(pct) / 100
 
 
 # --- history and curves --------------------------------------------------------------------
@@ -172,10 +201,12 @@ def _window_months(window: tuple[date, date]) -> list[date]:
     return months
 
 
-def build_segments(plan: Plan, accounts: list[dict], window: tuple[date, date]) -> dict:
+def build_segments(plan: Plan, accounts: list[dict], window: tuple[date, date],
+                   above_seen: float | None = None) -> dict:
     """Per segment: its accounts' history (calls and bookings by month), and its curve —
     the manager's judgement, or fitted to the history, capped at the most effort seen
-    and checked on the latest months held out of the fit."""
+    (or `above_seen` above it: the manager's belief) and checked on the latest months
+    held out of the fit."""
     calls, bookings = _history(plan, [a["id"] for a in accounts], window)
     months = _window_months(window)
     judgements = {segment_key(j.tier, j.industry): j for j in plan.judgements.all()}
@@ -204,19 +235,25 @@ def build_segments(plan: Plan, accounts: list[dict], window: tuple[date, date]) 
         seg.points = _points(seg.history)
         total = sum(p[2] for p in seg.points)
         seg.current_calls = (sum(p[0] * p[2] for p in seg.points) / total) if total else 0.0
-        seg.fit = _segment_curve(seg, judgements.get(key))
+        seg.fit = _segment_curve(seg, judgements.get(key), above_seen)
     return by_segment
 
 
-def _segment_curve(seg: Segment, judgement: ResponseJudgement | None) -> SegmentCurve:
-    """The manager's curve, trusted up to their +50% point (or the most calls seen), or
-    the curve fitted to the segment's history."""
+def _segment_curve(seg: Segment, judgement: ResponseJudgement | None,
+                   above_seen: float | None) -> SegmentCurve:
+    """The manager's curve, or the curve fitted to the segment's history. A fitted curve
+    is trusted up to the most calls seen; a manager's up to their +50% point (or the most
+    seen). Where the run says how far above the most seen calls still pay, both are
+    trusted that far above the most seen (for a manager's curve, above its current calls
+    if the history holds fewer)."""
     history = seg.history
     if judgement is None:
         if history is None:
             raise ValidationError({"plan": [f"Segment {seg.key} has no history."]})
-        return fit_segment(history)
-    judged = float(judgement.current_calls) * 1.5
+        return fit_segment(history, above_seen=above_seen)
+    seen = history.most_effort if history is not None else 0.0
+    judged = (float(judgement.current_calls) * 1.5 if above_seen is None
+              else trusted_up_to(max(seen, float(judgement.current_calls)), above_seen))
     seg.judged_up_to = judged
     try:
         curve = from_judgement(
@@ -246,19 +283,56 @@ def start_run(plan: Plan, *, by: User, params: dict,
     if plan.status == PlanStatus.CLOSED:
         raise ValidationError({"status": ["A closed plan cannot be re-planned."]})
     cleaned = clean_params(plan, params)
+    with transaction.atomic():
+        run = EffortAllocationRun.objects.create(
+            plan=plan, created_by=by, params=cleaned,
+            pays_above_seen_pct=_pct_field(cleaned["pays_above_seen_pct"]))
+        if background:
+            _queue(run, by)
+    if not background:
+        execute(run)
+    run.refresh_from_db()
+    return run
+
+
+def _pct_field(pct: float | None) -> Decimal | None:
+    return None if pct is None else Decimal(str(pct))
+
+
+def _queue(run: EffortAllocationRun, by: User) -> None:
     from .tasks import run_effort_allocation
 
+    job = start_job("effort_allocation", by=by, task=run_effort_allocation,
+                    params={"run_id": run.pk})
+    EffortAllocationRun.objects.filter(pk=run.pk).update(job=job)
+
+
+def change_pays_above_seen(run: EffortAllocationRun, *, by: User, pays_above_seen_pct,
+                           expected_version: int | None, background: bool = True
+                           ) -> EffortAllocationRun:
+    """Change how far above the most calls seen the manager believes calls still pay,
+    and redo the run with it. Only a finished run not yet applied; the run's version
+    guards it (two managers changing it at once: the second is refused)."""
+    plan = run.plan
+    access.require_edit(by, plan)
+    pct = clean_pays_above_seen(pays_above_seen_pct)
+    if run.status not in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+        raise ValidationError({"status": ["The run is still working: change it once it ends."]})
+    if run.applied_at is not None:
+        raise ValidationError({"pays_above_seen_pct": [
+            "This run's call plan is already the plan's activity targets: start a new run."]})
+    with transaction.atomic():
+        claim_version(run, expected_version)
+        EffortAllocationRun.objects.filter(pk=run.pk).update(
+            pays_above_seen_pct=_pct_field(pct), params={**run.params, "pays_above_seen_pct": pct},
+            status=RunStatus.QUEUED, result={}, message="", current_profit=None,
+            optimal_profit=None)
+        if background:
+            _queue(run, by)
+    run.refresh_from_db()
     if not background:
-        run = EffortAllocationRun.objects.create(plan=plan, created_by=by, params=cleaned)
         execute(run)
         run.refresh_from_db()
-        return run
-    with transaction.atomic():
-        run = EffortAllocationRun.objects.create(plan=plan, created_by=by, params=cleaned)
-        job = start_job("effort_allocation", by=by, task=run_effort_allocation,
-                        params={"run_id": run.pk})
-        EffortAllocationRun.objects.filter(pk=run.pk).update(job=job)
-    run.refresh_from_db()
     return run
 
 
@@ -305,7 +379,8 @@ def optimise(plan: Plan, params: dict, progress=None) -> dict:
     if not accounts:
         raise ValidationError({"plan": ["The plan's reps own no accounts."]})
     _advance(progress, 1, "Reading history")
-    segments = build_segments(plan, accounts, scope.trailing_window(plan, calendar))
+    segments = build_segments(plan, accounts, scope.trailing_window(plan, calendar),
+                              _above_seen(params))
     _advance(progress, 2, "Fitting curves")
     first = params["first_month"]
     months = list(range(first, 13))
@@ -388,6 +463,7 @@ def _segment_result(seg: Segment, levels: list[float]) -> dict:
         "source": fit.source, "trusted": fit.trusted, "error": fit.error,
         "params": raw() if raw is not None else None, "cap": round(cap, 2),
         "judged_up_to": seg.judged_up_to, "points": seg.points,
+        "most_seen": seg.history.most_effort if seg.history is not None else 0.0,
         "current_calls": round(seg.current_calls, 2),
         "months": seg.history.months if seg.history is not None else 0,
         # the curve the plan uses: smooth over a true effort scale, flat past the cap
@@ -430,15 +506,16 @@ def _result(params, reps, segments, order, rows, units, chosen, spread, capacity
                   round(float(planned[i]), 2)] for i, r in enumerate(rows)]
     return {
         "basis": params["basis"], "months": months, "first_month": params["first_month"],
-        "levels": levels, "summary": _summary(chosen, spread, segments, order, capacity,
-                                              months, len(rows)),
+        "levels": levels, "summary": _summary(params, chosen, spread, segments, order,
+                                              capacity, months, len(rows)),
         "reps": rep_rows,
         "segments": [_segment_result(segments[k], levels) for k in order],
         "units": unit_rows,
     }
 
 
-def _summary(chosen, spread, segments, order, capacity, months: int, units: int) -> dict:
+def _summary(params, chosen, spread, segments, order, capacity, months: int,
+             units: int) -> dict:
     planned = chosen.planned_effort
     return {
         "months": months,
@@ -447,14 +524,15 @@ def _summary(chosen, spread, segments, order, capacity, months: int, units: int)
         "optimal_profit": round(chosen.planned.objective * months, 2),
         "reallocation_gain": round(chosen.reallocation_gain * months, 2),
         "added_hours_gain": round(chosen.added_hours_gain * months, 2),
-        "reallocation_range": {**spread.as_dict(), "low": round(spread.low * months, 2),
-                               "high": round(spread.high * months, 2),
-                               "median": round(spread.median * months, 2)},
+        "reallocation_range": {**spread.as_dict(), **{
+            k: round(getattr(spread, k) * months, 2)
+            for k in ("low", "high", "median", "naive_low", "naive_high", "optimism")}},
         "current_hours": round(float(chosen.current_hours.sum()), 1),
         "planned_hours": round(float(chosen.planned.hours_used.sum()), 1),
         "capacity_hours": round(float(np.sum(capacity)), 1),
         "lp_bound": round(chosen.planned.lp_bound * months, 2),
         "method": chosen.planned.method, "units": units, "segments": len(order),
+        "pays_above_seen_pct": params.get("pays_above_seen_pct"),
         "trusted_segments": sum(1 for k in order if _fit_of(segments[k]).trusted),
         "units_at_cap": int(np.sum(np.isclose(planned, chosen.cap) & (planned > 0))),
         "units_beyond_cap": int(chosen.above_cap(chosen.planned).sum()),

@@ -13,12 +13,32 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from salesplan.core.errors import NotFound
+from salesplan.core.errors import STALE_MESSAGE, NotFound, StaleVersion
+from salesplan.core.records import posted_version
 from salesplan.customers.models import Tier
 from salesplan.ui import charts
 
 from . import access, effort, selectors
+from .models import PAYS_ABOVE_SEEN_MAX_PCT
 from .views import _plan
+
+
+class PaysAboveSeenField(forms.DecimalField):
+    """The most calls a month the manager believes still pay, as % above the most seen."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            min_value=0, max_value=PAYS_ABOVE_SEEN_MAX_PCT, max_digits=5, decimal_places=1,
+            required=False,
+            label="Calls still pay up to (% above the most seen)",
+            help_text="The most calls a month you believe still pay, as % above the most "
+                      "a month the history holds; every curve is trusted up to there. Empty: "
+                      "no curve past the most seen (a manager's curve past its +50% point).",
+            **kwargs)
+
+
+class PaysAboveSeenForm(forms.Form):
+    pays_above_seen_pct = PaysAboveSeenField()
 
 
 class EffortForm(forms.Form):
@@ -35,9 +55,12 @@ class EffortForm(forms.Form):
     strategic_min = forms.DecimalField(min_value=0, required=False, initial=1, help_text=(
         "Minimum calls a month on every strategic account."))
     enterprise_min = forms.DecimalField(min_value=0, required=False)
+    pays_above_seen_pct = PaysAboveSeenField()
 
     def params(self) -> dict:
         data = dict(self.cleaned_data)
+        if data.get("pays_above_seen_pct") is None:
+            data.pop("pays_above_seen_pct", None)
         coverage = {}
         for tier, key in ((Tier.STRATEGIC, "strategic_min"), (Tier.ENTERPRISE, "enterprise_min")):
             value = data.pop(key)
@@ -123,7 +146,8 @@ def effort_run(request, pk: int, run_id: int):
     plan = _plan(request, pk)
     run = _run(plan, run_id)
     result = effort.visible_result(run, request.user)
-    segments = [_segment_view(seg) for seg in result.get("segments", [])]
+    pct = result.get("summary", {}).get("pays_above_seen_pct")
+    segments = [_segment_view(seg, pct) for seg in result.get("segments", [])]
     reps = result.get("reps", [])
     rep_chart = charts.bar_chart([r["name"] for r in reps], {
         "Calls / month today": [r["current_calls_per_month"] for r in reps],
@@ -138,6 +162,10 @@ def effort_run(request, pk: int, run_id: int):
         "reps": reps, "rep_chart": rep_chart,
         "units": result.get("units", [])[:200], "unit_count": len(result.get("units", [])),
         "can_apply": access.can_edit(request.user, plan) and run.status == "succeeded",
+        "belief_form": PaysAboveSeenForm(initial={
+            "pays_above_seen_pct": run.pays_above_seen_pct})
+        if access.can_edit(request.user, plan) and run.applied_at is None
+        and run.status in ("succeeded", "failed") else None,
         "job": run.job,
     })
 
@@ -146,7 +174,7 @@ def _curve_at(points: list, x: float) -> float:
     return float(np.interp(x, [p[0] for p in points], [p[1] for p in points]))
 
 
-def _segment_view(seg: dict) -> dict:
+def _segment_view(seg: dict, above_seen_pct: float | None = None) -> dict:
     """A segment's chart (the curve the plan uses, smooth over a true calls scale, solid
     up to its cap and dashed where it is held flat; the mean bookings seen at each
     number of calls beside it) and the figures its plain-language sentence reads."""
@@ -159,20 +187,51 @@ def _segment_view(seg: dict) -> dict:
         within.append([cap, _curve_at(curve, cap)])
     beyond = [[cap, _curve_at(curve, cap)], *(p for p in curve if p[0] > cap + 1e-9)]
     used = "Curve the plan uses" if seg["trusted"] else "Fitted curve (not used)"
-    flat = "Held flat past the most calls seen"
+    believed = above_seen_pct is not None and seg["source"] != "none"
+    flat = ("Held flat past the calls believed to pay" if believed
+            else "Held flat past the most calls seen")
     observed = [(p[0], p[1]) for p in seg.get("points") or []]
+    most = max((p[0] for p in observed), default=0.0)
+    marks = ({f"most seen {most:g}": most, f"believed to pay {cap:g}": cap} if believed
+             else {f"most seen {cap:g}": cap})
     chart = charts.curve_chart(
         {used: within, flat: beyond}, {"Mean bookings seen": observed},
         title=f"{seg['tier'] or 'Any tier'} · {seg['industry'] or 'any industry'}",
         x_name="Calls / account / month", y_name="Bookings / account / month",
-        marks={f"most seen {cap:g}": cap}, dashed=[flat])
+        marks=marks, dashed=[flat])
     facts = {"no_calls": _curve_at(curve, 0.0),
              "today": _curve_at(curve, seg["current_calls"]),
              "at_cap": _curve_at(curve, cap),
              "least_seen": min((p[0] for p in observed), default=0.0),
-             "most_seen": max((p[0] for p in observed), default=0.0),
+             "most_seen": most,
              "observations": sum(p[2] for p in seg.get("points") or [])}
-    return {**seg, "chart": chart, "facts": facts}
+    return {**seg, "chart": chart, "facts": facts,
+            "above_seen_pct": above_seen_pct if believed else None}
+
+
+@login_required
+@require_POST
+def effort_change(request, pk: int, run_id: int):
+    """Redo the run with another belief of how far above the most calls seen calls pay."""
+    plan = _plan(request, pk)
+    run = _run(plan, run_id)
+    access.require_edit(request.user, plan)
+    form = PaysAboveSeenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Calls still pay up to: " + " ".join(
+            str(m) for m in form.errors["pays_above_seen_pct"]))
+        return redirect("web:planning:effort_run", plan.pk, run.pk)
+    try:
+        effort.change_pays_above_seen(
+            run, by=request.user, pays_above_seen_pct=form.cleaned_data["pays_above_seen_pct"],
+            expected_version=posted_version(request.POST))
+    except StaleVersion:
+        messages.error(request, STALE_MESSAGE)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, "The run is being redone with that belief.")
+    return redirect("web:planning:effort_run", plan.pk, run.pk)
 
 
 @login_required

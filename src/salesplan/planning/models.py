@@ -258,10 +258,15 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class EffortAllocationRun(TimeStampedModel):
+PAYS_ABOVE_SEEN_MAX_PCT = 200
+
+
+class EffortAllocationRun(VersionedModel):
     """One run of the effort optimiser for a plan: its inputs, the fitted curves and
     the data behind them, the optimal call plan per rep and what it is worth. Runs in
-    the background; once applied, its call plan is the plan's activity targets."""
+    the background; once applied, its call plan is the plan's activity targets. Until
+    then a manager may change how far above the most calls seen they believe calls
+    still pay (`pays_above_seen_pct`), with the run's version, and the run is redone."""
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="effort_runs")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
@@ -271,6 +276,12 @@ class EffortAllocationRun(TimeStampedModel):
     status = models.CharField(max_length=10, choices=RunStatus.choices,
                               default=RunStatus.QUEUED)
     params = models.JSONField(default=dict)
+    pays_above_seen_pct = models.DecimalField(
+        max_digits=5, decimal_places=1, null=True, blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(PAYS_ABOVE_SEEN_MAX_PCT)],
+        help_text="The most calls a month you believe still pay, as % above the most seen "
+                  "in the history (empty: no curve goes past the most seen, a manager's "
+                  "curve past its +50% point).")
     result = models.JSONField(default=dict, blank=True)
     message = models.CharField(max_length=500, blank=True)
     current_profit = AmountField(null=True, blank=True)

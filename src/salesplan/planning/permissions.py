@@ -77,6 +77,7 @@ _CHANGE = ("PATCH /plans/{plan_id}", "DELETE /plans/{plan_id}", "POST /plans/{pl
            "POST /plans/{plan_id}/activate", "POST /plans/{plan_id}/close",
            "POST /plans/{plan_id}/targets", "POST /plans/{plan_id}/allocate",
            "POST /plans/{plan_id}/effort-runs", "POST /plans/{plan_id}/effort-runs/{run_id}/apply",
+           "PATCH /plans/{plan_id}/effort-runs/{run_id}",
            "PUT /plans/{plan_id}/judgements",
            "POST /plans/{plan_id}/resources/{resource_id}/leave",
            "POST /plans/{plan_id}/evaluate", "POST /plans/{plan_id}/reviews",

@@ -16,7 +16,7 @@ from salesplan.core.api_support import (
 )
 from salesplan.core.money import MAX_AMOUNT
 
-from .models import AllocationMethod, Measure, Plan
+from .models import PAYS_ABOVE_SEEN_MAX_PCT, AllocationMethod, Measure, Plan
 
 MAX_ACTIVITY_RATE = 10_000  # meetings per deal, calls per meeting or per day
 
@@ -228,6 +228,12 @@ class RatesIn(Schema):
         "Calls a rep can make in a selling day: turns on the capacity check."))
 
 
+PAYS_ABOVE_SEEN_HELP = (
+    "The most calls a month you believe still pay, as % above the most seen in the "
+    "history: every curve is trusted up to there. null: no curve past the most seen (a "
+    "manager's curve past its +50% point).")
+
+
 class EffortRunIn(InputSchema):
     basis: Literal["account", "segment"] = "account"
     margin_rate: Decimal = Field(Decimal("0.3"), ge=0, le=1)
@@ -243,10 +249,23 @@ class EffortRunIn(InputSchema):
     bootstrap_iterations: int = Field(200, ge=20, le=2000, description=(
         "Resamples of accounts and months for the range of the reallocation gain."))
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed of those resamples.")
+    pays_above_seen_pct: Decimal | None = Field(None, ge=0, le=PAYS_ABOVE_SEEN_MAX_PCT,
+                                                description=PAYS_ABOVE_SEEN_HELP)
+
+
+class EffortRunPatch(InputSchema):
+    """Redo a finished run, not yet applied, with another belief of how far above the
+    most calls seen calls still pay; carries the run's `version`."""
+
+    pays_above_seen_pct: Decimal | None = Field(ge=0, le=PAYS_ABOVE_SEEN_MAX_PCT,
+                                                description=PAYS_ABOVE_SEEN_HELP)
+    version: Version
 
 
 class EffortRunOut(Schema):
     id: int
+    version: int
+    pays_above_seen_pct: Decimal | None
     status: str
     message: str
     params: dict[str, Any]

@@ -30,6 +30,8 @@ urlpatterns = [
     path("<int:pk>/effort/judgement/", effort_views.judgement_save, name="judgement"),
     path("<int:pk>/effort/<int:run_id>/", effort_views.effort_run, name="effort_run"),
     path("<int:pk>/effort/<int:run_id>/apply/", effort_views.effort_apply, name="effort_apply"),
+    path("<int:pk>/effort/<int:run_id>/belief/", effort_views.effort_change,
+         name="effort_change"),
     path("<int:pk>/resources/", resource_views.resources_page, name="resources"),
     path("<int:pk>/resources/add/", resource_views.resource_add, name="resource_add"),
     path("<int:pk>/resources/<int:seat>/remove/", resource_views.resource_remove,

@@ -29,6 +29,7 @@ from .evidence import (
     fit_segment,
     held_out_error,
     judged_segment,
+    trusted_up_to,
 )
 from .gains import (
     Economics,
@@ -48,5 +49,5 @@ __all__ = [
     "PiecewiseLinearCurve", "ProblemError", "SegmentCurve", "SegmentHistory", "Units",
     "brute_force", "contribution", "fit_adbudg", "fit_segment", "from_judgement",
     "held_out_error", "judged_segment", "objective_of", "plan_effort", "reallocation_range",
-    "solve", "solve_milp", "unit_values",
+    "solve", "solve_milp", "trusted_up_to", "unit_values",
 ]

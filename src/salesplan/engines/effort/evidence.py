@@ -158,8 +158,21 @@ class SegmentCurve:
         return self.trusted
 
 
-def fit_segment(history: SegmentHistory, *, require_held_out: bool = True) -> SegmentCurve:
-    """The segment's curve from its history, capped at the most effort seen.
+def trusted_up_to(most_seen: float, above_seen: float | None) -> float:
+    """The most effort a curve is trusted at: the most seen, or — where a manager
+    believes calls still pay beyond it — that share above it (0.3: 30% more)."""
+    if above_seen is None:
+        return float(most_seen)
+    if not np.isfinite(above_seen) or above_seen < 0:
+        raise CurveError("The effort believed to pay above the most seen cannot be negative.")
+    return float(most_seen) * (1 + float(above_seen))
+
+
+def fit_segment(
+    history: SegmentHistory, *, require_held_out: bool = True, above_seen: float | None = None
+) -> SegmentCurve:
+    """The segment's curve from its history, capped at the most effort seen (or, with
+    `above_seen`, at the manager's belief of how far above it calls still pay).
 
     Not trusted (the plan holds the segment's accounts at today's effort) when no
     rising curve fits, or — with `require_held_out` — when the curve fitted on the
@@ -172,7 +185,7 @@ def fit_segment(history: SegmentHistory, *, require_held_out: bool = True) -> Se
         return SegmentCurve(
             CappedCurve(flat, history.most_effort), "none", str(exc), check, trusted=False
         )
-    capped = CappedCurve(fitted, history.most_effort)
+    capped = CappedCurve(fitted, trusted_up_to(history.most_effort, above_seen))
     if require_held_out and (check is None or not check.beats_naive):
         why = (
             check.note
