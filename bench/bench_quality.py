@@ -316,6 +316,10 @@ class TableWriter:
             for _name, sql in indexes:
                 cursor.execute(sql)
             cursor.execute(f"ALTER TABLE {self.table} ENABLE TRIGGER ALL")
+            if "id" in self.columns:  # the next row the product adds comes after ours
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+                               f"COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM {self.table}",
+                               [self.table])
         if not self.connection.in_atomic_block:  # (tests build inside one)
             raw.commit()
         return self.rows
