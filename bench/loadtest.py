@@ -36,7 +36,10 @@ def emit(metric: str, value=None, unit: str = "", **extra) -> None:
 
 def production_env(args) -> dict:
     env = dict(os.environ)
+    # As behind one reverse proxy of our own: the web-form visitors' addresses arrive in
+    # X-Forwarded-For, and each address has its own capture allowance.
     env.update(SALESPLAN_PRODUCTION="1", SALESPLAN_HTTPS="0", SALESPLAN_DEBUG="0",
+               SALESPLAN_TRUSTED_PROXIES="1",
                SALESPLAN_SECRET_KEY=env.get("SALESPLAN_SECRET_KEY", "load-test-" + "k" * 40),
                SALESPLAN_TASK_BROKER=args.broker, SALESPLAN_LOG_LEVEL="ERROR",
                SALESPLAN_EMAIL_URL="console://",
@@ -44,17 +47,44 @@ def production_env(args) -> dict:
     return env
 
 
+def signed_in(user) -> str:
+    """A session of `user` as logging in leaves it, made here so that the load measures
+    the pages and not the password hashing of a crowd logging in at once."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    return store.session_key
+
+
+def capture_form(admin):
+    """The company's active web form, or one made for the load test."""
+    from salesplan.marketing.models import CaptureForm
+    from salesplan.marketing.services import create_form
+
+    form = CaptureForm.objects.filter(is_active=True).first()
+    return form or create_form(by=admin, data={
+        "name": "Load test form", "fields": ["company"]})
+
+
 def write_fixture(path: Path, env: dict) -> None:
-    """Logins with record ids each one may see, a capture form's key, an API token."""
+    """Logins (with a signed-in session each) with record ids each one may see, a capture
+    form's key, an API token."""
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesplan.config.settings")
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth.hashers import make_password
 
     from salesplan.customers.models import Account
-    from salesplan.marketing.models import CaptureForm
     from salesplan.org.models import ApiToken, Role, User
     from salesplan.pipeline.models import Opportunity, Pipeline, StageKind
     from salesplan.planning.models import Plan
@@ -64,23 +94,23 @@ def write_fixture(path: Path, env: dict) -> None:
     users.update(password=make_password(password))
     reps = []
     for rep in users.filter(role=Role.REP).order_by("pk")[:60]:
-        reps.append({"username": rep.username,
+        reps.append({"username": rep.username, "session": signed_in(rep),
                      "accounts": list(Account.objects.filter(owner=rep)
                                       .values_list("pk", flat=True)[:30]),
                      "opportunities": list(Opportunity.objects.filter(
                          owner=rep, status=StageKind.OPEN).values_list("pk", flat=True)[:30])})
-    managers = [{"username": m.username}
+    managers = [{"username": m.username, "session": signed_in(m)}
                 for m in users.filter(role=Role.MANAGER).order_by("pk")[:20]]
-    form = CaptureForm.objects.filter(is_active=True).first() \
-        if hasattr(CaptureForm, "is_active") else CaptureForm.objects.first()
     admin = users.filter(role=Role.ADMIN).first()
+    form = capture_form(admin)
     key = ApiToken.new_key()
     ApiToken.objects.create(user=admin, name="load test", prefix=key[:12],
                             key_hash=ApiToken.hash_key(key))
     pipeline = Pipeline.objects.get(is_default=True)
     plan = Plan.objects.order_by("-pk").first()
     path.write_text(json.dumps({
-        "password": password, "reps": reps, "managers": managers,
+        "password": password, "reps": reps, "session_cookie": settings.SESSION_COOKIE_NAME,
+        "csrf_cookie": settings.CSRF_COOKIE_NAME, "managers": managers,
         "form_key": form.key if form else "", "token": key,
         "plan": plan.pk if plan else None,
         "open_stages": list(pipeline.stages.filter(kind=StageKind.OPEN)
@@ -132,18 +162,36 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8731)
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--company", type=int, default=0,
+                        help="Build the benchmark company (bench/build_company.py) at this "
+                             "many accounts instead of the demo company.")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         raise SystemExit("Set DATABASE_URL (the production set-up runs on PostgreSQL).")
     env = production_env(args)
     salesplan = str(BIN / "salesplan")
+    if args.company and not args.reuse:  # it starts the database afresh, schema included
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, str(ROOT / "bench" / "build_company.py"),  # noqa: S603
+                        "--accounts", str(args.company)], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        emit("load.build_company", round(time.perf_counter() - t0, 1), "s",
+             accounts=args.company)
+        # A large company's reports wait for their rollups (a background job after a
+        # change; here once, before the users arrive).
+        t0 = time.perf_counter()
+        subprocess.run([salesplan, "reports", "rebuild"], env=env, check=True,  # noqa: S603
+                       stdout=subprocess.DEVNULL)
+        emit("load.build_rollups", round(time.perf_counter() - t0, 1), "s")
     subprocess.run([salesplan, "migrate", "--noinput", "--verbosity", "0"], env=env,
                    check=True)
     subprocess.run([salesplan, "createcachetable"], env=env, check=True)
-    # Once, before the servers start (serve would do it too, inside its start-up wait).
-    subprocess.run([salesplan, "collectstatic", "--noinput", "--verbosity", "0"], env=env,
-                   check=True)
-    if not args.reuse:
+    # Once, before the servers start (serve would do it too, inside its start-up wait);
+    # minutes on a busy machine, so --reuse keeps files collected before.
+    if not (args.reuse and (ROOT / "staticfiles" / "staticfiles.json").exists()):
+        subprocess.run([salesplan, "collectstatic", "--noinput", "--verbosity", "0"], env=env,
+                       check=True)
+    if not args.reuse and not args.company:
         t0 = time.perf_counter()
         subprocess.run([salesplan, "demo", "--reset", "--accounts", str(args.accounts)],
                        env=env, check=True, stdout=subprocess.DEVNULL)

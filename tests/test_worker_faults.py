@@ -121,3 +121,36 @@ def test_jobs_a_broker_lost_are_recovered_and_run_once(org, monkeypatch, worker)
     assert recover_stalled_jobs(older_than_seconds=600) == [job.pk]
     finished = wait_for(job)
     assert (finished.attempts, finished.result["created"]) == (1, 1)
+
+
+def test_a_worker_killed_writing_an_optimised_draft_leaves_one_draft(
+        org, monkeypatch, worker_process):  # noqa: F811
+    if connection.vendor != "postgresql":
+        pytest.skip("the kill is placed with a PostgreSQL table lock")
+    from salesplan.territories import tasks
+    from salesplan.territories.models import Alignment
+    from salesplan.territories.optimisation import OptimisationRequest, start_optimisation
+    from tests.territories.conftest import grant_map
+    from tests.territories.test_optimisation import BUDGET, lopsided_map
+
+    master = worker_process
+    monkeypatch.setattr(tasks, "run_optimisation",
+                        tasks.run_optimisation.using(queue_name=master.queue))
+    grant_map(org.west_manager)
+    alignment, region, _ = lopsided_map(org)
+    with psycopg.connect(database_url(), autocommit=False) as blocker, \
+            psycopg.connect(database_url(), autocommit=True) as watcher:
+        blocker.execute("LOCK TABLE territories_namedaccount IN SHARE MODE")
+        run = start_optimisation(alignment, by=org.west_manager, request=OptimisationRequest(
+            parent_id=region.pk, budget=BUDGET, tau=0.05))
+        _wait(lambda: watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE %s", ["%\"territories_namedaccount\"%"]).fetchone()[0],
+            "the worker to wait to write the draft", timeout=120)
+        for pid in _pool_children(master.pid):
+            os.kill(pid, signal.SIGKILL)
+        blocker.rollback()
+    finished = wait_for(run.job, timeout=180)
+    assert finished.status == "succeeded", finished.message
+    assert finished.attempts == 2
+    assert Alignment.objects.filter(status=Alignment.Status.DRAFT).count() == 1

@@ -182,6 +182,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# How many reverse proxies of our own stand in front of the site (SALESPLAN_TRUSTED_PROXIES):
+# the web-form capture allowance then counts the visitor's address as the nearest of them
+# wrote it into X-Forwarded-For. 0 (the default): the connection's own address.
+MARKETING_TRUSTED_PROXIES = int(os.environ.get("SALESPLAN_TRUSTED_PROXIES", "0"))
+
 # Login throttling: this many failures per username or per client address within the
 # window lock further attempts until the window passes.
 LOGIN_MAX_FAILURES = int(os.environ.get("SALESPLAN_LOGIN_MAX_FAILURES", "5"))

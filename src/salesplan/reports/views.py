@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from salesplan.core.errors import NotFound
 from salesplan.core.records import posted_version
-from salesplan.metrics.rollup import RollupsNotReady, active_territory_key
+from salesplan.metrics.rollup import RollupsNotReady, active_territory_key, one_refresh
 from salesplan.org.models import Team, User
 from salesplan.pipeline.models import Pipeline
 from salesplan.territories.selectors import territories_of
@@ -91,6 +91,14 @@ def not_ready(view):
 @login_required
 @not_ready
 def dashboard_page(request):
+    # One refresh of the rollups for the whole page, not one per card: every card reads
+    # the same state, and while reps keep changing deals the page waits for the refresh
+    # lock once (it waited five times, once per report card, then again for app cards).
+    with one_refresh():
+        return _dashboard_page(request)
+
+
+def _dashboard_page(request):
     try:
         filters, cards = dashboard(request.user, _params(request))
     except ValidationError as exc:

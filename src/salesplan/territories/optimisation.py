@@ -402,7 +402,15 @@ def neighbouring_units(lat_lon: np.ndarray) -> np.ndarray | None:
 
 
 def optimise_run(run: OptimisationRun, job) -> tuple[dict, str]:
-    """The job's work: read, optimise, write the draft, assign it, record the metrics."""
+    """The job's work: read, optimise, write the draft, assign it, record the metrics.
+
+    Idempotent per run: the draft, its assignment and the run's record of it commit
+    together, and a run that already has its draft answers with it. A broker delivering
+    the job again after its worker was killed therefore never writes a second draft —
+    whether the worker died while writing (nothing of it was kept) or after the draft
+    was committed but before the job was marked finished."""
+    if run.draft_id is not None:
+        return _recorded_outcome(run)
     opts = run.options
     source = run.source
     if source is None:
@@ -435,17 +443,29 @@ def optimise_run(run: OptimisationRun, job) -> tuple[dict, str]:
             message=message[:500], metrics={"fix": _fix(exc, opts)})
         raise AlignmentInfeasible(exc.constraint, message) from exc
     progress.advance_to(96, "Writing the draft alignment")
-    draft = write_draft(run, source, territory_ids, units, result.assignment)
-    progress.advance_to(98, "Assigning the draft")
-    run_full_assignment(draft)
-    metrics = run_metrics(run, units, result, territory_ids, draft)
-    metrics.update(_leaks(source, territory_ids, draft, metrics))
-    message = (f"Draft {draft.name} created: {metrics['moved_accounts']} accounts move; "
-               f"{'every territory within' if result.balanced else 'NOT every territory within'}"
-               f" ±{opts['tau'] * 100:g}%; gap {result.gap:.2%}.")
-    OptimisationRun.objects.filter(pk=run.pk).update(draft=draft, metrics=metrics,
-                                                     message=message[:500])
+    with transaction.atomic():
+        # Locked and read again: a delivery running beside this one waits here, then
+        # finds the draft the other wrote.
+        run = OptimisationRun.objects.select_for_update().get(pk=run.pk)
+        if run.draft_id is not None:
+            return _recorded_outcome(run)
+        draft = write_draft(run, source, territory_ids, units, result.assignment)
+        progress.advance_to(98, "Assigning the draft")
+        run_full_assignment(draft)
+        metrics = run_metrics(run, units, result, territory_ids, draft)
+        metrics.update(_leaks(source, territory_ids, draft, metrics))
+        within = "every territory within" if result.balanced else "NOT every territory within"
+        message = (f"Draft {draft.name} created: {metrics['moved_accounts']} accounts move; "
+                   f"{within} ±{opts['tau'] * 100:g}%; gap {result.gap:.2%}.")
+        OptimisationRun.objects.filter(pk=run.pk).update(draft=draft, metrics=metrics,
+                                                         message=message[:500])
     return {"run_id": run.pk, "draft_id": draft.pk, **_summary(metrics)}, message
+
+
+def _recorded_outcome(run: OptimisationRun) -> tuple[dict, str]:
+    """The job's result for a run whose draft an earlier delivery already wrote."""
+    return ({"run_id": run.pk, "draft_id": run.draft_id, **_summary(run.metrics)},
+            run.message)
 
 
 def explain_refusal(exc: AlignmentInfeasible, units: Units, opts: dict,
