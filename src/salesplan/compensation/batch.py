@@ -36,7 +36,6 @@ from .definitions import plan_from_definition
 from .models import (
     CompAdjustment,
     CompCreditIndex,
-    CompCreditRule,
     CompLine,
     CompPeriod,
     CompPlan,
@@ -46,7 +45,7 @@ from .models import (
     PlanStatus,
 )
 
-BLOCK = 4096  # deal ids per row of the credit index
+BLOCK = 512  # deal ids per row of the credit index: a changed deal rewrites one small row
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -90,8 +89,9 @@ def _fetch(sql: str, params: list, width: int) -> np.ndarray:
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            rows = np.fromiter((v for row in cursor for v in row), dtype=np.int64)
-        return rows.reshape(-1, width)
+            layout = np.dtype([(f"v{i}", np.int64) for i in range(width)])
+            rows = np.fromiter(cursor, dtype=layout)  # a tuple per row, read in C
+        return rows.view(np.int64).reshape(-1, width)
     raw = connection.connection
     with raw.cursor() as cursor:
         with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)", params) as copy:
@@ -124,9 +124,10 @@ def read_won(period: CompPeriod, reps: set[int] | None = None) -> WonColumns:
     where, params = _in_period(period, reps)
     sql = (f"SELECT o.id, {cents}, {currency}, {day}, o.pipeline_id, o.account_id, "  # noqa: S608
            f"o.owner_id"
-           f" FROM {Opportunity._meta.db_table} o WHERE {where} ORDER BY o.id")
+           f" FROM {Opportunity._meta.db_table} o WHERE {where}")
     rows = _fetch(sql, params, 7)
-    return WonColumns(*(rows[:, i] for i in range(7)))
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]  # cheaper here than in the database
+    return WonColumns(*(np.ascontiguousarray(rows[:, i]) for i in range(7)))
 
 
 def read_splits(period: CompPeriod, reps: set[int] | None = None) -> np.ndarray:
@@ -136,8 +137,7 @@ def read_splits(period: CompPeriod, reps: set[int] | None = None) -> np.ndarray:
     where, params = _in_period(period, reps)
     sql = (f"SELECT s.opportunity_id, s.rep_id, {share} "  # noqa: S608
            f"FROM {DealSplit._meta.db_table} s "
-           f"JOIN {Opportunity._meta.db_table} o ON o.id = s.opportunity_id WHERE {where} "
-           f"ORDER BY s.opportunity_id, s.id")
+           f"JOIN {Opportunity._meta.db_table} o ON o.id = s.opportunity_id WHERE {where}")
     return _fetch(sql, params, 3)
 
 
@@ -153,7 +153,7 @@ class Credits:
     share: np.ndarray
 
 
-def credit(won: WonColumns, splits: np.ndarray) -> Credits:
+def credit(won: WonColumns, splits: np.ndarray, crediting: calculation.Crediting) -> Credits:
     """The owner holds a deal unless it is split; then each split holds its share. Active
     crediting rules (overlay members, manager roll-up) add their lines deal by deal."""
     split_rows = np.searchsorted(won.id, splits[:, 0])
@@ -164,7 +164,7 @@ def credit(won: WonColumns, splits: np.ndarray) -> Credits:
     rep = np.concatenate([won.owner[owned], splits[:, 1]])
     share = np.concatenate([np.full(len(owned), 1_000_000, dtype=np.int64), splits[:, 2]])
     _check_splits(won, split_rows, splits[:, 2])
-    extra = _rule_credits(won, splits)
+    extra = _rule_credits(won, crediting)
     if extra is not None:
         deal, rep, share = (np.concatenate([a, b]) for a, b in
                             zip((deal, rep, share), extra, strict=True))
@@ -180,9 +180,9 @@ def _check_splits(won: WonColumns, rows: np.ndarray, shares: np.ndarray) -> None
                                          f"to {total}%, not 100%"})
 
 
-def _rule_credits(won: WonColumns, splits: np.ndarray) -> tuple[np.ndarray, ...] | None:
+def _rule_credits(won: WonColumns,
+                  crediting: calculation.Crediting) -> tuple[np.ndarray, ...] | None:
     """Overlay and roll-up credit lines under the active rules (the rules' own lookups)."""
-    crediting = calculation.Crediting()
     if not crediting.rules:
         return None
     kinds = {"split", "owner"}
@@ -216,11 +216,12 @@ class PeriodColumns:
 
     @classmethod
     def read(cls, period: CompPeriod, reps: set[int] | None = None) -> "PeriodColumns":
-        if reps is not None and CompCreditRule.objects.filter(active=True).exists():
+        crediting = calculation.Crediting()
+        if reps is not None and crediting.rules:
             reps = None  # overlay or roll-up may credit them with others' deals
         won = read_won(period, reps)
         kinds = dict(Pipeline.objects.values_list("id", "kind"))
-        return cls(period, won, credit(won, read_splits(period, reps)), kinds)
+        return cls(period, won, credit(won, read_splits(period, reps), crediting), kinds)
 
     def reps(self) -> set[int]:
         return set(np.unique(self.credits.rep).tolist())
@@ -278,20 +279,21 @@ def _adjustments(period: CompPeriod, reps: set[int]) -> dict[int, list[engine.Ad
     return out
 
 
-def _balances(period: CompPeriod, reps: set[int]) -> dict[int, Decimal]:
-    """Each rep's draw balance carried from their latest earlier statement."""
-    out: dict[int, Decimal] = {}
-    rows = (CompStatement.objects.filter(rep_id__in=reps, period__starts__lt=period.starts)
-            .order_by("rep_id", "-period__starts").values_list("rep_id", "draw_balance"))
-    for rep_id, balance in rows:
-        out.setdefault(rep_id, Decimal(balance))
-    return out
-
-
-def _with_closed_statements(reps: set[int]) -> set[int]:
-    """The reps a clawback may reach: those with a statement in a closed period."""
-    return set(CompStatement.objects.filter(rep_id__in=reps, period__status=PeriodStatus.CLOSED)
-               .values_list("rep_id", flat=True))
+def _history(period: CompPeriod, reps: set[int]) -> tuple[dict[int, Decimal], set[int]]:
+    """Each rep's draw balance carried from their latest earlier statement, and the reps
+    a clawback may reach (those holding a statement in a closed period)."""
+    balances: dict[int, Decimal] = {}
+    closed: set[int] = set()
+    rows = (CompStatement.objects.filter(rep_id__in=reps)
+            .filter(Q(period__starts__lt=period.starts) | Q(period__status=PeriodStatus.CLOSED))
+            .order_by("rep_id", "-period__starts")
+            .values_list("rep_id", "period__starts", "period__status", "draw_balance"))
+    for rep_id, starts, status, balance in rows:
+        if starts < period.starts:
+            balances.setdefault(rep_id, Decimal(balance))
+        if status == PeriodStatus.CLOSED:
+            closed.add(rep_id)
+    return balances, closed
 
 
 @dataclass
@@ -307,8 +309,8 @@ def _fast_statements(book: PeriodColumns, people: list[User],
                      plans: dict[int, CompPlan]) -> dict[int, tuple[CompPlan, engine.Statement]]:
     period = book.period
     ids = {rep.pk for rep in people if rep.pk in plans}
-    adjustments, balances = _adjustments(period, ids), _balances(period, ids)
-    clawed = _with_closed_statements(ids)
+    adjustments = _adjustments(period, ids)
+    balances, clawed = _history(period, ids)
     out = {}
     by_plan: dict[int, list[int]] = {}
     for rep_id in sorted(ids):
@@ -458,6 +460,8 @@ def reindex_deal(deal_id: int, credited: dict[int, set[int]]) -> None:
         deals = np.frombuffer(bytes(row.deals), dtype=np.int64)
         reps = np.frombuffer(bytes(row.reps), dtype=np.int64)
         keep = deals != deal_id
+        if set(reps[~keep].tolist()) == credited.get(period_id, set()):
+            continue  # the same reps as before (an amount changed): nothing to record
         new = sorted(credited.get(period_id, ()))
         deals = np.r_[deals[keep], np.full(len(new), deal_id, dtype=np.int64)]
         reps = np.r_[reps[keep], np.array(new, dtype=np.int64)]
