@@ -89,8 +89,8 @@ def _fetch(sql: str, params: list, width: int) -> np.ndarray:
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            layout = np.dtype([(f"v{i}", np.int64) for i in range(width)])
-            rows = np.fromiter(cursor, dtype=layout)  # a tuple per row, read in C
+            flat = np.dtype([(f"v{i}", np.int64) for i in range(width)])
+            rows = np.fromiter(cursor, dtype=flat)  # a tuple per row, read in C
         return rows.view(np.int64).reshape(-1, width)
     raw = connection.connection
     with raw.cursor() as cursor:
@@ -263,9 +263,9 @@ def plans_for(reps: Iterable[User], day: date) -> dict[int, CompPlan]:
             by_role.setdefault(plan.role, plan)
     found = {}
     for rep in reps:
-        plan = by_person.get(rep.pk) or by_role.get(rep.role)
-        if plan is not None:
-            found[rep.pk] = plan
+        chosen = by_person.get(rep.pk) or by_role.get(rep.role)
+        if chosen is not None:
+            found[rep.pk] = chosen
     return found
 
 
@@ -428,8 +428,9 @@ def index_period(period: CompPeriod, deals: np.ndarray, reps: np.ndarray) -> Non
     order = np.lexsort((reps, deals))
     deals, reps = deals[order].astype(np.int64), reps[order].astype(np.int64)
     blocks = deals // BLOCK
-    starts = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]]) if len(deals) else []
-    ends = list(starts[1:]) + [len(deals)] if len(deals) else []
+    starts: list[int] = (np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]]).tolist()
+                         if len(deals) else [])
+    ends = starts[1:] + [len(deals)] if starts else []
     CompCreditIndex.objects.filter(period=period).delete()
     CompCreditIndex.objects.bulk_create(
         [CompCreditIndex(period=period, block=int(blocks[s]), deals=deals[s:e].tobytes(),
