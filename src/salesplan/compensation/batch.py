@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from salesplan.core.money import CURRENCY_CHOICES
 from salesplan.engines import compensation as engine
 from salesplan.engines.compensation_columns import (
     EPOCH,
@@ -57,29 +58,41 @@ class WonColumns:
 
     id: np.ndarray
     cents: np.ndarray
-    currency: np.ndarray  # three letters packed in an integer (`_unpack`)
+    currency: np.ndarray  # a number standing for the currency (`_currency`)
     day: np.ndarray  # days since 1970-01-01
     pipeline: np.ndarray
     account: np.ndarray
     owner: np.ndarray
 
 
-def _sql_parts() -> tuple[str, str, str]:
-    """Cents, the currency packed in an integer and the day number, in this database's
-    SQL: integers only, so the rows come back as fixed-width columns."""
+CURRENCIES = [code for code, _ in CURRENCY_CHOICES]
+LISTED = "|" + "|".join(CURRENCIES) + "|"  # SQLite finds a code's place in this text
+
+
+def _sql_parts(details: bool) -> tuple[str, list]:
+    """The deal columns in this database's SQL, integers only so the rows come back as
+    fixed-width columns: cents, the currency as a number (`_currency`), the day number
+    and the account (0 unless `details`: only contests, new logos and crediting rules
+    read them), the pipeline and the owner."""
     if connection.vendor == "postgresql":
         letter = "ascii(substr(o.currency, {}, 1))"
-        return ("(o.amount * 100)::bigint",
-                f"({letter.format(1)} * 65536 + {letter.format(2)} * 256 "
-                f"+ {letter.format(3)})::bigint",
-                "(o.close_date - DATE '1970-01-01')::bigint")
-    letter = "unicode(substr(o.currency, {}, 1))"
-    return ("CAST(ROUND(o.amount * 100) AS INTEGER)",
-            f"{letter.format(1)} * 65536 + {letter.format(2)} * 256 + {letter.format(3)}",
-            "CAST(julianday(o.close_date) - 2440587.5 AS INTEGER)")
+        currency = (f"({letter.format(1)} * 65536 + {letter.format(2)} * 256 "
+                    f"+ {letter.format(3)})::bigint")
+        day = "(o.close_date - DATE '1970-01-01')::bigint" if details else "0"
+        cents, params = "(o.amount * 100)::bigint", []
+    else:
+        currency = "instr(%s, '|' || o.currency || '|')"
+        day = "CAST(julianday(o.close_date) - 2440587.5 AS INTEGER)" if details else "0"
+        cents, params = "CAST(ROUND(o.amount * 100) AS INTEGER)", [LISTED]
+    account = "o.account_id" if details else "0"
+    return (f"o.id, {cents}, {currency}, {day}, o.pipeline_id, {account}, o.owner_id",
+            params)
 
 
-def _unpack(code: int) -> str:
+def _currency(code: int) -> str:
+    """A currency from its number: a place in `LISTED` (SQLite), packed letters else."""
+    if connection.vendor != "postgresql":
+        return CURRENCIES[(code - 1) // 4] if code > 0 else "?"
     return "".join(chr((code >> shift) & 0xFF) for shift in (16, 8, 0))
 
 
@@ -90,7 +103,8 @@ def _fetch(sql: str, params: list, width: int) -> np.ndarray:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             flat = np.dtype([(f"v{i}", np.int64) for i in range(width)])
-            rows = np.fromiter(cursor, dtype=flat)  # a tuple per row, read in C
+            # The driver's own cursor: Django's wrapper would step each row in Python.
+            rows = np.fromiter(cursor.cursor, dtype=flat)
         return rows.view(np.int64).reshape(-1, width)
     raw = connection.connection
     with raw.cursor() as cursor:
@@ -118,16 +132,28 @@ def _in_period(period: CompPeriod, reps: set[int] | None) -> tuple[str, list]:
     return where, params
 
 
-def read_won(period: CompPeriod, reps: set[int] | None = None) -> WonColumns:
+def read_won(period: CompPeriod, reps: set[int] | None = None, *,
+             details: bool = True) -> WonColumns:
     """The period's won deals (only those owned or split by `reps`, when named)."""
-    cents, currency, day = _sql_parts()
-    where, params = _in_period(period, reps)
-    sql = (f"SELECT o.id, {cents}, {currency}, {day}, o.pipeline_id, o.account_id, "  # noqa: S608
-           f"o.owner_id"
-           f" FROM {Opportunity._meta.db_table} o WHERE {where}")
-    rows = _fetch(sql, params, 7)
+    columns, params = _sql_parts(details)
+    where, where_params = _in_period(period, reps)
+    sql = (f"SELECT {columns} FROM {Opportunity._meta.db_table} o "  # noqa: S608
+           f"WHERE {where}")
+    rows = _fetch(sql, params + where_params, 7)
     rows = rows[np.argsort(rows[:, 0], kind="stable")]  # cheaper here than in the database
     return WonColumns(*(np.ascontiguousarray(rows[:, i]) for i in range(7)))
+
+
+def _details_needed(period: CompPeriod, crediting: calculation.Crediting) -> bool:
+    """Whether any plan in force pays contests or new logos, or a crediting rule applies
+    (they need the deals' days and accounts)."""
+    if crediting.rules:
+        return True
+    day = period.ends
+    definitions = CompPlan.objects.filter(
+        status=PlanStatus.ACTIVE, starts__lte=day, ends__gte=day, effective_from__lte=day
+    ).values_list("definition", flat=True)
+    return any(d.get("spiffs") or d.get("new_logo") for d in definitions)
 
 
 def read_splits(period: CompPeriod, reps: set[int] | None = None) -> np.ndarray:
@@ -135,9 +161,12 @@ def read_splits(period: CompPeriod, reps: set[int] | None = None) -> np.ndarray:
     share = ("(s.share * 1000000)::bigint" if connection.vendor == "postgresql"
              else "CAST(ROUND(s.share * 1000000) AS INTEGER)")
     where, params = _in_period(period, reps)
+    # A whole period: SQLite reads the splits and looks each deal up (CROSS JOIN keeps
+    # that order), rather than probing the splits of every deal of the period.
+    join = "CROSS JOIN" if reps is None and connection.vendor == "sqlite" else "JOIN"
     sql = (f"SELECT s.opportunity_id, s.rep_id, {share} "  # noqa: S608
            f"FROM {DealSplit._meta.db_table} s "
-           f"JOIN {Opportunity._meta.db_table} o ON o.id = s.opportunity_id WHERE {where}")
+           f"{join} {Opportunity._meta.db_table} o ON o.id = s.opportunity_id WHERE {where}")
     return _fetch(sql, params, 3)
 
 
@@ -219,7 +248,7 @@ class PeriodColumns:
         crediting = calculation.Crediting()
         if reps is not None and crediting.rules:
             reps = None  # overlay or roll-up may credit them with others' deals
-        won = read_won(period, reps)
+        won = read_won(period, reps, details=_details_needed(period, crediting))
         kinds = dict(Pipeline.objects.values_list("id", "kind"))
         return cls(period, won, credit(won, read_splits(period, reps), crediting), kinds)
 
@@ -237,7 +266,7 @@ class PeriodColumns:
         return CreditColumns(
             self.credits.rep[mask], self.credits.share[mask], won.cents[rows],
             currency.astype(np.int64), category.astype(np.int64), won.day[rows], firsts,
-            [_unpack(int(c)) for c in codes], [("", self.kinds[int(p)]) for p in pipelines])
+            [_currency(int(c)) for c in codes], [("", self.kinds[int(p)]) for p in pipelines])
 
     def _new_logos(self, rows: np.ndarray) -> np.ndarray:
         accounts = self.won.account[rows]
@@ -246,7 +275,7 @@ class PeriodColumns:
         return first == self.won.id[rows]
 
     def currencies(self) -> set[str]:
-        return {_unpack(int(c)) for c in np.unique(self.won.currency)}
+        return {_currency(int(c)) for c in np.unique(self.won.currency)}
 
 
 def plans_for(reps: Iterable[User], day: date) -> dict[int, CompPlan]:
