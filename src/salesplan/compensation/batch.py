@@ -78,13 +78,14 @@ def _sql_parts(details: bool) -> tuple[str, list]:
         letter = "ascii(substr(o.currency, {}, 1))"
         currency = (f"({letter.format(1)} * 65536 + {letter.format(2)} * 256 "
                     f"+ {letter.format(3)})::bigint")
-        day = "(o.close_date - DATE '1970-01-01')::bigint" if details else "0"
+        day = "(o.close_date - DATE '1970-01-01')::bigint" if details else "0::bigint"
         cents, params = "(o.amount * 100)::bigint", []
+        account = "o.account_id" if details else "0::bigint"  # eight bytes, as COPY reads
     else:
         currency = "instr(%s, '|' || o.currency || '|')"
         day = "CAST(julianday(o.close_date) - 2440587.5 AS INTEGER)" if details else "0"
         cents, params = "CAST(ROUND(o.amount * 100) AS INTEGER)", [LISTED]
-    account = "o.account_id" if details else "0"
+        account = "o.account_id" if details else "0"
     return (f"o.id, {cents}, {currency}, {day}, o.pipeline_id, {account}, o.owner_id",
             params)
 
