@@ -120,26 +120,31 @@ def _fetch(sql: str, params: list, width: int) -> np.ndarray:
         if len(body) else np.zeros((0, width), dtype=np.int64)
 
 
-def _in_period(period: CompPeriod, reps: set[int] | None) -> tuple[str, list]:
-    where = "o.status = %s AND o.close_date >= %s AND o.close_date <= %s"
+def _won_in_period(period: CompPeriod, reps: set[int] | None) -> tuple[str, str, list]:
+    """The period's won deals as a relation `o` with its condition, and their parameters.
+    Named reps: their own deals and the deals split to them, each found by its index
+    (two branches rather than an OR, which the planners answer with a scan)."""
+    table = Opportunity._meta.db_table
+    won = "o.status = %s AND o.close_date >= %s AND o.close_date <= %s"
     params: list = [StageKind.WON, period.starts, period.ends]
-    if reps is not None:
-        marks = ", ".join(["%s"] * len(reps))
-        split = DealSplit._meta.db_table
-        # Table names and placeholders only; every value is a bound parameter.
-        where += (f" AND (o.owner_id IN ({marks}) OR o.id IN "  # noqa: S608
-                  f"(SELECT opportunity_id FROM {split} WHERE rep_id IN ({marks})))")
-        params += sorted(reps) * 2
-    return where, params
+    if reps is None:
+        return f"{table} o", won, params
+    marks = ", ".join(["%s"] * len(reps))
+    ids = sorted(reps)
+    # Table names and placeholders only; every value is a bound parameter.
+    relation = (f"(SELECT o.* FROM {table} o WHERE {won} AND o.owner_id IN ({marks}) "  # noqa: S608
+                f"UNION ALL SELECT o.* FROM {table} o WHERE {won} AND o.owner_id NOT IN "
+                f"({marks}) AND o.id IN (SELECT opportunity_id FROM "
+                f"{DealSplit._meta.db_table} WHERE rep_id IN ({marks}))) o")
+    return relation, "1 = 1", params + ids + params + ids + ids
 
 
 def read_won(period: CompPeriod, reps: set[int] | None = None, *,
              details: bool = True) -> WonColumns:
     """The period's won deals (only those owned or split by `reps`, when named)."""
     columns, params = _sql_parts(details)
-    where, where_params = _in_period(period, reps)
-    sql = (f"SELECT {columns} FROM {Opportunity._meta.db_table} o "  # noqa: S608
-           f"WHERE {where}")
+    relation, where, where_params = _won_in_period(period, reps)
+    sql = f"SELECT {columns} FROM {relation} WHERE {where}"  # noqa: S608
     rows = _fetch(sql, params + where_params, 7)
     rows = rows[np.argsort(rows[:, 0], kind="stable")]  # cheaper here than in the database
     return WonColumns(*(np.ascontiguousarray(rows[:, i]) for i in range(7)))
@@ -157,17 +162,25 @@ def _details_needed(period: CompPeriod, crediting: calculation.Crediting) -> boo
     return any(d.get("spiffs") or d.get("new_logo") for d in definitions)
 
 
-def read_splits(period: CompPeriod, reps: set[int] | None = None) -> np.ndarray:
-    """(deal id, rep id, share in millionths) of the period's won deals' splits."""
+def read_splits(period: CompPeriod, reps: set[int] | None = None,
+                won_ids: np.ndarray | None = None) -> np.ndarray:
+    """(deal id, rep id, share in millionths) of the period's won deals' splits (of the
+    deals `won_ids` when reps are named: a few thousand, looked up by their index)."""
     share = ("(s.share * 1000000)::bigint" if connection.vendor == "postgresql"
              else "CAST(ROUND(s.share * 1000000) AS INTEGER)")
-    where, params = _in_period(period, reps)
+    head = f"SELECT s.opportunity_id, s.rep_id, {share} FROM {DealSplit._meta.db_table} s"  # noqa: S608
+    if reps is not None and won_ids is not None:
+        parts = [np.zeros((0, 3), dtype=np.int64)]
+        for start in range(0, len(won_ids), 20_000):  # SQLite's limit on parameters
+            chunk = won_ids[start:start + 20_000].tolist()
+            marks = ", ".join(["%s"] * len(chunk))
+            parts.append(_fetch(f"{head} WHERE s.opportunity_id IN ({marks})", chunk, 3))
+        return np.concatenate(parts)
+    relation, where, params = _won_in_period(period, None)
     # A whole period: SQLite reads the splits and looks each deal up (CROSS JOIN keeps
     # that order), rather than probing the splits of every deal of the period.
-    join = "CROSS JOIN" if reps is None and connection.vendor == "sqlite" else "JOIN"
-    sql = (f"SELECT s.opportunity_id, s.rep_id, {share} "  # noqa: S608
-           f"FROM {DealSplit._meta.db_table} s "
-           f"{join} {Opportunity._meta.db_table} o ON o.id = s.opportunity_id WHERE {where}")
+    join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
+    sql = f"{head} {join} {relation} ON o.id = s.opportunity_id WHERE {where}"  # noqa: S608
     return _fetch(sql, params, 3)
 
 
@@ -251,7 +264,8 @@ class PeriodColumns:
             reps = None  # overlay or roll-up may credit them with others' deals
         won = read_won(period, reps, details=_details_needed(period, crediting))
         kinds = dict(Pipeline.objects.values_list("id", "kind"))
-        return cls(period, won, credit(won, read_splits(period, reps), crediting), kinds)
+        splits = read_splits(period, reps, won.id)
+        return cls(period, won, credit(won, splits, crediting), kinds)
 
     def reps(self) -> set[int]:
         return set(np.unique(self.credits.rep).tolist())
