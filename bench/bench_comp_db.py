@@ -1,18 +1,32 @@
-"""A pay period calculated through the services, database included, and one deal's
-change recalculating its rep's statement (the hook on the deal's change path).
+"""A year's pay period calculated through the services, database included, against the
+naive per-deal path on a subset of reps in the same run, and one deal's change
+recalculating its reps' statements (the hook on the deal's change path).
 
 Builds a fresh SQLite file database (migrated here), or uses the database in
-DATABASE_URL (which it fills: never point it at one you keep), with --reps (100) reps,
---deals (20,000) won deals in one month, a tenth in EUR, a fifth split between two reps,
-and a marginal commission plan. Prints one JSON line per metric:
+DATABASE_URL (which it fills: never point it at one you keep), with --reps (1,000) reps,
+--deals (1,000,000) won deals over 2026 (one account per 50 deals, a tenth in EUR, a
+fifth split 60/40 between two reps), one pay period for the year and a marginal
+commission plan with an attainment bonus. The deals and splits are written straight into
+the tables (executemany on SQLite, COPY on PostgreSQL: `TableWriter` of bench_quality.py).
+Prints one JSON line per metric:
 
-    .venv/bin/python bench/bench_comp_db.py [--reps 100] [--deals 20000]
+    .venv/bin/python bench/bench_comp_db.py [--reps 1000] [--deals 1000000] [--naive-reps 5]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_comp \
+        .venv/bin/python bench/bench_comp_db.py
 
-- db_full_calculation: `calculate_period` (read the deals, credit them, one statement
-  per rep with its lines and trace stored), with the deals and reps it covered.
-- db_recalculate_one_deal.p50 / .p95: `update_opportunity` of one won deal's amount,
-  the rep's open statement recalculated after the commit (target ≤ 100 ms for the
-  recalculation; this figure includes the deal's own update).
+- build: seconds to write the deals and splits.
+- db_full_calculation: `calculate_period` — what `salesplan comp calculate` runs: the
+  deals and splits read as columns, every rep's statement summed and stored with its lines
+  (target ≤ 10 s for 1,000 reps over 5,000,000 deals); `extrapolated_5m` scales it
+  linearly when run on fewer deals.
+- db_naive_subset / db_fast_subset: the first --naive-reps reps' statements by the naive
+  per-deal path (ORM rows, the Decimal engine per credit line, every trace stored) and
+  by the one-pass path; ratio = naive ÷ one-pass; both are checked to agree.
+  db_naive_all_reps_extrapolated scales the naive time to every rep (linear in reps) and
+  divides it by the full one-pass run.
+- db_recalculate_one_deal.p50 / .p95: `update_opportunity` of one won deal's amount, its
+  reps' open statements recalculated after the commit (target ≤ 100 ms; the figure
+  includes the deal's own update).
 """
 
 import argparse
@@ -23,16 +37,20 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-DEFINITION = {"commissions": [{"key": "bookings", "label": "Bookings", "quota": "500000",
+DEFINITION = {"commissions": [{"key": "bookings", "label": "Bookings", "quota": "25000000",
                                "method": "marginal",
                                "tiers": [{"from": "0", "rate": "0.02"},
-                                         {"from": "1", "rate": "0.05"}]}]}
+                                         {"from": "1", "rate": "0.05"}]}],
+              "bonuses": [{"key": "attain", "label": "Attainment", "target": "25000000",
+                           "steps": [{"at": "1", "amount": "5000"}]}]}
+YEAR = date(2026, 1, 1)
 
 
 def emit(metric: str, value, unit: str, **extra) -> None:
@@ -41,10 +59,11 @@ def emit(metric: str, value, unit: str, **extra) -> None:
 
 
 def setup_django() -> str:
-    if "DATABASE_URL" not in os.environ:
-        folder = Path(tempfile.mkdtemp(prefix="bench-comp-"))
-        os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'bench.sqlite3'}"
-        os.environ.setdefault("SALESPLAN_VAR_DIR", str(folder))
+    from bench_db import point_at
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-comp-"))
+    os.environ.setdefault("SALESPLAN_VAR_DIR", str(folder))
+    point_at(folder / "bench.sqlite3")
     os.environ["DJANGO_SETTINGS_MODULE"] = "salesplan.config.settings"
     os.environ.pop("SALESPLAN_TASK_BROKER", None)
     os.environ["SALESPLAN_DEBUG"] = "0"
@@ -55,79 +74,164 @@ def setup_django() -> str:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        # A benchmark file: losing it to a crash costs nothing, and loading is faster.
+        for pragma in ("journal_mode = WAL", "synchronous = OFF", "cache_size = -500000"):
+            connection.connection.execute(f"PRAGMA {pragma}")
     return connection.vendor
+
+
+def _reset_sequences(models) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            table = model._meta.db_table
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                           f"COALESCE(MAX(id), 1)) FROM {table}")
+
+
+def write_deals(people: list, n_deals: int, rng: random.Random) -> int:
+    """Accounts, won deals and splits written straight into the tables; returns rows."""
+    from bench_quality import TableWriter, _stamp
+    from django.db import connection
+
+    from salesplan.compensation.models import DealSplit
+    from salesplan.customers.models import Account
+    from salesplan.pipeline.models import Opportunity, Pipeline, StageKind
+
+    stamp = _stamp(connection.vendor)
+    now = stamp(datetime(2026, 12, 31, 12, tzinfo=UTC))
+    pipeline = Pipeline.objects.get(is_default=True)
+    won = pipeline.stages.get(kind=StageKind.WON)
+    reps = [p.pk for p in people]
+    n_accounts = max(1, n_deals // 50)
+    account_owner = [reps[i % len(reps)] for i in range(n_accounts)]
+    base = (Account.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    rows = TableWriter(Account, ["id", "created_at", "updated_at", "name", "name_key",
+                                 "owner_id"]).write(
+        (base + i, now, now, f"Account {i}", f"account {i:07d}", account_owner[i])
+        for i in range(n_accounts))
+    days = [(YEAR + timedelta(days=d)).isoformat() for d in range(365)]
+    splits: list[tuple] = []
+
+    def deals():
+        for i in range(1, n_deals + 1):
+            account = rng.randrange(n_accounts)
+            owner = account_owner[account]
+            if i % 5 == 0:
+                partner = reps[(reps.index(owner) + 1) % len(reps)]
+                splits.append((i, owner, "0.6"))
+                splits.append((i, partner, "0.4"))
+            yield (i, now, now, f"Deal {i}", f"deal {i:08d}", base + account, pipeline.pk,
+                   won.pk, StageKind.WON.value, f"{rng.randrange(1_000_00, 50_000_00) / 100:.2f}",
+                   "EUR" if i % 10 == 0 else "USD", days[rng.randrange(365)], 100, owner)
+
+    rows += TableWriter(Opportunity, [
+        "id", "created_at", "updated_at", "name", "name_key", "account_id", "pipeline_id",
+        "stage_id", "status", "amount", "currency", "close_date", "probability",
+        "owner_id"]).write(deals())
+    rows += TableWriter(DealSplit, ["opportunity_id", "rep_id", "share"]).write(splits)
+    _reset_sequences([Account, Opportunity, DealSplit])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as autovacuum would after a load this size
+    return rows
 
 
 def build(reps: int, deals: int, rng: random.Random):
     from salesplan.compensation import services
-    from salesplan.compensation.models import DealSplit
-    from salesplan.customers.models import Account
     from salesplan.org.models import Role, User
-    from salesplan.pipeline.models import Opportunity, Pipeline, StageKind
     from salesplan.pricing import services as pricing
 
     admin = User.objects.create_user(f"bench-admin-{rng.random()}", role=Role.ADMIN)
     people = User.objects.bulk_create(User(username=f"bench-rep-{i}-{rng.random()}",
                                            role=Role.REP) for i in range(reps))
-    accounts = Account.objects.bulk_create(
-        Account(name=f"Account {i}", name_key=f"account {i}", owner=people[i])
-        for i in range(reps))
-    pipeline = Pipeline.objects.get(is_default=True)
-    won = pipeline.stages.get(kind=StageKind.WON)
-    opps = Opportunity.objects.bulk_create(
-        Opportunity(name=f"Deal {i}", name_key=f"deal {i}", account=accounts[i % reps],
-                    pipeline=pipeline, stage=won, status=StageKind.WON, probability=100,
-                    amount=Decimal(rng.randrange(1_000_00, 50_000_00)) / 100,
-                    currency="EUR" if i % 10 == 0 else "USD",
-                    close_date=date(2026, 1, 1 + i % 28), owner=people[i % reps])
-        for i in range(deals))
-    DealSplit.objects.bulk_create(
-        DealSplit(opportunity=o, rep=rep, share=share) for j, o in enumerate(opps) if j % 5 == 0
-        for rep, share in ((o.owner, Decimal("0.6")),
-                           (people[(j + 1) % reps], Decimal("0.4"))))
+    started = time.perf_counter()
+    rows = write_deals(people, deals, rng)
+    emit("build", round(time.perf_counter() - started, 1), "s", rows=rows)
     pricing.create_exchange_rate(by=admin, base="EUR", quote="USD", rate=Decimal("1.0851"),
                                  date=date(2025, 12, 1))
-    period = services.create_period(by=admin, data={"name": "January", "starts": date(2026, 1, 1),
-                                                    "ends": date(2026, 1, 31)})
+    period = services.create_period(by=admin, data={"name": "2026", "starts": YEAR,
+                                                    "ends": date(2026, 12, 31)})
     plan = services.create_plan(by=admin, data={
-        "name": "Bench plan", "role": "rep", "starts": date(2026, 1, 1),
-        "ends": date(2026, 12, 31), "effective_from": date(2026, 1, 1), "currency": "USD",
+        "name": "Bench plan", "role": "rep", "starts": YEAR,
+        "ends": date(2026, 12, 31), "effective_from": YEAR, "currency": "USD",
         "definition": DEFINITION})
     services.activate_plan(plan, by=admin, expected_version=plan.version)
-    return admin, period, opps
+    return admin, period, people
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--reps", type=int, default=100)
-    parser.add_argument("--deals", type=int, default=20_000)
-    parser.add_argument("--changes", type=int, default=20)
-    args = parser.parse_args()
-    vendor = setup_django()
-    rng = random.Random(7)
-    admin, period, opps = build(args.reps, args.deals, rng)
+def figures(period, reps) -> dict:
+    from salesplan.compensation.models import CompStatement
 
-    from salesplan.compensation import services
+    return {s.rep_id: (s.earned, s.paid, [(line.kind, line.amount) for line in s.lines.all()])
+            for s in CompStatement.objects.filter(period=period, rep_id__in=reps)}
+
+
+def compare_subset(period, people, n: int, vendor: str, full_seconds: float) -> None:
+    from salesplan.compensation import batch
+
+    subset = {p.pk for p in people[:n]}
+    started = time.perf_counter()
+    naive = batch.calculate(period, subset, traced=True)
+    naive_s = time.perf_counter() - started
+    naive_figures = figures(period, subset)
+    started = time.perf_counter()
+    batch.calculate(period, subset)
+    fast_s = time.perf_counter() - started
+    assert figures(period, subset) == naive_figures, "the two paths disagree"
+    emit("db_naive_subset", round(naive_s, 3), "s", database=vendor, reps=n,
+         deals=naive.deals)
+    emit("db_fast_subset", round(fast_s, 3), "s", database=vendor, reps=n,
+         baseline=round(naive_s, 3), ratio=round(naive_s / fast_s, 1))
+    every = naive_s * len(people) / n  # the naive path is linear in the reps it covers
+    emit("db_naive_all_reps_extrapolated", round(every, 1), "s", database=vendor,
+         reps=len(people), baseline=round(every, 1), ratio=round(every / full_seconds, 1),
+         note=f"naive path timed on {n} reps, scaled to all; ratio against the full run")
+
+
+def one_deal_changes(admin, changes: int, vendor: str, n_deals: int, rng) -> None:
     from salesplan.pipeline import services as pipeline
     from salesplan.pipeline.models import Opportunity
 
-    started = time.perf_counter()
-    result = services.calculate_period(period)
-    emit("db_full_calculation", round(time.perf_counter() - started, 3), "s",
-         database=vendor, deals=result["deals"], statements=result["statements"])
-
     timings = []
-    for opp in rng.sample(opps, args.changes):
-        deal = Opportunity.objects.get(pk=opp.pk)
+    for pk in rng.sample(range(1, n_deals + 1), changes):
+        deal = Opportunity.objects.get(pk=pk)
         started = time.perf_counter()
         pipeline.update_opportunity(deal, by=admin, expected_version=deal.version,
                                     data={"amount": deal.amount + 1})
         timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
     emit("db_recalculate_one_deal.p50", round(statistics.median(timings), 1), "ms",
-         database=vendor, target=100, deals=args.deals)
+         database=vendor, target=100, deals=n_deals)
     emit("db_recalculate_one_deal.p95", round(timings[int(len(timings) * 0.95)], 1), "ms",
-         database=vendor, target=100, deals=args.deals)
+         database=vendor, target=100, deals=n_deals)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=1_000)
+    parser.add_argument("--deals", type=int, default=1_000_000)
+    parser.add_argument("--naive-reps", type=int, default=5)
+    parser.add_argument("--changes", type=int, default=20)
+    args = parser.parse_args()
+    vendor = setup_django()
+    rng = random.Random(7)
+    admin, period, people = build(args.reps, args.deals, rng)
+
+    from salesplan.compensation import services
+
+    started = time.perf_counter()
+    result = services.calculate_period(period)
+    seconds = time.perf_counter() - started
+    emit("db_full_calculation", round(seconds, 3), "s", database=vendor, deals=result["deals"],
+         statements=result["statements"], target=10,
+         extrapolated_5m=round(seconds * 5_000_000 / max(result["deals"], 1), 1))
+    compare_subset(period, people, args.naive_reps, vendor, seconds)
+    one_deal_changes(admin, args.changes, vendor, args.deals, rng)
 
 
 if __name__ == "__main__":

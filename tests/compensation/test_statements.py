@@ -20,6 +20,11 @@ def statement(rep, period) -> CompStatement:
     return CompStatement.objects.get(rep=rep, period=period)
 
 
+def explained(s: CompStatement, position: int = 1) -> list[dict]:
+    """The trace "explain this figure" shows for a line."""
+    return selectors.statement_line(s.rep, s.pk, position)[1].trace
+
+
 def amounts(s: CompStatement) -> list[tuple[str, D]]:
     return [(line.kind, line.amount) for line in s.lines.all()]
 
@@ -41,7 +46,7 @@ def test_a_period_pays_marginal_tiers_on_split_and_converted_credit(org, comp):
     theirs = statement(org.west_rep2, comp.january)
     assert amounts(theirs) == [("commission", D("60.00"))]  # 3,000 × 2 %
     assert theirs.next_tiers[0]["bookings_needed"] == "97000.00"
-    trace = mine.lines.get().trace
+    trace = explained(mine)
     assert [(t["rule"], t["base"], t["earned"]) for t in trace] == [
         ("owner", "60000.00", "1200.00"),
         ("owner", "43400.00", "970.00"),  # 40,000 × 2 % + 3,400 × 5 %
@@ -181,7 +186,7 @@ def test_manager_roll_up_credit_names_its_rule(org, comp):
     services.calculate_period(comp.january)
     theirs = statement(org.west_manager, comp.january)
     assert amounts(theirs) == [("commission", D("400.00"))]
-    assert [(t["deal_id"], t["rule"]) for t in theirs.lines.get().trace] == [
+    assert [(t["deal_id"], t["rule"]) for t in explained(theirs)] == [
         (deal.pk, "Manager roll-up")]
     assert statement(org.west_rep, comp.january).earned == D("800.00")  # the rep keeps 100 %
 

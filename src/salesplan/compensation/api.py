@@ -178,7 +178,7 @@ def explain_comp_line(request, statement_id: int, position: int):
     _, line = selectors.statement_line(request.auth, statement_id, position)
     return {"position": line.position, "kind": line.kind, "component": line.component,
             "label": line.label, "amount": line.amount, "rule": line.rule,
-            "trace": line.trace, "deal_ids": sorted({t["deal_id"] for t in line.trace})}
+            "trace": line.trace, "deal_ids": sorted({t["deal_id"] for t in line.trace or ()})}
 
 
 @router.post("/statements/{int:statement_id}/lines/{int:position}/disputes",

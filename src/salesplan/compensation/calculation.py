@@ -13,9 +13,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from salesplan.core.clock import company_date
 from salesplan.engines import compensation as engine
@@ -34,7 +32,6 @@ from .models import (
     CompPeriod,
     CompPlan,
     CompStatement,
-    CompStatementDeal,
     CreditKind,
     DealSplit,
     PeriodStatus,
@@ -197,7 +194,7 @@ def stored_lines(statement: CompStatement) -> list[engine.PayoutLine]:
                                                  Decimal(t["base"]),
                                                  None if t["rate"] is None else Decimal(t["rate"]),
                                                  Decimal(t["earned_exact"]))
-                                for t in line.trace))
+                                for t in line.trace or ()))
         for line in statement.lines.all()
     ]
 
@@ -217,7 +214,7 @@ def clawbacks_for(rep_id: int, period: CompPeriod) -> list[engine.PayoutLine]:
               .select_related("plan").prefetch_related("lines").order_by("period__starts"))
     clawed = {t["deal_id"] for line in CompLine.objects.filter(
         statement__rep_id=rep_id, statement__period__status=PeriodStatus.CLOSED,
-        kind="clawback") for t in line.trace}
+        kind="clawback") for t in line.trace or ()}
     lines = []
     for statement in closed:
         paid = engine.paid_by_deal(stored_lines(statement))
@@ -262,50 +259,8 @@ def compute(rep: User, period: CompPeriod, book: PeriodBook, plan_row: CompPlan,
         raise ValidationError({error.field: error.message}) from None
 
 
-@transaction.atomic
-def store(rep: User, period: CompPeriod, book: PeriodBook) -> CompStatement | None:
-    """Calculate and store a rep's statement for an open period (None without a plan)."""
-    locked = CompPeriod.objects.select_for_update().get(pk=period.pk)
-    if locked.is_closed:
-        raise ValidationError({"period": f"{period} is closed; its statements are locked."})
-    plan_row = plan_for(rep, period.ends)
-    if plan_row is None:
-        return None
-    result = compute(rep, period, book, plan_row)
-    bookings = sum((line.measure or Decimal(0) for line in result.lines
-                    if line.kind == "commission"), Decimal(0))
-    statement, _ = CompStatement.objects.update_or_create(
-        rep=rep, period=period,
-        defaults={"plan": plan_row, "currency": result.currency, "earned": result.earned,
-                  "paid": result.paid, "draw_balance": result.draw_balance,
-                  "bookings": engine.money(bookings),
-                  "attainment": {k: str(v.quantize(Decimal("0.0001")))
-                                 for k, v in result.attainment.items()},
-                  "next_tiers": [_next_tier(n) for n in result.next_tiers],
-                  "calculated_at": timezone.now()})
-    statement.lines.all().delete()
-    CompLine.objects.bulk_create(
-        CompLine(statement=statement, position=i, kind=line.kind, component=line.component,
-                 label=line.label[:200], amount=line.amount, rule=line.rule,
-                 trace=[t.as_dict() for t in line.trace], measure=line.measure)
-        for i, line in enumerate(result.lines, start=1))
-    statement.deals.all().delete()
-    CompStatementDeal.objects.bulk_create(
-        CompStatementDeal(statement=statement, opportunity_id=deal_id)
-        for deal_id in sorted({t.deal_id for line in result.lines for t in line.trace}))
-    return statement
-
-
-def _next_tier(nxt: engine.NextTier) -> dict[str, str]:
+def next_tier_row(nxt: engine.NextTier) -> dict[str, str]:
     attainment = str(nxt.attainment.quantize(Decimal("0.0001")))
     return {"component": nxt.component, "attainment": attainment,
             "next_start": str(nxt.next_start), "next_rate": str(nxt.next_rate),
             "bookings_needed": str(engine.money(nxt.bookings_needed))}
-
-
-def paid_reps(period: CompPeriod, book: PeriodBook) -> list[User]:
-    """The people a calculation covers: credited in the period, or holding a statement in
-    it or before it (a balance or a clawback may reach them with no deal of the period)."""
-    ids = book.reps() | set(CompStatement.objects.filter(period__starts__lte=period.starts)
-                          .values_list("rep_id", flat=True))
-    return list(User.objects.filter(Q(pk__in=ids), is_active=True).order_by("id"))

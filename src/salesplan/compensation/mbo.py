@@ -37,6 +37,15 @@ def scores_for(rep_id: int, period: CompPeriod) -> dict[str, Decimal]:
             for component, pct in rows.values_list("component", "score_pct")}
 
 
+def scores_of(period: CompPeriod, reps: set[int]) -> dict[int, dict[str, Decimal]]:
+    """`scores_for` of many reps in one query."""
+    out: dict[int, dict[str, Decimal]] = {}
+    rows = MboScore.objects.filter(period=period, rep_id__in=reps)
+    for rep_id, component, pct in rows.values_list("rep_id", "component", "score_pct"):
+        out.setdefault(rep_id, {})[component] = Decimal(pct) / HUNDRED
+    return out
+
+
 def scores(user) -> QuerySet[MboScore]:
     """The MBO scores the user may see: their own as a rep, their people's as a manager."""
     require(user, "comp_mbo_score", "view")

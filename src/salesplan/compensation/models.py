@@ -177,7 +177,9 @@ class CompLine(models.Model):
     label = models.CharField(max_length=200)
     amount = AmountField()
     rule = models.TextField()
-    trace = models.JSONField(default=list)
+    # Empty (null) for lines worked out again for the rep when someone asks to explain
+    # them, rather than storing a row per credit line of every statement.
+    trace = models.JSONField(default=list, null=True)
     measure = models.DecimalField(max_digits=24, decimal_places=6, null=True)
 
     class Meta:
@@ -191,14 +193,23 @@ class CompLine(models.Model):
         return self.statement.rep_id
 
 
-class CompStatementDeal(models.Model):
-    """A deal a statement counted (so a changed deal finds the statements to recalculate)."""
+class CompCreditIndex(models.Model):
+    """Which rep each deal of a block of deal ids credited at the period's last
+    calculation (two packed int64 arrays, sorted by deal): a changed deal finds the
+    open statements that counted it without a row per deal and statement."""
 
-    statement = models.ForeignKey(CompStatement, on_delete=models.CASCADE, related_name="deals")
-    opportunity_id = models.BigIntegerField(db_index=True)
+    period = models.ForeignKey(CompPeriod, on_delete=models.CASCADE, related_name="+")
+    block = models.BigIntegerField(help_text="Deal id ÷ the block size.")
+    deals = models.BinaryField()
+    reps = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "block"],
+                                               name="comp_credit_index_once")]
+        indexes = [models.Index(fields=["block"])]
 
     def __str__(self) -> str:
-        return f"{self.statement} · deal {self.opportunity_id}"
+        return f"{self.period} · block {self.block}"
 
 
 class CompAdjustment(TimeStampedModel):

@@ -15,7 +15,7 @@ from salesplan.engines import compensation as engine
 from salesplan.org.models import User
 from salesplan.pipeline.models import Opportunity, StageKind
 
-from . import calculation
+from . import batch, calculation
 from .definitions import plan_from_definition
 from .models import (
     CompCreditRule,
@@ -57,6 +57,7 @@ def statement_line(user, statement_id: int, position: int) -> tuple[CompStatemen
     line = statement.lines.filter(position=position).first()
     if line is None:
         raise NotFound(f"Statement {statement_id} has no line {position}.")
+    line.trace = batch.line_trace(statement, line)
     return statement, line
 
 
@@ -207,7 +208,7 @@ def what_if(user, plan: CompPlan, period: CompPeriod) -> WhatIf:
     for credit, _deal, base in engine.credit_bases(book.credits, book.deals, rates):
         credited[credit.rep] = credited.get(credit.rep, Decimal(0)) + base
     rows = []
-    for rep in calculation.paid_reps(period, book):
+    for rep in batch.covered(period, book.reps(), None):
         in_force = calculation.plan_for(rep, period.ends)
         current = (calculation.compute(rep, period, book, in_force, with_history=False).earned
                    if in_force else Decimal(0))

@@ -16,9 +16,9 @@ from salesplan.core.models import BackgroundJob
 from salesplan.core.permissions import require
 from salesplan.core.records import claim_version, validate
 from salesplan.org.models import User
-from salesplan.pipeline.models import Opportunity
+from salesplan.pipeline.models import Opportunity, StageKind
 
-from . import calculation, deal_facts, notices
+from . import batch, deal_facts, notices
 from .definitions import plan_from_definition
 from .models import (
     CompAdjustment,
@@ -28,7 +28,6 @@ from .models import (
     CompPlan,
     CompPlanAcceptance,
     CompStatement,
-    CompStatementDeal,
     DealSplit,
     DisputeStatus,
     PeriodStatus,
@@ -219,22 +218,17 @@ def create_period(*, by, data: dict[str, Any]) -> CompPeriod:
     return period
 
 
-def calculate_period(period: CompPeriod, *, by=None,
+def calculate_period(period: CompPeriod, *, by=None, traced: bool = False,
                      progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Every statement of an open period, calculated again (each rep in its own
-    transaction)."""
-    book = calculation.PeriodBook(period)
-    reps = calculation.paid_reps(period, book)
-    stored, skipped = 0, []
-    for done, rep in enumerate(reps, start=1):
-        if calculation.store(rep, period, book) is None:
-            skipped.append(rep.pk)
-        else:
-            stored += 1
-        if progress:
-            progress(done, len(reps))
-    return {"period_id": period.pk, "statements": stored, "without_plan": skipped,
-            "deals": len(book.deals)}
+    """Every statement of an open period, calculated again and stored in one transaction
+    (`traced`: with every line's trace stored, as closing does)."""
+    if progress:
+        progress(0, 1)
+    outcome = batch.calculate(period, traced=traced)
+    if progress:
+        progress(1, 1)
+    return {"period_id": period.pk, "statements": len(outcome.statements),
+            "without_plan": outcome.without_plan, "deals": outcome.deals}
 
 
 def _calculation_work(job: BackgroundJob) -> tuple[dict, str]:
@@ -243,7 +237,7 @@ def _calculation_work(job: BackgroundJob) -> tuple[dict, str]:
 
     def advance(done: int, total: int) -> None:
         tracker.total = total
-        tracker.advance_to(done, f"Calculated {done} of {total} statements")
+        tracker.advance_to(done, "Calculated the statements" if done else "Calculating")
 
     result = calculate_period(period, progress=advance)
     return result, f"{result['statements']} statements of {period} calculated."
@@ -269,7 +263,7 @@ def close_period(period: CompPeriod, *, by, expected_version: int | None) -> Com
     """Lock a period after calculating it once more; later changes land in the next open
     period (clawbacks)."""
     require(by, "comp_period", "manage", period)
-    calculate_period(period, by=by)
+    calculate_period(period, by=by, traced=True)
     current = CompPeriod.objects.select_for_update().get(pk=period.pk)
     claim_version(current, expected_version)
     if current.is_closed:
@@ -282,36 +276,44 @@ def close_period(period: CompPeriod, *, by, expected_version: int | None) -> Com
 
 
 def recalculate(rep: User, period: CompPeriod) -> CompStatement | None:
-    return calculation.store(rep, period, calculation.PeriodBook(period, {rep.pk}))
+    """One rep's statement of an open period, calculated again (None without a plan)."""
+    batch.calculate(period, {rep.pk})
+    return CompStatement.objects.filter(rep=rep, period=period).first()
+
+
+def _credited_now(opp: Opportunity) -> set[int]:
+    """Whom the deal credits now: its owner, or its splits' reps."""
+    splits = set(opp.comp_splits.values_list("rep_id", flat=True))
+    return splits or {opp.owner_id}
 
 
 def deal_changed(opportunity: Opportunity, *, by=None) -> None:
     """A deal changed: once committed, recalculate the open statements it touches (those
-    that counted it, and those of whoever it credits now in the period of its close date)."""
+    whose last calculation counted it, and those of whoever it credits now in the period
+    of its close date) and record whom it credits now."""
     opportunity_id = opportunity.pk
 
     def after_commit() -> None:
-        opp = Opportunity.objects.filter(pk=opportunity_id).select_related("owner").first()
-        touched = set(CompStatement.objects.filter(
-            period__status=PeriodStatus.OPEN,
-            pk__in=CompStatementDeal.objects.filter(opportunity_id=opportunity_id)
-            .values("statement_id")).values_list("rep_id", "period_id"))
+        opp = Opportunity.objects.filter(pk=opportunity_id).first()
+        touched = batch.counted_by(opportunity_id)
+        credited: dict[int, set[int]] = {}
         if opp is not None:
             period = CompPeriod.objects.filter(status=PeriodStatus.OPEN, starts__lte=opp.close_date,
                                                ends__gte=opp.close_date).first()
             if period is not None:
-                reps = {opp.owner_id} | set(opp.comp_splits.values_list("rep_id", flat=True))
+                reps = _credited_now(opp)
+                if opp.status == StageKind.WON:
+                    credited[period.pk] = reps
                 touched |= set(CompStatement.objects.filter(period=period, rep_id__in=reps)
                                .values_list("rep_id", "period_id"))
-        for period_id in {p for _, p in touched}:
-            period = CompPeriod.objects.get(pk=period_id)
-            rep_ids = {r for r, p in touched if p == period_id}
-            book = calculation.PeriodBook(period, rep_ids)
-            for rep in User.objects.filter(pk__in=rep_ids):
+        with transaction.atomic():
+            for period_id in sorted({p for _, p in touched}):
+                period = CompPeriod.objects.get(pk=period_id)
                 try:
-                    calculation.store(rep, period, book)
+                    batch.calculate(period, {r for r, p in touched if p == period_id})
                 except ValidationError:
                     continue  # a missing rate or plan: the period's next full run says so
+            batch.reindex_deal(opportunity_id, credited)
 
     transaction.on_commit(after_commit)
 

@@ -283,6 +283,9 @@ class AttainmentBonus:
     steps: tuple[tuple[Decimal, Decimal], ...]  # (attainment, bonus), increasing
     families: frozenset[str] = frozenset()
 
+    def counts(self, deal: Deal) -> bool:
+        return not self.families or deal.family in self.families
+
 
 @dataclass(frozen=True)
 class NewLogoBonus:
@@ -292,6 +295,9 @@ class NewLogoBonus:
     label: str
     amount: Decimal
     minimum_deal: Decimal = ZERO
+
+    def counts(self, deal: Deal, share: Decimal, base: Decimal) -> bool:
+        return deal.new_logo and base >= self.minimum_deal * share
 
 
 @dataclass(frozen=True)
@@ -483,6 +489,15 @@ def commission_lines(
             rate = earned / measure if measure else ZERO
         running += measure
         trace.append(TraceItem(deal.id, credit.rule, credit.share, measure, rate, earned))
+    return commission_total_lines(component, bookings, trace), bookings, _next_tier(
+        component, bookings)
+
+
+def commission_total_lines(
+    component: Commission, bookings: Decimal, trace: Sequence[TraceItem] = ()
+) -> list[PayoutLine]:
+    """The component's line on these bookings, and its cap line when the cap bites."""
+    table, quota = component.table, component.quota
     exact = table.uncapped(bookings, quota)
     lines = [
         PayoutLine(
@@ -506,7 +521,7 @@ def commission_lines(
                 measure=bookings,
             )
         )
-    return lines, bookings, _next_tier(component, bookings)
+    return lines
 
 
 def _next_tier(component: Commission, bookings: Decimal) -> NextTier | None:
@@ -530,17 +545,25 @@ def deal_would_pay(component: Commission, bookings: Decimal, deal_base: Decimal)
 
 
 def bonus_line(bonus: AttainmentBonus, based: Sequence[tuple[Credit, Deal, Decimal]]) -> PayoutLine:
-    items = [(c, d, b) for c, d, b in based if not bonus.families or d.family in bonus.families]
-    bookings = sum((b for _, _, b in items), ZERO)
+    items = [(c, d, b) for c, d, b in based if bonus.counts(d)]
+    trace = tuple(TraceItem(d.id, c.rule, c.share, b, None, ZERO) for c, d, b in items)
+    return bonus_total_line(bonus, sum((b for _, _, b in items), ZERO), trace)
+
+
+def bonus_total_line(
+    bonus: AttainmentBonus, bookings: Decimal, trace: Sequence[TraceItem] = ()
+) -> PayoutLine:
+    """The bonus at the highest step these bookings reach."""
     attainment = bookings / bonus.target if bonus.target else ZERO
     amount = ZERO
     for step, pay in bonus.steps:
         if attainment >= step:
             amount = pay
     steps = ", ".join(f"{_pct(s)} → {money(p)}" for s, p in bonus.steps)
-    trace = tuple(TraceItem(d.id, c.rule, c.share, b, None, ZERO) for c, d, b in items)
     rule = f"attainment of {money(bookings)} on a target of {money(bonus.target)}; {steps}"
-    return PayoutLine("bonus", bonus.key, bonus.label, money(amount), rule, trace, attainment)
+    return PayoutLine(
+        "bonus", bonus.key, bonus.label, money(amount), rule, tuple(trace), attainment
+    )
 
 
 def new_logo_line(
@@ -549,13 +572,21 @@ def new_logo_line(
     trace = tuple(
         TraceItem(d.id, c.rule, c.share, b, None, bonus.amount * c.share)
         for c, d, b in based
-        if d.new_logo and b >= bonus.minimum_deal * c.share
+        if bonus.counts(d, c.share, b)
     )
-    if not trace:
+    shares = sum((t.share for t in trace), ZERO)
+    return new_logo_total_line(bonus, len(trace), shares, trace)
+
+
+def new_logo_total_line(
+    bonus: NewLogoBonus, count: int, shares: Decimal, trace: Sequence[TraceItem] = ()
+) -> PayoutLine | None:
+    """The bonus on `count` new-customer credit lines holding `shares` in all."""
+    if not count:
         return None
-    amount = money(sum((t.earned for t in trace), ZERO))
     rule = f"{money(bonus.amount)} per new customer × credit share"
-    return PayoutLine("new_logo", bonus.key, bonus.label, amount, rule, trace)
+    amount = money(bonus.amount * shares)
+    return PayoutLine("new_logo", bonus.key, bonus.label, amount, rule, tuple(trace))
 
 
 def spiff_line(spiff: Spiff, based: Sequence[tuple[Credit, Deal, Decimal]]) -> PayoutLine | None:
@@ -564,13 +595,22 @@ def spiff_line(spiff: Spiff, based: Sequence[tuple[Credit, Deal, Decimal]]) -> P
         for c, d, b in based
         if spiff.counts(d)
     )
-    if not trace:
+    shares = sum((t.share for t in trace), ZERO)
+    bases = sum((t.base for t in trace), ZERO)
+    return spiff_total_line(spiff, len(trace), shares, bases, trace)
+
+
+def spiff_total_line(
+    spiff: Spiff, count: int, shares: Decimal, bases: Decimal, trace: Sequence[TraceItem] = ()
+) -> PayoutLine | None:
+    """The contest's pay on `count` credit lines holding `shares` and `bases` in all."""
+    if not count:
         return None
     rule = f"deals won {spiff.starts} – {spiff.ends}: {money(spiff.amount)} each"
     if spiff.rate:
         rule += f" + {_pct(spiff.rate)} of the credited amount"
-    amount = money(sum((t.earned for t in trace), ZERO))
-    return PayoutLine("spiff", spiff.key, spiff.label, amount, rule, trace)
+    amount = money(spiff.amount * shares + bases * spiff.rate)
+    return PayoutLine("spiff", spiff.key, spiff.label, amount, rule, tuple(trace))
 
 
 def clawback_line(deal: Deal, paid_exact: Decimal, clawback_days: int) -> PayoutLine:
@@ -678,6 +718,32 @@ def calculate_statement(
     optional = [new_logo_line(plan.new_logo, based) if plan.new_logo else None]
     optional += [spiff_line(spiff, based) for spiff in plan.spiffs]
     lines.extend(line for line in optional if line is not None)
+    return finish_statement(
+        rep,
+        plan,
+        lines,
+        attainment,
+        next_tiers,
+        draw_balance=draw_balance,
+        adjustments=adjustments,
+        clawbacks=clawbacks,
+        mbo_scores=mbo_scores,
+    )
+
+
+def finish_statement(
+    rep: int,
+    plan: Plan,
+    lines: list[PayoutLine],
+    attainment: dict[str, Decimal],
+    next_tiers: Sequence[NextTier],
+    *,
+    draw_balance: Decimal = ZERO,
+    adjustments: Sequence[Adjustment] = (),
+    clawbacks: Sequence[PayoutLine] = (),
+    mbo_scores: Mapping[str, Decimal] | None = None,
+) -> Statement:
+    """The statement's last lines (objectives, adjustments, clawbacks, draw) and totals."""
     for mbo in plan.mbos:
         score = (mbo_scores or {}).get(mbo.key, ZERO)
         rule = f"score {_pct(score)} × target {money(mbo.target)}"

@@ -1,0 +1,544 @@
+"""A period's statements calculated together: the won deals and their splits read as
+columns (one query per table), every rep's totals summed in integer cents
+(`engines.compensation_columns`), and the statements with their lines written in one
+transaction. The figures are the exact path's, cent for cent; the per-deal trace behind
+a line is not stored but worked out by the exact path for the one rep when someone asks
+to explain the line (`line_trace`). Closing a period stores the traces (`traced=True`),
+since the deals behind a locked statement may change afterwards.
+
+Which deal credited whom at the last calculation is kept per block of deal ids
+(`CompCreditIndex`), so a changed deal finds the statements that counted it."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from salesplan.core.money import CURRENCY_CHOICES
+from salesplan.engines import compensation as engine
+from salesplan.engines.compensation_columns import (
+    EPOCH,
+    ColumnTotals,
+    CreditColumns,
+    RepTotals,
+    statement_from_totals,
+)
+from salesplan.org.models import User
+from salesplan.pipeline.models import Opportunity, Pipeline, StageKind
+
+from . import calculation, mbo
+from .definitions import plan_from_definition
+from .models import (
+    CompAdjustment,
+    CompCreditIndex,
+    CompLine,
+    CompPeriod,
+    CompPlan,
+    CompStatement,
+    DealSplit,
+    PeriodStatus,
+    PlanStatus,
+)
+
+BLOCK = 512  # deal ids per row of the credit index: a changed deal rewrites one small row
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass
+class WonColumns:
+    """The period's won deals as columns, ordered by deal id."""
+
+    id: np.ndarray
+    cents: np.ndarray
+    currency: np.ndarray  # a number standing for the currency (`_currency`)
+    day: np.ndarray  # days since 1970-01-01
+    pipeline: np.ndarray
+    account: np.ndarray
+    owner: np.ndarray
+
+
+CURRENCIES = [code for code, _ in CURRENCY_CHOICES]
+LISTED = "|" + "|".join(CURRENCIES) + "|"  # SQLite finds a code's place in this text
+
+
+def _sql_parts(details: bool) -> tuple[str, list]:
+    """The deal columns in this database's SQL, integers only so the rows come back as
+    fixed-width columns: cents, the currency as a number (`_currency`), the day number
+    and the account (0 unless `details`: only contests, new logos and crediting rules
+    read them), the pipeline and the owner."""
+    if connection.vendor == "postgresql":
+        letter = "ascii(substr(o.currency, {}, 1))"
+        currency = (f"({letter.format(1)} * 65536 + {letter.format(2)} * 256 "
+                    f"+ {letter.format(3)})::bigint")
+        day = "(o.close_date - DATE '1970-01-01')::bigint" if details else "0::bigint"
+        cents, params = "(o.amount * 100)::bigint", []
+        account = "o.account_id" if details else "0::bigint"  # eight bytes, as COPY reads
+    else:
+        currency = "instr(%s, '|' || o.currency || '|')"
+        day = "CAST(julianday(o.close_date) - 2440587.5 AS INTEGER)" if details else "0"
+        cents, params = "CAST(ROUND(o.amount * 100) AS INTEGER)", [LISTED]
+        account = "o.account_id" if details else "0"
+    return (f"o.id, {cents}, {currency}, {day}, o.pipeline_id, {account}, o.owner_id",
+            params)
+
+
+def _currency(code: int) -> str:
+    """A currency from its number: a place in `LISTED` (SQLite), packed letters else."""
+    if connection.vendor != "postgresql":
+        return CURRENCIES[(code - 1) // 4] if code > 0 else "?"
+    return "".join(chr((code >> shift) & 0xFF) for shift in (16, 8, 0))
+
+
+def _fetch(sql: str, params: list, width: int) -> np.ndarray:
+    """Rows of `width` integers as an (n, width) int64 array: COPY in binary on
+    PostgreSQL (parsed by numpy without a Python object per value), the cursor elsewhere."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            flat = np.dtype([(f"v{i}", np.int64) for i in range(width)])
+            # The driver's own cursor: Django's wrapper would step each row in Python.
+            rows = np.fromiter(cursor.cursor, dtype=flat)
+        return rows.view(np.int64).reshape(-1, width)
+    raw = connection.connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)", params) as copy:
+            data = b"".join(bytes(chunk) for chunk in copy)
+    layout = [("fields", ">i2")] + [item for i in range(width)
+                                    for item in ((f"l{i}", ">i4"), (f"v{i}", ">i8"))]
+    header = 19 + int.from_bytes(data[15:19], "big")
+    body = np.frombuffer(data, dtype=np.dtype(layout), offset=header,
+                         count=(len(data) - header - 2) // np.dtype(layout).itemsize)
+    return np.stack([body[f"v{i}"].astype(np.int64) for i in range(width)], axis=1) \
+        if len(body) else np.zeros((0, width), dtype=np.int64)
+
+
+def _won_in_period(period: CompPeriod, reps: set[int] | None) -> tuple[str, str, list]:
+    """The period's won deals as a relation `o` with its condition, and their parameters.
+    Named reps: their own deals and the deals split to them, each found by its index
+    (two branches rather than an OR, which the planners answer with a scan)."""
+    table = Opportunity._meta.db_table
+    won = "o.status = %s AND o.close_date >= %s AND o.close_date <= %s"
+    params: list = [StageKind.WON, period.starts, period.ends]
+    if reps is None:
+        return f"{table} o", won, params
+    marks = ", ".join(["%s"] * len(reps))
+    ids = sorted(reps)
+    # Table names and placeholders only; every value is a bound parameter.
+    relation = (f"(SELECT o.* FROM {table} o WHERE {won} AND o.owner_id IN ({marks}) "  # noqa: S608
+                f"UNION ALL SELECT o.* FROM {table} o WHERE {won} AND o.owner_id NOT IN "
+                f"({marks}) AND o.id IN (SELECT opportunity_id FROM "
+                f"{DealSplit._meta.db_table} WHERE rep_id IN ({marks}))) o")
+    return relation, "1 = 1", params + ids + params + ids + ids
+
+
+def read_won(period: CompPeriod, reps: set[int] | None = None, *,
+             details: bool = True) -> WonColumns:
+    """The period's won deals (only those owned or split by `reps`, when named)."""
+    columns, params = _sql_parts(details)
+    relation, where, where_params = _won_in_period(period, reps)
+    sql = f"SELECT {columns} FROM {relation} WHERE {where}"  # noqa: S608
+    rows = _fetch(sql, params + where_params, 7)
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]  # cheaper here than in the database
+    return WonColumns(*(np.ascontiguousarray(rows[:, i]) for i in range(7)))
+
+
+def _details_needed(period: CompPeriod, crediting: calculation.Crediting) -> bool:
+    """Whether any plan in force pays contests or new logos, or a crediting rule applies
+    (they need the deals' days and accounts)."""
+    if crediting.rules:
+        return True
+    day = period.ends
+    definitions = CompPlan.objects.filter(
+        status=PlanStatus.ACTIVE, starts__lte=day, ends__gte=day, effective_from__lte=day
+    ).values_list("definition", flat=True)
+    return any(d.get("spiffs") or d.get("new_logo") for d in definitions)
+
+
+def read_splits(period: CompPeriod, reps: set[int] | None = None,
+                won_ids: np.ndarray | None = None) -> np.ndarray:
+    """(deal id, rep id, share in millionths) of the period's won deals' splits (of the
+    deals `won_ids` when reps are named: a few thousand, looked up by their index)."""
+    share = ("(s.share * 1000000)::bigint" if connection.vendor == "postgresql"
+             else "CAST(ROUND(s.share * 1000000) AS INTEGER)")
+    head = f"SELECT s.opportunity_id, s.rep_id, {share} FROM {DealSplit._meta.db_table} s"  # noqa: S608
+    if reps is not None and won_ids is not None:
+        parts = [np.zeros((0, 3), dtype=np.int64)]
+        for start in range(0, len(won_ids), 20_000):  # SQLite's limit on parameters
+            chunk = won_ids[start:start + 20_000].tolist()
+            marks = ", ".join(["%s"] * len(chunk))
+            parts.append(_fetch(f"{head} WHERE s.opportunity_id IN ({marks})", chunk, 3))
+        return np.concatenate(parts)
+    relation, where, params = _won_in_period(period, None)
+    # A whole period: SQLite reads the splits and looks each deal up (CROSS JOIN keeps
+    # that order), rather than probing the splits of every deal of the period.
+    join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
+    sql = f"{head} {join} {relation} ON o.id = s.opportunity_id WHERE {where}"  # noqa: S608
+    return _fetch(sql, params, 3)
+
+
+# --- crediting -----------------------------------------------------------------------------
+
+
+@dataclass
+class Credits:
+    """Credit lines as columns: the deal (a row of `WonColumns`), the rep, the share."""
+
+    deal: np.ndarray
+    rep: np.ndarray
+    share: np.ndarray
+
+
+def credit(won: WonColumns, splits: np.ndarray, crediting: calculation.Crediting) -> Credits:
+    """The owner holds a deal unless it is split; then each split holds its share. Active
+    crediting rules (overlay members, manager roll-up) add their lines deal by deal."""
+    split_rows = np.searchsorted(won.id, splits[:, 0])
+    is_split = np.zeros(len(won.id), dtype=bool)
+    is_split[split_rows] = True
+    owned = np.flatnonzero(~is_split)
+    deal = np.concatenate([owned, split_rows])
+    rep = np.concatenate([won.owner[owned], splits[:, 1]])
+    share = np.concatenate([np.full(len(owned), 1_000_000, dtype=np.int64), splits[:, 2]])
+    _check_splits(won, split_rows, splits[:, 2])
+    extra = _rule_credits(won, crediting)
+    if extra is not None:
+        deal, rep, share = (np.concatenate([a, b]) for a, b in
+                            zip((deal, rep, share), extra, strict=True))
+    return Credits(deal, rep, share)
+
+
+def _check_splits(won: WonColumns, rows: np.ndarray, shares: np.ndarray) -> None:
+    totals = np.bincount(rows, weights=shares, minlength=len(won.id))
+    wrong = np.flatnonzero((totals != 0) & (totals != 1_000_000))
+    if len(wrong):
+        total = Decimal(int(totals[wrong[0]])).scaleb(-4)
+        raise ValidationError({"splits": f"Deal {int(won.id[wrong[0]])}: split shares add up "
+                                         f"to {total}%, not 100%"})
+
+
+def _rule_credits(won: WonColumns,
+                  crediting: calculation.Crediting) -> tuple[np.ndarray, ...] | None:
+    """Overlay and roll-up credit lines under the active rules (the rules' own lookups)."""
+    if not crediting.rules:
+        return None
+    kinds = {"split", "owner"}
+    deal, rep, share = [], [], []
+    for row in range(len(won.id)):
+        opp = calculation.WonDeal(int(won.id[row]), Decimal(0), "", _day(won.day[row]), "",
+                                  int(won.account[row]), int(won.owner[row]))
+        for line in crediting.credits(opp, []):
+            if line.rule not in kinds:
+                deal.append(row)
+                rep.append(line.rep)
+                share.append(int(line.share * 1_000_000))
+    return tuple(np.array(v, dtype=np.int64) for v in (deal, rep, share))
+
+
+def _day(number: int) -> date:
+    return date.fromordinal(EPOCH.toordinal() + int(number))
+
+
+# --- calculating ---------------------------------------------------------------------------
+
+
+@dataclass
+class PeriodColumns:
+    """Everything the period's statements are summed from, read once."""
+
+    period: CompPeriod
+    won: WonColumns
+    credits: Credits
+    kinds: dict[int, str]
+
+    @classmethod
+    def read(cls, period: CompPeriod, reps: set[int] | None = None) -> "PeriodColumns":
+        crediting = calculation.Crediting()
+        if reps is not None and crediting.rules:
+            reps = None  # overlay or roll-up may credit them with others' deals
+        won = read_won(period, reps, details=_details_needed(period, crediting))
+        kinds = dict(Pipeline.objects.values_list("id", "kind"))
+        splits = read_splits(period, reps, won.id)
+        return cls(period, won, credit(won, splits, crediting), kinds)
+
+    def reps(self) -> set[int]:
+        return set(np.unique(self.credits.rep).tolist())
+
+    def columns(self, reps: np.ndarray, new_logo: bool) -> CreditColumns:
+        """The credit lines of `reps` as the engine reads them."""
+        mask = np.isin(self.credits.rep, reps)
+        rows = self.credits.deal[mask]
+        won = self.won
+        codes, currency = np.unique(won.currency[rows], return_inverse=True)
+        pipelines, category = np.unique(won.pipeline[rows], return_inverse=True)
+        firsts = self._new_logos(rows) if new_logo else np.zeros(len(rows), dtype=bool)
+        return CreditColumns(
+            self.credits.rep[mask], self.credits.share[mask], won.cents[rows],
+            currency.astype(np.int64), category.astype(np.int64), won.day[rows], firsts,
+            [_currency(int(c)) for c in codes], [("", self.kinds[int(p)]) for p in pipelines])
+
+    def _new_logos(self, rows: np.ndarray) -> np.ndarray:
+        accounts = self.won.account[rows]
+        firsts = calculation.first_wins(np.unique(accounts).tolist())
+        first = np.array([firsts.get(int(a), 0) for a in accounts], dtype=np.int64)
+        return first == self.won.id[rows]
+
+    def currencies(self) -> set[str]:
+        return {_currency(int(c)) for c in np.unique(self.won.currency)}
+
+
+def plans_for(reps: Iterable[User], day: date) -> dict[int, CompPlan]:
+    """Each rep's plan version in effect on `day` (as `calculation.plan_for`, in one query)."""
+    rows = (CompPlan.objects.filter(status=PlanStatus.ACTIVE, starts__lte=day, ends__gte=day,
+                                    effective_from__lte=day)
+            .order_by("-effective_from", "-number", "-id"))
+    by_person: dict[int, CompPlan] = {}
+    by_role: dict[str, CompPlan] = {}
+    for plan in rows:
+        if plan.person_id is not None:
+            by_person.setdefault(plan.person_id, plan)
+        else:
+            by_role.setdefault(plan.role, plan)
+    found = {}
+    for rep in reps:
+        chosen = by_person.get(rep.pk) or by_role.get(rep.role)
+        if chosen is not None:
+            found[rep.pk] = chosen
+    return found
+
+
+def _adjustments(period: CompPeriod, reps: set[int]) -> dict[int, list[engine.Adjustment]]:
+    out: dict[int, list[engine.Adjustment]] = {}
+    rows = (CompAdjustment.objects.filter(period=period, rep_id__in=reps)
+            .select_related("created_by").order_by("id"))
+    for a in rows:
+        by = a.created_by.get_full_name() if a.created_by else ""
+        out.setdefault(a.rep_id, []).append(engine.Adjustment(Decimal(a.amount), a.reason, by))
+    return out
+
+
+def _history(period: CompPeriod, reps: set[int]) -> tuple[dict[int, Decimal], set[int]]:
+    """Each rep's draw balance carried from their latest earlier statement, and the reps
+    a clawback may reach (those holding a statement in a closed period)."""
+    balances: dict[int, Decimal] = {}
+    closed: set[int] = set()
+    rows = (CompStatement.objects.filter(rep_id__in=reps)
+            .filter(Q(period__starts__lt=period.starts) | Q(period__status=PeriodStatus.CLOSED))
+            .order_by("rep_id", "-period__starts")
+            .values_list("rep_id", "period__starts", "period__status", "draw_balance"))
+    for rep_id, starts, status, balance in rows:
+        if starts < period.starts:
+            balances.setdefault(rep_id, Decimal(balance))
+        if status == PeriodStatus.CLOSED:
+            closed.add(rep_id)
+    return balances, closed
+
+
+@dataclass
+class Outcome:
+    statements: dict[int, tuple[CompPlan, engine.Statement]]
+    without_plan: list[int]
+    deals: int
+    credits: Credits | None = None
+    won_ids: np.ndarray | None = None
+
+
+def _fast_statements(book: PeriodColumns, people: list[User],
+                     plans: dict[int, CompPlan]) -> dict[int, tuple[CompPlan, engine.Statement]]:
+    period = book.period
+    ids = {rep.pk for rep in people if rep.pk in plans}
+    adjustments = _adjustments(period, ids)
+    balances, clawed = _history(period, ids)
+    scores = mbo.scores_of(period, ids)
+    out = {}
+    by_plan: dict[int, list[int]] = {}
+    for rep_id in sorted(ids):
+        by_plan.setdefault(plans[rep_id].pk, []).append(rep_id)
+    currencies = book.currencies()
+    for rep_ids in by_plan.values():
+        plan_row = plans[rep_ids[0]]
+        plan = plan_from_definition(plan_row.definition, plan_row.currency)
+        try:
+            rates = calculation.rates_for(plan, currencies, period.ends)
+            columns = book.columns(np.array(rep_ids, dtype=np.int64), plan.new_logo is not None)
+            totals = ColumnTotals(plan, rates, columns).totals()
+            for rep_id in rep_ids:
+                claws = calculation.clawbacks_for(rep_id, period) if rep_id in clawed else []
+                statement = statement_from_totals(
+                    rep_id, plan, totals.get(rep_id) or RepTotals(),
+                    draw_balance=balances.get(rep_id, Decimal(0)),
+                    adjustments=adjustments.get(rep_id, ()), clawbacks=claws,
+                    mbo_scores=scores.get(rep_id))
+                out[rep_id] = (plan_row, statement)
+        except engine.PlanError as error:
+            raise ValidationError({error.field: error.message}) from None
+    return out
+
+
+def _reads_quotes(definition: dict) -> bool:
+    """Whether a plan pays on what only a deal's quote tells (its product family, its
+    products or its margin): the columns do not carry those, the exact path reads them."""
+    return (any(c.get("families") or c.get("on_margin") for c in definition.get("commissions", ()))
+            or any(b.get("families") for b in definition.get("bonuses", ()))
+            or any(s.get("products") for s in definition.get("spiffs", ())))
+
+
+def _traced_statements(period: CompPeriod, people: list[User], plans: dict[int, CompPlan],
+                       reps: set[int] | None) -> dict[int, tuple[CompPlan, engine.Statement]]:
+    book = calculation.PeriodBook(period, reps)
+    return {rep.pk: (plans[rep.pk], calculation.compute(rep, period, book, plans[rep.pk]))
+            for rep in people if rep.pk in plans}
+
+
+def covered(period: CompPeriod, credited: set[int], reps: set[int] | None) -> list[User]:
+    """The people a calculation covers: credited in the period, or holding a statement in
+    it or before it (a balance or a clawback may reach them with no deal of the period)."""
+    if reps is not None:
+        return list(User.objects.filter(pk__in=reps, is_active=True).order_by("id"))
+    ids = credited | set(CompStatement.objects.filter(period__starts__lte=period.starts)
+                         .values_list("rep_id", flat=True))
+    return list(User.objects.filter(Q(pk__in=ids), is_active=True).order_by("id"))
+
+
+def calculate(period: CompPeriod, reps: set[int] | None = None, *,
+              traced: bool = False) -> Outcome:
+    """Every statement of an open period (or those of `reps`), calculated and stored."""
+    book = PeriodColumns.read(period, reps)
+    people = covered(period, book.reps(), reps)
+    plans = plans_for(people, period.ends)
+    traced = traced or any(_reads_quotes(plan.definition) for plan in plans.values())
+    statements = (_traced_statements(period, people, plans, reps) if traced
+                  else _fast_statements(book, people, plans))
+    without = [rep.pk for rep in people if rep.pk not in plans]
+    outcome = Outcome(statements, without, len(book.won.id), book.credits, book.won.id)
+    write(period, outcome, traced=traced, whole=reps is None)
+    return outcome
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _statement_row(rep_id: int, period: CompPeriod, plan: CompPlan,
+                   result: engine.Statement, now) -> CompStatement:
+    bookings = sum((line.measure or Decimal(0) for line in result.lines
+                    if line.kind == "commission"), Decimal(0))
+    return CompStatement(
+        rep_id=rep_id, period=period, plan=plan, currency=result.currency,
+        earned=result.earned, paid=result.paid, draw_balance=result.draw_balance,
+        bookings=engine.money(bookings),
+        attainment={k: str(v.quantize(Decimal("0.0001"))) for k, v in result.attainment.items()},
+        next_tiers=[calculation.next_tier_row(n) for n in result.next_tiers],
+        calculated_at=now, created_at=now, updated_at=now)
+
+
+def _line_rows(statement_id: int, result: engine.Statement, traced: bool) -> list[CompLine]:
+    # A line's trace is stored when it is short (clawbacks, adjustments) or asked for.
+    return [CompLine(statement_id=statement_id, position=i, kind=line.kind,
+                     component=line.component, label=line.label[:200], amount=line.amount,
+                     rule=line.rule, measure=line.measure,
+                     trace=([t.as_dict() for t in line.trace]
+                            if traced or line.kind not in TRACE_ON_DEMAND else None))
+            for i, line in enumerate(result.lines, start=1)]
+
+
+TRACE_ON_DEMAND = ("commission", "cap", "bonus", "new_logo", "spiff")
+
+
+@transaction.atomic
+def write(period: CompPeriod, outcome: Outcome, *, traced: bool, whole: bool) -> None:
+    """The statements and their lines, replacing those of the same reps, in one go."""
+    locked = CompPeriod.objects.select_for_update().get(pk=period.pk)
+    if locked.is_closed:
+        raise ValidationError({"period": f"{period} is closed; its statements are locked."})
+    now = timezone.now()
+    reps = sorted(outcome.statements)
+    CompLine.objects.filter(statement__period=period, statement__rep_id__in=reps).delete()
+    CompStatement.objects.bulk_create(
+        [_statement_row(rep_id, period, plan, result, now)
+         for rep_id, (plan, result) in sorted(outcome.statements.items())],
+        update_conflicts=True, unique_fields=["rep", "period"],
+        update_fields=["plan", "currency", "earned", "paid", "draw_balance", "bookings",
+                       "attainment", "next_tiers", "calculated_at", "updated_at"])
+    ids = dict(CompStatement.objects.filter(period=period, rep_id__in=reps)
+               .values_list("rep_id", "id"))
+    CompLine.objects.bulk_create(
+        [row for rep_id in reps
+         for row in _line_rows(ids[rep_id], outcome.statements[rep_id][1], traced)],
+        batch_size=5000)
+    if whole and outcome.credits is not None and outcome.won_ids is not None:
+        index_period(period, outcome.won_ids[outcome.credits.deal], outcome.credits.rep)
+
+
+# --- which statements counted a deal -------------------------------------------------------
+
+
+def index_period(period: CompPeriod, deals: np.ndarray, reps: np.ndarray) -> None:
+    """Replace the period's record of which rep each deal credited."""
+    order = np.lexsort((reps, deals))
+    deals, reps = deals[order].astype(np.int64), reps[order].astype(np.int64)
+    blocks = deals // BLOCK
+    starts: list[int] = (np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]]).tolist()
+                         if len(deals) else [])
+    ends = starts[1:] + [len(deals)] if starts else []
+    CompCreditIndex.objects.filter(period=period).delete()
+    CompCreditIndex.objects.bulk_create(
+        [CompCreditIndex(period=period, block=int(blocks[s]), deals=deals[s:e].tobytes(),
+                         reps=reps[s:e].tobytes())
+         for s, e in zip(starts, ends, strict=True)], batch_size=500)
+
+
+def counted_by(deal_id: int) -> set[tuple[int, int]]:
+    """(rep, period) of the open statements whose last calculation credited the deal."""
+    found = set()
+    rows = CompCreditIndex.objects.filter(block=deal_id // BLOCK,
+                                          period__status=PeriodStatus.OPEN)
+    for row in rows:
+        deals = np.frombuffer(bytes(row.deals), dtype=np.int64)
+        reps = np.frombuffer(bytes(row.reps), dtype=np.int64)
+        found |= {(int(r), row.period_id) for r in reps[deals == deal_id]}
+    return found
+
+
+def reindex_deal(deal_id: int, credited: dict[int, set[int]]) -> None:
+    """Record the reps a changed deal credits now, per open period (`credited`)."""
+    block = deal_id // BLOCK
+    rows = {row.period_id: row for row in CompCreditIndex.objects.select_for_update()
+            .filter(block=block, period__status=PeriodStatus.OPEN)}
+    for period_id in set(rows) | set(credited):
+        row = rows.get(period_id) or CompCreditIndex(period_id=period_id, block=block,
+                                                     deals=b"", reps=b"")
+        deals = np.frombuffer(bytes(row.deals), dtype=np.int64)
+        reps = np.frombuffer(bytes(row.reps), dtype=np.int64)
+        keep = deals != deal_id
+        if set(reps[~keep].tolist()) == credited.get(period_id, set()):
+            continue  # the same reps as before (an amount changed): nothing to record
+        new = sorted(credited.get(period_id, ()))
+        deals = np.r_[deals[keep], np.full(len(new), deal_id, dtype=np.int64)]
+        reps = np.r_[reps[keep], np.array(new, dtype=np.int64)]
+        order = np.lexsort((reps, deals))
+        row.deals, row.reps = deals[order].tobytes(), reps[order].tobytes()
+        row.save()
+
+
+def line_trace(statement: CompStatement, line: CompLine) -> list[dict]:
+    """The trace behind a line whose trace was not stored: the exact path for the rep."""
+    if line.trace is not None:
+        return line.trace
+    period, rep = statement.period, statement.rep
+    plan = statement.plan
+    if plan is None:
+        return []
+    book = calculation.PeriodBook(period, {rep.pk})
+    result = calculation.compute(rep, period, book, plan)
+    if line.position > len(result.lines):
+        return []
+    again = result.lines[line.position - 1]
+    if (again.kind, again.component) != (line.kind, line.component):
+        return []
+    return [t.as_dict() for t in again.trace]
