@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compensation', '0001_initial'),
+        ('compensation', '0002_mbo_scores'),
     ]
 
     operations = [
