@@ -70,6 +70,8 @@ def test_every_endpoint_that_starts_work_answers_the_one_job_shape():
     # Runs with their own resource, and a form capture that is not a job.
     others = {"POST /api/v1/territories/alignments/{id}/optimise": "OptimisationOut",
               "POST /api/v1/plans/{plan_id}/effort-runs": "EffortRunOut",
+              # a changed setting redoes the run in the background
+              "PATCH /api/v1/plans/{plan_id}/effort-runs/{run_id}": "EffortRunOut",
               "POST /api/v1/marketing/capture/{form_key}": "CaptureOut"}
     assert {k: v for k, v in accepted.items() if v != "JobOut"} == others
     assert len(accepted) - len(others) >= 12
