@@ -187,3 +187,45 @@ def test_the_page_compares_for_a_manager_and_is_refused_to_marketing(client, org
     client.force_login(org.marketer)
     assert client.get("/visits/what-if/").status_code == 403
     assert _nothing_written()
+
+
+def _visit(rep, account, day, *, done: bool):
+    """A visit the rep has made (checked in and out) or is at (checked in)."""
+    visit = PlannedVisit.objects.create(owner=rep, account=account, day=day, sequence=1,
+                                        starts=time(9, 0), ends=time(9, 40))
+    visit = services.check_in(visit, by=rep, version=visit.version)
+    if done:
+        visit = services.check_out(visit, by=rep, version=visit.version, outcome="positive")
+    return visit
+
+
+def test_visits_already_made_count_on_both_sides_and_are_not_planned_again(org, paris_reps):
+    shops = paris_reps[org.west_rep.pk]
+    _visit(org.west_rep, shops[0], MONDAY, done=True)
+    _visit(org.west_rep, shops[1], MONDAY, done=False)
+    skipped = PlannedVisit.objects.create(owner=org.west_rep, account=shops[2],
+                                          day=MONDAY, status="skipped", reason="Closed")
+    before_rows = PlannedVisit.objects.count()
+    found = what_if(org.west_manager, org.west_rep.pk, WhatIfChange(*AWAY), start=MONDAY,
+                    days=14)
+    # Once a fortnight each: two of the six visits are made (or under way); a skipped
+    # visit is not one of them.
+    for side in (found.before, found.after):
+        assert (side.required, side.done) == (6, 2)
+        assert side.planned + side.unmet == 4
+    assert found.before.planned == 4
+    # A visit made before the horizon does not count.
+    later = what_if(org.west_manager, org.west_rep.pk, WhatIfChange(*AWAY),
+                    start=MONDAY.replace(day=2), days=14)
+    assert later.before.done == later.after.done == 0
+    assert PlannedVisit.objects.count() == before_rows
+    assert PlannedVisit.objects.get(pk=skipped.pk).status == "skipped"
+
+
+def test_a_planning_run_and_the_what_if_agree_on_what_is_left(org, paris_reps):
+    shops = paris_reps[org.west_rep.pk]
+    _visit(org.west_rep, shops[0], MONDAY, done=True)
+    found = what_if(org.admin, org.west_rep.pk, WhatIfChange(*PARIS), start=MONDAY, days=14)
+    run = services.plan_reps(by=org.admin, rep_ids=[org.west_rep.pk], start=MONDAY, days=14)
+    assert run.summary["planned"] == found.before.planned == 5
+    assert not PlannedVisit.objects.filter(account=shops[0], status="planned").exists()

@@ -201,3 +201,67 @@ def test_coverage_workload_uses_the_same_figures(org, monthly_visits):
     days = account_workload.provider().per_account(mine).days_per_month
     rows = {w.name: w for w in selectors.workload(org.admin, start=company_today())}
     assert rows[str(org.west_rep)].required_days == sum(days.values()).quantize(D("0.1"))
+
+
+def test_the_territories_command_balances_visit_days(org, lopsided_visits, monkeypatch,
+                                                      django_capture_on_commit_callbacks):
+    from dataclasses import replace
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from salesplan.territories import optimisation
+    from salesplan.territories.models import OptimisationRun
+    from tests.territories.test_optimisation import BUDGET
+
+    _alignment, region, _ = lopsided_visits
+    started = optimisation.start_optimisation
+
+    def in_work_steps(source, *, by, request):
+        # The same run in a work budget instead of seconds, carried out as soon as it is
+        # started, as a worker outside a transaction would.
+        with django_capture_on_commit_callbacks(execute=True):
+            return started(source, by=by, request=replace(request, budget=BUDGET))
+
+    monkeypatch.setattr(optimisation, "start_optimisation", in_work_steps)
+    out = StringIO()
+    call_command("territories", "optimise", "--parent", str(region.pk), "--measure",
+                 "visit_days", "--tau", "0.1", "--as", org.west_manager.username, stdout=out)
+    run = OptimisationRun.objects.get()
+    assert run.options["measures"] == ["visit_days"]
+    assert run.metrics["balanced"] is True and run.draft is not None
+    report = out.getvalue()
+    assert f"Optimisation run {run.pk}:" in report
+    lines = {line.split(":")[0].strip(): line for line in report.splitlines()[1:]}
+    assert set(lines) == {"North", "Middle", "South"}
+    # North's 40 accounts seen once a month: 40 × (40 + 20 minutes) ÷ 450 = 5.3 days.
+    assert "Workload in visit days a month 5.3 →" in lines["North"]
+    with pytest.raises(CommandError, match="visit_hours"):
+        call_command("territories", "optimise", "--parent", str(region.pk), "--measure",
+                     "visit_hours", stdout=StringIO())
+
+
+def test_the_goal_form_weighs_workload_days_in_a_mix(org, active_map, monthly_visits, client):
+    from salesplan.territories.models import TerritoryGoal
+
+    _won(org.west_rep, Account.objects.get(name="Bay Co"), "5000", 10)
+    _won(org.east_rep, Account.objects.get(name="Manhattan Co"), "2000", 10)
+    today = company_today()
+    form = {"period_start": (today + timedelta(days=1)).isoformat(),
+            "period_end": (today + timedelta(days=90)).isoformat(),
+            "formula": "weighted_mix", "total": "900", "mix_workload": "1"}
+    client.force_login(org.admin)
+    region = f"/territories/{active_map.region.pk}/"
+    page = client.get(region, form).content.decode()
+    assert "Mix: workload days" in page and "by workload_days × 1" in page
+    # The same visit days; a West rep-day sold 1.25 times an East one: 5 to 4.
+    client.post(f"{region}goals/", form)
+    amounts = dict(TerritoryGoal.objects.values_list("territory__name", "amount"))
+    assert amounts == {"US": D("900.00"), "West": D("500.00"), "East": D("400.00")}
+    TerritoryGoal.objects.all().delete()
+    form["mix_workload"] = "-1"
+    refused = client.post(f"{region}goals/", form, follow=True).content.decode()
+    assert "Mix: workload days: Ensure this value is greater than or equal to 0." in refused
+    assert not TerritoryGoal.objects.exists()
+    page = client.get(region, form).content.decode()
+    assert 'id="id_mix_workload_error"' in page

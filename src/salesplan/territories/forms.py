@@ -187,13 +187,16 @@ class GoalForm(forms.Form):
     mix_per_day = forms.DecimalField(min_value=0, required=False,
                                      label="Mix: sales per day", decimal_places=2)
     mix_capacity = forms.DecimalField(min_value=0, required=False,
-                                      label="Mix: capacity × conversion", decimal_places=2,
+                                      label="Mix: capacity × conversion", decimal_places=2)
+    mix_workload = forms.DecimalField(min_value=0, required=False,
+                                      label="Mix: workload days", decimal_places=2,
                                       help_text="Weights of the weighted mix.")
 
     MIX_FIELDS = {"mix_potential": GoalFormula.SHARE_OF_POTENTIAL,
                   "mix_prior": GoalFormula.PRIOR_BOOKINGS,
                   "mix_per_day": GoalFormula.SALES_PER_DAY,
-                  "mix_capacity": GoalFormula.CAPACITY_CONVERSION}
+                  "mix_capacity": GoalFormula.CAPACITY_CONVERSION,
+                  "mix_workload": GoalFormula.WORKLOAD_DAYS}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -204,6 +207,12 @@ class GoalForm(forms.Form):
     def mix(self) -> dict[str, Decimal]:
         return {formula: self.cleaned_data[name] for name, formula in self.MIX_FIELDS.items()
                 if self.cleaned_data.get(name)}
+
+    def problems(self) -> str:
+        """The form's errors, each after the label of its field."""
+        return " ".join(f"{self[name].label}: {' '.join(map(str, errors))}"
+                        if name in self.fields else " ".join(map(str, errors))
+                        for name, errors in self.errors.items())
 
 
 class OptimiseForm(forms.Form):

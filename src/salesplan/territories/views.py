@@ -402,7 +402,7 @@ def territory_goals(request, pk: int):
         else:
             messages.success(request, "Goals saved.")
     else:
-        messages.error(request, "Check the goal period, formula and total.")
+        messages.error(request, form.problems())
     return redirect("web:territories:territory", territory.pk)
 
 

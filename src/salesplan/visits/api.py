@@ -449,6 +449,8 @@ class VisitPlaceOut(Schema):
 class VisitPlanFiguresOut(Schema):
     accounts: int
     required: int = Field(description="Visits the accounts' frequencies ask for.")
+    done: int = Field(description="Of those, visits in the horizon already checked in or "
+                              "done: counted, not planned again.")
     planned: int
     unmet: int = Field(description="Visits the plan could not place.")
     travel_minutes: Decimal

@@ -5,7 +5,7 @@ holidays, leave, meetings already booked), travel times, and the plan written ba
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -19,7 +19,7 @@ from salesplan.engines import visit_planning as engine
 from salesplan.org.models import Company, Holiday, User
 from salesplan.planning.models import EffortAllocationRun, Leave, RunStatus
 
-from .models import FrequencyRule, PlannedVisit, VisitProfile, VisitSettings
+from .models import FrequencyRule, PlannedVisit, VisitProfile, VisitSettings, VisitStatus
 
 log = logging.getLogger(__name__)
 DAYS_PER_MONTH = Decimal("30.4375")
@@ -178,6 +178,38 @@ def last_visits(account_ids: list[int]) -> dict[int, date]:
                                     done=True)
             .values("account_id").annotate(last=Max("done_at")))
     return {r["account_id"]: company_date(r["last"]) for r in rows if r["last"]}
+
+
+@dataclass(frozen=True)
+class VisitsToPlan:
+    """What the frequencies ask of a rep over a horizon, less what is already done."""
+
+    asked: int
+    done: int  # visits in the horizon already checked in or done that count towards it
+    left: list[engine.AccountVisits]
+
+
+def visits_to_plan(user: User, accounts: list[Account], start: date, days: int,
+                   config: VisitSettings) -> VisitsToPlan:
+    """The accounts' visits over the horizon less the rep's visits there already checked
+    in or done: those count towards the frequency and are not planned again."""
+    wanted = account_visits(accounts, start, days, config)
+    visited = already_visited(user, start, days)
+    left = [replace(v, visits=max(0, v.visits - visited.get(v.account_id, 0)))
+            for v in wanted]
+    asked = sum(v.visits for v in wanted)
+    return VisitsToPlan(asked, asked - sum(v.visits for v in left), left)
+
+
+def already_visited(user: User, start: date, days: int) -> dict[int, int]:
+    """Per account, the rep's visits in the horizon already checked in or done."""
+    counts: dict[int, int] = {}
+    for account_id in PlannedVisit.objects.filter(
+            owner=user, day__gte=start, day__lt=start + timedelta(days=days),
+            status__in=[VisitStatus.CHECKED_IN, VisitStatus.DONE]).values_list("account_id",
+                                                                                 flat=True):
+        counts[account_id] = counts.get(account_id, 0) + 1
+    return counts
 
 
 # --- reps -------------------------------------------------------------------------------

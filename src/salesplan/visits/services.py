@@ -186,9 +186,7 @@ def plan_reps(*, by: User | None, rep_ids: list[int], start: date, days: int, jo
     totals = {"reps": 0, "planned": 0, "unmet": 0, "required": 0}
     for i, user in enumerate(User.objects.filter(pk__in=rep_ids).order_by("pk")):
         accounts = planner.rep_accounts(user)
-        wanted = planner.account_visits(accounts, start, days, config)
-        done = _already_visited(user, start, days)
-        wanted = [_less(v, done.get(v.account_id, 0)) for v in wanted]
+        wanted = planner.visits_to_plan(user, accounts, start, days, config).left
         rep = planner.rep_calendar(user, start, days, config, accounts)
         plan = engine.plan_rep(rep, wanted, engine.horizon_days(start, days),
                                travel=planner.travel_model(config), matrix=matrix,
@@ -204,23 +202,6 @@ def plan_reps(*, by: User | None, rep_ids: list[int], start: date, days: int, jo
     VisitPlanRun.objects.filter(pk=run.pk).update(summary=totals)
     run.summary = totals
     return run
-
-
-def _less(visit: engine.AccountVisits, n: int) -> engine.AccountVisits:
-    from dataclasses import replace
-
-    return replace(visit, visits=max(0, visit.visits - n)) if n else visit
-
-
-def _already_visited(user: User, start: date, days: int) -> dict[int, int]:
-    """Visits in the horizon already checked in or done: they count towards frequency."""
-    counts: dict[int, int] = {}
-    for account_id in PlannedVisit.objects.filter(
-            owner=user, day__gte=start, day__lt=start + timedelta(days=days),
-            status__in=[VisitStatus.CHECKED_IN, VisitStatus.DONE]).values_list("account_id",
-                                                                                 flat=True):
-        counts[account_id] = counts.get(account_id, 0) + 1
-    return counts
 
 
 def _write_plan(user: User, run: VisitPlanRun, plan: engine.RepPlan, start: date, days: int,

@@ -1,8 +1,10 @@
 """What if a rep's home base or territories changed: their horizon planned twice in
 memory — as things are, and with the change — and the two plans' figures side by side
 (visits planned, visits left unmet, the share of the working day spent driving, km).
-Both plans come from the same planner with the same settings, budget and seed, so the
-difference is the change's alone. Nothing is written."""
+Both start from where the rep stands, as a planning run does: visits in the horizon
+already checked in or done count and are not planned again. Both plans come from the
+same planner with the same settings, budget and seed, so the difference is the change's
+alone. Nothing is written."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ class PlanFigures:
 
     accounts: int
     required: int  # visits the accounts' frequencies ask for over the horizon
+    done: int  # of those, visits already checked in or done: not planned again
     planned: int
     unmet: int
     travel_minutes: Decimal
@@ -142,16 +145,17 @@ def _territory_accounts(by: User, territory_ids: list[int]) -> tuple[list[Accoun
 
 def _plan(rep: User, accounts: list[Account], start: date, days: int, config: VisitSettings,
           home: engine.Place | None) -> tuple[PlanFigures, engine.Place]:
-    wanted = planner.account_visits(accounts, start, days, config)
+    # As a planning run does: what the rep has already visited counts and stays.
+    wanted = planner.visits_to_plan(rep, accounts, start, days, config)
     calendar = planner.rep_calendar(rep, start, days, config, accounts)
     if home is not None:
         calendar = replace(calendar, home=home)
-    plan = engine.plan_rep(calendar, wanted, engine.horizon_days(start, days),
+    plan = engine.plan_rep(calendar, wanted.left, engine.horizon_days(start, days),
                            travel=planner.travel_model(config),
                            matrix=planner.matrix_source(config),
                            budget=engine.Budget(solutions=config.solver_solutions))
     figures = PlanFigures(
-        accounts=len(accounts), required=sum(v.visits for v in wanted),
+        accounts=len(accounts), required=wanted.asked, done=wanted.done,
         planned=plan.planned, unmet=len(plan.unmet),
         travel_minutes=Decimal(str(round(sum(d.travel_minutes for d in plan.days), 1))),
         working_minutes=sum(d.working_minutes for d in plan.days),

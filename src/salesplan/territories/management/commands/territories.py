@@ -141,8 +141,9 @@ class Command(BaseCommand):
         if job is not None and job.finished:
             self.stdout.write(f"Optimisation run {run.pk}: {job.message}")
             for row in run.metrics.get("territories", []):
-                figures = ", ".join(f"{m['label']} {m['before']:,.0f} → {m['after']:,.0f} "
-                                    f"({m['deviation']:+.1%})" for m in row["measures"])
+                figures = ", ".join(f"{m['label']} {_figure(m, 'before')} → "
+                                    f"{_figure(m, 'after')} ({m['deviation']:+.1%})"
+                                    for m in row["measures"])
                 self.stdout.write(f"  {row['name']}: {figures}")
         else:
             self.stdout.write(f"Optimisation run {run.pk} started; follow it at "
@@ -156,6 +157,12 @@ class Command(BaseCommand):
                               f"not in territory {v.territory_id} "
                               f"(territory owner {v.territory_owner_id or 'none'})")
         self.stdout.write(f"{len(found)} violation(s).")
+
+
+def _figure(measure: dict, key: str) -> str:
+    # Visit days a month are a few per territory: whole numbers would hide the balance.
+    return f"{measure[key]:,.1f}" if measure["measure"] == "visit_days" \
+        else f"{measure[key]:,.0f}"
 
 
 def _message(exc) -> str:
