@@ -100,6 +100,24 @@ def test_clawback_of_a_deal_cancelled_after_its_period_closed(org, comp):
         services.calculate_period(comp.january)
 
 
+def test_each_rep_gets_back_only_their_own_cancelled_deals(org, comp):
+    first = won(org.west_rep, "60000", date(2026, 1, 5))
+    second = won(org.west_rep2, "30000", date(2026, 1, 12))
+    won(org.west_rep2, "10000", date(2026, 1, 20))  # stays won
+    services.calculate_period(comp.january)
+    services.close_period(comp.january, by=org.admin, expected_version=comp.january.version)
+    lost_stage = first.pipeline.stages.filter(kind=StageKind.LOST).first()
+    with time_machine.travel(datetime(2026, 2, 10, 12, tzinfo=UTC), tick=False):
+        for deal in (first, second):
+            pipeline.move_opportunity(Opportunity.objects.get(pk=deal.pk), lost_stage,
+                                      by=org.admin, lost_reason="Cancelled by the customer")
+    services.calculate_period(comp.february)
+    services.calculate_period(comp.february)  # again: nothing clawed twice
+    clawbacks = {rep: [a for kind, a in amounts(statement(rep, comp.february))
+                       if kind == "clawback"] for rep in (org.west_rep, org.west_rep2)}
+    assert clawbacks == {org.west_rep: [D("-1200.00")], org.west_rep2: [D("-600.00")]}
+
+
 def test_payroll_export_is_of_a_closed_period_only(org, comp):
     won(org.west_rep, "10000", date(2026, 1, 5))
     services.calculate_period(comp.january)

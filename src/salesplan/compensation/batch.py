@@ -150,16 +150,19 @@ def read_won(period: CompPeriod, reps: set[int] | None = None, *,
     return WonColumns(*(np.ascontiguousarray(rows[:, i]) for i in range(7)))
 
 
-def _details_needed(period: CompPeriod, crediting: calculation.Crediting) -> bool:
+def plans_in_force(day: date) -> list[CompPlan]:
+    """The active plan versions in effect on `day`, the latest version of each first."""
+    return list(CompPlan.objects.filter(status=PlanStatus.ACTIVE, starts__lte=day,
+                                        ends__gte=day, effective_from__lte=day)
+                .order_by("-effective_from", "-number", "-id"))
+
+
+def _details_needed(plans: list[CompPlan], crediting: calculation.Crediting) -> bool:
     """Whether any plan in force pays contests or new logos, or a crediting rule applies
     (they need the deals' days and accounts)."""
     if crediting.rules:
         return True
-    day = period.ends
-    definitions = CompPlan.objects.filter(
-        status=PlanStatus.ACTIVE, starts__lte=day, ends__gte=day, effective_from__lte=day
-    ).values_list("definition", flat=True)
-    return any(d.get("spiffs") or d.get("new_logo") for d in definitions)
+    return any(p.definition.get("spiffs") or p.definition.get("new_logo") for p in plans)
 
 
 def read_splits(period: CompPeriod, reps: set[int] | None = None,
@@ -258,11 +261,14 @@ class PeriodColumns:
     kinds: dict[int, str]
 
     @classmethod
-    def read(cls, period: CompPeriod, reps: set[int] | None = None) -> "PeriodColumns":
+    def read(cls, period: CompPeriod, reps: set[int] | None = None,
+             plans: list[CompPlan] | None = None) -> "PeriodColumns":
         crediting = calculation.Crediting()
         if reps is not None and crediting.rules:
             reps = None  # overlay or roll-up may credit them with others' deals
-        won = read_won(period, reps, details=_details_needed(period, crediting))
+        if plans is None:
+            plans = plans_in_force(period.ends)
+        won = read_won(period, reps, details=_details_needed(plans, crediting))
         kinds = dict(Pipeline.objects.values_list("id", "kind"))
         splits = read_splits(period, reps, won.id)
         return cls(period, won, credit(won, splits, crediting), kinds)
@@ -293,11 +299,9 @@ class PeriodColumns:
         return {_currency(int(c)) for c in np.unique(self.won.currency)}
 
 
-def plans_for(reps: Iterable[User], day: date) -> dict[int, CompPlan]:
-    """Each rep's plan version in effect on `day` (as `calculation.plan_for`, in one query)."""
-    rows = (CompPlan.objects.filter(status=PlanStatus.ACTIVE, starts__lte=day, ends__gte=day,
-                                    effective_from__lte=day)
-            .order_by("-effective_from", "-number", "-id"))
+def plans_for(reps: Iterable[User], rows: list[CompPlan]) -> dict[int, CompPlan]:
+    """Each rep's plan version among those in force (`plans_in_force`), as
+    `calculation.plan_for` chooses it."""
     by_person: dict[int, CompPlan] = {}
     by_role: dict[str, CompPlan] = {}
     for plan in rows:
@@ -356,6 +360,7 @@ def _fast_statements(book: PeriodColumns, people: list[User],
     adjustments = _adjustments(period, ids)
     balances, clawed = _history(period, ids)
     scores = mbo.scores_of(period, ids)
+    clawbacks = calculation.clawbacks_of(clawed, period) if clawed else {}
     out = {}
     by_plan: dict[int, list[int]] = {}
     for rep_id in sorted(ids):
@@ -369,7 +374,7 @@ def _fast_statements(book: PeriodColumns, people: list[User],
             columns = book.columns(np.array(rep_ids, dtype=np.int64), plan.new_logo is not None)
             totals = ColumnTotals(plan, rates, columns).totals()
             for rep_id in rep_ids:
-                claws = calculation.clawbacks_for(rep_id, period) if rep_id in clawed else []
+                claws = clawbacks.get(rep_id, [])
                 statement = statement_from_totals(
                     rep_id, plan, totals.get(rep_id) or RepTotals(),
                     draw_balance=balances.get(rep_id, Decimal(0)),
@@ -409,9 +414,10 @@ def covered(period: CompPeriod, credited: set[int], reps: set[int] | None) -> li
 def calculate(period: CompPeriod, reps: set[int] | None = None, *,
               traced: bool = False) -> Outcome:
     """Every statement of an open period (or those of `reps`), calculated and stored."""
-    book = PeriodColumns.read(period, reps)
+    in_force = plans_in_force(period.ends)
+    book = PeriodColumns.read(period, reps, in_force)
     people = covered(period, book.reps(), reps)
-    plans = plans_for(people, period.ends)
+    plans = plans_for(people, in_force)
     traced = traced or any(_reads_quotes(plan.definition) for plan in plans.values())
     statements = (_traced_statements(period, people, plans, reps) if traced
                   else _fast_statements(book, people, plans))
@@ -450,23 +456,34 @@ def _line_rows(statement_id: int, result: engine.Statement, traced: bool) -> lis
 TRACE_ON_DEMAND = ("commission", "cap", "bonus", "new_logo", "spiff")
 
 
-@transaction.atomic
 def write(period: CompPeriod, outcome: Outcome, *, traced: bool, whole: bool) -> None:
     """The statements and their lines, replacing those of the same reps, in one go."""
-    locked = CompPeriod.objects.select_for_update().get(pk=period.pk)
+    # No savepoint of its own inside a caller's transaction (a recalculation after a
+    # deal's change): nothing is written once the period is found closed, so the refusal
+    # is raised after the block and leaves the caller's transaction usable.
+    with transaction.atomic(savepoint=False):
+        locked = CompPeriod.objects.select_for_update().get(pk=period.pk)
+        if not locked.is_closed:
+            _replace_statements(period, outcome, traced=traced, whole=whole)
     if locked.is_closed:
         raise ValidationError({"period": f"{period} is closed; its statements are locked."})
+
+
+def _replace_statements(period: CompPeriod, outcome: Outcome, *, traced: bool,
+                        whole: bool) -> None:
     now = timezone.now()
     reps = sorted(outcome.statements)
     CompLine.objects.filter(statement__period=period, statement__rep_id__in=reps).delete()
-    CompStatement.objects.bulk_create(
+    rows = CompStatement.objects.bulk_create(
         [_statement_row(rep_id, period, plan, result, now)
          for rep_id, (plan, result) in sorted(outcome.statements.items())],
         update_conflicts=True, unique_fields=["rep", "period"],
         update_fields=["plan", "currency", "earned", "paid", "draw_balance", "bookings",
                        "attainment", "next_tiers", "calculated_at", "updated_at"])
-    ids = dict(CompStatement.objects.filter(period=period, rep_id__in=reps)
-               .values_list("rep_id", "id"))
+    ids = {row.rep_id: row.pk for row in rows}
+    if any(pk is None for pk in ids.values()):  # a database that returns no ids on upsert
+        ids = dict(CompStatement.objects.filter(period=period, rep_id__in=reps)
+                   .values_list("rep_id", "id"))
     CompLine.objects.bulk_create(
         [row for rep_id in reps
          for row in _line_rows(ids[rep_id], outcome.statements[rep_id][1], traced)],

@@ -199,37 +199,59 @@ def stored_lines(statement: CompStatement) -> list[engine.PayoutLine]:
     ]
 
 
-def cancellation_day(opportunity_id: int) -> date | None:
-    change = (OpportunityChange.objects
-              .filter(opportunity_id=opportunity_id, field=OpportunityChange.Field.STAGE)
-              .order_by("-changed_at", "-id").first())
-    return company_date(change.changed_at) if change else None
+def cancellation_days(opportunity_ids: Iterable[int]) -> dict[int, date]:
+    """Per deal, the company date of its latest stage change (when it left won)."""
+    days: dict[int, date] = {}
+    rows = (OpportunityChange.objects
+            .filter(opportunity_id__in=list(opportunity_ids), field=OpportunityChange.Field.STAGE)
+            .order_by("opportunity_id", "-changed_at", "-id")
+            .values_list("opportunity_id", "changed_at"))
+    for opportunity_id, changed_at in rows:
+        days.setdefault(opportunity_id, company_date(changed_at))
+    return days
 
 
 def clawbacks_for(rep_id: int, period: CompPeriod) -> list[engine.PayoutLine]:
-    """Clawback lines landing in this open period: deals paid in a closed period, no
-    longer won, cancelled within that plan's window, not clawed back already."""
+    """Clawback lines landing in this open period for one rep (`clawbacks_of`)."""
+    return clawbacks_of({rep_id}, period).get(rep_id, [])
+
+
+def clawbacks_of(rep_ids: set[int], period: CompPeriod) -> dict[int, list[engine.PayoutLine]]:
+    """Each rep's clawback lines landing in this open period: deals paid in a closed
+    period, no longer won, cancelled within that plan's window, not clawed back already.
+    A fixed number of queries however many reps and deals."""
     periods = [engine.Period(p.starts, p.ends, p.is_closed) for p in CompPeriod.objects.all()]
-    closed = (CompStatement.objects.filter(rep_id=rep_id, period__status=PeriodStatus.CLOSED)
-              .select_related("plan").prefetch_related("lines").order_by("period__starts"))
-    clawed = {t["deal_id"] for line in CompLine.objects.filter(
-        statement__rep_id=rep_id, statement__period__status=PeriodStatus.CLOSED,
-        kind="clawback") for t in line.trace or ()}
-    lines = []
+    closed = list(CompStatement.objects.filter(rep_id__in=rep_ids,
+                                               period__status=PeriodStatus.CLOSED)
+                  .select_related("plan").prefetch_related("lines")
+                  .order_by("period__starts", "id"))
+    clawed: dict[int, set[int]] = {}
+    for rep_id, trace in CompLine.objects.filter(
+            statement__rep_id__in=rep_ids, statement__period__status=PeriodStatus.CLOSED,
+            kind="clawback").values_list("statement__rep_id", "trace"):
+        clawed.setdefault(rep_id, set()).update(t["deal_id"] for t in trace or ())
+    paid = {s.pk: engine.paid_by_deal(stored_lines(s)) for s in closed}
+    every = set().union(*paid.values()) if paid else set()
+    still_won = set(Opportunity.objects.filter(pk__in=list(every), status=StageKind.WON)
+                    .values_list("pk", flat=True))
+    lost = list(Opportunity.objects.filter(pk__in=list(every - still_won)))
+    cancelled_on = cancellation_days(o.pk for o in lost)
+    lines: dict[int, list[engine.PayoutLine]] = {}
     for statement in closed:
-        paid = engine.paid_by_deal(stored_lines(statement))
         window = (statement.plan.definition.get("clawback_days", 0) if statement.plan else 0)
-        still_won = set(Opportunity.objects.filter(pk__in=list(paid), status=StageKind.WON)
-                        .values_list("pk", flat=True))
-        for opp in Opportunity.objects.filter(pk__in=set(paid) - still_won - clawed):
-            cancelled = cancellation_day(opp.pk)
+        skip = clawed.get(statement.rep_id, set())
+        for opp in lost:
+            if opp.pk not in paid[statement.pk] or opp.pk in skip:
+                continue
+            cancelled = cancelled_on.get(opp.pk)
             if cancelled is None or (cancelled - opp.close_date).days > window:
                 continue
             landing = engine.landing_period(periods, cancelled)
             if landing is None or landing.start != period.starts:
                 continue
             deal = engine_deal(opp, False, cancelled)
-            lines.append(engine.clawback_line(deal, paid[opp.pk], window))
+            lines.setdefault(statement.rep_id, []).append(
+                engine.clawback_line(deal, paid[statement.pk][opp.pk], window))
     return lines
 
 

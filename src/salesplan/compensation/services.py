@@ -297,20 +297,24 @@ def deal_changed(opportunity: Opportunity, *, by=None) -> None:
         opp = Opportunity.objects.filter(pk=opportunity_id).first()
         touched = batch.counted_by(opportunity_id)
         credited: dict[int, set[int]] = {}
+        periods: dict[int, CompPeriod] = {}  # read once, passed on
         if opp is not None:
             period = CompPeriod.objects.filter(status=PeriodStatus.OPEN, starts__lte=opp.close_date,
                                                ends__gte=opp.close_date).first()
             if period is not None:
+                periods[period.pk] = period
                 reps = _credited_now(opp)
                 if opp.status == StageKind.WON:
                     credited[period.pk] = reps
                 touched |= set(CompStatement.objects.filter(period=period, rep_id__in=reps)
                                .values_list("rep_id", "period_id"))
         with transaction.atomic():
-            for period_id in sorted({p for _, p in touched}):
-                period = CompPeriod.objects.get(pk=period_id)
+            ids = sorted({p for _, p in touched})
+            periods |= CompPeriod.objects.in_bulk([p for p in ids if p not in periods])
+            for period_id in ids:
                 try:
-                    batch.calculate(period, {r for r, p in touched if p == period_id})
+                    batch.calculate(periods[period_id],
+                                    {r for r, p in touched if p == period_id})
                 except ValidationError:
                     continue  # a missing rate or plan: the period's next full run says so
             batch.reindex_deal(opportunity_id, credited)
