@@ -30,3 +30,13 @@ def test_collecting_takes_only_the_listed_files(tmp_path, settings):
                  for p in (tmp_path / "vendor").rglob("*") if p.is_file()}
     assert collected == set(vendor_files.FILES)
     assert not finders.find("vendor/htmx.org/package.json")
+
+
+def test_production_storage_collects_them_with_every_file_they_name(tmp_path, settings):
+    """The manifest storage of production follows each file's references (a style sheet's
+    source map, say) and refuses to start the server when one is not collected."""
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}
+    call_command("collectstatic", interactive=False, verbosity=0)
+    assert (tmp_path / "staticfiles.json").is_file()

@@ -23,6 +23,8 @@ FILES = (
     "swagger-ui-dist/favicon-32x32.png",
     "swagger-ui-dist/swagger-ui-bundle.js",
     "swagger-ui-dist/swagger-ui.css",
+    # named by swagger-ui.css; production's manifest storage refuses a missing reference
+    "swagger-ui-dist/swagger-ui.css.map",
     "topojson-client/dist/topojson-client.min.js",
     "us-atlas/states-albers-10m.json",
 )
