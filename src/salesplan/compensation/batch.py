@@ -23,7 +23,6 @@ from django.utils import timezone
 from salesplan.core.money import CURRENCY_CHOICES
 from salesplan.engines import compensation as engine
 from salesplan.engines.compensation_columns import (
-    EPOCH,
     ColumnTotals,
     CreditColumns,
     RepTotals,
@@ -32,7 +31,7 @@ from salesplan.engines.compensation_columns import (
 from salesplan.org.models import User
 from salesplan.pipeline.models import Opportunity, Pipeline, StageKind
 
-from . import calculation, mbo
+from . import calculation, mbo, rule_credits
 from .definitions import plan_from_definition
 from .models import (
     CompAdjustment,
@@ -201,7 +200,7 @@ class Credits:
 
 def credit(won: WonColumns, splits: np.ndarray, crediting: calculation.Crediting) -> Credits:
     """The owner holds a deal unless it is split; then each split holds its share. Active
-    crediting rules (overlay members, manager roll-up) add their lines deal by deal."""
+    crediting rules (overlay members, manager roll-up) add theirs (`rule_credits`)."""
     split_rows = np.searchsorted(won.id, splits[:, 0])
     is_split = np.zeros(len(won.id), dtype=bool)
     is_split[split_rows] = True
@@ -228,24 +227,11 @@ def _check_splits(won: WonColumns, rows: np.ndarray, shares: np.ndarray) -> None
 
 def _rule_credits(won: WonColumns,
                   crediting: calculation.Crediting) -> tuple[np.ndarray, ...] | None:
-    """Overlay and roll-up credit lines under the active rules (the rules' own lookups)."""
+    """Overlay and roll-up credit lines under the active rules, for all deals at once."""
     if not crediting.rules:
         return None
-    kinds = {"split", "owner"}
-    deal, rep, share = [], [], []
-    for row in range(len(won.id)):
-        opp = calculation.WonDeal(int(won.id[row]), Decimal(0), "", _day(won.day[row]), "",
-                                  int(won.account[row]), int(won.owner[row]))
-        for line in crediting.credits(opp, []):
-            if line.rule not in kinds:
-                deal.append(row)
-                rep.append(line.rep)
-                share.append(int(line.share * 1_000_000))
-    return tuple(np.array(v, dtype=np.int64) for v in (deal, rep, share))
-
-
-def _day(number: int) -> date:
-    return date.fromordinal(EPOCH.toordinal() + int(number))
+    deals = rule_credits.DealColumns(won.id, won.day, won.account, won.owner)
+    return rule_credits.rule_credits(deals, crediting.rules)
 
 
 # --- calculating ---------------------------------------------------------------------------

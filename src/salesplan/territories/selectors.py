@@ -43,8 +43,9 @@ __all__ = [  # what other apps use: the reads below, and the names they need to 
     "MemberRole", "TerritoryType", "account_territories", "accounts_in", "active_alignment",
     "can_open_territory",
     "compiled_index", "coverage", "current_members", "current_owner_pairs", "descendants",
-    "goal_totals", "subtree_ids", "territories_by_id", "territories_of", "territory",
-    "territory_name_of_accounts", "territory_names", "territory_parents", "top_territories",
+    "goal_totals", "overlay_memberships", "subtree_ids", "territories_by_id", "territories_of",
+    "territory", "territory_name_of_accounts", "territory_names", "territory_pairs",
+    "territory_parents", "top_territories",
     "child_territories", "violations",
 ]
 
@@ -130,6 +131,25 @@ def has_approved_exception(user_id: int, account_id: int, on: date | None = None
     return BoundaryException.objects.filter(
         rep_id=user_id, account_id=account_id, status=BoundaryException.Status.APPROVED,
         until__gte=on or company_today()).exists()
+
+
+def territory_pairs(account_ids: list[int]) -> list[tuple[int, int]]:
+    """(account, territory) of these accounts' assignments in the active alignment."""
+    alignment = active_alignment()
+    if alignment is None:
+        return []
+    return list(AccountTerritory.objects.filter(alignment=alignment, account_id__in=account_ids)
+                .values_list("account_id", "territory_id"))
+
+
+def overlay_memberships(territory_ids: list[int], first: date, last: date
+                        ) -> list[tuple[int, int, date, date | None]]:
+    """(territory, user, start, end) of the overlay memberships of these territories that
+    cover any day from `first` to `last` (an open end runs on)."""
+    return list(TerritoryMember.objects.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=first), role=MemberRole.OVERLAY,
+        territory_id__in=territory_ids, start_date__lte=last)
+        .values_list("territory_id", "user_id", "start_date", "end_date"))
 
 
 def account_territories(account_id: int, alignment: Alignment | None = None):
