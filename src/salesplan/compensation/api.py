@@ -12,6 +12,8 @@ deal splits, payroll export and what-if.
     POST  /adjustments; PUT /deals/{id}/splits; GET /what-if
     GET/POST /mbo-scores; PATCH /mbo-scores/{id}
     GET   /accrual
+    GET   /contests?team_id=, /contests/{key}?team_id=  (SPIFF standings)
+    GET/PUT /contest-settings/{team_id}
 """
 
 from typing import Any
@@ -19,13 +21,15 @@ from typing import Any
 from django.http import HttpResponse
 from ninja import Query, Router, Status
 
+from salesplan.core.clock import company_today
+from salesplan.core.errors import VersionRequired
 from salesplan.core.jobs_api import ACCEPTED, accepted
 from salesplan.core.record_kit import Actions, RecordType, install
 from salesplan.core.selectors import get_from
 from salesplan.org.models import User
 from salesplan.pipeline.models import Opportunity
 
-from . import accrual, mbo, payroll, selectors, services
+from . import accrual, contests, mbo, payroll, selectors, services
 from .models import CompCreditRule, CompPeriod, CompPlan
 from .schemas import (
     AcceptanceOut,
@@ -39,6 +43,10 @@ from .schemas import (
     CompPlanOut,
     CompPlanPatch,
     CompWhatIfOut,
+    ContestParams,
+    ContestSettingIn,
+    ContestSettingOut,
+    ContestsOut,
     CreditRuleIn,
     CreditRuleOut,
     CreditRulePatch,
@@ -54,6 +62,7 @@ from .schemas import (
     MboScorePatch,
     SplitOut,
     SplitsIn,
+    StandingsOut,
     StatementDetailOut,
     StatementOut,
     StatementParams,
@@ -287,3 +296,66 @@ def comp_accrual(request):
             "rows": [{"rep_id": r.rep.pk, "rep": r.rep.get_full_name() or r.rep.username,
                       "currency": r.currency, "expected": r.expected, "low": r.low,
                       "high": r.high, "months": r.months} for r in result.rows]}
+
+
+def _contest_row(contest: contests.Contest, today) -> dict[str, Any]:
+    return {"key": contest.key, "label": contest.label, "starts": contest.starts,
+            "ends": contest.ends, "status": contest.status(today),
+            "days_left": contest.days_left(today)}
+
+
+@router.get("/contests", response=ContestsOut)
+def list_comp_contests(request, params: Query[ContestParams]):
+    """The SPIFF contests of a team's plans in force (none until its manager turns
+    standings on)."""
+    team = contests.get_team(request.auth, params.team_id)
+    today = company_today()
+    setting = contests.setting_of(team)
+    return {"team_id": team.pk, "enabled": bool(setting and setting.enabled),
+            "contests": [_contest_row(c, today)
+                         for c in contests.contests(request.auth, team, today)]}
+
+
+@router.get("/contests/{key}", response=StandingsOut)
+def comp_contest_standings(request, key: str, params: Query[ContestParams]):
+    """A contest's standings: rank, rep, qualifying deals, credited amount and payout so
+    far, and the days left; a rep sees what the team's setting shows them (null figures
+    are not theirs to see)."""
+    team = contests.get_team(request.auth, params.team_id)
+    today = company_today()
+    contest, rows = contests.standings(request.auth, team, key, today)
+    return {**_contest_row(contest, today), "team_id": team.pk,
+            "visibility": contests.rep_visibility(request.auth, team),
+            "rows": [{"rank": r.rank, "rep_id": r.rep.pk,
+                      "rep": r.rep.get_full_name() or r.rep.username, "currency": r.currency,
+                      "deals": r.deals, "amount": r.amount, "payout": r.payout}
+                     for r in rows]}
+
+
+def _setting_out(team, setting) -> dict[str, Any]:
+    if setting is None:
+        return {"team_id": team.pk, "enabled": False, "visibility": "managers", "version": 0}
+    return {"team_id": team.pk, "enabled": setting.enabled, "visibility": setting.visibility,
+            "version": setting.version}
+
+
+@router.get("/contest-settings/{int:team_id}", response=ContestSettingOut)
+def comp_contest_setting(request, team_id: int):
+    """Whether the team shows contest standings and what its reps see (version 0: never
+    set)."""
+    team = contests.get_team(request.auth, team_id)
+    return _setting_out(team, contests.setting_of(team))
+
+
+@router.put("/contest-settings/{int:team_id}", response=ContestSettingOut)
+def set_comp_contest_setting(request, team_id: int, payload: ContestSettingIn):
+    """Turn the team's standings on or off and choose what its reps see (its manager or
+    an admin); a change carries the version read (none for the first setting)."""
+    team = contests.get_team(request.auth, team_id)
+    if contests.setting_of(team) is not None and not payload.version:
+        raise VersionRequired("version")
+    setting = contests.set_contest_setting(
+        team, by=request.auth, data={"enabled": payload.enabled,
+                                     "visibility": payload.visibility},
+        expected_version=payload.version or None)
+    return _setting_out(team, setting)

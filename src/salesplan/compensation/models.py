@@ -292,3 +292,28 @@ class MboScore(VersionedModel):
     @property
     def owner_id(self) -> int:
         return self.rep_id
+
+
+class ContestVisibility(models.TextChoices):
+    """What the reps of a team see of its SPIFF standings."""
+
+    MANAGERS = "managers", "Managers only"
+    OWN = "own", "Each rep their own rank and figures"
+    RANKS = "ranks", "Everyone's rank and deals; each rep their own payout"
+    FULL = "full", "The whole standings"
+
+
+class CompContestSetting(VersionedModel):
+    """A team's opt-in to SPIFF contest standings, set by its manager: shown or not, and
+    what its reps see (`ContestVisibility`). A team without one shows no standings."""
+
+    team = models.OneToOneField("org.Team", on_delete=models.CASCADE,
+                                related_name="contest_setting")
+    enabled = models.BooleanField(default=True)
+    visibility = models.CharField(max_length=10, choices=ContestVisibility.choices,
+                                  default=ContestVisibility.MANAGERS)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self) -> str:
+        return f"Contest standings of {self.team}"

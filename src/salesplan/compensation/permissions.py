@@ -5,7 +5,9 @@ periods, adjust and export payroll; a rep accepts their own plan and disputes th
 lines; managers and admins answer and resolve disputes on statements they see. A manager
 scores the MBOs of the people they see by ownership (not their own); a rep reads their
 own scores. The accrual (expected pay of the rest of the year) is for managers (their
-people), admins and executives."""
+people), admins and executives. A team's SPIFF contest standings are for its managers
+(who turn them on) and admins and executives; its reps see them as far as the team's
+setting allows."""
 
 from salesplan.core.registry import (
     ADMIN,
@@ -18,10 +20,13 @@ from salesplan.core.registry import (
     register_operations,
     register_scope,
 )
+from salesplan.org.selectors import managed_team_ids
 
 TEAM = "team"
 ASSIGNED = "assigned"
 THEIR_PEOPLE = "their_people"
+MANAGES = "manages"
+OPTED_IN = "opted_in"
 
 
 def in_team(user, obj) -> bool:
@@ -42,10 +47,23 @@ def their_people(user, obj) -> bool:
     return obj.owner_id != user.pk and in_team(user, obj)
 
 
+def manages(user, team) -> bool:
+    """A team the user answers for as its manager (or one below it)."""
+    return team.pk in managed_team_ids(user)
+
+
+def opted_in(user, team) -> bool:
+    """The user's own team, whose manager shows its contest standings to its reps."""
+    setting = getattr(team, "contest_setting", None) if team.pk == user.team_id else None
+    return bool(setting and setting.enabled and setting.visibility != "managers")
+
+
 for resource in ("comp_statement", "comp_dispute", "comp_mbo_score", "comp_accrual"):
     register_scope(resource, TEAM, in_team)
 register_scope("comp_mbo_score", THEIR_PEOPLE, their_people)
 register_scope("comp_plan", ASSIGNED, assigned)
+register_scope("comp_contest", MANAGES, manages)
+register_scope("comp_contest", OPTED_IN, opted_in)
 
 register("comp_plan", "view", {ADMIN: ALL, EXECUTIVE: ALL, MANAGER: ALL, REP: ASSIGNED},
          doc="see this compensation plan")
@@ -81,6 +99,11 @@ register("comp_mbo_score", "score", {ADMIN: ALL, MANAGER: THEIR_PEOPLE},
          doc="score a rep's MBOs for a period (their manager or an admin)")
 register("comp_accrual", "view", {ADMIN: ALL, EXECUTIVE: ALL, MANAGER: TEAM},
          doc="see the pay expected for the rest of the year from the pipeline")
+register("comp_contest", "view", {ADMIN: ALL, EXECUTIVE: ALL, MANAGER: MANAGES, REP: OPTED_IN},
+         doc="see a team's SPIFF contest standings (a rep: as far as the team's setting "
+             "shows them)")
+register("comp_contest", "configure", {ADMIN: ALL, MANAGER: MANAGES},
+         doc="turn a team's contest standings on or off and choose what its reps see")
 
 # Plans, periods and crediting rules are declared where compensation/api.py installs
 # them (record kit).
@@ -105,4 +128,8 @@ GET    /comp/mbo-scores                                    comp_mbo_score.view
 POST   /comp/mbo-scores                                    comp_mbo_score.score
 PATCH  /comp/mbo-scores/{score_id}                         comp_mbo_score.score
 GET    /comp/accrual                                       comp_accrual.view
+GET    /comp/contests                                      comp_contest.view
+GET    /comp/contests/{key}                                comp_contest.view
+GET    /comp/contest-settings/{team_id}                    comp_contest.view
+PUT    /comp/contest-settings/{team_id}                    comp_contest.configure
 """)

@@ -16,7 +16,7 @@ from salesplan.core.api_support import (
 )
 from salesplan.core.money import CURRENCY_CHOICES
 
-from .models import CreditKind
+from .models import ContestVisibility, CreditKind
 
 Currency = Literal[tuple(code for code, _ in CURRENCY_CHOICES)]
 Share = Decimal  # a fraction: 0.6 is 60 %
@@ -316,3 +316,57 @@ class CompAccrualOut(Schema):
     totals: list[AccrualTotalOut]
     rows: list[AccrualRepOut]
     not_counted: dict[int, str] = Field(..., description="Reps left out, and why (rep id).")
+
+
+ContestVisibilityIn = Literal[tuple(ContestVisibility.values)]
+
+
+class ContestParams(Schema):
+    team_id: int = Field(..., ge=1, description="The team whose contests to show.")
+
+
+class ContestOut(Schema):
+    key: str
+    label: str
+    starts: date
+    ends: date
+    status: str = Field(..., description="upcoming, running or ended")
+    days_left: int = Field(..., description="Days still to run, today included.")
+
+
+class ContestsOut(Schema):
+    team_id: int
+    enabled: bool = Field(..., description="Whether the team's manager turned standings on.")
+    contests: list[ContestOut]
+
+
+class StandingOut(Schema):
+    rank: int
+    rep_id: int
+    rep: str
+    currency: str
+    deals: int = Field(..., description="Qualifying credit lines so far.")
+    amount: MoneyOut | None = Field(..., description="Credited amount of the qualifying "
+                                                     "deals (null: not yours to see).")
+    payout: MoneyOut | None = Field(..., description="Payout so far (null: not yours "
+                                                     "to see).")
+
+
+class StandingsOut(ContestOut):
+    team_id: int
+    visibility: str = Field(..., description="What of the standings you see.")
+    rows: list[StandingOut]
+
+
+class ContestSettingOut(Schema):
+    team_id: int
+    enabled: bool
+    visibility: str
+    version: int
+
+
+class ContestSettingIn(InputSchema):
+    enabled: bool = True
+    visibility: ContestVisibilityIn = "managers"  # type: ignore[valid-type]
+    version: int | None = Field(None, ge=0, description="The version you read; none for a "
+                                                        "team's first setting.")

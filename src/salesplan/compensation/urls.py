@@ -15,6 +15,8 @@ urlpatterns = [
     path("statements/<int:pk>/lines/<int:position>/dispute/", views.raise_dispute,
          name="dispute"),
     path("disputes/<int:pk>/answer/", views.answer_dispute, name="answer"),
+    path("contests/", views.contest_standings, name="contests"),
+    path("contests/settings/<int:team_id>/", views.contest_setting, name="contest_setting"),
     path("periods/", views.periods, name="periods"),
     path("periods/<int:pk>/calculate/", views.calculate_period, name="calculate"),
     path("periods/<int:pk>/close/", views.close_period, name="close"),

@@ -13,6 +13,7 @@ from django.db.models import Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from salesplan.core.clock import company_today
@@ -23,9 +24,9 @@ from salesplan.org.models import User
 from salesplan.proposals.pdf import html_to_pdf
 from salesplan.ui.pages import require_or_403
 
-from . import accrual, mbo, selectors, services
+from . import accrual, contests, mbo, selectors, services
 from . import payroll as payroll_files
-from .models import CompPeriod, DisputeStatus, PeriodStatus, PlanStatus
+from .models import CompPeriod, ContestVisibility, DisputeStatus, PeriodStatus, PlanStatus
 
 
 def _errors(exc: ValidationError) -> str:
@@ -41,7 +42,9 @@ def my_pay(request):
         "nav_section": "comp", "mine": mine,
         "can_accept": mine.plan is not None and mine.acceptance is None
         and allowed(request.user, "comp_plan", "accept", mine.plan),
-        "can_team": allowed(request.user, "comp_dispute", "answer")})
+        "can_team": allowed(request.user, "comp_dispute", "answer"),
+        "can_contests": allowed(request.user, "comp_contest", "view")
+        and bool(contests.teams(request.user))})
 
 
 @login_required
@@ -128,6 +131,46 @@ def team(request):
     return render(request, "compensation/team.html", {
         "nav_section": "comp_team", "periods": periods, "chosen": chosen, "rows": rows,
         "disputes": selectors.disputes(request.user).exclude(status=DisputeStatus.RESOLVED)})
+
+
+@login_required
+def contest_standings(request):
+    """SPIFF contests of a team: the standings of the chosen contest (rank, rep,
+    qualifying deals and amount, payout so far, days left) as far as the user may see
+    them, and for its manager the switch that turns them on and what its reps see."""
+    choices = contests.teams(request.user)
+    team = next((t for t in choices if str(t.pk) == request.GET.get("team")),
+                choices[0] if choices else None)
+    today = company_today()
+    found = contests.contests(request.user, team, today) if team else []
+    chosen = next((c for c in found if c.key == request.GET.get("contest")),
+                  next((c for c in found if c.status(today) == "running"),
+                       found[0] if found else None))
+    rows = contests.standings(request.user, team, chosen.key, today)[1] if chosen else []
+    return render(request, "compensation/contests.html", {
+        "nav_section": "comp_contests", "teams": choices, "team": team, "contests": found,
+        "chosen": chosen, "rows": rows, "today": today,
+        "days_left": chosen.days_left(today) if chosen else 0,
+        "setting": contests.setting_of(team) if team else None,
+        "visibilities": ContestVisibility.choices,
+        "can_configure": team is not None and allowed(request.user, "comp_contest",
+                                                      "configure", team)})
+
+
+@login_required
+@require_POST
+def contest_setting(request, team_id: int):
+    team = contests.get_team(request.user, team_id)
+    try:
+        contests.set_contest_setting(
+            team, by=request.user, data={"enabled": request.POST.get("enabled") == "on",
+                                         "visibility": request.POST.get("visibility", "")},
+            expected_version=posted_version(request.POST))
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, f"Contest standings of {team} saved.")
+    return redirect(f"{reverse('web:comp:contests')}?team={team.pk}")
 
 
 @login_required
