@@ -382,9 +382,45 @@ def _reads_quotes(definition: dict) -> bool:
 
 def _traced_statements(period: CompPeriod, people: list[User], plans: dict[int, CompPlan],
                        reps: set[int] | None) -> dict[int, tuple[CompPlan, engine.Statement]]:
+    """The exact path (every line's trace) for the covered reps, its side inputs read for
+    all of them at once (`_SideInputs`), so closing a period issues the same queries
+    however many reps it holds."""
     book = calculation.PeriodBook(period, reps)
-    return {rep.pk: (plans[rep.pk], calculation.compute(rep, period, book, plans[rep.pk]))
-            for rep in people if rep.pk in plans}
+    ids = {rep.pk for rep in people if rep.pk in plans}
+    side = _SideInputs.read(period, ids)
+    out = {}
+    for rep_id in sorted(ids):
+        plan = plan_from_definition(plans[rep_id].definition, plans[rep_id].currency)
+        try:
+            out[rep_id] = (plans[rep_id], engine.calculate_statement(
+                rep_id, plan, book.by_rep.get(rep_id, []), book.deals, book.rates(plan),
+                **side.of(rep_id)))
+        except engine.PlanError as error:
+            raise ValidationError({error.field: error.message}) from None
+    return out
+
+
+@dataclass
+class _SideInputs:
+    """What a statement takes besides its credits, for many reps in a few queries."""
+
+    adjustments: dict[int, list[engine.Adjustment]]
+    balances: dict[int, Decimal]
+    clawbacks: dict[int, list[engine.PayoutLine]]
+    scores: dict[int, dict[str, Decimal]]
+
+    @classmethod
+    def read(cls, period: CompPeriod, ids: set[int]) -> "_SideInputs":
+        balances, clawed = _history(period, ids)
+        return cls(_adjustments(period, ids), balances,
+                   calculation.clawbacks_of(clawed, period) if clawed else {},
+                   mbo.scores_of(period, ids))
+
+    def of(self, rep_id: int) -> dict:
+        return {"draw_balance": self.balances.get(rep_id, Decimal(0)),
+                "adjustments": self.adjustments.get(rep_id, ()),
+                "clawbacks": self.clawbacks.get(rep_id, []),
+                "mbo_scores": self.scores.get(rep_id)}
 
 
 def covered(period: CompPeriod, credited: set[int], reps: set[int] | None) -> list[User]:
