@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 
 from salesplan.core.permissions import require
-from salesplan.core.spreadsheet import exact_decimals_in_xlsx, formula_safe
+from salesplan.core.spreadsheet import formula_safe, write_xlsx
 
 from .models import CompPeriod, CompStatement
 
@@ -80,31 +80,11 @@ def payroll_csv(user, period: CompPeriod) -> str:
 
 def payroll_xlsx(user, period: CompPeriod) -> bytes:
     """The same rows as the CSV in one sheet: a header row, then a row per rep."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    rows = payroll_rows(user, period)
-    exact_decimals_in_xlsx()
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title="Payroll")
-    header = []
-    for label in PAYROLL_COLUMNS:
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        cells = [WriteOnlyCell(sheet, value=formula_safe(text))
-                 for text in (row.email, row.name, row.period, row.currency)]
-        for amount in row.amounts:
-            cell = WriteOnlyCell(sheet, value=amount)
-            cell.number_format = MONEY_FORMAT
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    text_columns = 4
+    return write_xlsx("Payroll", PAYROLL_COLUMNS, (
+        [formula_safe(text) for text in (row.email, row.name, row.period, row.currency)]
+        + list(row.amounts) for row in payroll_rows(user, period)),
+        formats=[None] * text_columns + [MONEY_FORMAT] * (len(PAYROLL_COLUMNS) - text_columns))
 
 
 def filename(period: CompPeriod, extension: str) -> str:

@@ -146,7 +146,8 @@ def contest_standings(request):
     chosen = next((c for c in found if c.key == request.GET.get("contest")),
                   next((c for c in found if c.status(today) == "running"),
                        found[0] if found else None))
-    rows = contests.standings(request.user, team, chosen.key, today)[1] if chosen else []
+    rows = (contests.standings(request.user, team, chosen.key, today)[1]
+            if team and chosen else [])
     return render(request, "compensation/contests.html", {
         "nav_section": "comp_contests", "teams": choices, "team": team, "contests": found,
         "chosen": chosen, "rows": rows, "today": today,

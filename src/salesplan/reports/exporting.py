@@ -20,7 +20,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 from salesplan.core.clock import company_now, in_company_time
-from salesplan.core.spreadsheet import exact_decimals_in_xlsx, formula_safe
+from salesplan.core.spreadsheet import formula_safe, sheet_title, write_xlsx
 
 ColumnKind = Literal["text", "int", "money", "percent", "date"]
 ExportFormat = Literal["csv", "xlsx", "pdf"]
@@ -130,37 +130,13 @@ def _xlsx_cell(column: Column, value: object) -> object:
 
 def _xlsx(title: str, columns: Sequence[Column], rows: Iterable[Sequence],
           filters: Mapping[str, str], generated: datetime) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    exact_decimals_in_xlsx()
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Report")
-    heading = WriteOnlyCell(sheet, value=_text_cell(title))
-    heading.font = Font(bold=True, size=13)
-    sheet.append([heading])
-    for name, value in filters.items():
-        sheet.append([_text_cell(name), _text_cell(value)])
-    sheet.append(["Generated", generated.strftime("%Y-%m-%d %H:%M %Z")])
-    sheet.append([])
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.label)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        cells = []
-        for column, value in zip(columns, row, strict=True):
-            cell = WriteOnlyCell(sheet, value=_xlsx_cell(column, value))
-            if column.kind in _XLSX_FORMATS and value is not None:
-                cell.number_format = _XLSX_FORMATS[column.kind]
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    lead = [[_text_cell(name), _text_cell(value)] for name, value in filters.items()]
+    lead += [["Generated", generated.strftime("%Y-%m-%d %H:%M %Z")], []]
+    return write_xlsx(
+        sheet_title(title, "Report"), [c.label for c in columns],
+        ([_xlsx_cell(c, v) for c, v in zip(columns, row, strict=True)] for row in rows),
+        formats=[_XLSX_FORMATS.get(c.kind) for c in columns], heading=_text_cell(title),
+        lead=lead)
 
 
 def display_value(column: Column, value: object) -> str:
