@@ -83,3 +83,36 @@ def test_accept_win_see_the_statement_change_dispute_and_resolve(page, org):
     page.get_by_role("button", name="Resolve").click()
     expect(page.get_by_text("The dispute is resolved.")).to_be_visible()
     assert CompDispute.objects.get().status == "resolved"
+
+
+def test_a_manager_turns_on_contest_standings_and_a_rep_sees_their_rank(page, org):
+    today = company_today()
+    plan = services.create_plan(by=org.admin, data={
+        "name": "Contest plan", "role": "rep", "starts": date(today.year, 1, 1),
+        "ends": date(today.year, 12, 31), "effective_from": date(today.year, 1, 1),
+        "currency": "USD", "definition": {**DEFINITION, "spiffs": [
+            {"key": "push", "label": "Month-end push", "starts": str(today.replace(day=1)),
+             "ends": str(today), "amount": "100"}]}})
+    services.activate_plan(plan, by=org.admin, expected_version=plan.version)
+    won_stage = Pipeline.objects.get(is_default=True).stages.get(kind=StageKind.WON)
+    for owner in (org.west_rep, org.west_rep2, org.west_rep2):
+        make_opportunity(owner, stage_position=won_stage.position, amount=Decimal("1000"),
+                         close_date=today)
+    page.goto("/login/", timeout=60_000)
+    log_in(page, org.west_manager, org.password)
+    page.goto(f"/comp/contests/?team={org.west.pk}")
+    expect(page.get_by_text("Contest standings are off")).to_be_visible()
+    page.get_by_label("Show contest standings for this team").check()
+    page.get_by_label("Reps see").select_option("ranks")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("[data-standing='1']")).to_contain_text("200.00 USD")
+    expect(page.locator("[data-days-left='1']")).to_have_text("1 day left")
+
+    page.context.clear_cookies()
+    log_in(page, org.west_rep, org.password)
+    page.goto("/comp/")
+    page.get_by_role("link", name="Contest standings").click()
+    mine = page.locator(f"[data-rep='{org.west_rep.pk}']")
+    expect(mine).to_have_attribute("data-standing", "2")
+    expect(mine).to_contain_text("100.00 USD")
+    expect(page.locator(f"[data-rep='{org.west_rep2.pk}']")).not_to_contain_text("200.00")

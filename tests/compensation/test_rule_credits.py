@@ -1,13 +1,14 @@
 """Overlay and manager roll-up credit in the one-pass (column) calculation: held to
 hand-computed figures, and the same statements as the exact path, line for line, on a
-generated company with effective-dated overlay memberships and rules.
+generated company with effective-dated overlay memberships and rules; overlay credit
+follows the alignment in effect on each deal's close date.
 
 Rounding: a credit line's base is the converted amount (rounded to cents) × the rule's
 share, rounded half to even to cents; a commission is computed on the summed bases and
 rounded once, half to even, to cents."""
 
 import random
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 from salesplan.compensation import batch, calculation, selectors, services
@@ -17,6 +18,7 @@ from salesplan.territories.models import (
     AccountTerritory,
     Alignment,
     MemberRole,
+    Realignment,
     Territory,
     TerritoryMember,
     TerritoryType,
@@ -144,3 +146,34 @@ def test_the_one_pass_calculation_credits_overlays_and_managers_as_the_exact_pat
     for deal in deals:
         assert batch.counted_by(deal.pk) == {
             (c.rep, comp.january.pk) for c in book.credits if c.deal_id == deal.pk}
+
+
+def test_overlay_credit_follows_the_alignment_in_effect_on_the_close_date(org, comp):
+    account = Account.objects.create(name="Bay Co", name_key="bay co", owner=org.west_rep)
+    before, _named = overlay_map([account])
+    before.alignment.status = Alignment.Status.ARCHIVED
+    before.alignment.save()
+    after = Alignment.objects.create(name="FY26 H2", status=Alignment.Status.ACTIVE)
+    moved = Territory.objects.create(alignment=after, name="Bay")
+    AccountTerritory.objects.create(account=account, alignment=after, territory=moved,
+                                    type=moved.type, reason="test")
+    for alignment, day in ((before.alignment, 1), (after, 16)):  # activated on these days
+        row = Realignment.objects.create(alignment=alignment)
+        Realignment.objects.filter(pk=row.pk).update(
+            changed_at=datetime(2026, 1, day, 12, tzinfo=UTC))
+    overlay(before, org.west_rep2, date(2026, 1, 1))
+    overlay(moved, org.east_rep, date(2026, 1, 1))
+    rules_and_manager_plan(org, "0.5", manager_from=date(2027, 1, 1))
+    first = won(org.west_rep, "10000", date(2026, 1, 10), account=account)
+    second = won(org.west_rep, "30000", date(2026, 1, 20), account=account)
+    services.calculate_period(comp.january)
+    # 10,000 × 0.5 = 5,000.00 × 2 % = 100.00; 30,000 × 0.5 = 15,000.00 × 2 % = 300.00.
+    assert CompStatement.objects.get(rep=org.west_rep2, period=comp.january
+                                     ).earned == D("100.00")
+    assert CompStatement.objects.get(rep=org.east_rep, period=comp.january
+                                     ).earned == D("300.00")
+    assert batch.counted_by(first.pk) == {(org.west_rep.pk, comp.january.pk),
+                                          (org.west_rep2.pk, comp.january.pk)}
+    assert batch.counted_by(second.pk) == {(org.west_rep.pk, comp.january.pk),
+                                           (org.east_rep.pk, comp.january.pk)}
+    assert_same_as_exact([org.west_rep, org.west_rep2, org.east_rep], comp.january)

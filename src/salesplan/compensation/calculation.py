@@ -3,9 +3,10 @@ period, running the engine and storing the statement with its explained lines.
 
 Which deals: opportunities won with a close date in the period. Who is credited: the
 owner, or the deal's splits; then each active crediting rule in effect on the close date
-(territory overlay members of the deal's account's territories on that date, the owner's
-nearest manager). Which plan: the rep's own active plan in effect on the period's last
-day, else their role's. Rates: the company's exchange rates (pricing) on that day."""
+(territory overlay members, on that date, of the deal's account's territories in the
+alignment in effect on that date; the owner's nearest manager). Which plan: the rep's own
+active plan in effect on the period's last day, else their role's. Rates: the company's
+exchange rates (pricing) on that day."""
 
 from collections.abc import Iterable
 from datetime import date
@@ -78,6 +79,7 @@ class Crediting:
         self.rules = list(CompCreditRule.objects.filter(active=True))
         self._overlay: dict[tuple[int, date], list[int]] = {}
         self._manager: dict[int, list[int]] = {}
+        self._history = territory_reads.alignment_history()
 
     def credits(self, opp: WonDeal, splits: list[tuple[int, Decimal]]) -> list[engine.Credit]:
         rules = [engine.CreditRule(r.name, "overlay" if r.kind == CreditKind.OVERLAY
@@ -95,8 +97,9 @@ class Crediting:
     def _overlay_of(self, opp: WonDeal) -> list[int]:
         key = (opp.account_id, opp.close_date)
         if key not in self._overlay:
-            territory_ids = territory_reads.account_territories(opp.account_id).values(
-                "territory_id")
+            alignment = territory_reads.alignment_on(opp.close_date, self._history)
+            territory_ids = [t for _a, t in territory_reads.territory_pairs(
+                [opp.account_id], alignment)] if alignment else []
             self._overlay[key] = sorted(set(
                 territory_reads.current_members(opp.close_date)
                 .filter(territory_id__in=territory_ids, role=territory_reads.MemberRole.OVERLAY)

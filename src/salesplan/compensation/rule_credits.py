@@ -4,10 +4,10 @@ The same lines `calculation.Crediting` gives deal by deal, found with a few quer
 array joins however many deals the period holds:
 
 - overlay: the overlay members of the territories the deal's account is assigned to in
-  the active alignment, whose membership covers the deal's close date (start and end
-  dates, an open end running on), the owner excepted; a member of two of the account's
-  territories is credited once. Each overlay rule in effect on the close date credits
-  each of them its share.
+  the alignment in effect on the close date (`territories.selectors.alignment_on`),
+  whose membership covers that date (start and end dates, an open end running on), the
+  owner excepted; a member of two of the account's territories is credited once. Each
+  overlay rule in effect on the close date credits each of them its share.
 - roll-up: the owner's nearest manager (`org.selectors.manager_chain`, looked up once per
   owner, not per deal); each roll-up rule in effect on the close date credits its share.
 
@@ -28,6 +28,7 @@ from .models import CompCreditRule, CreditKind
 EPOCH = date(1970, 1, 1)
 OPEN_END = np.iinfo(np.int64).max  # a membership with no end date
 CHUNK = 20_000  # ids per query: SQLite's limit on parameters
+KEY = 1 << 40  # an alignment and an account in one int64: alignment × KEY + account
 
 
 @dataclass
@@ -68,11 +69,40 @@ def _in_chunks(queryset_for, ids: list[int], width: int) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def _alignments(deals: DealColumns) -> np.ndarray:
+    """Per deal, the alignment in effect on its close date (0 for none)."""
+    history = territory_reads.alignment_history()
+    if not history:
+        alignment = territory_reads.alignment_on(EPOCH, history) or 0
+        return np.full(len(deals.id), alignment, dtype=np.int64)
+    firsts = np.array([_day_number(first) for first, _ in history], dtype=np.int64)
+    ids = np.array([alignment for _, alignment in history], dtype=np.int64)
+    place = np.searchsorted(firsts, deals.day, "right") - 1
+    before = territory_reads.alignment_on(date.min, []) or 0  # before any activation
+    return np.where(place >= 0, ids[np.maximum(place, 0)], before)
+
+
+def _assignments(deals: DealColumns, alignments: np.ndarray) -> np.ndarray:
+    """(alignment × KEY + account, territory) of the deals' accounts in the alignment of
+    each deal's close date."""
+    parts = [np.zeros((0, 2), dtype=np.int64)]
+    for alignment in np.unique(alignments[alignments != 0]).tolist():
+        accounts = np.unique(deals.account[alignments == alignment]).tolist()
+        pairs = _in_chunks(lambda ids, a=alignment: territory_reads.territory_pairs(ids, a),
+                           accounts, 2)
+        pairs[:, 0] += alignment * KEY
+        parts.append(pairs)
+    return np.concatenate(parts)
+
+
 def overlay_pairs(deals: DealColumns) -> tuple[np.ndarray, np.ndarray]:
     """(deal row, member) of every overlay member crediting a deal, each pair once."""
     if not len(deals.id):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    assigned = _in_chunks(territory_reads.territory_pairs, np.unique(deals.account).tolist(), 2)
+    alignments = _alignments(deals)
+    assigned = _assignments(deals, alignments)
+    if not len(assigned):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     first, last = (_day(int(deals.day.min())), _day(int(deals.day.max())))
     member = _in_chunks(lambda ids: [
         (t, u, _day_number(s), _day_number(e))
@@ -83,7 +113,7 @@ def overlay_pairs(deals: DealColumns) -> tuple[np.ndarray, np.ndarray]:
     # account → its overlay memberships (small), then every deal → its account's.
     pair_rows, member_rows = join(assigned[:, 1], member[:, 0])
     by_account = np.column_stack([assigned[pair_rows, 0], member[member_rows, 1:]])
-    deal_rows, rows = join(deals.account, by_account[:, 0])
+    deal_rows, rows = join(alignments * KEY + deals.account, by_account[:, 0])
     user, starts, ends = (by_account[rows, i] for i in (1, 2, 3))
     day, owner = deals.day[deal_rows], deals.owner[deal_rows]
     keep = (starts <= day) & (day <= ends) & (user != owner)

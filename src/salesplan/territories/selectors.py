@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Mod
 
-from salesplan.core.clock import company_today
+from salesplan.core.clock import company_date, company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.listing import capped_count
 from salesplan.core.registry import ALL, allowed, require, scope_for
@@ -46,7 +46,7 @@ __all__ = [  # what other apps use: the reads below, and the names they need to 
     "goal_totals", "overlay_memberships", "subtree_ids", "territories_by_id", "territories_of",
     "territory", "territory_name_of_accounts", "territory_names", "territory_pairs",
     "territory_parents", "top_territories",
-    "child_territories", "violations",
+    "child_territories", "violations", "alignment_history", "alignment_on",
 ]
 
 VIEW_ROLES = (Role.ADMIN, Role.MANAGER, Role.REP, Role.EXECUTIVE)
@@ -133,12 +133,30 @@ def has_approved_exception(user_id: int, account_id: int, on: date | None = None
         until__gte=on or company_today()).exists()
 
 
-def territory_pairs(account_ids: list[int]) -> list[tuple[int, int]]:
-    """(account, territory) of these accounts' assignments in the active alignment."""
-    alignment = active_alignment()
-    if alignment is None:
-        return []
-    return list(AccountTerritory.objects.filter(alignment=alignment, account_id__in=account_ids)
+def alignment_history() -> list[tuple[date, int]]:
+    """(first day, alignment) of every activation, oldest first (company dates)."""
+    return [(company_date(at), alignment_id) for alignment_id, at in
+            Realignment.objects.order_by("changed_at", "id")
+            .values_list("alignment_id", "changed_at")]
+
+
+def alignment_on(day: date, history: list[tuple[date, int]]) -> int | None:
+    """The alignment in effect on `day`: the last one activated on or before it (the
+    active one for a day before any recorded activation)."""
+    chosen = None
+    for first, alignment_id in history:
+        if first <= day:
+            chosen = alignment_id
+    if chosen is None:
+        active = active_alignment()
+        return active.pk if active else None
+    return chosen
+
+
+def territory_pairs(account_ids: list[int], alignment_id: int) -> list[tuple[int, int]]:
+    """(account, territory) of these accounts' assignments in the alignment."""
+    return list(AccountTerritory.objects.filter(alignment_id=alignment_id,
+                                                account_id__in=account_ids)
                 .values_list("account_id", "territory_id"))
 
 
