@@ -367,6 +367,6 @@ class ContestSettingOut(Schema):
 
 class ContestSettingIn(InputSchema):
     enabled: bool = True
-    visibility: ContestVisibilityIn = "managers"  # type: ignore[valid-type]
+    visibility: ContestVisibilityIn = "managers"
     version: int | None = Field(None, ge=0, description="The version you read; none for a "
                                                         "team's first setting.")
