@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal as D
 
 from django.core.management import call_command
+from openpyxl import load_workbook
 
 from salesplan.compensation import services
 from salesplan.compensation.models import CompDispute, CompPlanAcceptance, CompStatement
@@ -95,7 +96,7 @@ def test_the_admin_calculates_as_a_job_closes_and_exports(
     assert client.get(f"/api/v1/comp/periods/{comp.january.pk}/payroll.csv").status_code == 403
 
 
-def test_the_console_command(org, comp, capsys, django_capture_on_commit_callbacks):
+def test_the_console_command(org, comp, capsys, django_capture_on_commit_callbacks, tmp_path):
     won(org.west_rep, "10000", date(2026, 1, 5))
     with django_capture_on_commit_callbacks(execute=True):
         call_command("comp", "calculate", "--period", "2026-01-01")
@@ -105,6 +106,9 @@ def test_the_console_command(org, comp, capsys, django_capture_on_commit_callbac
     call_command("comp", "close", "--period", "2026-01-01")
     call_command("comp", "export", "--period", "2026-01-01")
     assert "Employee email" in capsys.readouterr().out
+    call_command("comp", "export", "--period", "2026-01-01", "--output", tmp_path / "pay.xlsx")
+    sheet = load_workbook(tmp_path / "pay.xlsx").active
+    assert sheet["A1"].value == "Employee email" and sheet["E2"].value == 200
 
 
 def test_plan_and_statement_as_pdf_only_for_who_may_see_them(org, comp, client):

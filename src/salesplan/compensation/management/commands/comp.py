@@ -9,6 +9,7 @@ the first active admin).
 """
 
 from datetime import date
+from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -27,7 +28,8 @@ class Command(BaseCommand):
         for name, text in (("calculate", "Calculate an open period's statements."),
                            ("close", "Calculate once more and lock the period."),
                            ("statement", "One rep's statement, line by line."),
-                           ("export", "The closed period's payroll CSV.")):
+                           ("export", "The closed period's payroll: CSV on standard "
+                                      "output, or a .csv or .xlsx file (--output).")):
             command = sub.add_parser(name, help=text)
             command.add_argument("--period", type=date.fromisoformat, required=True,
                                  help="Any day in the period (YYYY-MM-DD).")
@@ -35,6 +37,10 @@ class Command(BaseCommand):
                                  help="Act as this user (default: the first active admin).")
             if name == "statement":
                 command.add_argument("--rep", required=True, help="The rep's username.")
+            if name == "export":
+                command.add_argument("--output", type=Path,
+                                     help="Write to this file; its ending (.csv or .xlsx) "
+                                          "chooses the format.")
 
     def handle(self, *args, **options) -> None:
         user = self._user(options.get("username"))
@@ -80,4 +86,14 @@ class Command(BaseCommand):
                           f"draw balance {found.draw_balance}.")
 
     def _export(self, user, period, options) -> None:
-        self.stdout.write(payroll.payroll_csv(user, period), ending="")
+        target: Path | None = options.get("output")
+        if target is None:
+            self.stdout.write(payroll.payroll_csv(user, period), ending="")
+            return
+        if target.suffix.lower() == ".xlsx":
+            target.write_bytes(payroll.payroll_xlsx(user, period))
+        elif target.suffix.lower() == ".csv":
+            target.write_text(payroll.payroll_csv(user, period), encoding="utf-8")
+        else:
+            raise CommandError("--output ends in .csv or .xlsx.")
+        self.stdout.write(f"Wrote {target}.")
