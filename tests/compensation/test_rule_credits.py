@@ -111,10 +111,10 @@ def test_overlay_and_roll_up_credit_by_effective_date_hand_computed(org, comp):
     # East rep, second deal only: 32,550.00 × 0.3333 = 10,848.915 → 10,848.92 (half to
     # even, cents) × 2 % = 216.9784 → 216.98.
     assert earned(org.east_rep) == D("216.98")
-    # Manager: the roll-up rule starts on the 15th, so the second deal only:
-    # 32,550.00 × 1 % = 325.50. The vice-president above them is not the nearest manager.
+    # Every manager above the owner (the team's, then the region's): the roll-up rule
+    # starts on the 15th, so the second deal only: 32,550.00 × 1 % = 325.50 each.
     assert earned(org.west_manager) == D("325.50")
-    assert not CompStatement.objects.filter(rep=org.vp, period=comp.january).exists()
+    assert earned(org.vp) == D("325.50")
     theirs = CompStatement.objects.get(rep=org.east_rep, period=comp.january)
     trace = selectors.statement_line(org.east_rep, theirs.pk, 1)[1].trace
     assert [(t["deal_id"], t["rule"], t["base"]) for t in trace] == [
@@ -122,8 +122,9 @@ def test_overlay_and_roll_up_credit_by_effective_date_hand_computed(org, comp):
     assert batch.counted_by(first.pk) == {(org.west_rep.pk, comp.january.pk),
                                           (org.west_rep2.pk, comp.january.pk)}
     assert batch.counted_by(second.pk) == {
-        (r.pk, comp.january.pk) for r in (org.west_rep, org.east_rep, org.west_manager)}
-    assert_same_as_exact([org.west_rep, org.west_rep2, org.east_rep, org.west_manager],
+        (r.pk, comp.january.pk)
+        for r in (org.west_rep, org.east_rep, org.west_manager, org.vp)}
+    assert_same_as_exact([org.west_rep, org.west_rep2, org.east_rep, org.west_manager, org.vp],
                          comp.january)
 
 
@@ -138,7 +139,8 @@ def test_the_one_pass_calculation_credits_overlays_and_managers_as_the_exact_pat
             overlay(territory, rep, starts, rng.choice([None, date(2026, 1, 25)]))
     rules_and_manager_plan(org, "0.25", manager_from=date(2026, 1, 12))
     services.calculate_period(comp.january)
-    reps = [org.west_rep, org.west_rep2, org.east_rep, org.west_manager, org.east_manager]
+    reps = [org.west_rep, org.west_rep2, org.east_rep, org.west_manager, org.east_manager,
+            org.vp]
     assert set(CompStatement.objects.filter(period=comp.january)
                .values_list("rep_id", flat=True)) == {r.pk for r in reps}
     assert_same_as_exact(reps, comp.january)

@@ -4,7 +4,7 @@ period, running the engine and storing the statement with its explained lines.
 Which deals: opportunities won with a close date in the period. Who is credited: the
 owner, or the deal's splits; then each active crediting rule in effect on the close date
 (territory overlay members, on that date, of the deal's account's territories in the
-alignment in effect on that date; the owner's nearest manager). Which plan: the rep's own
+alignment in effect on that date; every manager above the owner). Which plan: the rep's own
 active plan in effect on the period's last day, else their role's. Rates: the company's
 exchange rates (pricing) on that day."""
 
@@ -109,7 +109,7 @@ class Crediting:
     def _managers_of(self, owner_id: int) -> list[int]:
         if owner_id not in self._manager:
             chain = org_reads.manager_chain(User.objects.get(pk=owner_id))
-            self._manager[owner_id] = [chain[0].pk] if chain else []
+            self._manager[owner_id] = [manager.pk for manager in chain]
         return self._manager[owner_id]
 
 

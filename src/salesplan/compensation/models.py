@@ -75,7 +75,8 @@ class CreditKind(models.TextChoices):
 
 class CompCreditRule(VersionedModel):
     """Who besides the owner (or the deal's splits) is credited for a deal, and how much,
-    from a date on: overlay specialists of the deal's territory, or the owner's manager."""
+    from a date on: overlay specialists of the deal's territory, or every manager above
+    the owner (roll-up)."""
 
     name = models.CharField(max_length=80, unique=True)
     kind = models.CharField(max_length=10, choices=CreditKind.choices)

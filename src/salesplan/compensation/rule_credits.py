@@ -8,8 +8,9 @@ array joins however many deals the period holds:
   whose membership covers that date (start and end dates, an open end running on), the
   owner excepted; a member of two of the account's territories is credited once. Each
   overlay rule in effect on the close date credits each of them its share.
-- roll-up: the owner's nearest manager (`org.selectors.manager_chain`, looked up once per
-  owner, not per deal); each roll-up rule in effect on the close date credits its share.
+- roll-up: every manager above the owner (`org.selectors.manager_chain`, looked up once
+  per owner, not per deal); each roll-up rule in effect on the close date credits each
+  of them its share.
 
 Shares are in millionths, as the column path counts them."""
 
@@ -121,22 +122,12 @@ def overlay_pairs(deals: DealColumns) -> tuple[np.ndarray, np.ndarray]:
     return pairs[:, 0], pairs[:, 1]
 
 
-def nearest_managers(owners: np.ndarray) -> dict[int, int]:
-    """Each owner's nearest manager (owners with none are left out)."""
-    found = {}
-    for person in User.objects.filter(pk__in=np.unique(owners).tolist()):
-        chain = org_reads.manager_chain(person)
-        if chain:
-            found[person.pk] = chain[0].pk
-    return found
-
-
-def _manager_column(owners: np.ndarray) -> np.ndarray:
-    """Per deal, the owner's nearest manager (0 for none)."""
-    distinct, inverse = np.unique(owners, return_inverse=True)
-    managers = nearest_managers(distinct)
-    chosen = np.array([managers.get(int(o), 0) for o in distinct.tolist()], dtype=np.int64)
-    return chosen[inverse] if len(owners) else np.zeros(0, dtype=np.int64)
+def manager_pairs(owners: np.ndarray) -> np.ndarray:
+    """(owner, manager) of every manager above each of these owners."""
+    pairs = [(person.pk, manager.pk)
+             for person in User.objects.filter(pk__in=np.unique(owners).tolist())
+             for manager in org_reads.manager_chain(person)]
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
 def _refuse_negative(rule: CompCreditRule, deals: DealColumns, applies: np.ndarray) -> None:
@@ -163,9 +154,12 @@ def rule_credits(deals: DealColumns, rules: list[CompCreditRule]
             out.append((rows[mask], reps[mask], np.full(int(mask.sum()), share, np.int64)))
         elif rule.kind == CreditKind.MANAGER:
             if manager is None:
-                manager = _manager_column(deals.owner)
-            rows = np.flatnonzero(applies & (manager != 0))
-            out.append((rows, manager[rows], np.full(len(rows), share, np.int64)))
+                pairs = manager_pairs(deals.owner)
+                deal_rows, pair_rows = join(deals.owner, pairs[:, 0])
+                manager = (deal_rows, pairs[pair_rows, 1])
+            rows, reps = manager
+            mask = applies[rows]
+            out.append((rows[mask], reps[mask], np.full(int(mask.sum()), share, np.int64)))
     if not out:
         return tuple(np.zeros(0, dtype=np.int64) for _ in range(3))  # type: ignore[return-value]
     return tuple(np.concatenate(part) for part in zip(*out, strict=True))  # type: ignore[return-value]
