@@ -218,6 +218,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "salesplan_cache",
+            # Visibility is cached per user: Django's default of 300 entries would cull
+            # a third of them whenever a few hundred people are at work.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
 
