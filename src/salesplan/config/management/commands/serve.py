@@ -79,6 +79,7 @@ def create_cache_table() -> None:
                 cursor.execute("SELECT pg_advisory_xact_lock(hashtext('salesplan-cache-table'))")
         # On SQLite the transaction itself (BEGIN IMMEDIATE) is the turn.
         call_command("createcachetable", verbosity=0)
+    connection.close()  # gunicorn's workers fork from here: each opens its own
 
 
 def control_socket_config(path: str) -> dict:
