@@ -206,6 +206,7 @@ SALESPLAN_OIDC = {
 }
 
 CACHE_URL = os.environ.get("SALESPLAN_CACHE_URL", "")
+CACHES: dict[str, dict[str, object]]
 if CACHE_URL.startswith("redis://"):
     CACHES = {
         "default": {
