@@ -206,6 +206,7 @@ SALESPLAN_OIDC = {
 }
 
 CACHE_URL = os.environ.get("SALESPLAN_CACHE_URL", "")
+CACHES: dict[str, dict[str, object]]
 if CACHE_URL.startswith("redis://"):
     CACHES = {
         "default": {
@@ -218,6 +219,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "salesplan_cache",
+            # Visibility is cached per user: Django's default of 300 entries would cull
+            # a third of them whenever a few hundred people are at work.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
 

@@ -16,6 +16,9 @@ app.conf.update(
     task_serializer="json",
     accept_content=["json"],
     broker_connection_retry_on_startup=True,
+    # Jobs go to, and `salesplan worker` reads, this queue: installations sharing one
+    # broker (staging beside production) each name their own.
+    task_default_queue=os.environ.get("SALESPLAN_TASK_QUEUE", "celery"),
 )
 
 

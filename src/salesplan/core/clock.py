@@ -8,7 +8,9 @@ falls back to UTC, so a deal won at 19:00 in Chicago would close "tomorrow". The
 helpers read the company's zone themselves and never depend on activation.
 
 The zone is remembered in this process for a few seconds (it is read on every request)
-and in the shared cache for a minute; saving the company forgets both.
+and in the shared cache for a minute; saving the company forgets both, the shared entry
+again once the change commits (so no other process caches the old zone meanwhile).
+Other server processes see a new zone within LOCAL_SECONDS.
 """
 
 import time
@@ -18,6 +20,7 @@ from datetime import time as dt_time
 
 from django.apps import apps
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.utils import timezone
 
 LOCAL_SECONDS = 5  # other server processes see a new time zone within this long
@@ -44,16 +47,27 @@ def company_time_zone() -> str:
 
 def forget_company_time_zone(**_signal_kwargs) -> None:
     """Drop the remembered zone (after the company's settings change)."""
-    cache.delete(_CACHE_KEY)
+    _forget_shared()
     _local[:] = [0.0, None]
 
 
+def _forget_shared() -> None:
+    # Again after the commit: with Redis, a process reading the company between the
+    # delete and the commit would cache the old zone for a minute.
+    cache.delete(_CACHE_KEY)
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: cache.delete(_CACHE_KEY))
+
+
 def company_saved(instance=None, **_signal_kwargs) -> None:
-    """A company was saved or deleted: forget the zone unless it is the one remembered
-    (saving other settings, or creating the company in the default zone, costs no
-    re-read)."""
+    """A company was saved or deleted: forget the zone unless it is the one this process
+    remembers (saving other settings, or creating the company in the default zone, costs
+    this process no re-read). The shared entry goes either way: another process may have
+    stored a zone this one has not seen yet."""
     if _local[1] is None or getattr(instance, "time_zone", None) != _local[1]:
         forget_company_time_zone()
+    else:
+        _forget_shared()
 
 
 def company_zone() -> zoneinfo.ZoneInfo:

@@ -2,6 +2,8 @@
 
 from django.core.cache import cache
 
+from salesplan.core.shared_versions import current_version, new_version
+
 from .models import Role, Team, User
 
 
@@ -100,15 +102,14 @@ def team_tree() -> list[tuple[Team, int]]:
     return result
 
 
-def team_tree_version() -> int:
-    return cache.get_or_set("team-tree-version", 1, None) or 1
+def team_tree_version() -> str:
+    return current_version("team-tree")
 
 
 def bump_team_tree_version() -> None:
-    try:
-        cache.incr("team-tree-version")
-    except ValueError:
-        cache.set("team-tree-version", 2, None)
+    """Forget cached team trees and visible owners (teams, managers or people changed),
+    in every server process."""
+    new_version("team-tree")
 
 
 def manager_chain(user: User) -> list[User]:

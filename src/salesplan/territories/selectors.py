@@ -19,6 +19,7 @@ from salesplan.core.clock import company_date, company_today
 from salesplan.core.errors import NotFound
 from salesplan.core.listing import capped_count
 from salesplan.core.registry import ALL, allowed, require, scope_for
+from salesplan.core.shared_versions import current_version, new_version
 from salesplan.customers.models import Account
 from salesplan.org.models import Role, User
 from salesplan.pipeline.models import Opportunity, StageKind
@@ -88,16 +89,14 @@ def descendants(territory_ids, alignment_id: int) -> set[int]:
     return result
 
 
-def scope_version() -> int:
-    return cache.get_or_set("territory-scope-version", 1, None) or 1
+def scope_version() -> str:
+    return current_version("territory-scope")
 
 
 def bump_scope_version() -> None:
-    """Forget cached territory scopes (membership, hierarchy or activation changed)."""
-    try:
-        cache.incr("territory-scope-version")
-    except ValueError:
-        cache.set("territory-scope-version", 2, None)
+    """Forget cached territory scopes (membership, hierarchy or activation changed), in
+    every server process."""
+    new_version("territory-scope")
 
 
 def member_territory_ids(user) -> list[int]:

@@ -83,6 +83,13 @@ def _require_editable(alignment: Alignment) -> None:
                                             "be changed; copy it into a new draft instead."})
 
 
+def _rules_turn(alignment: Alignment) -> None:
+    """Rule changes in one alignment take turns (requests on other threads or server
+    processes wait here): the next position and the overlap check then read the rules
+    as the change before left them."""
+    Alignment.objects.select_for_update().filter(pk=alignment.pk).exists()
+
+
 def _rules_changed(alignment: Alignment, affected: Q | None) -> None:
     """Note that the rules changed; if the alignment's results were current, re-assign
     only the accounts `affected` could cover (None: no account) so they stay current."""
@@ -430,6 +437,7 @@ def create_rule(territory: Territory, *, by, combine: str = "all",
     """Add a boundary rule; the accounts it could claim are re-assigned at once."""
     require(by, "territory", "manage_rules", territory)
     _require_editable(territory.alignment)
+    _rules_turn(territory.alignment)
     cleaned = _check_rule(territory, combine, conditions)
     rule = BoundaryRule.objects.create(territory=territory, position=_next_position(territory),
                                        combine=combine, conditions=cleaned)
@@ -446,6 +454,7 @@ def update_rule(rule: BoundaryRule, *, by, combine: str | None = None,
     territory = rule.territory
     require(by, "territory", "manage_rules", territory)
     _require_editable(territory.alignment)
+    _rules_turn(territory.alignment)
     claim_version(rule, expected_version)
     combine = combine or rule.combine
     conditions = rule.conditions if conditions is None else conditions

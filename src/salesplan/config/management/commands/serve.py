@@ -15,6 +15,7 @@ import os
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection, transaction
 
 
 def default_workers() -> int:
@@ -49,9 +50,7 @@ class Command(BaseCommand):
                               "to `salesplan runserver` only).")
         # Workers load the application after this point, so they all start without debug.
         settings.DEBUG = False
-        # The default cache (login throttling) is a database table; creating it is a
-        # no-op when it exists.
-        call_command("createcachetable", verbosity=0)
+        create_cache_table()
         if not options["no_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
         bind = f"{options['host']}:{options['port']}"
@@ -67,6 +66,20 @@ class Command(BaseCommand):
             "forwarded_allow_ips": os.environ.get("SALESPLAN_FORWARDED_ALLOW_IPS", "127.0.0.1"),
             **control_socket_config(options["control_socket"]),
         })
+
+
+def create_cache_table() -> None:
+    """The default cache (login throttling, visibility and settings caches) is a
+    database table; creating it is a no-op when it exists. Servers started together
+    against one database take turns: otherwise both see no table, and the second
+    CREATE fails and stops its server."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('salesplan-cache-table'))")
+        # On SQLite the transaction itself (BEGIN IMMEDIATE) is the turn.
+        call_command("createcachetable", verbosity=0)
+    connection.close()  # gunicorn's workers fork from here: each opens its own
 
 
 def control_socket_config(path: str) -> dict:
