@@ -16,7 +16,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-
 # Seconds an idle kept-alive connection stays open. Longer than the idle time of the
 # clients that reuse connections — a reverse proxy's upstream pool (nginx keeps them 60 s),
 # a browser, an API client pausing between pages — so the server never closes a
