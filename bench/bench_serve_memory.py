@@ -78,6 +78,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8741)
     parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "bench_memory.sqlite3"))
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--password", default="",
+                        help="Everyone's password is already this (as bench/loadtest.py "
+                             "leaves it): not reset, so the load test's sessions stay valid.")
+    parser.add_argument("--manager", default="vp",
+                        help="Login of the one who sees many reps' deals (default: the demo "
+                             "company's VP; `exec` on the benchmark company of "
+                             "build_company.py).")
     args = parser.parse_args()
     env = dict(os.environ, SALESPLAN_PRODUCTION="1", SALESPLAN_HTTPS="0",
                SALESPLAN_SECRET_KEY="bench-" + "m" * 40, SALESPLAN_LOG_LEVEL="ERROR",
@@ -85,32 +92,35 @@ def main() -> None:
     env.pop("SALESPLAN_TASK_BROKER", None)
     env.setdefault("DATABASE_URL", f"sqlite:///{Path(args.db).resolve()}")
     salesplan = str(BIN / "salesplan")
-    subprocess.run([salesplan, "migrate", "--noinput", "--verbosity", "0"], env=env, check=True)
-    subprocess.run([salesplan, "createcachetable"], env=env, check=True)
+    subprocess.run([salesplan, "migrate", "--noinput", "--verbosity", "0"],  # noqa: S603
+                   env=env, check=True)
+    subprocess.run([salesplan, "createcachetable"], env=env, check=True)  # noqa: S603
     if not args.reuse:  # minutes on a busy machine: --reuse skips it (collected before)
-        subprocess.run([salesplan, "collectstatic", "--noinput", "--verbosity", "0"],
+        subprocess.run([salesplan, "collectstatic", "--noinput", "--verbosity", "0"],  # noqa: S603
                        env=env, check=True)
     if not args.reuse:
-        subprocess.run([salesplan, "demo", "--reset", "--accounts", str(args.accounts)],
+        subprocess.run([salesplan, "demo", "--reset",  # noqa: S603
+                        "--accounts", str(args.accounts)],
                        env=env, check=True, stdout=subprocess.DEVNULL)
-    password = "bench-memory-password"
-    subprocess.run([salesplan, "shell", "--no-imports", "-c",
-                    "from django.contrib.auth.hashers import make_password;"
-                    "from salesplan.org.models import User;"
-                    f"User.objects.update(password=make_password({password!r}))"],
-                   env=env, check=True)
-    names = subprocess.run(
+    password = args.password or "bench-memory-password"  # noqa: S105 - a benchmark database
+    if not args.password:
+        subprocess.run([salesplan, "shell", "--no-imports", "-c",  # noqa: S603
+                        "from django.contrib.auth.hashers import make_password;"
+                        "from salesplan.org.models import User;"
+                        f"User.objects.update(password=make_password({password!r}))"],
+                       env=env, check=True)
+    names = subprocess.run(  # noqa: S603
         [salesplan, "shell", "--no-imports", "-c",
          "from salesplan.org.models import User, Role;"
          "print(User.objects.filter(role=Role.REP).order_by('pk').first().username);"
-         "print(User.objects.get(username='vp').username)"],
+         f"print(User.objects.get(username={args.manager!r}).username)"],
         env=env, check=True, capture_output=True, text=True).stdout.split()
     rep_name, manager_name = names[-2], names[-1]
     base = f"http://127.0.0.1:{args.port}"
-    server = subprocess.Popen([salesplan, "serve", "--host", "127.0.0.1", "--port",
-                               str(args.port), "--workers", "1", "--threads",
-                               str(args.threads), "--no-collectstatic"], env=env, stdout=subprocess.DEVNULL,
-                              start_new_session=True)
+    server = subprocess.Popen([salesplan, "serve", "--host", "127.0.0.1",  # noqa: S603
+                               "--port", str(args.port), "--workers", "1", "--threads",
+                               str(args.threads), "--no-collectstatic"], env=env,
+                              stdout=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while True:

@@ -171,6 +171,7 @@ def test_serve_runs_the_app_under_gunicorn_with_static_files(tmp_path):
             assert status == 404
             assert b"URLconf" not in body and b"DEBUG = True" not in body
             assert not (home / ".gunicorn").exists()
+            _a_paused_client_keeps_its_connection(first_port)
             assert private_socket.exists()
             assert oct(private_socket.stat().st_mode & 0o777) == "0o600"
         finally:
@@ -179,6 +180,34 @@ def test_serve_runs_the_app_under_gunicorn_with_static_files(tmp_path):
     finally:
         first.terminate()
         first.wait(timeout=30)
+
+
+def _a_paused_client_keeps_its_connection(port: int) -> None:
+    """A client that pauses between pages (a person reading, an API client between calls,
+    a proxy's idle upstream connection) sends its next request on the connection it kept
+    open, and is answered: the server does not close idle connections after a couple of
+    seconds, when a client may be sending on them (a connection reset for the client)."""
+    import http.client
+    import time
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        for pause in (0, 3):
+            time.sleep(pause)
+            connection.request("GET", "/login/")
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+            assert response.getheader("Connection", "").lower() != "close"
+    finally:
+        connection.close()
+
+
+def test_serve_recycles_workers_only_when_asked():
+    from salesplan.config.management.commands.serve import max_requests_config
+
+    assert max_requests_config(0) == {}
+    assert max_requests_config(10_000) == {"max_requests": 10_000, "max_requests_jitter": 1_000}
 
 
 def test_plain_http_on_a_private_network_has_a_safe_setting():

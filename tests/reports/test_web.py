@@ -101,3 +101,16 @@ def test_dashboard_includes_the_cards_other_apps_offer(org, history, monkeypatch
     assert page.status_code == 200
     assert b"Leads this week" in page.content and b"42" in page.content
     assert b"Bookings by team" in page.content
+
+
+def test_manager_dashboard_reads_settings_and_names_once(org, history,
+                                                         django_assert_max_num_queries):
+    # Every card used to read the company's calendar, the team tree and every person of
+    # the company again (78 queries a page at 100,000 accounts).
+    client = login(org.west_manager)
+    client.get("/reports/", {"period": Q1})  # rollups brought up to date
+    with django_assert_max_num_queries(45):
+        page = client.get("/reports/", {"period": Q1})
+    assert page.status_code == 200
+    assert str(org.west_rep).encode() in page.content
+    assert str(org.east_rep).encode() not in page.content

@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Company settings, team tree and names read once per GET request, not once per use.
+    "salesplan.core.request_memo.RequestMemoMiddleware",
     "salesplan.core.middleware.CompanyTimezoneMiddleware",
     "salesplan.core.middleware.StaleChangeMiddleware",
     "salesplan.core.middleware.DatabaseLostMiddleware",

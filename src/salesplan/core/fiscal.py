@@ -108,7 +108,14 @@ class CompanyCalendar:
 
     @classmethod
     def current(cls) -> "CompanyCalendar":
-        """Read the calendar from the Company settings and its holidays."""
+        """Read the calendar from the Company settings and its holidays (once per page:
+        see core.request_memo)."""
+        from .request_memo import remembered
+
+        return remembered("company-calendar", cls._read_current)
+
+    @classmethod
+    def _read_current(cls) -> "CompanyCalendar":
         from django.apps import apps
 
         # Looked up by name: the kernel reads the company row but sits below `org`.

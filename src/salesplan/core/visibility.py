@@ -12,11 +12,11 @@ from django.db import models
 from django.db.models import Q, QuerySet
 
 # A provider names the ids of extra accounts a user sees as a query of one column
-# (`.values("account_id")`), or None. Ids rather than a filter over accounts: the rule
-# then tests a deal's or contact's account id against them directly, where a filter
-# over accounts made PostgreSQL read the whole accounts table to translate it (0.83 s
-# of a rep's weighted pipeline at 5M deals; 0.46 s without).
-AccountScopeProvider = Callable[[object], QuerySet | None]
+# (`.values("account_id")`) or a list of ids, or None. Ids rather than a filter over
+# accounts: the rule then tests a deal's or contact's account id against them directly,
+# where a filter over accounts made PostgreSQL read the whole accounts table to
+# translate it (0.83 s of a rep's weighted pipeline at 5M deals; 0.46 s without).
+AccountScopeProvider = Callable[[object], QuerySet | list[int] | None]
 _account_scope_providers: list[AccountScopeProvider] = []
 
 
@@ -26,13 +26,13 @@ def register_account_scope(provider: AccountScopeProvider) -> None:
         _account_scope_providers.append(provider)
 
 
-def extra_account_ids(user) -> list[QuerySet]:
+def extra_account_ids(user) -> list[QuerySet | list[int]]:
     """The account-id queries of every provider that widens this user's scope."""
     found = (provider(user) for provider in _account_scope_providers)
     return [ids for ids in found if ids is not None]
 
 
-def account_scope_q(field: str, ids: list[QuerySet]) -> Q | None:
+def account_scope_q(field: str, ids: list[QuerySet | list[int]]) -> Q | None:
     """Q over a model whose `field` holds an account id ("pk" for accounts themselves):
     the records of the accounts these queries name."""
     combined: Q | None = None

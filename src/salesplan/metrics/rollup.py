@@ -24,6 +24,7 @@ from django.utils import timezone
 from salesplan.activities.models import Activity
 from salesplan.core.clock import company_zone
 from salesplan.core.models import AuditEntry
+from salesplan.core.request_memo import remembered
 from salesplan.customers.models import Lead, LeadStatus
 from salesplan.pipeline.models import Opportunity, OpportunityChange, Stage, StageKind
 from salesplan.territories.models import AccountTerritory, Alignment, TerritoryType
@@ -87,8 +88,12 @@ def month_of_instant(value: datetime, zone: ZoneInfo) -> date:
 
 
 def active_territory_key() -> tuple[int | None, str]:
-    """The active alignment and a key that changes whenever its assignment is rerun."""
+    """The active alignment and a key that changes whenever its assignment is rerun
+    (read once per page)."""
+    return remembered("active-territory-key", _read_territory_key)
 
+
+def _read_territory_key() -> tuple[int | None, str]:
     alignment = Alignment.objects.filter(status=Alignment.Status.ACTIVE).values(
         "id", "assigned_version", "assigned_at").first()
     if alignment is None:
@@ -426,7 +431,13 @@ def ensure_fresh(names: Iterable[str]) -> None:
 
 def refresh(names: Iterable[str] | None = None) -> dict[str, int]:
     """Bring the chosen rollups (all by default) up to date; returns records re-read."""
-    return {name: _refresh_one(ROLLUPS[name]) for name in names or ROLLUPS}
+    chosen = list(names or ROLLUPS)
+    # Their states and the audit trail's last entry read once for all of them: most
+    # reads find nothing new, and every report page asks.
+    states = {s.name: s for s in RollupState.objects.filter(name__in=chosen)}
+    audit_top = _max_audit_id()
+    return {name: _refresh_one(ROLLUPS[name], states.get(name), audit_top)
+            for name in chosen}
 
 
 def _new_entries(state: RollupState) -> tuple[list[tuple], int, list]:
@@ -461,8 +472,7 @@ def territories_outdated() -> bool:
     return state is not None and state.territory_key != active_territory_key()[1]
 
 
-def _refresh_one(rollup: Rollup) -> int:
-    state = RollupState.objects.filter(name=rollup.name).first()
+def _refresh_one(rollup: Rollup, state: RollupState | None, audit_top: int) -> int:
     top = rollup.source._default_manager.aggregate(m=Max("pk"))["m"] or 0
     large = top > LARGE
     if state is None or state.built_at is None:
@@ -476,8 +486,7 @@ def _refresh_one(rollup: Rollup) -> int:
         # The territory assignment was rerun: every line may move.
         return _rebuild_one(rollup, None)
     # Most reads find nothing new: say so without taking a lock.
-    if (top <= state.max_id and not state.gaps
-            and not AuditEntry.objects.filter(pk__gt=state.audit_mark).exists()):
+    if top <= state.max_id and not state.gaps and audit_top <= state.audit_mark:
         return 0
     with transaction.atomic():
         state = _state(rollup)

@@ -13,6 +13,7 @@ from django.db import models
 
 from salesplan.core.models import TimeStampedModel, Versioned, VersionedModel
 from salesplan.core.money import CurrencyField
+from salesplan.core.request_memo import remembered
 from salesplan.core.roles import Role as RoleValue
 
 WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -40,6 +41,11 @@ class Company(VersionedModel):
 
     @classmethod
     def current(cls) -> "Company":
+        """The company's settings row (read once per page: see core.request_memo)."""
+        return remembered("company", cls._read_current)
+
+    @classmethod
+    def _read_current(cls) -> "Company":
         company = cls.objects.order_by("id").first()
         if company is None:
             company = cls.objects.create()
@@ -130,7 +136,12 @@ class User(Versioned, AbstractUser):
         indexes = [models.Index(fields=["team", "role"])]
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return self.display_name(self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def display_name(first_name: str, last_name: str, username: str) -> str:
+        """How a person is named on every page: full name, else login name."""
+        return f"{first_name} {last_name}".strip() or username
 
     @property
     def is_admin(self) -> bool:

@@ -2,16 +2,27 @@
 
 from django.core.cache import cache
 
+from salesplan.core.request_memo import remembered
 from salesplan.core.shared_versions import current_version, new_version
 
 from .models import Role, Team, User
 
 
+def team_parents() -> dict[int, int | None]:
+    """Each team's parent (None at the top); read once per page."""
+    return remembered("team-parents", lambda: dict(Team.objects.values_list("id", "parent_id")))
+
+
+def _team_children() -> dict[int | None, list[int]]:
+    children: dict[int | None, list[int]] = {}
+    for tid, parent_id in team_parents().items():
+        children.setdefault(parent_id, []).append(tid)
+    return children
+
+
 def team_subtree_ids(team_id: int) -> list[int]:
     """The team and every team below it, at any depth."""
-    children: dict[int | None, list[int]] = {}
-    for tid, parent_id in Team.objects.values_list("id", "parent_id"):
-        children.setdefault(parent_id, []).append(tid)
+    children = remembered("team-children", _team_children)
     result, stack = [], [team_id]
     while stack:
         current = stack.pop()
@@ -22,6 +33,11 @@ def team_subtree_ids(team_id: int) -> list[int]:
 
 def managed_team_ids(user: User) -> list[int]:
     """Teams a manager answers for: those they manage and their own, with all sub-teams."""
+    return list(remembered(("managed-teams", user.pk, user.team_id),
+                           lambda: _managed_team_ids(user)))
+
+
+def _managed_team_ids(user: User) -> list[int]:
     roots = set(Team.objects.filter(manager=user).values_list("id", flat=True))
     if user.team_id:
         roots.add(user.team_id)
@@ -40,6 +56,10 @@ def visible_owner_ids(user: User) -> list[int] | None:
         return None
     if user.role != Role.MANAGER:
         return [user.pk]
+    return list(remembered(("visible-owners", user.pk), lambda: _visible_owner_ids(user)))
+
+
+def _visible_owner_ids(user: User) -> list[int]:
     key = f"visible-owners:{user.pk}:{team_tree_version()}"
     ids = cache.get(key)
     if ids is None:

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from salesplan.core.registry import allowed, require
 from salesplan.org.models import Role, Team, User
-from salesplan.org.selectors import managed_team_ids
+from salesplan.org.selectors import managed_team_ids, team_parents
 
 from .models import Plan
 
@@ -19,7 +19,7 @@ READ_EVERYTHING = {Role.EXECUTIVE, Role.MARKETING}
 
 
 def team_ancestor_ids(team_id: int | None) -> list[int]:
-    parents = dict(Team.objects.values_list("id", "parent_id"))
+    parents = team_parents()
     ids: list[int] = []
     while team_id is not None and team_id not in ids:
         ids.append(team_id)
@@ -44,7 +44,7 @@ def visibility_rule(user) -> Q | None:
 
 
 def _ancestors_of(team_ids) -> set[int]:
-    parents = dict(Team.objects.values_list("id", "parent_id"))
+    parents = team_parents()
     found: set[int] = set()
     for team_id in team_ids:
         current = parents.get(team_id)

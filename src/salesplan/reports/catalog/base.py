@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from salesplan.core.request_memo import remembered
 from salesplan.org.models import Team, User
 from salesplan.pipeline.models import Pipeline, PipelineKind, Stage
 
@@ -99,23 +100,9 @@ class Labels:
 
     def _load(self, kind: str) -> dict:
         if kind not in self._cache:
-            if kind == "owner":
-                self._cache[kind] = {u.pk: str(u) for u in User.objects.all()}
-            elif kind == "team":
-                self._cache[kind] = dict(Team.objects.values_list("id", "name"))
-            elif kind == "stage":
-                self._cache[kind] = {s.pk: str(s) for s in Stage.objects.select_related(
-                    "pipeline")}
-            elif kind == "pipeline":
-                self._cache[kind] = dict(Pipeline.objects.values_list("id", "name"))
-            elif kind == "pipeline_kind":
-                self._cache[kind] = dict(PipelineKind.choices)
-            elif kind == "territory":
-                from salesplan.territories.selectors import territory_names
-
-                self._cache[kind] = {0: "No territory", **territory_names()}
-            else:
-                self._cache[kind] = {}
+            # The reports of one page (a dashboard's cards) share the names they read.
+            self._cache[kind] = remembered(("report-labels", kind),
+                                           lambda: _read_labels(kind))
         return self._cache[kind]
 
     def name(self, kind: str, value) -> str:
@@ -123,6 +110,27 @@ class Labels:
             return value.strftime("%Y-%m")
         found = self._load(kind).get(value)
         return found if found is not None else ("—" if value is None else str(value))
+
+
+def _read_labels(kind: str) -> dict:
+    if kind == "owner":
+        # Names straight from the columns: a model object per person, for every person of
+        # the company, was most of a report's time.
+        return {pk: User.display_name(first, last, username) for pk, first, last, username
+                in User.objects.values_list("id", "first_name", "last_name", "username")}
+    if kind == "team":
+        return dict(Team.objects.values_list("id", "name"))
+    if kind == "stage":
+        return {s.pk: str(s) for s in Stage.objects.select_related("pipeline")}
+    if kind == "pipeline":
+        return dict(Pipeline.objects.values_list("id", "name"))
+    if kind == "pipeline_kind":
+        return dict(PipelineKind.choices)
+    if kind == "territory":
+        from salesplan.territories.selectors import territory_names
+
+        return {0: "No territory", **territory_names()}
+    return {}
 
 
 def team_of_owner(owner_ids) -> dict[int, int | None]:

@@ -17,6 +17,14 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 
+# Seconds an idle kept-alive connection stays open. Longer than the idle time of the
+# clients that reuse connections — a reverse proxy's upstream pool (nginx keeps them 60 s),
+# a browser, an API client pausing between pages — so the server never closes a
+# connection at the moment a client sends its next request on it; that race is a
+# connection reset for the client. An idle connection costs a socket in the worker's
+# poller, not a thread.
+KEEP_ALIVE_SECONDS = 75
+
 
 def default_workers() -> int:
     # Threads carry the concurrency (requests mostly wait on the database); a few
@@ -37,6 +45,12 @@ class Command(BaseCommand):
                             help="Threads per worker process (default 4).")
         parser.add_argument("--timeout", type=int, default=60,
                             help="Seconds before a stuck request's worker is restarted.")
+        parser.add_argument("--keep-alive", type=int, default=KEEP_ALIVE_SECONDS,
+                            help="Seconds an idle client connection stays open "
+                                 f"(default {KEEP_ALIVE_SECONDS}).")
+        parser.add_argument("--max-requests", type=int, default=0,
+                            help="Restart a worker process gracefully after about this many "
+                                 "requests (default 0: never).")
         parser.add_argument("--no-collectstatic", action="store_true",
                             help="Skip collecting static files before starting.")
         parser.add_argument("--control-socket",
@@ -55,17 +69,35 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
         bind = f"{options['host']}:{options['port']}"
         self.stdout.write(f"Salesplan is listening on http://{bind}/ (Ctrl-C stops it)")
-        run_gunicorn({
-            "bind": bind,
-            "workers": options["workers"],
-            "threads": options["threads"],
-            "worker_class": "gthread",
-            "timeout": options["timeout"],
-            "accesslog": "-",
-            "errorlog": "-",
-            "forwarded_allow_ips": os.environ.get("SALESPLAN_FORWARDED_ALLOW_IPS", "127.0.0.1"),
-            **control_socket_config(options["control_socket"]),
-        })
+        run_gunicorn(gunicorn_config(options, bind))
+
+
+def gunicorn_config(options: dict, bind: str) -> dict:
+    return {
+        "bind": bind,
+        "workers": options["workers"],
+        "threads": options["threads"],
+        "worker_class": "gthread",
+        "timeout": options["timeout"],
+        "keepalive": options["keep_alive"],
+        **max_requests_config(options["max_requests"]),
+        "accesslog": "-",
+        "errorlog": "-",
+        "forwarded_allow_ips": os.environ.get("SALESPLAN_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        **control_socket_config(options["control_socket"]),
+    }
+
+
+def max_requests_config(count: int) -> dict:
+    """Graceful recycling after about `count` requests, off by default.
+
+    A recycled worker stops accepting, finishes the requests it holds and answers a
+    request already arriving on a kept-alive connection with "Connection: close", so no
+    client sees a reset. The jitter keeps the processes from restarting all at once.
+    """
+    if count <= 0:
+        return {}
+    return {"max_requests": count, "max_requests_jitter": max(1, count // 10)}
 
 
 def create_cache_table() -> None:
