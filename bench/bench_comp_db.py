@@ -45,6 +45,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -62,12 +64,14 @@ def emit(metric: str, value, unit: str, **extra) -> None:
     print(json.dumps({"metric": metric, "value": value, "unit": unit, **extra}), flush=True)
 
 
-def setup_django() -> str:
+def setup_django(keep: Path | None) -> str:
+    """Django on a fresh database, or on the one `keep` names (a SQLite file, or with
+    DATABASE_URL set the PostgreSQL database) when it was built by an earlier run."""
     from bench_db import point_at
 
     folder = Path(tempfile.mkdtemp(prefix="bench-comp-"))
     os.environ.setdefault("SALESPLAN_VAR_DIR", str(folder))
-    point_at(folder / "bench.sqlite3")
+    point_at(keep or folder / "bench.sqlite3", wipe=keep is None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "salesplan.config.settings"
     os.environ.pop("SALESPLAN_TASK_BROKER", None)
     os.environ["SALESPLAN_DEBUG"] = "0"
@@ -98,47 +102,68 @@ def _reset_sequences(models) -> None:
                            f"COALESCE(MAX(id), 1)) FROM {table}")
 
 
-def write_deals(people: list, n_deals: int, rng: random.Random) -> int:
-    """Accounts, won deals and splits written straight into the tables; returns rows."""
+def write_deals(people: list, n_deals: int, seed: int) -> int:
+    """Accounts, won deals and splits written straight into the tables; returns rows.
+
+    Every column of a chunk of deals is drawn at once with numpy (as `company_rows` does
+    for the benchmark company): only the names are formatted per row."""
     from bench_quality import TableWriter, _stamp
+    from company_rows import _chunks
     from django.db import connection
 
     from salesplan.compensation.models import DealSplit
     from salesplan.customers.models import Account
     from salesplan.pipeline.models import Opportunity, Pipeline, StageKind
 
-    stamp = _stamp(connection.vendor)
-    now = stamp(datetime(2026, 12, 31, 12, tzinfo=UTC))
+    rng = np.random.default_rng(seed)
+    now = _stamp(connection.vendor)(datetime(2026, 12, 31, 12, tzinfo=UTC))
     pipeline = Pipeline.objects.get(is_default=True)
     won = pipeline.stages.get(kind=StageKind.WON)
-    reps = [p.pk for p in people]
+    reps = np.array([p.pk for p in people], dtype=np.int64)
     n_accounts = max(1, n_deals // 50)
-    account_owner = [reps[i % len(reps)] for i in range(n_accounts)]
+    account_place = np.arange(n_accounts) % len(reps)  # the owner's place among the reps
     base = (Account.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     rows = TableWriter(Account, ["id", "created_at", "updated_at", "name", "name_key",
                                  "owner_id"]).write(
-        (base + i, now, now, f"Account {i}", f"account {i:07d}", account_owner[i])
+        (base + i, now, now, f"Account {i}", f"account {i:07d}", int(reps[account_place[i]]))
         for i in range(n_accounts))
-    days = [(YEAR + timedelta(days=d)).isoformat() for d in range(365)]
-    splits: list[tuple] = []
+    days = np.array([(YEAR + timedelta(days=d)).isoformat() for d in range(365)],
+                    dtype=object)
+    split_ids: list[np.ndarray] = []
+    split_owners: list[np.ndarray] = []
 
     def deals():
-        for i in range(1, n_deals + 1):
-            account = rng.randrange(n_accounts)
-            owner = account_owner[account]
-            if i % 5 == 0:
-                partner = reps[(reps.index(owner) + 1) % len(reps)]
-                splits.append((i, owner, "0.6"))
-                splits.append((i, partner, "0.4"))
-            yield (i, now, now, f"Deal {i}", f"deal {i:08d}", base + account, pipeline.pk,
-                   won.pk, StageKind.WON.value, f"{rng.randrange(1_000_00, 50_000_00) / 100:.2f}",
-                   "EUR" if i % 10 == 0 else "USD", days[rng.randrange(365)], 100, owner)
+        for ids in _chunks(n_deals):
+            m = len(ids)
+            account = rng.integers(0, n_accounts, m)
+            place = account_place[account]
+            owner = reps[place]
+            split = ids % 5 == 0
+            split_ids.append(ids[split])
+            split_owners.append(np.stack([owner[split],
+                                          reps[(place[split] + 1) % len(reps)]], axis=1))
+            # Floats with two decimals: what SQLite stores for the text, exact text in COPY.
+            amount = (rng.integers(1_000_00, 50_000_00, m) / 100).tolist()
+            currency = np.where(ids % 10 == 0, "EUR", "USD").tolist()
+            close = days[rng.integers(0, 365, m)].tolist()
+            numbers = ids.tolist()
+            yield from zip(numbers, [now] * m, [now] * m, [f"Deal {i}" for i in numbers],
+                           [f"deal {i:08d}" for i in numbers], (account + base).tolist(),
+                           [pipeline.pk] * m, [won.pk] * m, [StageKind.WON.value] * m,
+                           amount, currency, close, [100] * m, owner.tolist(), strict=True)
 
     rows += TableWriter(Opportunity, [
         "id", "created_at", "updated_at", "name", "name_key", "account_id", "pipeline_id",
         "stage_id", "status", "amount", "currency", "close_date", "probability",
         "owner_id"]).write(deals())
-    rows += TableWriter(DealSplit, ["opportunity_id", "rep_id", "share"]).write(splits)
+
+    def splits():
+        for ids, owners in zip(split_ids, split_owners, strict=True):
+            for deal, (owner, partner) in zip(ids.tolist(), owners.tolist(), strict=True):
+                yield deal, owner, "0.6"
+                yield deal, partner, "0.4"
+
+    rows += TableWriter(DealSplit, ["opportunity_id", "rep_id", "share"]).write(splits())
     _reset_sequences([Account, Opportunity, DealSplit])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # as autovacuum would after a load this size
@@ -153,9 +178,10 @@ def build(reps: int, deals: int, rng: random.Random):
     admin = User.objects.create_user(f"bench-admin-{rng.random()}", role=Role.ADMIN)
     people = User.objects.bulk_create(User(username=f"bench-rep-{i}-{rng.random()}",
                                            role=Role.REP) for i in range(reps))
-    started = time.perf_counter()
-    rows = write_deals(people, deals, rng)
-    emit("build", round(time.perf_counter() - started, 1), "s", rows=rows)
+    started, cpu = time.perf_counter(), time.process_time()
+    rows = write_deals(people, deals, seed=7)
+    emit("build", round(time.perf_counter() - started, 1), "s", rows=rows,
+         cpu_s=round(time.process_time() - cpu, 1))
     pricing.create_exchange_rate(by=admin, base="EUR", quote="USD", rate=Decimal("1.0851"),
                                  date=date(2025, 12, 1))
     period = services.create_period(by=admin, data={"name": "2026", "starts": YEAR,
@@ -165,6 +191,19 @@ def build(reps: int, deals: int, rng: random.Random):
         "ends": date(2026, 12, 31), "effective_from": YEAR, "currency": "USD",
         "definition": DEFINITION})
     services.activate_plan(plan, by=admin, expected_version=plan.version)
+    return admin, period, people
+
+
+def built():
+    """The admin, period and reps of a database an earlier run built (`--keep`), or None."""
+    from salesplan.compensation.models import CompPeriod
+    from salesplan.org.models import User
+
+    period = CompPeriod.objects.filter(name="2026").first()
+    if period is None:
+        return None
+    admin = User.objects.get(username__startswith="bench-admin-")
+    people = list(User.objects.filter(username__startswith="bench-rep-").order_by("id"))
     return admin, period, people
 
 
@@ -259,21 +298,29 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--show-queries", action="store_true",
                         help="print the SQL of one recalculation to stderr")
+    parser.add_argument("--keep", type=Path, metavar="SQLITE_FILE",
+                        help="build into this SQLite file (with DATABASE_URL: into that "
+                             "database, not emptied) and use it as it is on later runs")
     args = parser.parse_args()
-    vendor = setup_django()
+    vendor = setup_django(args.keep)
     rng = random.Random(7)
-    admin, period, people = build(args.reps, args.deals, rng)
+    admin, period, people = built() or build(args.reps, args.deals, rng)
 
     from salesplan.compensation import services
+    from salesplan.pipeline.models import Opportunity
 
-    started = time.perf_counter()
+    n_deals = Opportunity.objects.count()
+    started, cpu = time.perf_counter(), time.process_time()
     result = services.calculate_period(period)
     seconds = time.perf_counter() - started
     emit("db_full_calculation", round(seconds, 3), "s", database=vendor, deals=result["deals"],
          statements=result["statements"], target=10,
+         cpu_s=round(time.process_time() - cpu, 2),
          extrapolated_5m=round(seconds * 5_000_000 / max(result["deals"], 1), 1))
-    compare_subset(period, people, args.naive_reps, vendor, seconds)
-    one_deal_changes(admin, args.changes, vendor, args.deals, rng, args.show_queries)
+    if args.naive_reps:
+        compare_subset(period, people, args.naive_reps, vendor, seconds)
+    if args.changes:
+        one_deal_changes(admin, args.changes, vendor, n_deals, rng, args.show_queries)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from salesplan.engines.compensation_columns import (
     ColumnTotals,
     CreditColumns,
     RepTotals,
+    factorize,
     statement_from_totals,
 )
 from salesplan.org.models import User
@@ -69,25 +70,23 @@ CURRENCIES = [code for code, _ in CURRENCY_CHOICES]
 LISTED = "|" + "|".join(CURRENCIES) + "|"  # SQLite finds a code's place in this text
 
 
-def _sql_parts(details: bool) -> tuple[str, list]:
+def _sql_parts(details: bool) -> tuple[list[str], list]:
     """The deal columns in this database's SQL, integers only so the rows come back as
-    fixed-width columns: cents, the currency as a number (`_currency`), the day number
-    and the account (0 unless `details`: only contests, new logos and crediting rules
-    read them), the pipeline and the owner."""
+    fixed-width columns: the id, cents, the currency as a number (`_currency`), the
+    pipeline and the owner, then the day number and the account when `details` (only
+    contests, new logos and crediting rules read them)."""
     if connection.vendor == "postgresql":
         letter = "ascii(substr(o.currency, {}, 1))"
         currency = (f"({letter.format(1)} * 65536 + {letter.format(2)} * 256 "
                     f"+ {letter.format(3)})::bigint")
-        day = "(o.close_date - DATE '1970-01-01')::bigint" if details else "0::bigint"
+        day = "(o.close_date - DATE '1970-01-01')::bigint"
         cents, params = "(o.amount * 100)::bigint", []
-        account = "o.account_id" if details else "0::bigint"  # eight bytes, as COPY reads
     else:
         currency = "instr(%s, '|' || o.currency || '|')"
-        day = "CAST(julianday(o.close_date) - 2440587.5 AS INTEGER)" if details else "0"
+        day = "CAST(julianday(o.close_date) - 2440587.5 AS INTEGER)"
         cents, params = "CAST(ROUND(o.amount * 100) AS INTEGER)", [LISTED]
-        account = "o.account_id" if details else "0"
-    return (f"o.id, {cents}, {currency}, {day}, o.pipeline_id, {account}, o.owner_id",
-            params)
+    columns = ["o.id", cents, currency, "o.pipeline_id", "o.owner_id"]
+    return columns + ([day, "o.account_id"] if details else []), params
 
 
 def _currency(code: int) -> str:
@@ -97,19 +96,19 @@ def _currency(code: int) -> str:
     return "".join(chr((code >> shift) & 0xFF) for shift in (16, 8, 0))
 
 
-def _fetch(sql: str, params: list, width: int) -> np.ndarray:
-    """Rows of `width` integers as an (n, width) int64 array: COPY in binary on
-    PostgreSQL (parsed by numpy without a Python object per value), the cursor elsewhere."""
+def _fetch(columns: list[str], tail: str, params: list,
+           chunks: tuple[str, str] | None = None) -> np.ndarray:
+    """`SELECT columns tail` (integer columns, none null) as an (n, width) int64 array,
+    without a Python object per value: COPY in binary on PostgreSQL, parsed by numpy;
+    on SQLite each run of rows concatenated into one text by the database and parsed by
+    numpy, run by run over ranges of `chunks` (a table and its id column in `tail`)."""
+    width = len(columns)
     if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            flat = np.dtype([(f"v{i}", np.int64) for i in range(width)])
-            # The driver's own cursor: Django's wrapper would step each row in Python.
-            rows = np.fromiter(cursor.cursor, dtype=flat)
-        return rows.view(np.int64).reshape(-1, width)
+        return _fetch_sqlite(columns, tail, params, chunks)
     raw = connection.connection
     with raw.cursor() as cursor:
-        with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)", params) as copy:
+        sql = f"COPY (SELECT {', '.join(columns)} {tail}) TO STDOUT (FORMAT BINARY)"
+        with cursor.copy(sql, params) as copy:
             data = b"".join(bytes(chunk) for chunk in copy)
     layout = [("fields", ">i2")] + [item for i in range(width)
                                     for item in ((f"l{i}", ">i4"), (f"v{i}", ">i8"))]
@@ -118,6 +117,38 @@ def _fetch(sql: str, params: list, width: int) -> np.ndarray:
                          count=(len(data) - header - 2) // np.dtype(layout).itemsize)
     return np.stack([body[f"v{i}"].astype(np.int64) for i in range(width)], axis=1) \
         if len(body) else np.zeros((0, width), dtype=np.int64)
+
+
+SQLITE_CHUNK = 1_000_000  # ids per text the database builds (tens of megabytes)
+
+
+def _fetch_sqlite(columns: list[str], tail: str, params: list,
+                  chunks: tuple[str, str] | None) -> np.ndarray:
+    # Stepping the cursor makes a tuple and an int per value; one text per run of rows,
+    # made by the database and parsed by numpy, costs a third of that.
+    width = len(columns)
+    joined = " || ',' || ".join(columns)
+    select = f"SELECT count(*), group_concat({joined}) {tail}"  # noqa: S608
+    ranges: list[tuple[list, str]] = [([], "")]
+    if chunks is not None:
+        table, key = chunks
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT min(id), max(id) FROM {table}")  # noqa: S608
+            low, high = cursor.fetchone()
+        ranges = [([start, start + SQLITE_CHUNK], f" AND {key} >= %s AND {key} < %s")
+                  for start in range(low or 0, (high or 0) + 1, SQLITE_CHUNK)]
+    parts = [np.zeros((0, width), dtype=np.int64)]
+    with connection.cursor() as cursor:
+        for bounds, condition in ranges:
+            cursor.execute(select + condition, params + bounds)
+            count, text = cursor.fetchone()
+            if not count:
+                continue
+            values = np.fromstring(text, dtype=np.int64, sep=",")
+            if len(values) != count * width:  # a null would have dropped its row's text
+                raise ValueError(f"{count} rows of {width} integers read as {len(values)}")
+            parts.append(values.reshape(count, width))
+    return np.concatenate(parts)
 
 
 def _won_in_period(period: CompPeriod, reps: set[int] | None) -> tuple[str, str, list]:
@@ -139,15 +170,38 @@ def _won_in_period(period: CompPeriod, reps: set[int] | None) -> tuple[str, str,
     return relation, "1 = 1", params + ids + params + ids + ids
 
 
+def _scanned(period: CompPeriod) -> bool:
+    """Whether SQLite should read the whole deals table in id order rather than the
+    period's dates through their index: when the period spans most of the close dates
+    (a step through the index costs a lookup of the row; a scan reads pages in order)."""
+    if connection.vendor != "sqlite":
+        return False  # PostgreSQL's planner weighs this from its statistics
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT min(close_date), max(close_date) "  # noqa: S608
+                       f"FROM {Opportunity._meta.db_table}")
+        first, last = cursor.fetchone()
+    if first is None:
+        return False
+    first, last = date.fromisoformat(str(first)), date.fromisoformat(str(last))
+    overlap = (min(last, period.ends) - max(first, period.starts)).days + 1
+    return overlap * 4 >= (last - first).days + 1
+
+
 def read_won(period: CompPeriod, reps: set[int] | None = None, *,
              details: bool = True) -> WonColumns:
     """The period's won deals (only those owned or split by `reps`, when named)."""
     columns, params = _sql_parts(details)
     relation, where, where_params = _won_in_period(period, reps)
-    sql = f"SELECT {columns} FROM {relation} WHERE {where}"  # noqa: S608
-    rows = _fetch(sql, params + where_params, 7)
-    rows = rows[np.argsort(rows[:, 0], kind="stable")]  # cheaper here than in the database
-    return WonColumns(*(np.ascontiguousarray(rows[:, i]) for i in range(7)))
+    chunks = None
+    if reps is None and _scanned(period):
+        relation, chunks = f"{relation} NOT INDEXED", (Opportunity._meta.db_table, "o.id")
+    rows = _fetch(columns, f"FROM {relation} WHERE {where}", params + where_params, chunks)
+    if len(rows) > 1 and not (np.diff(rows[:, 0]) > 0).all():
+        rows = rows[np.argsort(rows[:, 0], kind="stable")]  # cheaper here than in SQL
+    missing = np.zeros(len(rows), dtype=np.int64)  # days and accounts, when not read
+    day, account = (rows[:, 5], rows[:, 6]) if details else (missing, missing)
+    return WonColumns(*(np.ascontiguousarray(c) for c in (
+        rows[:, 0], rows[:, 1], rows[:, 2], day, rows[:, 3], account, rows[:, 4])))
 
 
 def plans_in_force(day: date) -> list[CompPlan]:
@@ -171,20 +225,21 @@ def read_splits(period: CompPeriod, reps: set[int] | None = None,
     deals `won_ids` when reps are named: a few thousand, looked up by their index)."""
     share = ("(s.share * 1000000)::bigint" if connection.vendor == "postgresql"
              else "CAST(ROUND(s.share * 1000000) AS INTEGER)")
-    head = f"SELECT s.opportunity_id, s.rep_id, {share} FROM {DealSplit._meta.db_table} s"  # noqa: S608
+    columns = ["s.opportunity_id", "s.rep_id", share]
+    head = f"FROM {DealSplit._meta.db_table} s"
     if reps is not None and won_ids is not None:
         parts = [np.zeros((0, 3), dtype=np.int64)]
         for start in range(0, len(won_ids), 20_000):  # SQLite's limit on parameters
             chunk = won_ids[start:start + 20_000].tolist()
             marks = ", ".join(["%s"] * len(chunk))
-            parts.append(_fetch(f"{head} WHERE s.opportunity_id IN ({marks})", chunk, 3))
+            parts.append(_fetch(columns, f"{head} WHERE s.opportunity_id IN ({marks})", chunk))
         return np.concatenate(parts)
     relation, where, params = _won_in_period(period, None)
     # A whole period: SQLite reads the splits and looks each deal up (CROSS JOIN keeps
     # that order), rather than probing the splits of every deal of the period.
     join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
-    sql = f"{head} {join} {relation} ON o.id = s.opportunity_id WHERE {where}"  # noqa: S608
-    return _fetch(sql, params, 3)
+    tail = f"{head} {join} {relation} ON o.id = s.opportunity_id WHERE {where}"
+    return _fetch(columns, tail, params)
 
 
 # --- crediting -----------------------------------------------------------------------------
@@ -281,8 +336,8 @@ class PeriodColumns:
         mask = np.isin(self.credits.rep, reps)
         rows = self.credits.deal[mask]
         won = self.won
-        codes, currency = np.unique(won.currency[rows], return_inverse=True)
-        pipelines, category = np.unique(won.pipeline[rows], return_inverse=True)
+        codes, currency = factorize(won.currency[rows])
+        pipelines, category = factorize(won.pipeline[rows])
         firsts = self._new_logos(rows) if new_logo else np.zeros(len(rows), dtype=bool)
         return CreditColumns(
             self.credits.rep[mask], self.credits.share[mask], won.cents[rows],
@@ -497,8 +552,9 @@ def _replace_statements(period: CompPeriod, outcome: Outcome, *, traced: bool,
 
 def index_period(period: CompPeriod, deals: np.ndarray, reps: np.ndarray) -> None:
     """Replace the period's record of which rep each deal credited."""
-    order = np.lexsort((reps, deals))
-    deals, reps = deals[order].astype(np.int64), reps[order].astype(np.int64)
+    deals, reps = deals.astype(np.int64), reps.astype(np.int64)
+    order = _by_deal_then_rep(deals, reps)
+    deals, reps = deals[order], reps[order]
     blocks = deals // BLOCK
     starts: list[int] = (np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]]).tolist()
                          if len(deals) else [])
@@ -508,6 +564,16 @@ def index_period(period: CompPeriod, deals: np.ndarray, reps: np.ndarray) -> Non
         [CompCreditIndex(period=period, block=int(blocks[s]), deals=deals[s:e].tobytes(),
                          reps=reps[s:e].tobytes())
          for s, e in zip(starts, ends, strict=True)], batch_size=500)
+
+
+def _by_deal_then_rep(deals: np.ndarray, reps: np.ndarray) -> np.ndarray:
+    """The order of (deal, rep) pairs: one key when both fit in it, sorted stably (the
+    credit lines come in a few runs already in deal order, which that sort uses)."""
+    if len(deals) and int(deals.min()) >= 0 and int(reps.min()) >= 0:
+        width = int(reps.max()) + 1
+        if int(deals.max()) < 2**62 // width:
+            return np.argsort(deals * width + reps, kind="stable")
+    return np.lexsort((reps, deals))
 
 
 def counted_by(deal_id: int) -> set[tuple[int, int]]:
