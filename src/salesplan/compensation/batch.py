@@ -82,9 +82,12 @@ def _sql_parts(details: bool) -> tuple[list[str], list]:
         day = "(o.close_date - DATE '1970-01-01')::bigint"
         cents, params = "(o.amount * 100)::bigint", []
     else:
-        currency = "instr(%s, '|' || o.currency || '|')"
+        # A code's place in `LISTED` (0 when not listed), the most used codes first.
+        places = " ".join(f"WHEN '{code}' THEN {LISTED.index(f'|{code}|') + 1}"
+                          for code in CURRENCIES)
+        currency = f"CASE o.currency {places} ELSE 0 END"
         day = "CAST(julianday(o.close_date) - 2440587.5 AS INTEGER)"
-        cents, params = "CAST(ROUND(o.amount * 100) AS INTEGER)", [LISTED]
+        cents, params = "CAST(ROUND(o.amount * 100) AS INTEGER)", []
     columns = ["o.id", cents, currency, "o.pipeline_id", "o.owner_id"]
     return columns + ([day, "o.account_id"] if details else []), params
 
@@ -97,8 +100,8 @@ def _currency(code: int) -> str:
 
 
 def _fetch(columns: list[str], tail: str, params: list,
-           chunks: tuple[str, str] | None = None) -> np.ndarray:
-    """`SELECT columns tail` (integer columns, none null) as an (n, width) int64 array,
+           chunks: tuple[str, str] | None = None) -> list[np.ndarray]:
+    """`SELECT columns tail` (integer columns, none null) as one int64 array per column,
     without a Python object per value: COPY in binary on PostgreSQL, parsed by numpy;
     on SQLite each run of rows concatenated into one text by the database and parsed by
     numpy, run by run over ranges of `chunks` (a table and its id column in `tail`)."""
@@ -115,40 +118,42 @@ def _fetch(columns: list[str], tail: str, params: list,
     header = 19 + int.from_bytes(data[15:19], "big")
     body = np.frombuffer(data, dtype=np.dtype(layout), offset=header,
                          count=(len(data) - header - 2) // np.dtype(layout).itemsize)
-    return np.stack([body[f"v{i}"].astype(np.int64) for i in range(width)], axis=1) \
-        if len(body) else np.zeros((0, width), dtype=np.int64)
+    return [body[f"v{i}"].astype(np.int64) for i in range(width)]
 
 
 SQLITE_CHUNK = 1_000_000  # ids per text the database builds (tens of megabytes)
 
 
 def _fetch_sqlite(columns: list[str], tail: str, params: list,
-                  chunks: tuple[str, str] | None) -> np.ndarray:
-    # Stepping the cursor makes a tuple and an int per value; one text per run of rows,
-    # made by the database and parsed by numpy, costs a third of that.
-    width = len(columns)
-    joined = " || ',' || ".join(columns)
-    select = f"SELECT count(*), group_concat({joined}) {tail}"  # noqa: S608
+                  chunks: tuple[str, str] | None) -> list[np.ndarray]:
+    # Stepping the cursor makes a tuple and an int per value. Instead each column of a
+    # run of rows comes back as one text (`group_concat`, which feeds every aggregate of
+    # the query the same rows in the same order), parsed by numpy.
+    texts = ", ".join(f"group_concat({column})" for column in columns)
+    select = f"SELECT count(*), {texts} {tail}"  # noqa: S608
     ranges: list[tuple[list, str]] = [([], "")]
     if chunks is not None:
         table, key = chunks
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT min(id), max(id) FROM {table}")  # noqa: S608
+            # Apart: SQLite finds a lone min() or max() in the index, both by a scan.
+            cursor.execute(f"SELECT (SELECT min(id) FROM {table}), "  # noqa: S608
+                           f"(SELECT max(id) FROM {table})")
             low, high = cursor.fetchone()
         ranges = [([start, start + SQLITE_CHUNK], f" AND {key} >= %s AND {key} < %s")
                   for start in range(low or 0, (high or 0) + 1, SQLITE_CHUNK)]
-    parts = [np.zeros((0, width), dtype=np.int64)]
+    parts: list[list[np.ndarray]] = [[np.zeros(0, dtype=np.int64)] for _ in columns]
     with connection.cursor() as cursor:
         for bounds, condition in ranges:
             cursor.execute(select + condition, params + bounds)
-            count, text = cursor.fetchone()
+            count, *texts_read = cursor.fetchone()
             if not count:
                 continue
-            values = np.fromstring(text, dtype=np.int64, sep=",")
-            if len(values) != count * width:  # a null would have dropped its row's text
-                raise ValueError(f"{count} rows of {width} integers read as {len(values)}")
-            parts.append(values.reshape(count, width))
-    return np.concatenate(parts)
+            for i, text in enumerate(texts_read):
+                column = np.fromstring(text or "", dtype=np.int64, sep=",")
+                if len(column) != count:  # a null would have left its row out
+                    raise ValueError(f"{columns[i]}: {len(column)} values for {count} rows")
+                parts[i].append(column)
+    return [np.concatenate(part) for part in parts]
 
 
 def _won_in_period(period: CompPeriod, reps: set[int] | None) -> tuple[str, str, list]:
@@ -177,8 +182,9 @@ def _scanned(period: CompPeriod) -> bool:
     if connection.vendor != "sqlite":
         return False  # PostgreSQL's planner weighs this from its statistics
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT min(close_date), max(close_date) "  # noqa: S608
-                       f"FROM {Opportunity._meta.db_table}")
+        table = Opportunity._meta.db_table
+        cursor.execute(f"SELECT (SELECT min(close_date) FROM {table}), "  # noqa: S608
+                       f"(SELECT max(close_date) FROM {table})")
         first, last = cursor.fetchone()
     if first is None:
         return False
@@ -195,13 +201,14 @@ def read_won(period: CompPeriod, reps: set[int] | None = None, *,
     chunks = None
     if reps is None and _scanned(period):
         relation, chunks = f"{relation} NOT INDEXED", (Opportunity._meta.db_table, "o.id")
-    rows = _fetch(columns, f"FROM {relation} WHERE {where}", params + where_params, chunks)
-    if len(rows) > 1 and not (np.diff(rows[:, 0]) > 0).all():
-        rows = rows[np.argsort(rows[:, 0], kind="stable")]  # cheaper here than in SQL
-    missing = np.zeros(len(rows), dtype=np.int64)  # days and accounts, when not read
-    day, account = (rows[:, 5], rows[:, 6]) if details else (missing, missing)
-    return WonColumns(*(np.ascontiguousarray(c) for c in (
-        rows[:, 0], rows[:, 1], rows[:, 2], day, rows[:, 3], account, rows[:, 4])))
+    read = _fetch(columns, f"FROM {relation} WHERE {where}", params + where_params, chunks)
+    if len(read[0]) > 1 and not (np.diff(read[0]) > 0).all():
+        order = np.argsort(read[0], kind="stable")  # cheaper here than in the database
+        read = [column[order] for column in read]
+    if not details:  # days and accounts, when not read
+        read += [np.zeros(len(read[0]), dtype=np.int64)] * 2
+    deal, cents, currency, pipeline, owner, day, account = read
+    return WonColumns(deal, cents, currency, day, pipeline, account, owner)
 
 
 def plans_in_force(day: date) -> list[CompPlan]:
@@ -232,14 +239,15 @@ def read_splits(period: CompPeriod, reps: set[int] | None = None,
         for start in range(0, len(won_ids), 20_000):  # SQLite's limit on parameters
             chunk = won_ids[start:start + 20_000].tolist()
             marks = ", ".join(["%s"] * len(chunk))
-            parts.append(_fetch(columns, f"{head} WHERE s.opportunity_id IN ({marks})", chunk))
+            parts.append(np.stack(_fetch(
+                columns, f"{head} WHERE s.opportunity_id IN ({marks})", chunk), axis=1))
         return np.concatenate(parts)
     relation, where, params = _won_in_period(period, None)
     # A whole period: SQLite reads the splits and looks each deal up (CROSS JOIN keeps
     # that order), rather than probing the splits of every deal of the period.
     join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
     tail = f"{head} {join} {relation} ON o.id = s.opportunity_id WHERE {where}"
-    return _fetch(columns, tail, params)
+    return np.stack(_fetch(columns, tail, params), axis=1)
 
 
 # --- crediting -----------------------------------------------------------------------------
