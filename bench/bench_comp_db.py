@@ -194,6 +194,23 @@ def build(reps: int, deals: int, rng: random.Random):
     return admin, period, people
 
 
+def server_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend, when it runs on this machine
+    (read from /proc; 0 on SQLite, which runs in this process, or when unreadable)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def built():
     """The admin, period and reps of a database an earlier run built (`--keep`), or None."""
     from salesplan.compensation.models import CompPeriod
@@ -218,18 +235,21 @@ def compare_subset(period, people, n: int, vendor: str, full_seconds: float) -> 
     from salesplan.compensation import batch
 
     subset = {p.pk for p in people[:n]}
-    started = time.perf_counter()
+    started, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
     naive = batch.calculate(period, subset, traced=True)
     naive_s = time.perf_counter() - started
+    naive_cpu = time.process_time() - cpu + server_cpu() - server
     naive_figures = figures(period, subset)
-    started = time.perf_counter()
+    started, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
     batch.calculate(period, subset)
     fast_s = time.perf_counter() - started
+    fast_cpu = time.process_time() - cpu + server_cpu() - server
     assert figures(period, subset) == naive_figures, "the two paths disagree"
     emit("db_naive_subset", round(naive_s, 3), "s", database=vendor, reps=n,
-         deals=naive.deals)
+         deals=naive.deals, cpu_s=round(naive_cpu, 3))
     emit("db_fast_subset", round(fast_s, 3), "s", database=vendor, reps=n,
-         baseline=round(naive_s, 3), ratio=round(naive_s / fast_s, 1))
+         baseline=round(naive_s, 3), ratio=round(naive_s / fast_s, 1),
+         cpu_s=round(fast_cpu, 3), cpu_ratio=round(naive_cpu / max(fast_cpu, 1e-3), 1))
     every = naive_s * len(people) / n  # the naive path is linear in the reps it covers
     emit("db_naive_all_reps_extrapolated", round(every, 1), "s", database=vendor,
          reps=len(people), baseline=round(every, 1), ratio=round(every / full_seconds, 1),
@@ -310,12 +330,13 @@ def main() -> None:
     from salesplan.pipeline.models import Opportunity
 
     n_deals = Opportunity.objects.count()
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
     result = services.calculate_period(period)
     seconds = time.perf_counter() - started
     emit("db_full_calculation", round(seconds, 3), "s", database=vendor, deals=result["deals"],
          statements=result["statements"], target=10,
          cpu_s=round(time.process_time() - cpu, 2),
+         server_cpu_s=round(server_cpu() - server, 2),
          extrapolated_5m=round(seconds * 5_000_000 / max(result["deals"], 1), 1))
     if args.naive_reps:
         compare_subset(period, people, args.naive_reps, vendor, seconds)
