@@ -70,33 +70,29 @@ CURRENCIES = [code for code, _ in CURRENCY_CHOICES]
 LISTED = "|" + "|".join(CURRENCIES) + "|"  # SQLite finds a code's place in this text
 
 
-def _sql_parts(details: bool) -> tuple[list[str], list]:
+def _sql_parts(details: bool) -> list[str]:
     """The deal columns in this database's SQL, integers only so the rows come back as
     fixed-width columns: the id, cents, the currency as a number (`_currency`), the
     pipeline and the owner, then the day number and the account when `details` (only
     contests, new logos and crediting rules read them)."""
+    # A code's place in `LISTED` (0 when not listed), the most used codes first.
+    places = " ".join(f"WHEN '{code}' THEN {LISTED.index(f'|{code}|') + 1}"
+                      for code in CURRENCIES)
+    currency = f"CASE o.currency {places} ELSE 0 END"
     if connection.vendor == "postgresql":
-        letter = "ascii(substr(o.currency, {}, 1))"
-        currency = (f"({letter.format(1)} * 65536 + {letter.format(2)} * 256 "
-                    f"+ {letter.format(3)})::bigint")
         day = "(o.close_date - DATE '1970-01-01')::bigint"
-        cents, params = "(o.amount * 100)::bigint", []
+        cents = "(o.amount * 100)::bigint"
+        currency = f"({currency})::bigint"  # eight bytes, as the binary COPY is read
     else:
-        # A code's place in `LISTED` (0 when not listed), the most used codes first.
-        places = " ".join(f"WHEN '{code}' THEN {LISTED.index(f'|{code}|') + 1}"
-                          for code in CURRENCIES)
-        currency = f"CASE o.currency {places} ELSE 0 END"
         day = "CAST(julianday(o.close_date) - 2440587.5 AS INTEGER)"
-        cents, params = "CAST(ROUND(o.amount * 100) AS INTEGER)", []
+        cents = "CAST(ROUND(o.amount * 100) AS INTEGER)"
     columns = ["o.id", cents, currency, "o.pipeline_id", "o.owner_id"]
-    return columns + ([day, "o.account_id"] if details else []), params
+    return columns + ([day, "o.account_id"] if details else [])
 
 
 def _currency(code: int) -> str:
-    """A currency from its number: a place in `LISTED` (SQLite), packed letters else."""
-    if connection.vendor != "postgresql":
-        return CURRENCIES[(code - 1) // 4] if code > 0 else "?"
-    return "".join(chr((code >> shift) & 0xFF) for shift in (16, 8, 0))
+    """A currency from its number, its place in `LISTED`."""
+    return CURRENCIES[(code - 1) // 4] if code > 0 else "?"
 
 
 def _fetch(columns: list[str], tail: str, params: list,
@@ -196,12 +192,12 @@ def _scanned(period: CompPeriod) -> bool:
 def read_won(period: CompPeriod, reps: set[int] | None = None, *,
              details: bool = True) -> WonColumns:
     """The period's won deals (only those owned or split by `reps`, when named)."""
-    columns, params = _sql_parts(details)
+    columns = _sql_parts(details)
     relation, where, where_params = _won_in_period(period, reps)
     chunks = None
     if reps is None and _scanned(period):
         relation, chunks = f"{relation} NOT INDEXED", (Opportunity._meta.db_table, "o.id")
-    read = _fetch(columns, f"FROM {relation} WHERE {where}", params + where_params, chunks)
+    read = _fetch(columns, f"FROM {relation} WHERE {where}", where_params, chunks)
     if len(read[0]) > 1 and not (np.diff(read[0]) > 0).all():
         order = np.argsort(read[0], kind="stable")  # cheaper here than in the database
         read = [column[order] for column in read]
@@ -228,26 +224,35 @@ def _details_needed(plans: list[CompPlan], crediting: calculation.Crediting) -> 
 
 def read_splits(period: CompPeriod, reps: set[int] | None = None,
                 won_ids: np.ndarray | None = None) -> np.ndarray:
-    """(deal id, rep id, share in millionths) of the period's won deals' splits (of the
-    deals `won_ids` when reps are named: a few thousand, looked up by their index)."""
+    """(deal id, rep id, share in millionths) of the splits of the period's won deals
+    `won_ids` (sorted): looked up by their index when reps are named (a few thousand),
+    else the splits of the deals' id range read and kept where their deal is one of
+    them (the deals are not read a second time to join them)."""
     share = ("(s.share * 1000000)::bigint" if connection.vendor == "postgresql"
              else "CAST(ROUND(s.share * 1000000) AS INTEGER)")
     columns = ["s.opportunity_id", "s.rep_id", share]
-    head = f"FROM {DealSplit._meta.db_table} s"
-    if reps is not None and won_ids is not None:
+    table = DealSplit._meta.db_table
+    if won_ids is None:
+        won_ids = read_won(period, reps, details=False).id
+    if not len(won_ids):
+        return np.zeros((0, 3), dtype=np.int64)
+    if reps is not None:
         parts = [np.zeros((0, 3), dtype=np.int64)]
         for start in range(0, len(won_ids), 20_000):  # SQLite's limit on parameters
             chunk = won_ids[start:start + 20_000].tolist()
             marks = ", ".join(["%s"] * len(chunk))
             parts.append(np.stack(_fetch(
-                columns, f"{head} WHERE s.opportunity_id IN ({marks})", chunk), axis=1))
+                columns, f"FROM {table} s WHERE s.opportunity_id IN ({marks})", chunk),
+                axis=1))
         return np.concatenate(parts)
-    relation, where, params = _won_in_period(period, None)
-    # A whole period: SQLite reads the splits and looks each deal up (CROSS JOIN keeps
-    # that order), rather than probing the splits of every deal of the period.
-    join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
-    tail = f"{head} {join} {relation} ON o.id = s.opportunity_id WHERE {where}"
-    return np.stack(_fetch(columns, tail, params), axis=1)
+    bounds = [int(won_ids[0]), int(won_ids[-1])]
+    scan, chunks = "", None
+    if connection.vendor == "sqlite":  # in id order rather than a lookup per index entry
+        scan, chunks = " NOT INDEXED", (table, "s.id")
+    found = np.stack(_fetch(columns, f"FROM {table} s{scan} WHERE s.opportunity_id >= %s "
+                                     f"AND s.opportunity_id <= %s", bounds, chunks), axis=1)
+    place = np.minimum(np.searchsorted(won_ids, found[:, 0]), len(won_ids) - 1)
+    return found[won_ids[place] == found[:, 0]]
 
 
 # --- crediting -----------------------------------------------------------------------------
