@@ -7,10 +7,14 @@ DATABASE_URL (which it fills: never point it at one you keep), with --reps (1,00
 --deals (1,000,000) won deals over 2026 (one account per 50 deals, a tenth in EUR, a
 fifth split 60/40 between two reps), one pay period for the year and a marginal
 commission plan with an attainment bonus. The deals and splits are written straight into
-the tables (executemany on SQLite, COPY on PostgreSQL: `TableWriter` of bench_quality.py).
-Prints one JSON line per metric:
+the tables (executemany in one transaction on SQLite, COPY on PostgreSQL: `TableWriter` of
+bench_quality.py), every column of a run of deals drawn at once with numpy. `--keep FILE`
+builds into that SQLite file (with DATABASE_URL: into that database, not emptied) and
+reuses it as it stands on later runs. Prints one JSON line per metric, with `cpu_s` (this
+process) and `server_cpu_s` (PostgreSQL's backend, from /proc) beside the wall time:
 
     .venv/bin/python bench/bench_comp_db.py [--reps 1000] [--deals 1000000] [--naive-reps 5]
+        [--changes 20] [--keep FILE] [--no-full]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_comp \
         .venv/bin/python bench/bench_comp_db.py
 
@@ -256,24 +260,28 @@ def compare_subset(period, people, n: int, vendor: str, full_seconds: float) -> 
          note=f"naive path timed on {n} reps, scaled to all; ratio against the full run")
 
 
-def _percentiles(metric: str, timings: list[float], counts: list[int], **extra) -> None:
-    timings = sorted(timings)
+def _percentiles(metric: str, timings: list[float], counts: list[int], cpu: list[float],
+                 **extra) -> None:
+    timings, cpu = sorted(timings), sorted(cpu)
     queries = int(statistics.median(counts))
-    emit(f"{metric}.p50", round(statistics.median(timings), 1), "ms", queries=queries, **extra)
-    emit(f"{metric}.p95", round(timings[int(len(timings) * 0.95)], 1), "ms", queries=queries,
-         **extra)
+    for name, at in (("p50", len(timings) // 2), ("p95", int(len(timings) * 0.95))):
+        emit(f"{metric}.{name}", round(timings[at], 1), "ms", queries=queries,
+             cpu_ms=round(cpu[at], 1), **extra)
 
 
-def _timed(action) -> tuple[float, int, list[str]]:
-    """Milliseconds and the queries one call of `action` ran."""
+def _timed(action) -> tuple[float, int, list[str], float]:
+    """Milliseconds, the queries one call of `action` ran, and CPU milliseconds (this
+    process and PostgreSQL's backend)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
+        cpu, server = time.process_time(), server_cpu()
         started = time.perf_counter()
         action()
         ms = (time.perf_counter() - started) * 1000
-    return ms, len(captured), [q["sql"] for q in captured.captured_queries]
+        cpu_ms = (time.process_time() - cpu + server_cpu() - server) * 1000
+    return ms, len(captured), [q["sql"] for q in captured.captured_queries], cpu_ms
 
 
 def one_deal_changes(admin, changes: int, vendor: str, n_deals: int, rng,
@@ -288,22 +296,24 @@ def one_deal_changes(admin, changes: int, vendor: str, n_deals: int, rng,
     from salesplan.pipeline.models import Opportunity
 
     deals = rng.sample(range(1, n_deals + 1), changes * 2)
-    recalc: tuple[list[float], list[int]] = ([], [])
-    whole: tuple[list[float], list[int]] = ([], [])
+    recalc: tuple[list[float], list[int], list[float]] = ([], [], [])
+    whole: tuple[list[float], list[int], list[float]] = ([], [], [])
     for pk in deals[:changes]:
         Opportunity.objects.filter(pk=pk).update(amount=F("amount") + 1)
         deal = Opportunity.objects.get(pk=pk)
-        ms, count, sql = _timed(lambda deal=deal: comp.deal_changed(deal, by=admin))
+        ms, count, sql, cpu = _timed(lambda deal=deal: comp.deal_changed(deal, by=admin))
         recalc[0].append(ms)
         recalc[1].append(count)
+        recalc[2].append(cpu)
         if show_queries and len(recalc[0]) == 1:
             print("\n".join(sql), file=sys.stderr)
     for pk in deals[changes:]:
         deal = Opportunity.objects.get(pk=pk)
-        ms, count, _ = _timed(lambda deal=deal: pipeline.update_opportunity(
+        ms, count, _, cpu = _timed(lambda deal=deal: pipeline.update_opportunity(
             deal, by=admin, expected_version=deal.version, data={"amount": deal.amount + 1}))
         whole[0].append(ms)
         whole[1].append(count)
+        whole[2].append(cpu)
     _percentiles("db_recalculation_only", *recalc, database=vendor, target=100,
                  deals=n_deals, changes=changes)
     _percentiles("db_recalculate_one_deal", *whole, database=vendor, target=100,
@@ -321,6 +331,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, metavar="SQLITE_FILE",
                         help="build into this SQLite file (with DATABASE_URL: into that "
                              "database, not emptied) and use it as it is on later runs")
+    parser.add_argument("--no-full", action="store_true",
+                        help="with --keep: only the deal changes (the statements stand)")
     args = parser.parse_args()
     vendor = setup_django(args.keep)
     rng = random.Random(7)
@@ -330,6 +342,9 @@ def main() -> None:
     from salesplan.pipeline.models import Opportunity
 
     n_deals = Opportunity.objects.count()
+    if args.no_full:
+        one_deal_changes(admin, args.changes, vendor, n_deals, rng, args.show_queries)
+        return
     started, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
     result = services.calculate_period(period)
     seconds = time.perf_counter() - started
