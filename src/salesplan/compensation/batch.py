@@ -95,60 +95,46 @@ def _currency(code: int) -> str:
     return CURRENCIES[(code - 1) // 4] if code > 0 else "?"
 
 
+CHUNK = 1_000_000  # deal ids per text the database builds (tens of megabytes)
+
+
 def _fetch(columns: list[str], tail: str, params: list,
-           chunks: tuple[str, str] | None = None) -> list[np.ndarray]:
-    """`SELECT columns tail` (integer columns, none null) as one int64 array per column,
-    without a Python object per value: COPY in binary on PostgreSQL, parsed by numpy;
-    on SQLite each run of rows concatenated into one text by the database and parsed by
-    numpy, run by run over ranges of `chunks` (a table and its id column in `tail`)."""
-    width = len(columns)
-    if connection.vendor != "postgresql":
-        return _fetch_sqlite(columns, tail, params, chunks)
-    raw = connection.connection
-    with raw.cursor() as cursor:
-        sql = f"COPY (SELECT {', '.join(columns)} {tail}) TO STDOUT (FORMAT BINARY)"
-        with cursor.copy(sql, params) as copy:
-            data = b"".join(bytes(chunk) for chunk in copy)
-    layout = [("fields", ">i2")] + [item for i in range(width)
-                                    for item in ((f"l{i}", ">i4"), (f"v{i}", ">i8"))]
-    header = 19 + int.from_bytes(data[15:19], "big")
-    body = np.frombuffer(data, dtype=np.dtype(layout), offset=header,
-                         count=(len(data) - header - 2) // np.dtype(layout).itemsize)
-    return [body[f"v{i}"].astype(np.int64) for i in range(width)]
+           chunks: str | None = None) -> list[np.ndarray]:
+    """`SELECT columns tail` (integer columns, none null) as one int64 array per column.
 
-
-SQLITE_CHUNK = 1_000_000  # ids per text the database builds (tens of megabytes)
-
-
-def _fetch_sqlite(columns: list[str], tail: str, params: list,
-                  chunks: tuple[str, str] | None) -> list[np.ndarray]:
-    # Stepping the cursor makes a tuple and an int per value. Instead each column of a
-    # run of rows comes back as one text (`group_concat`, which feeds every aggregate of
-    # the query the same rows in the same order), parsed by numpy.
-    texts = ", ".join(f"group_concat({column})" for column in columns)
+    A cursor (or PostgreSQL's COPY, a message per row) hands over a Python object per
+    row or value; instead each column of a run of rows comes back as one text made by
+    the database (`string_agg`, `group_concat`: every aggregate of a query is fed the
+    same rows in the same order) and parsed by numpy. Runs are `CHUNK` values of the id
+    column `chunks` (in `tail`'s table): groups of one pass on PostgreSQL, one range
+    query each on SQLite (a range of rowids is a range of the table; grouping would sort)."""
+    postgres = connection.vendor == "postgresql"
+    texts = ", ".join(f"string_agg(({column})::text, ',')" if postgres
+                      else f"group_concat({column})" for column in columns)
     select = f"SELECT count(*), {texts} {tail}"  # noqa: S608
-    ranges: list[tuple[list, str]] = [([], "")]
-    if chunks is not None:
-        table, key = chunks
+    queries: list[tuple[str, list]] = [(select, params)]
+    if chunks is not None and postgres:
+        queries = [(f"{select} GROUP BY {chunks} / {CHUNK}", params)]
+    elif chunks is not None:
+        table = tail.split()[1]  # the table `tail` reads FROM
         with connection.cursor() as cursor:
             # Apart: SQLite finds a lone min() or max() in the index, both by a scan.
             cursor.execute(f"SELECT (SELECT min(id) FROM {table}), "  # noqa: S608
                            f"(SELECT max(id) FROM {table})")
             low, high = cursor.fetchone()
-        ranges = [([start, start + SQLITE_CHUNK], f" AND {key} >= %s AND {key} < %s")
-                  for start in range(low or 0, (high or 0) + 1, SQLITE_CHUNK)]
+        queries = [(f"{select} AND {chunks} >= %s AND {chunks} < %s", [*params, start,
+                                                                       start + CHUNK])
+                   for start in range(low or 0, (high or 0) + 1, CHUNK)]
     parts: list[list[np.ndarray]] = [[np.zeros(0, dtype=np.int64)] for _ in columns]
     with connection.cursor() as cursor:
-        for bounds, condition in ranges:
-            cursor.execute(select + condition, params + bounds)
-            count, *texts_read = cursor.fetchone()
-            if not count:
-                continue
-            for i, text in enumerate(texts_read):
-                column = np.fromstring(text or "", dtype=np.int64, sep=",")
-                if len(column) != count:  # a null would have left its row out
-                    raise ValueError(f"{columns[i]}: {len(column)} values for {count} rows")
-                parts[i].append(column)
+        for sql, values in queries:
+            cursor.execute(sql, values)
+            for count, *read in cursor.fetchall():
+                for i, text in enumerate(read if count else ()):
+                    column = np.fromstring(text or "", dtype=np.int64, sep=",")
+                    if len(column) != count:  # a null would have left its row out
+                        raise ValueError(f"{columns[i]}: {len(column)} values, {count} rows")
+                    parts[i].append(column)
     return [np.concatenate(part) for part in parts]
 
 
@@ -195,8 +181,10 @@ def read_won(period: CompPeriod, reps: set[int] | None = None, *,
     columns = _sql_parts(details)
     relation, where, where_params = _won_in_period(period, reps)
     chunks = None
-    if reps is None and _scanned(period):
-        relation, chunks = f"{relation} NOT INDEXED", (Opportunity._meta.db_table, "o.id")
+    if reps is None:
+        chunks = "o.id"
+        if _scanned(period):
+            relation = f"{relation} NOT INDEXED"
     read = _fetch(columns, f"FROM {relation} WHERE {where}", where_params, chunks)
     if len(read[0]) > 1 and not (np.diff(read[0]) > 0).all():
         order = np.argsort(read[0], kind="stable")  # cheaper here than in the database
@@ -246,11 +234,10 @@ def read_splits(period: CompPeriod, reps: set[int] | None = None,
                 axis=1))
         return np.concatenate(parts)
     bounds = [int(won_ids[0]), int(won_ids[-1])]
-    scan, chunks = "", None
-    if connection.vendor == "sqlite":  # in id order rather than a lookup per index entry
-        scan, chunks = " NOT INDEXED", (table, "s.id")
+    # SQLite: in id order rather than a lookup of the row per index entry.
+    scan = " NOT INDEXED" if connection.vendor == "sqlite" else ""
     found = np.stack(_fetch(columns, f"FROM {table} s{scan} WHERE s.opportunity_id >= %s "
-                                     f"AND s.opportunity_id <= %s", bounds, chunks), axis=1)
+                                     f"AND s.opportunity_id <= %s", bounds, "s.id"), axis=1)
     place = np.minimum(np.searchsorted(won_ids, found[:, 0]), len(won_ids) - 1)
     return found[won_ids[place] == found[:, 0]]
 
