@@ -7,10 +7,14 @@ DATABASE_URL (which it fills: never point it at one you keep), with --reps (1,00
 --deals (1,000,000) won deals over 2026 (one account per 50 deals, a tenth in EUR, a
 fifth split 60/40 between two reps), one pay period for the year and a marginal
 commission plan with an attainment bonus. The deals and splits are written straight into
-the tables (executemany on SQLite, COPY on PostgreSQL: `TableWriter` of bench_quality.py).
-Prints one JSON line per metric:
+the tables (executemany in one transaction on SQLite, COPY on PostgreSQL: `TableWriter` of
+bench_quality.py), every column of a run of deals drawn at once with numpy. `--keep FILE`
+builds into that SQLite file (with DATABASE_URL: into that database, not emptied) and
+reuses it as it stands on later runs. Prints one JSON line per metric, with `cpu_s` (this
+process) and `server_cpu_s` (PostgreSQL's backend, from /proc) beside the wall time:
 
     .venv/bin/python bench/bench_comp_db.py [--reps 1000] [--deals 1000000] [--naive-reps 5]
+        [--changes 20] [--keep FILE] [--no-full]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_comp \
         .venv/bin/python bench/bench_comp_db.py
 
@@ -45,6 +49,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -62,12 +68,14 @@ def emit(metric: str, value, unit: str, **extra) -> None:
     print(json.dumps({"metric": metric, "value": value, "unit": unit, **extra}), flush=True)
 
 
-def setup_django() -> str:
+def setup_django(keep: Path | None) -> str:
+    """Django on a fresh database, or on the one `keep` names (a SQLite file, or with
+    DATABASE_URL set the PostgreSQL database) when it was built by an earlier run."""
     from bench_db import point_at
 
     folder = Path(tempfile.mkdtemp(prefix="bench-comp-"))
     os.environ.setdefault("SALESPLAN_VAR_DIR", str(folder))
-    point_at(folder / "bench.sqlite3")
+    point_at(keep or folder / "bench.sqlite3", wipe=keep is None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "salesplan.config.settings"
     os.environ.pop("SALESPLAN_TASK_BROKER", None)
     os.environ["SALESPLAN_DEBUG"] = "0"
@@ -98,47 +106,68 @@ def _reset_sequences(models) -> None:
                            f"COALESCE(MAX(id), 1)) FROM {table}")
 
 
-def write_deals(people: list, n_deals: int, rng: random.Random) -> int:
-    """Accounts, won deals and splits written straight into the tables; returns rows."""
+def write_deals(people: list, n_deals: int, seed: int) -> int:
+    """Accounts, won deals and splits written straight into the tables; returns rows.
+
+    Every column of a chunk of deals is drawn at once with numpy (as `company_rows` does
+    for the benchmark company): only the names are formatted per row."""
     from bench_quality import TableWriter, _stamp
+    from company_rows import _chunks
     from django.db import connection
 
     from salesplan.compensation.models import DealSplit
     from salesplan.customers.models import Account
     from salesplan.pipeline.models import Opportunity, Pipeline, StageKind
 
-    stamp = _stamp(connection.vendor)
-    now = stamp(datetime(2026, 12, 31, 12, tzinfo=UTC))
+    rng = np.random.default_rng(seed)
+    now = _stamp(connection.vendor)(datetime(2026, 12, 31, 12, tzinfo=UTC))
     pipeline = Pipeline.objects.get(is_default=True)
     won = pipeline.stages.get(kind=StageKind.WON)
-    reps = [p.pk for p in people]
+    reps = np.array([p.pk for p in people], dtype=np.int64)
     n_accounts = max(1, n_deals // 50)
-    account_owner = [reps[i % len(reps)] for i in range(n_accounts)]
+    account_place = np.arange(n_accounts) % len(reps)  # the owner's place among the reps
     base = (Account.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     rows = TableWriter(Account, ["id", "created_at", "updated_at", "name", "name_key",
                                  "owner_id"]).write(
-        (base + i, now, now, f"Account {i}", f"account {i:07d}", account_owner[i])
+        (base + i, now, now, f"Account {i}", f"account {i:07d}", int(reps[account_place[i]]))
         for i in range(n_accounts))
-    days = [(YEAR + timedelta(days=d)).isoformat() for d in range(365)]
-    splits: list[tuple] = []
+    days = np.array([(YEAR + timedelta(days=d)).isoformat() for d in range(365)],
+                    dtype=object)
+    split_ids: list[np.ndarray] = []
+    split_owners: list[np.ndarray] = []
 
     def deals():
-        for i in range(1, n_deals + 1):
-            account = rng.randrange(n_accounts)
-            owner = account_owner[account]
-            if i % 5 == 0:
-                partner = reps[(reps.index(owner) + 1) % len(reps)]
-                splits.append((i, owner, "0.6"))
-                splits.append((i, partner, "0.4"))
-            yield (i, now, now, f"Deal {i}", f"deal {i:08d}", base + account, pipeline.pk,
-                   won.pk, StageKind.WON.value, f"{rng.randrange(1_000_00, 50_000_00) / 100:.2f}",
-                   "EUR" if i % 10 == 0 else "USD", days[rng.randrange(365)], 100, owner)
+        for ids in _chunks(n_deals):
+            m = len(ids)
+            account = rng.integers(0, n_accounts, m)
+            place = account_place[account]
+            owner = reps[place]
+            split = ids % 5 == 0
+            split_ids.append(ids[split])
+            split_owners.append(np.stack([owner[split],
+                                          reps[(place[split] + 1) % len(reps)]], axis=1))
+            # Floats with two decimals: what SQLite stores for the text, exact text in COPY.
+            amount = (rng.integers(1_000_00, 50_000_00, m) / 100).tolist()
+            currency = np.where(ids % 10 == 0, "EUR", "USD").tolist()
+            close = days[rng.integers(0, 365, m)].tolist()
+            numbers = ids.tolist()
+            yield from zip(numbers, [now] * m, [now] * m, [f"Deal {i}" for i in numbers],
+                           [f"deal {i:08d}" for i in numbers], (account + base).tolist(),
+                           [pipeline.pk] * m, [won.pk] * m, [StageKind.WON.value] * m,
+                           amount, currency, close, [100] * m, owner.tolist(), strict=True)
 
     rows += TableWriter(Opportunity, [
         "id", "created_at", "updated_at", "name", "name_key", "account_id", "pipeline_id",
         "stage_id", "status", "amount", "currency", "close_date", "probability",
         "owner_id"]).write(deals())
-    rows += TableWriter(DealSplit, ["opportunity_id", "rep_id", "share"]).write(splits)
+
+    def splits():
+        for ids, owners in zip(split_ids, split_owners, strict=True):
+            for deal, (owner, partner) in zip(ids.tolist(), owners.tolist(), strict=True):
+                yield deal, owner, "0.6"
+                yield deal, partner, "0.4"
+
+    rows += TableWriter(DealSplit, ["opportunity_id", "rep_id", "share"]).write(splits())
     _reset_sequences([Account, Opportunity, DealSplit])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # as autovacuum would after a load this size
@@ -153,9 +182,10 @@ def build(reps: int, deals: int, rng: random.Random):
     admin = User.objects.create_user(f"bench-admin-{rng.random()}", role=Role.ADMIN)
     people = User.objects.bulk_create(User(username=f"bench-rep-{i}-{rng.random()}",
                                            role=Role.REP) for i in range(reps))
-    started = time.perf_counter()
-    rows = write_deals(people, deals, rng)
-    emit("build", round(time.perf_counter() - started, 1), "s", rows=rows)
+    started, cpu = time.perf_counter(), time.process_time()
+    rows = write_deals(people, deals, seed=7)
+    emit("build", round(time.perf_counter() - started, 1), "s", rows=rows,
+         cpu_s=round(time.process_time() - cpu, 1))
     pricing.create_exchange_rate(by=admin, base="EUR", quote="USD", rate=Decimal("1.0851"),
                                  date=date(2025, 12, 1))
     period = services.create_period(by=admin, data={"name": "2026", "starts": YEAR,
@@ -165,6 +195,36 @@ def build(reps: int, deals: int, rng: random.Random):
         "ends": date(2026, 12, 31), "effective_from": YEAR, "currency": "USD",
         "definition": DEFINITION})
     services.activate_plan(plan, by=admin, expected_version=plan.version)
+    return admin, period, people
+
+
+def server_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend, when it runs on this machine
+    (read from /proc; 0 on SQLite, which runs in this process, or when unreadable)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def built():
+    """The admin, period and reps of a database an earlier run built (`--keep`), or None."""
+    from salesplan.compensation.models import CompPeriod
+    from salesplan.org.models import User
+
+    period = CompPeriod.objects.filter(name="2026").first()
+    if period is None:
+        return None
+    admin = User.objects.get(username__startswith="bench-admin-")
+    people = list(User.objects.filter(username__startswith="bench-rep-").order_by("id"))
     return admin, period, people
 
 
@@ -179,42 +239,49 @@ def compare_subset(period, people, n: int, vendor: str, full_seconds: float) -> 
     from salesplan.compensation import batch
 
     subset = {p.pk for p in people[:n]}
-    started = time.perf_counter()
+    started, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
     naive = batch.calculate(period, subset, traced=True)
     naive_s = time.perf_counter() - started
+    naive_cpu = time.process_time() - cpu + server_cpu() - server
     naive_figures = figures(period, subset)
-    started = time.perf_counter()
+    started, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
     batch.calculate(period, subset)
     fast_s = time.perf_counter() - started
+    fast_cpu = time.process_time() - cpu + server_cpu() - server
     assert figures(period, subset) == naive_figures, "the two paths disagree"
     emit("db_naive_subset", round(naive_s, 3), "s", database=vendor, reps=n,
-         deals=naive.deals)
+         deals=naive.deals, cpu_s=round(naive_cpu, 3))
     emit("db_fast_subset", round(fast_s, 3), "s", database=vendor, reps=n,
-         baseline=round(naive_s, 3), ratio=round(naive_s / fast_s, 1))
+         baseline=round(naive_s, 3), ratio=round(naive_s / fast_s, 1),
+         cpu_s=round(fast_cpu, 3), cpu_ratio=round(naive_cpu / max(fast_cpu, 1e-3), 1))
     every = naive_s * len(people) / n  # the naive path is linear in the reps it covers
     emit("db_naive_all_reps_extrapolated", round(every, 1), "s", database=vendor,
          reps=len(people), baseline=round(every, 1), ratio=round(every / full_seconds, 1),
          note=f"naive path timed on {n} reps, scaled to all; ratio against the full run")
 
 
-def _percentiles(metric: str, timings: list[float], counts: list[int], **extra) -> None:
-    timings = sorted(timings)
+def _percentiles(metric: str, timings: list[float], counts: list[int], cpu: list[float],
+                 **extra) -> None:
+    timings, cpu = sorted(timings), sorted(cpu)
     queries = int(statistics.median(counts))
-    emit(f"{metric}.p50", round(statistics.median(timings), 1), "ms", queries=queries, **extra)
-    emit(f"{metric}.p95", round(timings[int(len(timings) * 0.95)], 1), "ms", queries=queries,
-         **extra)
+    for name, at in (("p50", len(timings) // 2), ("p95", int(len(timings) * 0.95))):
+        emit(f"{metric}.{name}", round(timings[at], 1), "ms", queries=queries,
+             cpu_ms=round(cpu[at], 1), **extra)
 
 
-def _timed(action) -> tuple[float, int, list[str]]:
-    """Milliseconds and the queries one call of `action` ran."""
+def _timed(action) -> tuple[float, int, list[str], float]:
+    """Milliseconds, the queries one call of `action` ran, and CPU milliseconds (this
+    process and PostgreSQL's backend)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
+        cpu, server = time.process_time(), server_cpu()
         started = time.perf_counter()
         action()
         ms = (time.perf_counter() - started) * 1000
-    return ms, len(captured), [q["sql"] for q in captured.captured_queries]
+        cpu_ms = (time.process_time() - cpu + server_cpu() - server) * 1000
+    return ms, len(captured), [q["sql"] for q in captured.captured_queries], cpu_ms
 
 
 def one_deal_changes(admin, changes: int, vendor: str, n_deals: int, rng,
@@ -229,22 +296,24 @@ def one_deal_changes(admin, changes: int, vendor: str, n_deals: int, rng,
     from salesplan.pipeline.models import Opportunity
 
     deals = rng.sample(range(1, n_deals + 1), changes * 2)
-    recalc: tuple[list[float], list[int]] = ([], [])
-    whole: tuple[list[float], list[int]] = ([], [])
+    recalc: tuple[list[float], list[int], list[float]] = ([], [], [])
+    whole: tuple[list[float], list[int], list[float]] = ([], [], [])
     for pk in deals[:changes]:
         Opportunity.objects.filter(pk=pk).update(amount=F("amount") + 1)
         deal = Opportunity.objects.get(pk=pk)
-        ms, count, sql = _timed(lambda deal=deal: comp.deal_changed(deal, by=admin))
+        ms, count, sql, cpu = _timed(lambda deal=deal: comp.deal_changed(deal, by=admin))
         recalc[0].append(ms)
         recalc[1].append(count)
+        recalc[2].append(cpu)
         if show_queries and len(recalc[0]) == 1:
             print("\n".join(sql), file=sys.stderr)
     for pk in deals[changes:]:
         deal = Opportunity.objects.get(pk=pk)
-        ms, count, _ = _timed(lambda deal=deal: pipeline.update_opportunity(
+        ms, count, _, cpu = _timed(lambda deal=deal: pipeline.update_opportunity(
             deal, by=admin, expected_version=deal.version, data={"amount": deal.amount + 1}))
         whole[0].append(ms)
         whole[1].append(count)
+        whole[2].append(cpu)
     _percentiles("db_recalculation_only", *recalc, database=vendor, target=100,
                  deals=n_deals, changes=changes)
     _percentiles("db_recalculate_one_deal", *whole, database=vendor, target=100,
@@ -259,21 +328,35 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--show-queries", action="store_true",
                         help="print the SQL of one recalculation to stderr")
+    parser.add_argument("--keep", type=Path, metavar="SQLITE_FILE",
+                        help="build into this SQLite file (with DATABASE_URL: into that "
+                             "database, not emptied) and use it as it is on later runs")
+    parser.add_argument("--no-full", action="store_true",
+                        help="with --keep: only the deal changes (the statements stand)")
     args = parser.parse_args()
-    vendor = setup_django()
+    vendor = setup_django(args.keep)
     rng = random.Random(7)
-    admin, period, people = build(args.reps, args.deals, rng)
+    admin, period, people = built() or build(args.reps, args.deals, rng)
 
     from salesplan.compensation import services
+    from salesplan.pipeline.models import Opportunity
 
-    started = time.perf_counter()
+    n_deals = Opportunity.objects.count()
+    if args.no_full:
+        one_deal_changes(admin, args.changes, vendor, n_deals, rng, args.show_queries)
+        return
+    started, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
     result = services.calculate_period(period)
     seconds = time.perf_counter() - started
     emit("db_full_calculation", round(seconds, 3), "s", database=vendor, deals=result["deals"],
          statements=result["statements"], target=10,
+         cpu_s=round(time.process_time() - cpu, 2),
+         server_cpu_s=round(server_cpu() - server, 2),
          extrapolated_5m=round(seconds * 5_000_000 / max(result["deals"], 1), 1))
-    compare_subset(period, people, args.naive_reps, vendor, seconds)
-    one_deal_changes(admin, args.changes, vendor, args.deals, rng, args.show_queries)
+    if args.naive_reps:
+        compare_subset(period, people, args.naive_reps, vendor, seconds)
+    if args.changes:
+        one_deal_changes(admin, args.changes, vendor, n_deals, rng, args.show_queries)
 
 
 if __name__ == "__main__":

@@ -285,6 +285,12 @@ class TableWriter:
         raw = self.connection.connection
         indexes = raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
                               "tbl_name = ? AND sql IS NOT NULL", (self.table,)).fetchall()
+        own = not self.connection.in_atomic_block  # (tests build inside one)
+        if own:
+            # One transaction for the load (in autocommit each row would be its own), the
+            # foreign keys unchecked while it runs, as the triggers are off on PostgreSQL.
+            raw.execute("PRAGMA foreign_keys = OFF")
+            raw.execute("BEGIN")
         for name, _sql in indexes:
             raw.execute(f'DROP INDEX "{name}"')
         # The table name and constants come from the model, never from input.
@@ -292,8 +298,9 @@ class TableWriter:
             f"INSERT INTO {self.table} ({cols}) VALUES ({marks})", rows).rowcount  # noqa: S608
         for _name, sql in indexes:
             raw.execute(sql)
-        if not self.connection.in_atomic_block:  # (tests build inside one)
-            raw.commit()
+        if own:
+            raw.execute("COMMIT")
+            raw.execute("PRAGMA foreign_keys = ON")
         return self.rows
 
     def _copy(self, rows) -> int:

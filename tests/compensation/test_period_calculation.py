@@ -92,3 +92,38 @@ def test_a_deal_moved_to_another_rep_leaves_the_old_statement(
         assert stored.earned == exact_statement(rep, comp.january).earned
     after = CompStatement.objects.get(rep=org.west_rep, period=comp.january).bookings
     assert after < before
+
+
+def test_the_period_reads_the_same_deals_in_runs_scanned_or_through_the_index(
+    org, comp, monkeypatch
+):
+    from django.db import connection
+
+    generated_company(org, comp, random.Random(5))
+    later = won(org.west_rep, "1234.56", date(2026, 3, 3))  # another month, split
+    services.set_splits(later, by=org.admin, splits=[(org.west_rep, D("0.5")),
+                                                     (org.east_rep, D("0.5"))])
+    monkeypatch.setattr(batch, "CHUNK", 7)  # many runs of ids, each read apart
+    readings = []
+    for scanned in (True, False) if connection.vendor == "sqlite" else (False,):
+        monkeypatch.setattr(batch, "_scanned", lambda period, scanned=scanned: scanned)
+        book = batch.PeriodColumns.read(comp.january)
+        readings.append((book.won, book.credits))
+    for won_deals, credits in readings:
+        assert len(won_deals.id) == 45 and later.pk not in won_deals.id.tolist()
+        assert list(won_deals.id) == sorted(won_deals.id)
+        assert len(credits.deal) == 45 + 12  # a fourth of the deals split in two
+        assert sorted(won_deals.cents.tolist()) == sorted(
+            int(d.amount * 100) for d in won_deals_of(comp.january))
+    first = readings[0]
+    for won_deals, credits in readings[1:]:
+        for name in ("id", "cents", "currency", "pipeline", "owner"):
+            assert getattr(won_deals, name).tolist() == getattr(first[0], name).tolist()
+        assert credits.rep.tolist() == first[1].rep.tolist()
+
+
+def won_deals_of(period):
+    from salesplan.pipeline.models import Opportunity
+
+    return Opportunity.objects.filter(status="won", close_date__gte=period.starts,
+                                      close_date__lte=period.ends)

@@ -26,6 +26,7 @@ from salesplan.engines.compensation_columns import (
     ColumnTotals,
     CreditColumns,
     RepTotals,
+    factorize,
     statement_from_totals,
 )
 from salesplan.org.models import User
@@ -68,55 +69,72 @@ CURRENCIES = [code for code, _ in CURRENCY_CHOICES]
 LISTED = "|" + "|".join(CURRENCIES) + "|"  # SQLite finds a code's place in this text
 
 
-def _sql_parts(details: bool) -> tuple[str, list]:
+def _sql_parts(details: bool) -> list[str]:
     """The deal columns in this database's SQL, integers only so the rows come back as
-    fixed-width columns: cents, the currency as a number (`_currency`), the day number
-    and the account (0 unless `details`: only contests, new logos and crediting rules
-    read them), the pipeline and the owner."""
+    fixed-width columns: the id, cents, the currency as a number (`_currency`), the
+    pipeline and the owner, then the day number and the account when `details` (only
+    contests, new logos and crediting rules read them)."""
+    # A code's place in `LISTED` (0 when not listed), the most used codes first.
+    places = " ".join(f"WHEN '{code}' THEN {LISTED.index(f'|{code}|') + 1}"
+                      for code in CURRENCIES)
+    currency = f"CASE o.currency {places} ELSE 0 END"
     if connection.vendor == "postgresql":
-        letter = "ascii(substr(o.currency, {}, 1))"
-        currency = (f"({letter.format(1)} * 65536 + {letter.format(2)} * 256 "
-                    f"+ {letter.format(3)})::bigint")
-        day = "(o.close_date - DATE '1970-01-01')::bigint" if details else "0::bigint"
-        cents, params = "(o.amount * 100)::bigint", []
-        account = "o.account_id" if details else "0::bigint"  # eight bytes, as COPY reads
+        day = "(o.close_date - DATE '1970-01-01')::bigint"
+        cents = "(o.amount * 100)::bigint"
+        currency = f"({currency})::bigint"  # eight bytes, as the binary COPY is read
     else:
-        currency = "instr(%s, '|' || o.currency || '|')"
-        day = "CAST(julianday(o.close_date) - 2440587.5 AS INTEGER)" if details else "0"
-        cents, params = "CAST(ROUND(o.amount * 100) AS INTEGER)", [LISTED]
-        account = "o.account_id" if details else "0"
-    return (f"o.id, {cents}, {currency}, {day}, o.pipeline_id, {account}, o.owner_id",
-            params)
+        day = "CAST(julianday(o.close_date) - 2440587.5 AS INTEGER)"
+        cents = "CAST(ROUND(o.amount * 100) AS INTEGER)"
+    columns = ["o.id", cents, currency, "o.pipeline_id", "o.owner_id"]
+    return columns + ([day, "o.account_id"] if details else [])
 
 
 def _currency(code: int) -> str:
-    """A currency from its number: a place in `LISTED` (SQLite), packed letters else."""
-    if connection.vendor != "postgresql":
-        return CURRENCIES[(code - 1) // 4] if code > 0 else "?"
-    return "".join(chr((code >> shift) & 0xFF) for shift in (16, 8, 0))
+    """A currency from its number, its place in `LISTED`."""
+    return CURRENCIES[(code - 1) // 4] if code > 0 else "?"
 
 
-def _fetch(sql: str, params: list, width: int) -> np.ndarray:
-    """Rows of `width` integers as an (n, width) int64 array: COPY in binary on
-    PostgreSQL (parsed by numpy without a Python object per value), the cursor elsewhere."""
-    if connection.vendor != "postgresql":
+CHUNK = 1_000_000  # deal ids per text the database builds (tens of megabytes)
+
+
+def _fetch(columns: list[str], tail: str, params: list,
+           chunks: str | None = None) -> list[np.ndarray]:
+    """`SELECT columns tail` (integer columns, none null) as one int64 array per column.
+
+    A cursor (or PostgreSQL's COPY, a message per row) hands over a Python object per
+    row or value; instead each column of a run of rows comes back as one text made by
+    the database (`string_agg`, `group_concat`: every aggregate of a query is fed the
+    same rows in the same order) and parsed by numpy. Runs are `CHUNK` values of the id
+    column `chunks` (in `tail`'s table): groups of one pass on PostgreSQL, one range
+    query each on SQLite (a range of rowids is a range of the table; grouping would sort)."""
+    postgres = connection.vendor == "postgresql"
+    texts = ", ".join(f"string_agg(({column})::text, ',')" if postgres
+                      else f"group_concat({column})" for column in columns)
+    select = f"SELECT count(*), {texts} {tail}"  # noqa: S608
+    queries: list[tuple[str, list]] = [(select, params)]
+    if chunks is not None and postgres:
+        queries = [(f"{select} GROUP BY {chunks} / {CHUNK}", params)]
+    elif chunks is not None:
+        table = tail.split()[1]  # the table `tail` reads FROM
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            flat = np.dtype([(f"v{i}", np.int64) for i in range(width)])
-            # The driver's own cursor: Django's wrapper would step each row in Python.
-            rows = np.fromiter(cursor.cursor, dtype=flat)
-        return rows.view(np.int64).reshape(-1, width)
-    raw = connection.connection
-    with raw.cursor() as cursor:
-        with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)", params) as copy:
-            data = b"".join(bytes(chunk) for chunk in copy)
-    layout = [("fields", ">i2")] + [item for i in range(width)
-                                    for item in ((f"l{i}", ">i4"), (f"v{i}", ">i8"))]
-    header = 19 + int.from_bytes(data[15:19], "big")
-    body = np.frombuffer(data, dtype=np.dtype(layout), offset=header,
-                         count=(len(data) - header - 2) // np.dtype(layout).itemsize)
-    return np.stack([body[f"v{i}"].astype(np.int64) for i in range(width)], axis=1) \
-        if len(body) else np.zeros((0, width), dtype=np.int64)
+            # Apart: SQLite finds a lone min() or max() in the index, both by a scan.
+            cursor.execute(f"SELECT (SELECT min(id) FROM {table}), "  # noqa: S608
+                           f"(SELECT max(id) FROM {table})")
+            low, high = cursor.fetchone()
+        queries = [(f"{select} AND {chunks} >= %s AND {chunks} < %s", [*params, start,
+                                                                       start + CHUNK])
+                   for start in range(low or 0, (high or 0) + 1, CHUNK)]
+    parts: list[list[np.ndarray]] = [[np.zeros(0, dtype=np.int64)] for _ in columns]
+    with connection.cursor() as cursor:
+        for sql, values in queries:
+            cursor.execute(sql, values)
+            for count, *read in cursor.fetchall():
+                for i, text in enumerate(read if count else ()):
+                    column = np.fromstring(text or "", dtype=np.int64, sep=",")
+                    if len(column) != count:  # a null would have left its row out
+                        raise ValueError(f"{columns[i]}: {len(column)} values, {count} rows")
+                    parts[i].append(column)
+    return [np.concatenate(part) for part in parts]
 
 
 def _won_in_period(period: CompPeriod, reps: set[int] | None) -> tuple[str, str, list]:
@@ -138,15 +156,42 @@ def _won_in_period(period: CompPeriod, reps: set[int] | None) -> tuple[str, str,
     return relation, "1 = 1", params + ids + params + ids + ids
 
 
+def _scanned(period: CompPeriod) -> bool:
+    """Whether SQLite should read the whole deals table in id order rather than the
+    period's dates through their index: when the period spans most of the close dates
+    (a step through the index costs a lookup of the row; a scan reads pages in order)."""
+    if connection.vendor != "sqlite":
+        return False  # PostgreSQL's planner weighs this from its statistics
+    with connection.cursor() as cursor:
+        table = Opportunity._meta.db_table
+        cursor.execute(f"SELECT (SELECT min(close_date) FROM {table}), "  # noqa: S608
+                       f"(SELECT max(close_date) FROM {table})")
+        first, last = cursor.fetchone()
+    if first is None:
+        return False
+    first, last = date.fromisoformat(str(first)), date.fromisoformat(str(last))
+    overlap = (min(last, period.ends) - max(first, period.starts)).days + 1
+    return overlap * 4 >= (last - first).days + 1
+
+
 def read_won(period: CompPeriod, reps: set[int] | None = None, *,
              details: bool = True) -> WonColumns:
     """The period's won deals (only those owned or split by `reps`, when named)."""
-    columns, params = _sql_parts(details)
+    columns = _sql_parts(details)
     relation, where, where_params = _won_in_period(period, reps)
-    sql = f"SELECT {columns} FROM {relation} WHERE {where}"  # noqa: S608
-    rows = _fetch(sql, params + where_params, 7)
-    rows = rows[np.argsort(rows[:, 0], kind="stable")]  # cheaper here than in the database
-    return WonColumns(*(np.ascontiguousarray(rows[:, i]) for i in range(7)))
+    chunks = None
+    if reps is None:
+        chunks = "o.id"
+        if _scanned(period):
+            relation = f"{relation} NOT INDEXED"
+    read = _fetch(columns, f"FROM {relation} WHERE {where}", where_params, chunks)
+    if len(read[0]) > 1 and not (np.diff(read[0]) > 0).all():
+        order = np.argsort(read[0], kind="stable")  # cheaper here than in the database
+        read = [column[order] for column in read]
+    if not details:  # days and accounts, when not read
+        read += [np.zeros(len(read[0]), dtype=np.int64)] * 2
+    deal, cents, currency, pipeline, owner, day, account = read
+    return WonColumns(deal, cents, currency, day, pipeline, account, owner)
 
 
 def plans_in_force(day: date) -> list[CompPlan]:
@@ -166,24 +211,34 @@ def _details_needed(plans: list[CompPlan], crediting: calculation.Crediting) -> 
 
 def read_splits(period: CompPeriod, reps: set[int] | None = None,
                 won_ids: np.ndarray | None = None) -> np.ndarray:
-    """(deal id, rep id, share in millionths) of the period's won deals' splits (of the
-    deals `won_ids` when reps are named: a few thousand, looked up by their index)."""
+    """(deal id, rep id, share in millionths) of the splits of the period's won deals
+    `won_ids` (sorted): looked up by their index when reps are named (a few thousand),
+    else the splits of the deals' id range read and kept where their deal is one of
+    them (the deals are not read a second time to join them)."""
     share = ("(s.share * 1000000)::bigint" if connection.vendor == "postgresql"
              else "CAST(ROUND(s.share * 1000000) AS INTEGER)")
-    head = f"SELECT s.opportunity_id, s.rep_id, {share} FROM {DealSplit._meta.db_table} s"  # noqa: S608
-    if reps is not None and won_ids is not None:
+    columns = ["s.opportunity_id", "s.rep_id", share]
+    table = DealSplit._meta.db_table
+    if won_ids is None:
+        won_ids = read_won(period, reps, details=False).id
+    if not len(won_ids):
+        return np.zeros((0, 3), dtype=np.int64)
+    if reps is not None:
         parts = [np.zeros((0, 3), dtype=np.int64)]
         for start in range(0, len(won_ids), 20_000):  # SQLite's limit on parameters
             chunk = won_ids[start:start + 20_000].tolist()
             marks = ", ".join(["%s"] * len(chunk))
-            parts.append(_fetch(f"{head} WHERE s.opportunity_id IN ({marks})", chunk, 3))
+            parts.append(np.stack(_fetch(
+                columns, f"FROM {table} s WHERE s.opportunity_id IN ({marks})", chunk),
+                axis=1))
         return np.concatenate(parts)
-    relation, where, params = _won_in_period(period, None)
-    # A whole period: SQLite reads the splits and looks each deal up (CROSS JOIN keeps
-    # that order), rather than probing the splits of every deal of the period.
-    join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
-    sql = f"{head} {join} {relation} ON o.id = s.opportunity_id WHERE {where}"  # noqa: S608
-    return _fetch(sql, params, 3)
+    bounds = [int(won_ids[0]), int(won_ids[-1])]
+    # SQLite: in id order rather than a lookup of the row per index entry.
+    scan = " NOT INDEXED" if connection.vendor == "sqlite" else ""
+    found = np.stack(_fetch(columns, f"FROM {table} s{scan} WHERE s.opportunity_id >= %s "
+                                     f"AND s.opportunity_id <= %s", bounds, "s.id"), axis=1)
+    place = np.minimum(np.searchsorted(won_ids, found[:, 0]), len(won_ids) - 1)
+    return found[won_ids[place] == found[:, 0]]
 
 
 # --- crediting -----------------------------------------------------------------------------
@@ -267,8 +322,8 @@ class PeriodColumns:
         mask = np.isin(self.credits.rep, reps)
         rows = self.credits.deal[mask]
         won = self.won
-        codes, currency = np.unique(won.currency[rows], return_inverse=True)
-        pipelines, category = np.unique(won.pipeline[rows], return_inverse=True)
+        codes, currency = factorize(won.currency[rows])
+        pipelines, category = factorize(won.pipeline[rows])
         firsts = self._new_logos(rows) if new_logo else np.zeros(len(rows), dtype=bool)
         return CreditColumns(
             self.credits.rep[mask], self.credits.share[mask], won.cents[rows],
@@ -519,8 +574,9 @@ def _replace_statements(period: CompPeriod, outcome: Outcome, *, traced: bool,
 
 def index_period(period: CompPeriod, deals: np.ndarray, reps: np.ndarray) -> None:
     """Replace the period's record of which rep each deal credited."""
-    order = np.lexsort((reps, deals))
-    deals, reps = deals[order].astype(np.int64), reps[order].astype(np.int64)
+    deals, reps = deals.astype(np.int64), reps.astype(np.int64)
+    order = _by_deal_then_rep(deals, reps)
+    deals, reps = deals[order], reps[order]
     blocks = deals // BLOCK
     starts: list[int] = (np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]]).tolist()
                          if len(deals) else [])
@@ -530,6 +586,16 @@ def index_period(period: CompPeriod, deals: np.ndarray, reps: np.ndarray) -> Non
         [CompCreditIndex(period=period, block=int(blocks[s]), deals=deals[s:e].tobytes(),
                          reps=reps[s:e].tobytes())
          for s, e in zip(starts, ends, strict=True)], batch_size=500)
+
+
+def _by_deal_then_rep(deals: np.ndarray, reps: np.ndarray) -> np.ndarray:
+    """The order of (deal, rep) pairs: one key when both fit in it, sorted stably (the
+    credit lines come in a few runs already in deal order, which that sort uses)."""
+    if len(deals) and int(deals.min()) >= 0 and int(reps.min()) >= 0:
+        width = int(reps.max()) + 1
+        if int(deals.max()) < 2**62 // width:
+            return np.argsort(deals * width + reps, kind="stable")
+    return np.lexsort((reps, deals))
 
 
 def counted_by(deal_id: int) -> set[tuple[int, int]]:
