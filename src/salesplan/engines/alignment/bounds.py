@@ -105,7 +105,7 @@ class _Neighbourhoods:
         if not self.lipschitz:
             self.cap = inst.activity * (self.radius / 3) ** inst.power
 
-    def reservoir(self, centres: np.ndarray, lam: np.ndarray):
+    def reservoir(self, centres: np.ndarray, lam: np.ndarray, want_setter: bool = True):
         """Per centre: a price per unit of weight below the reduced cost of every unit
         outside its neighbourhood, and the unit that sets it (-1: none).
 
@@ -125,6 +125,9 @@ class _Neighbourhoods:
         rows = max(1, _CHUNK_CELLS // max(self.inst.n, 1))
         for lo in range(0, centres.size, rows):
             f = self._reach(centres[lo: lo + rows]) - beta[None, :]
+            if not want_setter:
+                price[lo: lo + rows] = np.min(f, axis=1)
+                continue
             arg[lo: lo + rows] = np.argmin(f, axis=1)
             price[lo: lo + rows] = f[np.arange(f.shape[0]), arg[lo: lo + rows]]
         return price, arg
@@ -133,7 +136,8 @@ class _Neighbourhoods:
         """a_i · max(r_j, r_i − r_j)^p / w_i (rows: centres); kept for small instances,
         where it is the same every step."""
         if self._reach_all is not None:
-            return self._reach_all[centres]
+            every = np.array_equal(centres, np.arange(self.inst.n))
+            return self._reach_all if every else self._reach_all[centres]
         r_j = self.radius[centres][:, None]
         reach = self.alpha[None, :] * np.maximum(r_j, self.radius[None, :] - r_j) ** self.inst.power
         if centres.size == self.inst.n and self.inst.n ** 2 <= _CHUNK_CELLS * 2:
@@ -304,7 +308,7 @@ def _subproblem(inst, hoods, centres, points, lam, w, lower, upper, want_x=False
     rc = np.where(cols >= 0, rc, 0.0)
     if not hoods.dense and points is None:
         outside = np.maximum(w.sum() - weights.sum(axis=1), 0.0)
-        price, setter = hoods.reservoir(centres, lam)
+        price, setter = hoods.reservoir(centres, lam, want_setter=want_x)
         rc = np.concatenate([rc, (price * outside)[:, None]], axis=1)
         weights = np.concatenate([weights, outside[:, None]], axis=1)
         # The reservoir's column is -2 - (the unit that sets its price), or -1.
