@@ -91,3 +91,24 @@ def test_the_reservoir_price_is_below_every_unit_outside_the_neighbourhood(power
         assert np.all(per_weight[outside] >= np.broadcast_to(price[:, None], outside.shape)
                       [outside] - 1e-9 * np.abs(per_weight[outside]).max())
         assert np.all(setter >= 0)
+
+
+def test_neighbourhood_bound_stays_valid_with_many_units_at_one_point(monkeypatch):
+    """Twenty units at one point and thirty-six around it, each centre seeing about one
+    territory's worth of places: without a cap on the multipliers the reservoir's price
+    still stays below every unit outside, and the bound below the proven optimum."""
+    monkeypatch.setattr(bounds, "DENSE_MAX_UNITS", 0)
+    monkeypatch.setattr(bounds, "NEIGHBOURHOOD_TERRITORIES", 1.0)
+    rng = np.random.default_rng(5)
+    xy = np.concatenate([np.full((20, 2), 50.0), rng.uniform(0, 100, (36, 2))])
+    w = np.concatenate([np.full(20, 0.5), rng.uniform(1, 3, 36)])
+    w[-1] = 0.0  # a unit that weighs nothing is served at no benefit to any centre
+    problem = AlignmentProblem(coordinates=xy, weights=w, k=4, tau=0.05, geographic=False)
+    exact = optimise(problem, EXACT)
+    assert exact.status == "optimal"
+    inst = build_instance(problem)
+    costs = arc_costs(inst, inst.xy[exact.centre_units], np.arange(inst.n), exact.assignment)
+
+    bound = bounds.lagrangian_bound(inst, exact.objective, costs, math.inf, max_iterations=300)
+
+    assert 0.3 * exact.objective < bound <= exact.objective * (1 + 1e-9)
