@@ -36,14 +36,17 @@ def solved(request):
 
 
 @pytest.mark.parametrize("territories", [1.0, 2.0])
-def test_neighbourhood_bound_never_exceeds_the_proven_optimum(solved, territories,
+@pytest.mark.parametrize("reservoir", ["lipschitz", "capped"])
+def test_neighbourhood_bound_never_exceeds_the_proven_optimum(solved, territories, reservoir,
                                                               monkeypatch):
     """Neighbourhoods of one or two territories' worth of units (of 60 units, four
-    territories): units outside a centre's neighbourhood are priced by the reservoir,
-    multipliers are capped, and the bound stays below the optimum while proving a good
-    part of it."""
+    territories): units outside a centre's neighbourhood are priced by the reservoir
+    (from the multipliers themselves, or at a fixed rate with capped multipliers), and
+    the bound stays below the optimum while proving a good part of it."""
     problem, exact = solved
     monkeypatch.setattr(bounds, "DENSE_MAX_UNITS", 0)
+    if reservoir == "capped":
+        monkeypatch.setattr(bounds, "LIPSCHITZ_MAX_UNITS", 0)
     monkeypatch.setattr(bounds, "NEIGHBOURHOOD_TERRITORIES", territories)
     inst = build_instance(problem)
     size = int(np.ceil(territories * inst.n / inst.k)) + 16
@@ -63,3 +66,49 @@ def test_the_bound_is_below_every_plan_the_optimiser_returns(solved):
     assert heuristic.lower_bound <= exact.objective * (1 + 1e-9)
     assert heuristic.gap == pytest.approx(
         (heuristic.objective - heuristic.lower_bound) / heuristic.objective)
+
+
+@pytest.mark.parametrize("power", [1, 2])
+def test_the_reservoir_price_is_below_every_unit_outside_the_neighbourhood(power):
+    """Whatever the multipliers (here random, some far above what a unit pays anywhere),
+    no unit outside a centre's neighbourhood has a smaller reduced cost per unit of
+    weight than the reservoir's price there."""
+    rng = np.random.default_rng(5)
+    xy, w = rng.uniform(0, 200, (150, 2)), rng.lognormal(0, 0.8, 150)
+    problem = AlignmentProblem(coordinates=xy, weights=w, k=6, tau=0.05, geographic=False,
+                               objective="squared" if power == 2 else "distance")
+    inst = build_instance(problem)
+    hoods = bounds._Neighbourhoods(inst, 30)
+    assert hoods.lipschitz
+    centres = np.arange(inst.n)
+    dist = np.linalg.norm(inst.xy[:, None, :] - inst.xy[None, :, :], axis=2) ** power
+    for scale in (0.1, 1.0, 10.0):
+        lam = rng.uniform(-1, 1, inst.n) * scale * inst.activity * 50.0 ** power
+        price, setter = hoods.reservoir(centres, lam)
+        per_weight = (inst.activity[None, :] * dist - lam[None, :]) / w[None, :]
+        outside = np.ones((inst.n, inst.n), dtype=bool)
+        np.put_along_axis(outside, hoods.index, False, axis=1)
+        assert np.all(per_weight[outside] >= np.broadcast_to(price[:, None], outside.shape)
+                      [outside] - 1e-9 * np.abs(per_weight[outside]).max())
+        assert np.all(setter >= 0)
+
+
+def test_neighbourhood_bound_stays_valid_with_many_units_at_one_point(monkeypatch):
+    """Twenty units at one point and thirty-six around it, each centre seeing about one
+    territory's worth of places: without a cap on the multipliers the reservoir's price
+    still stays below every unit outside, and the bound below the proven optimum."""
+    monkeypatch.setattr(bounds, "DENSE_MAX_UNITS", 0)
+    monkeypatch.setattr(bounds, "NEIGHBOURHOOD_TERRITORIES", 1.0)
+    rng = np.random.default_rng(5)
+    xy = np.concatenate([np.full((20, 2), 50.0), rng.uniform(0, 100, (36, 2))])
+    w = np.concatenate([np.full(20, 0.5), rng.uniform(1, 3, 36)])
+    w[-1] = 0.0  # a unit that weighs nothing is served at no benefit to any centre
+    problem = AlignmentProblem(coordinates=xy, weights=w, k=4, tau=0.05, geographic=False)
+    exact = optimise(problem, EXACT)
+    assert exact.status == "optimal"
+    inst = build_instance(problem)
+    costs = arc_costs(inst, inst.xy[exact.centre_units], np.arange(inst.n), exact.assignment)
+
+    bound = bounds.lagrangian_bound(inst, exact.objective, costs, math.inf, max_iterations=300)
+
+    assert 0.3 * exact.objective < bound <= exact.objective * (1 + 1e-9)

@@ -24,11 +24,17 @@ so **no alignment satisfying the model can have a smaller objective**. We
 improve λ by subgradient steps and keep the best L(λ) seen.
 
 On large instances each g_j looks only at the ``neighbourhood`` nearest units
-of j (radius r_j). Every multiplier λ_i is capped at activity_i · (r_i / 3)^p;
-as the radius is 1-Lipschitz, a unit outside j's neighbourhood then costs at
-least (activity/weight)_min · r_j^p · (1 − (2/3)^p) per unit of weight there, and
-all such units are replaced by one reservoir at that price: the bound stays
-valid, only less tight.
+of j (radius r_j: the distance to the first unit outside it); all units outside are
+replaced by one reservoir holding their weight at a price per unit of weight below
+every one of their reduced costs there: the bound stays valid, only less tight.
+As the radius is 1-Lipschitz, a unit i outside has d_ij ≥ max(r_j, r_i − r_j). Up to
+``LIPSCHITZ_MAX_UNITS`` units the price is the least over all units of
+(a_i · max(r_j, r_i − r_j)^p − λ_i) / w_i, whatever λ (the unit setting it gets the
+reservoir's share in the subgradient). Above it, every multiplier λ_i is capped at
+a_i · (r_i / 3)^p, so that (activity/weight)_min · r_j^p · (1 − (2/3)^p) is such a
+price; the cap holds back the multipliers of the units far from their centre, and
+with it the bound (on 1,729 ZIP codes into 50 territories, 200 steps from the same
+plan: 16.9% below the best plan known capped, 13.5% priced from the multipliers).
 
 Units at the same point are merged first (weights and activities added, their
 multipliers' starting values too): they cost the same from every centre, and the
@@ -60,6 +66,10 @@ DENSE_MAX_UNITS = 1000
 # 1.6 territories ended 31% below the plan's cost, 4 territories 23% in about the same
 # time, 8 territories 18% in three times as long.
 NEIGHBOURHOOD_TERRITORIES = 4.0
+# Up to this many units the reservoir's price is the least, over all units, of a bound on
+# their reduced cost outside a neighbourhood (n² simple operations a step, no sort), and
+# the multipliers need no cap. Above it: the cap and a fixed rate.
+LIPSCHITZ_MAX_UNITS = 6000
 
 
 class _Neighbourhoods:
@@ -84,10 +94,55 @@ class _Neighbourhoods:
         # outside j's neighbourhood has d_ij ≥ r_j and r_i ≤ r_j + d_ij ≤ 2·d_ij; with
         # λ_i ≤ a_i (r_i / 3)^p its reduced cost there is ≥ a_i r_j^p (1 − (2/3)^p).
         self.radius = dist[:, size]
-        self.cap = inst.activity * (self.radius / 3) ** inst.power
         with np.errstate(divide="ignore", invalid="ignore"):
-            alpha = np.where(inst.weights[:, 0] > 0, inst.activity / inst.weights[:, 0], np.inf)
-        self.reservoir_rate = float(np.min(alpha)) * (1 - (2 / 3) ** inst.power)
+            self.alpha = np.where(inst.weights[:, 0] > 0,
+                                  inst.activity / inst.weights[:, 0], np.inf)
+        self.reservoir_rate = float(np.min(self.alpha)) * (1 - (2 / 3) ** inst.power)
+        # Up to LIPSCHITZ_MAX_UNITS units the reservoir is priced from the multipliers
+        # themselves (``reservoir``) and they need no cap.
+        self.lipschitz = inst.n <= LIPSCHITZ_MAX_UNITS
+        self._reach_all: np.ndarray | None = None
+        if not self.lipschitz:
+            self.cap = inst.activity * (self.radius / 3) ** inst.power
+
+    def reservoir(self, centres: np.ndarray, lam: np.ndarray, want_setter: bool = True):
+        """Per centre: a price per unit of weight below the reduced cost of every unit
+        outside its neighbourhood, and the unit that sets it (-1: none).
+
+        A unit i outside j's neighbourhood has d_ij ≥ r_j, and as r is 1-Lipschitz also
+        d_ij ≥ r_i − r_j; so its reduced cost per weight is at least
+        (a_i · max(r_j, r_i − r_j)^p − λ_i) / w_i, and the least of these over all units
+        prices every outside unit from below, whatever λ. Without the Lipschitz pricing:
+        the capped multipliers' rate (see ``__init__``)."""
+        p = self.inst.power
+        if not self.lipschitz:
+            return self.reservoir_rate * self.radius[centres] ** p, np.full(centres.size, -1)
+        w = self.inst.weights[:, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            beta = np.where(w > 0, lam / w, 0.0)
+        price = np.empty(centres.size)
+        arg = np.empty(centres.size, dtype=np.int64)
+        rows = max(1, _CHUNK_CELLS // max(self.inst.n, 1))
+        for lo in range(0, centres.size, rows):
+            f = self._reach(centres[lo: lo + rows]) - beta[None, :]
+            if not want_setter:
+                price[lo: lo + rows] = np.min(f, axis=1)
+                continue
+            arg[lo: lo + rows] = np.argmin(f, axis=1)
+            price[lo: lo + rows] = f[np.arange(f.shape[0]), arg[lo: lo + rows]]
+        return price, arg
+
+    def _reach(self, centres: np.ndarray) -> np.ndarray:
+        """a_i · max(r_j, r_i − r_j)^p / w_i (rows: centres); kept for small instances,
+        where it is the same every step."""
+        if self._reach_all is not None:
+            every = np.array_equal(centres, np.arange(self.inst.n))
+            return self._reach_all if every else self._reach_all[centres]
+        r_j = self.radius[centres][:, None]
+        reach = self.alpha[None, :] * np.maximum(r_j, self.radius[None, :] - r_j) ** self.inst.power
+        if centres.size == self.inst.n and self.inst.n ** 2 <= _CHUNK_CELLS * 2:
+            self._reach_all = reach
+        return reach
 
     def columns(self, centres: np.ndarray) -> np.ndarray:
         if self.dense:
@@ -216,8 +271,14 @@ def _evaluate(inst, hoods, lam, w, lower, upper, k_free):
                                    want_x=True)
         if points:
             value += float(val.sum())
+        # x: the weight taken of each column. A reservoir whose price a unit sets counts
+        # as that much weight of the unit: L's slope in its multiplier.
         x = x * times[:, None]
-        np.add.at(taken, cols[cols >= 0], x[cols >= 0])
+        unit = np.where(cols >= 0, cols, -2 - cols)
+        real = cols != -1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(w[unit[real]] > 0, x[real] / w[unit[real]], 0.0)
+        np.add.at(taken, unit[real], share)
     return value, 1.0 - taken
 
 
@@ -247,15 +308,16 @@ def _subproblem(inst, hoods, centres, points, lam, w, lower, upper, want_x=False
     rc = np.where(cols >= 0, rc, 0.0)
     if not hoods.dense and points is None:
         outside = np.maximum(w.sum() - weights.sum(axis=1), 0.0)
-        price = hoods.reservoir_rate * hoods.radius[centres] ** inst.power
+        price, setter = hoods.reservoir(centres, lam, want_setter=want_x)
         rc = np.concatenate([rc, (price * outside)[:, None]], axis=1)
         weights = np.concatenate([weights, outside[:, None]], axis=1)
-        cols = np.concatenate([cols, np.full((len(centres), 1), -1)], axis=1)
+        # The reservoir's column is -2 - (the unit that sets its price), or -1.
+        cols = np.concatenate([cols, np.where(setter >= 0, -2 - setter, -1)[:, None]], axis=1)
     value, order, part = _knapsack(rc, weights, lower, upper, want_x)
     if not want_x:
         return value, None, None
     sorted_cols = np.take_along_axis(cols, order, axis=1)
-    return value, sorted_cols, part
+    return value, sorted_cols, part * np.take_along_axis(weights, order, axis=1)
 
 
 def isolation_bound(inst: Instance, deadline: float | None = None, max_cuts: int = 64,
