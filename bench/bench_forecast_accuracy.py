@@ -22,7 +22,10 @@ absolute error by the in-sample one-step seasonal-naive error of the training mo
 Lines (one JSON object each):
 - `mase.chosen.<collection>`: mean MASE of the chosen model; `baseline` is seasonal
   naive's mean MASE on the same windows, `ratio` = chosen / baseline (below 1: better).
-- `mase.chosen_vs_auto_ets.<collection>`: the same, against AutoETS alone as baseline.
+- `mase.chosen_vs_auto_ets.<collection>`: the same, against AutoETS alone as baseline;
+  `lower_share` / `higher_share`: the share of windows where the choice's error was lower /
+  higher than AutoETS's, `difference_90` a 90% bootstrap interval (over windows) of the
+  mean difference chosen minus AutoETS.
 - `mase.chosen_vs_lowest_backtest.<collection>`: the same, against always taking the
   candidate with the lowest backtest MASE (the rule before the standard model).
 - `mase.candidate.<name>.<collection>`: each candidate always used, for reference.
@@ -235,6 +238,17 @@ def saved_rows(path: str) -> dict[str, dict[str, list[dict]]]:
     return found
 
 
+def paired_interval(pairs: list[tuple[float, float]], draws: int = 2000) -> list[float]:
+    """A 90% bootstrap interval (over windows, seeded) of the mean difference first minus
+    second: whether a difference of means is more than the luck of which series were
+    drawn."""
+    rng = random.Random(0)
+    means = sorted(
+        statistics.fmean(a - b for a, b in rng.choices(pairs, k=len(pairs))) for _ in range(draws)
+    )
+    return [round(means[int(0.05 * draws)], 4), round(means[int(0.95 * draws) - 1], 4)]
+
+
 def report(collection: str, results: dict[str, list[dict]]) -> None:
     rows = [r for rs in results.values() for r in rs]
     if not rows:
@@ -267,6 +281,7 @@ def report(collection: str, results: dict[str, list[dict]]) -> None:
             windows=len(lowest),
         )
     ets = statistics.fmean(r["candidates"]["auto_ets"] for r in ets_rows)
+    pairs = [(r["mase"], r["candidates"]["auto_ets"]) for r in ets_rows]
     emit(
         f"mase.chosen_vs_auto_ets.{collection}",
         round(statistics.fmean(r["mase"] for r in ets_rows), 4),
@@ -275,6 +290,9 @@ def report(collection: str, results: dict[str, list[dict]]) -> None:
         baseline_name="auto_ets",
         ratio=ratio(statistics.fmean(r["mase"] for r in ets_rows), ets),
         windows=len(ets_rows),
+        lower_share=round(sum(c < e for c, e in pairs) / len(pairs), 3),
+        higher_share=round(sum(c > e for c, e in pairs) / len(pairs), 3),
+        difference_90=paired_interval(pairs),
     )
     for name in mc.ORDER:
         scored = [r["candidates"][name] for r in rows if name in r["candidates"]]
