@@ -22,7 +22,10 @@ absolute error by the in-sample one-step seasonal-naive error of the training mo
 Lines (one JSON object each):
 - `mase.chosen.<collection>`: mean MASE of the chosen model; `baseline` is seasonal
   naive's mean MASE on the same windows, `ratio` = chosen / baseline (below 1: better).
-- `mase.chosen_vs_auto_ets.<collection>`: the same, against AutoETS alone as baseline.
+- `mase.chosen_vs_auto_ets.<collection>`: the same, against AutoETS alone as baseline;
+  `lower_share` / `higher_share`: the share of windows where the choice's error was lower /
+  higher than AutoETS's, `difference_90` a 90% bootstrap interval (over windows) of the
+  mean difference chosen minus AutoETS.
 - `mase.chosen_vs_lowest_backtest.<collection>`: the same, against always taking the
   candidate with the lowest backtest MASE (the rule before the standard model).
 - `mase.candidate.<name>.<collection>`: each candidate always used, for reference.
@@ -37,7 +40,15 @@ Lines (one JSON object each):
   shared machine this moves with the load average, which every line carries.
 
 `--jobs` spreads the series over that many processes (the figures do not depend on it);
-`--only` runs one of the two collections.
+`--only` runs one of the two collections; `--first N` skips the first N generated series
+(the others are the same as in a full run). `--rows FILE` appends each series' scored
+windows to FILE (JSON lines) as soon as it is done, so a run stopped half-way keeps what it
+measured; `--report FILE` prints the lines from such a file without fitting anything.
+
+Within one series every fit is made once: the backtest's final refit of the chosen model
+on the training months and the "always used" forecasts are the same fit, and the public
+series' two windows share folds. A candidate's fit depends only on its training months,
+so reusing it changes no figure (AutoARIMA's search is nine tenths of the time).
 """
 
 import argparse
@@ -48,7 +59,7 @@ import random
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
@@ -134,7 +145,26 @@ def generated_series(count: int, seed: int) -> dict[str, list[float]]:
 # --- Scoring ------------------------------------------------------------------------------
 
 
+def remember_fits() -> dict:
+    """Make every candidate's fit in this process be computed once per training slice:
+    the product's `_try` wrapped in a cache keyed by candidate, slice and horizon."""
+    fitted: dict = {}
+    attempt = mc._try
+
+    def once(candidate: mc.Candidate, data: list[float], horizon: int) -> mc.Path | None:
+        key = (candidate.name, tuple(data), horizon)
+        if key not in fitted:
+            fitted[key] = attempt(candidate, data, horizon)
+        return fitted[key]
+
+    if not hasattr(mc._try, "fitted"):
+        once.fitted = fitted  # type: ignore[attr-defined]
+        mc._try = once
+    return mc._try.fitted  # type: ignore[attr-defined]
+
+
 def evaluate(series: list[float], windows: int, folds: int) -> list[dict]:
+    remember_fits().clear()  # one series at a time: no slice is shared between series
     rows = []
     for w in range(windows, 0, -1):
         cut = len(series) - w * H
@@ -147,6 +177,7 @@ def evaluate(series: list[float], windows: int, folds: int) -> list[dict]:
         score = selection.score
         row = {
             "chosen": selection.chosen,
+            "months": len(series),
             "seconds": seconds,
             "mase": mc.mase(test, chosen.mean, train),
             "inside": _inside(test, chosen),
@@ -175,14 +206,47 @@ def _inside(test: list[float], path: mc.Path) -> int:
 
 
 def evaluate_all(
-    series: dict[str, list[float]], windows: int, folds: int, jobs: int
+    series: dict[str, list[float]],
+    windows: int,
+    folds: int,
+    jobs: int,
+    *,
+    collection: str,
+    rows_file: str | None = None,
 ) -> dict[str, list[dict]]:
-    names = list(series)
+    done: dict[str, list[dict]] = {}
     with ProcessPoolExecutor(jobs) as pool:
-        done = pool.map(
-            evaluate, [series[n] for n in names], [windows] * len(names), [folds] * len(names)
-        )
-        return dict(zip(names, done, strict=True))
+        futures = {pool.submit(evaluate, values, windows, folds): n for n, values in series.items()}
+        for future in as_completed(futures):
+            name = futures[future]
+            done[name] = future.result()
+            if rows_file:
+                with open(rows_file, "a") as out:
+                    row = {"collection": collection, "series": name, "windows": done[name]}
+                    out.write(json.dumps(row) + "\n")
+    return {n: done[n] for n in series}  # in the collection's order
+
+
+def saved_rows(path: str) -> dict[str, dict[str, list[dict]]]:
+    """The rows a `--rows` run wrote, by collection and series (the last run of a series
+    wins)."""
+    found: dict[str, dict[str, list[dict]]] = {}
+    with open(path) as rows:
+        for line in rows:
+            row = json.loads(line)
+            found.setdefault(row["collection"], {})[row["series"]] = row["windows"]
+    return found
+
+
+def paired_interval(pairs: list[tuple[float, float]], draws: int = 2000) -> list[float]:
+    """A 90% bootstrap interval (over windows, seeded) of the mean difference first minus
+    second: whether a difference of means is more than the luck of which series were
+    drawn."""
+    rng = random.Random(0)
+    means = sorted(
+        statistics.fmean(a - b for a, b in rng.choices(pairs, k=len(pairs))) for _ in range(draws)
+    )
+    return [round(means[int(0.05 * draws)], 4), round(means[int(0.95 * draws) - 1], 4)]
 
 
 def report(collection: str, results: dict[str, list[dict]]) -> None:
@@ -217,6 +281,7 @@ def report(collection: str, results: dict[str, list[dict]]) -> None:
             windows=len(lowest),
         )
     ets = statistics.fmean(r["candidates"]["auto_ets"] for r in ets_rows)
+    pairs = [(r["mase"], r["candidates"]["auto_ets"]) for r in ets_rows]
     emit(
         f"mase.chosen_vs_auto_ets.{collection}",
         round(statistics.fmean(r["mase"] for r in ets_rows), 4),
@@ -225,6 +290,9 @@ def report(collection: str, results: dict[str, list[dict]]) -> None:
         baseline_name="auto_ets",
         ratio=ratio(statistics.fmean(r["mase"] for r in ets_rows), ets),
         windows=len(ets_rows),
+        lower_share=round(sum(c < e for c, e in pairs) / len(pairs), 3),
+        higher_share=round(sum(c > e for c, e in pairs) / len(pairs), 3),
+        difference_90=paired_interval(pairs),
     )
     for name in mc.ORDER:
         scored = [r["candidates"][name] for r in rows if name in r["candidates"]]
@@ -264,22 +332,40 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=mc.DEFAULT_FOLDS)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--only", choices=["public", "generated"])
+    parser.add_argument(
+        "--first", type=int, default=0, help="skip the generated series before this one"
+    )
+    parser.add_argument("--rows", help="append each series' scored windows to this file")
+    parser.add_argument("--report", help="report the rows saved in this file, fit nothing")
     args = parser.parse_args()
 
+    if args.report:
+        saved = saved_rows(args.report)
+        if args.only != "generated" and "public" in saved:
+            report_public(saved["public"])
+        if args.only != "public" and "generated" in saved:
+            report("generated", dict(sorted(saved["generated"].items())))
+        return
     if args.only != "generated":
-        run_public(args.folds, args.jobs)
+        found = public_series()
+        report_public(
+            evaluate_all(found, 2, args.folds, args.jobs, collection="public", rows_file=args.rows)
+        )
     if args.only != "public":
+        every = generated_series(args.series, args.seed)  # the same series whatever --first
         generated = evaluate_all(
-            generated_series(args.series, args.seed), 1, args.folds, args.jobs
+            dict(list(every.items())[args.first :]),
+            1,
+            args.folds,
+            args.jobs,
+            collection="generated",
+            rows_file=args.rows,
         )
         report("generated", generated)
 
 
-def run_public(folds: int, jobs: int) -> None:
-    found = public_series()
-    public = evaluate_all(found, 2, folds, jobs)
-    for name, series in found.items():
-        rs = public[name]
+def report_public(public: dict[str, list[dict]]) -> None:
+    for name, rs in public.items():
         snaive = statistics.fmean(r["candidates"]["seasonal_naive"] for r in rs)
         emit(
             f"mase.series.{name}",
@@ -290,7 +376,7 @@ def run_public(folds: int, jobs: int) -> None:
             ratio=ratio(statistics.fmean(r["mase"] for r in rs), snaive),
             auto_ets=round(statistics.fmean(r["candidates"]["auto_ets"] for r in rs), 4),
             chosen=[r["chosen"] for r in rs],
-            months=len(series),
+            months=rs[0]["months"],
         )
     report("public", public)
 

@@ -196,7 +196,16 @@ def test_pages_and_cli(org, judged, client, capsys):
     result_page = client.get(f"/plans/{judged.pk}/effort/{run.pk}/")
     assert result_page.status_code == 200
     assert b"Response curves" in result_page.content and b"data-chart" in result_page.content
+    # The runs list shows the two gains apart, beside today's contribution they are
+    # measured against, never a single "optimal" figure mixing them.
+    summary = run.result["summary"]
+    listing = client.get(f"/plans/{judged.pk}/effort/").content.decode()
+    for key in ("current_profit", "reallocation_gain", "added_hours_gain"):
+        assert f'data-claim="{key}">{summary[key]:,.2f}' in listing, key
+    assert "Optimal profit" not in listing
     client.force_login(org.west_rep)
+    rep_listing = client.get(f"/plans/{judged.pk}/effort/").content.decode()
+    assert f"{summary['reallocation_gain']:,.2f}" not in rep_listing
     own = client.get(f"/plans/{judged.pk}/effort/{run.pk}/")
     assert own.status_code == 200 and b"Contribution of the optimal plan" not in own.content
     client.force_login(org.east_rep)

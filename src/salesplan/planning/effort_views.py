@@ -94,7 +94,8 @@ def effort_page(request, pk: int):
         "form": EffortForm() if editable else None,
         "judgement_form": JudgementForm() if editable else None,
         "judgements": plan.judgements.all(),
-        "runs": selectors.effort_runs(plan),
+        "runs": [(run, effort.visible_result(run, request.user).get("summary", {}))
+                 for run in selectors.effort_runs(plan)],
     })
 
 
