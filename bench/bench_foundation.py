@@ -163,6 +163,13 @@ def deep_cursor(queryset, position: int) -> str | None:
     return make_cursor(rows[0][0], rows[0][1]) if rows else None
 
 
+def manager_of(rep):
+    """The manager of the rep's team (the benchmark company's managers have no
+    `manager.` names); the rep when the team has none."""
+    team = rep.team if rep is not None else None
+    return (team.manager if team is not None and team.manager_id else None) or rep
+
+
 def opportunity_benchmarks(args) -> None:
     from django.test import Client
 
@@ -172,8 +179,7 @@ def opportunity_benchmarks(args) -> None:
     stage = Stage.objects.get(pipeline__is_default=True, kind="lost")  # the biggest stage
     rep = (User.objects.filter(role=Role.REP, team__name="Great Lakes").order_by("id").first()
            or User.objects.filter(role=Role.REP).order_by("id").first())
-    manager = User.objects.get(username="manager.central") \
-        if User.objects.filter(username="manager.central").exists() else rep
+    manager = User.objects.filter(username="manager.central").first() or manager_of(rep)
     for who, user in (("rep", rep), ("manager", manager)):
         client = Client()
         client.force_login(user)
@@ -198,7 +204,8 @@ def page_benchmarks(args) -> None:
     from salesplan.org.models import Role, User
 
     rep = User.objects.filter(role=Role.REP).order_by("id").first()
-    manager = User.objects.filter(role=Role.MANAGER, username__startswith="manager.").first()
+    manager = (User.objects.filter(role=Role.MANAGER, username__startswith="manager.").first()
+               or manager_of(rep))
     # A busy account: the one with most activities among the rep's first hundred.
     candidates = Account.objects.filter(owner=rep).order_by("id")[:100]
     account = (Account.objects.filter(pk__in=candidates.values("pk"))
