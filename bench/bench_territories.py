@@ -172,9 +172,12 @@ def build_map(alignment, owner_ids: list[int], leaves: int, account_count: int,
         rules.append(BoundaryRule(territory=territory, position=1, conditions=[condition]))
     for v, territory in enumerate(verticals):
         region = v // 6
+        states = STATES[region * 10:(region + 1) * 10]
+        if len(industries) < 6:  # fewer industries than verticals: split the states instead,
+            states = states[v % 6::6]  # so that no account is claimed by two verticals
         rules.append(BoundaryRule(territory=territory, position=1, conditions=[
             {"field": "industry", "op": "in", "values": [industries[v % 6 % len(industries)]]},
-            {"field": "state", "op": "in", "values": STATES[region * 10:(region + 1) * 10]}]))
+            {"field": "state", "op": "in", "values": states}]))
     for r, territory in enumerate(overlays):
         rules.append(BoundaryRule(territory=territory, position=1, conditions=[
             {"field": "tier", "op": "in", "values": ["strategic"]},
