@@ -175,7 +175,18 @@ def cell(figure: dict | None) -> str:
     value = figure.get("value")
     if isinstance(value, float):
         value = f"{value:.4g}"
-    return f"{value} {figure.get('unit', '')}".strip()
+    text = f"{value} {figure.get('unit', '')}".strip()
+    # Processor time and the machine's load beside the wall clock: on a shared machine
+    # the wall clock also counts other programs' turns.
+    cpu = [f"{figure[k]:.3g} {u}" for k, u in (("cpu_ms_p95" if "p95" in str(
+        figure.get("metric", "")) else "cpu_ms_p50", "ms"), ("cpu_seconds", "s"), ("cpu_s", "s"))
+        if isinstance(figure.get(k), (int, float))]
+    if isinstance(figure.get("server_cpu_seconds"), (int, float)):
+        cpu.append(f"server {figure['server_cpu_seconds']:.3g} s")
+    notes = ([f"cpu {' + '.join(cpu)}"] if cpu else []) + (
+        [f"load {figure['load_average']:.3g}"] if isinstance(figure.get("load_average"),
+                                                              (int, float)) else [])
+    return f"{text} ({', '.join(notes)})" if notes else text
 
 
 def ratio(figure: dict | None) -> str:
