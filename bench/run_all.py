@@ -94,6 +94,8 @@ TARGETS = {
 
 
 def target_of(metric: str) -> str:
+    if metric.endswith((".position", ".(wall)", ".(cpu)", ".(run)")):
+        return ""
     best = ""
     for prefix in TARGETS:
         if metric.startswith(prefix) and len(prefix) > len(best):
