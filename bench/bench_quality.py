@@ -529,10 +529,8 @@ def build(args) -> None:
         connection.ensure_connection()
         # Loading only: the generator writes consistent keys, so no row-by-row checks,
         # and a build that stops half-way is started again, so no rollback journal.
-        # `threads`: helper threads sort each index's keys when it is built after the load.
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -2000000",
-                       "temp_store = MEMORY", "foreign_keys = OFF", "threads = 2",
-                       "mmap_size = 1073741824"):
+                       "temp_store = MEMORY", "foreign_keys = OFF"):
             connection.connection.execute(f"PRAGMA {pragma}")
     elif vendor == "postgresql":
         with connection.cursor() as cursor:  # (a lost build is made again from its seed)
