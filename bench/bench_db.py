@@ -34,3 +34,21 @@ def point_at(db_path: Path, *, wipe: bool = True) -> str:
         return "postgresql"
     os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
     return "sqlite"
+
+
+def server_cpu_seconds() -> float | None:
+    """Processor time used so far by this process's PostgreSQL session (its server
+    process), when the server runs on this host; None on SQLite (whose work is this
+    process's own) or when the server is elsewhere."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -34,6 +34,14 @@ from pathlib import Path
 import bench_db
 
 STATES = [f"S{i:02d}" for i in range(50)]
+_SERVER_CPU = [0.0]  # the database session's processor time when the timing started
+
+
+def start_clock() -> tuple[float, float]:
+    """Wall and processor time now, and the database server's processor time (for
+    `server_cpu_seconds` in the next figure emitted with `cpu_seconds`)."""
+    _SERVER_CPU[0] = bench_db.server_cpu_seconds() or 0.0
+    return time.perf_counter(), time.process_time()
 INDUSTRIES = [f"industry {i}" for i in range(20)]
 TIERS = ["smb", "mid_market", "enterprise", "strategic"]
 
@@ -41,6 +49,9 @@ TIERS = ["smb", "mid_market", "enterprise", "strategic"]
 def emit(metric: str, value, unit: str, **extra) -> None:
     # The load average says how much the machine was shared while measuring.
     extra["load_average"] = round(os.getloadavg()[0], 1)
+    server = bench_db.server_cpu_seconds() if "cpu_seconds" in extra else None
+    if server is not None:  # PostgreSQL on this host: its share of the timed work
+        extra["server_cpu_seconds"] = round(server - _SERVER_CPU[0], 2)
     print(json.dumps({"metric": metric, "value": value, "unit": unit, **extra}), flush=True)
 
 
@@ -89,7 +100,41 @@ def insert_accounts(count: int, owner_ids: list[int]) -> None:
             cursor.executemany(sql, batch)
 
 
-def build_map(alignment, owner_ids: list[int], leaves: int, account_count: int) -> dict:
+def give_addresses() -> int:
+    """Postal codes, states, tiers and revenues for accounts that have no postal code,
+    derived from their ids in SQL (the benchmark company's accounts have none); the
+    values follow the same vocabulary as insert_accounts. Returns the rows changed."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        zip5 = "lpad(((id * 7919) % 100000)::text, 5, '0')"
+        state = "'S' || lpad(((((id * 7919) % 100000) / 100) * 50 / 1000)::text, 2, '0')"
+    else:
+        zip5 = "printf('%05d', (id * 7919) % 100000)"
+        state = "printf('S%02d', ((((id * 7919) % 100000) / 100) * 50 / 1000))"
+    tiers = " ".join(f"WHEN {i} THEN '{t}'" for i, t in enumerate(TIERS))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE customers_account SET postal_code = {zip5}, state = {state}, "  # noqa: S608
+            f"tier = CASE (id * 31) % {len(TIERS)} {tiers} END, "
+            "annual_revenue = 10000 + (id * 104729) % 49990000 WHERE postal_code = ''")
+        changed = cursor.rowcount
+        if changed and connection.vendor == "postgresql":
+            cursor.execute("ANALYZE customers_account")
+    return changed
+
+
+def company_industries() -> list[str]:
+    """The industries the company's accounts carry, for the vertical territories."""
+    from salesplan.customers.models import Account
+
+    found = sorted(set(Account.objects.exclude(industry="").values_list("industry", flat=True)
+                       .distinct()[:20]))
+    return found or INDUSTRIES
+
+
+def build_map(alignment, owner_ids: list[int], leaves: int, account_count: int,
+              industries: list[str] = INDUSTRIES) -> dict:
     """The territory map, written in bulk (the services validate rules one by one; here
     the map is known to be consistent)."""
     from salesplan.territories.models import BoundaryRule, NamedAccount, Territory, TerritoryMember
@@ -107,7 +152,8 @@ def build_map(alignment, owner_ids: list[int], leaves: int, account_count: int) 
                  for t in range(leaves)]
     leaf_territories = make(leaf_rows)
     # Specialists: six industries per region, and strategic accounts over 1M revenue.
-    verticals = make([{"name": f"{INDUSTRIES[v % 6]} in region {v // 6}", "type": "vertical"}
+    verticals = make([{"name": f"Vertical {v % 6} ({industries[v % 6 % len(industries)]}) "
+                               f"in region {v // 6}", "type": "vertical"}
                       for v in range(30)])
     overlays = make([{"name": f"Strategic overlay {r}", "type": "overlay"} for r in range(5)])
     named = make([{"name": f"Key accounts {n}", "type": "named_account"} for n in range(100)])
@@ -126,9 +172,12 @@ def build_map(alignment, owner_ids: list[int], leaves: int, account_count: int) 
         rules.append(BoundaryRule(territory=territory, position=1, conditions=[condition]))
     for v, territory in enumerate(verticals):
         region = v // 6
+        states = STATES[region * 10:(region + 1) * 10]
+        if len(industries) < 6:  # fewer industries than verticals: split the states instead,
+            states = states[v % 6::6]  # so that no account is claimed by two verticals
         rules.append(BoundaryRule(territory=territory, position=1, conditions=[
-            {"field": "industry", "op": "in", "values": [INDUSTRIES[v % 6]]},
-            {"field": "state", "op": "in", "values": STATES[region * 10:(region + 1) * 10]}]))
+            {"field": "industry", "op": "in", "values": [industries[v % 6 % len(industries)]]},
+            {"field": "state", "op": "in", "values": states}]))
     for r, territory in enumerate(overlays):
         rules.append(BoundaryRule(territory=territory, position=1, conditions=[
             {"field": "tier", "op": "in", "values": ["strategic"]},
@@ -149,10 +198,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--naive-sample", type=int, default=2_000)
+    parser.add_argument("--company", default=None,
+                        help="Measure on the benchmark company: this SQLite file, or with "
+                             "DATABASE_URL set (any value here) that PostgreSQL database.")
     parser.add_argument("--database-url", default=None,
                         help="An EMPTY PostgreSQL database to use instead of a temporary "
                              "SQLite file, e.g. postgres://postgres@127.0.0.1/salesplan_bench")
     args = parser.parse_args()
+    if args.company:
+        main_on_company(args)
+        return
     if args.database_url is None and bench_db.is_postgres():  # DATABASE_URL: emptied first
         bench_db.point_at(Path(tempfile.gettempdir()))
         args.database_url = os.environ["DATABASE_URL"]
@@ -163,15 +218,8 @@ def main() -> None:
 
     emit("database", connection.vendor, "")
 
-    from django.db.models import F
-
-    from salesplan.customers.models import Account
-    from salesplan.engines.territory_rules import RuleIndex, assign_naively
     from salesplan.org.models import Role, User
-    from salesplan.territories import services
-    from salesplan.territories.assignment import account_rows, load_rules, run_full_assignment
-    from salesplan.territories.models import AccountTerritory, Alignment, BoundaryRule
-    from salesplan.territories.selectors import violations, what_if
+    from salesplan.territories.models import Alignment
 
     admin = User.objects.create_user("admin", role=Role.ADMIN, password=None)
     reps = User.objects.bulk_create([User(username=f"rep{i}", role=Role.REP) for i in range(200)])
@@ -187,7 +235,21 @@ def main() -> None:
     emit("setup", round(time.perf_counter() - started, 1), "s", accounts=args.accounts,
          territories=built["territories"], rules=built["rules"])
 
-    started, cpu = time.perf_counter(), time.process_time()
+    measure(alignment, built, admin, args.accounts, args.naive_sample)
+
+
+def measure(alignment, built: dict, admin, account_count: int, naive_sample: int) -> None:
+    """Everything timed, on an alignment whose map is built and an admin."""
+    from django.db.models import F
+
+    from salesplan.customers.models import Account
+    from salesplan.engines.territory_rules import RuleIndex, assign_naively
+    from salesplan.territories import services
+    from salesplan.territories.assignment import account_rows, load_rules, run_full_assignment
+    from salesplan.territories.models import AccountTerritory, Alignment, BoundaryRule
+    from salesplan.territories.selectors import violations, what_if
+
+    started, cpu = start_clock()
     result = run_full_assignment(alignment)
     full = time.perf_counter() - started
     emit("full_assignment", round(full, 2), "s", baseline=10.0, ratio=round(full / 10.0, 2),
@@ -195,7 +257,7 @@ def main() -> None:
          note="target <= 10 s on SQLite; includes reading accounts and writing results",
          **result)
     # The same run again, now replacing a million existing results.
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu = start_clock()
     result = run_full_assignment(alignment)
     again = time.perf_counter() - started
     emit("full_assignment_again", round(again, 2), "s", baseline=10.0,
@@ -204,7 +266,7 @@ def main() -> None:
 
     loaded = load_rules(alignment)
     sample = []
-    for batch in account_rows(Account.objects.filter(pk__lte=args.naive_sample)):
+    for batch in account_rows(Account.objects.filter(pk__lte=naive_sample)):
         sample.extend(batch)
     index = RuleIndex(loaded.rules, loaded.named)
     started = time.perf_counter()
@@ -219,9 +281,9 @@ def main() -> None:
     emit("engine_per_account_naive", round(naive_time / len(sample) * 1e6, 1), "us",
          sample=len(sample), baseline=round(indexed_time / len(sample) * 1e6, 2),
          ratio=round(naive_time / indexed_time, 1))
-    emit("naive_full_assignment_extrapolated", round(naive_time / len(sample) * args.accounts, 1),
+    emit("naive_full_assignment_extrapolated", round(naive_time / len(sample) * account_count, 1),
          "s", baseline=round(full, 2),
-         ratio=round(naive_time / len(sample) * args.accounts / full, 1),
+         ratio=round(naive_time / len(sample) * account_count / full, 1),
          note=f"naive engine measured on {len(sample)} accounts, scaled to all")
 
     # Incremental: give one leaf priority and widen its rule over ~1% of the ZIP space.
@@ -231,7 +293,7 @@ def main() -> None:
     rule = BoundaryRule.objects.get(territory=leaf)
     low = int(rule.conditions[0]["values"][0][:4]) * 10
     before = AccountTerritory.objects.filter(territory=leaf).count()
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu = start_clock()
     services.update_rule(rule, by=admin, conditions=[
         {"field": "postal_code", "op": "range", "values": [f"{low:05d}", f"{low + 999:05d}"]}])
     incremental = time.perf_counter() - started
@@ -240,7 +302,7 @@ def main() -> None:
     emit("incremental_reassignment", round(incremental, 3), "s", baseline=1.0,
          ratio=round(incremental / 1.0, 3), cpu_seconds=round(incremental_cpu, 3),
          accounts_moved=after - before,
-         moved_share=round((after - before) / args.accounts, 4), note="target <= 1 s")
+         moved_share=round((after - before) / account_count, 4), note="target <= 1 s")
 
     # What-if: a draft copy where half the leaves of five districts are redrawn (renamed
     # territories: the comparison matches territories across alignments by name).
@@ -255,7 +317,7 @@ def main() -> None:
                                                  rules_token=new_token())
     draft.refresh_from_db()
     run_full_assignment(draft)
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu = start_clock()
     comparison = what_if(draft)
     what_if_time = time.perf_counter() - started
     emit("what_if", round(what_if_time, 2), "s", baseline=5.0, ratio=round(what_if_time / 5, 2),
@@ -270,6 +332,71 @@ def main() -> None:
     first_page = violations(admin, limit=100)
     emit("violations_first_page", round(time.perf_counter() - started, 3), "s",
          rows=len(first_page), note="first 100 of every account whose owner breaks a boundary")
+
+
+def main_on_company(args) -> None:
+    """The same measurements on the benchmark company (see the module's notes)."""
+    database_url = os.environ.get("DATABASE_URL") if bench_db.is_postgres() else None
+    company = Path(args.company).resolve()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    setup_django(company, database_url)
+    from django.db import connection
+
+    from salesplan.customers.models import Account
+    from salesplan.org.models import Role, User
+    from salesplan.territories.models import Alignment
+
+    emit("database", connection.vendor, "", company=True)
+    admin = User.objects.filter(role=Role.ADMIN).order_by("pk").first()
+    owner_ids = list(User.objects.filter(role=Role.REP).order_by("pk").values_list("pk", flat=True))
+    account_count = Account.objects.count()
+    started = time.perf_counter()
+    addressed = give_addresses()
+    company_alignments = list(Alignment.objects.filter(status=Alignment.Status.ACTIVE)
+                              .values_list("pk", flat=True))
+    Alignment.objects.filter(pk__in=company_alignments).update(status=Alignment.Status.ARCHIVED)
+    alignment = Alignment.objects.create(name="FY27 benchmark map", created_by=admin)
+    try:
+        built = build_map(alignment, owner_ids, leaves=5000 - 190, account_count=account_count,
+                          industries=company_industries())
+        emit("setup", round(time.perf_counter() - started, 1), "s", accounts=account_count,
+             territories=built["territories"], rules=built["rules"],
+             accounts_given_addresses=addressed)
+        measure(alignment, built, admin, account_count, args.naive_sample)
+    finally:
+        started = time.perf_counter()
+        remove_benchmark_alignments(alignment.pk)
+        Alignment.objects.filter(pk__in=company_alignments).update(
+            status=Alignment.Status.ACTIVE)
+        emit("cleanup", round(time.perf_counter() - started, 1), "s",
+             note="the benchmark map and its results deleted, the company's alignment active")
+
+
+def remove_benchmark_alignments(first_pk: int) -> None:
+    """The benchmark's alignments (its map and the what-if draft copied from it, every
+    alignment made from `first_pk` on) with their results, in SQL: the results are
+    millions of rows."""
+    from django.db import connection, transaction
+
+    from salesplan.territories.models import (
+        AccountTerritory,
+        Alignment,
+        AssignmentConflict,
+        BoundaryRule,
+        NamedAccount,
+        Territory,
+        TerritoryMember,
+    )
+
+    ids = list(Alignment.objects.filter(pk__gte=first_pk).values_list("pk", flat=True))
+    with transaction.atomic():
+        AccountTerritory.objects.filter(alignment_id__in=ids)._raw_delete(connection.alias)
+        AssignmentConflict.objects.filter(alignment_id__in=ids)._raw_delete(connection.alias)
+        territories = Territory.objects.filter(alignment_id__in=ids)
+        for model in (BoundaryRule, NamedAccount, TerritoryMember):
+            model.objects.filter(territory__in=territories).delete()
+        Territory.objects.filter(alignment_id__in=ids).update(parent=None)
+        Alignment.objects.filter(pk__in=ids).delete()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from decimal import Decimal
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count
 from django.utils import timezone
 
 from salesplan.activities.models import Activity
@@ -29,7 +28,6 @@ from salesplan.pipeline.models import Opportunity, StageKind
 from .models import AccountTerritory, Alignment, Territory, TerritoryGoal, TerritoryType
 
 TYPES = list(TerritoryType.values)
-CHUNK = 50_000
 # Ids per `IN (...)` list: below every database's limit on query parameters.
 ID_BATCH = 900
 
@@ -65,17 +63,6 @@ def _numbers(texts: list[str]) -> np.ndarray:
     if not texts:
         return np.empty(0, dtype=np.int64)
     return np.array(",".join(texts).split(","), dtype=np.int64)
-
-
-def _columns(queryset, width: int) -> list[np.ndarray]:
-    sql, params = queryset.query.sql_with_params()
-    parts: list[list] = [[] for _ in range(width)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(CHUNK):
-            for column, values in zip(parts, zip(*rows, strict=True), strict=True):
-                column.extend(values)
-    return [np.array(column, dtype=np.int64) for column in parts]
 
 
 def _potential() -> tuple[np.ndarray, np.ndarray]:
@@ -173,17 +160,25 @@ def compare(draft: Alignment, base: Alignment, *, sample_size: int = 200) -> Wha
 
 
 def _workload(ids: np.ndarray) -> np.ndarray:
-    """Activities of the last twelve months per account, aligned with `ids`."""
+    """Activities of the last twelve months per account, aligned with `ids`. The
+    accounts of the recent activities come as one text list and are counted here:
+    grouping by account in the database made PostgreSQL walk the account index and fetch
+    the activities in that order, a random read per activity (a minute for 2.5 million
+    activities, against a few seconds for one pass over the table)."""
     since = timezone.now() - timedelta(days=365)
-    account_ids, counts = _columns(
-        Activity.objects.filter(due_at__gte=since, account_id__isnull=False).order_by()
-        .values("account_id").annotate(n=Count("id")).values_list("account_id", "n"), 2)
-    workload = np.zeros(len(ids), dtype=np.int64)
-    if len(account_ids):
-        at = np.searchsorted(ids, account_ids)
-        found = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == account_ids)
-        workload[at[found]] = counts[found]
-    return workload
+    recent = (Activity.objects.filter(due_at__gte=since, account_id__isnull=False).order_by()
+              .values_list("account_id"))
+    sql, params = recent.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # The inner query is the ORM's own; only its column is aggregated.
+        cursor.execute(f"SELECT {_id_list('account_id')} FROM ({sql}) recent", params)  # noqa: S608
+        (text,) = cursor.fetchone()
+    account_ids = _numbers([text] if text else [])
+    if not len(ids) or not len(account_ids):
+        return np.zeros(len(ids), dtype=np.int64)
+    at = np.minimum(np.searchsorted(ids, account_ids), len(ids) - 1)
+    found = ids[at] == account_ids
+    return np.bincount(at[found], minlength=len(ids)).astype(np.int64)
 
 
 def _goals(alignment: Alignment) -> dict[str, Decimal]:
