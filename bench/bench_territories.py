@@ -263,6 +263,22 @@ def measure(alignment, built: dict, admin, account_count: int, naive_sample: int
     emit("full_assignment_again", round(again, 2), "s", baseline=10.0,
          ratio=round(again / 10.0, 2), cpu_seconds=round(time.process_time() - cpu, 2),
          note="replacing the results of the run before", **result)
+    # The other write path, forced, in the same conditions: a fresh table holding the
+    # other alignments' rows copied across, swapped in (the path chosen when the other
+    # alignments hold few rows next to this one's).
+    from salesplan.territories import bulk_write
+
+    chosen = bulk_write._swap_is_cheaper
+    bulk_write._swap_is_cheaper = lambda *args: not chosen(*args)
+    try:
+        started, cpu = start_clock()
+        result = run_full_assignment(alignment)
+        other = time.perf_counter() - started
+    finally:
+        bulk_write._swap_is_cheaper = chosen
+    emit("full_assignment_other_write_path", round(other, 2), "s", baseline=round(again, 2),
+         ratio=round(other / again, 2), cpu_seconds=round(time.process_time() - cpu, 2),
+         note="as full_assignment_again through the write path not chosen", **result)
 
     loaded = load_rules(alignment)
     sample = []

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 
 from salesplan.customers.models import Account
 from salesplan.engines.territory_rules import AccountColumns, BulkMatcher, assign_naively
-from salesplan.territories import assignment, services
+from salesplan.territories import assignment, bulk_write, services
 from salesplan.territories.assignment import run_full_assignment
 from salesplan.territories.models import AccountTerritory, AssignmentConflict
 
@@ -28,7 +28,17 @@ def rows_with_ids(alignment) -> set[tuple]:
                .values_list("id", "account_id", "territory_id", "type", "reason"))
 
 
-def test_full_run_leaves_other_alignments_results_untouched(org, territory_map):
+# A full run writes either into a fresh table swapped in or into the live table,
+# depending on how many rows the other alignments hold; both must behave the same.
+@pytest.fixture
+def fresh_table(request, monkeypatch) -> bool:
+    monkeypatch.setattr(bulk_write, "_swap_is_cheaper", lambda *args: request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("fresh_table", [True, False], indirect=True,
+                         ids=["fresh table", "live table"])
+def test_full_run_leaves_other_alignments_results_untouched(org, territory_map, fresh_table):
     for code in CODES:
         make_account(org.admin, postal_code=code)
     draft = build_map(org, name="FY28").alignment
@@ -46,7 +56,28 @@ def test_full_run_leaves_other_alignments_results_untouched(org, territory_map):
             in {row[4] for row in renewed})
 
 
-def test_full_run_keeps_the_results_table_constraints_and_indexes(org, territory_map):
+@pytest.mark.parametrize("fresh_table", [True, False], indirect=True,
+                         ids=["fresh table", "live table"])
+def test_full_run_failing_while_writing_keeps_the_old_results(org, territory_map, fresh_table,
+                                                              monkeypatch):
+    for code in CODES:
+        make_account(org.admin, postal_code=code)
+    run_full_assignment(territory_map.alignment)
+    before = rows_with_ids(territory_map.alignment)
+
+    def fail(*args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(bulk_write, "_write", fail)
+    with pytest.raises(RuntimeError):
+        run_full_assignment(territory_map.alignment)
+    assert rows_with_ids(territory_map.alignment) == before
+
+
+@pytest.mark.parametrize("fresh_table", [True, False], indirect=True,
+                         ids=["fresh table", "live table"])
+def test_full_run_keeps_the_results_table_constraints_and_indexes(org, territory_map,
+                                                                  fresh_table):
     make_account(org.admin, postal_code="94107")
     with connection.cursor() as cursor:
         before = connection.introspection.get_constraints(

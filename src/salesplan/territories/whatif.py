@@ -89,9 +89,11 @@ def _assignments(alignment: Alignment, names: dict[str, int]) -> tuple[np.ndarra
     code_of = {tid: names.setdefault(name, len(names))
                for tid, (name, _kind) in territories.items()}
     type_code = {t: i for i, t in enumerate(TYPES)}
-    # SQLite reads the territory index alone this way and groups without sorting;
-    # PostgreSQL hashes the groups of one scan instead (its index-only scans would visit
-    # the fresh table anyway). Table names come from the models, never from input.
+    # SQLite reads the territory index alone this way and groups without sorting.
+    # PostgreSQL finds the alignment's rows through the block-range index on the
+    # alignment (they lie together) and hashes their groups; its index-only scans of the
+    # territory index would visit the freshly written rows anyway. Table names come from
+    # the models, never from input.
     where = (f"territory_id IN (SELECT id FROM {_table(Territory)} WHERE alignment_id = %s)"  # noqa: S608
              if connection.vendor == "sqlite" else "alignment_id = %s")
     sql = (f"SELECT territory_id, {_id_list('account_id')} "  # noqa: S608
