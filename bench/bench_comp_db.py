@@ -199,20 +199,11 @@ def build(reps: int, deals: int, rng: random.Random):
 
 
 def server_cpu() -> float:
-    """CPU seconds of this connection's PostgreSQL backend, when it runs on this machine
-    (read from /proc; 0 on SQLite, which runs in this process, or when unreadable)."""
-    from django.db import connection
+    """CPU seconds of this connection's PostgreSQL backend on this machine; 0 on SQLite
+    (which runs in this process) or when unreadable."""
+    from bench_db import server_cpu_seconds
 
-    if connection.vendor != "postgresql":
-        return 0.0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return server_cpu_seconds() or 0.0
 
 
 def built():
