@@ -2,15 +2,17 @@
 rep's.
 
     .venv/bin/python bench/bench_serve_memory.py [--requests 10000] [--accounts 3000]
-        [--threads 4] [--clients 4] [--db var/bench_memory.sqlite3] [--reuse]
+        [--threads 4] [--clients 4] [--workers 1] [--db var/bench_memory.sqlite3] [--reuse]
     DATABASE_URL=postgres://…/bench_memory .venv/bin/python bench/bench_serve_memory.py
 
 Builds the demo company at `--accounts` (unless `--reuse`), starts `salesplan serve`
-with ONE worker process, logs in a rep and a manager, and sends `--requests` requests
-(list pages of accounts, contacts, deals, activities and the API's opportunity list, for
-both) from `--clients` concurrent clients. Prints the worker's RSS before, every tenth of
-the run and after (`serve.worker_rss`), then the p50/p95 of the API's opportunity list
-for the rep and for the manager, and the manager's ratio to the rep's.
+with ONE worker process (or `--workers`), logs in a rep and a manager, and sends
+`--requests` requests (list pages of accounts, contacts, deals, activities and the API's
+opportunity list, for both) from `--clients` concurrent clients. Prints the worker's RSS
+before, every tenth of the run and after (`serve.worker_rss`; the first and last lines
+also give the whole server's PSS and RSS, master and workers summed), then the p50/p95 of
+the API's opportunity list for the rep and for the manager, and the manager's ratio to
+the rep's.
 """
 
 from __future__ import annotations
@@ -48,14 +50,29 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def worker_pid(master: int) -> int:
+def pss_mb(pid: int) -> float:
+    """Proportional set size: pages shared between the master and its forked workers
+    count once across them, so the sum over the processes is the server's memory."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def worker_pids(master: int, count: int) -> list[int]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         children = Path(f"/proc/{master}/task/{master}/children")
-        if children.exists() and children.read_text().split():
-            return int(children.read_text().split()[0])
+        pids = children.read_text().split() if children.exists() else []
+        if len(pids) >= count:
+            return [int(pid) for pid in pids]
         time.sleep(0.5)
-    raise SystemExit("no gunicorn worker appeared")
+    raise SystemExit("the gunicorn workers did not all appear")
+
+
+def server_memory(master: int, workers: list[int]) -> dict:
+    return {"server_pss_mb": round(sum(pss_mb(pid) for pid in [master, *workers]), 1),
+            "server_rss_mb": round(sum(rss_mb(pid) for pid in [master, *workers]), 1)}
 
 
 def login(base: str, username: str, password: str) -> requests.Session:
@@ -74,6 +91,8 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=3000)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Worker processes; the RSS line follows the first.")
     parser.add_argument("--samples", type=int, default=100, help="Latency samples per role.")
     parser.add_argument("--port", type=int, default=8741)
     parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "bench_memory.sqlite3"))
@@ -118,8 +137,8 @@ def main() -> None:
     rep_name, manager_name = names[-2], names[-1]
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen([salesplan, "serve", "--host", "127.0.0.1",  # noqa: S603
-                               "--port", str(args.port), "--workers", "1", "--threads",
-                               str(args.threads), "--no-collectstatic"], env=env,
+                               "--port", str(args.port), "--workers", str(args.workers),
+                               "--threads", str(args.threads), "--no-collectstatic"], env=env,
                               stdout=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
@@ -131,9 +150,11 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(1)
-        worker = worker_pid(server.pid)
+        workers = worker_pids(server.pid, args.workers)
+        worker = workers[0]
         sessions = [login(base, rep_name, password), login(base, manager_name, password)]
-        emit("serve.worker_rss.start", rss_mb(worker), "MB", requests=0)
+        emit("serve.worker_rss.start", rss_mb(worker), "MB", requests=0,
+             **server_memory(server.pid, workers))
         sent = [0]
         errors = [0]
         lock = threading.Lock()
@@ -163,7 +184,8 @@ def main() -> None:
         wall = time.perf_counter() - started
         emit("serve.worker_rss.end", rss_mb(worker), "MB", requests=args.requests,
              errors=errors[0], seconds=round(wall, 1),
-             rps=round(args.requests / wall, 1), load_average=round(os.getloadavg()[0], 2))
+             rps=round(args.requests / wall, 1), load_average=round(os.getloadavg()[0], 2),
+             **server_memory(server.pid, workers))
         p50 = {}
         for who, session in (("rep", sessions[0]), ("manager", sessions[1])):
             path = base + "/api/v1/opportunities?limit=50"
