@@ -171,9 +171,18 @@ def _workload(ids: np.ndarray) -> np.ndarray:
     recent = (Activity.objects.filter(due_at__gte=since, account_id__isnull=False).order_by()
               .values_list("account_id"))
     sql, params = recent.query.sql_with_params()
+    # The inner query is the ORM's own; only its column is aggregated.
+    sql = f"SELECT {_id_list('account_id')} FROM ({sql}) recent"  # noqa: S608
+    if connection.vendor == "sqlite":
+        # SQLite would walk the due-date index and look each activity's account up in
+        # the table; kept off it ("+"), it reads the (account, due date) index alone,
+        # seven times faster. The table name comes from the model.
+        sql = (f"SELECT {_id_list('account_id')} FROM {_table(Activity)} "  # noqa: S608
+               "WHERE account_id IS NOT NULL AND +due_at >= %s")
+        params = (Activity._meta.get_field("due_at").get_db_prep_value(
+            since, connection, prepared=False),)
     with connection.cursor() as cursor:
-        # The inner query is the ORM's own; only its column is aggregated.
-        cursor.execute(f"SELECT {_id_list('account_id')} FROM ({sql}) recent", params)  # noqa: S608
+        cursor.execute(sql, params)
         (text,) = cursor.fetchone()
     account_ids = _numbers([text] if text else [])
     if not len(ids) or not len(account_ids):
