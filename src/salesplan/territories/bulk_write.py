@@ -16,6 +16,7 @@ its account id followed by the rest of the line, the same for every row of one r
 rows one by one to COPY cost twice the matching at a million accounts).
 """
 
+import math
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -143,12 +144,15 @@ def _swap_is_cheaper(cursor, table: str, alignment_id: int, new_rows: int) -> bo
     wins unless the other alignments hold more rows than this one by SWAP_BELOW."""
     if connection.vendor not in ("sqlite", "postgresql"):
         return False
-    territories = _quote(Territory._meta.db_table)
-    # Counted through the territory index. Table names come from the models.
-    cursor.execute(f"SELECT COUNT(*) FROM {_quote(table)} WHERE territory_id IN "  # noqa: S608
-                   f"(SELECT id FROM {territories} WHERE alignment_id <> %s)", [alignment_id])
+    enough = math.ceil(SWAP_BELOW * new_rows)
+    # Counted only up to the number that decides, in one pass over the table: counting
+    # every other row through the territory index made PostgreSQL visit each freshly
+    # written row (9.6 s of its time for 3.2 million). The table name comes from the
+    # model.
+    cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {_quote(table)} "  # noqa: S608
+                   "WHERE alignment_id <> %s LIMIT %s) others", [alignment_id, enough])
     (others,) = cursor.fetchone()
-    return others < SWAP_BELOW * new_rows
+    return others < enough
 
 
 def _delete_alignment_rows(cursor, table: str, alignment_id: int) -> None:
