@@ -6,7 +6,12 @@ from django.db import IntegrityError, connection, transaction
 from hypothesis import given, settings
 
 from salesplan.customers.models import Account
-from salesplan.engines.territory_rules import AccountColumns, BulkMatcher, assign_naively
+from salesplan.engines.territory_rules import (
+    AccountColumns,
+    BulkMatcher,
+    BulkOutcome,
+    assign_naively,
+)
 from salesplan.territories import assignment, bulk_write, services
 from salesplan.territories.assignment import run_full_assignment
 from salesplan.territories.models import AccountTerritory, AssignmentConflict
@@ -150,3 +155,42 @@ def test_rule_change_finds_accounts_under_prefixes_ending_in_nine(org, territory
         {"field": "postal_code", "op": "prefix", "values": values}])
     assert {row[1] for row in results(territory_map.alignment) if row[0] == account.pk} == {
         "East"}
+
+
+@pytest.mark.parametrize("fresh_table", [True, False], indirect=True,
+                         ids=["fresh table", "live table"])
+def test_full_run_keeps_reasons_with_tabs_backslashes_and_line_breaks(org, territory_map,
+                                                                     fresh_table):
+    # PostgreSQL receives the rows as COPY text, where these characters mean something.
+    account = make_account(org.admin, postal_code="94107")
+    territory_map.west.name = "West\\Coast\tNorth\nBay\r"
+    territory_map.west.save(update_fields=["name"])
+    territory_map.alignment.refresh_from_db()
+    services.update_rule(territory_map.west.rules.get(), by=org.admin, conditions=[
+        {"field": "postal_code", "op": "prefix", "values": ["94"]}])
+    run_full_assignment(territory_map.alignment)
+    assert results(territory_map.alignment) == {
+        (account.pk, "West\\Coast\tNorth\nBay\r", "geographic",
+         "postal code 94* in rule 1 of West\\Coast\tNorth\nBay\r")}
+
+
+@pytest.mark.parametrize("fresh_table", [True, False], indirect=True,
+                         ids=["fresh table", "live table"])
+def test_results_sharing_a_reason_across_territories_are_written_as_given(
+        org, territory_map, fresh_table):
+    # The matcher gives each rule its own reasons; an outcome where one reason stands for
+    # two territories and two types is written row by row, unchanged.
+    import numpy as np
+
+    first, second = make_account(org.admin), make_account(org.admin)
+    out = BulkOutcome(np.array([first.pk, second.pk, second.pk]),
+                      np.array([territory_map.west.pk, territory_map.east.pk,
+                                territory_map.region.pk]),
+                      np.array([0, 0, 1]), np.array([0, 0, 0]),
+                      ["geographic", "overlay"], ["shared reason"], [], [])
+    with transaction.atomic():
+        bulk_write.replace_alignment_results(territory_map.alignment.pk, out)
+    assert results(territory_map.alignment) == {
+        (first.pk, "West", "geographic", "shared reason"),
+        (second.pk, "East", "geographic", "shared reason"),
+        (second.pk, "US", "overlay", "shared reason")}

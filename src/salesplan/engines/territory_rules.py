@@ -667,12 +667,13 @@ class _PostalColumn:
 
     def __init__(self, values: list[str], np):
         raw, raw_codes = _first_seen_codes(values, np)
-        normalised = {value: normalise("postal_code", value) for value in raw}
-        uniques = sorted(set(normalised.values()))
+        # Every distinct code is normalised and ranked once, in loops that run in C.
+        normalised = [normalise("postal_code", value) for value in raw]
+        uniques = sorted(set(normalised))
         rank = {code: i for i, code in enumerate(uniques)}
         remap = np.zeros(len(values) + 1, dtype=np.int64)
-        for value, code in raw.items():
-            remap[code] = rank[normalised[value]]
+        remap[np.fromiter(raw.values(), dtype=np.int64, count=len(raw))] = np.fromiter(
+            map(rank.__getitem__, normalised), dtype=np.int64, count=len(normalised))
         self.uniques = uniques
         self.ranks = remap[raw_codes]
         self.lengths = np.array([len(u) for u in uniques] + [0], dtype=np.int64)[self.ranks]
