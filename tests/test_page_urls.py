@@ -4,8 +4,14 @@ for every named page of the product."""
 import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
-from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
-from django.urls import set_script_prefix
+from django.urls import (
+    NoReverseMatch,
+    URLPattern,
+    URLResolver,
+    get_resolver,
+    reverse,
+    set_script_prefix,
+)
 
 from salesplan.core.page_urls import page_url
 

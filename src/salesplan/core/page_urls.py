@@ -19,7 +19,6 @@ from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 # Markers stand for the arguments while a shape is taken: numbers no address holds.
 _MARKER = 97_310_000_000_000
-_UNKNOWN = object()
 _shapes: dict[tuple, tuple[str, ...] | None] = {}
 
 
@@ -28,9 +27,9 @@ def page_url(view_name: str, args=(), current_app: str | None = None) -> str:
     if not all(type(arg) is int and arg >= 0 for arg in args):
         return reverse(view_name, args=args, current_app=current_app)
     key = (view_name, len(args), current_app, get_urlconf(), get_script_prefix())
-    shape = _shapes.get(key, _UNKNOWN)
-    if shape is _UNKNOWN:
-        shape = _shapes[key] = _shape_of(view_name, len(args), current_app)
+    if key not in _shapes:
+        _shapes[key] = _shape_of(view_name, len(args), current_app)
+    shape = _shapes[key]
     if shape is None:
         return reverse(view_name, args=args, current_app=current_app)
     pieces = [shape[0]]

@@ -61,11 +61,11 @@ class VisibleQuerySet(models.QuerySet):
             return self
         restricted = self.filter(owned if in_scope is None else owned | in_scope)
         if len(user.visible_owner_ids or ()) > 1:  # a team's records: see counted_in_parts
-            restricted._visibility_rule_applied = rule
+            restricted._visibility_rule_applied = rule  # type: ignore[attr-defined]
         return restricted
 
     def _clone(self):
-        clone = super()._clone()
+        clone = super()._clone()  # type: ignore[misc]
         clone._visibility_rule_applied = getattr(self, "_visibility_rule_applied", None)
         return clone
 

@@ -20,7 +20,7 @@ class ShapedURLNode(URLNode):
         view_name = self.view_name.resolve(context)
         request = getattr(context, "request", None)
         try:
-            current_app = request.current_app
+            current_app = request.current_app  # type: ignore[union-attr]
         except AttributeError:
             match = getattr(request, "resolver_match", None)
             current_app = match.namespace if match is not None else None
