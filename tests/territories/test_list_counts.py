@@ -30,7 +30,7 @@ def deals(org, active_map):
 
 def test_a_managers_count_in_parts_is_the_count_of_what_they_see(org, deals):
     seen = Opportunity.objects.visible_to(org.vp)
-    assert seen.counted_in_parts() is not None
+    assert seen.disjoint_parts() is not None
     assert seen.order_by().count() == 7  # the team's five, two on the map's accounts
     for cap, expected in ((3, (3, True)), (5, (5, True)), (6, (6, True)), (7, (7, False)),
                           (50, (7, False))):
@@ -46,7 +46,7 @@ def test_filters_after_the_visibility_rule_apply_to_every_part(org, deals):
 
 def test_a_reps_count_is_one_query(org, deals, django_assert_num_queries):
     seen = Opportunity.objects.visible_to(org.west_rep)
-    assert seen.counted_in_parts() is None
+    assert seen.disjoint_parts() is None
     expected = seen.order_by().count()
     with django_assert_num_queries(1):
         assert capped_count(seen, 50) == (expected, False)

@@ -335,7 +335,7 @@ def column_value(obj, path: str):
 def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]:
     """Count up to `cap` rows; returns (count, capped)."""
     cap = cap or settings.LIST_COUNT_LIMIT
-    in_parts = getattr(queryset, "counted_in_parts", None)
+    in_parts = getattr(queryset, "disjoint_parts", None)
     parts = (in_parts() if in_parts else None) or [queryset]
     count = 0
     for part in parts:  # disjoint: their counts add up to the whole's

@@ -60,7 +60,7 @@ class VisibleQuerySet(models.QuerySet):
         if owned is None:
             return self
         restricted = self.filter(owned if in_scope is None else owned | in_scope)
-        if len(user.visible_owner_ids or ()) > 1:  # a team's records: see counted_in_parts
+        if len(user.visible_owner_ids or ()) > 1:  # a team's records: see disjoint_parts
             restricted._visibility_rule_applied = rule  # type: ignore[attr-defined]
         return restricted
 
@@ -69,11 +69,12 @@ class VisibleQuerySet(models.QuerySet):
         clone._visibility_rule_applied = getattr(self, "_visibility_rule_applied", None)
         return clone
 
-    def counted_in_parts(self) -> list["VisibleQuerySet"] | None:
+    def disjoint_parts(self) -> list["VisibleQuerySet"] | None:
         """This queryset (already `visible_to(user)`, with any filters since) as the
         disjoint parts of `visible_parts`: what the user sees by ownership, then the rest
         of their territory accounts' records; None when it is not made of two parts or
-        the user owns alone. For counting: a manager's capped list count read the whole
+        the user owns alone. Counts and sums over the parts add up to the whole's. For
+        counting: a manager's capped list count read the whole
         deals table to find 10,001 rows owned by their team or on their territories'
         accounts (54 ms of the database's processor time, 20 ms in parts, at 500,000
         deals), where the owned part reads the owner index. A rep's own records are few
