@@ -9,6 +9,8 @@ import pytest
 from salesplan.core.clock import company_today
 from salesplan.forecasting import periods, selectors, services
 from salesplan.forecasting.models import ForecastAdjustment, ForecastSubmission
+from salesplan.forecasting.rollup import build_rollup
+from salesplan.org.models import Company
 
 from ..api.conftest import assert_problem
 from .conftest import deal
@@ -221,3 +223,19 @@ def test_snapshot_and_overview_pages_by_role(org, calls, client, current):
     client.force_login(org.marketer)
     assert client.get("/forecasts/calibration/").status_code == 403
     assert client.get("/forecasts/?period=FY1999-Q9").status_code == 404
+
+
+def test_a_managers_rollup_reads_their_teams_only_with_the_same_figures(org, calls, current):
+    currency = Company.current().default_currency
+    whole = {line.team.pk: line for line in build_rollup(current, currency).teams}
+    for manager in (org.west_manager, org.east_manager, org.vp):
+        for line in selectors.rollup(manager, current).teams:
+            full = whole[line.team.pk]
+            assert (line.rolled_up, line.effective, line.closed_won, line.open_pipeline,
+                    line.submitted, line.forecasters) == (
+                full.rolled_up, full.effective, full.closed_won, full.open_pipeline,
+                full.submitted, full.forecasters), (manager, line.team)
+            assert [r.rep.pk for r in line.reps] == [r.rep.pk for r in full.reps]
+    west = selectors.rollup(org.west_manager, current)
+    assert {r.rep.pk for t in west.teams for r in t.reps} == {org.west_rep.pk,
+                                                              org.west_rep2.pk}

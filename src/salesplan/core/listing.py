@@ -335,7 +335,13 @@ def column_value(obj, path: str):
 def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]:
     """Count up to `cap` rows; returns (count, capped)."""
     cap = cap or settings.LIST_COUNT_LIMIT
-    count = queryset.order_by()[: cap + 1].count()
+    in_parts = getattr(queryset, "disjoint_parts", None)
+    parts = (in_parts() if in_parts else None) or [queryset]
+    count = 0
+    for part in parts:  # disjoint: their counts add up to the whole's
+        count += part.order_by()[: cap + 1 - count].count()
+        if count > cap:
+            break
     return min(count, cap), count > cap
 
 

@@ -59,7 +59,31 @@ class VisibleQuerySet(models.QuerySet):
         owned, in_scope = rule
         if owned is None:
             return self
-        return self.filter(owned if in_scope is None else owned | in_scope)
+        restricted = self.filter(owned if in_scope is None else owned | in_scope)
+        if len(user.visible_owner_ids or ()) > 1:  # a team's records: see disjoint_parts
+            restricted._visibility_rule_applied = rule  # type: ignore[attr-defined]
+        return restricted
+
+    def _clone(self):
+        clone = super()._clone()  # type: ignore[misc]
+        clone._visibility_rule_applied = getattr(self, "_visibility_rule_applied", None)
+        return clone
+
+    def disjoint_parts(self) -> list["VisibleQuerySet"] | None:
+        """This queryset (already `visible_to(user)`, with any filters since) as the
+        disjoint parts of `visible_parts`: what the user sees by ownership, then the rest
+        of their territory accounts' records; None when it is not made of two parts or
+        the user owns alone. Counts and sums over the parts add up to the whole's. For
+        counting: a manager's capped list count read the whole
+        deals table to find 10,001 rows owned by their team or on their territories'
+        accounts (54 ms of the database's processor time, 20 ms in parts, at 500,000
+        deals), where the owned part reads the owner index. A rep's own records are few
+        and counted at once: a second query would cost more than it saves."""
+        rule = getattr(self, "_visibility_rule_applied", None)
+        if rule is None or rule[1] is None:
+            return None
+        owned, in_scope = rule
+        return [self.filter(owned), self.filter(in_scope).exclude(owned)]
 
     def visible_parts(self, user) -> list["VisibleQuerySet"]:
         """`visible_to(user)` as disjoint querysets whose union it is: what the user sees

@@ -114,11 +114,33 @@ def _sum_by_owner(period: FiscalPeriod, currency: str, status: str, until: date 
     return {r["owner_id"]: (r["total"] or ZERO).quantize(CENT) for r in rows}
 
 
+def _subtree(team_ids: set[int], children: dict[int | None, list[Team]]) -> set[int]:
+    """The teams and every team below them."""
+    found: set[int] = set()
+    stack = list(team_ids)
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(child.pk for child in children.get(current, []))
+    return found
+
+
 def build_rollup(period: FiscalPeriod, currency: str, *, team_ids: set[int] | None = None,
                  as_of: datetime | None = None) -> Rollup:
     """The roll-up of the whole organisation, returning the lines of `team_ids` (all
     teams when None). With `as_of`, only the calls made and deals won by then count
-    (a snapshot of a past week). Four queries whatever the number of reps and teams."""
+    (a snapshot of a past week). Four queries whatever the number of reps and teams.
+
+    A team's figures depend only on the teams below it, so with `team_ids` only their
+    subtrees' reps, submissions and adjustments are read (a manager's dashboard card
+    read every rep of the company to show one team); the company figures then cover
+    those subtrees only, and callers show them only to whoever sees every team."""
+    teams = list(Team.objects.order_by("name", "pk"))
+    children: dict[int | None, list[Team]] = defaultdict(list)
+    for team in teams:
+        children[team.parent_id].append(team)
+    subtree = None if team_ids is None else _subtree(team_ids, children)
     submissions_qs = ForecastSubmission.objects.filter(
         fiscal_year=period.fiscal_year, quarter=period.number, currency=currency)
     adjustments_qs = ForecastAdjustment.objects.filter(
@@ -126,14 +148,18 @@ def build_rollup(period: FiscalPeriod, currency: str, *, team_ids: set[int] | No
     if as_of is not None:
         submissions_qs = submissions_qs.filter(submitted_at__lte=as_of)
         adjustments_qs = adjustments_qs.filter(adjusted_at__lte=as_of)
+    if subtree is not None:
+        submissions_qs = submissions_qs.filter(rep__team_id__in=subtree)
+        adjustments_qs = adjustments_qs.filter(team_id__in=subtree)
     submissions = _latest((s.rep_id, s) for s in submissions_qs.order_by("submitted_at", "id"))
     adjustments = _latest((a.team_id, a) for a in adjustments_qs.select_related(
         "adjusted_by").order_by("adjusted_at", "id"))
     forecasters = User.objects.filter(is_active=True).filter(
         role=Role.REP) | User.objects.filter(pk__in=list(submissions))
+    if subtree is not None:
+        forecasters = forecasters.filter(team_id__in=subtree)
     # The teams shown need only the deals of their own subtrees' reps.
-    owners = None if team_ids is None else list(
-        forecasters.filter(team_id__in=team_ids).values_list("pk", flat=True))
+    owners = None if subtree is None else list(forecasters.values_list("pk", flat=True))
     won = _amounts_by_owner(period, currency, StageKind.WON,
                             company_date(as_of) if as_of else None, owners=owners)
     open_amounts = _amounts_by_owner(period, currency, StageKind.OPEN, owners=owners)
@@ -142,10 +168,6 @@ def build_rollup(period: FiscalPeriod, currency: str, *, team_ids: set[int] | No
         reps_by_team[rep.team_id].append(RepLine(rep, submissions.get(rep.pk),
                                                  won.get(rep.pk, ZERO),
                                                  open_amounts.get(rep.pk, ZERO)))
-    teams = list(Team.objects.order_by("name", "pk"))
-    children: dict[int | None, list[Team]] = defaultdict(list)
-    for team in teams:
-        children[team.parent_id].append(team)
     lines: list[TeamLine] = []
 
     def visit(team: Team, depth: int) -> TeamLine:
