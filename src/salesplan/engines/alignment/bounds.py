@@ -257,6 +257,8 @@ def _dense_bound(inst, upper_bound: float, unit_costs: np.ndarray,
     typical territory around it, and ``start`` (e.g. LP duals)."""
     lagrangian = DenseLagrangian(inst)
     units = lagrangian.units
+    if units.size == 0:
+        return 0.0  # nothing weighs anything: nothing to prove beyond 0
     size = min(inst.n - 1, int(np.ceil(4 * inst.n / inst.k)) + 16)
     starts = [np.where(unit_costs[units] > 0, unit_costs[units], 0.0)]
     if size >= 1:
