@@ -66,9 +66,9 @@ _CHUNK_CELLS = 4_000_000
 # Up to this many distinct points every centre's knapsack looks at every unit, exactly
 # (``dense_bound``: a cost matrix of 8 bytes a cell, built once, 72 MB at 3,000 points;
 # each step partitions a copy of it). On 1,729 ZIP codes (1,613 points), 300 steps from
-# the same plan, the bound ended
-# 4.6% (K = 20) and 7.5% (K = 50) below the best plan known against 9.9% and 12.8% with
-# neighbourhoods and subgradient steps, in 26 and 18 processor seconds (23 and 9).
+# the same plan, the bound ended 4.6% (K = 20) and 7.5% (K = 50) below the best plan known
+# against 9.9% and 12.8% with neighbourhoods and subgradient steps, in 26 and 18
+# processor seconds (23 and 9).
 # Above it the neighbourhoods' cheaper steps win.
 DENSE_MAX_UNITS = 3000
 # A centre's neighbourhood holds about this many territories' worth of units. Wider
