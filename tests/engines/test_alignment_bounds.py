@@ -13,6 +13,7 @@ from salesplan.engines.alignment import (
     AlignmentProblem,
     WorkBudget,
     bounds,
+    dense_bound,
     optimise,
 )
 from salesplan.engines.alignment.allocation import arc_costs
@@ -112,3 +113,68 @@ def test_neighbourhood_bound_stays_valid_with_many_units_at_one_point(monkeypatc
     bound = bounds.lagrangian_bound(inst, exact.objective, costs, math.inf, max_iterations=300)
 
     assert 0.3 * exact.objective < bound <= exact.objective * (1 + 1e-9)
+
+
+def _planar_problem(seed, n, k, objective="squared", pinned=None):
+    rng = np.random.default_rng(seed)
+    xy, w = rng.uniform(0, 200, (n, 2)), rng.lognormal(0, 0.8, n)
+    return AlignmentProblem(coordinates=xy, weights=w, k=k, tau=0.05, geographic=False,
+                            objective=objective, pinned_centres=pinned or {})
+
+
+@pytest.mark.parametrize(("objective", "pinned"), [("squared", None), ("distance", None),
+                                                   ("squared", {0: (40.0, 60.0)})])
+def test_exact_bound_over_every_unit_never_exceeds_the_proven_optimum(objective, pinned):
+    """The Lagrangian over every unit (no neighbourhoods), its multipliers moved by the
+    Volume algorithm from each plan unit's cost: below the optimum the exact model
+    proves, with or without a pinned centre, and a good part of it."""
+    problem = _planar_problem(3, 50, 4, objective, pinned)
+    exact = optimise(problem, EXACT)
+    assert exact.status == "optimal"
+    inst = build_instance(problem)
+    costs = arc_costs(inst, exact.centres, np.arange(inst.n),
+                      exact.assignment)
+
+    bound = bounds.lagrangian_bound(inst, exact.objective, costs, math.inf,
+                                    max_iterations=400)
+
+    assert 0.5 * exact.objective < bound <= exact.objective * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("power", [1, 2])
+def test_partitioned_knapsacks_equal_the_fully_sorted_ones(power):
+    """Each centre's knapsack sorts only its cheapest units (a few territories' worth):
+    L(λ) and the units taken are those of sorting every unit, whatever λ."""
+    problem = _planar_problem(8, 120, 6, "squared" if power == 2 else "distance")
+    inst, _ = bounds._merge_colocated(build_instance(problem), np.zeros(120))
+    lagrangian = dense_bound.DenseLagrangian(inst)
+    full = dense_bound.DenseLagrangian(inst)
+    full.width = full.units.size
+    rng = np.random.default_rng(1)
+    for scale in (0.0, 0.3, 1.0, 3.0):
+        lam = scale * rng.uniform(0, 1, lagrangian.units.size) * inst.activity * 40.0 ** power
+        value, taken = lagrangian.evaluate(lam)
+        expected, expected_taken = full.evaluate(lam)
+        assert lagrangian.width < lagrangian.units.size
+        assert value == pytest.approx(expected, rel=1e-9, abs=1e-9)
+        assert np.allclose(taken, expected_taken)
+
+
+def test_exact_bound_beats_the_neighbourhood_bound_with_the_same_steps(monkeypatch):
+    """300 units into 6 territories, 150 steps each from the same plan: the bound over
+    every unit with Volume steps proves more than neighbourhoods with subgradient steps."""
+    problem = _planar_problem(11, 300, 6)
+    plan = optimise(problem, AlignmentOptions(
+        time_limit=None, method="heuristic",
+        budget=WorkBudget(starts=4, patience=2, polish_solves=2, bound_iterations=1,
+                          bound_lp_iterations=1)))
+    inst = build_instance(problem)
+    costs = arc_costs(inst, inst.xy[plan.centre_units], np.arange(inst.n), plan.assignment)
+
+    exact_bound = bounds.lagrangian_bound(inst, plan.objective, costs, math.inf,
+                                          max_iterations=150)
+    monkeypatch.setattr(bounds, "DENSE_MAX_UNITS", 0)
+    neighbourhood_bound = bounds.lagrangian_bound(inst, plan.objective, costs, math.inf,
+                                                  max_iterations=150)
+
+    assert neighbourhood_bound < exact_bound <= plan.objective

@@ -111,7 +111,8 @@ class WorkBudget:
         (it finds a window's improvement early and then only proves it optimal).
     exact_nodes: branch-and-bound nodes for the exact model per contiguity round;
         ``None``: until optimal (or the time limit).
-    bound_iterations: subgradient steps of the Lagrangian lower bound.
+    bound_iterations: steps of the Lagrangian lower bound (Volume steps over every unit
+        up to a few thousand places, subgradient steps over neighbourhoods above).
     repair_steps: moves of the tabu balance repair in all (``repair``), used only when
         the starts end with no alignment meeting every constraint; a run does not give up
         while steps (and time) remain.
@@ -127,7 +128,7 @@ class WorkBudget:
     region_starts: int = 6
     window_nodes: int = 500
     exact_nodes: int | None = None
-    bound_iterations: int = 200
+    bound_iterations: int = 2000
     bound_lp_iterations: int | None = 10_000
     repair_steps: int = 50_000
 

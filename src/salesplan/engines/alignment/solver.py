@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from .allocation import arc_costs
-from .bounds import isolation_bound, lagrangian_bound, lp_multipliers
+from .bounds import DENSE_MAX_UNITS, isolation_bound, lagrangian_bound, lp_multipliers
 from .contiguity import contiguity_status
 from .exact import solve_exact
 from .heuristic import (
@@ -120,7 +120,10 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
         report(0.8, "proving a lower bound")
         # Two bounds, the better one counts: whole territories in remote places (cheap,
         # decisive when far-off units dominate the cost) and the Lagrangian (LP) bound.
-        share = (_bound_deadline(deadline) - time.monotonic()) * 0.4
+        # Up to a few thousand places the Lagrangian is exact over every unit and gains
+        # with every step: the remote places get less of the time there.
+        share = (_bound_deadline(deadline) - time.monotonic()) * (
+            0.15 if inst.n <= DENSE_MAX_UNITS else 0.4)
         bound = max(bound, isolation_bound(inst, time.monotonic() + share))
         unit_costs = arc_costs(inst, al.centre_xy, np.arange(inst.n), al.assignment)
         start = None
