@@ -1,17 +1,17 @@
 """Global search across accounts, contacts, leads and opportunities.
 
 Prefix search on indexed lower-case keys (name, email, domain), each type restricted by
-the visibility rule and capped, so it answers in milliseconds at a million rows.
-
-What a user sees is searched in its two disjoint parts (`VisibleQuerySet.visible_parts`):
-the records their team owns, found on the (owner, key) indexes, and the rest of their
-territories' records. One query with "owned OR in a territory" made SQLite read every
-record of every territory account and test its key (a manager of 24 reps at 1,000,000
-accounts: 50,000 accounts, 250,000 deals, 1.1 s of processor time for one search).
+the visibility rule and capped, so it answers in milliseconds at a million rows. On
+SQLite what a user sees is searched in its two disjoint parts (`visible_parts`: what
+their team owns, the rest of their territories' records), each read from the term's
+range in the key's index (see WALKED_RANGE); PostgreSQL plans the one query well.
 """
 
 from dataclasses import dataclass
 from typing import Any
+
+from django.db import connection
+from django.db.models import Q
 
 from salesplan.core.listing import prefix_search_q, sorted_not_walked
 from salesplan.core.permissions import has_permission
@@ -66,13 +66,13 @@ def global_search(user, term: str, per_type: int = 8) -> dict[str, list[SearchHi
     return results
 
 
-# The first this many records of the whole table whose key starts with the term (read
-# from the column's index) are tested against each visible part first. When the range is
-# no longer, or this window already holds a page of the part's matches, those are the
-# part's first matches: no part is read in full. A part is otherwise read as its own
-# index gives it (the team's records on (owner, key)) or found first and sorted (the
-# territory's records). One query with "owned OR in a territory" made SQLite read every
-# record of the territory's accounts (a manager's 250,000 deals at 1,000,000 accounts).
+# On SQLite, the first this many records of the whole table whose key starts with the
+# term (read from the column's index) are tested against each visible part first: the
+# records the user's team owns, then the rest of their territories' records. A part whose
+# first matches lie past this window is read in full, and the territory part only up to
+# the owned part's last match (nothing after it can make the page). One query with
+# "owned OR in a territory" made SQLite read every record of the territory's accounts
+# (a manager's 250,000 deals at 1,000,000 accounts: 1.1 s of processor time).
 WALKED_RANGE = 2_000
 
 
@@ -84,34 +84,57 @@ def _matches(user, model, probes, related, limit: int) -> list:
     for field, text in probes:
         in_range = model._base_manager.filter(prefix_search_q((field,), text)).order_by(
             field, "id")
-        length = len(in_range.values_list("id", flat=True)[:WALKED_RANGE + 1])
-        if not length:
-            continue
-        # The window's condition comes first: SQLite, weighing it against a territory's
-        # account list, then starts from the window.
-        window = model.objects.filter(pk__in=in_range.values("pk")[:WALKED_RANGE])
-        parts = zip(window.visible_parts(user), model.objects.visible_parts(user),
-                    strict=True)
-        first: list = []
-        for i, (windowed, part) in enumerate(parts):
-            rows = _page(windowed, field, text, related, limit)
-            if length > WALKED_RANGE and len(rows) < limit:
-                # The part's first matches lie past the window: read the part itself.
-                rows = _page(part, field, text, related, limit, sort_found=i > 0)
-            first.extend(rows)
-        # The column's first matches among everything the user sees (the parts are
-        # disjoint), as one query over the whole would give them.
-        for row in sorted(first, key=lambda r: (getattr(r, field), r.pk))[:limit]:
+        # A term nothing starts with costs one probe of the column's index, not a
+        # search of each visible part.
+        if connection.vendor == "sqlite":
+            keys = list(in_range.values_list(field, "id")[:WALKED_RANGE + 1])
+            first = _parts_first(user, model, field, text, related, limit, in_range,
+                                 keys) if keys else []
+        elif in_range.exists():
+            # PostgreSQL walks the key's index testing "owned or in a territory" on each
+            # row, or gathers both from their indexes, as its estimates say: one query.
+            first = _page(model.objects.visible_to(user), field, text, related, limit)
+        else:
+            first = []
+        for row in first:
             found.setdefault(row.pk, row)
     return sorted(found.values(), key=lambda r: (r.name_key, r.pk))[:limit]
 
 
+def _parts_first(user, model, field: str, text: str, related, limit: int, in_range,
+                 keys: list[tuple]) -> list:
+    """The column's first matches among what the user sees, read part by part (SQLite):
+    each part tested on the window first, read in full only when its first matches
+    may lie past it."""
+    # The window's condition comes first: SQLite, weighing it against a territory's
+    # account list, then starts from the window. (Given the ids as a list, it tested
+    # each against each territory account: 10 million probes.)
+    window = model.objects.filter(pk__in=in_range.values("pk")[:WALKED_RANGE])
+    whole = len(keys) <= WALKED_RANGE
+    in_window = {pk for _, pk in keys[:WALKED_RANGE]}
+    first: list = []
+    last: tuple | None = None  # the owned part's last match on a full page
+    parts = zip(window.visible_parts(user), model.objects.visible_parts(user), strict=True)
+    for i, (windowed, part) in enumerate(parts):
+        rows = _page(windowed, field, text, related, limit)
+        if not (whole or len(rows) == limit or (last is not None and last[1] in in_window)):
+            rows = _page(part, field, text, related, limit, sort_found=i > 0, up_to=last)
+        if i == 0 and len(rows) == limit:
+            last = (getattr(rows[-1], field), rows[-1].pk)
+        first.extend(rows)
+    # The parts are disjoint: their first matches together, as one query would give them.
+    return sorted(first, key=lambda r: (getattr(r, field), r.pk))[:limit]
+
+
 def _page(queryset, field: str, text: str, related, limit: int, *,
-          sort_found: bool = False) -> list:
+          sort_found: bool = False, up_to: tuple | None = None) -> list:
     """The first `limit` rows of `queryset` whose `field` starts with `text`, in key
-    order; `sort_found` finds them by the other conditions and sorts them, instead of
-    walking the key's index."""
+    order, and not past the (key, id) `up_to`; `sort_found` finds them by the other
+    conditions and sorts them, instead of walking the key's index."""
     probe = queryset.filter(prefix_search_q((field,), text))
+    if up_to is not None:
+        probe = probe.filter(Q(**{f"{field}__lt": up_to[0]})
+                             | Q(**{field: up_to[0], "id__lte": up_to[1]}))
     if related:
         probe = probe.select_related(*related)
     if queryset.model is Opportunity:
