@@ -72,3 +72,19 @@ def active_map(org, territory_map) -> Map:
     services.activate_alignment(territory_map.alignment, by=org.admin)
     territory_map.alignment.refresh_from_db()
     return territory_map
+
+
+@pytest.fixture(params=[("listed", 2_000), ("subquery", 2_000), ("subquery", 1)],
+                ids=["listed", "subquery", "past-the-window"])
+def search_form(request, monkeypatch):
+    """For the global search and the pickers: territory accounts named to the database
+    or as a subquery; matches read through the window of the first keys or, with a
+    window of one, mostly past it."""
+    from salesplan.search import selectors as search_selectors
+    from salesplan.territories import selectors as territory_selectors
+
+    scope, window = request.param
+    if scope == "subquery":
+        monkeypatch.setattr(territory_selectors, "LISTED_ACCOUNTS", 0)
+    monkeypatch.setattr(search_selectors, "WALKED_RANGE", window)
+    return request.param

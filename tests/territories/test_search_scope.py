@@ -5,24 +5,9 @@ import pytest
 
 from salesplan.customers.models import Account, Contact
 from salesplan.pipeline.models import Opportunity
-from salesplan.search import selectors
 from salesplan.search.selectors import global_search
 
 from ..factories import make_contact, make_opportunity
-
-
-@pytest.fixture(params=[("listed", 2_000), ("subquery", 2_000), ("subquery", 1)],
-                ids=["listed", "subquery", "past-the-window"])
-def search_form(request, monkeypatch):
-    """Territory accounts named to the database or as a subquery; matches read through
-    the window of the first keys or, with a window of one, mostly past it."""
-    from salesplan.territories import selectors as territory_selectors
-
-    scope, window = request.param
-    if scope == "subquery":
-        monkeypatch.setattr(territory_selectors, "LISTED_ACCOUNTS", 0)
-    monkeypatch.setattr(selectors, "WALKED_RANGE", window)
-    return request.param
 
 
 def one_query(model, user, key: str, limit: int) -> list[int]:

@@ -1,7 +1,8 @@
 """Global search across accounts, contacts, leads and opportunities.
 
 Prefix search on indexed lower-case keys (name, email, domain), each type restricted by
-the visibility rule and capped, so it answers in milliseconds at a million rows. On
+the visibility rule and capped, so it answers in milliseconds at a million rows; the
+record pickers' lookups (`lookup_records`) read them the same way, in name order. On
 SQLite what a user sees is searched in its two disjoint parts (`visible_parts`: what
 their team owns, the rest of their territories' records), each read from the term's
 range in the key's index (see WALKED_RANGE); PostgreSQL plans the one query well.
@@ -76,10 +77,34 @@ def global_search(user, term: str, per_type: int = 8) -> dict[str, list[SearchHi
 WALKED_RANGE = 2_000
 
 
-def _matches(user, model, probes, related, limit: int) -> list:
+# How many records a picker offers.
+LOOKUP_SIZE = 10
+
+
+def lookup_records(user, model, fields: tuple[str, ...], related: tuple[str, ...],
+                   term: str, *, account_id: int | None = None) -> list:
+    """The first LOOKUP_SIZE records the user sees whose `fields` start with `term` (lower
+    case), by name key then id: what a record picker offers. With `account_id`, only
+    that account's records."""
+    if connection.vendor == "sqlite" and account_id is None:
+        # As the global search reads them, each column ordered by name: "owned by my team
+        # or on my territories' accounts" as one query read every record of a manager's
+        # territories on SQLite.
+        return _matches(user, model, [(f, term) for f in fields], related, LOOKUP_SIZE,
+                        order="name_key")
+    records = model.objects.visible_to(user).filter(prefix_search_q(fields, term))
+    if account_id is not None:  # one account's records: its index finds them
+        records = records.filter(account_id=account_id)
+    if related:
+        records = records.select_related(*related)
+    return list(records.order_by("name_key", "id")[:LOOKUP_SIZE])
+
+
+def _matches(user, model, probes, related, limit: int, *, order: str | None = None) -> list:
     """One index range scan per searched column, tested against each visible part and
-    merged. A single query with OR across columns cannot use either index and reads
-    every visible row at a million records."""
+    merged; each column's first matches by `order` (by default the column itself). A
+    single query with OR across columns cannot use either index and reads every visible
+    row at a million records."""
     found: dict[int, Any] = {}
     for field, text in probes:
         in_range = model._base_manager.filter(prefix_search_q((field,), text)).order_by(
@@ -89,11 +114,12 @@ def _matches(user, model, probes, related, limit: int) -> list:
         if connection.vendor == "sqlite":
             keys = list(in_range.values_list(field, "id")[:WALKED_RANGE + 1])
             first = _parts_first(user, model, field, text, related, limit, in_range,
-                                 keys) if keys else []
+                                 keys, order=order or field) if keys else []
         elif in_range.exists():
             # PostgreSQL walks the key's index testing "owned or in a territory" on each
             # row, or gathers both from their indexes, as its estimates say: one query.
-            first = _page(model.objects.visible_to(user), field, text, related, limit)
+            first = _page(model.objects.visible_to(user), field, text, related, limit,
+                          order=order or field)
         else:
             first = []
         for row in first:
@@ -102,43 +128,47 @@ def _matches(user, model, probes, related, limit: int) -> list:
 
 
 def _parts_first(user, model, field: str, text: str, related, limit: int, in_range,
-                 keys: list[tuple]) -> list:
-    """The column's first matches among what the user sees, read part by part (SQLite):
-    each part tested on the window first, read in full only when its first matches
-    may lie past it."""
+                 keys: list[tuple], *, order: str) -> list:
+    """The column's first matches by `order` among what the user sees, read part by part
+    (SQLite): each part tested on the window first, read in full only when its first
+    matches may lie past it. The window holds a range's first matches in another order
+    only when it holds the whole range."""
     # The window's condition comes first: SQLite, weighing it against a territory's
     # account list, then starts from the window. (Given the ids as a list, it tested
     # each against each territory account: 10 million probes.)
     window = model.objects.filter(pk__in=in_range.values("pk")[:WALKED_RANGE])
     whole = len(keys) <= WALKED_RANGE
     in_window = {pk for _, pk in keys[:WALKED_RANGE]}
+    in_key_order = order == field
     first: list = []
     last: tuple | None = None  # the owned part's last match on a full page
     parts = zip(window.visible_parts(user), model.objects.visible_parts(user), strict=True)
     for i, (windowed, part) in enumerate(parts):
-        rows = _page(windowed, field, text, related, limit)
-        if not (whole or len(rows) == limit or (last is not None and last[1] in in_window)):
-            rows = _page(part, field, text, related, limit, sort_found=i > 0, up_to=last)
+        rows = _page(windowed, field, text, related, limit, order=order) \
+            if whole or in_key_order else []
+        if not (whole or (in_key_order and (
+                len(rows) == limit or (last is not None and last[1] in in_window)))):
+            rows = _page(part, field, text, related, limit, order=order, sort_found=i > 0,
+                         up_to=last)
         if i == 0 and len(rows) == limit:
-            last = (getattr(rows[-1], field), rows[-1].pk)
+            last = (getattr(rows[-1], order), rows[-1].pk)
         first.extend(rows)
     # The parts are disjoint: their first matches together, as one query would give them.
-    return sorted(first, key=lambda r: (getattr(r, field), r.pk))[:limit]
+    return sorted(first, key=lambda r: (getattr(r, order), r.pk))[:limit]
 
 
-def _page(queryset, field: str, text: str, related, limit: int, *,
+def _page(queryset, field: str, text: str, related, limit: int, *, order: str,
           sort_found: bool = False, up_to: tuple | None = None) -> list:
-    """The first `limit` rows of `queryset` whose `field` starts with `text`, in key
-    order, and not past the (key, id) `up_to`; `sort_found` finds them by the other
-    conditions and sorts them, instead of walking the key's index."""
+    """The first `limit` rows of `queryset` whose `field` starts with `text`, in `order`
+    (a column) then id, and not past the (value, id) `up_to`; `sort_found` finds them by
+    the other conditions and sorts them, instead of walking the order's index."""
     probe = queryset.filter(prefix_search_q((field,), text))
     if up_to is not None:
-        probe = probe.filter(Q(**{f"{field}__lt": up_to[0]})
-                             | Q(**{field: up_to[0], "id__lte": up_to[1]}))
+        probe = probe.filter(Q(**{f"{order}__lt": up_to[0]})
+                             | Q(**{order: up_to[0], "id__lte": up_to[1]}))
     if related:
         probe = probe.select_related(*related)
     if queryset.model is Opportunity:
         probe = probe.prefetch_related("stage")
-    order = (sorted_not_walked(field), sorted_not_walked("id")) if sort_found \
-        else (field, "id")
-    return list(probe.order_by(*order)[:limit])
+    by = (sorted_not_walked(order), sorted_not_walked("id")) if sort_found else (order, "id")
+    return list(probe.order_by(*by)[:limit])

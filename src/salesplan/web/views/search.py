@@ -1,17 +1,13 @@
 """Global search (page and top-bar dropdown) and the small lookups behind pickers."""
 
-from typing import cast
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
-from salesplan.core.listing import prefix_search_q
 from salesplan.core.permissions import has_permission
-from salesplan.core.visibility import VisibleQuerySet
 from salesplan.customers.models import Account, Contact, Lead
 from salesplan.pipeline.models import Opportunity
-from salesplan.search.selectors import global_search
+from salesplan.search.selectors import global_search, lookup_records
 
 KIND_LABELS = {"account": "Accounts", "contact": "Contacts", "lead": "Leads",
                "opportunity": "Opportunities"}
@@ -63,17 +59,13 @@ def lookup(request, kind):
         raise Http404("Unknown lookup.")
     resource, model, fields, related = LOOKUPS[kind]
     term = _lookup_term(request)
+    account = request.GET.get("account", "").strip()
+    # Pickers on a form with a chosen account offer only that account's records.
+    by_account = bool(account) and "account" in related
+    account_id = _record_id(account) if by_account else None
     rows = []
-    if term and has_permission(request.user, resource, "view"):
-        everything = cast(VisibleQuerySet, model._default_manager.all())
-        visible = everything.visible_to(request.user)
-        records = visible.filter(prefix_search_q(fields, term))
-        account = request.GET.get("account", "").strip()
-        if account and "account" in related:
-            # Pickers on a form with a chosen account offer only that account's records.
-            account_id = _record_id(account)
-            records = records.filter(account_id=account_id) if account_id else records.none()
-        if related:
-            records = records.select_related(*related)
-        rows = list(records.order_by("name_key", "id")[:10])
+    if term and has_permission(request.user, resource, "view") and (
+            account_id or not by_account):
+        rows = lookup_records(request.user, model, fields, related, term,
+                              account_id=account_id)
     return render(request, "search/_lookup.html", {"rows": rows, "kind": kind, "term": term})
