@@ -582,7 +582,7 @@ def build(args) -> None:
         "id", "created_at", "updated_at", "name", "name_key", "account_id", "contact_id",
         "pipeline_id", "stage_id", "status", "amount", "close_date", "probability",
         "next_step", "owner_id"]), company_rows.opportunities(
-            draw, clock, made, n_opps, n_accounts, n_contacts, kinds, args.open_share))
+            draw, clock, made, n_opps, n_accounts, kinds, args.open_share))
     timed("leads", TableWriter(Lead, ["id", "created_at", "updated_at", "first_name",
                                       "last_name", "name_key", "company", "status",
                                       "owner_id"]),

@@ -86,9 +86,9 @@ def build(args, vendor: str) -> None:
     from salesplan.demo.build import build_demo
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)  # (a reused company may have none yet)
     if args.reuse and Account.objects.exists():
         return
-    call_command("createcachetable", verbosity=0)
     started, cpu = time.perf_counter(), time.process_time()
     build_demo(seed=args.seed, accounts=min(args.accounts, args.base_accounts),
                reset=vendor != "sqlite", log=lambda line: print(line, file=sys.stderr, flush=True))

@@ -7,8 +7,10 @@ Dates and times fall on a few thousand distinct values around the build's fixed 
 so each is formatted once, as the database stores it, and looked up by offset.
 
 Every generator yields plain tuples in the column order its caller names, and fills the
-arrays the next tables draw on (an account's owner, a deal's account and owner, the open
-deals) as its rows are consumed.
+arrays the next tables draw on (an account's owner, a contact's account, a deal's account
+and owner, the open deals) as its rows are consumed. References across tables follow the
+product's rules: a deal's contact is one of its account's contacts, and an activity on a
+deal is on the deal's account.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class Company:
     """What later tables draw on: index = row id (0 unused)."""
 
     account_owner: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    contact_account: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
     opp_owner: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
     opp_account: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
     lead_owner: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
@@ -65,6 +68,25 @@ class Company:
 
     def open_deals(self) -> np.ndarray:
         return np.concatenate(self.open_ids) if self.open_ids else np.zeros(0, np.int64)
+
+    def contacts_by_account(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Contact ids grouped by account, and each account's first position in that
+        list and number of contacts (index = account id)."""
+        n_accounts = len(self.account_owner) - 1
+        order = np.argsort(self.contact_account[1:], kind="stable") + 1
+        counts = np.bincount(self.contact_account[1:], minlength=n_accounts + 1)
+        return order, np.cumsum(counts) - counts, counts
+
+
+def _contacts_of(rng: np.random.Generator, by_account: tuple, account: np.ndarray) -> list:
+    """A contact of each deal's account (`by_account` from `contacts_by_account`), at
+    random, or None where the account has no contact: about a third of the deals, as
+    contacts fall on accounts at random."""
+    order, first, counts = by_account
+    count = counts[account]
+    pick = first[account] + (rng.random(len(account)) * count).astype(np.int64)
+    contact = order[np.minimum(pick, len(order) - 1)] if len(order) else pick
+    return _nullable(contact, count == 0)
 
 
 def _chunks(n: int, start: int = 1) -> Iterator[np.ndarray]:
@@ -98,9 +120,11 @@ def contacts(rng: np.random.Generator, clock: Clock, company: Company, n: int,
              n_accounts: int) -> Iterator[tuple]:
     """(id, created_at, updated_at, first_name, last_name, name_key, title, email,
     account_id, owner_id)"""
+    company.contact_account = np.zeros(n + 1, np.int64)
     for ids in _chunks(n):
         m = len(ids)
         account = rng.integers(1, n_accounts + 1, m)
+        company.contact_account[ids] = account
         created = clock.moments(-rng.integers(1, 1500, m))
         title = np.where(rng.random(m) < 0.05, "", "Buyer").tolist()
         numbers, firms = ids.tolist(), account.tolist()
@@ -123,13 +147,14 @@ class Stages:
 
 
 def opportunities(rng: np.random.Generator, clock: Clock, company: Company, n: int,
-                  n_accounts: int, n_contacts: int, stages: Stages,
+                  n_accounts: int, stages: Stages,
                   open_share: float) -> Iterator[tuple]:
     """(id, created_at, updated_at, name, name_key, account_id, contact_id, pipeline_id,
     stage_id, status, amount, close_date, probability, next_step, owner_id)"""
     company.opp_owner = np.zeros(n + 1, np.int64)
     company.opp_account = np.zeros(n + 1, np.int64)
     company.open_ids = []
+    by_account = company.contacts_by_account()
     for ids in _chunks(n):
         m = len(ids)
         account = rng.integers(1, n_accounts + 1, m)
@@ -149,7 +174,7 @@ def opportunities(rng: np.random.Generator, clock: Clock, company: Company, n: i
         # Closed in the past: created some weeks before the close; else within the year.
         age = np.where(close < 0, rng.integers(20, 200, m) - close, rng.integers(1, 300, m))
         created = clock.moments(-age)
-        contact = _nullable(rng.integers(1, n_contacts + 1, m), rng.random(m) < 0.3)
+        contact = _contacts_of(rng, by_account, account)
         amount = np.where(rng.random(m) < 0.03, 0, rng.integers(1, 500, m) * 1000).tolist()
         next_step = np.where(rng.random(m) < 0.2, "", "Call back").tolist()
         numbers = ids.tolist()
