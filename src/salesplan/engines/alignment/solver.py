@@ -22,6 +22,7 @@ from .heuristic import (
 )
 from .instance import BALANCE_TOLERANCE, Instance, build_instance
 from .model import (
+    TIMED_BOUND_ITERATIONS,
     AlignmentInfeasible,
     AlignmentOptions,
     AlignmentProblem,
@@ -130,9 +131,11 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
         if inst.n <= LP_START_MAX_UNITS:
             share = (_bound_deadline(deadline) - time.monotonic()) * 0.6
             start = lp_multipliers(inst, time.monotonic() + share, budget.bound_lp_iterations)
+        steps = budget.bound_iterations
+        if options.time_limit is not None:
+            steps = max(steps, TIMED_BOUND_ITERATIONS)
         bound = max(bound, lagrangian_bound(inst, obj, unit_costs, _bound_deadline(deadline),
-                                            max_iterations=budget.bound_iterations,
-                                            start=start))
+                                            max_iterations=steps, start=start))
     report(1.0, "done")
     return _result(inst, al, obj, min(bound, obj), method, status, iterations, started, messages)
 
