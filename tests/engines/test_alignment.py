@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.spatial import Delaunay
 
@@ -59,6 +59,10 @@ def assert_well_formed(problem, result):
     squared=st.booleans(),
     with_adjacency=st.booleans(),
 )
+# Found by random search: a locked unit cut off from its territory's centre by another
+# territory, which left the territory in two pieces for every repair after it.
+@example(n=24, k=2, seed=1051, squared=False, with_adjacency=True)
+@example(n=37, k=3, seed=5108, squared=True, with_adjacency=True)
 def test_heuristic_keeps_every_constraint(n, k, seed, squared, with_adjacency):
     xy, w = planar(n, seed)
     locked = {0: 0, n - 1: k - 1}

@@ -58,13 +58,17 @@ def touches(graph: sparse.csr_matrix, assignment: np.ndarray, unit: int, territo
     return bool(np.any(assignment[neighbours] == territory))
 
 
-def fragments(graph: sparse.csr_matrix, assignment: np.ndarray, keep: np.ndarray) -> list:
+def fragments(graph: sparse.csr_matrix, assignment: np.ndarray, keep: np.ndarray,
+              prefer: np.ndarray | None = None) -> list:
     """Pieces of territories other than the piece to keep.
 
-    ``keep[u]`` marks units whose piece must stay (centres, locked units); a
-    territory without a marked unit keeps its heaviest piece by unit count.
-    Returns a list of unit index arrays.
+    ``keep[u]`` marks units whose piece must stay (locked units); ``prefer[u]`` marks
+    units whose piece should stay when no piece of the territory holds a ``keep`` unit
+    (centres: a centre is re-chosen afterwards, a locked unit never moves). A territory
+    with neither keeps its heaviest piece by unit count. Returns a list of unit index
+    arrays.
     """
+    prefer = keep if prefer is None else prefer | keep
     pieces = territory_pieces(graph, assignment)
     order = np.argsort(pieces, kind="stable")
     bounds = np.flatnonzero(np.diff(pieces[order])) + 1
@@ -76,7 +80,8 @@ def fragments(graph: sparse.csr_matrix, assignment: np.ndarray, keep: np.ndarray
     for groups_of_t in by_territory.values():
         if len(groups_of_t) == 1:
             continue
-        marked = [g for g in groups_of_t if keep[g].any()]
-        main = max(marked or groups_of_t, key=len)
+        anchored = ([g for g in groups_of_t if keep[g].any()]
+                    or [g for g in groups_of_t if prefer[g].any()] or groups_of_t)
+        main = max(anchored, key=len)
         out.extend(g for g in groups_of_t if g is not main and not keep[g].any())
     return out

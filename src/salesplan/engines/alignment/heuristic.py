@@ -419,19 +419,37 @@ def repair_contiguity(inst: Instance, al: Alignment) -> None:
     """Hand every stray piece of a territory to the neighbouring territory it touches most."""
     if inst.graph is None:
         return
-    keep = inst.locked >= 0
-    keep[al.centre_units[al.centre_units >= 0]] = True
+    locked = inst.locked >= 0
+    centres = np.zeros(inst.n, dtype=bool)
+    centres[al.centre_units[al.centre_units >= 0]] = True
     a = al.assignment
     for _ in range(50):
-        strays = fragments(inst.graph, a, keep)
+        # A centre's piece gives way to a locked unit's piece of the same territory: the
+        # locked unit cannot move, the centre is re-chosen inside what the territory keeps.
+        strays = fragments(inst.graph, a, locked, prefer=centres)
         if not strays:
-            return
+            break
         for piece in strays:
             nbrs = inst.graph[piece].indices
             nbrs = nbrs[a[nbrs] != a[piece[0]]]
             if nbrs.size == 0:
                 continue
             a[piece] = np.bincount(a[nbrs], minlength=inst.k).argmax()
+    _recentre_moved(inst, al)
+
+
+def _recentre_moved(inst: Instance, al: Alignment) -> None:
+    """Give a territory whose centre unit was handed to another territory a centre
+    among its own units (the repairs and moves that follow keep centres in place)."""
+    for t in np.flatnonzero(al.centre_units >= 0):
+        if al.assignment[al.centre_units[t]] == t:
+            continue
+        members = np.flatnonzero(al.assignment == t)
+        if members.size == 0:
+            continue
+        unit = members[np.argmin(np.sum((inst.xy[members] - al.centre_xy[t]) ** 2, axis=1))]
+        al.centre_units[t] = unit
+        al.centre_xy[t] = inst.xy[unit]
 
 
 def is_contiguous(inst: Instance, assignment: np.ndarray) -> bool:

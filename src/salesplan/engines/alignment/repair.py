@@ -28,8 +28,10 @@ from .heuristic import (
     Alignment,
     feasible,
     improve,
+    is_contiguous,
     kept_weight,
     recentre,
+    repair_contiguity,
     totals_of,
     violation,
 )
@@ -172,6 +174,11 @@ def repair(inst: Instance, al: Alignment, deadline: float, max_steps: int,
            seed: int = 0) -> tuple[Alignment, int]:
     """Balance ``al`` by ``balance_search``, then improve it by moves and swaps that keep
     every constraint. Returns the result (feasible or the least violating) and steps."""
+    if inst.graph is not None and not is_contiguous(inst, al.assignment):
+        # The tabu moves keep each territory in one piece but never join pieces: start
+        # from an alignment whose stray pieces went to the territories they touch.
+        al = Alignment(al.assignment.copy(), al.centre_units.copy(), al.centre_xy.copy())
+        repair_contiguity(inst, al)
     found, steps = balance_search(inst, al, deadline, max_steps, seed)
     if not feasible(inst, found.assignment):
         return found, steps
