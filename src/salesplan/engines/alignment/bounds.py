@@ -52,6 +52,7 @@ its multipliers at 0, and the bound collapses to nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import numpy as np
@@ -190,15 +191,21 @@ def _knapsack(rc, w, lower, upper, want_x=False):
 
 def lagrangian_bound(
     inst: Instance, upper_bound: float, unit_costs: np.ndarray, deadline: float,
-    max_iterations: int = 200, start: np.ndarray | None = None,
+    max_iterations: int = 200, start: np.ndarray | None = None, *,
+    target_now: Callable[[], float] | None = None,
+    on_step: Callable[[float, int], None] | None = None,
 ) -> float:
     """Best L(λ) before ``deadline``, starting from λ = each unit's cost in a good solution
-    or, when given and better, from ``start`` (e.g. LP duals: any λ gives a valid bound)."""
+    or, when given and better, from ``start`` (e.g. LP duals: any λ gives a valid bound).
+
+    ``on_step(best so far, steps taken)`` follows the steps (every value it is told is a
+    proven bound); ``target_now`` gives the Volume steps a better plan's cost as it is
+    found (up to ``DENSE_MAX_UNITS`` points; the neighbourhood steps keep the first)."""
     merged_start = _merge_colocated(inst, start)[1] if start is not None else None
     inst, unit_costs = _merge_colocated(inst, unit_costs)
     if inst.n <= DENSE_MAX_UNITS:
         return _dense_bound(inst, upper_bound, unit_costs, merged_start, deadline,
-                            max_iterations)
+                            max_iterations, target_now=target_now, on_step=on_step)
     k_free = int(inst.k - inst.is_pinned.sum())
     w = inst.weights[:, 0]
     lower, upper = inst.lower[0], inst.upper[0]
@@ -225,7 +232,7 @@ def lagrangian_bound(
             lam = given
     best, stall = 0.0, 0
     last = 0.0  # seconds the last step took: do not start one that would end past the deadline
-    for _ in range(max_iterations):
+    for iteration in range(max_iterations):
         if time.monotonic() + last > deadline:
             break
         step_started = time.monotonic()
@@ -237,6 +244,8 @@ def lagrangian_bound(
             stall += 1
             if stall >= 4:
                 step, stall = step / 2, 0
+        if on_step is not None:
+            on_step(best, iteration + 1)
         norm = float(grad @ grad)
         if norm <= 0 or step < 1e-4 or upper_bound - value <= 1e-9 * abs(upper_bound):
             break
@@ -253,7 +262,8 @@ _TYPICAL_SCALES = (0.5, 0.75, 1.0, 1.25)
 
 
 def _dense_bound(inst, upper_bound: float, unit_costs: np.ndarray,
-                 start: np.ndarray | None, deadline: float, max_iterations: int) -> float:
+                 start: np.ndarray | None, deadline: float, max_iterations: int, *,
+                 target_now=None, on_step=None) -> float:
     """The exact Lagrangian over every unit (``dense_bound``), from the best of several
     starts: each unit's cost in the plan, a few multiples of what a unit pays in a
     typical territory around it, and ``start`` (e.g. LP duals)."""
@@ -274,7 +284,10 @@ def _dense_bound(inst, upper_bound: float, unit_costs: np.ndarray,
     lam = starts[int(np.argmax(values))]
     target = (upper_bound if np.isfinite(upper_bound)
               else max(values) + abs(max(values)) + 1.0)
-    best, _ = volume_ascent(lagrangian, lam, target, deadline, max_iterations)
+    if on_step is not None:
+        on_step(max(values), 0)
+    best, _ = volume_ascent(lagrangian, lam, target, deadline, max_iterations,
+                            target_now=target_now, on_step=on_step)
     best = max(best, max(values), 0.0)
     return min(best, upper_bound) if np.isfinite(upper_bound) else best
 

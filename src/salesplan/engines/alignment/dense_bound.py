@@ -32,6 +32,7 @@ that take a unit in turns.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -130,8 +131,15 @@ class DenseLagrangian:
 
 
 def volume_ascent(lagrangian: DenseLagrangian, lam: np.ndarray, target: float,
-                  deadline: float, max_iterations: int) -> tuple[float, np.ndarray]:
+                  deadline: float, max_iterations: int, *,
+                  target_now: Callable[[], float] | None = None,
+                  on_step: Callable[[float, int], None] | None = None,
+                  ) -> tuple[float, np.ndarray]:
     """The best L(λ) found from ``lam`` and its λ.
+
+    ``target_now``, when given, is asked before every step for a better plan's cost (the
+    search may still be improving the plan while the bound runs beside it); ``on_step``
+    is told the best L(λ) so far and the number of steps taken after every step.
 
     The Volume algorithm: step from the best λ so far along v̄ = 1 − x̄, where x̄ averages
     the knapsacks' choices; the step is f · (target − L̄) / ‖v̄‖² (Polyak's, with the cost
@@ -143,10 +151,12 @@ def volume_ascent(lagrangian: DenseLagrangian, lam: np.ndarray, target: float,
     best_value, taken = lagrangian.evaluate(lam)
     best_lam, direction = lam.copy(), 1.0 - taken
     factor, misses, last = _FIRST_FACTOR, 0, 0.0
-    for _ in range(max_iterations):
+    for step in range(max_iterations):
         if time.monotonic() + last > deadline:
             break
         started = time.monotonic()
+        if target_now is not None:
+            target = min(target, target_now())
         norm = float(direction @ direction)
         gap = target - best_value
         if norm <= 1e-18 or gap <= 1e-9 * abs(target):
@@ -167,6 +177,8 @@ def volume_ascent(lagrangian: DenseLagrangian, lam: np.ndarray, target: float,
                     break  # many steps in a row found nothing: at (or near) the best λ
         direction = alpha * newest + (1 - alpha) * direction
         last = time.monotonic() - started
+        if on_step is not None:
+            on_step(best_value, step + 1)
     return best_value, best_lam
 
 

@@ -161,6 +161,11 @@ class AlignmentOptions:
         reached first the result depends on the machine's speed; tests and reproducible
         runs leave it out and let the budget decide.
     seed: the random starts' seed, also HiGHS's ``random_seed``.
+    concurrent_bound: prove the lower bound in a second process while the search runs
+        (``concurrent_bound``). None: only under a time limit on a few hundred units or
+        more with a second processor; True: whenever the exact model does not run (then
+        without a time limit the bound keeps the first plan's cost as its target and
+        its result still depends only on the inputs and the budget); False: never.
     """
 
     time_limit: float | None = 60.0
@@ -170,6 +175,7 @@ class AlignmentOptions:
     mip_rel_gap: float = 1e-4
     seed: int = 0
     progress: ProgressCallback | None = None
+    concurrent_bound: bool | None = None
 
 
 @dataclass
@@ -182,6 +188,8 @@ class AlignmentResult:
     gap = (objective - lower_bound) / objective.
     deviation[k, m] is total[k, m] / mean[m] - 1; ``balanced`` says every
     deviation is within ±tau. ``contiguous`` is None when no adjacency was given.
+    ``bound_steps``: steps the Lagrangian bound took (0 when the exact model proved
+    optimality).
     """
 
     assignment: np.ndarray
@@ -202,3 +210,4 @@ class AlignmentResult:
     iterations: int
     seconds: float
     messages: list[str] = field(default_factory=list)
+    bound_steps: int = 0

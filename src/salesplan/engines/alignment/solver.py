@@ -9,6 +9,7 @@ import numpy as np
 
 from .allocation import arc_costs
 from .bounds import DENSE_MAX_UNITS, isolation_bound, lagrangian_bound, lp_multipliers
+from .concurrent_bound import CONCURRENT_MIN_UNITS, ConcurrentBound, processors
 from .contiguity import contiguity_status
 from .exact import solve_exact
 from .heuristic import (
@@ -41,12 +42,19 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
     no alignment meeting every constraint was found within the budget (or time limit).
     """
     options = options or AlignmentOptions()
-    budget = options.budget
     started = time.monotonic()
+    inst = build_instance(problem)
+    # The bound's child process, if one is started, ends with the run whatever happens.
+    with ConcurrentBound() as concurrent:
+        return _solve(inst, options, started, concurrent)
+
+
+def _solve(inst: Instance, options: AlignmentOptions, started: float,
+           concurrent: ConcurrentBound) -> AlignmentResult:
+    budget = options.budget
     cap = math.inf if options.time_limit is None else options.time_limit
     deadline = started + cap
     report = options.progress or (lambda fraction, message: None)
-    inst = build_instance(problem)
     report(0.05, f"checked {inst.n} units into {inst.k} territories")
     use_exact = options.method == "exact" or (
         options.method == "auto" and inst.n <= options.exact_max_units
@@ -61,6 +69,12 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
     optima, iterations = alternate(inst, starts_deadline, options.progress, options.seed,
                                    patience=budget.patience, max_starts=budget.starts)
     al = optima[0]
+    if _wants_concurrent_bound(options, inst, use_exact) and feasible(inst, al.assignment):
+        _start_concurrent_bound(concurrent, inst, al, deadline, options)
+    if concurrent.running:
+        # The bound runs beside the search: the search may keep the main process until
+        # shortly before the deadline (the remote places' bound takes the rest).
+        heuristic_deadline = started + cap * 0.9
     repair = _Repair(inst, budget.repair_steps, options.seed)
     if not feasible(inst, al.assignment):
         # Tight bands and contiguity: the starts' greedy repair gave up; the tabu repair
@@ -81,9 +95,11 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
                                          max_solves=budget.region_solves, seed=options.seed)
             iterations += solved
             candidates = [best]
+            concurrent.improve(objective(inst, best))
         report(0.7, "re-solving neighbouring territories exactly")
         al, solved = _polish_best(inst, candidates, until, budget, options.seed)
         iterations += solved
+        concurrent.improve(objective(inst, al))
     method, status = "heuristic", "feasible"
     bound = 0.0
     if not feasible(inst, al.assignment):
@@ -117,27 +133,82 @@ def optimise(problem: AlignmentProblem, options: AlignmentOptions | None = None)
     # its territories (a time-limited exact run may stop with a centre that is not).
     al = _best_centres(inst, al)
     obj = objective(inst, al)
+    bound_steps = 0
     if status != "optimal":
         report(0.8, "proving a lower bound")
-        # Two bounds, the better one counts: whole territories in remote places (cheap,
-        # decisive when far-off units dominate the cost) and the Lagrangian (LP) bound.
-        # Up to a few thousand places the Lagrangian is exact over every unit and gains
-        # with every step: the remote places get less of the time there.
-        share = (_bound_deadline(deadline) - time.monotonic()) * (
-            0.15 if inst.n <= DENSE_MAX_UNITS else 0.4)
-        bound = max(bound, isolation_bound(inst, time.monotonic() + share))
-        unit_costs = arc_costs(inst, al.centre_xy, np.arange(inst.n), al.assignment)
-        start = None
-        if inst.n <= LP_START_MAX_UNITS:
-            share = (_bound_deadline(deadline) - time.monotonic()) * 0.6
-            start = lp_multipliers(inst, time.monotonic() + share, budget.bound_lp_iterations)
-        steps = budget.bound_iterations
-        if options.time_limit is not None:
-            steps = max(steps, TIMED_BOUND_ITERATIONS)
-        bound = max(bound, lagrangian_bound(inst, obj, unit_costs, _bound_deadline(deadline),
-                                            max_iterations=steps, start=start))
+        found, bound_steps = _prove_bound(inst, al, obj, deadline, options, concurrent)
+        bound = max(bound, found)
     report(1.0, "done")
-    return _result(inst, al, obj, min(bound, obj), method, status, iterations, started, messages)
+    return _result(inst, al, obj, min(bound, obj), method, status, iterations, started, messages,
+                   bound_steps)
+
+
+def _wants_concurrent_bound(options: AlignmentOptions, inst: Instance, use_exact: bool) -> bool:
+    """Whether the bound runs in a second process beside the search (``concurrent_bound``).
+
+    Left to itself (None): only under a time limit, where the second core's time would
+    otherwise go unused and the result depends on the machine's speed anyway; without
+    one (tests, reproducible runs) the run stays in one process. Only from
+    ``CONCURRENT_MIN_UNITS`` units (the child's start-up costs about a processor second)
+    and with a second processor; never beside the exact model, which proves its own bound.
+    """
+    if use_exact or options.concurrent_bound is False:
+        return False
+    if options.concurrent_bound:
+        return True
+    return (options.time_limit is not None and inst.n >= CONCURRENT_MIN_UNITS
+            and processors() >= 2)
+
+
+def _start_concurrent_bound(concurrent: ConcurrentBound, inst: Instance, al: Alignment,
+                            deadline: float, options: AlignmentOptions) -> None:
+    """Start the bound from the first plan; under a time limit it follows the search's
+    better plans (as its target), without one it keeps this plan's cost and so its
+    result depends only on the plan and the step budget."""
+    unit_costs = arc_costs(inst, al.centre_xy, np.arange(inst.n), al.assignment)
+    concurrent.start(inst, objective(inst, al), unit_costs, deadline,
+                     _bound_steps(options), follow=options.time_limit is not None)
+
+
+def _bound_steps(options: AlignmentOptions) -> int:
+    steps = options.budget.bound_iterations
+    if options.time_limit is not None:
+        steps = max(steps, TIMED_BOUND_ITERATIONS)
+    return steps
+
+
+def _prove_bound(inst: Instance, al: Alignment, obj: float, deadline: float,
+                 options: AlignmentOptions, concurrent: ConcurrentBound) -> tuple[float, int]:
+    """The better of two bounds: whole territories in remote places (cheap, decisive when
+    far-off units dominate the cost) and the Lagrangian (LP) bound, with its steps.
+
+    The Lagrangian comes from the child that ran beside the search when there is one;
+    when it failed (or there is none) the main process steps it in the time left, from
+    the final plan. Up to a few thousand places the Lagrangian is exact over every unit
+    and gains with every step: the remote places get less of the time there.
+    """
+    concurrent.improve(obj)
+    remote_share = 0.5 if concurrent.running else 0.15 if inst.n <= DENSE_MAX_UNITS else 0.4
+    share = (_bound_deadline(deadline) - time.monotonic()) * remote_share
+    bound = isolation_bound(inst, time.monotonic() + share)
+    if concurrent.running:
+        found, steps, finished = concurrent.result(deadline)
+        if finished:
+            return max(bound, found), steps
+        bound = max(bound, found)  # every value the child reported is proven
+    unit_costs = arc_costs(inst, al.centre_xy, np.arange(inst.n), al.assignment)
+    start = None
+    if inst.n <= LP_START_MAX_UNITS:
+        share = (_bound_deadline(deadline) - time.monotonic()) * 0.6
+        start = lp_multipliers(inst, time.monotonic() + share, options.budget.bound_lp_iterations)
+    taken = [0]
+
+    def count(best: float, steps: int) -> None:
+        taken[0] = steps
+
+    found = lagrangian_bound(inst, obj, unit_costs, _bound_deadline(deadline),
+                             max_iterations=_bound_steps(options), start=start, on_step=count)
+    return max(bound, found), taken[0]
 
 
 class _Repair:
@@ -235,7 +306,8 @@ def _why_not(inst: Instance, al: Alignment) -> AlignmentInfeasible:
     return error
 
 
-def _result(inst, al, obj, bound, method, status, iterations, started, messages):
+def _result(inst, al, obj, bound, method, status, iterations, started, messages,
+            bound_steps=0):
     totals = totals_of(inst, al.assignment)
     deviation = totals / inst.mean - 1
     balanced = bool(np.all(np.abs(deviation) <= inst.tau + BALANCE_TOLERANCE))
@@ -267,4 +339,5 @@ def _result(inst, al, obj, bound, method, status, iterations, started, messages)
         iterations=iterations,
         seconds=time.monotonic() - started,
         messages=messages,
+        bound_steps=bound_steps,
     )
