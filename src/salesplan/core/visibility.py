@@ -105,6 +105,22 @@ class VisibleQuerySet(models.QuerySet):
             return [self.filter(owned)]
         return [self.filter(owned), self.filter(in_scope).exclude(owned)]
 
+    def visible_by_owner(self, user) -> tuple[list[int] | None, list["VisibleQuerySet"]] | None:
+        """`visible_to(user)` as (the owners whose records the user sees, None meaning every
+        owner; the querysets of the rest, seen only through the user's account scope and
+        disjoint from the owners' records); None when the user sees nothing. For sums kept
+        per owner in a rollup: the owners' part read from it, the rest summed live."""
+        rule = self._visibility_rule(user)
+        if rule is None:
+            return None
+        owned, in_scope = rule
+        if owned is None:
+            return None, []
+        sees_own_only = getattr(user, "role", None) in getattr(
+            self.model, "visibility_roles_seeing_none", ())
+        owners = [user.pk] if sees_own_only else list(user.visible_owner_ids or ())
+        return owners, ([] if in_scope is None else [self.filter(in_scope).exclude(owned)])
+
     def _visibility_rule(self, user) -> tuple[Q | None, Q | None] | None:
         """(what the user sees by ownership, what their account scope adds): None when the
         user sees nothing, (None, None) when they see every row."""

@@ -29,7 +29,7 @@ from salesplan.core.fiscal import CompanyCalendar, FiscalPeriod
 from salesplan.core.jobs_api import ACCEPTED, accepted
 from salesplan.engines import model_choice
 from salesplan.org.models import Company, Team
-from salesplan.pipeline.models import Opportunity, Pipeline
+from salesplan.pipeline.models import Pipeline
 
 from . import access, calibration, periods, selectors, services, statistical
 from .rollup import Figures, RepLine
@@ -152,19 +152,12 @@ def weighted_pipeline(
     probabilities: Literal["stated", "calibrated"] = "stated",
     months: int = Query(12, ge=1, le=120),
 ):
-    calendar = CompanyCalendar.current()
     today = company_today()
-    quarters = calendar.quarters(fiscal_year or calendar.year_of(today))
-    probs = calibration.probabilities(probabilities, months=months, today=today)
-    currency = Company.current().default_currency
-    rows = calibration.weighted_pipeline(
-        Opportunity.objects.filter(currency=currency).visible_parts(request.user),
-        quarters,
-        probs,
-        company_wide_currency=currency if access.sees_all(request.user) else None,
-    )
+    year = fiscal_year or CompanyCalendar.current().year_of(today)
+    rows = selectors.weighted_pipeline(request.user, year, probabilities, months=months,
+                                       today=today)
     return {
-        "currency": currency,
+        "currency": Company.current().default_currency,
         "probabilities": probabilities,
         "periods": [
             {"period": _period_out(r.period), "open_amount": r.open_amount, "weighted": r.weighted}

@@ -161,10 +161,16 @@ def open_by_period_and_stage_company_wide(currency: str, periods: list[FiscalPer
     """`open_by_period_and_stage` of every deal in `currency`, from the report rollups
     (kept up to date on each read) instead of a scan of millions of deals; None when
     they cannot answer (see `reports.facts.open_or_won_amounts`)."""
+    return _open_from_rollup(currency, periods, owners=None)
 
+
+def _open_from_rollup(currency: str, periods: list[FiscalPeriod], *,
+                      owners: list[int] | None) -> dict[int, dict[int, Decimal]] | None:
+    """Open amount per period and stage of the deals of `owners` (None: every owner) in
+    `currency`, from the report rollups; None when they cannot answer."""
     amounts = open_or_won_amounts(currency=currency, status=StageKind.OPEN,
                                   start=periods[0].start, end=periods[-1].end,
-                                  dims=("month", "stage"))
+                                  dims=("month", "stage"), owners=owners)
     if amounts is None:
         return None
     by_period: dict[int, dict[int, Decimal]] = {i: {} for i in range(len(periods))}
@@ -176,14 +182,45 @@ def open_by_period_and_stage_company_wide(currency: str, periods: list[FiscalPer
     return by_period
 
 
+def open_by_period_and_stage_visible(user, currency: str, periods: list[FiscalPeriod]
+                                     ) -> dict[int, dict[int, Decimal]]:
+    """`open_by_period_and_stage` of the deals in `currency` that `user` sees, without
+    reading every one of them: the deals of the owners they see (everyone's for an
+    executive, a manager's teams', a rep's own) from the report rollups, kept up to date
+    on each read, and only the rest — deals on their territories' accounts owned by
+    others — summed live, one grouped query. All live when the rollups cannot answer (a
+    large company whose rollups are not built yet)."""
+    deals = Opportunity.objects.filter(currency=currency)
+    split = deals.visible_by_owner(user)
+    if split is None:
+        return {i: {} for i in range(len(periods))}
+    owners, rest = split
+    by_period = _open_from_rollup(currency, periods, owners=owners)
+    if by_period is None:
+        return open_by_period_and_stage(deals.visible_parts(user), periods)
+    if rest:
+        for i, stages in open_by_period_and_stage(rest, periods).items():
+            for stage_id, amount in stages.items():
+                by_period[i][stage_id] = by_period[i].get(stage_id, Decimal("0.00")) + amount
+    return by_period
+
+
+def _weighted_periods(by_period: dict[int, dict[int, Decimal]], periods: list[FiscalPeriod],
+                      probs: dict[int, Decimal]) -> list[WeightedPeriod]:
+    return [WeightedPeriod(p, sum(by_period[i].values(), Decimal("0.00")),
+                           engine.weighted_pipeline(by_period[i], probs))
+            for i, p in enumerate(periods)]
+
+
 def weighted_pipeline(opportunities: QuerySet | Sequence[QuerySet], periods: list[FiscalPeriod],
                       probs: dict[int, Decimal], *, company_wide_currency: str | None = None
                       ) -> list[WeightedPeriod]:
     """Open amount and weighted amount of `opportunities` (already restricted to what
     the user sees, in one currency; or its disjoint `visible_parts`) per period of their
-    close dates. For those who see
-    every deal, pass `company_wide_currency`: the amounts then come from the report
-    rollups (the company-wide scan is the slow part at millions of deals)."""
+    close dates, summed live. For those who see every deal, pass
+    `company_wide_currency`: the amounts then come from the report rollups (the
+    company-wide scan is the slow part at millions of deals). The forecast pages use
+    `weighted_pipeline_visible`."""
     if not periods:
         return []
     by_period = None
@@ -191,9 +228,17 @@ def weighted_pipeline(opportunities: QuerySet | Sequence[QuerySet], periods: lis
         by_period = open_by_period_and_stage_company_wide(company_wide_currency, periods)
     if by_period is None:
         by_period = open_by_period_and_stage(opportunities, periods)
-    return [WeightedPeriod(p, sum(by_period[i].values(), Decimal("0.00")),
-                           engine.weighted_pipeline(by_period[i], probs))
-            for i, p in enumerate(periods)]
+    return _weighted_periods(by_period, periods, probs)
+
+
+def weighted_pipeline_visible(user, currency: str, periods: list[FiscalPeriod],
+                              probs: dict[int, Decimal]) -> list[WeightedPeriod]:
+    """Open and weighted amount per period of the deals in `currency` that `user` sees
+    (see `open_by_period_and_stage_visible`)."""
+    if not periods:
+        return []
+    return _weighted_periods(open_by_period_and_stage_visible(user, currency, periods),
+                             periods, probs)
 
 
 def weighted_by_owner(period: FiscalPeriod, currency: str) -> dict[int, Decimal]:

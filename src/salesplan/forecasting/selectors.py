@@ -12,7 +12,7 @@ from salesplan.core.fiscal import CompanyCalendar, FiscalPeriod
 from salesplan.org.models import Company, Role, Team, User
 from salesplan.pipeline.models import Opportunity, StageKind
 
-from . import access, periods
+from . import access, calibration, periods
 from .models import ForecastAdjustment, ForecastSnapshot, ForecastSubmission
 from .rollup import Rollup, build_rollup
 
@@ -45,6 +45,20 @@ def rollup(user: User, period: FiscalPeriod) -> Rollup | None:
     if team_ids is not None and not team_ids:
         return None
     return build_rollup(period, Company.current().default_currency, team_ids=team_ids)
+
+
+def weighted_pipeline(user: User, fiscal_year: int, source: str, *, months: int = 12,
+                      today: date | None = None) -> list[calibration.WeightedPeriod]:
+    """Open and weighted pipeline per quarter of the fiscal year, of the deals in the
+    company currency the user sees, weighted by the stages' stated probabilities or those
+    calibrated over `months` months: the owners' deals read from the report rollups, the
+    rest of their territories' deals summed live (`calibration.open_by_period_and_stage_
+    visible`; an executive's page read every open deal of the company)."""
+    today = today or company_today()
+    quarters = CompanyCalendar.current().quarters(fiscal_year)
+    probs = calibration.probabilities(source, months=months, today=today)
+    return calibration.weighted_pipeline_visible(
+        user, Company.current().default_currency, quarters, probs)
 
 
 def snapshot_scopes(user: User) -> Q | None:

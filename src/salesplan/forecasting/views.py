@@ -17,7 +17,7 @@ from salesplan.core.clock import company_today
 from salesplan.core.fiscal import CompanyCalendar, FiscalPeriod
 from salesplan.engines import model_choice
 from salesplan.org.models import Company, Team
-from salesplan.pipeline.models import Opportunity, Pipeline
+from salesplan.pipeline.models import Pipeline
 from salesplan.ui import charts
 
 from . import access, calibration, periods, selectors, services, statistical
@@ -62,12 +62,7 @@ def overview(request):
     mine = selectors.latest_submission(user, period)
     if mine:
         initial.update(commit=mine.commit, best_case=mine.best_case, pipeline=mine.pipeline)
-    weighted = calibration.weighted_pipeline(
-        Opportunity.objects.filter(currency=Company.current().default_currency).visible_parts(user),
-        CompanyCalendar.current().quarters(period.fiscal_year),
-        calibration.probabilities(source, months=12, today=today),
-        company_wide_currency=Company.current().default_currency if access.sees_all(user) else None,
-    )
+    weighted = selectors.weighted_pipeline(user, period.fiscal_year, source, today=today)
     return render(
         request,
         "forecasting/overview.html",
