@@ -234,3 +234,11 @@ def test_full_run_puts_the_alignment_in_its_own_partition_beside_the_others(org,
     run_full_assignment(territory_map.alignment)
     assert results(territory_map.alignment) == incremental
     assert _partition_rows(table)[f"{table}_{territory_map.alignment.pk}"] == len(incremental)
+    # A deleted alignment takes its partition with it.
+    draft_partition = f"{table}_{draft.pk}"
+    draft.territories.update(parent=None)
+    draft.delete()
+    assert set(_partition_rows(table)) == {f"{table}_{territory_map.alignment.pk}"}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [draft_partition])
+        assert cursor.fetchone() == (None,)

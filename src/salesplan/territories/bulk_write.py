@@ -23,7 +23,7 @@ import math
 from collections.abc import Callable, Iterator
 
 import numpy as np
-from django.db import connection
+from django.db import connection, connections
 
 from salesplan.engines.territory_rules import BulkOutcome
 
@@ -287,15 +287,33 @@ def _swap_postgresql(cursor, table: str, fresh: str, alignment_id: int) -> None:
         unique = "UNIQUE " if definition.startswith("CREATE UNIQUE") else ""
         method = definition.split(" USING ", 1)[1]
         cursor.execute(f"CREATE {unique}INDEX ON {_quote(fresh)} USING {method}")
-    cursor.execute("SELECT 1 FROM pg_inherits WHERE inhparent = %s::regclass "
-                   "AND inhrelid = to_regclass(%s)", [_quote(table), _quote(partition)])
-    if cursor.fetchone():
-        cursor.execute(f"ALTER TABLE {_quote(table)} DETACH PARTITION {_quote(partition)}")
-        cursor.execute(f"DROP TABLE {_quote(partition)}")
-    else:
+    if not _drop_partition(cursor, table, partition):
         _delete_alignment_rows(cursor, table, alignment_id)
     cursor.execute(f"ALTER TABLE {_quote(fresh)} RENAME TO {_quote(partition)}")
     cursor.execute(f"ALTER TABLE {_quote(table)} ATTACH PARTITION {_quote(partition)} "
                    f"FOR VALUES IN ({alignment_id})")
     # A new table has no planner statistics until autovacuum visits it.
     cursor.execute(f"ANALYZE {_quote(partition)}")
+
+
+def drop_alignment_partition(sender, instance, using: str, **kwargs) -> None:
+    """After an alignment is deleted (its results with it), its partition, if it has
+    one: left, empty partitions would pile up, and reads by territory alone visit each."""
+    connection_ = connections[using]
+    if connection_.vendor != "postgresql":
+        return
+    table = AccountTerritory._meta.db_table
+    partition = _partition_name(table, instance.pk)
+    with connection_.cursor() as cursor:
+        _drop_partition(cursor, table, partition)
+
+
+def _drop_partition(cursor, table: str, partition: str) -> bool:
+    """Detach and drop the partition if the table has it; whether it had."""
+    cursor.execute("SELECT 1 FROM pg_inherits WHERE inhparent = %s::regclass "
+                   "AND inhrelid = to_regclass(%s)", [_quote(table), _quote(partition)])
+    if not cursor.fetchone():
+        return False
+    cursor.execute(f"ALTER TABLE {_quote(table)} DETACH PARTITION {_quote(partition)}")
+    cursor.execute(f"DROP TABLE {_quote(partition)}")
+    return True
