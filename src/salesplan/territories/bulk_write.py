@@ -250,6 +250,10 @@ def _fresh_postgresql_table(cursor, table: str, alignment_id: int) -> str:
     constraint says so, which also spares attaching it a scan), its ids drawn from the
     results' own sequence."""
     fresh = f"{_partition_name(table, alignment_id)}_fresh"
+    # Full runs take turns from here (this mode conflicts with itself and with schema
+    # changes only, not with reads or writes): two of them both reading the table's
+    # definition and then both detaching a partition would deadlock.
+    cursor.execute(f"LOCK TABLE {_quote(table)} IN SHARE UPDATE EXCLUSIVE MODE")
     # The indexes are built over a million rows and more: room to sort them in memory
     # (the default spills a million rows to disk), for this transaction only.
     cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
