@@ -194,3 +194,51 @@ def test_results_sharing_a_reason_across_territories_are_written_as_given(
         (first.pk, "West", "geographic", "shared reason"),
         (second.pk, "East", "geographic", "shared reason"),
         (second.pk, "US", "overlay", "shared reason")}
+
+
+def _partition_rows(table: str) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tableoid::regclass::text, COUNT(*) FROM {table} "  # noqa: S608
+                       "GROUP BY 1")
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="results are partitioned by alignment on PostgreSQL only")
+def test_full_run_puts_the_alignment_in_its_own_partition_beside_the_others(org, territory_map):
+    # A full run builds only its alignment's partition; results written before it (the
+    # default partition) and other alignments' partitions read back the same.
+    for code in CODES:
+        make_account(org.admin, postal_code=code)
+    table = AccountTerritory._meta.db_table
+    draft = build_map(org, name="FY28").alignment
+    run_full_assignment(draft)
+    account = Account.objects.get(postal_code="94107")
+    manual = AccountTerritory.objects.create(  # a row the live table takes, not a full run
+        account=account, alignment=territory_map.alignment, territory=territory_map.west,
+        type="geographic", reason="by hand")
+    drafted = rows_with_ids(draft)
+    assert len(drafted) == 5
+    assert _partition_rows(table) == {f"{table}_{draft.pk}": 5, f"{table}_default": 1}
+    run_full_assignment(territory_map.alignment)
+    run_full_assignment(territory_map.alignment)
+    assert _partition_rows(table) == {f"{table}_{draft.pk}": 5,
+                                      f"{table}_{territory_map.alignment.pk}": 5}
+    assert rows_with_ids(draft) == drafted
+    assert results(territory_map.alignment) == results(draft)  # the same map twice
+    assert min(row[0] for row in rows_with_ids(territory_map.alignment)) > manual.pk
+    # Later writes through the table land in the alignment's partition.
+    services.update_rule(territory_map.east.rules.get(), by=org.admin, conditions=[
+        {"field": "postal_code", "op": "range", "values": ["10000", "10999"]}])
+    incremental = results(territory_map.alignment)
+    run_full_assignment(territory_map.alignment)
+    assert results(territory_map.alignment) == incremental
+    assert _partition_rows(table)[f"{table}_{territory_map.alignment.pk}"] == len(incremental)
+    # A deleted alignment takes its partition with it.
+    draft_partition = f"{table}_{draft.pk}"
+    draft.territories.update(parent=None)
+    draft.delete()
+    assert set(_partition_rows(table)) == {f"{table}_{territory_map.alignment.pk}"}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [draft_partition])
+        assert cursor.fetchone() == (None,)

@@ -27,3 +27,11 @@ class TerritoriesConfig(AppConfig):
         ]))
         # The lists' bulk action "fix boundary violations".
         bulk_fix.register()
+        # On PostgreSQL a deleted alignment's results partition goes with it.
+        from django.db.models.signals import post_delete
+
+        from .bulk_write import drop_alignment_partition
+        from .models import Alignment
+
+        post_delete.connect(drop_alignment_partition, sender=Alignment,
+                            dispatch_uid="territories.drop_alignment_partition")

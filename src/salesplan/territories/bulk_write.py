@@ -1,12 +1,15 @@
 """Writing assignment results in bulk: a full run's million rows in a few seconds.
 
 Inserting into the live table means updating its indexes row by row, which costs more
-than the rows themselves. A full run therefore fills a fresh table without the
-territory index (keeping the other alignments' rows), drops the old table, renames the
-fresh one into its place and builds the index in one sorted pass, all in the caller's
-transaction: readers see the old results until it commits, and nothing is left
-half-written if it fails. The fresh table is created from the live table's own
-definition, so it always has the schema the migrations built.
+than the rows themselves. A full run therefore fills a fresh table without indexes and
+builds them in one sorted pass at the end, all in the caller's transaction: readers see
+the old results until it commits, and nothing is left half-written if it fails. The
+fresh table is created from the live table's own definition, so it always has the
+schema the migrations built. On PostgreSQL, where the results are partitioned by
+alignment, the fresh table holds this alignment's rows alone and becomes its partition.
+On SQLite it holds the other alignments' rows too, copied across, and replaces the
+whole table — unless those are many, when the run deletes its own rows from the live
+table and writes there instead.
 
 Rows travel as flat lists (account, alignment, territory, type, reason, account, ...):
 SQLite takes a couple of hundred rows per INSERT (its cost is per statement, not per
@@ -20,7 +23,7 @@ import math
 from collections.abc import Callable, Iterator
 
 import numpy as np
-from django.db import connection
+from django.db import connection, connections
 
 from salesplan.engines.territory_rules import BulkOutcome
 
@@ -134,15 +137,18 @@ def replace_alignment_results(alignment_id: int, out: BulkOutcome,
             if progress:
                 progress(done)
         if target != table:
-            put_in_place(cursor, table, target)
+            put_in_place(cursor, table, target, alignment_id)
 
 
 def _swap_is_cheaper(cursor, table: str, alignment_id: int, new_rows: int) -> bool:
-    """A fresh table costs a copy of every other alignment's rows and one sorted index
+    """On PostgreSQL the fresh table is the alignment's own partition, always cheaper.
+    On SQLite it costs a copy of every other alignment's rows and one sorted index
     build over the whole table; the live table costs deleting this alignment's old rows
     and index upkeep row by row, about three times as much per row. So the fresh table
     wins unless the other alignments hold more rows than this one by SWAP_BELOW."""
-    if connection.vendor not in ("sqlite", "postgresql"):
+    if connection.vendor == "postgresql":
+        return True  # one partition per alignment: no other alignment's rows to copy
+    if connection.vendor != "sqlite":
         return False
     enough = math.ceil(SWAP_BELOW * new_rows)
     # Counted only up to the number that decides, in one pass over the table: counting
@@ -216,7 +222,7 @@ def _copy_other_alignments(cursor, table: str, fresh: str, alignment_id: int) ->
                    "WHERE alignment_id <> %s", [alignment_id])
 
 
-def _swap_sqlite(cursor, table: str, fresh: str) -> None:
+def _swap_sqlite(cursor, table: str, fresh: str, alignment_id: int) -> None:
     cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
                    "AND sql IS NOT NULL", [table])
     create_indexes = [sql for (sql,) in cursor.fetchall()]
@@ -233,52 +239,85 @@ def _swap_sqlite(cursor, table: str, fresh: str) -> None:
 
 
 # --- PostgreSQL --------------------------------------------------------------------------
+# The results are partitioned by alignment (migration territories 0009): a full run
+# fills a table of its own alignment's rows alone, builds its indexes and attaches it as
+# that alignment's partition in place of the old one (or of the alignment's rows in the
+# default partition). The other alignments' rows are neither copied nor indexed again.
 
 
 def _fresh_postgresql_table(cursor, table: str, alignment_id: int) -> str:
-    """An empty copy of the table without constraints or indexes, holding the other
-    alignments' rows, its id sequence continuing the table's."""
-    fresh = f"{table}_fresh"
-    # The indexes are built over every alignment's rows at once: room to sort them in
-    # memory (the default spills a million rows to disk), for this transaction only.
+    """An empty table shaped like the results, for this alignment's rows only (a check
+    constraint says so, which also spares attaching it a scan), its ids drawn from the
+    results' own sequence."""
+    fresh = f"{_partition_name(table, alignment_id)}_fresh"
+    # Full runs take turns from here (this mode conflicts with itself and with schema
+    # changes only, not with reads or writes): two of them both reading the table's
+    # definition and then both detaching a partition would deadlock.
+    cursor.execute(f"LOCK TABLE {_quote(table)} IN SHARE UPDATE EXCLUSIVE MODE")
+    # The indexes are built over a million rows and more: room to sort them in memory
+    # (the default spills a million rows to disk), for this transaction only.
     cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
     cursor.execute(f"DROP TABLE IF EXISTS {_quote(fresh)}")
-    cursor.execute(f"CREATE TABLE {_quote(fresh)} (LIKE {_quote(table)} "
-                   "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS)")
-    _copy_other_alignments(cursor, table, fresh, alignment_id)
-    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id'), pg_get_serial_sequence(%s, 'id')",
-                   [_quote(table), _quote(fresh)])
-    issued_by, fresh_sequence = cursor.fetchone()
-    # The sequence name comes from the catalogue, never from input.
-    cursor.execute(f"SELECT last_value, is_called FROM {issued_by}")  # noqa: S608
-    last_value, is_called = cursor.fetchone()
-    cursor.execute("SELECT setval(%s, %s, %s)", [fresh_sequence, last_value, is_called])
+    cursor.execute(f"CREATE TABLE {_quote(fresh)} (LIKE {_quote(table)} INCLUDING DEFAULTS)")
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [_quote(table)])
+    (sequence,) = cursor.fetchone()
+    # Names come from the catalogue and the model; the id is an integer.
+    cursor.execute(f"ALTER TABLE {_quote(fresh)} ALTER COLUMN id SET DEFAULT "
+                   f"nextval('{sequence}'::regclass)")
+    cursor.execute(f"ALTER TABLE {_quote(fresh)} ADD CHECK (alignment_id = {int(alignment_id)})")
     return fresh
 
 
-def _swap_postgresql(cursor, table: str, fresh: str) -> None:
-    """Put the fresh table in the old one's place with the same names for its
-    constraints, indexes and sequence, so later migrations find what they expect."""
+def _partition_name(table: str, alignment_id: int) -> str:
+    return f"{table}_{int(alignment_id)}"
+
+
+def _swap_postgresql(cursor, table: str, fresh: str, alignment_id: int) -> None:
+    """Give the fresh table the results' constraints and indexes, then make it the
+    alignment's partition: the old partition is detached and dropped, or the
+    alignment's rows deleted from the default partition where they were."""
+    partition = _partition_name(table, alignment_id)
     cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
                    "WHERE conrelid = %s::regclass AND contype IN ('p', 'u') "
-                   "ORDER BY contype", [_quote(table)])
-    constraints = cursor.fetchall()
+                   "ORDER BY contype, conname", [_quote(table)])
+    # Unnamed: PostgreSQL picks names free beside the old partition's.
+    for _name, definition in cursor.fetchall():
+        cursor.execute(f"ALTER TABLE {_quote(fresh)} ADD {definition}")
     cursor.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
                    "AND tablename = %s AND indexname NOT IN "
                    "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
                    [table, _quote(table)])
-    indexes = [sql for (sql,) in cursor.fetchall()]
-    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [_quote(table)])
-    (old_sequence,) = cursor.fetchone()
-    cursor.execute(f"DROP TABLE {_quote(table)}")
-    cursor.execute(f"ALTER TABLE {_quote(fresh)} RENAME TO {_quote(table)}")
-    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [_quote(table)])
-    (sequence,) = cursor.fetchone()
-    old_name = old_sequence.rsplit(".", 1)[-1]
-    cursor.execute(f"ALTER SEQUENCE {sequence} RENAME TO {old_name}")
-    for name, definition in constraints:
-        cursor.execute(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(name)} {definition}")
-    for sql in indexes:
-        cursor.execute(sql)
+    for (definition,) in cursor.fetchall():
+        unique = "UNIQUE " if definition.startswith("CREATE UNIQUE") else ""
+        method = definition.split(" USING ", 1)[1]
+        cursor.execute(f"CREATE {unique}INDEX ON {_quote(fresh)} USING {method}")
+    if not _drop_partition(cursor, table, partition):
+        _delete_alignment_rows(cursor, table, alignment_id)
+    cursor.execute(f"ALTER TABLE {_quote(fresh)} RENAME TO {_quote(partition)}")
+    cursor.execute(f"ALTER TABLE {_quote(table)} ATTACH PARTITION {_quote(partition)} "
+                   f"FOR VALUES IN ({alignment_id})")
     # A new table has no planner statistics until autovacuum visits it.
-    cursor.execute(f"ANALYZE {_quote(table)}")
+    cursor.execute(f"ANALYZE {_quote(partition)}")
+
+
+def drop_alignment_partition(sender, instance, using: str, **kwargs) -> None:
+    """After an alignment is deleted (its results with it), its partition, if it has
+    one: left, empty partitions would pile up, and reads by territory alone visit each."""
+    connection_ = connections[using]
+    if connection_.vendor != "postgresql":
+        return
+    table = AccountTerritory._meta.db_table
+    partition = _partition_name(table, instance.pk)
+    with connection_.cursor() as cursor:
+        _drop_partition(cursor, table, partition)
+
+
+def _drop_partition(cursor, table: str, partition: str) -> bool:
+    """Detach and drop the partition if the table has it; whether it had."""
+    cursor.execute("SELECT 1 FROM pg_inherits WHERE inhparent = %s::regclass "
+                   "AND inhrelid = to_regclass(%s)", [_quote(table), _quote(partition)])
+    if not cursor.fetchone():
+        return False
+    cursor.execute(f"ALTER TABLE {_quote(table)} DETACH PARTITION {_quote(partition)}")
+    cursor.execute(f"DROP TABLE {_quote(partition)}")
+    return True

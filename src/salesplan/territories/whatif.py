@@ -17,7 +17,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import numpy as np
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from salesplan.activities.models import Activity
@@ -133,6 +133,17 @@ def _differences(before_keys, before_codes, after_keys, after_codes):
 
 
 def compare(draft: Alignment, base: Alignment, *, sample_size: int = 200) -> WhatIf:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Its queries each read a table once: compiling them (PostgreSQL's JIT, on by
+            # default) cost more than it saved, 0.1-0.15 s of the server's time at a
+            # million accounts. For this transaction only.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return _compare(draft, base, sample_size)
+
+
+def _compare(draft: Alignment, base: Alignment, sample_size: int) -> WhatIf:
     names: dict[str, int] = {}
     before_keys, before_codes = _assignments(base, names)
     after_keys, after_codes = _assignments(draft, names)
@@ -235,21 +246,27 @@ def _pairs(keys, before, after, potential, name_of) -> list[dict]:
 def _pipeline_and_bookings(account_ids: np.ndarray) -> tuple[dict[int, int], dict[int, int]]:
     """Open pipeline, and won in the last twelve months, in hundredths per account, for
     the accounts that move: both from one visit to each account's opportunities (a
-    plain IN list per batch: the ORM's per-value preparation cost more than the query)."""
+    plain IN list per batch: the ORM's per-value preparation cost more than the query;
+    on PostgreSQL one array of every id, in one query: fifty thousand moved accounts
+    cost a sixth less of its time than in batches)."""
     since = timezone.now() - timedelta(days=365)
     # Table names come from the models, never from input.
     sql = (f"SELECT account_id, SUM(CASE WHEN status = %s THEN {_cents('amount')} END), "  # noqa: S608
            f"SUM(CASE WHEN status = %s AND closed_at >= %s THEN {_cents('amount')} END) "
            f"FROM {_table(Opportunity)} WHERE status IN (%s, %s) "
-           "AND account_id IN ({}) GROUP BY account_id")
+           "AND account_id {} GROUP BY account_id")
     ids = account_ids.tolist()
+    head = [StageKind.OPEN, StageKind.WON, since, StageKind.OPEN, StageKind.WON]
+    if connection.vendor == "postgresql":
+        queries = [(sql.format("= ANY(%s)"), [*head, ids])] if ids else []
+    else:
+        queries = [(sql.format(f"IN ({', '.join(['%s'] * len(part))})"), [*head, *part])
+                   for part in (ids[i:i + ID_BATCH] for i in range(0, len(ids), ID_BATCH))]
     pipeline: dict[int, int] = {}
     booked: dict[int, int] = {}
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), ID_BATCH):
-            part = ids[start:start + ID_BATCH]
-            params = [StageKind.OPEN, StageKind.WON, since, StageKind.OPEN, StageKind.WON, *part]
-            cursor.execute(sql.format(", ".join(["%s"] * len(part))), params)
+        for query, params in queries:
+            cursor.execute(query, params)
             for account_id, open_total, won_total in cursor.fetchall():
                 if open_total is not None:
                     pipeline[account_id] = int(open_total)
