@@ -61,11 +61,11 @@ def _choices(user, filters: ReportFilters) -> dict:
             "territories": territories.order_by("name")}
 
 
-def _table(result) -> list[dict]:
-    """Rows with formatted cells and their drill-down link."""
+def _table(result, limit: int | None = None) -> list[dict]:
+    """Rows with formatted cells and their drill-down link (the first `limit` rows)."""
     base = result.filters.as_params()
     rows = []
-    for row in result.rows:
+    for row in result.rows[:limit]:
         cells = [{"text": display_value(c, v), "numeric": c.kind not in ("text", "date")}
                  for c, v in zip(result.columns, row.values, strict=True)]
         link = (reverse("web:reports:drilldown") + "?" + urlencode({**base, **row.drill})
@@ -106,7 +106,7 @@ def _dashboard_page(request):
         filters, cards = dashboard(request.user)
     return render(request, "reports/dashboard.html", {
         "nav_section": "reports", "filters": filters,
-        "cards": [{"card": c, "table": _table(c.result)[:11],
+        "cards": [{"card": c, "table": _table(c.result, 11),
                    "link": reverse("web:reports:report", args=[c.result.key]) + "?" + urlencode(
                        {**filters.as_params(), **({"by": c.by} if c.by else {})})}
                   for c in cards],

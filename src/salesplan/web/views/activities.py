@@ -17,7 +17,7 @@ from salesplan.pipeline.models import Opportunity
 from salesplan.ui.forms import add_service_errors
 from salesplan.ui.pages import ListSpec, list_page, record_actions, visible_or_404
 
-from .common import delete_page, detail_context, detail_url, form_page
+from .common import delete_page, detail_url, form_page, log_panel_context
 
 ACTIVITIES = ListSpec("activity", "activities", "Activities", ACTIVITY_LIST,
                       selectors.activity_list, "activities/activity_list.html",
@@ -80,7 +80,7 @@ def log_on_record(request, resource, pk):
     if saved is not None:
         form = QuickLogForm(auto_id=f"log_%s_{resource}")
     if request.htmx:
-        context = detail_context(request, resource, record)
+        context = log_panel_context(request, resource, record)
         context.update(log_form=form, logged=saved)
         return render(request, "activities/_panel.html", context)
     if saved is not None:

@@ -20,15 +20,22 @@ from salesplan.ui.pages import record_actions, require_or_403, visible_or_404
 from salesplan.web.panels import record_panels
 
 
-def detail_context(request, resource: str, obj) -> dict:
-
+def log_panel_context(request, resource: str, obj, history: list | None = None) -> dict:
+    """What a record's activity panel shows (the log form and the timeline); after a
+    call is logged, htmx redraws only this panel, so only this is read."""
     return {
-        "object": obj, **record_actions(request.user, resource, obj),
-        "timeline": timeline(request.user, obj, limit=50),
-        "history": list(history_for(obj)[:50]),
+        "object": obj, "timeline": timeline(request.user, obj, limit=50, history=history),
         "log_form": QuickLogForm(auto_id=f"log_%s_{resource}"),
         "log_link": resource, "can_log": has_permission(request.user, "activity", "create"),
-        "panels": record_panels(resource, obj.pk),
+    }
+
+
+def detail_context(request, resource: str, obj) -> dict:
+    history = list(history_for(obj)[:50])  # the page's history list and its timeline
+    return {
+        **log_panel_context(request, resource, obj, history=history),
+        **record_actions(request.user, resource, obj),
+        "history": history, "panels": record_panels(resource, obj.pk),
     }
 
 
