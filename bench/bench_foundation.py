@@ -221,13 +221,14 @@ def page_benchmarks(args) -> None:
     candidates = Account.objects.filter(owner=rep).order_by("id")[:100]
     account = (Account.objects.filter(pk__in=candidates.values("pk"))
                .annotate(n=Count("activities")).order_by("-n", "id").first())
-    client = Client()
-    client.force_login(rep)
     detail = f"/accounts/{account.pk}/" if account else None
     if detail and not url_exists(detail):
         detail = None
-    report("page.account_detail.rep", client, detail, args,
-           skipped="no account detail page at /accounts/<id>/ yet")
+    for who, user in (("rep", rep), ("manager", manager or rep)):
+        client = Client()
+        client.force_login(user)
+        report(f"page.account_detail.{who}", client, detail, args,
+               skipped="no account detail page at /accounts/<id>/ yet")
     term = "smi"
     for who, user in (("rep", rep), ("manager", manager or rep)):
         client = Client()
@@ -248,6 +249,11 @@ def main() -> None:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
+    # What the server does once loaded (config/wsgi.py): routes built, start-up objects
+    # frozen out of the garbage collector's full collections.
+    from salesplan.config.startup import prepare_process
+
+    prepare_process()
     opportunity_benchmarks(args)
     page_benchmarks(args)
 

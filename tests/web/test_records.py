@@ -119,6 +119,23 @@ def test_account_page_shows_related_records(login, org):
     assert f"/accounts/{child.pk}/" in page
 
 
+def test_account_page_lists_only_the_visible_children_by_name(login, org):
+    parent = make_account(org.west_rep, name="Parent Co")
+    make_account(org.west_rep2, name="Zeta Branch", parent=parent)
+    make_account(org.west_rep, name="Alpha Branch", parent=parent)
+    make_account(org.east_rep, name="Hidden Branch", parent=parent)
+    make_account(org.west_rep, name="Unrelated Co")
+    rep_page = login(org.west_rep).get(f"/accounts/{parent.pk}/").content.decode()
+    assert "Alpha Branch" in rep_page and "Zeta Branch" not in rep_page
+    assert "Hidden Branch" not in rep_page and "Unrelated Co" not in rep_page
+    manager_page = login(org.west_manager).get(f"/accounts/{parent.pk}/").content.decode()
+    assert manager_page.index("Alpha Branch") < manager_page.index("Zeta Branch")
+    assert "Hidden Branch" not in manager_page
+    lone = make_account(org.west_rep, name="Lone Co")
+    assert "Child accounts" not in login(org.west_rep).get(
+        f"/accounts/{lone.pk}/").content.decode()
+
+
 def test_contact_form_with_account_picked_by_lookup(login, org):
     account = make_account(org.west_rep, name="Acme")
     client = login(org.west_rep)
