@@ -124,7 +124,9 @@ def bookings_report(user, filters: ReportFilters, by: str = "owner",
     before = ({} if by == "month" else
               grouped(user, filters, by, basis="close", statuses=won, naive=naive,
                       period=previous))
-    year_ago = ({} if by == "month" else
+    # A year's previous period is the same period last year: read its deals once (a
+    # third of the executive's report at 1,000,000 accounts).
+    year_ago = ({} if by == "month" else before if last_year == previous else
                 grouped(user, filters, by, basis="close", statuses=won, naive=naive,
                         period=last_year))
     labels = Labels()
