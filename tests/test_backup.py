@@ -80,3 +80,27 @@ def test_restore_refuses_another_database_kind_or_a_newer_salesplan(org, media_r
     (tmp_path / "junk.tar").write_bytes(b"not a tar file")
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("restore", str(tmp_path / "junk.tar"), "--yes", stdout=io.StringIO())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the restore script is PostgreSQL's")
+def test_a_restore_that_fails_half_way_leaves_the_database_as_it_was(org, media_root, tmp_path,
+                                                                     monkeypatch):
+    from salesplan.config import backup
+
+    make_account(org.west_rep, name="In The Backup")
+    target = tmp_path / "b.tar"
+    call_command("backup", str(target), stdout=io.StringIO())
+    make_account(org.west_rep, name="Written Since")
+    run = backup._run
+
+    def failing_after_the_data(args, env):
+        run(args, env)
+        if args[0] == "pg_restore":  # the schema is dropped and every table loaded first
+            with open(args[args.index("--file") + 1], "a", encoding="utf-8") as script:
+                script.write("\nSELECT 1 / 0;\n")
+
+    monkeypatch.setattr(backup, "_run", failing_after_the_data)
+    with pytest.raises(CommandError, match="division by zero"):
+        call_command("restore", str(target), "--yes", stdout=io.StringIO())
+    assert sorted(Account.objects.values_list("name", flat=True)) == [
+        "In The Backup", "Written Since"]

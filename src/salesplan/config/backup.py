@@ -155,6 +155,32 @@ def _check_migrations_known(manifest: Manifest) -> None:
             f"version does not: {', '.join(unknown[:5])}); upgrade Salesplan first.")
 
 
+def _restore_postgres(dump: Path, work: Path, alias: str) -> None:
+    """Replace the schema's contents with the dump's, in one transaction.
+
+    `pg_restore --clean` drops object by object and cannot drop a partition's inherited
+    primary key (territory results are partitioned by alignment), so the schema is
+    emptied as a whole instead: pg_restore writes the dump as SQL, and psql runs it after
+    dropping and recreating the schema, all in one transaction with the first error
+    stopping it, so a failed restore leaves the database as it was.
+    """
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        schema = cursor.fetchone()[0]
+    connections[alias].close()
+    script = work / "restore.sql"
+    quoted = '"' + schema.replace('"', '""') + '"'
+    with script.open("w", encoding="utf-8") as out:
+        out.write(f"DROP SCHEMA IF EXISTS {quoted} CASCADE;\nCREATE SCHEMA {quoted};\n")
+    sql = work / "dump.sql"
+    _run(["pg_restore", "--no-owner", "--file", str(sql), str(dump)], dict(os.environ))
+    with script.open("a", encoding="utf-8") as out:
+        out.write(f"\\i '{sql}'\n")
+    args, env = _pg_command("psql", alias)
+    _run([*args, "--quiet", "--set", "ON_ERROR_STOP=1", "--single-transaction",
+          "--file", str(script)], env)
+
+
 def restore_backup(source: Path, alias: str = "default") -> Manifest:
     """Replace this installation's database and uploaded files with the backup's."""
     vendor = _vendor(alias)
@@ -175,10 +201,7 @@ def restore_backup(source: Path, alias: str = "default") -> Manifest:
                 saved.backup(connection.connection)
             saved.close()
         else:
-            connections[alias].close()
-            args, env = _pg_command("pg_restore", alias)
-            _run([*args, "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                  str(dump)], env)
+            _restore_postgres(dump, Path(work), alias)
         media = [m for m in archive.getmembers() if m.name.startswith("media/") and m.isfile()]
         root = Path(settings.MEDIA_ROOT)
         for item in media:
