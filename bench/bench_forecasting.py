@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import bench_db
@@ -230,10 +231,22 @@ def build_submissions(reps, today: date) -> int:
 # --- Measurements ---------------------------------------------------------------------------
 
 
+# The last `timed` call's processor time: this process's and, on PostgreSQL on this host,
+# its database session's (what a shared machine's load hardly changes).
+LAST_CPU: dict[str, float] = {}
+
+
 def timed(func) -> tuple[float, object]:
-    started = time.perf_counter()
+    server = bench_db.server_cpu_seconds()
+    started, cpu = time.perf_counter(), time.process_time()
     result = func()
-    return time.perf_counter() - started, result
+    seconds = time.perf_counter() - started
+    LAST_CPU.clear()
+    LAST_CPU["cpu_seconds"] = round(time.process_time() - cpu, 3)
+    if server is not None:
+        LAST_CPU["server_cpu_seconds"] = round(
+            (bench_db.server_cpu_seconds() or server) - server, 2)
+    return seconds, result
 
 
 def naive_calibration(pipeline, start: date, end: date) -> dict[int, tuple[int, int]]:
@@ -262,15 +275,16 @@ def bench_calibration() -> None:
     start, end = calibration.window(12, timezone.localdate())
     cache.clear()
     refresh_seconds, stored = timed(lambda: calibration.refresh_outcomes())
-    emit("calibration.refresh", round(refresh_seconds, 3), "s", stage_months=stored,
+    emit("calibration.refresh", round(refresh_seconds, 3), "s", stage_months=stored, **LAST_CPU,
          note="the nightly job: every closed deal's stage history counted per close month")
     cache.clear()
     seconds, rows = timed(lambda: calibration.calibration(pipeline, months=12))
+    read_cpu = dict(LAST_CPU)
     naive_seconds, naive = timed(lambda: naive_calibration(pipeline, start, end))
     optimised = {r.stage.pk: (r.row.won, r.row.lost) for r in rows}  # type: ignore[attr-defined]
     same = all(naive.get(k, (0, 0)) == v for k, v in optimised.items())
     emit("calibration.read", round(seconds, 3), "s", baseline=round(naive_seconds, 3),
-         ratio=round(naive_seconds / seconds, 1), same_counts=same,
+         ratio=round(naive_seconds / seconds, 1), same_counts=same, **read_cpu,
          note="from the stored counts, cache empty; baseline reads the history live")
 
 
@@ -305,15 +319,20 @@ def bench_api(repeat: int) -> None:
             started = time.perf_counter()
             client.get(path)  # the first request fills the one-minute shared caches
             first = time.perf_counter() - started
-            times = []
+            times, cpus, servers = [], [], []
             status = 0
             for _ in range(repeat):
-                started = time.perf_counter()
-                response = client.get(path)
-                times.append(time.perf_counter() - started)
-                status = response.status_code
+                seconds, response = timed(partial(client.get, path))
+                times.append(seconds)
+                cpus.append(LAST_CPU["cpu_seconds"])
+                servers.append(LAST_CPU.get("server_cpu_seconds"))
+                status = response.status_code  # type: ignore[attr-defined]
+            cpu = {"cpu_seconds": round(statistics.median(cpus), 3)}
+            if None not in servers:
+                cpu["server_cpu_seconds"] = round(statistics.median(servers), 2)
             emit(f"api.{name}.{role}", round(statistics.median(times), 3), "s",
-                 p_max=round(max(times), 3), first_request=round(first, 3), status=status)
+                 p_max=round(max(times), 3), first_request=round(first, 3), status=status,
+                 **cpu)
 
 
 def bench_statistical() -> None:
@@ -327,6 +346,7 @@ def bench_statistical() -> None:
     scope = statistical.Scope("company", "Whole company")
     seconds, result = timed(lambda: statistical.statistical_forecast(
         scope, today=company_today()))
+    cold_cpu = dict(LAST_CPU)
     kept, _ = timed(lambda: statistical.statistical_forecast(scope, today=company_today()))
     sel = result.selection  # type: ignore[attr-defined]
     score = sel.score if sel else None
@@ -338,7 +358,7 @@ def bench_statistical() -> None:
          seasonal_naive_mase=round(base.mase, 3) if base else None,
          coverage=round(score.coverage, 3) if score else None,
          baseline=round(kept, 4), baseline_name="kept result read",
-         ratio=round(seconds / kept, 1) if kept else None)
+         ratio=round(seconds / kept, 1) if kept else None, **cold_cpu)
 
 
 def naive_health(account_ids: list[int]) -> None:
@@ -381,6 +401,7 @@ def bench_health(accounts: int, naive_sample: int) -> None:
     from salesplan.health import services
 
     seconds, result = timed(lambda: services.compute_health())
+    health_cpu = dict(LAST_CPU)
     rate = accounts / seconds
     sample = list(range(1, min(naive_sample, accounts) + 1))
     naive_seconds, _ = timed(lambda: naive_health(sample))
@@ -389,17 +410,17 @@ def bench_health(accounts: int, naive_sample: int) -> None:
          per_million_estimate_s=round(1_000_000 / rate), at_risk=result["at_risk"],  # type: ignore[index]
          baseline=round(naive_total, 1),
          baseline_note=f"naive timed on {len(sample):,} accounts and extrapolated",
-         ratio=round(naive_total / seconds, 1))
+         ratio=round(naive_total / seconds, 1), **health_cpu)
     seconds, _ = timed(lambda: services.compute_health())
     emit("health.recompute_all", round(seconds, 1), "s", note="second run: upserts over "
-         "existing rows, previous scores kept")
+         "existing rows, previous scores kept", **LAST_CPU)
 
 
 def bench_snapshot() -> None:
     from salesplan.forecasting import services
 
     seconds, rows = timed(lambda: services.take_snapshot())
-    emit("snapshot", round(seconds, 3), "s", rows=rows)
+    emit("snapshot", round(seconds, 3), "s", rows=rows, **LAST_CPU)
 
 
 def main() -> None:
@@ -421,7 +442,8 @@ def main() -> None:
         measure_company(args)
         return
     if args.reuse:
-        setup_django(args.reuse)
+        # (kept: on PostgreSQL, measured where it is, not emptied first)
+        setup_django(args.reuse, wipe=False)
         from salesplan.customers.models import Account
         from salesplan.pipeline.models import Opportunity
 
@@ -466,7 +488,7 @@ def measure_company(args) -> None:
     bench_calibration()
     bench_statistical()
     seconds, result = timed(lambda: services.refresh_forecasts())
-    emit("refresh_job", round(seconds, 1), "s", **result)  # type: ignore[arg-type]
+    emit("refresh_job", round(seconds, 1), "s", **result, **LAST_CPU)  # type: ignore[arg-type]
     bench_health(accounts, args.naive_sample)
     bench_snapshot()
     bench_api(args.repeat)

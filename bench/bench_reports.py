@@ -432,12 +432,27 @@ def people():
     return {"rep": rep, "executive": executive}
 
 
+# Medians of the last `timed` call's processor time: this process's and, on PostgreSQL on
+# this host, its database session's (what a shared machine's load hardly changes).
+LAST_CPU: dict[str, float] = {}
+
+
 def timed(fn, repeat: int) -> tuple[float, object]:
-    timings, result = [], None
+    import bench_db
+
+    timings, cpus, servers, result = [], [], [], None
     for _ in range(repeat):
-        started = time.perf_counter()
+        server = bench_db.server_cpu_seconds()
+        started, cpu = time.perf_counter(), time.process_time()
         result = fn()
         timings.append((time.perf_counter() - started) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+        if server is not None:
+            servers.append(((bench_db.server_cpu_seconds() or server) - server) * 1000)
+    LAST_CPU.clear()
+    LAST_CPU["cpu_ms"] = round(statistics.median(cpus), 1)
+    if servers:
+        LAST_CPU["server_cpu_ms"] = round(statistics.median(servers), 1)
     return statistics.median(timings), result
 
 
@@ -564,7 +579,7 @@ def bench_forecasts(users: dict, repeat: int, naive_repeat: int, budget: float) 
             first = (time.perf_counter() - started) * 1000
             ms, _ = timed(partial(client.get, path), repeat)
             extra = {"first_request_ms": round(first, 1), "status": status,
-                     "load_average": round(os.getloadavg()[0], 2)}
+                     "load_average": round(os.getloadavg()[0], 2), **LAST_CPU}
             if baseline is not None and name.startswith(("weighted", "rollup", "page.overview")):
                 extra.update(baseline=baseline, ratio=round(ms / baseline, 5))
             emit(f"forecast.{name}.{who}", ms, "ms", **extra)
@@ -584,9 +599,11 @@ def main() -> None:
     emit("scale", vendor=vendor, db=args.db or "DATABASE_URL", **scale(),
          load_average=os.getloadavg()[0])
     if not args.no_rebuild:
-        started = time.perf_counter()
-        counts = rollup.rebuild()
-        emit("rollup.rebuild", time.perf_counter() - started, "s", **counts)
+        ms, counts = timed(rollup.rebuild, 1)
+        emit("rollup.rebuild", ms / 1000, "s", **counts,  # type: ignore[arg-type]
+             cpu_seconds=round(LAST_CPU["cpu_ms"] / 1000, 1),
+             server_cpu_seconds=round(LAST_CPU.get("server_cpu_ms", 0) / 1000, 1),
+             load_average=os.getloadavg()[0])
     period = args.period or current_period("year", CompanyCalendar.current()).code
     filters = parse_filters({"period": period})
     keys = args.reports.split(",") if args.reports else list(REPORTS)
@@ -602,7 +619,7 @@ def main() -> None:
                 emit(f"report.{key}.{who}", skipped=f"{type(exc).__name__}: {exc}")
                 continue
             extra = {"period": period, "by": by, "rows": len(fast.rows),  # type: ignore[attr-defined]
-                     "load_average": round(os.getloadavg()[0], 2)}
+                     "load_average": round(os.getloadavg()[0], 2), **LAST_CPU}
             if args.naive_repeat < 1:
                 emit(f"report.{key}.{who}", fast_ms, "ms", **extra)
                 continue
@@ -632,9 +649,9 @@ def main() -> None:
         services.update_opportunity(opp, by=admin, data={"amount": opp.amount + 1})
     executive = people()["executive"]
     ms, _ = timed(lambda: run_report("bookings", executive, filters, "owner"), 1)
-    emit("report.bookings.executive.after_200_changes", ms, "ms")
+    emit("report.bookings.executive.after_200_changes", ms, "ms", **LAST_CPU)
     ms, _ = timed(lambda: run_report("bookings", executive, filters, "owner"), 3)
-    emit("report.bookings.executive.steady", ms, "ms")
+    emit("report.bookings.executive.steady", ms, "ms", **LAST_CPU)
     emit("load_average", os.getloadavg()[0], "", cores=os.cpu_count(), db_vendor=connection.vendor)
 
 
