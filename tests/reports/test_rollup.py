@@ -159,3 +159,26 @@ def test_large_company_never_builds_the_rollups_inside_a_request(org, history, m
     rollup.rebuild()  # what the admin's job does
     result = run_report("bookings", org.executive, parse_filters({"period": "FY2026-Q1"}))
     assert result.rows[-1].values[2] == Decimal("15000.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_on_postgresql_leaves_no_dead_rows_behind(org, history):
+    # A rebuild deletes every rollup row and writes it again; unvacuumed, the reports
+    # would read past the dead half (autovacuum may be late, or off).
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("VACUUM is PostgreSQL's")
+    tables = [OpportunityLine._meta.db_table, OpportunityFact._meta.db_table]
+
+    def vacuums() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT relname, vacuum_count FROM pg_stat_user_tables "
+                           "WHERE relname = ANY(%s)", [tables])
+            return dict(cursor.fetchall())
+
+    before = vacuums()
+    rollup.rebuild(["opportunities"])
+    after = vacuums()
+    assert all(after[t] == before.get(t, 0) + 1 for t in tables), (before, after)
+    _lines_agree(["opportunities"])
