@@ -90,7 +90,6 @@ def test_company_wide_amounts_follow_changes(org, history):  # noqa: F811 - the 
                                          data={"amount": Decimal("1234.56")})
     pipeline_services.delete_opportunity(history.won_east, by=org.admin)
     _assert_same_as_deals([org.west_rep.pk])
-    weighted = calibration.weighted_pipeline(
-        Opportunity.objects.filter(currency="USD"), _quarters(2026),
-        calibration.probabilities("stated"), company_wide_currency="USD")
+    weighted = calibration.weighted_pipeline_visible(
+        org.executive, "USD", _quarters(2026), calibration.probabilities("stated"))
     assert weighted[0].open_amount == Decimal("1234.56")  # the east deal still open in Q1

@@ -213,21 +213,14 @@ def _weighted_periods(by_period: dict[int, dict[int, Decimal]], periods: list[Fi
 
 
 def weighted_pipeline(opportunities: QuerySet | Sequence[QuerySet], periods: list[FiscalPeriod],
-                      probs: dict[int, Decimal], *, company_wide_currency: str | None = None
-                      ) -> list[WeightedPeriod]:
+                      probs: dict[int, Decimal]) -> list[WeightedPeriod]:
     """Open amount and weighted amount of `opportunities` (already restricted to what
     the user sees, in one currency; or its disjoint `visible_parts`) per period of their
-    close dates, summed live. For those who see every deal, pass
-    `company_wide_currency`: the amounts then come from the report rollups (the
-    company-wide scan is the slow part at millions of deals). The forecast pages use
-    `weighted_pipeline_visible`."""
+    close dates, summed live. The forecast pages use `weighted_pipeline_visible`, which
+    reads the owners' deals from the report rollups."""
     if not periods:
         return []
-    by_period = None
-    if company_wide_currency:
-        by_period = open_by_period_and_stage_company_wide(company_wide_currency, periods)
-    if by_period is None:
-        by_period = open_by_period_and_stage(opportunities, periods)
+    by_period = open_by_period_and_stage(opportunities, periods)
     return _weighted_periods(by_period, periods, probs)
 
 
