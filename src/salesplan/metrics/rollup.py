@@ -393,14 +393,24 @@ def _tidy_after_rebuild(rollup: Rollup) -> None:
     A rebuild deletes every row and writes them again: until autovacuum gets there (or
     for good, where it is off), the reports read past as many dead rows as live ones (at
     1M accounts up to three times the server time of a vacuumed table). VACUUM cannot run
-    inside a transaction, so within one (a test, a caller's atomic block) only ANALYZE.
+    inside a transaction: within one (the rebuild job's, a caller's atomic block) the
+    statistics are refreshed now and the vacuum runs once it has committed.
     """
     if connection.vendor != "postgresql":
         return
-    command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-    with connection.cursor() as cursor:
-        for model in (rollup.line_model, rollup.fact_model):
-            cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
+    tables = [connection.ops.quote_name(model._meta.db_table)
+              for model in (rollup.line_model, rollup.fact_model)]
+
+    def run(command: str) -> None:
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"{command} {table}")
+
+    if connection.in_atomic_block:
+        run("ANALYZE")
+        transaction.on_commit(lambda: run("VACUUM (ANALYZE)"))
+    else:
+        run("VACUUM (ANALYZE)")
 
 
 @transaction.atomic
