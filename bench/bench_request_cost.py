@@ -151,6 +151,10 @@ def main() -> None:
                         help="Also the POSTs (they add rows to the database).")
     parser.add_argument("--profile", type=int, default=0,
                         help="Print each kind's N costliest functions (cProfile) to stderr.")
+    parser.add_argument("--profile-sort", default="tottime", choices=("tottime", "cumulative"),
+                        help="Order of --profile's functions: own time or with callees.")
+    parser.add_argument("--profile-only", default="",
+                        help="Keep only functions whose file path contains this (e.g. salesplan).")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         raise SystemExit("Set DATABASE_URL to a database the load test built.")
@@ -243,8 +247,10 @@ def main() -> None:
         measured[kind] = (statistics.median(cpu), statistics.mean(db_cpu))
         if profiler:
             print(f"--- {kind}: {args.requests} requests", file=sys.stderr)
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(
-                args.profile)
+            restrictions = [args.profile_only, args.profile] if args.profile_only else [
+                args.profile]
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats(
+                args.profile_sort).print_stats(*restrictions)
     emit_mix(measured)
 
 

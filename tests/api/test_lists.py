@@ -142,3 +142,17 @@ def test_list_queries_do_not_grow_with_rows(org, api_as, path):
     many, rows_many = count(45)
     assert path == "/pipelines" or (rows_few, rows_many) == (5, 50)
     assert many == few, f"{path}: {few} queries for 5 rows, {many} for 50"
+
+
+def test_deals_without_a_next_step_filter_by_a_blank_next_step(org, api_as):
+    """`no_next_step=true` lists the deals with no next step written (as My day counts
+    them); `false` the others; a value that is neither is refused by name."""
+    account = make_account(org.west_rep)
+    bare = make_opportunity(org.west_rep, account, name="Bare")
+    planned = make_opportunity(org.west_rep, account, name="Planned", next_step="Demo")
+    api = api_as(org.west_rep)
+    ids = {value: {row["id"] for row in api.get("/opportunities", no_next_step=value).data[
+        "items"]} for value in ("true", "false")}
+    assert ids == {"true": {bare.pk}, "false": {planned.pk}}
+    refused = api.get("/opportunities", no_next_step="maybe")
+    assert refused.status_code in (400, 422) and "no_next_step" in str(refused.data)

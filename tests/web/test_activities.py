@@ -1,5 +1,6 @@
 """My day, one-click done, and logging activities on a record's page."""
 
+import re
 from datetime import timedelta
 
 from django.utils import timezone
@@ -22,6 +23,42 @@ def test_my_day_lists_today_overdue_and_deals_without_next_step(login, org):
     assert "Call today" in page and "Late task" in page and "Stalled deal" in page
     assert "Not mine" not in page
     assert response.context["counts"] == {"today": 1, "overdue": 1, "no_next_step": 1}
+
+
+def test_my_day_shows_the_first_rows_counts_all_and_links_to_the_whole_list(login, org):
+    """A rep with more overdue tasks or bare deals than the page lists sees how many there
+    are and a link to a list holding exactly those, oldest first."""
+    from html import unescape
+
+    from salesplan.activities.selectors import MY_DAY_SHOWN
+
+    account = make_account(org.west_rep)
+    late = timezone.now() - timedelta(days=3)
+    for i in range(MY_DAY_SHOWN + 2):
+        make_activity(org.west_rep, account, subject=f"Late {i:02d}", kind="task",
+                      due_at=late + timedelta(minutes=i))
+    make_activity(org.west_rep, account, subject="Late but done", due_at=late, done=True)
+    make_activity(org.west_rep2, account, subject="Late, not mine", due_at=late)
+    make_activity(org.west_rep, account, subject="Call today")
+    for i in range(MY_DAY_SHOWN + 1):
+        make_opportunity(org.west_rep, account, name=f"Bare {i:02d}")
+    make_opportunity(org.west_rep, account, name="Planned", next_step="Demo on Friday")
+    client = login(org.west_rep)
+    response = client.get("/")
+    page = unescape(response.content.decode())
+    assert response.context["counts"] == {"today": 1, "overdue": MY_DAY_SHOWN + 2,
+                                          "no_next_step": MY_DAY_SHOWN + 1}
+    assert "Late 00" in page and f"Late {MY_DAY_SHOWN - 1:02d}" in page
+    assert f"Late {MY_DAY_SHOWN:02d}" not in page  # the 26th oldest waits for the list
+    overdue = re.search(r'href="(/activities/\?[^"]+)">All 27 overdue', page).group(1)
+    deals = re.search(r'href="(/opportunities/\?[^"]+)">All 26 open deals', page).group(1)
+    assert "All 1 due today" not in page  # everything due today is on the page already
+    listed = client.get(overdue).context
+    assert listed["count"] == MY_DAY_SHOWN + 2
+    assert [a.subject for a in listed["rows"]][:2] == ["Late 00", "Late 01"]
+    listed = client.get(deals).context
+    assert listed["count"] == MY_DAY_SHOWN + 1
+    assert {o.name for o in listed["rows"]} == {f"Bare {i:02d}" for i in range(MY_DAY_SHOWN + 1)}
 
 
 def test_my_day_names_each_activitys_record_in_the_same_queries_whatever_the_rows(

@@ -15,6 +15,11 @@ def _pipeline_names(ids: list) -> dict:
     return dict(Pipeline.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
+def _without_next_step(queryset, values: list[bool]):
+    """true: the deals whose next step is blank; false: those that have one."""
+    return queryset.filter(next_step="") if values[0] else queryset.exclude(next_step="")
+
+
 OPPORTUNITY_LIST = ListDefinition(
     filters={
         "owner": Filter("owner_id", "int", "Owner", multiple=True),
@@ -27,7 +32,8 @@ OPPORTUNITY_LIST = ListDefinition(
         "close_after": Filter("close_date__gte", "date", "Closes on or after"),
         "close_before": Filter("close_date__lte", "date", "Closes on or before"),
         "min_amount": Filter("amount__gte", "decimal", "Amount at least"),
-        "no_next_step": Filter("next_step", "str", "Without next step"),
+        "no_next_step": Filter("next_step", "bool", "Without next step",
+                               method=_without_next_step),
     },
     sorts={"close_date": "close_date", "-close_date": "-close_date", "amount": "amount",
            "-amount": "-amount", "name": "name_key", "-name": "-name_key",

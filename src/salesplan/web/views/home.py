@@ -1,6 +1,8 @@
 """Home pages: My day for reps (and anyone who wants their own day), the team, company
 or marketing view for the other roles (see web.homepages)."""
 
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
@@ -27,10 +29,9 @@ def home(request):
 @login_required
 def my_day(request):
     day = my_day_selector(request.user)
-    return render(request, "web/my_day.html", {**day, "new_leads": list(
-        open_leads(request.user)[:50]), "counts": {
-        "today": len(day["today"]), "overdue": len(day["overdue"]),
-        "no_next_step": len(day["no_next_step"])}})
+    return render(request, "web/my_day.html", {
+        **day, "new_leads": list(open_leads(request.user)[:50]),
+        "yesterday": day["today_date"] - timedelta(days=1)})
 
 
 @login_required
