@@ -56,3 +56,40 @@ def test_a_change_by_another_process_is_seen_by_the_next_request(client, django_
     Company.objects.filter(pk=company.pk).update(name="Renamed elsewhere")
     with request_scope():
         assert Company.current().name == "Renamed elsewhere"
+
+
+def test_logging_a_call_reads_the_reps_territory_accounts_once(client, org):
+    """A rep logging a call on a deal of their territory (not their own) is checked for
+    the deal, its account and the refreshed panel: the territory's accounts are read once
+    for all three, and the call is logged."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from salesplan.activities.models import Activity
+    from salesplan.core.clock import company_today
+    from salesplan.territories.models import (
+        AccountTerritory,
+        Alignment,
+        Territory,
+        TerritoryMember,
+    )
+    from tests.factories import make_account, make_opportunity
+
+    alignment = Alignment.objects.create(name="FY", status=Alignment.Status.ACTIVE)
+    west = Territory.objects.create(alignment=alignment, name="West")
+    TerritoryMember.objects.create(territory=west, user=org.west_rep,
+                                   start_date=company_today())
+    account = make_account(org.east_rep)  # another team's account, in the rep's territory
+    AccountTerritory.objects.create(account=account, alignment=alignment, territory=west,
+                                    type=west.type, reason="test")
+    deal = make_opportunity(org.east_rep, account)
+    client.force_login(org.west_rep)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/log/opportunity/{deal.pk}/", {
+            "kind": "call", "subject": "Territory call", "done": "on",
+            "duration_minutes": "10", "outcome": "", "description": ""},
+            HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "Territory call" in response.content.decode()
+    assert Activity.objects.filter(opportunity=deal, subject="Territory call",
+                                   owner=org.west_rep).count() == 1
+    assert sum("territories_accountterritory" in q["sql"] for q in queries) == 1

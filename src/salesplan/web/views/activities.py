@@ -12,6 +12,7 @@ from salesplan.activities.filters import ACTIVITY_LIST
 from salesplan.activities.forms import ActivityForm, QuickLogForm
 from salesplan.activities.models import Activity
 from salesplan.core.audit import history_for
+from salesplan.core.request_memo import remembers_reads
 from salesplan.customers.models import Account, Contact, Lead
 from salesplan.pipeline.models import Opportunity
 from salesplan.ui.forms import add_service_errors
@@ -64,6 +65,7 @@ def activity_delete(request, pk):
 
 @login_required
 @require_POST
+@remembers_reads
 def log_on_record(request, resource, pk):
     """The quick log form on a record's page; htmx gets the refreshed panel back."""
     if resource not in LINKABLE:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from salesplan.core.errors import StaleVersion
 from salesplan.core.permissions import has_permission
 from salesplan.core.records import posted_version
+from salesplan.core.request_memo import remembers_reads
 from salesplan.pipeline import selectors, services
 from salesplan.pipeline.filters import OPPORTUNITY_LIST
 from salesplan.pipeline.forms import (
@@ -116,6 +117,7 @@ def _parse_id(raw) -> int | None:
 
 @login_required
 @require_POST
+@remembers_reads
 def opportunity_move(request, pk):
     """Move to a stage: from the board (JSON answer) or a plain form (redirect back)."""
     opportunity = visible_or_404(Opportunity, request.user, pk)
