@@ -156,3 +156,46 @@ def test_deals_without_a_next_step_filter_by_a_blank_next_step(org, api_as):
     assert ids == {"true": {bare.pk}, "false": {planned.pk}}
     refused = api.get("/opportunities", no_next_step="maybe")
     assert refused.status_code in (400, 422) and "no_next_step" in str(refused.data)
+
+
+@pytest.mark.parametrize("sort", ["due", "-due"])
+def test_a_reps_pages_over_own_and_territory_records_see_every_row_once(org, api_as, sort):
+    """A rep sees their own activities and those on their territory's accounts. On
+    PostgreSQL their pages are sorted from the owner and account indexes rather than
+    walked along the company-wide sort index (which read 114,000 activities for a page
+    of 50): the same rows, in the same order, page after page, both ways."""
+    from django.utils import timezone
+
+    from salesplan.territories.models import (
+        AccountTerritory,
+        Alignment,
+        Territory,
+        TerritoryMember,
+    )
+
+    alignment = Alignment.objects.create(name="FY", status=Alignment.Status.ACTIVE)
+    west = Territory.objects.create(alignment=alignment, name="West")
+    TerritoryMember.objects.create(territory=west, user=org.west_rep,
+                                   start_date=company_today())
+    theirs = make_account(org.east_rep)
+    AccountTerritory.objects.create(account=theirs, alignment=alignment, territory=west,
+                                    type=west.type, reason="test")
+    start = timezone.now()
+    for i in range(7):  # due times tie in pairs: the id breaks the tie
+        make_activity(org.west_rep, make_account(org.west_rep), due_at=start + timedelta(
+            hours=i // 2))
+        make_activity(org.east_rep, theirs, due_at=start + timedelta(hours=i // 2))
+    make_activity(org.east_rep, make_account(org.east_rep))  # not seen
+    api = api_as(org.west_rep)
+    with CaptureQueriesContext(connection) as queries:
+        pages, backwards = _walk(api, "/activities", sort=sort, limit=3)
+    # Read before the next request, which empties the connection's query log.
+    page_queries = [q["sql"] for q in queries
+                    if q["sql"].startswith("SELECT \"activities_activity\".\"id\"")]
+    seen = [pk for page in pages for pk in page]
+    everything = api.get("/activities", sort=sort, limit=500).data["items"]
+    assert seen == [row["id"] for row in everything] and len(seen) == 14
+    assert [pk for page in reversed(backwards) for pk in page] == seen[:-len(pages[-1])]
+    assert len(page_queries) == len(pages) + len(backwards)
+    if connection.vendor == "postgresql":
+        assert all("ORDER BY COALESCE" in sql for sql in page_queries)

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import Count, F, OrderBy, Q, QuerySet
 from django.db.models.functions import Coalesce
 
@@ -250,9 +251,7 @@ def keyset_page(queryset: QuerySet, *, sort_field: str, sort_key: str, cursor: s
             Q(**{f"{name}__{op}e": value}),
             Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"pk__{op}": pk}))
     forward_desc = descending != backwards
-    order: tuple[str | OrderBy, ...] = (f"-{name}", "-pk") if forward_desc else (name, "pk")
-    if not from_index:
-        order = tuple(sorted_not_walked(str(part)) for part in order)
+    order = _page_order(queryset, name, forward_desc, from_index=from_index)
     rows = list(queryset.order_by(*order)[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
@@ -260,6 +259,17 @@ def keyset_page(queryset: QuerySet, *, sort_field: str, sort_key: str, cursor: s
         rows.reverse()
     return _page(rows, name=name, sort_key=sort_key, cursor=cursor, backwards=backwards,
                  more=more)
+
+
+def _page_order(queryset: QuerySet, name: str, descending: bool, *,
+                from_index: bool = True) -> tuple[str | OrderBy, ...]:
+    """The list's order, then id's: walked along an index, or sorted (`from_index=False`,
+    and a rep's view on PostgreSQL: see `VisibleQuerySet.few_visible_rows`)."""
+    order: tuple[str | OrderBy, ...] = (f"-{name}", "-pk") if descending else (name, "pk")
+    if not from_index or (getattr(queryset, "few_visible_rows", False)
+                          and connections[queryset.db].vendor == "postgresql"):
+        order = tuple(sorted_not_walked(str(part)) for part in order)
+    return order
 
 
 def _page(rows: list, *, name: str, sort_key: str, cursor: str | None, backwards: bool,
@@ -368,7 +378,7 @@ def numbered_page(queryset: QuerySet, *, sort_field: str, sort_key: str, number:
     the counted rows: the offset is then at most the count cap."""
     limit = max(1, min(limit or settings.LIST_PAGE_SIZE, 500))
     name = sort_field.lstrip("-")
-    order = (f"-{name}", "-pk") if sort_field.startswith("-") else (name, "pk")
+    order = _page_order(queryset, name, sort_field.startswith("-"))
     offset = (number - 1) * limit
     rows = list(queryset.order_by(*order)[offset: offset + limit + 1])
     more = len(rows) > limit

@@ -92,11 +92,26 @@ class VisibleQuerySet(models.QuerySet):
         restricted = self.filter(owned if in_scope is None else owned | in_scope)
         if len(user.visible_owner_ids or ()) > 1:  # a team's records: see disjoint_parts
             restricted._visibility_rule_applied = rule  # type: ignore[attr-defined]
+        elif in_scope is not None:
+            # One owner's records or their territory accounts': few rows, which a page
+            # should sort rather than walk an index for (see `few_visible_rows`).
+            restricted._few_visible_rows = True  # type: ignore[attr-defined]
         return restricted
+
+    @property
+    def few_visible_rows(self) -> bool:
+        """True for a rep's view (their own records or their territory accounts'): a
+        page of it is found by the owner and account indexes and sorted. PostgreSQL,
+        judging the two conditions independent, walked the whole company's table along
+        the list's sort index instead, to fill a page of 50: 114,000 activities read,
+        165 ms (190 ms on three processes in parallel), where sorting the rep's 1,150
+        took 3 ms (100,000 accounts)."""
+        return getattr(self, "_few_visible_rows", False)
 
     def _clone(self):
         clone = super()._clone()  # type: ignore[misc]
         clone._visibility_rule_applied = getattr(self, "_visibility_rule_applied", None)
+        clone._few_visible_rows = getattr(self, "_few_visible_rows", False)
         return clone
 
     def disjoint_parts(self) -> list["VisibleQuerySet"] | None:
