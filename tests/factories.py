@@ -76,3 +76,21 @@ def make_activity(owner: User, account: Account | None = None, **fields) -> Acti
     fields.setdefault("subject", f"Call {next(_seq)}")
     fields.setdefault("due_at", timezone.now())
     return Activity.objects.create(owner=owner, account=account, **fields)
+
+
+def give_territory_account(rep: User, account: Account):
+    """An active alignment whose one territory the rep works, holding `account` (usually
+    another team's): the rep then sees the account's records through the territory."""
+    from salesplan.territories.models import (
+        AccountTerritory,
+        Alignment,
+        Territory,
+        TerritoryMember,
+    )
+
+    alignment = Alignment.objects.create(name="FY", status=Alignment.Status.ACTIVE)
+    territory = Territory.objects.create(alignment=alignment, name="West")
+    TerritoryMember.objects.create(territory=territory, user=rep, start_date=company_today())
+    AccountTerritory.objects.create(account=account, alignment=alignment,
+                                    territory=territory, type=territory.type, reason="test")
+    return territory

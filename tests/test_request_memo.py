@@ -66,22 +66,10 @@ def test_logging_a_call_reads_the_reps_territory_accounts_once(client, org):
     from django.test.utils import CaptureQueriesContext
 
     from salesplan.activities.models import Activity
-    from salesplan.core.clock import company_today
-    from salesplan.territories.models import (
-        AccountTerritory,
-        Alignment,
-        Territory,
-        TerritoryMember,
-    )
-    from tests.factories import make_account, make_opportunity
+    from tests.factories import give_territory_account, make_account, make_opportunity
 
-    alignment = Alignment.objects.create(name="FY", status=Alignment.Status.ACTIVE)
-    west = Territory.objects.create(alignment=alignment, name="West")
-    TerritoryMember.objects.create(territory=west, user=org.west_rep,
-                                   start_date=company_today())
     account = make_account(org.east_rep)  # another team's account, in the rep's territory
-    AccountTerritory.objects.create(account=account, alignment=alignment, territory=west,
-                                    type=west.type, reason="test")
+    give_territory_account(org.west_rep, account)
     deal = make_opportunity(org.east_rep, account)
     client.force_login(org.west_rep)
     with CaptureQueriesContext(connection) as queries:

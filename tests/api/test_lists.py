@@ -166,20 +166,10 @@ def test_a_reps_pages_over_own_and_territory_records_see_every_row_once(org, api
     of 50): the same rows, in the same order, page after page, both ways."""
     from django.utils import timezone
 
-    from salesplan.territories.models import (
-        AccountTerritory,
-        Alignment,
-        Territory,
-        TerritoryMember,
-    )
+    from tests.factories import give_territory_account
 
-    alignment = Alignment.objects.create(name="FY", status=Alignment.Status.ACTIVE)
-    west = Territory.objects.create(alignment=alignment, name="West")
-    TerritoryMember.objects.create(territory=west, user=org.west_rep,
-                                   start_date=company_today())
     theirs = make_account(org.east_rep)
-    AccountTerritory.objects.create(account=theirs, alignment=alignment, territory=west,
-                                    type=west.type, reason="test")
+    give_territory_account(org.west_rep, theirs)
     start = timezone.now()
     for i in range(7):  # due times tie in pairs: the id breaks the tie
         make_activity(org.west_rep, make_account(org.west_rep), due_at=start + timedelta(
