@@ -100,3 +100,20 @@ def test_renewals_of_a_territory_account_owned_by_someone_else(org, active_map,
     assert total == 3 and [r.opportunity.pk for r in rows] == [upcoming.pk, theirs.pk]
     assert selectors.renewals(org.east_rep, today=today, days=30) == ([], 0)
     assert selectors.renewals(org.vp, today=today, days=30)[1] == 3
+
+
+def test_a_managers_at_risk_list_in_every_order(org, active_map, quiet_accounts, scope_form):
+    """A team's list is read along each order's index (the health row's, or the
+    account's name): it holds the same accounts, and its pages follow on."""
+    from salesplan.territories import services as territory_services
+
+    territory_services.add_member(active_map.west, by=org.admin, user=org.west_manager,
+                                  role="manager")
+    expected = {"West own 0", "West own 1", "Bay Co"}
+    assert selectors.at_risk_count(org.west_manager) == (3, False)
+    for sort in selectors.AT_RISK_SORTS:
+        first = selectors.at_risk_page(org.west_manager, sort=sort, limit=2)
+        rest = selectors.at_risk_page(org.west_manager, sort=sort, limit=2,
+                                      cursor=first.next_cursor)
+        assert [len(first.items), len(rest.items)] == [2, 1], sort
+        assert _names(first.items) | _names(rest.items) == expected, sort
