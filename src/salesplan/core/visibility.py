@@ -141,8 +141,8 @@ class VisibleQuerySet(models.QuerySet):
         when the user sees every row. What the user owns is read on the owner index,
         what their account scope adds as its providers name it. With the OR of
         `visible_to` instead, PostgreSQL read the whole accounts table to keep a rep's
-        few thousand (0.3 s for a page of 51 health rows at 1M accounts, 0.4 s for its
-        count); the accounts of a manager's territories, looked up in the accounts
+        few thousand (0.3–0.4 s for a page of 51 health rows at 1M accounts, 0.4–0.6 s
+        for its count); the accounts of a manager's territories, looked up in the accounts
         table, were 50,000 probes of its primary key (0.2 s), read as the providers'
         ids 10 ms."""
         rule = self._visibility_rule(user)
