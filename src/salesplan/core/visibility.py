@@ -150,6 +150,43 @@ class VisibleQuerySet(models.QuerySet):
             return [self.filter(owned)]
         return [self.filter(owned), self.filter(in_scope).exclude(owned)]
 
+    def visible_pk_parts(self, user) -> list[QuerySet] | None:
+        """The primary keys of `visible_to(user)` as one-column queries whose union it is
+        (they may overlap), for `field__in=` on a model that points at this one; None
+        when the user sees every row. What the user owns is read on the owner index,
+        what their account scope adds as its providers name it. With the OR of
+        `visible_to` instead, PostgreSQL read the whole accounts table to keep a rep's
+        few thousand (0.3–0.4 s for a page of 51 health rows at 1M accounts, 0.4–0.6 s
+        for its count); the accounts of a manager's territories, looked up in the accounts
+        table, were 50,000 probes of its primary key (0.2 s), read as the providers'
+        ids 10 ms."""
+        rule = self._visibility_rule(user)
+        if rule is None:
+            return [self.none().values("pk")]
+        owned, in_scope = rule
+        if owned is None:
+            return None
+        parts: list[QuerySet] = [self.filter(owned).values("pk")]
+        if in_scope is None:
+            return parts
+        if getattr(self.model, "visibility_account_field", None) == "self" \
+                and not self.query.where:
+            # Unfiltered accounts: the scope's ids are the answer as they are.
+            parts += [self.filter(pk__in_ids=ids).values("pk") if isinstance(ids, list)
+                      else ids for ids in extra_account_ids(user)]
+        else:
+            parts.append(self.filter(in_scope).values("pk"))
+        return parts
+
+    def visible_pks(self, user) -> QuerySet | None:
+        """`visible_pk_parts` as one query (a UNION ALL; `__in` ignores the ids named
+        twice), for the database to start from: a rep's few thousand visible ids, then
+        the rows that point at them by key. None when the user sees every row."""
+        parts = self.visible_pk_parts(user)
+        if parts is None:
+            return None
+        return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+
     def visible_by_owner(self, user) -> tuple[list[int] | None, list["VisibleQuerySet"]] | None:
         """`visible_to(user)` as (the owners whose records the user sees, None meaning every
         owner; the querysets of the rest, seen only through the user's account scope and

@@ -1,5 +1,6 @@
 """Reads about customer health, restricted to the accounts the user may see."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -7,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
-from salesplan.core.listing import Page, capped_count, keyset_page
+from salesplan.core.listing import Page, capped_count, keyset_page, sorted_not_walked
 from salesplan.core.selectors import get_visible
 from salesplan.customers.models import Account
 from salesplan.engines import health as engine
@@ -22,26 +23,53 @@ AT_RISK_SORTS = {"score": "score", "change": "change", "name": "account__name_ke
 MAX_RENEWAL_DAYS = 365
 
 
-def visible_health(user) -> QuerySet[AccountHealth]:
-    """Health rows of the accounts the user may see."""
-    accounts = Account.objects.visible_to(user)
+def _sees_a_team(user) -> bool:
+    """Whether the user sees the records of several owners (a manager's team), so many
+    accounts, rather than a rep's own few (as `VisibleQuerySet.disjoint_parts`)."""
+    return len(getattr(user, "visible_owner_ids", None) or ()) > 1
+
+
+def visible_health(user, *, order: str | None = None) -> QuerySet[AccountHealth]:
+    """Health rows of the accounts the user may see, found from the visible accounts'
+    ids (`visible_pk_parts`: the owner index, the territory's ids); with the OR of
+    `visible_to`, PostgreSQL read the million accounts to keep a rep's few thousand.
+
+    Unordered (a count) and for a rep, the database starts from those ids and looks each
+    account's row up by key: a rep's few thousand, or as many as a capped count needs.
+    A team's list, read in `order` (a field of AccountHealth), walks that order's index
+    and tests each row, since a manager sees one account in twenty and a page of theirs
+    comes within the first thousand rows: against the hashed parts for the health row's
+    own index (looking up their 50,000 accounts' rows and sorting them took 0.37 s);
+    through the account row for the account's name, whose index is then walked (the
+    hashed parts made PostgreSQL sort every visible row: 0.86 s against 0.04 s)."""
     rows = AccountHealth.objects.all()
-    if accounts.query.where:  # restricted: keep the user's accounts only
-        rows = rows.filter(account__in=accounts.values("pk"))
-    return rows
+    parts = Account.objects.visible_pk_parts(user)
+    if parts is None:
+        return rows
+    if order is None or not _sees_a_team(user):
+        return rows.filter(account__in=parts[0].union(*parts[1:], all=True)
+                           if len(parts) > 1 else parts[0])
+    if order.lstrip("-").startswith("account__"):
+        return rows.filter(account__in=Account.objects.visible_to(user).values("pk"))
+    seen = Q()
+    for part in parts:
+        seen |= Q(account__in=part)
+    return rows.filter(seen)
 
 
-def at_risk(user) -> QuerySet[AccountHealth]:
-    return visible_health(user).filter(at_risk_rule()).select_related("account",
-                                                                      "account__owner")
+def at_risk(user, *, sort: str = "score") -> QuerySet[AccountHealth]:
+    """At-risk rows the user sees, to be read in the order of `sort`."""
+    order = AT_RISK_SORTS.get(sort, "score")
+    return visible_health(user, order=order).filter(at_risk_rule()).select_related(
+        "account", "account__owner")
 
 
 def at_risk_page(user, *, sort: str = "score", cursor: str | None = None,
                  limit: int | None = None) -> Page:
     if sort not in AT_RISK_SORTS:
         sort = "score"
-    return keyset_page(at_risk(user), sort_field=AT_RISK_SORTS[sort], sort_key=sort,
-                       cursor=cursor, limit=limit)
+    return keyset_page(at_risk(user, sort=sort), sort_field=AT_RISK_SORTS[sort],
+                       sort_key=sort, cursor=cursor, limit=limit)
 
 
 def at_risk_count(user) -> tuple[int, bool]:
@@ -98,49 +126,72 @@ def anniversary(day: date) -> date:
         return day.replace(year=day.year + 1, day=28)
 
 
-def renewal_queries(user, *, today: date, days: int) -> tuple[QuerySet, QuerySet]:
+def renewal_queries(user, *, today: date, days: int) -> list[tuple[QuerySet, QuerySet]]:
+    """(open renewals due in the window, deals won a year before it) for each disjoint
+    part of the user's deals. A rep's in two parts (`visible_parts`): what they own,
+    then the rest of their territory accounts' deals, each read on its own index,
+    (owner, status, close date) or (account, close date); as one query with the OR of
+    `visible_to`, PostgreSQL read every deal of the company closing in the window
+    (250,000 at 5M deals, 0.6 s) to keep a rep's few dozen. A team's in one query: their
+    territories' 50,000 accounts are tested faster against each deal of that one read
+    than looked up one by one (a manager's took 1.5 s in parts, 0.65 s in one)."""
     if not 1 <= days <= MAX_RENEWAL_DAYS:
         from django.core.exceptions import ValidationError
 
         raise ValidationError({"days": f"Choose between 1 and {MAX_RENEWAL_DAYS} days."})
     end = today + timedelta(days=days)
-    visible = Opportunity.objects.visible_to(user)
     # By stage, so the (stage, close date) index finds them among all open deals.
     renewal_stages = list(Stage.objects.filter(pipeline__kind=PipelineKind.RENEWAL,
                                                kind=StageKind.OPEN).values_list("pk", flat=True))
-    open_renewals = visible.filter(stage_id__in=renewal_stages, close_date__gte=today,
-                                   close_date__lte=end)
     # Won a year before the window: their first anniversary falls inside it.
     start_won = today.replace(year=today.year - 1) if not (today.month == 2 and today.day == 29) \
         else date(today.year - 1, 2, 28)
     end_won = start_won + timedelta(days=days)
-    won = visible.filter(Q(status=StageKind.WON), close_date__gte=start_won,
-                         close_date__lte=end_won)
-    return open_renewals, won
+    return [(part.filter(stage_id__in=renewal_stages, close_date__gte=today,
+                         close_date__lte=end),
+             part.filter(Q(status=StageKind.WON), close_date__gte=start_won,
+                         close_date__lte=end_won))
+            for part in _deal_parts(user)]
 
 
-def _first(queryset: QuerySet, limit: int, *, few: bool = False) -> list[Opportunity]:
-    """The first rows by close date, then joined. With `few` (a filter on a handful of
-    stages) the matching rows are read through the stage index and sorted here, since
-    an ORDER BY close date would make the database walk every deal closing in the window."""
+def _deal_parts(user) -> Sequence[QuerySet]:
+    if _sees_a_team(user):
+        return [Opportunity.objects.visible_to(user)]
+    return Opportunity.objects.visible_parts(user)
+
+
+def _first(queryset: QuerySet, limit: int, *, few: bool = False,
+           walk: bool = True) -> list[tuple[date, int]]:
+    """(close date, id) of the first rows by close date. With `few` (a filter on a
+    handful of stages) the matching rows are read through the stage index and sorted
+    here, since an ORDER BY close date would make the database walk every deal closing
+    in the window. Without `walk` the database sorts the rows its other conditions find
+    (a territory part, see `sorted_not_walked`)."""
     if few:
-        pairs = sorted(queryset.order_by().values_list("close_date", "pk"))
-        ids = [pk for _, pk in pairs[:limit]]
-    else:
-        ids = list(queryset.order_by("close_date", "id").values_list("pk", flat=True)[:limit])
-    rows = Opportunity.objects.filter(pk__in=ids).select_related("account", "account__health",
-                                                                 "owner", "pipeline")
-    return sorted(rows, key=lambda o: (o.close_date, o.pk))
+        return sorted(queryset.order_by().values_list("close_date", "pk"))[:limit]
+    order = ("close_date", "id") if walk else (sorted_not_walked("close_date"),
+                                                sorted_not_walked("id"))
+    return list(queryset.order_by(*order).values_list("close_date", "pk")[:limit])
 
 
 def renewals(user, *, today: date, days: int = 90, limit: int = 200) -> tuple[list[Renewal], int]:
     """Renewals due in the next `days` days, soonest first, and how many there are."""
-    open_renewals, won = renewal_queries(user, today=today, days=days)
-    rows = [Renewal(o, o.close_date, "open_renewal")
-            for o in _first(open_renewals, limit, few=True)]
-    rows += [Renewal(o, anniversary(o.close_date), "anniversary") for o in _first(won, limit)]
+    parts = renewal_queries(user, today=today, days=days)
+    open_keys: list[tuple[date, int]] = []
+    won_keys: list[tuple[date, int]] = []
+    total = 0
+    for i, (open_renewals, won) in enumerate(parts):
+        open_keys += _first(open_renewals, limit, few=True)
+        won_keys += _first(won, limit, walk=i == 0)
+        total += open_renewals.order_by().count() + won.order_by().count()
+    # The parts are disjoint: the first `limit` of each, merged, hold the first overall.
+    open_ids = {pk for _, pk in sorted(open_keys)[:limit]}
+    won_ids = {pk for _, pk in sorted(won_keys)[:limit]}
+    deals = Opportunity.objects.filter(pk__in=open_ids | won_ids).select_related(
+        "account", "account__health", "owner", "pipeline")
+    rows = [Renewal(o, o.close_date, "open_renewal") if o.pk in open_ids
+            else Renewal(o, anniversary(o.close_date), "anniversary") for o in deals]
     rows.sort(key=lambda r: (r.due, r.opportunity.pk))
-    total = open_renewals.order_by().count() + won.order_by().count()
     return rows[:limit], total
 
 

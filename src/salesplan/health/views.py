@@ -49,7 +49,7 @@ def _export_at_risk(request, fmt: str, sort: str):
     field = selectors.AT_RISK_SORTS.get(sort, "score")
     rows = ([row.account.name, str(row.account.owner), row.score, row.change,
              selectors.reasons_summary(row), company_date(row.computed_at)]
-            for row in selectors.at_risk(request.user).order_by(field, "pk")[:10_000])
+            for row in selectors.at_risk(request.user, sort=sort).order_by(field, "pk")[:10_000])
     return export_table(title="Accounts at risk", columns=AT_RISK_COLUMNS, rows=rows, fmt=fmt,
                         filters={"sort": sort}, filename="accounts-at-risk")
 
