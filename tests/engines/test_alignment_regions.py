@@ -104,3 +104,17 @@ def test_same_seed_and_budget_give_the_same_plan():
                           seed=9)[0] for _ in range(2)]
 
     assert np.array_equal(runs[0].assignment, runs[1].assignment)
+
+
+def test_search_without_a_budget_ends_once_no_region_of_either_size_improves():
+    xy, w, pairs = grid(10, 3)
+    inst = build_instance(AlignmentProblem(coordinates=xy, weights=w, k=8, tau=0.05,
+                                           geographic=False, adjacency=pairs))
+    start = first_start(inst)
+
+    found, solved = region_search(inst, start, float("inf"), sizes=(3, 5), starts=2, seed=4)
+
+    assert 0 < solved < 1_000
+    assert objective(inst, found) <= objective(inst, start) + 1e-9
+    assert feasible(inst, found.assignment)
+    assert contiguity_status(inst.graph, found.assignment, inst.k).all()

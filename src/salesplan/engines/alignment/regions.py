@@ -53,8 +53,9 @@ def region_search(inst: Instance, al: Alignment, deadline: float, *,
     A size gives way to the next once a pass over every territory improves nothing, or
     after ``inst.k // 2`` solves in a row without improvement (a size's last regions gain
     little, the next size's first ones much more). The sizes take turns until each in
-    turn improves nothing; sizes of ``inst.k`` or more territories are skipped. Returns
-    the improved alignment (never worse than ``al``) and the regions solved.
+    turn has every region tried without improvement; sizes of ``inst.k`` or more
+    territories are skipped. Returns the improved alignment (never worse than ``al``)
+    and the regions solved.
     """
     sizes = tuple(size for size in sizes if size < inst.k)
     if not sizes or not feasible(inst, al.assignment):
@@ -63,10 +64,10 @@ def region_search(inst: Instance, al: Alignment, deadline: float, *,
     best = objective(inst, al)
     solved = 0
     tried: set[tuple[bytes, bytes]] = set()
-    idle_sizes = 0  # sizes in a row that improved nothing
+    settled = 0  # sizes in a row whose every region was tried without improvement
     patience = max(1, inst.k // 2)  # solves in a row without improvement that end a size's turn
     turn = 0
-    while idle_sizes < len(sizes):
+    while settled < len(sizes):
         size = sizes[turn % len(sizes)]
         turn += 1
         gained = False
@@ -94,7 +95,8 @@ def region_search(inst: Instance, al: Alignment, deadline: float, *,
                 cost = objective(inst, found)
                 if cost < best - 1e-9 * max(1.0, abs(best)) and feasible(inst, found.assignment):
                     al, best, improved, gained, idle = found, cost, True, True, 0
-        idle_sizes = 0 if gained else idle_sizes + 1
+        # A turn ended by its patience left regions of its size untried: not settled.
+        settled = 0 if gained else settled + 1 if idle < patience else settled
     return al, solved
 
 

@@ -66,9 +66,9 @@ def _solve(inst: Instance, options: AlignmentOptions, started: float,
     # The starts get under half of the search's time: with many territories the region
     # re-solves after them improve the best start more than further starts would. With
     # more territories than two of the largest regions they get only a tenth (ZIP codes
-    # of two states, 60 s runs: at K = 50 the regions of 12 then have time to work, the
-    # plans 0.0–2.2% above the best known instead of 0.4–3.8% with a fifth; at K = 20 a
-    # fifth did better, 0.17–0.26% against 0.57–0.80%).
+    # of two states, 60 s runs, three seeds: at K = 50 the regions of 12 then have time
+    # to work, the plans 0.0–2.2% above the best known instead of 0.4–3.8% with a fifth;
+    # at K = 20 a fifth did better, 0.17–0.26% against 0.57–0.80%; bench/README.md).
     many = inst.k > 2 * max(REGION_SIZES)
     starts_deadline = started + cap * (0.3 if use_exact else 0.1 if many else 0.2)
     optima, iterations = alternate(inst, starts_deadline, options.progress, options.seed,
