@@ -47,10 +47,11 @@ def test_region_resolves_never_worsen_the_plan_and_keep_balance_and_contiguity(
     inst = build_instance(problem)
     start = first_start(inst)
 
-    found, solved = region_search(inst, start, float("inf"), size=4, starts=3, max_solves=12,
-                                  seed=seed)
+    # Two sizes: the search turns to regions of 6 once those of 4 stop improving.
+    found, solved = region_search(inst, start, float("inf"), sizes=(4, 6), starts=3,
+                                  max_solves=24, seed=seed)
 
-    assert solved == 12
+    assert solved <= 24
     assert objective(inst, found) <= objective(inst, start) + 1e-9
     assert feasible(inst, found.assignment)
     deviation = totals_of(inst, found.assignment)[:, 0] / inst.mean[0] - 1
@@ -65,7 +66,8 @@ def test_region_resolves_improve_a_single_start_on_many_territories():
                                            geographic=False))
     start = first_start(inst)
 
-    found, _ = region_search(inst, start, float("inf"), size=5, starts=4, max_solves=20, seed=0)
+    found, _ = region_search(inst, start, float("inf"), sizes=(5,), starts=4, max_solves=20,
+                             seed=0)
 
     assert objective(inst, found) < objective(inst, start)
 
@@ -82,7 +84,8 @@ def test_region_resolves_keep_locked_units_and_the_minimum_share_in_place():
     inst = build_instance(problem)
     start = first_start(inst)
 
-    found, _ = region_search(inst, start, float("inf"), size=4, starts=3, max_solves=12, seed=2)
+    found, _ = region_search(inst, start, float("inf"), sizes=(4,), starts=3, max_solves=12,
+                             seed=2)
 
     assert objective(inst, found) <= objective(inst, start) + 1e-9
     assert feasible(inst, found.assignment)
@@ -97,7 +100,21 @@ def test_same_seed_and_budget_give_the_same_plan():
                                            geographic=False))
     start = first_start(inst)
 
-    runs = [region_search(inst, start, float("inf"), size=4, starts=3, max_solves=8, seed=9)[0]
-            for _ in range(2)]
+    runs = [region_search(inst, start, float("inf"), sizes=(4, 6), starts=3, max_solves=30,
+                          seed=9)[0] for _ in range(2)]
 
     assert np.array_equal(runs[0].assignment, runs[1].assignment)
+
+
+def test_search_without_a_budget_ends_once_no_region_of_either_size_improves():
+    xy, w, pairs = grid(10, 3)
+    inst = build_instance(AlignmentProblem(coordinates=xy, weights=w, k=8, tau=0.05,
+                                           geographic=False, adjacency=pairs))
+    start = first_start(inst)
+
+    found, solved = region_search(inst, start, float("inf"), sizes=(3, 5), starts=2, seed=4)
+
+    assert 0 < solved < 1_000
+    assert objective(inst, found) <= objective(inst, start) + 1e-9
+    assert feasible(inst, found.assignment)
+    assert contiguity_status(inst.graph, found.assignment, inst.k).all()

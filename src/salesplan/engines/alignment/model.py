@@ -112,7 +112,9 @@ class WorkBudget:
         optima); ``None`` re-solves until no window of neighbouring territories improves.
     region_solves: regions of neighbouring territories re-solved afresh in all (``regions``);
         ``None`` re-solves until no region improves.
-    region_starts: location–allocation starts per region re-solve.
+    region_starts: location–allocation starts per region re-solve (three: on the ZIP codes
+        of two states into 50 territories, regions of 8 with 3 starts stopped 0.1% above
+        where 6 starts stopped, in 23 processor seconds instead of 40).
     window_nodes: branch-and-bound nodes HiGHS may explore per neighbourhood re-solve
         (it finds a window's improvement early and then only proves it optimal).
     exact_nodes: branch-and-bound nodes for the exact model per contiguity round;
@@ -133,7 +135,7 @@ class WorkBudget:
     patience: int = 40
     polish_solves: int | None = None
     region_solves: int | None = None
-    region_starts: int = 6
+    region_starts: int = 3
     window_nodes: int = 500
     exact_nodes: int | None = None
     bound_iterations: int = 200
