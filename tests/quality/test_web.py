@@ -188,6 +188,50 @@ def test_dashboard_card(org, late):
     assert "Close date in the past" in html
 
 
+def test_dashboard_card_shows_its_counts_time_and_recounts_them_when_old(org, late):
+    """The card keeps its counts two minutes and says when they were counted. Older, it
+    is recounted in the background and the page shows the last counts meanwhile (with a
+    worker); with tasks run inline it shows the new counts at once."""
+    from django.core.cache import cache
+    from django.template.loader import render_to_string
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from salesplan.quality.selectors import CARD_SECONDS, card_key
+
+    def past_close(card):
+        return {c["key"]: c["count"] for c in card["checks"]}.get("past_close_date")
+
+    first = dashboard_card(org.west_rep)
+    assert past_close(first) == 1
+    html = render_to_string("quality/_dashboard_card.html", {"card": first})
+    assert "Counted at" in html
+    make_opportunity(org.west_rep, name="Later deal",
+                     close_date=company_today() - timedelta(days=2))
+    assert past_close(dashboard_card(org.west_rep)) == 1  # within two minutes: as counted
+
+    def age_card() -> None:
+        stored = cache.get(card_key(org.west_rep.pk))
+        stored["at"] = timezone.now() - timedelta(seconds=CARD_SECONDS + 1)
+        cache.set(card_key(org.west_rep.pk), stored)
+        cache.delete(f"quality-card-recount:{org.west_rep.pk}")
+
+    age_card()
+    with override_settings(TASKS={"default": {
+            "BACKEND": "django.tasks.backends.dummy.DummyBackend"}}):
+        from django.tasks import default_task_backend
+
+        stale = dashboard_card(org.west_rep)
+        again = dashboard_card(org.west_rep)
+        queued = [r.task.name for r in default_task_backend.results]
+    assert past_close(stale) == past_close(again) == 1  # shown while the worker counts
+    assert stale["counted_at"] < timezone.now() - timedelta(seconds=CARD_SECONDS)
+    assert queued == ["recount_card"]  # once, not once per page
+    age_card()
+    fresh = dashboard_card(org.west_rep)  # inline tasks: counted during the request
+    assert past_close(fresh) == 2 and fresh["counted_at"] > first["counted_at"]
+
+
 def test_overdue_list_mark_done_without_javascript(org):
     account = make_account(org.west_rep)
     call = make_activity(org.west_rep, account, due_at=timezone.now() - timedelta(days=2))

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings as django_settings
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from salesplan.core.clock import company_today, in_company_time
 from salesplan.core.listing import (
@@ -519,6 +520,22 @@ def default_subject(user) -> dict:
 # --- the dashboard card ------------------------------------------------------------------
 
 
+def card_key(user_id: int) -> str:
+    return f"quality-card:{user_id}"
+
+
+def store_card_counts(user) -> dict:
+    """Count the user's issues for the dashboard card now and keep them (a day at most:
+    a card older than CARD_SECONDS is recounted when next shown)."""
+    from django.core.cache import cache
+
+    counted = {"at": timezone.now(), "counts": [
+        (c.check.key, c.count, c.capped)
+        for c in check_counts(user, qc.Context.current()) if c.count]}
+    cache.set(card_key(user.pk), counted, 86_400)
+    return counted
+
+
 def dashboard_card(user) -> dict | None:
     """The quality card for the role dashboards: the user's open issues per check (only
     those with issues), the total, and the latest score for the user or their team.
@@ -528,14 +545,21 @@ def dashboard_card(user) -> dict | None:
     from django.core.cache import cache
 
     # A home page is opened often; the counts may be two minutes old there (the quality
-    # pages themselves always count afresh).
-    key = f"quality-card-counts:{user.pk}"
-    cached = cache.get(key)
+    # pages themselves always count afresh), and older ones are recounted in the
+    # background while the page shows them with their time: a manager's recount takes
+    # 0.3–1.5 s under load, and every dashboard opened after the two minutes waited for
+    # it (the dashboard's p95 at 100 users: 1.4 s against a p50 of 240 ms).
+    cached = cache.get(card_key(user.pk))
     if cached is None:
-        cached = [(c.check.key, c.count, c.capped)
-                  for c in check_counts(user, qc.Context.current()) if c.count]
-        cache.set(key, cached, CARD_SECONDS)
-    counts = [CheckCount(qc.CHECKS[k], n, capped) for k, n, capped in cached if k in qc.CHECKS]
+        cached = store_card_counts(user)
+    elif timezone.now() - cached["at"] > timedelta(seconds=CARD_SECONDS) and cache.add(
+            f"quality-card-recount:{user.pk}", True, CARD_SECONDS):
+        from .tasks import recount_card
+
+        recount_card.enqueue(user.pk)
+        cached = cache.get(card_key(user.pk)) or cached  # inline backends: counted now
+    counts = [CheckCount(qc.CHECKS[k], n, capped) for k, n, capped in cached["counts"]
+              if k in qc.CHECKS]
     subject = default_subject(user)
     score = None
     snapshots = visible_snapshots(user)
@@ -548,6 +572,7 @@ def dashboard_card(user) -> dict | None:
             "-taken_on").first()
     return {
         "title": "Data quality",
+        "counted_at": cached["at"],
         "url": reverse("web:quality:overview"),
         "total": sum(c.count for c in counts),
         "capped": any(c.capped for c in counts),

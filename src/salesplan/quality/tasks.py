@@ -54,3 +54,15 @@ def _count(job) -> tuple[dict, str]:
 def count_issues(job_id: int) -> dict:
     """Count every check over every record for the company-wide overview."""
     return run_job(job_id, _count)
+
+
+@task
+def recount_card(user_id: int) -> None:
+    """Recount one person's dashboard card (see selectors.dashboard_card)."""
+    from salesplan.org.models import User
+
+    from .selectors import store_card_counts
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is not None:
+        store_card_counts(user)
