@@ -547,8 +547,9 @@ def dashboard_card(user) -> dict | None:
     # A home page is opened often; the counts may be two minutes old there (the quality
     # pages themselves always count afresh), and older ones are recounted in the
     # background while the page shows them with their time: a manager's recount takes
-    # 0.3–1.5 s under load, and every dashboard opened after the two minutes waited for
-    # it (the dashboard's p95 at 100 users: 1.4 s against a p50 of 240 ms).
+    # 0.3–1.5 s under load, which the first dashboard they opened after the two minutes
+    # waited for. (It was not what set the dashboard's p95 in the load test: see
+    # bench/README.md, eighth run.)
     cached = cache.get(card_key(user.pk))
     if cached is None:
         cached = store_card_counts(user)
