@@ -4,6 +4,7 @@ grow with the number of reps."""
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -77,3 +78,61 @@ def test_plan_vs_actual_queries_do_not_grow_with_reps(org, west_plan):
         won(rep, "10", date(FY, 3, 1))
     services.allocate(top, by=org.west_manager, to="reps", method="even")
     assert _plan_vs_actual_queries(org, west_plan) == few
+
+
+@pytest.mark.parametrize("listed", [1_000, 0], ids=["listed", "subquery"])
+def test_actuals_read_in_parts_match_one_query_over_what_each_user_sees(org, listed,
+                                                                       monkeypatch):
+    """Plan vs actual reads each measure in the parts of what the user sees (the team's
+    records, then the rest of their territories' accounts'); for every role, with the
+    territory accounts listed or as a query, the rows sum to those of one query over
+    `visible_to`, an outsider's deal on a territory account included."""
+    from django.db.models import Count, Sum
+
+    from salesplan.activities.models import Activity
+    from salesplan.core.fiscal import CompanyCalendar
+    from salesplan.planning import evaluation
+    from salesplan.territories import selectors as territory_selectors
+
+    from ..factories import make_activity, make_team
+
+    territory_map = build_map(org)
+    outsider = make_user(Role.REP, make_team("Elsewhere"), username="outsider")
+    bay = make_account(outsider, name="Bay Co", postal_code="94107")
+    won(outsider, "700", date(FY, 2, 3), account=bay)
+    won(org.west_rep, "300", date(FY, 2, 5))
+    make_activity(outsider, bay, done=True)
+    run_full_assignment(territory_map.alignment)
+    territory_services.activate_alignment(territory_map.alignment, by=org.admin)
+    monkeypatch.setattr(territory_selectors, "LISTED_ACCOUNTS", listed)
+    plan = services.create_plan(by=org.admin, name="Company", fiscal_year=FY)
+    months = CompanyCalendar.current().months(FY)
+    start, end = months[0].start, months[-1].end
+
+    def totals(rows) -> dict:
+        found: dict = {}
+        for owner, month, value in rows:
+            key = (owner, month.year, month.month)
+            found[key] = found.get(key, 0) + value
+        return found
+
+    for user in (org.vp, org.west_manager, org.west_rep, org.executive):
+        parts = evaluation._actual_sources(plan, user, months, start, end)
+        deals = evaluation.Opportunity.objects.visible_to(user).filter(currency=plan.currency)
+        whole = {
+            "bookings": evaluation._grouped(deals.filter(
+                status="won", close_date__gte=start, close_date__lte=end), "close_date",
+                Sum("amount")),
+            "accounts": evaluation._by_company_month(
+                Account.objects.visible_to(user), "created_at", months, start, end,
+                Count("id")),
+            "activities": evaluation._by_company_month(
+                Activity.objects.visible_to(user).filter(done=True), "done_at", months,
+                start, end, Count("id")),
+        }
+        for measure, key in (("bookings", "bookings"), ("new_accounts", "accounts"),
+                             ("activities", "activities")):
+            assert totals(parts[measure]) == totals(whole[key]), (user, measure)
+    vp_bookings = totals(evaluation._actual_sources(plan, org.vp, months, start, end)[
+        "bookings"])
+    assert vp_bookings[(outsider.pk, FY, 2)] == 700  # seen through the territory only

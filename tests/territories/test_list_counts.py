@@ -55,3 +55,27 @@ def test_a_reps_count_is_one_query(org, deals, django_assert_num_queries):
 def test_the_managers_list_page_shows_the_count(client, org, deals):
     client.force_login(org.vp)
     assert client.get("/opportunities/").context["count"] == 7
+
+
+
+def test_the_rest_of_a_managers_territories_is_read_from_their_accounts(
+        org, deals, monkeypatch):
+    """The part the team does not own holds exactly the other owners' deals on the map's
+    accounts; with the territory accounts too many to list, PostgreSQL looks those deals
+    up from the accounts (one array) rather than testing every deal's account."""
+    from django.db import connection
+
+    from salesplan.territories import selectors as territory_selectors
+
+    listed = set(Opportunity.objects.visible_to(org.vp).disjoint_parts()[1])
+    monkeypatch.setattr(territory_selectors, "LISTED_ACCOUNTS", 1)
+    owned, rest = Opportunity.objects.visible_to(org.vp).disjoint_parts()
+    assert set(rest) == listed
+    assert {d.owner_id for d in rest} == {deals.pk}
+    assert {d.account.postal_code for d in rest} == {"94107", "10013"}
+    assert not set(owned) & set(rest)
+    _, by_owner_rest = Opportunity.objects.visible_by_owner(org.vp)
+    assert set(by_owner_rest[0]) == listed
+    for part in (rest, by_owner_rest[0]):
+        sql = str(part.query)
+        assert ("= ANY(ARRAY(SELECT" in sql) == (connection.vendor == "postgresql"), sql

@@ -19,10 +19,11 @@ month per measure (so the number of queries does not grow with reps or teams):
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from itertools import chain
 
 from django.db.models import (
     Case,
@@ -205,20 +206,29 @@ def _by_company_month(rows: QuerySet, field: str, months, start: date, end: date
 
 def _actual_sources(plan: Plan, user: User, months, start: date,
                     end: date) -> dict[str, Iterable]:
-    opportunities = Opportunity.objects.visible_to(user).filter(currency=plan.currency)
+    """Each measure's (owner, month, value) rows, read in the disjoint parts of what the
+    user sees (`visible_parts`): their teams' records on the owner indexes, then the
+    rest of their territories' accounts' records from those accounts. With one query
+    over "owned by the team or on a territory account", PostgreSQL read the manager's
+    activities and deals of the year in three processes (18 ms each for the activities
+    at 100,000 accounts; 4.5 + 10.5 ms in one process as parts). The parts' owners
+    differ, so their rows never meet in one (owner, month)."""
+    opportunities = Opportunity.objects.filter(currency=plan.currency).visible_parts(user)
+
+    def by_month(parts: Sequence[QuerySet], field: str, value) -> Iterable:
+        return chain.from_iterable(_by_company_month(part, field, months, start, end, value)
+                                   for part in parts)
+
     return {
-        Measure.BOOKINGS: _grouped(opportunities.filter(
+        Measure.BOOKINGS: chain.from_iterable(_grouped(part.filter(
             status=StageKind.WON, close_date__gte=start, close_date__lte=end),
-            "close_date", Sum("amount")),
-        Measure.PIPELINE_CREATED: _by_company_month(
-            opportunities, "created_at", months, start, end, Sum("amount")),
-        Measure.NEW_ACCOUNTS: _by_company_month(
-            Account.objects.visible_to(user), "created_at", months, start, end, Count("id")),
-        Measure.ACTIVITIES: _by_company_month(
-            Activity.objects.visible_to(user).filter(done=True), "done_at", months, start,
-            end, Count("id")),
-        Measure.LEADS: _by_company_month(
-            Lead.objects.visible_to(user), "created_at", months, start, end, Count("id")),
+            "close_date", Sum("amount")) for part in opportunities),
+        Measure.PIPELINE_CREATED: by_month(opportunities, "created_at", Sum("amount")),
+        Measure.NEW_ACCOUNTS: by_month(Account.objects.visible_parts(user), "created_at",
+                                       Count("id")),
+        Measure.ACTIVITIES: by_month(Activity.objects.filter(done=True).visible_parts(user),
+                                     "done_at", Count("id")),
+        Measure.LEADS: by_month(Lead.objects.visible_parts(user), "created_at", Count("id")),
     }
 
 
@@ -256,11 +266,13 @@ def evaluate(plan: Plan, user: User, *, as_of: date,
 
     team_of = dict(User.objects.values_list("id", "team_id"))
     sources: dict[str, Iterable] = dict(_actual_sources(plan, user, months, start, upto))
-    open_deals = Opportunity.objects.visible_to(user).filter(
+    open_deals = Opportunity.objects.filter(
         status=StageKind.OPEN, currency=plan.currency, close_date__gt=as_of,
-        close_date__gte=start, close_date__lte=end)
-    pipeline_rows: Iterable = _grouped(open_deals, "close_date", Sum("amount"))
-    weighted_rows: Iterable = _grouped(open_deals, "close_date", Sum(_WEIGHTED))
+        close_date__gte=start, close_date__lte=end).visible_parts(user)
+    pipeline_rows: Iterable = chain.from_iterable(
+        _grouped(part, "close_date", Sum("amount")) for part in open_deals)
+    weighted_rows: Iterable = chain.from_iterable(
+        _grouped(part, "close_date", Sum(_WEIGHTED)) for part in open_deals)
     rolled = (from_rollup(plan, months, as_of)
               if sees_every_opportunity(user) and start <= as_of else None)
     if rolled is not None:
