@@ -255,3 +255,51 @@ def test_thresholds_form_saves_all_or_nothing(org):
     client_for(org.west_manager).post(reverse("web:quality:settings"),
                                       {"stale_after_days": "3", "version": read + 1})
     assert QualitySettings.current().stale_after_days == 14
+
+
+def test_a_card_never_counted_is_counted_in_the_background_and_fills_in(org, late):
+    """The first dashboard does not wait for the count: with a worker, the card says it
+    is counting and fetches itself again; once the worker has counted, the card shows
+    the counts. One recount is queued however often the page is opened meanwhile."""
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    from salesplan.quality.selectors import card_key
+    from salesplan.quality.tasks import recount_card
+
+    cache.delete(card_key(org.west_manager.pk))
+    cache.delete(f"quality-card-recount:{org.west_manager.pk}")
+    client = client_for(org.west_manager)
+    with override_settings(TASKS={"default": {
+            "BACKEND": "django.tasks.backends.dummy.DummyBackend"}}):
+        from django.tasks import default_task_backend
+
+        page = client.get(reverse("web:reports:dashboard")).content.decode()
+        again = client.get(reverse("web:quality:card")).content.decode()
+        queued = [r.task.name for r in default_task_backend.results]
+    assert "Counting your open issues" in page
+    assert f'hx-get="{reverse("web:quality:card")}"' in page
+    assert "Counting your open issues" in again and "issues to fix" not in again
+    assert queued == ["recount_card"]
+    recount_card.call(org.west_manager.pk)  # what the worker does
+    counted = client.get(reverse("web:quality:card")).content.decode()
+    assert "Counting" not in counted and "Close date in the past" in counted
+    assert "Counted at" in counted
+
+
+
+def test_the_card_endpoint_counts_only_what_its_caller_sees(org, late, client):
+    """The card fetched on its own is the caller's: another team's rep does not see the
+    west rep's late deal counted, and a visitor not logged in is sent to log in."""
+    from django.core.cache import cache
+
+    from salesplan.quality.selectors import card_key
+
+    for user in (org.west_rep, org.east_rep):
+        cache.delete(card_key(user.pk))
+        cache.delete(f"quality-card-recount:{user.pk}")
+    west = client_for(org.west_rep).get(reverse("web:quality:card")).content.decode()
+    east = client_for(org.east_rep).get(reverse("web:quality:card")).content.decode()
+    assert "Close date in the past" in west
+    assert "Close date in the past" not in east
+    assert client.get(reverse("web:quality:card")).status_code == 302

@@ -7,6 +7,7 @@ app_name = "quality"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("recount/", views.recount, name="recount"),
+    path("card/", views.card, name="card"),
     path("checks/<str:key>/", views.check_list, name="check"),
     path("checks/<str:key>/export/<str:fmt>/", views.export, name="export"),
     path("checks/<str:key>/<int:record_id>/fix/", views.fix, name="fix"),

@@ -76,6 +76,16 @@ def overview(request):
 
 
 @login_required
+def card(request):
+    """The dashboard's quality card alone, which fetches itself again while it is being
+    counted in the background."""
+    found = selectors.dashboard_card(request.user)
+    if found is None:
+        raise Http404("No quality card for you.")
+    return render(request, "quality/_dashboard_card.html", {"card": found})
+
+
+@login_required
 @require_POST
 def recount(request):
     """Count every check over every record again (in the background) for the
