@@ -282,17 +282,39 @@ def _replace_results(alignment: Alignment, account_ids: list[int], out: Outcome)
     settled = [pk for pk, account_id in AssignmentConflict.objects.filter(
         alignment=alignment).values_list("pk", "account_id") if account_id in scope]
     with transaction.atomic(), connection.cursor() as cursor:
-        # The table name comes from the model, never from input.
-        cursor.executemany(f"UPDATE {table} SET territory_id = %s, reason = %s "  # noqa: S608
-                           "WHERE id = %s", [(t, r, pk) for pk, t, r in moved])
+        _move_rows(cursor, table, alignment.pk, moved)
+        # The alignment narrows the rows to its partition on PostgreSQL. The table name
+        # comes from the model, never from input.
         for part in id_batches(gone):
-            cursor.execute(f"DELETE FROM {table} WHERE id IN "  # noqa: S608
-                           f"({', '.join(['%s'] * len(part))})", part)
+            cursor.execute(f"DELETE FROM {table} WHERE alignment_id = %s AND id IN "  # noqa: S608
+                           f"({', '.join(['%s'] * len(part))})", [alignment.pk, *part])
         insert_results(alignment.pk, added)
         for part in id_batches(settled):
             AssignmentConflict.objects.filter(pk__in=part).delete()
         write_conflicts(alignment.pk, out.conflicts)
     return len(moved) + len(gone) + len(added)
+
+
+def _move_rows(cursor, table: str, alignment_id: int,
+               moved: list[tuple[int, int, str]]) -> None:
+    """Give these (row id, territory, reason) rows their new territory and reason. On
+    PostgreSQL in one statement over arrays, within the alignment's partition: one
+    UPDATE per row through the partitioned table cost a plan and a look-up in every
+    partition each (1.2 s of the server's time for the ten thousand rows a rule change
+    moves at a million accounts)."""
+    if not moved:
+        return
+    # The table name comes from the model, never from input.
+    if connection.vendor == "postgresql":
+        ids, territories, reasons = (list(column) for column in zip(*moved, strict=True))
+        cursor.execute(f"UPDATE {table} AS result SET territory_id = moved.territory_id, "  # noqa: S608
+                       "reason = moved.reason FROM unnest(%s::bigint[], %s::bigint[], "
+                       "%s::text[]) AS moved (id, territory_id, reason) "
+                       "WHERE result.alignment_id = %s AND result.id = moved.id",
+                       [ids, territories, reasons, alignment_id])
+        return
+    cursor.executemany(f"UPDATE {table} SET territory_id = %s, reason = %s "  # noqa: S608
+                       "WHERE id = %s", [(t, r, pk) for pk, t, r in moved])
 
 
 def assign_account(account_id: int) -> None:
