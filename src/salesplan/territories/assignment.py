@@ -6,9 +6,11 @@ multi-row INSERT per chunk (bypassing model instances: at a million rows buildin
 objects would cost more than the whole assignment).
 """
 
+import gc
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -144,8 +146,24 @@ def match_accounts(alignment: Alignment, queryset=None, progress=None) -> BulkOu
     """Read the accounts as columns and match them all at once (full runs, big batches)."""
     loaded = loaded_rules(alignment)
     matcher = BulkMatcher(loaded.rules, loaded.named)
-    columns = account_columns(queryset, progress, fields=matcher.fields_used())
-    return matcher.assign(columns)
+    with _collector_paused():
+        columns = account_columns(queryset, progress, fields=matcher.fields_used())
+        return matcher.assign(columns)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a million accounts are read and matched: the
+    rows arrive as tuples, each one tracked, and the collections they set off walked
+    every row still held (0.2 s of the reading at a million accounts). Nothing read
+    here forms a cycle."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def account_columns(queryset=None, progress=None, fields=None) -> AccountColumns:
