@@ -70,7 +70,7 @@ def test_full_run_failing_while_writing_keeps_the_old_results(org, territory_map
     run_full_assignment(territory_map.alignment)
     before = rows_with_ids(territory_map.alignment)
 
-    def fail(*args):
+    def fail(*args, **kwargs):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(bulk_write, "_write", fail)

@@ -6,9 +6,11 @@ multi-row INSERT per chunk (bypassing model instances: at a million rows buildin
 objects would cost more than the whole assignment).
 """
 
+import gc
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -144,8 +146,24 @@ def match_accounts(alignment: Alignment, queryset=None, progress=None) -> BulkOu
     """Read the accounts as columns and match them all at once (full runs, big batches)."""
     loaded = loaded_rules(alignment)
     matcher = BulkMatcher(loaded.rules, loaded.named)
-    columns = account_columns(queryset, progress, fields=matcher.fields_used())
-    return matcher.assign(columns)
+    with _collector_paused():
+        columns = account_columns(queryset, progress, fields=matcher.fields_used())
+        return matcher.assign(columns)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a million accounts are read and matched: the
+    rows arrive as tuples, each one tracked, and the collections they set off walked
+    every row still held (0.2 s of the reading at a million accounts). Nothing read
+    here forms a cycle."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def account_columns(queryset=None, progress=None, fields=None) -> AccountColumns:
@@ -282,17 +300,39 @@ def _replace_results(alignment: Alignment, account_ids: list[int], out: Outcome)
     settled = [pk for pk, account_id in AssignmentConflict.objects.filter(
         alignment=alignment).values_list("pk", "account_id") if account_id in scope]
     with transaction.atomic(), connection.cursor() as cursor:
-        # The table name comes from the model, never from input.
-        cursor.executemany(f"UPDATE {table} SET territory_id = %s, reason = %s "  # noqa: S608
-                           "WHERE id = %s", [(t, r, pk) for pk, t, r in moved])
+        _move_rows(cursor, table, alignment.pk, moved)
+        # The alignment narrows the rows to its partition on PostgreSQL. The table name
+        # comes from the model, never from input.
         for part in id_batches(gone):
-            cursor.execute(f"DELETE FROM {table} WHERE id IN "  # noqa: S608
-                           f"({', '.join(['%s'] * len(part))})", part)
+            cursor.execute(f"DELETE FROM {table} WHERE alignment_id = %s AND id IN "  # noqa: S608
+                           f"({', '.join(['%s'] * len(part))})", [alignment.pk, *part])
         insert_results(alignment.pk, added)
         for part in id_batches(settled):
             AssignmentConflict.objects.filter(pk__in=part).delete()
         write_conflicts(alignment.pk, out.conflicts)
     return len(moved) + len(gone) + len(added)
+
+
+def _move_rows(cursor, table: str, alignment_id: int,
+               moved: list[tuple[int, int, str]]) -> None:
+    """Give these (row id, territory, reason) rows their new territory and reason. On
+    PostgreSQL in one statement over arrays, within the alignment's partition: one
+    UPDATE per row through the partitioned table cost a plan and a look-up in every
+    partition each (1.2 s of the server's time for the ten thousand rows a rule change
+    moves at a million accounts)."""
+    if not moved:
+        return
+    # The table name comes from the model, never from input.
+    if connection.vendor == "postgresql":
+        ids, territories, reasons = (list(column) for column in zip(*moved, strict=True))
+        cursor.execute(f"UPDATE {table} AS result SET territory_id = moved.territory_id, "  # noqa: S608
+                       "reason = moved.reason FROM unnest(%s::bigint[], %s::bigint[], "
+                       "%s::text[]) AS moved (id, territory_id, reason) "
+                       "WHERE result.alignment_id = %s AND result.id = moved.id",
+                       [ids, territories, reasons, alignment_id])
+        return
+    cursor.executemany(f"UPDATE {table} SET territory_id = %s, reason = %s "  # noqa: S608
+                       "WHERE id = %s", [(t, r, pk) for pk, t, r in moved])
 
 
 def assign_account(account_id: int) -> None:
